@@ -1,0 +1,30 @@
+#!/bin/sh
+# Debian packages the build and the tests use. Idempotent; needs root.
+#   busybox-static   test images (a static busybox rootfs)
+#   runc             Debian's runc 1.1.5, to compare our runtime against
+#   docker.io        dockerd 20.10 and containerd 1.6, for drop-in tests
+#   docker-registry  a real registry on 127.0.0.1
+#   util-linux, iproute2, procps, tmux, file: unshare, ip, ps, pty tests, checks
+set -eu
+packages="busybox-static runc docker.io docker-registry util-linux iproute2 procps tmux file"
+missing=
+for package in $packages; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
+        missing="$missing $package"
+done
+if [ -n "$missing" ]; then
+    [ "$(id -u)" = 0 ] || { echo "prerequisites.sh: run as root to install:$missing" >&2; exit 1; }
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    # policy-rc.d keeps the packages' services (dockerd, containerd, the
+    # registry) from starting: tests start their own, on temp sockets.
+    policy=/usr/sbin/policy-rc.d
+    restore_policy=
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod +x "$policy"
+        restore_policy=yes
+    fi
+    apt-get install -y -qq --no-install-recommends $missing
+    [ -z "$restore_policy" ] || rm -f "$policy"
+fi

@@ -1,0 +1,14 @@
+//! dockbox: the Docker client, daemon, shim and an OCI runtime in one static
+//! executable that acts by the name it is called with.
+
+mod applets;
+#[allow(dead_code)] // Filled by the runtime issues.
+mod runtime;
+#[allow(dead_code)] // Filled by the daemon issue.
+mod store;
+mod version;
+
+fn main() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    std::process::exit(applets::dispatch(args));
+}

@@ -1,0 +1,1 @@
+//! The daemon's redb store. It knows nothing of HTTP.

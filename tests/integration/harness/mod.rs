@@ -1,0 +1,143 @@
+//! The tiny test harness every integration test shares: temp dirs, skip
+//! reporting, cleanup guards, the busybox fixture, network namespaces and the
+//! test's own cgroup.
+
+#![allow(dead_code)] // Helpers serve later test modules too.
+
+pub mod busybox;
+pub mod cgroup;
+pub mod cleanup;
+pub mod netns;
+
+#[allow(unused_imports)] // Used by the runtime and daemon tests.
+pub use cleanup::{ProcessGuard, TempDir};
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The dockbox binary under test.
+pub fn dockbox() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_dockbox"))
+}
+
+/// Says why a test does not run. Written straight to the process's stderr,
+/// past the test runner's capture, so a skip is always visible.
+pub fn report_skip(test: &str, reason: &str) {
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
+}
+
+/// Returns early from a test, loudly, when a requirement is missing.
+/// `require!(harness::need_root())` where the check gives `Err(reason)`.
+#[macro_export]
+macro_rules! require {
+    ($check:expr) => {
+        if let Err(reason) = $check {
+            $crate::harness::report_skip(module_path!(), &reason);
+            return;
+        }
+    };
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+pub fn need_root() -> Result<(), String> {
+    if is_root() {
+        Ok(())
+    } else {
+        Err("needs root".to_string())
+    }
+}
+
+/// Finds `name` on PATH.
+pub fn find_command(name: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(name))
+        .find(|candidate| is_executable(candidate))
+}
+
+pub fn need_command(name: &str) -> Result<PathBuf, String> {
+    find_command(name).ok_or_else(|| format!("{name} is not installed"))
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path)
+        .map(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+        .unwrap_or(false)
+}
+
+/// Runs a command to completion, failing the test if it cannot be started.
+pub fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"))
+}
+
+/// Runs dockbox with `args`, argv[0] being `dockbox`.
+pub fn run_dockbox(args: &[&str]) -> Output {
+    run(Command::new(dockbox()).args(args))
+}
+
+pub fn stdout_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr_of(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// The dynamic loader an ELF executable asks for (its PT_INTERP), if any.
+pub fn elf_interpreter(path: &Path) -> Result<Option<String>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let read_u16 = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let read_u32 = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes(b.try_into().unwrap()))
+    };
+    let read_u64 = |at: usize| {
+        bytes
+            .get(at..at + 8)
+            .map(|b| u64::from_le_bytes(b.try_into().unwrap()))
+    };
+    if bytes.get(..5) != Some(b"\x7fELF\x02") {
+        return Err("not a 64-bit ELF file".to_string());
+    }
+    let malformed = || "malformed ELF header".to_string();
+    let phoff = read_u64(0x20).ok_or_else(malformed)? as usize;
+    let phentsize = read_u16(0x36).ok_or_else(malformed)? as usize;
+    let phnum = read_u16(0x38).ok_or_else(malformed)? as usize;
+    const PT_INTERP: u32 = 3;
+    for index in 0..phnum {
+        let header = phoff + index * phentsize;
+        if read_u32(header).ok_or_else(malformed)? == PT_INTERP {
+            let offset = read_u64(header + 8).ok_or_else(malformed)? as usize;
+            let size = read_u64(header + 32).ok_or_else(malformed)? as usize;
+            let interp = bytes.get(offset..offset + size).ok_or_else(malformed)?;
+            return Ok(Some(
+                String::from_utf8_lossy(interp)
+                    .trim_end_matches('\0')
+                    .to_string(),
+            ));
+        }
+    }
+    Ok(None)
+}
+
+/// The ELF type: 2 for a fixed-address executable, 3 for PIE or shared.
+pub fn elf_type(path: &Path) -> Result<u16, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    bytes
+        .get(0x10..0x12)
+        .map(|b| u16::from_le_bytes([b[0], b[1]]))
+        .ok_or_else(|| "short ELF file".to_string())
+}

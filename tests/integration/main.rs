@@ -1,0 +1,9 @@
+//! dockbox's one integration-test binary. Each module covers one area; the
+//! harness holds what they share. Tests that need root or a kernel feature
+//! print `skipped: <reason>` instead of passing silently.
+
+mod harness;
+
+mod fixture;
+mod install;
+mod multicall;
