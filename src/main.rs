@@ -8,6 +8,8 @@ mod inroot;
 mod runtime;
 #[allow(dead_code)] // Filled by the daemon issue.
 mod store;
+#[allow(dead_code)] // The client half serves the `docker` applet later.
+mod http;
 mod version;
 
 fn main() {

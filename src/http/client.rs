@@ -1,0 +1,153 @@
+//! The client side over a unix socket, for the `docker` applet and tests:
+//! one request at a time on a keep-alive connection, response bodies of any
+//! framing, and the upgrade that attach and exec start use.
+
+use super::server::{Hijacked, HijackedReader};
+use super::wire::{self, BodyReader, Headers, WireError, write_request_head};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+pub struct ClientConnection {
+    reader: BufReader<UnixStream>,
+    writer: UnixStream,
+}
+
+/// A response head and its body reader, which borrows the connection.
+pub struct ClientResponse<'c> {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Headers,
+    pub body: BodyReader<&'c mut BufReader<UnixStream>>,
+}
+
+impl ClientResponse<'_> {
+    pub fn read_body(&mut self) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        self.body.read_to_end(&mut body)?;
+        Ok(body)
+    }
+}
+
+impl ClientConnection {
+    pub fn connect(path: &Path) -> io::Result<ClientConnection> {
+        let stream = UnixStream::connect(path).map_err(|e| {
+            io::Error::new(e.kind(), format!("connect to {}: {e}", path.display()))
+        })?;
+        ClientConnection::from_stream(stream)
+    }
+
+    pub fn from_stream(stream: UnixStream) -> io::Result<ClientConnection> {
+        Ok(ClientConnection {
+            writer: stream.try_clone()?,
+            reader: BufReader::new(stream),
+        })
+    }
+
+    /// Sends a request with a fixed body (Content-Length is set here) and
+    /// reads the response head. The previous response's body must have been
+    /// read to its end.
+    pub fn request(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<ClientResponse<'_>, WireError> {
+        let mut headers = headers.clone();
+        if !headers.contains("Host") {
+            headers.set("Host", "docker");
+        }
+        if !body.is_empty() || matches!(method, "POST" | "PUT") {
+            headers.set("Content-Length", body.len().to_string());
+        }
+        let mut message = Vec::with_capacity(256 + body.len());
+        write_request_head(&mut message, method, target, &headers)?;
+        message.extend_from_slice(body);
+        self.writer.write_all(&message)?;
+        self.read_response(method)
+    }
+
+    /// Sends a request whose body is streamed from `body` with chunked
+    /// transfer-encoding, then reads the response head.
+    pub fn request_streaming(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &Headers,
+        body: &mut impl Read,
+    ) -> Result<ClientResponse<'_>, WireError> {
+        let mut headers = headers.clone();
+        if !headers.contains("Host") {
+            headers.set("Host", "docker");
+        }
+        headers.set("Transfer-Encoding", "chunked");
+        write_request_head(&mut self.writer, method, target, &headers)?;
+        let mut chunked = wire::ChunkedWriter::new(&mut self.writer);
+        io::copy(body, &mut chunked)?;
+        chunked.finish()?;
+        self.read_response(method)
+    }
+
+    fn read_response(&mut self, method: &str) -> Result<ClientResponse<'_>, WireError> {
+        loop {
+            let bytes = wire::read_head(&mut self.reader)?;
+            let mut raw = [httparse::EMPTY_HEADER; wire::MAX_HEADERS];
+            let mut response = httparse::Response::new(&mut raw);
+            if response
+                .parse(&bytes)
+                .map_err(wire::map_parse_error)?
+                .is_partial()
+            {
+                return Err(WireError::Malformed("incomplete response head".into()));
+            }
+            let status = response.code.unwrap_or_default();
+            // 100 Continue is informational: the real answer follows.
+            if status == 100 {
+                continue;
+            }
+            let headers = wire::collect_headers(response.headers)?;
+            let framing = wire::response_framing(method, status, &headers)?;
+            return Ok(ClientResponse {
+                status,
+                reason: response.reason.unwrap_or_default().to_string(),
+                headers,
+                body: BodyReader::new(&mut self.reader, framing),
+            });
+        }
+    }
+
+    /// Sends a request asking for `Upgrade: tcp` and, when the server answers
+    /// 101 (or 200, for servers that stream raw without upgrading), returns
+    /// both directions of the connection. Any other answer comes back as
+    /// `Err(status, body)`.
+    pub fn upgrade(
+        mut self,
+        method: &str,
+        target: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<Result<(Headers, Hijacked), (u16, Vec<u8>)>, WireError> {
+        let mut headers = headers.clone();
+        headers.set("Connection", "Upgrade");
+        headers.set("Upgrade", "tcp");
+        let mut response = self.request(method, target, &headers, body)?;
+        let status = response.status;
+        if status != 101 && status != 200 {
+            let body = response.read_body()?;
+            return Ok(Err((status, body)));
+        }
+        let response_headers = response.headers.clone();
+        drop(response);
+        let buffered = self.reader.buffer().to_vec();
+        self.reader.consume(buffered.len());
+        let stream = self.reader.into_inner();
+        Ok(Ok((
+            response_headers,
+            Hijacked {
+                reader: HijackedReader::new(buffered, stream),
+                writer: self.writer,
+            },
+        )))
+    }
+}

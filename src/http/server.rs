@@ -1,0 +1,435 @@
+//! The server side: one thread per connection on a unix socket, keep-alive,
+//! request bodies of either framing, fixed and chunked streaming responses,
+//! and connection hijacking (101 upgrade, or a raw 200 stream).
+
+use super::wire::{
+    self, BodyFraming, BodyReader, ChunkedWriter, Headers, WireError, reason_phrase,
+    write_response_head,
+};
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::sync::Arc;
+
+/// A request body larger than this left unread by a handler is not drained
+/// for keep-alive; the connection closes instead (Go's server does the same).
+const MAX_DRAIN_BYTES: u64 = 256 * 1024;
+const READ_BUFFER_BYTES: usize = 16 * 1024;
+const CONNECTION_STACK_BYTES: usize = 512 * 1024;
+
+/// Serves one request. The handler answers through `exchange` exactly once
+/// (`respond`, `stream` or `hijack`); an `Err` drops the connection.
+pub trait Handler: Send + Sync + 'static {
+    fn handle(&self, exchange: &mut Exchange<'_>) -> io::Result<()>;
+}
+
+/// The parsed request line and headers.
+#[derive(Debug, Clone)]
+pub struct RequestHead {
+    pub method: String,
+    /// The request target as sent: path and query.
+    pub target: String,
+    /// The path part of the target, still percent-encoded.
+    pub path: String,
+    /// The query part after `?`, without it; empty when absent.
+    pub query: String,
+    pub headers: Headers,
+    /// 0 for HTTP/1.0, 1 for HTTP/1.1.
+    pub minor_version: u8,
+}
+
+impl RequestHead {
+    /// Parses a head as `wire::read_head` returns it.
+    pub fn parse(bytes: &[u8]) -> Result<RequestHead, WireError> {
+        let mut raw = [httparse::EMPTY_HEADER; wire::MAX_HEADERS];
+        let mut request = httparse::Request::new(&mut raw);
+        match request.parse(bytes).map_err(wire::map_parse_error)? {
+            httparse::Status::Complete(_) => {}
+            httparse::Status::Partial => {
+                return Err(WireError::Malformed("incomplete request head".into()));
+            }
+        }
+        let method = request.method.unwrap_or_default().to_string();
+        let target = request.path.unwrap_or_default().to_string();
+        if !target.starts_with('/') {
+            return Err(WireError::Malformed(format!(
+                "request target {target:?} is not an absolute path"
+            )));
+        }
+        let (path, query) = match target.split_once('?') {
+            Some((path, query)) => (path.to_string(), query.to_string()),
+            None => (target.clone(), String::new()),
+        };
+        Ok(RequestHead {
+            method,
+            path,
+            query,
+            target,
+            headers: wire::collect_headers(request.headers)?,
+            minor_version: request.version.unwrap_or(1),
+        })
+    }
+
+    fn wants_keep_alive(&self) -> bool {
+        if self.headers.has_token("Connection", "close") {
+            return false;
+        }
+        self.minor_version >= 1 || self.headers.has_token("Connection", "keep-alive")
+    }
+
+    /// Whether the client asked to switch protocols (`Upgrade: tcp`).
+    pub fn wants_upgrade(&self) -> bool {
+        self.headers.contains("Upgrade") && self.headers.has_token("Connection", "upgrade")
+    }
+}
+
+/// A response with its whole body known up front.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Response {
+        let mut headers = Headers::new();
+        headers.add("Content-Type", content_type);
+        Response {
+            status,
+            headers,
+            body: body.into(),
+        }
+    }
+
+    /// A response with no body and no Content-Type.
+    pub fn empty(status: u16) -> Response {
+        Response {
+            status,
+            headers: Headers::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Response {
+        self.headers.set(name, value);
+        self
+    }
+}
+
+/// Both directions of a hijacked connection, as separate descriptors so that
+/// one thread can copy stdin while another writes output.
+pub struct Hijacked {
+    pub reader: HijackedReader,
+    pub writer: UnixStream,
+}
+
+/// Reads what the client sent after the request head: bytes already
+/// buffered first, then the socket. EOF means the client half-closed.
+pub struct HijackedReader {
+    buffered: io::Cursor<Vec<u8>>,
+    stream: UnixStream,
+}
+
+impl HijackedReader {
+    pub fn new(buffered: Vec<u8>, stream: UnixStream) -> HijackedReader {
+        HijackedReader {
+            buffered: io::Cursor::new(buffered),
+            stream,
+        }
+    }
+
+    /// The socket underneath, to poll it for readability.
+    pub fn stream(&self) -> &UnixStream {
+        &self.stream
+    }
+
+    /// Whether bytes are waiting in the buffer (poll would not see them).
+    pub fn has_buffered(&self) -> bool {
+        (self.buffered.position() as usize) < self.buffered.get_ref().len()
+    }
+}
+
+impl Read for HijackedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.has_buffered() {
+            return self.buffered.read(buf);
+        }
+        self.stream.read(buf)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Pending,
+    Fixed,
+    /// A streamed or hijacked answer: the connection ends with it.
+    Final,
+}
+
+/// One request and the means to answer it.
+pub struct Exchange<'c> {
+    head: RequestHead,
+    body: BodyReader<&'c mut BufReader<UnixStream>>,
+    writer: &'c mut UnixStream,
+    default_headers: &'c Headers,
+    answer: Answer,
+    keep_alive: bool,
+}
+
+impl<'c> Exchange<'c> {
+    pub fn head(&self) -> &RequestHead {
+        &self.head
+    }
+
+    pub fn method(&self) -> &str {
+        &self.head.method
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.head.headers.get(name)
+    }
+
+    /// The request body, decoded from its framing.
+    pub fn body(&mut self) -> &mut impl Read {
+        &mut self.body
+    }
+
+    /// Reads the whole body, refusing more than `limit` bytes.
+    pub fn read_body(&mut self, limit: u64) -> io::Result<Vec<u8>> {
+        let mut body = Vec::new();
+        (&mut self.body).take(limit + 1).read_to_end(&mut body)?;
+        if body.len() as u64 > limit {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("request body larger than {limit} bytes"),
+            ));
+        }
+        Ok(body)
+    }
+
+    fn full_headers(&self, own: &Headers) -> Headers {
+        let mut headers = self.default_headers.clone();
+        for (name, value) in own.iter() {
+            headers.set(name, value);
+        }
+        headers
+    }
+
+    fn claim(&mut self) -> io::Result<()> {
+        if self.answer != Answer::Pending {
+            return Err(io::Error::other("the request was already answered"));
+        }
+        Ok(())
+    }
+
+    /// Sends a complete response; the body is left out for HEAD requests
+    /// while Content-Length still gives its size.
+    pub fn respond(&mut self, response: Response) -> io::Result<()> {
+        self.claim()?;
+        let mut headers = self.full_headers(&response.headers);
+        headers.set("Content-Length", response.body.len().to_string());
+        if !self.keep_alive {
+            headers.set("Connection", "close");
+        }
+        let mut message = Vec::with_capacity(256 + response.body.len());
+        write_response_head(
+            &mut message,
+            response.status,
+            reason_phrase(response.status),
+            &headers,
+        )?;
+        let bodyless = self.head.method.eq_ignore_ascii_case("HEAD")
+            || response.status == 204
+            || response.status == 304;
+        if !bodyless {
+            message.extend_from_slice(&response.body);
+        }
+        self.answer = Answer::Fixed;
+        self.writer.write_all(&message)?;
+        self.writer.flush()
+    }
+
+    /// Sends the head of a chunked response at once and returns the writer
+    /// for its body; each write goes out as one flushed chunk. Call
+    /// `finish` on it at the end. The connection closes after the stream.
+    pub fn stream(
+        &mut self,
+        status: u16,
+        headers: &Headers,
+    ) -> io::Result<ChunkedWriter<UnixStream>> {
+        self.claim()?;
+        let mut headers = self.full_headers(headers);
+        headers.set("Transfer-Encoding", "chunked");
+        headers.set("Connection", "close");
+        let mut writer = self.writer.try_clone()?;
+        write_response_head(&mut writer, status, reason_phrase(status), &headers)?;
+        self.answer = Answer::Final;
+        Ok(ChunkedWriter::new(writer))
+    }
+
+    /// Takes the connection over, as attach and exec start do: answers
+    /// `101 UPGRADED` when the client asked to upgrade, or `200 OK` with a
+    /// raw stream when it did not. The rest of the request body is read
+    /// first, so the returned reader starts at the client's stream.
+    pub fn hijack(&mut self, content_type: &str) -> io::Result<Hijacked> {
+        self.claim()?;
+        io::copy(&mut self.body, &mut io::sink())?;
+        let mut headers = self.default_headers.clone();
+        headers.set("Content-Type", content_type);
+        let (status, reason) = if self.head.wants_upgrade() {
+            headers.set("Connection", "Upgrade");
+            headers.set("Upgrade", "tcp");
+            (101, "UPGRADED")
+        } else {
+            (200, "OK")
+        };
+        write_response_head(self.writer, status, reason, &headers)?;
+        self.writer.flush()?;
+        self.answer = Answer::Final;
+        // The client may already have sent stream bytes behind the head.
+        let buffer = self.body.inner_mut();
+        let buffered = buffer.buffer().to_vec();
+        buffer.consume(buffered.len());
+        Ok(Hijacked {
+            reader: HijackedReader::new(buffered, self.writer.try_clone()?),
+            writer: self.writer.try_clone()?,
+        })
+    }
+}
+
+/// Accepts connections until `stop` becomes readable (a signalfd, an
+/// eventfd or a pipe), serving each on its own thread.
+pub fn serve(
+    listener: &UnixListener,
+    handler: Arc<dyn Handler>,
+    default_headers: Arc<Headers>,
+    stop: BorrowedFd<'_>,
+) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    listener.set_nonblocking(true)?;
+    loop {
+        let mut fds = [
+            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
+            PollFd::new(stop, PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(errno) => return Err(io::Error::from(errno)),
+        }
+        if fds[1].revents().is_some_and(|r| !r.is_empty()) {
+            return Ok(());
+        }
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false)?;
+                let handler = Arc::clone(&handler);
+                let default_headers = Arc::clone(&default_headers);
+                let spawned = std::thread::Builder::new()
+                    .name(format!("conn-{}", stream.as_raw_fd()))
+                    .stack_size(CONNECTION_STACK_BYTES)
+                    .spawn(move || serve_connection(stream, handler.as_ref(), &default_headers));
+                if let Err(e) = spawned {
+                    eprintln!("dockerd: cannot start a connection thread: {e}");
+                }
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) => {}
+            // Out of descriptors or memory: keep serving the ones we have.
+            Err(e) => {
+                eprintln!("dockerd: accept: {e}");
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Serves requests on one connection until it closes, is hijacked, or a
+/// response says `Connection: close`.
+pub fn serve_connection(stream: UnixStream, handler: &dyn Handler, default_headers: &Headers) {
+    let Ok(mut writer) = stream.try_clone() else {
+        return;
+    };
+    let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
+    loop {
+        let head = match wire::read_head(&mut reader).and_then(|bytes| RequestHead::parse(&bytes))
+        {
+            Ok(head) => head,
+            Err(WireError::Closed) | Err(WireError::Io(_)) => break,
+            Err(error) => {
+                let status = if matches!(error, WireError::HeadTooLarge) {
+                    431
+                } else {
+                    400
+                };
+                let _ = refuse(&mut writer, default_headers, status, &error.to_string());
+                break;
+            }
+        };
+        let framing = match wire::request_framing(&head.headers) {
+            Ok(framing) => framing,
+            Err(error) => {
+                let _ = refuse(&mut writer, default_headers, 400, &error.to_string());
+                break;
+            }
+        };
+        if framing != BodyFraming::None
+            && head
+                .headers
+                .get("Expect")
+                .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+            && writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+        {
+            break;
+        }
+        let keep_alive = head.wants_keep_alive();
+        let mut exchange = Exchange {
+            head,
+            body: BodyReader::new(&mut reader, framing),
+            writer: &mut writer,
+            default_headers,
+            answer: Answer::Pending,
+            keep_alive,
+        };
+        let outcome = handler.handle(&mut exchange);
+        let answer = exchange.answer;
+        if outcome.is_ok() && answer == Answer::Pending {
+            let _ = exchange.respond(
+                Response::new(500, "text/plain; charset=utf-8", "no response")
+                    .with_header("Connection", "close"),
+            );
+            break;
+        }
+        if outcome.is_err() || answer == Answer::Final || !keep_alive {
+            break;
+        }
+        // Keep-alive: the next request starts after this body.
+        let mut rest = exchange.body.by_ref().take(MAX_DRAIN_BYTES);
+        if io::copy(&mut rest, &mut io::sink()).is_err() || !exchange.body.is_finished() {
+            break;
+        }
+    }
+    let _ = writer.shutdown(Shutdown::Both);
+}
+
+/// Answers a request we could not parse, the way Go's server does, and
+/// closes the connection.
+fn refuse(
+    writer: &mut UnixStream,
+    default_headers: &Headers,
+    status: u16,
+    reason: &str,
+) -> io::Result<()> {
+    let body = format!("{status} {}: {reason}", reason_phrase(status));
+    let mut headers = default_headers.clone();
+    headers.set("Content-Type", "text/plain; charset=utf-8");
+    headers.set("Content-Length", body.len().to_string());
+    headers.set("Connection", "close");
+    write_response_head(writer, status, reason_phrase(status), &headers)?;
+    writer.write_all(body.as_bytes())
+}
