@@ -1,15 +1,19 @@
 //! dockbox: the Docker client, daemon, shim and an OCI runtime in one static
 //! executable that acts by the name it is called with.
 
+#[allow(dead_code)] // Parts serve the `docker` applet later.
+mod api;
 mod applets;
+#[allow(dead_code)] // Route plumbing that the container endpoints use.
+mod daemon;
+#[allow(dead_code)] // The client half serves the `docker` applet later.
+mod http;
 #[allow(dead_code)] // Used by the runtime and the image store.
 mod inroot;
 #[allow(dead_code)] // Filled by the runtime issues.
 mod runtime;
-#[allow(dead_code)] // Filled by the daemon issue.
+#[allow(dead_code)] // Parts serve the container and image endpoints later.
 mod store;
-#[allow(dead_code)] // The client half serves the `docker` applet later.
-mod http;
 mod version;
 
 fn main() {

@@ -8,6 +8,14 @@ use std::io::{self, BufRead, BufReader, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
+/// The outcome of `ClientConnection::upgrade`.
+pub enum Upgrade {
+    /// The response headers and both directions of the stream.
+    Switched(Headers, Hijacked),
+    /// The status and body of an answer that did not switch.
+    Refused(u16, Vec<u8>),
+}
+
 pub struct ClientConnection {
     reader: BufReader<UnixStream>,
     writer: UnixStream,
@@ -31,9 +39,8 @@ impl ClientResponse<'_> {
 
 impl ClientConnection {
     pub fn connect(path: &Path) -> io::Result<ClientConnection> {
-        let stream = UnixStream::connect(path).map_err(|e| {
-            io::Error::new(e.kind(), format!("connect to {}: {e}", path.display()))
-        })?;
+        let stream = UnixStream::connect(path)
+            .map_err(|e| io::Error::new(e.kind(), format!("connect to {}: {e}", path.display())))?;
         ClientConnection::from_stream(stream)
     }
 
@@ -119,15 +126,14 @@ impl ClientConnection {
 
     /// Sends a request asking for `Upgrade: tcp` and, when the server answers
     /// 101 (or 200, for servers that stream raw without upgrading), returns
-    /// both directions of the connection. Any other answer comes back as
-    /// `Err(status, body)`.
+    /// both directions of the connection; any other answer is `Refused`.
     pub fn upgrade(
         mut self,
         method: &str,
         target: &str,
         headers: &Headers,
         body: &[u8],
-    ) -> Result<Result<(Headers, Hijacked), (u16, Vec<u8>)>, WireError> {
+    ) -> Result<Upgrade, WireError> {
         let mut headers = headers.clone();
         headers.set("Connection", "Upgrade");
         headers.set("Upgrade", "tcp");
@@ -135,19 +141,19 @@ impl ClientConnection {
         let status = response.status;
         if status != 101 && status != 200 {
             let body = response.read_body()?;
-            return Ok(Err((status, body)));
+            return Ok(Upgrade::Refused(status, body));
         }
         let response_headers = response.headers.clone();
         drop(response);
         let buffered = self.reader.buffer().to_vec();
         self.reader.consume(buffered.len());
         let stream = self.reader.into_inner();
-        Ok(Ok((
+        Ok(Upgrade::Switched(
             response_headers,
             Hijacked {
                 reader: HijackedReader::new(buffered, stream),
                 writer: self.writer,
             },
-        )))
+        ))
     }
 }

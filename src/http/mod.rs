@@ -10,8 +10,11 @@ pub mod wire;
 #[cfg(test)]
 mod tests;
 
-pub use client::{ClientConnection, ClientResponse};
+#[allow(unused_imports)] // The API other parts build on.
+pub use client::{ClientConnection, ClientResponse, Upgrade};
+#[allow(unused_imports)] // The API other parts build on.
 pub use server::{
     Exchange, Handler, Hijacked, HijackedReader, RequestHead, Response, serve, serve_connection,
 };
+#[allow(unused_imports)] // The API other parts build on.
 pub use wire::{ChunkedReader, ChunkedWriter, Headers, WireError};

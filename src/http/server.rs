@@ -357,8 +357,7 @@ pub fn serve_connection(stream: UnixStream, handler: &dyn Handler, default_heade
     };
     let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
     loop {
-        let head = match wire::read_head(&mut reader).and_then(|bytes| RequestHead::parse(&bytes))
-        {
+        let head = match wire::read_head(&mut reader).and_then(|bytes| RequestHead::parse(&bytes)) {
             Ok(head) => head,
             Err(WireError::Closed) | Err(WireError::Io(_)) => break,
             Err(error) => {

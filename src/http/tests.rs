@@ -14,7 +14,9 @@ impl Handler for TestHandler {
             "/echo" => {
                 let body = exchange.read_body(1 << 20)?;
                 let mut response = Response::new(200, "application/octet-stream", body);
-                response.headers.add("X-Method", exchange.method().to_string());
+                response
+                    .headers
+                    .add("X-Method", exchange.method().to_string());
                 exchange.respond(response)
             }
             "/ignore-body" => exchange.respond(Response::new(200, "text/plain", "ignored")),
@@ -90,7 +92,7 @@ fn keep_alive_serves_several_requests_and_heads() {
         .request("POST", "/ignore-body", &Headers::new(), &[b'x'; 5000])
         .unwrap();
     assert_eq!(ignored.read_body().unwrap(), b"ignored");
-    let mut after = connection
+    let after = connection
         .request("GET", "/echo", &Headers::new(), b"")
         .unwrap();
     assert_eq!(after.status, 200);
@@ -112,17 +114,25 @@ fn chunked_request_body_is_decoded() {
 fn streamed_response_is_chunked_and_closes() {
     let answer = raw_exchange(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n");
     assert!(answer.starts_with("HTTP/1.1 200 OK\r\n"), "{answer}");
-    assert!(answer.contains("Transfer-Encoding: chunked\r\n"), "{answer}");
-    assert!(answer.ends_with("\r\n\r\n4\r\none\n\r\n4\r\ntwo\n\r\n0\r\n\r\n"), "{answer}");
+    assert!(
+        answer.contains("Transfer-Encoding: chunked\r\n"),
+        "{answer}"
+    );
+    assert!(
+        answer.ends_with("\r\n\r\n4\r\none\n\r\n4\r\ntwo\n\r\n0\r\n\r\n"),
+        "{answer}"
+    );
 }
 
 #[test]
 fn upgrade_gives_separate_directions_and_survives_half_close() {
     let connection = ClientConnection::from_stream(start()).unwrap();
-    let (headers, hijacked) = connection
+    let client::Upgrade::Switched(headers, hijacked) = connection
         .upgrade("POST", "/hijack", &Headers::new(), b"")
         .unwrap()
-        .unwrap();
+    else {
+        panic!("the upgrade was refused");
+    };
     assert_eq!(headers.get("Upgrade"), Some("tcp"));
     assert_eq!(
         headers.get("Content-Type"),
@@ -187,9 +197,8 @@ fn http10_and_connection_close_end_the_connection() {
     let answer = raw_exchange(b"GET /echo HTTP/1.0\r\n\r\nGET /echo HTTP/1.0\r\n\r\n");
     assert_eq!(answer.matches("HTTP/1.1 200").count(), 1, "{answer}");
     assert!(answer.contains("Connection: close\r\n"));
-    let answer = raw_exchange(
-        b"GET /echo HTTP/1.1\r\nConnection: close\r\n\r\nGET /echo HTTP/1.1\r\n\r\n",
-    );
+    let answer =
+        raw_exchange(b"GET /echo HTTP/1.1\r\nConnection: close\r\n\r\nGET /echo HTTP/1.1\r\n\r\n");
     assert_eq!(answer.matches("HTTP/1.1 200").count(), 1, "{answer}");
 }
 
@@ -218,7 +227,9 @@ fn serve_stops_when_the_stop_fd_is_readable() {
     });
     // A connection held open with a half-sent request does not block others.
     let mut stuck = UnixStream::connect(&socket).unwrap();
-    stuck.write_all(b"POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc").unwrap();
+    stuck
+        .write_all(b"POST /echo HTTP/1.1\r\nContent-Length: 10\r\n\r\nabc")
+        .unwrap();
     let mut connection = ClientConnection::connect(&socket).unwrap();
     let mut response = connection
         .request("POST", "/echo", &Headers::new(), b"quick")

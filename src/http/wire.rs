@@ -65,7 +65,9 @@ pub enum WireError {
     Closed,
     #[error("malformed HTTP message: {0}")]
     Malformed(String),
-    #[error("HTTP message head larger than {MAX_HEAD_BYTES} bytes or more than {MAX_HEADERS} headers")]
+    #[error(
+        "HTTP message head larger than {MAX_HEAD_BYTES} bytes or more than {MAX_HEADERS} headers"
+    )]
     HeadTooLarge,
     #[error("read HTTP message: {0}")]
     Io(#[from] io::Error),
@@ -106,7 +108,10 @@ pub fn read_head(reader: &mut impl BufRead) -> Result<Vec<u8>, WireError> {
         head.truncate(start + taken);
         reader.consume(taken);
         // Leading blank lines are not part of the head.
-        let blank = head.iter().take_while(|b| **b == b'\r' || **b == b'\n').count();
+        let blank = head
+            .iter()
+            .take_while(|b| **b == b'\r' || **b == b'\n')
+            .count();
         if blank > 0 {
             head.drain(..blank);
         }
@@ -158,7 +163,9 @@ pub fn request_framing(headers: &Headers) -> Result<BodyFraming, WireError> {
     if let Some(encoding) = headers.get("Transfer-Encoding") {
         let last = encoding.rsplit(',').next().unwrap_or("").trim();
         if !last.eq_ignore_ascii_case("chunked") {
-            return Err(malformed(format!("unsupported transfer encoding {encoding:?}")));
+            return Err(malformed(format!(
+                "unsupported transfer encoding {encoding:?}"
+            )));
         }
         return Ok(BodyFraming::Chunked);
     }
@@ -174,8 +181,7 @@ pub fn response_framing(
     status: u16,
     headers: &Headers,
 ) -> Result<BodyFraming, WireError> {
-    if method.eq_ignore_ascii_case("HEAD") || status / 100 == 1 || status == 204 || status == 304
-    {
+    if method.eq_ignore_ascii_case("HEAD") || status / 100 == 1 || status == 204 || status == 304 {
         return Ok(BodyFraming::None);
     }
     if headers.has_token("Transfer-Encoding", "chunked") {
@@ -261,7 +267,8 @@ impl<R: BufRead> ChunkedReader<R> {
         if size_text.is_empty() || size_text.len() > 16 {
             return Err(invalid_data("bad chunk size"));
         }
-        let size = u64::from_str_radix(size_text, 16).map_err(|_| invalid_data("bad chunk size"))?;
+        let size =
+            u64::from_str_radix(size_text, 16).map_err(|_| invalid_data("bad chunk size"))?;
         if size == 0 {
             loop {
                 if self.read_line()?.is_empty() {
@@ -293,7 +300,9 @@ impl<R: BufRead> Read for ChunkedReader<R> {
         if self.done {
             return Ok(0);
         }
-        let want = buf.len().min(self.remaining.min(usize::MAX as u64) as usize);
+        let want = buf
+            .len()
+            .min(self.remaining.min(usize::MAX as u64) as usize);
         let read = self.inner.read(&mut buf[..want])?;
         if read == 0 {
             return Err(invalid_data("connection closed inside a chunk"));

@@ -1,0 +1,19 @@
+//! The Engine API as data: the bodies shared by daemon and client, version
+//! negotiation, query and filter parsing, routes, and errors with their
+//! status codes. Nothing here does I/O.
+
+pub mod error;
+pub mod query;
+pub mod router;
+pub mod time;
+pub mod types;
+pub mod version;
+
+#[allow(unused_imports)] // The API other parts build on.
+pub use error::{ApiError, ErrorKind};
+#[allow(unused_imports)] // The API other parts build on.
+pub use query::{Filters, Query};
+#[allow(unused_imports)] // The API other parts build on.
+pub use router::{Match, Params, Router};
+#[allow(unused_imports)] // The API other parts build on.
+pub use version::{ApiVersion, DEFAULT_API_VERSION, MIN_API_VERSION};

@@ -1,0 +1,218 @@
+//! Engine API bodies shared by the daemon and the client, with Docker's
+//! exact field names. Container and image types join them as their
+//! endpoints arrive.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Every error body: `{"message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub message: String,
+}
+
+/// `GET /version`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SystemVersion {
+    pub platform: Platform,
+    pub components: Vec<ComponentVersion>,
+    pub version: String,
+    pub api_version: String,
+    #[serde(rename = "MinAPIVersion")]
+    pub min_api_version: String,
+    pub git_commit: String,
+    pub go_version: String,
+    pub os: String,
+    pub arch: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kernel_version: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub experimental: bool,
+    pub build_time: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Platform {
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ComponentVersion {
+    pub name: String,
+    pub version: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<BTreeMap<String, String>>,
+}
+
+/// `GET /info`: the fields `docker info` prints and a few more that
+/// clients read (docker-py wants `ExperimentalBuild`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SystemInfo {
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub containers: u64,
+    pub containers_running: u64,
+    pub containers_paused: u64,
+    pub containers_stopped: u64,
+    pub images: u64,
+    pub driver: String,
+    pub driver_status: Vec<[String; 2]>,
+    pub docker_root_dir: String,
+    pub plugins: PluginsInfo,
+    pub memory_limit: bool,
+    pub swap_limit: bool,
+    #[serde(rename = "KernelMemoryTCP")]
+    pub kernel_memory_tcp: bool,
+    pub cpu_cfs_period: bool,
+    pub cpu_cfs_quota: bool,
+    #[serde(rename = "CPUShares")]
+    pub cpu_shares: bool,
+    #[serde(rename = "CPUSet")]
+    pub cpu_set: bool,
+    pub pids_limit: bool,
+    pub oom_kill_disable: bool,
+    #[serde(rename = "IPv4Forwarding")]
+    pub ipv4_forwarding: bool,
+    pub debug: bool,
+    #[serde(rename = "NFd")]
+    pub n_fd: u64,
+    #[serde(rename = "NGoroutines")]
+    pub n_goroutines: u64,
+    pub system_time: String,
+    pub logging_driver: String,
+    pub cgroup_driver: String,
+    pub cgroup_version: String,
+    #[serde(rename = "NEventsListener")]
+    pub n_events_listener: u64,
+    pub kernel_version: String,
+    pub operating_system: String,
+    #[serde(rename = "OSVersion")]
+    pub os_version: String,
+    #[serde(rename = "OSType")]
+    pub os_type: String,
+    pub architecture: String,
+    #[serde(rename = "NCPU")]
+    pub ncpu: u64,
+    pub mem_total: u64,
+    pub index_server_address: String,
+    pub registry_config: RegistryConfig,
+    pub http_proxy: String,
+    pub https_proxy: String,
+    pub no_proxy: String,
+    pub name: String,
+    pub labels: Vec<String>,
+    pub experimental_build: bool,
+    pub server_version: String,
+    pub runtimes: BTreeMap<String, RuntimeInfo>,
+    pub default_runtime: String,
+    pub swarm: SwarmInfo,
+    pub live_restore_enabled: bool,
+    pub isolation: String,
+    pub init_binary: String,
+    pub containerd_commit: Commit,
+    pub runc_commit: Commit,
+    pub init_commit: Commit,
+    pub security_options: Vec<String>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub product_license: String,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PluginsInfo {
+    pub volume: Vec<String>,
+    pub network: Vec<String>,
+    pub authorization: Option<Vec<String>>,
+    pub log: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RegistryConfig {
+    #[serde(rename = "InsecureRegistryCIDRs")]
+    pub insecure_registry_cidrs: Vec<String>,
+    pub index_configs: BTreeMap<String, IndexInfo>,
+    pub mirrors: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct IndexInfo {
+    pub name: String,
+    pub mirrors: Vec<String>,
+    pub secure: bool,
+    pub official: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuntimeInfo {
+    pub path: String,
+    #[serde(rename = "runtimeArgs", default, skip_serializing_if = "Vec::is_empty")]
+    pub runtime_args: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SwarmInfo {
+    #[serde(rename = "NodeID")]
+    pub node_id: String,
+    pub node_addr: String,
+    pub local_node_state: String,
+    pub control_available: bool,
+    pub error: String,
+    pub remote_managers: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Commit {
+    #[serde(rename = "ID")]
+    pub id: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_names_are_dockers() {
+        let info = serde_json::to_value(SystemInfo::default()).unwrap();
+        for key in [
+            "ID",
+            "NCPU",
+            "NFd",
+            "NGoroutines",
+            "OSType",
+            "CPUShares",
+            "KernelMemoryTCP",
+            "ExperimentalBuild",
+            "CgroupVersion",
+            "DefaultRuntime",
+            "SecurityOptions",
+            "DockerRootDir",
+        ] {
+            assert!(info.get(key).is_some(), "{key} missing");
+        }
+        assert!(info["Swarm"].get("LocalNodeState").is_some());
+        assert!(
+            info["RegistryConfig"]
+                .get("InsecureRegistryCIDRs")
+                .is_some()
+        );
+        let version = serde_json::to_value(SystemVersion::default()).unwrap();
+        for key in [
+            "ApiVersion",
+            "MinAPIVersion",
+            "GoVersion",
+            "GitCommit",
+            "Platform",
+        ] {
+            assert!(version.get(key).is_some(), "{key} missing");
+        }
+        assert!(version.get("KernelVersion").is_none());
+    }
+}

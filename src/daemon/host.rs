@@ -1,0 +1,194 @@
+//! Facts about the host that `/info` and `/version` report, read from the
+//! kernel each time they are asked for.
+
+use std::path::Path;
+
+/// `uname -r` and `uname -m`.
+pub fn uname() -> (String, String) {
+    match nix::sys::utsname::uname() {
+        Ok(name) => (
+            name.release().to_string_lossy().into_owned(),
+            name.machine().to_string_lossy().into_owned(),
+        ),
+        Err(_) => (String::new(), String::new()),
+    }
+}
+
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// The architecture in Go's spelling, as `/version` reports it.
+pub fn go_arch() -> &'static str {
+    match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "powerpc64" => "ppc64le",
+        other => other,
+    }
+}
+
+/// `PRETTY_NAME` and `VERSION_ID` from os-release.
+pub fn operating_system() -> (String, String) {
+    let text = std::fs::read_to_string("/etc/os-release")
+        .or_else(|_| std::fs::read_to_string("/usr/lib/os-release"))
+        .unwrap_or_default();
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix('='))
+            .map(|value| value.trim().trim_matches('"').to_string())
+            .unwrap_or_default()
+    };
+    let pretty = field("PRETTY_NAME");
+    (
+        if pretty.is_empty() {
+            "Linux".to_string()
+        } else {
+            pretty
+        },
+        field("VERSION_ID"),
+    )
+}
+
+/// Total memory in bytes, from /proc/meminfo.
+pub fn mem_total() -> u64 {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| {
+            let line = text.lines().find(|line| line.starts_with("MemTotal:"))?;
+            let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+            Some(kib * 1024)
+        })
+        .unwrap_or(0)
+}
+
+/// CPUs this process may run on.
+pub fn ncpu() -> u64 {
+    std::thread::available_parallelism()
+        .map(|n| n.get() as u64)
+        .unwrap_or(1)
+}
+
+/// Open descriptors and threads of this process.
+pub fn own_fds_and_threads() -> (u64, u64) {
+    let fds = std::fs::read_dir("/proc/self/fd")
+        .map(|dir| dir.count() as u64)
+        .unwrap_or(0);
+    let threads = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("Threads:"))
+                .and_then(|n| n.trim().parse().ok())
+        })
+        .unwrap_or(0);
+    (fds, threads)
+}
+
+/// What the cgroup hierarchy offers, as `/info` reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CgroupFacts {
+    /// "1" on a v1 or hybrid host, "2" on a unified one.
+    pub version: &'static str,
+    pub memory_limit: bool,
+    pub swap_limit: bool,
+    pub cpu_cfs_period: bool,
+    pub cpu_cfs_quota: bool,
+    pub cpu_shares: bool,
+    pub cpuset: bool,
+    pub pids_limit: bool,
+    pub oom_kill_disable: bool,
+}
+
+const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
+
+pub fn cgroup_facts() -> CgroupFacts {
+    let root = Path::new("/sys/fs/cgroup");
+    // f_type is a long on glibc and an unsigned int on musl.
+    #[allow(clippy::unnecessary_cast)]
+    let unified = nix::sys::statfs::statfs(root)
+        .map(|fs| fs.filesystem_type().0 as i64 == CGROUP2_SUPER_MAGIC)
+        .unwrap_or(false);
+    if unified {
+        let controllers =
+            std::fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
+        let has = |name: &str| controllers.split_whitespace().any(|c| c == name);
+        return CgroupFacts {
+            version: "2",
+            memory_limit: has("memory"),
+            swap_limit: has("memory") && own_v2_cgroup(root).join("memory.swap.max").exists(),
+            cpu_cfs_period: has("cpu"),
+            cpu_cfs_quota: has("cpu"),
+            cpu_shares: has("cpu"),
+            cpuset: has("cpuset"),
+            pids_limit: has("pids"),
+            oom_kill_disable: false,
+        };
+    }
+    let exists = |relative: &str| root.join(relative).exists();
+    CgroupFacts {
+        version: "1",
+        memory_limit: exists("memory/memory.limit_in_bytes"),
+        swap_limit: exists("memory/memory.memsw.limit_in_bytes"),
+        cpu_cfs_period: exists("cpu/cpu.cfs_period_us"),
+        cpu_cfs_quota: exists("cpu/cpu.cfs_quota_us"),
+        cpu_shares: exists("cpu/cpu.shares"),
+        cpuset: exists("cpuset/cpuset.cpus"),
+        pids_limit: exists("pids/pids.max") || exists("pids"),
+        oom_kill_disable: exists("memory/memory.oom_control"),
+    }
+}
+
+/// This process's cgroup directory on a unified hierarchy.
+fn own_v2_cgroup(root: &Path) -> std::path::PathBuf {
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("0::"))
+                .map(|path| path.trim_start_matches('/').to_string())
+        })
+        .unwrap_or_default();
+    root.join(own)
+}
+
+/// Whether the kernel can filter syscalls (the `Seccomp:` line of
+/// /proc/self/status exists only with CONFIG_SECCOMP).
+pub fn seccomp_supported() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .map(|text| text.lines().any(|line| line.starts_with("Seccomp:")))
+        .unwrap_or(false)
+}
+
+/// The gid of group `name` from /etc/group (no NSS in a static binary).
+pub fn group_id(name: &str) -> Option<u32> {
+    let text = std::fs::read_to_string("/etc/group").ok()?;
+    text.lines().find_map(|line| {
+        let mut fields = line.split(':');
+        if fields.next()? != name {
+            return None;
+        }
+        fields.nth(1)?.parse().ok()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_facts_are_plausible() {
+        let (release, machine) = uname();
+        assert!(!release.is_empty() && !machine.is_empty());
+        assert!(mem_total() > 0);
+        assert!(ncpu() >= 1);
+        let (fds, threads) = own_fds_and_threads();
+        assert!(fds >= 3 && threads >= 1);
+        assert!(matches!(cgroup_facts().version, "1" | "2"));
+        assert_eq!(group_id("root"), Some(0));
+        assert_eq!(group_id("no-such-group-here"), None);
+    }
+}

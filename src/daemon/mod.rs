@@ -1,0 +1,179 @@
+//! The Engine API daemon: its settings, the data-root lock, the sockets,
+//! the store, and the routes it serves. The `dockerd` applet parses the
+//! command line and calls `run`.
+
+pub mod api;
+pub mod config;
+pub mod host;
+pub mod lock;
+pub mod log;
+pub mod signals;
+pub mod socket;
+pub mod system;
+
+use crate::store::{Store, StoreError};
+use config::Config;
+use std::io::Write;
+use std::os::fd::AsFd;
+use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The store's file below the data root.
+pub const STORE_FILE: &str = "dockbox.db";
+const ENGINE_ID_KEY: &str = "engine_id";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error("{operation} {}: {source}", path.display())]
+    Io {
+        operation: &'static str,
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the data root {} is in use by another daemon ({holder}); stop it or choose another --data-root", data_root.display())]
+    DataRootInUse { data_root: PathBuf, holder: String },
+    #[error("pid file found, ensure docker is not running or delete {} (it names live pid {pid})", path.display())]
+    PidFileInUse { path: PathBuf, pid: i32 },
+    #[error("group {0:?} not found in /etc/group")]
+    NoSuchGroup(String),
+    #[error("cannot listen on {}: the path exists and is not a socket", .0.display())]
+    SocketPathTaken(PathBuf),
+    #[error("cannot listen on {}: another daemon is serving it", .0.display())]
+    SocketInUse(PathBuf),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("set up signal handling: {0}")]
+    Signals(nix::errno::Errno),
+}
+
+/// What the routes share.
+pub struct Daemon {
+    pub config: Config,
+    pub store: Store,
+    /// A stable identity of this daemon's data root, as `/info` `ID`.
+    pub engine_id: String,
+}
+
+impl Daemon {
+    /// The configured storage driver; the image store picks overlay2 by
+    /// default.
+    pub fn storage_driver(&self) -> String {
+        self.config
+            .storage_driver
+            .clone()
+            .unwrap_or_else(|| "overlay2".to_string())
+    }
+}
+
+fn make_dir(path: &Path, mode: u32) -> Result<(), DaemonError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)
+        .and_then(|()| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)))
+        .map_err(|source| DaemonError::Io {
+            operation: "create directory",
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// A random UUID (version 4), made once per data root.
+fn new_engine_id() -> Result<String, DaemonError> {
+    let mut bytes = [0u8; 16];
+    let mut filled = 0;
+    while filled < bytes.len() {
+        // SAFETY: getrandom writes at most the given length into our buffer.
+        let n = unsafe {
+            libc::getrandom(bytes[filled..].as_mut_ptr().cast(), bytes.len() - filled, 0)
+        };
+        if n < 0 {
+            let source = std::io::Error::last_os_error();
+            if source.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(DaemonError::Io {
+                operation: "getrandom for",
+                path: PathBuf::from("engine id"),
+                source,
+            });
+        }
+        filled += n as usize;
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    ))
+}
+
+/// Runs the daemon until SIGTERM or SIGINT. Everything it made for the
+/// run (sockets, pidfile, lock) is removed on return, error or not.
+pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
+    // Before any thread exists, so every thread inherits the mask.
+    let signals = signals::ShutdownSignals::block().map_err(DaemonError::Signals)?;
+    log::set_level(config.log_level);
+    for warning in &warnings {
+        log::warn(warning);
+    }
+    make_dir(&config.data_root, 0o711)?;
+    let _lock = lock::DataRootLock::acquire(&config.data_root)?;
+    let _pidfile = lock::PidFile::create(&config.pidfile)?;
+    make_dir(&config.exec_root, 0o700)?;
+    let store = Store::open(&config.data_root.join(STORE_FILE))?;
+    let engine_id = match store.get_meta(ENGINE_ID_KEY)? {
+        Some(id) => id,
+        None => {
+            let id = new_engine_id()?;
+            store.put_meta(ENGINE_ID_KEY, &id)?;
+            id
+        }
+    };
+    let sockets = config
+        .sockets
+        .iter()
+        .map(|path| socket::ApiSocket::bind(path, &config.group, config.group_explicit))
+        .collect::<Result<Vec<_>, _>>()?;
+    let daemon = Arc::new(Daemon {
+        config,
+        store,
+        engine_id,
+    });
+    let handler: Arc<dyn crate::http::Handler> = Arc::new(api::ApiHandler::new(daemon));
+    let defaults = Arc::new(api::default_headers());
+    let (stop_reader, mut stop_writer) = std::io::pipe().map_err(|source| DaemonError::Io {
+        operation: "create",
+        path: PathBuf::from("stop pipe"),
+        source,
+    })?;
+    log::info("Daemon has completed initialization");
+    std::thread::scope(|scope| {
+        for socket in &sockets {
+            let handler = Arc::clone(&handler);
+            let defaults = Arc::clone(&defaults);
+            let stop = stop_reader.as_fd();
+            scope.spawn(move || {
+                log::info(&format!("API listen on {}", socket.path().display()));
+                if let Err(e) = crate::http::serve(&socket.listener, handler, defaults, stop) {
+                    log::error(&format!("serve {}: {e}", socket.path().display()));
+                }
+            });
+        }
+        match signals.wait() {
+            Ok(name) => log::info(&format!("Processing signal '{name}'")),
+            Err(errno) => log::error(&format!("wait for signals: {errno}")),
+        }
+        // Wakes every accept loop; connection threads end with the process.
+        let _ = stop_writer.write_all(b"x");
+    });
+    drop(sockets);
+    log::info("Daemon shutdown complete");
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! System endpoints: `/_ping`, `/version`, `/info`, and the container and
+//! image lists as far as the store holds records.
+
+use super::api::{Call, Reply, Route};
+use super::{Daemon, host};
+use crate::api::types::{
+    Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryConfig, RuntimeInfo,
+    SwarmInfo, SystemInfo, SystemVersion,
+};
+use crate::api::version::{DEFAULT_API_VERSION, MIN_API_VERSION};
+use crate::api::{ApiError, ErrorKind, Router};
+use crate::http::Response;
+use crate::store::Table;
+use crate::version::{COMMIT, DOCKER_COMPAT_VERSION, VERSION};
+use std::collections::BTreeMap;
+
+pub fn routes(router: &mut Router<Route>) {
+    router
+        .add("GET", "/_ping", ping)
+        .add("HEAD", "/_ping", ping)
+        .add("GET", "/version", version)
+        .add("GET", "/info", info)
+        .add("GET", "/containers/json", list_containers)
+        .add("GET", "/images/json", list_images);
+}
+
+fn ping(_daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let body: &[u8] = if call.exchange.method() == "HEAD" {
+        b""
+    } else {
+        b"OK"
+    };
+    Ok(Reply::Response(
+        Response::new(200, "text/plain; charset=utf-8", body)
+            .with_header("Builder-Version", "1")
+            .with_header("Swarm", "inactive")
+            .with_header("Cache-Control", "no-cache, no-store, must-revalidate")
+            .with_header("Pragma", "no-cache"),
+    ))
+}
+
+fn version(_daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let (kernel, _) = host::uname();
+    let go_version = format!("n/a (dockbox {VERSION} is written in Rust)");
+    let details = BTreeMap::from([
+        ("ApiVersion".to_string(), DEFAULT_API_VERSION.to_string()),
+        ("Arch".to_string(), host::go_arch().to_string()),
+        ("BuildTime".to_string(), String::new()),
+        ("Experimental".to_string(), "false".to_string()),
+        ("GitCommit".to_string(), COMMIT.to_string()),
+        ("GoVersion".to_string(), go_version.clone()),
+        ("KernelVersion".to_string(), kernel.clone()),
+        ("MinAPIVersion".to_string(), MIN_API_VERSION.to_string()),
+        ("Os".to_string(), "linux".to_string()),
+    ]);
+    let body = SystemVersion {
+        platform: Platform {
+            name: format!("dockbox {VERSION}"),
+        },
+        components: vec![
+            ComponentVersion {
+                name: "Engine".to_string(),
+                version: DOCKER_COMPAT_VERSION.to_string(),
+                details: Some(details),
+            },
+            ComponentVersion {
+                name: "dockbox".to_string(),
+                version: VERSION.to_string(),
+                details: Some(BTreeMap::from([(
+                    "GitCommit".to_string(),
+                    COMMIT.to_string(),
+                )])),
+            },
+        ],
+        version: DOCKER_COMPAT_VERSION.to_string(),
+        api_version: DEFAULT_API_VERSION.to_string(),
+        min_api_version: MIN_API_VERSION.to_string(),
+        git_commit: COMMIT.to_string(),
+        go_version,
+        os: "linux".to_string(),
+        arch: host::go_arch().to_string(),
+        kernel_version: kernel,
+        experimental: false,
+        build_time: String::new(),
+    };
+    Reply::json(200, &body)
+}
+
+/// Container counts by state, read from the records' `State` object
+/// (moby's shape: `State.Running`, `State.Paused`).
+fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
+    let containers: Vec<(String, serde_json::Value)> =
+        daemon.store.list_containers().map_err(store_error)?;
+    let (mut running, mut paused, mut stopped) = (0, 0, 0);
+    for (_, record) in &containers {
+        let state = &record["State"];
+        if state["Paused"].as_bool() == Some(true) {
+            paused += 1;
+        } else if state["Running"].as_bool() == Some(true) {
+            running += 1;
+        } else {
+            stopped += 1;
+        }
+    }
+    Ok((running, paused, stopped))
+}
+
+pub fn store_error(error: crate::store::StoreError) -> ApiError {
+    ApiError::new(ErrorKind::Internal, error.to_string())
+}
+
+fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let config = &daemon.config;
+    let (running, paused, stopped) = container_counts(daemon)?;
+    let images = daemon.store.count(Table::Images).map_err(store_error)?;
+    let (kernel, machine) = host::uname();
+    let (operating_system, os_version) = host::operating_system();
+    let (n_fd, threads) = host::own_fds_and_threads();
+    let cgroups = host::cgroup_facts();
+    let mut warnings = Vec::new();
+    if !cgroups.swap_limit {
+        warnings.push("WARNING: No swap limit support".to_string());
+    }
+    let mut security_options = Vec::new();
+    if host::seccomp_supported() {
+        security_options.push("name=seccomp,profile=builtin".to_string());
+    }
+    if cgroups.version == "2" {
+        security_options.push("name=cgroupns".to_string());
+    }
+    let commit = Commit {
+        id: COMMIT.to_string(),
+    };
+    let body = SystemInfo {
+        id: daemon.engine_id.clone(),
+        containers: running + paused + stopped,
+        containers_running: running,
+        containers_paused: paused,
+        containers_stopped: stopped,
+        images,
+        driver: daemon.storage_driver(),
+        driver_status: Vec::new(),
+        docker_root_dir: config.data_root.display().to_string(),
+        plugins: PluginsInfo {
+            volume: Vec::new(),
+            network: vec!["host".to_string(), "null".to_string()],
+            authorization: None,
+            log: vec!["json-file".to_string(), "none".to_string()],
+        },
+        memory_limit: cgroups.memory_limit,
+        swap_limit: cgroups.swap_limit,
+        kernel_memory_tcp: false,
+        cpu_cfs_period: cgroups.cpu_cfs_period,
+        cpu_cfs_quota: cgroups.cpu_cfs_quota,
+        cpu_shares: cgroups.cpu_shares,
+        cpu_set: cgroups.cpuset,
+        pids_limit: cgroups.pids_limit,
+        oom_kill_disable: cgroups.oom_kill_disable,
+        ipv4_forwarding: std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
+            .map(|value| value.trim() == "1")
+            .unwrap_or(false),
+        debug: config.log_level == super::config::LogLevel::Debug,
+        n_fd,
+        n_goroutines: threads,
+        system_time: crate::api::time::rfc3339_nano(std::time::SystemTime::now()),
+        logging_driver: config.log_driver.clone(),
+        cgroup_driver: "cgroupfs".to_string(),
+        cgroup_version: cgroups.version.to_string(),
+        n_events_listener: 0,
+        kernel_version: kernel,
+        operating_system,
+        os_version,
+        os_type: "linux".to_string(),
+        architecture: machine,
+        ncpu: host::ncpu(),
+        mem_total: host::mem_total(),
+        index_server_address: "https://index.docker.io/v1/".to_string(),
+        registry_config: RegistryConfig {
+            insecure_registry_cidrs: vec!["::1/128".to_string(), "127.0.0.0/8".to_string()],
+            index_configs: BTreeMap::from([(
+                "docker.io".to_string(),
+                IndexInfo {
+                    name: "docker.io".to_string(),
+                    mirrors: Vec::new(),
+                    secure: true,
+                    official: true,
+                },
+            )]),
+            mirrors: Vec::new(),
+        },
+        http_proxy: std::env::var("HTTP_PROXY").unwrap_or_default(),
+        https_proxy: std::env::var("HTTPS_PROXY").unwrap_or_default(),
+        no_proxy: std::env::var("NO_PROXY").unwrap_or_default(),
+        name: host::hostname(),
+        labels: Vec::new(),
+        experimental_build: false,
+        server_version: DOCKER_COMPAT_VERSION.to_string(),
+        runtimes: BTreeMap::from([(
+            "runc".to_string(),
+            RuntimeInfo {
+                path: "runc".to_string(),
+                runtime_args: Vec::new(),
+            },
+        )]),
+        default_runtime: "runc".to_string(),
+        swarm: SwarmInfo {
+            local_node_state: "inactive".to_string(),
+            ..SwarmInfo::default()
+        },
+        live_restore_enabled: config.live_restore,
+        isolation: String::new(),
+        init_binary: "docker-init".to_string(),
+        // No containerd: the shim is dockbox's own.
+        containerd_commit: Commit::default(),
+        runc_commit: commit.clone(),
+        init_commit: commit,
+        security_options,
+        product_license: String::new(),
+        warnings,
+    };
+    Reply::json(200, &body)
+}
+
+const CONTAINER_LIST_FILTERS: &[&str] = &[
+    "ancestor",
+    "before",
+    "expose",
+    "exited",
+    "health",
+    "id",
+    "isolation",
+    "is-task",
+    "label",
+    "name",
+    "network",
+    "publish",
+    "since",
+    "status",
+    "volume",
+];
+
+const IMAGE_LIST_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
+
+/// Lists containers. Rendering records into summaries comes with the
+/// container endpoints; until then only an empty table can be listed
+/// truthfully, and anything else says so.
+fn list_containers(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    call.query.filters()?.validate(CONTAINER_LIST_FILTERS)?;
+    call.query.int("limit")?;
+    if daemon.store.count(Table::Containers).map_err(store_error)? > 0 {
+        return Err(ApiError::new(
+            ErrorKind::NotImplemented,
+            "listing containers is not implemented yet in dockbox",
+        ));
+    }
+    Reply::json(200, &Vec::<serde_json::Value>::new())
+}
+
+fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    call.query.filters()?.validate(IMAGE_LIST_FILTERS)?;
+    if daemon.store.count(Table::Images).map_err(store_error)? > 0 {
+        return Err(ApiError::new(
+            ErrorKind::NotImplemented,
+            "listing images is not implemented yet in dockbox",
+        ));
+    }
+    Reply::json(200, &Vec::<serde_json::Value>::new())
+}

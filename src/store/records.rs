@@ -1,0 +1,169 @@
+//! Typed conveniences over the tables, one transaction each. Callers that
+//! change several tables at once use `Store::write` directly.
+
+use super::{Result, Store, StoreError, Table};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+fn utf8(bytes: Vec<u8>) -> String {
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+impl Store {
+    /// Records a new container and its name together; `NameInUse` when the
+    /// name is taken, and nothing is written then.
+    pub fn create_container<T: Serialize>(&self, id: &str, name: &str, record: &T) -> Result<()> {
+        self.write(|tx| {
+            tx.reserve_name(name, id)?;
+            tx.put(Table::Containers, id, record)
+        })
+    }
+
+    /// Replaces a container's record (state changes).
+    pub fn put_container<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
+        self.write(|tx| tx.put(Table::Containers, id, record))
+    }
+
+    pub fn get_container<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
+        self.read(|tx| tx.get(Table::Containers, id))
+    }
+
+    pub fn list_containers<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
+        self.read(|tx| tx.list(Table::Containers))
+    }
+
+    /// Removes a container's record and its name in one transaction.
+    pub fn delete_container(&self, id: &str, name: &str) -> Result<bool> {
+        self.write(|tx| {
+            tx.release_name(name, id)?;
+            tx.delete(Table::Containers, id)
+        })
+    }
+
+    /// Moves a container from `old` to `new` and stores its updated record.
+    pub fn rename_container<T: Serialize>(
+        &self,
+        id: &str,
+        old: &str,
+        new: &str,
+        record: &T,
+    ) -> Result<()> {
+        self.write(|tx| {
+            if tx.get_raw(Table::Containers, id)?.is_none() {
+                return Err(StoreError::Missing {
+                    table: Table::Containers.name(),
+                    key: id.to_string(),
+                });
+            }
+            tx.reserve_name(new, id)?;
+            tx.release_name(old, id)?;
+            tx.put(Table::Containers, id, record)
+        })
+    }
+
+    pub fn reserve_name(&self, name: &str, id: &str) -> Result<()> {
+        self.write(|tx| tx.reserve_name(name, id))
+    }
+
+    pub fn release_name(&self, name: &str, id: &str) -> Result<bool> {
+        self.write(|tx| tx.release_name(name, id))
+    }
+
+    pub fn container_id_by_name(&self, name: &str) -> Result<Option<String>> {
+        Ok(self
+            .read(|tx| tx.get_raw(Table::ContainerNames, name))?
+            .map(utf8))
+    }
+
+    pub fn put_image<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
+        self.write(|tx| tx.put(Table::Images, id, record))
+    }
+
+    pub fn get_image<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
+        self.read(|tx| tx.get(Table::Images, id))
+    }
+
+    pub fn list_images<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
+        self.read(|tx| tx.list(Table::Images))
+    }
+
+    /// Removes an image and every tag that points at it.
+    pub fn delete_image(&self, id: &str) -> Result<bool> {
+        self.write(|tx| {
+            for (reference, target) in tx.list_raw(Table::Tags)? {
+                if target == id.as_bytes() {
+                    tx.delete(Table::Tags, &reference)?;
+                }
+            }
+            tx.delete(Table::Images, id)
+        })
+    }
+
+    /// Points `reference` at `image_id`, replacing what it named before.
+    pub fn set_tag(&self, reference: &str, image_id: &str) -> Result<()> {
+        self.write(|tx| tx.put_raw(Table::Tags, reference, image_id.as_bytes()))
+    }
+
+    pub fn get_tag(&self, reference: &str) -> Result<Option<String>> {
+        Ok(self
+            .read(|tx| tx.get_raw(Table::Tags, reference))?
+            .map(utf8))
+    }
+
+    pub fn remove_tag(&self, reference: &str) -> Result<bool> {
+        self.write(|tx| tx.delete(Table::Tags, reference))
+    }
+
+    /// Every `(reference, image id)`, in reference order.
+    pub fn list_tags(&self) -> Result<Vec<(String, String)>> {
+        Ok(self
+            .read(|tx| tx.list_raw(Table::Tags))?
+            .into_iter()
+            .map(|(reference, id)| (reference, utf8(id)))
+            .collect())
+    }
+
+    pub fn put_layer<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
+        self.write(|tx| tx.put(Table::Layers, id, record))
+    }
+
+    pub fn get_layer<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
+        self.read(|tx| tx.get(Table::Layers, id))
+    }
+
+    pub fn list_layers<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
+        self.read(|tx| tx.list(Table::Layers))
+    }
+
+    pub fn delete_layer(&self, id: &str) -> Result<bool> {
+        self.write(|tx| tx.delete(Table::Layers, id))
+    }
+
+    pub fn put_exec<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
+        self.write(|tx| tx.put(Table::Execs, id, record))
+    }
+
+    pub fn get_exec<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
+        self.read(|tx| tx.get(Table::Execs, id))
+    }
+
+    pub fn list_execs<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
+        self.read(|tx| tx.list(Table::Execs))
+    }
+
+    pub fn delete_exec(&self, id: &str) -> Result<bool> {
+        self.write(|tx| tx.delete(Table::Execs, id))
+    }
+
+    pub fn count(&self, table: Table) -> Result<u64> {
+        self.read(|tx| tx.count(table))
+    }
+
+    pub fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self.read(|tx| tx.get_raw(Table::Meta, key))?.map(utf8))
+    }
+
+    pub fn put_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.write(|tx| tx.put_raw(Table::Meta, key, value.as_bytes()))
+    }
+}
