@@ -75,23 +75,18 @@ impl<T> Router<T> {
     }
 
     /// Finds the route for `method` and `path` (without the version
-    /// prefix). HEAD falls back to a GET route.
+    /// prefix). As in moby's router, HEAD matches only HEAD routes.
     pub fn find(&self, method: &str, path: &str) -> Match<'_, T> {
         let parts: Vec<&str> = path.split('/').filter(|part| !part.is_empty()).collect();
         let mut path_known = false;
-        for wanted in [method, "GET"] {
-            for route in &self.routes {
-                let Some(params) = match_segments(&route.segments, &parts) else {
-                    continue;
-                };
-                path_known = true;
-                if route.method == wanted {
-                    return Match::Found(&route.target, params);
-                }
+        for route in &self.routes {
+            let Some(params) = match_segments(&route.segments, &parts) else {
+                continue;
+            };
+            if route.method == method {
+                return Match::Found(&route.target, params);
             }
-            if method != "HEAD" {
-                break;
-            }
+            path_known = true;
         }
         if path_known {
             Match::MethodNotAllowed
@@ -155,6 +150,7 @@ mod tests {
         let mut router = Router::new();
         router
             .add("GET", "/_ping", "ping")
+            .add("HEAD", "/_ping", "ping-head")
             .add("GET", "/containers/{id}/json", "inspect")
             .add("POST", "/containers/{id}/start", "start")
             .add("GET", "/images/{name*}/json", "image")
@@ -187,13 +183,17 @@ mod tests {
         assert_eq!(params.get("name"), Some("docker.io/library/busybox:latest"));
         let (_, params) = found(&router, "DELETE", "/images/a%2Fb/c").unwrap();
         assert_eq!(params.get("name"), Some("a/b/c"));
-        assert_eq!(found(&router, "HEAD", "/_ping").unwrap().0, "ping");
+        assert_eq!(found(&router, "HEAD", "/_ping").unwrap().0, "ping-head");
     }
 
     #[test]
     fn misses() {
         let router = router();
         assert!(matches!(router.find("GET", "/nope"), Match::NotFound));
+        assert!(matches!(
+            router.find("HEAD", "/containers/x/json"),
+            Match::MethodNotAllowed
+        ));
         assert!(matches!(
             router.find("GET", "/containers/json"),
             Match::NotFound

@@ -4,6 +4,9 @@
 
 mod harness;
 
+mod daemon_http;
+mod daemon_support;
+mod daemon_system;
 mod fixture;
 mod install;
 mod multicall;

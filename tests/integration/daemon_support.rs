@@ -1,0 +1,254 @@
+//! Starting our daemon for a test, and talking to it: in a fresh network
+//! namespace, with temp roots and socket, killed by pid on drop.
+
+#![allow(dead_code)] // Shared by every daemon test module.
+
+use crate::harness::{self, ProcessGuard, TempDir, netns};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub const DOCKER_CLI: &str = "/usr/local/bin/docker";
+
+pub struct TestDaemon {
+    pub guard: ProcessGuard,
+    pub socket: PathBuf,
+    // Last, so the daemon is killed before its directory goes.
+    pub dir: TempDir,
+}
+
+impl TestDaemon {
+    /// The command line that starts a daemon with everything below `dir`.
+    pub fn command(dir: &Path, socket: &Path, pidfile: &Path) -> Command {
+        let config = dir.join("daemon.json");
+        if !config.exists() {
+            std::fs::write(&config, "{}\n").unwrap();
+        }
+        let mut command = Command::new(harness::dockbox());
+        command
+            .arg("dockerd")
+            .arg("--data-root")
+            .arg(dir.join("data"))
+            .arg("--exec-root")
+            .arg(dir.join("exec"))
+            .arg("-H")
+            .arg(format!("unix://{}", socket.display()))
+            .arg("--pidfile")
+            .arg(pidfile)
+            .arg("--config-file")
+            .arg(&config);
+        netns::in_new_netns(&mut command);
+        command
+    }
+
+    /// Starts a daemon and waits until its socket answers.
+    pub fn start(label: &str) -> TestDaemon {
+        TestDaemon::start_in_dir(TempDir::new(label))
+    }
+
+    /// Starts a new daemon on the data root of `old`, which must be dead.
+    pub fn start_in(old: TestDaemon) -> TestDaemon {
+        let TestDaemon { guard, dir, .. } = old;
+        drop(guard);
+        TestDaemon::start_in_dir(dir)
+    }
+
+    fn start_in_dir(dir: TempDir) -> TestDaemon {
+        let socket = dir.join("sock");
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("daemon.log"))
+            .unwrap();
+        let child = TestDaemon::command(dir.path(), &socket, &dir.join("pid"))
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start dockbox dockerd");
+        let mut daemon = TestDaemon {
+            guard: ProcessGuard::child(child),
+            socket,
+            dir,
+        };
+        daemon.wait_ready();
+        daemon
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if UnixStream::connect(&self.socket).is_ok() {
+                return;
+            }
+            if let Some(status) = self.child().try_wait().unwrap() {
+                panic!(
+                    "daemon exited with {status} before serving:\n{}",
+                    self.log()
+                );
+            }
+            if Instant::now() > deadline {
+                panic!("daemon did not serve within 20s:\n{}", self.log());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn child(&mut self) -> &mut Child {
+        self.guard.child_mut().expect("daemon child")
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("daemon.log")).unwrap_or_default()
+    }
+
+    pub fn host(&self) -> String {
+        format!("unix://{}", self.socket.display())
+    }
+
+    /// The real Docker CLI against this daemon, with a config dir of its own.
+    pub fn docker(&self, args: &[&str]) -> Output {
+        let config = self.dir.join("cli-config");
+        std::fs::create_dir_all(&config).unwrap();
+        harness::run(
+            Command::new(DOCKER_CLI)
+                .args(args)
+                .env("DOCKER_HOST", self.host())
+                .env("DOCKER_CONFIG", &config)
+                .env_remove("DOCKER_API_VERSION")
+                .env_remove("DOCKER_CONTEXT"),
+        )
+    }
+
+    pub fn connect(&self) -> RawConnection {
+        RawConnection::connect(&self.socket)
+    }
+}
+
+pub fn need_docker_cli() -> Result<(), String> {
+    if Path::new(DOCKER_CLI).exists() {
+        Ok(())
+    } else {
+        Err(format!("{DOCKER_CLI} is not installed"))
+    }
+}
+
+/// One parsed HTTP response.
+#[derive(Debug)]
+pub struct RawResponse {
+    pub status: u16,
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawResponse {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.head.lines().skip(1).find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
+    }
+
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", self.body_text()))
+    }
+}
+
+/// A hand-driven connection: writes exactly the bytes a test gives and
+/// parses responses with Content-Length or chunked bodies.
+pub struct RawConnection {
+    pub reader: BufReader<UnixStream>,
+    pub writer: UnixStream,
+}
+
+impl RawConnection {
+    pub fn connect(socket: &Path) -> RawConnection {
+        let stream = UnixStream::connect(socket).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .unwrap();
+        RawConnection {
+            writer: stream.try_clone().unwrap(),
+            reader: BufReader::new(stream),
+        }
+    }
+
+    pub fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+    }
+
+    /// Reads one response to a request with `method`.
+    pub fn read_response(&mut self, method: &str) -> RawResponse {
+        let mut head = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).unwrap();
+            assert!(n > 0, "connection closed inside a response head: {head:?}");
+            head.push_str(&line);
+            if line == "\r\n" {
+                break;
+            }
+        }
+        let status: u16 = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|code| code.parse().ok())
+            .unwrap_or_else(|| panic!("bad status line: {head:?}"));
+        let mut response = RawResponse {
+            status,
+            head,
+            body: Vec::new(),
+        };
+        if method == "HEAD" || status == 304 || status == 101 {
+            return response;
+        }
+        if response
+            .header("Transfer-Encoding")
+            .is_some_and(|e| e.eq_ignore_ascii_case("chunked"))
+        {
+            loop {
+                let mut size = String::new();
+                self.reader.read_line(&mut size).unwrap();
+                let size = usize::from_str_radix(size.trim(), 16).unwrap();
+                let mut chunk = vec![0; size + 2];
+                self.reader.read_exact(&mut chunk).unwrap();
+                if size == 0 {
+                    break;
+                }
+                response.body.extend_from_slice(&chunk[..size]);
+            }
+        } else if let Some(length) = response.header("Content-Length") {
+            let mut body = vec![0; length.parse().unwrap()];
+            self.reader.read_exact(&mut body).unwrap();
+            response.body = body;
+        } else {
+            self.reader.read_to_end(&mut response.body).unwrap();
+        }
+        response
+    }
+
+    /// Sends `GET path` on this connection and reads the answer.
+    pub fn get(&mut self, path: &str) -> RawResponse {
+        self.send(format!("GET {path} HTTP/1.1\r\nHost: docker\r\n\r\n").as_bytes());
+        self.read_response("GET")
+    }
+
+    /// Whether the server has closed the connection (EOF within 5s).
+    pub fn is_closed(&mut self) -> bool {
+        self.reader
+            .get_ref()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        let mut byte = [0u8; 1];
+        matches!(self.reader.read(&mut byte), Ok(0))
+    }
+}
