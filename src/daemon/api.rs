@@ -19,6 +19,29 @@ pub struct Call<'a, 'c> {
     pub version: ApiVersion,
 }
 
+/// The largest JSON request body a route reads (create bodies with inline
+/// seccomp profiles are the biggest, at tens of KiB).
+pub const MAX_JSON_BODY: u64 = 16 << 20;
+
+impl Call<'_, '_> {
+    /// A path parameter the route pattern guarantees.
+    pub fn param(&self, name: &str) -> Result<&str, ApiError> {
+        self.params
+            .get(name)
+            .ok_or_else(|| ApiError::internal(format!("route has no parameter {name:?}")))
+    }
+
+    /// Reads and decodes a JSON body; `None` when the body is empty.
+    pub fn read_json<T: serde::de::DeserializeOwned>(&mut self) -> Result<Option<T>, ApiError> {
+        let body = self
+            .exchange
+            .read_body(MAX_JSON_BODY)
+            .map_err(|e| ApiError::invalid(format!("read request body: {e}")))?;
+        let content_type = self.exchange.header("Content-Type").map(str::to_string);
+        crate::api::body::decode_json(content_type.as_deref(), &body)
+    }
+}
+
 /// What a route answers; `Done` when it wrote its answer itself (streams,
 /// hijacks).
 pub enum Reply {
