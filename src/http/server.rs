@@ -16,7 +16,9 @@ use std::sync::Arc;
 /// for keep-alive; the connection closes instead (Go's server does the same).
 const MAX_DRAIN_BYTES: u64 = 256 * 1024;
 const READ_BUFFER_BYTES: usize = 16 * 1024;
-const CONNECTION_STACK_BYTES: usize = 512 * 1024;
+// Handlers unpack layers and parse JSON on this stack; pages are only
+// committed when touched.
+const CONNECTION_STACK_BYTES: usize = 1024 * 1024;
 
 /// Serves one request. The handler answers through `exchange` exactly once
 /// (`respond`, `stream` or `hijack`); an `Err` drops the connection.

@@ -314,3 +314,61 @@ fn state_survives_a_restart_and_kill_9() {
     let restarted = TestDaemon::start_in(daemon);
     assert_eq!(restarted.connect().get("/info").json()["ID"], id);
 }
+
+#[test]
+fn config_file_keys_apply_and_conflicts_with_flags_are_refused() {
+    require!(need_root());
+    let dir = crate::harness::TempDir::new("config-file");
+    let socket = dir.join("sock");
+    // The data root comes from the file only.
+    std::fs::write(
+        dir.join("daemon.json"),
+        format!(
+            "{{\"data-root\": \"{}\", \"log-level\": \"debug\", \"live-restore\": true,\n \
+             \"log-opts\": {{\"max-size\": \"10m\"}}}}\n",
+            dir.join("from-file").display()
+        ),
+    )
+    .unwrap();
+    let mut command = TestDaemon::command(dir.path(), &socket, &dir.join("pid"));
+    // `command` passes --data-root too: that is the conflict.
+    let output = command.output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let message = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        message.contains(
+            "the following directives are specified both as a flag and in the configuration file: data-root"
+        ),
+        "{message}"
+    );
+    assert!(!socket.exists());
+    // Without the flag, the file's data root is used.
+    let mut without = std::process::Command::new(crate::harness::dockbox());
+    without
+        .args(["dockerd", "--exec-root"])
+        .arg(dir.join("exec"))
+        .arg(format!("--host=unix://{}", socket.display()))
+        .arg(format!("--pidfile={}", dir.join("pid").display()))
+        .arg(format!(
+            "--config-file={}",
+            dir.join("daemon.json").display()
+        ))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    crate::harness::netns::in_new_netns(&mut without);
+    let _guard = ProcessGuard::child(without.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::os::unix::net::UnixStream::connect(&socket).is_err() {
+        assert!(Instant::now() < deadline, "daemon did not come up");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let info = RawConnection::connect(&socket).get("/info").json();
+    assert_eq!(
+        info["DockerRootDir"],
+        dir.join("from-file").display().to_string()
+    );
+    assert_eq!(info["LiveRestoreEnabled"], true);
+    assert_eq!(info["Debug"], true);
+    assert!(dir.join("from-file/dockbox.db").exists());
+}

@@ -139,3 +139,33 @@ fn docker_py_pings_and_negotiates() {
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "True 1.50\nFalse [] []\n");
 }
+
+#[test]
+fn cli_with_a_pinned_old_api_version_gets_mobys_error() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let daemon = TestDaemon::start("cli-old-api");
+    let config = daemon.dir.join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let run = |version: &str| {
+        harness::run(
+            Command::new(crate::daemon_support::DOCKER_CLI)
+                .args(["version", "--format", "{{.Server.APIVersion}}"])
+                .env("DOCKER_HOST", daemon.host())
+                .env("DOCKER_CONFIG", &config)
+                .env("DOCKER_API_VERSION", version),
+        )
+    };
+    let old = run("1.23");
+    assert!(!old.status.success());
+    assert!(
+        stderr_of(&old).contains(
+            "Error response from daemon: client version 1.23 is too old. Minimum supported API version is 1.24"
+        ),
+        "{}",
+        stderr_of(&old)
+    );
+    let oldest = run("1.24");
+    assert!(oldest.status.success(), "{}", stderr_of(&oldest));
+    assert_eq!(stdout_of(&oldest).trim(), "1.50");
+}
