@@ -240,3 +240,17 @@ fn serve_stops_when_the_stop_fd_is_readable() {
     drop(stuck);
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn an_upgrade_the_server_refuses_comes_back_with_status_and_body() {
+    let connection = ClientConnection::from_stream(start()).unwrap();
+    match connection
+        .upgrade("POST", "/nowhere", &Headers::new(), b"")
+        .unwrap()
+    {
+        client::Upgrade::Refused(status, body) => {
+            assert_eq!((status, &body[..]), (404, &b"nope"[..]))
+        }
+        client::Upgrade::Switched(..) => panic!("a 404 must not switch protocols"),
+    }
+}
