@@ -244,8 +244,7 @@ fn a_second_daemon_on_the_same_data_root_refuses_to_start() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // The guard kills it should it start after all. (`into_child` would
-    // still kill the pid on drop, so the child stays in the guard.)
+    // The guard kills it should it start after all.
     let mut guard = ProcessGuard::child(child);
     let child = guard.child_mut().unwrap();
     let mut message = String::new();

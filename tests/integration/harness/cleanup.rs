@@ -113,6 +113,7 @@ impl ProcessGuard {
 
     /// Gives the child back, disarming the guard.
     pub fn into_child(mut self) -> Option<Child> {
+        self.pid = 0;
         self.child.take()
     }
 }
