@@ -83,6 +83,8 @@ impl V1Manager {
         self.set_memory_rest(dir, memory)
     }
 
+    /// Kernel memory limits (`kernel`, `kernelTCP`) are deprecated and not
+    /// written, as runc 1.1 ignores them.
     fn set_memory_rest(&self, dir: &Path, memory: &LinuxMemory) -> Result<(), CgroupError> {
         if let Some(reservation) = memory.reservation().filter(|r| *r != 0) {
             fs::write(dir, "memory.soft_limit_in_bytes", reservation)?;
@@ -141,6 +143,10 @@ impl V1Manager {
             if let Some(idle) = cpu.idle() {
                 fs::write(dir, "cpu.idle", idle)?;
             }
+        }
+        if let Some(burst) = cpu.burst() {
+            let dir = self.require("cpu", "a cpu burst")?;
+            fs::write(dir, "cpu.cfs_burst_us", burst)?;
         }
         let cpus = cpu.cpus().as_deref().filter(|c| !c.is_empty());
         let mems = cpu.mems().as_deref().filter(|m| !m.is_empty());

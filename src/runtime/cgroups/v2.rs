@@ -117,6 +117,10 @@ impl V2Manager {
         if let Some(idle) = cpu.idle() {
             fs::write(&self.dir, "cpu.idle", idle)?;
         }
+        if let Some(burst) = cpu.burst() {
+            self.enable("cpu")?;
+            fs::write(&self.dir, "cpu.max.burst", burst)?;
+        }
         let cpus = cpu.cpus().as_deref().filter(|c| !c.is_empty());
         let mems = cpu.mems().as_deref().filter(|m| !m.is_empty());
         if cpus.is_some() || mems.is_some() {

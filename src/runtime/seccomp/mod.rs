@@ -6,11 +6,12 @@
 //!
 //! Usage by the launcher: [`compile`] once per container, keep
 //! [`CompiledSeccomp::to_bytes`] with the container state, and for `exec`
-//! rebuild it with [`CompiledSeccomp::from_bytes`]. [`install`] is the last
-//! step before `execve`. The caller handles `no_new_privs`: set
-//! `PR_SET_NO_NEW_PRIVS` first when the spec asks for it or when the process
-//! no longer has CAP_SYS_ADMIN, otherwise the kernel refuses the filter
-//! (EACCES).
+//! rebuild it with [`CompiledSeccomp::from_bytes`]. The caller handles
+//! `no_new_privs`, as runc does: with `process.noNewPrivileges`, set
+//! `PR_SET_NO_NEW_PRIVS` and call [`install`] as the last step before
+//! `execve`; without it the kernel only accepts a filter from a task that
+//! holds CAP_SYS_ADMIN, so install before the capabilities are dropped
+//! (the profile must then allow the remaining setup syscalls).
 
 mod bpf_eval;
 mod docker;
@@ -78,15 +79,33 @@ pub fn compile(profile: &LinuxSeccomp) -> Result<CompiledSeccomp, SeccompError> 
     compile_for(profile, arch)
 }
 
-/// Compiles `profile` for `arch`. Syscall names unknown on `arch` are
-/// skipped, as runc does with libseccomp. Only `arch` itself is admitted:
-/// calls through a compat ABI (i386 `int 0x80`, x32) kill the process.
+/// Compiles `profile` for `arch`. Syscall names unknown on an architecture
+/// are skipped, as runc does with libseccomp. On x86_64 a profile listing
+/// SCMP_ARCH_X86 also filters i386 calls with the same rules; calls from
+/// any other ABI (x32 included) kill the process.
 pub fn compile_for(
     profile: &LinuxSeccomp,
     arch: SeccompArch,
 ) -> Result<CompiledSeccomp, SeccompError> {
     let flags = filter_flags(profile)?;
-    let filters = stack::build(profile, arch)?;
+    let mut arches = vec![arch];
+    let lists_i386 = profile
+        .architectures()
+        .iter()
+        .flatten()
+        .any(|a| *a == oci_spec::runtime::Arch::ScmpArchX86);
+    if arch == SeccompArch::X86_64 && lists_i386 {
+        arches.push(SeccompArch::X86);
+    }
+    let multi_arch = arches.len() > 1;
+    let mut filters = Vec::new();
+    for each in &arches {
+        filters.extend(stack::build(profile, *each, multi_arch)?);
+    }
+    if multi_arch {
+        filters.push(stack::arch_guard(&arches));
+    }
+    let filters = stack::order_for_install(filters, arch)?;
     Ok(CompiledSeccomp {
         arch,
         flags,
@@ -112,6 +131,33 @@ fn filter_flags(profile: &LinuxSeccomp) -> Result<u32, SeccompError> {
     Ok(flags)
 }
 
+/// What [`compile`] accepts, for the runtime's `features` output.
+pub const SUPPORTED_ACTIONS: &[&str] = &[
+    "SCMP_ACT_ALLOW",
+    "SCMP_ACT_ERRNO",
+    "SCMP_ACT_KILL",
+    "SCMP_ACT_KILL_PROCESS",
+    "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_LOG",
+    "SCMP_ACT_TRACE",
+    "SCMP_ACT_TRAP",
+];
+pub const SUPPORTED_OPERATORS: &[&str] = &[
+    "SCMP_CMP_EQ",
+    "SCMP_CMP_GE",
+    "SCMP_CMP_GT",
+    "SCMP_CMP_LE",
+    "SCMP_CMP_LT",
+    "SCMP_CMP_MASKED_EQ",
+    "SCMP_CMP_NE",
+];
+pub const SUPPORTED_ARCHES: &[&str] = &["SCMP_ARCH_AARCH64", "SCMP_ARCH_X86", "SCMP_ARCH_X86_64"];
+pub const SUPPORTED_FLAGS: &[&str] = &[
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_TSYNC",
+];
+
 const MAGIC: &[u8; 8] = b"DBXSCMP1";
 
 impl CompiledSeccomp {
@@ -127,9 +173,14 @@ impl CompiledSeccomp {
     /// The verdict (a `SECCOMP_RET_*` value) the installed stack gives for
     /// syscall `nr` with `args`, computed without installing anything.
     pub fn verdict(&self, nr: i64, args: [u64; 6]) -> Option<u32> {
+        self.verdict_for(self.arch, nr, args)
+    }
+
+    /// [`CompiledSeccomp::verdict`] for a call made through `arch`'s ABI.
+    pub fn verdict_for(&self, arch: SeccompArch, nr: i64, args: [u64; 6]) -> Option<u32> {
         let data = bpf_eval::SyscallData {
             nr: nr as i32,
-            arch: self.arch.audit_arch(),
+            arch: arch.audit_arch(),
             args,
         };
         bpf_eval::combined(&self.filters, &data)
@@ -164,6 +215,7 @@ impl CompiledSeccomp {
         let arch = match reader.u32()? {
             a if a == SeccompArch::X86_64.audit_arch() => SeccompArch::X86_64,
             a if a == SeccompArch::Aarch64.audit_arch() => SeccompArch::Aarch64,
+            a if a == SeccompArch::X86.audit_arch() => SeccompArch::X86,
             _ => return Err(SeccompError::Corrupt("unknown architecture")),
         };
         let flags = reader.u32()?;

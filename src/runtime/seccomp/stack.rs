@@ -39,9 +39,13 @@ type Conditions = Option<Vec<SeccompCondition>>;
 /// Per syscall number: the rules ORed together for one action.
 type RuleSet = BTreeMap<i64, Vec<Conditions>>;
 
+/// The filters for one architecture. With `multi_arch`, a call from another
+/// architecture passes these filters (ALLOW) and is left to that
+/// architecture's filters and to [`arch_guard`].
 pub fn build(
     profile: &LinuxSeccomp,
     arch: SeccompArch,
+    multi_arch: bool,
 ) -> Result<Vec<Vec<sock_filter>>, SeccompError> {
     let default = verdict_of(profile.default_action(), profile.default_errno_ret())?;
     let mut by_action: BTreeMap<Verdict, RuleSet> = BTreeMap::new();
@@ -84,14 +88,53 @@ pub fn build(
                 }
             }
         }
-        filters.push(program(overriding, libc::SECCOMP_RET_ALLOW, default, arch)?);
+        filters.push(program(
+            overriding,
+            libc::SECCOMP_RET_ALLOW,
+            default,
+            arch,
+            multi_arch,
+        )?);
     }
     for (verdict, rules) in by_action {
         if verdict != libc::SECCOMP_RET_ALLOW {
-            filters.push(program(rules, verdict, libc::SECCOMP_RET_ALLOW, arch)?);
+            filters.push(program(
+                rules,
+                verdict,
+                libc::SECCOMP_RET_ALLOW,
+                arch,
+                multi_arch,
+            )?);
         }
     }
-    order_for_install(filters, arch)
+    Ok(filters)
+}
+
+/// Kills calls from any architecture but `arches`, and x32 calls, when the
+/// per-architecture filters let foreign architectures pass.
+pub fn arch_guard(arches: &[SeccompArch]) -> Vec<sock_filter> {
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| sock_filter { code, jt, jf, k };
+    let (load, jeq, jge, ret) = (0x20, 0x15, 0x35, 0x06);
+    let mut guard = vec![insn(load, 0, 0, 4)]; // A = seccomp_data.arch
+    for arch in arches {
+        if *arch == SeccompArch::X86_64 {
+            guard.extend([
+                insn(jeq, 0, 5, arch.audit_arch()),
+                insn(load, 0, 0, 0), // A = seccomp_data.nr
+                insn(jeq, 2, 0, u32::MAX),
+                insn(jge, 0, 1, 0x4000_0000),
+                insn(ret, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+                insn(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+            ]);
+        } else {
+            guard.extend([
+                insn(jeq, 0, 1, arch.audit_arch()),
+                insn(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+            ]);
+        }
+    }
+    guard.push(insn(ret, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
+    guard
 }
 
 fn verdict_of(action: LinuxSeccompAction, errno: Option<u32>) -> Result<Verdict, SeccompError> {
@@ -176,6 +219,7 @@ fn program(
     on_match: Verdict,
     on_mismatch: Verdict,
     arch: SeccompArch,
+    multi_arch: bool,
 ) -> Result<BpfProgram, SeccompError> {
     let build_error = |source| SeccompError::Build { arch, source };
     let mut chains = BTreeMap::new();
@@ -201,6 +245,11 @@ fn program(
     )
     .map_err(build_error)?;
     let mut bpf: BpfProgram = filter.try_into().map_err(build_error)?;
+    // seccompiler starts with [load arch; jeq AUDIT_ARCH, skip 1; ret KILL].
+    bpf[1].k = arch.audit_arch();
+    if multi_arch {
+        bpf[2].k = libc::SECCOMP_RET_ALLOW;
+    }
     if arch == SeccompArch::X86_64 {
         reject_x32(&mut bpf);
     }
@@ -229,7 +278,7 @@ fn reject_x32(bpf: &mut BpfProgram) {
 
 /// Puts the filters that would refuse our own later seccomp(2) calls last.
 /// Only one can be last; a profile needing two is rejected.
-fn order_for_install(
+pub fn order_for_install(
     filters: Vec<BpfProgram>,
     arch: SeccompArch,
 ) -> Result<Vec<BpfProgram>, SeccompError> {

@@ -7,12 +7,16 @@ use std::sync::OnceLock;
 
 const X86_64_TABLE: &str = include_str!("syscalls_x86_64.txt");
 const AARCH64_TABLE: &str = include_str!("syscalls_aarch64.txt");
+const I386_TABLE: &str = include_str!("syscalls_i386.txt");
 
 /// An architecture a filter can be compiled for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeccompArch {
     X86_64,
     Aarch64,
+    /// The i386 ABI of an x86_64 kernel (`int 0x80`), filtered next to
+    /// x86_64 when a profile lists SCMP_ARCH_X86.
+    X86,
 }
 
 impl SeccompArch {
@@ -30,12 +34,15 @@ impl SeccompArch {
         match self {
             SeccompArch::X86_64 => 0xc000_003e,
             SeccompArch::Aarch64 => 0xc000_00b7,
+            SeccompArch::X86 => 0x4000_0003,
         }
     }
 
+    /// seccompiler has no i386 target: its x86_64 filter is built and the
+    /// arch check patched afterwards.
     pub(super) fn seccompiler(self) -> seccompiler::TargetArch {
         match self {
-            SeccompArch::X86_64 => seccompiler::TargetArch::x86_64,
+            SeccompArch::X86_64 | SeccompArch::X86 => seccompiler::TargetArch::x86_64,
             SeccompArch::Aarch64 => seccompiler::TargetArch::aarch64,
         }
     }
@@ -45,6 +52,7 @@ impl SeccompArch {
         match self {
             SeccompArch::X86_64 => "SCMP_ARCH_X86_64",
             SeccompArch::Aarch64 => "SCMP_ARCH_AARCH64",
+            SeccompArch::X86 => "SCMP_ARCH_X86",
         }
     }
 
@@ -53,13 +61,16 @@ impl SeccompArch {
         match self {
             SeccompArch::X86_64 => "amd64",
             SeccompArch::Aarch64 => "arm64",
+            SeccompArch::X86 => "386",
         }
     }
 
     fn table(self) -> &'static HashMap<&'static str, i64> {
         static X86_64: OnceLock<HashMap<&'static str, i64>> = OnceLock::new();
         static AARCH64: OnceLock<HashMap<&'static str, i64>> = OnceLock::new();
+        static I386: OnceLock<HashMap<&'static str, i64>> = OnceLock::new();
         match self {
+            SeccompArch::X86 => I386.get_or_init(|| parse_table(I386_TABLE)),
             SeccompArch::X86_64 => X86_64.get_or_init(|| parse_table(X86_64_TABLE)),
             SeccompArch::Aarch64 => AARCH64.get_or_init(|| parse_table(AARCH64_TABLE)),
         }
@@ -99,6 +110,8 @@ mod tests {
         assert_eq!(SeccompArch::Aarch64.syscall_number("mkdirat"), Some(34));
         assert_eq!(SeccompArch::Aarch64.syscall_number("mkdir"), None);
         assert_eq!(SeccompArch::Aarch64.syscall_number("newfstatat"), Some(79));
+        assert_eq!(SeccompArch::X86.syscall_number("mkdir"), Some(39));
+        assert_eq!(SeccompArch::X86.syscall_number("socketcall"), Some(102));
         if SeccompArch::native() == Some(SeccompArch::X86_64) {
             assert_eq!(
                 SeccompArch::X86_64.syscall_number("unshare"),

@@ -118,10 +118,15 @@ fn probe_args(profile: &LinuxSeccomp, name: &str) -> Vec<[u64; 6]> {
 
 fn assert_same_verdicts(profile: &LinuxSeccomp, arch: SeccompArch) {
     let compiled = compile_for(profile, arch).expect("profile compiles");
+    assert_same_verdicts_via(profile, &compiled, arch);
+}
+
+/// Every syscall of `arch`'s ABI, with probing arguments, through `compiled`.
+fn assert_same_verdicts_via(profile: &LinuxSeccomp, compiled: &CompiledSeccomp, arch: SeccompArch) {
     for (name, nr) in arch.all_syscalls() {
         for args in probe_args(profile, name) {
             let want = expected(profile, arch, name, args);
-            let got = compiled.verdict(nr, args);
+            let got = compiled.verdict_for(arch, nr, args);
             assert_eq!(
                 got,
                 Some(want),
@@ -158,8 +163,56 @@ fn docker_default_stack_matches_profile_on_every_syscall() {
         for caps in [default_caps(), vec!["CAP_SYS_ADMIN".to_string()]] {
             let oci = docker_default_for(&caps, arch, (6, 1)).unwrap();
             assert_same_verdicts(&oci, arch);
+            if arch == SeccompArch::X86_64 {
+                // The profile lists SCMP_ARCH_X86: i386 calls get the same rules.
+                let compiled = compile_for(&oci, arch).unwrap();
+                assert_same_verdicts_via(&oci, &compiled, SeccompArch::X86);
+            }
         }
     }
+}
+
+#[test]
+fn foreign_and_x32_calls_are_killed() {
+    let arch = SeccompArch::X86_64;
+    let with_i386 = profile(serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]
+    }));
+    let native_only = profile(serde_json::json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO"}]
+    }));
+    let read = arch.syscall_number("read").unwrap();
+    let i386_mkdir = SeccompArch::X86.syscall_number("mkdir").unwrap();
+    let both = compile_for(&with_i386, arch).unwrap();
+    let one = compile_for(&native_only, arch).unwrap();
+    assert_eq!(
+        both.verdict_for(SeccompArch::X86, i386_mkdir, [0; 6]),
+        Some(RET_ERRNO | 1)
+    );
+    assert_eq!(
+        both.verdict_for(SeccompArch::X86, 3, [0; 6]),
+        Some(RET_ALLOW)
+    );
+    assert_eq!(
+        one.verdict_for(SeccompArch::X86, 3, [0; 6]),
+        Some(RET_KILL_PROCESS)
+    );
+    for compiled in [&both, &one] {
+        assert_eq!(compiled.verdict(read, [0; 6]), Some(RET_ALLOW));
+        assert_eq!(
+            compiled.verdict(read | 0x4000_0000, [0; 6]),
+            Some(RET_KILL_PROCESS)
+        );
+        assert_eq!(
+            compiled.verdict_for(SeccompArch::Aarch64, read, [0; 6]),
+            Some(RET_KILL_PROCESS)
+        );
+    }
+    let bytes = both.to_bytes();
+    assert_eq!(CompiledSeccomp::from_bytes(&bytes).unwrap(), both);
 }
 
 #[test]
