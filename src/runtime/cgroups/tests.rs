@@ -533,8 +533,72 @@ fn v2_freeze_stops_and_continues_a_counter() {
         return;
     };
     freeze_and_thaw(&mut cg, "v2");
-    let fd = cg.manager.v2_dir_fd();
-    assert!(fd.is_some(), "v2 directory fd for CLONE_INTO_CGROUP");
+}
+
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+#[test]
+fn v2_dir_fd_lets_clone3_start_a_child_inside_the_cgroup() {
+    if cannot_run() {
+        return;
+    }
+    let Some(cg) = TestCgroup::v2("clone3") else {
+        skip("no cgroup2 hierarchy mounted");
+        return;
+    };
+    cg.manager.create().unwrap();
+    let fd = cg.manager.v2_dir_fd().expect("v2 directory fd");
+    let args = CloneArgs {
+        flags: 0x2_0000_0000, // CLONE_INTO_CGROUP
+        exit_signal: libc::SIGCHLD as u64,
+        cgroup: std::os::fd::AsRawFd::as_raw_fd(&fd) as u64,
+        ..Default::default()
+    };
+    // SAFETY: fork-like clone3; the child only calls pause and _exit.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &args as *const CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if pid == 0 {
+        unsafe {
+            libc::pause();
+            libc::_exit(0);
+        }
+    }
+    if pid < 0 {
+        let errno = std::io::Error::last_os_error();
+        if errno.raw_os_error() == Some(libc::ENOSYS) {
+            skip("clone3 not available");
+            return;
+        }
+        panic!("clone3: {errno}");
+    }
+    let pid = pid as i32;
+    let members = cg.manager.pids();
+    let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
+    let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(pid), None);
+    assert_eq!(
+        members.unwrap(),
+        vec![pid],
+        "the child was born in the cgroup"
+    );
 }
 
 #[test]
