@@ -22,6 +22,11 @@ use oci_spec::runtime::{Capabilities, LinuxCapabilities};
 pub enum CapError {
     #[error("capabilities: unknown capability {0:?}")]
     Unknown(String),
+    #[error(
+        "capabilities: capset: EPERM: not held by the runtime, so they cannot be granted: {}",
+        names(*missing)
+    )]
+    NotHeld { missing: u64 },
     #[error("capabilities: {operation}: {errno}")]
     Syscall {
         operation: &'static str,
@@ -38,6 +43,20 @@ pub struct CapabilityPlan {
     pub permitted: u64,
     pub ambient: u64,
     last_cap: u8,
+}
+
+fn names(mask: u64) -> String {
+    let mut names: Vec<String> = caps::all()
+        .into_iter()
+        .filter(|cap| mask & cap.bitmask() != 0)
+        .map(|cap| cap.to_string())
+        .collect();
+    names.sort();
+    let unnamed = (0..64).filter(|bit| {
+        mask & (1 << bit) != 0 && !caps::all().iter().any(|c| u32::from(c.index()) == *bit)
+    });
+    names.extend(unnamed.map(|bit| format!("capability {bit}")));
+    names.join(", ")
 }
 
 /// Parses `CAP_NET_ADMIN` or `NET_ADMIN` (any case).
@@ -197,12 +216,43 @@ fn capset(effective: u64, permitted: u64, inheritable: u64) -> Result<(), CapErr
     // SAFETY: header and two data words, as _LINUX_CAPABILITY_VERSION_3 wants.
     let rc = unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) };
     if rc != 0 {
+        let errno = nix::errno::Errno::last();
+        if errno == nix::errno::Errno::EPERM
+            && let Some(held) = held_permitted()
+        {
+            let missing = (permitted | effective) & !held;
+            if missing != 0 {
+                return Err(CapError::NotHeld { missing });
+            }
+        }
         return Err(CapError::Syscall {
             operation: "capset",
-            errno: nix::errno::Errno::last(),
+            errno,
         });
     }
     Ok(())
+}
+
+/// The calling thread's permitted set.
+fn held_permitted() -> Option<u64> {
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [CapData {
+        effective: 0,
+        permitted: 0,
+        inheritable: 0,
+    }; 2];
+    // SAFETY: header and room for two data words.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &header as *const CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
+    (rc == 0).then(|| u64::from(data[0].permitted) | (u64::from(data[1].permitted) << 32))
 }
 
 #[cfg(test)]

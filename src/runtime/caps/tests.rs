@@ -164,3 +164,39 @@ fn non_root_user_keeps_ambient_capabilities_across_setuid() {
     let (ok, _, _) = run_with(plan, nobody, "hostname dockbox-ambient");
     assert!(!ok);
 }
+
+#[test]
+fn granting_a_capability_the_runtime_lacks_names_it() {
+    if skip_unless_root() {
+        return;
+    }
+    let held = held_permitted().expect("capget");
+    let Some(lacking) = (0..=last_supported_cap()).find(|bit| held & (1u64 << bit) == 0) else {
+        println!("skipped: the test process holds every capability");
+        return;
+    };
+    let plan = CapabilityPlan {
+        effective: 1u64 << lacking,
+        permitted: 1u64 << lacking,
+        ..CapabilityPlan::default()
+    };
+    let mut command = Command::new("/bin/busybox");
+    command.arg("true");
+    // SAFETY: the hook only makes syscalls.
+    unsafe {
+        command.pre_exec(move || match plan.apply_after_setuid() {
+            Err(CapError::NotHeld { missing }) if missing == 1u64 << lacking => {
+                Err(std::io::Error::from_raw_os_error(libc::EPERM))
+            }
+            Err(_) => Err(std::io::Error::from_raw_os_error(libc::EINVAL)),
+            Ok(()) => Ok(()),
+        });
+    }
+    let err = command.status().unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::EPERM), "{err}");
+    let message = CapError::NotHeld {
+        missing: 1u64 << lacking,
+    }
+    .to_string();
+    assert!(message.contains("CAP_"), "{message}");
+}
