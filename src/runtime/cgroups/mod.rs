@@ -88,6 +88,10 @@ pub trait CgroupManager: Send + std::fmt::Debug {
     /// Every process in the cgroup and its descendants.
     fn pids(&self) -> Result<Vec<i32>, CgroupError>;
     fn stats(&self) -> Result<CgroupStats, CgroupError>;
+    /// OOM kills so far, cheaper than [`CgroupManager::stats`] for polling
+    /// (v1 memory.oom_control, v2 memory.events); 0 without a memory
+    /// controller.
+    fn oom_kill_count(&self) -> Result<u64, CgroupError>;
     /// Removes the directories, deepest first; the processes must be gone.
     fn destroy(&self) -> Result<(), CgroupError>;
     /// The container's v2 directory, opened for clone3's CLONE_INTO_CGROUP;

@@ -526,6 +526,14 @@ impl CgroupManager for V1Manager {
         Ok(stats)
     }
 
+    fn oom_kill_count(&self) -> Result<u64, CgroupError> {
+        let Some(dir) = self.dir("memory") else {
+            return Ok(0);
+        };
+        let oom = stats::parse_flat_keyed(&fs::read(dir, "memory.oom_control")?);
+        Ok(oom.get("oom_kill").copied().unwrap_or(0))
+    }
+
     fn destroy(&self) -> Result<(), CgroupError> {
         let mut first_error = None;
         for dir in self.all_dirs() {

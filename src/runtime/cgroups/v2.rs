@@ -376,6 +376,16 @@ impl CgroupManager for V2Manager {
         Ok(stats)
     }
 
+    fn oom_kill_count(&self) -> Result<u64, CgroupError> {
+        let Some(events) = fs::read_optional(&self.dir, "memory.events") else {
+            return Ok(0);
+        };
+        Ok(stats::parse_flat_keyed(&events)
+            .get("oom_kill")
+            .copied()
+            .unwrap_or(0))
+    }
+
     fn destroy(&self) -> Result<(), CgroupError> {
         fs::remove_tree(&self.dir)
     }
