@@ -620,3 +620,49 @@ fn destroy_removes_every_directory() {
     cg.manager.destroy().unwrap();
     assert!(dirs.iter().all(|d| !d.exists()), "{dirs:?}");
 }
+
+/// The resources section dockerd writes for a plain `docker run`.
+fn docker_run_resources() -> LinuxResources {
+    resources(serde_json::json!({
+        "devices": [
+            {"allow": false, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 5, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 3, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 9, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 1, "minor": 8, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 5, "minor": 0, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 5, "minor": 1, "access": "rwm"},
+            {"allow": false, "type": "c", "major": 10, "minor": 229, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 136, "access": "rwm"},
+            {"allow": true, "type": "c", "major": 5, "minor": 2, "access": "rwm"}
+        ],
+        "memory": {"disableOOMKiller": false},
+        "cpu": {"shares": 0},
+        "pids": {"limit": 0},
+        "blockIO": {"weight": 0}
+    }))
+}
+
+#[test]
+fn docker_run_resources_apply_on_this_host() {
+    if cannot_run() {
+        return;
+    }
+    let mut cg = TestCgroup::new("dockerrun");
+    cg.manager.create().unwrap();
+    cg.manager.set(&docker_run_resources()).unwrap();
+    let child =
+        cg.run("echo x > /dev/null && /bin/busybox head -c 1 /dev/zero | /bin/busybox wc -c");
+    let out = cg.wait(child);
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1", "{out:?}");
+    if let Some(v2) = TestCgroup::v2("dockerrun") {
+        v2.manager.create().unwrap();
+        match v2.manager.set(&docker_run_resources()) {
+            Err(CgroupError::Bpf {
+                errno: nix::errno::Errno::EPERM,
+                ..
+            }) => {}
+            other => other.unwrap(),
+        }
+    }
+}

@@ -49,6 +49,9 @@ impl V1Manager {
     }
 
     fn set_memory(&self, memory: &LinuxMemory) -> Result<(), CgroupError> {
+        if !memory_requested(memory) {
+            return Ok(());
+        }
         let dir = self.require("memory", "a memory limit")?;
         if let Some(swap) = memory.swap().filter(|s| *s != 0) {
             if !fs::exists(dir, "memory.memsw.limit_in_bytes") {
@@ -163,6 +166,9 @@ impl V1Manager {
     }
 
     fn set_block_io(&self, io: &LinuxBlockIo) -> Result<(), CgroupError> {
+        if !block_io_requested(io) {
+            return Ok(());
+        }
         let dir = self.require("blkio", "a block I/O setting")?;
         // CFQ's files, or BFQ's where the host schedules with BFQ.
         let weight_file = if fs::exists(dir, "blkio.weight") {
@@ -288,6 +294,29 @@ impl V1Manager {
     }
 }
 
+/// Whether `memory` asks for anything (Docker sends empty sections).
+pub fn memory_requested(memory: &LinuxMemory) -> bool {
+    memory.limit().is_some_and(|v| v != 0)
+        || memory.reservation().is_some_and(|v| v != 0)
+        || memory.swap().is_some_and(|v| v != 0)
+        || memory.swappiness().is_some()
+        || memory.disable_oom_killer() == Some(true)
+}
+
+pub fn block_io_requested(io: &LinuxBlockIo) -> bool {
+    io.weight().is_some_and(|w| w != 0)
+        || io.leaf_weight().is_some_and(|w| w != 0)
+        || [
+            io.throttle_read_bps_device(),
+            io.throttle_write_bps_device(),
+            io.throttle_read_iops_device(),
+            io.throttle_write_iops_device(),
+        ]
+        .iter()
+        .any(|devices| devices.as_ref().is_some_and(|d| !d.is_empty()))
+        || io.weight_device().as_ref().is_some_and(|d| !d.is_empty())
+}
+
 /// The `type major:minor access` line of a v1 device rule; None for rule
 /// types the devices cgroup does not know (FIFOs).
 pub fn device_rule(rule: &LinuxDeviceCgroup) -> Option<String> {
@@ -355,10 +384,11 @@ impl CgroupManager for V1Manager {
         if let Some(cpu) = resources.cpu() {
             self.set_cpu(cpu)?;
         }
-        if let Some(pids) = resources.pids() {
+        // As runc: 0 leaves the limit alone, a negative one lifts it.
+        if let Some(limit) = resources.pids().map(|p| p.limit()).filter(|l| *l != 0) {
             let dir = self.require("pids", "a pids limit")?;
-            if pids.limit() > 0 {
-                fs::write(dir, "pids.max", pids.limit())?;
+            if limit > 0 {
+                fs::write(dir, "pids.max", limit)?;
             } else {
                 fs::write(dir, "pids.max", "max")?;
             }

@@ -136,6 +136,9 @@ impl V2Manager {
     }
 
     fn set_io(&self, io: &LinuxBlockIo) -> Result<(), CgroupError> {
+        if !super::v1::block_io_requested(io) {
+            return Ok(());
+        }
         self.enable("io")?;
         let bfq = fs::exists(&self.dir, "io.bfq.weight");
         if let Some(weight) = io.weight().filter(|w| *w != 0) {
@@ -253,13 +256,10 @@ impl CgroupManager for V2Manager {
         if let Some(cpu) = resources.cpu() {
             self.set_cpu(cpu)?;
         }
-        if let Some(pids) = resources.pids() {
+        // As runc: 0 leaves the limit alone, a negative one lifts it.
+        if let Some(limit) = resources.pids().map(|p| p.limit()).filter(|l| *l != 0) {
             self.enable("pids")?;
-            fs::write(
-                &self.dir,
-                "pids.max",
-                max_or(if pids.limit() > 0 { pids.limit() } else { -1 }),
-            )?;
+            fs::write(&self.dir, "pids.max", max_or(limit))?;
         }
         if let Some(io) = resources.block_io() {
             self.set_io(io)?;
