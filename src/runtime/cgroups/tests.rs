@@ -666,3 +666,35 @@ fn docker_run_resources_apply_on_this_host() {
         }
     }
 }
+
+#[test]
+fn v2_enables_a_controller_down_the_ancestors() {
+    // root (offers memory) -> mid (offers memory) -> leaf (offers nothing yet)
+    let root = std::env::temp_dir().join(format!("dockbox-fake-tree-{}", std::process::id()));
+    let leaf = root.join("mid/leaf");
+    std::fs::create_dir_all(&leaf).unwrap();
+    for (dir, offered) in [
+        (&root, "cpu memory"),
+        (&root.join("mid"), "memory"),
+        (&leaf, ""),
+    ] {
+        std::fs::write(dir.join("cgroup.controllers"), offered).unwrap();
+        std::fs::write(dir.join("cgroup.subtree_control"), "").unwrap();
+    }
+    let manager = from_paths(CgroupPaths {
+        v1: Default::default(),
+        unified: Some(leaf.clone()),
+    });
+    let result = manager.set(&resources(
+        serde_json::json!({"memory": {"limit": 1048576}}),
+    ));
+    let read = |dir: &Path| std::fs::read_to_string(dir.join("cgroup.subtree_control")).unwrap();
+    let (root_enabled, mid_enabled) = (read(&root), read(&root.join("mid")));
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(root_enabled, "+memory");
+    assert_eq!(mid_enabled, "+memory");
+    // A plain directory cannot update cgroup.controllers: the leaf still
+    // lacks memory, and the error says where.
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("memory controller is not available"), "{err}");
+}
