@@ -23,7 +23,7 @@ mod tests;
 use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompFilterFlag};
 use seccompiler::sock_filter;
 
-pub use docker::{docker_default, docker_default_for};
+pub use docker::{convert_docker_profile, docker_default, docker_default_for, running_kernel};
 pub use syscalls::SeccompArch;
 
 #[derive(Debug, thiserror::Error)]
