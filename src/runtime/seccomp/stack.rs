@@ -1,0 +1,301 @@
+//! Splitting one profile into a stack of single-action filters.
+//!
+//! The kernel runs every installed filter and keeps the most restrictive
+//! result (KILL_PROCESS > KILL_THREAD > TRAP > ERRNO > USER_NOTIF > TRACE >
+//! LOG > ALLOW); between equal actions with different data (two errno
+//! values) the newest filter wins. With default action D the stack is:
+//!
+//! * a base filter (when D is not ALLOW): match ALLOW for every rule whose
+//!   action is less restrictive than D or is D's kind with other data,
+//!   mismatch D. A rule that must override a stricter default thus lives in
+//!   the base filter, never in a filter of its own.
+//! * one filter per other action A among the rules: match A for the rules
+//!   with action A, mismatch ALLOW.
+//!
+//! For a call matching a rule with action A, the base gives ALLOW or D (D
+//! only when A is stricter than D) and A's filter gives A; every other
+//! filter gives ALLOW; the result is A. For a call matching no rule the base
+//! gives D and the rest ALLOW. Where rules of different actions overlap on
+//! the same call, the most restrictive wins. Rules whose action equals the
+//! default are dropped, as runc does.
+
+use std::collections::BTreeMap;
+
+use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, LinuxSyscall};
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
+    SeccompRule, sock_filter,
+};
+
+use super::bpf_eval::{self, SyscallData, action_rank};
+use super::{SeccompArch, SeccompError};
+
+/// A `SECCOMP_RET_*` value: action and data.
+type Verdict = u32;
+
+/// Conditions ANDed together; None matches unconditionally.
+type Conditions = Option<Vec<SeccompCondition>>;
+
+/// Per syscall number: the rules ORed together for one action.
+type RuleSet = BTreeMap<i64, Vec<Conditions>>;
+
+/// The filters for one architecture. With `multi_arch`, a call from another
+/// architecture passes these filters (ALLOW) and is left to that
+/// architecture's filters and to [`arch_guard`].
+pub fn build(
+    profile: &LinuxSeccomp,
+    arch: SeccompArch,
+    multi_arch: bool,
+) -> Result<Vec<Vec<sock_filter>>, SeccompError> {
+    let default = verdict_of(profile.default_action(), profile.default_errno_ret())?;
+    let mut by_action: BTreeMap<Verdict, RuleSet> = BTreeMap::new();
+    for syscall in profile.syscalls().iter().flatten() {
+        let label = syscall.names().join(",");
+        if syscall.errno_ret().is_some()
+            && !matches!(
+                syscall.action(),
+                LinuxSeccompAction::ScmpActErrno | LinuxSeccompAction::ScmpActTrace
+            )
+        {
+            return Err(SeccompError::ErrnoRetWithoutErrno { syscall: label });
+        }
+        let verdict = verdict_of(syscall.action(), syscall.errno_ret())?;
+        if verdict == default {
+            continue;
+        }
+        let alternatives = conditions_of(syscall, &label)?;
+        for name in syscall.names() {
+            let Some(nr) = arch.syscall_number(name) else {
+                continue;
+            };
+            let rules = by_action.entry(verdict).or_default().entry(nr).or_default();
+            rules.extend(alternatives.iter().cloned());
+        }
+    }
+
+    let mut filters: Vec<BpfProgram> = Vec::new();
+    if default != libc::SECCOMP_RET_ALLOW {
+        let mut overriding = RuleSet::new();
+        for (verdict, rules) in &by_action {
+            let overrides = action_rank(*verdict) > action_rank(default)
+                || (action_rank(*verdict) == action_rank(default) && *verdict != default);
+            if overrides {
+                for (nr, alternatives) in rules {
+                    overriding
+                        .entry(*nr)
+                        .or_default()
+                        .extend(alternatives.iter().cloned());
+                }
+            }
+        }
+        filters.push(program(
+            overriding,
+            libc::SECCOMP_RET_ALLOW,
+            default,
+            arch,
+            multi_arch,
+        )?);
+    }
+    for (verdict, rules) in by_action {
+        if verdict != libc::SECCOMP_RET_ALLOW {
+            filters.push(program(
+                rules,
+                verdict,
+                libc::SECCOMP_RET_ALLOW,
+                arch,
+                multi_arch,
+            )?);
+        }
+    }
+    Ok(filters)
+}
+
+/// Kills calls from any architecture but `arches`, and x32 calls, when the
+/// per-architecture filters let foreign architectures pass.
+pub fn arch_guard(arches: &[SeccompArch]) -> Vec<sock_filter> {
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| sock_filter { code, jt, jf, k };
+    let (load, jeq, jge, ret) = (0x20, 0x15, 0x35, 0x06);
+    let mut guard = vec![insn(load, 0, 0, 4)]; // A = seccomp_data.arch
+    for arch in arches {
+        if *arch == SeccompArch::X86_64 {
+            guard.extend([
+                insn(jeq, 0, 5, arch.audit_arch()),
+                insn(load, 0, 0, 0), // A = seccomp_data.nr
+                insn(jeq, 2, 0, u32::MAX),
+                insn(jge, 0, 1, 0x4000_0000),
+                insn(ret, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+                insn(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+            ]);
+        } else {
+            guard.extend([
+                insn(jeq, 0, 1, arch.audit_arch()),
+                insn(ret, 0, 0, libc::SECCOMP_RET_ALLOW),
+            ]);
+        }
+    }
+    guard.push(insn(ret, 0, 0, libc::SECCOMP_RET_KILL_PROCESS));
+    guard
+}
+
+fn verdict_of(action: LinuxSeccompAction, errno: Option<u32>) -> Result<Verdict, SeccompError> {
+    let data = errno.unwrap_or(libc::EPERM as u32) & libc::SECCOMP_RET_DATA;
+    Ok(match action {
+        LinuxSeccompAction::ScmpActKill | LinuxSeccompAction::ScmpActKillThread => {
+            libc::SECCOMP_RET_KILL_THREAD
+        }
+        LinuxSeccompAction::ScmpActKillProcess => libc::SECCOMP_RET_KILL_PROCESS,
+        LinuxSeccompAction::ScmpActTrap => libc::SECCOMP_RET_TRAP,
+        LinuxSeccompAction::ScmpActErrno => libc::SECCOMP_RET_ERRNO | data,
+        LinuxSeccompAction::ScmpActTrace => libc::SECCOMP_RET_TRACE | data,
+        LinuxSeccompAction::ScmpActLog => libc::SECCOMP_RET_LOG,
+        LinuxSeccompAction::ScmpActAllow => libc::SECCOMP_RET_ALLOW,
+        LinuxSeccompAction::ScmpActNotify => return Err(SeccompError::NotifyUnsupported),
+    })
+}
+
+fn seccompiler_action(verdict: Verdict) -> SeccompAction {
+    let data = verdict & libc::SECCOMP_RET_DATA;
+    match verdict & libc::SECCOMP_RET_ACTION_FULL {
+        libc::SECCOMP_RET_KILL_PROCESS => SeccompAction::KillProcess,
+        libc::SECCOMP_RET_KILL_THREAD => SeccompAction::KillThread,
+        libc::SECCOMP_RET_TRAP => SeccompAction::Trap,
+        libc::SECCOMP_RET_ERRNO => SeccompAction::Errno(data),
+        libc::SECCOMP_RET_TRACE => SeccompAction::Trace(data),
+        libc::SECCOMP_RET_LOG => SeccompAction::Log,
+        _ => SeccompAction::Allow,
+    }
+}
+
+/// The alternatives (ORed) one OCI rule stands for. Conditions are ANDed,
+/// except that when an argument index appears twice runc adds each
+/// condition as a rule of its own, so they are ORed; we match that.
+fn conditions_of(syscall: &LinuxSyscall, label: &str) -> Result<Vec<Conditions>, SeccompError> {
+    let args = syscall.args().as_deref().unwrap_or_default();
+    if args.is_empty() {
+        return Ok(vec![None]);
+    }
+    let mut conditions = Vec::with_capacity(args.len());
+    let mut seen = [0u8; 6];
+    for arg in args {
+        let index = arg.index();
+        if index > 5 {
+            return Err(SeccompError::ArgIndex {
+                syscall: label.to_string(),
+                index,
+            });
+        }
+        seen[index] += 1;
+        let (operator, value) = match arg.op() {
+            LinuxSeccompOperator::ScmpCmpNe => (SeccompCmpOp::Ne, arg.value()),
+            LinuxSeccompOperator::ScmpCmpLt => (SeccompCmpOp::Lt, arg.value()),
+            LinuxSeccompOperator::ScmpCmpLe => (SeccompCmpOp::Le, arg.value()),
+            LinuxSeccompOperator::ScmpCmpEq => (SeccompCmpOp::Eq, arg.value()),
+            LinuxSeccompOperator::ScmpCmpGe => (SeccompCmpOp::Ge, arg.value()),
+            LinuxSeccompOperator::ScmpCmpGt => (SeccompCmpOp::Gt, arg.value()),
+            // libseccomp: (arg & value) == valueTwo.
+            LinuxSeccompOperator::ScmpCmpMaskedEq => (
+                SeccompCmpOp::MaskedEq(arg.value()),
+                arg.value_two().unwrap_or(0),
+            ),
+        };
+        let condition =
+            SeccompCondition::new(index as u8, SeccompCmpArgLen::Qword, operator, value).map_err(
+                |_| SeccompError::ArgIndex {
+                    syscall: label.to_string(),
+                    index,
+                },
+            )?;
+        conditions.push(condition);
+    }
+    if seen.iter().any(|count| *count > 1) {
+        Ok(conditions.into_iter().map(|c| Some(vec![c])).collect())
+    } else {
+        Ok(vec![Some(conditions)])
+    }
+}
+
+fn program(
+    rules: RuleSet,
+    on_match: Verdict,
+    on_mismatch: Verdict,
+    arch: SeccompArch,
+    multi_arch: bool,
+) -> Result<BpfProgram, SeccompError> {
+    let build_error = |source| SeccompError::Build { arch, source };
+    let mut chains = BTreeMap::new();
+    for (nr, alternatives) in rules {
+        // An unconditional alternative makes the others irrelevant; an empty
+        // chain is how seccompiler spells "always".
+        let chain = if alternatives.iter().any(Option::is_none) {
+            Vec::new()
+        } else {
+            alternatives
+                .into_iter()
+                .flatten()
+                .map(|conditions| SeccompRule::new(conditions).map_err(build_error))
+                .collect::<Result<Vec<_>, _>>()?
+        };
+        chains.insert(nr, chain);
+    }
+    let filter = SeccompFilter::new(
+        chains,
+        seccompiler_action(on_mismatch),
+        seccompiler_action(on_match),
+        arch.seccompiler(),
+    )
+    .map_err(build_error)?;
+    let mut bpf: BpfProgram = filter.try_into().map_err(build_error)?;
+    // seccompiler starts with [load arch; jeq AUDIT_ARCH, skip 1; ret KILL].
+    bpf[1].k = arch.audit_arch();
+    if multi_arch {
+        bpf[2].k = libc::SECCOMP_RET_ALLOW;
+    }
+    if arch == SeccompArch::X86_64 {
+        reject_x32(&mut bpf);
+    }
+    Ok(bpf)
+}
+
+/// x32 calls carry AUDIT_ARCH_X86_64 with bit 30 set in the number, so
+/// seccompiler's arch check lets them through to the rules, where a
+/// deny-list profile would miss them. Kill them as libseccomp does for an
+/// ABI the filter does not cover (nr -1 is left alone: the kernel uses it
+/// for skipped calls).
+fn reject_x32(bpf: &mut BpfProgram) {
+    const X32_SYSCALL_BIT: u32 = 0x4000_0000;
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| sock_filter { code, jt, jf, k };
+    // seccompiler starts with three instructions checking the arch; the
+    // jump out of them lands right after, where the guard goes. Nothing
+    // jumps across this point, so relative offsets stay valid.
+    let guard = [
+        insn(0x20, 0, 0, 0),               // A = seccomp_data.nr
+        insn(0x15, 2, 0, u32::MAX),        // nr == -1: skip the guard
+        insn(0x35, 0, 1, X32_SYSCALL_BIT), // nr >= x32 bit: kill
+        insn(0x06, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
+    ];
+    bpf.splice(3..3, guard);
+}
+
+/// Puts the filters that would refuse our own later seccomp(2) calls last.
+/// Only one can be last; a profile needing two is rejected.
+pub fn order_for_install(
+    filters: Vec<BpfProgram>,
+    arch: SeccompArch,
+) -> Result<Vec<BpfProgram>, SeccompError> {
+    let Some(seccomp_nr) = arch.syscall_number("seccomp") else {
+        return Ok(filters);
+    };
+    let install_call = SyscallData {
+        nr: seccomp_nr as i32,
+        arch: arch.audit_arch(),
+        args: [libc::SECCOMP_SET_MODE_FILTER as u64, 0, 0, 0, 0, 0],
+    };
+    let (blocking, passing): (Vec<_>, Vec<_>) = filters.into_iter().partition(|filter| {
+        bpf_eval::run(filter, &install_call)
+            .is_none_or(|ret| action_rank(ret) < action_rank(libc::SECCOMP_RET_LOG))
+    });
+    if blocking.len() > 1 {
+        return Err(SeccompError::SelfBlocking(blocking.len()));
+    }
+    Ok(passing.into_iter().chain(blocking).collect())
+}
