@@ -2,6 +2,8 @@
 //! executable that acts by the name it is called with.
 
 mod applets;
+#[allow(dead_code)] // Wired to the daemon's image endpoints later.
+mod image;
 #[allow(dead_code)] // Used by the runtime and the image store.
 mod inroot;
 #[allow(dead_code)] // Filled by the runtime issues.

@@ -1,0 +1,12 @@
+//! Images: references, the content-addressed store, the layer applier,
+//! docker load/save/import and the graph drivers that turn layers into a
+//! container's root filesystem. No HTTP and no database here: the daemon
+//! persists the records this module returns.
+
+mod at;
+pub mod digest;
+pub mod layer;
+pub mod reference;
+
+#[cfg(test)]
+mod test_util;

@@ -1,0 +1,183 @@
+//! Test helpers: temp dirs that clean up, and layer tars built entry by
+//! entry with raw names, so tests can write what a hostile layer would.
+
+use std::path::{Path, PathBuf};
+
+pub struct TestDir {
+    path: PathBuf,
+}
+
+impl TestDir {
+    pub fn new(label: &str) -> TestDir {
+        static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let unique = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path =
+            std::env::temp_dir().join(format!("dockbox-{label}-{}-{unique}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        TestDir { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn join(&self, relative: &str) -> PathBuf {
+        self.path.join(relative)
+    }
+}
+
+impl Drop for TestDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+struct Entry {
+    name: String,
+    kind: tar::EntryType,
+    data: Vec<u8>,
+    link: String,
+    mode: u32,
+    owner: (u64, u64),
+    device: (u32, u32),
+    mtime: u64,
+    pax: Vec<(String, Vec<u8>)>,
+}
+
+#[derive(Default)]
+pub struct LayerTar {
+    entries: Vec<Entry>,
+}
+
+impl LayerTar {
+    pub fn new() -> LayerTar {
+        LayerTar::default()
+    }
+
+    fn push(
+        &mut self,
+        name: &str,
+        kind: tar::EntryType,
+        data: &[u8],
+        link: &str,
+        mode: u32,
+    ) -> &mut Self {
+        self.entries.push(Entry {
+            name: name.to_string(),
+            kind,
+            data: data.to_vec(),
+            link: link.to_string(),
+            mode,
+            owner: (0, 0),
+            device: (0, 0),
+            mtime: 1_700_000_000,
+            pax: Vec::new(),
+        });
+        self
+    }
+
+    pub fn dir(&mut self, name: &str, mode: u32) -> &mut Self {
+        self.push(name, tar::EntryType::Directory, b"", "", mode)
+    }
+
+    pub fn file(&mut self, name: &str, data: &[u8], mode: u32) -> &mut Self {
+        self.push(name, tar::EntryType::Regular, data, "", mode)
+    }
+
+    pub fn file_with_xattr(
+        &mut self,
+        name: &str,
+        data: &[u8],
+        key: &str,
+        value: &[u8],
+    ) -> &mut Self {
+        self.file(name, data, 0o644);
+        let last = self.entries.last_mut().unwrap();
+        last.pax
+            .push((format!("SCHILY.xattr.{key}"), value.to_vec()));
+        self
+    }
+
+    pub fn symlink(&mut self, name: &str, target: &str) -> &mut Self {
+        self.push(name, tar::EntryType::Symlink, b"", target, 0o777)
+    }
+
+    pub fn hardlink(&mut self, name: &str, target: &str) -> &mut Self {
+        self.push(name, tar::EntryType::Link, b"", target, 0o644)
+    }
+
+    pub fn device(
+        &mut self,
+        name: &str,
+        kind: tar::EntryType,
+        major: u32,
+        minor: u32,
+    ) -> &mut Self {
+        self.push(name, kind, b"", "", 0o666);
+        self.entries.last_mut().unwrap().device = (major, minor);
+        self
+    }
+
+    /// Owner of the last entry.
+    pub fn owned(&mut self, uid: u64, gid: u64) -> &mut Self {
+        self.entries.last_mut().unwrap().owner = (uid, gid);
+        self
+    }
+
+    /// The mtime of the (earlier) entry called `name`.
+    pub fn dir_mtime(&mut self, name: &str, mtime: u64) -> &mut Self {
+        for entry in self.entries.iter_mut().filter(|e| e.name == name) {
+            entry.mtime = mtime;
+        }
+        self
+    }
+
+    pub fn finish(&self) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        for entry in &self.entries {
+            if !entry.pax.is_empty() {
+                let mut records = Vec::new();
+                for (key, value) in &entry.pax {
+                    let body_len = key.len() + value.len() + 3;
+                    let mut total = body_len + 1;
+                    while format!("{total}").len() + body_len != total {
+                        total += 1;
+                    }
+                    records.extend_from_slice(format!("{total} {key}=").as_bytes());
+                    records.extend_from_slice(value);
+                    records.push(b'\n');
+                }
+                let mut header = tar::Header::new_ustar();
+                header.set_entry_type(tar::EntryType::XHeader);
+                set_raw(&mut header, 0, 100, "PaxHeader");
+                header.set_size(records.len() as u64);
+                header.set_cksum();
+                builder.append(&header, &records[..]).unwrap();
+            }
+            let mut header = tar::Header::new_ustar();
+            header.set_entry_type(entry.kind);
+            set_raw(&mut header, 0, 100, &entry.name);
+            set_raw(&mut header, 157, 100, &entry.link);
+            header.set_mode(entry.mode);
+            header.set_uid(entry.owner.0);
+            header.set_gid(entry.owner.1);
+            header.set_mtime(entry.mtime);
+            header.set_device_major(entry.device.0).unwrap();
+            header.set_device_minor(entry.device.1).unwrap();
+            header.set_size(entry.data.len() as u64);
+            header.set_cksum();
+            builder.append(&header, &entry.data[..]).unwrap();
+        }
+        builder.into_inner().unwrap()
+    }
+}
+
+/// Writes `text` into the header's bytes as is: the tar crate's setters
+/// refuse `..`, which hostile-layer tests need.
+fn set_raw(header: &mut tar::Header, offset: usize, length: usize, text: &str) {
+    assert!(text.len() <= length, "test name too long: {text}");
+    let bytes = &mut header.as_mut_bytes()[offset..offset + length];
+    bytes.fill(0);
+    bytes[..text.len()].copy_from_slice(text.as_bytes());
+}
