@@ -4,9 +4,12 @@
 //! persists the records this module returns.
 
 mod at;
+pub mod config;
 pub mod digest;
+pub mod driver;
 pub mod layer;
 pub mod reference;
+pub mod store;
 
 #[cfg(test)]
 mod test_util;

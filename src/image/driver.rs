@@ -1,0 +1,423 @@
+//! Graph drivers: how a container's root filesystem is made from the image
+//! layers. `overlay2` unpacks each layer once into its own diff directory
+//! (whiteouts in overlayfs's form) and mounts them read-only under a
+//! per-container upper directory. `vfs` is the fallback where overlayfs
+//! cannot mount (for example when the data root itself is on overlayfs):
+//! each container gets its own copy, built by applying the layer tars in
+//! order with whiteouts deleting from what lies below.
+//!
+//! ```text
+//! overlay2/diff/<hex>/                  unpacked layer, by diff ID
+//! overlay2/l/<short>  -> ../diff/<hex>  short names for long lowerdir lists
+//! overlay2/containers/<id>/{upper,work,merged}
+//! vfs/containers/<id>/rootfs/
+//! ```
+
+use super::digest::Digest;
+use super::layer::{self, LayerError, Whiteouts};
+use super::store::{ContentStore, StoreError};
+use std::ffi::CString;
+use std::fs;
+use std::io;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+/// The most a mount(2) option string may hold: one page, NUL included.
+const MOUNT_DATA_MAX: usize = 4095;
+const SHORT_NAME_LENGTH: usize = 20;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    #[error("{op} {path}: {source}")]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Layer(#[from] LayerError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("invalid container ID {0:?}")]
+    InvalidId(String),
+    #[error("storage driver overlay2 is not supported here: {0}")]
+    OverlayUnsupported(String),
+    #[error("unknown storage driver {0:?} (supported: overlay2, vfs)")]
+    UnknownDriver(String),
+}
+
+type Result<T> = std::result::Result<T, DriverError>;
+
+fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> DriverError + 'a {
+    move |source| DriverError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DriverKind {
+    Overlay,
+    Vfs,
+}
+
+impl DriverKind {
+    /// The name `docker info` shows and `--storage-driver` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            DriverKind::Overlay => "overlay2",
+            DriverKind::Vfs => "vfs",
+        }
+    }
+
+    pub fn parse(name: &str) -> Result<DriverKind> {
+        match name {
+            "overlay2" | "overlay" => Ok(DriverKind::Overlay),
+            "vfs" => Ok(DriverKind::Vfs),
+            other => Err(DriverError::UnknownDriver(other.to_string())),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct GraphDriver {
+    kind: DriverKind,
+    root: PathBuf,
+}
+
+impl GraphDriver {
+    /// Opens the driver's directory below `data_root`. With no driver
+    /// requested, overlay2 is used when a trial mount works, vfs otherwise;
+    /// an explicit overlay2 that cannot mount is an error.
+    pub fn open(data_root: &Path, requested: Option<DriverKind>) -> Result<GraphDriver> {
+        let kind = match requested {
+            Some(DriverKind::Vfs) => DriverKind::Vfs,
+            Some(DriverKind::Overlay) => {
+                overlay_supported(data_root).map_err(DriverError::OverlayUnsupported)?;
+                DriverKind::Overlay
+            }
+            None => match overlay_supported(data_root) {
+                Ok(()) => DriverKind::Overlay,
+                Err(_) => DriverKind::Vfs,
+            },
+        };
+        let root = data_root.join(kind.name());
+        for dir in ["containers", "diff", "l"] {
+            if kind == DriverKind::Vfs && dir != "containers" {
+                continue;
+            }
+            let path = root.join(dir);
+            fs::create_dir_all(&path).map_err(io_error("mkdir", &path))?;
+        }
+        Ok(GraphDriver { kind, root })
+    }
+
+    pub fn kind(&self) -> DriverKind {
+        self.kind
+    }
+
+    /// Makes the layer ready for containers: overlay2 unpacks it now, so a
+    /// bad layer fails its load rather than a later run. Idempotent.
+    pub fn prepare_layer(&self, store: &ContentStore, diff_id: &Digest) -> Result<()> {
+        if self.kind == DriverKind::Vfs {
+            return Ok(());
+        }
+        let diff = self.diff_path(diff_id);
+        if !diff.is_dir() {
+            let temp = self.root.join("diff").join(format!(
+                ".tmp-{}-{}",
+                diff_id.hex(),
+                std::process::id()
+            ));
+            let _ = fs::remove_dir_all(&temp);
+            fs::create_dir(&temp).map_err(io_error("mkdir", &temp))?;
+            let applied = store
+                .open_layer(diff_id)
+                .map_err(DriverError::from)
+                .and_then(|tar| Ok(layer::apply_layer(&temp, tar, Whiteouts::Overlay)?));
+            if let Err(error) = applied {
+                let _ = fs::remove_dir_all(&temp);
+                return Err(error);
+            }
+            fs::rename(&temp, &diff).map_err(io_error("rename", &diff))?;
+        }
+        let link = self.short_link(diff_id);
+        if fs::symlink_metadata(&link).is_err() {
+            let target = Path::new("../diff").join(diff_id.hex());
+            std::os::unix::fs::symlink(&target, &link).map_err(io_error("symlink", &link))?;
+        }
+        Ok(())
+    }
+
+    /// Drops the driver's copy of a layer that no image uses any more.
+    pub fn remove_layer(&self, diff_id: &Digest) -> Result<()> {
+        if self.kind == DriverKind::Vfs {
+            return Ok(());
+        }
+        let link = self.short_link(diff_id);
+        if let Err(error) = fs::remove_file(&link)
+            && error.kind() != io::ErrorKind::NotFound
+        {
+            return Err(io_error("remove", &link)(error));
+        }
+        let diff = self.diff_path(diff_id);
+        match fs::remove_dir_all(&diff) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                Err(io_error("remove", &diff)(error))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn diff_path(&self, diff_id: &Digest) -> PathBuf {
+        self.root.join("diff").join(diff_id.hex())
+    }
+
+    fn short_link(&self, diff_id: &Digest) -> PathBuf {
+        self.root
+            .join("l")
+            .join(&diff_id.hex()[..SHORT_NAME_LENGTH])
+    }
+
+    fn container_dir(&self, container_id: &str) -> Result<PathBuf> {
+        let valid = !container_id.is_empty()
+            && container_id.len() <= 128
+            && container_id != "."
+            && container_id != ".."
+            && container_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+        if !valid {
+            return Err(DriverError::InvalidId(container_id.to_string()));
+        }
+        Ok(self.root.join("containers").join(container_id))
+    }
+
+    /// Creates the root filesystem for `container_id` from `diff_ids`
+    /// (bottom layer first) and returns its path.
+    pub fn create_rootfs(
+        &self,
+        store: &ContentStore,
+        container_id: &str,
+        diff_ids: &[Digest],
+    ) -> Result<PathBuf> {
+        let dir = self.container_dir(container_id)?;
+        fs::create_dir(&dir).map_err(io_error("mkdir", &dir))?;
+        let made = match self.kind {
+            DriverKind::Overlay => self.mount_overlay(store, &dir, diff_ids),
+            DriverKind::Vfs => self.copy_layers(store, &dir, diff_ids),
+        };
+        if made.is_err() {
+            let _ = self.remove_rootfs(container_id);
+        }
+        made
+    }
+
+    fn copy_layers(
+        &self,
+        store: &ContentStore,
+        dir: &Path,
+        diff_ids: &[Digest],
+    ) -> Result<PathBuf> {
+        let rootfs = dir.join("rootfs");
+        fs::create_dir(&rootfs).map_err(io_error("mkdir", &rootfs))?;
+        for diff_id in diff_ids {
+            let tar = store.open_layer(diff_id)?;
+            layer::apply_layer(&rootfs, tar, Whiteouts::Apply)?;
+        }
+        Ok(rootfs)
+    }
+
+    fn mount_overlay(
+        &self,
+        store: &ContentStore,
+        dir: &Path,
+        diff_ids: &[Digest],
+    ) -> Result<PathBuf> {
+        for diff_id in diff_ids {
+            self.prepare_layer(store, diff_id)?;
+        }
+        let mut lowers: Vec<PathBuf> = diff_ids
+            .iter()
+            .rev()
+            .map(|diff_id| self.short_link(diff_id))
+            .collect();
+        if lowers.is_empty() {
+            // overlayfs wants at least one lower directory.
+            let empty = dir.join("empty");
+            fs::create_dir(&empty).map_err(io_error("mkdir", &empty))?;
+            lowers.push(empty);
+        }
+        let (upper, work, merged) = (dir.join("upper"), dir.join("work"), dir.join("merged"));
+        for path in [&upper, &work, &merged] {
+            fs::create_dir(path).map_err(io_error("mkdir", path))?;
+        }
+        let absolute = overlay_options(&lowers, &upper, &work);
+        if absolute.len() <= MOUNT_DATA_MAX {
+            mount_overlay_at(&absolute, &merged)?;
+        } else {
+            // Too long as absolute paths: mount from inside the driver root
+            // with relative names, as Docker's `l/` links are meant for.
+            let relative: Vec<PathBuf> = lowers
+                .iter()
+                .map(|lower| {
+                    lower
+                        .strip_prefix(&self.root)
+                        .unwrap_or(lower)
+                        .to_path_buf()
+                })
+                .collect();
+            let options = overlay_options(
+                &relative,
+                upper.strip_prefix(&self.root).unwrap_or(&upper),
+                work.strip_prefix(&self.root).unwrap_or(&work),
+            );
+            mount_overlay_from(&self.root, &options, &merged)?;
+        }
+        Ok(merged)
+    }
+
+    /// Unmounts and deletes the container's root filesystem. Missing is
+    /// fine, so a half-made rootfs can be cleaned with the same call.
+    pub fn remove_rootfs(&self, container_id: &str) -> Result<()> {
+        let dir = self.container_dir(container_id)?;
+        let merged = dir.join("merged");
+        if self.kind == DriverKind::Overlay && merged.exists() {
+            unmount(&merged)?;
+        }
+        match fs::remove_dir_all(&dir) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => {
+                Err(io_error("remove", &dir)(error))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn overlay_options(lowers: &[PathBuf], upper: &Path, work: &Path) -> String {
+    let lowerdir: Vec<String> = lowers.iter().map(|p| p.display().to_string()).collect();
+    let mut options = format!(
+        "lowerdir={},upperdir={},workdir={}",
+        lowerdir.join(":"),
+        upper.display(),
+        work.display()
+    );
+    // With the index feature on, reusing lower directories across mounts
+    // can fail with EBUSY; Docker turns it off the same way.
+    if Path::new("/sys/module/overlay/parameters/index").exists() {
+        options.push_str(",index=off");
+    }
+    options
+}
+
+fn c_path(path: &Path) -> Result<CString> {
+    CString::new(path.as_os_str().as_bytes()).map_err(|_| {
+        io_error("path with NUL byte", path)(io::Error::from_raw_os_error(libc::EINVAL))
+    })
+}
+
+fn mount_overlay_at(options: &str, target: &Path) -> Result<()> {
+    nix::mount::mount(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        nix::mount::MsFlags::empty(),
+        Some(options),
+    )
+    .map_err(|errno| io_error("mount overlay on", target)(errno.into()))
+}
+
+/// Mounts with `options` resolved relative to `base`: a forked child
+/// changes directory and mounts, so the daemon's own working directory
+/// (shared by all its threads) never moves.
+fn mount_overlay_from(base: &Path, options: &str, target: &Path) -> Result<()> {
+    let (c_base, c_target) = (c_path(base)?, c_path(target)?);
+    let c_options = CString::new(options).expect("paths were checked for NUL");
+    // SAFETY: the child only makes async-signal-safe calls (chdir, mount,
+    // _exit) on memory prepared before the fork.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(io_error("fork to mount", target)(io::Error::last_os_error()));
+    }
+    if pid == 0 {
+        // SAFETY: see above; the strings outlive the child.
+        unsafe {
+            if libc::chdir(c_base.as_ptr()) != 0 {
+                libc::_exit(*libc::__errno_location());
+            }
+            let mounted = libc::mount(
+                c"overlay".as_ptr(),
+                c_target.as_ptr(),
+                c"overlay".as_ptr(),
+                0,
+                c_options.as_ptr().cast(),
+            );
+            libc::_exit(if mounted == 0 {
+                0
+            } else {
+                *libc::__errno_location()
+            });
+        }
+    }
+    let mut status = 0;
+    // SAFETY: pid is our child; status is writable.
+    while unsafe { libc::waitpid(pid, &mut status, 0) } < 0 {
+        let error = io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::EINTR) {
+            return Err(io_error("wait for mount child", target)(error));
+        }
+    }
+    match (libc::WIFEXITED(status), libc::WEXITSTATUS(status)) {
+        (true, 0) => Ok(()),
+        (true, errno) => Err(io_error("mount overlay on", target)(
+            io::Error::from_raw_os_error(errno),
+        )),
+        _ => Err(io_error("mount overlay on", target)(io::Error::other(
+            "mount child died",
+        ))),
+    }
+}
+
+fn unmount(target: &Path) -> Result<()> {
+    match nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => Ok(()),
+        Err(errno) => Err(io_error("unmount", target)(errno.into())),
+    }
+}
+
+/// Whether overlayfs works on `data_root`: a trial mount of a lower with a
+/// file under an upper layer whose whiteout must hide it.
+pub fn overlay_supported(data_root: &Path) -> std::result::Result<(), String> {
+    fs::create_dir_all(data_root).map_err(|e| format!("mkdir {}: {e}", data_root.display()))?;
+    let trial = data_root.join(format!("overlay-check-{}", std::process::id()));
+    let _ = fs::remove_dir_all(&trial);
+    let outcome = trial_mount(&trial);
+    let _ = unmount(&trial.join("merged"));
+    let _ = fs::remove_dir_all(&trial);
+    outcome
+}
+
+fn trial_mount(trial: &Path) -> std::result::Result<(), String> {
+    let [lower, middle, upper, work, merged] =
+        ["lower", "middle", "upper", "work", "merged"].map(|name| trial.join(name));
+    for dir in [&lower, &middle, &upper, &work, &merged] {
+        fs::create_dir_all(dir).map_err(|e| format!("mkdir {}: {e}", dir.display()))?;
+    }
+    fs::write(lower.join("hidden"), b"").map_err(|e| format!("write: {e}"))?;
+    let whiteout = c_path(&middle.join("hidden")).map_err(|e| e.to_string())?;
+    // SAFETY: whiteout is NUL-terminated.
+    if unsafe { libc::mknod(whiteout.as_ptr(), libc::S_IFCHR, libc::makedev(0, 0)) } != 0 {
+        return Err(format!("mknod whiteout: {}", io::Error::last_os_error()));
+    }
+    let options = overlay_options(&[middle, lower], &upper, &work);
+    mount_overlay_at(&options, &merged).map_err(|e| e.to_string())?;
+    if merged.join("hidden").exists() {
+        return Err("overlayfs ignores whiteouts here".to_string());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "driver_tests.rs"]
+mod tests;

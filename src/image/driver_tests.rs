@@ -1,0 +1,164 @@
+use super::*;
+use crate::image::test_util::{LayerTar, TestDir, skip};
+
+fn two_layers(store: &ContentStore) -> Vec<Digest> {
+    let mut lower = LayerTar::new();
+    lower
+        .file("etc/keep", b"keep", 0o644)
+        .file("etc/gone", b"gone", 0o644)
+        .file("opaque/old", b"old", 0o644)
+        .symlink("var/run", "/run")
+        .dir("run", 0o755);
+    let mut upper = LayerTar::new();
+    upper
+        .file("etc/.wh.gone", b"", 0o644)
+        .dir("opaque", 0o755)
+        .file("opaque/.wh..wh..opq", b"", 0o644)
+        .file("opaque/new", b"new", 0o644)
+        .file("run/pid", b"1", 0o644);
+    [lower, upper]
+        .iter()
+        .map(|tar| store.put_layer(&tar.finish()[..]).unwrap().diff_id)
+        .collect()
+}
+
+fn check_merged(rootfs: &Path) {
+    assert_eq!(fs::read(rootfs.join("etc/keep")).unwrap(), b"keep");
+    assert!(!rootfs.join("etc/gone").exists());
+    assert!(!rootfs.join("opaque/old").exists());
+    assert_eq!(fs::read(rootfs.join("opaque/new")).unwrap(), b"new");
+    assert_eq!(fs::read(rootfs.join("run/pid")).unwrap(), b"1");
+    assert_eq!(
+        fs::read_link(rootfs.join("var/run")).unwrap(),
+        Path::new("/run")
+    );
+}
+
+fn mounted(path: &Path) -> bool {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let needle = format!(" {} ", path.display());
+    mountinfo.lines().any(|line| line.contains(&needle))
+}
+
+#[test]
+fn vfs_copies_layers_and_applies_whiteouts() {
+    let dir = TestDir::new("driver-vfs");
+    let store = ContentStore::open(&dir.join("store")).unwrap();
+    let driver = GraphDriver::open(dir.path(), Some(DriverKind::Vfs)).unwrap();
+    let layers = two_layers(&store);
+    let rootfs = driver.create_rootfs(&store, "c1", &layers).unwrap();
+    check_merged(&rootfs);
+    // Each container has its own copy.
+    let other = driver.create_rootfs(&store, "c2", &layers).unwrap();
+    fs::write(rootfs.join("etc/keep"), b"changed").unwrap();
+    assert_eq!(fs::read(other.join("etc/keep")).unwrap(), b"keep");
+    assert!(matches!(
+        driver.create_rootfs(&store, "c1", &layers),
+        Err(DriverError::Io { .. })
+    ));
+    driver.remove_rootfs("c1").unwrap();
+    driver.remove_rootfs("c2").unwrap();
+    driver.remove_rootfs("c2").unwrap();
+    assert_eq!(fs::read_dir(dir.join("vfs/containers")).unwrap().count(), 0);
+}
+
+#[test]
+fn container_ids_must_be_plain_names() {
+    let dir = TestDir::new("driver-ids");
+    let store = ContentStore::open(&dir.join("store")).unwrap();
+    let driver = GraphDriver::open(dir.path(), Some(DriverKind::Vfs)).unwrap();
+    for bad in ["", "..", "a/b", "../../etc"] {
+        assert!(matches!(
+            driver.create_rootfs(&store, bad, &[]),
+            Err(DriverError::InvalidId(_))
+        ));
+    }
+    assert!(driver.create_rootfs(&store, "empty", &[]).unwrap().is_dir());
+    driver.remove_rootfs("empty").unwrap();
+}
+
+fn overlay_or_skip(test: &str, dir: &TestDir) -> Option<GraphDriver> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        skip(test, "needs root to mount overlayfs");
+        return None;
+    }
+    if let Err(reason) = overlay_supported(dir.path()) {
+        skip(test, &reason);
+        return None;
+    }
+    Some(GraphDriver::open(dir.path(), Some(DriverKind::Overlay)).unwrap())
+}
+
+#[test]
+fn overlay_mounts_layers_under_an_upper_dir() {
+    let dir = TestDir::new("driver-overlay");
+    let Some(driver) = overlay_or_skip("overlay_mounts_layers_under_an_upper_dir", &dir) else {
+        return;
+    };
+    assert_eq!(driver.kind(), DriverKind::Overlay);
+    let store = ContentStore::open(&dir.join("store")).unwrap();
+    let layers = two_layers(&store);
+    let rootfs = driver.create_rootfs(&store, "c1", &layers).unwrap();
+    let guard = MountGuard(rootfs.clone());
+    assert!(mounted(&rootfs));
+    check_merged(&rootfs);
+    fs::write(rootfs.join("etc/keep"), b"changed").unwrap();
+    fs::remove_file(rootfs.join("opaque/new")).unwrap();
+    let diff = dir.join("overlay2/diff").join(layers[0].hex());
+    assert_eq!(
+        fs::read(diff.join("etc/keep")).unwrap(),
+        b"keep",
+        "lower changed"
+    );
+    assert_eq!(
+        fs::read(dir.join("overlay2/containers/c1/upper/etc/keep")).unwrap(),
+        b"changed"
+    );
+    driver.remove_rootfs("c1").unwrap();
+    assert!(!mounted(&rootfs));
+    assert!(!dir.join("overlay2/containers/c1").exists());
+    std::mem::forget(guard);
+
+    driver.remove_layer(&layers[1]).unwrap();
+    assert!(!dir.join("overlay2/diff").join(layers[1].hex()).exists());
+    assert_eq!(fs::read_dir(dir.join("overlay2/l")).unwrap().count(), 1);
+}
+
+#[test]
+fn overlay_mounts_more_layers_than_absolute_paths_allow() {
+    let dir = TestDir::new("driver-overlay-many");
+    let Some(driver) =
+        overlay_or_skip("overlay_mounts_more_layers_than_absolute_paths_allow", &dir)
+    else {
+        return;
+    };
+    let store = ContentStore::open(&dir.join("store")).unwrap();
+    let layers: Vec<Digest> = (0..90)
+        .map(|n| {
+            let mut tar = LayerTar::new();
+            tar.file(&format!("layer{n}"), n.to_string().as_bytes(), 0o644)
+                .file("top", n.to_string().as_bytes(), 0o644);
+            store.put_layer(&tar.finish()[..]).unwrap().diff_id
+        })
+        .collect();
+    let lowers: Vec<PathBuf> = layers.iter().map(|d| driver.short_link(d)).collect();
+    let upper = dir.join("overlay2/containers/many/upper");
+    assert!(overlay_options(&lowers, &upper, &upper).len() > MOUNT_DATA_MAX);
+    let rootfs = driver.create_rootfs(&store, "many", &layers).unwrap();
+    let guard = MountGuard(rootfs.clone());
+    assert_eq!(fs::read(rootfs.join("layer0")).unwrap(), b"0");
+    assert_eq!(fs::read(rootfs.join("top")).unwrap(), b"89");
+    driver.remove_rootfs("many").unwrap();
+    assert!(!mounted(&rootfs));
+    std::mem::forget(guard);
+}
+
+/// Unmounts if a test fails between mount and its own cleanup.
+struct MountGuard(PathBuf);
+
+impl Drop for MountGuard {
+    fn drop(&mut self) {
+        let _ = unmount(&self.0);
+    }
+}
