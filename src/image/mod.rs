@@ -1,15 +1,202 @@
 //! Images: references, the content-addressed store, the layer applier,
 //! docker load/save/import and the graph drivers that turn layers into a
 //! container's root filesystem. No HTTP and no database here: the daemon
-//! persists the records this module returns.
+//! persists the records this module returns (tags, which image uses which
+//! layers) and tells it what to delete.
 
+mod archive;
 mod at;
 pub mod config;
 pub mod digest;
 pub mod driver;
+mod import;
 pub mod layer;
 pub mod reference;
 pub mod store;
 
 #[cfg(test)]
 mod test_util;
+
+// The daemon's vocabulary; re-exported for it even where nothing uses them yet.
+#[allow(unused_imports)]
+pub use archive::SaveImage;
+#[allow(unused_imports)]
+pub use config::{ContainerConfig, ImageConfig};
+pub use digest::Digest;
+pub use driver::DriverKind;
+pub use import::ImportOptions;
+#[allow(unused_imports)]
+pub use reference::{ImageName, Reference};
+
+use driver::{DriverError, GraphDriver};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use store::{ContentStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    #[error(transparent)]
+    Layer(#[from] layer::LayerError),
+    #[error(transparent)]
+    Config(#[from] config::ConfigError),
+    #[error(transparent)]
+    Reference(#[from] reference::ReferenceError),
+    /// The input is not a loadable archive or import: a client error.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("write archive: {0}")]
+    Write(std::io::Error),
+}
+
+impl ImageError {
+    /// Whether the request was at fault (HTTP 400) rather than the daemon.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            ImageError::Invalid(_)
+                | ImageError::Reference(_)
+                | ImageError::Config(_)
+                | ImageError::Layer(layer::LayerError::Breakout { .. } | layer::LayerError::Tar(_))
+                | ImageError::Store(
+                    StoreError::NotTar(_) | StoreError::Compression(_) | StoreError::Read(_)
+                )
+        )
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ImageError>;
+
+/// What the daemon persists about an image.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageRecord {
+    /// sha256 of `config_raw`.
+    pub id: Digest,
+    /// The config exactly as loaded or created; serve these bytes as is.
+    pub config_raw: Vec<u8>,
+    pub config: ImageConfig,
+    /// Bottom layer first.
+    pub diff_ids: Vec<Digest>,
+    pub chain_ids: Vec<Digest>,
+    /// Content size of each layer, in `diff_ids` order.
+    pub layer_sizes: Vec<u64>,
+    /// The sum of the layer sizes: the image's `Size`.
+    pub size: u64,
+    /// Tags the input named (load's RepoTags, import's repository).
+    pub repo_tags: Vec<Reference>,
+}
+
+/// The image store below the daemon's data root: content in `image/`, the
+/// driver's directories in `overlay2/` or `vfs/`.
+#[derive(Debug)]
+pub struct ImageStore {
+    content: ContentStore,
+    driver: GraphDriver,
+}
+
+impl ImageStore {
+    pub fn open(data_root: &Path, driver: Option<DriverKind>) -> Result<ImageStore> {
+        Ok(ImageStore {
+            content: ContentStore::open(&data_root.join("image"))?,
+            driver: GraphDriver::open(data_root, driver)?,
+        })
+    }
+
+    pub fn driver_kind(&self) -> DriverKind {
+        self.driver.kind()
+    }
+
+    pub fn content(&self) -> &ContentStore {
+        &self.content
+    }
+
+    /// Rebuilds an image's record from disk, for `repo_tags` the daemon
+    /// keeps.
+    pub fn record(&self, id: &Digest, repo_tags: Vec<Reference>) -> Result<ImageRecord> {
+        let raw = self.content.config(id)?;
+        let config = ImageConfig::parse(&raw)?;
+        let sizes = config
+            .rootfs
+            .diff_ids
+            .iter()
+            .map(|diff_id| Ok(self.content.layer(diff_id)?.size))
+            .collect::<Result<Vec<u64>>>()?;
+        Ok(build_record(raw, config, sizes, repo_tags))
+    }
+
+    /// Stores a config whose layers are all stored, and makes the layers
+    /// ready in the driver.
+    fn commit(&self, raw: Vec<u8>, repo_tags: Vec<Reference>) -> Result<ImageRecord> {
+        let config = ImageConfig::parse(&raw)?;
+        let mut sizes = Vec::with_capacity(config.rootfs.diff_ids.len());
+        for diff_id in &config.rootfs.diff_ids {
+            sizes.push(self.content.layer(diff_id)?.size);
+            self.driver.prepare_layer(&self.content, diff_id)?;
+        }
+        self.content.put_config(&raw)?;
+        Ok(build_record(raw, config, sizes, repo_tags))
+    }
+
+    /// `docker load`: a docker-archive or an OCI image layout, gzipped or
+    /// not. Returns one record per image, with the tags the archive gives.
+    pub fn load(&self, reader: impl Read) -> Result<Vec<ImageRecord>> {
+        archive::load(self, reader)
+    }
+
+    /// `docker save`: writes a docker-archive (with the OCI layout files
+    /// Docker 25 adds) of `images` to `out`.
+    pub fn save(&self, images: &[SaveImage], out: impl Write) -> Result<()> {
+        archive::save(self, images, out)
+    }
+
+    /// `docker import`: a one-layer image from a root filesystem tar.
+    pub fn import(&self, reader: impl Read, options: &ImportOptions) -> Result<ImageRecord> {
+        import::import(self, reader, options)
+    }
+
+    /// The root filesystem for a container of `image`, ready to run.
+    pub fn create_rootfs(&self, container_id: &str, image: &Digest) -> Result<PathBuf> {
+        let config = ImageConfig::parse(&self.content.config(image)?)?;
+        Ok(self
+            .driver
+            .create_rootfs(&self.content, container_id, &config.rootfs.diff_ids)?)
+    }
+
+    /// Unmounts and deletes a container's root filesystem.
+    pub fn remove_rootfs(&self, container_id: &str) -> Result<()> {
+        Ok(self.driver.remove_rootfs(container_id)?)
+    }
+
+    /// Deletes an image's config and the layers the daemon found unused by
+    /// any other image.
+    pub fn remove_image(&self, id: &Digest, unused_layers: &[Digest]) -> Result<()> {
+        self.content.remove_config(id)?;
+        for diff_id in unused_layers {
+            self.driver.remove_layer(diff_id)?;
+            self.content.remove_layer(diff_id)?;
+        }
+        Ok(())
+    }
+}
+
+fn build_record(
+    raw: Vec<u8>,
+    config: ImageConfig,
+    layer_sizes: Vec<u64>,
+    repo_tags: Vec<Reference>,
+) -> ImageRecord {
+    let diff_ids = config.rootfs.diff_ids.clone();
+    ImageRecord {
+        id: Digest::of_bytes(&raw),
+        config_raw: raw,
+        chain_ids: digest::chain_ids(&diff_ids),
+        diff_ids,
+        size: layer_sizes.iter().sum(),
+        layer_sizes,
+        config,
+        repo_tags,
+    }
+}

@@ -152,6 +152,10 @@ impl LayerTar {
                 header.set_entry_type(tar::EntryType::XHeader);
                 set_raw(&mut header, 0, 100, "PaxHeader");
                 header.set_size(records.len() as u64);
+                header.set_uid(0);
+                header.set_gid(0);
+                header.set_mode(0o644);
+                header.set_mtime(0);
                 header.set_cksum();
                 builder.append(&header, &records[..]).unwrap();
             }
@@ -186,4 +190,79 @@ fn set_raw(header: &mut tar::Header, offset: usize, length: usize, text: &str) {
 pub fn skip(test: &str, reason: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
+}
+
+/// A small busybox root filesystem, as the harness builds it but with
+/// symlinked applets, or None (with a loud skip) if busybox is missing.
+pub fn busybox_rootfs(test: &str, dir: &Path) -> Option<()> {
+    let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
+        .iter()
+        .map(Path::new)
+        .find(|p| p.is_file())
+    else {
+        skip(test, "busybox is not installed");
+        return None;
+    };
+    for sub in ["bin", "etc", "tmp", "var"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    std::fs::copy(busybox, dir.join("bin/busybox")).unwrap();
+    for applet in ["sh", "echo", "cat", "ls"] {
+        std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::os::unix::fs::symlink("/run", dir.join("var/run")).unwrap();
+    Some(())
+}
+
+/// An uncompressed tar of `dir` with relative names.
+pub fn tar_of_dir(dir: &Path) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.follow_symlinks(false);
+    builder.append_dir_all(".", dir).unwrap();
+    builder.into_inner().unwrap()
+}
+
+/// A tar holding `files` (name, bytes) and `links` (name, target).
+pub fn tar_of_files(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Vec<u8> {
+    let mut builder = tar::Builder::new(Vec::new());
+    for (name, bytes) in files {
+        let mut header = tar::Header::new_ustar();
+        header.set_size(bytes.len() as u64);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        builder.append_data(&mut header, name, *bytes).unwrap();
+    }
+    for (name, target) in links {
+        let mut header = tar::Header::new_ustar();
+        header.set_entry_type(tar::EntryType::Symlink);
+        header.set_size(0);
+        header.set_mode(0o777);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        builder.append_link(&mut header, name, target).unwrap();
+    }
+    builder.into_inner().unwrap()
+}
+
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// A config JSON for `diff_ids` with a Cmd.
+pub fn config_for(diff_ids: &[crate::image::Digest], cmd: &str) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({
+        "architecture": "amd64",
+        "os": "linux",
+        "created": "2026-01-01T00:00:00Z",
+        "config": {"Env": ["PATH=/bin"], "Cmd": [cmd], "Healthcheck": {"Test": ["NONE"]}},
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+    }))
+    .unwrap()
 }
