@@ -440,3 +440,7 @@ fn header(kind: tar::EntryType, size: u64, mode: u32) -> tar::Header {
 #[cfg(test)]
 #[path = "archive_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "dockerd_tests.rs"]
+mod dockerd_tests;
