@@ -21,6 +21,7 @@ use std::fs;
 use std::io;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The most a mount(2) option string may hold: one page, NUL included.
 const MOUNT_DATA_MAX: usize = 4095;
@@ -38,6 +39,8 @@ pub enum DriverError {
     Layer(#[from] LayerError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("no root filesystem for container {0}")]
+    NoRootfs(String),
     #[error("invalid container ID {0:?}")]
     InvalidId(String),
     #[error("storage driver overlay2 is not supported here: {0}")]
@@ -125,10 +128,12 @@ impl GraphDriver {
         }
         let diff = self.diff_path(diff_id);
         if !diff.is_dir() {
+            static UNIQUE: AtomicU64 = AtomicU64::new(0);
             let temp = self.root.join("diff").join(format!(
-                ".tmp-{}-{}",
+                ".tmp-{}-{}-{}",
                 diff_id.hex(),
-                std::process::id()
+                std::process::id(),
+                UNIQUE.fetch_add(1, Ordering::Relaxed)
             ));
             let _ = fs::remove_dir_all(&temp);
             fs::create_dir(&temp).map_err(io_error("mkdir", &temp))?;
@@ -140,12 +145,23 @@ impl GraphDriver {
                 let _ = fs::remove_dir_all(&temp);
                 return Err(error);
             }
-            fs::rename(&temp, &diff).map_err(io_error("rename", &diff))?;
+            if let Err(error) = fs::rename(&temp, &diff) {
+                let _ = fs::remove_dir_all(&temp);
+                // Another load unpacked the same layer meanwhile: use theirs.
+                if !diff.is_dir() {
+                    return Err(io_error("rename", &diff)(error));
+                }
+            }
         }
         let link = self.short_link(diff_id);
         if fs::symlink_metadata(&link).is_err() {
             let target = Path::new("../diff").join(diff_id.hex());
-            std::os::unix::fs::symlink(&target, &link).map_err(io_error("symlink", &link))?;
+            match std::os::unix::fs::symlink(&target, &link) {
+                Err(error) if error.kind() != io::ErrorKind::AlreadyExists => {
+                    return Err(io_error("symlink", &link)(error));
+                }
+                _ => {}
+            }
         }
         Ok(())
     }
@@ -245,13 +261,15 @@ impl GraphDriver {
             .collect();
         if lowers.is_empty() {
             // overlayfs wants at least one lower directory.
-            let empty = dir.join("empty");
-            fs::create_dir(&empty).map_err(io_error("mkdir", &empty))?;
-            lowers.push(empty);
+            lowers.push(dir.join("empty"));
         }
         let (upper, work, merged) = (dir.join("upper"), dir.join("work"), dir.join("merged"));
-        for path in [&upper, &work, &merged] {
-            fs::create_dir(path).map_err(io_error("mkdir", path))?;
+        for path in [&upper, &work, &merged, &lowers[0]] {
+            if let Err(error) = fs::create_dir(path)
+                && error.kind() != io::ErrorKind::AlreadyExists
+            {
+                return Err(io_error("mkdir", path)(error));
+            }
         }
         let absolute = overlay_options(&lowers, &upper, &work);
         if absolute.len() <= MOUNT_DATA_MAX {
@@ -276,6 +294,32 @@ impl GraphDriver {
             mount_overlay_from(&self.root, &options, &merged)?;
         }
         Ok(merged)
+    }
+
+    /// The root filesystem of a container made earlier, mounted again if
+    /// it is not (after a reboot, or a daemon restart that lost it), with
+    /// the container's changes kept.
+    pub fn mount_rootfs(
+        &self,
+        store: &ContentStore,
+        container_id: &str,
+        diff_ids: &[Digest],
+    ) -> Result<PathBuf> {
+        let dir = self.container_dir(container_id)?;
+        if !dir.is_dir() {
+            return Err(DriverError::NoRootfs(container_id.to_string()));
+        }
+        match self.kind {
+            DriverKind::Vfs => Ok(dir.join("rootfs")),
+            DriverKind::Overlay => {
+                let merged = dir.join("merged");
+                if is_mount_point(&merged) {
+                    Ok(merged)
+                } else {
+                    self.mount_overlay(store, &dir, diff_ids)
+                }
+            }
+        }
     }
 
     /// Unmounts and deletes the container's root filesystem. Missing is
@@ -376,6 +420,19 @@ fn mount_overlay_from(base: &Path, options: &str, target: &Path) -> Result<()> {
         _ => Err(io_error("mount overlay on", target)(io::Error::other(
             "mount child died",
         ))),
+    }
+}
+
+/// Whether something is mounted at `path`: a mount point sits on another
+/// device than its parent directory.
+fn is_mount_point(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (
+        fs::symlink_metadata(path),
+        fs::symlink_metadata(path.join("..")),
+    ) {
+        (Ok(here), Ok(parent)) => here.dev() != parent.dev(),
+        _ => false,
     }
 }
 

@@ -115,9 +115,29 @@ fn overlay_mounts_layers_under_an_upper_dir() {
         fs::read(dir.join("overlay2/containers/c1/upper/etc/keep")).unwrap(),
         b"changed"
     );
+    // As after a reboot: mounting again keeps the container's changes.
+    unmount(&rootfs).unwrap();
+    assert!(!mounted(&rootfs));
+    assert_eq!(driver.mount_rootfs(&store, "c1", &layers).unwrap(), rootfs);
+    assert!(mounted(&rootfs));
+    assert_eq!(fs::read(rootfs.join("etc/keep")).unwrap(), b"changed");
+    assert!(!rootfs.join("opaque/new").exists());
+    // Mounting what is mounted changes nothing.
+    driver.mount_rootfs(&store, "c1", &layers).unwrap();
+    assert_eq!(
+        fs::read_to_string("/proc/self/mountinfo")
+            .unwrap()
+            .matches(&format!(" {} ", rootfs.display()))
+            .count(),
+        1
+    );
     driver.remove_rootfs("c1").unwrap();
     assert!(!mounted(&rootfs));
     assert!(!dir.join("overlay2/containers/c1").exists());
+    assert!(matches!(
+        driver.mount_rootfs(&store, "c1", &layers),
+        Err(DriverError::NoRootfs(_))
+    ));
     std::mem::forget(guard);
 
     driver.remove_layer(&layers[1]).unwrap();

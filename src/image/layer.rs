@@ -46,7 +46,9 @@ pub enum Whiteouts {
     /// The target already holds the lower layers' content: delete from it.
     Apply,
     /// Plain archive extraction (docker load spooling): `.wh.` names are
-    /// ordinary files.
+    /// ordinary files, and device nodes and fifos are left out, since a
+    /// hostile archive could otherwise make the loader read a host disk
+    /// (or block on a fifo) by naming one as a layer.
     Ignore,
 }
 
@@ -113,6 +115,13 @@ impl Applier<'_> {
             return self.whiteout(&parent_path, hidden);
         }
 
+        let is_special = matches!(
+            kind,
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo
+        );
+        if is_special && self.whiteouts == Whiteouts::Ignore {
+            return Ok(());
+        }
         let parent = self.root.mkdir_all(&parent_path, 0o755)?;
         let c_name = at::c_name(&name).map_err(|e| self.io("name", &path, e))?;
         let existing =

@@ -255,3 +255,17 @@ fn garbage_is_an_error() {
     let garbage = vec![0x55u8; 1024];
     assert!(apply_layer(dir.path(), &garbage[..], Whiteouts::Apply).is_err());
 }
+
+#[test]
+fn archive_spooling_keeps_whiteout_names_and_drops_devices() {
+    let dir = TestDir::new("layer-spool");
+    let mut layer = LayerTar::new();
+    layer
+        .file("a/.wh.b", b"plain", 0o644)
+        .device("disk", tar::EntryType::Block, 8, 0)
+        .device("pipe", tar::EntryType::Fifo, 0, 0);
+    apply_layer(dir.path(), &layer.finish()[..], Whiteouts::Ignore).unwrap();
+    assert_eq!(fs::read(dir.join("a/.wh.b")).unwrap(), b"plain");
+    assert!(fs::symlink_metadata(dir.join("disk")).is_err());
+    assert!(fs::symlink_metadata(dir.join("pipe")).is_err());
+}

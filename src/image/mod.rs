@@ -26,7 +26,7 @@ pub use digest::Digest;
 pub use driver::DriverKind;
 pub use import::ImportOptions;
 #[allow(unused_imports)]
-pub use reference::{ImageName, Reference};
+pub use reference::{ImageName, LookupError, Reference, lookup_image};
 
 use driver::{DriverError, GraphDriver};
 use std::io::{Read, Write};
@@ -163,6 +163,15 @@ impl ImageStore {
         Ok(self
             .driver
             .create_rootfs(&self.content, container_id, &config.rootfs.diff_ids)?)
+    }
+
+    /// The root filesystem of an existing container, mounted again if it
+    /// is not: for the daemon's start-up after a reboot.
+    pub fn mount_rootfs(&self, container_id: &str, image: &Digest) -> Result<PathBuf> {
+        let config = ImageConfig::parse(&self.content.config(image)?)?;
+        Ok(self
+            .driver
+            .mount_rootfs(&self.content, container_id, &config.rootfs.diff_ids)?)
     }
 
     /// Unmounts and deletes a container's root filesystem.

@@ -299,13 +299,47 @@ impl ImageName {
         if is_sha256_hex(text) {
             return Ok(ImageName::Id(Digest::from_hex(text).expect("checked hex")));
         }
-        if let Some(hex) = text.strip_prefix("sha256:") {
-            return Digest::from_hex(hex)
-                .map(ImageName::Id)
-                .ok_or(ReferenceError::InvalidFormat);
+        if let Some(id) = text.strip_prefix("sha256:").and_then(Digest::from_hex) {
+            return Ok(ImageName::Id(id));
         }
+        // `sha256:3f5` is, as for Docker, the repository `sha256` tagged
+        // `3f5`, which then falls back to an ID prefix search.
         Reference::parse_with_default_tag(text).map(ImageName::Reference)
     }
+}
+
+/// Finds the image `text` names, in Docker's order (moby's GetImage): a
+/// full ID; else the tag store (`tagged`, which the daemon answers from
+/// its records); else a unique ID prefix among `ids`. As in Docker, an
+/// ambiguous prefix is reported as no such image.
+pub fn lookup_image<'a>(
+    text: &str,
+    tagged: impl FnOnce(&Reference) -> Option<Digest>,
+    ids: impl IntoIterator<Item = &'a Digest>,
+) -> Result<Digest, LookupError> {
+    let reference = match ImageName::parse(text)? {
+        ImageName::Id(id) => {
+            return ids
+                .into_iter()
+                .find(|known| **known == id)
+                .cloned()
+                .ok_or_else(|| LookupError::NotFound(id.to_string()));
+        }
+        ImageName::Reference(reference) => reference,
+    };
+    if let Some(id) = tagged(&reference) {
+        return Ok(id);
+    }
+    resolve_id_prefix(text, ids).map_err(|_| LookupError::NotFound(reference.familiar()))
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum LookupError {
+    #[error(transparent)]
+    Invalid(#[from] ReferenceError),
+    /// moby's ErrImageDoesNotExist: the familiar name with its tag.
+    #[error("No such image: {0}")]
+    NotFound(String),
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -457,6 +491,10 @@ mod tests {
             ImageName::parse("e3b0c4").unwrap(),
             ImageName::Reference(_)
         ));
+        assert!(matches!(
+            ImageName::parse("sha256:e3b0c4").unwrap(),
+            ImageName::Reference(_)
+        ));
 
         let other = Digest::of_bytes(b"other");
         let near = Digest::from_hex(&format!("e3b0c5{}", &HEX[6..])).unwrap();
@@ -474,5 +512,39 @@ mod tests {
         );
         assert!(resolve_id_prefix("busybox", &ids).is_err());
         assert!(resolve_id_prefix("", &ids).is_err());
+    }
+
+    #[test]
+    fn lookups_follow_moby_get_image() {
+        let id = Digest::from_hex(HEX).unwrap();
+        let other = Digest::of_bytes(b"other");
+        let near = Digest::from_hex(&format!("e3b0c5{}", &HEX[6..])).unwrap();
+        let ids = [id.clone(), other.clone(), near.clone()];
+        let busybox = Reference::parse_with_default_tag("busybox").unwrap();
+        let tags = |reference: &Reference| (reference == &busybox).then(|| other.clone());
+
+        assert_eq!(lookup_image("busybox", tags, &ids), Ok(other.clone()));
+        assert_eq!(
+            lookup_image("docker.io/library/busybox:latest", tags, &ids),
+            Ok(other.clone())
+        );
+        assert_eq!(
+            lookup_image(&format!("sha256:{HEX}"), tags, &ids),
+            Ok(id.clone())
+        );
+        assert_eq!(lookup_image(HEX, tags, &ids), Ok(id.clone()));
+        assert_eq!(lookup_image("e3b0c4", tags, &ids), Ok(id.clone()));
+        assert_eq!(lookup_image("sha256:e3b0c4", tags, &ids), Ok(id.clone()));
+        let error = |text: &str| lookup_image(text, tags, &ids).unwrap_err().to_string();
+        assert_eq!(error("e3b0c"), "No such image: e3b0c:latest");
+        assert_eq!(error("busybox:1"), "No such image: busybox:1");
+        assert_eq!(
+            error(&format!("sha256:{}", Digest::of_bytes(b"x").hex())),
+            format!("No such image: {}", Digest::of_bytes(b"x"))
+        );
+        assert_eq!(
+            error("Busybox"),
+            "invalid reference format: repository name (library/Busybox) must be lowercase"
+        );
     }
 }
