@@ -4,6 +4,7 @@ use crate::image::test_util::{
     LayerTar, TestDir, busybox_rootfs, config_for, gzip, tar_of_dir, tar_of_files,
 };
 use serde_json::Value;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 fn open_store(dir: &TestDir, name: &str) -> ImageStore {
     ImageStore::open(&dir.join(name), Some(DriverKind::Vfs)).unwrap()
@@ -68,6 +69,9 @@ fn loads_a_docker_archive_and_runs_its_rootfs() {
     );
 
     let rootfs = store.create_rootfs("c1", &id).unwrap();
+    let busybox = fs::metadata(rootfs.join("bin/busybox")).unwrap();
+    assert_eq!(busybox.nlink(), 5, "hard-linked applets stay hard links");
+    assert_eq!(busybox.permissions().mode() & 0o777, 0o755);
     let output = std::process::Command::new("chroot")
         .arg(&rootfs)
         .args([

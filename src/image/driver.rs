@@ -322,6 +322,21 @@ impl GraphDriver {
         }
     }
 
+    /// Bytes a container changed or added (`SizeRw`): its upper directory
+    /// for overlay2; for vfs, as in Docker, its whole copy.
+    pub fn changes_size(&self, container_id: &str) -> Result<u64> {
+        let dir = self.container_dir(container_id)?;
+        let changes = match self.kind {
+            DriverKind::Overlay => dir.join("upper"),
+            DriverKind::Vfs => dir.join("rootfs"),
+        };
+        if !changes.is_dir() {
+            return Err(DriverError::NoRootfs(container_id.to_string()));
+        }
+        let mut seen = std::collections::HashSet::new();
+        dir_size(&changes, &mut seen).map_err(io_error("measure", &changes))
+    }
+
     /// Unmounts and deletes the container's root filesystem. Missing is
     /// fine, so a half-made rootfs can be cleaned with the same call.
     pub fn remove_rootfs(&self, container_id: &str) -> Result<()> {
@@ -421,6 +436,23 @@ fn mount_overlay_from(base: &Path, options: &str, target: &Path) -> Result<()> {
             "mount child died",
         ))),
     }
+}
+
+/// Sizes of the files and symlinks below `dir`, hard links counted once
+/// (Docker's directory.Size).
+fn dir_size(dir: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> io::Result<u64> {
+    use std::os::unix::fs::MetadataExt;
+    let mut total = 0;
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        if meta.is_dir() {
+            total += dir_size(&entry.path(), seen)?;
+        } else if seen.insert((meta.dev(), meta.ino())) {
+            total += meta.size();
+        }
+    }
+    Ok(total)
 }
 
 /// Whether something is mounted at `path`: a mount point sits on another

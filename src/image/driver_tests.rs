@@ -48,6 +48,8 @@ fn vfs_copies_layers_and_applies_whiteouts() {
     let layers = two_layers(&store);
     let rootfs = driver.create_rootfs(&store, "c1", &layers).unwrap();
     check_merged(&rootfs);
+    // keep, new, pid and the 4-byte var/run link: vfs counts its whole copy.
+    assert_eq!(driver.changes_size("c1").unwrap(), 4 + 3 + 1 + 4);
     // Each container has its own copy.
     let other = driver.create_rootfs(&store, "c2", &layers).unwrap();
     fs::write(rootfs.join("etc/keep"), b"changed").unwrap();
@@ -103,8 +105,13 @@ fn overlay_mounts_layers_under_an_upper_dir() {
     let guard = MountGuard(rootfs.clone());
     assert!(mounted(&rootfs));
     check_merged(&rootfs);
+    assert_eq!(driver.changes_size("c1").unwrap(), 0);
     fs::write(rootfs.join("etc/keep"), b"changed").unwrap();
     fs::remove_file(rootfs.join("opaque/new")).unwrap();
+    fs::write(rootfs.join("big"), vec![1u8; 10_000]).unwrap();
+    fs::hard_link(rootfs.join("big"), rootfs.join("big2")).unwrap();
+    // "changed", the file and its link once, and a 0/0 whiteout device.
+    assert_eq!(driver.changes_size("c1").unwrap(), 7 + 10_000);
     let diff = dir.join("overlay2/diff").join(layers[0].hex());
     assert_eq!(
         fs::read(diff.join("etc/keep")).unwrap(),

@@ -269,3 +269,35 @@ fn archive_spooling_keeps_whiteout_names_and_drops_devices() {
     assert!(fs::symlink_metadata(dir.join("disk")).is_err());
     assert!(fs::symlink_metadata(dir.join("pipe")).is_err());
 }
+
+#[test]
+fn long_names_and_link_targets_survive() {
+    let dir = TestDir::new("layer-long");
+    let deep = format!("{}/file", ["directory-with-a-long-name"; 8].join("/"));
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(4);
+    header.set_mode(0o644);
+    header.set_uid(0);
+    header.set_gid(0);
+    header.set_mtime(0);
+    builder
+        .append_data(&mut header, &deep, &b"deep"[..])
+        .unwrap();
+    let mut link = tar::Header::new_gnu();
+    link.set_entry_type(tar::EntryType::Symlink);
+    link.set_size(0);
+    link.set_mode(0o777);
+    link.set_uid(0);
+    link.set_gid(0);
+    link.set_mtime(0);
+    builder.append_link(&mut link, "shortcut", &deep).unwrap();
+    let layer = builder.into_inner().unwrap();
+    assert!(deep.len() > 200);
+    apply_layer(dir.path(), &layer[..], Whiteouts::Apply).unwrap();
+    assert_eq!(fs::read(dir.join(&deep)).unwrap(), b"deep");
+    assert_eq!(
+        fs::read_link(dir.join("shortcut")).unwrap(),
+        Path::new(&deep)
+    );
+}

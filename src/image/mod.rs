@@ -174,6 +174,11 @@ impl ImageStore {
             .mount_rootfs(&self.content, container_id, &config.rootfs.diff_ids)?)
     }
 
+    /// Bytes the container changed (`SizeRw` of `docker ps -s`).
+    pub fn rootfs_changes_size(&self, container_id: &str) -> Result<u64> {
+        Ok(self.driver.changes_size(container_id)?)
+    }
+
     /// Unmounts and deletes a container's root filesystem.
     pub fn remove_rootfs(&self, container_id: &str) -> Result<()> {
         Ok(self.driver.remove_rootfs(container_id)?)

@@ -192,8 +192,8 @@ pub fn skip(test: &str, reason: &str) {
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
 }
 
-/// A small busybox root filesystem, as the harness builds it but with
-/// symlinked applets, or None (with a loud skip) if busybox is missing.
+/// A small busybox root filesystem, as the harness builds it but with a
+/// few applets (hard links, and `sh` as a symlink), or None (with a loud skip) if busybox is missing.
 pub fn busybox_rootfs(test: &str, dir: &Path) -> Option<()> {
     let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
         .iter()
@@ -207,19 +207,52 @@ pub fn busybox_rootfs(test: &str, dir: &Path) -> Option<()> {
         std::fs::create_dir_all(dir.join(sub)).unwrap();
     }
     std::fs::copy(busybox, dir.join("bin/busybox")).unwrap();
-    for applet in ["sh", "echo", "cat", "ls"] {
-        std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet)).unwrap();
+    std::os::unix::fs::symlink("busybox", dir.join("bin/sh")).unwrap();
+    for applet in ["echo", "cat", "ls", "cut"] {
+        std::fs::hard_link(dir.join("bin/busybox"), dir.join("bin").join(applet)).unwrap();
     }
     std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
     std::os::unix::fs::symlink("/run", dir.join("var/run")).unwrap();
     Some(())
 }
 
-/// An uncompressed tar of `dir` with relative names.
+/// An uncompressed tar of `dir` with relative names, written the way the
+/// integration harness's write_rootfs_tar does: hard links stay links.
 pub fn tar_of_dir(dir: &Path) -> Vec<u8> {
+    use std::collections::HashMap;
+    use std::os::unix::fs::MetadataExt;
     let mut builder = tar::Builder::new(Vec::new());
     builder.follow_symlinks(false);
-    builder.append_dir_all(".", dir).unwrap();
+    let mut first_path: HashMap<(u64, u64), PathBuf> = HashMap::new();
+    let mut stack = vec![PathBuf::new()];
+    while let Some(relative) = stack.pop() {
+        let full = dir.join(&relative);
+        let meta = std::fs::symlink_metadata(&full).unwrap();
+        if meta.is_dir() {
+            if !relative.as_os_str().is_empty() {
+                builder.append_dir(&relative, &full).unwrap();
+            }
+            let mut children: Vec<PathBuf> = std::fs::read_dir(&full)
+                .unwrap()
+                .map(|entry| relative.join(entry.unwrap().file_name()))
+                .collect();
+            children.sort();
+            stack.extend(children.into_iter().rev());
+            continue;
+        }
+        if meta.is_file() && meta.nlink() > 1 {
+            if let Some(target) = first_path.get(&(meta.dev(), meta.ino())) {
+                let mut header = tar::Header::new_gnu();
+                header.set_metadata(&meta);
+                header.set_entry_type(tar::EntryType::Link);
+                header.set_size(0);
+                builder.append_link(&mut header, &relative, target).unwrap();
+                continue;
+            }
+            first_path.insert((meta.dev(), meta.ino()), relative.clone());
+        }
+        builder.append_path_with_name(&full, &relative).unwrap();
+    }
     builder.into_inner().unwrap()
 }
 
