@@ -77,7 +77,7 @@ pub fn symlink(target: &CStr, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()
 pub fn link_fd(target: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &CStr) -> io::Result<()> {
     // SAFETY: the empty path is NUL-terminated; AT_EMPTY_PATH makes the
     // kernel link the descriptor itself, so no path is resolved again.
-    check(unsafe {
+    let linked = check(unsafe {
         libc::linkat(
             target.as_raw_fd(),
             c"".as_ptr(),
@@ -85,7 +85,26 @@ pub fn link_fd(target: BorrowedFd<'_>, dir: BorrowedFd<'_>, name: &CStr) -> io::
             name.as_ptr(),
             libc::AT_EMPTY_PATH,
         )
-    })
+    });
+    match linked {
+        // AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the kernel
+        // says ENOENT, and the descriptor's /proc link does the same job.
+        Err(error) if error.raw_os_error() == Some(libc::ENOENT) => {
+            let proc_path = CString::new(format!("/proc/self/fd/{}", target.as_raw_fd()))
+                .expect("no NUL in a number");
+            // SAFETY: both paths are NUL-terminated.
+            check(unsafe {
+                libc::linkat(
+                    libc::AT_FDCWD,
+                    proc_path.as_ptr(),
+                    dir.as_raw_fd(),
+                    name.as_ptr(),
+                    libc::AT_SYMLINK_FOLLOW,
+                )
+            })
+        }
+        other => other,
+    }
 }
 
 pub fn lchown(dir: BorrowedFd<'_>, name: &CStr, uid: u32, gid: u32) -> io::Result<()> {

@@ -272,7 +272,10 @@ impl GraphDriver {
             }
         }
         let absolute = overlay_options(&lowers, &upper, &work);
-        if absolute.len() <= MOUNT_DATA_MAX {
+        // Commas and colons separate overlay options and lower dirs; a data
+        // root with them in its path can only be named relatively.
+        let plain_root = !self.root.to_string_lossy().contains([',', ':', '\\']);
+        if absolute.len() <= MOUNT_DATA_MAX && plain_root {
             mount_overlay_at(&absolute, &merged)?;
         } else {
             // Too long as absolute paths: mount from inside the driver root
@@ -499,8 +502,15 @@ fn trial_mount(trial: &Path) -> std::result::Result<(), String> {
     if unsafe { libc::mknod(whiteout.as_ptr(), libc::S_IFCHR, libc::makedev(0, 0)) } != 0 {
         return Err(format!("mknod whiteout: {}", io::Error::last_os_error()));
     }
-    let options = overlay_options(&[middle, lower], &upper, &work);
-    mount_overlay_at(&options, &merged).map_err(|e| e.to_string())?;
+    // Relative names, so that a data root whose path overlayfs cannot
+    // take as an option still counts as supported.
+    let relative = |name: &str| PathBuf::from(name);
+    let options = overlay_options(
+        &[relative("middle"), relative("lower")],
+        &relative("upper"),
+        &relative("work"),
+    );
+    mount_overlay_from(trial, &options, &merged).map_err(|e| e.to_string())?;
     if merged.join("hidden").exists() {
         return Err("overlayfs ignores whiteouts here".to_string());
     }

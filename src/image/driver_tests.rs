@@ -189,3 +189,18 @@ impl Drop for MountGuard {
         let _ = unmount(&self.0);
     }
 }
+
+#[test]
+fn overlay_works_under_a_data_root_with_a_colon() {
+    let dir = TestDir::new("driver-overlay:colon,comma");
+    let Some(driver) = overlay_or_skip("overlay_works_under_a_data_root_with_a_colon", &dir) else {
+        return;
+    };
+    let store = ContentStore::open(&dir.join("store")).unwrap();
+    let layers = two_layers(&store);
+    let rootfs = driver.create_rootfs(&store, "c", &layers).unwrap();
+    let guard = MountGuard(rootfs.clone());
+    check_merged(&rootfs);
+    driver.remove_rootfs("c").unwrap();
+    std::mem::forget(guard);
+}

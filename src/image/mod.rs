@@ -214,3 +214,14 @@ fn build_record(
         repo_tags,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The daemon serves each connection on its own thread.
+    #[test]
+    fn the_store_is_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<super::ImageStore>();
+        shareable::<super::ImageRecord>();
+    }
+}

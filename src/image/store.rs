@@ -30,7 +30,7 @@ pub enum StoreError {
     NoLayer(Digest),
     #[error("layer is not a valid tar archive: {0}")]
     NotTar(io::Error),
-    #[error("unsupported layer compression: {0} (only gzip and uncompressed tar are supported)")]
+    #[error("unsupported compression: {0} (only gzip and uncompressed tar are supported)")]
     Compression(&'static str),
     #[error("read layer: {0}")]
     Read(io::Error),
