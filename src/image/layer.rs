@@ -84,21 +84,18 @@ struct Applier<'a> {
 
 impl Applier<'_> {
     fn entry<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<()> {
-        let raw = entry.path_bytes().into_owned();
-        let path = clean_entry_path(&raw)?;
         let kind = entry.header().entry_type();
-        if matches!(
-            kind,
-            tar::EntryType::XGlobalHeader | tar::EntryType::XHeader
-        ) {
+        if kind == tar::EntryType::XGlobalHeader {
             return Ok(());
         }
+        let raw = entry.path_bytes().into_owned();
+        let path = clean_entry_path(&raw)?;
         let Some(name) = path.file_name().map(OsStr::to_os_string) else {
             // The layer's root itself: only its metadata applies.
             if kind.is_dir() {
-                let mtime = header_mtime(entry.header());
-                self.directories.push((PathBuf::new(), mtime));
-                self.set_root_metadata(entry.header())?;
+                let meta = EntryMeta::read(entry)?;
+                self.directories.push((PathBuf::new(), meta.mtime));
+                self.set_root_metadata(&meta)?;
             }
             return Ok(());
         };
@@ -132,11 +129,13 @@ impl Applier<'_> {
             at::remove_all(parent.as_fd(), &c_name).map_err(|e| self.io("remove", &path, e))?;
         }
         let header = entry.header().clone();
-        let mode = header.mode().map_err(LayerError::Tar)? & 0o7777;
-        let uid = header.uid().map_err(LayerError::Tar)? as u32;
-        let gid = header.gid().map_err(LayerError::Tar)? as u32;
-        let mtime = header_mtime(&header);
-        let xattrs = pax_xattrs(entry)?;
+        let EntryMeta {
+            mode,
+            uid,
+            gid,
+            mtime,
+            xattrs,
+        } = EntryMeta::read(entry)?;
         let dir = parent.as_fd();
 
         match kind {
@@ -235,13 +234,11 @@ impl Applier<'_> {
         Ok(())
     }
 
-    fn set_root_metadata(&self, header: &tar::Header) -> Result<()> {
-        let mode = header.mode().map_err(LayerError::Tar)? & 0o7777;
-        let uid = header.uid().map_err(LayerError::Tar)? as u32;
-        let gid = header.gid().map_err(LayerError::Tar)? as u32;
+    fn set_root_metadata(&self, meta: &EntryMeta) -> Result<()> {
         let root_path = self.root.path();
-        at::lchown(self.root.fd(), c".", uid, gid).map_err(|e| self.io("lchown", root_path, e))?;
-        at::chmod(self.root.fd(), c".", mode).map_err(|e| self.io("chmod", root_path, e))
+        at::lchown(self.root.fd(), c".", meta.uid, meta.gid)
+            .map_err(|e| self.io("lchown", root_path, e))?;
+        at::chmod(self.root.fd(), c".", meta.mode).map_err(|e| self.io("chmod", root_path, e))
     }
 
     /// `.wh.NAME`: NAME of the lower layers is gone.
@@ -375,24 +372,57 @@ fn breakout(raw: &[u8], reason: &'static str) -> LayerError {
     }
 }
 
-fn header_mtime(header: &tar::Header) -> i64 {
-    header.mtime().unwrap_or(0) as i64
+/// What an entry says about its file: the header's fields, overridden by
+/// its PAX records (large IDs, exact mtimes) and its xattrs.
+struct EntryMeta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: i64,
+    xattrs: Vec<(String, Vec<u8>)>,
 }
 
-/// SCHILY.xattr.* records from the entry's PAX header.
-fn pax_xattrs<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<Vec<(String, Vec<u8>)>> {
-    let mut xattrs = Vec::new();
-    if let Some(extensions) = entry.pax_extensions().map_err(LayerError::Tar)? {
+impl EntryMeta {
+    fn read<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<EntryMeta> {
+        let header = entry.header();
+        let mut meta = EntryMeta {
+            mode: header.mode().map_err(LayerError::Tar)? & 0o7777,
+            uid: header.uid().map_err(LayerError::Tar)? as u32,
+            gid: header.gid().map_err(LayerError::Tar)? as u32,
+            mtime: header.mtime().unwrap_or(0) as i64,
+            xattrs: Vec::new(),
+        };
+        let Some(extensions) = entry.pax_extensions().map_err(LayerError::Tar)? else {
+            return Ok(meta);
+        };
         for extension in extensions {
             let extension = extension.map_err(LayerError::Tar)?;
-            if let Ok(key) = extension.key()
-                && let Some(name) = key.strip_prefix(PAX_XATTR_PREFIX)
-            {
-                xattrs.push((name.to_string(), extension.value_bytes().to_vec()));
+            let Ok(key) = extension.key() else { continue };
+            let value = extension.value().unwrap_or("");
+            match key {
+                "uid" => meta.uid = value.parse().map_err(|_| bad_pax(key, value))?,
+                "gid" => meta.gid = value.parse().map_err(|_| bad_pax(key, value))?,
+                "mtime" => {
+                    let seconds = value.split('.').next().unwrap_or("");
+                    meta.mtime = seconds.parse().map_err(|_| bad_pax(key, value))?;
+                }
+                _ => {
+                    if let Some(name) = key.strip_prefix(PAX_XATTR_PREFIX) {
+                        meta.xattrs
+                            .push((name.to_string(), extension.value_bytes().to_vec()));
+                    }
+                }
             }
         }
+        Ok(meta)
     }
-    Ok(xattrs)
+}
+
+fn bad_pax(key: &str, value: &str) -> LayerError {
+    LayerError::Tar(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("invalid PAX record {key}={value:?}"),
+    ))
 }
 
 fn unsupported_type(kind: tar::EntryType) -> &'static str {

@@ -301,3 +301,29 @@ fn long_names_and_link_targets_survive() {
         Path::new(&deep)
     );
 }
+
+#[test]
+fn pax_records_override_the_header() {
+    let dir = TestDir::new("layer-pax");
+    let mut layer = LayerTar::new();
+    layer
+        .file("big-ids", b"x", 0o640)
+        .pax("uid", b"3000000")
+        .pax("gid", b"3000001")
+        .pax("mtime", b"1234567890.123456789")
+        .dir(".", 0o711)
+        .owned(7, 8);
+    apply_layer(dir.path(), &layer.finish()[..], Whiteouts::Apply).unwrap();
+    let meta = fs::metadata(dir.join("big-ids")).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mtime()),
+        (3_000_000, 3_000_001, 1_234_567_890)
+    );
+    let root = fs::metadata(dir.path()).unwrap();
+    assert_eq!((root.uid(), root.gid()), (7, 8));
+    assert_eq!(root.permissions().mode() & 0o7777, 0o711);
+
+    let mut bad = LayerTar::new();
+    bad.file("x", b"x", 0o644).pax("uid", b"lots");
+    assert!(apply_layer(dir.path(), &bad.finish()[..], Whiteouts::Apply).is_err());
+}

@@ -93,9 +93,13 @@ impl LayerTar {
         value: &[u8],
     ) -> &mut Self {
         self.file(name, data, 0o644);
+        self.pax(&format!("SCHILY.xattr.{key}"), value)
+    }
+
+    /// A PAX record for the last entry.
+    pub fn pax(&mut self, key: &str, value: &[u8]) -> &mut Self {
         let last = self.entries.last_mut().unwrap();
-        last.pax
-            .push((format!("SCHILY.xattr.{key}"), value.to_vec()));
+        last.pax.push((key.to_string(), value.to_vec()));
         self
     }
 
