@@ -70,12 +70,14 @@ impl ImageError {
 
 pub type Result<T> = std::result::Result<T, ImageError>;
 
-/// What the daemon persists about an image.
-#[derive(Clone, Debug, PartialEq)]
+/// What the daemon persists about an image. It serialises (for the
+/// daemon's store) with the config as JSON text, byte for byte.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ImageRecord {
     /// sha256 of `config_raw`.
     pub id: Digest,
     /// The config exactly as loaded or created; serve these bytes as is.
+    #[serde(with = "raw_text")]
     pub config_raw: Vec<u8>,
     pub config: ImageConfig,
     /// Bottom layer first.
@@ -196,6 +198,21 @@ impl ImageStore {
     }
 }
 
+/// Config bytes as a JSON string: they are UTF-8 (they parsed as JSON),
+/// and a string keeps every byte, where re-embedding the JSON would not.
+mod raw_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(raw: &[u8], serializer: S) -> Result<S::Ok, S::Error> {
+        let text = std::str::from_utf8(raw).map_err(serde::ser::Error::custom)?;
+        serializer.serialize_str(text)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u8>, D::Error> {
+        Ok(String::deserialize(deserializer)?.into_bytes())
+    }
+}
+
 fn build_record(
     raw: Vec<u8>,
     config: ImageConfig,
@@ -217,6 +234,24 @@ fn build_record(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn records_round_trip_through_json_byte_for_byte() {
+        let raw =
+            b"{\"rootfs\": {\"type\": \"layers\", \"diff_ids\": []},\n  \"os\":\"linux\"}".to_vec();
+        let config = super::ImageConfig::parse(&raw).unwrap();
+        let tags = vec![super::Reference::parse_with_default_tag("busybox").unwrap()];
+        let record = super::build_record(raw.clone(), config, Vec::new(), tags);
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(
+            json.contains("\"docker.io/library/busybox:latest\""),
+            "{json}"
+        );
+        let back: super::ImageRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, record);
+        assert_eq!(back.config_raw, raw);
+        assert_eq!(back.id, super::Digest::of_bytes(&raw));
+    }
+
     /// The daemon serves each connection on its own thread.
     #[test]
     fn the_store_is_shared_between_threads() {

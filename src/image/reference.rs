@@ -134,6 +134,20 @@ impl fmt::Display for Reference {
     }
 }
 
+/// Stored and sent in the fully qualified form.
+impl serde::Serialize for Reference {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Reference {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Reference::parse_normalized(&text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// splitDockerDomain: the part before the first `/` is a registry only if
 /// it looks like one (a dot, a port, or `localhost`, and no uppercase).
 fn split_docker_domain(text: &str) -> (String, String) {
