@@ -344,9 +344,21 @@ impl GraphDriver {
     /// fine, so a half-made rootfs can be cleaned with the same call.
     pub fn remove_rootfs(&self, container_id: &str) -> Result<()> {
         let dir = self.container_dir(container_id)?;
-        let merged = dir.join("merged");
-        if self.kind == DriverKind::Overlay && merged.exists() {
-            unmount(&merged)?;
+        // Whatever is mounted below the container's directory (the overlay,
+        // or a bind mount left in this namespace) is detached first, so the
+        // delete can only ever reach the container's own files.
+        let mut mounts = mounts_under(&dir).map_err(io_error("read mountinfo for", &dir))?;
+        mounts.sort_by_key(|mount| std::cmp::Reverse(mount.components().count()));
+        for mount in &mounts {
+            unmount(mount)?;
+        }
+        if let Some(still) = mounts_under(&dir)
+            .map_err(io_error("read mountinfo for", &dir))?
+            .first()
+        {
+            return Err(io_error("unmount", still)(io::Error::from_raw_os_error(
+                libc::EBUSY,
+            )));
         }
         match fs::remove_dir_all(&dir) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => {
@@ -456,6 +468,45 @@ fn dir_size(dir: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> io:
         }
     }
     Ok(total)
+}
+
+/// Mount points at or below `dir` in this mount namespace.
+fn mounts_under(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")?;
+    Ok(mountinfo
+        .lines()
+        .filter_map(|line| line.split(' ').nth(4))
+        .map(|field| PathBuf::from(unescape_mountinfo(field)))
+        .filter(|mount| mount.starts_with(dir))
+        .collect())
+}
+
+/// mountinfo writes space, tab, newline and backslash as `\ooo`.
+fn unescape_mountinfo(field: &str) -> std::ffi::OsString {
+    use std::os::unix::ffi::OsStringExt;
+    let bytes = field.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|digits| bytes[i] == b'\\' && digits.iter().all(|d| (b'0'..=b'7').contains(d)));
+        match octal {
+            Some(digits) => {
+                out.push(
+                    digits
+                        .iter()
+                        .fold(0u8, |value, d| value.wrapping_mul(8) + (d - b'0')),
+                );
+                i += 4;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    std::ffi::OsString::from_vec(out)
 }
 
 /// Whether something is mounted at `path`: a mount point sits on another

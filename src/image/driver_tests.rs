@@ -35,9 +35,10 @@ fn check_merged(rootfs: &Path) {
 }
 
 fn mounted(path: &Path) -> bool {
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").unwrap();
-    let needle = format!(" {} ", path.display());
-    mountinfo.lines().any(|line| line.contains(&needle))
+    mounts_under(path)
+        .unwrap()
+        .iter()
+        .any(|mount| mount == path)
 }
 
 #[test]
@@ -62,6 +63,48 @@ fn vfs_copies_layers_and_applies_whiteouts() {
     driver.remove_rootfs("c2").unwrap();
     driver.remove_rootfs("c2").unwrap();
     assert_eq!(fs::read_dir(dir.join("vfs/containers")).unwrap().count(), 0);
+}
+
+#[test]
+fn removal_detaches_mounts_before_deleting() {
+    let dir = TestDir::new("driver-bind");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip(
+            "removal_detaches_mounts_before_deleting",
+            "needs root to bind mount",
+        );
+    }
+    let store = ContentStore::open(&dir.join("store")).unwrap();
+    let driver = GraphDriver::open(dir.path(), Some(DriverKind::Vfs)).unwrap();
+    let rootfs = driver
+        .create_rootfs(&store, "c", &two_layers(&store))
+        .unwrap();
+    let precious = dir.join("precious dir");
+    fs::create_dir(&precious).unwrap();
+    fs::write(precious.join("data"), b"keep me").unwrap();
+    let target = rootfs.join("mnt with space");
+    fs::create_dir(&target).unwrap();
+    nix::mount::mount(
+        Some(&precious),
+        &target,
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .unwrap();
+    let guard = MountGuard(target.clone());
+    driver.remove_rootfs("c").unwrap();
+    std::mem::forget(guard);
+    assert!(!mounted(&target));
+    assert!(!rootfs.exists());
+    assert_eq!(fs::read(precious.join("data")).unwrap(), b"keep me");
+}
+
+#[test]
+fn mountinfo_escapes_are_undone() {
+    assert_eq!(unescape_mountinfo("/a\\040b\\011c\\134d"), "/a b\tc\\d");
+    assert_eq!(unescape_mountinfo("/plain\\9"), "/plain\\9");
 }
 
 #[test]
@@ -146,6 +189,13 @@ fn overlay_mounts_layers_under_an_upper_dir() {
         Err(DriverError::NoRootfs(_))
     ));
     std::mem::forget(guard);
+
+    // An image without layers mounts over an empty lower directory.
+    let bare = driver.create_rootfs(&store, "bare", &[]).unwrap();
+    assert!(mounted(&bare));
+    assert_eq!(fs::read_dir(&bare).unwrap().count(), 0);
+    driver.remove_rootfs("bare").unwrap();
+    assert!(!mounted(&bare));
 
     driver.remove_layer(&layers[1]).unwrap();
     assert!(!dir.join("overlay2/diff").join(layers[1].hex()).exists());

@@ -33,6 +33,8 @@ pub enum LayerError {
     InRoot(#[from] InRootError),
     #[error("invalid tar entry {entry:?}: {reason}")]
     Breakout { entry: String, reason: &'static str },
+    #[error("invalid tar entry {entry:?}: {reason}")]
+    InvalidEntry { entry: String, reason: &'static str },
 }
 
 type Result<T> = std::result::Result<T, LayerError>;
@@ -166,9 +168,9 @@ impl Applier<'_> {
             tar::EntryType::Symlink => {
                 let target = entry
                     .link_name_bytes()
-                    .ok_or_else(|| breakout(&raw, "symlink without a target"))?;
+                    .ok_or_else(|| invalid_entry(&raw, "symlink without a target"))?;
                 let target = CString::new(target.into_owned())
-                    .map_err(|_| breakout(&raw, "NUL in symlink target"))?;
+                    .map_err(|_| invalid_entry(&raw, "NUL in symlink target"))?;
                 at::symlink(&target, dir, &c_name).map_err(|e| self.io("symlink", &path, e))?;
                 self.metadata(dir, &c_name, &path, uid, gid, None, &[])?;
                 at::set_mtime(dir, &c_name, mtime).map_err(|e| self.io("utimensat", &path, e))?;
@@ -176,11 +178,27 @@ impl Applier<'_> {
             tar::EntryType::Link => {
                 let target = entry
                     .link_name_bytes()
-                    .ok_or_else(|| breakout(&raw, "hard link without a target"))?;
+                    .ok_or_else(|| invalid_entry(&raw, "hard link without a target"))?;
                 let target_path = clean_entry_path(&target)?;
-                let source = self
-                    .root
-                    .open_at(&target_path, libc::O_PATH | libc::O_NOFOLLOW, 0)?;
+                let source =
+                    match self
+                        .root
+                        .open_at(&target_path, libc::O_PATH | libc::O_NOFOLLOW, 0)
+                    {
+                        Ok(source) => source,
+                        Err(InRootError::Io { source, .. })
+                            if matches!(
+                                source.raw_os_error(),
+                                Some(libc::ENOENT | libc::ENOTDIR)
+                            ) =>
+                        {
+                            return Err(invalid_entry(
+                                &raw,
+                                "hard link target is not in the layer",
+                            ));
+                        }
+                        Err(error) => return Err(error.into()),
+                    };
                 at::link_fd(source.as_fd(), dir, &c_name).map_err(|e| self.io("link", &path, e))?;
             }
             tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
@@ -197,7 +215,7 @@ impl Applier<'_> {
                 at::set_mtime(dir, &c_name, mtime).map_err(|e| self.io("utimensat", &path, e))?;
             }
             other => {
-                return Err(LayerError::Breakout {
+                return Err(LayerError::InvalidEntry {
                     entry: String::from_utf8_lossy(&raw).into_owned(),
                     reason: unsupported_type(other),
                 });
@@ -360,9 +378,16 @@ pub fn clean_entry_path(raw: &[u8]) -> Result<PathBuf> {
         }
     }
     if raw.contains(&0) {
-        return Err(breakout(raw, "NUL in name"));
+        return Err(invalid_entry(raw, "NUL in name"));
     }
     Ok(parts.iter().map(|part| OsStr::from_bytes(part)).collect())
+}
+
+fn invalid_entry(raw: &[u8], reason: &'static str) -> LayerError {
+    LayerError::InvalidEntry {
+        entry: String::from_utf8_lossy(raw).into_owned(),
+        reason,
+    }
 }
 
 fn breakout(raw: &[u8], reason: &'static str) -> LayerError {

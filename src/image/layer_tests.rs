@@ -159,7 +159,8 @@ fn hard_links_cannot_reach_outside() {
     let secret = outside.join("secret");
     let mut layer = LayerTar::new();
     layer.hardlink("stolen", secret.to_str().unwrap());
-    assert!(apply_layer(&target, &layer.finish()[..], Whiteouts::Apply).is_err());
+    let error = apply_layer(&target, &layer.finish()[..], Whiteouts::Apply).unwrap_err();
+    assert!(matches!(error, LayerError::InvalidEntry { .. }), "{error}");
     let mut layer = LayerTar::new();
     layer
         .symlink("hostdir", outside.path().to_str().unwrap())

@@ -60,7 +60,11 @@ impl ImageError {
             ImageError::Invalid(_)
                 | ImageError::Reference(_)
                 | ImageError::Config(_)
-                | ImageError::Layer(layer::LayerError::Breakout { .. } | layer::LayerError::Tar(_))
+                | ImageError::Layer(
+                    layer::LayerError::Breakout { .. }
+                        | layer::LayerError::InvalidEntry { .. }
+                        | layer::LayerError::Tar(_)
+                )
                 | ImageError::Store(
                     StoreError::NotTar(_) | StoreError::Compression(_) | StoreError::Read(_)
                 )
