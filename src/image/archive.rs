@@ -225,8 +225,15 @@ fn oci_tags(descriptor: &Descriptor) -> Result<Vec<Reference>> {
         .or_else(|| descriptor.annotations.get(OCI_REF_NAME))
         .filter(|name| name.contains(['/', ':']) || name.contains('@'));
     match name {
-        Some(name) => Ok(vec![Reference::parse_with_default_tag(name)?])
-            .map(|tags| tags.into_iter().filter(|r| r.tag().is_some()).collect()),
+        Some(name) => {
+            let reference = Reference::parse_with_default_tag(name)?;
+            Ok(reference
+                .tag()
+                .is_some()
+                .then_some(reference)
+                .into_iter()
+                .collect())
+        }
         None => Ok(Vec::new()),
     }
 }
