@@ -7,7 +7,7 @@
 use super::digest::{Digest, HashingReader};
 use super::layer::{self, Whiteouts};
 use super::reference::Reference;
-use super::store::decompressed;
+use super::store::{StoreError, decompressed};
 use super::{ImageError, ImageRecord, ImageStore, Result};
 use crate::inroot::Root;
 use serde::{Deserialize, Serialize};
@@ -136,8 +136,18 @@ fn blob_path(digest: &Digest) -> String {
 
 pub fn load(store: &ImageStore, reader: impl Read) -> Result<Vec<ImageRecord>> {
     let path = store.content().temp_path("load");
-    fs::create_dir(&path).map_err(|e| invalid(format!("mkdir {}: {e}", path.display())))?;
-    let root = Root::open(&path).map_err(|e| invalid(e.to_string()))?;
+    fs::create_dir(&path).map_err(|source| StoreError::Io {
+        op: "mkdir",
+        path: path.clone(),
+        source,
+    })?;
+    let root = match Root::open(&path) {
+        Ok(root) => root,
+        Err(error) => {
+            let _ = fs::remove_dir(&path);
+            return Err(layer::LayerError::from(error).into());
+        }
+    };
     let spool = Spool { root, path };
     layer::apply_layer(&spool.path, decompressed(reader)?, Whiteouts::Ignore)?;
     if spool.exists("manifest.json") {
@@ -179,7 +189,7 @@ fn load_docker_archive(store: &ImageStore, spool: &Spool) -> Result<Vec<ImageRec
             let stored = store.content().put_layer(spool.open(name)?)?;
             if &stored.diff_id != expected {
                 return Err(invalid(format!(
-                    "invalid diffID for layer {index}: expected {expected:?}, got {:?}",
+                    "invalid diffID for layer {index}: expected \"{expected}\", got \"{}\"",
                     stored.diff_id
                 )));
             }
@@ -301,7 +311,7 @@ fn load_oci_descriptor(
         }
         if &stored.diff_id != expected {
             return Err(invalid(format!(
-                "invalid diffID for layer {index}: expected {expected:?}, got {:?}",
+                "invalid diffID for layer {index}: expected \"{expected}\", got \"{}\"",
                 stored.diff_id
             )));
         }

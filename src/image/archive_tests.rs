@@ -1,8 +1,8 @@
 use super::*;
-use crate::image::DriverKind;
 use crate::image::test_util::{
     LayerTar, TestDir, busybox_rootfs, config_for, gzip, tar_of_dir, tar_of_files,
 };
+use crate::image::{Collected, DriverKind};
 use serde_json::Value;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
@@ -369,4 +369,45 @@ fn saves_several_images_that_load_again() {
         repo_tags: Vec::new(),
     }];
     assert!(store.save(&missing, &mut Vec::new()).is_err());
+}
+
+#[test]
+fn garbage_collection_keeps_what_records_name() {
+    let dir = TestDir::new("archive-gc");
+    let store = open_store(&dir, "data");
+    let shared = LayerTar::new().file("shared", b"s", 0o644).finish();
+    let own = LayerTar::new().file("own", b"o", 0o644).finish();
+    let (kept, kept_id) = docker_archive(std::slice::from_ref(&shared), "kept", "kept:1");
+    let (lost, lost_id) = docker_archive(&[shared.clone(), own.clone()], "lost", "lost:1");
+    store.load(&kept[..]).unwrap();
+    store.load(&lost[..]).unwrap();
+    store.create_rootfs("running", &kept_id).unwrap();
+    store.create_rootfs("forgotten", &lost_id).unwrap();
+    // A layer stored by a load that never finished.
+    let orphan = store
+        .content()
+        .put_layer(&LayerTar::new().file("x", b"x", 0o644).finish()[..])
+        .unwrap();
+
+    let collected = store
+        .collect_garbage(std::slice::from_ref(&kept_id), &["running".to_string()])
+        .unwrap();
+    assert_eq!(collected.images, vec![lost_id]);
+    let mut expected_layers = vec![Digest::of_bytes(&own), orphan.diff_id];
+    expected_layers.sort();
+    assert_eq!(collected.layers, expected_layers);
+    assert_eq!(collected.containers, vec!["forgotten".to_string()]);
+    assert_eq!(
+        store.content().layer_ids().unwrap(),
+        vec![Digest::of_bytes(&shared)]
+    );
+    assert!(store.record(&kept_id, Vec::new()).is_ok());
+    assert!(dir.join("data/vfs/containers/running").is_dir());
+    store.remove_rootfs("running").unwrap();
+    assert_eq!(
+        store
+            .collect_garbage(std::slice::from_ref(&kept_id), &[])
+            .unwrap(),
+        Collected::default()
+    );
 }

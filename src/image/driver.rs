@@ -186,6 +186,40 @@ impl GraphDriver {
         }
     }
 
+    /// Layers the driver holds a copy of, and leftovers of interrupted
+    /// unpacks (removed here: nothing can be using them).
+    pub fn layer_ids(&self) -> Result<Vec<Digest>> {
+        if self.kind == DriverKind::Vfs {
+            return Ok(Vec::new());
+        }
+        let dir = self.root.join("diff");
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_error("read dir", &dir))? {
+            let entry = entry.map_err(io_error("read dir", &dir))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if let Some(id) = Digest::from_hex(&name) {
+                ids.push(id);
+            } else if name.starts_with(".tmp-") {
+                let path = entry.path();
+                fs::remove_dir_all(&path).map_err(io_error("remove", &path))?;
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// Containers that have a root filesystem here.
+    pub fn container_ids(&self) -> Result<Vec<String>> {
+        let dir = self.root.join("containers");
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_error("read dir", &dir))? {
+            let entry = entry.map_err(io_error("read dir", &dir))?;
+            ids.push(entry.file_name().to_string_lossy().into_owned());
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
     fn diff_path(&self, diff_id: &Digest) -> PathBuf {
         self.root.join("diff").join(diff_id.hex())
     }

@@ -217,6 +217,53 @@ mod raw_text {
     }
 }
 
+/// What [`ImageStore::collect_garbage`] removed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Collected {
+    pub images: Vec<Digest>,
+    pub layers: Vec<Digest>,
+    pub containers: Vec<String>,
+}
+
+impl ImageStore {
+    /// Removes what the daemon's records do not name: configs of images
+    /// not in `images`, layers none of the kept images uses, and root
+    /// filesystems of containers not in `containers`. This is the repair
+    /// after a crash between writing files and committing the records;
+    /// call it at start-up, before any load or import can be half done.
+    pub fn collect_garbage(&self, images: &[Digest], containers: &[String]) -> Result<Collected> {
+        let mut collected = Collected::default();
+        let mut used_layers = std::collections::HashSet::new();
+        for id in self.content.config_ids()? {
+            if images.contains(&id) {
+                let config = ImageConfig::parse(&self.content.config(&id)?)?;
+                used_layers.extend(config.rootfs.diff_ids);
+            } else {
+                self.content.remove_config(&id)?;
+                collected.images.push(id);
+            }
+        }
+        let mut stored = self.content.layer_ids()?;
+        stored.extend(self.driver.layer_ids()?);
+        stored.sort();
+        stored.dedup();
+        for diff_id in stored {
+            if !used_layers.contains(&diff_id) {
+                self.driver.remove_layer(&diff_id)?;
+                self.content.remove_layer(&diff_id)?;
+                collected.layers.push(diff_id);
+            }
+        }
+        for container in self.driver.container_ids()? {
+            if !containers.contains(&container) {
+                self.driver.remove_rootfs(&container)?;
+                collected.containers.push(container);
+            }
+        }
+        Ok(collected)
+    }
+}
+
 fn build_record(
     raw: Vec<u8>,
     config: ImageConfig,

@@ -12,7 +12,7 @@
 
 use super::digest::{Digest, HashingWriter};
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -138,6 +138,22 @@ impl ContentStore {
         remove_if_present(&path)
     }
 
+    /// Every stored layer's diff ID.
+    pub fn layer_ids(&self) -> Result<Vec<Digest>> {
+        let dir = self.root.join("layers");
+        let mut ids = Vec::new();
+        for entry in fs::read_dir(&dir).map_err(io_error("read dir", &dir))? {
+            let entry = entry.map_err(io_error("read dir", &dir))?;
+            let name = entry.file_name();
+            let hex = name.to_str().and_then(|n| n.strip_suffix(".tar"));
+            if let Some(id) = hex.and_then(Digest::from_hex) {
+                ids.push(id);
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
     pub fn layer_path(&self, diff_id: &Digest) -> PathBuf {
         self.root
             .join("layers")
@@ -261,17 +277,11 @@ pub fn decompressed<'a>(reader: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
     })
 }
 
-/// Writes `bytes` to `path` through a temp file and a rename.
-pub fn write_atomic(temp: &Path, path: &Path, bytes: &[u8]) -> Result<()> {
-    let mut file = File::create(temp).map_err(io_error("create", temp))?;
-    file.write_all(bytes).map_err(io_error("write", temp))?;
-    fs::rename(temp, path).map_err(io_error("rename", path))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::image::test_util::{LayerTar, TestDir};
+    use std::io::Write;
 
     #[test]
     fn configs_are_stored_byte_for_byte() {
