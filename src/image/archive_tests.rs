@@ -1,4 +1,5 @@
 use super::*;
+use crate::image::test_util::require_root;
 use crate::image::test_util::{
     LayerTar, TestDir, busybox_rootfs, config_for, gzip, tar_of_dir, tar_of_files,
 };
@@ -40,6 +41,7 @@ fn busybox_layer(test: &str, dir: &TestDir) -> Option<Vec<u8>> {
 
 #[test]
 fn loads_a_docker_archive_and_runs_its_rootfs() {
+    require_root!();
     let dir = TestDir::new("archive-docker");
     let Some(layer) = busybox_layer("loads_a_docker_archive_and_runs_its_rootfs", &dir) else {
         return;
@@ -79,12 +81,13 @@ fn loads_a_docker_archive_and_runs_its_rootfs() {
             "-c",
             "echo hi from $(cat /etc/passwd | cut -c1-4)",
         ])
-        .output();
-    if let Ok(output) = output
-        && unsafe { libc::geteuid() } == 0
-    {
-        assert_eq!(String::from_utf8_lossy(&output.stdout), "hi from root\n");
-    }
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "hi from root\n",
+        "{output:?}"
+    );
     store.remove_rootfs("c1").unwrap();
     assert!(!rootfs.exists());
     assert_eq!(fs::read_dir(dir.join("data/image/tmp")).unwrap().count(), 0);
@@ -92,6 +95,7 @@ fn loads_a_docker_archive_and_runs_its_rootfs() {
 
 #[test]
 fn loads_docker25_archives_with_symlinked_layers_gzipped_whole() {
+    require_root!();
     let dir = TestDir::new("archive-docker25");
     let layer = LayerTar::new().file("hello", b"world", 0o644).finish();
     let diff_id = Digest::of_bytes(&layer);
@@ -170,6 +174,7 @@ fn oci_layout(layer: &[u8], gzipped: bool, annotations: Value, nested: bool) -> 
 
 #[test]
 fn loads_oci_layouts_with_gzipped_layers_and_nested_indexes() {
+    require_root!();
     let dir = TestDir::new("archive-oci");
     let store = open_store(&dir, "data");
     let layer = LayerTar::new().file("etc/os", b"oci", 0o644).finish();
@@ -196,6 +201,7 @@ fn loads_oci_layouts_with_gzipped_layers_and_nested_indexes() {
 
 #[test]
 fn refuses_inconsistent_archives() {
+    require_root!();
     let dir = TestDir::new("archive-bad");
     let store = open_store(&dir, "data");
     let layer = LayerTar::new().file("a", b"a", 0o644).finish();
@@ -279,6 +285,7 @@ fn read_archive(bytes: &[u8]) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn saves_several_images_that_load_again() {
+    require_root!();
     let dir = TestDir::new("archive-save");
     let store = open_store(&dir, "data");
     let base = LayerTar::new().file("base", b"base", 0o644).finish();
@@ -373,6 +380,7 @@ fn saves_several_images_that_load_again() {
 
 #[test]
 fn garbage_collection_keeps_what_records_name() {
+    require_root!();
     let dir = TestDir::new("archive-gc");
     let store = open_store(&dir, "data");
     let shared = LayerTar::new().file("shared", b"s", 0o644).finish();
@@ -410,4 +418,41 @@ fn garbage_collection_keeps_what_records_name() {
             .unwrap(),
         Collected::default()
     );
+}
+
+#[test]
+fn loads_into_overlay2_by_default_and_runs() {
+    const TEST: &str = "loads_into_overlay2_by_default_and_runs";
+    let dir = TestDir::new("archive-overlay");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return crate::image::test_util::skip(TEST, "needs root to mount overlayfs");
+    }
+    let Some(layer) = busybox_layer(TEST, &dir) else {
+        return;
+    };
+    let store = ImageStore::open(&dir.join("data"), None).unwrap();
+    if store.driver_kind() != DriverKind::Overlay {
+        return crate::image::test_util::skip(TEST, "overlayfs cannot mount here");
+    }
+    let upper = LayerTar::new()
+        .file("etc/.wh.passwd", b"", 0o644)
+        .file("etc/motd", b"hi", 0o644)
+        .finish();
+    let (archive, id) = docker_archive(&[layer, upper], "sh", "busybox:latest");
+    store.load(&archive[..]).unwrap();
+    let rootfs = store.create_rootfs("c1", &id).unwrap();
+    let output = std::process::Command::new("chroot")
+        .arg(&rootfs)
+        .args(["/bin/sh", "-c", "cat /etc/motd; ls /etc; echo x > /tmp/new"])
+        .output()
+        .unwrap();
+    let removed = store.remove_rootfs("c1");
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "himotd\n",
+        "{output:?}"
+    );
+    removed.unwrap();
+    assert!(!rootfs.exists());
 }

@@ -1,5 +1,5 @@
 use super::*;
-use crate::image::test_util::{LayerTar, TestDir, skip};
+use crate::image::test_util::{LayerTar, TestDir, require_root, skip};
 
 fn two_layers(store: &ContentStore) -> Vec<Digest> {
     let mut lower = LayerTar::new();
@@ -43,6 +43,7 @@ fn mounted(path: &Path) -> bool {
 
 #[test]
 fn vfs_copies_layers_and_applies_whiteouts() {
+    require_root!();
     let dir = TestDir::new("driver-vfs");
     let store = ContentStore::open(&dir.join("store")).unwrap();
     let driver = GraphDriver::open(dir.path(), Some(DriverKind::Vfs)).unwrap();
@@ -109,6 +110,7 @@ fn mountinfo_escapes_are_undone() {
 
 #[test]
 fn container_ids_must_be_plain_names() {
+    require_root!();
     let dir = TestDir::new("driver-ids");
     let store = ContentStore::open(&dir.join("store")).unwrap();
     let driver = GraphDriver::open(dir.path(), Some(DriverKind::Vfs)).unwrap();

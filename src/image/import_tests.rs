@@ -1,4 +1,5 @@
 use super::*;
+use crate::image::test_util::require_root;
 use crate::image::test_util::{LayerTar, TestDir, busybox_rootfs, gzip, tar_of_dir};
 use crate::image::{Digest, DriverKind};
 use std::time::Duration;
@@ -88,6 +89,7 @@ fn times_format_like_go_rfc3339nano() {
 
 #[test]
 fn imports_a_rootfs_tar_with_changes() {
+    require_root!();
     let dir = TestDir::new("import");
     let rootfs = dir.join("rootfs");
     let Some(()) = busybox_rootfs("imports_a_rootfs_tar_with_changes", &rootfs) else {

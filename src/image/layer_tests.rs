@@ -1,5 +1,5 @@
 use super::*;
-use crate::image::test_util::{LayerTar, TestDir};
+use crate::image::test_util::{LayerTar, TestDir, require_root};
 use std::fs;
 use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
 
@@ -11,6 +11,7 @@ fn xattr(path: &Path, key: &str) -> Option<Vec<u8>> {
 
 #[test]
 fn applies_every_entry_kind() {
+    require_root!();
     let dir = TestDir::new("layer-kinds");
     let mut layer = LayerTar::new();
     layer
@@ -69,6 +70,7 @@ fn applies_every_entry_kind() {
 
 #[test]
 fn symlinked_directories_resolve_inside_the_layer() {
+    require_root!();
     // The case that breaks tar's unpack_in: var/run -> /run, then a file
     // below var/run must land in the layer's /run, not the host's.
     let dir = TestDir::new("layer-varrun");
@@ -85,6 +87,7 @@ fn symlinked_directories_resolve_inside_the_layer() {
 
 #[test]
 fn dot_dot_entries_are_refused() {
+    require_root!();
     let dir = TestDir::new("layer-dotdot");
     let target = dir.join("root");
     fs::create_dir(&target).unwrap();
@@ -107,6 +110,7 @@ fn dot_dot_entries_are_refused() {
 
 #[test]
 fn absolute_names_count_from_the_root() {
+    require_root!();
     let dir = TestDir::new("layer-absolute");
     let mut layer = LayerTar::new();
     layer.file("/etc/dockbox-absolute", b"x", 0o644);
@@ -117,6 +121,7 @@ fn absolute_names_count_from_the_root() {
 
 #[test]
 fn symlinked_parents_stay_inside() {
+    require_root!();
     let outside = TestDir::new("layer-outside");
     let dir = TestDir::new("layer-symparent");
     let mut layer = LayerTar::new();
@@ -142,6 +147,7 @@ fn symlinked_parents_stay_inside() {
 
 #[test]
 fn hard_links_cannot_reach_outside() {
+    require_root!();
     let outside = TestDir::new("layer-link-outside");
     fs::write(outside.join("secret"), b"host").unwrap();
     let dir = TestDir::new("layer-hardlink");
@@ -193,6 +199,7 @@ fn whiteout_layer() -> Vec<u8> {
 
 #[test]
 fn whiteouts_delete_from_lower_content() {
+    require_root!();
     let dir = TestDir::new("layer-wh-apply");
     lower_content(dir.path());
     apply_layer(dir.path(), &whiteout_layer()[..], Whiteouts::Apply).unwrap();
@@ -211,6 +218,7 @@ fn whiteouts_delete_from_lower_content() {
 
 #[test]
 fn whiteouts_become_overlay_markers() {
+    require_root!();
     let dir = TestDir::new("layer-wh-overlay");
     apply_layer(dir.path(), &whiteout_layer()[..], Whiteouts::Overlay).unwrap();
     let gone = fs::symlink_metadata(dir.join("etc/gone")).unwrap();
@@ -232,6 +240,7 @@ fn whiteouts_become_overlay_markers() {
 
 #[test]
 fn later_entries_replace_earlier_ones() {
+    require_root!();
     let dir = TestDir::new("layer-replace");
     lower_content(dir.path());
     let mut layer = LayerTar::new();
@@ -259,6 +268,7 @@ fn garbage_is_an_error() {
 
 #[test]
 fn archive_spooling_keeps_whiteout_names_and_drops_devices() {
+    require_root!();
     let dir = TestDir::new("layer-spool");
     let mut layer = LayerTar::new();
     layer
@@ -273,6 +283,7 @@ fn archive_spooling_keeps_whiteout_names_and_drops_devices() {
 
 #[test]
 fn long_names_and_link_targets_survive() {
+    require_root!();
     let dir = TestDir::new("layer-long");
     let deep = format!("{}/file", ["directory-with-a-long-name"; 8].join("/"));
     let mut builder = tar::Builder::new(Vec::new());
@@ -305,6 +316,7 @@ fn long_names_and_link_targets_survive() {
 
 #[test]
 fn pax_records_override_the_header() {
+    require_root!();
     let dir = TestDir::new("layer-pax");
     let mut layer = LayerTar::new();
     layer

@@ -303,3 +303,16 @@ pub fn config_for(diff_ids: &[crate::image::Digest], cmd: &str) -> Vec<u8> {
     }))
     .unwrap()
 }
+
+/// Returns from the test, loudly, unless it runs as root: applying layers
+/// chowns, makes device nodes and sets trusted xattrs.
+macro_rules! require_root {
+    () => {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            $crate::image::test_util::skip(module_path!(), "needs root to apply layers");
+            return;
+        }
+    };
+}
+pub(crate) use require_root;
