@@ -310,7 +310,9 @@ macro_rules! require_root {
     () => {
         // SAFETY: geteuid has no preconditions.
         if unsafe { libc::geteuid() } != 0 {
-            $crate::image::test_util::skip(module_path!(), "needs root to apply layers");
+            fn here() {}
+            let test = std::any::type_name_of_val(&here).trim_end_matches("::here");
+            $crate::image::test_util::skip(test, "needs root to apply layers");
             return;
         }
     };
