@@ -351,7 +351,21 @@ pub fn save(store: &ImageStore, images: &[SaveImage], out: impl Write) -> Result
     let mut written: HashSet<Digest> = HashSet::new();
     let mut manifest = Vec::new();
     let mut index = Vec::new();
+    // One entry per image, however many of its names were asked for.
+    let mut merged: Vec<SaveImage> = Vec::new();
     for image in images {
+        match merged.iter_mut().find(|m| m.id == image.id) {
+            Some(existing) => {
+                for tag in &image.repo_tags {
+                    if !existing.repo_tags.contains(tag) {
+                        existing.repo_tags.push(tag.clone());
+                    }
+                }
+            }
+            None => merged.push(image.clone()),
+        }
+    }
+    for image in &merged {
         let record = store.record(&image.id, Vec::new())?;
         let (config_digest, config_size) =
             add_blob(&mut builder, &mut written, &record.config_raw)?;

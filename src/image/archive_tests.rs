@@ -304,14 +304,20 @@ fn saves_several_images_that_load_again() {
             .map(|n| Reference::parse_with_default_tag(n).unwrap())
             .collect()
     };
+    // `docker save one localhost:5000/one:x <id of two>`: the two names of
+    // the first image become one entry.
     let images = [
         SaveImage {
             id: one_id.clone(),
-            repo_tags: tags(&["one", "localhost:5000/one:x"]),
+            repo_tags: tags(&["one"]),
         },
         SaveImage {
             id: two_id.clone(),
             repo_tags: Vec::new(),
+        },
+        SaveImage {
+            id: one_id.clone(),
+            repo_tags: tags(&["localhost:5000/one:x", "one"]),
         },
     ];
     let mut saved = Vec::new();
