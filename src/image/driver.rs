@@ -220,6 +220,67 @@ impl GraphDriver {
         Ok(ids)
     }
 
+    /// `Driver Status` of `docker info`, as overlay2 reports it.
+    pub fn status(&self) -> Vec<(String, String)> {
+        match self.kind {
+            DriverKind::Vfs => Vec::new(),
+            DriverKind::Overlay => vec![
+                (
+                    "Backing Filesystem".into(),
+                    backing_filesystem(&self.root).into(),
+                ),
+                ("Supports d_type".into(), "true".into()),
+                ("Native Overlay Diff".into(), "true".into()),
+                ("userxattr".into(), "false".into()),
+            ],
+        }
+    }
+
+    /// `GraphDriver.Data` of `docker inspect`: the directories of an image
+    /// (`container_id` None) or of a container's root filesystem.
+    pub fn inspect_data(
+        &self,
+        container_id: Option<&str>,
+        diff_ids: &[Digest],
+    ) -> Result<Vec<(String, String)>> {
+        let show = |path: &Path| path.display().to_string();
+        let mut data = Vec::new();
+        match (self.kind, container_id) {
+            (DriverKind::Vfs, Some(id)) => {
+                data.push(("Dir".into(), show(&self.container_dir(id)?.join("rootfs"))));
+            }
+            (DriverKind::Vfs, None) => {}
+            (DriverKind::Overlay, Some(id)) => {
+                let dir = self.container_dir(id)?;
+                let lowers: Vec<String> = diff_ids
+                    .iter()
+                    .rev()
+                    .map(|d| show(&self.diff_path(d)))
+                    .collect();
+                if !lowers.is_empty() {
+                    data.push(("LowerDir".into(), lowers.join(":")));
+                }
+                data.push(("MergedDir".into(), show(&dir.join("merged"))));
+                data.push(("UpperDir".into(), show(&dir.join("upper"))));
+                data.push(("WorkDir".into(), show(&dir.join("work"))));
+            }
+            (DriverKind::Overlay, None) => {
+                if let Some((top, below)) = diff_ids.split_last() {
+                    let lowers: Vec<String> = below
+                        .iter()
+                        .rev()
+                        .map(|d| show(&self.diff_path(d)))
+                        .collect();
+                    if !lowers.is_empty() {
+                        data.push(("LowerDir".into(), lowers.join(":")));
+                    }
+                    data.push(("UpperDir".into(), show(&self.diff_path(top))));
+                }
+            }
+        }
+        Ok(data)
+    }
+
     fn diff_path(&self, diff_id: &Digest) -> PathBuf {
         self.root.join("diff").join(diff_id.hex())
     }
@@ -502,6 +563,31 @@ fn dir_size(dir: &Path, seen: &mut std::collections::HashSet<(u64, u64)>) -> io:
         }
     }
     Ok(total)
+}
+
+/// The filesystem under `path`, named as Docker's `docker info` does.
+fn backing_filesystem(path: &Path) -> &'static str {
+    let Ok(c_path) = c_path(path) else {
+        return "<unknown>";
+    };
+    // SAFETY: statfs is plain data, filled by the kernel on success.
+    let mut stat: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: c_path is NUL-terminated and stat is writable.
+    if unsafe { libc::statfs(c_path.as_ptr(), &mut stat) } != 0 {
+        return "<unknown>";
+    }
+    match stat.f_type as i64 {
+        0xEF53 => "extfs",
+        0x5846_5342 => "xfs",
+        0x9123_683E => "btrfs",
+        0x0102_1994 => "tmpfs",
+        0x794C_7630 => "overlayfs",
+        0x2FC1_2FC1 => "zfs",
+        0x6969 => "nfs",
+        0x5346_544E => "ntfs",
+        0xF2F5_2010 => "f2fs",
+        _ => "<unknown>",
+    }
 }
 
 /// Mount points at or below `dir` in this mount namespace.

@@ -151,6 +151,29 @@ fn overlay_mounts_layers_under_an_upper_dir() {
     assert!(mounted(&rootfs));
     check_merged(&rootfs);
     assert_eq!(driver.changes_size("c1").unwrap(), 0);
+    let (key, backing) = &driver.status()[0];
+    assert_eq!(key, "Backing Filesystem");
+    assert_ne!(backing, "<unknown>");
+
+    let data = driver.inspect_data(Some("c1"), &layers).unwrap();
+    let lower = format!(
+        "{}:{}",
+        driver.diff_path(&layers[1]).display(),
+        driver.diff_path(&layers[0]).display()
+    );
+    assert_eq!(data[0], ("LowerDir".to_string(), lower));
+    assert_eq!(
+        data[1],
+        ("MergedDir".to_string(), rootfs.display().to_string())
+    );
+    let image_data = driver.inspect_data(None, &layers).unwrap();
+    assert_eq!(
+        image_data[1],
+        (
+            "UpperDir".to_string(),
+            driver.diff_path(&layers[1]).display().to_string()
+        )
+    );
     fs::write(rootfs.join("etc/keep"), b"changed").unwrap();
     fs::remove_file(rootfs.join("opaque/new")).unwrap();
     fs::write(rootfs.join("big"), vec![1u8; 10_000]).unwrap();

@@ -180,6 +180,24 @@ impl ImageStore {
             .mount_rootfs(&self.content, container_id, &config.rootfs.diff_ids)?)
     }
 
+    /// `Driver Status` lines of `docker info`.
+    pub fn driver_status(&self) -> Vec<(String, String)> {
+        self.driver.status()
+    }
+
+    /// `GraphDriver.Data` of `docker inspect` for an image, or for a
+    /// container's root filesystem made from `image`.
+    pub fn graph_driver_data(
+        &self,
+        container_id: Option<&str>,
+        image: &Digest,
+    ) -> Result<Vec<(String, String)>> {
+        let config = ImageConfig::parse(&self.content.config(image)?)?;
+        Ok(self
+            .driver
+            .inspect_data(container_id, &config.rootfs.diff_ids)?)
+    }
+
     /// Bytes the container changed (`SizeRw` of `docker ps -s`).
     pub fn rootfs_changes_size(&self, container_id: &str) -> Result<u64> {
         Ok(self.driver.changes_size(container_id)?)
