@@ -354,24 +354,27 @@ impl GraphDriver {
             .rev()
             .map(|diff_id| self.short_link(diff_id))
             .collect();
+        let mut dirs = vec![dir.join("upper"), dir.join("work"), dir.join("merged")];
         if lowers.is_empty() {
             // overlayfs wants at least one lower directory.
             lowers.push(dir.join("empty"));
+            dirs.push(dir.join("empty"));
         }
-        let (upper, work, merged) = (dir.join("upper"), dir.join("work"), dir.join("merged"));
-        for path in [&upper, &work, &merged, &lowers[0]] {
+        // Already there when a container's rootfs is mounted again.
+        for path in &dirs {
             if let Err(error) = fs::create_dir(path)
                 && error.kind() != io::ErrorKind::AlreadyExists
             {
                 return Err(io_error("mkdir", path)(error));
             }
         }
-        let absolute = overlay_options(&lowers, &upper, &work);
+        let (upper, work, merged) = (&dirs[0], &dirs[1], &dirs[2]);
+        let absolute = overlay_options(&lowers, upper, work);
         // Commas and colons separate overlay options and lower dirs; a data
         // root with them in its path can only be named relatively.
         let plain_root = !self.root.to_string_lossy().contains([',', ':', '\\']);
         if absolute.len() <= MOUNT_DATA_MAX && plain_root {
-            mount_overlay_at(&absolute, &merged)?;
+            mount_overlay_at(&absolute, merged)?;
         } else {
             // Too long as absolute paths: mount from inside the driver root
             // with relative names, as Docker's `l/` links are meant for.
@@ -386,12 +389,12 @@ impl GraphDriver {
                 .collect();
             let options = overlay_options(
                 &relative,
-                upper.strip_prefix(&self.root).unwrap_or(&upper),
-                work.strip_prefix(&self.root).unwrap_or(&work),
+                upper.strip_prefix(&self.root).unwrap_or(upper),
+                work.strip_prefix(&self.root).unwrap_or(work),
             );
-            mount_overlay_from(&self.root, &options, &merged)?;
+            mount_overlay_from(&self.root, &options, merged)?;
         }
-        Ok(merged)
+        Ok(merged.clone())
     }
 
     /// The root filesystem of a container made earlier, mounted again if
