@@ -54,10 +54,16 @@ fn mount_unified(
         Err(error) if matches!(error.raw_os_error(), Some(libc::EPERM | libc::EBUSY)) => {
             drop(target);
             let mut source = PathBuf::from(HOST_CGROUP_ROOT);
-            if context.cgroup_namespace {
-                if let Some(own) = own_cgroups()?.into_iter().find(|c| c.controllers.is_empty()) {
-                    source = source.join(own.path.strip_prefix("/").unwrap_or(&own.path));
-                }
+            // With a cgroup namespace, only the container's own subtree.
+            let unified_own = if context.cgroup_namespace {
+                own_cgroups()?
+                    .into_iter()
+                    .find(|c| c.controllers.is_empty())
+            } else {
+                None
+            };
+            if let Some(own) = unified_own {
+                source = source.join(own.path.strip_prefix("/").unwrap_or(&own.path));
             }
             bind(
                 context.root,
@@ -118,7 +124,10 @@ fn mount_v1(context: &MountContext, destination: &Path, options: &MountOptions) 
             .map_err(|e| RootfsError::os("mount cgroup onto", &subsystem_destination, e))?;
         } else {
             // The container sees its own cgroup as the hierarchy's root.
-            let relative = cgroup.path.strip_prefix(&entry.root).unwrap_or(Path::new(""));
+            let relative = cgroup
+                .path
+                .strip_prefix(&entry.root)
+                .unwrap_or(Path::new(""));
             let source = entry.mount_point.join(relative);
             bind(
                 context.root,

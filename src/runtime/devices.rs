@@ -209,7 +209,13 @@ pub fn bind_console(root: &Root, console: &Path) -> Result<()> {
         libc::MS_BIND,
         None,
     )
-    .map_err(|e| RootfsError::os(format!("bind {} onto", console.display()), "/dev/console", e))
+    .map_err(|e| {
+        RootfsError::os(
+            format!("bind {} onto", console.display()),
+            "/dev/console",
+            e,
+        )
+    })
 }
 
 /// Once in the new root, stdio that was the host's /dev/null becomes the

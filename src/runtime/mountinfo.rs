@@ -16,7 +16,9 @@ pub struct MountEntry {
 
 impl MountEntry {
     pub fn is_shared(&self) -> bool {
-        self.optional.iter().any(|field| field.starts_with("shared:"))
+        self.optional
+            .iter()
+            .any(|field| field.starts_with("shared:"))
     }
 }
 
@@ -28,8 +30,7 @@ pub struct MountInfo {
 impl MountInfo {
     pub fn read_own() -> Result<MountInfo> {
         let path = Path::new("/proc/self/mountinfo");
-        let text =
-            std::fs::read_to_string(path).map_err(|e| RootfsError::os("read", path, e))?;
+        let text = std::fs::read_to_string(path).map_err(|e| RootfsError::os("read", path, e))?;
         Ok(MountInfo::parse(&text))
     }
 

@@ -103,8 +103,8 @@ pub fn mount_entry(context: &MountContext, mount: &Mount, options: &MountOptions
             field: format!("mounts[{}].source", destination.display()),
             reason: "a bind mount needs a source".to_string(),
         })?;
-        let source = std::path::absolute(source)
-            .map_err(|e| RootfsError::os("make absolute", source, e))?;
+        let source =
+            std::path::absolute(source).map_err(|e| RootfsError::os("make absolute", source, e))?;
         let flags = options.flags | libc::MS_BIND;
         return bind(context.root, &source, &destination, flags, options);
     }
@@ -129,7 +129,9 @@ pub fn mount_entry(context: &MountContext, mount: &Mount, options: &MountOptions
 fn refuse_non_directory(root: &Root, destination: &Path, fs_type: &str) -> Result<()> {
     match root.open_at(destination, libc::O_PATH | libc::O_NOFOLLOW, 0) {
         Ok(fd) if !is_directory(&fd) => Err(RootfsError::os(
-            format!("mount {fs_type}: filesystem {fs_type:?} must be mounted on ordinary directory at"),
+            format!(
+                "mount {fs_type}: filesystem {fs_type:?} must be mounted on ordinary directory at"
+            ),
             destination,
             std::io::Error::from_raw_os_error(libc::ENOTDIR),
         )),
@@ -346,9 +348,8 @@ fn check_proc_destination(
         return Ok(());
     };
     if below_proc.as_os_str().is_empty() {
-        let source_is_proc = source.is_none_or(|s| {
-            statfs_path(s).is_ok_and(|fs_type| fs_type == libc::PROC_SUPER_MAGIC)
-        });
+        let source_is_proc = source
+            .is_none_or(|s| statfs_path(s).is_ok_and(|fs_type| fs_type == libc::PROC_SUPER_MAGIC));
         if source_is_proc {
             return Ok(());
         }
@@ -397,7 +398,13 @@ pub fn readonly_path(path: &Path) -> Result<()> {
 /// linux.maskedPaths: /dev/null over a file, an empty read-only tmpfs over
 /// a directory; a path the container does not have is skipped.
 pub fn mask_path(path: &Path) -> Result<()> {
-    match mount_raw(Some(Path::new("/dev/null")), path, None, libc::MS_BIND, None) {
+    match mount_raw(
+        Some(Path::new("/dev/null")),
+        path,
+        None,
+        libc::MS_BIND,
+        None,
+    ) {
         Ok(()) => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => mount_raw(

@@ -123,7 +123,9 @@ pub fn setup_rootfs(setup: &RootfsSetup) -> Result<()> {
     // gets the default nodes, the spec's devices, ptmx and the symlinks.
     if !dev_is_bind {
         let in_user_namespace = has_namespace(LinuxNamespaceType::User);
-        let spec_devices = linux.and_then(|l| l.devices().as_deref()).unwrap_or_default();
+        let spec_devices = linux
+            .and_then(|l| l.devices().as_deref())
+            .unwrap_or_default();
         devices::create_devices(&root, spec_devices, in_user_namespace)?;
         devices::setup_ptmx(&root)?;
         devices::setup_dev_symlinks(&root)?;
@@ -226,8 +228,14 @@ fn pivot_root(root: &Root) -> Result<()> {
     fchdir(old_root.as_raw_fd(), Path::new("old root"))?;
     // rslave, not rprivate: the host may still hold references to mounts
     // it shares with us, and the unmount must not propagate to it.
-    mounts::mount_raw(None, Path::new("."), None, libc::MS_SLAVE | libc::MS_REC, None)
-        .map_err(|e| RootfsError::os("make old root slave", "/", e))?;
+    mounts::mount_raw(
+        None,
+        Path::new("."),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )
+    .map_err(|e| RootfsError::os("make old root slave", "/", e))?;
     // SAFETY: the path is a NUL-terminated string.
     if unsafe { libc::umount2(dot.as_ptr(), libc::MNT_DETACH) } != 0 {
         return Err(RootfsError::last_os("detach old root", "/"));
@@ -259,8 +267,14 @@ fn move_root(root: &Root) -> Result<()> {
                 return Err(RootfsError::os("detach", mount_point, error));
             }
             // Not ours to unmount (a locked mount): cover it instead.
-            mounts::mount_raw(Some(Path::new("tmpfs")), mount_point, Some("tmpfs"), 0, None)
-                .map_err(|e| RootfsError::os("cover with tmpfs", mount_point, e))?;
+            mounts::mount_raw(
+                Some(Path::new("tmpfs")),
+                mount_point,
+                Some("tmpfs"),
+                0,
+                None,
+            )
+            .map_err(|e| RootfsError::os("cover with tmpfs", mount_point, e))?;
         }
     }
     fchdir(root.fd().as_raw_fd(), root.path())?;

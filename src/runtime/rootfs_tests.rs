@@ -1,1 +1,427 @@
+//! Runs setup_rootfs and finish_rootfs for real: a forked child unshares
+//! mount, pid, uts, ipc and network namespaces, forks again so the
+//! grandchild is pid 1, sets up a busybox rootfs and execs a shell script
+//! whose output comes back over a pipe. Where Debian's runc is installed,
+//! the same script runs under it and the shapes are compared.
 
+use super::*;
+use serde_json::{Value, json};
+use std::io::Read;
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+const RUNC: &str = "/usr/sbin/runc";
+
+fn skip(test: &str, reason: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
+}
+
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// A temp dir; on drop anything still mounted below it is detached (a
+/// leak, which the tests assert against) and the tree removed.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(label: &str) -> Scratch {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let path = std::env::temp_dir().join(format!(
+            "dockbox-rootfs-{label}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&path);
+        std::fs::create_dir_all(&path).unwrap();
+        Scratch(std::fs::canonicalize(&path).unwrap())
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for mount_point in host_mounts_below(&self.0).into_iter().rev() {
+            let _ = nix::mount::umount2(&mount_point, nix::mount::MntFlags::MNT_DETACH);
+        }
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn host_mounts_below(dir: &Path) -> Vec<PathBuf> {
+    MountInfo::read_own()
+        .unwrap()
+        .entries
+        .into_iter()
+        .map(|entry| entry.mount_point)
+        .filter(|mount_point| mount_point.starts_with(dir))
+        .collect()
+}
+
+/// A busybox rootfs as the integration harness builds it.
+fn busybox_rootfs(path: &Path) -> Option<PathBuf> {
+    let busybox = Path::new("/bin/busybox");
+    if !busybox.is_file() {
+        return None;
+    }
+    for dir in [
+        "bin", "sbin", "usr/bin", "usr/sbin", "etc", "dev", "proc", "sys", "root", "tmp",
+    ] {
+        std::fs::create_dir_all(path.join(dir)).unwrap();
+    }
+    std::fs::set_permissions(path.join("tmp"), std::fs::Permissions::from_mode(0o1777)).unwrap();
+    let binary = path.join("bin/busybox");
+    std::fs::copy(busybox, &binary).unwrap();
+    let listing = Command::new(busybox).arg("--list-full").output().unwrap();
+    for relative in String::from_utf8_lossy(&listing.stdout).lines() {
+        let link = path.join(relative.trim_start_matches('/'));
+        if link != binary && !link.exists() {
+            std::fs::hard_link(&binary, &link).unwrap();
+        }
+    }
+    std::fs::write(path.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(path.join("etc/group"), "root:x:0:\ntty:x:5:\n").unwrap();
+    Some(path.to_path_buf())
+}
+
+/// The config `runc spec` writes, running `sh -c script`.
+fn default_spec(script: &str) -> Value {
+    let caps = json!(["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]);
+    json!({
+        "ociVersion": "1.0.2-dev",
+        "process": {
+            "terminal": false, "user": {"uid": 0, "gid": 0},
+            "args": ["sh", "-c", script],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+            "cwd": "/",
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps, "ambient": caps},
+            "noNewPrivileges": true
+        },
+        "root": {"path": "rootfs", "readonly": true},
+        "hostname": "runc",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+             "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]}
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": false, "access": "rwm"}]},
+            "namespaces": [{"type": "pid"}, {"type": "network"}, {"type": "ipc"},
+                           {"type": "uts"}, {"type": "mount"}],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys",
+                "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"]
+        }
+    })
+}
+
+struct Outcome {
+    status: i32,
+    output: String,
+}
+
+/// The launcher's part in miniature: namespaces, pid 1, setup_rootfs,
+/// finish_rootfs, exec. stdout and stderr of the script come back together.
+fn run_in_container(
+    spec: &Value,
+    rootfs: &Path,
+    no_pivot: bool,
+    console: Option<&Path>,
+    script: &str,
+) -> Outcome {
+    let spec: Spec = serde_json::from_value(spec.clone()).expect("valid spec");
+    let mut fds = [0; 2];
+    // SAFETY: fds has room for two descriptors.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    let (read_end, write_end) = (fds[0], fds[1]);
+    let shell = [
+        c"sh".to_owned(),
+        c"-c".to_owned(),
+        CString::new(script).unwrap(),
+    ];
+    let env = [c"PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_owned()];
+    // SAFETY: the child only makes syscalls and calls the code under test
+    // (glibc's fork makes malloc usable in the child), then exits or execs.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
+    if pid == 0 {
+        // SAFETY: plain syscalls on descriptors this process owns.
+        unsafe {
+            libc::dup2(write_end, 1);
+            libc::dup2(write_end, 2);
+            let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
+            libc::dup2(null, 0);
+            let flags = libc::CLONE_NEWNS
+                | libc::CLONE_NEWPID
+                | libc::CLONE_NEWUTS
+                | libc::CLONE_NEWIPC
+                | libc::CLONE_NEWNET;
+            if libc::unshare(flags) != 0 {
+                child_fail(&format!("unshare: {}", std::io::Error::last_os_error()));
+            }
+            let init = libc::fork();
+            if init == 0 {
+                let setup = RootfsSetup {
+                    spec: &spec,
+                    rootfs,
+                    no_pivot,
+                    console,
+                };
+                if let Err(error) = setup_rootfs(&setup) {
+                    child_fail(&format!("setup_rootfs: {error}"));
+                }
+                if let Err(error) = finish_rootfs(&spec) {
+                    child_fail(&format!("finish_rootfs: {error}"));
+                }
+                let argv: Vec<*const libc::c_char> = shell
+                    .iter()
+                    .map(|a| a.as_ptr())
+                    .chain([std::ptr::null()])
+                    .collect();
+                let envp = [env[0].as_ptr(), std::ptr::null()];
+                libc::execve(c"/bin/sh".as_ptr(), argv.as_ptr(), envp.as_ptr());
+                child_fail(&format!("execve: {}", std::io::Error::last_os_error()));
+            }
+            let mut status = 0;
+            libc::waitpid(init, &mut status, 0);
+            let code = if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                128 + libc::WTERMSIG(status)
+            };
+            libc::_exit(code);
+        }
+    }
+    // SAFETY: the parent's copy of the write end is ours to close.
+    unsafe { libc::close(write_end) };
+    // SAFETY: read_end is an open descriptor that we own from here on.
+    let mut reader = unsafe { std::fs::File::from_raw_fd(read_end) };
+    let mut output = String::new();
+    let _ = reader.read_to_string(&mut output);
+    let mut status = 0;
+    // SAFETY: pid is our child.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+    Outcome {
+        status: if libc::WIFEXITED(status) {
+            libc::WEXITSTATUS(status)
+        } else {
+            128 + libc::WTERMSIG(status)
+        },
+        output,
+    }
+}
+
+fn child_fail(message: &str) -> ! {
+    let line = format!("{message}\n");
+    // SAFETY: writes a buffer we own to stderr, then exits without unwinding.
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), line.len());
+        libc::_exit(120)
+    }
+}
+
+/// Runs `script` under Debian's runc on a bundle of `rootfs`'s twin, with
+/// runc's default spec edited by `edit`. None (after saying why) when runc
+/// is missing. The container's cgroup is relative, so below our own.
+fn run_under_runc(test: &str, script: &str, edit: impl FnOnce(&mut Value)) -> Option<String> {
+    if !Path::new(RUNC).is_file() {
+        skip(test, "Debian's runc is not installed at /usr/sbin/runc");
+        return None;
+    }
+    let scratch = Scratch::new("runc");
+    busybox_rootfs(&scratch.path().join("bundle/rootfs"))?;
+    let mut spec = default_spec(script);
+    let id = scratch
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
+    spec["linux"]["cgroupsPath"] = json!(id.clone());
+    edit(&mut spec);
+    std::fs::write(
+        scratch.path().join("bundle/config.json"),
+        serde_json::to_vec_pretty(&spec).unwrap(),
+    )
+    .unwrap();
+    let output = Command::new(RUNC)
+        .arg("--root")
+        .arg(scratch.path().join("state"))
+        .args(["run", "--bundle"])
+        .arg(scratch.path().join("bundle"))
+        .arg(&id)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run runc");
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "runc failed: {text}");
+    Some(text)
+}
+
+/// `ls -l` lines without sizes and dates: type and mode, owner, group,
+/// device numbers, name and link target.
+fn listing_shape(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|line| !line.starts_with("total"))
+        .map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let is_device = line.starts_with('c') || line.starts_with('b');
+            let name_at = if is_device { 9 } else { 8 };
+            let mut shape = vec![fields[0], fields[2], fields[3]];
+            if is_device {
+                shape.extend(&fields[4..6]);
+            }
+            shape.extend(&fields[name_at..]);
+            shape.join(" ")
+        })
+        .collect()
+}
+
+/// mountinfo without ids and roots: mount point, per-mount options, type.
+fn mountinfo_shape(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let (before, after) = line.split_once(" - ")?;
+            let fields: Vec<&str> = before.split(' ').collect();
+            let fs_type = after.split(' ').next()?;
+            Some(format!("{} {} {fs_type}", fields.get(4)?, fields.get(5)?))
+        })
+        .collect()
+}
+
+fn section<'a>(output: &'a str, name: &str) -> &'a str {
+    let start = format!("=={name}==\n");
+    let from = output
+        .find(&start)
+        .unwrap_or_else(|| panic!("no section {name} in:\n{output}"))
+        + start.len();
+    let rest = &output[from..];
+    let end = if rest.starts_with("==") {
+        0
+    } else {
+        rest.find("\n==").map_or(rest.len(), |end| end + 1)
+    };
+    &rest[..end]
+}
+
+const SHAPE_SCRIPT: &str = "echo ==dev==; ls -l /dev; echo ==mountinfo==; cat /proc/self/mountinfo; \
+     echo ==timer_list==; cat /proc/timer_list; echo ==firmware==; ls -A /sys/firmware; \
+     echo ==checks==; \
+     touch /newfile 2>/dev/null && echo root-writable || echo root-readonly; \
+     echo x 2>/dev/null > /proc/sys/kernel/hostname && echo procsys-writable || echo procsys-readonly; \
+     touch /dev/newnode && echo dev-writable || echo dev-readonly; \
+     touch /sys/fs/cgroup/pids/x 2>/dev/null && echo cgroup-writable || echo cgroup-readonly; \
+     echo hello > /dev/null && echo null-ok; head -c 4 /dev/zero | wc -c; \
+     echo pid=$$; echo ==end==";
+
+#[test]
+fn rootfs_default_spec_matches_runc_shape() {
+    if !is_root() {
+        return skip("rootfs_default_spec_matches_runc_shape", "needs root");
+    }
+    let before = MountInfo::read_own().unwrap().entries;
+    let scratch = Scratch::new("default");
+    let Some(rootfs) = busybox_rootfs(&scratch.path().join("rootfs")) else {
+        return skip("rootfs_default_spec", "busybox-static is not installed");
+    };
+    let outcome = run_in_container(
+        &default_spec(SHAPE_SCRIPT),
+        &rootfs,
+        false,
+        None,
+        SHAPE_SCRIPT,
+    );
+    let output = &outcome.output;
+    assert_eq!(outcome.status, 0, "{output}");
+
+    let dev = listing_shape(section(output, "dev"));
+    for expected in [
+        "crw-rw-rw- root root 1, 3 null",
+        "crw-rw-rw- root root 1, 5 zero",
+        "crw-rw-rw- root root 1, 7 full",
+        "crw-rw-rw- root root 1, 8 random",
+        "crw-rw-rw- root root 1, 9 urandom",
+        "crw-rw-rw- root root 5, 0 tty",
+        "lrwxrwxrwx root root ptmx -> pts/ptmx",
+        "lrwxrwxrwx root root fd -> /proc/self/fd",
+        "lrwxrwxrwx root root stdin -> /proc/self/fd/0",
+        "lrwxrwxrwx root root stdout -> /proc/self/fd/1",
+        "lrwxrwxrwx root root stderr -> /proc/self/fd/2",
+        "drwxrwxrwt root root shm",
+        "drwxrwxrwt root root mqueue",
+        "drwxr-xr-x root root pts",
+    ] {
+        assert!(
+            dev.iter().any(|line| line == expected),
+            "no {expected:?} in {dev:#?}"
+        );
+    }
+    assert_eq!(section(output, "timer_list"), "", "masked file not empty");
+    assert_eq!(section(output, "firmware"), "", "masked dir not empty");
+    let checks = section(output, "checks");
+    for expected in [
+        "root-readonly",
+        "procsys-readonly",
+        "dev-writable",
+        "cgroup-readonly",
+        "null-ok",
+        "4",
+        "pid=1",
+    ] {
+        assert!(
+            checks.lines().any(|l| l == expected),
+            "no {expected} in {checks}"
+        );
+    }
+    let mounts = mountinfo_shape(section(output, "mountinfo"));
+    assert!(
+        mounts[0].starts_with("/ ro,"),
+        "root not read-only: {mounts:#?}"
+    );
+    assert!(
+        mounts
+            .iter()
+            .all(|m| !m.contains(scratch.path().to_str().unwrap()))
+    );
+
+    // Nothing reached the host's mount table.
+    assert_eq!(host_mounts_below(scratch.path()), Vec::<PathBuf>::new());
+    let after = MountInfo::read_own().unwrap().entries;
+    let leaked: Vec<_> = after.iter().filter(|e| !before.contains(e)).collect();
+    assert!(
+        leaked
+            .iter()
+            .all(|e| !matches!(e.fs_type.as_str(), "proc" | "sysfs" | "devpts" | "mqueue")),
+        "new host mounts: {leaked:#?}"
+    );
+
+    let test = "rootfs_default_spec_matches_runc_shape";
+    let Some(reference) = run_under_runc(test, SHAPE_SCRIPT, |_| {}) else {
+        return;
+    };
+    let ours = listing_shape(section(output, "dev"));
+    let theirs = listing_shape(section(&reference, "dev"));
+    assert_eq!(ours, theirs, "/dev differs from runc's");
+    let ours = mountinfo_shape(section(output, "mountinfo"));
+    let theirs = mountinfo_shape(section(&reference, "mountinfo"));
+    assert_eq!(ours, theirs, "mountinfo shape differs from runc's");
+    assert_eq!(checks, section(&reference, "checks"));
+}
