@@ -240,7 +240,12 @@ fn child_fail(message: &str) -> ! {
 /// Runs `script` under Debian's runc on a bundle of `rootfs`'s twin, with
 /// runc's default spec edited by `edit`. None (after saying why) when runc
 /// is missing. The container's cgroup is relative, so below our own.
-fn run_under_runc(test: &str, script: &str, edit: impl FnOnce(&mut Value)) -> Option<String> {
+fn run_under_runc(
+    test: &str,
+    script: &str,
+    run_flags: &[&str],
+    edit: impl FnOnce(&mut Value),
+) -> Option<String> {
     if !Path::new(RUNC).is_file() {
         skip(test, "Debian's runc is not installed at /usr/sbin/runc");
         return None;
@@ -264,7 +269,9 @@ fn run_under_runc(test: &str, script: &str, edit: impl FnOnce(&mut Value)) -> Op
     let output = Command::new(RUNC)
         .arg("--root")
         .arg(scratch.path().join("state"))
-        .args(["run", "--bundle"])
+        .arg("run")
+        .args(run_flags)
+        .arg("--bundle")
         .arg(scratch.path().join("bundle"))
         .arg(&id)
         .stdin(Stdio::null())
@@ -414,7 +421,7 @@ fn rootfs_default_spec_matches_runc_shape() {
     );
 
     let test = "rootfs_default_spec_matches_runc_shape";
-    let Some(reference) = run_under_runc(test, SHAPE_SCRIPT, |_| {}) else {
+    let Some(reference) = run_under_runc(test, SHAPE_SCRIPT, &[], |_| {}) else {
         return;
     };
     let ours = listing_shape(section(output, "dev"));
@@ -425,3 +432,168 @@ fn rootfs_default_spec_matches_runc_shape() {
     assert_eq!(ours, theirs, "mountinfo shape differs from runc's");
     assert_eq!(checks, section(&reference, "checks"));
 }
+
+/// A scratch dir with a busybox rootfs in `rootfs/`, or None after saying
+/// why the test cannot run.
+fn prepare(test: &str) -> Option<(Scratch, PathBuf)> {
+    if !is_root() {
+        skip(test, "needs root");
+        return None;
+    }
+    let scratch = Scratch::new(test.trim_start_matches("rootfs_"));
+    let Some(rootfs) = busybox_rootfs(&scratch.path().join("rootfs")) else {
+        skip(test, "busybox-static is not installed");
+        return None;
+    };
+    Some((scratch, rootfs))
+}
+
+fn push_mounts(spec: &mut Value, mounts: Value) {
+    let list = spec["mounts"].as_array_mut().unwrap();
+    list.extend(mounts.as_array().unwrap().iter().cloned());
+}
+
+fn assert_nothing_mounted_below(scratch: &Scratch) {
+    assert_eq!(host_mounts_below(scratch.path()), Vec::<PathBuf>::new());
+}
+
+#[test]
+fn rootfs_symlink_escape_stays_inside() {
+    let Some((scratch, rootfs)) = prepare("rootfs_symlink_escape") else {
+        return;
+    };
+    let outside = scratch.path().join("outside");
+    let payload = scratch.path().join("payload");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::create_dir_all(&payload).unwrap();
+    std::fs::write(payload.join("secret"), "payload\n").unwrap();
+    std::fs::remove_dir_all(rootfs.join("etc")).unwrap();
+    std::os::unix::fs::symlink(&outside, rootfs.join("etc")).unwrap();
+    let escape_name = format!("dockbox-escape-test-{}", std::process::id());
+    std::os::unix::fs::symlink("../../../../../../..", rootfs.join("up")).unwrap();
+
+    let script = "cat /etc/evil/secret; cat /etc/file; ls -A /etc/scratch; readlink /etc; \
+                  ls -d /up/ESCAPE && echo up-inside; grep -c ' /up\\| /tmp' /proc/self/mountinfo";
+    let script = script.replace("ESCAPE", &escape_name);
+    let mut spec = default_spec(&script);
+    push_mounts(
+        &mut spec,
+        json!([
+            {"destination": "/etc/evil", "type": "bind", "source": payload, "options": ["rbind", "ro"]},
+            {"destination": "/etc/file", "type": "bind", "source": payload.join("secret"), "options": ["bind"]},
+            {"destination": "/etc/scratch", "type": "tmpfs", "source": "tmpfs"},
+            {"destination": format!("/up/{escape_name}"), "type": "tmpfs", "source": "tmpfs"}
+        ]),
+    );
+    let outcome = run_in_container(&spec, &rootfs, false, None, &script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let lines: Vec<&str> = outcome.output.lines().collect();
+    assert_eq!(lines[0], "payload", "{}", outcome.output);
+    assert_eq!(lines[1], "payload", "{}", outcome.output);
+    assert_eq!(lines[2], outside.to_str().unwrap(), "{}", outcome.output);
+    assert!(outcome.output.contains("up-inside"), "{}", outcome.output);
+
+    // The host side of the symlinks is untouched: the targets were made
+    // inside the rootfs instead, and nothing is mounted on the host.
+    assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0);
+    assert!(!Path::new("/").join(&escape_name).exists());
+    let twin = rootfs.join(outside.strip_prefix("/").unwrap());
+    assert!(twin.join("evil").is_dir() && twin.join("file").is_file());
+    assert!(rootfs.join(&escape_name).is_dir());
+    assert_nothing_mounted_below(&scratch);
+}
+
+#[test]
+fn rootfs_no_pivot_moves_and_chroots() {
+    let test = "rootfs_no_pivot_moves_and_chroots";
+    let Some((scratch, rootfs)) = prepare(test) else {
+        return;
+    };
+    let script = "echo ==mountinfo==; cat /proc/self/mountinfo; echo ==checks==; \
+                  touch /x 2>/dev/null || echo root-readonly; ls /bin/busybox; echo ==end==";
+    let outcome = run_in_container(&default_spec(script), &rootfs, true, None, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert_eq!(
+        section(&outcome.output, "checks"),
+        "root-readonly\n/bin/busybox\n"
+    );
+    let ours = mountinfo_shape(section(&outcome.output, "mountinfo"));
+    assert!(ours[0].starts_with("/ ro,"), "{ours:#?}");
+    assert_nothing_mounted_below(&scratch);
+    let Some(reference) = run_under_runc(test, script, &["--no-pivot"], |_| {}) else {
+        return;
+    };
+    let theirs = mountinfo_shape(section(&reference, "mountinfo"));
+    assert_eq!(ours, theirs);
+}
+
+#[test]
+fn rootfs_bind_and_tmpfs_options_apply() {
+    let test = "rootfs_bind_and_tmpfs_options_apply";
+    let Some((scratch, rootfs)) = prepare(test) else {
+        return;
+    };
+    let source = scratch.path().join("source");
+    std::fs::create_dir_all(source.join("sub")).unwrap();
+    std::fs::write(source.join("file"), "from host\n").unwrap();
+    let mounts = json!([
+        {"destination": "/mnt/ro", "type": "bind", "source": source,
+         "options": ["rbind", "ro", "nosuid", "nodev", "noexec", "rprivate"]},
+        {"destination": "/mnt/rw", "type": "none", "source": source,
+         "options": ["bind", "noatime", "rshared"]},
+        {"destination": "/mnt/rro", "type": "bind", "source": source, "options": ["rbind", "rro"]},
+        {"destination": "/mnt/file", "type": "bind", "source": source.join("file"),
+         "options": ["bind", "ro"]},
+        {"destination": "/mnt/tmp", "type": "tmpfs", "source": "tmpfs",
+         "options": ["mode=1777", "size=1m", "noexec", "nosuid", "strictatime"]},
+        {"destination": "/etc", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "ro"]}
+    ]);
+    let script = "echo ==mountinfo==; grep ' /mnt\\| /etc' /proc/self/mountinfo; echo ==checks==; \
+                  touch /mnt/ro/x 2>/dev/null || echo ro-refused; \
+                  touch /mnt/rro/x 2>/dev/null || echo rro-refused; \
+                  touch /mnt/rw/x && echo rw-written; rm /mnt/rw/x; \
+                  cat /mnt/file; ls -ld /mnt/tmp | cut -c1-10; head -n 1 /etc/passwd; \
+                  touch /etc/x 2>/dev/null || echo etc-readonly; echo ==end==";
+    let mut spec = default_spec(script);
+    push_mounts(&mut spec, mounts.clone());
+    let outcome = run_in_container(&spec, &rootfs, false, None, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert_eq!(
+        section(&outcome.output, "checks"),
+        "ro-refused\nrro-refused\nrw-written\nfrom host\ndrwxrwxrwt\n\
+         root:x:0:0:root:/root:/bin/sh\netc-readonly\n"
+    );
+    let info = section(&outcome.output, "mountinfo");
+    let line_of = |mount_point: &str| {
+        info.lines()
+            .find(|l| l.split(' ').nth(4) == Some(mount_point))
+            .unwrap_or_else(|| panic!("no {mount_point} in {info}"))
+    };
+    assert!(line_of("/mnt/ro").contains(" ro,nosuid,nodev,noexec,"));
+    assert!(line_of("/mnt/rw").contains(" rw,noatime shared:"), "{info}");
+    assert!(line_of("/mnt/rro").contains(" ro,"));
+    assert!(line_of("/mnt/file").contains(" ro,"));
+    assert!(
+        line_of("/mnt/tmp").contains(" rw,nosuid,noexec - tmpfs tmpfs rw,size=1024k"),
+        "{info}"
+    );
+    assert!(line_of("/etc").contains(" ro,") && line_of("/etc").contains(" - tmpfs "));
+    assert_eq!(std::fs::read_dir(&source).unwrap().count(), 2);
+    assert_nothing_mounted_below(&scratch);
+
+    let Some(reference) = run_under_runc(test, script, &[], |spec| push_mounts(spec, mounts))
+    else {
+        return;
+    };
+    assert_eq!(
+        mountinfo_shape(info),
+        mountinfo_shape(section(&reference, "mountinfo"))
+    );
+    assert_eq!(
+        section(&outcome.output, "checks"),
+        section(&reference, "checks")
+    );
+}
+
+#[path = "rootfs_tests_devices.rs"]
+mod devices_and_propagation;

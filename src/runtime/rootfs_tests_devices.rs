@@ -1,0 +1,173 @@
+//! /dev nodes, the console, user-namespace device binds, refused mounts
+//! and root propagation, through the same fork-and-unshare driver.
+
+use super::*;
+
+#[test]
+fn rootfs_spec_devices_and_console() {
+    let Some((scratch, rootfs)) = prepare("rootfs_spec_devices_and_console") else {
+        return;
+    };
+    // A host pty stands in for the launcher's console.
+    // SAFETY: posix_openpt and friends on a descriptor we own.
+    let master = unsafe { libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    assert!(master >= 0);
+    // SAFETY: master is an open pty master.
+    assert_eq!(unsafe { libc::grantpt(master) + libc::unlockpt(master) }, 0);
+    let mut name = [0 as libc::c_char; 64];
+    // SAFETY: name is writable for its length.
+    assert_eq!(
+        unsafe { libc::ptsname_r(master, name.as_mut_ptr(), name.len()) },
+        0
+    );
+    // SAFETY: ptsname_r wrote a NUL-terminated string.
+    let slave = unsafe { std::ffi::CStr::from_ptr(name.as_ptr()) };
+    let slave = PathBuf::from(slave.to_str().unwrap());
+    let slave_minor = slave.file_name().unwrap().to_str().unwrap().to_string();
+
+    let script = "ls -l /dev/fuse /dev/sub/null /dev/myfifo /dev/console /dev/null | \
+                  tr -s ' '; echo ok > /dev/sub/null && echo nested-null-works";
+    let mut spec = default_spec(script);
+    spec["linux"]["devices"] = json!([
+        {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o640, "uid": 1, "gid": 2},
+        {"path": "/dev/sub/null", "type": "c", "major": 1, "minor": 3},
+        {"path": "/dev/myfifo", "type": "p"},
+        {"path": "/dev/null", "type": "c", "major": 1, "minor": 3, "fileMode": 0o600}
+    ]);
+    let outcome = run_in_container(&spec, &rootfs, false, Some(&slave), script);
+    // SAFETY: master is ours.
+    unsafe { libc::close(master) };
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let lines: Vec<&str> = outcome.output.lines().collect();
+    let find = |suffix: &str| {
+        lines
+            .iter()
+            .find(|l| l.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no {suffix} in {}", outcome.output))
+            .to_string()
+    };
+    assert!(
+        find("/dev/fuse").starts_with("crw-r----- 1 1 2 10, 229 "),
+        "{lines:?}"
+    );
+    assert!(
+        find("/dev/sub/null").starts_with("crw-rw-rw- 1 root root 1, 3 "),
+        "{lines:?}"
+    );
+    assert!(
+        find("/dev/myfifo").starts_with("prw-rw-rw- 1 root root 0 "),
+        "{lines:?}"
+    );
+    // The spec's /dev/null wins over the default one.
+    assert!(
+        find("/dev/null").starts_with("crw------- 1 root root 1, 3 "),
+        "{lines:?}"
+    );
+    assert!(
+        find("/dev/console").contains(&format!(" 136, {slave_minor} ")),
+        "{lines:?}"
+    );
+    assert!(outcome.output.contains("nested-null-works"));
+    assert_nothing_mounted_below(&scratch);
+}
+
+#[test]
+fn rootfs_user_namespace_binds_host_device_nodes() {
+    let Some((scratch, rootfs)) = prepare("rootfs_user_namespace_binds_host_device_nodes") else {
+        return;
+    };
+    // The driver does not make the user namespace; the spec naming one is
+    // what switches mknod to binds, which is what is checked here.
+    let script = "grep ' /dev/null \\| /dev/zero ' /proc/self/mountinfo | cut -d' ' -f5,9; \
+                  head -c 3 /dev/zero | wc -c";
+    let mut spec = default_spec(script);
+    spec["linux"]["namespaces"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"type": "user"}));
+    let outcome = run_in_container(&spec, &rootfs, false, None, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert_eq!(
+        outcome.output,
+        "/dev/null devtmpfs\n/dev/zero devtmpfs\n3\n"
+    );
+    assert_nothing_mounted_below(&scratch);
+}
+
+#[test]
+fn rootfs_mounts_inside_proc_are_refused() {
+    let Some((scratch, rootfs)) = prepare("rootfs_mounts_inside_proc_are_refused") else {
+        return;
+    };
+    let mut spec = default_spec("true");
+    push_mounts(
+        &mut spec,
+        json!([{"destination": "/proc/self/evil", "type": "tmpfs", "source": "tmpfs"}]),
+    );
+    let outcome = run_in_container(&spec, &rootfs, false, None, "true");
+    assert_eq!(outcome.status, 120, "{}", outcome.output);
+    assert!(
+        outcome.output.contains("inside /proc refused")
+            || outcome.output.contains("/proc/self/evil"),
+        "{}",
+        outcome.output
+    );
+
+    // A lxcfs-style bind over /proc/uptime is allowed.
+    let fake = scratch.path().join("uptime");
+    std::fs::write(&fake, "1.00 1.00\n").unwrap();
+    let mut spec = default_spec("cat /proc/uptime");
+    push_mounts(
+        &mut spec,
+        json!([{"destination": "/proc/uptime", "type": "bind", "source": fake, "options": ["bind"]}]),
+    );
+    let outcome = run_in_container(&spec, &rootfs, false, None, "cat /proc/uptime");
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert_eq!(outcome.output, "1.00 1.00\n");
+    assert_nothing_mounted_below(&scratch);
+}
+
+#[test]
+fn rootfs_propagation_is_honoured() {
+    let Some((scratch, rootfs)) = prepare("rootfs_propagation_is_honoured") else {
+        return;
+    };
+    let script = "grep '^[0-9]* [0-9]* [^ ]* [^ ]* / ' /proc/self/mountinfo";
+    let root_line = |propagation: Option<&str>| {
+        let mut spec = default_spec(script);
+        if let Some(value) = propagation {
+            spec["linux"]["rootfsPropagation"] = json!(value);
+        }
+        run_in_container(&spec, &rootfs, false, None, script)
+    };
+    let shared = root_line(Some("rshared"));
+    assert_eq!(shared.status, 0, "{}", shared.output);
+    assert!(shared.output.contains(" shared:"), "{}", shared.output);
+    let private = root_line(Some("rprivate"));
+    assert_eq!(private.status, 0, "{}", private.output);
+    assert!(!private.output.contains("shared:") && !private.output.contains("master:"));
+    let bogus = root_line(Some("sideways"));
+    assert_eq!(bogus.status, 120);
+    assert!(
+        bogus
+            .output
+            .contains("linux.rootfsPropagation: \"sideways\" is not supported"),
+        "{}",
+        bogus.output
+    );
+    assert_nothing_mounted_below(&scratch);
+}
+
+#[test]
+fn rootfs_initramfs_pivot_error_points_to_no_pivot() {
+    assert!(is_initramfs_type("rootfs") && is_initramfs_type("ramfs"));
+    assert!(!is_initramfs_type("ext4"));
+    let error = RootfsError::PivotOnInitramfs {
+        path: PathBuf::from("/b/rootfs"),
+        source: std::io::Error::from_raw_os_error(libc::EINVAL),
+    };
+    let message = error.to_string();
+    assert!(message.starts_with("pivot_root /b/rootfs: Invalid argument (os error 22)"));
+    assert!(message.contains("--no-pivot"));
+    assert_eq!(error.errno(), Some(libc::EINVAL));
+}
