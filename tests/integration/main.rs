@@ -7,3 +7,4 @@ mod harness;
 mod fixture;
 mod install;
 mod multicall;
+mod runc_rootfs;
