@@ -151,6 +151,13 @@ pub fn setup_rootfs(setup: &RootfsSetup) -> Result<()> {
     chdir(Path::new("/"))
 }
 
+/// For a pty allocated after setup_rootfs from the container's own
+/// /dev/ptmx (runc's way, so that `tty` says /dev/pts/0): binds it over
+/// /dev/console. Call between setup_rootfs and finish_rootfs.
+pub fn mount_console(slave: &Path) -> Result<()> {
+    devices::mount_console(slave)
+}
+
 /// Called after setup_rootfs and after the launcher wrote hostname and
 /// sysctls: read-only tmpfs mounts and /dev, the read-only root,
 /// linux.readonlyPaths and linux.maskedPaths.

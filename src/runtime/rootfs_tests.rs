@@ -64,8 +64,16 @@ fn host_mounts_below(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
+/// Held while an executable is being written and across fork(): a child
+/// that inherited another test's write descriptor of its busybox would make
+/// that test's execve fail with ETXTBSY.
+static FORK_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// A busybox rootfs as the integration harness builds it.
 fn busybox_rootfs(path: &Path) -> Option<PathBuf> {
+    let _writing = FORK_LOCK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let busybox = Path::new("/bin/busybox");
     if !busybox.is_file() {
         return None;
@@ -146,6 +154,31 @@ fn run_in_container(
     console: Option<&Path>,
     script: &str,
 ) -> Outcome {
+    let launch = Launch {
+        no_pivot,
+        console,
+        ..Launch::default()
+    };
+    run_with(spec, rootfs, &launch, script)
+}
+
+/// How the driver starts the container, beyond the plain case.
+#[derive(Default)]
+struct Launch<'a> {
+    no_pivot: bool,
+    console: Option<&'a Path>,
+    /// Runs in the child, still in the host namespaces, before unshare:
+    /// (a mount namespace of its own is already made for it).
+    prelude: Option<&'a dyn Fn() -> std::io::Result<()>>,
+    /// Unshare a user namespace first, mapping root to root, so that the
+    /// mounts copied from the host become locked as for a rootless runc.
+    user_namespace: bool,
+    /// Runs in the container's init after setup_rootfs.
+    after_setup: Option<&'a dyn Fn() -> Result<()>>,
+}
+
+fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outcome {
+    let (no_pivot, console) = (launch.no_pivot, launch.console);
     let spec: Spec = serde_json::from_value(spec.clone()).expect("valid spec");
     let mut fds = [0; 2];
     // SAFETY: fds has room for two descriptors.
@@ -157,9 +190,15 @@ fn run_in_container(
         CString::new(script).unwrap(),
     ];
     let env = [c"PATH=/usr/sbin:/usr/bin:/sbin:/bin".to_owned()];
-    // SAFETY: the child only makes syscalls and calls the code under test
-    // (glibc's fork makes malloc usable in the child), then exits or execs.
-    let pid = unsafe { libc::fork() };
+    let pid = {
+        let _forking = FORK_LOCK
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // SAFETY: the child only makes syscalls and calls the code under
+        // test (glibc's fork makes malloc usable in the child), then exits
+        // or execs.
+        unsafe { libc::fork() }
+    };
     assert!(pid >= 0, "fork: {}", std::io::Error::last_os_error());
     if pid == 0 {
         // SAFETY: plain syscalls on descriptors this process owns.
@@ -168,6 +207,19 @@ fn run_in_container(
             libc::dup2(write_end, 2);
             let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDONLY);
             libc::dup2(null, 0);
+            // Nothing of the other test threads stays open in here.
+            libc::syscall(libc::SYS_close_range, 3, u32::MAX, 0);
+            if let Some(prelude) = launch.prelude {
+                if libc::unshare(libc::CLONE_NEWNS) != 0 {
+                    child_fail(&format!("unshare: {}", std::io::Error::last_os_error()));
+                }
+                if let Err(error) = prelude() {
+                    child_fail(&format!("prelude: {error}"));
+                }
+            }
+            if launch.user_namespace {
+                enter_root_user_namespace();
+            }
             let flags = libc::CLONE_NEWNS
                 | libc::CLONE_NEWPID
                 | libc::CLONE_NEWUTS
@@ -186,6 +238,11 @@ fn run_in_container(
                 };
                 if let Err(error) = setup_rootfs(&setup) {
                     child_fail(&format!("setup_rootfs: {error}"));
+                }
+                if let Some(after_setup) = launch.after_setup
+                    && let Err(error) = after_setup()
+                {
+                    child_fail(&format!("after setup_rootfs: {error}"));
                 }
                 if let Err(error) = finish_rootfs(&spec) {
                     child_fail(&format!("finish_rootfs: {error}"));
@@ -225,6 +282,27 @@ fn run_in_container(
             128 + libc::WTERMSIG(status)
         },
         output,
+    }
+}
+
+/// unshare(CLONE_NEWUSER) and map uid and gid 0 to themselves, which a
+/// process may do for its own ids.
+fn enter_root_user_namespace() {
+    // SAFETY: unshare has no memory-safety preconditions.
+    if unsafe { libc::unshare(libc::CLONE_NEWUSER) } != 0 {
+        child_fail(&format!(
+            "unshare user: {}",
+            std::io::Error::last_os_error()
+        ));
+    }
+    for (file, content) in [
+        ("/proc/self/uid_map", "0 0 1\n"),
+        ("/proc/self/setgroups", "deny\n"),
+        ("/proc/self/gid_map", "0 0 1\n"),
+    ] {
+        if let Err(error) = std::fs::write(file, content) {
+            child_fail(&format!("write {file}: {error}"));
+        }
     }
 }
 

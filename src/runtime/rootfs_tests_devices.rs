@@ -171,3 +171,94 @@ fn rootfs_initramfs_pivot_error_points_to_no_pivot() {
     assert!(message.contains("--no-pivot"));
     assert_eq!(error.errno(), Some(libc::EINVAL));
 }
+
+/// The launcher's other way to a console: a pty from the container's own
+/// devpts after the pivot, bound by mount_console.
+fn open_container_pty() -> Result<()> {
+    // SAFETY: plain pty calls; the master stays open (and is inherited by
+    // the script) so that the slave lives on.
+    unsafe {
+        let master = libc::open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
+        if master < 0 || libc::unlockpt(master) != 0 {
+            return Err(RootfsError::last_os("open", "/dev/ptmx"));
+        }
+        let mut name = [0 as libc::c_char; 64];
+        if libc::ptsname_r(master, name.as_mut_ptr(), name.len()) != 0 {
+            return Err(RootfsError::last_os("ptsname", "/dev/ptmx"));
+        }
+        let slave = std::ffi::CStr::from_ptr(name.as_ptr());
+        mount_console(Path::new(slave.to_str().unwrap()))
+    }
+}
+
+#[test]
+fn rootfs_console_from_container_devpts() {
+    let Some((scratch, rootfs)) = prepare("rootfs_console_from_container_devpts") else {
+        return;
+    };
+    let script = "ls -l /dev/console /dev/pts | tr -s ' ' | cut -d' ' -f1,5,6,10";
+    let launch = Launch {
+        after_setup: Some(&open_container_pty),
+        ..Launch::default()
+    };
+    let outcome = run_with(&default_spec(script), &rootfs, &launch, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let lines: Vec<&str> = outcome.output.lines().collect();
+    // The bind shows the slave itself, mode 0620 as devpts made it.
+    assert_eq!(lines[0], "crw--w---- 136, 0 /dev/console", "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.starts_with("crw--w---- 136, 0 0")),
+        "{lines:?}"
+    );
+    assert_nothing_mounted_below(&scratch);
+}
+
+#[test]
+fn rootfs_user_namespace_keeps_locked_flags() {
+    let test = "rootfs_user_namespace_keeps_locked_flags";
+    let Some((scratch, rootfs)) = prepare(test) else {
+        return;
+    };
+    let locked = scratch.path().join("locked");
+    std::fs::create_dir_all(&locked).unwrap();
+    let mount_locked = || {
+        mounts::mount_raw(
+            Some(Path::new("tmpfs")),
+            &locked,
+            Some("tmpfs"),
+            libc::MS_NOSUID | libc::MS_NODEV,
+            Some("size=1m"),
+        )?;
+        std::fs::write(locked.join("file"), "locked\n")
+    };
+    let script = "cat /mnt/locked/file; grep ' /mnt/locked ' /proc/self/mountinfo | cut -d' ' -f6; \
+                  grep ' /dev/null ' /proc/self/mountinfo | cut -d' ' -f9; \
+                  touch /x 2>/dev/null || echo root-readonly; wc -c < /proc/timer_list";
+    let mut spec = default_spec(script);
+    // gid 5 has no mapping here: drop it, as `runc spec --rootless` does.
+    spec["mounts"][2]["options"] = json!([
+        "nosuid",
+        "noexec",
+        "newinstance",
+        "ptmxmode=0666",
+        "mode=0620"
+    ]);
+    push_mounts(
+        &mut spec,
+        json!([{"destination": "/mnt/locked", "type": "bind", "source": locked,
+                "options": ["bind", "ro", "suid", "dev"]}]),
+    );
+    let launch = Launch {
+        prelude: Some(&mount_locked),
+        user_namespace: true,
+        ..Launch::default()
+    };
+    let outcome = run_with(&spec, &rootfs, &launch, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    // ro was added; the nosuid and nodev the host locked were kept.
+    assert_eq!(
+        outcome.output,
+        "locked\nro,nosuid,nodev,relatime\ndevtmpfs\nroot-readonly\n0\n"
+    );
+    assert_nothing_mounted_below(&scratch);
+}
