@@ -334,9 +334,11 @@ fn check_proc_destination(
         "/proc/net/dev",
         "/proc/sys/kernel/ns_last_pid",
     ];
-    let resolved = std::fs::read_link(fd_path(target.as_fd()))
-        .map_err(|e| RootfsError::os("readlink", destination, e))?;
-    let Ok(inside) = resolved.strip_prefix(root.path()) else {
+    let read_link = |fd: std::os::fd::BorrowedFd<'_>| {
+        std::fs::read_link(fd_path(fd)).map_err(|e| RootfsError::os("readlink", destination, e))
+    };
+    let resolved = read_link(target.as_fd())?;
+    let Ok(inside) = resolved.strip_prefix(read_link(root.fd())?) else {
         return Err(RootfsError::os(
             "mount target escaped the rootfs:",
             resolved,

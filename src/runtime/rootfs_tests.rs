@@ -179,6 +179,9 @@ struct Launch<'a> {
 
 fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outcome {
     let (no_pivot, console) = (launch.no_pivot, launch.console);
+    let cgroup_namespace = spec["linux"]["namespaces"]
+        .as_array()
+        .is_some_and(|all| all.iter().any(|ns| ns["type"] == "cgroup"));
     let spec: Spec = serde_json::from_value(spec.clone()).expect("valid spec");
     let mut fds = [0; 2];
     // SAFETY: fds has room for two descriptors.
@@ -220,11 +223,14 @@ fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outco
             if launch.user_namespace {
                 enter_root_user_namespace();
             }
-            let flags = libc::CLONE_NEWNS
+            let mut flags = libc::CLONE_NEWNS
                 | libc::CLONE_NEWPID
                 | libc::CLONE_NEWUTS
                 | libc::CLONE_NEWIPC
                 | libc::CLONE_NEWNET;
+            if cgroup_namespace {
+                flags |= libc::CLONE_NEWCGROUP;
+            }
             if libc::unshare(flags) != 0 {
                 child_fail(&format!("unshare: {}", std::io::Error::last_os_error()));
             }

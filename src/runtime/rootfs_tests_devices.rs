@@ -262,3 +262,42 @@ fn rootfs_user_namespace_keeps_locked_flags() {
     );
     assert_nothing_mounted_below(&scratch);
 }
+
+#[test]
+fn rootfs_cgroup_namespace_mounts_fresh_hierarchies() {
+    let test = "rootfs_cgroup_namespace_mounts_fresh_hierarchies";
+    let Some((scratch, rootfs)) = prepare(test) else {
+        return;
+    };
+    let script = "echo ==mountinfo==; grep ' /sys/fs/cgroup' /proc/self/mountinfo; \
+                  echo ==checks==; ls /sys/fs/cgroup/pids/ | grep -c '^cgroup.procs$'; \
+                  touch /sys/fs/cgroup/pids/x 2>/dev/null || echo readonly; echo ==end==";
+    let with_cgroup_namespace = |spec: &mut Value| {
+        spec["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "cgroup"}));
+    };
+    let mut spec = default_spec(script);
+    with_cgroup_namespace(&mut spec);
+    let outcome = run_in_container(&spec, &rootfs, false, None, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let info = section(&outcome.output, "mountinfo");
+    // Fresh mounts: every hierarchy's root is the namespace's root.
+    for line in info.lines().filter(|l| l.contains(" - cgroup ")) {
+        assert_eq!(line.split(' ').nth(3), Some("/"), "{info}");
+    }
+    assert_eq!(section(&outcome.output, "checks"), "1\nreadonly\n");
+    assert_nothing_mounted_below(&scratch);
+    let Some(reference) = run_under_runc(test, script, &[], with_cgroup_namespace) else {
+        return;
+    };
+    assert_eq!(
+        mountinfo_shape(info),
+        mountinfo_shape(section(&reference, "mountinfo"))
+    );
+    assert_eq!(
+        section(&outcome.output, "checks"),
+        section(&reference, "checks")
+    );
+}
