@@ -301,3 +301,43 @@ fn rootfs_cgroup_namespace_mounts_fresh_hierarchies() {
         section(&reference, "checks")
     );
 }
+
+/// A cgroup v2 host, faked in the child's own mount namespace by putting
+/// the unified hierarchy over /sys/fs/cgroup before the container starts.
+fn fake_cgroup2_host() -> std::io::Result<()> {
+    mounts::mount_raw(
+        Some(Path::new("cgroup2")),
+        Path::new("/sys/fs/cgroup"),
+        Some("cgroup2"),
+        0,
+        None,
+    )
+}
+
+#[test]
+fn rootfs_cgroup2_host_gets_one_cgroup2_mount() {
+    let test = "rootfs_cgroup2_host_gets_one_cgroup2_mount";
+    let Some((scratch, rootfs)) = prepare(test) else {
+        return;
+    };
+    let script = "grep ' /sys/fs/cgroup' /proc/self/mountinfo | cut -d' ' -f5,6,8; \
+                  ls /sys/fs/cgroup | grep -c '^cgroup.procs$'";
+    for user_namespace in [false, true] {
+        let mut spec = default_spec(script);
+        spec["mounts"][2]["options"] = json!(["nosuid", "noexec", "newinstance", "mode=0620"]);
+        let launch = Launch {
+            prelude: Some(&fake_cgroup2_host),
+            user_namespace,
+            ..Launch::default()
+        };
+        let outcome = run_with(&spec, &rootfs, &launch, script);
+        assert_eq!(outcome.status, 0, "{}", outcome.output);
+        // In a user namespace without a cgroup namespace the kernel refuses
+        // a new cgroup2 mount, and the host's is bound instead.
+        assert_eq!(
+            outcome.output, "/sys/fs/cgroup ro,nosuid,nodev,noexec,relatime cgroup2\n1\n",
+            "user namespace: {user_namespace}"
+        );
+    }
+    assert_nothing_mounted_below(&scratch);
+}
