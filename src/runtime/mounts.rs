@@ -115,7 +115,8 @@ pub fn mount_entry(context: &MountContext, mount: &Mount, options: &MountOptions
             mount_fresh(context.root, mount, &destination, target, options, None)
         }
         "tmpfs" => mount_tmpfs(context.root, mount, &destination, options),
-        "cgroup" | "cgroup2" => cgroup_mount::mount_cgroup(context, mount, &destination, options),
+        // An explicit "cgroup2" is an ordinary mount, as in runc.
+        "cgroup" => cgroup_mount::mount_cgroup(context, mount, &destination, options),
         _ => {
             let target = context.root.mkdir_all(&destination, 0o755)?;
             check_proc_destination(context.root, &target, &destination, None)?;
