@@ -341,3 +341,28 @@ fn rootfs_cgroup2_host_gets_one_cgroup2_mount() {
     }
     assert_nothing_mounted_below(&scratch);
 }
+
+#[test]
+fn rootfs_dev_bound_from_host_is_left_alone() {
+    let Some((scratch, rootfs)) = prepare("rootfs_dev_bound_from_host_is_left_alone") else {
+        return;
+    };
+    // As runc: a bound /dev gets no nodes, no ptmx link, no symlinks.
+    let script = "ls -l /dev/ptmx | cut -c1; test -e /dev/stdin || echo no-stdin-link; \
+                  grep -c ' /dev rw' /proc/self/mountinfo";
+    let mut spec = default_spec(script);
+    spec["mounts"] = json!([
+        {"destination": "/proc", "type": "proc", "source": "proc"},
+        {"destination": "/dev", "type": "bind", "source": "/dev", "options": ["rbind", "nosuid"]}
+    ]);
+    let outcome = run_in_container(&spec, &rootfs, false, None, script);
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    let host_stdin_link = Path::new("/dev/stdin").exists();
+    let expected = if host_stdin_link {
+        "c\n1\n"
+    } else {
+        "c\nno-stdin-link\n1\n"
+    };
+    assert_eq!(outcome.output, expected);
+    assert_nothing_mounted_below(&scratch);
+}
