@@ -31,6 +31,8 @@ pub enum RootfsError {
     InRoot(#[from] InRootError),
     #[error("{field}: {reason}")]
     Spec { field: String, reason: String },
+    #[error("before pivot_root: {0}")]
+    BeforePivot(BoxedError),
     #[error(
         "pivot_root {path}: {source}: the host root is an initramfs (rootfs), where \
          pivot_root is impossible; run with --no-pivot"
@@ -42,6 +44,9 @@ pub enum RootfsError {
 }
 
 pub type Result<T> = std::result::Result<T, RootfsError>;
+
+/// What a caller's `before_pivot` step may fail with.
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync>;
 
 impl RootfsError {
     /// The error of the last failed syscall, naming what was done to what.
@@ -68,7 +73,7 @@ impl RootfsError {
                 source.raw_os_error()
             }
             RootfsError::InRoot(InRootError::Io { source, .. }) => source.raw_os_error(),
-            RootfsError::Spec { .. } => None,
+            RootfsError::Spec { .. } | RootfsError::BeforePivot(_) => None,
         }
     }
 }
@@ -88,6 +93,16 @@ pub struct RootfsSetup<'a> {
 /// user namespace, maps written). Relative bind sources are taken from the
 /// current directory, which the launcher sets to the bundle, as runc does.
 pub fn setup_rootfs(setup: &RootfsSetup) -> Result<()> {
+    setup_rootfs_with(setup, || Ok(()))
+}
+
+/// setup_rootfs with `before_pivot` run once every mount is in place but
+/// the host tree is still visible: where runc runs the `createContainer`
+/// hooks.
+pub fn setup_rootfs_with(
+    setup: &RootfsSetup,
+    before_pivot: impl FnOnce() -> std::result::Result<(), BoxedError>,
+) -> Result<()> {
     let spec = setup.spec;
     let linux = spec.linux().as_ref();
     let propagation_name = linux.and_then(|l| l.rootfs_propagation().as_deref());
@@ -133,6 +148,7 @@ pub fn setup_rootfs(setup: &RootfsSetup) -> Result<()> {
     if let Some(console) = setup.console {
         devices::bind_console(&root, console)?;
     }
+    before_pivot().map_err(RootfsError::BeforePivot)?;
 
     if setup.no_pivot {
         move_root(&root)?;

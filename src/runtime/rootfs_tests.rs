@@ -173,6 +173,8 @@ struct Launch<'a> {
     /// Unshare a user namespace first, mapping root to root, so that the
     /// mounts copied from the host become locked as for a rootless runc.
     user_namespace: bool,
+    /// Given to setup_rootfs_with.
+    before_pivot: Option<fn() -> std::result::Result<(), BoxedError>>,
     /// Runs in the container's init after setup_rootfs.
     after_setup: Option<&'a dyn Fn() -> Result<()>>,
 }
@@ -242,7 +244,11 @@ fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outco
                     no_pivot,
                     console,
                 };
-                if let Err(error) = setup_rootfs(&setup) {
+                let result = match launch.before_pivot {
+                    Some(step) => setup_rootfs_with(&setup, step),
+                    None => setup_rootfs(&setup),
+                };
+                if let Err(error) = result {
                     child_fail(&format!("setup_rootfs: {error}"));
                 }
                 if let Some(after_setup) = launch.after_setup

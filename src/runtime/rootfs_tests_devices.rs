@@ -366,3 +366,51 @@ fn rootfs_dev_bound_from_host_is_left_alone() {
     assert_eq!(outcome.output, expected);
     assert_nothing_mounted_below(&scratch);
 }
+
+/// The mounts are made and the host is still in view: drop a marker into
+/// the container's /dev through the host path of the rootfs.
+fn mark_before_pivot() -> std::result::Result<(), BoxedError> {
+    let table = MountInfo::read_own()?;
+    let dev = table
+        .entries
+        .iter()
+        .rev()
+        .find(|entry| entry.mount_point.ends_with("rootfs/dev") && entry.fs_type == "tmpfs")
+        .ok_or("no /dev tmpfs below the rootfs yet")?;
+    std::fs::write(dev.mount_point.join("marker"), "before pivot\n")?;
+    Ok(())
+}
+
+fn fail_before_pivot() -> std::result::Result<(), BoxedError> {
+    Err("hook exited with status 3".into())
+}
+
+#[test]
+fn rootfs_before_pivot_step_sees_the_mounts() {
+    let Some((scratch, rootfs)) = prepare("rootfs_before_pivot_step_sees_the_mounts") else {
+        return;
+    };
+    let launch = Launch {
+        before_pivot: Some(mark_before_pivot),
+        ..Launch::default()
+    };
+    let outcome = run_with(
+        &default_spec("cat /dev/marker"),
+        &rootfs,
+        &launch,
+        "cat /dev/marker",
+    );
+    assert_eq!(outcome.status, 0, "{}", outcome.output);
+    assert_eq!(outcome.output, "before pivot\n");
+    let launch = Launch {
+        before_pivot: Some(fail_before_pivot),
+        ..Launch::default()
+    };
+    let outcome = run_with(&default_spec("true"), &rootfs, &launch, "true");
+    assert_eq!(outcome.status, 120);
+    assert_eq!(
+        outcome.output,
+        "setup_rootfs: before pivot_root: hook exited with status 3\n"
+    );
+    assert_nothing_mounted_below(&scratch);
+}
