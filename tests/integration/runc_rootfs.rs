@@ -252,3 +252,44 @@ fn runc_rootfs_no_pivot_matches_runc() {
     assert_eq!(ours_rest, debian_rest);
     assert_eq!(mountinfo_shape(ours_info), mountinfo_shape(debian_info));
 }
+
+#[test]
+fn runc_rootfs_bind_options_match_runc() {
+    require!(harness::need_root());
+    require!(need_debian_runc());
+    let test = "runc_rootfs_bind_options_match_runc";
+    let host = TempDir::new("runc-rootfs-binds");
+    let source = host.join("source");
+    std::fs::create_dir_all(&source).unwrap();
+    std::fs::write(source.join("file"), "from host\n").unwrap();
+    let script = "grep ' /mnt\\| /etc' /proc/self/mountinfo; echo ==; \
+                  touch /mnt/ro/x 2>/dev/null || echo ro-refused; cat /mnt/file; \
+                  head -n 1 /etc/passwd; ls -ld /mnt/tmp | cut -c1-10";
+    let edit = |bundle: &Bundle| {
+        bundle.edit_config(|spec| {
+            let mounts = spec["mounts"].as_array_mut().unwrap();
+            mounts.extend([
+                json!({"destination": "/mnt/ro", "type": "bind", "source": source,
+                       "options": ["rbind", "ro", "nosuid", "nodev", "noexec", "rprivate"]}),
+                json!({"destination": "/mnt/file", "type": "bind",
+                       "source": source.join("file"), "options": ["bind", "ro"]}),
+                json!({"destination": "/mnt/tmp", "type": "tmpfs", "source": "tmpfs",
+                       "options": ["mode=1777", "size=1m", "noexec"]}),
+                json!({"destination": "/etc", "type": "tmpfs", "source": "tmpfs",
+                       "options": ["tmpcopyup", "ro"]}),
+            ]);
+        });
+    };
+    let Some((ours, debian)) = run_both(test, script, &[], edit) else {
+        return;
+    };
+    let (ours_info, ours_rest) = ours.split_once("==\n").expect("marker");
+    let (debian_info, debian_rest) = debian.split_once("==\n").expect("marker");
+    assert_eq!(
+        ours_rest,
+        "ro-refused\nfrom host\nroot:x:0:0:root:/root:/bin/sh\ndrwxrwxrwt\n"
+    );
+    assert_eq!(ours_rest, debian_rest);
+    assert_eq!(mountinfo_shape(ours_info), mountinfo_shape(debian_info));
+    assert_eq!(std::fs::read_dir(&source).unwrap().count(), 1);
+}
