@@ -6,5 +6,9 @@
 pub mod caps;
 #[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod cgroups;
+pub mod devices;
+pub mod mount_options;
+pub mod mounts;
+pub mod rootfs;
 #[allow(dead_code, unused_imports)] // Used by the launcher (issue 4).
 pub mod seccomp;

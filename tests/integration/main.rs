@@ -10,3 +10,4 @@ mod daemon_system;
 mod fixture;
 mod install;
 mod multicall;
+mod runc_rootfs;
