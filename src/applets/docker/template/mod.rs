@@ -1,0 +1,58 @@
+//! Go's text/template as docker's `--format` uses it, evaluated over the
+//! Engine API's JSON (`inspect`) or over table rows (`ps`, `images`).
+//!
+//! Errors carry Go's text (`template: :1: unexpected "}" in operand`);
+//! callers add docker's prefix (`template parsing error: `) where docker
+//! does.
+
+mod exec;
+mod funcs;
+mod gofmt;
+mod lexer;
+mod parser;
+mod value;
+
+#[allow(unused_imports)] // The API the commands will use.
+pub use value::{Object, Value, go_json};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TemplateError(pub String);
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    text: String,
+    nodes: Vec<parser::Node>,
+}
+
+impl Template {
+    pub fn parse(text: &str) -> Result<Template, TemplateError> {
+        let nodes = parser::parse(text, &funcs::is_builtin).map_err(|e| TemplateError(e.0))?;
+        Ok(Template {
+            text: text.to_string(),
+            nodes,
+        })
+    }
+
+    pub fn execute(&self, data: &Value) -> Result<String, TemplateError> {
+        exec::Exec::new(&self.text, data.clone(), false)
+            .run(&self.nodes)
+            .map_err(TemplateError)
+    }
+
+    /// Renders a table header the way docker/cli does: over the header
+    /// names, with the string functions passing their input through.
+    pub fn execute_header(&self, data: &Value) -> Result<String, TemplateError> {
+        exec::Exec::new(&self.text, data.clone(), true)
+            .run(&self.nodes)
+            .map_err(TemplateError)
+    }
+}
+
+/// Parses and runs `text` over JSON data in one step.
+pub fn render(text: &str, data: &serde_json::Value) -> Result<String, TemplateError> {
+    Template::parse(text)?.execute(&Value::Data(data.clone()))
+}
+
+#[cfg(test)]
+mod tests;
