@@ -1,1 +1,17 @@
+//! Docker's human output: sizes and durations as go-units writes them, the
+//! `ps` columns (IDs, quoted commands, status, ports) and the tabwriter
+//! that aligns `ps`, `images` and `stats` tables.
 
+mod ps;
+mod tabwriter;
+mod units;
+
+#[allow(unused_imports)] // The API the commands will use.
+pub use ps::{
+    ContainerState, Health, PortSummary, container_status, displayable_ports, ellipsis,
+    quoted_command, running_for, truncate_id,
+};
+#[allow(unused_imports)]
+pub use tabwriter::{TabWriter, display_width, table};
+#[allow(unused_imports)]
+pub use units::{bytes_size, human_duration, human_size, human_size_with_precision};

@@ -12,6 +12,8 @@ mod lexer;
 mod parser;
 mod value;
 
+pub use funcs::go_quote;
+pub use gofmt::sprintf;
 #[allow(unused_imports)] // The API the commands will use.
 pub use value::{Object, Value, go_json};
 
