@@ -24,6 +24,62 @@ pub fn parse_int(text: &str, bits: u32) -> Result<i64, String> {
     Ok(value as i64)
 }
 
+/// Go's `strconv.ParseInt(s, 0, bits)`, as pflag's int flags use it:
+/// `0x10`, `0o17`, `0b101` and a leading `0` for octal are accepted.
+pub fn parse_int_auto(text: &str, bits: u32) -> Result<i64, String> {
+    let (sign, body) = match text.as_bytes().first() {
+        Some(b'-') => (-1i128, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(hex) = lower.strip_prefix("0x") {
+        (16, hex)
+    } else if let Some(oct) = lower.strip_prefix("0o") {
+        (8, oct)
+    } else if let Some(bin) = lower.strip_prefix("0b") {
+        (2, bin)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        return parse_int(text, bits);
+    };
+    let invalid = || format!("strconv.ParseInt: parsing {}: invalid syntax", quote(text));
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return Err(invalid());
+    }
+    let value = i128::from_str_radix(digits, radix).map_err(|_| {
+        format!(
+            "strconv.ParseInt: parsing {}: value out of range",
+            quote(text)
+        )
+    })?;
+    parse_int(&(sign * value).to_string(), bits).map_err(|_| {
+        format!(
+            "strconv.ParseInt: parsing {}: value out of range",
+            quote(text)
+        )
+    })
+}
+
+/// Go's `strconv.ParseUint(s, 0, bits)` for pflag's uint flags.
+pub fn parse_uint_auto(text: &str, bits: u32) -> Result<u64, String> {
+    if text.starts_with(['-', '+']) {
+        return Err(format!(
+            "strconv.ParseUint: parsing {}: invalid syntax",
+            quote(text)
+        ));
+    }
+    match parse_int_auto(text, 64) {
+        Ok(value) if value >= 0 && (value as u128) < 1u128 << bits => Ok(value as u64),
+        Ok(_) => Err(format!(
+            "strconv.ParseUint: parsing {}: value out of range",
+            quote(text)
+        )),
+        Err(_) => parse_uint(text, bits),
+    }
+}
+
 /// Go's `strconv.ParseUint(s, 10, bits)` with its error text.
 pub fn parse_uint(text: &str, bits: u32) -> Result<u64, String> {
     if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
@@ -350,6 +406,19 @@ mod tests {
             Err("strconv.ParseBool: parsing \"maybe\": invalid syntax".into())
         );
         assert_eq!(parse_bool("T"), Ok(true));
+        assert_eq!(parse_int_auto("0x10", 64), Ok(16));
+        assert_eq!(parse_int_auto("010", 64), Ok(8));
+        assert_eq!(parse_int_auto("-0b11", 64), Ok(-3));
+        assert_eq!(parse_int_auto("12", 64), Ok(12));
+        assert_eq!(
+            parse_int_auto("0x", 64),
+            Err("strconv.ParseInt: parsing \"0x\": invalid syntax".into())
+        );
+        assert_eq!(parse_uint_auto("0x10", 16), Ok(16));
+        assert_eq!(
+            parse_uint_auto("x", 16),
+            Err("strconv.ParseUint: parsing \"x\": invalid syntax".into())
+        );
         assert_eq!(parse_bool("0"), Ok(false));
     }
 }
