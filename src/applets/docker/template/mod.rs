@@ -10,6 +10,7 @@ mod funcs;
 mod gofmt;
 mod lexer;
 mod parser;
+mod quote;
 mod value;
 
 pub use funcs::go_quote;
