@@ -3,6 +3,7 @@
 //! that aligns `ps`, `images` and `stats` tables.
 
 mod ps;
+mod table;
 mod tabwriter;
 mod units;
 
@@ -11,6 +12,8 @@ pub use ps::{
     ContainerState, Health, PortSummary, container_status, displayable_ports, ellipsis,
     quoted_command, running_for, truncate_id,
 };
+#[allow(unused_imports)]
+pub use table::{container_format, image_format, render, resolve_format};
 #[allow(unused_imports)]
 pub use tabwriter::{TabWriter, display_width, table};
 #[allow(unused_imports)]

@@ -33,10 +33,12 @@ impl<'t> Exec<'t> {
         }
     }
 
-    pub fn run(mut self, nodes: &[Node]) -> Result<String> {
+    /// Runs the template; on error the output written before the failing
+    /// action comes back with it, as Go leaves it in the writer.
+    pub fn run(mut self, nodes: &[Node]) -> (String, Result<()>) {
         let dot = self.vars[0].1.clone();
-        self.walk(&dot, nodes)?;
-        Ok(self.out)
+        let result = self.walk(&dot, nodes).map(|_| ());
+        (self.out, result)
     }
 
     /// Go's error text for a failure at a node: the node's line and

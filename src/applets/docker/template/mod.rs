@@ -38,17 +38,25 @@ impl Template {
     }
 
     pub fn execute(&self, data: &Value) -> Result<String, TemplateError> {
-        exec::Exec::new(&self.text, data.clone(), false)
-            .run(&self.nodes)
-            .map_err(TemplateError)
+        let (out, result) = exec::Exec::new(&self.text, data.clone(), false).run(&self.nodes);
+        result.map(|_| out).map_err(TemplateError)
     }
 
     /// Renders a table header the way docker/cli does: over the header
     /// names, with the string functions passing their input through.
     pub fn execute_header(&self, data: &Value) -> Result<String, TemplateError> {
-        exec::Exec::new(&self.text, data.clone(), true)
-            .run(&self.nodes)
-            .map_err(TemplateError)
+        let (out, result) = self.execute_header_partial(data);
+        match result {
+            None => Ok(out),
+            Some(error) => Err(error),
+        }
+    }
+
+    /// Like `execute_header`, but keeps the output written before an
+    /// error: docker prints that partial header and ignores the error.
+    pub fn execute_header_partial(&self, data: &Value) -> (String, Option<TemplateError>) {
+        let (out, result) = exec::Exec::new(&self.text, data.clone(), true).run(&self.nodes);
+        (out, result.err().map(TemplateError))
     }
 }
 
