@@ -3,6 +3,7 @@
 //! that aligns `ps`, `images` and `stats` tables.
 
 mod ps;
+mod rows;
 mod table;
 mod tabwriter;
 mod units;
@@ -11,6 +12,11 @@ mod units;
 pub use ps::{
     ContainerState, Health, PortSummary, container_status, displayable_ports, ellipsis,
     quoted_command, running_for, truncate_id,
+};
+#[allow(unused_imports)]
+pub use rows::{
+    CONTAINER_HEADER, ContainerRow, Header, IMAGE_HEADER, ImageRow, Zone, go_time_string,
+    image_rows,
 };
 #[allow(unused_imports)]
 pub use table::{container_format, image_format, render, resolve_format};

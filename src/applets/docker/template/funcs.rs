@@ -4,7 +4,7 @@
 
 use super::gofmt;
 pub use super::quote::{go_quote, go_quote_rune, go_unquote};
-use super::value::{Value, go_json};
+use super::value::{Value, go_json, go_json_html_escaped};
 use serde_json::Value as Json;
 
 /// The parameter types a function declares; arguments are checked against
@@ -294,7 +294,7 @@ fn int_arg(value: &Value) -> i64 {
 
 fn json(args: &[Value]) -> Result<Value, String> {
     let text = match &args[0] {
-        Value::Object(object) => go_json(&object.to_json()),
+        Value::Object(object) => go_json_html_escaped(&object.to_json()),
         Value::Data(json) => go_json(json),
         Value::Missing => "null".into(),
     };

@@ -122,11 +122,19 @@ pub fn json_type_name(json: &Json) -> &'static str {
 /// Go's shortest form.
 pub fn go_json(json: &Json) -> String {
     let mut out = String::new();
-    write_json(&mut out, json);
+    write_json(&mut out, json, false);
     out
 }
 
-fn write_json(out: &mut String, json: &Json) {
+/// `json.Marshal`'s text, which escapes `<`, `>` and `&`: what docker's
+/// table rows produce through their own MarshalJSON.
+pub fn go_json_html_escaped(json: &Json) -> String {
+    let mut out = String::new();
+    write_json(&mut out, json, true);
+    out
+}
+
+fn write_json(out: &mut String, json: &Json, html: bool) {
     match json {
         Json::Null => out.push_str("null"),
         Json::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
@@ -135,14 +143,14 @@ fn write_json(out: &mut String, json: &Json) {
             (None, Some(u)) => out.push_str(&u.to_string()),
             _ => out.push_str(&json_float(n.as_f64().unwrap_or(0.0))),
         },
-        Json::String(s) => write_json_string(out, s),
+        Json::String(s) => write_json_string(out, s, html),
         Json::Array(items) => {
             out.push('[');
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json(out, item);
+                write_json(out, item, html);
             }
             out.push(']');
         }
@@ -152,16 +160,16 @@ fn write_json(out: &mut String, json: &Json) {
                 if i > 0 {
                     out.push(',');
                 }
-                write_json_string(out, key);
+                write_json_string(out, key, html);
                 out.push(':');
-                write_json(out, value);
+                write_json(out, value, html);
             }
             out.push('}');
         }
     }
 }
 
-fn write_json_string(out: &mut String, s: &str) {
+fn write_json_string(out: &mut String, s: &str, html: bool) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -173,6 +181,7 @@ fn write_json_string(out: &mut String, s: &str) {
             '\u{8}' => out.push_str("\\b"),
             '\u{c}' => out.push_str("\\f"),
             '\u{2028}' | '\u{2029}' => out.push_str(&format!("\\u{:04x}", c as u32)),
+            '<' | '>' | '&' if html => out.push_str(&format!("\\u{:04x}", c as u32)),
             c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
             c => out.push(c),
         }
@@ -229,6 +238,10 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(go_json(&input), want);
         }
+        assert_eq!(
+            go_json_html_escaped(&json!("a->b&<")),
+            r#""a-\u003eb\u0026\u003c""#
+        );
     }
 
     #[test]
