@@ -2,6 +2,7 @@
 //! `ps` columns (IDs, quoted commands, status, ports) and the tabwriter
 //! that aligns `ps`, `images` and `stats` tables.
 
+mod inspect;
 mod ps;
 mod rows;
 mod table;
@@ -9,6 +10,8 @@ mod tabwriter;
 mod units;
 
 #[allow(unused_imports)] // The API the commands will use.
+pub use inspect::{InspectFormat, inspect_format, reformat_json, render_inspect};
+#[allow(unused_imports)]
 pub use ps::{
     ContainerState, Health, PortSummary, container_status, displayable_ports, ellipsis,
     quoted_command, running_for, truncate_id,

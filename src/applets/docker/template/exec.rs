@@ -11,6 +11,9 @@ use serde_json::Value as Json;
 pub struct Exec<'t> {
     text: &'t str,
     header: bool,
+    /// Go's `missingkey=error`: a missing map key fails instead of
+    /// giving `<no value>` (docker's inspect fallback runs this way).
+    missing_key_error: bool,
     vars: Vec<(String, Value)>,
     out: String,
 }
@@ -28,9 +31,15 @@ impl<'t> Exec<'t> {
         Exec {
             text,
             header,
+            missing_key_error: false,
             vars: vec![("$".into(), data)],
             out: String::new(),
         }
+    }
+
+    pub fn missing_key_error(mut self, enabled: bool) -> Self {
+        self.missing_key_error = enabled;
+        self
     }
 
     /// Runs the template; on error the output written before the failing
@@ -347,6 +356,11 @@ impl<'t> Exec<'t> {
     ) -> Result<Value> {
         let has_args = !args.is_empty() || last.is_some();
         match receiver {
+            Value::Missing if self.missing_key_error => Err(self.error_at(
+                pos,
+                node,
+                &format!("nil data; no entry for key {}", funcs::go_quote(name)),
+            )),
             Value::Missing => Ok(Value::Missing),
             Value::Object(object) => {
                 let mut values = Vec::new();
@@ -373,11 +387,15 @@ impl<'t> Exec<'t> {
                         &format!("{name} is not a method but has arguments"),
                     ));
                 }
-                Ok(map
-                    .get(name)
-                    .cloned()
-                    .map(Value::Data)
-                    .unwrap_or(Value::Missing))
+                match map.get(name) {
+                    Some(value) => Ok(Value::Data(value.clone())),
+                    None if self.missing_key_error => Err(self.error_at(
+                        pos,
+                        node,
+                        &format!("map has no entry for key {}", funcs::go_quote(name)),
+                    )),
+                    None => Ok(Value::Missing),
+                }
             }
             Value::Data(Json::Null) => Err(self.error_at(
                 pos,

@@ -42,6 +42,15 @@ impl Template {
         result.map(|_| out).map_err(TemplateError)
     }
 
+    /// Runs with Go's `missingkey=error`, as `docker inspect -f` does over
+    /// the daemon's JSON: a key the object lacks is an error.
+    pub fn execute_strict(&self, data: &Value) -> Result<String, TemplateError> {
+        let (out, result) = exec::Exec::new(&self.text, data.clone(), false)
+            .missing_key_error(true)
+            .run(&self.nodes);
+        result.map(|_| out).map_err(TemplateError)
+    }
+
     /// Renders a table header the way docker/cli does: over the header
     /// names, with the string functions passing their input through.
     pub fn execute_header(&self, data: &Value) -> Result<String, TemplateError> {
