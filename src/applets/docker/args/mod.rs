@@ -10,7 +10,7 @@
 mod tables;
 
 #[allow(unused_imports)] // The API the commands will use.
-pub use tables::{CREATE, PS, RUN, find_command};
+pub use tables::{CREATE, GLOBAL, PS, RUN, find_command};
 
 /// Checks a flag's value and returns what to store.
 pub type Check = fn(&str) -> Result<String, String>;
@@ -166,15 +166,20 @@ impl ArgsError {
 
     /// What the Docker CLI writes to stderr for this error.
     pub fn render(&self, spec: &CommandSpec) -> String {
+        let command = if spec.name.is_empty() {
+            "docker".to_string()
+        } else {
+            format!("docker {}", spec.name)
+        };
         match self {
             ArgsError::Help => String::new(),
             ArgsError::Flag(message) => format!(
-                "{message}\n\nUsage:  {}\n\nRun 'docker {} --help' for more information\n",
-                spec.usage, spec.name
+                "{message}\n\nUsage:  {}\n\nRun '{command} --help' for more information\n",
+                spec.usage
             ),
             ArgsError::Arguments(message) => format!(
-                "docker: {message}\n\nUsage:  {}\n\nSee 'docker {} --help' for more information\n",
-                spec.usage, spec.name
+                "docker: {message}\n\nUsage:  {}\n\nSee '{command} --help' for more information\n",
+                spec.usage
             ),
         }
     }

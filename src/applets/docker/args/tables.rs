@@ -277,6 +277,38 @@ pub const PS: CommandSpec = CommandSpec {
     max_args: Some(0),
 };
 
+const GLOBAL_FLAGS: &[FlagSpec] = &[
+    value("config", None, "string"),
+    value("context", Some('c'), "string"),
+    boolean("debug", Some('D')),
+    boolean("help", Some('h')),
+    value("host", Some('H'), "list"),
+    // A bad level is reported after parsing ("Unable to parse logging
+    // level: x", exit 1), not as a flag error.
+    FlagSpec {
+        default: Some("info"),
+        ..value("log-level", Some('l'), "string")
+    },
+    boolean("tls", None),
+    value("tlscacert", None, "string"),
+    value("tlscert", None, "string"),
+    value("tlskey", None, "string"),
+    boolean("tlsverify", None),
+    boolean("version", Some('v')),
+];
+
+/// The options before the command name (`docker -H unix:///x ps`);
+/// parsing stops at the command.
+pub const GLOBAL: CommandSpec = CommandSpec {
+    name: "",
+    usage: "docker [OPTIONS] COMMAND [ARG...]",
+    flags: GLOBAL_FLAGS,
+    exclude: &[],
+    interspersed: false,
+    min_args: 0,
+    max_args: None,
+};
+
 const COMMANDS: &[&CommandSpec] = &[&CREATE, &PS, &RUN];
 
 /// The syntax of a command by the name `docker` knows it under.

@@ -257,3 +257,19 @@ fn tables_are_consistent() {
     assert_eq!(RUN.flags().filter(|f| !f.hidden).count(), 104);
     assert_eq!(CREATE.flags().filter(|f| !f.hidden).count(), 101);
 }
+
+#[test]
+fn global_options_stop_at_the_command() {
+    let parsed = parse(&GLOBAL, &words("-H unix:///tmp/d.sock -D ps -a --format x")).unwrap();
+    assert_eq!(parsed.values("host"), vec!["unix:///tmp/d.sock"]);
+    assert!(parsed.is_true("debug"));
+    assert_eq!(parsed.value("log-level"), Some("info"));
+    assert_eq!(parsed.args, words("ps -a --format x"));
+    let error = parse(&GLOBAL, &words("--foo")).unwrap_err();
+    assert_eq!(error.exit_code(), 125);
+    assert_eq!(
+        error.render(&GLOBAL),
+        "unknown flag: --foo\n\nUsage:  docker [OPTIONS] COMMAND [ARG...]\n\nRun 'docker --help' for more information\n"
+    );
+    assert_eq!(parse(&GLOBAL, &words("-h")).unwrap_err(), ArgsError::Help);
+}
