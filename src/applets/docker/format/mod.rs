@@ -5,6 +5,7 @@
 mod inspect;
 mod ps;
 mod rows;
+mod stats;
 mod table;
 mod tabwriter;
 mod units;
@@ -20,6 +21,10 @@ pub use ps::{
 pub use rows::{
     CONTAINER_HEADER, ContainerRow, Header, IMAGE_HEADER, ImageRow, Zone, go_time_string,
     image_rows,
+};
+#[allow(unused_imports)]
+pub use stats::{
+    DEFAULT_STATS_FORMAT, STATS_HEADER, StatsEntry, StatsRow, stats_entry, stats_format,
 };
 #[allow(unused_imports)]
 pub use table::{container_format, image_format, render, resolve_format};

@@ -81,6 +81,12 @@ pub struct Header {
     titles: &'static [(&'static str, &'static str)],
 }
 
+impl Header {
+    pub const fn new(titles: &'static [(&'static str, &'static str)]) -> Header {
+        Header { titles }
+    }
+}
+
 impl Object for Header {
     fn type_name(&self) -> &str {
         "formatter.SubHeaderContext"
