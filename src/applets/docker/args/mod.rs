@@ -7,9 +7,12 @@
 //! Values are checked while flags are read, as pflag's `Set` does, so the
 //! errors (and exit status 125) match the Docker CLI's.
 
+mod help;
 mod tables;
 
 #[allow(unused_imports)] // The API the commands will use.
+pub use help::{flag_usages, wrap_text};
+#[allow(unused_imports)]
 pub use tables::{CREATE, GLOBAL, PS, RUN, find_command};
 
 /// Checks a flag's value and returns what to store.
@@ -22,6 +25,8 @@ pub struct FlagSpec {
     /// pflag's type name (`string`, `list`, `bytes`, ...); `None` for a
     /// boolean flag.
     pub value_type: Option<&'static str>,
+    /// The help text, with pflag's `(default ...)` where it shows one.
+    pub usage: &'static str,
     /// Left out of `--help`, as docker hides deprecated aliases.
     pub hidden: bool,
     /// The value when the flag is not given, where it is not the type's
