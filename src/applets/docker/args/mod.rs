@@ -7,6 +7,7 @@
 //! Values are checked while flags are read, as pflag's `Set` does, so the
 //! errors (and exit status 125) match the Docker CLI's.
 
+mod container_flags;
 mod help;
 mod tables;
 
