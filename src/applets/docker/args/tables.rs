@@ -5,6 +5,14 @@
 use super::container_flags::{CONTAINER_FLAGS, check_int};
 use super::{Check, CommandSpec, FlagSpec};
 
+fn check_filter(v: &str) -> Result<String, String> {
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    crate::applets::docker::parse::filters::parse_filter(v)
+        .map(|(name, value)| format!("{name}={value}"))
+}
+
 pub(super) const fn boolean(
     long: &'static str,
     short: Option<char>,
@@ -77,10 +85,11 @@ const PS_FLAGS: &[FlagSpec] = &[
         Some('a'),
         "Show all containers (default shows just running)",
     ),
-    value(
+    checked(
         "filter",
         Some('f'),
         "filter",
+        check_filter,
         "Filter output based on conditions provided",
     ),
     value(

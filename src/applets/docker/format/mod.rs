@@ -2,6 +2,7 @@
 //! `ps` columns (IDs, quoted commands, status, ports) and the tabwriter
 //! that aligns `ps`, `images` and `stats` tables.
 
+mod events;
 mod inspect;
 mod ps;
 mod rows;
@@ -11,6 +12,8 @@ mod tabwriter;
 mod units;
 
 #[allow(unused_imports)] // The API the commands will use.
+pub use events::{event_line, rfc3339_nano_fixed};
+#[allow(unused_imports)]
 pub use inspect::{InspectFormat, inspect_format, reformat_json, render_inspect};
 #[allow(unused_imports)]
 pub use ps::{

@@ -4,6 +4,7 @@
 //! (`invalid argument "x" for "-m, --memory" flag: ...` for values checked
 //! while flags are read, `docker: ...` for those checked afterwards).
 
+pub mod filters;
 pub mod host;
 pub mod kv;
 pub mod mounts;
