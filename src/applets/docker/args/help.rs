@@ -35,6 +35,21 @@ pub fn flag_usages(spec: &CommandSpec, width: usize, home: &str) -> String {
     out
 }
 
+/// The `--help` text of a command (docker's cobra usage template):
+/// usage line, description, aliases and options.
+pub fn help_text(spec: &CommandSpec, width: usize, home: &str) -> String {
+    let mut out = format!("Usage:  {}\n\n{}\n", spec.usage, spec.short);
+    if !spec.aliases.is_empty() {
+        out.push_str(&format!("\nAliases:\n  {}\n", spec.aliases));
+    }
+    let options = flag_usages(spec, width, home);
+    if !options.is_empty() {
+        out.push_str("\nOptions:\n");
+        out.push_str(&options);
+    }
+    out
+}
+
 /// pflag's `wrap`: `text` in lines of at most `cols - indent` columns,
 /// continuation lines indented by `indent`, with a little slop to avoid
 /// orphaned short words.
@@ -132,6 +147,12 @@ mod tests {
             flag_usages(&GLOBAL, 80, "/root"),
             options_block(DOCKER_HELP, "Global Options:")
         );
+    }
+
+    #[test]
+    fn whole_help_texts() {
+        assert_eq!(help_text(&RUN, 80, "/root"), RUN_HELP);
+        assert_eq!(help_text(&PS, 80, "/root"), PS_HELP);
     }
 
     #[test]

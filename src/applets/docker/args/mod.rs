@@ -12,7 +12,7 @@ mod help;
 mod tables;
 
 #[allow(unused_imports)] // The API the commands will use.
-pub use help::{flag_usages, wrap_text};
+pub use help::{flag_usages, help_text, wrap_text};
 #[allow(unused_imports)]
 pub use tables::{CREATE, GLOBAL, PS, RUN, find_command};
 
@@ -75,6 +75,10 @@ pub struct CommandSpec {
     pub name: &'static str,
     /// The usage line after `Usage:  `.
     pub usage: &'static str,
+    /// The one-line description under the usage line.
+    pub short: &'static str,
+    /// The `Aliases:` line, empty for none.
+    pub aliases: &'static str,
     pub flags: &'static [FlagSpec],
     /// Flags of a shared table this command does not have.
     pub exclude: &'static [&'static str],

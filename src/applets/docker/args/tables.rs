@@ -62,6 +62,8 @@ pub(super) const fn checked(
 pub const RUN: CommandSpec = CommandSpec {
     name: "run",
     usage: "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    short: "Create and run a new container from an image",
+    aliases: "docker container run, docker run",
     flags: CONTAINER_FLAGS,
     exclude: &[],
     interspersed: false,
@@ -72,6 +74,8 @@ pub const RUN: CommandSpec = CommandSpec {
 pub const CREATE: CommandSpec = CommandSpec {
     name: "create",
     usage: "docker create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    short: "Create a new container",
+    aliases: "docker container create, docker create",
     flags: CONTAINER_FLAGS,
     exclude: &["detach", "detach-keys", "sig-proxy"],
     interspersed: false,
@@ -125,6 +129,8 @@ const PS_FLAGS: &[FlagSpec] = &[
 pub const PS: CommandSpec = CommandSpec {
     name: "ps",
     usage: "docker ps [OPTIONS]",
+    short: "List containers",
+    aliases: "docker container ls, docker container list, docker container ps, docker ps",
     flags: PS_FLAGS,
     exclude: &[],
     interspersed: true,
@@ -190,6 +196,8 @@ const GLOBAL_FLAGS: &[FlagSpec] = &[
 pub const GLOBAL: CommandSpec = CommandSpec {
     name: "",
     usage: "docker [OPTIONS] COMMAND [ARG...]",
+    short: "A self-sufficient runtime for containers",
+    aliases: "",
     flags: GLOBAL_FLAGS,
     exclude: &[],
     interspersed: false,
