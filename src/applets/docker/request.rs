@@ -476,6 +476,83 @@ fn endpoint(parsed: &Parsed, aliases: &[String], links: &[String]) -> Result<Jso
     }))
 }
 
+/// Go's `url.QueryEscape`.
+pub fn query_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            b => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Records which fields a template reads, as docker/cli runs a `--format`
+/// over an empty row to learn whether `.Size` needs `size=1`.
+struct FieldRecorder(std::cell::RefCell<Vec<String>>);
+
+impl crate::applets::docker::template::Object for FieldRecorder {
+    fn type_name(&self) -> &str {
+        "*formatter.ContainerContext"
+    }
+
+    fn call(
+        &self,
+        name: &str,
+        _args: &[crate::applets::docker::template::Value],
+    ) -> Option<Result<crate::applets::docker::template::Value, String>> {
+        self.0.borrow_mut().push(name.to_string());
+        Some(Ok("".into()))
+    }
+
+    fn to_json(&self) -> Json {
+        json!({})
+    }
+}
+
+/// Whether a `docker ps --format` reads `.Size`.
+pub fn format_uses_size(format: &str) -> bool {
+    use crate::applets::docker::template::{Template, Value};
+    let (text, _) = crate::applets::docker::format::resolve_format(format);
+    let Ok(template) = Template::parse(&text) else {
+        return false;
+    };
+    let recorder = std::rc::Rc::new(FieldRecorder(Default::default()));
+    let _ = template.execute(&Value::Object(recorder.clone()));
+    recorder.0.borrow().iter().any(|name| name == "Size")
+}
+
+/// The query of `GET /containers/json` for `docker ps` flags, keys sorted
+/// as Go's `url.Values.Encode` sorts them.
+pub fn ps_query(parsed: &Parsed) -> Result<String, String> {
+    use super::parse::filters::{collect_filters, filters_json};
+    let mut limit = int(parsed, "last");
+    if parsed.is_true("latest") && limit == -1 {
+        limit = 1;
+    }
+    let format = parsed.value("format").unwrap_or_default();
+    let size = parsed.is_true("size") || (!format.is_empty() && format_uses_size(format));
+    let filters = filters_json(&collect_filters(parsed.values("filter"))?);
+    let mut params = Vec::new();
+    if parsed.is_true("all") {
+        params.push("all=1".to_string());
+    }
+    if let Some(filters) = filters {
+        params.push(format!("filters={}", query_escape(&filters)));
+    }
+    if limit > 0 {
+        params.push(format!("limit={limit}"));
+    }
+    if size {
+        params.push("size=1".to_string());
+    }
+    Ok(params.join("&"))
+}
+
 #[cfg(test)]
 #[path = "request_tests.rs"]
 mod tests;
