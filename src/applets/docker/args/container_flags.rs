@@ -5,19 +5,19 @@ use super::FlagSpec;
 use super::tables::{boolean, checked, value};
 use crate::applets::docker::parse::{host, mounts, units};
 
-fn check_bytes(v: &str) -> Result<String, String> {
+pub(super) fn check_bytes(v: &str) -> Result<String, String> {
     units::ram_in_bytes(v).map(|n| n.to_string())
 }
 
-fn check_memory_swap(v: &str) -> Result<String, String> {
+pub(super) fn check_memory_swap(v: &str) -> Result<String, String> {
     units::mem_swap_bytes(v).map(|n| n.to_string())
 }
 
-fn check_cpus(v: &str) -> Result<String, String> {
+pub(super) fn check_cpus(v: &str) -> Result<String, String> {
     units::nano_cpus(v).map(|n| n.to_string())
 }
 
-fn check_duration(v: &str) -> Result<String, String> {
+pub(super) fn check_duration(v: &str) -> Result<String, String> {
     units::go_duration(v).map(|n| n.to_string())
 }
 
@@ -25,32 +25,32 @@ pub(super) fn check_int(v: &str) -> Result<String, String> {
     units::parse_int_auto(v, 64).map(|n| n.to_string())
 }
 
-fn check_uint(v: &str) -> Result<String, String> {
+pub(super) fn check_uint(v: &str) -> Result<String, String> {
     units::parse_uint_auto(v, 64).map(|n| n.to_string())
 }
 
-fn check_uint16(v: &str) -> Result<String, String> {
+pub(super) fn check_uint16(v: &str) -> Result<String, String> {
     units::parse_uint_auto(v, 16).map(|n| n.to_string())
 }
 
-fn check_ulimit(v: &str) -> Result<String, String> {
+pub(super) fn check_ulimit(v: &str) -> Result<String, String> {
     host::parse_ulimit(v).map(|_| v.to_string())
 }
 
-fn check_mount(v: &str) -> Result<String, String> {
+pub(super) fn check_mount(v: &str) -> Result<String, String> {
     let cwd = std::env::current_dir().unwrap_or_default();
     mounts::parse_mount(v, &cwd).map(|_| v.to_string())
 }
 
-fn check_extra_host(v: &str) -> Result<String, String> {
+pub(super) fn check_extra_host(v: &str) -> Result<String, String> {
     host::validate_extra_host(v)
 }
 
-fn check_env(v: &str) -> Result<String, String> {
+pub(super) fn check_env(v: &str) -> Result<String, String> {
     crate::applets::docker::parse::kv::validate_env(v, &|name| std::env::var(name).ok())
 }
 
-fn check_label(v: &str) -> Result<String, String> {
+pub(super) fn check_label(v: &str) -> Result<String, String> {
     let name = v.split_once('=').map_or(v, |(name, _)| name);
     if name.is_empty() {
         return Err(format!("invalid label '{v}': empty name"));
@@ -58,14 +58,14 @@ fn check_label(v: &str) -> Result<String, String> {
     Ok(v.to_string())
 }
 
-fn check_ip(v: &str) -> Result<String, String> {
+pub(super) fn check_ip(v: &str) -> Result<String, String> {
     v.trim()
         .parse::<std::net::IpAddr>()
         .map(|ip| ip.to_string())
         .map_err(|_| format!("IP address is not correctly formatted: {v}"))
 }
 
-fn check_sysctl(v: &str) -> Result<String, String> {
+pub(super) fn check_sysctl(v: &str) -> Result<String, String> {
     host::validate_sysctl(v).map(|_| v.to_string())
 }
 

@@ -7,8 +7,11 @@
 //! Values are checked while flags are read, as pflag's `Set` does, so the
 //! errors (and exit status 125) match the Docker CLI's.
 
+mod commands;
+mod container_commands;
 mod container_flags;
 mod help;
+mod other_commands;
 mod tables;
 
 #[allow(unused_imports)] // The API the commands will use.
@@ -161,8 +164,9 @@ pub enum ArgsError {
     Help,
     /// A bad flag or value: the message, then usage; exit 125.
     Flag(String),
-    /// Too few or too many positionals: exit 1.
-    Arguments(String),
+    /// Too few or too many positionals: exit 1. The second part is the
+    /// first word of the closing line (`See`, `Run`).
+    Arguments(String, &'static str),
 }
 
 impl ArgsError {
@@ -170,7 +174,7 @@ impl ArgsError {
         match self {
             ArgsError::Help => 0,
             ArgsError::Flag(_) => 125,
-            ArgsError::Arguments(_) => 1,
+            ArgsError::Arguments(..) => 1,
         }
     }
 
@@ -187,8 +191,8 @@ impl ArgsError {
                 "{message}\n\nUsage:  {}\n\nRun '{command} --help' for more information\n",
                 spec.usage
             ),
-            ArgsError::Arguments(message) => format!(
-                "docker: {message}\n\nUsage:  {}\n\nSee '{command} --help' for more information\n",
+            ArgsError::Arguments(message, closing) => format!(
+                "docker: {message}\n\nUsage:  {}\n\n{closing} '{command} --help' for more information\n",
                 spec.usage
             ),
         }
@@ -233,33 +237,36 @@ pub fn parse(spec: &'static CommandSpec, args: &[String]) -> Result<Parsed, Args
 
 fn check_arg_count(spec: &CommandSpec, count: usize) -> Result<(), ArgsError> {
     let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
-    if count < spec.min_args {
-        let wanted = if spec.max_args == Some(spec.min_args) {
-            format!("exactly {} {}", spec.min_args, plural(spec.min_args))
-        } else {
-            format!("at least {} {}", spec.min_args, plural(spec.min_args))
-        };
-        return Err(ArgsError::Arguments(format!(
-            "'docker {}' requires {wanted}",
-            spec.name
-        )));
+    let (min, max) = (spec.min_args, spec.max_args);
+    if count >= min && max.is_none_or(|max| count <= max) {
+        return Ok(());
     }
-    if let Some(max) = spec.max_args
-        && count > max
-    {
-        let wanted = if max == 0 {
-            "no arguments".to_string()
-        } else if max == spec.min_args {
-            format!("exactly {max} {}", plural(max))
-        } else {
-            format!("at most {max} {}", plural(max))
-        };
-        return Err(ArgsError::Arguments(format!(
-            "'docker {}' accepts {wanted}",
-            spec.name
-        )));
-    }
-    Ok(())
+    let command = spec.name;
+    // cobra's wordings differ by the kind of limit, down to the closing
+    // line (the CLI prints "SRun" for an upper limit alone).
+    let (message, closing) = match max {
+        Some(0) => (format!("'docker {command}' accepts no arguments"), "Run"),
+        Some(max) if max == min => (
+            format!("'docker {command}' requires {min} {}", plural(min)),
+            "Run",
+        ),
+        Some(max) if min > 0 => (
+            format!(
+                "'docker {command}' requires at least {min} and at most {max} {}",
+                plural(max)
+            ),
+            "Run",
+        ),
+        Some(max) => (
+            format!("'docker {command}' requires at most {max} {}", plural(max)),
+            "SRun",
+        ),
+        None => (
+            format!("'docker {command}' requires at least {min} {}", plural(min)),
+            "See",
+        ),
+    };
+    Err(ArgsError::Arguments(message, closing))
 }
 
 fn parse_long(

@@ -5,7 +5,7 @@
 use super::container_flags::{CONTAINER_FLAGS, check_int};
 use super::{Check, CommandSpec, FlagSpec};
 
-fn check_filter(v: &str) -> Result<String, String> {
+pub(super) fn check_filter(v: &str) -> Result<String, String> {
     if v.is_empty() {
         return Ok(String::new());
     }
@@ -207,7 +207,8 @@ pub const GLOBAL: CommandSpec = CommandSpec {
 
 const COMMANDS: &[&CommandSpec] = &[&CREATE, &PS, &RUN];
 
-/// The syntax of a command by the name `docker` knows it under.
+/// The syntax of a command by any name `docker` knows it under
+/// (`ps`, `container ls`, `image rm`, ...).
 pub fn find_command(name: &str) -> Option<&'static CommandSpec> {
     let name = match name {
         "container run" => "run",
@@ -215,5 +216,16 @@ pub fn find_command(name: &str) -> Option<&'static CommandSpec> {
         "container ls" | "container list" | "container ps" => "ps",
         other => other,
     };
-    COMMANDS.iter().copied().find(|spec| spec.name == name)
+    if let Some(spec) = COMMANDS.iter().copied().find(|spec| spec.name == name) {
+        return Some(spec);
+    }
+    super::commands::GENERATED
+        .iter()
+        .find(|(spec, aliases)| {
+            spec.name == name
+                || aliases
+                    .split(", ")
+                    .any(|alias| alias.strip_prefix("docker ") == Some(name))
+        })
+        .map(|(spec, _)| *spec)
 }

@@ -14,7 +14,7 @@ fn run(line: &str) -> Parsed {
 fn run_error(line: &str) -> String {
     match parse(&RUN, &words(line)) {
         Ok(parsed) => panic!("{line} parsed: {parsed:?}"),
-        Err(ArgsError::Flag(message) | ArgsError::Arguments(message)) => message,
+        Err(ArgsError::Flag(message) | ArgsError::Arguments(message, _)) => message,
         Err(ArgsError::Help) => "help".into(),
     }
 }
@@ -230,7 +230,7 @@ fn interspersed_commands_take_flags_anywhere() {
     assert_eq!(parse(&PS, &words("-q")).unwrap().value("last"), Some("-1"));
     assert_eq!(
         parse(&PS, &words("-a extra")).unwrap_err(),
-        ArgsError::Arguments("'docker ps' accepts no arguments".into())
+        ArgsError::Arguments("'docker ps' accepts no arguments".into(), "Run")
     );
     assert_eq!(find_command("container ls").map(|c| c.name), Some("ps"));
     assert_eq!(find_command("container run").map(|c| c.name), Some("run"));
@@ -272,4 +272,84 @@ fn global_options_stop_at_the_command() {
         "unknown flag: --foo\n\nUsage:  docker [OPTIONS] COMMAND [ARG...]\n\nRun 'docker --help' for more information\n"
     );
     assert_eq!(parse(&GLOBAL, &words("-h")).unwrap_err(), ArgsError::Help);
+}
+
+/// Every generated command's `--help` and argument-count errors, as the
+/// Docker CLI 28 printed them (testdata/help/).
+#[test]
+fn generated_commands_match_the_real_cli() {
+    let names = [
+        "attach",
+        "commit",
+        "container prune",
+        "cp",
+        "diff",
+        "events",
+        "exec",
+        "export",
+        "history",
+        "image prune",
+        "images",
+        "import",
+        "info",
+        "inspect",
+        "kill",
+        "load",
+        "logs",
+        "pause",
+        "port",
+        "pull",
+        "push",
+        "rename",
+        "restart",
+        "rm",
+        "rmi",
+        "save",
+        "start",
+        "stats",
+        "stop",
+        "system df",
+        "system prune",
+        "tag",
+        "top",
+        "unpause",
+        "update",
+        "version",
+        "wait",
+    ];
+    for name in names {
+        let spec = find_command(name).unwrap_or_else(|| panic!("{name} missing"));
+        let file = name.replace(' ', "_");
+        let help = std::fs::read_to_string(format!(
+            "{}/src/applets/docker/args/testdata/help/{file}.help",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        assert_eq!(
+            super::help_text(spec, 80, "/root"),
+            help,
+            "docker {name} --help"
+        );
+        for probe in ["noargs", "manyargs"] {
+            // Only probes that the real CLI rejected were kept.
+            let Ok(expected) = std::fs::read_to_string(format!(
+                "{}/src/applets/docker/args/testdata/help/{file}.{probe}",
+                env!("CARGO_MANIFEST_DIR")
+            )) else {
+                continue;
+            };
+            let args: Vec<String> = if probe == "noargs" {
+                Vec::new()
+            } else {
+                words("a b c d e f")
+            };
+            let error = parse(spec, &args).expect_err(name);
+            assert_eq!(error.render(spec), expected, "docker {name} ({probe})");
+        }
+    }
+    assert_eq!(
+        find_command("container start").map(|s| s.name),
+        Some("start")
+    );
+    assert_eq!(find_command("image rm").map(|s| s.name), Some("rmi"));
 }
