@@ -13,6 +13,8 @@ mod format;
 #[allow(dead_code)]
 mod parse;
 #[allow(dead_code)]
+mod queries;
+#[allow(dead_code)]
 mod request;
 #[allow(dead_code)]
 mod template;

@@ -2,7 +2,7 @@
 //! daemon for the same command lines (testdata/create/*.json).
 
 use super::*;
-use crate::applets::docker::args::{CREATE, CommandSpec, PS, RUN, parse};
+use crate::applets::docker::args::{CREATE, CommandSpec, RUN, parse};
 
 fn env(name: &str) -> Option<String> {
     (name == "HOME").then(|| "/root".to_string())
@@ -315,34 +315,4 @@ fn errors_as_docker_prints_them() {
         request(&RUN, &["-d", "-a", "stdout", "busybox"]).unwrap_err(),
         "Conflicting options: -a and -d"
     );
-}
-
-#[test]
-fn ps_queries_as_docker_sends_them() {
-    // Request paths captured from `docker ps ...` (CLI 28).
-    let cases: &[(&[&str], &str)] = &[
-        (&[], ""),
-        (&["-a"], "all=1"),
-        (&["-n", "3"], "limit=3"),
-        (&["-l"], "limit=1"),
-        (&["-s"], "size=1"),
-        (&["-q"], ""),
-        (&["-a", "-n", "0"], "all=1"),
-        (&["-n", "-1"], ""),
-        (&["--format", "{{.Size}}"], "size=1"),
-        (&["--format", "table {{.Names}}\\t{{.Size}}"], "size=1"),
-        (&["--format", "{{.Names}}"], ""),
-        (&["-l", "-n", "5"], "limit=5"),
-        (
-            &["-a", "-f", "status=exited"],
-            "all=1&filters=%7B%22status%22%3A%7B%22exited%22%3Atrue%7D%7D",
-        ),
-        (&["--no-trunc"], ""),
-    ];
-    for (words, want) in cases {
-        let words: Vec<String> = words.iter().map(|s| s.to_string()).collect();
-        let parsed = parse(&PS, &words).unwrap();
-        assert_eq!(ps_query(&parsed).unwrap(), *want, "{words:?}");
-    }
-    assert_eq!(query_escape("a b/c~"), "a+b%2Fc~");
 }
