@@ -25,6 +25,27 @@ impl Zone {
             name: "UTC".into(),
         }
     }
+
+    /// The local zone in effect at Unix time `at` (TZ or /etc/localtime,
+    /// through the C library as Go's time package reads the same data).
+    pub fn local(at: i64) -> Self {
+        let time: libc::time_t = at as libc::time_t;
+        let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+        // SAFETY: localtime_r writes only into `tm`; both pointers are valid.
+        let result = unsafe { libc::localtime_r(&time, &mut tm) };
+        if result.is_null() || tm.tm_zone.is_null() {
+            return Zone::utc();
+        }
+        // SAFETY: tm_zone points at a NUL-terminated abbreviation owned by
+        // the C library's zone data, valid until the next tzset.
+        let name = unsafe { std::ffi::CStr::from_ptr(tm.tm_zone) }
+            .to_string_lossy()
+            .into_owned();
+        Zone {
+            offset: tm.tm_gmtoff,
+            name,
+        }
+    }
 }
 
 /// Go's `time.Unix(seconds, 0).String()`: `2020-09-13 12:26:40 +0000 UTC`.

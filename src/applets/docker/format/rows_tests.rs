@@ -227,3 +227,10 @@ fn go_time_strings() {
     };
     assert_eq!(go_time_string(0, &pst), "1969-12-31 16:00:00 -0800 PST");
 }
+
+#[test]
+fn local_zone_is_plausible() {
+    let zone = Zone::local(1_600_000_000);
+    assert!(!zone.name.is_empty());
+    assert!(zone.offset.abs() <= 14 * 3600, "{zone:?}");
+}
