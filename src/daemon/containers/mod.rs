@@ -1,0 +1,161 @@
+//! The container model and the container endpoints that need no running
+//! process: create, list, inspect, delete, rename and prune. The OCI spec
+//! a container runs with is built in `spec`.
+
+pub mod caps;
+pub mod create;
+pub mod files;
+pub mod list;
+pub mod lookup;
+pub mod names;
+pub mod record;
+pub mod remove;
+
+pub mod timefmt;
+
+pub mod validate;
+pub mod view;
+
+
+use super::Daemon;
+use super::api::{Call, Reply, Route};
+use super::system::store_error;
+use crate::api::container::CreateResponse;
+use crate::api::{ApiError, Router};
+use create::CreateContext;
+use lookup::{ImageLookup, StoreImages, find_container};
+use record::ContainerRecord;
+use serde_json::Value;
+
+pub fn routes(router: &mut Router<Route>) {
+    router
+        .add("POST", "/containers/create", create_route)
+        .add("GET", "/containers/json", list_route)
+        .add("GET", "/containers/{id}/json", inspect_route)
+        .add("DELETE", "/containers/{id}", delete_route)
+        .add("POST", "/containers/{id}/rename", rename_route)
+        .add("POST", "/containers/prune", prune_route);
+}
+
+impl Daemon {
+    /// The image lookup the container endpoints use.
+    pub fn images(&self) -> StoreImages<'_> {
+        StoreImages(&self.store)
+    }
+
+    /// Persists a container's changed record in one transaction.
+    pub fn save_container(&self, record: &ContainerRecord) -> Result<(), ApiError> {
+        self.store.put_container(&record.id, record).map_err(store_error)
+    }
+
+    pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
+        find_container(&self.store, what)
+    }
+}
+
+fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let body: Option<Value> = call.read_json()?;
+    let request = create::decode_create_body(body)?;
+    let images = daemon.images();
+    let ctx = CreateContext {
+        store: &daemon.store,
+        images: &images,
+        data_root: &daemon.config.data_root,
+        storage_driver: daemon.storage_driver(),
+        facts: validate::HostFacts {
+            ncpu: super::host::ncpu(),
+        },
+        host_name: super::host::hostname(),
+    };
+    let name = call.query.get("name").unwrap_or("").to_string();
+    let (record, warnings) = create::create_container(&ctx, &name, request)?;
+    super::log::info(&format!("container {} created as /{}", record.id, record.name));
+    Reply::json(
+        201,
+        &CreateResponse {
+            id: record.id,
+            warnings,
+        },
+    )
+}
+
+fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let filters = call.query.filters()?;
+    let limit = call.query.int("limit")?;
+    let images: &dyn ImageLookup = &daemon.images();
+    let selection = list::Selection::new(&daemon.store, images, call.query.bool("all"), limit, filters)?;
+    let records: Vec<ContainerRecord> = daemon
+        .store
+        .list_containers()
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect();
+    let now = timefmt::now_nanos();
+    let with_size = call.query.bool("size");
+    let summaries: Vec<_> = selection
+        .apply(records)
+        .iter()
+        .map(|record| {
+            let mut summary = view::summary(record, now);
+            if with_size {
+                let (rw, root) = sizes(daemon, record);
+                summary.size_rw = Some(rw);
+                summary.size_root_fs = Some(root);
+            }
+            summary
+        })
+        .collect();
+    Reply::json(200, &summaries)
+}
+
+/// SizeRw and SizeRootFs: the bytes the container's writable layer holds
+/// (none until the image store gives it a root filesystem) and that plus
+/// the image's size.
+fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
+    let rw = 0;
+    let image = daemon
+        .store
+        .get_image::<Value>(&record.image_id)
+        .ok()
+        .flatten()
+        .and_then(|image| image.get("size").or_else(|| image.get("Size")).and_then(Value::as_i64))
+        .unwrap_or(0);
+    (rw, rw + image)
+}
+
+fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    let mut shown = view::inspect(&record, &daemon.config.data_root);
+    if call.query.bool("size") {
+        let (rw, root) = sizes(daemon, &record);
+        shown.size_rw = Some(rw);
+        shown.size_root_fs = Some(root);
+    }
+    Reply::json(200, &shown)
+}
+
+fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let force = call.query.strict_bool("force", false)?;
+    call.query.strict_bool("v", false)?;
+    call.query.strict_bool("link", false)?;
+    let record = daemon.find_container(call.param("id")?)?;
+    remove::remove_container(daemon, record, force)?;
+    Ok(Reply::Response(crate::http::Response::empty(204)))
+}
+
+fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let new_name = call.query.get("name").unwrap_or("").to_string();
+    let record = daemon.find_container(call.param("id")?)?;
+    remove::rename_container(&daemon.store, record, &new_name)?;
+    Ok(Reply::Response(crate::http::Response::empty(204)))
+}
+
+fn prune_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let filters = call.query.filters()?;
+    let report = remove::prune(daemon, &filters, timefmt::now_nanos())?;
+    Reply::json(200, &report)
+}
+
+#[cfg(test)]
+mod tests;
