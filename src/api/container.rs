@@ -10,7 +10,9 @@ use std::collections::BTreeMap;
 
 /// moby's `strslice.StrSlice`: a string or a list of strings on input,
 /// always a list (or null) on output.
-pub fn str_slice<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Vec<String>>, D::Error> {
+pub fn str_slice<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Either {

@@ -163,22 +163,16 @@ fn check_field(value: &Value, go: Go, owner: &str, path: &str) -> Result<(), Str
         Go::Text(name) if !value.is_string() => wrong(name),
         Go::Bool if !value.is_boolean() => wrong("bool"),
         Go::Int(name, bits) => match value {
-            Value::Number(n) if !fits_int(value, bits) => Err(field_error(
-                &format!("number {n}"),
-                owner,
-                path,
-                name,
-            )),
+            Value::Number(n) if !fits_int(value, bits) => {
+                Err(field_error(&format!("number {n}"), owner, path, name))
+            }
             Value::Number(_) => Ok(()),
             _ => wrong(name),
         },
         Go::Uint(name, bits) => match value {
-            Value::Number(n) if !fits_uint(value, bits) => Err(field_error(
-                &format!("number {n}"),
-                owner,
-                path,
-                name,
-            )),
+            Value::Number(n) if !fits_uint(value, bits) => {
+                Err(field_error(&format!("number {n}"), owner, path, name))
+            }
             Value::Number(_) => Ok(()),
             _ => wrong(name),
         },
@@ -200,7 +194,9 @@ fn check_field(value: &Value, go: Go, owner: &str, path: &str) -> Result<(), Str
             } else {
                 // StrSlice decodes itself; its error carries no field.
                 let found = match value {
-                    Value::Array(items) => kind(items.iter().find(|i| !i.is_string()).unwrap_or(value)),
+                    Value::Array(items) => {
+                        kind(items.iter().find(|i| !i.is_string()).unwrap_or(value))
+                    }
                     other => kind(other),
                 };
                 Err(format!(
@@ -212,12 +208,9 @@ fn check_field(value: &Value, go: Go, owner: &str, path: &str) -> Result<(), Str
         Go::List(name) if !value.is_array() => wrong(name),
         Go::UintPair => match value {
             Value::Array(items) => match items.iter().find(|i| !fits_uint(i, 64)) {
-                Some(Value::Number(n)) => Err(field_error(
-                    &format!("number {n}"),
-                    owner,
-                    path,
-                    "uint",
-                )),
+                Some(Value::Number(n)) => {
+                    Err(field_error(&format!("number {n}"), owner, path, "uint"))
+                }
                 Some(item) => Err(field_error(kind(item), owner, path, "uint")),
                 None => Ok(()),
             },

@@ -195,7 +195,9 @@ mod tests {
         assert!(inspect["NetworkSettings"].get("IPAddress").is_some());
         assert!(inspect.get("SizeRw").is_none());
         let summary = serde_json::to_value(ContainerSummary::default()).unwrap();
-        for key in ["Id", "Names", "ImageID", "Command", "Created", "Ports", "State"] {
+        for key in [
+            "Id", "Names", "ImageID", "Command", "Created", "Ports", "State",
+        ] {
             assert!(summary.get(key).is_some(), "{key} missing");
         }
         assert!(summary["HostConfig"].get("NetworkMode").is_some());

@@ -148,7 +148,10 @@ mod tests {
         assert_eq!(normalize("net_admin"), Some("CAP_NET_ADMIN"));
         assert_eq!(normalize("CAP_SYS_ADMIN"), Some("CAP_SYS_ADMIN"));
         assert_eq!(normalize("bogus"), None);
-        assert_eq!(from_mask(0b101), strings(&["CAP_CHOWN", "CAP_DAC_READ_SEARCH"]));
+        assert_eq!(
+            from_mask(0b101),
+            strings(&["CAP_CHOWN", "CAP_DAC_READ_SEARCH"])
+        );
         // This host lacks CAP_SYS_RESOURCE (bit 24) in the bounding set.
         let without = from_mask(((1u64 << 41) - 1) & !(1 << 24));
         assert_eq!(without.len(), ALL.len() - 1);
@@ -160,10 +163,18 @@ mod tests {
     fn add_and_drop() {
         let bounding = strings(&["CAP_CHOWN", "CAP_KILL", "CAP_SYS_ADMIN"]);
         assert_eq!(effective(false, &bounding, &[], &[]), strings(DEFAULT));
-        assert_eq!(effective(true, &bounding, &[], &strings(&["ALL"])), bounding);
+        assert_eq!(
+            effective(true, &bounding, &[], &strings(&["ALL"])),
+            bounding
+        );
         assert!(effective(false, &bounding, &[], &strings(&["ALL"])).is_empty());
         assert_eq!(
-            effective(false, &bounding, &strings(&["net_admin"]), &strings(&["ALL"])),
+            effective(
+                false,
+                &bounding,
+                &strings(&["net_admin"]),
+                &strings(&["ALL"])
+            ),
             strings(&["CAP_NET_ADMIN"])
         );
         let dropped = effective(false, &bounding, &[], &strings(&["CAP_NET_RAW", "mknod"]));

@@ -153,7 +153,10 @@ pub fn create_container(
     if config.image.is_empty() {
         return Err(ApiError::invalid("invalid reference format"));
     }
-    let ResolvedImage { id: image_id, config: image_config } = ctx.images.resolve(&config.image)?;
+    let ResolvedImage {
+        id: image_id,
+        config: image_config,
+    } = ctx.images.resolve(&config.image)?;
     let requested_name = if name.is_empty() {
         None
     } else {
@@ -178,7 +181,8 @@ pub fn create_container(
     if host.log_config.kind.is_empty() {
         host.log_config.kind = "json-file".to_string();
     }
-    let id = names::new_id().map_err(|e| ApiError::internal(format!("generate container id: {e}")))?;
+    let id =
+        names::new_id().map_err(|e| ApiError::internal(format!("generate container id: {e}")))?;
     if config.hostname.is_empty() {
         config.hostname = if host.network_mode == "host" {
             ctx.host_name.clone()

@@ -47,7 +47,11 @@ pub fn hosts_content(record: &ContainerRecord, host_hosts: &str) -> String {
 pub fn resolv_conf_content(record: &ContainerRecord, host_resolv: &str) -> String {
     let host = &record.host_config;
     let given = |list: &Option<Vec<String>>| list.clone().unwrap_or_default();
-    let (dns, search, options) = (given(&host.dns), given(&host.dns_search), given(&host.dns_options));
+    let (dns, search, options) = (
+        given(&host.dns),
+        given(&host.dns_search),
+        given(&host.dns_options),
+    );
     let keep_loopback = host.network_mode == "host";
     let mut nameservers = dns;
     let mut lines = Vec::new();
@@ -104,9 +108,18 @@ pub fn write_container_files(record: &ContainerRecord, data_root: &Path) -> io::
         .map_err(|e| io::Error::new(e.kind(), format!("create {}: {e}", dir.display())))?;
     let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
     let host_resolv = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    write(&record.hostname_path(data_root), &format!("{}\n", record.config.hostname))?;
-    write(&record.hosts_path(data_root), &hosts_content(record, &host_hosts))?;
-    write(&record.resolv_conf_path(data_root), &resolv_conf_content(record, &host_resolv))?;
+    write(
+        &record.hostname_path(data_root),
+        &format!("{}\n", record.config.hostname),
+    )?;
+    write(
+        &record.hosts_path(data_root),
+        &hosts_content(record, &host_hosts),
+    )?;
+    write(
+        &record.resolv_conf_path(data_root),
+        &resolv_conf_content(record, &host_resolv),
+    )?;
     Ok(())
 }
 
@@ -129,21 +142,34 @@ mod tests {
     #[test]
     fn hosts_and_resolv_conf() {
         let mut record = ContainerRecord::default();
-        record.host_config.extra_hosts = Some(vec!["db:10.0.0.2".into(), "v6:::1".into(), "eq=1.2.3.4".into()]);
+        record.host_config.extra_hosts = Some(vec![
+            "db:10.0.0.2".into(),
+            "v6:::1".into(),
+            "eq=1.2.3.4".into(),
+        ]);
         let hosts = hosts_content(&record, "1.1.1.1 myhost\n");
         assert!(hosts.starts_with("127.0.0.1\tlocalhost\n"));
-        assert!(hosts.ends_with("10.0.0.2\tdb\n::1\tv6\n1.2.3.4\teq\n"), "{hosts}");
+        assert!(
+            hosts.ends_with("10.0.0.2\tdb\n::1\tv6\n1.2.3.4\teq\n"),
+            "{hosts}"
+        );
         record.host_config.network_mode = "host".into();
         assert!(hosts_content(&record, "1.1.1.1 myhost").starts_with("1.1.1.1 myhost\n"));
         record.host_config.network_mode = "none".into();
         let host = "nameserver 127.0.0.53\nnameserver 9.9.9.9\nsearch example.com\n";
-        assert_eq!(resolv_conf_content(&record, host), "nameserver 9.9.9.9\nsearch example.com\n");
+        assert_eq!(
+            resolv_conf_content(&record, host),
+            "nameserver 9.9.9.9\nsearch example.com\n"
+        );
         assert_eq!(
             resolv_conf_content(&record, "nameserver 127.0.0.1\n"),
             "nameserver 8.8.8.8\nnameserver 8.8.4.4\n"
         );
         record.host_config.dns = Some(vec!["1.1.1.1".into()]);
         record.host_config.dns_search = Some(vec!["a.b".into()]);
-        assert_eq!(resolv_conf_content(&record, host), "nameserver 1.1.1.1\nsearch a.b\n");
+        assert_eq!(
+            resolv_conf_content(&record, host),
+            "nameserver 1.1.1.1\nsearch a.b\n"
+        );
     }
 }

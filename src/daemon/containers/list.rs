@@ -6,8 +6,21 @@ use crate::api::{ApiError, Filters};
 use crate::store::Store;
 
 pub const ACCEPTED_FILTERS: &[&str] = &[
-    "ancestor", "before", "expose", "exited", "health", "id", "isolation", "is-task", "label",
-    "name", "network", "publish", "since", "status", "volume",
+    "ancestor",
+    "before",
+    "expose",
+    "exited",
+    "health",
+    "id",
+    "isolation",
+    "is-task",
+    "label",
+    "name",
+    "network",
+    "publish",
+    "since",
+    "status",
+    "volume",
 ];
 
 fn invalid_filter(key: &str, value: &str) -> ApiError {
@@ -35,11 +48,17 @@ pub fn pattern_matches(pattern: &str, text: &str) -> bool {
 }
 
 /// `label` filter values (`key` or `key=value`) all present in `labels`.
-pub fn labels_match(filters: &Filters, labels: &std::collections::BTreeMap<String, String>) -> bool {
-    filters.get("label").iter().all(|wanted| match wanted.split_once('=') {
-        Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
-        None => labels.contains_key(wanted.as_str()),
-    })
+pub fn labels_match(
+    filters: &Filters,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> bool {
+    filters
+        .get("label")
+        .iter()
+        .all(|wanted| match wanted.split_once('=') {
+            Some((key, value)) => labels.get(key).is_some_and(|v| v == value),
+            None => labels.contains_key(wanted.as_str()),
+        })
 }
 
 /// The checked and resolved list options.
@@ -72,7 +91,10 @@ impl Selection {
             exit_codes.push(value.parse().map_err(|_| invalid_filter("exited", value))?);
         }
         for value in filters.get("health") {
-            if !matches!(value.as_str(), "starting" | "healthy" | "unhealthy" | "none") {
+            if !matches!(
+                value.as_str(),
+                "starting" | "healthy" | "unhealthy" | "none"
+            ) {
                 return Err(ApiError::invalid(format!(
                     "Unrecognised filter value for health: {value}"
                 )));
@@ -109,7 +131,10 @@ impl Selection {
 
     fn includes(&self, record: &ContainerRecord) -> bool {
         let status = record.status();
-        let alive = matches!(status, Status::Running | Status::Paused | Status::Restarting);
+        let alive = matches!(
+            status,
+            Status::Running | Status::Paused | Status::Restarting
+        );
         if !self.all && !alive {
             return false;
         }
@@ -125,11 +150,10 @@ impl Selection {
         if !self.statuses.is_empty() && !self.statuses.contains(&status) {
             return false;
         }
-        if !self.exit_codes.is_empty()
-            && !(status == Status::Exited
-                && record.state.started_at != 0
-                && self.exit_codes.contains(&record.state.exit_code))
-        {
+        let exited_with_listed_code = status == Status::Exited
+            && record.state.started_at != 0
+            && self.exit_codes.contains(&record.state.exit_code);
+        if !self.exit_codes.is_empty() && !exited_with_listed_code {
             return false;
         }
         let labels = record.config.labels.clone().unwrap_or_default();
@@ -148,20 +172,28 @@ impl Selection {
         if !filters.get("health").is_empty() && !filters.get("health").iter().any(|h| h == "none") {
             return false;
         }
-        if filters.get("is-task").iter().any(|v| v == "true" || v == "1") {
+        if filters
+            .get("is-task")
+            .iter()
+            .any(|v| v == "true" || v == "1")
+        {
             return false;
         }
         // No networks or published ports exist yet.
-        if ["network", "publish", "expose"].iter().any(|k| filters.contains(k)) {
+        if ["network", "publish", "expose"]
+            .iter()
+            .any(|k| filters.contains(k))
+        {
             return false;
         }
         let volumes = filters.get("volume");
         if !volumes.is_empty() {
             let points = super::view::mount_points(record);
-            if !points
-                .iter()
-                .any(|p| volumes.iter().any(|v| *v == p.source || *v == p.destination))
-            {
+            if !points.iter().any(|p| {
+                volumes
+                    .iter()
+                    .any(|v| *v == p.source || *v == p.destination)
+            }) {
                 return false;
             }
         }

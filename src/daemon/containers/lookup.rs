@@ -34,7 +34,10 @@ pub fn find_container(store: &Store, what: &str) -> Result<ContainerRecord, ApiE
         return Err(no_such_container(what));
     }
     let mut found: Option<ContainerRecord> = None;
-    for (id, record) in store.list_containers::<ContainerRecord>().map_err(store_error)? {
+    for (id, record) in store
+        .list_containers::<ContainerRecord>()
+        .map_err(store_error)?
+    {
         if id.starts_with(what) {
             if found.is_some() {
                 return Err(ApiError::invalid(format!(
@@ -113,7 +116,9 @@ pub fn normalize_reference(text: &str) -> Result<NormalizedReference, ApiError> 
             let (algorithm, hex) = digest.split_once(':').ok_or_else(invalid_reference)?;
             if algorithm != "sha256"
                 || hex.len() != 64
-                || !hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+                || !hex
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
             {
                 return Err(invalid_reference());
             }
@@ -128,7 +133,9 @@ pub fn normalize_reference(text: &str) -> Result<NormalizedReference, ApiError> 
     if let Some(tag) = tag {
         let valid = !tag.is_empty()
             && tag.len() <= 128
-            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
             && !tag.starts_with(['.', '-']);
         if !valid {
             return Err(invalid_reference());
@@ -136,13 +143,19 @@ pub fn normalize_reference(text: &str) -> Result<NormalizedReference, ApiError> 
     }
     let (domain, path) = match name.split_once('/') {
         Some((first, path))
-            if first.contains(['.', ':']) || first == "localhost" || first.bytes().any(|b| b.is_ascii_uppercase()) =>
+            if first.contains(['.', ':'])
+                || first == "localhost"
+                || first.bytes().any(|b| b.is_ascii_uppercase()) =>
         {
             (first, path.to_string())
         }
         _ => ("docker.io", name.to_string()),
     };
-    let domain = if domain == "index.docker.io" { "docker.io" } else { domain };
+    let domain = if domain == "index.docker.io" {
+        "docker.io"
+    } else {
+        domain
+    };
     let path = if domain == "docker.io" && !path.contains('/') {
         format!("library/{path}")
     } else {
@@ -155,7 +168,9 @@ pub fn normalize_reference(text: &str) -> Result<NormalizedReference, ApiError> 
     }
     let component_ok = |part: &str| {
         !part.is_empty()
-            && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
             && part.as_bytes()[0].is_ascii_alphanumeric()
             && part.as_bytes()[part.len() - 1].is_ascii_alphanumeric()
     };
@@ -211,7 +226,10 @@ impl StoreImages<'_> {
 impl ImageLookup for StoreImages<'_> {
     fn resolve(&self, name: &str) -> Result<ResolvedImage, ApiError> {
         let hex = name.strip_prefix("sha256:").unwrap_or(name);
-        let is_hex = !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+        let is_hex = !hex.is_empty()
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
         if hex.len() == 64 && is_hex {
             return self
                 .by_id(&format!("sha256:{hex}"))?
@@ -257,12 +275,32 @@ mod tests {
     #[test]
     fn references_normalise_as_dockers() {
         let cases = [
-            ("busybox", "docker.io/library/busybox:latest", "busybox:latest"),
-            ("busybox:1.36", "docker.io/library/busybox:1.36", "busybox:1.36"),
+            (
+                "busybox",
+                "docker.io/library/busybox:latest",
+                "busybox:latest",
+            ),
+            (
+                "busybox:1.36",
+                "docker.io/library/busybox:1.36",
+                "busybox:1.36",
+            ),
             ("me/app", "docker.io/me/app:latest", "me/app:latest"),
-            ("docker.io/busybox", "docker.io/library/busybox:latest", "busybox:latest"),
-            ("index.docker.io/library/busybox", "docker.io/library/busybox:latest", "busybox:latest"),
-            ("localhost:5000/x", "localhost:5000/x:latest", "localhost:5000/x:latest"),
+            (
+                "docker.io/busybox",
+                "docker.io/library/busybox:latest",
+                "busybox:latest",
+            ),
+            (
+                "index.docker.io/library/busybox",
+                "docker.io/library/busybox:latest",
+                "busybox:latest",
+            ),
+            (
+                "localhost:5000/x",
+                "localhost:5000/x:latest",
+                "localhost:5000/x:latest",
+            ),
             ("quay.io/a/b:v1", "quay.io/a/b:v1", "quay.io/a/b:v1"),
         ];
         for (input, key, familiar) in cases {
@@ -275,7 +313,15 @@ mod tests {
             normalize_reference(&digest).unwrap().key(),
             format!("docker.io/library/busybox@sha256:{}", "a".repeat(64))
         );
-        for bad in ["", "Busybox", "a::b", "busybox:", "a//b", "-x", "x@sha256:12"] {
+        for bad in [
+            "",
+            "Busybox",
+            "a::b",
+            "busybox:",
+            "a//b",
+            "-x",
+            "x@sha256:12",
+        ] {
             let error = normalize_reference(bad).unwrap_err();
             assert_eq!(error.status(), 400, "{bad}");
         }
@@ -287,10 +333,17 @@ mod tests {
 
     #[test]
     fn image_defaults_from_either_record_form() {
-        let config = serde_json::json!({"config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]}, "rootfs": {}});
+        let config =
+            serde_json::json!({"config": {"Env": ["PATH=/bin"], "Cmd": ["sh"]}, "rootfs": {}});
         assert_eq!(image_defaults(&config).cmd, Some(vec!["sh".to_string()]));
         let wrapped = serde_json::json!({"id": "x", "config": config});
-        assert_eq!(image_defaults(&wrapped).env, Some(vec!["PATH=/bin".to_string()]));
-        assert_eq!(image_defaults(&serde_json::json!({})), ContainerConfig::default());
+        assert_eq!(
+            image_defaults(&wrapped).env,
+            Some(vec!["PATH=/bin".to_string()])
+        );
+        assert_eq!(
+            image_defaults(&serde_json::json!({})),
+            ContainerConfig::default()
+        );
     }
 }

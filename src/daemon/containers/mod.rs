@@ -10,12 +10,14 @@ pub mod lookup;
 pub mod names;
 pub mod record;
 pub mod remove;
+pub mod spec;
+pub mod spec_mounts;
 
 pub mod timefmt;
+pub mod user;
 
 pub mod validate;
 pub mod view;
-
 
 use super::Daemon;
 use super::api::{Call, Reply, Route};
@@ -45,7 +47,9 @@ impl Daemon {
 
     /// Persists a container's changed record in one transaction.
     pub fn save_container(&self, record: &ContainerRecord) -> Result<(), ApiError> {
-        self.store.put_container(&record.id, record).map_err(store_error)
+        self.store
+            .put_container(&record.id, record)
+            .map_err(store_error)
     }
 
     pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
@@ -69,7 +73,10 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
     };
     let name = call.query.get("name").unwrap_or("").to_string();
     let (record, warnings) = create::create_container(&ctx, &name, request)?;
-    super::log::info(&format!("container {} created as /{}", record.id, record.name));
+    super::log::info(&format!(
+        "container {} created as /{}",
+        record.id, record.name
+    ));
     Reply::json(
         201,
         &CreateResponse {
@@ -83,7 +90,13 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let filters = call.query.filters()?;
     let limit = call.query.int("limit")?;
     let images: &dyn ImageLookup = &daemon.images();
-    let selection = list::Selection::new(&daemon.store, images, call.query.bool("all"), limit, filters)?;
+    let selection = list::Selection::new(
+        &daemon.store,
+        images,
+        call.query.bool("all"),
+        limit,
+        filters,
+    )?;
     let records: Vec<ContainerRecord> = daemon
         .store
         .list_containers()
@@ -119,7 +132,12 @@ fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
         .get_image::<Value>(&record.image_id)
         .ok()
         .flatten()
-        .and_then(|image| image.get("size").or_else(|| image.get("Size")).and_then(Value::as_i64))
+        .and_then(|image| {
+            image
+                .get("size")
+                .or_else(|| image.get("Size"))
+                .and_then(Value::as_i64)
+        })
         .unwrap_or(0);
     (rw, rw + image)
 }
@@ -157,5 +175,7 @@ fn prune_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
     Reply::json(200, &report)
 }
 
+#[cfg(test)]
+mod spec_tests;
 #[cfg(test)]
 mod tests;

@@ -16,13 +16,66 @@ const ADJECTIVES: &[&str] = &[
 
 /// Surnames of people who shaped computing and science.
 const SURNAMES: &[&str] = &[
-    "agnesi", "babbage", "backus", "bartik", "bell", "boole", "cerf", "chandra", "conway",
-    "curie", "dijkstra", "easley", "engelbart", "euler", "faraday", "fermi", "feynman", "franklin",
-    "gauss", "goldberg", "hamilton", "hertz", "hodgkin", "hopper", "jackson", "johnson", "kahan",
-    "karp", "knuth", "kowalevski", "lamarr", "lamport", "liskov", "lovelace", "maxwell",
-    "mcclintock", "meitner", "minsky", "noether", "noyce", "pascal", "perlman", "planck",
-    "raman", "ritchie", "sammet", "shannon", "shockley", "sinoussi", "somerville", "tesla",
-    "thompson", "torvalds", "turing", "volta", "wilkes", "wing", "wozniak", "yalow", "zuse",
+    "agnesi",
+    "babbage",
+    "backus",
+    "bartik",
+    "bell",
+    "boole",
+    "cerf",
+    "chandra",
+    "conway",
+    "curie",
+    "dijkstra",
+    "easley",
+    "engelbart",
+    "euler",
+    "faraday",
+    "fermi",
+    "feynman",
+    "franklin",
+    "gauss",
+    "goldberg",
+    "hamilton",
+    "hertz",
+    "hodgkin",
+    "hopper",
+    "jackson",
+    "johnson",
+    "kahan",
+    "karp",
+    "knuth",
+    "kowalevski",
+    "lamarr",
+    "lamport",
+    "liskov",
+    "lovelace",
+    "maxwell",
+    "mcclintock",
+    "meitner",
+    "minsky",
+    "noether",
+    "noyce",
+    "pascal",
+    "perlman",
+    "planck",
+    "raman",
+    "ritchie",
+    "sammet",
+    "shannon",
+    "shockley",
+    "sinoussi",
+    "somerville",
+    "tesla",
+    "thompson",
+    "torvalds",
+    "turing",
+    "volta",
+    "wilkes",
+    "wing",
+    "wozniak",
+    "yalow",
+    "zuse",
 ];
 
 /// moby's `validContainerNamePattern`: `^/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$`.
@@ -122,6 +175,9 @@ mod tests {
         let (a, b) = (new_id().unwrap(), new_id().unwrap());
         assert_ne!(a, b);
         assert_eq!(a.len(), 64);
-        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(
+            a.bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
     }
 }

@@ -11,9 +11,10 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The states of moby's `State.StateString`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    #[default]
     Created,
     Running,
     Paused,
@@ -123,12 +124,6 @@ pub struct ContainerRecord {
     pub manually_stopped: bool,
     #[serde(rename = "ExecIDs")]
     pub exec_ids: Vec<String>,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Status::Created
-    }
 }
 
 impl ContainerRecord {
@@ -315,7 +310,12 @@ mod tests {
         c.mark_exited(137, true, 20).unwrap();
         let view = c.state_view();
         assert_eq!(
-            (view.status.as_str(), view.exit_code, view.oom_killed, view.pid),
+            (
+                view.status.as_str(),
+                view.exit_code,
+                view.oom_killed,
+                view.pid
+            ),
             ("exited", 137, true, 0)
         );
         assert!(view.finished_at.starts_with("1970-01-01T00:00:00.00000002"));
@@ -325,7 +325,10 @@ mod tests {
         c.mark_started(51, 50).unwrap();
         assert_eq!(c.state.exit_code, 0);
         let err = record().mark_unpaused().unwrap_err();
-        assert_eq!(err.to_string(), format!("container {} cannot unpause while created", "c".repeat(64)));
+        assert_eq!(
+            err.to_string(),
+            format!("container {} cannot unpause while created", "c".repeat(64))
+        );
     }
 
     #[test]

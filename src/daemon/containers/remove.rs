@@ -15,7 +15,11 @@ use crate::store::{Store, StoreError};
 /// without `force`; with it, stopping is the runtime's part, which is
 /// not in this daemon yet, so the refusal says so instead of leaking
 /// the process.
-pub fn remove_container(daemon: &Daemon, record: ContainerRecord, force: bool) -> Result<(), ApiError> {
+pub fn remove_container(
+    daemon: &Daemon,
+    record: ContainerRecord,
+    force: bool,
+) -> Result<(), ApiError> {
     let state = record.status().as_str();
     if record.is_running() || record.status() == super::record::Status::Restarting {
         if !force {
@@ -60,7 +64,11 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
 }
 
 /// `POST /containers/{id}/rename?name=`.
-pub fn rename_container(store: &Store, mut record: ContainerRecord, new_name: &str) -> Result<(), ApiError> {
+pub fn rename_container(
+    store: &Store,
+    mut record: ContainerRecord,
+    new_name: &str,
+) -> Result<(), ApiError> {
     if new_name.is_empty() {
         return Err(ApiError::invalid("Neither old nor new names may be empty"));
     }
@@ -85,17 +93,22 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
     let mut until = None;
     for value in filters.get("until") {
         let at = parse_timestamp(value, now).ok_or_else(|| {
-            ApiError::invalid(format!("failed to parse value as time or duration: \"{value}\""))
+            ApiError::invalid(format!(
+                "failed to parse value as time or duration: \"{value}\""
+            ))
         })?;
         until = Some(until.map_or(at, |u: i64| u.min(at)));
     }
     let negated = Filters::parse(&serde_json::json!({"label": filters.get("label!")}).to_string())?;
-    let records: Vec<(String, ContainerRecord)> = daemon.store.list_containers().map_err(store_error)?;
+    let records: Vec<(String, ContainerRecord)> =
+        daemon.store.list_containers().map_err(store_error)?;
     let mut deleted = Vec::new();
     for (_, record) in records {
         if !matches!(
             record.status(),
-            super::record::Status::Created | super::record::Status::Exited | super::record::Status::Dead
+            super::record::Status::Created
+                | super::record::Status::Exited
+                | super::record::Status::Dead
         ) {
             continue;
         }
@@ -118,7 +131,11 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         deleted.push(record.id);
     }
     Ok(PruneReport {
-        containers_deleted: if deleted.is_empty() { None } else { Some(deleted) },
+        containers_deleted: if deleted.is_empty() {
+            None
+        } else {
+            Some(deleted)
+        },
         space_reclaimed: 0,
     })
 }

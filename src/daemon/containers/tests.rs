@@ -25,7 +25,8 @@ struct Fixture {
 
 impl Fixture {
     fn new(label: &str) -> Fixture {
-        let dir = std::env::temp_dir().join(format!("dockbox-containers-{label}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("dockbox-containers-{label}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let store = Store::open(&dir.join("dockbox.db")).unwrap();
@@ -37,7 +38,9 @@ impl Fixture {
             "rootfs": {"type": "layers", "diff_ids": []}
         });
         store.put_image(IMAGE_ID, &image).unwrap();
-        store.set_tag("docker.io/library/busybox:latest", IMAGE_ID).unwrap();
+        store
+            .set_tag("docker.io/library/busybox:latest", IMAGE_ID)
+            .unwrap();
         let config = Config {
             sockets: Vec::new(),
             data_root: dir.clone(),
@@ -63,7 +66,11 @@ impl Fixture {
         }
     }
 
-    fn create(&self, name: &str, body: serde_json::Value) -> Result<(ContainerRecord, Vec<String>), ApiError> {
+    fn create(
+        &self,
+        name: &str,
+        body: serde_json::Value,
+    ) -> Result<(ContainerRecord, Vec<String>), ApiError> {
         let images = StoreImages(&self.daemon.store);
         let ctx = CreateContext {
             store: &self.daemon.store,
@@ -79,8 +86,18 @@ impl Fixture {
 
     fn list(&self, all: bool, filters: &str) -> Result<Vec<String>, ApiError> {
         let images = StoreImages(&self.daemon.store);
-        let selection = Selection::new(&self.daemon.store, &images, all, None, Filters::parse(filters)?)?;
-        let records = self.daemon.store.list_containers::<ContainerRecord>().unwrap();
+        let selection = Selection::new(
+            &self.daemon.store,
+            &images,
+            all,
+            None,
+            Filters::parse(filters)?,
+        )?;
+        let records = self
+            .daemon
+            .store
+            .list_containers::<ContainerRecord>()
+            .unwrap();
         Ok(selection
             .apply(records.into_iter().map(|(_, r)| r).collect())
             .into_iter()
@@ -99,7 +116,10 @@ impl Drop for Fixture {
 fn create_merges_the_image_config_and_writes_files() {
     let fx = Fixture::new("merge");
     let (record, warnings) = fx
-        .create("web", json!({"Image": "busybox", "Env": ["IMAGE=mine", "A=1"], "Labels": {"both": "mine"}}))
+        .create(
+            "web",
+            json!({"Image": "busybox", "Env": ["IMAGE=mine", "A=1"], "Labels": {"both": "mine"}}),
+        )
         .unwrap();
     assert_eq!(record.name, "web");
     assert_eq!(record.id.len(), 64);
@@ -110,10 +130,20 @@ fn create_merges_the_image_config_and_writes_files() {
         ["IMAGE=mine", "A=1", "PATH=/usr/bin:/bin"]
     );
     let labels = record.config.labels.clone().unwrap();
-    assert_eq!((labels["both"].as_str(), labels["from"].as_str()), ("mine", "image"));
+    assert_eq!(
+        (labels["both"].as_str(), labels["from"].as_str()),
+        ("mine", "image")
+    );
     assert_eq!(record.config.working_dir, "/home");
     assert_eq!(record.config.stop_signal, "SIGQUIT");
-    assert!(record.config.exposed_ports.as_ref().unwrap().contains_key("80/tcp"));
+    assert!(
+        record
+            .config
+            .exposed_ports
+            .as_ref()
+            .unwrap()
+            .contains_key("80/tcp")
+    );
     assert_eq!(record.config.hostname, record.id[..12]);
     assert_eq!(record.host_config.network_mode, "default");
     assert_eq!(record.host_config.shm_size, 64 << 20);
@@ -137,33 +167,70 @@ fn entrypoint_and_cmd_combine_as_mobys() {
     assert_eq!(record.config.hostname, "thehost");
     assert!(super::names::is_valid_name(&record.name), "{}", record.name);
     let (record, _) = fx
-        .create("", json!({"Image": "busybox", "Cmd": ["echo", "a b"], "HostConfig": {"Memory": 8388608}}))
+        .create(
+            "",
+            json!({"Image": "busybox", "Cmd": ["echo", "a b"], "HostConfig": {"Memory": 8388608}}),
+        )
         .unwrap();
-    assert_eq!((record.path.as_str(), record.args.as_slice()), ("echo", &["a b".to_string()][..]));
+    assert_eq!(
+        (record.path.as_str(), record.args.as_slice()),
+        ("echo", &["a b".to_string()][..])
+    );
     assert_eq!(record.host_config.memory_swap, 16_777_216);
     // An emptied entrypoint still takes the image's Cmd.
     let (record, _) = fx
-        .create("", json!({"Image": "busybox", "Entrypoint": [""], "Cmd": []}))
+        .create(
+            "",
+            json!({"Image": "busybox", "Entrypoint": [""], "Cmd": []}),
+        )
         .unwrap();
-    assert_eq!((record.path.as_str(), record.config.entrypoint.as_deref()), ("sh", Some(&[][..])));
+    assert_eq!(
+        (record.path.as_str(), record.config.entrypoint.as_deref()),
+        ("sh", Some(&[][..]))
+    );
     let empty = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
-    fx.daemon.store.put_image(empty, &json!({"config": {}})).unwrap();
-    fx.daemon.store.set_tag("docker.io/library/empty:latest", empty).unwrap();
+    fx.daemon
+        .store
+        .put_image(empty, &json!({"config": {}}))
+        .unwrap();
+    fx.daemon
+        .store
+        .set_tag("docker.io/library/empty:latest", empty)
+        .unwrap();
     let error = fx.create("", json!({"Image": "empty"})).unwrap_err();
-    assert_eq!((error.status(), error.message.as_str()), (400, "No command specified"));
+    assert_eq!(
+        (error.status(), error.message.as_str()),
+        (400, "No command specified")
+    );
 }
 
 #[test]
 fn create_errors_in_mobys_order_and_words() {
     let fx = Fixture::new("errors");
     let missing = fx.create("x1", json!({"Image": "alpine"})).unwrap_err();
-    assert_eq!((missing.status(), missing.message.as_str()), (404, "No such image: alpine:latest"));
-    let bad_memory = fx.create("x1", json!({"Image": "alpine", "HostConfig": {"Memory": -1}})).unwrap_err();
-    assert_eq!((bad_memory.status(), bad_memory.message.as_str()), (400, "Minimum memory limit allowed is 6MB"));
+    assert_eq!(
+        (missing.status(), missing.message.as_str()),
+        (404, "No such image: alpine:latest")
+    );
+    let bad_memory = fx
+        .create(
+            "x1",
+            json!({"Image": "alpine", "HostConfig": {"Memory": -1}}),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (bad_memory.status(), bad_memory.message.as_str()),
+        (400, "Minimum memory limit allowed is 6MB")
+    );
     let bad_name = fx.create("a b", json!({"Image": "busybox"})).unwrap_err();
     assert_eq!(bad_name.status(), 400);
     assert!(bad_name.message.starts_with("Invalid container name (a b)"));
-    let wrong_type = fx.create("x", json!({"Image": "busybox", "HostConfig": {"Privileged": "yes"}})).unwrap_err();
+    let wrong_type = fx
+        .create(
+            "x",
+            json!({"Image": "busybox", "HostConfig": {"Privileged": "yes"}}),
+        )
+        .unwrap_err();
     assert_eq!(
         wrong_type.message,
         "invalid JSON: json: cannot unmarshal string into Go struct field HostConfig.HostConfig.Privileged of type bool"
@@ -183,8 +250,17 @@ fn create_errors_in_mobys_order_and_words() {
         )
     );
     // Nothing of the refused containers stays behind.
-    assert_eq!(fx.daemon.store.list_containers::<ContainerRecord>().unwrap().len(), 1);
-    let dirs = std::fs::read_dir(fx.dir.join("containers")).unwrap().count();
+    assert_eq!(
+        fx.daemon
+            .store
+            .list_containers::<ContainerRecord>()
+            .unwrap()
+            .len(),
+        1
+    );
+    let dirs = std::fs::read_dir(fx.dir.join("containers"))
+        .unwrap()
+        .count();
     assert_eq!(dirs, 1);
 }
 
@@ -192,10 +268,21 @@ fn create_errors_in_mobys_order_and_words() {
 fn images_resolve_by_reference_and_id() {
     let fx = Fixture::new("images");
     let images = StoreImages(&fx.daemon.store);
-    for name in ["busybox", "busybox:latest", "docker.io/library/busybox", IMAGE_ID, &IMAGE_ID[7..], "sha256:1111", "11111111"] {
+    for name in [
+        "busybox",
+        "busybox:latest",
+        "docker.io/library/busybox",
+        IMAGE_ID,
+        &IMAGE_ID[7..],
+        "sha256:1111",
+        "11111111",
+    ] {
         assert_eq!(images.resolve(name).unwrap().id, IMAGE_ID, "{name}");
     }
-    assert_eq!(images.resolve("busybox:1").unwrap_err().message, "No such image: busybox:1");
+    assert_eq!(
+        images.resolve("busybox:1").unwrap_err().message,
+        "No such image: busybox:1"
+    );
     assert_eq!(images.resolve("2222").unwrap_err().status(), 404);
 }
 
@@ -206,15 +293,26 @@ fn containers_are_found_by_id_name_and_prefix() {
     assert_eq!(find_container(&fx.daemon.store, &a.id).unwrap().id, a.id);
     assert_eq!(find_container(&fx.daemon.store, "alpha").unwrap().id, a.id);
     assert_eq!(find_container(&fx.daemon.store, "/alpha").unwrap().id, a.id);
-    assert_eq!(find_container(&fx.daemon.store, &a.id[..5]).unwrap().id, a.id);
+    assert_eq!(
+        find_container(&fx.daemon.store, &a.id[..5]).unwrap().id,
+        a.id
+    );
     let missing = find_container(&fx.daemon.store, "nosuch").unwrap_err();
-    assert_eq!((missing.status(), missing.message.as_str()), (404, "No such container: nosuch"));
+    assert_eq!(
+        (missing.status(), missing.message.as_str()),
+        (404, "No such container: nosuch")
+    );
 }
 
 #[test]
 fn list_filters() {
     let fx = Fixture::new("list");
-    let (one, _) = fx.create("one", json!({"Image": "busybox", "Labels": {"tier": "web"}})).unwrap();
+    let (one, _) = fx
+        .create(
+            "one",
+            json!({"Image": "busybox", "Labels": {"tier": "web"}}),
+        )
+        .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
     fx.create("two", json!({"Image": "busybox"})).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
@@ -224,43 +322,94 @@ fn list_filters() {
     fx.daemon.save_container(&three).unwrap();
     assert!(fx.list(false, "").unwrap().is_empty());
     assert_eq!(fx.list(true, "").unwrap(), ["three", "two", "one"]);
-    assert_eq!(fx.list(false, r#"{"status":{"exited":true}}"#).unwrap(), ["three"]);
-    assert_eq!(fx.list(true, r#"{"status":["created"]}"#).unwrap(), ["two", "one"]);
+    assert_eq!(
+        fx.list(false, r#"{"status":{"exited":true}}"#).unwrap(),
+        ["three"]
+    );
+    assert_eq!(
+        fx.list(true, r#"{"status":["created"]}"#).unwrap(),
+        ["two", "one"]
+    );
     assert_eq!(fx.list(true, r#"{"exited":["3"]}"#).unwrap(), ["three"]);
     assert!(fx.list(true, r#"{"exited":["0"]}"#).unwrap().is_empty());
     assert_eq!(fx.list(true, r#"{"label":["tier=web"]}"#).unwrap(), ["one"]);
-    assert_eq!(fx.list(true, r#"{"name":["^/t"]}"#).unwrap(), ["three", "two"]);
-    assert_eq!(fx.list(true, &format!(r#"{{"id":["{}"]}}"#, &one.id[..10])).unwrap(), ["one"]);
+    assert_eq!(
+        fx.list(true, r#"{"name":["^/t"]}"#).unwrap(),
+        ["three", "two"]
+    );
+    assert_eq!(
+        fx.list(true, &format!(r#"{{"id":["{}"]}}"#, &one.id[..10]))
+            .unwrap(),
+        ["one"]
+    );
     assert_eq!(fx.list(true, r#"{"before":["two"]}"#).unwrap(), ["one"]);
-    assert_eq!(fx.list(true, r#"{"since":["one"]}"#).unwrap(), ["three", "two"]);
-    assert_eq!(fx.list(true, r#"{"ancestor":["busybox"]}"#).unwrap().len(), 3);
-    assert!(fx.list(true, r#"{"ancestor":["alpine"]}"#).unwrap().is_empty());
+    assert_eq!(
+        fx.list(true, r#"{"since":["one"]}"#).unwrap(),
+        ["three", "two"]
+    );
+    assert_eq!(
+        fx.list(true, r#"{"ancestor":["busybox"]}"#).unwrap().len(),
+        3
+    );
+    assert!(
+        fx.list(true, r#"{"ancestor":["alpine"]}"#)
+            .unwrap()
+            .is_empty()
+    );
     for (bad, message) in [
-        (r#"{"status":["sleeping"]}"#, "invalid filter 'status=sleeping'"),
+        (
+            r#"{"status":["sleeping"]}"#,
+            "invalid filter 'status=sleeping'",
+        ),
         (r#"{"exited":["x"]}"#, "invalid filter 'exited=x'"),
         (r#"{"colour":["red"]}"#, "invalid filter 'colour'"),
     ] {
         assert_eq!(fx.list(true, bad).unwrap_err().message, message);
     }
-    assert_eq!(fx.list(true, r#"{"before":["nosuch"]}"#).unwrap_err().status(), 404);
+    assert_eq!(
+        fx.list(true, r#"{"before":["nosuch"]}"#)
+            .unwrap_err()
+            .status(),
+        404
+    );
 }
 
 #[test]
 fn rename_remove_and_prune() {
     let fx = Fixture::new("remove");
     let store = &fx.daemon.store;
-    let (a, _) = fx.create("a1", json!({"Image": "busybox", "Labels": {"keep": "yes"}})).unwrap();
+    let (a, _) = fx
+        .create("a1", json!({"Image": "busybox", "Labels": {"keep": "yes"}}))
+        .unwrap();
     let (b, _) = fx.create("b1", json!({"Image": "busybox"})).unwrap();
     remove::rename_container(store, a.clone(), "a2").unwrap();
-    assert_eq!(store.container_id_by_name("a2").unwrap().as_deref(), Some(a.id.as_str()));
+    assert_eq!(
+        store.container_id_by_name("a2").unwrap().as_deref(),
+        Some(a.id.as_str())
+    );
     assert_eq!(store.container_id_by_name("a1").unwrap(), None);
     let a = find_container(store, "a2").unwrap();
     let conflict = remove::rename_container(store, a.clone(), "b1").unwrap_err();
     assert_eq!(conflict.status(), 409);
     assert!(conflict.message.contains(&b.id));
-    assert_eq!(remove::rename_container(store, a.clone(), "a2").unwrap_err().status(), 400);
-    assert_eq!(remove::rename_container(store, a.clone(), "").unwrap_err().message, "Neither old nor new names may be empty");
-    assert_eq!(remove::rename_container(store, a.clone(), "-x").unwrap_err().status(), 400);
+    assert_eq!(
+        remove::rename_container(store, a.clone(), "a2")
+            .unwrap_err()
+            .status(),
+        400
+    );
+    assert_eq!(
+        remove::rename_container(store, a.clone(), "")
+            .unwrap_err()
+            .message,
+        "Neither old nor new names may be empty"
+    );
+    assert_eq!(
+        remove::rename_container(store, a.clone(), "-x")
+            .unwrap_err()
+            .status(),
+        400
+    );
 
     let mut running = b.clone();
     running.mark_started(99, 1).unwrap();
@@ -273,17 +422,38 @@ fn rename_remove_and_prune() {
     );
     running.mark_exited(0, false, 2).unwrap();
     fx.daemon.save_container(&running).unwrap();
-    let report = remove::prune(&fx.daemon, &Filters::parse(r#"{"label!":["keep"]}"#).unwrap(), super::timefmt::now_nanos()).unwrap();
+    let report = remove::prune(
+        &fx.daemon,
+        &Filters::parse(r#"{"label!":["keep"]}"#).unwrap(),
+        super::timefmt::now_nanos(),
+    )
+    .unwrap();
     assert_eq!(report.containers_deleted, Some(vec![b.id.clone()]));
     assert!(!Path::new(&b.dir(&fx.dir)).exists());
-    let none = remove::prune(&fx.daemon, &Filters::parse(r#"{"until":["1h"]}"#).unwrap(), super::timefmt::now_nanos()).unwrap();
+    let none = remove::prune(
+        &fx.daemon,
+        &Filters::parse(r#"{"until":["1h"]}"#).unwrap(),
+        super::timefmt::now_nanos(),
+    )
+    .unwrap();
     assert_eq!(none.containers_deleted, None);
     assert_eq!(
-        remove::prune(&fx.daemon, &Filters::parse(r#"{"until":["soon"]}"#).unwrap(), 0).unwrap_err().status(),
+        remove::prune(
+            &fx.daemon,
+            &Filters::parse(r#"{"until":["soon"]}"#).unwrap(),
+            0
+        )
+        .unwrap_err()
+        .status(),
         400
     );
     remove::remove_container(&fx.daemon, a.clone(), false).unwrap();
-    assert!(store.list_containers::<ContainerRecord>().unwrap().is_empty());
+    assert!(
+        store
+            .list_containers::<ContainerRecord>()
+            .unwrap()
+            .is_empty()
+    );
     assert!(!a.dir(&fx.dir).exists());
     assert_eq!(store.container_id_by_name("a2").unwrap(), None);
 }

@@ -135,7 +135,11 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     }
     nanos += (h * 3600 + m * 60 + s - offset) * 1_000_000_000;
     if !fraction.is_empty() {
-        let digits: String = fraction.chars().chain("000000000".chars()).take(9).collect();
+        let digits: String = fraction
+            .chars()
+            .chain("000000000".chars())
+            .take(9)
+            .collect();
         nanos += number(&digits)?;
     }
     Some(nanos)
@@ -158,7 +162,11 @@ pub fn parse_timestamp(text: &str, now: i64) -> Option<i64> {
         if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let digits: String = fraction.chars().chain("000000000".chars()).take(9).collect();
+        let digits: String = fraction
+            .chars()
+            .chain("000000000".chars())
+            .take(9)
+            .collect();
         nanos += digits.parse::<i64>().ok()?;
     }
     Some(nanos)

@@ -21,7 +21,10 @@ fn invalid(message: impl Into<String>) -> ApiError {
 
 /// Adjusts `host` as moby does (MemorySwappiness -1 means unset) and
 /// checks every value; returns warnings.
-pub fn check_host_config(host: &mut HostConfig, facts: &HostFacts) -> Result<Vec<String>, ApiError> {
+pub fn check_host_config(
+    host: &mut HostConfig,
+    facts: &HostFacts,
+) -> Result<Vec<String>, ApiError> {
     let mut warnings = Vec::new();
     if host.memory_swappiness == Some(-1) {
         host.memory_swappiness = None;
@@ -42,8 +45,11 @@ pub fn check_host_config(host: &mut HostConfig, facts: &HostFacts) -> Result<Vec
     }
     if let Some(ulimits) = &host.ulimits {
         for ulimit in ulimits {
-            crate::daemon::config::Ulimit::parse(&format!("{}={}:{}", ulimit.name, ulimit.soft, ulimit.hard))
-                .map_err(invalid)?;
+            crate::daemon::config::Ulimit::parse(&format!(
+                "{}={}:{}",
+                ulimit.name, ulimit.soft, ulimit.hard
+            ))
+            .map_err(invalid)?;
         }
     }
     Ok(warnings)
@@ -100,7 +106,9 @@ fn check_resources(host: &HostConfig, facts: &HostFacts) -> Result<(), ApiError>
         ));
     }
     if host.cpu_quota > 0 && host.cpu_quota < 1000 {
-        return Err(invalid("CPU cfs quota can not be less than 1ms (i.e. 1000)"));
+        return Err(invalid(
+            "CPU cfs quota can not be less than 1ms (i.e. 1000)",
+        ));
     }
     if host.cpu_shares < 0 {
         return Err(invalid("shares: invalid argument"));
@@ -147,9 +155,14 @@ pub fn parse_cpu_list(text: &str) -> Option<Vec<u32>> {
 }
 
 fn check_modes(host: &HostConfig, warnings: &mut Vec<String>) -> Result<(), ApiError> {
-    let container_ref = |mode: &str| mode.strip_prefix("container:").is_some_and(|c| !c.is_empty());
-    if !matches!(host.ipc_mode.as_str(), "" | "none" | "private" | "shareable" | "host")
-        && !container_ref(&host.ipc_mode)
+    let container_ref = |mode: &str| {
+        mode.strip_prefix("container:")
+            .is_some_and(|c| !c.is_empty())
+    };
+    if !matches!(
+        host.ipc_mode.as_str(),
+        "" | "none" | "private" | "shareable" | "host"
+    ) && !container_ref(&host.ipc_mode)
     {
         return Err(invalid(format!("invalid IPC mode: {}", host.ipc_mode)));
     }
@@ -209,7 +222,9 @@ fn check_restart_policy(host: &HostConfig) -> Result<(), ApiError> {
         }
     }
     if host.auto_remove && !matches!(policy.name.as_str(), "" | "no") {
-        return Err(invalid("can't create 'AutoRemove' container with restart policy"));
+        return Err(invalid(
+            "can't create 'AutoRemove' container with restart policy",
+        ));
     }
     Ok(())
 }
@@ -239,7 +254,9 @@ pub struct Bind {
     pub mode: String,
 }
 
-const PROPAGATIONS: &[&str] = &["shared", "rshared", "slave", "rslave", "private", "rprivate"];
+const PROPAGATIONS: &[&str] = &[
+    "shared", "rshared", "slave", "rslave", "private", "rprivate",
+];
 
 pub fn parse_bind(spec: &str) -> Result<Bind, ApiError> {
     let parts: Vec<&str> = spec.split(':').collect();
@@ -312,7 +329,10 @@ fn check_mount(mount: &MountSpec) -> Result<(), ApiError> {
             && !options.propagation.is_empty()
             && !PROPAGATIONS.contains(&options.propagation.as_str())
         {
-            return Err(error(&format!("invalid propagation mode: {}", options.propagation)));
+            return Err(error(&format!(
+                "invalid propagation mode: {}",
+                options.propagation
+            )));
         }
     } else {
         if !mount.source.is_empty() {
@@ -321,7 +341,11 @@ fn check_mount(mount: &MountSpec) -> Result<(), ApiError> {
         if mount.bind_options.is_some() {
             return Err(error("field BindOptions must not be specified"));
         }
-        if mount.tmpfs_options.as_ref().is_some_and(|o| o.size_bytes < 0) {
+        if mount
+            .tmpfs_options
+            .as_ref()
+            .is_some_and(|o| o.size_bytes < 0)
+        {
             return Err(error("invalid tmpfs size: size must not be negative"));
         }
     }
@@ -418,13 +442,25 @@ mod tests {
             f(&mut host);
             check(host)
         };
-        assert_eq!(with(|h| h.memory = -1).unwrap_err(), "Minimum memory limit allowed is 6MB");
-        assert_eq!(with(|h| h.memory = 1024).unwrap_err(), "Minimum memory limit allowed is 6MB");
+        assert_eq!(
+            with(|h| h.memory = -1).unwrap_err(),
+            "Minimum memory limit allowed is 6MB"
+        );
+        assert_eq!(
+            with(|h| h.memory = 1024).unwrap_err(),
+            "Minimum memory limit allowed is 6MB"
+        );
         assert!(with(|h| h.memory = 64 << 20).is_ok());
-        assert!(with(|h| (h.memory, h.memory_swap) = (64 << 20, 32 << 20))
-            .unwrap_err()
-            .starts_with("Minimum memoryswap limit"));
-        assert!(with(|h| h.memory_swap = 64 << 20).unwrap_err().starts_with("You should always set"));
+        assert!(
+            with(|h| (h.memory, h.memory_swap) = (64 << 20, 32 << 20))
+                .unwrap_err()
+                .starts_with("Minimum memoryswap limit")
+        );
+        assert!(
+            with(|h| h.memory_swap = 64 << 20)
+                .unwrap_err()
+                .starts_with("You should always set")
+        );
         assert!(with(|h| h.memory_swappiness = Some(-1)).is_ok());
         assert_eq!(
             with(|h| h.memory_swappiness = Some(101)).unwrap_err(),
@@ -434,42 +470,109 @@ mod tests {
             with(|h| h.nano_cpus = 3_000_000_000).unwrap_err(),
             "Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
         );
-        assert!(with(|h| (h.nano_cpus, h.cpu_quota) = (1, 5000)).unwrap_err().starts_with("Conflicting"));
-        assert!(with(|h| h.cpu_period = 10).unwrap_err().starts_with("CPU cfs period"));
+        assert!(
+            with(|h| (h.nano_cpus, h.cpu_quota) = (1, 5000))
+                .unwrap_err()
+                .starts_with("Conflicting")
+        );
+        assert!(
+            with(|h| h.cpu_period = 10)
+                .unwrap_err()
+                .starts_with("CPU cfs period")
+        );
         assert!(with(|h| h.cpuset_cpus = "0-1".into()).is_ok());
-        assert!(with(|h| h.cpuset_cpus = "5".into()).unwrap_err().starts_with("Requested CPUs are not available"));
-        assert!(with(|h| h.cpuset_cpus = "x".into()).unwrap_err().starts_with("Invalid value x for cpuset cpus"));
-        assert_eq!(with(|h| h.shm_size = -1).unwrap_err(), "SHM size can not be less than 0");
+        assert!(
+            with(|h| h.cpuset_cpus = "5".into())
+                .unwrap_err()
+                .starts_with("Requested CPUs are not available")
+        );
+        assert!(
+            with(|h| h.cpuset_cpus = "x".into())
+                .unwrap_err()
+                .starts_with("Invalid value x for cpuset cpus")
+        );
+        assert_eq!(
+            with(|h| h.shm_size = -1).unwrap_err(),
+            "SHM size can not be less than 0"
+        );
         assert_eq!(
             with(|h| h.oom_score_adj = 1001).unwrap_err(),
             "Invalid value 1001, range for oom score adj is [-1000, 1000]"
         );
-        assert_eq!(with(|h| h.ipc_mode = "bogus".into()).unwrap_err(), "invalid IPC mode: bogus");
-        assert_eq!(with(|h| h.pid_mode = "bogus".into()).unwrap_err(), "invalid PID mode: bogus");
-        assert_eq!(with(|h| h.uts_mode = "bogus".into()).unwrap_err(), "invalid UTS mode: bogus");
-        assert_eq!(with(|h| h.cap_add = Some(vec!["CAP_BOGUS".into()])).unwrap_err(), "unknown capability: \"CAP_BOGUS\"");
+        assert_eq!(
+            with(|h| h.ipc_mode = "bogus".into()).unwrap_err(),
+            "invalid IPC mode: bogus"
+        );
+        assert_eq!(
+            with(|h| h.pid_mode = "bogus".into()).unwrap_err(),
+            "invalid PID mode: bogus"
+        );
+        assert_eq!(
+            with(|h| h.uts_mode = "bogus".into()).unwrap_err(),
+            "invalid UTS mode: bogus"
+        );
+        assert_eq!(
+            with(|h| h.cap_add = Some(vec!["CAP_BOGUS".into()])).unwrap_err(),
+            "unknown capability: \"CAP_BOGUS\""
+        );
         assert!(with(|h| h.cap_drop = Some(vec!["all".into(), "net_raw".into()])).is_ok());
     }
 
     #[test]
     fn network_modes_and_restart_policies() {
-        let default = check(HostConfig { network_mode: "default".into(), ..HostConfig::default() }).unwrap();
+        let default = check(HostConfig {
+            network_mode: "default".into(),
+            ..HostConfig::default()
+        })
+        .unwrap();
         assert_eq!(default.len(), 1);
-        assert!(check(HostConfig { network_mode: "host".into(), ..HostConfig::default() }).unwrap().is_empty());
-        let mut host = HostConfig { network_mode: "mynet".into(), ..HostConfig::default() };
+        assert!(
+            check(HostConfig {
+                network_mode: "host".into(),
+                ..HostConfig::default()
+            })
+            .unwrap()
+            .is_empty()
+        );
+        let mut host = HostConfig {
+            network_mode: "mynet".into(),
+            ..HostConfig::default()
+        };
         let error = check_host_config(&mut host, &facts()).unwrap_err();
-        assert_eq!((error.status(), error.message.as_str()), (404, "network mynet not found"));
+        assert_eq!(
+            (error.status(), error.message.as_str()),
+            (404, "network mynet not found")
+        );
         let policy = |name: &str, count: i64, auto_remove: bool| {
-            let mut host = HostConfig { network_mode: "none".into(), auto_remove, ..HostConfig::default() };
+            let mut host = HostConfig {
+                network_mode: "none".into(),
+                auto_remove,
+                ..HostConfig::default()
+            };
             host.restart_policy.name = name.into();
             host.restart_policy.maximum_retry_count = count;
             check(host)
         };
         assert!(policy("on-failure", 3, false).is_ok());
-        assert!(policy("always", 3, false).unwrap_err().contains("only be used with 'on-failure'"));
-        assert!(policy("on-failure", -1, false).unwrap_err().contains("cannot be negative"));
-        assert!(policy("sometimes", 0, false).unwrap_err().contains("unknown policy 'sometimes'"));
-        assert_eq!(policy("always", 0, true).unwrap_err(), "can't create 'AutoRemove' container with restart policy");
+        assert!(
+            policy("always", 3, false)
+                .unwrap_err()
+                .contains("only be used with 'on-failure'")
+        );
+        assert!(
+            policy("on-failure", -1, false)
+                .unwrap_err()
+                .contains("cannot be negative")
+        );
+        assert!(
+            policy("sometimes", 0, false)
+                .unwrap_err()
+                .contains("unknown policy 'sometimes'")
+        );
+        assert_eq!(
+            policy("always", 0, true).unwrap_err(),
+            "can't create 'AutoRemove' container with restart policy"
+        );
         assert!(policy("no", 0, true).is_ok());
     }
 
@@ -486,36 +589,91 @@ mod tests {
             }
         );
         assert!(parse_bind("/a:/b:ro,rw").is_err());
-        assert!(parse_bind("/a:/b:bogus").unwrap_err().message.contains("invalid mode: bogus"));
-        assert!(parse_bind("vol:/b").unwrap_err().message.contains("named volumes"));
+        assert!(
+            parse_bind("/a:/b:bogus")
+                .unwrap_err()
+                .message
+                .contains("invalid mode: bogus")
+        );
+        assert!(
+            parse_bind("vol:/b")
+                .unwrap_err()
+                .message
+                .contains("named volumes")
+        );
         assert!(parse_bind("/a").is_err());
-        assert!(parse_bind("/a:rel").unwrap_err().message.contains("must be absolute"));
-        let mut host = HostConfig { network_mode: "none".into(), ..HostConfig::default() };
+        assert!(
+            parse_bind("/a:rel")
+                .unwrap_err()
+                .message
+                .contains("must be absolute")
+        );
+        let mut host = HostConfig {
+            network_mode: "none".into(),
+            ..HostConfig::default()
+        };
         host.binds = Some(vec!["/tmp:/data".into()]);
         host.tmpfs = Some([("/data".to_string(), String::new())].into());
-        assert_eq!(check(host.clone()).unwrap_err(), "Duplicate mount point: /data");
+        assert_eq!(
+            check(host.clone()).unwrap_err(),
+            "Duplicate mount point: /data"
+        );
         host.tmpfs = Some([("rel".to_string(), String::new())].into());
-        assert!(check(host.clone()).unwrap_err().contains("mount path must be absolute"));
+        assert!(
+            check(host.clone())
+                .unwrap_err()
+                .contains("mount path must be absolute")
+        );
         host.tmpfs = None;
-        host.mounts = Some(vec![MountSpec { kind: "bind".into(), source: "/nonexistent-dockbox".into(), target: "/x".into(), ..MountSpec::default() }]);
+        host.mounts = Some(vec![MountSpec {
+            kind: "bind".into(),
+            source: "/nonexistent-dockbox".into(),
+            target: "/x".into(),
+            ..MountSpec::default()
+        }]);
         assert_eq!(
             check(host.clone()).unwrap_err(),
             "invalid mount config for type \"bind\": bind source path does not exist: /nonexistent-dockbox"
         );
-        host.mounts = Some(vec![MountSpec { kind: "tmpfs".into(), source: "/tmp".into(), target: "/x".into(), ..MountSpec::default() }]);
-        assert!(check(host.clone()).unwrap_err().contains("field Source must not be specified"));
-        host.mounts = Some(vec![MountSpec { kind: "tmpfs".into(), target: "/x".into(), ..MountSpec::default() }]);
+        host.mounts = Some(vec![MountSpec {
+            kind: "tmpfs".into(),
+            source: "/tmp".into(),
+            target: "/x".into(),
+            ..MountSpec::default()
+        }]);
+        assert!(
+            check(host.clone())
+                .unwrap_err()
+                .contains("field Source must not be specified")
+        );
+        host.mounts = Some(vec![MountSpec {
+            kind: "tmpfs".into(),
+            target: "/x".into(),
+            ..MountSpec::default()
+        }]);
         assert!(check(host).is_ok());
     }
 
     #[test]
     fn security_options() {
-        let opts = |list: &[&str]| parse_security_opts(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        let opts = |list: &[&str]| {
+            parse_security_opts(&list.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        };
         let parsed = opts(&["no-new-privileges", "seccomp=unconfined", "label=disable"]).unwrap();
         assert!(parsed.no_new_privileges);
         assert_eq!(parsed.seccomp_profile, "unconfined");
-        assert!(!opts(&["no-new-privileges=false"]).unwrap().no_new_privileges);
-        assert_eq!(opts(&["bogus"]).unwrap_err().message, "invalid --security-opt 1: \"bogus\"");
-        assert_eq!(opts(&["x=y"]).unwrap_err().message, "invalid --security-opt 2: \"x=y\"");
+        assert!(
+            !opts(&["no-new-privileges=false"])
+                .unwrap()
+                .no_new_privileges
+        );
+        assert_eq!(
+            opts(&["bogus"]).unwrap_err().message,
+            "invalid --security-opt 1: \"bogus\""
+        );
+        assert_eq!(
+            opts(&["x=y"]).unwrap_err().message,
+            "invalid --security-opt 2: \"x=y\""
+        );
     }
 }

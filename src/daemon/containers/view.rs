@@ -14,7 +14,13 @@ use std::path::Path;
 /// tmpfs.
 pub fn mount_points(record: &ContainerRecord) -> Vec<MountPoint> {
     let mut points = Vec::new();
-    for bind in record.host_config.binds.iter().flatten().filter_map(|b| parse_bind(b).ok()) {
+    for bind in record
+        .host_config
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| parse_bind(b).ok())
+    {
         points.push(MountPoint {
             kind: "bind".into(),
             source: bind.source,
@@ -192,7 +198,12 @@ mod tests {
         let points = mount_points(&record);
         assert_eq!(points.len(), 2);
         assert_eq!(
-            (points[0].kind.as_str(), points[0].rw, points[0].mode.as_str(), points[0].propagation.as_str()),
+            (
+                points[0].kind.as_str(),
+                points[0].rw,
+                points[0].mode.as_str(),
+                points[0].propagation.as_str()
+            ),
             ("bind", false, "ro", "rprivate")
         );
         assert_eq!((points[1].kind.as_str(), points[1].rw), ("tmpfs", true));
