@@ -24,9 +24,10 @@ use super::api::{Call, Reply, Route};
 use super::system::store_error;
 use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
+use crate::store::Table;
 use create::CreateContext;
 use lookup::{ImageLookup, StoreImages, find_container};
-use record::ContainerRecord;
+use record::{ContainerRecord, StateError};
 use serde_json::Value;
 
 pub fn routes(router: &mut Router<Route>) {
@@ -54,6 +55,70 @@ impl Daemon {
 
     pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
         find_container(&self.store, what)
+    }
+
+    /// Reads, changes and writes back container `id` in one store
+    /// transaction, so concurrent state changes cannot lose each other's
+    /// writes. Nothing is written when `change` fails.
+    pub fn update_container<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, StateError>,
+    ) -> Result<T, ApiError> {
+        self.store
+            .write(|tx| {
+                let Some(mut record) = tx.get::<ContainerRecord>(Table::Containers, id)? else {
+                    return Ok(Err(lookup::no_such_container(id)));
+                };
+                match change(&mut record) {
+                    Ok(value) => {
+                        tx.put(Table::Containers, id, &record)?;
+                        Ok(Ok(value))
+                    }
+                    Err(error) => Ok(Err(ApiError::conflict(error.to_string()))),
+                }
+            })
+            .map_err(store_error)?
+    }
+
+    /// The OCI spec of `record`, whose root filesystem is at `rootfs`.
+    pub fn build_spec(
+        &self,
+        record: &ContainerRecord,
+        rootfs: &std::path::Path,
+        settings: &SpecSettings,
+        seccomp: Option<&spec::SeccompHook<'_>>,
+    ) -> Result<oci_spec::runtime::Spec, spec::SpecError> {
+        let ctx = spec::SpecContext {
+            rootfs,
+            data_root: &self.config.data_root,
+            default_ulimits: &self.config.default_ulimits,
+            cgroup_parent: self.config.cgroup_parent.as_deref(),
+            own_cgroup: &settings.own_cgroup,
+            init_binary: &settings.init_binary,
+            bounding_caps: &settings.bounding_caps,
+            seccomp,
+        };
+        spec::build_spec(record, &ctx)
+    }
+}
+
+/// What the spec builder needs of the daemon's own process, read once at
+/// start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecSettings {
+    pub own_cgroup: String,
+    pub init_binary: std::path::PathBuf,
+    pub bounding_caps: Vec<String>,
+}
+
+impl SpecSettings {
+    pub fn detect() -> std::io::Result<SpecSettings> {
+        Ok(SpecSettings {
+            own_cgroup: spec::own_cgroup_path(),
+            init_binary: spec::own_binary()?,
+            bounding_caps: caps::own_bounding_set(),
+        })
     }
 }
 

@@ -457,3 +457,82 @@ fn rename_remove_and_prune() {
     assert!(!a.dir(&fx.dir).exists());
     assert_eq!(store.container_id_by_name("a2").unwrap(), None);
 }
+
+#[test]
+fn state_changes_are_one_transaction_each() {
+    let fx = Fixture::new("update");
+    let (record, _) = fx.create("u1", json!({"Image": "busybox"})).unwrap();
+    let pid = fx
+        .daemon
+        .update_container(&record.id, |r| {
+            r.mark_started(1234, 5).map(|()| r.state.pid)
+        })
+        .unwrap();
+    assert_eq!(pid, 1234);
+    let refused = fx
+        .daemon
+        .update_container(&record.id, |r| r.mark_started(1, 6))
+        .unwrap_err();
+    assert_eq!(refused.status(), 409);
+    let stored = find_container(&fx.daemon.store, "u1").unwrap();
+    assert_eq!((stored.state.pid, stored.state.started_at), (1234, 5));
+    fx.daemon
+        .update_container(&record.id, |r| r.mark_exited(2, false, 7))
+        .unwrap();
+    assert_eq!(
+        find_container(&fx.daemon.store, "u1")
+            .unwrap()
+            .state
+            .exit_code,
+        2
+    );
+    assert_eq!(
+        fx.daemon
+            .update_container("nosuch", |_| Ok(()))
+            .unwrap_err()
+            .status(),
+        404
+    );
+}
+
+#[test]
+fn the_daemon_builds_specs_with_its_settings() {
+    let fx = Fixture::new("daemon-spec");
+    let (record, _) = fx
+        .create(
+            "s1",
+            json!({"Image": "busybox", "HostConfig": {"Init": true}}),
+        )
+        .unwrap();
+    let settings = super::SpecSettings::detect().unwrap();
+    assert!(settings.init_binary.is_absolute());
+    assert!(!settings.bounding_caps.is_empty());
+    let spec = fx
+        .daemon
+        .build_spec(&record, &fx.dir, &settings, None)
+        .unwrap();
+    let args = spec.process().as_ref().unwrap().args().clone().unwrap();
+    assert_eq!(args, ["/sbin/docker-init", "--", "sh"]);
+    let init = spec
+        .mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|m| m.destination() == Path::new("/sbin/docker-init"))
+        .unwrap();
+    assert_eq!(
+        init.source().as_deref(),
+        Some(settings.init_binary.as_path())
+    );
+    let hosts = spec
+        .mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .find(|m| m.destination() == Path::new("/etc/hosts"))
+        .unwrap();
+    assert_eq!(
+        hosts.source().as_deref(),
+        Some(record.hosts_path(&fx.dir).as_path())
+    );
+}
