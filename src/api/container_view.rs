@@ -82,7 +82,37 @@ pub struct NetworkSettings {
     #[serde(rename = "IPv6Gateway")]
     pub ipv6_gateway: String,
     pub mac_address: String,
-    pub networks: BTreeMap<String, Value>,
+    pub networks: BTreeMap<String, EndpointSettings>,
+}
+
+/// An entry of `NetworkSettings.Networks` (moby's `EndpointSettings`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct EndpointSettings {
+    #[serde(rename = "IPAMConfig")]
+    pub ipam_config: Option<Value>,
+    pub links: Option<Vec<String>>,
+    pub aliases: Option<Vec<String>>,
+    pub mac_address: String,
+    pub driver_opts: Option<BTreeMap<String, String>>,
+    pub gw_priority: i64,
+    #[serde(rename = "NetworkID")]
+    pub network_id: String,
+    #[serde(rename = "EndpointID")]
+    pub endpoint_id: String,
+    pub gateway: String,
+    #[serde(rename = "IPAddress")]
+    pub ip_address: String,
+    #[serde(rename = "IPPrefixLen")]
+    pub ip_prefix_len: i64,
+    #[serde(rename = "IPv6Gateway")]
+    pub ipv6_gateway: String,
+    #[serde(rename = "GlobalIPv6Address")]
+    pub global_ipv6_address: String,
+    #[serde(rename = "GlobalIPv6PrefixLen")]
+    pub global_ipv6_prefix_len: i64,
+    #[serde(rename = "DNSNames")]
+    pub dns_names: Option<Vec<String>>,
 }
 
 /// `GET /containers/{id}/json`.
@@ -119,6 +149,10 @@ pub struct ContainerInspect {
     pub network_settings: NetworkSettings,
 }
 
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SummaryHostConfig {
@@ -130,7 +164,7 @@ pub struct SummaryHostConfig {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct SummaryNetworkSettings {
-    pub networks: BTreeMap<String, Value>,
+    pub networks: BTreeMap<String, EndpointSettings>,
 }
 
 /// An entry of `GET /containers/json`.
@@ -145,10 +179,10 @@ pub struct ContainerSummary {
     pub command: String,
     pub created: i64,
     pub ports: Vec<Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_rw: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub size_root_fs: Option<i64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub size_rw: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub size_root_fs: i64,
     pub labels: BTreeMap<String, String>,
     pub state: String,
     pub status: String,

@@ -178,6 +178,30 @@ pub fn create_container(
     if host.memory > 0 && host.memory_swap == 0 {
         host.memory_swap = host.memory * 2;
     }
+    if host.cgroupns_mode.is_empty() {
+        let private = ctx.facts.cgroup_v2;
+        host.cgroupns_mode = if private { "private" } else { "host" }.to_string();
+    }
+    // Zero and below mean "no limit", which moby records as unset.
+    if host.pids_limit.is_some_and(|limit| limit <= 0) {
+        host.pids_limit = None;
+    }
+    if host.runtime.is_empty() {
+        host.runtime = "runc".to_string();
+    }
+    if host.oom_kill_disable.is_none() {
+        host.oom_kill_disable = Some(false);
+    }
+    // As moby records them, so inspect shows what the spec will mask.
+    if !host.privileged {
+        let defaults = |paths: &[&str]| Some(paths.iter().map(|p| p.to_string()).collect());
+        if host.masked_paths.is_none() {
+            host.masked_paths = defaults(super::spec::MASKED_PATHS);
+        }
+        if host.readonly_paths.is_none() {
+            host.readonly_paths = defaults(super::spec::READONLY_PATHS);
+        }
+    }
     if host.log_config.kind.is_empty() {
         host.log_config.kind = "json-file".to_string();
     }

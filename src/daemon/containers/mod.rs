@@ -133,6 +133,7 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
         storage_driver: daemon.storage_driver(),
         facts: validate::HostFacts {
             ncpu: super::host::ncpu(),
+            cgroup_v2: super::host::cgroup_facts().version == "2",
         },
         host_name: super::host::hostname(),
     };
@@ -178,8 +179,8 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
             let mut summary = view::summary(record, now);
             if with_size {
                 let (rw, root) = sizes(daemon, record);
-                summary.size_rw = Some(rw);
-                summary.size_root_fs = Some(root);
+                summary.size_rw = rw;
+                summary.size_root_fs = root;
             }
             summary
         })

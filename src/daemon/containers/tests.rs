@@ -77,7 +77,10 @@ impl Fixture {
             images: &images,
             data_root: &self.dir,
             storage_driver: "vfs".into(),
-            facts: HostFacts { ncpu: 2 },
+            facts: HostFacts {
+                ncpu: 2,
+                cgroup_v2: false,
+            },
             host_name: "thehost".into(),
         };
         let request: CreateRequest = decode_create_body(Some(body))?;
@@ -147,6 +150,17 @@ fn create_merges_the_image_config_and_writes_files() {
     assert_eq!(record.config.hostname, record.id[..12]);
     assert_eq!(record.host_config.network_mode, "default");
     assert_eq!(record.host_config.shm_size, 64 << 20);
+    assert_eq!(record.host_config.cgroupns_mode, "host");
+    assert_eq!(record.host_config.oom_kill_disable, Some(false));
+    assert!(
+        record
+            .host_config
+            .masked_paths
+            .as_ref()
+            .unwrap()
+            .contains(&"/proc/kcore".to_string())
+    );
+    assert_eq!(record.host_config.readonly_paths.as_ref().unwrap().len(), 5);
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     let hostname = std::fs::read_to_string(record.hostname_path(&fx.dir)).unwrap();
     assert_eq!(hostname, format!("{}\n", &record.id[..12]));

@@ -13,6 +13,9 @@ const MIN_MEMORY: i64 = 6 * 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct HostFacts {
     pub ncpu: u64,
+    /// A unified (v2-only) cgroup host, where containers get their own
+    /// cgroup namespace by default.
+    pub cgroup_v2: bool,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -421,7 +424,10 @@ mod tests {
     use super::*;
 
     fn facts() -> HostFacts {
-        HostFacts { ncpu: 2 }
+        HostFacts {
+            ncpu: 2,
+            cgroup_v2: false,
+        }
     }
 
     fn check(host: HostConfig) -> Result<Vec<String>, String> {

@@ -5,9 +5,10 @@ use super::record::{ContainerRecord, Status};
 use super::timefmt::{go_time, human_duration};
 use super::validate::parse_bind;
 use crate::api::container_view::{
-    ContainerInspect, ContainerSummary, GraphDriver, MountPoint, NetworkSettings,
+    ContainerInspect, ContainerSummary, EndpointSettings, GraphDriver, MountPoint, NetworkSettings,
     SummaryHostConfig, SummaryNetworkSettings,
 };
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The `Mounts` of inspect and list: Binds, then Mounts of type bind and
@@ -94,8 +95,26 @@ pub fn command_text(record: &ContainerRecord) -> String {
     text
 }
 
+/// The networks a container shows: the one its NetworkMode names, as
+/// moby does before any network is joined (`default` is `bridge`).
+pub fn networks(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
+    let name = match record.host_config.network_mode.as_str() {
+        "" | "default" => "bridge",
+        other => other,
+    };
+    BTreeMap::from([(name.to_string(), EndpointSettings::default())])
+}
+
 pub fn inspect(record: &ContainerRecord, data_root: &Path) -> ContainerInspect {
-    let path = |p: std::path::PathBuf| p.display().to_string();
+    // moby fills these paths when the container first starts.
+    let started = record.has_been_started;
+    let path = |p: std::path::PathBuf| {
+        if started {
+            p.display().to_string()
+        } else {
+            String::new()
+        }
+    };
     ContainerInspect {
         id: record.id.clone(),
         created: go_time(record.created),
@@ -133,7 +152,7 @@ pub fn inspect(record: &ContainerRecord, data_root: &Path) -> ContainerInspect {
         mounts: mount_points(record),
         config: record.config.clone(),
         network_settings: NetworkSettings {
-            sandbox_key: String::new(),
+            networks: networks(record),
             ..NetworkSettings::default()
         },
     }
@@ -148,8 +167,8 @@ pub fn summary(record: &ContainerRecord, now: i64) -> ContainerSummary {
         command: command_text(record),
         created: record.created / 1_000_000_000,
         ports: Vec::new(),
-        size_rw: None,
-        size_root_fs: None,
+        size_rw: 0,
+        size_root_fs: 0,
         labels: record.config.labels.clone().unwrap_or_default(),
         state: record.state.status.as_str().into(),
         status: status_text(record, now),
@@ -157,7 +176,9 @@ pub fn summary(record: &ContainerRecord, now: i64) -> ContainerSummary {
             network_mode: record.host_config.network_mode.clone(),
             annotations: None,
         },
-        network_settings: SummaryNetworkSettings::default(),
+        network_settings: SummaryNetworkSettings {
+            networks: networks(record),
+        },
         mounts: mount_points(record),
     }
 }
@@ -209,6 +230,13 @@ mod tests {
         assert_eq!((points[1].kind.as_str(), points[1].rw), ("tmpfs", true));
         let shown = inspect(&record, Path::new("/data"));
         assert_eq!(shown.name, "/");
+        assert_eq!(
+            shown.hosts_path, "",
+            "moby shows the paths from the first start"
+        );
+        assert!(shown.network_settings.networks.contains_key("bridge"));
+        record.mark_started(1, 1).unwrap();
+        let shown = inspect(&record, Path::new("/data"));
         assert!(shown.hosts_path.starts_with("/data/containers/"));
     }
 }
