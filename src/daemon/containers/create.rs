@@ -38,6 +38,30 @@ pub fn decode_create_body(body: Option<Value>) -> Result<CreateRequest, ApiError
     serde_json::from_value(body).map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))
 }
 
+/// moby's checks of the container's own Config.
+fn check_config(config: &ContainerConfig) -> Result<(), ApiError> {
+    if !config.working_dir.is_empty() && !config.working_dir.starts_with('/') {
+        return Err(ApiError::invalid(format!(
+            "the working directory '{}' is invalid, it needs to be an absolute path",
+            config.working_dir
+        )));
+    }
+    if !config.stop_signal.is_empty() && super::signal::parse_signal(&config.stop_signal).is_none()
+    {
+        return Err(ApiError::invalid(format!(
+            "Invalid signal: {}",
+            config.stop_signal
+        )));
+    }
+    if config.stop_timeout.is_some_and(|t| t < -1) {
+        return Err(ApiError::invalid(format!(
+            "invalid stop timeout {}: must be -1 or more",
+            config.stop_timeout.unwrap_or_default()
+        )));
+    }
+    Ok(())
+}
+
 /// Merges the image's defaults into the user's config as moby's
 /// `merge(userConf, imageConf)` does.
 pub fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
@@ -148,6 +172,7 @@ pub fn create_container(
         networking_config,
     } = request;
     let mut host = host_config.unwrap_or_default();
+    check_config(&config)?;
     let warnings = validate::check_host_config(&mut host, &ctx.facts)?;
     let security = validate::parse_security_opts(host.security_opt.as_deref().unwrap_or(&[]))?;
     if config.image.is_empty() {

@@ -10,6 +10,7 @@ pub mod lookup;
 pub mod names;
 pub mod record;
 pub mod remove;
+pub mod signal;
 pub mod spec;
 pub mod spec_mounts;
 
@@ -222,8 +223,11 @@ fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
 fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let force = call.query.strict_bool("force", false)?;
     call.query.strict_bool("v", false)?;
-    call.query.strict_bool("link", false)?;
-    let record = daemon.find_container(call.param("id")?)?;
+    let what = call.param("id")?;
+    if call.query.strict_bool("link", false)? {
+        return Err(remove::remove_link(what));
+    }
+    let record = daemon.find_container(what)?;
     remove::remove_container(daemon, record, force)?;
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }

@@ -63,6 +63,23 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
     Ok(())
 }
 
+/// `DELETE /containers/{name}?link=1` removes a legacy link, never the
+/// container. A plain name is the container's own, which moby refuses to
+/// unlink; dockbox has no legacy links to remove.
+pub fn remove_link(name: &str) -> ApiError {
+    let full = if name.starts_with('/') {
+        name.to_string()
+    } else {
+        format!("/{name}")
+    };
+    let parent = full.rsplit_once('/').map_or("", |(parent, _)| parent);
+    if parent.is_empty() {
+        ApiError::conflict("Conflict, cannot remove the default link name of the container")
+    } else {
+        ApiError::not_found(format!("Could not find entity for {full}"))
+    }
+}
+
 /// `POST /containers/{id}/rename?name=`.
 pub fn rename_container(
     store: &Store,

@@ -239,6 +239,23 @@ fn create_errors_in_mobys_order_and_words() {
     let bad_name = fx.create("a b", json!({"Image": "busybox"})).unwrap_err();
     assert_eq!(bad_name.status(), 400);
     assert!(bad_name.message.starts_with("Invalid container name (a b)"));
+    for (body, message) in [
+        (
+            json!({"Image": "busybox", "WorkingDir": "rel"}),
+            "the working directory 'rel' is invalid, it needs to be an absolute path",
+        ),
+        (
+            json!({"Image": "busybox", "StopSignal": "SIGFOO"}),
+            "Invalid signal: SIGFOO",
+        ),
+        (
+            json!({"Image": "busybox", "HostConfig": {"ExtraHosts": ["nohost"]}}),
+            "bad format for add-host: \"nohost\"",
+        ),
+    ] {
+        let error = fx.create("", body).unwrap_err();
+        assert_eq!((error.status(), error.message.as_str()), (400, message));
+    }
     let wrong_type = fx
         .create(
             "x",
@@ -461,6 +478,8 @@ fn rename_remove_and_prune() {
         .status(),
         400
     );
+    assert_eq!(remove::remove_link("a2").status(), 409);
+    assert_eq!(remove::remove_link("/a2/db").status(), 404);
     remove::remove_container(&fx.daemon, a.clone(), false).unwrap();
     assert!(
         store

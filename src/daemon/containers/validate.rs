@@ -41,6 +41,11 @@ pub fn check_host_config(
         }
     }
     check_mounts(host)?;
+    for entry in host.extra_hosts.iter().flatten() {
+        if super::files::extra_host_line(entry).is_none() {
+            return Err(invalid(format!("bad format for add-host: {entry:?}")));
+        }
+    }
     for cap in host.cap_add.iter().chain(host.cap_drop.iter()).flatten() {
         if !cap.eq_ignore_ascii_case("ALL") && caps::normalize(cap).is_none() {
             return Err(invalid(format!("unknown capability: {cap:?}")));
