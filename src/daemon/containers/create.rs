@@ -9,11 +9,12 @@ use super::record::ContainerRecord;
 use super::timefmt::now_nanos;
 use super::validate::{self, HostFacts};
 use crate::api::ApiError;
-use crate::api::container::{ContainerConfig, CreateRequest};
+use crate::api::container::{ContainerConfig, CreateRequest, HostConfig};
 use crate::api::container_check::check_create_body;
 use crate::daemon::system::store_error;
 use crate::store::{Store, StoreError};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What create needs beyond the request.
@@ -25,6 +26,55 @@ pub struct CreateContext<'a> {
     pub facts: HostFacts,
     /// For `--network host`, whose hostname is the host's.
     pub host_name: String,
+    /// The daemon's `--log-driver` and `--log-opt`s, for containers that
+    /// name no log driver.
+    pub log_driver: String,
+    pub log_opts: BTreeMap<String, String>,
+}
+
+const JSON_FILE_OPTS: &[&str] = &[
+    "max-size",
+    "max-file",
+    "compress",
+    "labels",
+    "labels-regex",
+    "env",
+    "env-regex",
+    "tag",
+];
+
+/// moby's `mergeAndVerifyLogConfig`: the daemon's driver and options when
+/// the container names none, and only drivers and options that exist.
+fn settle_log_config(host: &mut HostConfig, ctx: &CreateContext<'_>) -> Result<(), ApiError> {
+    let log = &mut host.log_config;
+    if log.kind.is_empty() {
+        log.kind = ctx.log_driver.clone();
+        for (key, value) in &ctx.log_opts {
+            log.config
+                .entry(key.clone())
+                .or_insert_with(|| value.clone());
+        }
+    }
+    match log.kind.as_str() {
+        "json-file" => {
+            if let Some(key) = log
+                .config
+                .keys()
+                .find(|k| !JSON_FILE_OPTS.contains(&k.as_str()))
+            {
+                return Err(ApiError::invalid(format!(
+                    "unknown log opt '{key}' for json-file log driver"
+                )));
+            }
+        }
+        "none" => {}
+        other => {
+            return Err(ApiError::invalid(format!(
+                "logger: no log driver named '{other}' is registered"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Decodes a create body: moby's messages for bad JSON and wrong types.
@@ -227,9 +277,7 @@ pub fn create_container(
             host.readonly_paths = defaults(super::spec::READONLY_PATHS);
         }
     }
-    if host.log_config.kind.is_empty() {
-        host.log_config.kind = "json-file".to_string();
-    }
+    settle_log_config(&mut host, ctx)?;
     let id =
         names::new_id().map_err(|e| ApiError::internal(format!("generate container id: {e}")))?;
     if config.hostname.is_empty() {

@@ -137,6 +137,8 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
             cgroup_v2: super::host::cgroup_facts().version == "2",
         },
         host_name: super::host::hostname(),
+        log_driver: daemon.config.log_driver.clone(),
+        log_opts: daemon.config.log_opts.clone(),
     };
     let name = call.query.get("name").unwrap_or("").to_string();
     let (record, warnings) = create::create_container(&ctx, &name, request)?;

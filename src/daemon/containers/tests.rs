@@ -82,6 +82,8 @@ impl Fixture {
                 cgroup_v2: false,
             },
             host_name: "thehost".into(),
+            log_driver: "json-file".into(),
+            log_opts: [("max-size".to_string(), "1m".to_string())].into(),
         };
         let request: CreateRequest = decode_create_body(Some(body))?;
         create_container(&ctx, name, request)
@@ -151,6 +153,8 @@ fn create_merges_the_image_config_and_writes_files() {
     assert_eq!(record.host_config.network_mode, "default");
     assert_eq!(record.host_config.shm_size, 64 << 20);
     assert_eq!(record.host_config.cgroupns_mode, "host");
+    assert_eq!(record.host_config.log_config.kind, "json-file");
+    assert_eq!(record.host_config.log_config.config["max-size"], "1m");
     assert_eq!(record.host_config.oom_kill_disable, Some(false));
     assert!(
         record
