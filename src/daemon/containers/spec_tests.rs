@@ -507,3 +507,62 @@ fn user_errors_and_rules() {
         ["noexec", "nosuid", "nodev", "ro", "mode=1777"]
     );
 }
+
+#[test]
+fn user_mounts_replace_defaults_and_network_files() {
+    let rootfs = Rootfs::new("override");
+    let host = HostConfig {
+        binds: Some(vec![
+            "/etc/hosts:/etc/hosts:ro".into(),
+            "/srv:/srv/a/b".into(),
+            "/opt:/srv".into(),
+        ]),
+        tmpfs: Some([("/dev/shm".to_string(), "size=1g".to_string())].into()),
+        ..HostConfig::default()
+    };
+    let spec = build(&record(host), &rootfs);
+    let mounts = spec.mounts().as_ref().unwrap();
+    let at = |place: &str| {
+        mounts
+            .iter()
+            .filter(|m| m.destination() == Path::new(place))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(at("/dev/shm").len(), 1);
+    assert_eq!(
+        at("/dev/shm")[0].options().as_ref().unwrap(),
+        &["noexec", "nosuid", "nodev", "size=1g"]
+    );
+    let hosts = at("/etc/hosts");
+    assert_eq!(hosts.len(), 1);
+    assert_eq!(hosts[0].source().as_deref(), Some(Path::new("/etc/hosts")));
+    assert_eq!(at("/etc/hostname").len(), 1, "the other network files stay");
+    // Parents mount before their children.
+    let order: Vec<&Path> = mounts.iter().map(|m| m.destination().as_path()).collect();
+    let parent = order.iter().position(|p| *p == Path::new("/srv")).unwrap();
+    let child = order
+        .iter()
+        .position(|p| *p == Path::new("/srv/a/b"))
+        .unwrap();
+    assert!(parent < child, "{order:?}");
+
+    let dev = HostConfig {
+        mounts: Some(vec![MountSpec {
+            kind: "bind".into(),
+            source: "/dev".into(),
+            target: "/dev".into(),
+            ..MountSpec::default()
+        }]),
+        ..HostConfig::default()
+    };
+    let spec = build(&record(dev), &rootfs);
+    let places: Vec<String> = spec
+        .mounts()
+        .as_ref()
+        .unwrap()
+        .iter()
+        .map(|m| m.destination().display().to_string())
+        .collect();
+    assert!(places.iter().all(|p| !p.starts_with("/dev/")), "{places:?}");
+    assert_eq!(places.iter().filter(|p| *p == "/dev").count(), 1);
+}

@@ -90,12 +90,21 @@ impl Fixture {
     }
 
     fn list(&self, all: bool, filters: &str) -> Result<Vec<String>, ApiError> {
+        self.list_limited(all, None, filters)
+    }
+
+    fn list_limited(
+        &self,
+        all: bool,
+        limit: Option<i64>,
+        filters: &str,
+    ) -> Result<Vec<String>, ApiError> {
         let images = StoreImages(&self.daemon.store);
         let selection = Selection::new(
             &self.daemon.store,
             &images,
             all,
-            None,
+            limit,
             Filters::parse(filters)?,
         )?;
         let records = self
@@ -357,6 +366,15 @@ fn list_filters() {
     fx.daemon.save_container(&three).unwrap();
     assert!(fx.list(false, "").unwrap().is_empty());
     assert_eq!(fx.list(true, "").unwrap(), ["three", "two", "one"]);
+    // A limit lists stopped containers too, newest first (`ps -n`, `ps -l`).
+    assert_eq!(
+        fx.list_limited(false, Some(2), "").unwrap(),
+        ["three", "two"]
+    );
+    assert_eq!(
+        fx.list_limited(false, Some(-1), "").unwrap(),
+        Vec::<String>::new()
+    );
     assert_eq!(
         fx.list(false, r#"{"status":{"exited":true}}"#).unwrap(),
         ["three"]
