@@ -341,3 +341,105 @@ print(c.containers.list(all=True), c.containers.prune())
         "py1 created 33554432\n['py1']\n[]\n409\nnotfound 404\n400 Minimum memory limit allowed is 6MB\npy2\n[] {'ContainersDeleted': None, 'SpaceReclaimed': 0}\n"
     );
 }
+
+#[test]
+fn cli_create_options_reach_the_record() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let daemon = daemon_with_busybox("ctr-options");
+    let profile = daemon.dir.join("seccomp.json");
+    std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#).unwrap();
+    let seccomp = format!("seccomp={}", profile.display());
+    let created = daemon.docker(&[
+        "create",
+        "--name",
+        "opts",
+        "--init",
+        "--privileged",
+        "--cap-add",
+        "NET_ADMIN",
+        "--security-opt",
+        &seccomp,
+        "--security-opt",
+        "no-new-privileges",
+        "--read-only",
+        "--user",
+        "1000:1000",
+        "-v",
+        "/tmp:/d:ro",
+        "--tmpfs",
+        "/t:size=1m",
+        "--restart",
+        "on-failure:3",
+        "--pids-limit",
+        "20",
+        "--cpus",
+        "0.5",
+        "--shm-size",
+        "8m",
+        "--ulimit",
+        "nofile=100:200",
+        "--add-host",
+        "db:10.0.0.1",
+        "--dns",
+        "1.1.1.1",
+        "--sysctl",
+        "net.ipv4.ip_forward=1",
+        "--group-add",
+        "7",
+        "--oom-score-adj",
+        "10",
+        "--network",
+        "none",
+        "--stop-signal",
+        "SIGUSR1",
+        "--stop-timeout",
+        "3",
+        "-w",
+        "/work",
+        "busybox",
+        "sleep",
+        "1",
+    ]);
+    let id = ok(&created).trim().to_string();
+    assert!(
+        stderr_of(&created).is_empty(),
+        "no warning for --network none: {}",
+        stderr_of(&created)
+    );
+    let format = "{{.HostConfig.Init}} {{.HostConfig.Privileged}} {{.HostConfig.CapAdd}} {{.HostConfig.ReadonlyRootfs}} {{.Config.User}} {{.HostConfig.Binds}} {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}} {{.HostConfig.PidsLimit}} {{.HostConfig.NanoCpus}} {{.HostConfig.ShmSize}} {{.Config.StopSignal}} {{.Config.StopTimeout}} {{.Config.WorkingDir}} {{.HostConfig.NetworkMode}} {{.HostConfig.OomScoreAdj}} {{.HostConfig.GroupAdd}}";
+    let shown = ok(&daemon.docker(&["inspect", "--format", format, "opts"]));
+    assert_eq!(
+        shown.trim(),
+        "true true [CAP_NET_ADMIN] true 1000:1000 [/tmp:/d:ro] on-failure:3 20 500000000 8388608 SIGUSR1 3 /work none 10 [7]"
+    );
+    let security = ok(&daemon.docker(&[
+        "inspect",
+        "--format",
+        "{{json .HostConfig.SecurityOpt}}",
+        "opts",
+    ]));
+    assert!(
+        security.contains("SCMP_ACT_ALLOW") && security.contains("no-new-privileges"),
+        "{security}"
+    );
+    let dir = daemon.dir.join("data").join("containers").join(&id);
+    let hosts = std::fs::read_to_string(dir.join("hosts")).unwrap();
+    assert!(hosts.ends_with("10.0.0.1\tdb\n"), "{hosts}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("resolv.conf")).unwrap(),
+        "nameserver 1.1.1.1\n"
+    );
+    let bad_signal = failed(&daemon.docker(&["create", "--stop-signal", "SIGFOO", "busybox"]));
+    assert!(
+        bad_signal.contains("Invalid signal: SIGFOO"),
+        "{bad_signal}"
+    );
+    let warned = daemon.docker(&["create", "busybox"]);
+    ok(&warned);
+    assert!(
+        stderr_of(&warned).contains("WARNING: dockbox has no bridge network yet"),
+        "{}",
+        stderr_of(&warned)
+    );
+}
