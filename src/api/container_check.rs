@@ -220,6 +220,34 @@ fn check_field(value: &Value, go: Go, owner: &str, path: &str) -> Result<(), Str
     }
 }
 
+/// Renames keys to their canonical case: Go's decoder matches field names
+/// case-insensitively (`{"memory": 1}` sets Memory), serde does not.
+pub fn canonicalize_field_names(body: &mut Value) {
+    fn rename(object: &mut serde_json::Map<String, Value>, fields: &[(&str, Go)]) {
+        let keys: Vec<String> = object.keys().cloned().collect();
+        for key in keys {
+            if fields.iter().any(|(name, _)| *name == key) {
+                continue;
+            }
+            let canonical = fields
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(&key));
+            if let Some((name, _)) = canonical
+                && !object.contains_key(*name)
+                && let Some(value) = object.remove(&key)
+            {
+                object.insert(name.to_string(), value);
+            }
+        }
+    }
+    if let Value::Object(fields) = body {
+        rename(fields, CONFIG_FIELDS);
+        if let Some(Value::Object(host)) = fields.get_mut("HostConfig") {
+            rename(host, HOST_CONFIG_FIELDS);
+        }
+    }
+}
+
 /// Checks a create body's fields against the types moby decodes them
 /// into; the error is Go's message, to be prefixed with `invalid JSON: `.
 pub fn check_create_body(body: &Value) -> Result<(), String> {
@@ -288,6 +316,17 @@ mod tests {
             "json: cannot unmarshal number 1.5 into Go struct field HostConfig.HostConfig.Memory of type int64"
         );
         assert!(message(json!([1])).contains("container.CreateRequest"));
+    }
+
+    #[test]
+    fn field_names_match_in_any_case() {
+        let mut body =
+            json!({"image": "busybox", "hostconfig": {"memory": 1, "Memory": 2, "NANOCPUS": 3}});
+        canonicalize_field_names(&mut body);
+        assert_eq!(
+            body,
+            json!({"Image": "busybox", "HostConfig": {"Memory": 2, "memory": 1, "NanoCpus": 3}})
+        );
     }
 
     #[test]

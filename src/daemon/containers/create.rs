@@ -79,11 +79,12 @@ fn settle_log_config(host: &mut HostConfig, ctx: &CreateContext<'_>) -> Result<(
 
 /// Decodes a create body: moby's messages for bad JSON and wrong types.
 pub fn decode_create_body(body: Option<Value>) -> Result<CreateRequest, ApiError> {
-    let Some(body) = body else {
+    let Some(mut body) = body else {
         return Err(ApiError::invalid(
             "config cannot be empty in order to create a container",
         ));
     };
+    crate::api::container_check::canonicalize_field_names(&mut body);
     check_create_body(&body).map_err(|m| ApiError::invalid(format!("invalid JSON: {m}")))?;
     serde_json::from_value(body).map_err(|e| ApiError::invalid(format!("invalid JSON: {e}")))
 }
