@@ -41,6 +41,7 @@ pub fn check_host_config(
         }
     }
     check_mounts(host)?;
+    check_port_bindings(host)?;
     for entry in host.extra_hosts.iter().flatten() {
         if super::files::extra_host_line(entry).is_none() {
             return Err(invalid(format!("bad format for add-host: {entry:?}")));
@@ -144,6 +145,42 @@ fn check_resources(host: &HostConfig, facts: &HostFacts) -> Result<(), ApiError>
             "Invalid value {}, range for oom score adj is [-1000, 1000]",
             host.oom_score_adj
         )));
+    }
+    Ok(())
+}
+
+fn port_number(text: &str) -> bool {
+    text.parse::<u16>().is_ok()
+}
+
+/// Container ports (`80/tcp`) must be single ports; host ports may be
+/// empty, a port, or a range, as moby's `nat` package reads them.
+fn check_port_bindings(host: &HostConfig) -> Result<(), ApiError> {
+    for (port, bindings) in host.port_bindings.iter().flatten() {
+        let number = port.split_once('/').map_or(port.as_str(), |(n, _)| n);
+        if !number.is_empty() && !port_number(number) {
+            return Err(invalid(format!("invalid port specification: {number:?}")));
+        }
+        for binding in bindings.iter().flatten() {
+            let host_port = binding
+                .host_port
+                .split_once('/')
+                .map_or(binding.host_port.as_str(), |(n, _)| n);
+            let valid = match host_port.split_once('-') {
+                _ if host_port.is_empty() => true,
+                Some((low, high)) => match (low.parse::<u16>(), high.parse::<u16>()) {
+                    (Ok(low), Ok(high)) => low <= high,
+                    _ => false,
+                },
+                None => port_number(host_port),
+            };
+            if !valid {
+                return Err(invalid(format!(
+                    "invalid port specification: {:?}",
+                    binding.host_port
+                )));
+            }
+        }
     }
     Ok(())
 }
@@ -663,6 +700,34 @@ mod tests {
             ..MountSpec::default()
         }]);
         assert!(check(host).is_ok());
+    }
+
+    #[test]
+    fn port_bindings() {
+        let with = |port: &str, host_port: &str| {
+            let binding = crate::api::container::PortBinding {
+                host_ip: String::new(),
+                host_port: host_port.into(),
+            };
+            let host = HostConfig {
+                network_mode: "none".into(),
+                port_bindings: Some([(port.to_string(), Some(vec![binding]))].into()),
+                ..HostConfig::default()
+            };
+            check(host)
+        };
+        assert!(with("80/tcp", "8080").is_ok());
+        assert!(with("80/udp", "").is_ok());
+        assert!(with("80/tcp", "8000-8010").is_ok());
+        assert_eq!(
+            with("x/tcp", "1").unwrap_err(),
+            "invalid port specification: \"x\""
+        );
+        assert_eq!(
+            with("80/tcp", "99999").unwrap_err(),
+            "invalid port specification: \"99999\""
+        );
+        assert!(with("80/tcp", "9-1").is_err());
     }
 
     #[test]
