@@ -213,6 +213,26 @@ pub fn status_of(dir: &StateDir, state: Option<&State>) -> Status {
     }
 }
 
+/// The owner `list` shows: the name of the state directory's owner in the
+/// host's /etc/passwd, or `#UID` as runc writes it when there is none.
+pub fn owner_of(dir: &StateDir) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(&dir.path) else {
+        return String::new();
+    };
+    let uid = meta.uid().to_string();
+    std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|line| {
+                let mut fields = line.split(':');
+                let name = fields.next()?;
+                (fields.nth(1)? == uid).then(|| name.to_string())
+            })
+        })
+        .unwrap_or_else(|| format!("#{uid}"))
+}
+
 /// Every container id below `root`, sorted.
 pub fn list_ids(root: &Path) -> Result<Vec<String>, StateError> {
     let entries = match std::fs::read_dir(root) {

@@ -2,7 +2,7 @@
 
 use super::args::{Create, Delete, Kill, List, Run};
 use crate::runtime::container::{exit_code, reap};
-use crate::runtime::state::list_ids;
+use crate::runtime::state::{list_ids, owner_of};
 use crate::runtime::{Container, CreateOptions, RuntimeError, selfexe};
 use anyhow::Context;
 use std::path::Path;
@@ -96,7 +96,14 @@ pub fn list(root: &Path, list: &List) -> anyhow::Result<i32> {
         }
         return Ok(0);
     }
-    let reports: Vec<_> = containers.iter().map(Container::report).collect();
+    let reports: Vec<_> = containers
+        .iter()
+        .map(|container| {
+            let mut report = container.report();
+            report.owner = owner_of(&container.dir);
+            report
+        })
+        .collect();
     match list.format.as_str() {
         "json" => {
             // runc prints a nil slice, `null`, when there are none.
