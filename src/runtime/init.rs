@@ -114,18 +114,39 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         rootfs::finish_rootfs(&context.spec)?;
     }
     process.write_oom_score_adj()?;
-    process.apply_limits()?;
+    // Before the umask, so the directories get the usual 0755.
     process.make_cwd()?;
+    process.apply_limits()?;
     // Issue 4 hooks in here: PR_SET_KEEPCAPS before the setuid, then the
     // capability sets after it, and seccomp last before execve.
     process.become_user()?;
     let executable = process.find_executable()?;
+    let home = process.home_env();
     keep_only_extra_fds(context.extra_fds)?;
+    reset_signals();
     if let Some(fifo) = &context.exec_fifo {
         context.sync.send(&Message::Ready)?;
         wait_for_start(fifo)?;
     }
-    Ok(InitError::Process(process.exec(&executable)))
+    Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// The launcher's signal dispositions (Rust ignores SIGPIPE, `run`
+/// forwards signals) and mask must not reach the container: an ignored
+/// signal stays ignored across execve.
+fn reset_signals() {
+    for signal in 1..libc::SIGRTMAX() {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            // SAFETY: restoring default dispositions.
+            unsafe { libc::signal(signal, libc::SIG_DFL) };
+        }
+    }
+    // SAFETY: an empty set, initialised by sigemptyset.
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
 }
 
 /// fds 3..3+extra stay open across exec, everything above closes.

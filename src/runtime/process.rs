@@ -246,6 +246,57 @@ impl PreparedProcess {
         })
     }
 
+    /// runc's list: the groups naming the user in /etc/group, then
+    /// additionalGids.
+    fn supplementary_groups(&self) -> Vec<libc::gid_t> {
+        let name = self.passwd_entry().map(|(name, _)| name);
+        let mut groups: Vec<libc::gid_t> = match (&name, std::fs::read_to_string("/etc/group")) {
+            (Some(name), Ok(group)) => group
+                .lines()
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split(':').collect();
+                    let member = fields.get(3)?.split(',').any(|m| m == name);
+                    member.then(|| fields[2].parse().ok()).flatten()
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for gid in &self.additional_gids {
+            if !groups.contains(gid) {
+                groups.push(*gid);
+            }
+        }
+        groups
+    }
+
+    /// Name and home directory of our uid in the container's /etc/passwd.
+    fn passwd_entry(&self) -> Option<(String, String)> {
+        let uid = self.uid.to_string();
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|line| {
+            let fields: Vec<&str> = line.split(':').collect();
+            (fields.len() > 5 && fields[2] == uid)
+                .then(|| (fields[0].to_string(), fields[5].to_string()))
+        })
+    }
+
+    /// HOME for the environment when the spec sets none, as runc does: the
+    /// user's home from /etc/passwd, or `/`.
+    pub fn home_env(&self) -> Option<CString> {
+        if self
+            .env
+            .iter()
+            .any(|pair| pair.to_bytes().starts_with(b"HOME="))
+        {
+            return None;
+        }
+        let home = self
+            .passwd_entry()
+            .map(|(_, home)| home)
+            .unwrap_or_else(|| "/".to_string());
+        CString::new(format!("HOME={home}")).ok()
+    }
+
     /// The executable for args[0], searched in the container's PATH like
     /// Go's exec.LookPath when the name has no slash.
     pub fn find_executable(&self) -> Result<CString, ProcessError> {
@@ -268,11 +319,16 @@ impl PreparedProcess {
         Err(ProcessError::NotFound(display))
     }
 
-    /// execve; returns only on failure.
-    pub fn exec(&self, executable: &CString) -> ProcessError {
+    /// execve with `extra_env` added; returns only on failure.
+    pub fn exec(&self, executable: &CString, extra_env: Option<&CString>) -> ProcessError {
         let mut argv: Vec<*const libc::c_char> = self.args.iter().map(|a| a.as_ptr()).collect();
         argv.push(std::ptr::null());
-        let mut envp: Vec<*const libc::c_char> = self.env.iter().map(|e| e.as_ptr()).collect();
+        let mut envp: Vec<*const libc::c_char> = self
+            .env
+            .iter()
+            .chain(extra_env)
+            .map(|e| e.as_ptr())
+            .collect();
         envp.push(std::ptr::null());
         // SAFETY: NUL-terminated arrays of C strings that outlive the call.
         unsafe { libc::execve(executable.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
