@@ -2,7 +2,6 @@
 //! json.MarshalIndent does, and its rootless variant.
 
 use anyhow::Context;
-use serde::Serialize;
 use serde_json::{Value, json};
 use std::path::Path;
 
@@ -61,8 +60,8 @@ pub fn default_spec() -> Value {
 }
 
 /// runc's rootless changes: a user namespace mapping the caller, no
-/// network namespace, /sys bound from the host, no cgroup mount or
-/// resources, and devpts without gid=5 (unmapped).
+/// network namespace, /sys bound from the host, no resources, and devpts
+/// without gid=5 (unmapped).
 pub fn make_rootless(spec: &mut Value) {
     // SAFETY: getuid/getgid cannot fail.
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
@@ -78,12 +77,11 @@ pub fn make_rootless(spec: &mut Value) {
         namespaces.push(json!({"type": "user"}));
     }
     if let Some(mounts) = spec["mounts"].as_array_mut() {
-        mounts.retain(|m| m["type"] != "cgroup");
         for mount in mounts.iter_mut() {
             if mount["type"] == "sysfs" {
                 *mount = json!({"destination": "/sys", "type": "none", "source": "/sys",
                     "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
-            } else if let Some(options) = mount["options"].as_array_mut() {
+            } else if let Some(options) = mount.get_mut("options").and_then(Value::as_array_mut) {
                 options.retain(|o| o != "gid=5");
             }
         }
@@ -99,10 +97,91 @@ pub fn write_spec(bundle: &Path, rootless: bool) -> anyhow::Result<i32> {
     if rootless {
         make_rootless(&mut spec);
     }
-    let mut out = Vec::new();
-    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
-    spec.serialize(&mut serializer)?;
+    let mut out = String::new();
+    write_go_indented(&spec, 0, &mut out);
     std::fs::write(&path, out).with_context(|| format!("write {}", path.display()))?;
     Ok(0)
+}
+
+/// Keys in the order of runc's Go structs; serde_json's map is sorted.
+/// One order fits every object in the default spec (rlimits: type, hard,
+/// soft; mounts: destination, type, source, options).
+const KEY_ORDER: &[&str] = &[
+    "ociVersion",
+    "process",
+    "terminal",
+    "user",
+    "uid",
+    "gid",
+    "args",
+    "env",
+    "cwd",
+    "capabilities",
+    "bounding",
+    "effective",
+    "permitted",
+    "ambient",
+    "rlimits",
+    "destination",
+    "type",
+    "hard",
+    "soft",
+    "source",
+    "options",
+    "noNewPrivileges",
+    "root",
+    "path",
+    "readonly",
+    "hostname",
+    "mounts",
+    "linux",
+    "uidMappings",
+    "gidMappings",
+    "containerID",
+    "hostID",
+    "size",
+    "resources",
+    "devices",
+    "allow",
+    "access",
+    "namespaces",
+    "maskedPaths",
+    "readonlyPaths",
+];
+
+/// Go's json.MarshalIndent(v, "", "\t"), keys in [`KEY_ORDER`].
+fn write_go_indented(value: &Value, depth: usize, out: &mut String) {
+    let indent = |depth: usize, out: &mut String| out.extend(std::iter::repeat_n('\t', depth));
+    match value {
+        Value::Object(map) if !map.is_empty() => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort_by_key(|key| {
+                KEY_ORDER
+                    .iter()
+                    .position(|k| k == key)
+                    .unwrap_or(usize::MAX)
+            });
+            out.push_str("{\n");
+            for (index, key) in keys.iter().enumerate() {
+                indent(depth + 1, out);
+                out.push_str(&Value::String(key.to_string()).to_string());
+                out.push_str(": ");
+                write_go_indented(&map[key.as_str()], depth + 1, out);
+                out.push_str(if index + 1 < keys.len() { ",\n" } else { "\n" });
+            }
+            indent(depth, out);
+            out.push('}');
+        }
+        Value::Array(items) if !items.is_empty() => {
+            out.push_str("[\n");
+            for (index, item) in items.iter().enumerate() {
+                indent(depth + 1, out);
+                write_go_indented(item, depth + 1, out);
+                out.push_str(if index + 1 < items.len() { ",\n" } else { "\n" });
+            }
+            indent(depth, out);
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
