@@ -317,6 +317,7 @@ impl Container {
             console_socket: parts.console_socket,
             exec_fifo,
             extra_fds: parts.extra_fds,
+            session_keyring: (!options.no_new_keyring).then(|| format!("_ses.{}", self.id)),
             spec: parts.spec,
         };
         let mut pid = 0;

@@ -29,6 +29,8 @@ pub struct InitContext {
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
     /// --preserve-fds); everything above is closed on exec.
     pub extra_fds: i32,
+    /// Name of the fresh session keyring to join, unless --no-new-keyring.
+    pub session_keyring: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,9 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         // Nobody in the container may ptrace us or open our /proc files.
         libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
+    if let Some(name) = &context.session_keyring {
+        join_session_keyring(name)?;
+    }
     let process = &context.process;
     if context.new_mount_namespace {
         rootfs::setup_rootfs(&RootfsSetup {
@@ -129,6 +134,34 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         wait_for_start(fifo)?;
     }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// A new session keyring, so the container cannot read the caller's keys.
+/// Kernels without keyrings (ENOSYS) or that forbid it (EACCES, as in some
+/// user namespaces) are fine, as for runc.
+fn join_session_keyring(name: &str) -> Result<(), InitError> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_int = 1;
+    let c_name = std::ffi::CString::new(name).expect("ids have no NUL");
+    // SAFETY: keyctl reads the NUL-terminated name.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            c_name.as_ptr(),
+        )
+    };
+    if rc < 0 {
+        let error = std::io::Error::last_os_error();
+        if !matches!(
+            error.raw_os_error(),
+            Some(libc::ENOSYS) | Some(libc::EACCES)
+        ) {
+            return Err(InitError::Other(format!(
+                "join session keyring {name}: {error}"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// The launcher's signal dispositions (Rust ignores SIGPIPE, `run`

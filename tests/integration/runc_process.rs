@@ -258,3 +258,26 @@ fn preserve_fds_and_listen_fds_reach_the_container() {
         stderr_of(&output)
     );
 }
+
+#[test]
+fn no_pivot_and_session_keyring() {
+    let dir = TempDir::new("runc-nopivot");
+    let bundle = runc_bundle!(dir, &["true"]);
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!([
+            "sh",
+            "-c",
+            "ls /bin/busybox; grep -c ' _ses.np:' /proc/keys"
+        ]);
+        spec["linux"]["maskedPaths"] = json!([]);
+    });
+    let ours = Runtime::ours();
+    let bundle_dir = bundle.dir.to_str().unwrap();
+    let _guard = ours.guard("np");
+    let output = ours.run(&["run", "--no-pivot", "-b", bundle_dir, "np"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(stdout_of(&output), "/bin/busybox\n1\n");
+    // --no-new-keyring keeps the caller's session keyring.
+    let output = ours.run(&["run", "--no-new-keyring", "-b", bundle_dir, "np"]);
+    assert_eq!(stdout_of(&output), "/bin/busybox\n0\n");
+}

@@ -107,7 +107,20 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     0
                 }
                 Err(()) => {
-                    eprintln!("{}", early.output.trim_end());
+                    // The flags did not parse, but --log may have: clients
+                    // read errors from the log file only.
+                    let flag = |name: &str| {
+                        normalised
+                            .iter()
+                            .position(|arg| arg == name)
+                            .and_then(|at| normalised.get(at + 1))
+                    };
+                    let logger = Logger {
+                        file: flag("--log").map(PathBuf::from),
+                        json: flag("--log-format").map(String::as_str) == Some("json"),
+                        debug: false,
+                    };
+                    logger.error(early.output.trim_end());
                     1
                 }
             };
