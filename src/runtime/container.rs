@@ -398,12 +398,16 @@ impl Container {
         spec: &Spec,
         launch: Launch,
     ) -> Result<(), RuntimeError> {
-        let mut maps_written = false;
+        let mut released = false;
         loop {
-            if *pid > 0 && new_user_namespace && !maps_written {
-                write_id_maps(*pid, spec)?;
-                sync.send(&Message::MapsWritten)?;
-                maps_written = true;
+            if *pid > 0 && !released {
+                if new_user_namespace {
+                    write_id_maps(*pid, spec)?;
+                }
+                // Issue 4: cgroup placement of *pid goes here, before the
+                // init may run anything of the user's.
+                sync.send(&Message::Proceed)?;
+                released = true;
             }
             if *pid == 0 {
                 match sync.receive()? {

@@ -67,11 +67,15 @@ pub fn run(context: InitContext) -> ! {
 
 /// Returns the error that ended the init (exec only returns on failure).
 fn steps(context: &InitContext) -> Result<InitError, InitError> {
-    if context.new_user_namespace {
-        match context.sync.receive()? {
-            Some(Message::MapsWritten) => {}
-            other => return Err(InitError::Other(format!("expected id maps, got {other:?}"))),
+    match context.sync.receive()? {
+        Some(Message::Proceed) => {}
+        other => {
+            return Err(InitError::Other(format!(
+                "expected the parent's go-ahead, got {other:?}"
+            )));
         }
+    }
+    if context.new_user_namespace {
         // Become root of the new namespace, so that files we create are
         // owned by a mapped id.
         // SAFETY: plain syscalls.

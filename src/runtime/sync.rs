@@ -7,8 +7,9 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub enum Message {
-    /// Parent to init: the user-namespace id maps are written; go on.
-    MapsWritten,
+    /// Parent to init: the parent's share of the setup is done (user
+    /// namespace id maps; cgroup placement belongs here too); go on.
+    Proceed,
     /// Helper to parent: the host pid of the init it cloned.
     InitPid(i32),
     /// Init to parent: everything is set up; it now waits for `start`.

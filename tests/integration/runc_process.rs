@@ -274,10 +274,14 @@ fn no_pivot_and_session_keyring() {
     let ours = Runtime::ours();
     let bundle_dir = bundle.dir.to_str().unwrap();
     let _guard = ours.guard("np");
+    bundle.edit_config(|spec| spec["process"]["env"] = json!(["PATH=/bin", "ID=np"]));
     let output = ours.run(&["run", "--no-pivot", "-b", bundle_dir, "np"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
     assert_eq!(stdout_of(&output), "/bin/busybox\n1\n");
-    // --no-new-keyring keeps the caller's session keyring.
-    let output = ours.run(&["run", "--no-new-keyring", "-b", bundle_dir, "np"]);
+    // --no-new-keyring keeps the caller's session keyring. (Another id:
+    // the first keyring may linger until the kernel collects it.)
+    bundle.edit_config(|spec| spec["process"]["env"] = json!(["PATH=/bin", "ID=np2"]));
+    let _guard2 = ours.guard("np2");
+    let output = ours.run(&["run", "--no-new-keyring", "-b", bundle_dir, "np2"]);
     assert_eq!(stdout_of(&output), "/bin/busybox\n0\n");
 }
