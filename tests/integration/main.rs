@@ -9,6 +9,7 @@ mod install;
 mod multicall;
 mod runc_cli;
 mod runc_console;
+mod runc_containerd;
 mod runc_lifecycle;
 mod runc_namespaces;
 mod runc_process;

@@ -86,9 +86,12 @@ pub fn state(root: &Path, id: &str) -> anyhow::Result<i32> {
 }
 
 pub fn list(root: &Path, list: &List) -> anyhow::Result<i32> {
+    // Like runc, only containers with a state file: that skips foreign
+    // directories and ones still being created.
     let containers: Vec<Container> = list_ids(root)?
         .iter()
         .filter_map(|id| Container::load(root, id).ok())
+        .filter(|container| container.state.is_some())
         .collect();
     if list.quiet {
         for container in &containers {
