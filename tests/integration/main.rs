@@ -10,6 +10,7 @@ mod multicall;
 mod runc_cli;
 mod runc_console;
 mod runc_containerd;
+mod runc_dockerd;
 mod runc_lifecycle;
 mod runc_namespaces;
 mod runc_process;

@@ -161,7 +161,7 @@ pub fn bundle(dir: &TempDir, args: &[&str]) -> Option<Bundle> {
 /// A fresh cgroup path (relative to each hierarchy's root) that lies below
 /// our own cgroup in every hierarchy: the deepest own path, when every
 /// other own path is a prefix of it.
-fn cgroup_below_own(dir: &TempDir) -> Result<String, String> {
+pub fn cgroup_below_own(dir: &TempDir) -> Result<String, String> {
     let text = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| e.to_string())?;
     let own: Vec<&str> = text
         .lines()
