@@ -178,3 +178,143 @@ fn bind_console(slave_path: &str) -> Result<(), ConsoleError> {
     }
     Ok(())
 }
+
+/// Receives one fd sent with [`send_fd`] over `socket`.
+pub fn receive_fd(socket: &UnixStream) -> Result<OwnedFd, ConsoleError> {
+    let mut name = [0u8; 256];
+    let mut iov = libc::iovec {
+        iov_base: name.as_mut_ptr().cast(),
+        iov_len: name.len(),
+    };
+    // SAFETY: CMSG_SPACE is a pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    // SAFETY: msghdr is plain data; every pointer set below outlives recvmsg.
+    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
+    message.msg_iov = &mut iov;
+    message.msg_iovlen = 1;
+    message.msg_control = control.as_mut_ptr().cast();
+    message.msg_controllen = space as _;
+    // SAFETY: message describes our buffers.
+    let got = unsafe { libc::recvmsg(socket.as_raw_fd(), &mut message, libc::MSG_CMSG_CLOEXEC) };
+    if got < 0 {
+        return Err(error("receive the pty master", "console socket"));
+    }
+    // SAFETY: the header, when present, lies inside `control`.
+    unsafe {
+        let header = libc::CMSG_FIRSTHDR(&message);
+        if header.is_null() || (*header).cmsg_type != libc::SCM_RIGHTS {
+            return Err(ConsoleError {
+                op: "receive the pty master",
+                target: "console socket".into(),
+                source: std::io::Error::from_raw_os_error(libc::EBADMSG),
+            });
+        }
+        let fd = std::ptr::read_unaligned(libc::CMSG_DATA(header).cast::<RawFd>());
+        Ok(OwnedFd::from_raw_fd(fd))
+    }
+}
+
+/// Puts the caller's terminal (stdin, when it is one) in raw mode for the
+/// relay and back afterwards.
+struct RawMode {
+    saved: Option<libc::termios>,
+}
+
+impl RawMode {
+    fn enter() -> RawMode {
+        // SAFETY: termios is plain data filled by tcgetattr.
+        let mut saved: libc::termios = unsafe { std::mem::zeroed() };
+        // SAFETY: fd 0 and a writable termios.
+        if unsafe { libc::tcgetattr(0, &mut saved) } != 0 {
+            return RawMode { saved: None };
+        }
+        let mut raw = saved;
+        // SAFETY: cfmakeraw edits the struct in place.
+        unsafe {
+            libc::cfmakeraw(&mut raw);
+            libc::tcsetattr(0, libc::TCSANOW, &raw);
+        }
+        RawMode { saved: Some(saved) }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if let Some(saved) = &self.saved {
+            // SAFETY: restoring the attributes read in enter().
+            unsafe { libc::tcsetattr(0, libc::TCSANOW, saved) };
+        }
+    }
+}
+
+/// Relays between the caller's stdio and the container's pty until the
+/// container side closes: stdin to the master, the master to stdout. The
+/// caller's window size is copied once at the start.
+pub fn relay(master: &OwnedFd) {
+    let mut size: libc::winsize = unsafe { std::mem::zeroed() };
+    // SAFETY: TIOCGWINSZ fills a winsize; TIOCSWINSZ reads one.
+    unsafe {
+        if libc::ioctl(0, libc::TIOCGWINSZ, &mut size) == 0 {
+            libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size);
+        }
+    }
+    let _raw = RawMode::enter();
+    let mut buffer = [0u8; 8192];
+    let mut stdin_open = true;
+    loop {
+        let mut polls = [
+            libc::pollfd {
+                fd: master.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if stdin_open { 0 } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds (a negative fd is skipped).
+        let ready = unsafe { libc::poll(polls.as_mut_ptr(), 2, -1) };
+        if ready < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        if polls[0].revents != 0 {
+            // SAFETY: reading into a local buffer.
+            let got =
+                unsafe { libc::read(master.as_raw_fd(), buffer.as_mut_ptr().cast(), buffer.len()) };
+            // EIO: every slave fd is closed, the container is done.
+            if got <= 0 {
+                return;
+            }
+            write_all(1, &buffer[..got as usize]);
+        }
+        if polls[1].revents != 0 {
+            // SAFETY: reading into a local buffer.
+            let got = unsafe { libc::read(0, buffer.as_mut_ptr().cast(), buffer.len()) };
+            if got <= 0 {
+                stdin_open = false;
+            } else {
+                write_all(master.as_raw_fd(), &buffer[..got as usize]);
+            }
+        }
+    }
+}
+
+fn write_all(fd: RawFd, mut bytes: &[u8]) {
+    while !bytes.is_empty() {
+        // SAFETY: writing from a valid slice.
+        let written = unsafe { libc::write(fd, bytes.as_ptr().cast(), bytes.len()) };
+        if written <= 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        bytes = &bytes[written as usize..];
+    }
+}

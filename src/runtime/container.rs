@@ -10,6 +10,7 @@ use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +70,20 @@ pub struct CreateOptions {
     pub no_pivot: bool,
     pub no_new_keyring: bool,
     pub preserve_fds: u32,
+    /// `run` in the foreground with process.terminal and no console
+    /// socket: allocate the pty for the caller, who gets the master back
+    /// (see [`Launched::console`]) and relays it, as runc does.
+    pub own_terminal: bool,
+}
+
+/// What [`Container::run`] hands back.
+#[derive(Debug)]
+pub struct Launched {
+    pub container: Container,
+    /// Host pid of the init, our child: the caller may wait for it.
+    pub pid: i32,
+    /// The pty master when [`CreateOptions::own_terminal`] applied.
+    pub console: Option<OwnedFd>,
 }
 
 /// A container known by its state directory.
@@ -147,17 +162,11 @@ impl Container {
         id: &str,
         options: &CreateOptions,
     ) -> Result<Container, RuntimeError> {
-        let (container, _) = Container::launch(root, id, options, Launch::Create)?;
-        Ok(container)
+        Ok(Container::launch(root, id, options, Launch::Create)?.container)
     }
 
-    /// create + start in one go. Returns the container and the init's pid,
-    /// which is our child: the caller may wait for it.
-    pub fn run(
-        root: &Path,
-        id: &str,
-        options: &CreateOptions,
-    ) -> Result<(Container, i32), RuntimeError> {
+    /// create + start in one go, without the exec FIFO round trip.
+    pub fn run(root: &Path, id: &str, options: &CreateOptions) -> Result<Launched, RuntimeError> {
         Container::launch(root, id, options, Launch::Run)
     }
 
@@ -166,7 +175,7 @@ impl Container {
         id: &str,
         options: &CreateOptions,
         launch: Launch,
-    ) -> Result<(Container, i32), RuntimeError> {
+    ) -> Result<Launched, RuntimeError> {
         state::validate_id(id)?;
         let bundle = std::fs::canonicalize(&options.bundle).map_err(|source| RuntimeError::Os {
             op: "open bundle",
@@ -190,7 +199,11 @@ impl Container {
         let plan = NamespacePlan::from_spec(&spec)?;
         let (extra_env, listen_fds) = listen_fds();
         let process = PreparedProcess::from_spec(&spec, &extra_env)?;
-        if process.terminal && options.console_socket.is_none() {
+        let own_terminal = process.terminal
+            && options.console_socket.is_none()
+            && options.own_terminal
+            && launch == Launch::Run;
+        if process.terminal && options.console_socket.is_none() && !own_terminal {
             return Err(RuntimeError::Spec(
                 "cannot allocate tty if runc will detach without setting console socket".into(),
             ));
@@ -205,11 +218,21 @@ impl Container {
                 "a mount namespace is required (linux.namespaces has no \"mount\")".into(),
             ));
         }
-        let console_socket = options
-            .console_socket
-            .as_deref()
-            .map(super::console::connect)
-            .transpose()?;
+        let (console_socket, console_receiver) = if own_terminal {
+            let (ours, theirs) = UnixStream::pair().map_err(|source| RuntimeError::Os {
+                op: "socketpair",
+                target: "console".into(),
+                source,
+            })?;
+            (Some(theirs), Some(ours))
+        } else {
+            let socket = options
+                .console_socket
+                .as_deref()
+                .map(super::console::connect)
+                .transpose()?;
+            (socket, None)
+        };
 
         let dir = StateDir::claim(root, id)?;
         let mut container = Container {
@@ -230,13 +253,31 @@ impl Container {
             options,
             launch,
         );
-        match result {
-            Ok(pid) => Ok((container, pid)),
+        let pid = match result {
+            Ok(pid) => pid,
             Err(error) => {
                 let _ = container.dir.remove();
-                Err(error)
+                return Err(error);
             }
-        }
+        };
+        // The init sent the master before it exec'd, so it is waiting here.
+        let console = match console_receiver {
+            Some(receiver) => match super::console::receive_fd(&receiver) {
+                Ok(master) => Some(master),
+                Err(error) => {
+                    let _ = container.kill(libc::SIGKILL, false);
+                    reap(pid);
+                    let _ = container.dir.remove();
+                    return Err(error.into());
+                }
+            },
+            None => None,
+        };
+        Ok(Launched {
+            container,
+            pid,
+            console,
+        })
     }
 }
 
@@ -247,7 +288,7 @@ struct InitParts {
     rootfs: PathBuf,
     process: PreparedProcess,
     plan: NamespacePlan,
-    console_socket: Option<std::os::unix::net::UnixStream>,
+    console_socket: Option<UnixStream>,
     extra_fds: i32,
 }
 
@@ -444,7 +485,8 @@ fn make_exec_fifo(path: &Path) -> Result<OwnedFd, RuntimeError> {
     if unsafe { libc::mkfifo(c_path.as_ptr(), 0o622) } != 0 {
         return Err(RuntimeError::os("mkfifo", path.display().to_string()));
     }
-    // SAFETY: fchmod-free: mkfifo honours the umask, so set the mode again.
+    // mkfifo honours the umask: set the mode again.
+    // SAFETY: the path is NUL-terminated.
     unsafe { libc::chmod(c_path.as_ptr(), 0o622) };
     // SAFETY: the path is NUL-terminated.
     let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };

@@ -14,4 +14,4 @@ pub mod state;
 pub mod sync;
 pub mod timefmt;
 
-pub use container::{Container, CreateOptions, RuntimeError};
+pub use container::{Container, CreateOptions, Launched, RuntimeError};

@@ -121,3 +121,24 @@ fn terminal_without_console_socket_is_refused() {
     );
     assert_eq!(ours.ok(&["list", "-q"]), "");
 }
+
+#[test]
+fn foreground_run_relays_its_own_terminal() {
+    let dir = TempDir::new("runc-fgtty");
+    let bundle = runc_bundle!(dir, &["true"]);
+    bundle.edit_config(|spec| {
+        spec["process"]["terminal"] = json!(true);
+        spec["process"]["args"] =
+            json!(["sh", "-c", "tty; test -t 1 && echo stdout-is-tty; exit 3"]);
+    });
+    let ours = Runtime::ours();
+    let _guard = ours.guard("fg");
+    // No console socket: runc's own relay between our stdio and the pty.
+    let output = ours.run(&["run", "-b", bundle.dir.to_str().unwrap(), "fg"]);
+    assert_eq!(output.status.code(), Some(3), "{}", stderr_of(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout),
+        "/dev/pts/0\r\nstdout-is-tty\r\n"
+    );
+    assert_eq!(ours.ok(&["list", "-q"]), "");
+}

@@ -3,7 +3,7 @@
 use super::args::{Create, Delete, Kill, List, Run};
 use crate::runtime::container::{exit_code, reap};
 use crate::runtime::state::{list_ids, owner_of};
-use crate::runtime::{Container, CreateOptions, RuntimeError, selfexe};
+use crate::runtime::{Container, CreateOptions, Launched, RuntimeError, console, selfexe};
 use anyhow::Context;
 use std::path::Path;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -17,6 +17,7 @@ pub fn create(root: &Path, create: Create) -> anyhow::Result<i32> {
         no_pivot: create.no_pivot,
         no_new_keyring: create.no_new_keyring,
         preserve_fds: create.preserve_fds,
+        own_terminal: false,
     };
     Container::create(root, &create.id, &options).context("runc create failed")?;
     Ok(0)
@@ -53,6 +54,7 @@ pub fn run(root: &Path, run: Run) -> anyhow::Result<i32> {
         no_pivot: run.no_pivot,
         no_new_keyring: run.no_new_keyring,
         preserve_fds: run.preserve_fds,
+        own_terminal: !run.detach,
     };
     // Handlers go in before the clone so no signal is lost in between;
     // the init resets them when it execs.
@@ -62,11 +64,18 @@ pub fn run(root: &Path, run: Run) -> anyhow::Result<i32> {
             unsafe { libc::signal(signal, forward_signal as *const () as libc::sighandler_t) };
         }
     }
-    let (container, pid) = Container::run(root, &run.id, &options).context("runc run failed")?;
+    let Launched {
+        container,
+        pid,
+        console,
+    } = Container::run(root, &run.id, &options).context("runc run failed")?;
     if run.detach {
         return Ok(0);
     }
     FOREGROUND_INIT.store(pid, Ordering::Relaxed);
+    if let Some(master) = console {
+        console::relay(&master);
+    }
     let status = reap(pid).context("wait for the container process")?;
     if !run.keep {
         container.delete(true)?;
