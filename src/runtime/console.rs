@@ -7,6 +7,7 @@ use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, thiserror::Error)]
 #[error("console: {op} {target}: {source}")]
@@ -248,17 +249,29 @@ impl Drop for RawMode {
     }
 }
 
-/// Relays between the caller's stdio and the container's pty until the
-/// container side closes: stdin to the master, the master to stdout. The
-/// caller's window size is copied once at the start.
-pub fn relay(master: &OwnedFd) {
+/// Copies the caller's window size (of the first of fds 0-2 that is a
+/// terminal) to the pty; the kernel then sends SIGWINCH to the container's
+/// foreground group.
+fn copy_window_size(master: &OwnedFd) {
+    // SAFETY: winsize is plain data.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    // SAFETY: TIOCGWINSZ fills a winsize; TIOCSWINSZ reads one.
-    unsafe {
-        if libc::ioctl(0, libc::TIOCGWINSZ, &mut size) == 0 {
-            libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size);
+    for fd in 0..3 {
+        // SAFETY: TIOCGWINSZ fills a winsize; TIOCSWINSZ reads one.
+        unsafe {
+            if libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) == 0 {
+                libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size);
+                return;
+            }
         }
     }
+}
+
+/// Relays between the caller's stdio and the container's pty until the
+/// container side closes: stdin to the master, the master to stdout. The
+/// window size follows the caller's whenever `resized` (set by the
+/// caller's SIGWINCH handler) turns true.
+pub fn relay(master: &OwnedFd, resized: &AtomicBool) {
+    copy_window_size(master);
     let _raw = RawMode::enter();
     let mut buffer = [0u8; 8192];
     let mut stdin_open = true;
@@ -275,6 +288,9 @@ pub fn relay(master: &OwnedFd) {
                 revents: 0,
             },
         ];
+        if resized.swap(false, Ordering::Relaxed) {
+            copy_window_size(master);
+        }
         // SAFETY: two valid pollfds (a negative fd is skipped).
         let ready = unsafe { libc::poll(polls.as_mut_ptr(), 2, -1) };
         if ready < 0 {

@@ -6,7 +6,7 @@ use crate::runtime::state::{list_ids, owner_of};
 use crate::runtime::{Container, CreateOptions, Launched, RuntimeError, console, selfexe};
 use anyhow::Context;
 use std::path::Path;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 
 pub fn create(root: &Path, create: Create) -> anyhow::Result<i32> {
     selfexe::reexec_sealed()?;
@@ -25,8 +25,15 @@ pub fn create(root: &Path, create: Create) -> anyhow::Result<i32> {
 
 /// The init's host pid, for the signal handler of a foreground `run`.
 static FOREGROUND_INIT: AtomicI32 = AtomicI32::new(0);
+/// Set while we relay the container's pty: SIGWINCH then resizes it.
+static RELAYING: AtomicBool = AtomicBool::new(false);
+static RESIZED: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn forward_signal(signal: libc::c_int) {
+    if signal == libc::SIGWINCH && RELAYING.load(Ordering::Relaxed) {
+        RESIZED.store(true, Ordering::Relaxed);
+        return;
+    }
     let pid = FOREGROUND_INIT.load(Ordering::Relaxed);
     if pid > 0 {
         // SAFETY: kill is async-signal-safe.
@@ -74,7 +81,9 @@ pub fn run(root: &Path, run: Run) -> anyhow::Result<i32> {
     }
     FOREGROUND_INIT.store(pid, Ordering::Relaxed);
     if let Some(master) = console {
-        console::relay(&master);
+        RELAYING.store(true, Ordering::Relaxed);
+        console::relay(&master, &RESIZED);
+        RELAYING.store(false, Ordering::Relaxed);
     }
     let status = reap(pid).context("wait for the container process")?;
     if !run.keep {
