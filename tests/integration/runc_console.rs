@@ -142,3 +142,33 @@ fn foreground_run_relays_its_own_terminal() {
     );
     assert_eq!(ours.ok(&["list", "-q"]), "");
 }
+
+#[test]
+fn foreground_terminal_follows_window_size() {
+    let dir = TempDir::new("runc-winch");
+    let bundle = runc_bundle!(dir, &["true"]);
+    crate::require!(crate::harness::need_command("script").map(|_| ()));
+    bundle.edit_config(|spec| {
+        spec["process"]["terminal"] = json!(true);
+        spec["process"]["args"] = json!(["sh", "-c", "stty size; sleep 1; stty size"]);
+    });
+    let ours = Runtime::ours();
+    let _guard = ours.guard("winch");
+    // `script` gives the runtime a terminal; resize it, then SIGWINCH.
+    let inner = format!(
+        "stty rows 10 cols 20; {} --root {} run -b {} winch & P=$!; sleep 0.5; \
+         stty rows 50 cols 60; kill -WINCH $P; wait $P",
+        ours.exe.display(),
+        ours.root.path().display(),
+        bundle.dir.display()
+    );
+    let output =
+        crate::runc_support::output_via_files(std::process::Command::new("script").args([
+            "-qec",
+            &inner,
+            "/dev/null",
+        ]));
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = String::from_utf8_lossy(&output.stdout).replace('\r', "");
+    assert_eq!(text, "10 20\n50 60\n");
+}
