@@ -327,3 +327,20 @@ fn run_and_delete_leave_nothing_behind() {
     assert_eq!(root_before.len(), root_after.len(), "{root_after:?}");
     assert_eq!(stdout_of(&ours.run(&["list", "-q"])), "");
 }
+
+/// A state directory without a state file is a container still being
+/// created (or whose create died): `state` says so, `list` leaves it out,
+/// plain `delete` refuses and `delete --force` clears it.
+#[test]
+fn creating_state_is_reported_and_cleared() {
+    crate::require!(crate::harness::need_root());
+    let ours = Runtime::ours();
+    std::fs::create_dir_all(ours.root.join("half")).unwrap();
+    let state = ours.state("half");
+    assert_eq!(state["status"], "creating");
+    assert_eq!(state["pid"], 0);
+    assert_eq!(ours.ok(&["list", "-q"]), "");
+    assert!(!ours.run(&["delete", "half"]).status.success());
+    ours.ok(&["delete", "--force", "half"]);
+    assert!(!ours.root.join("half").exists());
+}
