@@ -33,8 +33,20 @@ ln -s busybox "$WORK/bundle/rootfs/bin/true"
 ln -s busybox "$WORK/bundle/rootfs/bin/sh"
 ln -s "$DOCKBOX" "$WORK/bin/runc"
 (cd "$WORK/bundle" && "$RUNC" spec)
-# No terminal, run `true`.
-sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' "$WORK/bundle/config.json"
+# Cgroups (runc makes one per container) only below our own: the deepest
+# of our cgroup paths, when every other one is a prefix of it.
+OWN=$(cut -d: -f3 /proc/self/cgroup | awk '{ print length, $0 }' | sort -n | tail -n 1 | cut -d' ' -f2)
+for path in $(cut -d: -f3 /proc/self/cgroup); do
+    case "$OWN/" in
+    "${path%/}"/*) ;;
+    *) echo "bench/runtime.sh: own cgroups are not nested ($path vs $OWN)" >&2; exit 1 ;;
+    esac
+done
+CGROUP="${OWN%/}/dockbox-bench-$$"
+# No terminal, run `true`, in a cgroup below ours.
+sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' \
+    -e "s|\"linux\": {|\"linux\": {\n\t\t\"cgroupsPath\": \"$CGROUP\",|" \
+    "$WORK/bundle/config.json"
 
 now_ns() { date +%s%N; }
 
