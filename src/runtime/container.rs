@@ -197,6 +197,10 @@ impl Container {
                 source,
             })?;
         let plan = NamespacePlan::from_spec(&spec)?;
+        let sysctl = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref());
+        for key in sysctl.into_iter().flat_map(|map| map.keys()) {
+            plan.check_sysctl(key)?;
+        }
         let (extra_env, listen_fds) = listen_fds();
         let process = PreparedProcess::from_spec(&spec, &extra_env)?;
         let own_terminal = process.terminal

@@ -20,6 +20,10 @@ pub enum NamespaceError {
     },
     #[error("user namespace without linux.uidMappings and linux.gidMappings")]
     NoMappings,
+    #[error("sysctl {0:?} is not allowed in the host's {1} namespace")]
+    SysctlInHostNamespace(String, &'static str),
+    #[error("sysctl {0:?} is not in a separate kernel namespace")]
+    SysctlNotNamespaced(String),
 }
 
 /// A namespace to enter, opened before anything changes.
@@ -100,6 +104,43 @@ impl NamespacePlan {
     }
 }
 
+impl NamespacePlan {
+    /// Whether the container has its own namespace of `kind`, new or joined.
+    fn separates(&self, kind: LinuxNamespaceType) -> bool {
+        self.creates(kind) || self.joins_kind(kind)
+    }
+
+    /// runc's rule: a sysctl may be set only when it lives in a namespace
+    /// the container does not share with the host; anything else would
+    /// change the host.
+    pub fn check_sysctl(&self, key: &str) -> Result<(), NamespaceError> {
+        const IPC_KEYS: &[&str] = &[
+            "kernel.msgmax",
+            "kernel.msgmnb",
+            "kernel.msgmni",
+            "kernel.sem",
+            "kernel.shmall",
+            "kernel.shmmax",
+            "kernel.shmmni",
+            "kernel.shm_rmid_forced",
+        ];
+        let (kind, name) = if key.starts_with("net.") {
+            (LinuxNamespaceType::Network, "network")
+        } else if IPC_KEYS.contains(&key) || key.starts_with("fs.mqueue.") {
+            (LinuxNamespaceType::Ipc, "ipc")
+        } else if key == "kernel.hostname" || key == "kernel.domainname" {
+            (LinuxNamespaceType::Uts, "uts")
+        } else {
+            return Err(NamespaceError::SysctlNotNamespaced(key.to_string()));
+        };
+        if self.separates(kind) {
+            Ok(())
+        } else {
+            Err(NamespaceError::SysctlInHostNamespace(key.to_string(), name))
+        }
+    }
+}
+
 fn clone_flag(kind: LinuxNamespaceType) -> Result<libc::c_int, NamespaceError> {
     Ok(match kind {
         LinuxNamespaceType::Pid => libc::CLONE_NEWPID,
@@ -171,6 +212,18 @@ mod tests {
         ])))
         .unwrap_err();
         assert!(error.to_string().contains("duplicate"), "{error}");
+    }
+
+    #[test]
+    fn sysctls_need_their_namespace() {
+        let plan = NamespacePlan::from_spec(&spec_with(serde_json::json!([
+            {"type": "network"}, {"type": "mount"}
+        ])))
+        .unwrap();
+        assert!(plan.check_sysctl("net.ipv4.ip_forward").is_ok());
+        let ipc = plan.check_sysctl("kernel.shmmax").unwrap_err();
+        assert!(ipc.to_string().contains("host's ipc namespace"), "{ipc}");
+        assert!(plan.check_sysctl("vm.swappiness").is_err());
     }
 
     #[test]

@@ -285,3 +285,28 @@ fn no_pivot_and_session_keyring() {
     let output = ours.run(&["run", "--no-new-keyring", "-b", bundle_dir, "np2"]);
     assert_eq!(stdout_of(&output), "/bin/busybox\n0\n");
 }
+
+#[test]
+fn sysctl_outside_a_private_namespace_is_refused() {
+    let dir = TempDir::new("runc-sysctl");
+    let bundle = runc_bundle!(dir, &["true"]);
+    bundle.edit_config(|spec| {
+        // No network namespace: the sysctl would change the caller's value.
+        spec["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "mount"}]);
+        spec["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
+        spec.as_object_mut().unwrap().remove("hostname");
+    });
+    for runtime in runtimes("sysctl_outside_a_private_namespace_is_refused (runc part)") {
+        let _guard = runtime.guard("sysctl");
+        // Should the refusal ever break, only a throwaway namespace suffers.
+        let mut command = runtime.command(&["run", "-b", bundle.dir.to_str().unwrap(), "sysctl"]);
+        let output = output_via_files(crate::harness::netns::in_new_netns(&mut command));
+        assert!(!output.status.success(), "{}", runtime.name);
+        assert!(
+            stderr_of(&output).contains("net.ipv4.ip_forward"),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+    }
+}
