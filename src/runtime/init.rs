@@ -102,6 +102,9 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
             console: None,
         })?;
     }
+    // As root, before finish_rootfs may make / read-only and before the
+    // umask, so the directories get the usual 0755.
+    process.make_cwd()?;
     if context.new_uts_namespace {
         process.set_hostnames()?;
     } else if process.hostname.is_some() {
@@ -123,8 +126,6 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         rootfs::finish_rootfs(&context.spec)?;
     }
     process.write_oom_score_adj()?;
-    // Before the umask, so the directories get the usual 0755.
-    process.make_cwd()?;
     process.apply_limits()?;
     // Issue 4 hooks in here: PR_SET_KEEPCAPS before the setuid, then the
     // capability sets after it, and seccomp last before execve.

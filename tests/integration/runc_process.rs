@@ -103,7 +103,6 @@ fn user_groups_umask_cwd_env() {
             json!({"uid": 1000, "gid": 1001, "additionalGids": [20, 30], "umask": 23});
         spec["process"]["cwd"] = json!("/work/deep/dir");
         spec["process"]["env"] = json!(["PATH=/bin:/usr/bin", "GREETING=hello there"]);
-        spec["root"]["readonly"] = json!(false);
     });
     let mut outputs = Vec::new();
     for runtime in runtimes("user_groups_umask_cwd_env (runc part)") {
