@@ -205,10 +205,10 @@ impl PreparedProcess {
                 return Err(os("prctl", "PR_SET_NO_NEW_PRIVS"));
             }
         }
-        if let Some(mask) = self.umask {
-            // SAFETY: umask cannot fail.
-            unsafe { libc::umask(mask as libc::mode_t) };
-        }
+        // runc's default is 022 whatever the caller's umask.
+        let mask = self.umask.unwrap_or(0o022);
+        // SAFETY: umask cannot fail.
+        unsafe { libc::umask(mask as libc::mode_t) };
         Ok(())
     }
 

@@ -90,6 +90,32 @@ fn identity_matches_runc() {
 }
 
 #[test]
+fn default_umask_is_022_like_runc() {
+    let dir = TempDir::new("runc-umask");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "umask"]);
+    for runtime in runtimes("default_umask_is_022_like_runc (runc part)") {
+        let _guard = runtime.guard("umask");
+        let mut command = runtime.command(&["run", "-b", bundle.dir.to_str().unwrap(), "umask"]);
+        // SAFETY: umask in the child before exec is async-signal-safe.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            command.pre_exec(|| {
+                libc::umask(0o077);
+                Ok(())
+            });
+        }
+        let output = output_via_files(&mut command);
+        assert_eq!(
+            stdout_of(&output),
+            "0022\n",
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+    }
+}
+
+#[test]
 fn user_groups_umask_cwd_env() {
     let dir = TempDir::new("runc-user");
     let bundle = runc_bundle!(dir, &["true"]);
