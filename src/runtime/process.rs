@@ -297,7 +297,7 @@ impl PreparedProcess {
         CString::new(format!("HOME={home}")).ok()
     }
 
-    /// The executable for args[0], searched in the container's PATH like
+    /// The executable for `args[0]`, searched in the container's PATH like
     /// Go's exec.LookPath when the name has no slash.
     pub fn find_executable(&self) -> Result<CString, ProcessError> {
         let name = self.args[0].to_bytes();

@@ -77,7 +77,7 @@ fn command_flags(command: &str) -> &'static [Flag] {
     }
 }
 
-/// Rewrites runc-style arguments (argv[0] excluded) into argh's syntax.
+/// Rewrites runc-style arguments (`argv[0]` excluded) into argh's syntax.
 pub fn normalise(args: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut index = 0;
