@@ -249,20 +249,29 @@ impl Drop for RawMode {
     }
 }
 
-/// Copies the caller's window size (of the first of fds 0-2 that is a
-/// terminal) to the pty; the kernel then sends SIGWINCH to the container's
-/// foreground group.
-fn copy_window_size(master: &OwnedFd) {
+/// The window size of the caller's terminal (the first of fds 0-2 that is
+/// one), as (rows, columns).
+pub fn caller_window_size() -> Option<(u16, u16)> {
     // SAFETY: winsize is plain data.
     let mut size: libc::winsize = unsafe { std::mem::zeroed() };
-    for fd in 0..3 {
-        // SAFETY: TIOCGWINSZ fills a winsize; TIOCSWINSZ reads one.
-        unsafe {
-            if libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) == 0 {
-                libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size);
-                return;
-            }
-        }
+    (0..3)
+        // SAFETY: TIOCGWINSZ fills a winsize.
+        .find(|&fd| unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut size) } == 0)
+        .map(|_| (size.ws_row, size.ws_col))
+}
+
+/// Copies the caller's window size to the pty; the kernel then sends
+/// SIGWINCH to the container's foreground group.
+fn copy_window_size(master: &OwnedFd) {
+    if let Some((rows, columns)) = caller_window_size() {
+        let size = libc::winsize {
+            ws_row: rows,
+            ws_col: columns,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads a winsize.
+        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &size) };
     }
 }
 

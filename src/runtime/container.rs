@@ -202,11 +202,15 @@ impl Container {
             plan.check_sysctl(key)?;
         }
         let (extra_env, listen_fds) = listen_fds();
-        let process = PreparedProcess::from_spec(&spec, &extra_env)?;
+        let mut process = PreparedProcess::from_spec(&spec, &extra_env)?;
         let own_terminal = process.terminal
             && options.console_socket.is_none()
             && options.own_terminal
             && launch == Launch::Run;
+        if own_terminal && process.console_size.is_none() {
+            // Sized before the user's process starts, not after.
+            process.console_size = super::console::caller_window_size();
+        }
         if process.terminal && options.console_socket.is_none() && !own_terminal {
             return Err(RuntimeError::Spec(
                 "cannot allocate tty if runc will detach without setting console socket".into(),

@@ -292,23 +292,32 @@ fn no_pivot_and_session_keyring() {
         spec["process"]["args"] = json!([
             "sh",
             "-c",
-            "ls /bin/busybox; grep -c ' _ses.np:' /proc/keys"
+            "ls /bin/busybox; grep \" _ses.$ID:\" /proc/keys | wc -l"
         ]);
         spec["linux"]["maskedPaths"] = json!([]);
     });
     let ours = Runtime::ours();
     let bundle_dir = bundle.dir.to_str().unwrap();
-    let _guard = ours.guard("np");
-    bundle.edit_config(|spec| spec["process"]["env"] = json!(["PATH=/bin", "ID=np"]));
-    let output = ours.run(&["run", "--no-pivot", "-b", bundle_dir, "np"]);
-    assert!(output.status.success(), "{}", stderr_of(&output));
+    // Keyrings are global and linger: ids unique to this test process.
+    let first = format!("np{}", std::process::id());
+    let second = format!("np{}x", std::process::id());
+    let _guard = ours.guard(&first);
+    bundle.edit_config(|spec| spec["process"]["env"] = json!(["PATH=/bin", format!("ID={first}")]));
+    let output = ours.run(&["run", "--no-pivot", "-b", bundle_dir, &first]);
+    assert!(output.status.success(), "{output:?}");
     assert_eq!(stdout_of(&output), "/bin/busybox\n1\n");
     // --no-new-keyring keeps the caller's session keyring. (Another id:
     // the first keyring may linger until the kernel collects it.)
-    bundle.edit_config(|spec| spec["process"]["env"] = json!(["PATH=/bin", "ID=np2"]));
-    let _guard2 = ours.guard("np2");
-    let output = ours.run(&["run", "--no-new-keyring", "-b", bundle_dir, "np2"]);
-    assert_eq!(stdout_of(&output), "/bin/busybox\n0\n");
+    bundle
+        .edit_config(|spec| spec["process"]["env"] = json!(["PATH=/bin", format!("ID={second}")]));
+    let _guard2 = ours.guard(&second);
+    let output = ours.run(&["run", "--no-new-keyring", "-b", bundle_dir, &second]);
+    assert_eq!(
+        stdout_of(&output),
+        "/bin/busybox\n0\n",
+        "{}",
+        stderr_of(&output)
+    );
 }
 
 #[test]
