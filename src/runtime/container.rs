@@ -359,6 +359,7 @@ impl Container {
             rootfs: parts.rootfs.clone(),
             no_pivot: options.no_pivot,
             new_user_namespace,
+            wait_for_parent: parent_step_needed(new_user_namespace),
             new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
             new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
             process: parts.process,
@@ -447,14 +448,17 @@ impl Container {
         spec: &Spec,
         launch: Launch,
     ) -> Result<(), RuntimeError> {
-        let mut released = false;
+        // The init waits for us only when we have work to do for it: each
+        // round trip costs a scheduler wake-up on a loaded machine.
+        let mut released = !parent_step_needed(new_user_namespace);
         loop {
             if *pid > 0 && !released {
                 if new_user_namespace {
                     write_id_maps(*pid, spec)?;
                 }
-                // Issue 4: cgroup placement of *pid goes here, before the
-                // init may run anything of the user's.
+                // Issue 4: cgroup placement of *pid goes here (and into
+                // parent_step_needed), before the init runs anything of
+                // the user's.
                 sync.send(&Message::Proceed)?;
                 released = true;
             }
@@ -483,6 +487,11 @@ impl Container {
             };
         }
     }
+}
+
+/// Whether the init must wait for the parent's `Proceed` before it goes on.
+pub(crate) fn parent_step_needed(new_user_namespace: bool) -> bool {
+    new_user_namespace
 }
 
 fn make_exec_fifo(path: &Path) -> Result<OwnedFd, RuntimeError> {

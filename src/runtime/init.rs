@@ -24,6 +24,9 @@ pub struct InitContext {
     /// None for `run`, which goes straight on.
     pub exec_fifo: Option<OwnedFd>,
     pub new_user_namespace: bool,
+    /// The parent has work to do before we go on (id maps, cgroups): wait
+    /// for its `Proceed`.
+    pub wait_for_parent: bool,
     pub new_mount_namespace: bool,
     pub new_uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
@@ -67,12 +70,14 @@ pub fn run(context: InitContext) -> ! {
 
 /// Returns the error that ended the init (exec only returns on failure).
 fn steps(context: &InitContext) -> Result<InitError, InitError> {
-    match context.sync.receive()? {
-        Some(Message::Proceed) => {}
-        other => {
-            return Err(InitError::Other(format!(
-                "expected the parent's go-ahead, got {other:?}"
-            )));
+    if context.wait_for_parent {
+        match context.sync.receive()? {
+            Some(Message::Proceed) => {}
+            other => {
+                return Err(InitError::Other(format!(
+                    "expected the parent's go-ahead, got {other:?}"
+                )));
+            }
         }
     }
     if context.new_user_namespace {

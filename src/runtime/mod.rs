@@ -12,8 +12,8 @@
 //!    Namespaces given by path are joined first by a short-lived helper
 //!    that clones the init with CLONE_PARENT.
 //! 3. Parent and init talk over one SOCK_SEQPACKET socketpair ([`sync`]):
-//!    the parent writes the user-namespace id maps (and, later, places the
-//!    init in its cgroups), then sends `Proceed`; the init sets up the
+//!    when it has work for the init (user-namespace id maps; later cgroup
+//!    placement), the init waits for its `Proceed`; the init sets up the
 //!    rootfs ([`rootfs`]), hostname, sysctls, terminal ([`console`]),
 //!    limits and user, and either reports `Ready` and blocks on
 //!    `exec.fifo` until `start` (create), or execs at once (run: the
