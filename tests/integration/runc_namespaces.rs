@@ -178,3 +178,42 @@ fn user_namespace_shifts_ids() {
     assert_eq!(lines[1], "0");
     assert_ne!(lines[2], host_namespace("user"));
 }
+
+#[test]
+fn user_namespace_through_create_and_start() {
+    let dir = TempDir::new("runc-userns-cs");
+    let bundle = runc_bundle!(dir, &["true"]);
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!(["sh", "-c", "id -u > /tmp/out"]);
+        spec["root"]["readonly"] = json!(false);
+        spec["linux"]["namespaces"] = json!([
+            {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"},
+            {"type": "mount"}, {"type": "user"}
+        ]);
+        spec["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 0, "size": 65536}]);
+        spec["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 0, "size": 65536}]);
+    });
+    let ours = Runtime::ours();
+    let _guard = ours.guard("ucs");
+    ours.ok(&["create", "-b", bundle.dir.to_str().unwrap(), "ucs"]);
+    let pid = ours.state("ucs")["pid"].as_i64().unwrap();
+    assert_ne!(
+        std::fs::read_link(format!("/proc/{pid}/ns/user"))
+            .unwrap()
+            .display()
+            .to_string(),
+        host_namespace("user")
+    );
+    ours.ok(&["start", "ucs"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while ours.status("ucs") != "stopped" {
+        assert!(std::time::Instant::now() < deadline, "never stopped");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    crate::runc_support::reap(pid as i32);
+    assert_eq!(
+        std::fs::read_to_string(bundle.rootfs.path.join("tmp/out")).unwrap(),
+        "0\n"
+    );
+    ours.ok(&["delete", "ucs"]);
+}
