@@ -15,6 +15,22 @@ pub struct Runtime {
     pub exe: PathBuf,
     pub root: TempDir,
     _link_dir: Option<TempDir>,
+    /// Every init pid `state` showed: reaped on drop, so that no zombie
+    /// outlives the test (we are their subreaper).
+    seen_pids: std::sync::Mutex<Vec<i32>>,
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        for pid in self.seen_pids.lock().unwrap().drain(..) {
+            // Only the dead: a live process (a bug elsewhere) would block us.
+            if !alive(pid) {
+                let mut status = 0;
+                // SAFETY: waitpid for one pid, without blocking.
+                unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+            }
+        }
+    }
 }
 
 impl Runtime {
@@ -29,6 +45,7 @@ impl Runtime {
             exe,
             root: TempDir::new("runc-root"),
             _link_dir: Some(link_dir),
+            seen_pids: Default::default(),
         }
     }
 
@@ -43,6 +60,7 @@ impl Runtime {
             exe: PathBuf::from(DEBIAN_RUNC),
             root: TempDir::new("debian-runc-root"),
             _link_dir: None,
+            seen_pids: Default::default(),
         })
     }
 
@@ -72,7 +90,12 @@ impl Runtime {
     }
 
     pub fn state(&self, id: &str) -> serde_json::Value {
-        serde_json::from_str(&self.ok(&["state", id])).expect("state prints JSON")
+        let state: serde_json::Value =
+            serde_json::from_str(&self.ok(&["state", id])).expect("state prints JSON");
+        if let Some(pid) = state["pid"].as_i64().filter(|pid| *pid > 0) {
+            self.seen_pids.lock().unwrap().push(pid as i32);
+        }
+        state
     }
 
     pub fn status(&self, id: &str) -> String {
