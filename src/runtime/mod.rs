@@ -1,14 +1,45 @@
 //! The synchronous container launcher shared by the `runc` applet and the
 //! shim: one file per kernel concern. It knows nothing of the daemon, the
 //! Engine API or the store.
+//!
+//! How a container comes to life (`Container::create` / `Container::run`):
+//! 1. The caller re-executes itself from a sealed memfd first
+//!    ([`selfexe::reexec_sealed`]), so no process that a container can see
+//!    ever runs the host binary.
+//! 2. The parent parses the spec and prepares everything ([`process`],
+//!    [`namespaces`]), claims `ROOT/ID/` with an atomic mkdir ([`state`]),
+//!    and clones the init with the CLONE_NEW* flags of the new namespaces.
+//!    Namespaces given by path are joined first by a short-lived helper
+//!    that clones the init with CLONE_PARENT.
+//! 3. Parent and init talk over one SOCK_SEQPACKET socketpair ([`sync`]):
+//!    when it has work for the init (user-namespace id maps; later cgroup
+//!    placement), the init waits for its `Proceed`; the init sets up the
+//!    rootfs ([`rootfs`]), hostname, sysctls, terminal ([`console`]),
+//!    limits and user, and either reports `Ready` and blocks on
+//!    `exec.fifo` until `start` (create), or execs at once (run: the
+//!    close-on-exec socket's end-of-file tells the parent it worked).
+//! 4. The parent records `state.json` and the pid file; status is derived
+//!    from the init's /proc entry and the FIFO ([`state::status_of`]).
 
 #[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod caps;
 #[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod cgroups;
+pub mod console;
+pub mod container;
+pub mod control;
 pub mod devices;
+mod init;
 pub mod mount_options;
 pub mod mounts;
+pub mod namespaces;
+pub mod process;
 pub mod rootfs;
 #[allow(dead_code, unused_imports)] // Used by the launcher (issue 4).
 pub mod seccomp;
+pub mod selfexe;
+pub mod state;
+pub mod sync;
+pub mod timefmt;
+
+pub use container::{Container, CreateOptions, Launched, RuntimeError};

@@ -1,0 +1,170 @@
+//! The `runc` applet: an OCI runtime with runc's command line, over the
+//! launcher in `crate::runtime`.
+
+mod args;
+mod commands;
+mod spec;
+
+use crate::runtime::timefmt;
+use crate::version;
+use argh::FromArgs;
+use args::{Command, Runc};
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Exactly three lines: dockerd and containerd parse `runc version` and `commit:`.
+pub fn version_text() -> String {
+    format!(
+        "runc version {}\ncommit: dockbox-{}\nspec: {}",
+        version::VERSION,
+        version::COMMIT,
+        version::OCI_SPEC_VERSION
+    )
+}
+
+const USAGE: &str = "Usage: runc [global options] command [command options] [arguments...]\n\n\
+An OCI runtime with runc's command line (dockbox).\n\n\
+Commands: create, delete, kill, list, run, spec, start, state";
+
+/// Where errors go: runc writes logrus lines to --log (text or json) and
+/// the bare message to stderr; without --log, the text line to stderr.
+struct Logger {
+    file: Option<PathBuf>,
+    json: bool,
+    debug: bool,
+}
+
+impl Logger {
+    fn line(&self, level: &str, message: &str) -> String {
+        let time = timefmt::rfc3339(std::time::SystemTime::now());
+        if self.json {
+            serde_json::json!({"level": level, "msg": message, "time": time}).to_string()
+        } else {
+            format!("time={time:?} level={level} msg={message:?}")
+        }
+    }
+
+    /// With --debug, the command line as understood goes to the log.
+    fn debug(&self, message: &str) {
+        if !self.debug {
+            return;
+        }
+        let line = self.line("debug", message);
+        match &self.file {
+            Some(path) => {
+                let _ = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut file| writeln!(file, "{line}"));
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn error(&self, message: &str) {
+        let line = self.line("error", message);
+        match &self.file {
+            Some(path) => {
+                let appended = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut file| writeln!(file, "{line}"));
+                if let Err(error) = appended {
+                    eprintln!("runc: write log {}: {error}", path.display());
+                }
+                eprintln!("{message}");
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+}
+
+pub fn main(args: Vec<OsString>) -> i32 {
+    let strings: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect();
+    if strings.is_empty() {
+        println!("{USAGE}");
+        return 0;
+    }
+    if matches!(strings[0].as_str(), "--version" | "-v" | "-version") {
+        println!("{}", version_text());
+        return 0;
+    }
+    let normalised = args::normalise(&strings);
+    let refs: Vec<&str> = normalised.iter().map(String::as_str).collect();
+    let cli = match Runc::from_args(&["runc"], &refs) {
+        Ok(cli) => cli,
+        Err(early) => {
+            return match early.status {
+                Ok(()) => {
+                    println!("{}", early.output);
+                    0
+                }
+                Err(()) => {
+                    // The flags did not parse, but --log may have: clients
+                    // read errors from the log file only.
+                    let flag = |name: &str| {
+                        normalised
+                            .iter()
+                            .position(|arg| arg == name)
+                            .and_then(|at| normalised.get(at + 1))
+                    };
+                    let logger = Logger {
+                        file: flag("--log").map(PathBuf::from),
+                        json: flag("--log-format").map(String::as_str) == Some("json"),
+                        debug: false,
+                    };
+                    logger.error(early.output.trim_end());
+                    1
+                }
+            };
+        }
+    };
+    let logger = Logger {
+        file: cli.log.clone(),
+        json: cli.log_format == "json",
+        debug: cli.debug,
+    };
+    logger.debug(&format!("runc {}", normalised.join(" ")));
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            logger.error(&format!("{error:#}"));
+            1
+        }
+    }
+}
+
+fn run(cli: Runc) -> anyhow::Result<i32> {
+    if !matches!(cli.log_format.as_str(), "text" | "json") {
+        anyhow::bail!("invalid log-format: {}", cli.log_format);
+    }
+    if !matches!(cli.rootless.as_str(), "auto" | "true" | "false") {
+        anyhow::bail!(
+            "invalid value {:?} for --rootless: use auto, true or false",
+            cli.rootless
+        );
+    }
+    if cli.systemd_cgroup {
+        anyhow::bail!(
+            "--systemd-cgroup is not supported: dockbox's runc manages cgroups through cgroupfs only; drop the flag (dockerd: native.cgroupdriver=cgroupfs)"
+        );
+    }
+    let root = cli.root.clone();
+    match cli.command {
+        Command::Create(create) => commands::create(&root, create),
+        Command::Run(run) => commands::run(&root, run),
+        Command::Start(start) => commands::start(&root, &start.id),
+        Command::State(state) => commands::state(&root, &state.id),
+        Command::List(list) => commands::list(&root, &list),
+        Command::Kill(kill) => commands::kill(&root, &kill),
+        Command::Delete(delete) => commands::delete(&root, &delete),
+        Command::Spec(spec) => spec::write_spec(&spec.bundle, spec.rootless),
+    }
+}

@@ -1,0 +1,569 @@
+//! The container lifecycle as runc's command line drives it: create,
+//! start, run, state, kill and delete, each an `impl Container` block.
+
+use super::init::{self, InitContext};
+use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
+use super::process::{PreparedProcess, ProcessError};
+use super::state::{self, State, StateDir, StateError, Status};
+use super::sync::{Message, SyncSocket};
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Namespace(#[from] NamespaceError),
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error(transparent)]
+    Sync(#[from] super::sync::SyncError),
+    #[error(transparent)]
+    Console(#[from] super::console::ConsoleError),
+    #[error(transparent)]
+    SelfExe(#[from] super::selfexe::SelfExeError),
+    #[error("{0}")]
+    Spec(String),
+    #[error("{op} {target}: {source}")]
+    Os {
+        op: &'static str,
+        target: String,
+        source: std::io::Error,
+    },
+    #[error("container not running")]
+    NotRunning,
+    #[error("no such process")]
+    NoSuchProcess,
+    #[error("cannot start a container that has stopped")]
+    StartStopped,
+    #[error("cannot start an already running container")]
+    StartRunning,
+    #[error("cannot start a container in the {0} state")]
+    StartOther(&'static str),
+    #[error("cannot delete container {id} that is not stopped: {status}")]
+    DeleteNotStopped { id: String, status: &'static str },
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl RuntimeError {
+    fn os(op: &'static str, target: impl Into<String>) -> RuntimeError {
+        RuntimeError::Os {
+            op,
+            target: target.into(),
+            source: std::io::Error::last_os_error(),
+        }
+    }
+}
+
+/// Flags of `create` and `run`.
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub bundle: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    /// `run` in the foreground with process.terminal and no console
+    /// socket: allocate the pty for the caller, who gets the master back
+    /// (see [`Launched::console`]) and relays it, as runc does.
+    pub own_terminal: bool,
+}
+
+/// What [`Container::run`] hands back.
+#[derive(Debug)]
+pub struct Launched {
+    pub container: Container,
+    /// Host pid of the init, our child: the caller may wait for it.
+    pub pid: i32,
+    /// The pty master when [`CreateOptions::own_terminal`] applied.
+    pub console: Option<OwnedFd>,
+}
+
+/// A container known by its state directory.
+#[derive(Debug)]
+pub struct Container {
+    pub id: String,
+    pub dir: StateDir,
+    pub state: Option<State>,
+}
+
+/// runc's `state` output; `list --format json` prints the same objects.
+#[derive(Debug, Serialize)]
+pub struct StateReport {
+    #[serde(rename = "ociVersion")]
+    pub oci_version: String,
+    pub id: String,
+    pub pid: i32,
+    pub status: &'static str,
+    pub bundle: PathBuf,
+    pub rootfs: PathBuf,
+    pub created: String,
+    #[serde(skip_serializing_if = "HashMap::is_empty")]
+    pub annotations: HashMap<String, String>,
+    pub owner: String,
+}
+
+/// How a launch ends: `create` leaves the init waiting for `start`, `run`
+/// lets it go on at once (no FIFO round trip).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Launch {
+    Create,
+    Run,
+}
+
+impl Container {
+    pub fn load(root: &Path, id: &str) -> Result<Container, RuntimeError> {
+        let dir = StateDir::of(root, id)?;
+        let state = dir.load()?;
+        Ok(Container {
+            id: id.to_string(),
+            dir,
+            state,
+        })
+    }
+
+    pub fn status(&self) -> Status {
+        state::status_of(&self.dir, self.state.as_ref())
+    }
+
+    pub fn report(&self) -> StateReport {
+        let status = self.status();
+        let state = self.state.as_ref();
+        StateReport {
+            oci_version: state.map(|s| s.oci_version.clone()).unwrap_or_default(),
+            id: self.id.clone(),
+            pid: match (status, state) {
+                (Status::Stopped, _) | (_, None) => 0,
+                (_, Some(state)) => state.pid,
+            },
+            status: status.as_str(),
+            bundle: state.map(|s| s.bundle.clone()).unwrap_or_default(),
+            rootfs: state.map(|s| s.rootfs.clone()).unwrap_or_default(),
+            created: state.map(|s| s.created.clone()).unwrap_or_default(),
+            annotations: state.map(|s| s.annotations.clone()).unwrap_or_default(),
+            owner: String::new(),
+        }
+    }
+}
+
+/// Create.
+impl Container {
+    /// Sets the container up and leaves its init blocked before execve
+    /// until [`Container::start`]. The pid file is written before return.
+    pub fn create(
+        root: &Path,
+        id: &str,
+        options: &CreateOptions,
+    ) -> Result<Container, RuntimeError> {
+        Ok(Container::launch(root, id, options, Launch::Create)?.container)
+    }
+
+    /// create + start in one go, without the exec FIFO round trip.
+    pub fn run(root: &Path, id: &str, options: &CreateOptions) -> Result<Launched, RuntimeError> {
+        Container::launch(root, id, options, Launch::Run)
+    }
+
+    fn launch(
+        root: &Path,
+        id: &str,
+        options: &CreateOptions,
+        launch: Launch,
+    ) -> Result<Launched, RuntimeError> {
+        state::validate_id(id)?;
+        let bundle = std::fs::canonicalize(&options.bundle).map_err(|source| RuntimeError::Os {
+            op: "open bundle",
+            target: options.bundle.display().to_string(),
+            source,
+        })?;
+        let config = bundle.join("config.json");
+        let spec = Spec::load(&config)
+            .map_err(|e| RuntimeError::Spec(format!("{}: {e}", config.display())))?;
+        let root_path = spec
+            .root()
+            .as_ref()
+            .map(|r| r.path().clone())
+            .ok_or_else(|| RuntimeError::Spec("config.json has no root.path".into()))?;
+        let rootfs =
+            std::fs::canonicalize(bundle.join(&root_path)).map_err(|source| RuntimeError::Os {
+                op: "rootfs",
+                target: bundle.join(&root_path).display().to_string(),
+                source,
+            })?;
+        let plan = NamespacePlan::from_spec(&spec)?;
+        let sysctl = spec.linux().as_ref().and_then(|l| l.sysctl().as_ref());
+        for key in sysctl.into_iter().flat_map(|map| map.keys()) {
+            plan.check_sysctl(key)?;
+        }
+        let (extra_env, listen_fds) = listen_fds();
+        let mut process = PreparedProcess::from_spec(&spec, &extra_env)?;
+        let own_terminal = process.terminal
+            && options.console_socket.is_none()
+            && options.own_terminal
+            && launch == Launch::Run;
+        if own_terminal && process.console_size.is_none() {
+            // Sized before the user's process starts, not after.
+            process.console_size = super::console::caller_window_size();
+        }
+        if process.terminal && options.console_socket.is_none() && !own_terminal {
+            return Err(RuntimeError::Spec(
+                "cannot allocate tty if runc will detach without setting console socket".into(),
+            ));
+        }
+        if !process.terminal && options.console_socket.is_some() {
+            return Err(RuntimeError::Spec(
+                "cannot use console socket if runc will not detach or allocate tty".into(),
+            ));
+        }
+        if !plan.creates(LinuxNamespaceType::Mount) && !plan.joins_kind(LinuxNamespaceType::Mount) {
+            return Err(RuntimeError::Spec(
+                "a mount namespace is required (linux.namespaces has no \"mount\")".into(),
+            ));
+        }
+        let (console_socket, console_receiver) = if own_terminal {
+            let (ours, theirs) = UnixStream::pair().map_err(|source| RuntimeError::Os {
+                op: "socketpair",
+                target: "console".into(),
+                source,
+            })?;
+            (Some(theirs), Some(ours))
+        } else {
+            let socket = options
+                .console_socket
+                .as_deref()
+                .map(super::console::connect)
+                .transpose()?;
+            (socket, None)
+        };
+
+        let dir = StateDir::claim(root, id)?;
+        let mut container = Container {
+            id: id.to_string(),
+            dir,
+            state: None,
+        };
+        let result = container.spawn(
+            InitParts {
+                spec,
+                bundle,
+                rootfs,
+                process,
+                plan,
+                console_socket,
+                extra_fds: listen_fds + options.preserve_fds as i32,
+            },
+            options,
+            launch,
+        );
+        let pid = match result {
+            Ok(pid) => pid,
+            Err(error) => {
+                let _ = container.dir.remove();
+                return Err(error);
+            }
+        };
+        // The init sent the master before it exec'd, so it is waiting here.
+        let console = match console_receiver {
+            Some(receiver) => match super::console::receive_fd(&receiver) {
+                Ok(master) => Some(master),
+                Err(error) => {
+                    let _ = container.kill(libc::SIGKILL, false);
+                    reap(pid);
+                    let _ = container.dir.remove();
+                    return Err(error.into());
+                }
+            },
+            None => None,
+        };
+        Ok(Launched {
+            container,
+            pid,
+            console,
+        })
+    }
+}
+
+/// What `launch` has parsed and opened, on its way into the init.
+struct InitParts {
+    spec: Spec,
+    bundle: PathBuf,
+    rootfs: PathBuf,
+    process: PreparedProcess,
+    plan: NamespacePlan,
+    console_socket: Option<UnixStream>,
+    extra_fds: i32,
+}
+
+/// LISTEN_FDS as runc passes it on: only when LISTEN_PID names us, the fds
+/// 3..3+N go to the container with LISTEN_FDS=N and LISTEN_PID=1.
+fn listen_fds() -> (Vec<String>, i32) {
+    let count: i32 = std::env::var("LISTEN_FDS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    let for_us = std::env::var("LISTEN_PID")
+        .ok()
+        .and_then(|pid| pid.parse::<u32>().ok())
+        == Some(std::process::id());
+    if count > 0 && for_us {
+        (
+            vec![format!("LISTEN_FDS={count}"), "LISTEN_PID=1".to_string()],
+            count,
+        )
+    } else {
+        (Vec::new(), 0)
+    }
+}
+
+/// fork(2)-like clone with namespace flags: the child returns 0.
+fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
+    // SAFETY: without a new stack clone behaves like fork; we are single
+    // threaded here, so the child's copy of memory is consistent.
+    let pid = unsafe {
+        libc::syscall(
+            libc::SYS_clone,
+            (flags | libc::SIGCHLD) as libc::c_ulong,
+            0usize,
+            0usize,
+            0usize,
+            0usize,
+        )
+    };
+    if pid < 0 {
+        return Err(RuntimeError::os("clone", format!("flags {flags:#x}")));
+    }
+    Ok(pid as i32)
+}
+
+impl Container {
+    fn spawn(
+        &mut self,
+        parts: InitParts,
+        options: &CreateOptions,
+        launch: Launch,
+    ) -> Result<i32, RuntimeError> {
+        let exec_fifo = match launch {
+            Launch::Create => Some(make_exec_fifo(&self.dir.fifo_path())?),
+            Launch::Run => None,
+        };
+        let (parent_end, child_end) = SyncSocket::pair()?;
+        let flags = parts.plan.clone_flags;
+        let new_user_namespace = parts.plan.creates(LinuxNamespaceType::User);
+        let context = InitContext {
+            rootfs: parts.rootfs.clone(),
+            no_pivot: options.no_pivot,
+            new_user_namespace,
+            wait_for_parent: parent_step_needed(new_user_namespace),
+            new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
+            new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
+            process: parts.process,
+            sync: child_end,
+            console_socket: parts.console_socket,
+            exec_fifo,
+            extra_fds: parts.extra_fds,
+            session_keyring: (!options.no_new_keyring).then(|| format!("_ses.{}", self.id)),
+            spec: parts.spec,
+        };
+        let mut pid = 0;
+        if parts.plan.joins.is_empty() {
+            let child = clone_child(flags)?;
+            if child == 0 {
+                init::run(context);
+            }
+            pid = child;
+        } else {
+            // setns(user) cannot be undone, so a helper joins and clones
+            // the init as our child (CLONE_PARENT), reports its pid, exits.
+            let helper = clone_child(0)?;
+            if helper == 0 {
+                let outcome = parts
+                    .plan
+                    .enter_joins()
+                    .map_err(RuntimeError::from)
+                    .and_then(|()| clone_child(flags | libc::CLONE_PARENT));
+                match outcome {
+                    Ok(0) => init::run(context),
+                    Ok(init_pid) => {
+                        let _ = context.sync.send(&Message::InitPid(init_pid));
+                    }
+                    Err(error) => {
+                        let _ = context.sync.send(&Message::Failed(error.to_string()));
+                    }
+                }
+                // SAFETY: leave the helper without running our atexit.
+                unsafe { libc::_exit(0) };
+            }
+            reap(helper);
+        }
+        let InitContext {
+            sync: child_end,
+            console_socket,
+            exec_fifo,
+            spec,
+            ..
+        } = context;
+        drop((child_end, console_socket, exec_fifo));
+        let outcome = self.follow_init(&parent_end, &mut pid, new_user_namespace, &spec, launch);
+        if let Err(error) = outcome {
+            if pid > 0 {
+                // SAFETY: the init is our child; kill and reap it.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+                reap(pid);
+            }
+            return Err(error);
+        }
+        let (start_time, _) = state::proc_stat(pid).unwrap_or((0, true));
+        let state = State {
+            id: self.id.clone(),
+            pid,
+            start_time,
+            bundle: parts.bundle,
+            rootfs: parts.rootfs,
+            created: super::timefmt::rfc3339_nano(std::time::SystemTime::now()),
+            annotations: spec.annotations().clone().unwrap_or_default(),
+            oci_version: spec.version().clone(),
+            own_pid_namespace: parts.plan.clone_flags & libc::CLONE_NEWPID != 0,
+        };
+        self.dir.save(&state)?;
+        if let Some(pid_file) = &options.pid_file {
+            state::write_atomically(pid_file, pid.to_string().as_bytes(), 0o644)?;
+        }
+        self.state = Some(state);
+        Ok(pid)
+    }
+
+    /// Reads the init's messages until it is ready (create) or has
+    /// exec'd (run: the close-on-exec socket reaches end-of-file).
+    fn follow_init(
+        &self,
+        sync: &SyncSocket,
+        pid: &mut i32,
+        new_user_namespace: bool,
+        spec: &Spec,
+        launch: Launch,
+    ) -> Result<(), RuntimeError> {
+        // The init waits for us only when we have work to do for it: each
+        // round trip costs a scheduler wake-up on a loaded machine.
+        let mut released = !parent_step_needed(new_user_namespace);
+        loop {
+            if *pid > 0 && !released {
+                if new_user_namespace {
+                    write_id_maps(*pid, spec)?;
+                }
+                // Issue 4: cgroup placement of *pid goes here (and into
+                // parent_step_needed), before the init runs anything of
+                // the user's.
+                sync.send(&Message::Proceed)?;
+                released = true;
+            }
+            if *pid == 0 {
+                match sync.receive()? {
+                    Some(Message::InitPid(init_pid)) => *pid = init_pid,
+                    Some(Message::Failed(text)) => return Err(RuntimeError::Failed(text)),
+                    other => {
+                        return Err(RuntimeError::Failed(format!(
+                            "namespace helper: unexpected {other:?}"
+                        )));
+                    }
+                }
+                continue;
+            }
+            return match (sync.receive()?, launch) {
+                (Some(Message::Ready), Launch::Create) => Ok(()),
+                (None, Launch::Run) => Ok(()),
+                (Some(Message::Failed(text)), _) => Err(RuntimeError::Failed(text)),
+                (None, Launch::Create) => Err(RuntimeError::Failed(
+                    "container init exited prematurely".into(),
+                )),
+                (other, _) => Err(RuntimeError::Failed(format!(
+                    "container init: unexpected {other:?}"
+                ))),
+            };
+        }
+    }
+}
+
+/// Whether the init must wait for the parent's `Proceed` before it goes on.
+pub(crate) fn parent_step_needed(new_user_namespace: bool) -> bool {
+    new_user_namespace
+}
+
+fn make_exec_fifo(path: &Path) -> Result<OwnedFd, RuntimeError> {
+    let c_path = std::ffi::CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| RuntimeError::Spec("state path has a NUL byte".into()))?;
+    // SAFETY: the path is NUL-terminated. The mode lets a non-root init
+    // open it for writing.
+    if unsafe { libc::mkfifo(c_path.as_ptr(), 0o622) } != 0 {
+        return Err(RuntimeError::os("mkfifo", path.display().to_string()));
+    }
+    // mkfifo honours the umask: set the mode again.
+    // SAFETY: the path is NUL-terminated.
+    unsafe { libc::chmod(c_path.as_ptr(), 0o622) };
+    // SAFETY: the path is NUL-terminated.
+    let fd = unsafe { libc::open(c_path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(RuntimeError::os("open", path.display().to_string()));
+    }
+    // SAFETY: fresh fd that we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// waitpid, retried on EINTR; returns the raw wait status.
+pub fn reap(pid: i32) -> Option<i32> {
+    let mut status = 0;
+    loop {
+        // SAFETY: status is writable.
+        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if rc == pid {
+            return Some(status);
+        }
+        if rc < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+            continue;
+        }
+        return None;
+    }
+}
+
+/// The shell convention for a wait status: the exit code, or 128+signal.
+pub fn exit_code(status: i32) -> i32 {
+    if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else if libc::WIFSIGNALED(status) {
+        128 + libc::WTERMSIG(status)
+    } else {
+        255
+    }
+}
+
+/// A pidfd, to wait for a process that is not our child.
+pub(crate) fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: plain syscall; the fd is checked.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: fresh fd that we own.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// Waits up to `timeout_ms` for the process behind `pidfd` to exit.
+pub(crate) fn wait_pidfd(pidfd: &OwnedFd, timeout_ms: i32) -> bool {
+    let mut poll = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: one valid pollfd.
+        let rc = unsafe { libc::poll(&mut poll, 1, timeout_ms) };
+        if rc >= 0 {
+            return rc > 0;
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return false;
+        }
+    }
+}

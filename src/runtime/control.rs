@@ -1,0 +1,205 @@
+//! The lifecycle of an existing container: start, kill and delete.
+
+use super::container::{Container, RuntimeError, pidfd_open, wait_pidfd};
+use super::state::Status;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+
+/// How long delete waits for a killed init to go away.
+const KILL_WAIT_MS: i32 = 10_000;
+
+/// Start.
+impl Container {
+    /// Releases an init that `create` left waiting: reads its byte from the
+    /// exec FIFO, then removes the FIFO, so the status becomes running.
+    pub fn start(&mut self) -> Result<(), RuntimeError> {
+        match self.status() {
+            Status::Created => {}
+            Status::Stopped => return Err(RuntimeError::StartStopped),
+            Status::Running => return Err(RuntimeError::StartRunning),
+            other => return Err(RuntimeError::StartOther(other.as_str())),
+        }
+        let state = self.state.as_ref().expect("created has state");
+        let fifo_path = self.dir.fifo_path();
+        let c_path = std::ffi::CString::new(fifo_path.as_os_str().as_encoded_bytes())
+            .map_err(|_| RuntimeError::Spec("state path has a NUL byte".into()))?;
+        // Non-blocking open: the init's blocked open for writing completes,
+        // and an init that died cannot leave us hanging.
+        // SAFETY: the path is NUL-terminated.
+        let fd = unsafe {
+            libc::open(
+                c_path.as_ptr(),
+                libc::O_RDONLY | libc::O_NONBLOCK | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(RuntimeError::Os {
+                op: "open exec fifo",
+                target: fifo_path.display().to_string(),
+                source: std::io::Error::last_os_error(),
+            });
+        }
+        // SAFETY: fresh fd that we own.
+        let fifo = unsafe { OwnedFd::from_raw_fd(fd) };
+        let pidfd = pidfd_open(state.pid).ok_or(RuntimeError::StartStopped)?;
+        let mut polls = [
+            libc::pollfd {
+                fd: fifo.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: pidfd.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        loop {
+            // SAFETY: two valid pollfds.
+            let rc = unsafe { libc::poll(polls.as_mut_ptr(), 2, -1) };
+            if rc < 0 {
+                if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(RuntimeError::Os {
+                    op: "poll exec fifo",
+                    target: fifo_path.display().to_string(),
+                    source: std::io::Error::last_os_error(),
+                });
+            }
+            if polls[0].revents & libc::POLLIN != 0 {
+                break;
+            }
+            if polls[1].revents != 0 || polls[0].revents & libc::POLLHUP != 0 {
+                return Err(RuntimeError::StartStopped);
+            }
+        }
+        let mut byte = [0u8; 1];
+        // SAFETY: reading one byte into a local buffer.
+        let got = unsafe { libc::read(fifo.as_raw_fd(), byte.as_mut_ptr().cast(), 1) };
+        if got != 1 {
+            return Err(RuntimeError::StartStopped);
+        }
+        std::fs::remove_file(&fifo_path).map_err(|source| RuntimeError::Os {
+            op: "remove",
+            target: fifo_path.display().to_string(),
+            source,
+        })
+    }
+}
+
+/// Kill.
+impl Container {
+    /// Sends `signal` to the init, or with `all` to every process in the
+    /// container's pid namespace.
+    pub fn kill(&self, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        let state = match (self.status(), &self.state) {
+            (Status::Stopped, _) | (_, None) => return Err(RuntimeError::NotRunning),
+            (_, Some(state)) => state,
+        };
+        if all && state.own_pid_namespace {
+            for pid in pids_in_namespace_of(state.pid) {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid, signal) };
+            }
+            return Ok(());
+        }
+        // SAFETY: as above.
+        if unsafe { libc::kill(state.pid, signal) } != 0 {
+            let error = std::io::Error::last_os_error();
+            if error.raw_os_error() == Some(libc::ESRCH) {
+                return Err(RuntimeError::NoSuchProcess);
+            }
+            return Err(RuntimeError::Os {
+                op: "kill",
+                target: state.pid.to_string(),
+                source: error,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Every host pid whose pid namespace is that of `init`, init first.
+fn pids_in_namespace_of(init: i32) -> Vec<i32> {
+    let Ok(namespace) = std::fs::read_link(format!("/proc/{init}/ns/pid")) else {
+        return Vec::new();
+    };
+    let mut pids = vec![init];
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        if pid != init
+            && std::fs::read_link(format!("/proc/{pid}/ns/pid"))
+                .ok()
+                .as_ref()
+                == Some(&namespace)
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+/// Delete.
+impl Container {
+    /// Removes a stopped or created container; a running one only with
+    /// `force`, which kills it first. Waits until the init is gone, so no
+    /// process, mount or state remains.
+    pub fn delete(self, force: bool) -> Result<(), RuntimeError> {
+        match self.status() {
+            Status::Stopped => {}
+            Status::Created => self.kill_and_wait()?,
+            Status::Running if force => self.kill_and_wait()?,
+            Status::Creating if force => {}
+            status => {
+                return Err(RuntimeError::DeleteNotStopped {
+                    id: self.id.clone(),
+                    status: status.as_str(),
+                });
+            }
+        }
+        self.dir.remove()?;
+        Ok(())
+    }
+
+    fn kill_and_wait(&self) -> Result<(), RuntimeError> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
+        let Some(pidfd) = pidfd_open(state.pid) else {
+            return Ok(());
+        };
+        if !state.init_alive() {
+            return Ok(());
+        }
+        // SAFETY: signalling through our pidfd cannot hit a reused pid.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                pidfd.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            )
+        };
+        if rc != 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH) {
+            return Err(RuntimeError::Os {
+                op: "kill",
+                target: state.pid.to_string(),
+                source: std::io::Error::last_os_error(),
+            });
+        }
+        if !wait_pidfd(&pidfd, KILL_WAIT_MS) {
+            return Err(RuntimeError::Failed(format!(
+                "container init {} did not exit after SIGKILL",
+                state.pid
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,241 @@
+//! The container's init: runs in the cloned child, inside the new
+//! namespaces, and turns itself into the user's process. Errors go back to
+//! the parent over the sync socket; nothing here returns.
+
+use super::console;
+use super::process::{PreparedProcess, ProcessError};
+use super::rootfs::{self, RootfsSetup};
+use super::sync::{Message, SyncSocket};
+use oci_spec::runtime::Spec;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+
+/// What the parent hands the init; prepared before the clone so that the
+/// child only acts.
+pub struct InitContext {
+    pub spec: Spec,
+    pub rootfs: PathBuf,
+    pub no_pivot: bool,
+    pub process: PreparedProcess,
+    pub sync: SyncSocket,
+    pub console_socket: Option<UnixStream>,
+    /// O_PATH fd of `exec.fifo`: `create` blocks on it until `start`.
+    /// None for `run`, which goes straight on.
+    pub exec_fifo: Option<OwnedFd>,
+    pub new_user_namespace: bool,
+    /// The parent has work to do before we go on (id maps, cgroups): wait
+    /// for its `Proceed`.
+    pub wait_for_parent: bool,
+    pub new_mount_namespace: bool,
+    pub new_uts_namespace: bool,
+    /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
+    /// --preserve-fds); everything above is closed on exec.
+    pub extra_fds: i32,
+    /// Name of the fresh session keyring to join, unless --no-new-keyring.
+    pub session_keyring: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum InitError {
+    #[error(transparent)]
+    Process(#[from] ProcessError),
+    #[error(transparent)]
+    Rootfs(#[from] rootfs::RootfsError),
+    #[error(transparent)]
+    Console(#[from] console::ConsoleError),
+    #[error(transparent)]
+    Sync(#[from] super::sync::SyncError),
+    #[error("{0}")]
+    Other(String),
+}
+
+fn last_os(op: &str) -> InitError {
+    InitError::Other(format!("{op}: {}", std::io::Error::last_os_error()))
+}
+
+/// Never returns: the process becomes the container's, or exits.
+pub fn run(context: InitContext) -> ! {
+    let error = match steps(&context) {
+        Ok(error) => error,
+        Err(error) => error,
+    };
+    let text = format!("unable to start container process: {error}");
+    if context.sync.send(&Message::Failed(text.clone())).is_err() {
+        eprintln!("{text}");
+    }
+    // SAFETY: _exit skips the parent's atexit handlers, which are not ours.
+    unsafe { libc::_exit(1) }
+}
+
+/// Returns the error that ended the init (exec only returns on failure).
+fn steps(context: &InitContext) -> Result<InitError, InitError> {
+    if context.wait_for_parent {
+        match context.sync.receive()? {
+            Some(Message::Proceed) => {}
+            other => {
+                return Err(InitError::Other(format!(
+                    "expected the parent's go-ahead, got {other:?}"
+                )));
+            }
+        }
+    }
+    if context.new_user_namespace {
+        // Become root of the new namespace, so that files we create are
+        // owned by a mapped id.
+        // SAFETY: plain syscalls.
+        if unsafe { libc::setresgid(0, 0, 0) } != 0 || unsafe { libc::setresuid(0, 0, 0) } != 0 {
+            return Err(last_os("become root in the user namespace"));
+        }
+    }
+    // SAFETY: plain syscalls; setsid fails only for a group leader, which
+    // a fresh child is not.
+    unsafe {
+        libc::setsid();
+        // Nobody in the container may ptrace us or open our /proc files.
+        libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0);
+    }
+    if let Some(name) = &context.session_keyring {
+        join_session_keyring(name)?;
+    }
+    let process = &context.process;
+    if context.new_mount_namespace {
+        rootfs::setup_rootfs(&RootfsSetup {
+            spec: &context.spec,
+            rootfs: &context.rootfs,
+            no_pivot: context.no_pivot,
+            console: None,
+        })?;
+    }
+    // As root, before finish_rootfs may make / read-only and before the
+    // umask, so the directories get the usual 0755.
+    process.make_cwd()?;
+    if context.new_uts_namespace {
+        process.set_hostnames()?;
+    } else if process.hostname.is_some() {
+        return Err(InitError::Other(
+            "unable to set hostname without a private UTS namespace".into(),
+        ));
+    }
+    process.write_sysctls()?;
+    if process.terminal {
+        let socket = context
+            .console_socket
+            .as_ref()
+            .ok_or_else(|| InitError::Other("terminal without a console socket".into()))?;
+        let pty = console::open_pty(process.console_size)?;
+        console::send_fd(socket.as_raw_fd(), "/dev/ptmx", pty.master.as_raw_fd())?;
+        console::attach_slave(&pty)?;
+    }
+    if context.new_mount_namespace {
+        rootfs::finish_rootfs(&context.spec)?;
+    }
+    process.write_oom_score_adj()?;
+    process.apply_limits()?;
+    // Issue 4 hooks in here: PR_SET_KEEPCAPS before the setuid, then the
+    // capability sets after it, and seccomp last before execve.
+    process.become_user()?;
+    let executable = process.find_executable()?;
+    let home = process.home_env();
+    keep_only_extra_fds(context.extra_fds)?;
+    reset_signals();
+    if let Some(fifo) = &context.exec_fifo {
+        context.sync.send(&Message::Ready)?;
+        wait_for_start(fifo)?;
+    }
+    Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// A new session keyring, so the container cannot read the caller's keys.
+/// Kernels without keyrings (ENOSYS) or that forbid it (EACCES, as in some
+/// user namespaces) are fine, as for runc.
+fn join_session_keyring(name: &str) -> Result<(), InitError> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_int = 1;
+    let c_name = std::ffi::CString::new(name).expect("ids have no NUL");
+    // SAFETY: keyctl reads the NUL-terminated name.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_keyctl,
+            KEYCTL_JOIN_SESSION_KEYRING,
+            c_name.as_ptr(),
+        )
+    };
+    if rc < 0 {
+        let error = std::io::Error::last_os_error();
+        if !matches!(
+            error.raw_os_error(),
+            Some(libc::ENOSYS) | Some(libc::EACCES)
+        ) {
+            return Err(InitError::Other(format!(
+                "join session keyring {name}: {error}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The launcher's signal dispositions (Rust ignores SIGPIPE, `run`
+/// forwards signals) and mask must not reach the container: an ignored
+/// signal stays ignored across execve.
+fn reset_signals() {
+    for signal in 1..libc::SIGRTMAX() {
+        if signal != libc::SIGKILL && signal != libc::SIGSTOP {
+            // SAFETY: restoring default dispositions.
+            unsafe { libc::signal(signal, libc::SIG_DFL) };
+        }
+    }
+    // SAFETY: an empty set, initialised by sigemptyset.
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
+}
+
+/// fds 3..3+extra stay open across exec, everything above closes.
+fn keep_only_extra_fds(extra: i32) -> Result<(), InitError> {
+    let first_closed = 3 + extra.max(0) as u32;
+    // SAFETY: close_range with the CLOEXEC flag only marks fds.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first_closed,
+            u32::MAX,
+            libc::CLOSE_RANGE_CLOEXEC,
+        )
+    };
+    if rc != 0 {
+        return Err(last_os("close_range"));
+    }
+    for fd in 3..first_closed as i32 {
+        // SAFETY: fcntl on an fd number the caller passed on; a closed one
+        // simply fails.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    }
+    Ok(())
+}
+
+/// Opens the exec FIFO for writing, which blocks until `start` opens it
+/// for reading, then writes the byte that `start` waits for.
+fn wait_for_start(fifo: &OwnedFd) -> Result<(), InitError> {
+    let path =
+        std::ffi::CString::new(format!("/proc/self/fd/{}", fifo.as_raw_fd())).expect("no NUL");
+    let fd = loop {
+        // SAFETY: the path is NUL-terminated.
+        let fd = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC) };
+        if fd >= 0 {
+            break fd;
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return Err(last_os("open exec fifo"));
+        }
+    };
+    // SAFETY: writing one byte from a static buffer to our own fd.
+    let written = unsafe { libc::write(fd, b"0".as_ptr().cast(), 1) };
+    // SAFETY: closing our own fd.
+    unsafe { libc::close(fd) };
+    if written != 1 {
+        return Err(last_os("write exec fifo"));
+    }
+    Ok(())
+}

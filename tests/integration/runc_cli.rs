@@ -1,0 +1,164 @@
+//! runc's command-line syntax as clients write it: `--flag=value`,
+//! single-dash long flags, flags after the id, combined short switches,
+//! signal names and numbers, and `spec`.
+
+use crate::harness::{TempDir, report_skip, stderr_of};
+use crate::runc_bundle;
+use crate::runc_support::{Runtime, alive, reap};
+use std::time::{Duration, Instant};
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn runc_syntax_variants_are_understood() {
+    let dir = TempDir::new("runc-syntax");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let ours = Runtime::ours();
+    let root = format!("--root={}", ours.root.path().display());
+    let bundle_flag = format!("--bundle={}", bundle.dir.display());
+    let pid_file = dir.join("pid");
+    let pid_flag = format!("-pid-file={}", pid_file.display());
+    let _guard = ours.guard("syntax");
+    let mut create = std::process::Command::new(&ours.exe);
+    // Global flag with `=`, command flags after the id, single-dash long flag.
+    create.args([&root, "create", "syntax", &bundle_flag, &pid_flag]);
+    let output = crate::runc_support::output_via_files(&mut create);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert!(pid_file.exists());
+    assert_eq!(ours.status("syntax"), "created");
+    ours.ok(&["start", "syntax"]);
+    let pid = ours.state("syntax")["pid"].as_i64().unwrap() as i32;
+    // Signal by number, after the id, with a combined flag.
+    ours.ok(&["kill", "-a", "syntax", "9"]);
+    wait_until("stopped", || ours.status("syntax") == "stopped");
+    reap(pid);
+    ours.ok(&["delete", "syntax"]);
+}
+
+#[test]
+fn kill_takes_numbers_and_names() {
+    let dir = TempDir::new("runc-kill");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let ours = Runtime::ours();
+    let bundle_dir = bundle.dir.to_str().unwrap();
+    for (signal, id) in [("KILL", "k1"), ("SIGKILL", "k2"), ("9", "k3"), ("", "k4")] {
+        let _guard = ours.guard(id);
+        ours.ok(&["run", "-d", "-b", bundle_dir, id]);
+        let pid = ours.state(id)["pid"].as_i64().unwrap() as i32;
+        if signal.is_empty() {
+            // SIGTERM by default; a pid-namespace init without a handler
+            // ignores it, as under runc.
+            ours.ok(&["kill", id]);
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(alive(pid));
+            ours.ok(&["kill", id, "KILL"]);
+        } else {
+            ours.ok(&["kill", id, signal]);
+        }
+        wait_until("stopped", || ours.status(id) == "stopped");
+        reap(pid);
+        let again = ours.run(&["kill", id, "9"]);
+        assert!(stderr_of(&again).contains("container not running"));
+        ours.ok(&["delete", id]);
+    }
+    let bad = ours.run(&["kill", "k1", "NOPE"]);
+    assert!(!bad.status.success());
+}
+
+#[test]
+fn kill_all_reaches_every_process() {
+    let dir = TempDir::new("runc-killall");
+    let bundle = runc_bundle!(
+        dir,
+        &[
+            "sh",
+            "-c",
+            "trap 'exit 0' TERM; sleep 100 & sleep 100 & wait"
+        ]
+    );
+    let ours = Runtime::ours();
+    let _guard = ours.guard("all");
+    ours.ok(&["run", "-d", "-b", bundle.dir.to_str().unwrap(), "all"]);
+    let pid = ours.state("all")["pid"].as_i64().unwrap() as i32;
+    let namespace = std::fs::read_link(format!("/proc/{pid}/ns/pid")).unwrap();
+    let in_namespace = || {
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .flatten()
+            .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+            .filter(|p| alive(*p))
+            .filter(|p| {
+                std::fs::read_link(format!("/proc/{p}/ns/pid"))
+                    .ok()
+                    .as_ref()
+                    == Some(&namespace)
+            })
+            .count()
+    };
+    wait_until("three processes", || in_namespace() == 3);
+    ours.ok(&["kill", "--all", "all", "TERM"]);
+    wait_until("all gone", || in_namespace() == 0);
+    reap(pid);
+    assert_eq!(ours.status("all"), "stopped");
+}
+
+#[test]
+fn delete_of_a_created_container_kills_its_init() {
+    let dir = TempDir::new("runc-delcreated");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let ours = Runtime::ours();
+    let _guard = ours.guard("c");
+    ours.ok(&["create", "-b", bundle.dir.to_str().unwrap(), "c"]);
+    let pid = ours.state("c")["pid"].as_i64().unwrap() as i32;
+    ours.ok(&["delete", "c"]);
+    assert!(!alive(pid));
+    reap(pid);
+}
+
+#[test]
+fn spec_writes_runcs_default_config() {
+    crate::require!(crate::harness::need_root());
+    let dir = TempDir::new("runc-spec");
+    let ours = Runtime::ours();
+    let mine = dir.join("ours");
+    std::fs::create_dir_all(&mine).unwrap();
+    ours.ok(&["spec", "--bundle", mine.to_str().unwrap()]);
+    let written = std::fs::read_to_string(mine.join("config.json")).unwrap();
+    assert!(
+        written.starts_with("{\n\t\"ociVersion\""),
+        "tab-indented like runc"
+    );
+    let again = ours.run(&["spec", "-b", mine.to_str().unwrap()]);
+    assert!(stderr_of(&again).contains("File config.json exists. Remove it first"));
+    let rootless = dir.join("rootless");
+    std::fs::create_dir_all(&rootless).unwrap();
+    ours.ok(&["spec", "--rootless", "--bundle", rootless.to_str().unwrap()]);
+    let ours_json: serde_json::Value = serde_json::from_str(&written).unwrap();
+    let ours_rootless: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(rootless.join("config.json")).unwrap()).unwrap();
+    assert!(ours_rootless["linux"]["uidMappings"].is_array());
+    match Runtime::debian() {
+        Ok(runc) => {
+            for (flags, ours_value) in
+                [(&[][..], &ours_json), (&["--rootless"][..], &ours_rootless)]
+            {
+                let theirs = dir.join(&format!("runc{}", flags.len()));
+                std::fs::create_dir_all(&theirs).unwrap();
+                let mut args = vec!["spec", "--bundle", theirs.to_str().unwrap()];
+                args.extend_from_slice(flags);
+                runc.ok(&args);
+                let theirs: serde_json::Value =
+                    serde_json::from_slice(&std::fs::read(theirs.join("config.json")).unwrap())
+                        .unwrap();
+                assert_eq!(*ours_value, theirs, "spec {flags:?} differs from runc's");
+            }
+        }
+        Err(reason) => report_skip("spec_writes_runcs_default_config (runc part)", &reason),
+    }
+}
