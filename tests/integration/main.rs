@@ -7,6 +7,8 @@ mod harness;
 mod daemon_http;
 mod daemon_support;
 mod daemon_system;
+mod dropin_containerd;
+mod dropin_docker;
 mod fixture;
 mod install;
 mod multicall;
