@@ -6,6 +6,8 @@
 pub mod caps;
 #[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod cgroups;
+#[allow(dead_code)] // Wired into `runc features` with the launcher (issue 4).
+pub mod features;
 #[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod hooks;
 #[allow(dead_code, unused_imports)] // Used by the launcher (issue 4).
