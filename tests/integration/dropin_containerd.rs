@@ -22,9 +22,13 @@ mod ctr_run_returns_the_exit_code {
 fn ctr_run_returns_the_exit_code(runtime: Runtime) {
     require!(harness::engine::need_engine());
     require!(runtime.ready());
-    let engine = Engine::shared();
-    require!(engine.as_ref().map(|_| ()));
-    let engine = engine.unwrap();
+    let engine = match Engine::shared() {
+        Ok(engine) => engine,
+        Err(reason) => {
+            harness::report_skip(module_path!(), &reason);
+            return;
+        }
+    };
     engine.import_busybox();
     let id = format!("ctr-{}-{}", runtime.name(), std::process::id());
     let binary = engine.runtime_binary(runtime);

@@ -20,7 +20,7 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use super::cgroup_parent::CgroupParent;
@@ -188,19 +188,30 @@ pub struct Engine {
 }
 
 impl Engine {
-    /// One engine with dockerd's defaults, shared by the tests that run
-    /// while it is alive: it is torn down when the last of them drops its
-    /// handle, and the next test starts a fresh one.
+    /// One engine with dockerd's defaults, shared by every test of this
+    /// test process that asks for it: started by the first, torn down when
+    /// the process exits (an atexit handler), so the drop-in tests pay for
+    /// one start-up. Tests give their containers unique names and remove
+    /// them.
     pub fn shared() -> Result<Arc<Engine>, String> {
-        static SHARED: Mutex<Weak<Engine>> = Mutex::new(Weak::new());
+        static SHARED: Mutex<Option<Arc<Engine>>> = Mutex::new(None);
+        extern "C" fn tear_down_shared() {
+            let engine = SHARED.lock().unwrap_or_else(|p| p.into_inner()).take();
+            drop(engine);
+        }
         let mut slot = SHARED
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(engine) = slot.upgrade() {
-            return Ok(engine);
+        if let Some(engine) = slot.as_ref() {
+            return Ok(engine.clone());
         }
         let engine = Arc::new(Engine::start("dropin", EngineOptions::default())?);
-        *slot = Arc::downgrade(&engine);
+        static REGISTERED: std::sync::Once = std::sync::Once::new();
+        REGISTERED.call_once(|| {
+            // SAFETY: registering a plain extern "C" fn has no preconditions.
+            unsafe { libc::atexit(tear_down_shared) };
+        });
+        *slot = Some(engine.clone());
         Ok(engine)
     }
 
