@@ -30,14 +30,15 @@
 //! group, which is SIGKILLed when `timeout` seconds pass. Its stdout and
 //! stderr go into the error when it fails, as runc reports them.
 
+use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use oci_spec::runtime::{Hook, Hooks, State};
+use oci_spec::runtime::{ContainerState, Hook, Hooks, State};
 
 #[cfg(test)]
 mod tests;
@@ -206,7 +207,27 @@ fn validate_hook(stage: HookStage, index: usize, hook: &Hook) -> Result<(), Hook
     Ok(())
 }
 
-/// The state JSON hooks read on stdin (runtime-spec runtime.md "State").
+/// The state hooks read (runtime-spec runtime.md "State"): `pid` is the
+/// container process's pid in the runtime's pid namespace, as runc passes
+/// it to every stage, in-container ones included.
+pub fn container_state(
+    id: &str,
+    status: ContainerState,
+    pid: Option<i32>,
+    bundle: &Path,
+    annotations: Option<&HashMap<String, String>>,
+) -> State {
+    let mut state = State::default();
+    state.set_version(crate::version::OCI_SPEC_VERSION.to_string());
+    state.set_id(id.to_string());
+    state.set_status(status);
+    state.set_pid(pid);
+    state.set_bundle(bundle.to_path_buf());
+    state.set_annotations(annotations.filter(|a| !a.is_empty()).cloned());
+    state
+}
+
+/// The state JSON hooks read on stdin.
 pub fn state_json(state: &State) -> Result<Vec<u8>, HookError> {
     Ok(serde_json::to_vec(state)?)
 }

@@ -3,6 +3,29 @@
 //! test runs once with Debian's runc (proving the rig) and once with our
 //! binary registered as the `dockbox` runtime; the dockbox variants skip
 //! until our `runc run` can run a container.
+//!
+//! What these tests ask of the runtime, as logged from Debian's shim
+//! (`containerd-shim-runc-v2`) driving runc; every call carries the global
+//! flags `--root <exec-root>/runtime-<name>/moby --log <bundle>/log.json
+//! --log-format json`:
+//! - run: `create --bundle B --pid-file B/init.pid ID`, `start ID`, then
+//!   `delete ID` and `delete --force ID` (the second must not fail the
+//!   shim: "does not exist" is ignored);
+//! - exec: `exec --process /tmp/runc-processNNN --detach --pid-file
+//!   B/<exec-id>.pid ID`, exit code through the shim's reaper;
+//! - top: `ps --format json ID`; stop: `kill ID 15` then `kill ID 9`;
+//!   pause/unpause: `pause ID` / `resume ID`; update: `update
+//!   --resources - ID` (LinuxResources JSON on stdin);
+//! - stats and OOM need no runc call: the shim reads the container's
+//!   cgroup (found from init's /proc/PID/cgroup) itself;
+//! - info: `runc --version` (`commit:` line).
+//!
+//! dockerd's config.json has an absolute `linux.cgroupsPath` below
+//! `--cgroup-parent`, Docker's seccomp profile (architectures include
+//! SCMP_ARCH_X32), `process.oomScoreAdj`, `linux.sysctl`
+//! (net.ipv4.ip_unprivileged_port_start, ping_group_range), masked and
+//! read-only paths, bind mounts of resolv.conf/hostname/hosts, and a root
+//! on an overlay mount that exists only in the engine's mount namespace.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -385,3 +385,29 @@ fn invalid_hooks_are_rejected_before_running() {
         "{error}"
     );
 }
+
+#[test]
+fn container_state_serializes_as_the_spec_shows() {
+    let state = container_state(
+        "c1",
+        ContainerState::Running,
+        Some(77),
+        Path::new("/b"),
+        Some(&HashMap::new()),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&state_json(&state).unwrap()).unwrap();
+    assert_eq!(
+        json,
+        serde_json::json!({
+            "ociVersion": crate::version::OCI_SPEC_VERSION,
+            "id": "c1",
+            "status": "running",
+            "pid": 77,
+            "bundle": "/b"
+        })
+    );
+    let stopped = container_state("c1", ContainerState::Stopped, None, Path::new("/b"), None);
+    let json: serde_json::Value = serde_json::from_slice(&state_json(&stopped).unwrap()).unwrap();
+    assert_eq!(json["status"], "stopped");
+    assert!(json.get("pid").is_none(), "{json}");
+}
