@@ -53,6 +53,8 @@ macro_rules! for_each_runtime {
 
 for_each_runtime!(
     run_rm_echo,
+    run_exit_code_passes_through,
+    run_tty_gets_a_pty,
     run_detached_then_exec,
     stop_delivers_sigterm,
     pause_freezes_and_unpause_resumes,
@@ -131,6 +133,43 @@ fn run_rm_echo(runtime: Runtime) {
     assert!(output.status.success(), "{}", stderr_of(&output));
     let gone = engine.docker(&["inspect", &name]);
     assert!(!gone.status.success(), "--rm left {name} behind");
+}
+
+fn run_exit_code_passes_through(runtime: Runtime) {
+    let engine = engine_or_skip!(runtime);
+    let output = engine.docker(&[
+        "run",
+        "--runtime",
+        runtime.name(),
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo to stderr >&2; exit 42",
+    ]);
+    assert_eq!(output.status.code(), Some(42), "{}", stderr_of(&output));
+    assert_eq!(stderr_of(&output), "to stderr\n");
+}
+
+/// `-t` makes dockerd ask the runtime for a console (`--console-socket`).
+fn run_tty_gets_a_pty(runtime: Runtime) {
+    let engine = engine_or_skip!(runtime);
+    let output = engine.docker(&[
+        "run",
+        "--runtime",
+        runtime.name(),
+        "--rm",
+        "-t",
+        "busybox",
+        "sh",
+        "-c",
+        "tty; [ -t 0 ] && [ -t 1 ] && echo stdio is a tty",
+    ]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    let text = stdout_of(&output).replace('\r', "");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("/dev/pts/0"), "{text:?}");
+    assert_eq!(lines.next(), Some("stdio is a tty"), "{text:?}");
 }
 
 fn run_detached_then_exec(runtime: Runtime) {
