@@ -8,7 +8,8 @@
 //! (`containerd-shim-runc-v2`) driving runc; every call carries the global
 //! flags `--root <exec-root>/runtime-<name>/moby --log <bundle>/log.json
 //! --log-format json`:
-//! - run: `create --bundle B --pid-file B/init.pid ID`, `start ID`, then
+//! - run: `create --bundle B --pid-file B/init.pid ID` (`-t` adds
+//!   `--console-socket S`), `start ID`, then
 //!   `delete ID` and `delete --force ID` (the second must not fail the
 //!   shim: "does not exist" is ignored);
 //! - exec: `exec --process /tmp/runc-processNNN --detach --pid-file

@@ -82,6 +82,10 @@ fn probe_dockbox_runc() -> Result<(), String> {
     let link = dir.join("runc");
     std::os::unix::fs::symlink(super::dockbox(), &link).map_err(|e| format!("symlink: {e}"))?;
     let bundle = super::busybox::Bundle::build(&dir.join("bundle"), &["sh", "-c", "exit 7"])?;
+    // Our cgroup guard removes whatever the probe leaves behind.
+    let cgroups = CgroupParent::create("dropin-probe")?;
+    let cgroups_path = cgroups.child("probe");
+    bundle.edit_config(|spec| spec["linux"]["cgroupsPath"] = cgroups_path.into());
     let root = dir.join("state");
     let mut command = Command::new(&link);
     command
@@ -89,13 +93,14 @@ fn probe_dockbox_runc() -> Result<(), String> {
         .arg(&root)
         .args(["run", "--bundle"])
         .arg(&bundle.dir)
-        .arg("dropin-probe")
+        .arg(format!("dropin-probe-{}", std::process::id()))
         .stdin(Stdio::null());
     let output = run_with_timeout(&mut command, Duration::from_secs(20));
     let _ = Command::new(&link)
         .arg("--root")
         .arg(&root)
-        .args(["delete", "--force", "dropin-probe"])
+        .args(["delete", "--force"])
+        .arg(format!("dropin-probe-{}", std::process::id()))
         .output();
     let output = output.map_err(|e| format!("dockbox runc not ready: {e}"))?;
     if output.status.code() == Some(7) {
