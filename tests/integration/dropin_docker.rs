@@ -423,3 +423,43 @@ fn info_lists_the_runtime_with_its_version(runtime: Runtime) {
         .unwrap_or_else(|| panic!("no commit line in {binary:?} --version: {version}"));
     assert_eq!(commit["ID"].as_str(), Some(expected), "{text}");
 }
+
+/// The rig itself: with a container still running, dropping the engine
+/// leaves no process, cgroup, mount or file behind.
+#[test]
+fn engine_teardown_leaves_nothing_behind() {
+    require!(harness::engine::need_engine());
+    require!(Runtime::Runc.ready());
+    let engine = match Engine::start("dropin-teardown", EngineOptions::default()) {
+        Ok(engine) => engine,
+        Err(reason) => {
+            harness::report_skip(module_path!(), &reason);
+            return;
+        }
+    };
+    engine.load_busybox();
+    let id = run_detached(&engine, Runtime::Runc, &[], &["sleep", "1000"]);
+    let container_pid: i32 = inspect(&engine, &id, "{{.State.Pid}}").parse().unwrap();
+    let mut pids = engine.pids_in_mount_ns();
+    assert!(pids.len() >= 3, "dockerd, containerd and a shim: {pids:?}");
+    pids.push(container_pid);
+    let dir = engine.dir().to_path_buf();
+    let leaves = engine.cgroups().leaves().to_vec();
+    assert!(
+        leaves.iter().all(|leaf| leaf.join(&id).is_dir()),
+        "{leaves:?}"
+    );
+    drop(engine);
+    let alive: Vec<&i32> = pids
+        .iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|stat| !stat.contains(") Z "))
+        })
+        .collect();
+    assert!(alive.is_empty(), "still running: {alive:?}");
+    assert!(!dir.exists(), "{} is still there", dir.display());
+    assert!(harness::cleanup::mounts_below(&dir).is_empty());
+    let left: Vec<_> = leaves.iter().filter(|leaf| leaf.exists()).collect();
+    assert!(left.is_empty(), "cgroups left: {left:?}");
+}

@@ -356,11 +356,11 @@ impl Engine {
         &self.cgroups
     }
 
-    /// The real Docker CLI against this engine.
-    pub fn docker(&self, args: &[&str]) -> Output {
+    /// The real Docker CLI against this engine, with a client config of
+    /// its own (no ~/.docker).
+    fn cli(&self) -> Command {
         let mut command = Command::new(DOCKER_CLI);
         command
-            .args(args)
             .env(
                 "DOCKER_HOST",
                 format!("unix://{}", self.dir.join("docker.sock").display()),
@@ -369,7 +369,13 @@ impl Engine {
             .env_remove("DOCKER_CONTEXT")
             .env_remove("DOCKER_TLS_VERIFY")
             .stdin(Stdio::null());
-        run_with_timeout(&mut command, Duration::from_secs(60))
+        command
+    }
+
+    /// `docker ARGS` against this engine (panics with the daemons' logs if
+    /// it hangs for a minute).
+    pub fn docker(&self, args: &[&str]) -> Output {
+        run_with_timeout(self.cli().args(args), Duration::from_secs(60))
             .unwrap_or_else(|e| panic!("{e}\n{}", self.logs()))
     }
 
@@ -459,18 +465,18 @@ impl Engine {
 
     fn wait_for_containerd(&mut self) {
         let socket = self.containerd_socket();
-        self.wait_until("containerd", |_| UnixStream::connect(&socket).is_ok());
+        self.wait_until("containerd", || UnixStream::connect(&socket).is_ok());
     }
 
     fn wait_for_dockerd(&mut self) {
         let socket = self.dir.join("docker.sock");
-        self.wait_until("dockerd", |_| ping(&socket));
+        self.wait_until("dockerd", || ping(&socket));
     }
 
-    fn wait_until(&mut self, what: &str, ready: impl Fn(&Engine) -> bool) {
+    fn wait_until(&mut self, what: &str, ready: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            if ready(self) {
+            if ready() {
                 return;
             }
             let mut exited = None;
@@ -498,7 +504,7 @@ impl Engine {
     /// Pids of the processes in the daemons' mount namespace (the daemons
     /// and containerd's shims; containers have mount namespaces of their
     /// own).
-    fn pids_in_mount_ns(&self) -> Vec<i32> {
+    pub fn pids_in_mount_ns(&self) -> Vec<i32> {
         let Ok(entries) = std::fs::read_dir("/proc") else {
             return Vec::new();
         };
@@ -537,26 +543,13 @@ impl Drop for Engine {
         // `docker rm -f` first: on SIGTERM dockerd would give every running
         // container its 10 s stop timeout.
         if self.dockerd.is_some() {
-            let mut list = Command::new(DOCKER_CLI);
-            list.args(["ps", "-aq"])
-                .env(
-                    "DOCKER_HOST",
-                    format!("unix://{}", self.dir.join("docker.sock").display()),
-                )
-                .env("DOCKER_CONFIG", self.dir.join("cli"));
-            if let Ok(output) = run_with_timeout(&mut list, Duration::from_secs(10)) {
+            let listed = run_with_timeout(self.cli().args(["ps", "-aq"]), Duration::from_secs(10));
+            if let Ok(output) = listed {
                 let ids = String::from_utf8_lossy(&output.stdout).to_string();
                 let ids: Vec<&str> = ids.split_whitespace().collect();
                 if !ids.is_empty() {
-                    let mut remove = Command::new(DOCKER_CLI);
-                    remove
-                        .args(["rm", "-f"])
-                        .args(&ids)
-                        .env(
-                            "DOCKER_HOST",
-                            format!("unix://{}", self.dir.join("docker.sock").display()),
-                        )
-                        .env("DOCKER_CONFIG", self.dir.join("cli"));
+                    let mut remove = self.cli();
+                    remove.args(["rm", "-f"]).args(&ids);
                     let _ = run_with_timeout(&mut remove, Duration::from_secs(20));
                 }
             }
