@@ -296,9 +296,10 @@ pub fn run_hook(
         .stderr(Stdio::piped())
         .process_group(0);
     let mut child = command.spawn().map_err(|e| io_error("spawn", e))?;
+    // A timeout too large for the clock is no deadline at all.
     let deadline = hook
         .timeout()
-        .map(|seconds| Instant::now() + Duration::from_secs(seconds as u64));
+        .and_then(|seconds| Instant::now().checked_add(Duration::from_secs(seconds as u64)));
     let outcome = pump(&mut child, state_json, deadline).map_err(|e| io_error("poll", e));
     let (status, stdout, stderr) = match outcome {
         Ok(done) => done,
