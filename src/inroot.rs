@@ -82,17 +82,26 @@ impl Root {
             how.mode = mode as u64;
         }
         how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_MAGICLINKS;
-        // SAFETY: openat2 reads `how` (of the size passed) and the
-        // NUL-terminated path; the returned fd is checked.
-        let fd = unsafe {
-            libc::syscall(
-                libc::SYS_openat2,
-                self.fd.as_raw_fd(),
-                c_path.as_ptr(),
-                &how as *const libc::open_how,
-                std::mem::size_of::<libc::open_how>(),
-            )
-        };
+        // The kernel gives EAGAIN when a rename or mount anywhere raced a
+        // `..` walk; the lookup is then simply repeated.
+        const ATTEMPTS: u32 = 32;
+        let mut fd = -1;
+        for _ in 0..ATTEMPTS {
+            // SAFETY: openat2 reads `how` (of the size passed) and the
+            // NUL-terminated path; the returned fd is checked.
+            fd = unsafe {
+                libc::syscall(
+                    libc::SYS_openat2,
+                    self.fd.as_raw_fd(),
+                    c_path.as_ptr(),
+                    &how as *const libc::open_how,
+                    std::mem::size_of::<libc::open_how>(),
+                )
+            };
+            if fd >= 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::EAGAIN) {
+                break;
+            }
+        }
         if fd < 0 {
             return Err(io_error(
                 "openat2 in root",

@@ -8,6 +8,8 @@ mod applets;
 mod daemon;
 #[allow(dead_code)] // The client half serves the `docker` applet later.
 mod http;
+#[allow(dead_code)] // Wired to the daemon's image endpoints later.
+mod image;
 #[allow(dead_code)] // Used by the runtime and the image store.
 mod inroot;
 #[allow(dead_code)] // Filled by the runtime issues.

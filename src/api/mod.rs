@@ -3,6 +3,9 @@
 //! status codes. Nothing here does I/O.
 
 pub mod body;
+pub mod container;
+pub mod container_check;
+pub mod container_view;
 pub mod error;
 pub mod query;
 pub mod router;

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod config;
+pub mod containers;
 pub mod host;
 pub mod lock;
 pub mod log;

@@ -20,7 +20,6 @@ pub fn routes(router: &mut Router<Route>) {
         .add("HEAD", "/_ping", ping)
         .add("GET", "/version", version)
         .add("GET", "/info", info)
-        .add("GET", "/containers/json", list_containers)
         .add("GET", "/images/json", list_images);
 }
 
@@ -86,20 +85,17 @@ fn version(_daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError
     Reply::json(200, &body)
 }
 
-/// Container counts by state, read from the records' `State` object
-/// (moby's shape: `State.Running`, `State.Paused`).
+/// Container counts by state, from the container records.
 fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
-    let containers: Vec<(String, serde_json::Value)> =
+    use super::containers::record::{ContainerRecord, Status};
+    let containers: Vec<(String, ContainerRecord)> =
         daemon.store.list_containers().map_err(store_error)?;
     let (mut running, mut paused, mut stopped) = (0, 0, 0);
     for (_, record) in &containers {
-        let state = &record["State"];
-        if state["Paused"].as_bool() == Some(true) {
-            paused += 1;
-        } else if state["Running"].as_bool() == Some(true) {
-            running += 1;
-        } else {
-            stopped += 1;
+        match record.status() {
+            Status::Paused => paused += 1,
+            Status::Running | Status::Restarting => running += 1,
+            _ => stopped += 1,
         }
     }
     Ok((running, paused, stopped))
@@ -221,40 +217,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     Reply::json(200, &body)
 }
 
-const CONTAINER_LIST_FILTERS: &[&str] = &[
-    "ancestor",
-    "before",
-    "expose",
-    "exited",
-    "health",
-    "id",
-    "isolation",
-    "is-task",
-    "label",
-    "name",
-    "network",
-    "publish",
-    "since",
-    "status",
-    "volume",
-];
-
 const IMAGE_LIST_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
-
-/// Lists containers. Rendering records into summaries comes with the
-/// container endpoints; until then only an empty table can be listed
-/// truthfully, and anything else says so.
-fn list_containers(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    call.query.filters()?.validate(CONTAINER_LIST_FILTERS)?;
-    call.query.int("limit")?;
-    if daemon.store.count(Table::Containers).map_err(store_error)? > 0 {
-        return Err(ApiError::new(
-            ErrorKind::NotImplemented,
-            "listing containers is not implemented yet in dockbox",
-        ));
-    }
-    Reply::json(200, &Vec::<serde_json::Value>::new())
-}
 
 fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     call.query.filters()?.validate(IMAGE_LIST_FILTERS)?;

@@ -152,7 +152,7 @@ fn unknown_routes_get_moby_404() {
     let mut connection = daemon.connect();
     for path in [
         "/nosuch",
-        "/v1.50/containers/nosuch/json",
+        "/v1.50/containers/nosuch/frobnicate",
         "/networks/nosuch",
         "/",
     ] {

@@ -55,7 +55,7 @@ impl TestDaemon {
         TestDaemon::start_in_dir(dir)
     }
 
-    fn start_in_dir(dir: TempDir) -> TestDaemon {
+    pub fn start_in_dir(dir: TempDir) -> TestDaemon {
         let socket = dir.join("sock");
         let log = std::fs::OpenOptions::new()
             .create(true)

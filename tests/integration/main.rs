@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod daemon_containers;
 mod daemon_http;
 mod daemon_support;
 mod daemon_system;
@@ -12,3 +13,4 @@ mod dropin_docker;
 mod fixture;
 mod install;
 mod multicall;
+mod runc_rootfs;

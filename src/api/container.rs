@@ -1,0 +1,356 @@
+//! Container bodies of the Engine API with Docker's exact field names: the
+//! create request (Config, HostConfig, NetworkingConfig) and its answer.
+//! Fields dockbox does not act on are kept in `extra` and echoed back by
+//! inspect, as moby keeps every field it knows.
+
+use serde::de::Deserializer;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// moby's `strslice.StrSlice`: a string or a list of strings on input,
+/// always a list (or null) on output.
+pub fn str_slice<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<Either>::deserialize(deserializer)? {
+        None => None,
+        Some(Either::One(one)) => Some(vec![one]),
+        Some(Either::Many(many)) => Some(many),
+    })
+}
+
+/// The part of `Config` that describes the container itself (moby's
+/// `container.Config`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ContainerConfig {
+    #[serde(default)]
+    pub hostname: String,
+    #[serde(default)]
+    pub domainname: String,
+    #[serde(default)]
+    pub user: String,
+    #[serde(default)]
+    pub attach_stdin: bool,
+    #[serde(default)]
+    pub attach_stdout: bool,
+    #[serde(default)]
+    pub attach_stderr: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exposed_ports: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    pub tty: bool,
+    #[serde(default)]
+    pub open_stdin: bool,
+    #[serde(default)]
+    pub stdin_once: bool,
+    #[serde(default)]
+    pub env: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "str_slice")]
+    pub cmd: Option<Vec<String>>,
+    #[serde(default)]
+    pub image: String,
+    #[serde(default)]
+    pub volumes: Option<BTreeMap<String, Value>>,
+    #[serde(default)]
+    pub working_dir: String,
+    #[serde(default, deserialize_with = "str_slice")]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub on_build: Option<Vec<String>>,
+    #[serde(default)]
+    pub labels: Option<BTreeMap<String, String>>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub stop_signal: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i64>,
+    /// Healthcheck, Shell, MacAddress and anything else, kept as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RestartPolicy {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub maximum_retry_count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct LogConfig {
+    #[serde(default, rename = "Type")]
+    pub kind: String,
+    #[serde(default)]
+    pub config: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PortBinding {
+    #[serde(default)]
+    pub host_ip: String,
+    #[serde(default)]
+    pub host_port: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct Ulimit {
+    pub name: String,
+    #[serde(default)]
+    pub soft: i64,
+    #[serde(default)]
+    pub hard: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct DeviceMapping {
+    #[serde(default)]
+    pub path_on_host: String,
+    #[serde(default)]
+    pub path_in_container: String,
+    #[serde(default)]
+    pub cgroup_permissions: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct BindOptions {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub propagation: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct TmpfsOptions {
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub size_bytes: i64,
+    #[serde(default, skip_serializing_if = "is_zero_u32")]
+    pub mode: u32,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+fn is_zero(value: &i64) -> bool {
+    *value == 0
+}
+
+fn is_zero_u32(value: &u32) -> bool {
+    *value == 0
+}
+
+/// An entry of `HostConfig.Mounts` (moby's `mount.Mount`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct MountSpec {
+    #[serde(default, rename = "Type", skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub source: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub target: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub read_only: bool,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub consistency: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bind_options: Option<BindOptions>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs_options: Option<TmpfsOptions>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// moby's `container.HostConfig` with its embedded `Resources`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct HostConfig {
+    #[serde(default)]
+    pub binds: Option<Vec<String>>,
+    #[serde(default, rename = "ContainerIDFile")]
+    pub container_id_file: String,
+    #[serde(default)]
+    pub log_config: LogConfig,
+    #[serde(default)]
+    pub network_mode: String,
+    #[serde(default)]
+    pub port_bindings: Option<BTreeMap<String, Option<Vec<PortBinding>>>>,
+    #[serde(default)]
+    pub restart_policy: RestartPolicy,
+    #[serde(default)]
+    pub auto_remove: bool,
+    #[serde(default)]
+    pub volume_driver: String,
+    #[serde(default)]
+    pub volumes_from: Option<Vec<String>>,
+    #[serde(default)]
+    pub console_size: [u64; 2],
+    #[serde(default)]
+    pub cap_add: Option<Vec<String>>,
+    #[serde(default)]
+    pub cap_drop: Option<Vec<String>>,
+    #[serde(default)]
+    pub cgroupns_mode: String,
+    #[serde(default)]
+    pub dns: Option<Vec<String>>,
+    #[serde(default)]
+    pub dns_options: Option<Vec<String>>,
+    #[serde(default)]
+    pub dns_search: Option<Vec<String>>,
+    #[serde(default)]
+    pub extra_hosts: Option<Vec<String>>,
+    #[serde(default)]
+    pub group_add: Option<Vec<String>>,
+    #[serde(default)]
+    pub ipc_mode: String,
+    #[serde(default)]
+    pub cgroup: String,
+    #[serde(default)]
+    pub links: Option<Vec<String>>,
+    #[serde(default)]
+    pub oom_score_adj: i64,
+    #[serde(default)]
+    pub pid_mode: String,
+    #[serde(default)]
+    pub privileged: bool,
+    #[serde(default)]
+    pub publish_all_ports: bool,
+    #[serde(default)]
+    pub readonly_rootfs: bool,
+    #[serde(default)]
+    pub security_opt: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<BTreeMap<String, String>>,
+    #[serde(default, rename = "UTSMode")]
+    pub uts_mode: String,
+    #[serde(default)]
+    pub userns_mode: String,
+    #[serde(default)]
+    pub shm_size: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sysctls: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub runtime: String,
+    #[serde(default)]
+    pub isolation: String,
+    // Resources.
+    #[serde(default)]
+    pub cpu_shares: i64,
+    #[serde(default)]
+    pub memory: i64,
+    #[serde(default)]
+    pub nano_cpus: i64,
+    #[serde(default)]
+    pub cgroup_parent: String,
+    #[serde(default)]
+    pub cpu_period: i64,
+    #[serde(default)]
+    pub cpu_quota: i64,
+    #[serde(default)]
+    pub cpuset_cpus: String,
+    #[serde(default)]
+    pub cpuset_mems: String,
+    #[serde(default)]
+    pub devices: Option<Vec<DeviceMapping>>,
+    #[serde(default)]
+    pub device_cgroup_rules: Option<Vec<String>>,
+    #[serde(default)]
+    pub memory_reservation: i64,
+    #[serde(default)]
+    pub memory_swap: i64,
+    #[serde(default)]
+    pub memory_swappiness: Option<i64>,
+    #[serde(default)]
+    pub oom_kill_disable: Option<bool>,
+    #[serde(default)]
+    pub pids_limit: Option<i64>,
+    #[serde(default)]
+    pub ulimits: Option<Vec<Ulimit>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mounts: Option<Vec<MountSpec>>,
+    #[serde(default)]
+    pub masked_paths: Option<Vec<String>>,
+    #[serde(default)]
+    pub readonly_paths: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<bool>,
+    /// BlkioWeight, CpuRealtimePeriod, Annotations and the rest, as given.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The body of `POST /containers/create`: the container's Config at the
+/// top level, with HostConfig and NetworkingConfig beside it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateRequest {
+    #[serde(flatten)]
+    pub config: ContainerConfig,
+    #[serde(rename = "HostConfig", default)]
+    pub host_config: Option<HostConfig>,
+    #[serde(rename = "NetworkingConfig", default)]
+    pub networking_config: Option<Value>,
+}
+
+/// The answer to create.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct CreateResponse {
+    pub id: String,
+    pub warnings: Vec<String>,
+}
+
+/// The answer to `POST /containers/prune`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PruneReport {
+    pub containers_deleted: Option<Vec<String>>,
+    pub space_reclaimed: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_body_as_the_cli_sends_it() {
+        let body = r#"{"Hostname":"","Env":["A=1"],"Cmd":["sh","-c","true"],"Image":"busybox",
+            "Entrypoint":"/bin/x","Labels":{"a":"b"},"Healthcheck":{"Test":["NONE"]},
+            "HostConfig":{"Memory":67108864,"NanoCpus":1500000000,"CapAdd":["CAP_NET_ADMIN"],
+              "ConsoleSize":[24,80],"MemorySwappiness":-1,"NetworkMode":"default",
+              "PortBindings":{"80/tcp":[{"HostIp":"","HostPort":"8080"}]},
+              "Mounts":[{"Type":"tmpfs","Target":"/t","TmpfsOptions":{"SizeBytes":1024}}],
+              "BlkioWeight":0,"Init":true},
+            "NetworkingConfig":{"EndpointsConfig":{}}}"#;
+        let request: CreateRequest = serde_json::from_str(body).unwrap();
+        assert_eq!(request.config.entrypoint, Some(vec!["/bin/x".to_string()]));
+        assert_eq!(request.config.cmd.as_ref().unwrap().len(), 3);
+        assert!(request.config.extra.contains_key("Healthcheck"));
+        assert!(!request.config.extra.contains_key("HostConfig"));
+        let host = request.host_config.unwrap();
+        assert_eq!(host.memory, 67_108_864);
+        assert_eq!(host.console_size, [24, 80]);
+        assert_eq!(host.memory_swappiness, Some(-1));
+        assert_eq!(host.init, Some(true));
+        assert_eq!(host.extra.get("BlkioWeight"), Some(&Value::from(0)));
+        let mount = &host.mounts.as_ref().unwrap()[0];
+        assert_eq!(mount.tmpfs_options.as_ref().unwrap().size_bytes, 1024);
+        // Kept fields come back out.
+        let again = serde_json::to_value(&host).unwrap();
+        assert_eq!(again["BlkioWeight"], 0);
+        assert_eq!(again["UTSMode"], "");
+        assert_eq!(again["ContainerIDFile"], "");
+    }
+}

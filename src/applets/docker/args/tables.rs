@@ -1,0 +1,231 @@
+//! Flag tables of docker commands, as data. Names, shorthands and types
+//! are those `docker run --help` and friends list (Docker CLI 28); hidden
+//! aliases (`--net`) are included because scripts use them.
+
+use super::container_flags::{CONTAINER_FLAGS, check_int};
+use super::{Check, CommandSpec, FlagSpec};
+
+pub(super) fn check_filter(v: &str) -> Result<String, String> {
+    if v.is_empty() {
+        return Ok(String::new());
+    }
+    crate::applets::docker::parse::filters::parse_filter(v)
+        .map(|(name, value)| format!("{name}={value}"))
+}
+
+pub(super) const fn boolean(
+    long: &'static str,
+    short: Option<char>,
+    usage: &'static str,
+) -> FlagSpec {
+    FlagSpec {
+        long,
+        short,
+        value_type: None,
+        usage,
+        hidden: false,
+        default: None,
+        check: None,
+    }
+}
+
+pub(super) const fn value(
+    long: &'static str,
+    short: Option<char>,
+    value_type: &'static str,
+    usage: &'static str,
+) -> FlagSpec {
+    FlagSpec {
+        long,
+        short,
+        value_type: Some(value_type),
+        usage,
+        hidden: false,
+        default: None,
+        check: None,
+    }
+}
+
+pub(super) const fn checked(
+    long: &'static str,
+    short: Option<char>,
+    value_type: &'static str,
+    check: Check,
+    usage: &'static str,
+) -> FlagSpec {
+    FlagSpec {
+        check: Some(check),
+        ..value(long, short, value_type, usage)
+    }
+}
+
+pub const RUN: CommandSpec = CommandSpec {
+    name: "run",
+    usage: "docker run [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    short: "Create and run a new container from an image",
+    aliases: "docker container run, docker run",
+    flags: CONTAINER_FLAGS,
+    exclude: &[],
+    interspersed: false,
+    min_args: 1,
+    max_args: None,
+};
+
+pub const CREATE: CommandSpec = CommandSpec {
+    name: "create",
+    usage: "docker create [OPTIONS] IMAGE [COMMAND] [ARG...]",
+    short: "Create a new container",
+    aliases: "docker container create, docker create",
+    flags: CONTAINER_FLAGS,
+    exclude: &["detach", "detach-keys", "sig-proxy"],
+    interspersed: false,
+    min_args: 1,
+    max_args: None,
+};
+
+const PS_FLAGS: &[FlagSpec] = &[
+    boolean(
+        "all",
+        Some('a'),
+        "Show all containers (default shows just running)",
+    ),
+    checked(
+        "filter",
+        Some('f'),
+        "filter",
+        check_filter,
+        "Filter output based on conditions provided",
+    ),
+    value(
+        "format",
+        None,
+        "string",
+        "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
+    ),
+    FlagSpec {
+        hidden: true,
+        ..boolean("help", None, "Print usage")
+    },
+    FlagSpec {
+        default: Some("-1"),
+        ..checked(
+            "last",
+            Some('n'),
+            "int",
+            check_int,
+            "Show n last created containers (includes all states) (default -1)",
+        )
+    },
+    boolean(
+        "latest",
+        Some('l'),
+        "Show the latest created container (includes all states)",
+    ),
+    boolean("no-trunc", None, "Don't truncate output"),
+    boolean("quiet", Some('q'), "Only display container IDs"),
+    boolean("size", Some('s'), "Display total file sizes"),
+];
+
+pub const PS: CommandSpec = CommandSpec {
+    name: "ps",
+    usage: "docker ps [OPTIONS]",
+    short: "List containers",
+    aliases: "docker container ls, docker container list, docker container ps, docker ps",
+    flags: PS_FLAGS,
+    exclude: &[],
+    interspersed: true,
+    min_args: 0,
+    max_args: Some(0),
+};
+
+const GLOBAL_FLAGS: &[FlagSpec] = &[
+    value(
+        "config",
+        None,
+        "string",
+        "Location of client config files (default \"$HOME/.docker\")",
+    ),
+    value(
+        "context",
+        Some('c'),
+        "string",
+        "Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with \"docker context use\")",
+    ),
+    boolean("debug", Some('D'), "Enable debug mode"),
+    FlagSpec {
+        hidden: true,
+        ..boolean("help", Some('h'), "Print usage")
+    },
+    value("host", Some('H'), "list", "Daemon socket to connect to"),
+    // A bad level is reported after parsing ("Unable to parse logging
+    // level: x", exit 1), not as a flag error.
+    FlagSpec {
+        default: Some("info"),
+        ..value(
+            "log-level",
+            Some('l'),
+            "string",
+            "Set the logging level (\"debug\", \"info\", \"warn\", \"error\", \"fatal\") (default \"info\")",
+        )
+    },
+    boolean("tls", None, "Use TLS; implied by --tlsverify"),
+    value(
+        "tlscacert",
+        None,
+        "string",
+        "Trust certs signed only by this CA (default \"$HOME/.docker/ca.pem\")",
+    ),
+    value(
+        "tlscert",
+        None,
+        "string",
+        "Path to TLS certificate file (default \"$HOME/.docker/cert.pem\")",
+    ),
+    value(
+        "tlskey",
+        None,
+        "string",
+        "Path to TLS key file (default \"$HOME/.docker/key.pem\")",
+    ),
+    boolean("tlsverify", None, "Use TLS and verify the remote"),
+    boolean("version", Some('v'), "Print version information and quit"),
+];
+
+/// The options before the command name (`docker -H unix:///x ps`);
+/// parsing stops at the command.
+pub const GLOBAL: CommandSpec = CommandSpec {
+    name: "",
+    usage: "docker [OPTIONS] COMMAND [ARG...]",
+    short: "A self-sufficient runtime for containers",
+    aliases: "",
+    flags: GLOBAL_FLAGS,
+    exclude: &[],
+    interspersed: false,
+    min_args: 0,
+    max_args: None,
+};
+
+const COMMANDS: &[&CommandSpec] = &[&CREATE, &PS, &RUN];
+
+/// The syntax of a command by any name `docker` knows it under
+/// (`ps`, `container ls`, `image rm`, ...).
+pub fn find_command(name: &str) -> Option<&'static CommandSpec> {
+    let name = match name {
+        "container run" => "run",
+        "container create" => "create",
+        "container ls" | "container list" | "container ps" => "ps",
+        other => other,
+    };
+    if let Some(spec) = COMMANDS.iter().copied().find(|spec| spec.name == name) {
+        return Some(spec);
+    }
+    super::commands::GENERATED
+        .iter()
+        .find(|(spec, aliases)| {
+            spec.name == name
+                || aliases
+                    .split(", ")
+                    .any(|alias| alias.strip_prefix("docker ") == Some(name))
+        })
+        .map(|(spec, _)| *spec)
+}

@@ -1,0 +1,253 @@
+//! The container model and the container endpoints that need no running
+//! process: create, list, inspect, delete, rename and prune. The OCI spec
+//! a container runs with is built in `spec`.
+
+pub mod caps;
+pub mod create;
+pub mod files;
+pub mod list;
+pub mod lookup;
+pub mod names;
+pub mod record;
+pub mod remove;
+pub mod signal;
+pub mod spec;
+pub mod spec_mounts;
+
+pub mod timefmt;
+pub mod user;
+
+pub mod validate;
+pub mod view;
+
+use super::Daemon;
+use super::api::{Call, Reply, Route};
+use super::system::store_error;
+use crate::api::container::CreateResponse;
+use crate::api::{ApiError, Router};
+use crate::store::Table;
+use create::CreateContext;
+use lookup::{ImageLookup, StoreImages, find_container};
+use record::{ContainerRecord, StateError};
+use serde_json::Value;
+
+pub fn routes(router: &mut Router<Route>) {
+    router
+        .add("POST", "/containers/create", create_route)
+        .add("GET", "/containers/json", list_route)
+        .add("GET", "/containers/{id}/json", inspect_route)
+        .add("DELETE", "/containers/{id}", delete_route)
+        .add("POST", "/containers/{id}/rename", rename_route)
+        .add("POST", "/containers/prune", prune_route);
+}
+
+impl Daemon {
+    /// The image lookup the container endpoints use.
+    pub fn images(&self) -> StoreImages<'_> {
+        StoreImages(&self.store)
+    }
+
+    /// Persists a container's changed record in one transaction.
+    pub fn save_container(&self, record: &ContainerRecord) -> Result<(), ApiError> {
+        self.store
+            .put_container(&record.id, record)
+            .map_err(store_error)
+    }
+
+    pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
+        find_container(&self.store, what)
+    }
+
+    /// Reads, changes and writes back container `id` in one store
+    /// transaction, so concurrent state changes cannot lose each other's
+    /// writes. Nothing is written when `change` fails.
+    pub fn update_container<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, StateError>,
+    ) -> Result<T, ApiError> {
+        self.store
+            .write(|tx| {
+                let Some(mut record) = tx.get::<ContainerRecord>(Table::Containers, id)? else {
+                    return Ok(Err(lookup::no_such_container(id)));
+                };
+                match change(&mut record) {
+                    Ok(value) => {
+                        tx.put(Table::Containers, id, &record)?;
+                        Ok(Ok(value))
+                    }
+                    Err(error) => Ok(Err(ApiError::conflict(error.to_string()))),
+                }
+            })
+            .map_err(store_error)?
+    }
+
+    /// The OCI spec of `record`, whose root filesystem is at `rootfs`.
+    pub fn build_spec(
+        &self,
+        record: &ContainerRecord,
+        rootfs: &std::path::Path,
+        settings: &SpecSettings,
+        seccomp: Option<&spec::SeccompHook<'_>>,
+    ) -> Result<oci_spec::runtime::Spec, spec::SpecError> {
+        let ctx = spec::SpecContext {
+            rootfs,
+            data_root: &self.config.data_root,
+            default_ulimits: &self.config.default_ulimits,
+            cgroup_parent: self.config.cgroup_parent.as_deref(),
+            own_cgroup: &settings.own_cgroup,
+            init_binary: &settings.init_binary,
+            bounding_caps: &settings.bounding_caps,
+            seccomp,
+        };
+        spec::build_spec(record, &ctx)
+    }
+}
+
+/// What the spec builder needs of the daemon's own process, read once at
+/// start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecSettings {
+    pub own_cgroup: String,
+    pub init_binary: std::path::PathBuf,
+    pub bounding_caps: Vec<String>,
+}
+
+impl SpecSettings {
+    pub fn detect() -> std::io::Result<SpecSettings> {
+        Ok(SpecSettings {
+            own_cgroup: spec::own_cgroup_path(),
+            init_binary: spec::own_binary()?,
+            bounding_caps: caps::own_bounding_set(),
+        })
+    }
+}
+
+fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let body: Option<Value> = call.read_json()?;
+    let request = create::decode_create_body(body)?;
+    let images = daemon.images();
+    let ctx = CreateContext {
+        store: &daemon.store,
+        images: &images,
+        data_root: &daemon.config.data_root,
+        storage_driver: daemon.storage_driver(),
+        facts: validate::HostFacts {
+            ncpu: super::host::ncpu(),
+            cgroup_v2: super::host::cgroup_facts().version == "2",
+        },
+        host_name: super::host::hostname(),
+        log_driver: daemon.config.log_driver.clone(),
+        log_opts: daemon.config.log_opts.clone(),
+    };
+    let name = call.query.get("name").unwrap_or("").to_string();
+    let (record, warnings) = create::create_container(&ctx, &name, request)?;
+    super::log::info(&format!(
+        "container {} created as /{}",
+        record.id, record.name
+    ));
+    Reply::json(
+        201,
+        &CreateResponse {
+            id: record.id,
+            warnings,
+        },
+    )
+}
+
+fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let filters = call.query.filters()?;
+    let limit = call.query.int("limit")?;
+    let images: &dyn ImageLookup = &daemon.images();
+    let selection = list::Selection::new(
+        &daemon.store,
+        images,
+        call.query.bool("all"),
+        limit,
+        filters,
+    )?;
+    let records: Vec<ContainerRecord> = daemon
+        .store
+        .list_containers()
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect();
+    let now = timefmt::now_nanos();
+    let with_size = call.query.bool("size");
+    let summaries: Vec<_> = selection
+        .apply(records)
+        .iter()
+        .map(|record| {
+            let mut summary = view::summary(record, now);
+            if with_size {
+                let (rw, root) = sizes(daemon, record);
+                summary.size_rw = rw;
+                summary.size_root_fs = root;
+            }
+            summary
+        })
+        .collect();
+    Reply::json(200, &summaries)
+}
+
+/// SizeRw and SizeRootFs: the bytes the container's writable layer holds
+/// (none until the image store gives it a root filesystem) and that plus
+/// the image's size.
+fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
+    let rw = 0;
+    let image = daemon
+        .store
+        .get_image::<Value>(&record.image_id)
+        .ok()
+        .flatten()
+        .and_then(|image| {
+            image
+                .get("size")
+                .or_else(|| image.get("Size"))
+                .and_then(Value::as_i64)
+        })
+        .unwrap_or(0);
+    (rw, rw + image)
+}
+
+fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    let mut shown = view::inspect(&record, &daemon.config.data_root);
+    if call.query.bool("size") {
+        let (rw, root) = sizes(daemon, &record);
+        shown.size_rw = Some(rw);
+        shown.size_root_fs = Some(root);
+    }
+    Reply::json(200, &shown)
+}
+
+fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let force = call.query.strict_bool("force", false)?;
+    call.query.strict_bool("v", false)?;
+    let what = call.param("id")?;
+    if call.query.strict_bool("link", false)? {
+        return Err(remove::remove_link(what));
+    }
+    let record = daemon.find_container(what)?;
+    remove::remove_container(daemon, record, force)?;
+    Ok(Reply::Response(crate::http::Response::empty(204)))
+}
+
+fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let new_name = call.query.get("name").unwrap_or("").to_string();
+    let record = daemon.find_container(call.param("id")?)?;
+    remove::rename_container(&daemon.store, record, &new_name)?;
+    Ok(Reply::Response(crate::http::Response::empty(204)))
+}
+
+fn prune_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let filters = call.query.filters()?;
+    let report = remove::prune(daemon, &filters, timefmt::now_nanos())?;
+    Reply::json(200, &report)
+}
+
+#[cfg(test)]
+mod spec_tests;
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! Round trips through Debian's real dockerd 20.10: what we save it loads
+//! and runs, and what it saves we load to the same image IDs. dockerd runs
+//! in its own network namespace with temp roots and a temp socket.
+
+use super::*;
+use crate::image::test_util::{TestDir, busybox_rootfs, skip, tar_of_dir};
+use crate::image::{DriverKind, ImportOptions};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const DOCKERD: &str = "/usr/sbin/dockerd";
+const DOCKER: &str = "/usr/local/bin/docker";
+
+struct RealDockerd {
+    child: Child,
+    socket: String,
+    dir: PathBuf,
+}
+
+impl RealDockerd {
+    fn start(dir: &Path) -> std::result::Result<RealDockerd, String> {
+        let socket = format!("unix://{}", dir.join("sock").display());
+        let log = File::create(dir.join("dockerd.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("/usr/bin/unshare")
+            .arg("--net")
+            .arg(DOCKERD)
+            .args([
+                "--bridge=none",
+                "--iptables=false",
+                "--ip6tables=false",
+                "-H",
+                &socket,
+            ])
+            .arg("--data-root")
+            .arg(dir.join("data"))
+            .arg("--exec-root")
+            .arg(dir.join("exec"))
+            .arg("--pidfile")
+            .arg(dir.join("dockerd.pid"))
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("start dockerd: {e}"))?;
+        let dockerd = RealDockerd {
+            child,
+            socket,
+            dir: dir.to_path_buf(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if dockerd.docker(&["version"]).is_ok() {
+                return Ok(dockerd);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        Err(format!(
+            "dockerd did not come up: {}",
+            fs::read_to_string(dir.join("dockerd.log")).unwrap_or_default()
+        ))
+    }
+
+    fn docker(&self, args: &[&str]) -> std::result::Result<String, String> {
+        let output = Command::new(DOCKER)
+            .env("DOCKER_HOST", &self.socket)
+            .args(args)
+            .output()
+            .map_err(|e| format!("docker {args:?}: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "docker {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    }
+}
+
+impl Drop for RealDockerd {
+    fn drop(&mut self) {
+        // unshare execs dockerd, so the child's pid is dockerd's.
+        // SAFETY: kill with a pid we spawned and have not reaped.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        // Whatever dockerd left mounted below our dir goes too.
+        let needle = self.dir.display().to_string();
+        if let Ok(mountinfo) = fs::read_to_string("/proc/self/mountinfo") {
+            for line in mountinfo.lines().rev() {
+                if let Some(target) = line.split(' ').nth(4).filter(|t| t.starts_with(&needle)) {
+                    let _ = nix::mount::umount2(target, nix::mount::MntFlags::MNT_DETACH);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn real_dockerd_loads_and_runs_what_we_save_and_we_load_what_it_saves() {
+    const TEST: &str = "real_dockerd_loads_and_runs_what_we_save_and_we_load_what_it_saves";
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip(TEST, "needs root to run dockerd");
+    }
+    for tool in [DOCKERD, DOCKER, "/usr/bin/unshare"] {
+        if !Path::new(tool).exists() {
+            return skip(TEST, &format!("{tool} is not installed"));
+        }
+    }
+    let dir = TestDir::new("real-dockerd");
+    let Some(()) = busybox_rootfs(TEST, &dir.join("rootfs")) else {
+        return;
+    };
+    let store = ImageStore::open(&dir.join("ours"), Some(DriverKind::Vfs)).unwrap();
+    let imported = store
+        .import(
+            &tar_of_dir(&dir.join("rootfs"))[..],
+            &ImportOptions {
+                changes: vec![
+                    "CMD [\"/bin/echo\", \"hi from dockbox\"]".into(),
+                    "ENV A=1".into(),
+                ],
+                ..ImportOptions::default()
+            },
+        )
+        .unwrap();
+    let tag = |name: &str| Reference::parse_with_default_tag(name).unwrap();
+    let saved = dir.join("ours.tar");
+    let images = [SaveImage {
+        id: imported.id.clone(),
+        repo_tags: vec![tag("dockbox-test"), tag("localhost:5000/dockbox/test:v1")],
+    }];
+    store.save(&images, File::create(&saved).unwrap()).unwrap();
+
+    let dockerd = match RealDockerd::start(dir.path()) {
+        Ok(dockerd) => dockerd,
+        Err(reason) => return skip(TEST, &reason),
+    };
+    let loaded = dockerd
+        .docker(&["load", "-i", saved.to_str().unwrap()])
+        .unwrap();
+    assert!(
+        loaded.contains("Loaded image: dockbox-test:latest"),
+        "{loaded}"
+    );
+    assert!(
+        loaded.contains("Loaded image: localhost:5000/dockbox/test:v1"),
+        "{loaded}"
+    );
+    let id = dockerd
+        .docker(&["image", "inspect", "--format", "{{.Id}}", "dockbox-test"])
+        .unwrap();
+    assert_eq!(id.trim(), imported.id.to_string());
+    let ran = dockerd
+        .docker(&["run", "--rm", "--network", "none", "dockbox-test"])
+        .unwrap();
+    assert_eq!(ran, "hi from dockbox\n");
+
+    // And back: dockerd's own save format (legacy layer dirs) loads here.
+    dockerd
+        .docker(&["tag", "dockbox-test", "second:tag"])
+        .unwrap();
+    let theirs = dir.join("theirs.tar");
+    dockerd
+        .docker(&[
+            "save",
+            "-o",
+            theirs.to_str().unwrap(),
+            "dockbox-test",
+            "second:tag",
+        ])
+        .unwrap();
+    drop(dockerd);
+    let fresh = ImageStore::open(&dir.join("fresh"), Some(DriverKind::Vfs)).unwrap();
+    let records = fresh.load(File::open(&theirs).unwrap()).unwrap();
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].id, imported.id);
+    let mut tags: Vec<String> = records[0].repo_tags.iter().map(|r| r.familiar()).collect();
+    tags.sort();
+    assert_eq!(tags, ["dockbox-test:latest", "second:tag"]);
+}
