@@ -241,7 +241,23 @@ fn pause_freezes_and_unpause_resumes(runtime: Runtime) {
     });
     engine.docker_ok(&["pause", &id]);
     assert_eq!(inspect(&engine, &id, "{{.State.Status}}"), "paused");
-    let frozen = lines(&engine);
+    // dockerd copies output asynchronously: let the last lines land. A
+    // counter still running (one line per 20 ms) never holds still for
+    // 300 ms, so this cannot hide a failed freeze.
+    let mut frozen = lines(&engine);
+    let settle_deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let now = lines(&engine);
+        if now == frozen {
+            break;
+        }
+        assert!(
+            Instant::now() < settle_deadline,
+            "the counter kept running while paused"
+        );
+        frozen = now;
+    }
     std::thread::sleep(Duration::from_millis(400));
     assert_eq!(lines(&engine), frozen, "the counter ran while paused");
     engine.docker_ok(&["unpause", &id]);
