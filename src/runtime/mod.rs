@@ -29,6 +29,10 @@ pub mod console;
 pub mod container;
 pub mod control;
 pub mod devices;
+#[allow(dead_code)] // Wired into `runc features` with the launcher (issue 4).
+pub mod features;
+#[allow(dead_code)] // Used by the launcher (issue 4).
+pub mod hooks;
 mod init;
 pub mod mount_options;
 pub mod mounts;

@@ -8,6 +8,8 @@ mod daemon_containers;
 mod daemon_http;
 mod daemon_support;
 mod daemon_system;
+mod dropin_containerd;
+mod dropin_docker;
 mod fixture;
 mod install;
 mod multicall;

@@ -6,7 +6,9 @@
 
 pub mod busybox;
 pub mod cgroup;
+pub mod cgroup_parent;
 pub mod cleanup;
+pub mod engine;
 pub mod netns;
 
 #[allow(unused_imports)] // Used by the runtime and daemon tests.
