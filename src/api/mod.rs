@@ -4,6 +4,7 @@
 
 pub mod body;
 pub mod error;
+pub mod image;
 pub mod query;
 pub mod router;
 pub mod time;

@@ -81,6 +81,7 @@ impl ApiHandler {
     pub fn new(daemon: Arc<Daemon>) -> ApiHandler {
         let mut router = Router::new();
         super::system::routes(&mut router);
+        super::images::routes(&mut router);
         ApiHandler { daemon, router }
     }
 

@@ -21,7 +21,7 @@ pub fn routes(router: &mut Router<Route>) {
         .add("GET", "/version", version)
         .add("GET", "/info", info)
         .add("GET", "/containers/json", list_containers)
-        .add("GET", "/images/json", list_images);
+        .add("GET", "/system/df", disk_usage);
 }
 
 fn ping(_daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
@@ -112,7 +112,7 @@ pub fn store_error(error: crate::store::StoreError) -> ApiError {
 fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let config = &daemon.config;
     let (running, paused, stopped) = container_counts(daemon)?;
-    let images = daemon.store.count(Table::Images).map_err(store_error)?;
+    let images = super::images::count(daemon)?;
     let (kernel, machine) = host::uname();
     let (operating_system, os_version) = host::operating_system();
     let (n_fd, threads) = host::own_fds_and_threads();
@@ -139,7 +139,12 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         containers_stopped: stopped,
         images,
         driver: daemon.storage_driver(),
-        driver_status: Vec::new(),
+        driver_status: daemon
+            .images
+            .driver_status()
+            .into_iter()
+            .map(|(name, value)| [name, value])
+            .collect(),
         docker_root_dir: config.data_root.display().to_string(),
         plugins: PluginsInfo {
             volume: Vec::new(),
@@ -239,8 +244,6 @@ const CONTAINER_LIST_FILTERS: &[&str] = &[
     "volume",
 ];
 
-const IMAGE_LIST_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
-
 /// Lists containers. Rendering records into summaries comes with the
 /// container endpoints; until then only an empty table can be listed
 /// truthfully, and anything else says so.
@@ -256,13 +259,29 @@ fn list_containers(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     Reply::json(200, &Vec::<serde_json::Value>::new())
 }
 
-fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    call.query.filters()?.validate(IMAGE_LIST_FILTERS)?;
-    if daemon.store.count(Table::Images).map_err(store_error)? > 0 {
+/// `GET /system/df`: images from their records; containers, like their
+/// list, only while there are none to render; no volumes or build cache.
+fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    for kind in call.query.all("type") {
+        if !matches!(kind, "container" | "image" | "volume" | "build-cache") {
+            return Err(ApiError::invalid(format!("unknown object type: {kind}")));
+        }
+    }
+    if daemon.store.count(Table::Containers).map_err(store_error)? > 0 {
         return Err(ApiError::new(
             ErrorKind::NotImplemented,
-            "listing images is not implemented yet in dockbox",
+            "disk usage of containers is not implemented yet in dockbox",
         ));
     }
-    Reply::json(200, &Vec::<serde_json::Value>::new())
+    let (layers_size, images) = super::images::disk_usage(daemon)?;
+    Reply::json(
+        200,
+        &serde_json::json!({
+            "LayersSize": layers_size,
+            "Images": images,
+            "Containers": [],
+            "Volumes": [],
+            "BuildCache": [],
+        }),
+    )
 }
