@@ -5,6 +5,7 @@
 mod harness;
 
 mod daemon_http;
+mod daemon_images;
 mod daemon_support;
 mod daemon_system;
 mod fixture;

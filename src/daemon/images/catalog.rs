@@ -6,7 +6,7 @@ use super::store_error;
 use crate::api::ApiError;
 use crate::daemon::Daemon;
 use crate::image::{Digest, ImageRecord, LookupError, Reference, lookup_image};
-use crate::store::{ReadTx, StoreError, Table, WriteTx};
+use crate::store::{ReadTx, StoreError, Table};
 use std::collections::BTreeMap;
 
 /// An image as the store keeps it: the library's record (its `repo_tags`
@@ -68,21 +68,11 @@ impl Catalog {
     pub fn read(daemon: &Daemon) -> Result<Catalog, ApiError> {
         daemon
             .store
-            .read(|tx| Catalog::from_read(tx))
+            .read(Catalog::from_read)
             .map_err(store_error)
     }
 
     fn from_read(tx: &ReadTx) -> Result<Catalog, StoreError> {
-        Catalog::build(
-            tx.list(Table::Images)?,
-            tx.list_raw(Table::Tags)?,
-            tx.list_raw(Table::Containers)?,
-        )
-    }
-
-    /// The same snapshot inside a write transaction, so a change decides
-    /// on exactly what it changes.
-    pub fn from_write(tx: &WriteTx) -> Result<Catalog, StoreError> {
         Catalog::build(
             tx.list(Table::Images)?,
             tx.list_raw(Table::Tags)?,
