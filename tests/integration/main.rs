@@ -6,6 +6,7 @@ mod harness;
 
 mod daemon_http;
 mod daemon_images;
+mod daemon_images_dockerd;
 mod daemon_support;
 mod daemon_system;
 mod fixture;
