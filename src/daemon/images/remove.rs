@@ -17,7 +17,7 @@ use crate::store::Table;
 use std::collections::HashSet;
 
 /// What one delete does, decided before anything changes.
-#[derive(Default)]
+#[derive(Debug, Default)]
 struct Plan {
     items: Vec<DeleteItem>,
     untag: Vec<Reference>,
@@ -393,3 +393,7 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
     }
     Reply::json(200, &report)
 }
+
+#[cfg(test)]
+#[path = "remove_tests.rs"]
+mod tests;
