@@ -3,7 +3,7 @@
 //! `tag`, `rmi` and `system df` print must match, and what we save the real
 //! daemon loads to the same image ID.
 
-use crate::daemon_support::{DOCKER_CLI, TestDaemon, need_docker_cli};
+use crate::daemon_support::{DOCKER_CLI, RawConnection, TestDaemon, need_docker_cli};
 use crate::harness::busybox::{BusyboxRootfs, write_docker_archive};
 use crate::harness::{self, TempDir, need_root, netns, stderr_of, stdout_of};
 use crate::require;
@@ -210,6 +210,23 @@ fn cli_output_matches_real_dockerd_for_the_same_images() {
     pair.same(&["history", "busybox"]);
     pair.same(&["history", "--no-trunc", "--format", "{{json .}}", "busybox"]);
     pair.same(&["system", "df"]);
+    pair.same(&["system", "df", "-v"]);
+    pair.same(&["inspect", "--format", "{{.Id}} {{.RepoTags}}", "busybox"]);
+    // The raw JSON at the version both speak.
+    for path in [
+        "/v1.41/images/json",
+        "/v1.41/images/json?all=1&shared-size=1",
+        "/v1.41/images/json?filters=%7B%22reference%22%3A%5B%22busy%2A%22%5D%7D",
+        "/v1.41/images/busybox/history",
+    ] {
+        let ours = pair.ours.connect().get(path);
+        let real = RawConnection::connect(&pair.real.dir.join("sock")).get(path);
+        assert_eq!(
+            (ours.status, ours.json()),
+            (real.status, real.json()),
+            "GET {path}: ours (left), dockerd's (right)"
+        );
+    }
 
     // dockerd 20.10 speaks up to API 1.41: compare inspect there, where
     // the older fields (VirtualSize, Container, ContainerConfig) show.

@@ -180,8 +180,28 @@ pub fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         }
         summaries.push(entry);
     }
+    // `shared-size` arrived with API 1.42.
+    if !version_below(&call.version, 42) && call.query.bool("shared-size") {
+        let shared = shared_sizes(&catalog);
+        for entry in &mut summaries {
+            entry.shared_size = shared.get(&entry.id).copied().unwrap_or(0);
+        }
+    }
     // Newest first, as moby sorts them.
     summaries.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
+    if legacy_none {
+        // Before 1.43 moby left an empty list of a tagged image nil.
+        let mut values = serde_json::to_value(&summaries)
+            .map_err(|e| ApiError::internal(format!("encode response: {e}")))?;
+        for value in values.as_array_mut().into_iter().flatten() {
+            for key in ["RepoTags", "RepoDigests"] {
+                if value[key].as_array().is_some_and(Vec::is_empty) {
+                    value[key] = serde_json::Value::Null;
+                }
+            }
+        }
+        return Reply::json(200, &values);
+    }
     Reply::json(200, &summaries)
 }
 
@@ -364,28 +384,47 @@ pub fn history(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
     Reply::json(200, &items)
 }
 
+/// Per image ID, the bytes of its layers that other images use too.
+fn shared_sizes(catalog: &Catalog) -> HashMap<String, i64> {
+    let mut users: HashMap<&Digest, usize> = HashMap::new();
+    for image in catalog.images.values() {
+        for chain in &image.record.chain_ids {
+            *users.entry(chain).or_default() += 1;
+        }
+    }
+    catalog
+        .images
+        .values()
+        .map(|image| {
+            let record = &image.record;
+            let shared = record
+                .chain_ids
+                .iter()
+                .zip(&record.layer_sizes)
+                .filter(|(chain, _)| users.get(chain).is_some_and(|n| *n > 1))
+                .map(|(_, size)| *size as i64)
+                .sum();
+            (record.id.to_string(), shared)
+        })
+        .collect()
+}
+
 /// The images part of `GET /system/df`: the total size of the stored
 /// layers and every image with its shared size and container count.
 pub fn disk_usage(daemon: &Daemon) -> Result<(i64, Vec<ImageSummary>), ApiError> {
     let catalog = Catalog::read(daemon)?;
-    let mut layer_users: HashMap<&Digest, (u64, usize)> = HashMap::new();
+    let mut layers: HashMap<&Digest, u64> = HashMap::new();
     for image in catalog.images.values() {
         for (chain, size) in image.record.chain_ids.iter().zip(&image.record.layer_sizes) {
-            layer_users.entry(chain).or_insert((*size, 0)).1 += 1;
+            layers.insert(chain, *size);
         }
     }
-    let layers_size = layer_users.values().map(|(size, _)| *size as i64).sum();
+    let layers_size = layers.values().map(|size| *size as i64).sum();
+    let shared = shared_sizes(&catalog);
     let mut summaries = Vec::new();
     for image in catalog.images.values() {
         let mut entry = summary(image, &catalog, false);
-        entry.shared_size = image
-            .record
-            .chain_ids
-            .iter()
-            .filter_map(|chain| layer_users.get(chain))
-            .filter(|(_, users)| *users > 1)
-            .map(|(size, _)| *size as i64)
-            .sum();
+        entry.shared_size = shared.get(&entry.id).copied().unwrap_or(0);
         entry.containers = catalog
             .containers
             .iter()
