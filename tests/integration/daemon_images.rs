@@ -117,6 +117,30 @@ fn cli_load_images_inspect_tag_and_rmi() {
 
     let inspect = daemon.docker(&["image", "inspect", "--format", "{{.Id}} {{.Os}}", "busybox"]);
     assert_eq!(ok(&inspect), format!("{id} linux\n"));
+    // moby 28's shape at API 1.50: image config fields only, with the few
+    // that 1.50 always sent.
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&daemon.docker(&["image", "inspect", "busybox"]))).unwrap();
+    let json = &json[0];
+    assert_eq!(
+        json["Config"],
+        serde_json::json!({
+            "Cmd": ["sh"],
+            "Entrypoint": null,
+            "Env": [harness::busybox::DEFAULT_PATH_ENV],
+            "Labels": null,
+            "OnBuild": null,
+            "User": "",
+            "Volumes": null,
+            "WorkingDir": ""
+        })
+    );
+    assert_eq!(json["Created"], "2026-01-01T00:00:00Z");
+    assert_eq!(json["Metadata"]["LastTagTime"], "0001-01-01T00:00:00Z");
+    assert_eq!(json["RootFS"]["Type"], "layers");
+    assert_eq!(json["RepoDigests"], serde_json::json!([]));
+    assert!(json.get("VirtualSize").is_none() && json.get("ContainerConfig").is_none());
+    assert!(json["GraphDriver"]["Data"].is_object(), "{json}");
     let by_prefix = daemon.docker(&["image", "inspect", "--format", "{{.RepoTags}}", short]);
     assert_eq!(ok(&by_prefix), "[busybox:latest]\n");
     let info = daemon.docker(&["info", "--format", "{{.Images}} {{.Driver}}"]);
@@ -475,4 +499,46 @@ fn docker_py_loads_lists_tags_removes_and_saves() {
             "['{id}'] ['busybox:latest']\nTrue\n['busybox:latest', 'py/img:v1']\n['busybox:latest']\nTrue {hex}\n"
         )
     );
+}
+
+#[test]
+fn images_survive_kill_9_and_start_up_removes_files_no_record_names() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let daemon = TestDaemon::start("images-restart");
+    let (archive, id) = match busybox_archive(&daemon) {
+        Ok(found) => found,
+        Err(reason) => {
+            return harness::report_skip(
+                "images_survive_kill_9_and_start_up_removes_files_no_record_names",
+                &reason,
+            );
+        }
+    };
+    load(&daemon, &archive);
+    ok(&daemon.docker(&["tag", "busybox", "kept:v1"]));
+    // What a crash between writing files and committing records leaves.
+    let content = daemon.dir.join("data/image");
+    let stray = "ab".repeat(32);
+    std::fs::write(content.join("configs").join(&stray), b"{}").unwrap();
+    std::fs::write(content.join(format!("layers/{stray}.tar")), [0u8; 1024]).unwrap();
+    std::fs::write(content.join(format!("layers/{stray}.size")), b"0").unwrap();
+
+    let daemon = TestDaemon::start_in(daemon);
+    assert!(!content.join("configs").join(&stray).exists());
+    assert!(!content.join(format!("layers/{stray}.tar")).exists());
+    assert!(content.join("configs").join(&id[7..]).exists());
+    let tags = ok(&daemon.docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}} {{.RepoTags}}",
+        "kept:v1",
+    ]));
+    assert_eq!(tags, format!("{id} [busybox:latest kept:v1]\n"));
+    // The image still works as a whole: saved and loaded elsewhere.
+    let saved = daemon.dir.join("after-restart.tar");
+    ok(&daemon.docker(&["save", "-o", saved.to_str().unwrap(), "kept:v1"]));
+    let other = TestDaemon::start("images-restart-2");
+    assert_eq!(load(&other, &saved), "Loaded image: kept:v1\n");
 }
