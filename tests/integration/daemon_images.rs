@@ -455,6 +455,36 @@ fn bad_image_input_gets_mobys_errors_and_the_daemon_stays_up() {
         response.json()["message"],
         "invalid filter 'dangling=[maybe]'"
     );
+    for (path, status, wording) in [
+        (
+            "/v1.50/images/create?fromImage=busybox&tag=latest",
+            500,
+            "pulling images is not supported yet by dockbox, so busybox:latest cannot be pulled",
+        ),
+        (
+            "/v1.50/images/create?fromImage=Bad",
+            400,
+            "invalid reference format: repository name (library/Bad) must be lowercase",
+        ),
+        (
+            "/v1.50/images/create?fromSrc=http://example.com/x.tar",
+            500,
+            "importing from a URL is not supported by dockbox",
+        ),
+        (
+            "/v1.50/images/create?fromSrc=-&repo=Bad",
+            400,
+            "invalid reference format: repository name (library/Bad) must be lowercase",
+        ),
+    ] {
+        connection.send(
+            format!("POST {path} HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n").as_bytes(),
+        );
+        let response = connection.read_response("POST");
+        assert_eq!(response.status, status, "{path}: {}", response.body_text());
+        let message = response.json()["message"].as_str().unwrap().to_string();
+        assert!(message.starts_with(wording), "{path}: {message}");
+    }
     assert_eq!(connection.get("/_ping").body_text(), "OK");
 }
 

@@ -336,6 +336,16 @@ fn cli_output_matches_real_dockerd_for_the_same_images() {
         ok(pair.real(&["rmi", "imp:v1"])).replace(&real_id, "<id>")
     );
 
+    pair.same(&["tag", "busybox", "localhost:5000/a/b:v1"]);
+    pair.same(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.RepoTags}}",
+        "localhost:5000/a/b:v1",
+    ]);
+    pair.same_lines(&["images", "--format", "{{.Repository}} {{.Tag}}"]);
+    pair.same(&["rmi", "localhost:5000/a/b:v1"]);
     pair.same(&["tag", "busybox", "second:v1"]);
     pair.same_lines(&[
         "images",
