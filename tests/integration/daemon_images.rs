@@ -572,3 +572,42 @@ fn images_survive_kill_9_and_start_up_removes_files_no_record_names() {
     let other = TestDaemon::start("images-restart-2");
     assert_eq!(load(&other, &saved), "Loaded image: kept:v1\n");
 }
+
+#[test]
+fn a_stalled_upload_does_not_hold_up_other_image_changes() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let daemon = TestDaemon::start("images-stall");
+    let (archive, _) = match busybox_archive(&daemon) {
+        Ok(found) => found,
+        Err(reason) => {
+            return harness::report_skip(
+                "a_stalled_upload_does_not_hold_up_other_image_changes",
+                &reason,
+            );
+        }
+    };
+    load(&daemon, &archive);
+    // A load whose body never finishes.
+    let mut stalled = daemon.connect();
+    stalled.send(
+        b"POST /v1.50/images/load HTTP/1.1\r\nHost: docker\r\nContent-Type: application/x-tar\r\nContent-Length: 1000000\r\n\r\npartial",
+    );
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let started = std::time::Instant::now();
+    ok(&daemon.docker(&["tag", "busybox", "while:stalled"]));
+    ok(&daemon.docker(&["rmi", "while:stalled"]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    // The half upload is thrown away once the client goes.
+    drop(stalled);
+    let tmp = daemon.dir.join("data/image/tmp");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_dir(&tmp).unwrap().count() > 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "upload left in {}",
+            tmp.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}

@@ -36,6 +36,50 @@ fn drain_body(call: &mut Call<'_, '_>) {
     let _ = io::copy(call.exchange.body(), &mut io::sink());
 }
 
+/// The request body in a file of the content store's tmp/, removed on
+/// drop. Spooling first keeps a slow client from holding the image lock.
+struct Upload {
+    path: std::path::PathBuf,
+    file: std::fs::File,
+}
+
+impl Upload {
+    fn receive(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Upload, ApiError> {
+        let path = daemon.images.content().temp_path("upload");
+        let created = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path);
+        let mut file =
+            created.map_err(|e| ApiError::internal(format!("create {}: {e}", path.display())))?;
+        let upload = Upload {
+            path: path.clone(),
+            file: file
+                .try_clone()
+                .map_err(|e| ApiError::internal(format!("dup upload file: {e}")))?,
+        };
+        io::copy(call.exchange.body(), &mut file)
+            .map_err(|e| ApiError::invalid(format!("read request body: {e}")))?;
+        Ok(upload)
+    }
+
+    /// A reader from the start of the upload.
+    fn reader(&self) -> Result<impl io::Read + '_, ApiError> {
+        use std::io::Seek;
+        let mut file = &self.file;
+        file.rewind()
+            .map_err(|e| ApiError::internal(format!("rewind {}: {e}", self.path.display())))?;
+        Ok(io::BufReader::with_capacity(256 << 10, file))
+    }
+}
+
+impl Drop for Upload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// Records loaded images and their tags in one transaction; the lines
 /// are moby's: a tag taken from another image is announced as a rename.
 fn commit_loaded(
@@ -98,15 +142,15 @@ pub fn load(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         .query
         .get("quiet")
         .is_none_or(|_| call.query.bool("quiet"));
-    let outcome = {
+    let outcome = Upload::receive(daemon, call).and_then(|upload| {
         let _guard = daemon.images.lock();
-        let loaded = daemon.images.load(call.exchange.body());
-        drain_body(call);
+        let loaded = daemon.images.load(upload.reader()?);
         match loaded {
             Ok(records) => commit_loaded(daemon, records),
             Err(error) => Err(image_error(error)),
         }
-    };
+    });
+    drain_body(call);
     let lines = match outcome {
         Ok(lines) => lines,
         Err(error) => {
@@ -240,14 +284,19 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         source,
         tag,
     };
+    let uploaded = Upload::receive(daemon, call);
+    drain_body(call);
+    let upload = uploaded?;
     let record = {
         let _guard = daemon.images.lock();
-        let imported = daemon.images.import(call.exchange.body(), &options);
-        drain_body(call);
-        let record = imported.map_err(image_error)?;
+        let record = daemon
+            .images
+            .import(upload.reader()?, &options)
+            .map_err(image_error)?;
         commit_imported(daemon, &record)?;
         record
     };
+    drop(upload);
     send_progress(call, &[ProgressMessage::status(record.id.to_string())])
 }
 
