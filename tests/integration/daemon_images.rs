@@ -504,6 +504,12 @@ fn docker_py_loads_lists_tags_removes_and_saves() {
             return harness::report_skip("docker_py_loads_lists_tags_removes_and_saves", &reason);
         }
     };
+    let rootfs_tar = daemon.dir.join("rootfs.tar");
+    write_rootfs_tar(
+        &daemon.dir.join("rootfs"),
+        std::fs::File::create(&rootfs_tar).unwrap(),
+    )
+    .unwrap();
     let script = format!(
         "import docker, io, json, tarfile\n\
          c = docker.DockerClient(base_url='{host}')\n\
@@ -516,9 +522,14 @@ fn docker_py_loads_lists_tags_removes_and_saves() {
          chunks = list(c.images.get('busybox').save())\n\
          data = b''.join(chunks)\n\
          manifest = json.load(tarfile.open(fileobj=io.BytesIO(data)).extractfile('manifest.json'))\n\
-         print(len(chunks) > 1, manifest[0]['Config'].split('/')[-1].split('.')[0])\n",
+         print(len(chunks) > 1, manifest[0]['Config'].split('/')[-1].split('.')[0])\n\
+         out = c.api.import_image_from_data(open('{rootfs_tar}', 'rb').read(), repository='pyimp', tag='v1', changes=['CMD [\"sh\"]'])\n\
+         print(json.loads(out)['status'] == c.images.get('pyimp:v1').id, c.images.get('pyimp:v1').attrs['Config']['Cmd'])\n\
+         r = c.images.prune(filters={{'dangling': False}})\n\
+         print(sorted(d['Untagged'] for d in r['ImagesDeleted'] if 'Untagged' in d), r['SpaceReclaimed'] > 0, c.images.list())\n",
         host = daemon.host(),
         archive = archive.display(),
+        rootfs_tar = rootfs_tar.display(),
     );
     let output = harness::run(Command::new("python3").args(["-c", &script]));
     assert!(output.status.success(), "{}", stderr_of(&output));
@@ -526,7 +537,7 @@ fn docker_py_loads_lists_tags_removes_and_saves() {
     assert_eq!(
         stdout_of(&output),
         format!(
-            "['{id}'] ['busybox:latest']\nTrue\n['busybox:latest', 'py/img:v1']\n['busybox:latest']\nTrue {hex}\n"
+            "['{id}'] ['busybox:latest']\nTrue\n['busybox:latest', 'py/img:v1']\n['busybox:latest']\nTrue {hex}\nTrue ['sh']\n['busybox:latest', 'pyimp:v1'] True []\n"
         )
     );
 }
