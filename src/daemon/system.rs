@@ -1,5 +1,5 @@
-//! System endpoints: `/_ping`, `/version`, `/info`, and the container and
-//! image lists as far as the store holds records.
+//! System endpoints: `/_ping`, `/version`, `/info`, `/system/df`, and the
+//! container list as far as the store holds records.
 
 use super::api::{Call, Reply, Route};
 use super::{Daemon, host};

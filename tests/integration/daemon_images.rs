@@ -622,3 +622,37 @@ fn a_stalled_upload_does_not_hold_up_other_image_changes() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+#[test]
+fn storage_driver_vfs_is_used_when_configured() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let first = TestDaemon::start("images-vfs");
+    std::fs::write(
+        first.dir.join("daemon.json"),
+        "{\"storage-driver\": \"vfs\"}\n",
+    )
+    .unwrap();
+    let daemon = TestDaemon::start_in(first);
+    let (archive, id) = match busybox_archive(&daemon) {
+        Ok(found) => found,
+        Err(reason) => {
+            return harness::report_skip("storage_driver_vfs_is_used_when_configured", &reason);
+        }
+    };
+    assert_eq!(
+        ok(&daemon.docker(&["info", "--format", "{{.Driver}} {{len .DriverStatus}}"])),
+        "vfs 0\n"
+    );
+    load(&daemon, &archive);
+    let inspect = daemon.docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}} {{.GraphDriver.Name}}",
+        "busybox",
+    ]);
+    assert_eq!(ok(&inspect), format!("{id} vfs\n"));
+    ok(&daemon.docker(&["rmi", "busybox"]));
+    assert_eq!(ok(&daemon.docker(&["images", "-q"])), "");
+}
