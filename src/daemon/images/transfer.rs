@@ -59,8 +59,18 @@ impl Upload {
                 .try_clone()
                 .map_err(|e| ApiError::internal(format!("dup upload file: {e}")))?,
         };
-        io::copy(call.exchange.body(), &mut file)
-            .map_err(|e| ApiError::invalid(format!("read request body: {e}")))?;
+        // A client that breaks off is at fault, a full disk is ours.
+        let mut buffer = vec![0u8; 256 << 10];
+        loop {
+            let n = match io::Read::read(call.exchange.body(), &mut buffer) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(ApiError::invalid(format!("read request body: {error}"))),
+            };
+            file.write_all(&buffer[..n])
+                .map_err(|e| ApiError::internal(format!("write {}: {e}", upload.path.display())))?;
+        }
         Ok(upload)
     }
 
