@@ -241,8 +241,16 @@ fn cli_save_loads_into_a_fresh_daemon_with_the_same_id() {
     let saved = first.dir.join("saved.tar");
     ok(&first.docker(&["save", "-o", saved.to_str().unwrap(), "busybox", "saved:v2"]));
 
+    // Gzipped, as `docker save | gzip` writes it.
+    let gzipped = first.dir.join("saved.tar.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gzipped).unwrap(),
+        flate2::Compression::fast(),
+    );
+    std::io::copy(&mut std::fs::File::open(&saved).unwrap(), &mut encoder).unwrap();
+    encoder.finish().unwrap();
     let second = TestDaemon::start("images-save-2");
-    let loaded = load(&second, &saved);
+    let loaded = load(&second, &gzipped);
     assert!(
         loaded.contains("Loaded image: busybox:latest\n"),
         "{loaded}"
