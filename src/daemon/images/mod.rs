@@ -43,22 +43,23 @@ impl ImageService {
         data_root: &std::path::Path,
         driver: Option<&str>,
         records: &Store,
-    ) -> Result<ImageService, ImageError> {
-        let driver = driver.map(DriverKind::parse).transpose()?;
+    ) -> Result<ImageService, super::DaemonError> {
+        let driver = driver
+            .map(DriverKind::parse)
+            .transpose()
+            .map_err(ImageError::from)?;
         let store = ImageStore::open(data_root, driver)?;
-        let (images, containers) = records
-            .read(|tx| {
-                let mut images: Vec<crate::image::Digest> = tx
-                    .list_raw(Table::Images)?
-                    .into_iter()
-                    .filter_map(|(id, _)| crate::image::Digest::parse(&id).ok())
-                    .collect();
-                let uses = catalog::container_uses(&tx.list_raw(Table::Containers)?);
-                images.extend(uses.iter().filter_map(|u| u.image.clone()));
-                let containers = uses.into_iter().map(|u| u.id).collect::<Vec<_>>();
-                Ok((images, containers))
-            })
-            .map_err(|e| ImageError::Invalid(e.to_string()))?;
+        let (images, containers) = records.read(|tx| {
+            let mut images: Vec<crate::image::Digest> = tx
+                .list_raw(Table::Images)?
+                .into_iter()
+                .filter_map(|(id, _)| crate::image::Digest::parse(&id).ok())
+                .collect();
+            let uses = catalog::container_uses(&tx.list_raw(Table::Containers)?);
+            images.extend(uses.iter().filter_map(|u| u.image.clone()));
+            let containers = uses.into_iter().map(|u| u.id).collect::<Vec<_>>();
+            Ok((images, containers))
+        })?;
         let collected = store.collect_garbage(&images, &containers)?;
         for id in &collected.images {
             super::log::info(&format!("removed image {id}, which no record names"));
