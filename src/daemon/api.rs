@@ -82,6 +82,7 @@ impl ApiHandler {
         let mut router = Router::new();
         super::system::routes(&mut router);
         super::containers::routes(&mut router);
+        super::images::routes(&mut router);
         ApiHandler { daemon, router }
     }
 

@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod containers;
 pub mod host;
+pub mod images;
 pub mod lock;
 pub mod log;
 pub mod signals;
@@ -44,6 +45,8 @@ pub enum DaemonError {
     SocketInUse(PathBuf),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("open the image store: {0}")]
+    Images(#[from] crate::image::ImageError),
     #[error("set up signal handling: {0}")]
     Signals(nix::errno::Errno),
 }
@@ -52,18 +55,16 @@ pub enum DaemonError {
 pub struct Daemon {
     pub config: Config,
     pub store: Store,
+    pub images: images::ImageService,
     /// A stable identity of this daemon's data root, as `/info` `ID`.
     pub engine_id: String,
 }
 
 impl Daemon {
-    /// The configured storage driver; the image store picks overlay2 by
-    /// default.
+    /// The storage driver in use: the configured one, or overlay2 where
+    /// it mounts and vfs elsewhere.
     pub fn storage_driver(&self) -> String {
-        self.config
-            .storage_driver
-            .clone()
-            .unwrap_or_else(|| "overlay2".to_string())
+        self.images.driver_kind().name().to_string()
     }
 }
 
@@ -137,6 +138,8 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
             id
         }
     };
+    let images =
+        images::ImageService::open(&config.data_root, config.storage_driver.as_deref(), &store)?;
     let sockets = config
         .sockets
         .iter()
@@ -145,6 +148,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
     let daemon = Arc::new(Daemon {
         config,
         store,
+        images,
         engine_id,
     });
     let handler: Arc<dyn crate::http::Handler> = Arc::new(api::ApiHandler::new(daemon));

@@ -1,5 +1,5 @@
-//! System endpoints: `/_ping`, `/version`, `/info`, and the container and
-//! image lists as far as the store holds records.
+//! System endpoints: `/_ping`, `/version`, `/info`, `/system/df`, and the
+//! container list as far as the store holds records.
 
 use super::api::{Call, Reply, Route};
 use super::{Daemon, host};
@@ -20,7 +20,7 @@ pub fn routes(router: &mut Router<Route>) {
         .add("HEAD", "/_ping", ping)
         .add("GET", "/version", version)
         .add("GET", "/info", info)
-        .add("GET", "/images/json", list_images);
+        .add("GET", "/system/df", disk_usage);
 }
 
 fn ping(_daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
@@ -108,7 +108,7 @@ pub fn store_error(error: crate::store::StoreError) -> ApiError {
 fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let config = &daemon.config;
     let (running, paused, stopped) = container_counts(daemon)?;
-    let images = daemon.store.count(Table::Images).map_err(store_error)?;
+    let images = super::images::count(daemon)?;
     let (kernel, machine) = host::uname();
     let (operating_system, os_version) = host::operating_system();
     let (n_fd, threads) = host::own_fds_and_threads();
@@ -135,7 +135,12 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         containers_stopped: stopped,
         images,
         driver: daemon.storage_driver(),
-        driver_status: Vec::new(),
+        driver_status: daemon
+            .images
+            .driver_status()
+            .into_iter()
+            .map(|(name, value)| [name, value])
+            .collect(),
         docker_root_dir: config.data_root.display().to_string(),
         plugins: PluginsInfo {
             volume: Vec::new(),
@@ -217,15 +222,29 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     Reply::json(200, &body)
 }
 
-const IMAGE_LIST_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
-
-fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    call.query.filters()?.validate(IMAGE_LIST_FILTERS)?;
-    if daemon.store.count(Table::Images).map_err(store_error)? > 0 {
+/// `GET /system/df`: images from their records; containers, like their
+/// list, only while there are none to render; no volumes or build cache.
+fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    for kind in call.query.all("type") {
+        if !matches!(kind, "container" | "image" | "volume" | "build-cache") {
+            return Err(ApiError::invalid(format!("unknown object type: {kind}")));
+        }
+    }
+    if daemon.store.count(Table::Containers).map_err(store_error)? > 0 {
         return Err(ApiError::new(
             ErrorKind::NotImplemented,
-            "listing images is not implemented yet in dockbox",
+            "disk usage of containers is not implemented yet in dockbox",
         ));
     }
-    Reply::json(200, &Vec::<serde_json::Value>::new())
+    let (layers_size, images) = super::images::disk_usage(daemon)?;
+    Reply::json(
+        200,
+        &serde_json::json!({
+            "LayersSize": layers_size,
+            "Images": images,
+            "Containers": [],
+            "Volumes": [],
+            "BuildCache": [],
+        }),
+    )
 }

@@ -397,6 +397,16 @@ fn breakout(raw: &[u8], reason: &'static str) -> LayerError {
     }
 }
 
+/// A numeric header field; one left blank (all NULs or spaces) is 0, as
+/// Go's archive/tar reads it, so archives that Docker loads load here too.
+fn numeric<T: Into<u64>>(parsed: std::io::Result<T>, raw: &[u8]) -> Result<u64> {
+    match parsed {
+        Ok(value) => Ok(value.into()),
+        Err(_) if raw.iter().all(|b| matches!(b, 0 | b' ')) => Ok(0),
+        Err(error) => Err(LayerError::Tar(error)),
+    }
+}
+
 /// What an entry says about its file: the header's fields, overridden by
 /// its PAX records (large IDs, exact mtimes) and its xattrs.
 struct EntryMeta {
@@ -411,9 +421,9 @@ impl EntryMeta {
     fn read<R: Read>(entry: &mut tar::Entry<'_, R>) -> Result<EntryMeta> {
         let header = entry.header();
         let mut meta = EntryMeta {
-            mode: header.mode().map_err(LayerError::Tar)? & 0o7777,
-            uid: header.uid().map_err(LayerError::Tar)? as u32,
-            gid: header.gid().map_err(LayerError::Tar)? as u32,
+            mode: numeric(header.mode(), &header.as_old().mode)? as u32 & 0o7777,
+            uid: numeric(header.uid(), &header.as_old().uid)? as u32,
+            gid: numeric(header.gid(), &header.as_old().gid)? as u32,
             mtime: header.mtime().unwrap_or(0) as i64,
             xattrs: Vec::new(),
         };

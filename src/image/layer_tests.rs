@@ -340,3 +340,32 @@ fn pax_records_override_the_header() {
     bad.file("x", b"x", 0o644).pax("uid", b"lots");
     assert!(apply_layer(dir.path(), &bad.finish()[..], Whiteouts::Apply).is_err());
 }
+
+/// Go's archive/tar reads blank numeric fields as 0, and Docker loads
+/// archives written that way; so do we.
+#[test]
+fn blank_owner_fields_read_as_root() {
+    require_root!();
+    let dir = TestDir::new("layer-blank-ids");
+    let mut builder = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_ustar();
+    header.set_size(2);
+    header.set_mode(0o644);
+    header.set_entry_type(tar::EntryType::Regular);
+    builder.append_data(&mut header, "f", &b"hi"[..]).unwrap();
+    let bytes = builder.into_inner().unwrap();
+    assert!(
+        tar::Archive::new(&bytes[..])
+            .entries()
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .header()
+            .uid()
+            .is_err()
+    );
+    apply_layer(dir.path(), &bytes[..], Whiteouts::Apply).unwrap();
+    let meta = fs::metadata(dir.join("f")).unwrap();
+    assert_eq!((meta.uid(), meta.gid(), meta.len()), (0, 0, 2));
+}

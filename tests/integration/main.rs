@@ -6,6 +6,8 @@ mod harness;
 
 mod daemon_containers;
 mod daemon_http;
+mod daemon_images;
+mod daemon_images_dockerd;
 mod daemon_support;
 mod daemon_system;
 mod dropin_containerd;

@@ -56,9 +56,11 @@ impl Fixture {
             group: "root".into(),
             group_explicit: false,
         };
+        let images = crate::daemon::images::ImageService::open(&dir, Some("vfs"), &store).unwrap();
         Fixture {
             dir,
             daemon: Daemon {
+                images,
                 config,
                 store,
                 engine_id: "test".into(),
