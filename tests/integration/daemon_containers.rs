@@ -1,48 +1,34 @@
 //! The container endpoints that need no running process, through the real
-//! Docker CLI, docker-py and raw requests. Images are seeded by writing
-//! the store's tags and images tables before the daemon starts: a path
-//! only tests have, as the shipped daemon has no way to seed images.
+//! Docker CLI, docker-py and raw requests, on a busybox image imported
+//! through the daemon itself.
 
 use crate::daemon_support::{TestDaemon, need_docker_cli};
+use crate::harness::busybox::{BusyboxRootfs, write_rootfs_tar};
 use crate::harness::{self, TempDir, need_root, stderr_of, stdout_of};
 use crate::require;
-use redb::TableDefinition;
 use std::process::Command;
 
-const IMAGE_ID: &str = "sha256:9b5a3e3d1c1f1a6d8f34e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6";
-
-/// A daemon whose store already knows busybox:latest.
-fn daemon_with_busybox(label: &str) -> TestDaemon {
-    let dir = TempDir::new(label);
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    let db = redb::Database::create(data.join("dockbox.db")).unwrap();
-    let tx = db.begin_write().unwrap();
-    {
-        let table = |name| TableDefinition::<&str, &[u8]>::new(name);
-        let config = serde_json::json!({
-            "architecture": "amd64", "os": "linux",
-            "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                       "Cmd": ["sh"], "Labels": {"org.example.base": "busybox"}},
-            "rootfs": {"type": "layers", "diff_ids": []}
-        });
-        let bytes = serde_json::to_vec(&config).unwrap();
-        tx.open_table(table("meta"))
-            .unwrap()
-            .insert("schema_version", &b"1"[..])
-            .unwrap();
-        tx.open_table(table("images"))
-            .unwrap()
-            .insert(IMAGE_ID, &bytes[..])
-            .unwrap();
-        tx.open_table(table("tags"))
-            .unwrap()
-            .insert("docker.io/library/busybox:latest", IMAGE_ID.as_bytes())
-            .unwrap();
-    }
-    tx.commit().unwrap();
-    drop(db);
-    TestDaemon::start_in_dir(dir)
+/// A daemon that knows busybox:latest (imported with a label and a CMD),
+/// and that image's ID.
+fn daemon_with_busybox(label: &str) -> (TestDaemon, String) {
+    let daemon = TestDaemon::start_in_dir(TempDir::new(label));
+    let rootfs = BusyboxRootfs::build(&daemon.dir.join("rootfs")).unwrap();
+    let tar = daemon.dir.join("rootfs.tar");
+    write_rootfs_tar(&rootfs.path, std::fs::File::create(&tar).unwrap()).unwrap();
+    let imported = daemon.docker(&[
+        "import",
+        "-c",
+        "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        "-c",
+        "CMD [\"sh\"]",
+        "-c",
+        "LABEL org.example.base=busybox",
+        tar.to_str().unwrap(),
+        "busybox:latest",
+    ]);
+    let id = ok(&imported).trim().to_string();
+    assert!(id.starts_with("sha256:"), "{id}");
+    (daemon, id)
 }
 
 fn ok(output: &std::process::Output) -> String {
@@ -180,10 +166,10 @@ fn raw_bad_bodies_get_400_and_the_daemon_stays_up() {
 }
 
 #[test]
-fn cli_create_inspect_ps_rename_rm_with_a_seeded_image() {
+fn cli_create_inspect_ps_rename_rm_with_an_imported_image() {
     require!(need_root());
     require!(need_docker_cli());
-    let daemon = daemon_with_busybox("ctr-cli");
+    let (daemon, image_id) = daemon_with_busybox("ctr-cli");
     let id = ok(&daemon.docker(&[
         "create",
         "--name",
@@ -209,7 +195,7 @@ fn cli_create_inspect_ps_rename_rm_with_a_seeded_image() {
     let shown = ok(&daemon.docker(&["inspect", "--format", format, "web"]));
     assert_eq!(
         shown.trim(),
-        format!("/web created echo [hi] 67108864 busybox {IMAGE_ID} front busybox false 0")
+        format!("/web created echo [hi] 67108864 busybox {image_id} front busybox false 0")
     );
     let env = ok(&daemon.docker(&["inspect", "--format", "{{json .Config.Env}}", &id[..12]]));
     assert!(
@@ -301,7 +287,7 @@ fn docker_py_creates_lists_and_removes() {
     } else {
         Err("docker-py is not importable".to_string())
     });
-    let daemon = daemon_with_busybox("ctr-py");
+    let (daemon, _image_id) = daemon_with_busybox("ctr-py");
     let script = format!(
         r#"import docker
 c = docker.DockerClient(base_url='{host}')
@@ -346,7 +332,7 @@ print(c.containers.list(all=True), c.containers.prune())
 fn cli_create_options_reach_the_record() {
     require!(need_root());
     require!(need_docker_cli());
-    let daemon = daemon_with_busybox("ctr-options");
+    let (daemon, _image_id) = daemon_with_busybox("ctr-options");
     let profile = daemon.dir.join("seccomp.json");
     std::fs::write(&profile, r#"{"defaultAction":"SCMP_ACT_ALLOW"}"#).unwrap();
     let seccomp = format!("seccomp={}", profile.display());
