@@ -1,38 +1,157 @@
 //! The `docker` applet: the Docker-compatible client.
 //!
-//! The daemon does not serve containers yet, so only the parts that need no
-//! daemon exist: Go templates (`template`), Docker's human output (`format`),
-//! value parsers for `run`/`create` flags (`parse`) and the argv normaliser
-//! (`args`). `main` answers `--help`/`--version` and otherwise says it is not
-//! implemented, so no command pretends to work.
+//! `args` reads Docker's command-line syntax, `client` finds and talks to
+//! the daemon (over the shared `http` wire layer), `commands` runs the
+//! commands the daemon serves, and `format`/`template` print their
+//! results as the Docker CLI does.
 
-#[allow(dead_code)] // Wired to commands once the daemon serves containers.
+// Parts of these serve commands whose daemon side comes later (stats,
+// events, logs, stop, kill), so not all of them are used yet.
+#[allow(dead_code)]
 mod args;
+mod client;
+mod commands;
 #[allow(dead_code)]
 mod format;
 #[allow(dead_code)]
 mod parse;
 #[allow(dead_code)]
 mod queries;
-#[allow(dead_code)]
 mod request;
 #[allow(dead_code)]
 mod template;
 
 use crate::version;
+use args::{ArgsError, GLOBAL, Parsed, find_command};
+use client::{Client, Failure, config};
 use std::ffi::OsString;
 
+/// Command groups whose subcommand is part of the command name.
+const GROUPS: &[&str] = &[
+    "builder",
+    "buildx",
+    "checkpoint",
+    "compose",
+    "config",
+    "container",
+    "context",
+    "image",
+    "manifest",
+    "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
+    "stack",
+    "swarm",
+    "system",
+    "trust",
+    "volume",
+];
+
 pub fn main(args: Vec<OsString>) -> i32 {
-    let version = format!(
-        "Docker version {}, build {} (dockbox {})",
-        version::DOCKER_COMPAT_VERSION,
-        version::COMMIT,
-        version::VERSION
-    );
-    super::not_implemented(
-        "docker",
-        &args,
-        "Usage:  docker [OPTIONS] COMMAND\n\nA self-sufficient runtime for containers (dockbox client)",
-        &version,
-    )
+    let words: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    match run(&words) {
+        Ok(()) => 0,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                eprintln!("{}", failure.message);
+            }
+            failure.code
+        }
+    }
+}
+
+fn home() -> String {
+    std::env::var("HOME").unwrap_or_else(|_| "/root".into())
+}
+
+fn help_width() -> usize {
+    80
+}
+
+fn run(words: &[String]) -> Result<(), Failure> {
+    let global = match args::parse(&GLOBAL, words) {
+        Ok(global) => global,
+        Err(ArgsError::Help) => {
+            commands::print(&args::help_text(&GLOBAL, help_width(), &home()));
+            return Ok(());
+        }
+        Err(error) => return Err(Failure::new(error.exit_code(), error.render(&GLOBAL))),
+    };
+    if global.is_true("version") {
+        commands::print(&format!(
+            "Docker version {}, build {} (dockbox {})\n",
+            version::DOCKER_COMPAT_VERSION,
+            version::COMMIT,
+            version::VERSION
+        ));
+        return Ok(());
+    }
+    let Some(first) = global.args.first() else {
+        commands::print(&args::help_text(&GLOBAL, help_width(), &home()));
+        return Ok(());
+    };
+    let (name, rest) = if GROUPS.contains(&first.as_str()) {
+        match global.args.get(1) {
+            Some(sub) if !sub.starts_with('-') => (format!("{first} {sub}"), &global.args[2..]),
+            _ => {
+                return Err(Failure::new(
+                    1,
+                    format!(
+                        "docker: 'docker {first}' requires a subcommand\n\nSee 'docker {first} --help'."
+                    ),
+                ));
+            }
+        }
+    } else {
+        (first.clone(), &global.args[1..])
+    };
+    let Some(spec) = find_command(&name) else {
+        return Err(Failure::new(
+            1,
+            format!(
+                "docker: unknown command: docker {name}\n\nRun 'docker --help' for more information"
+            ),
+        ));
+    };
+    let parsed = match args::parse(spec, rest) {
+        Ok(parsed) => parsed,
+        Err(ArgsError::Help) => {
+            commands::print(&args::help_text(spec, help_width(), &home()));
+            return Ok(());
+        }
+        Err(error) => {
+            let text = error.render(spec);
+            return Err(Failure::new(error.exit_code(), text.trim_end_matches('\n')));
+        }
+    };
+    let mut session = session(&global)?;
+    commands::run(&mut session, &parsed)
+}
+
+fn session(global: &Parsed) -> Result<commands::Session, Failure> {
+    if let Some(level) = global.value("log-level")
+        && !matches!(
+            level,
+            "debug" | "info" | "warn" | "error" | "fatal" | "panic" | "trace"
+        )
+    {
+        return Err(Failure::new(
+            1,
+            format!("Unable to parse logging level: {level}"),
+        ));
+    }
+    let config = config::Config::load(&config::config_dir(global.value("config")));
+    let hosts = global.values("host");
+    let endpoint = client::resolve_endpoint(&hosts, global.value("context"), &config)?;
+    Ok(commands::Session {
+        client: Client::new(endpoint),
+        debug: global.is_true("debug"),
+        config,
+    })
 }
