@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod client_golden;
 mod daemon_http;
 mod daemon_support;
 mod daemon_system;
