@@ -353,6 +353,14 @@ pub const CASES: &[Case] = &[
     case(&["image", "prune", "-f"]),
     case(&["image", "prune"]),
     case(&["image", "prune", "-a"]),
+    // help
+    case(&["ps", "--help"]),
+    case(&["container", "ls", "--help"]),
+    case(&["images", "--help"]),
+    case(&["image", "ls", "--help"]),
+    case(&["rm", "--help"]),
+    case(&["inspect", "--help"]),
+    case(&["load", "--help"]),
     // global options and errors
     case(&["frob"]),
     case(&["--bogus", "ps"]),

@@ -81,7 +81,10 @@ fn run(words: &[String]) -> Result<(), Failure> {
             commands::print(&args::help_text(&GLOBAL, help_width(), &home()));
             return Ok(());
         }
-        Err(error) => return Err(Failure::new(error.exit_code(), error.render(&GLOBAL))),
+        Err(error) => {
+            let text = error.render(&GLOBAL);
+            return Err(Failure::new(error.exit_code(), text.trim_end_matches('\n')));
+        }
     };
     if global.is_true("version") {
         commands::print(&format!(
@@ -119,19 +122,47 @@ fn run(words: &[String]) -> Result<(), Failure> {
             ),
         ));
     };
+    // cobra names a command by the path it was reached through: `docker
+    // container ps --foo` speaks of `docker container ls`.
+    let path = command_path(spec, &name);
+    let as_invoked = |text: String| match &path {
+        Some(path) => text
+            .replace(&format!("docker {} ", spec.name), &format!("{path} "))
+            .replace(&format!("'docker {}'", spec.name), &format!("'{path}'")),
+        None => text,
+    };
     let parsed = match args::parse(spec, rest) {
         Ok(parsed) => parsed,
         Err(ArgsError::Help) => {
-            commands::print(&args::help_text(spec, help_width(), &home()));
+            let help = args::help_text(spec, help_width(), &home());
+            let (usage, others) = help.split_once('\n').unwrap_or((&help, ""));
+            commands::print(&format!(
+                "{}\n{others}",
+                as_invoked(format!("{usage} ")).trim_end()
+            ));
             return Ok(());
         }
         Err(error) => {
-            let text = error.render(spec);
+            let text = as_invoked(error.render(spec));
             return Err(Failure::new(error.exit_code(), text.trim_end_matches('\n')));
         }
     };
     let mut session = session(&global)?;
     commands::run(&mut session, &parsed)
+}
+
+/// The command path under a group (`docker container ls`) when `name`
+/// reached a top-level command's table through its group alias.
+fn command_path(spec: &args::CommandSpec, name: &str) -> Option<String> {
+    let (group, _) = name.split_once(' ')?;
+    if spec.name.contains(' ') {
+        return None;
+    }
+    let prefix = format!("docker {group} ");
+    spec.aliases
+        .split(", ")
+        .find(|alias| alias.starts_with(&prefix))
+        .map(str::to_string)
 }
 
 fn session(global: &Parsed) -> Result<commands::Session, Failure> {

@@ -29,6 +29,20 @@ pub fn path_escape(text: &str) -> String {
     out
 }
 
+/// The end of a command over several objects: failures make exit status
+/// 1; errors `-f` forgives are printed all the same.
+pub fn finish(errors: Vec<String>, ignored: Vec<String>) -> Result<(), Failure> {
+    if errors.is_empty() {
+        if !ignored.is_empty() {
+            eprintln!("{}", ignored.join("\n"));
+        }
+        return Ok(());
+    }
+    let mut all = ignored;
+    all.extend(errors);
+    Err(joined(&all))
+}
+
 fn with_query(path: &str, query: &str) -> String {
     if query.is_empty() {
         path.to_string()
@@ -157,6 +171,7 @@ pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     }
     let query = crate::applets::docker::queries::encode_query(&mut params);
     let mut errors = Vec::new();
+    let mut ignored = Vec::new();
     for name in &parsed.args {
         if name.trim_matches('/').is_empty() {
             errors.push("Error: container name cannot be empty".to_string());
@@ -166,15 +181,14 @@ pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         let reply = session.client.send("DELETE", &path, &Headers::new(), &[])?;
         if reply.status < 400 {
             print(&format!("{name}\n"));
-        } else if !(parsed.is_true("force") && reply.status == 404) {
+        } else if parsed.is_true("force") && reply.status == 404 {
+            // Reported, but with -f a missing container is no failure.
+            ignored.push(daemon_error(&reply).message);
+        } else {
             errors.push(daemon_error(&reply).message);
         }
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(joined(&errors))
-    }
+    finish(errors, ignored)
 }
 
 pub fn rename(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {

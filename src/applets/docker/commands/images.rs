@@ -2,7 +2,7 @@
 //! `history` and `image prune`.
 
 use super::containers::path_escape;
-use super::{Session, confirm, joined, print, stdin_is_terminal, stdout_is_terminal};
+use super::{Session, confirm, print, stdin_is_terminal, stdout_is_terminal};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::reference::parse_normalized;
 use crate::applets::docker::client::{Failure, daemon_error};
@@ -82,9 +82,14 @@ pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     }
     let query = encode_query(&mut params);
     let mut errors = Vec::new();
+    let mut ignored = Vec::new();
     for name in &parsed.args {
         let path = with_query(&format!("/images/{}", path_escape(name)), &query);
         let reply = session.client.send("DELETE", &path, &Headers::new(), &[])?;
+        if reply.status == 404 && parsed.is_true("force") {
+            ignored.push(daemon_error(&reply).message);
+            continue;
+        }
         if reply.status >= 400 {
             errors.push(daemon_error(&reply).message);
             continue;
@@ -100,11 +105,7 @@ pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         }
         print(&out);
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(joined(&errors))
-    }
+    super::containers::finish(errors, ignored)
 }
 
 fn reference_error(text: &str, error: String) -> Failure {
@@ -198,14 +199,27 @@ pub fn save(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
             .unwrap_or(std::path::Path::new("."));
-        if !dir.is_dir() {
-            return Err(Failure::new(
+        let invalid = |why: String| {
+            Failure::new(
                 1,
-                format!(
-                    "failed to save image: invalid output path: directory {:?} does not exist",
+                format!("failed to save image: invalid output path: {why}"),
+            )
+        };
+        match std::fs::metadata(dir) {
+            Err(e) => {
+                return Err(invalid(format!(
+                    "stat {}: {}",
+                    dir.display(),
+                    crate::applets::docker::parse::kv::go_errno_text(&e)
+                )));
+            }
+            Ok(meta) if !meta.is_dir() => {
+                return Err(invalid(format!(
+                    "{:?} must be a directory",
                     dir.display().to_string()
-                ),
-            ));
+                )));
+            }
+            Ok(_) => {}
         }
     }
     let mut params: Vec<(&str, String)> = Vec::new();

@@ -23,13 +23,42 @@ fn client_go_version() -> String {
 
 /// A `--format` template of version/info: `json` is `{{json .}}`; a
 /// template that does not parse is exit status 64.
-fn user_template(format: &str) -> Result<Template, Failure> {
+fn user_template(format: &str, name: &str) -> Result<Template, Failure> {
     let text = if format == "json" {
         "{{json .}}"
     } else {
         format
     };
-    Template::parse(text).map_err(|e| Failure::new(64, format!("template parsing error: {e}")))
+    Template::parse(text).map_err(|e| {
+        Failure::new(
+            64,
+            format!(
+                "template parsing error: {}",
+                named_template(&e.to_string(), name)
+            ),
+        )
+    })
+}
+
+/// Go names the template in its messages; `version`'s is `version`.
+fn named_template(message: &str, name: &str) -> String {
+    if name.is_empty() {
+        return message.to_string();
+    }
+    message
+        .replacen("template: :", &format!("template: {name}:"), 1)
+        .replacen("executing \"\"", &format!("executing \"{name}\""), 1)
+}
+
+/// The CLI's structs name the field `APIVersion` where the JSON says
+/// `ApiVersion`; templates see the struct names.
+fn go_field_names(mut value: Json) -> Json {
+    if let Some(map) = value.as_object_mut()
+        && let Some(version) = map.remove("ApiVersion")
+    {
+        map.insert("APIVersion".into(), version);
+    }
+    value
 }
 
 fn text<'a>(json: &'a Json, key: &str) -> &'a str {
@@ -78,7 +107,7 @@ pub fn version(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let template = if format.is_empty() {
         None
     } else {
-        Some(user_template(&format)?)
+        Some(user_template(&format, "version")?)
     };
     let api_version = session.client.api_version();
     let client = json!({
@@ -96,12 +125,13 @@ pub fn version(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let server_json = server.as_ref().ok().cloned();
     let out = match &template {
         Some(template) => {
-            let mut data = json!({"Client": client, "Server": server_json});
-            // The CLI's struct names the field APIVersion; the JSON ApiVersion.
-            data["Client"]["APIVersion"] = json!(api_version);
+            let data = json!({
+                "Client": go_field_names(client.clone()),
+                "Server": server_json.clone().map(go_field_names),
+            });
             let mut text = template
                 .execute(&Value::Data(data))
-                .map_err(|e| Failure::new(1, e.to_string()))?;
+                .map_err(|e| Failure::new(1, named_template(&e.to_string(), "version")))?;
             text.push('\n');
             text
         }
@@ -207,7 +237,7 @@ pub fn info(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let template = if format.is_empty() {
         None
     } else {
-        Some(user_template(&format)?)
+        Some(user_template(&format, "")?)
     };
     let client_info = json!({
         "Debug": session.debug,
