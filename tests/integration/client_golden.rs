@@ -257,12 +257,11 @@ fn normalise_client_json(text: &str) -> String {
         if let Some(client) = out
             .find("\"Client\":{")
             .or_else(|| out.find("\"ClientInfo\":{"))
+            && let Some(offset) = out[client..].find(key)
         {
-            if let Some(offset) = out[client..].find(key) {
-                let start = client + offset + key.len();
-                if let Some(len) = out[start..].find('"') {
-                    out.replace_range(start..start + len, "<CLIENT>");
-                }
+            let start = client + offset + key.len();
+            if let Some(len) = out[start..].find('"') {
+                out.replace_range(start..start + len, "<CLIENT>");
             }
         }
     }

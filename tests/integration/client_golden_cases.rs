@@ -38,7 +38,12 @@ pub const CASES: &[Case] = &[
     case(&[
         "version",
         "-f",
-        "{{.Server.ApiVersion}} {{.Server.Os}}/{{.Server.Arch}}",
+        "{{.Server.APIVersion}} {{.Server.Os}}/{{.Server.Arch}}",
+    ]),
+    case(&[
+        "version",
+        "--format",
+        "{{.Server.MinAPIVersion}} {{.Client.DefaultAPIVersion}}",
     ]),
     case(&["version", "--format", "{{.Server.KernelVersion}}"]),
     case(&["version", "--format", "{{.Foo"]),
