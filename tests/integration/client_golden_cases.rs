@@ -65,6 +65,10 @@ pub const CASES: &[Case] = &[
     case(&["info", "--format", "{{.Foo"]),
     case(&["system", "info", "--format", "{{.Name}}"]),
     case(&["info", "extra"]),
+    Case {
+        env: NO_SOCKET,
+        ..case(&["info"])
+    },
     // system df
     case(&["system", "df"]),
     case(&["system", "df", "--format", "{{.Type}}: {{.Size}}"]),
