@@ -5,6 +5,7 @@
 mod harness;
 
 mod client_golden;
+mod client_wire;
 mod daemon_http;
 mod daemon_support;
 mod daemon_system;
