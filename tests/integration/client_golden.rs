@@ -34,6 +34,10 @@ pub struct Case {
     /// A file the command writes in the case directory, compared byte for
     /// byte between the two clients and removed after each run.
     pub writes: Option<&'static str>,
+    /// Sends an archive body. A daemon without image endpoints answers 404
+    /// and hangs up while the real CLI is still writing, which it reports
+    /// either way at random; such cases run only where images are served.
+    pub uploads: bool,
 }
 
 pub const fn case(args: &'static [&'static str]) -> Case {
@@ -44,6 +48,7 @@ pub const fn case(args: &'static [&'static str]) -> Case {
         cleanup: &[],
         env: &[],
         writes: None,
+        uploads: false,
     }
 }
 
@@ -326,8 +331,17 @@ fn real_cli_and_ours_print_the_same() {
     for args in cases::FIXTURE {
         bench.real(args);
     }
+    let serves_images = bench
+        .real(&["image", "inspect", "busybox"])
+        .status
+        .success();
     let mut failures = Vec::new();
+    let mut skipped = 0;
     for case in cases::CASES {
+        if case.uploads && !serves_images {
+            skipped += 1;
+            continue;
+        }
         let real = bench.run(Path::new(DOCKER_CLI), "config-real", case);
         let mine = bench.run(&bench.ours, "config-ours", case);
         if real != mine {
@@ -343,9 +357,12 @@ fn real_cli_and_ours_print_the_same() {
             ));
         }
     }
+    if skipped > 0 {
+        eprintln!("skipped: {skipped} upload cases, the daemon serves no image endpoints");
+    }
     eprintln!(
-        "client golden: {} cases, {} differ",
-        cases::CASES.len(),
+        "client golden: {} cases run, {} differ",
+        cases::CASES.len() - skipped,
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));

@@ -310,14 +310,22 @@ pub const CASES: &[Case] = &[
     case(&["history", "nope"]),
     case(&["image", "history", "busybox"]),
     // load, save, import
-    case(&["load", "-i", "busybox.tar"]),
-    case(&["load", "-q", "-i", "busybox.tar"]),
+    Case {
+        uploads: true,
+        ..case(&["load", "-i", "busybox.tar"])
+    },
+    Case {
+        uploads: true,
+        ..case(&["load", "-q", "-i", "busybox.tar"])
+    },
     Case {
         stdin: Input::File("busybox.tar"),
+        uploads: true,
         ..case(&["load"])
     },
     Case {
         stdin: Input::File("empty"),
+        uploads: true,
         ..case(&["image", "load"])
     },
     case(&["load", "-i", "/nonexistent.tar"]),
@@ -334,15 +342,18 @@ pub const CASES: &[Case] = &[
     case(&["save", "-o", "/nonexistent/dir/x.tar", "busybox"]),
     case(&["save"]),
     Case {
+        uploads: true,
         cleanup: &[&["rmi", "golden/imp:1"]],
         ..case(&["import", "rootfs.tar", "golden/imp:1"])
     },
     Case {
         stdin: Input::File("rootfs.tar"),
+        uploads: true,
         cleanup: &[&["rmi", "golden/imp:2"]],
         ..case(&["import", "-", "golden/imp:2"])
     },
     Case {
+        uploads: true,
         cleanup: &[&["rmi", "golden/imp:3"]],
         ..case(&[
             "image",

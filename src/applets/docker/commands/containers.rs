@@ -4,7 +4,7 @@
 use super::{Session, confirm, joined, print};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::reference::parse_normalized;
-use crate::applets::docker::client::{Failure, Reply, daemon_error, error_message};
+use crate::applets::docker::client::{Failure, Reply, daemon_error};
 use crate::applets::docker::format::{
     CONTAINER_HEADER, ContainerRow, container_format, human_size, inspect_format, render,
     render_inspect,
@@ -52,11 +52,19 @@ fn with_query(path: &str, query: &str) -> String {
 }
 
 pub fn ps(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let source = parsed.value("format").unwrap_or_default();
+    if !source.is_empty() {
+        if parsed.is_true("quiet") {
+            eprintln!(
+                "WARNING: Ignoring custom format, because both --format and --quiet are set."
+            );
+        }
+        check_ps_format(source)?;
+    }
     let query = ps_query(parsed).map_err(|e| Failure::new(1, e))?;
     let list = session
         .client
         .get_json(&with_query("/containers/json", &query))?;
-    let source = parsed.value("format").unwrap_or_default();
     let format = container_format(source, parsed.is_true("quiet"), parsed.is_true("size"));
     let (now, zone) = (session.now(), session.zone());
     let truncate = !parsed.is_true("no-trunc");
@@ -78,6 +86,24 @@ pub fn ps(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         .map_err(|e| Failure::new(1, e))?;
     print(&out);
     Ok(())
+}
+
+/// The CLI runs a `--format` once over an empty row before listing (to
+/// see whether it reads `.Size`), so a bad template fails even with no
+/// containers.
+fn check_ps_format(format: &str) -> Result<(), Failure> {
+    let template = crate::applets::docker::template::Template::parse(format)
+        .map_err(|e| Failure::new(1, format!("failed to parse template: {e}")))?;
+    let empty = ContainerRow {
+        summary: Json::Object(Default::default()),
+        truncate: true,
+        now: std::time::SystemTime::UNIX_EPOCH,
+        zone: crate::applets::docker::format::Zone::utc(),
+    };
+    template
+        .execute(&Value::Object(Rc::new(empty)))
+        .map(|_| ())
+        .map_err(|e| Failure::new(1, format!("failed to execute template: {e}")))
 }
 
 pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
@@ -114,10 +140,7 @@ pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         pull(session, &named)?;
     }
     let mut reply = session.client.send("POST", &path, &Headers::new(), &body)?;
-    if reply.status == 404
-        && request.pull == "missing"
-        && error_message(&reply).starts_with("No such image")
-    {
+    if reply.status == 404 && request.pull == "missing" {
         eprintln!("Unable to find image '{}' locally", named.familiar_tagged());
         pull(session, &named)?;
         reply = session.client.send("POST", &path, &Headers::new(), &body)?;
