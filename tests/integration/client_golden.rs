@@ -72,9 +72,10 @@ impl Bench {
     fn command(&self, program: &Path, config: &str, case: &Case) -> Command {
         let config_dir = self.work.join(config);
         std::fs::create_dir_all(&config_dir).unwrap();
+        let work = self.work.path().display().to_string();
         let mut command = Command::new(program);
         command
-            .args(case.args)
+            .args(case.args.iter().map(|arg| arg.replace("$WORK", &work)))
             .current_dir(self.work.path())
             .env("DOCKER_HOST", self.daemon.host())
             .env("DOCKER_CONFIG", &config_dir)

@@ -115,12 +115,7 @@ fn run(words: &[String]) -> Result<(), Failure> {
         (first.clone(), &global.args[1..])
     };
     let Some(spec) = find_command(&name) else {
-        return Err(Failure::new(
-            1,
-            format!(
-                "docker: unknown command: docker {name}\n\nRun 'docker --help' for more information"
-            ),
-        ));
+        return unknown_command(&global, first, &name, rest);
     };
     // cobra names a command by the path it was reached through: `docker
     // container ps --foo` speaks of `docker container ls`.
@@ -149,6 +144,60 @@ fn run(words: &[String]) -> Result<(), Failure> {
     };
     let mut session = session(&global)?;
     commands::run(&mut session, &parsed)
+}
+
+/// Docker commands this client has no table for: whole groups whose
+/// daemon side does not exist (networks, volumes, swarm, ...) and a few
+/// top-level commands. They are recognised and refused, never run.
+const UNTABLED_GROUPS: &[&str] = &[
+    "builder",
+    "buildx",
+    "checkpoint",
+    "compose",
+    "config",
+    "context",
+    "manifest",
+    "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
+    "stack",
+    "swarm",
+    "trust",
+    "volume",
+];
+const UNTABLED_COMMANDS: &[&str] = &["build", "login", "logout", "search"];
+
+fn unknown_command(
+    global: &Parsed,
+    first: &str,
+    name: &str,
+    rest: &[String],
+) -> Result<(), Failure> {
+    if UNTABLED_GROUPS.contains(&first) || UNTABLED_COMMANDS.contains(&first) {
+        let mut session = session(global)?;
+        return commands::refuse_unserved(&mut session, name);
+    }
+    if let Some((group, _)) = name.split_once(' ') {
+        return Err(Failure::new(
+            1,
+            format!(
+                "docker: unknown command: docker {name}\n\nUsage:  docker {group}\n\nRun 'docker {group} --help' for more information"
+            ),
+        ));
+    }
+    // cobra reads the root's flags before it finds no such command.
+    if let Err(error @ ArgsError::Flag(_)) = args::parse(&GLOBAL, rest) {
+        let text = error.render(&GLOBAL);
+        return Err(Failure::new(error.exit_code(), text.trim_end_matches('\n')));
+    }
+    Err(Failure::new(
+        1,
+        format!(
+            "docker: unknown command: docker {name}\n\nRun 'docker --help' for more information"
+        ),
+    ))
 }
 
 /// The command path under a group (`docker container ls`) when `name`

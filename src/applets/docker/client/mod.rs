@@ -53,7 +53,7 @@ pub fn resolve_endpoint(
     config: &config::Config,
 ) -> Result<Endpoint, Failure> {
     if hosts.len() > 1 {
-        return Err(Failure::new(1, "Specify only one -H"));
+        return Err(endpoint_error("Specify only one -H"));
     }
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let context = context_flag
@@ -83,13 +83,21 @@ pub fn resolve_endpoint(
         .map(|h| h.to_string())
         .or_else(|| env("DOCKER_HOST"))
         .unwrap_or_else(|| DEFAULT_SOCKET.into());
-    let socket = parse_host(&host)?;
+    let socket = parse_host(&host).map_err(|f| endpoint_error(f.message))?;
     Ok(Endpoint {
         host,
         socket,
         fixed_version: env("DOCKER_API_VERSION"),
         context,
     })
+}
+
+/// How the CLI reports a host it cannot use.
+fn endpoint_error(why: impl std::fmt::Display) -> Failure {
+    Failure::new(
+        1,
+        format!("Failed to initialize: unable to resolve docker endpoint: {why}"),
+    )
 }
 
 /// The socket path of a `unix://` host.

@@ -107,6 +107,10 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 
 /// A command the daemon cannot serve yet. The daemon is still pinged, so
 /// a missing daemon reports as it does for any command.
+pub fn refuse_unserved(session: &mut Session, name: &str) -> Result<(), Failure> {
+    not_served(session, name)
+}
+
 fn not_served(session: &mut Session, name: &str) -> Result<(), Failure> {
     session.client.api_version_checked()?;
     Err(Failure::new(
