@@ -84,10 +84,7 @@ impl Bench {
             .env_remove("DOCKER_API_VERSION")
             .env_remove("DOCKER_CONTEXT");
         for (key, value) in case.env {
-            command.env(
-                key,
-                value.replace("$WORK", &self.work.path().display().to_string()),
-            );
+            command.env(key, value.replace("$WORK", &work));
         }
         command.stdin(match case.stdin {
             Input::Null => Stdio::null(),
