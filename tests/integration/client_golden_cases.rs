@@ -382,6 +382,12 @@ pub const CASES: &[Case] = &[
     case(&["image", "prune", "-a"]),
     case(&["image", "prune", "--filter", "bogus=1", "-f"]),
     // help
+    case(&["container"]),
+    case(&["image"]),
+    case(&["system"]),
+    case(&["container", "--help"]),
+    case(&["image", "--help"]),
+    case(&["system", "--help"]),
     case(&["ps", "--help"]),
     case(&["container", "ls", "--help"]),
     case(&["images", "--help"]),

@@ -100,8 +100,19 @@ fn run(words: &[String]) -> Result<(), Failure> {
         return Ok(());
     };
     let (name, rest) = if GROUPS.contains(&first.as_str()) {
-        match global.args.get(1) {
+        match global.args.get(1).map(String::as_str) {
             Some(sub) if !sub.starts_with('-') => (format!("{first} {sub}"), &global.args[2..]),
+            // `docker container` alone shows its help on stderr; with
+            // --help, on stdout.
+            None | Some("--help") | Some("-h") if group_help(first).is_some() => {
+                let help = group_help(first).unwrap_or_default();
+                if global.args.len() == 1 {
+                    eprint!("{help}");
+                } else {
+                    commands::print(&help);
+                }
+                return Ok(());
+            }
             _ => {
                 return Err(Failure::new(
                     1,
@@ -144,6 +155,25 @@ fn run(words: &[String]) -> Result<(), Failure> {
     };
     let mut session = session(&global)?;
     commands::run(&mut session, &parsed)
+}
+
+/// `docker GROUP`'s help: usage, description and subcommands.
+fn group_help(group: &str) -> Option<String> {
+    let description = match group {
+        "container" => "Manage containers",
+        "image" => "Manage images",
+        "system" => "Manage Docker",
+        _ => return None,
+    };
+    let mut help = format!("Usage:  docker {group} COMMAND\n\n{description}\n\nCommands:\n");
+    for (name, short) in args::group_commands(group) {
+        let short = short.lines().next().unwrap_or_default();
+        help.push_str(&format!("  {name:<11} {short}\n"));
+    }
+    help.push_str(&format!(
+        "\nRun 'docker {group} COMMAND --help' for more information on a command.\n"
+    ));
+    Some(help)
 }
 
 /// Docker commands this client has no table for: whole groups whose

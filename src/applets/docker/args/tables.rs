@@ -256,6 +256,54 @@ pub const IMAGE_INSPECT: CommandSpec = CommandSpec {
 
 const COMMANDS: &[&CommandSpec] = &[&CONTAINER_INSPECT, &CREATE, &IMAGE_INSPECT, &PS, &RUN];
 
+/// Subcommands of a group the client has no table for, with their
+/// descriptions as `docker GROUP` lists them.
+const UNTABLED_SUBCOMMANDS: &[(&str, &str)] =
+    &[("image build", "Build an image from a Dockerfile")];
+
+/// The subcommands `docker GROUP` lists: name and one-line description,
+/// sorted by name.
+pub fn group_commands(group: &str) -> Vec<(String, &'static str)> {
+    let prefix = format!("{group} ");
+    let mut list: Vec<(String, &'static str)> = Vec::new();
+    let mut add = |name: &str, short: &'static str| {
+        if let Some(sub) = name.strip_prefix(&prefix)
+            && !list.iter().any(|(known, _)| known == sub)
+        {
+            list.push((sub.to_string(), short));
+        }
+    };
+    for spec in COMMANDS {
+        let aliases = spec
+            .aliases
+            .split(", ")
+            .filter_map(|a| a.strip_prefix("docker "));
+        if let Some(name) = std::iter::once(spec.name)
+            .chain(aliases)
+            .find(|name| name.starts_with(&prefix))
+        {
+            add(name, spec.short);
+        }
+    }
+    for (spec, aliases) in super::commands::GENERATED {
+        let aliases = aliases
+            .split(", ")
+            .filter_map(|a| a.strip_prefix("docker "));
+        // The first alias under the group is the subcommand's own name.
+        if let Some(name) = std::iter::once(spec.name)
+            .chain(aliases)
+            .find(|name| name.starts_with(&prefix))
+        {
+            add(name, spec.short);
+        }
+    }
+    for (name, short) in UNTABLED_SUBCOMMANDS {
+        add(name, short);
+    }
+    list.sort();
+    list
+}
+
 /// The syntax of a command by any name `docker` knows it under
 /// (`ps`, `container ls`, `image rm`, ...).
 pub fn find_command(name: &str) -> Option<&'static CommandSpec> {
