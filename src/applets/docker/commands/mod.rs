@@ -2,6 +2,7 @@
 //! command line to them.
 
 mod containers;
+mod disk_usage;
 mod images;
 mod progress;
 mod system;
@@ -82,7 +83,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     match parsed.command.name {
         "version" => system::version(session, parsed),
         "info" => system::info(session, parsed),
-        "system df" => system::disk_usage(session, parsed),
+        "system df" => disk_usage::disk_usage(session, parsed),
         "ps" => containers::ps(session, parsed),
         "create" => containers::create(session, parsed),
         "rm" => containers::remove(session, parsed),
