@@ -382,6 +382,9 @@ pub const CASES: &[Case] = &[
     case(&["image", "prune", "-a"]),
     case(&["image", "prune", "--filter", "bogus=1", "-f"]),
     // help
+    case(&[]),
+    case(&["--help"]),
+    case(&["-h"]),
     case(&["container"]),
     case(&["image"]),
     case(&["system"]),

@@ -18,6 +18,7 @@ mod parse;
 #[allow(dead_code)]
 mod queries;
 mod request;
+mod root_help;
 #[allow(dead_code)]
 mod template;
 
@@ -78,7 +79,14 @@ fn run(words: &[String]) -> Result<(), Failure> {
     let global = match args::parse(&GLOBAL, words) {
         Ok(global) => global,
         Err(ArgsError::Help) => {
-            commands::print(&args::help_text(&GLOBAL, help_width(), &home()));
+            commands::print(&root_help::root_help(&home(), features(words).as_ref()));
+            if words
+                .iter()
+                .take_while(|w| w.starts_with('-'))
+                .any(|w| w == "-h")
+            {
+                eprintln!("Flag shorthand -h has been deprecated, use --help");
+            }
             return Ok(());
         }
         Err(error) => {
@@ -96,7 +104,11 @@ fn run(words: &[String]) -> Result<(), Failure> {
         return Ok(());
     }
     let Some(first) = global.args.first() else {
-        commands::print(&args::help_text(&GLOBAL, help_width(), &home()));
+        // Without a command the CLI shows its help on stderr.
+        eprint!(
+            "{}",
+            root_help::root_help(&home(), features(words).as_ref())
+        );
         return Ok(());
     };
     let (name, rest) = if GROUPS.contains(&first.as_str()) {
@@ -155,6 +167,29 @@ fn run(words: &[String]) -> Result<(), Failure> {
     };
     let mut session = session(&global)?;
     commands::run(&mut session, &parsed)
+}
+
+/// The daemon's optional features for the root help, if a daemon answers.
+/// Global options that do not parse leave it unasked.
+fn features(words: &[String]) -> Option<root_help::Features> {
+    let global = args::parse(&GLOBAL, words)
+        .or_else(|_| {
+            let flags: Vec<String> = words
+                .iter()
+                .filter(|w| !matches!(w.as_str(), "-h" | "--help"))
+                .cloned()
+                .collect();
+            args::parse(&GLOBAL, &flags)
+        })
+        .ok()?;
+    let mut session = session(&global).ok()?;
+    let headers = session.client.ping_headers()?;
+    Some(root_help::Features {
+        experimental: headers.get("Docker-Experimental") == Some("true"),
+        swarm_manager: headers
+            .get("Swarm")
+            .is_some_and(|state| state.ends_with("/manager")),
+    })
 }
 
 /// `docker GROUP`'s help: usage, description and subcommands.

@@ -236,6 +236,18 @@ impl Client {
         Ok(self.api_version())
     }
 
+    /// The headers of `HEAD /_ping`, or `None` when the daemon does not
+    /// answer (the help texts then list every command).
+    pub fn ping_headers(&mut self) -> Option<Headers> {
+        let connection = self.connection().ok()?;
+        let mut response = connection
+            .request("HEAD", "/_ping", &client_headers(), &[])
+            .ok()?;
+        let headers = response.headers.clone();
+        response.read_body().ok()?;
+        Some(headers)
+    }
+
     fn ping_version(&mut self) -> Option<String> {
         for method in ["HEAD", "GET"] {
             let connection = self.connection().ok()?;
