@@ -67,8 +67,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     }
 }
 
+/// The config directory the help texts name as the default of
+/// `--config` and the TLS files: the one in use, unless `--config` moves it.
 fn home() -> String {
-    std::env::var("HOME").unwrap_or_else(|_| "/root".into())
+    config::config_dir(None).display().to_string()
 }
 
 fn help_width() -> usize {

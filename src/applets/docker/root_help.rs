@@ -82,7 +82,7 @@ impl Features {
     }
 }
 
-pub fn root_help(home: &str, features: Option<&Features>) -> String {
+pub fn root_help(config_dir: &str, features: Option<&Features>) -> String {
     let mut out = format!(
         "Usage:  {}\n\n{}\n",
         "docker [OPTIONS] COMMAND", GLOBAL.short
@@ -102,7 +102,7 @@ pub fn root_help(home: &str, features: Option<&Features>) -> String {
         }
     }
     out.push_str("\nGlobal Options:\n");
-    out.push_str(&args::flag_usages(&GLOBAL, 80, home));
+    out.push_str(&args::flag_usages(&GLOBAL, 80, config_dir));
     out.push_str(
         "\nRun 'docker COMMAND --help' for more information on a command.\n\nFor more help on how to use Docker, head to https://docs.docker.com/go/guides/\n",
     );
