@@ -119,9 +119,12 @@ impl Bench {
         for args in case.cleanup {
             self.real(args);
         }
+        // Each client has a config dir of its own, which help texts name.
+        let own_config =
+            |text: &[u8]| normalise(&String::from_utf8_lossy(text)).replace(config, "<CONFIG>");
         Outcome {
-            stdout: normalise(&String::from_utf8_lossy(&output.stdout)),
-            stderr: normalise(&String::from_utf8_lossy(&output.stderr)),
+            stdout: own_config(&output.stdout),
+            stderr: own_config(&output.stderr),
             status: output.status.code(),
             file,
         }
