@@ -91,9 +91,21 @@ impl ClientConnection {
         headers.set("Transfer-Encoding", "chunked");
         write_request_head(&mut self.writer, method, target, &headers)?;
         let mut chunked = wire::ChunkedWriter::new(&mut self.writer);
-        io::copy(body, &mut chunked)?;
-        chunked.finish()?;
-        self.read_response(method)
+        let sent = io::copy(body, &mut chunked).and_then(|_| chunked.finish().map(|_| ()));
+        match sent {
+            Ok(()) => self.read_response(method),
+            // A server may answer (a 404, say) and close before reading the
+            // body; its answer is the one to report.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                self.read_response(method).map_err(|_| WireError::Io(e))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     fn read_response(&mut self, method: &str) -> Result<ClientResponse<'_>, WireError> {

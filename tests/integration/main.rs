@@ -4,6 +4,8 @@
 
 mod harness;
 
+mod client_golden;
+mod client_wire;
 mod daemon_containers;
 mod daemon_http;
 mod daemon_images;

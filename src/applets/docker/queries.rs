@@ -57,7 +57,10 @@ impl crate::applets::docker::template::Object for FieldRecorder {
         Some(Ok("".into()))
     }
 
+    /// `{{json .}}` reads every field (Go's MarshalJSON calls each
+    /// method), `.Size` included.
     fn to_json(&self) -> Json {
+        self.0.borrow_mut().push("Size".to_string());
         json!({})
     }
 }
@@ -65,8 +68,9 @@ impl crate::applets::docker::template::Object for FieldRecorder {
 /// Whether a `docker ps --format` reads `.Size`.
 pub fn format_uses_size(format: &str) -> bool {
     use crate::applets::docker::template::{Template, Value};
-    let (text, _) = crate::applets::docker::format::resolve_format(format);
-    let Ok(template) = Template::parse(&text) else {
+    // The CLI runs the flag's text as given: `json` and a `table` prefix
+    // are plain text to it here.
+    let Ok(template) = Template::parse(format) else {
         return false;
     };
     let recorder = std::rc::Rc::new(FieldRecorder(Default::default()));
@@ -82,7 +86,12 @@ pub fn ps_query(parsed: &Parsed) -> Result<String, String> {
         limit = 1;
     }
     let format = parsed.value("format").unwrap_or_default();
-    let size = parsed.is_true("size") || (!format.is_empty() && format_uses_size(format));
+    // `.Size` in a format asks for sizes, unless -q or an explicit --size.
+    let size = parsed.is_true("size")
+        || (!format.is_empty()
+            && !parsed.is_true("quiet")
+            && !parsed.is_set("size")
+            && format_uses_size(format));
     let filters = filters_json(&collect_filters(parsed.values("filter"))?);
     let mut params = Vec::new();
     if parsed.is_true("all") {

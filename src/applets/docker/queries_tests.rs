@@ -28,6 +28,10 @@ fn ps_queries_as_docker_sends_them() {
         (&["--format", "{{.Size}}"], "size=1"),
         (&["--format", "table {{.Names}}\\t{{.Size}}"], "size=1"),
         (&["--format", "{{.Names}}"], ""),
+        (&["--format", "{{json .}}"], "size=1"),
+        (&["--format", "json"], ""),
+        (&["-q", "--format", "{{.Size}}"], ""),
+        (&["--size=false", "--format", "{{.Size}}"], ""),
         (&["-l", "-n", "5"], "limit=5"),
         (
             &["-a", "-f", "status=exited"],

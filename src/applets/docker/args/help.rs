@@ -5,9 +5,10 @@
 use super::CommandSpec;
 
 /// The flag lines of `spec` wrapped for a terminal `width` columns wide
-/// (docker wraps at `width - 1`; 80 when stdout is no terminal). `$HOME`
-/// in usage texts (the config directory defaults) becomes `home`.
-pub fn flag_usages(spec: &CommandSpec, width: usize, home: &str) -> String {
+/// (docker wraps at `width - 1`; 80 when stdout is no terminal).
+/// `$HOME/.docker` in usage texts (the config directory defaults) becomes
+/// `config_dir`, as the CLI shows the directory it actually uses.
+pub fn flag_usages(spec: &CommandSpec, width: usize, config_dir: &str) -> String {
     let cols = width.saturating_sub(1);
     let mut lines = Vec::new();
     let mut max_len = 0;
@@ -22,7 +23,7 @@ pub fn flag_usages(spec: &CommandSpec, width: usize, home: &str) -> String {
         }
         // pflag counts the alignment marker it places here.
         max_len = max_len.max(head.len() + 1);
-        lines.push((head, flag.usage.replace("$HOME", home)));
+        lines.push((head, flag.usage.replace("$HOME/.docker", config_dir)));
     }
     let mut out = String::new();
     for (head, usage) in lines {
@@ -37,12 +38,12 @@ pub fn flag_usages(spec: &CommandSpec, width: usize, home: &str) -> String {
 
 /// The `--help` text of a command (docker's cobra usage template):
 /// usage line, description, aliases and options.
-pub fn help_text(spec: &CommandSpec, width: usize, home: &str) -> String {
+pub fn help_text(spec: &CommandSpec, width: usize, config_dir: &str) -> String {
     let mut out = format!("Usage:  {}\n\n{}\n", spec.usage, spec.short);
     if !spec.aliases.is_empty() {
         out.push_str(&format!("\nAliases:\n  {}\n", spec.aliases));
     }
-    let options = flag_usages(spec, width, home);
+    let options = flag_usages(spec, width, config_dir);
     if !options.is_empty() {
         out.push_str("\nOptions:\n");
         out.push_str(&options);
@@ -127,7 +128,7 @@ mod tests {
     #[test]
     fn run_options_as_docker_prints_them() {
         assert_eq!(
-            flag_usages(&RUN, 80, "/root"),
+            flag_usages(&RUN, 80, "/root/.docker"),
             options_block(RUN_HELP, "Options:")
         );
     }
@@ -135,7 +136,7 @@ mod tests {
     #[test]
     fn ps_options_as_docker_prints_them() {
         assert_eq!(
-            flag_usages(&PS, 80, "/root"),
+            flag_usages(&PS, 80, "/root/.docker"),
             options_block(PS_HELP, "Options:")
         );
     }
@@ -144,15 +145,15 @@ mod tests {
     fn global_options_as_docker_prints_them() {
         // Captured as root: the config defaults name /root.
         assert_eq!(
-            flag_usages(&GLOBAL, 80, "/root"),
+            flag_usages(&GLOBAL, 80, "/root/.docker"),
             options_block(DOCKER_HELP, "Global Options:")
         );
     }
 
     #[test]
     fn whole_help_texts() {
-        assert_eq!(help_text(&RUN, 80, "/root"), RUN_HELP);
-        assert_eq!(help_text(&PS, 80, "/root"), PS_HELP);
+        assert_eq!(help_text(&RUN, 80, "/root/.docker"), RUN_HELP);
+        assert_eq!(help_text(&PS, 80, "/root/.docker"), PS_HELP);
     }
 
     #[test]

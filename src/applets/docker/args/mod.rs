@@ -17,7 +17,7 @@ mod tables;
 #[allow(unused_imports)] // The API the commands will use.
 pub use help::{flag_usages, help_text, wrap_text};
 #[allow(unused_imports)]
-pub use tables::{CREATE, GLOBAL, PS, RUN, find_command};
+pub use tables::{CREATE, GLOBAL, PS, RUN, find_command, group_commands};
 
 /// Checks a flag's value and returns what to store.
 pub type Check = fn(&str) -> Result<String, String>;

@@ -205,7 +205,104 @@ pub const GLOBAL: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const COMMANDS: &[&CommandSpec] = &[&CREATE, &PS, &RUN];
+const INSPECT_FORMAT_USAGE: &str = "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+const CONTAINER_INSPECT_FLAGS: &[FlagSpec] = &[
+    value("format", Some('f'), "string", INSPECT_FORMAT_USAGE),
+    FlagSpec {
+        hidden: true,
+        ..boolean("help", None, "Print usage")
+    },
+    boolean("size", Some('s'), "Display total file sizes"),
+];
+
+pub const CONTAINER_INSPECT: CommandSpec = CommandSpec {
+    name: "container inspect",
+    usage: "docker container inspect [OPTIONS] CONTAINER [CONTAINER...]",
+    short: "Display detailed information on one or more containers",
+    aliases: "",
+    flags: CONTAINER_INSPECT_FLAGS,
+    exclude: &[],
+    interspersed: true,
+    min_args: 1,
+    max_args: None,
+};
+
+const IMAGE_INSPECT_FLAGS: &[FlagSpec] = &[
+    value("format", Some('f'), "string", INSPECT_FORMAT_USAGE),
+    FlagSpec {
+        hidden: true,
+        ..boolean("help", None, "Print usage")
+    },
+    value(
+        "platform",
+        None,
+        "string",
+        "Inspect a specific platform of the multi-platform image.\nIf the image or the server is not multi-platform capable, the command will error out if the platform does not match.\n'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)",
+    ),
+];
+
+pub const IMAGE_INSPECT: CommandSpec = CommandSpec {
+    name: "image inspect",
+    usage: "docker image inspect [OPTIONS] IMAGE [IMAGE...]",
+    short: "Display detailed information on one or more images",
+    aliases: "",
+    flags: IMAGE_INSPECT_FLAGS,
+    exclude: &[],
+    interspersed: true,
+    min_args: 1,
+    max_args: None,
+};
+
+const COMMANDS: &[&CommandSpec] = &[&CONTAINER_INSPECT, &CREATE, &IMAGE_INSPECT, &PS, &RUN];
+
+/// Subcommands of a group the client has no table for, with their
+/// descriptions as `docker GROUP` lists them.
+const UNTABLED_SUBCOMMANDS: &[(&str, &str)] =
+    &[("image build", "Build an image from a Dockerfile")];
+
+/// The subcommands `docker GROUP` lists: name and one-line description,
+/// sorted by name.
+pub fn group_commands(group: &str) -> Vec<(String, &'static str)> {
+    let prefix = format!("{group} ");
+    let mut list: Vec<(String, &'static str)> = Vec::new();
+    let mut add = |name: &str, short: &'static str| {
+        if let Some(sub) = name.strip_prefix(&prefix)
+            && !list.iter().any(|(known, _)| known == sub)
+        {
+            list.push((sub.to_string(), short));
+        }
+    };
+    for spec in COMMANDS {
+        let aliases = spec
+            .aliases
+            .split(", ")
+            .filter_map(|a| a.strip_prefix("docker "));
+        if let Some(name) = std::iter::once(spec.name)
+            .chain(aliases)
+            .find(|name| name.starts_with(&prefix))
+        {
+            add(name, spec.short);
+        }
+    }
+    for (spec, aliases) in super::commands::GENERATED {
+        let aliases = aliases
+            .split(", ")
+            .filter_map(|a| a.strip_prefix("docker "));
+        // The first alias under the group is the subcommand's own name.
+        if let Some(name) = std::iter::once(spec.name)
+            .chain(aliases)
+            .find(|name| name.starts_with(&prefix))
+        {
+            add(name, spec.short);
+        }
+    }
+    for (name, short) in UNTABLED_SUBCOMMANDS {
+        add(name, short);
+    }
+    list.sort();
+    list
+}
 
 /// The syntax of a command by any name `docker` knows it under
 /// (`ps`, `container ls`, `image rm`, ...).

@@ -326,7 +326,7 @@ fn generated_commands_match_the_real_cli() {
         ))
         .unwrap();
         assert_eq!(
-            super::help_text(spec, 80, "/root"),
+            super::help_text(spec, 80, "/root/.docker"),
             help,
             "docker {name} --help"
         );

@@ -147,7 +147,7 @@ fn docker_ps_unknown_field_is_an_error() {
     let header = Value::Object(Rc::new(CONTAINER_HEADER));
     assert_eq!(
         render("{{.Foo}}", &header, &containers(true)).unwrap_err(),
-        "template parsing error: template: :1:2: executing \"\" at <.Foo>: can't evaluate field Foo in type *formatter.ContainerContext"
+        "failed to execute template: template: :1:2: executing \"\" at <.Foo>: can't evaluate field Foo in type *formatter.ContainerContext"
     );
 }
 

@@ -37,7 +37,7 @@ pub fn render(format: &str, header: &Value, rows: &[Value]) -> Result<String, St
     for row in rows {
         let line = template
             .execute(row)
-            .map_err(|e| format!("template parsing error: {e}"))?;
+            .map_err(|e| format!("failed to execute template: {e}"))?;
         body.push_str(&line);
         body.push('\n');
     }

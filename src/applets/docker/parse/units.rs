@@ -125,56 +125,60 @@ pub fn from_human_size(text: &str) -> Result<i64, String> {
     parse_size(text, 1000)
 }
 
-/// Matches go-units' `(?i)^(\d+(\.\d+)*) ?([kmgtp])?i?b?$`.
+/// go-units' `parseSize`: the number is everything up to the last digit,
+/// dot or space; the suffix after it is `b`, or a unit letter alone or
+/// followed by `b` or `ib`, case-insensitive.
 fn parse_size(text: &str, base: i64) -> Result<i64, String> {
-    let invalid = || format!("invalid size: '{text}'");
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    let digits_from = |mut i: usize| {
-        while i < bytes.len() && bytes[i].is_ascii_digit() {
-            i += 1;
-        }
-        i
+    let Some(sep) = text.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ') else {
+        return Err(format!("invalid size: '{text}'"));
     };
-    let end = digits_from(i);
-    if end == i {
-        return Err(invalid());
-    }
-    i = end;
-    while i < bytes.len() && bytes[i] == b'.' {
-        let end = digits_from(i + 1);
-        if end == i + 1 {
-            return Err(invalid());
-        }
-        i = end;
-    }
-    let number = &text[..i];
-    let mut rest = text[i..].to_ascii_lowercase();
-    if rest.starts_with(' ') {
-        rest.remove(0);
-    }
-    let (prefix, suffix) = match rest.chars().next() {
-        Some(c @ ('k' | 'm' | 'g' | 't' | 'p')) => (Some(c), &rest[1..]),
-        _ => (None, rest.as_str()),
+    let (number, suffix) = if text.as_bytes()[sep] == b' ' {
+        (&text[..sep], &text[sep + 1..])
+    } else {
+        (&text[..sep + 1], &text[sep + 1..])
     };
-    if !matches!(suffix, "" | "b" | "i" | "ib") {
-        return Err(invalid());
+    let size: f64 = parse_go_float(number)?;
+    if size < 0.0 {
+        return Err(format!("invalid size: '{text}'"));
     }
-    let size: f64 = number.parse().map_err(|_| {
-        format!(
-            "strconv.ParseFloat: parsing {}: invalid syntax",
-            quote(number)
-        )
-    })?;
-    let multiplier = match prefix {
-        None => 1,
+    if suffix.is_empty() {
+        return Ok(size as i64);
+    }
+    let lower = suffix.to_ascii_lowercase();
+    let bad = || format!("invalid suffix: '{lower}'");
+    if suffix.len() > 3 {
+        return Err(format!("invalid suffix: '{suffix}'"));
+    }
+    let mut chars = lower.chars();
+    let multiplier = match chars.next() {
+        Some('b') if lower.len() == 1 => return Ok(size as i64),
         Some('k') => base,
         Some('m') => base.pow(2),
         Some('g') => base.pow(3),
         Some('t') => base.pow(4),
-        _ => base.pow(5),
+        Some('p') => base.pow(5),
+        _ => return Err(bad()),
     };
+    let rest = &lower[1..];
+    if !matches!(rest, "" | "b" | "ib") || (rest.len() == 1 && lower.len() != 2) {
+        return Err(bad());
+    }
     Ok((size * multiplier as f64) as i64)
+}
+
+/// Go's `strconv.ParseFloat(text, 64)` for the forms sizes use.
+fn parse_go_float(text: &str) -> Result<f64, String> {
+    let plain = !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    match text.parse::<f64>() {
+        Ok(value) if plain => Ok(value),
+        _ => Err(format!(
+            "strconv.ParseFloat: parsing {}: invalid syntax",
+            quote(text)
+        )),
+    }
 }
 
 /// `--memory-swap`: a size, or -1 for unlimited swap.
@@ -318,20 +322,36 @@ mod tests {
         for (text, want) in ok {
             assert_eq!(ram_in_bytes(text), Ok(want), "{text}");
         }
+        // What the Docker CLI 28 answered for each (go-units 0.5's parseSize).
         let bad = [
-            "", "hello", "-32", " 32 ", "32m b", "32bm", "foo", "-1", "1.", ".5",
+            ("", "invalid size: ''"),
+            ("hello", "invalid size: 'hello'"),
+            ("-32", "invalid size: '-32'"),
+            ("-1", "invalid size: '-1'"),
+            (
+                " 32 ",
+                "strconv.ParseFloat: parsing \" 32\": invalid syntax",
+            ),
+            (
+                "32m b",
+                "strconv.ParseFloat: parsing \"32m\": invalid syntax",
+            ),
+            (
+                "1.2.3",
+                "strconv.ParseFloat: parsing \"1.2.3\": invalid syntax",
+            ),
+            ("32bm", "invalid suffix: 'bm'"),
+            ("1x", "invalid suffix: 'x'"),
+            ("1kx", "invalid suffix: 'kx'"),
+            ("1kbb", "invalid suffix: 'kbb'"),
+            ("1KBBB", "invalid suffix: 'KBBB'"),
         ];
-        for text in bad {
-            assert_eq!(
-                ram_in_bytes(text),
-                Err(format!("invalid size: '{text}'")),
-                "{text:?}"
-            );
+        for (text, want) in bad {
+            assert_eq!(ram_in_bytes(text), Err(want.to_string()), "{text:?}");
         }
-        assert_eq!(
-            ram_in_bytes("1.2.3"),
-            Err("strconv.ParseFloat: parsing \"1.2.3\": invalid syntax".into())
-        );
+        assert_eq!(ram_in_bytes("1."), Ok(1));
+        assert_eq!(ram_in_bytes(".5k"), Ok(512));
+        assert_eq!(ram_in_bytes("1e3"), Ok(1000));
         assert_eq!(from_human_size("32kb"), Ok(32000));
         assert_eq!(from_human_size("1.5GB"), Ok(1_500_000_000));
         assert_eq!(mem_swap_bytes("-1"), Ok(-1));

@@ -1,0 +1,374 @@
+//! The container commands the daemon serves without a running process:
+//! `ps`, `create`, `rm`, `rename`, `container prune` and `inspect`.
+
+use super::{Session, confirm, joined, print};
+use crate::applets::docker::args::Parsed;
+use crate::applets::docker::client::reference::parse_normalized;
+use crate::applets::docker::client::{Failure, Reply, daemon_error};
+use crate::applets::docker::format::{
+    CONTAINER_HEADER, ContainerRow, container_format, human_size, inspect_format, render,
+    render_inspect,
+};
+use crate::applets::docker::queries::{container_prune_query, ps_query, query_escape};
+use crate::applets::docker::request::{ClientContext, create_request};
+use crate::applets::docker::template::Value;
+use crate::http::Headers;
+use serde_json::Value as Json;
+use std::rc::Rc;
+
+/// Go's `url.PathEscape` for one path segment.
+pub fn path_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~!$&'()*+,;=:@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The end of a command over several objects: failures make exit status
+/// 1; errors `-f` forgives are printed all the same.
+pub fn finish(errors: Vec<String>, ignored: Vec<String>) -> Result<(), Failure> {
+    if errors.is_empty() {
+        if !ignored.is_empty() {
+            eprintln!("{}", ignored.join("\n"));
+        }
+        return Ok(());
+    }
+    let mut all = ignored;
+    all.extend(errors);
+    Err(joined(&all))
+}
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+pub fn ps(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let source = parsed.value("format").unwrap_or_default();
+    if !source.is_empty() {
+        if parsed.is_true("quiet") {
+            eprintln!(
+                "WARNING: Ignoring custom format, because both --format and --quiet are set."
+            );
+        }
+        check_ps_format(source)?;
+    }
+    let query = ps_query(parsed).map_err(|e| Failure::new(1, e))?;
+    let list = session
+        .client
+        .get_json(&with_query("/containers/json", &query))?;
+    let format = container_format(source, parsed.is_true("quiet"), parsed.is_true("size"));
+    let (now, zone) = (session.now(), session.zone());
+    let truncate = !parsed.is_true("no-trunc");
+    let rows: Vec<Value> = list
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|summary| {
+            Value::Object(Rc::new(ContainerRow {
+                summary,
+                truncate,
+                now,
+                zone: zone.clone(),
+            }))
+        })
+        .collect();
+    let out = render(&format, &Value::Object(Rc::new(CONTAINER_HEADER)), &rows)
+        .map_err(|e| Failure::new(1, e))?;
+    print(&out);
+    Ok(())
+}
+
+/// The CLI runs a `--format` once over an empty row before listing (to
+/// see whether it reads `.Size`), so a bad template fails even with no
+/// containers.
+fn check_ps_format(format: &str) -> Result<(), Failure> {
+    let template = crate::applets::docker::template::Template::parse(format)
+        .map_err(|e| Failure::new(1, format!("failed to parse template: {e}")))?;
+    let empty = ContainerRow {
+        summary: Json::Object(Default::default()),
+        truncate: true,
+        now: std::time::SystemTime::UNIX_EPOCH,
+        zone: crate::applets::docker::format::Zone::utc(),
+    };
+    template
+        .execute(&Value::Object(Rc::new(empty)))
+        .map(|_| ())
+        .map_err(|e| Failure::new(1, format!("failed to execute template: {e}")))
+}
+
+pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
+    let lookup = |name: &str| std::env::var(name).ok();
+    let context = ClientContext {
+        lookup_env: &lookup,
+        cwd: &cwd,
+    };
+    let request = create_request(parsed, false, &context).map_err(|e| {
+        Failure::new(
+            125,
+            format!("docker: {e}\n\nRun 'docker create --help' for more information"),
+        )
+    })?;
+    let image = parsed.args.first().cloned().unwrap_or_default();
+    let named = parse_normalized(&image).map_err(|e| {
+        Failure::new(
+            125,
+            format!("docker: {e}\n\nRun 'docker create --help' for more information"),
+        )
+    })?;
+    let mut params = Vec::new();
+    if let Some(name) = &request.name {
+        params.push(("name", name.clone()));
+    }
+    if let Some(platform) = &request.platform {
+        params.push(("platform", platform.clone()));
+    }
+    let query = crate::applets::docker::queries::encode_query(&mut params);
+    let path = with_query("/containers/create", &query);
+    let body = serde_json::to_vec(&request.body).expect("JSON encodes");
+    if request.pull == "always" {
+        pull(session, &named)?;
+    }
+    let mut reply = session.client.send("POST", &path, &Headers::new(), &body)?;
+    if reply.status == 404 && request.pull == "missing" {
+        eprintln!("Unable to find image '{}' locally", named.familiar_tagged());
+        pull(session, &named)?;
+        reply = session.client.send("POST", &path, &Headers::new(), &body)?;
+    }
+    if reply.status >= 400 {
+        return Err(daemon_error(&reply));
+    }
+    let created = reply.json()?;
+    if let Some(warnings) = created.get("Warnings").and_then(Json::as_array) {
+        for warning in warnings.iter().filter_map(Json::as_str) {
+            eprintln!("WARNING: {warning}");
+        }
+    }
+    print(&format!(
+        "{}\n",
+        created.get("Id").and_then(Json::as_str).unwrap_or_default()
+    ));
+    Ok(())
+}
+
+/// `POST /images/create?fromImage=...`, its progress on stderr.
+fn pull(
+    session: &mut Session,
+    named: &crate::applets::docker::client::reference::Named,
+) -> Result<(), Failure> {
+    let mut params = vec![("fromImage", named.name())];
+    params.push((
+        "tag",
+        named
+            .digest
+            .clone()
+            .or_else(|| named.tag.clone())
+            .unwrap_or_else(|| "latest".into()),
+    ));
+    let query = crate::applets::docker::queries::encode_query(&mut params);
+    let mut headers = Headers::new();
+    headers.set("X-Registry-Auth", session.registry_auth(&named.domain));
+    let mut response =
+        session
+            .client
+            .stream("POST", &format!("/images/create?{query}"), &headers, None)?;
+    super::progress::display(&mut response.body, &mut std::io::stderr())
+}
+
+pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let mut params = Vec::new();
+    for (flag, key) in [("force", "force"), ("link", "link"), ("volumes", "v")] {
+        if parsed.is_true(flag) {
+            params.push((key, "1".to_string()));
+        }
+    }
+    let query = crate::applets::docker::queries::encode_query(&mut params);
+    let mut errors = Vec::new();
+    let mut ignored = Vec::new();
+    for name in &parsed.args {
+        if name.trim_matches('/').is_empty() {
+            errors.push("Error: container name cannot be empty".to_string());
+            continue;
+        }
+        let path = with_query(&format!("/containers/{}", path_escape(name)), &query);
+        let reply = session.client.send("DELETE", &path, &Headers::new(), &[])?;
+        if reply.status < 400 {
+            print(&format!("{name}\n"));
+        } else if parsed.is_true("force") && reply.status == 404 {
+            // Reported, but with -f a missing container is no failure.
+            ignored.push(daemon_error(&reply).message);
+        } else {
+            errors.push(daemon_error(&reply).message);
+        }
+    }
+    finish(errors, ignored)
+}
+
+pub fn rename(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let (old, new) = (parsed.args[0].trim(), parsed.args[1].trim());
+    if old.is_empty() || new.is_empty() {
+        return Err(Failure::new(
+            1,
+            "Error: neither old nor new names may be empty",
+        ));
+    }
+    let path = format!(
+        "/containers/{}/rename?name={}",
+        path_escape(old),
+        query_escape(new)
+    );
+    let reply = session.client.send("POST", &path, &Headers::new(), &[])?;
+    if reply.status >= 400 {
+        return Err(Failure::new(
+            1,
+            format!(
+                "{}\nError: failed to rename container named {old}",
+                daemon_error(&reply).message
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let query = container_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
+    if !parsed.is_true("force") && !confirm("WARNING! This will remove all stopped containers.") {
+        return Ok(());
+    }
+    let report = session
+        .client
+        .call("POST", &with_query("/containers/prune", &query), &[])?
+        .json()?;
+    let mut out = String::new();
+    if let Some(deleted) = report.get("ContainersDeleted").and_then(Json::as_array)
+        && !deleted.is_empty()
+    {
+        out.push_str("Deleted Containers:\n");
+        for id in deleted.iter().filter_map(Json::as_str) {
+            out.push_str(id);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    let space = report
+        .get("SpaceReclaimed")
+        .and_then(Json::as_i64)
+        .unwrap_or(0);
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_size(space as f64)
+    ));
+    print(&out);
+    Ok(())
+}
+
+const OBJECT_TYPES: &[&str] = &[
+    "config",
+    "container",
+    "image",
+    "network",
+    "node",
+    "plugin",
+    "secret",
+    "service",
+    "task",
+    "volume",
+];
+
+/// The inspect request of one object type.
+fn inspect_path(kind: &str, name: &str, size: bool) -> Option<String> {
+    let name = path_escape(name);
+    Some(match kind {
+        "container" if size => format!("/containers/{name}/json?size=1"),
+        "container" => format!("/containers/{name}/json"),
+        "image" => format!("/images/{name}/json"),
+        "network" => format!("/networks/{name}"),
+        "volume" => format!("/volumes/{name}"),
+        "plugin" => format!("/plugins/{name}/json"),
+        "config" => format!("/configs/{name}"),
+        "node" => format!("/nodes/{name}"),
+        "secret" => format!("/secrets/{name}"),
+        "service" => format!("/services/{name}"),
+        "task" => format!("/tasks/{name}"),
+        _ => return None,
+    })
+}
+
+/// `docker inspect`, and `container inspect`/`image inspect` through
+/// `kind`.
+pub fn inspect(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let kind = match parsed.command.name {
+        "container inspect" => "container".to_string(),
+        "image inspect" => "image".to_string(),
+        _ => parsed.value("type").unwrap_or_default().to_string(),
+    };
+    if !kind.is_empty() && !OBJECT_TYPES.contains(&kind.as_str()) {
+        let list: Vec<String> = OBJECT_TYPES.iter().map(|t| format!("{t:?}")).collect();
+        return Err(Failure::new(
+            1,
+            format!("unknown type: {kind:?}: must be one of {}", list.join(", ")),
+        ));
+    }
+    let format = inspect_format(parsed.value("format").unwrap_or_default())
+        .map_err(|(code, message)| Failure::new(code, message))?;
+    let size = parsed.is_true("size");
+    let mut found: Vec<Vec<u8>> = Vec::new();
+    let mut errors = Vec::new();
+    for name in &parsed.args {
+        match inspect_one(session, &kind, name, size)? {
+            Ok(body) => found.push(body),
+            Err(message) => errors.push(message),
+        }
+    }
+    let raws: Vec<&[u8]> = found.iter().map(Vec::as_slice).collect();
+    let (out, render_errors) = render_inspect(&format, &raws);
+    print(&out);
+    errors.extend(render_errors);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(joined(&errors))
+    }
+}
+
+/// One object: its JSON, or the message for stderr. A failed connection
+/// ends the whole command.
+fn inspect_one(
+    session: &mut Session,
+    kind: &str,
+    name: &str,
+    size: bool,
+) -> Result<Result<Vec<u8>, String>, Failure> {
+    if !kind.is_empty() {
+        let path = inspect_path(kind, name, size).expect("type checked above");
+        let reply = session.client.send("GET", &path, &Headers::new(), &[])?;
+        return Ok(answer(reply));
+    }
+    for kind in ["container", "image", "network", "volume", "plugin"] {
+        let path = inspect_path(kind, name, size).expect("known type");
+        let reply = session.client.send("GET", &path, &Headers::new(), &[])?;
+        if reply.status == 404 {
+            continue;
+        }
+        return Ok(answer(reply));
+    }
+    Ok(Err(format!("Error: No such object: {name}")))
+}
+
+fn answer(reply: Reply) -> Result<Vec<u8>, String> {
+    if reply.status >= 400 {
+        Err(daemon_error(&reply).message)
+    } else {
+        Ok(reply.body)
+    }
+}

@@ -1,0 +1,481 @@
+//! The image commands: `images`, `rmi`, `tag`, `load`, `save`, `import`,
+//! `history` and `image prune`.
+
+use super::containers::path_escape;
+use super::{Session, confirm, print, stdin_is_terminal, stdout_is_terminal};
+use crate::applets::docker::args::Parsed;
+use crate::applets::docker::client::reference::parse_normalized;
+use crate::applets::docker::client::{Failure, daemon_error};
+use crate::applets::docker::format::{
+    IMAGE_HEADER, ImageRow, Zone, ellipsis, human_size, human_size_with_precision, image_format,
+    image_rows, render, running_for, truncate_id,
+};
+use crate::applets::docker::queries::{encode_query, image_prune_query, images_query};
+use crate::applets::docker::template::Value;
+use crate::http::Headers;
+use serde_json::{Value as Json, json};
+use std::io::{Read, Write};
+use std::rc::Rc;
+use std::time::{Duration, UNIX_EPOCH};
+
+fn with_query(path: &str, query: &str) -> String {
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
+/// Go's `os.Open` error text: `open PATH: no such file or directory`.
+fn open_error(path: &str, error: &std::io::Error) -> Failure {
+    Failure::new(
+        1,
+        format!(
+            "open {path}: {}",
+            crate::applets::docker::parse::kv::go_errno_text(error)
+        ),
+    )
+}
+
+pub fn list(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let query = images_query(parsed).map_err(|e| Failure::new(1, e))?;
+    let list = session
+        .client
+        .get_json(&with_query("/images/json", &query))?;
+    let source = match parsed.value("format").unwrap_or_default() {
+        "" => "table",
+        format => format,
+    };
+    let digests = parsed.is_true("digests");
+    let format = image_format(source, parsed.is_true("quiet"), digests);
+    let (now, zone) = (session.now(), session.zone());
+    let truncate = !parsed.is_true("no-trunc");
+    let mut rows = Vec::new();
+    for summary in list.as_array().cloned().unwrap_or_default() {
+        for (repository, tag, digest) in
+            image_rows(&summary, digests, format.contains("{{.Digest}}"))
+        {
+            rows.push(Value::Object(Rc::new(ImageRow {
+                summary: summary.clone(),
+                repository,
+                tag,
+                digest,
+                truncate,
+                now,
+                zone: zone.clone(),
+            })));
+        }
+    }
+    let out = render(&format, &Value::Object(Rc::new(IMAGE_HEADER)), &rows)
+        .map_err(|e| Failure::new(1, e))?;
+    print(&out);
+    Ok(())
+}
+
+pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let mut params = Vec::new();
+    if parsed.is_true("force") {
+        params.push(("force", "1".to_string()));
+    }
+    if parsed.is_true("no-prune") {
+        params.push(("noprune", "1".to_string()));
+    }
+    let query = encode_query(&mut params);
+    let mut errors = Vec::new();
+    let mut ignored = Vec::new();
+    for name in &parsed.args {
+        let path = with_query(&format!("/images/{}", path_escape(name)), &query);
+        let reply = session.client.send("DELETE", &path, &Headers::new(), &[])?;
+        if reply.status == 404 && parsed.is_true("force") {
+            ignored.push(daemon_error(&reply).message);
+            continue;
+        }
+        if reply.status >= 400 {
+            errors.push(daemon_error(&reply).message);
+            continue;
+        }
+        let mut out = String::new();
+        for item in reply.json()?.as_array().cloned().unwrap_or_default() {
+            if let Some(untagged) = item.get("Untagged").and_then(Json::as_str) {
+                out.push_str(&format!("Untagged: {untagged}\n"));
+            }
+            if let Some(deleted) = item.get("Deleted").and_then(Json::as_str) {
+                out.push_str(&format!("Deleted: {deleted}\n"));
+            }
+        }
+        print(&out);
+    }
+    super::containers::finish(errors, ignored)
+}
+
+fn reference_error(text: &str, error: String) -> Failure {
+    Failure::new(
+        1,
+        format!("Error parsing reference: {text:?} is not a valid repository/tag: {error}"),
+    )
+}
+
+pub fn tag(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let (source, target) = (&parsed.args[0], &parsed.args[1]);
+    if source.is_empty() || source.contains(char::is_whitespace) {
+        return Err(reference_error(source, "invalid reference format".into()));
+    }
+    let named = parse_normalized(target).map_err(|e| reference_error(target, e))?;
+    if named.digest.is_some() {
+        return Err(Failure::new(
+            1,
+            "refusing to create a tag with a digest reference",
+        ));
+    }
+    let mut params = vec![
+        ("repo", named.name()),
+        ("tag", named.tag.clone().unwrap_or_else(|| "latest".into())),
+    ];
+    let query = encode_query(&mut params);
+    session.client.call(
+        "POST",
+        &format!("/images/{}/tag?{query}", path_escape(source)),
+        &[],
+    )?;
+    Ok(())
+}
+
+pub fn load(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let input = parsed.value("input").unwrap_or_default().to_string();
+    let mut source: Box<dyn Read> = if input.is_empty() {
+        if stdin_is_terminal() {
+            return Err(Failure::new(
+                1,
+                "requested load from stdin, but stdin is empty",
+            ));
+        }
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(std::fs::File::open(&input).map_err(|e| open_error(&input, &e))?)
+    };
+    let terminal = stdout_is_terminal();
+    let quiet = parsed.is_true("quiet") || !terminal;
+    let mut params = Vec::new();
+    if quiet {
+        params.push(("quiet", "1".to_string()));
+    }
+    if let Some(platform) = parsed.value("platform").filter(|p| !p.is_empty()) {
+        params.push(("platforms", json!([platform]).to_string()));
+    }
+    let query = encode_query(&mut params);
+    let mut headers = Headers::new();
+    headers.set("Content-Type", "application/x-tar");
+    let mut response = session.client.stream(
+        "POST",
+        &with_query("/images/load", &query),
+        &headers,
+        Some(&mut source),
+    )?;
+    let is_json = response
+        .headers
+        .get("Content-Type")
+        .is_some_and(|t| t.starts_with("application/json"));
+    let mut stdout = std::io::stdout().lock();
+    if is_json {
+        super::progress::display_with(&mut response.body, &mut stdout, terminal)
+    } else {
+        std::io::copy(&mut response.body, &mut stdout)
+            .map(|_| ())
+            .map_err(|e| Failure::new(1, format!("error reading daemon response: {e}")))
+    }
+}
+
+pub fn save(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let output = parsed.value("output").unwrap_or_default().to_string();
+    if output.is_empty() && stdout_is_terminal() {
+        return Err(Failure::new(
+            1,
+            "cowardly refusing to save to a terminal. Use the -o flag or redirect",
+        ));
+    }
+    if !output.is_empty() {
+        let path = std::path::Path::new(&output);
+        let dir = path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(std::path::Path::new("."));
+        let invalid = |why: String| {
+            Failure::new(
+                1,
+                format!("failed to save image: invalid output path: {why}"),
+            )
+        };
+        match std::fs::metadata(dir) {
+            Err(e) => {
+                return Err(invalid(format!(
+                    "stat {}: {}",
+                    dir.display(),
+                    crate::applets::docker::parse::kv::go_errno_text(&e)
+                )));
+            }
+            Ok(meta) if !meta.is_dir() => {
+                return Err(invalid(format!(
+                    "{:?} must be a directory",
+                    dir.display().to_string()
+                )));
+            }
+            Ok(_) => {}
+        }
+    }
+    let mut params: Vec<(&str, String)> = Vec::new();
+    let names: Vec<String> = parsed
+        .args
+        .iter()
+        .map(|n| format!("names={}", crate::applets::docker::queries::query_escape(n)))
+        .collect();
+    if let Some(platform) = parsed.value("platform").filter(|p| !p.is_empty()) {
+        params.push(("platform", json!([platform]).to_string()));
+    }
+    let mut query = names.join("&");
+    let extra = encode_query(&mut params);
+    if !extra.is_empty() {
+        query = format!("{extra}&{query}");
+    }
+    let mut response = session.client.stream(
+        "GET",
+        &format!("/images/get?{query}"),
+        &Headers::new(),
+        None,
+    )?;
+    let copy_error = |e: std::io::Error| Failure::new(1, format!("failed to save image: {e}"));
+    if output.is_empty() {
+        let mut stdout = std::io::stdout().lock();
+        std::io::copy(&mut response.body, &mut stdout).map_err(copy_error)?;
+        stdout.flush().map_err(copy_error)?;
+        return Ok(());
+    }
+    // Written beside the target and renamed into place, so a failed save
+    // never leaves a truncated archive under the asked name.
+    let target = std::path::Path::new(&output);
+    let temp = target.with_file_name(format!(
+        ".{}.dockbox-save-{}",
+        target.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
+    let result = (|| -> std::io::Result<()> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        std::io::copy(&mut response.body, &mut file)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, target)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&temp);
+        return Err(copy_error(e));
+    }
+    Ok(())
+}
+
+pub fn import(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    if parsed.args.len() > 2 {
+        return Err(Failure::new(
+            1,
+            format!(
+                "docker: 'docker import' requires at least 1 and at most 2 arguments\n\nUsage:  {}\n\nSee 'docker import --help' for more information",
+                parsed.command.usage
+            ),
+        ));
+    }
+    let source = parsed.args[0].clone();
+    let repository = parsed.args.get(1).cloned().unwrap_or_default();
+    if !repository.is_empty() {
+        parse_normalized(&repository).map_err(|e| Failure::new(1, e))?;
+    }
+    let is_url = source.starts_with("http://") || source.starts_with("https://");
+    let mut body: Option<Box<dyn Read>> = None;
+    let from = if is_url {
+        source.clone()
+    } else if source == "-" {
+        body = Some(Box::new(std::io::stdin().lock()));
+        "-".to_string()
+    } else {
+        let file = std::fs::File::open(&source).map_err(|e| open_error(&source, &e))?;
+        body = Some(Box::new(file));
+        "-".to_string()
+    };
+    let mut params = vec![
+        ("fromSrc", from),
+        ("repo", repository),
+        ("tag", String::new()),
+        (
+            "message",
+            parsed.value("message").unwrap_or_default().to_string(),
+        ),
+    ];
+    for change in parsed.values("change") {
+        params.push(("changes", change.to_string()));
+    }
+    if let Some(platform) = parsed.value("platform").filter(|p| !p.is_empty()) {
+        params.push(("platform", platform.to_string()));
+    }
+    let query = encode_query(&mut params);
+    let path = format!("/images/create?{query}");
+    let mut headers = Headers::new();
+    headers.set("Content-Type", "application/x-tar");
+    let mut response = match body.as_mut() {
+        Some(body) => {
+            session
+                .client
+                .stream("POST", &path, &headers, Some(body as &mut dyn Read))?
+        }
+        None => session.client.stream("POST", &path, &headers, None)?,
+    };
+    let mut stdout = std::io::stdout().lock();
+    super::progress::display_with(&mut response.body, &mut stdout, stdout_is_terminal())
+}
+
+/// RFC 3339 in `zone`, as Go's `time.Format(time.RFC3339)`.
+fn rfc3339(seconds: i64, zone: &Zone) -> String {
+    let local = seconds + zone.offset;
+    let days = local.div_euclid(86400);
+    let secs = local.rem_euclid(86400);
+    // civil_from_days (Howard Hinnant).
+    let z = days + 719468;
+    let era = z.div_euclid(146097);
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    let offset = if zone.offset == 0 {
+        "Z".to_string()
+    } else {
+        let sign = if zone.offset < 0 { '-' } else { '+' };
+        let minutes = zone.offset.abs() / 60;
+        format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+    };
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{offset}",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let name = &parsed.args[0];
+    let items = session
+        .client
+        .get_json(&format!("/images/{}/history", path_escape(name)))?;
+    let human = parsed.value("human") != Some("false");
+    let truncate = !parsed.is_true("no-trunc");
+    let source = match parsed.value("format").unwrap_or_default() {
+        "" => "table",
+        format => format,
+    };
+    let format = match source {
+        "table" if parsed.is_true("quiet") => "{{.ID}}",
+        "table" if !human => {
+            "table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+        }
+        "table" => "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
+        custom => custom,
+    };
+    let (now, zone) = (session.now(), session.zone());
+    let rows: Vec<Value> = items
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|item| {
+            let id = item.get("Id").and_then(Json::as_str).unwrap_or_default();
+            let created = item.get("Created").and_then(Json::as_i64).unwrap_or(0);
+            let size = item.get("Size").and_then(Json::as_i64).unwrap_or(0);
+            let created_by = item
+                .get("CreatedBy")
+                .and_then(Json::as_str)
+                .unwrap_or_default()
+                .replace('\t', " ");
+            let created_at = rfc3339(created, &zone);
+            let since = if !human {
+                created_at.clone()
+            } else if created <= 946_684_800 {
+                String::new()
+            } else {
+                running_for(UNIX_EPOCH + Duration::from_secs(created as u64), now)
+            };
+            Value::Data(json!({
+                "ID": if truncate { truncate_id(id) } else { id },
+                "CreatedAt": created_at,
+                "CreatedSince": since,
+                "CreatedBy": if truncate { ellipsis(&created_by, 45) } else { created_by },
+                "Size": if human { human_size_with_precision(size as f64, 3) } else { size.to_string() },
+                "Comment": item.get("Comment").and_then(Json::as_str).unwrap_or_default(),
+            }))
+        })
+        .collect();
+    let header = Value::Data(json!({
+        "ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
+        "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT",
+    }));
+    let out = render(format, &header, &rows).map_err(|e| Failure::new(1, e))?;
+    print(&out);
+    Ok(())
+}
+
+pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let query = image_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
+    let warning = if parsed.is_true("all") {
+        "WARNING! This will remove all images without at least one container associated to them."
+    } else {
+        "WARNING! This will remove all dangling images."
+    };
+    if !parsed.is_true("force") && !confirm(warning) {
+        return Ok(());
+    }
+    let report = session
+        .client
+        .call("POST", &with_query("/images/prune", &query), &[])?
+        .json()?;
+    let mut out = String::new();
+    if let Some(deleted) = report.get("ImagesDeleted").and_then(Json::as_array)
+        && !deleted.is_empty()
+    {
+        out.push_str("Deleted Images:\n");
+        for item in deleted {
+            if let Some(untagged) = item.get("Untagged").and_then(Json::as_str) {
+                out.push_str(&format!("untagged: {untagged}\n"));
+            }
+            if let Some(removed) = item.get("Deleted").and_then(Json::as_str) {
+                out.push_str(&format!("deleted: {removed}\n"));
+            }
+        }
+        out.push('\n');
+    }
+    let space = report
+        .get("SpaceReclaimed")
+        .and_then(Json::as_i64)
+        .unwrap_or(0);
+    out.push_str(&format!(
+        "Total reclaimed space: {}\n",
+        human_size(space as f64)
+    ));
+    print(&out);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rfc3339_in_zones() {
+        assert_eq!(rfc3339(1_767_225_600, &Zone::utc()), "2026-01-01T00:00:00Z");
+        let zone = Zone {
+            offset: -5 * 3600 - 1800,
+            name: "X".into(),
+        };
+        assert_eq!(rfc3339(1_767_225_600, &zone), "2025-12-31T18:30:00-05:30");
+    }
+}
