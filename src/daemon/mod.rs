@@ -54,6 +54,8 @@ pub struct Daemon {
     pub store: Store,
     /// A stable identity of this daemon's data root, as `/info` `ID`.
     pub engine_id: String,
+    /// Running containers' shims and the waiters on them.
+    pub shims: containers::shims::ShimTable,
 }
 
 impl Daemon {
@@ -146,7 +148,9 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         config,
         store,
         engine_id,
+        shims: Default::default(),
     });
+    containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> = Arc::new(api::ApiHandler::new(daemon));
     let defaults = Arc::new(api::default_headers());
     let (stop_reader, mut stop_writer) = std::io::pipe().map_err(|source| DaemonError::Io {

@@ -6,6 +6,7 @@ mod harness;
 
 mod daemon_containers;
 mod daemon_http;
+mod daemon_run;
 mod daemon_support;
 mod daemon_system;
 mod dropin_containerd;

@@ -62,6 +62,7 @@ impl Fixture {
                 config,
                 store,
                 engine_id: "test".into(),
+                shims: Default::default(),
             },
         }
     }

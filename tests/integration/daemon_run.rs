@@ -1,0 +1,356 @@
+//! Running containers through our daemon and shim with the real Docker
+//! CLI: run, attach, logs, stop/start/restart/kill, rm -f, wait, -it, the
+//! restart policy and live restore after kill -9 of the daemon. The
+//! busybox image is seeded into the data root (store tables, config and
+//! layer files) before the daemon starts.
+
+use crate::daemon_support::{DOCKER_CLI, TestDaemon, need_docker_cli};
+use crate::harness::busybox::{BusyboxRootfs, sha256_hex, write_rootfs_tar};
+use crate::harness::{self, TempDir, need_root, stderr_of, stdout_of};
+use crate::require;
+use redb::TableDefinition;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// A daemon whose data root holds a real one-layer busybox image, with
+/// containers' cgroups below the test's own.
+fn daemon_with_busybox(label: &str) -> TestDaemon {
+    let dir = TempDir::new(label);
+    let data = dir.join("data");
+    let rootfs = BusyboxRootfs::build(&dir.join("busybox-src")).unwrap();
+    let mut layer = Vec::new();
+    write_rootfs_tar(&rootfs.path, &mut layer).unwrap();
+    std::fs::remove_dir_all(&rootfs.path).unwrap();
+    let diff_id = sha256_hex(&layer);
+    let content = data.join("image");
+    for sub in ["configs", "layers", "tmp"] {
+        std::fs::create_dir_all(content.join(sub)).unwrap();
+    }
+    std::fs::write(
+        content.join("layers").join(format!("{diff_id}.tar")),
+        &layer,
+    )
+    .unwrap();
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+                   "Cmd": ["sh"]},
+        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{diff_id}")]}
+    });
+    let bytes = serde_json::to_vec(&config).unwrap();
+    let image_hex = sha256_hex(&bytes);
+    std::fs::write(content.join("configs").join(&image_hex), &bytes).unwrap();
+    let image_id = format!("sha256:{image_hex}");
+    let db = redb::Database::create(data.join("dockbox.db")).unwrap();
+    let tx = db.begin_write().unwrap();
+    {
+        let table = |name| TableDefinition::<&str, &[u8]>::new(name);
+        tx.open_table(table("meta"))
+            .unwrap()
+            .insert("schema_version", &b"1"[..])
+            .unwrap();
+        tx.open_table(table("images"))
+            .unwrap()
+            .insert(image_id.as_str(), &bytes[..])
+            .unwrap();
+        tx.open_table(table("tags"))
+            .unwrap()
+            .insert("docker.io/library/busybox:latest", image_id.as_bytes())
+            .unwrap();
+    }
+    tx.commit().unwrap();
+    drop(db);
+    let cgroup = format!("dockbox-run-test-{}-{label}", std::process::id());
+    std::fs::write(
+        dir.join("daemon.json"),
+        serde_json::json!({"cgroup-parent": cgroup}).to_string(),
+    )
+    .unwrap();
+    TestDaemon::start_in_dir(dir)
+}
+
+fn docker_with_stdin(daemon: &TestDaemon, args: &[&str], input: &[u8]) -> Output {
+    let config = daemon.dir.join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let mut child = Command::new(DOCKER_CLI)
+        .args(args)
+        .env("DOCKER_HOST", daemon.host())
+        .env("DOCKER_CONFIG", &config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn ok(daemon: &TestDaemon, output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}{}\ndaemon log:\n{}",
+        stdout_of(output),
+        stderr_of(output),
+        daemon.log()
+    );
+    stdout_of(output)
+}
+
+fn inspect(daemon: &TestDaemon, name: &str, format: &str) -> String {
+    ok(
+        daemon,
+        &daemon.docker(&["inspect", "--format", format, name]),
+    )
+    .trim()
+    .to_string()
+}
+
+fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Nothing of any container is left: no mount below the test dir other
+/// than none, no container directory in the exec root or the data root.
+fn assert_nothing_left(daemon: &TestDaemon) {
+    let root = daemon.dir.path().to_string_lossy().into_owned();
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let leaked: Vec<&str> = mountinfo.lines().filter(|l| l.contains(&root)).collect();
+    assert!(leaked.is_empty(), "mounts left: {leaked:#?}");
+    let exec = daemon.dir.join("exec");
+    let left: Vec<String> = std::fs::read_dir(&exec)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.len() == 64)
+        .collect();
+    assert!(left.is_empty(), "exec root entries left: {left:?}");
+    for dir in ["containers", "overlay2/containers", "vfs/containers"] {
+        let path = daemon.dir.join("data").join(dir);
+        if let Ok(entries) = std::fs::read_dir(&path) {
+            let names: Vec<_> = entries.map(|e| e.unwrap().file_name()).collect();
+            assert!(names.is_empty(), "{} not empty: {names:?}", path.display());
+        }
+    }
+}
+
+fn skip_unless_ready() -> Result<(), String> {
+    need_root()?;
+    need_docker_cli()?;
+    harness::busybox::host_busybox().map(|_| ())
+}
+
+#[test]
+fn run_prints_output_keeps_exit_codes_and_stdin() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-basic");
+    let hi = daemon.docker(&["run", "--rm", "busybox", "echo", "hi"]);
+    assert_eq!(ok(&daemon, &hi), "hi\n");
+    let three = daemon.docker(&["run", "--name", "three", "busybox", "sh", "-c", "exit 3"]);
+    assert_eq!(three.status.code(), Some(3), "{}", stderr_of(&three));
+    assert_eq!(
+        inspect(&daemon, "three", "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 3"
+    );
+    let piped = docker_with_stdin(&daemon, &["run", "--rm", "-i", "busybox", "cat"], b"hi\n");
+    assert_eq!(ok(&daemon, &piped), "hi\n");
+    let both = daemon.docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 0",
+    ]);
+    assert_eq!(ok(&daemon, &both), "out\n");
+    assert!(
+        stderr_of(&both).ends_with("\nerr\n"),
+        "{}",
+        stderr_of(&both)
+    );
+    let wait = daemon.docker(&["wait", "three"]);
+    assert_eq!(ok(&daemon, &wait).trim(), "3");
+    ok(&daemon, &daemon.docker(&["rm", "three"]));
+    let listed = ok(&daemon, &daemon.docker(&["ps", "-aq"]));
+    assert_eq!(listed, "", "--rm containers are gone");
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn detached_logs_stop_start_restart_kill_and_rm_force() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-detached");
+    let script = "echo started; trap 'echo got-usr1' USR1; trap 'echo bye; exit 7' TERM; \
+                  while true; do sleep 0.1; done";
+    let id = ok(
+        &daemon,
+        &daemon.docker(&["run", "-d", "--name", "svc", "busybox", "sh", "-c", script]),
+    );
+    assert_eq!(id.trim().len(), 64, "{id}");
+    wait_for("the first log line", || {
+        stdout_of(&daemon.docker(&["logs", "svc"])).contains("started")
+    });
+    assert_eq!(inspect(&daemon, "svc", "{{.State.Running}}"), "true");
+    ok(&daemon, &daemon.docker(&["kill", "-s", "USR1", "svc"]));
+    wait_for("the USR1 trap", || {
+        stdout_of(&daemon.docker(&["logs", "svc"])).contains("got-usr1")
+    });
+    let bad = daemon.docker(&["kill", "-s", "NOPE", "svc"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr_of(&bad).contains("Invalid signal: NOPE"),
+        "{}",
+        stderr_of(&bad)
+    );
+    // logs -f follows until the container stops.
+    let config = daemon.dir.join("cli-config");
+    let follower = Command::new(DOCKER_CLI)
+        .args(["logs", "-f", "-t", "svc"])
+        .env("DOCKER_HOST", daemon.host())
+        .env("DOCKER_CONFIG", &config)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    ok(&daemon, &daemon.docker(&["stop", "-t", "5", "svc"]));
+    let followed = follower.wait_with_output().unwrap();
+    let text = ok(&daemon, &followed);
+    assert!(text.contains(" bye\n"), "{text}");
+    let first = text.lines().next().unwrap();
+    let (stamp, line) = first.split_once(' ').unwrap();
+    assert_eq!(line, "started");
+    assert_eq!(
+        stamp.len(),
+        "2026-11-27T19:35:10.090123456Z".len(),
+        "{stamp}"
+    );
+    assert_eq!(
+        inspect(&daemon, "svc", "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 7"
+    );
+    let again = daemon.docker(&["stop", "svc"]);
+    ok(&daemon, &again);
+    ok(&daemon, &daemon.docker(&["start", "svc"]));
+    assert_eq!(inspect(&daemon, "svc", "{{.State.Running}}"), "true");
+    let before = inspect(&daemon, "svc", "{{.State.Pid}}");
+    ok(&daemon, &daemon.docker(&["restart", "-t", "5", "svc"]));
+    let after = inspect(&daemon, "svc", "{{.State.Pid}} {{.State.Running}}");
+    assert!(
+        after.ends_with(" true") && !after.starts_with(&format!("{before} ")),
+        "{after}"
+    );
+    let tail = ok(&daemon, &daemon.docker(&["logs", "--tail", "1", "svc"]));
+    assert_eq!(
+        tail, "started\n",
+        "the restarted run logged its first line last"
+    );
+    let refused = daemon.docker(&["rm", "svc"]);
+    assert!(!refused.status.success());
+    let pid: i32 = inspect(&daemon, "svc", "{{.State.Pid}}").parse().unwrap();
+    ok(&daemon, &daemon.docker(&["rm", "-f", "svc"]));
+    assert!(
+        !Path::new(&format!("/proc/{pid}")).exists(),
+        "the init {pid} survived rm -f"
+    );
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn run_it_has_a_working_tty_and_resize() {
+    require!(skip_unless_ready());
+    require!(harness::need_command("script").map(|_| ()));
+    let daemon = daemon_with_busybox("run-tty");
+    let config = daemon.dir.join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let command =
+        format!("stty rows 33 cols 101; {DOCKER_CLI} run -it --rm busybox sh -c 'tty; stty size'");
+    let output = harness::run(
+        Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("DOCKER_HOST", daemon.host())
+            .env("DOCKER_CONFIG", &config)
+            .stdin(Stdio::null()),
+    );
+    let text = stdout_of(&output);
+    assert!(text.contains("/dev/pts/0"), "{text}\n{}", daemon.log());
+    assert!(text.contains("33 101"), "{text}");
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn restart_policy_always_brings_the_container_back() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-restart");
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "again",
+            "--restart",
+            "always",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 1",
+        ]),
+    );
+    wait_for("two restarts", || {
+        inspect(&daemon, "again", "{{.RestartCount}}")
+            .parse::<i64>()
+            .is_ok_and(|n| n >= 2)
+    });
+    ok(&daemon, &daemon.docker(&["rm", "-f", "again"]));
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn live_restore_after_kill_9_of_the_daemon() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-restore");
+    let script = "echo up; trap 'exit 9' TERM; while true; do sleep 0.1; done";
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run", "-d", "--name", "keeps", "busybox", "sh", "-c", script,
+        ]),
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "ends",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1; exit 5",
+        ]),
+    );
+    let pid = inspect(&daemon, "keeps", "{{.State.Pid}}");
+    // TestDaemon's guard kills with SIGKILL.
+    let daemon = TestDaemon::start_in(daemon);
+    std::thread::sleep(Duration::from_millis(1500));
+    let daemon = TestDaemon::start_in(daemon);
+    assert_eq!(
+        inspect(&daemon, "keeps", "{{.State.Running}} {{.State.Pid}}"),
+        format!("true {pid}")
+    );
+    wait_for("the exit while the daemon was down", || {
+        inspect(&daemon, "ends", "{{.State.Status}} {{.State.ExitCode}}") == "exited 5"
+    });
+    let names = ok(&daemon, &daemon.docker(&["ps", "--format", "{{.Names}}"]));
+    assert_eq!(names.trim(), "keeps");
+    assert_eq!(ok(&daemon, &daemon.docker(&["logs", "keeps"])), "up\n");
+    ok(&daemon, &daemon.docker(&["stop", "keeps"]));
+    assert_eq!(inspect(&daemon, "keeps", "{{.State.ExitCode}}"), "9");
+    ok(&daemon, &daemon.docker(&["rm", "keeps", "ends"]));
+    assert_nothing_left(&daemon);
+}
