@@ -8,6 +8,7 @@
 //! names and the [`protocol`].
 
 pub mod jsonlog;
+pub mod oom;
 pub mod protocol;
 pub mod serve;
 

@@ -108,13 +108,12 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         ..ShimState::default()
     };
     super::write_state(bundle, &state).map_err(io_err("write state in", bundle))?;
-    let readers: Vec<_> = outputs
-        .into_iter()
-        .map(|(stream, file)| {
-            let shared = Arc::clone(&shared);
-            std::thread::spawn(move || copy_output(&shared, stream, file))
-        })
-        .collect();
+    // One copier for all outputs, stdout first when both are ready: the
+    // log keeps the order in which the container wrote.
+    let copier = {
+        let shared = Arc::clone(&shared);
+        std::thread::spawn(move || copy_outputs(&shared, outputs))
+    };
     {
         let shared = Arc::clone(&shared);
         let bundle = bundle.to_path_buf();
@@ -123,9 +122,7 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
     let _ = writeln!(ready, "ok {pid}");
     drop(ready);
     let status = wait_for_init(pid);
-    for reader in readers {
-        let _ = reader.join();
-    }
+    let _ = copier.join();
     if let Some(writer) = shared
         .log
         .lock()
@@ -135,12 +132,14 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         let _ = writer.flush();
     }
     let code = crate::runtime::container::exit_code(status);
+    // Read before the launcher's delete removes the cgroup.
+    let oom_killed = code == 128 + libc::SIGKILL && super::oom::was_oom_killed(bundle);
     let final_state = ShimState {
         pid,
         running: false,
         exited: true,
         exit_code: code,
-        oom_killed: false,
+        oom_killed,
         finished_at: crate::daemon::containers::timefmt::now_nanos(),
     };
     let _ = super::write_state(bundle, &final_state);
@@ -270,15 +269,41 @@ fn launch(bundle: &Path, config: &ShimConfig) -> Result<Launched, ShimError> {
     Ok((container, input, outputs, console))
 }
 
-fn copy_output(shared: &Shared, stream: u8, mut file: File) {
+fn copy_outputs(shared: &Shared, mut outputs: Vec<(u8, File)>) {
     let mut buffer = vec![0u8; 32 * 1024];
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => return,
-            Ok(n) => shared.output(stream, &buffer[..n]),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            // EIO: the pty's last slave closed.
-            Err(_) => return,
+    while !outputs.is_empty() {
+        let mut polls: Vec<libc::pollfd> = outputs
+            .iter()
+            .map(|(_, file)| libc::pollfd {
+                fd: file.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: polls is a valid array of pollfds of the given length.
+        let ready = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, -1) };
+        if ready < 0 {
+            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        let mut finished = Vec::new();
+        for (index, poll) in polls.iter().enumerate() {
+            if poll.revents == 0 {
+                continue;
+            }
+            let (stream, file) = &mut outputs[index];
+            match file.read(&mut buffer) {
+                Ok(0) => finished.push(index),
+                Ok(n) => shared.output(*stream, &buffer[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // EIO: the pty's last slave closed.
+                Err(_) => finished.push(index),
+            }
+        }
+        for index in finished.into_iter().rev() {
+            outputs.remove(index);
         }
     }
 }

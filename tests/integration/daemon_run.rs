@@ -129,6 +129,13 @@ fn assert_nothing_left(daemon: &TestDaemon) {
         .filter(|name| name.len() == 64)
         .collect();
     assert!(left.is_empty(), "exec root entries left: {left:?}");
+    let shims: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|entry| std::fs::read(entry.ok()?.path().join("cmdline")).ok())
+        .map(|cmdline| String::from_utf8_lossy(&cmdline).replace('\0', " "))
+        .filter(|cmdline| cmdline.contains(&root) && cmdline.starts_with("dockbox-shim"))
+        .collect();
+    assert!(shims.is_empty(), "shims left: {shims:?}");
     for dir in ["containers", "overlay2/containers", "vfs/containers"] {
         let path = daemon.dir.join("data").join(dir);
         if let Ok(entries) = std::fs::read_dir(&path) {
@@ -352,5 +359,62 @@ fn live_restore_after_kill_9_of_the_daemon() {
     ok(&daemon, &daemon.docker(&["stop", "keeps"]));
     assert_eq!(inspect(&daemon, "keeps", "{{.State.ExitCode}}"), "9");
     ok(&daemon, &daemon.docker(&["rm", "keeps", "ends"]));
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn init_runs_as_pid_1_and_keeps_the_exit_code() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-init");
+    let output = daemon.docker(&[
+        "run",
+        "--rm",
+        "--init",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /proc/1/cmdline | tr '\\0' ' '; exit 4",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "{}\n{}",
+        stderr_of(&output),
+        daemon.log()
+    );
+    let text = stdout_of(&output);
+    assert!(text.starts_with("/sbin/docker-init -- sh -c"), "{text}");
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn docker_py_runs_waits_and_reads_logs() {
+    require!(skip_unless_ready());
+    require!(harness::need_command("python3").map(|_| ()));
+    let daemon = daemon_with_busybox("run-py");
+    let script = r#"
+import sys, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+out = client.containers.run("busybox", ["sh", "-c", "echo py-out; echo py-err >&2"], remove=True, stderr=True)
+assert out == b"py-out\npy-err\n", out
+c = client.containers.run("busybox", ["sh", "-c", "echo one; sleep 0.2; echo two; exit 6"], detach=True)
+assert c.wait()["StatusCode"] == 6
+assert c.logs() == b"one\ntwo\n", c.logs()
+assert c.logs(tail=1) == b"two\n"
+lines = [l for l in c.logs(stream=True, follow=True)]
+assert b"".join(lines) == b"one\ntwo\n", lines
+c.reload()
+assert c.attrs["State"]["ExitCode"] == 6
+c.remove()
+print("ok")
+"#;
+    let output = harness::run(Command::new("python3").args(["-c", script, &daemon.host()]));
+    assert_eq!(
+        stdout_of(&output).trim(),
+        "ok",
+        "{}\n{}",
+        stderr_of(&output),
+        daemon.log()
+    );
     assert_nothing_left(&daemon);
 }
