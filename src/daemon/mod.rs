@@ -151,7 +151,8 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         shims: Default::default(),
     });
     containers::shims::restore(&daemon);
-    let handler: Arc<dyn crate::http::Handler> = Arc::new(api::ApiHandler::new(daemon));
+    let handler: Arc<dyn crate::http::Handler> =
+        Arc::new(api::ApiHandler::new(Arc::clone(&daemon)));
     let defaults = Arc::new(api::default_headers());
     let (stop_reader, mut stop_writer) = std::io::pipe().map_err(|source| DaemonError::Io {
         operation: "create",
@@ -177,6 +178,9 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");
+        if !daemon.config.live_restore {
+            containers::shims::stop_all(&daemon);
+        }
     });
     drop(sockets);
     log::info("Daemon shutdown complete");

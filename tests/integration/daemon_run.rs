@@ -145,6 +145,49 @@ fn assert_nothing_left(daemon: &TestDaemon) {
     }
 }
 
+/// Kills, by pid, the shims of a test that failed half-way and their
+/// containers' inits, before the test's directory is unmounted.
+struct Leftovers(String);
+
+impl Leftovers {
+    fn of(daemon: &TestDaemon) -> Leftovers {
+        Leftovers(daemon.dir.path().to_string_lossy().into_owned())
+    }
+}
+
+impl Drop for Leftovers {
+    fn drop(&mut self) {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|p| p.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+            if !(cmdline.starts_with("dockbox-shim") && cmdline.contains(&self.0)) {
+                continue;
+            }
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            for child in children
+                .split_whitespace()
+                .filter_map(|c| c.parse::<i32>().ok())
+            {
+                // SAFETY: kill by pid of a process this test started.
+                unsafe { libc::kill(child, libc::SIGKILL) };
+            }
+            // SAFETY: as above.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
 fn skip_unless_ready() -> Result<(), String> {
     need_root()?;
     need_docker_cli()?;
@@ -155,6 +198,7 @@ fn skip_unless_ready() -> Result<(), String> {
 fn run_prints_output_keeps_exit_codes_and_stdin() {
     require!(skip_unless_ready());
     let daemon = daemon_with_busybox("run-basic");
+    let _leftovers = Leftovers::of(&daemon);
     let hi = daemon.docker(&["run", "--rm", "busybox", "echo", "hi"]);
     assert_eq!(ok(&daemon, &hi), "hi\n");
     let three = daemon.docker(&["run", "--name", "three", "busybox", "sh", "-c", "exit 3"]);
@@ -191,6 +235,7 @@ fn run_prints_output_keeps_exit_codes_and_stdin() {
 fn detached_logs_stop_start_restart_kill_and_rm_force() {
     require!(skip_unless_ready());
     let daemon = daemon_with_busybox("run-detached");
+    let _leftovers = Leftovers::of(&daemon);
     let script = "echo started; trap 'echo got-usr1' USR1; trap 'echo bye; exit 7' TERM; \
                   while true; do sleep 0.1; done";
     let id = ok(
@@ -272,6 +317,7 @@ fn run_it_has_a_working_tty_and_resize() {
     require!(skip_unless_ready());
     require!(harness::need_command("script").map(|_| ()));
     let daemon = daemon_with_busybox("run-tty");
+    let _leftovers = Leftovers::of(&daemon);
     let config = daemon.dir.join("cli-config");
     std::fs::create_dir_all(&config).unwrap();
     let command =
@@ -293,6 +339,7 @@ fn run_it_has_a_working_tty_and_resize() {
 fn restart_policy_always_brings_the_container_back() {
     require!(skip_unless_ready());
     let daemon = daemon_with_busybox("run-restart");
+    let _leftovers = Leftovers::of(&daemon);
     ok(
         &daemon,
         &daemon.docker(&[
@@ -321,6 +368,7 @@ fn restart_policy_always_brings_the_container_back() {
 fn live_restore_after_kill_9_of_the_daemon() {
     require!(skip_unless_ready());
     let daemon = daemon_with_busybox("run-restore");
+    let _leftovers = Leftovers::of(&daemon);
     let script = "echo up; trap 'exit 9' TERM; while true; do sleep 0.1; done";
     ok(
         &daemon,
@@ -366,6 +414,7 @@ fn live_restore_after_kill_9_of_the_daemon() {
 fn init_runs_as_pid_1_and_keeps_the_exit_code() {
     require!(skip_unless_ready());
     let daemon = daemon_with_busybox("run-init");
+    let _leftovers = Leftovers::of(&daemon);
     let output = daemon.docker(&[
         "run",
         "--rm",
@@ -392,6 +441,7 @@ fn docker_py_runs_waits_and_reads_logs() {
     require!(skip_unless_ready());
     require!(harness::need_command("python3").map(|_| ()));
     let daemon = daemon_with_busybox("run-py");
+    let _leftovers = Leftovers::of(&daemon);
     let script = r#"
 import sys, docker
 client = docker.DockerClient(base_url=sys.argv[1])
@@ -416,5 +466,84 @@ print("ok")
         stderr_of(&output),
         daemon.log()
     );
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn attach_to_a_running_container_gets_output_and_exit_code() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-attach");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "late",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1; echo late; exit 2",
+        ]),
+    );
+    let attached = daemon.docker(&["attach", "late"]);
+    assert_eq!(attached.status.code(), Some(2), "{}", stderr_of(&attached));
+    assert_eq!(stdout_of(&attached), "late\n");
+    let since = ok(
+        &daemon,
+        &daemon.docker(&["logs", "--since", "2000-01-01T00:00:00Z", "late"]),
+    );
+    assert_eq!(since, "late\n");
+    let until = ok(
+        &daemon,
+        &daemon.docker(&["logs", "--until", "2000-01-01T00:00:00Z", "late"]),
+    );
+    assert_eq!(until, "");
+    ok(&daemon, &daemon.docker(&["rm", "late"]));
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn daemon_shutdown_stops_containers_and_always_brings_them_back() {
+    require!(skip_unless_ready());
+    let mut daemon = daemon_with_busybox("run-shutdown");
+    let _leftovers = Leftovers::of(&daemon);
+    let script = "trap 'exit 9' TERM; while true; do sleep 0.1; done";
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run", "-d", "--name", "plain", "busybox", "sh", "-c", script,
+        ]),
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "back",
+            "--restart",
+            "always",
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ]),
+    );
+    let pid = daemon.child().id() as i32;
+    // SAFETY: kill by pid of the daemon this test started.
+    unsafe { libc::kill(pid, libc::SIGTERM) };
+    let status = daemon.child().wait().unwrap();
+    assert!(status.success(), "{status}\n{}", daemon.log());
+    let daemon = TestDaemon::start_in(daemon);
+    assert_eq!(
+        inspect(&daemon, "plain", "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 9"
+    );
+    wait_for("the always container to come back", || {
+        inspect(&daemon, "back", "{{.State.Running}}") == "true"
+    });
+    ok(&daemon, &daemon.docker(&["rm", "-f", "plain", "back"]));
     assert_nothing_left(&daemon);
 }

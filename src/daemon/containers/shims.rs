@@ -29,6 +29,8 @@ pub struct ShimTable {
     /// Opened once: opening probes overlayfs and clears the store's temp
     /// files, which must not race.
     images: Mutex<Option<Arc<crate::image::ImageStore>>>,
+    /// Set at shutdown: exits then are not restarts.
+    shutting_down: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -424,7 +426,12 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
         daemon.shims.note_exit(id, code);
         return;
     };
-    let restart = restart_delay(&record, code);
+    let restart = restart_delay(&record, code).filter(|_| {
+        !daemon
+            .shims
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+    });
     let marked = daemon.update_container(id, |rec| match restart {
         Some(_) => rec.mark_restarting(code, state.finished_at),
         None => rec.mark_exited(code, state.oom_killed, state.finished_at),
@@ -478,6 +485,44 @@ fn restart_delay(record: &ContainerRecord, code: i64) -> Option<Duration> {
     }
     let shift = record.restart_count.clamp(0, 10) as u32;
     Some(Duration::from_millis(100u64 << shift).min(Duration::from_secs(60)))
+}
+
+/// Shutdown without `--live-restore`: every running container gets its
+/// stop signal, and SIGKILL after its stop timeout, as moby does. This is
+/// not a manual stop: restart policies apply at the next start.
+pub fn stop_all(daemon: &Daemon) {
+    daemon
+        .shims
+        .shutting_down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for (_, record) in records.into_iter().filter(|(_, r)| r.is_running()) {
+            scope.spawn(move || {
+                let seen = daemon.shims.exits(&record.id);
+                let signal = super::signal::parse_signal(&record.config.stop_signal)
+                    .unwrap_or(libc::SIGTERM);
+                let timeout = record.config.stop_timeout.unwrap_or(10).max(0) as u64;
+                let _ = send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes());
+                if !daemon
+                    .shims
+                    .wait_exit(&record.id, seen, Some(Duration::from_secs(timeout)))
+                {
+                    let _ = send(
+                        daemon,
+                        &record.id,
+                        Kind::Signal,
+                        &libc::SIGKILL.to_be_bytes(),
+                    );
+                    daemon
+                        .shims
+                        .wait_exit(&record.id, seen, Some(Duration::from_secs(10)));
+                }
+            });
+        }
+    });
 }
 
 /// Live restore: on start-up, reconnect to the shims of containers the
