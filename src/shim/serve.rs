@@ -355,6 +355,9 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
         if wants.first() == Some(&1)
             && let Ok(clone) = client.try_clone()
         {
+            // An attacher that stops reading is dropped after a while
+            // instead of stalling the container's output and log.
+            let _ = clone.set_write_timeout(Some(std::time::Duration::from_secs(10)));
             listeners.push(clone);
         }
     }

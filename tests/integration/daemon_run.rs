@@ -404,7 +404,19 @@ fn live_restore_after_kill_9_of_the_daemon() {
     let names = ok(&daemon, &daemon.docker(&["ps", "--format", "{{.Names}}"]));
     assert_eq!(names.trim(), "keeps");
     assert_eq!(ok(&daemon, &daemon.docker(&["logs", "keeps"])), "up\n");
+    let attacher = Command::new(DOCKER_CLI)
+        .args(["attach", "keeps"])
+        .env("DOCKER_HOST", daemon.host())
+        .env("DOCKER_CONFIG", daemon.dir.join("cli-config"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
     ok(&daemon, &daemon.docker(&["stop", "keeps"]));
+    let attached = attacher.wait_with_output().unwrap();
+    assert_eq!(attached.status.code(), Some(9), "{}", stderr_of(&attached));
     assert_eq!(inspect(&daemon, "keeps", "{{.State.ExitCode}}"), "9");
     ok(&daemon, &daemon.docker(&["rm", "keeps", "ends"]));
     assert_nothing_left(&daemon);

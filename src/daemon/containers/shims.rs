@@ -42,6 +42,9 @@ struct TableState {
     codes: HashMap<String, i64>,
     /// Attachers of created containers waiting for the start.
     pending: HashMap<String, Vec<Sender<UnixStream>>>,
+    /// Containers whose start is under way, so a second start waits its
+    /// turn instead of launching a second shim.
+    starting: std::collections::HashSet<String>,
 }
 
 impl ShimTable {
@@ -123,7 +126,18 @@ impl ShimTable {
         receiver
     }
 
-    fn take_pending(&self, id: &str) -> Vec<Sender<UnixStream>> {
+    /// Claims the start of `id`; false when another start holds it.
+    fn claim_start(&self, id: &str) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.starting.insert(id.to_string())
+    }
+
+    fn release_start(&self, id: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.starting.remove(id);
+    }
+
+    pub fn take_pending(&self, id: &str) -> Vec<Sender<UnixStream>> {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.pending.remove(id).unwrap_or_default()
     }
@@ -204,6 +218,7 @@ fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> 
 /// Unmounts and deletes the container's root filesystem and its exec-root
 /// directory (at removal).
 pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
+    drop(daemon.shims.take_pending(&record.id));
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
     let images = image_store(daemon)?;
     images.remove_rootfs(&record.id).map_err(|e| e.to_string())
@@ -258,6 +273,19 @@ fn start_failure_code(message: &str) -> i64 {
 /// `POST /containers/{id}/start` and restarts: spawns the shim, hands
 /// waiting attachers their connections, then lets the container run.
 pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
+    let record = daemon.find_container(id)?;
+    if !daemon.shims.claim_start(&record.id) {
+        return Err(ApiError::conflict(format!(
+            "container {} is already being started",
+            record.id
+        )));
+    }
+    let started = start_claimed(daemon, &record.id);
+    daemon.shims.release_start(&record.id);
+    started
+}
+
+fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
     let record = daemon.find_container(id)?;
     if record.is_running() {
         return Err(ApiError::new(
@@ -561,10 +589,30 @@ pub fn restore(daemon: &Arc<Daemon>) {
                 });
                 restart_on_boot(daemon, &record);
             }
-            Status::Exited => restart_on_boot(daemon, &record),
-            _ => {}
+            Status::Exited => {
+                end_orphan_shim(daemon, &id);
+                restart_on_boot(daemon, &record);
+            }
+            _ => end_orphan_shim(daemon, &id),
         }
     }
+}
+
+/// A shim of a container the store has as not running: the daemon died
+/// between launching it and the start. Its created init is killed, so the
+/// shim exits and nothing half-started stays behind.
+fn end_orphan_shim(daemon: &Daemon, id: &str) {
+    let bundle = bundle_dir(daemon, id);
+    if !bundle.exists() {
+        return;
+    }
+    if let Ok(mut stream) = connect(daemon, id, false) {
+        let _ = protocol::write_frame(&mut stream, Kind::Signal, &libc::SIGKILL.to_be_bytes());
+        // The shim closes the connection when it exits.
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        while let Ok(Some(_)) = protocol::read_frame(&mut stream) {}
+    }
+    let _ = std::fs::remove_dir_all(&bundle);
 }
 
 fn restart_on_boot(daemon: &Arc<Daemon>, record: &ContainerRecord) {
