@@ -559,3 +559,99 @@ fn daemon_shutdown_stops_containers_and_always_brings_them_back() {
     ok(&daemon, &daemon.docker(&["rm", "-f", "plain", "back"]));
     assert_nothing_left(&daemon);
 }
+
+#[test]
+fn on_failure_stops_after_its_retries_and_unless_stopped_stays_stopped() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-policies");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "twice",
+            "--restart",
+            "on-failure:2",
+            "busybox",
+            "sh",
+            "-c",
+            "exit 1",
+        ]),
+    );
+    wait_for("the retries to run out", || {
+        inspect(&daemon, "twice", "{{.State.Status}} {{.RestartCount}}") == "exited 2"
+    });
+    std::thread::sleep(Duration::from_millis(800));
+    assert_eq!(inspect(&daemon, "twice", "{{.RestartCount}}"), "2");
+    let script = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "held",
+            "--restart",
+            "unless-stopped",
+            "busybox",
+            "sh",
+            "-c",
+            script,
+        ]),
+    );
+    ok(&daemon, &daemon.docker(&["stop", "held"]));
+    let daemon = TestDaemon::start_in(daemon);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(inspect(&daemon, "held", "{{.State.Status}}"), "exited");
+    ok(&daemon, &daemon.docker(&["rm", "twice", "held"]));
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn json_file_log_rotates_by_max_size_and_max_file() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-rotate");
+    let _leftovers = Leftovers::of(&daemon);
+    let id = ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--log-opt",
+            "max-size=1k",
+            "--log-opt",
+            "max-file=3",
+            "-d",
+            "busybox",
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 200 ]; do i=$((i+1)); echo line-$i; done",
+        ]),
+    );
+    let id = id.trim();
+    ok(&daemon, &daemon.docker(&["wait", id]));
+    let dir = daemon.dir.join("data/containers").join(id);
+    let log = dir.join(format!("{id}-json.log"));
+    for path in [
+        log.clone(),
+        dir.join(format!("{id}-json.log.1")),
+        dir.join(format!("{id}-json.log.2")),
+    ] {
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert!(size <= 1024, "{} has {size} bytes", path.display());
+    }
+    assert!(!dir.join(format!("{id}-json.log.3")).exists());
+    let first = std::fs::read_to_string(&log).unwrap();
+    let entry: serde_json::Value = serde_json::from_str(first.lines().next().unwrap()).unwrap();
+    assert_eq!(entry["stream"], "stdout");
+    assert!(
+        entry["log"].as_str().unwrap().starts_with("line-"),
+        "{entry}"
+    );
+    let shown = ok(&daemon, &daemon.docker(&["logs", id]));
+    assert!(shown.ends_with("line-199\nline-200\n"), "{shown}");
+    assert!(!shown.contains("line-1\n"), "rotated away: {shown}");
+    ok(&daemon, &daemon.docker(&["rm", id]));
+    assert_nothing_left(&daemon);
+}
