@@ -32,8 +32,10 @@ fn io_err(op: &'static str, path: &Path) -> impl FnOnce(io::Error) -> ShimError 
 type Input = Arc<Mutex<Option<File>>>;
 
 struct Shared {
-    /// Attachers that want the output.
-    listeners: Mutex<Vec<UnixStream>>,
+    /// Every registered client, and whether it wants the output; all of
+    /// them get the exit.
+    listeners: Mutex<Vec<(u64, bool, UnixStream)>>,
+    next_client: std::sync::atomic::AtomicU64,
     /// Serialises log lines and broadcasts, so every attacher sees the
     /// same order as the log.
     log: Mutex<Option<LogWriter>>,
@@ -41,6 +43,9 @@ struct Shared {
     console: Option<File>,
     container: Mutex<Option<Container>>,
     pid: i32,
+    /// The init as a pidfd: a signal after its reaping fails instead of
+    /// reaching a process that reused the pid.
+    pidfd: Option<OwnedFd>,
 }
 
 impl Shared {
@@ -57,7 +62,7 @@ impl Shared {
         let frame = protocol::encode(kind, bytes);
         let mut listeners = self.listeners.lock().unwrap_or_else(|e| e.into_inner());
         // A gone attacher is dropped, never a reason to stop the output.
-        listeners.retain_mut(|client| client.write_all(&frame).is_ok());
+        listeners.retain_mut(|(_, wants, client)| !*wants || client.write_all(&frame).is_ok());
     }
 }
 
@@ -97,11 +102,13 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
     };
     let shared = Arc::new(Shared {
         listeners: Mutex::new(Vec::new()),
+        next_client: Default::default(),
         log: Mutex::new(log),
         input: Arc::new(Mutex::new(input)),
         console,
         container: Mutex::new(Some(container)),
         pid,
+        pidfd: pidfd_open(pid),
     });
     let state = ShimState {
         pid,
@@ -142,17 +149,8 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         oom_killed,
         finished_at: crate::daemon::containers::timefmt::now_nanos(),
     };
-    let _ = super::write_state(bundle, &final_state);
-    let exit = serde_json::to_vec(&final_state).unwrap_or_default();
-    let frame = protocol::encode(Kind::Exit, &exit);
-    for mut client in shared
-        .listeners
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .drain(..)
-    {
-        let _ = client.write_all(&frame);
-    }
+    // The launcher's state goes first: once the daemon hears of the exit
+    // it may start the container again under the same id.
     if let Some(container) = shared
         .container
         .lock()
@@ -161,6 +159,17 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         && let Ok(loaded) = Container::load(&config.runtime_root, &container.id)
     {
         let _ = loaded.delete(true);
+    }
+    let _ = super::write_state(bundle, &final_state);
+    let exit = serde_json::to_vec(&final_state).unwrap_or_default();
+    let frame = protocol::encode(Kind::Exit, &exit);
+    for (_, _, mut client) in shared
+        .listeners
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .drain(..)
+    {
+        let _ = client.write_all(&frame);
     }
     let _ = std::fs::remove_file(&socket_path);
     Ok(0)
@@ -341,6 +350,9 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
     let Ok(Some((Kind::Hello, wants))) = protocol::read_frame(&mut client) else {
         return;
     };
+    let number = shared
+        .next_client
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     {
         let state = super::read_state(bundle).unwrap_or_default();
         let mut listeners = shared.listeners.lock().unwrap_or_else(|e| e.into_inner());
@@ -352,13 +364,11 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
             let _ = protocol::write_frame(&mut client, Kind::Exit, &exit);
             return;
         }
-        if wants.first() == Some(&1)
-            && let Ok(clone) = client.try_clone()
-        {
+        if let Ok(clone) = client.try_clone() {
             // An attacher that stops reading is dropped after a while
             // instead of stalling the container's output and log.
             let _ = clone.set_write_timeout(Some(std::time::Duration::from_secs(10)));
-            listeners.push(clone);
+            listeners.push((number, wants.first() == Some(&1), clone));
         }
     }
     while let Ok(Some((kind, payload))) = protocol::read_frame(&mut client) {
@@ -383,10 +393,17 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
             }
             Kind::Resize => resize(shared, &payload),
             Kind::Signal => {
-                if let Some(signal) = protocol::be_i32(&payload) {
-                    // SAFETY: kill on our own child, which we have not
-                    // reaped while the socket serves.
-                    unsafe { libc::kill(shared.pid, signal) };
+                if let (Some(signal), Some(pidfd)) = (protocol::be_i32(&payload), &shared.pidfd) {
+                    // SAFETY: plain syscall on a pidfd we own.
+                    unsafe {
+                        libc::syscall(
+                            libc::SYS_pidfd_send_signal,
+                            pidfd.as_raw_fd(),
+                            signal,
+                            std::ptr::null::<libc::siginfo_t>(),
+                            0,
+                        )
+                    };
                 }
             }
             Kind::Start => {
@@ -417,6 +434,18 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
             _ => {}
         }
     }
+    shared
+        .listeners
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .retain(|(n, _, _)| *n != number);
+}
+
+fn pidfd_open(pid: i32) -> Option<OwnedFd> {
+    // SAFETY: plain syscall; the fd is checked.
+    let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+    // SAFETY: a fresh fd that we own.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
 fn resize(shared: &Shared, payload: &[u8]) {
