@@ -655,3 +655,80 @@ fn json_file_log_rotates_by_max_size_and_max_file() {
     ok(&daemon, &daemon.docker(&["rm", id]));
     assert_nothing_left(&daemon);
 }
+
+/// Sends one raw request and returns the connection.
+fn raw_request(daemon: &TestDaemon, request: &str) -> std::os::unix::net::UnixStream {
+    let mut stream = std::os::unix::net::UnixStream::connect(&daemon.socket).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    stream
+}
+
+/// Reads until `needle` shows up (or the peer closes); what was read.
+fn read_until(stream: &mut std::os::unix::net::UnixStream, needle: &[u8]) -> Vec<u8> {
+    use std::io::Read;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !got.windows(needle.len()).any(|w| w == needle) {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => got.extend_from_slice(&buffer[..n]),
+        }
+    }
+    got
+}
+
+#[test]
+fn wait_flushes_its_headers_and_attach_replays_logs_as_frames() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-raw");
+    let _leftovers = Leftovers::of(&daemon);
+    let script = "echo to-out; echo to-err >&2; while true; do sleep 0.1; done";
+    ok(
+        &daemon,
+        &daemon.docker(&["run", "-d", "--name", "raw", "busybox", "sh", "-c", script]),
+    );
+    let mut wait = raw_request(
+        &daemon,
+        "POST /v1.50/containers/raw/wait?condition=next-exit HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n",
+    );
+    let head = read_until(&mut wait, b"\r\n\r\n");
+    let head = String::from_utf8_lossy(&head).into_owned();
+    assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
+    assert_eq!(inspect(&daemon, "raw", "{{.State.Running}}"), "true");
+    let bad = raw_request(
+        &daemon,
+        "POST /v1.50/containers/raw/wait?condition=sometime HTTP/1.1\r\nHost: d\r\nContent-Length: 0\r\n\r\n",
+    );
+    let mut bad = bad;
+    let answer = String::from_utf8_lossy(&read_until(&mut bad, b"}")).into_owned();
+    assert!(answer.starts_with("HTTP/1.1 400 "), "{answer}");
+    ok(&daemon, &daemon.docker(&["kill", "raw"]));
+    let body = String::from_utf8_lossy(&read_until(&mut wait, b"null}")).into_owned();
+    assert!(
+        body.contains("{\"StatusCode\":137,\"Error\":null}"),
+        "{body}"
+    );
+    assert_eq!(inspect(&daemon, "raw", "{{.State.ExitCode}}"), "137");
+    let mut attach = raw_request(
+        &daemon,
+        "POST /v1.50/containers/raw/attach?logs=1&stream=0&stdout=1&stderr=1 HTTP/1.1\r\nHost: d\r\n\
+         Connection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n",
+    );
+    let replay = read_until(&mut attach, b"\0never\0");
+    let split = replay.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&replay[..split]).into_owned();
+    assert!(head.starts_with("HTTP/1.1 101 UPGRADED\r\n"), "{head}");
+    assert!(
+        head.contains("Content-Type: application/vnd.docker.multiplexed-stream"),
+        "{head}"
+    );
+    let mut frames = Vec::new();
+    frames.extend_from_slice(b"\x01\0\0\0\0\0\0\x07to-out\n");
+    frames.extend_from_slice(b"\x02\0\0\0\0\0\0\x07to-err\n");
+    assert_eq!(&replay[split..], &frames[..]);
+    ok(&daemon, &daemon.docker(&["rm", "raw"]));
+    assert_nothing_left(&daemon);
+}
