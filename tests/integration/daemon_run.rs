@@ -732,3 +732,19 @@ fn wait_flushes_its_headers_and_attach_replays_logs_as_frames() {
     ok(&daemon, &daemon.docker(&["rm", "raw"]));
     assert_nothing_left(&daemon);
 }
+
+#[test]
+fn a_missing_command_fails_with_127() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-missing");
+    let _leftovers = Leftovers::of(&daemon);
+    let output = daemon.docker(&["run", "--name", "nope", "busybox", "no-such-command"]);
+    assert_eq!(output.status.code(), Some(127), "{}", stderr_of(&output));
+    assert!(
+        stderr_of(&output).contains("no-such-command"),
+        "{}",
+        stderr_of(&output)
+    );
+    ok(&daemon, &daemon.docker(&["rm", "nope"]));
+    assert_nothing_left(&daemon);
+}
