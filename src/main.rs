@@ -14,6 +14,7 @@ mod image;
 mod inroot;
 #[allow(dead_code)] // Filled by the runtime issues.
 mod runtime;
+mod shim;
 #[allow(dead_code)] // Parts serve the container and image endpoints later.
 mod store;
 mod version;

@@ -103,28 +103,6 @@ fn applet_name(arg0: &OsStr) -> String {
         .into_owned()
 }
 
-/// The shared answer of applets whose work has not been built yet: they say so
-/// and fail, rather than pretend to work.
-pub fn not_implemented(applet: &str, args: &[OsString], usage: &str, version: &str) -> i32 {
-    match args.get(1).and_then(|arg| arg.to_str()) {
-        Some("--help") | Some("-h") => {
-            println!("{usage}");
-            0
-        }
-        Some("--version") | Some("-v") => {
-            println!("{version}");
-            0
-        }
-        _ => {
-            eprintln!(
-                "{applet}: not implemented yet in dockbox {}",
-                crate::version::VERSION
-            );
-            1
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

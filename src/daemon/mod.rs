@@ -58,6 +58,8 @@ pub struct Daemon {
     pub images: images::ImageService,
     /// A stable identity of this daemon's data root, as `/info` `ID`.
     pub engine_id: String,
+    /// Running containers' shims and the waiters on them.
+    pub shims: containers::shims::ShimTable,
 }
 
 impl Daemon {
@@ -150,8 +152,11 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         store,
         images,
         engine_id,
+        shims: Default::default(),
     });
-    let handler: Arc<dyn crate::http::Handler> = Arc::new(api::ApiHandler::new(daemon));
+    containers::shims::restore(&daemon);
+    let handler: Arc<dyn crate::http::Handler> =
+        Arc::new(api::ApiHandler::new(Arc::clone(&daemon)));
     let defaults = Arc::new(api::default_headers());
     let (stop_reader, mut stop_writer) = std::io::pipe().map_err(|source| DaemonError::Io {
         operation: "create",
@@ -177,6 +182,9 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");
+        if !daemon.config.live_restore {
+            containers::shims::stop_all(&daemon);
+        }
     });
     drop(sockets);
     log::info("Daemon shutdown complete");

@@ -70,16 +70,29 @@ fn unknown_applet_exits_127() {
 }
 
 #[test]
-fn unimplemented_applets_fail_and_say_so() {
-    // The applets whose issues are not done must not pretend to work.
-    for name in ["dockbox-shim", "docker-init"] {
-        let output = run_dockbox(&[name, "something"]);
-        assert!(!output.status.success(), "{name} claimed success");
-        assert!(
-            stderr_of(&output).contains("not implemented"),
-            "{name}: {output:?}"
-        );
-    }
+fn docker_init_runs_its_program_and_keeps_the_exit_code() {
+    let output = run_dockbox(&["docker-init", "--", "/bin/sh", "-c", "echo child; exit 7"]);
+    assert_eq!(output.status.code(), Some(7), "{output:?}");
+    assert_eq!(stdout_of(&output), "child\n");
+    // A signal the init gets reaches the program.
+    let killed = run_dockbox(&[
+        "docker-init",
+        "-s",
+        "--",
+        "/bin/sh",
+        "-c",
+        "trap 'exit 3' TERM; kill -TERM $PPID; sleep 5 & wait",
+    ]);
+    assert_eq!(killed.status.code(), Some(3), "{killed:?}");
+    let missing = run_dockbox(&["docker-init", "--", "/nonexistent"]);
+    assert_eq!(missing.status.code(), Some(127));
+}
+
+#[test]
+fn dockbox_shim_wants_a_bundle() {
+    let output = run_dockbox(&["dockbox-shim"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr_of(&output).contains("expected one bundle directory"));
 }
 
 #[test]

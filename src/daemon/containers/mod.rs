@@ -2,14 +2,17 @@
 //! process: create, list, inspect, delete, rename and prune. The OCI spec
 //! a container runs with is built in `spec`.
 
+pub mod attach;
 pub mod caps;
 pub mod create;
 pub mod files;
+pub mod lifecycle;
 pub mod list;
 pub mod lookup;
 pub mod names;
 pub mod record;
 pub mod remove;
+pub mod shims;
 pub mod signal;
 pub mod spec;
 pub mod spec_mounts;
@@ -38,7 +41,15 @@ pub fn routes(router: &mut Router<Route>) {
         .add("GET", "/containers/{id}/json", inspect_route)
         .add("DELETE", "/containers/{id}", delete_route)
         .add("POST", "/containers/{id}/rename", rename_route)
-        .add("POST", "/containers/prune", prune_route);
+        .add("POST", "/containers/prune", prune_route)
+        .add("POST", "/containers/{id}/start", lifecycle::start_route)
+        .add("POST", "/containers/{id}/stop", lifecycle::stop_route)
+        .add("POST", "/containers/{id}/restart", lifecycle::restart_route)
+        .add("POST", "/containers/{id}/kill", lifecycle::kill_route)
+        .add("POST", "/containers/{id}/wait", lifecycle::wait_route)
+        .add("POST", "/containers/{id}/resize", lifecycle::resize_route)
+        .add("POST", "/containers/{id}/attach", attach::attach_route)
+        .add("GET", "/containers/{id}/logs", attach::logs_route);
 }
 
 impl Daemon {

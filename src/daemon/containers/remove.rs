@@ -12,15 +12,14 @@ use crate::daemon::system::store_error;
 use crate::store::{Store, StoreError};
 
 /// `DELETE /containers/{id}`. A container with a process is refused
-/// without `force`; with it, stopping is the runtime's part, which is
-/// not in this daemon yet, so the refusal says so instead of leaking
-/// the process.
+/// without `force`; with it, the process is killed first.
 pub fn remove_container(
     daemon: &Daemon,
     record: ContainerRecord,
     force: bool,
 ) -> Result<(), ApiError> {
     let state = record.status().as_str();
+    let mut record = record;
     if record.is_running() || record.status() == super::record::Status::Restarting {
         if !force {
             return Err(ApiError::conflict(format!(
@@ -28,10 +27,29 @@ pub fn remove_container(
                 record.name
             )));
         }
-        return Err(ApiError::conflict(format!(
-            "cannot remove container \"/{}\": container is {state}: this dockbox cannot stop containers yet",
-            record.name
-        )));
+        daemon.update_container(&record.id, |rec| {
+            rec.mark_manually_stopped();
+            Ok(())
+        })?;
+        if record.is_running() {
+            let seen = daemon.shims.exits(&record.id);
+            super::shims::send(
+                daemon,
+                &record.id,
+                crate::shim::protocol::Kind::Signal,
+                &libc::SIGKILL.to_be_bytes(),
+            )?;
+            if !daemon
+                .shims
+                .wait_exit(&record.id, seen, Some(std::time::Duration::from_secs(30)))
+            {
+                return Err(ApiError::internal(format!(
+                    "could not kill container {}: it outlived SIGKILL",
+                    record.id
+                )));
+            }
+        }
+        record = daemon.find_container(&record.id)?;
     }
     if record.status() == super::record::Status::Removing {
         return Err(ApiError::conflict(format!(
@@ -44,6 +62,12 @@ pub fn remove_container(
 
 fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), ApiError> {
     let data_root = &daemon.config.data_root;
+    if let Err(error) = super::shims::remove_runtime_files(daemon, record) {
+        return Err(ApiError::internal(format!(
+            "unable to remove the root filesystem of {}: {error}",
+            record.id
+        )));
+    }
     // The record goes last, so a failure leaves it listed as dead
     // instead of files without a record.
     if let Err(error) = files::remove_container_files(data_root, &record.id) {
@@ -60,6 +84,7 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
         .delete_container(&record.id, &record.name)
         .map_err(store_error)?;
     crate::daemon::log::info(&format!("container {} removed", record.id));
+    daemon.shims.notify();
     Ok(())
 }
 

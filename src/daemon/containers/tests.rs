@@ -64,6 +64,7 @@ impl Fixture {
                 config,
                 store,
                 engine_id: "test".into(),
+                shims: Default::default(),
             },
         }
     }

@@ -78,8 +78,9 @@ impl ImageService {
         })
     }
 
-    /// Held across every change of image records, tags and files.
-    fn lock(&self) -> MutexGuard<'_, ()> {
+    /// Held across every change of image records, tags and files, and of
+    /// container root filesystems (image removal checks which are in use).
+    pub fn lock(&self) -> MutexGuard<'_, ()> {
         self.changes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

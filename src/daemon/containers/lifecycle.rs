@@ -1,0 +1,194 @@
+//! start, stop, restart, kill, wait and resize.
+
+use super::shims;
+use crate::api::{ApiError, ErrorKind};
+use crate::daemon::Daemon;
+use crate::daemon::api::{Call, Reply};
+use crate::http::{Headers, Response};
+use crate::shim::protocol::Kind;
+use std::io::Write;
+use std::time::Duration;
+
+fn no_content() -> Result<Reply, ApiError> {
+    Ok(Reply::Response(Response::empty(204)))
+}
+
+pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    shims::start(daemon, &record.id)?;
+    no_content()
+}
+
+fn not_running(id: &str) -> ApiError {
+    ApiError::conflict(format!("Container {id} is not running"))
+}
+
+pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    let signal = match call.query.get("signal") {
+        None | Some("") => libc::SIGKILL,
+        Some(text) => super::signal::parse_signal(text)
+            .ok_or_else(|| ApiError::invalid(format!("Invalid signal: {text}")))?,
+    };
+    if !record.is_running() {
+        return Err(not_running(&record.id));
+    }
+    shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    no_content()
+}
+
+/// Sends the stop signal, then SIGKILL when the container outlives
+/// `timeout` seconds (negative: wait for ever).
+pub fn stop_container(
+    daemon: &Daemon,
+    id: &str,
+    signal: Option<&str>,
+    timeout: Option<i64>,
+) -> Result<(), ApiError> {
+    let record = daemon.find_container(id)?;
+    if !record.is_running() {
+        return Err(ApiError::new(
+            ErrorKind::NotModified,
+            "container already stopped",
+        ));
+    }
+    let name = signal
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .unwrap_or_else(|| {
+            let own = record.config.stop_signal.clone();
+            if own.is_empty() {
+                "SIGTERM".into()
+            } else {
+                own
+            }
+        });
+    let signal = super::signal::parse_signal(&name)
+        .ok_or_else(|| ApiError::invalid(format!("Invalid signal: {name}")))?;
+    let timeout = timeout.or(record.config.stop_timeout).unwrap_or(10);
+    daemon.update_container(&record.id, |rec| {
+        rec.mark_manually_stopped();
+        Ok(())
+    })?;
+    let seen = daemon.shims.exits(&record.id);
+    shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
+    if !daemon.shims.wait_exit(&record.id, seen, limit) {
+        let _ = shims::send(
+            daemon,
+            &record.id,
+            Kind::Signal,
+            &libc::SIGKILL.to_be_bytes(),
+        );
+        daemon
+            .shims
+            .wait_exit(&record.id, seen, Some(Duration::from_secs(30)));
+    }
+    Ok(())
+}
+
+fn stop_query(call: &Call<'_, '_>) -> Result<Option<i64>, ApiError> {
+    match call.query.get("t").or(call.query.get("timeout")) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse()
+            .map(Some)
+            .map_err(|_| ApiError::invalid(format!("invalid value for t: {text}"))),
+    }
+}
+
+pub fn stop_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let timeout = stop_query(call)?;
+    let signal = call.query.get("signal").map(str::to_string);
+    let id = call.param("id")?.to_string();
+    stop_container(daemon, &id, signal.as_deref(), timeout)?;
+    no_content()
+}
+
+pub fn restart_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let timeout = stop_query(call)?;
+    let signal = call.query.get("signal").map(str::to_string);
+    let record = daemon.find_container(call.param("id")?)?;
+    match stop_container(daemon, &record.id, signal.as_deref(), timeout) {
+        Err(error) if error.kind != ErrorKind::NotModified => return Err(error),
+        _ => {}
+    }
+    shims::start(daemon, &record.id)?;
+    no_content()
+}
+
+pub fn resize_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    let dimension = |name: &str| -> Result<u16, ApiError> {
+        let text = call.query.get(name).unwrap_or("0");
+        text.parse()
+            .map_err(|_| ApiError::invalid(format!("invalid {name}: {text}")))
+    };
+    let (height, width) = (dimension("h")?, dimension("w")?);
+    if !record.is_running() {
+        return Err(not_running(&record.id));
+    }
+    let mut payload = height.to_be_bytes().to_vec();
+    payload.extend_from_slice(&width.to_be_bytes());
+    shims::send(daemon, &record.id, Kind::Resize, &payload)?;
+    Ok(Reply::Response(Response::empty(200)))
+}
+
+/// `POST /containers/{id}/wait`: the headers go out at once, the status
+/// when the condition is met.
+pub fn wait_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    let condition = call
+        .query
+        .get("condition")
+        .unwrap_or("not-running")
+        .to_string();
+    if !matches!(
+        condition.as_str(),
+        "" | "not-running" | "next-exit" | "removed"
+    ) {
+        return Err(ApiError::invalid(format!(
+            "invalid condition: \"{condition}\""
+        )));
+    }
+    let id = record.id.clone();
+    let seen = daemon.shims.exits(&id);
+    let mut headers = Headers::new();
+    headers.add("Content-Type", "application/json");
+    let mut writer = call
+        .exchange
+        .stream(200, &headers)
+        .map_err(|e| ApiError::internal(format!("write wait headers: {e}")))?;
+    let mut last_code = record.state.exit_code;
+    match condition.as_str() {
+        "removed" => loop {
+            match daemon.find_container(&id) {
+                Ok(record) => {
+                    last_code = record.state.exit_code;
+                    daemon.shims.wait_change(Duration::from_millis(200));
+                }
+                Err(_) => {
+                    last_code = daemon.shims.last_code(&id).unwrap_or(last_code);
+                    break;
+                }
+            }
+        },
+        "next-exit" => {
+            daemon.shims.wait_exit(&id, seen, None);
+        }
+        _ => {
+            if record.is_running() {
+                daemon.shims.wait_exit(&id, seen, None);
+            }
+        }
+    }
+    if condition != "removed"
+        && let Ok(record) = daemon.find_container(&id)
+    {
+        last_code = record.state.exit_code;
+    }
+    let body = format!("{{\"StatusCode\":{last_code},\"Error\":null}}\n");
+    let _ = writer.write_all(body.as_bytes());
+    let _ = writer.finish();
+    Ok(Reply::Done)
+}

@@ -1,0 +1,649 @@
+//! The daemon's side of the shims: starting one per container, the
+//! monitor that learns of each exit (and applies AutoRemove and the
+//! restart policy), the wait registry, and finding shims again after a
+//! daemon restart (live restore).
+
+use super::record::{ContainerRecord, Status};
+use super::timefmt::now_nanos;
+use crate::api::ApiError;
+use crate::daemon::{Daemon, log};
+use crate::shim::protocol::{self, Kind};
+use crate::shim::{ShimConfig, ShimState};
+use std::collections::HashMap;
+use std::io::BufRead;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+/// Running-container state the store does not hold.
+#[derive(Default)]
+pub struct ShimTable {
+    state: Mutex<TableState>,
+    changed: Condvar,
+    daemon: OnceLock<Weak<Daemon>>,
+    /// Set at shutdown: exits then are not restarts.
+    shutting_down: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Default)]
+struct TableState {
+    /// Exits seen per container.
+    exits: HashMap<String, u64>,
+    /// The last exit code per container, kept past its removal for
+    /// `wait?condition=removed`.
+    codes: HashMap<String, i64>,
+    /// Attachers of created containers waiting for the start.
+    pending: HashMap<String, Vec<Sender<UnixStream>>>,
+    /// Containers whose start is under way, so a second start waits its
+    /// turn instead of launching a second shim.
+    starting: std::collections::HashSet<String>,
+}
+
+impl ShimTable {
+    /// Gives the monitors their daemon; called once after it is built.
+    pub fn bind(&self, daemon: &Arc<Daemon>) {
+        let _ = self.daemon.set(Arc::downgrade(daemon));
+    }
+
+    fn daemon(&self) -> Option<Arc<Daemon>> {
+        self.daemon.get().and_then(Weak::upgrade)
+    }
+
+    pub fn exits(&self, id: &str) -> u64 {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.exits.get(id).copied().unwrap_or(0)
+    }
+
+    pub fn last_code(&self, id: &str) -> Option<i64> {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.codes.get(id).copied()
+    }
+
+    fn note_exit(&self, id: &str, code: i64) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.codes.insert(id.to_string(), code);
+        *state.exits.entry(id.to_string()).or_default() += 1;
+        self.changed.notify_all();
+    }
+
+    /// Wakes waiters that poll for something else (a removal).
+    pub fn notify(&self) {
+        let _guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.changed.notify_all();
+    }
+
+    /// Waits until the exit count of `id` passes `seen`, or `timeout`;
+    /// true when it did.
+    pub fn wait_exit(&self, id: &str, seen: u64, timeout: Option<Duration>) -> bool {
+        let deadline = timeout.map(|t| std::time::Instant::now() + t);
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if state.exits.get(id).copied().unwrap_or(0) > seen {
+                return true;
+            }
+            let slice = match deadline {
+                Some(deadline) => {
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return false;
+                    }
+                    left.min(Duration::from_millis(500))
+                }
+                None => Duration::from_millis(500),
+            };
+            state = self
+                .changed
+                .wait_timeout(state, slice)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// Sleeps until anything changes, at most `slice`.
+    pub fn wait_change(&self, slice: Duration) {
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = self.changed.wait_timeout(state, slice);
+    }
+
+    /// An attacher of a created container: it gets its shim connection
+    /// when the container starts, registered before the start.
+    pub fn await_start(&self, id: &str) -> Receiver<UnixStream> {
+        let (sender, receiver) = channel();
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state
+            .pending
+            .entry(id.to_string())
+            .or_default()
+            .push(sender);
+        receiver
+    }
+
+    /// Claims the start of `id`; false when another start holds it.
+    fn claim_start(&self, id: &str) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.starting.insert(id.to_string())
+    }
+
+    fn release_start(&self, id: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.starting.remove(id);
+        self.changed.notify_all();
+    }
+
+    /// Waits until no start of `id` is in progress: a short-lived container
+    /// can exit before its start is recorded, and its exit must come after.
+    fn wait_for_start(&self, id: &str) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while state.starting.contains(id) {
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_millis(100))
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    pub fn take_pending(&self, id: &str) -> Vec<Sender<UnixStream>> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.pending.remove(id).unwrap_or_default()
+    }
+}
+
+/// The container's directory in the exec root: bundle, shim socket and
+/// state file.
+pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
+    daemon.config.exec_root.join(id)
+}
+
+fn runtime_root(daemon: &Daemon) -> PathBuf {
+    daemon.config.exec_root.join("runtime")
+}
+
+/// A registered connection to the container's shim; `output` to receive
+/// the container's output.
+pub fn connect(daemon: &Daemon, id: &str, output: bool) -> std::io::Result<UnixStream> {
+    // Through the directory's fd: the full path may not fit a socket
+    // address.
+    let dir = std::fs::File::open(bundle_dir(daemon, id))?;
+    let path = format!(
+        "/proc/self/fd/{}/{}",
+        dir.as_raw_fd(),
+        crate::shim::SOCKET_FILE
+    );
+    let mut stream = UnixStream::connect(&path)?;
+    protocol::write_frame(&mut stream, Kind::Hello, &[u8::from(output)])?;
+    match protocol::read_frame(&mut stream)? {
+        Some((Kind::Hello, _)) => Ok(stream),
+        _ => Err(std::io::Error::other("the shim did not greet")),
+    }
+}
+
+/// Sends one request frame to the container's shim.
+pub fn send(daemon: &Daemon, id: &str, kind: Kind, payload: &[u8]) -> Result<(), ApiError> {
+    let mut stream = connect(daemon, id, false)
+        .map_err(|e| ApiError::internal(format!("connect to the shim of {id}: {e}")))?;
+    protocol::write_frame(&mut stream, kind, payload)
+        .map_err(|e| ApiError::internal(format!("write to the shim of {id}: {e}")))
+}
+
+/// The container's root filesystem, made on its first start.
+fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
+    let image = crate::image::Digest::parse(&record.image_id).map_err(|e| e.to_string())?;
+    let _changes = daemon.images.lock();
+    match daemon.images.mount_rootfs(&record.id, &image) {
+        Ok(path) => Ok(path),
+        Err(_) => daemon
+            .images
+            .create_rootfs(&record.id, &image)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// Unmounts and deletes the container's root filesystem and its exec-root
+/// directory (at removal).
+pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
+    drop(daemon.shims.take_pending(&record.id));
+    let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+    let _changes = daemon.images.lock();
+    daemon
+        .images
+        .remove_rootfs(&record.id)
+        .map_err(|e| e.to_string())
+}
+
+fn log_limits(record: &ContainerRecord) -> (Option<PathBuf>, u64, u32) {
+    let log = &record.host_config.log_config;
+    let size = log
+        .config
+        .get("max-size")
+        .and_then(|text| parse_size(text))
+        .unwrap_or(0);
+    let files = log
+        .config
+        .get("max-file")
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(1);
+    (None, size, files)
+}
+
+/// go-units' RAMInBytes: `10m`, `1g`, `512k`, plain bytes.
+fn parse_size(text: &str) -> Option<u64> {
+    let lower = text.trim().to_ascii_lowercase();
+    let lower = lower.strip_suffix('b').unwrap_or(&lower);
+    let (digits, unit) = match lower.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
+        Some((at, _)) => lower.split_at(at),
+        None => (lower, ""),
+    };
+    let number: f64 = digits.parse().ok()?;
+    let scale: u64 = match unit {
+        "" => 1,
+        "k" => 1 << 10,
+        "m" => 1 << 20,
+        "g" => 1 << 30,
+        "t" => 1 << 40,
+        _ => return None,
+    };
+    Some((number * scale as f64) as u64)
+}
+
+/// The exit code moby gives a start that failed before the process ran.
+fn start_failure_code(message: &str) -> i64 {
+    if message.contains("not found") || message.contains("No such file") {
+        127
+    } else if message.contains("ermission denied") {
+        126
+    } else {
+        128
+    }
+}
+
+/// `POST /containers/{id}/start` and restarts: spawns the shim, hands
+/// waiting attachers their connections, then lets the container run.
+pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
+    let record = daemon.find_container(id)?;
+    if !daemon.shims.claim_start(&record.id) {
+        return Err(ApiError::conflict(format!(
+            "container {} is already being started",
+            record.id
+        )));
+    }
+    let started = start_claimed(daemon, &record.id);
+    daemon.shims.release_start(&record.id);
+    started
+}
+
+fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
+    let record = daemon.find_container(id)?;
+    if record.is_running() {
+        return Err(ApiError::new(
+            crate::api::ErrorKind::NotModified,
+            "container already started",
+        ));
+    }
+    match launch(daemon, &record) {
+        Ok(pid) => {
+            daemon.update_container(&record.id, |rec| rec.mark_started(pid as i64, now_nanos()))?;
+            log::info(&format!("container {} started, pid {pid}", record.id));
+            Ok(())
+        }
+        Err(message) => {
+            // Attachers waiting for this start give up.
+            drop(daemon.shims.take_pending(&record.id));
+            let code = start_failure_code(&message);
+            daemon.update_container(&record.id, |rec| {
+                rec.mark_start_failed(code, &message, now_nanos());
+                Ok(())
+            })?;
+            let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+            Err(ApiError::internal(format!(
+                "failed to create task for container: {message}"
+            )))
+        }
+    }
+}
+
+fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
+    let rootfs = rootfs(daemon, record)?;
+    let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
+    let spec = daemon
+        .build_spec(record, &rootfs, &settings, None)
+        .map_err(|e| e.to_string())?;
+    let bundle = bundle_dir(daemon, &record.id);
+    let _ = std::fs::remove_dir_all(&bundle);
+    std::fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
+    spec.save(bundle.join("config.json"))
+        .map_err(|e| format!("write the bundle's config.json: {e}"))?;
+    let (_, max_size, max_file) = log_limits(record);
+    let log_path = (record.host_config.log_config.kind != "none")
+        .then(|| record.log_path(&daemon.config.data_root));
+    let config = ShimConfig {
+        id: record.id.clone(),
+        runtime_root: runtime_root(daemon),
+        log_path,
+        log_max_size: max_size,
+        log_max_file: max_file,
+        tty: record.config.tty,
+        open_stdin: record.config.open_stdin,
+    };
+    let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
+    std::fs::write(bundle.join(crate::shim::CONFIG_FILE), bytes)
+        .map_err(|e| format!("write shim.json: {e}"))?;
+    spawn_shim(&bundle, &settings.init_binary)?;
+    let mut monitor = connect(daemon, &record.id, false).map_err(|e| format!("shim: {e}"))?;
+    for waiter in daemon.shims.take_pending(&record.id) {
+        if let Ok(stream) = connect(daemon, &record.id, true) {
+            let _ = waiter.send(stream);
+        }
+    }
+    protocol::write_frame(&mut monitor, Kind::Start, &[]).map_err(|e| format!("shim: {e}"))?;
+    let pid = loop {
+        match protocol::read_frame(&mut monitor) {
+            Ok(Some((Kind::Started, payload))) => break protocol::be_i32(&payload).unwrap_or(0),
+            Ok(Some((Kind::Failed, message))) => {
+                return Err(String::from_utf8_lossy(&message).into_owned());
+            }
+            Ok(Some((Kind::Exit, _))) | Ok(None) => {
+                return Err("the shim exited before the start".into());
+            }
+            Ok(Some(_)) => {}
+            Err(e) => return Err(format!("shim: {e}")),
+        }
+    };
+    let id = record.id.clone();
+    let table = daemon.shims.daemon();
+    std::thread::spawn(move || {
+        if let Some(daemon) = table {
+            monitor_exit(&daemon, &id, monitor);
+        }
+    });
+    Ok(pid)
+}
+
+/// Starts `dockbox-shim BUNDLE` in its own session, so it outlives us, and
+/// waits for its ready line on fd 3.
+fn spawn_shim(bundle: &Path, binary: &Path) -> Result<(), String> {
+    let (mut ready_read, ready_write) = std::io::pipe().map_err(|e| format!("pipe: {e}"))?;
+    let ready_write = OwnedFd::from(ready_write);
+    let raw = ready_write.as_raw_fd();
+    let stderr = std::fs::File::create(bundle.join("shim.log"))
+        .map_err(|e| format!("create shim.log: {e}"))?;
+    let mut command = Command::new(binary);
+    command
+        .arg0("dockbox-shim")
+        .arg(bundle)
+        .current_dir(bundle)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    // SAFETY: only async-signal-safe calls between fork and exec.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::setsid() < 0 || libc::dup2(raw, 3) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command
+        .spawn()
+        .map_err(|e| format!("start the shim: {e}"))?;
+    drop(ready_write);
+    drop(command);
+    // One line, not EOF: the created init holds a copy of the pipe until
+    // it execs.
+    let mut answer = String::new();
+    let _ = std::io::BufReader::new(&mut ready_read).read_line(&mut answer);
+    // The shim lives as long as its container; reap it whenever it ends.
+    std::thread::spawn(move || {
+        let _ = child.wait();
+    });
+    match answer.trim().strip_prefix("ok ") {
+        Some(_) => Ok(()),
+        None => {
+            let message = answer
+                .trim()
+                .strip_prefix("error: ")
+                .unwrap_or(answer.trim());
+            if message.is_empty() {
+                let log = std::fs::read_to_string(bundle.join("shim.log")).unwrap_or_default();
+                Err(format!("the shim failed: {}", log.trim()))
+            } else {
+                Err(message.to_string())
+            }
+        }
+    }
+}
+
+/// Reads the monitor connection until the exit, then records it.
+fn monitor_exit(daemon: &Arc<Daemon>, id: &str, mut stream: UnixStream) {
+    let mut exit = None;
+    while let Ok(Some((kind, payload))) = protocol::read_frame(&mut stream) {
+        if kind == Kind::Exit {
+            exit = serde_json::from_slice::<ShimState>(&payload).ok();
+            break;
+        }
+    }
+    let bundle = bundle_dir(daemon, id);
+    let state = exit
+        .or_else(|| crate::shim::read_state(&bundle).filter(|s| s.exited))
+        .unwrap_or(ShimState {
+            exited: true,
+            exit_code: 255,
+            finished_at: now_nanos(),
+            ..ShimState::default()
+        });
+    record_exit(daemon, id, &state);
+}
+
+fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
+    daemon.shims.wait_for_start(id);
+    let code = i64::from(state.exit_code);
+    let Ok(record) = daemon.find_container(id) else {
+        daemon.shims.note_exit(id, code);
+        return;
+    };
+    let restart = restart_delay(&record, code).filter(|_| {
+        !daemon
+            .shims
+            .shutting_down
+            .load(std::sync::atomic::Ordering::SeqCst)
+    });
+    let marked = daemon.update_container(id, |rec| match restart {
+        Some(_) => rec.mark_restarting(code, state.finished_at),
+        None => rec.mark_exited(code, state.oom_killed, state.finished_at),
+    });
+    if let Err(error) = marked {
+        log::warn(&format!("record the exit of {id}: {}", error.message));
+    }
+    log::info(&format!("container {id} exited with code {code}"));
+    let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
+    daemon.shims.note_exit(id, code);
+    if record.host_config.auto_remove && restart.is_none() {
+        if let Ok(record) = daemon.find_container(id)
+            && let Err(error) = super::remove::remove_container(daemon, record, true)
+        {
+            log::warn(&format!("auto-remove {id}: {}", error.message));
+        }
+        daemon.shims.notify();
+        return;
+    }
+    if let Some(delay) = restart {
+        let daemon = Arc::clone(daemon);
+        let id = id.to_string();
+        std::thread::spawn(move || {
+            std::thread::sleep(delay);
+            let still_wanted = daemon
+                .find_container(&id)
+                .is_ok_and(|r| r.status() == Status::Restarting && !r.manually_stopped);
+            if still_wanted && let Err(error) = start(&daemon, &id) {
+                log::warn(&format!("restart {id}: {}", error.message));
+            }
+        });
+    }
+}
+
+/// Docker's restart policies, with its back-off: 100 ms doubling per
+/// restart, capped at a minute.
+fn restart_delay(record: &ContainerRecord, code: i64) -> Option<Duration> {
+    let policy = &record.host_config.restart_policy;
+    let wanted = match policy.name.as_str() {
+        "always" => true,
+        "unless-stopped" => !record.manually_stopped,
+        "on-failure" => {
+            code != 0
+                && (policy.maximum_retry_count == 0
+                    || record.restart_count < policy.maximum_retry_count)
+        }
+        _ => false,
+    };
+    if !wanted || record.manually_stopped {
+        return None;
+    }
+    let shift = record.restart_count.clamp(0, 10) as u32;
+    Some(Duration::from_millis(100u64 << shift).min(Duration::from_secs(60)))
+}
+
+/// Shutdown without `--live-restore`: every running container gets its
+/// stop signal, and SIGKILL after its stop timeout, as moby does. This is
+/// not a manual stop: restart policies apply at the next start.
+pub fn stop_all(daemon: &Daemon) {
+    daemon
+        .shims
+        .shutting_down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+        return;
+    };
+    std::thread::scope(|scope| {
+        for (_, record) in records.into_iter().filter(|(_, r)| r.is_running()) {
+            scope.spawn(move || {
+                let seen = daemon.shims.exits(&record.id);
+                let signal = super::signal::parse_signal(&record.config.stop_signal)
+                    .unwrap_or(libc::SIGTERM);
+                let timeout = record.config.stop_timeout.unwrap_or(10).max(0) as u64;
+                let _ = send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes());
+                if !daemon
+                    .shims
+                    .wait_exit(&record.id, seen, Some(Duration::from_secs(timeout)))
+                {
+                    let _ = send(
+                        daemon,
+                        &record.id,
+                        Kind::Signal,
+                        &libc::SIGKILL.to_be_bytes(),
+                    );
+                    daemon
+                        .shims
+                        .wait_exit(&record.id, seen, Some(Duration::from_secs(10)));
+                }
+            });
+        }
+    });
+}
+
+/// Live restore: on start-up, reconnect to the shims of containers the
+/// store has as running, and record the exits that happened meanwhile.
+/// `always` and `unless-stopped` containers that are not running come back.
+pub fn restore(daemon: &Arc<Daemon>) {
+    daemon.shims.bind(daemon);
+    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+        return;
+    };
+    for (_, record) in records {
+        let id = record.id.clone();
+        match record.status() {
+            Status::Running | Status::Paused => match connect(daemon, &id, false) {
+                Ok(stream) => {
+                    log::info(&format!("restored container {id}"));
+                    let daemon = Arc::clone(daemon);
+                    std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
+                }
+                Err(_) => {
+                    let state = crate::shim::read_state(&bundle_dir(daemon, &id))
+                        .filter(|s| s.exited)
+                        .unwrap_or(ShimState {
+                            exited: true,
+                            exit_code: 255,
+                            finished_at: now_nanos(),
+                            ..ShimState::default()
+                        });
+                    record_exit(daemon, &id, &state);
+                }
+            },
+            Status::Restarting => {
+                let _ = daemon.update_container(&id, |rec| {
+                    rec.state.status = Status::Exited;
+                    Ok(())
+                });
+                restart_on_boot(daemon, &record);
+            }
+            Status::Exited => {
+                end_orphan_shim(daemon, &id);
+                restart_on_boot(daemon, &record);
+            }
+            _ => end_orphan_shim(daemon, &id),
+        }
+    }
+}
+
+/// A shim of a container the store has as not running: the daemon died
+/// between launching it and the start. Its created init is killed, so the
+/// shim exits and nothing half-started stays behind.
+fn end_orphan_shim(daemon: &Daemon, id: &str) {
+    let bundle = bundle_dir(daemon, id);
+    if !bundle.exists() {
+        return;
+    }
+    if let Ok(mut stream) = connect(daemon, id, false) {
+        let _ = protocol::write_frame(&mut stream, Kind::Signal, &libc::SIGKILL.to_be_bytes());
+        // The shim closes the connection when it exits.
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+        while let Ok(Some(_)) = protocol::read_frame(&mut stream) {}
+    }
+    let _ = std::fs::remove_dir_all(&bundle);
+}
+
+fn restart_on_boot(daemon: &Arc<Daemon>, record: &ContainerRecord) {
+    let policy = record.host_config.restart_policy.name.as_str();
+    let wanted = policy == "always" || (policy == "unless-stopped" && !record.manually_stopped);
+    if wanted && let Err(error) = start(daemon, &record.id) {
+        log::warn(&format!("restart {}: {}", record.id, error.message));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_as_go_units_does() {
+        assert_eq!(parse_size("10m"), Some(10 << 20));
+        assert_eq!(parse_size("1k"), Some(1024));
+        assert_eq!(parse_size("2048"), Some(2048));
+        assert_eq!(parse_size("1.5kb"), Some(1536));
+        assert_eq!(parse_size("nope"), None);
+    }
+
+    #[test]
+    fn restart_policies_and_back_off() {
+        let mut record = ContainerRecord::default();
+        assert_eq!(restart_delay(&record, 1), None);
+        record.host_config.restart_policy.name = "on-failure".into();
+        record.host_config.restart_policy.maximum_retry_count = 2;
+        assert_eq!(restart_delay(&record, 0), None);
+        assert_eq!(restart_delay(&record, 1), Some(Duration::from_millis(100)));
+        record.restart_count = 1;
+        assert_eq!(restart_delay(&record, 1), Some(Duration::from_millis(200)));
+        record.restart_count = 2;
+        assert_eq!(restart_delay(&record, 1), None);
+        record.host_config.restart_policy.name = "always".into();
+        assert_eq!(restart_delay(&record, 0), Some(Duration::from_millis(400)));
+        record.manually_stopped = true;
+        assert_eq!(restart_delay(&record, 0), None);
+    }
+}
