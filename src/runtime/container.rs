@@ -1,12 +1,17 @@
 //! The container lifecycle as runc's command line drives it: create,
 //! start, run, state, kill and delete, each an `impl Container` block.
 
+use super::caps::CapabilityPlan;
+use super::cgroups::CgroupManager;
+use super::hooks::{self, HookStage};
 use super::init::{self, InitContext};
 use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
 use super::process::{PreparedProcess, ProcessError};
 use super::state::{self, State, StateDir, StateError, Status};
 use super::sync::{Message, SyncSocket};
-use oci_spec::runtime::{LinuxNamespaceType, Spec};
+use oci_spec::runtime::{
+    LinuxDeviceCgroup, LinuxDeviceType, LinuxNamespaceType, LinuxResources, Spec,
+};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -27,6 +32,14 @@ pub enum RuntimeError {
     Console(#[from] super::console::ConsoleError),
     #[error(transparent)]
     SelfExe(#[from] super::selfexe::SelfExeError),
+    #[error(transparent)]
+    Cgroup(#[from] super::cgroups::CgroupError),
+    #[error(transparent)]
+    Capability(#[from] super::caps::CapError),
+    #[error(transparent)]
+    Seccomp(#[from] super::seccomp::SeccompError),
+    #[error(transparent)]
+    Hook(#[from] super::hooks::HookError),
     #[error("{0}")]
     Spec(String),
     #[error("{op} {target}: {source}")]
@@ -130,7 +143,20 @@ impl Container {
     }
 
     pub fn status(&self) -> Status {
-        state::status_of(&self.dir, self.state.as_ref())
+        let status = state::status_of(&self.dir, self.state.as_ref());
+        if matches!(status, Status::Running | Status::Created) {
+            let frozen = self.cgroup().and_then(|cgroup| cgroup.freezer_state().ok());
+            if frozen.is_some_and(|state| state != super::cgroups::FreezerState::Thawed) {
+                return Status::Paused;
+            }
+        }
+        status
+    }
+
+    /// The manager of the cgroup recorded at create, if any.
+    pub fn cgroup(&self) -> Option<Box<dyn CgroupManager>> {
+        let paths = self.state.as_ref()?.cgroup_paths.clone()?;
+        Some(super::cgroups::from_paths(paths))
     }
 
     pub fn report(&self) -> StateReport {
@@ -203,6 +229,11 @@ impl Container {
         }
         let (extra_env, listen_fds) = listen_fds();
         let mut process = PreparedProcess::from_spec(&spec, &extra_env)?;
+        let security = Security::from_spec(&spec)?;
+        if let Some(hooks) = spec.hooks() {
+            hooks::validate(hooks)?;
+        }
+        let cgroup = open_cgroup(&spec, id)?;
         let own_terminal = process.terminal
             && options.console_socket.is_none()
             && options.own_terminal
@@ -243,6 +274,13 @@ impl Container {
         };
 
         let dir = StateDir::claim(root, id)?;
+        if let Some(seccomp) = &security.seccomp
+            && let Err(error) =
+                state::write_atomically(&dir.seccomp_path(), &seccomp.to_bytes(), 0o600)
+        {
+            let _ = dir.remove();
+            return Err(error.into());
+        }
         let mut container = Container {
             id: id.to_string(),
             dir,
@@ -257,6 +295,8 @@ impl Container {
                 plan,
                 console_socket,
                 extra_fds: listen_fds + options.preserve_fds as i32,
+                security,
+                cgroup: cgroup.as_deref(),
             },
             options,
             launch,
@@ -264,10 +304,19 @@ impl Container {
         let pid = match result {
             Ok(pid) => pid,
             Err(error) => {
+                if let Some(cgroup) = &cgroup {
+                    let _ = cgroup.destroy();
+                }
                 let _ = container.dir.remove();
                 return Err(error);
             }
         };
+        if launch == Launch::Run {
+            container.run_runtime_hooks(
+                HookStage::Poststart,
+                oci_spec::runtime::ContainerState::Running,
+            );
+        }
         // The init sent the master before it exec'd, so it is waiting here.
         let console = match console_receiver {
             Some(receiver) => match super::console::receive_fd(&receiver) {
@@ -290,7 +339,7 @@ impl Container {
 }
 
 /// What `launch` has parsed and opened, on its way into the init.
-struct InitParts {
+struct InitParts<'a> {
     spec: Spec,
     bundle: PathBuf,
     rootfs: PathBuf,
@@ -298,6 +347,102 @@ struct InitParts {
     plan: NamespacePlan,
     console_socket: Option<UnixStream>,
     extra_fds: i32,
+    security: Security,
+    cgroup: Option<&'a dyn CgroupManager>,
+}
+
+/// Capabilities and the seccomp program, prepared before the clone so that
+/// the init only applies them (and exec loads the cached program).
+pub(crate) struct Security {
+    pub capabilities: Option<CapabilityPlan>,
+    pub seccomp: Option<super::seccomp::CompiledSeccomp>,
+}
+
+impl Security {
+    pub(crate) fn from_spec(spec: &Spec) -> Result<Security, RuntimeError> {
+        let capabilities = spec
+            .process()
+            .as_ref()
+            .and_then(|process| process.capabilities().as_ref())
+            .map(CapabilityPlan::new)
+            .transpose()?;
+        let seccomp = spec
+            .linux()
+            .as_ref()
+            .and_then(|linux| linux.seccomp().as_ref())
+            .map(super::seccomp::compile)
+            .transpose()?;
+        Ok(Security {
+            capabilities,
+            seccomp,
+        })
+    }
+}
+
+/// The container's cgroup manager. As runc with `--rootless=auto`, a
+/// non-root caller that may not create it goes on without one.
+fn open_cgroup(spec: &Spec, id: &str) -> Result<Option<Box<dyn CgroupManager>>, RuntimeError> {
+    let path = spec
+        .linux()
+        .as_ref()
+        .and_then(|linux| linux.cgroups_path().as_ref())
+        .map(|path| path.to_string_lossy().into_owned());
+    let manager = super::cgroups::manager(path.as_deref(), id)?;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 && manager.create().is_err() {
+        return Ok(None);
+    }
+    Ok(Some(manager))
+}
+
+/// The device rules of the cgroup: the spec's, then the devices every
+/// container gets, as runc appends them.
+pub(crate) fn resources_with_default_devices(spec: &Spec) -> Option<LinuxResources> {
+    let linux = spec.linux().as_ref()?;
+    let mut resources = linux.resources().clone().unwrap_or_default();
+    let restricts = resources
+        .devices()
+        .as_ref()
+        .is_some_and(|rules| !rules.is_empty());
+    if restricts {
+        let mut rules = resources.devices().clone().unwrap_or_default();
+        let rule = |kind: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
+            let mut rule = LinuxDeviceCgroup::default();
+            rule.set_allow(true);
+            rule.set_typ(Some(kind));
+            rule.set_major(major);
+            rule.set_minor(minor);
+            rule.set_access(Some(access.to_string()));
+            rule
+        };
+        for device in linux.devices().iter().flatten() {
+            rules.push(rule(
+                device.typ(),
+                Some(device.major()),
+                Some(device.minor()),
+                "rwm",
+            ));
+        }
+        use LinuxDeviceType::{B, C};
+        for (kind, major, minor, access) in [
+            (C, None, None, "m"),
+            (B, None, None, "m"),
+            (C, Some(1), Some(3), "rwm"),
+            (C, Some(1), Some(8), "rwm"),
+            (C, Some(1), Some(7), "rwm"),
+            (C, Some(5), Some(0), "rwm"),
+            (C, Some(1), Some(5), "rwm"),
+            (C, Some(1), Some(9), "rwm"),
+            (C, Some(5), Some(1), "rwm"),
+            (C, Some(136), None, "rwm"),
+            (C, Some(5), Some(2), "rwm"),
+            (C, Some(10), Some(200), "rwm"),
+        ] {
+            rules.push(rule(kind, major, minor, access));
+        }
+        resources.set_devices(Some(rules));
+    }
+    Some(resources)
 }
 
 /// LISTEN_FDS as runc passes it on: only when LISTEN_PID names us, the fds
@@ -322,7 +467,7 @@ fn listen_fds() -> (Vec<String>, i32) {
 }
 
 /// fork(2)-like clone with namespace flags: the child returns 0.
-fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
+pub(crate) fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
     // SAFETY: without a new stack clone behaves like fork; we are single
     // threaded here, so the child's copy of memory is consistent.
     let pid = unsafe {
@@ -344,7 +489,7 @@ fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
 impl Container {
     fn spawn(
         &mut self,
-        parts: InitParts,
+        parts: InitParts<'_>,
         options: &CreateOptions,
         launch: Launch,
     ) -> Result<i32, RuntimeError> {
@@ -359,7 +504,7 @@ impl Container {
             rootfs: parts.rootfs.clone(),
             no_pivot: options.no_pivot,
             new_user_namespace,
-            wait_for_parent: parent_step_needed(new_user_namespace),
+            wait_for_parent: parent_step_needed(new_user_namespace, parts.cgroup.is_some()),
             new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
             new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
             process: parts.process,
@@ -369,6 +514,10 @@ impl Container {
             extra_fds: parts.extra_fds,
             session_keyring: (!options.no_new_keyring).then(|| format!("_ses.{}", self.id)),
             spec: parts.spec,
+            capabilities: parts.security.capabilities,
+            seccomp: parts.security.seccomp,
+            id: self.id.clone(),
+            bundle: parts.bundle.clone(),
         };
         let mut pid = 0;
         if parts.plan.joins.is_empty() {
@@ -409,7 +558,17 @@ impl Container {
             ..
         } = context;
         drop((child_end, console_socket, exec_fifo));
-        let outcome = self.follow_init(&parent_end, &mut pid, new_user_namespace, &spec, launch);
+        let outcome = self.follow_init(
+            &parent_end,
+            &mut pid,
+            Parent {
+                new_user_namespace,
+                spec: &spec,
+                bundle: &parts.bundle,
+                cgroup: parts.cgroup,
+            },
+            launch,
+        );
         if let Err(error) = outcome {
             if pid > 0 {
                 // SAFETY: the init is our child; kill and reap it.
@@ -429,6 +588,7 @@ impl Container {
             annotations: spec.annotations().clone().unwrap_or_default(),
             oci_version: spec.version().clone(),
             own_pid_namespace: parts.plan.clone_flags & libc::CLONE_NEWPID != 0,
+            cgroup_paths: parts.cgroup.map(|cgroup| cgroup.paths()),
         };
         self.dir.save(&state)?;
         if let Some(pid_file) = &options.pid_file {
@@ -444,21 +604,38 @@ impl Container {
         &self,
         sync: &SyncSocket,
         pid: &mut i32,
-        new_user_namespace: bool,
-        spec: &Spec,
+        parent: Parent<'_>,
         launch: Launch,
     ) -> Result<(), RuntimeError> {
         // The init waits for us only when we have work to do for it: each
         // round trip costs a scheduler wake-up on a loaded machine.
-        let mut released = !parent_step_needed(new_user_namespace);
+        let mut released = !parent_step_needed(parent.new_user_namespace, parent.cgroup.is_some());
         loop {
             if *pid > 0 && !released {
-                if new_user_namespace {
-                    write_id_maps(*pid, spec)?;
+                if parent.new_user_namespace {
+                    write_id_maps(*pid, parent.spec)?;
                 }
-                // Issue 4: cgroup placement of *pid goes here (and into
-                // parent_step_needed), before the init runs anything of
-                // the user's.
+                if let Some(cgroup) = parent.cgroup {
+                    cgroup.apply(*pid)?;
+                    if let Some(resources) = resources_with_default_devices(parent.spec) {
+                        cgroup.set(&resources)?;
+                    }
+                }
+                // The namespaces exist and the init is in its cgroup, but
+                // nothing of the user's has run: where the runtime-side
+                // creation hooks belong.
+                if let Some(hooks) = parent.spec.hooks() {
+                    let state = hooks::container_state(
+                        &self.id,
+                        oci_spec::runtime::ContainerState::Creating,
+                        Some(*pid),
+                        parent.bundle,
+                        parent.spec.annotations().as_ref(),
+                    );
+                    for stage in [HookStage::Prestart, HookStage::CreateRuntime] {
+                        hooks::run_stage(stage, Some(hooks), &state, |_| {})?;
+                    }
+                }
                 sync.send(&Message::Proceed)?;
                 released = true;
             }
@@ -489,9 +666,18 @@ impl Container {
     }
 }
 
-/// Whether the init must wait for the parent's `Proceed` before it goes on.
-pub(crate) fn parent_step_needed(new_user_namespace: bool) -> bool {
-    new_user_namespace
+/// What the parent does for the init before it lets it go on.
+struct Parent<'a> {
+    new_user_namespace: bool,
+    spec: &'a Spec,
+    bundle: &'a Path,
+    cgroup: Option<&'a dyn CgroupManager>,
+}
+
+/// Whether the init must wait for the parent's `Proceed` before it goes on:
+/// id maps to write, or a cgroup to join before anything of the user's runs.
+pub(crate) fn parent_step_needed(new_user_namespace: bool, cgroup: bool) -> bool {
+    new_user_namespace || cgroup
 }
 
 fn make_exec_fifo(path: &Path) -> Result<OwnedFd, RuntimeError> {

@@ -2,9 +2,12 @@
 //! namespaces, and turns itself into the user's process. Errors go back to
 //! the parent over the sync socket; nothing here returns.
 
+use super::caps::CapabilityPlan;
 use super::console;
+use super::hooks::{self, HookStage};
 use super::process::{PreparedProcess, ProcessError};
 use super::rootfs::{self, RootfsSetup};
+use super::seccomp::CompiledSeccomp;
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::Spec;
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -34,6 +37,11 @@ pub struct InitContext {
     pub extra_fds: i32,
     /// Name of the fresh session keyring to join, unless --no-new-keyring.
     pub session_keyring: Option<String>,
+    pub capabilities: Option<CapabilityPlan>,
+    pub seccomp: Option<CompiledSeccomp>,
+    /// For the state JSON of the in-container hooks.
+    pub id: String,
+    pub bundle: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +56,12 @@ enum InitError {
     Sync(#[from] super::sync::SyncError),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<String> for InitError {
+    fn from(text: String) -> InitError {
+        InitError::Other(text)
+    }
 }
 
 fn last_os(op: &str) -> InitError {
@@ -100,12 +114,17 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     }
     let process = &context.process;
     if context.new_mount_namespace {
-        rootfs::setup_rootfs(&RootfsSetup {
-            spec: &context.spec,
-            rootfs: &context.rootfs,
-            no_pivot: context.no_pivot,
-            console: None,
-        })?;
+        rootfs::setup_rootfs_with(
+            &RootfsSetup {
+                spec: &context.spec,
+                rootfs: &context.rootfs,
+                no_pivot: context.no_pivot,
+                console: None,
+            },
+            || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
+        )?;
+    } else {
+        run_hooks(context, HookStage::CreateContainer)?;
     }
     // As root, before finish_rootfs may make / read-only and before the
     // umask, so the directories get the usual 0755.
@@ -132,9 +151,13 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     }
     process.write_oom_score_adj()?;
     process.apply_limits()?;
-    // Issue 4 hooks in here: PR_SET_KEEPCAPS before the setuid, then the
-    // capability sets after it, and seccomp last before execve.
-    process.become_user()?;
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // while we still have it, as runc does.
+    let seccomp_last = process.no_new_privileges;
+    if let (Some(seccomp), false) = (&context.seccomp, seccomp_last) {
+        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    }
+    switch_user(process, context.capabilities.as_ref())?;
     let executable = process.find_executable()?;
     let home = process.home_env();
     keep_only_extra_fds(context.extra_fds)?;
@@ -143,7 +166,49 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         context.sync.send(&Message::Ready)?;
         wait_for_start(fifo)?;
     }
+    run_hooks(context, HookStage::StartContainer)?;
+    if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
+        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// setuid with the capability sets around it: keep-caps and the bounding
+/// set before, the other four sets after, so a non-root user keeps what the
+/// spec gives it.
+pub(crate) fn switch_user(
+    process: &PreparedProcess,
+    capabilities: Option<&CapabilityPlan>,
+) -> Result<(), String> {
+    if let Some(plan) = capabilities {
+        plan.prepare_for_setuid().map_err(|e| e.to_string())?;
+    }
+    process.become_user().map_err(|e| e.to_string())?;
+    if let Some(plan) = capabilities {
+        plan.apply_after_setuid().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// An in-container hook stage; the pid is ours as the container sees it,
+/// as runc passes it.
+fn run_hooks(context: &InitContext, stage: HookStage) -> Result<(), InitError> {
+    let Some(hook_list) = context.spec.hooks() else {
+        return Ok(());
+    };
+    let status = match stage {
+        HookStage::StartContainer => oci_spec::runtime::ContainerState::Created,
+        _ => oci_spec::runtime::ContainerState::Creating,
+    };
+    let state = hooks::container_state(
+        &context.id,
+        status,
+        Some(std::process::id() as i32),
+        &context.bundle,
+        context.spec.annotations().as_ref(),
+    );
+    hooks::run_stage(stage, Some(hook_list), &state, |_| {})
+        .map_err(|e| InitError::Other(e.to_string()))
 }
 
 /// A new session keyring, so the container cannot read the caller's keys.
@@ -177,7 +242,7 @@ fn join_session_keyring(name: &str) -> Result<(), InitError> {
 /// The launcher's signal dispositions (Rust ignores SIGPIPE, `run`
 /// forwards signals) and mask must not reach the container: an ignored
 /// signal stays ignored across execve.
-fn reset_signals() {
+pub(crate) fn reset_signals() {
     for signal in 1..libc::SIGRTMAX() {
         if signal != libc::SIGKILL && signal != libc::SIGSTOP {
             // SAFETY: restoring default dispositions.
@@ -193,7 +258,7 @@ fn reset_signals() {
 }
 
 /// fds 3..3+extra stay open across exec, everything above closes.
-fn keep_only_extra_fds(extra: i32) -> Result<(), InitError> {
+pub(crate) fn keep_only_extra_fds(extra: i32) -> Result<(), String> {
     let first_closed = 3 + extra.max(0) as u32;
     // SAFETY: close_range with the CLOEXEC flag only marks fds.
     let rc = unsafe {
@@ -205,7 +270,7 @@ fn keep_only_extra_fds(extra: i32) -> Result<(), InitError> {
         )
     };
     if rc != 0 {
-        return Err(last_os("close_range"));
+        return Err(format!("close_range: {}", std::io::Error::last_os_error()));
     }
     for fd in 3..first_closed as i32 {
         // SAFETY: fcntl on an fd number the caller passed on; a closed one
