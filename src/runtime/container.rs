@@ -504,7 +504,13 @@ impl Container {
             rootfs: parts.rootfs.clone(),
             no_pivot: options.no_pivot,
             new_user_namespace,
-            wait_for_parent: parent_step_needed(new_user_namespace, parts.cgroup.is_some()),
+            wait_for_parent: if new_user_namespace || has_creation_hooks(&parts.spec) {
+                init::ParentWait::First
+            } else if parts.cgroup.is_some() {
+                init::ParentWait::BeforeProcess
+            } else {
+                init::ParentWait::Never
+            },
             new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
             new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
             process: parts.process,
@@ -636,7 +642,14 @@ impl Container {
                         hooks::run_stage(stage, Some(hooks), &state, |_| {})?;
                     }
                 }
-                sync.send(&Message::Proceed)?;
+                if let Err(error) = sync.send(&Message::Proceed) {
+                    // An init that failed before it read the go-ahead has
+                    // said why.
+                    if let Ok(Some(Message::Failed(text))) = sync.receive() {
+                        return Err(RuntimeError::Failed(text));
+                    }
+                    return Err(error.into());
+                }
                 released = true;
             }
             if *pid == 0 {
@@ -674,7 +687,17 @@ struct Parent<'a> {
     cgroup: Option<&'a dyn CgroupManager>,
 }
 
-/// Whether the init must wait for the parent's `Proceed` before it goes on:
+/// prestart and createRuntime hooks run before pivot_root, so the init
+/// waits for them first.
+fn has_creation_hooks(spec: &Spec) -> bool {
+    spec.hooks().as_ref().is_some_and(|hooks| {
+        [HookStage::Prestart, HookStage::CreateRuntime]
+            .iter()
+            .any(|stage| !stage.hooks_in(hooks).is_empty())
+    })
+}
+
+/// Whether the init must wait for the parent's `Proceed` at some point:
 /// id maps to write, or a cgroup to join before anything of the user's runs.
 pub(crate) fn parent_step_needed(new_user_namespace: bool, cgroup: bool) -> bool {
     new_user_namespace || cgroup

@@ -14,6 +14,20 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
+/// When the init waits for the parent's `Proceed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentWait {
+    /// The parent has nothing to do for us.
+    Never,
+    /// Before anything else: id maps to write, creation hooks to run
+    /// before pivot_root.
+    First,
+    /// Only the cgroup to join: we set up the rootfs meanwhile (the
+    /// kernel's first cgroup.procs write can take a scheduler tick or
+    /// more) and wait before anything of the user's applies.
+    BeforeProcess,
+}
+
 /// What the parent hands the init; prepared before the clone so that the
 /// child only acts.
 pub struct InitContext {
@@ -29,7 +43,7 @@ pub struct InitContext {
     pub new_user_namespace: bool,
     /// The parent has work to do before we go on (id maps, cgroups): wait
     /// for its `Proceed`.
-    pub wait_for_parent: bool,
+    pub wait_for_parent: ParentWait,
     pub new_mount_namespace: bool,
     pub new_uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
@@ -83,16 +97,18 @@ pub fn run(context: InitContext) -> ! {
 }
 
 /// Returns the error that ended the init (exec only returns on failure).
+fn wait_for_parent(context: &InitContext) -> Result<(), InitError> {
+    match context.sync.receive()? {
+        Some(Message::Proceed) => Ok(()),
+        other => Err(InitError::Other(format!(
+            "expected the parent's go-ahead, got {other:?}"
+        ))),
+    }
+}
+
 fn steps(context: &InitContext) -> Result<InitError, InitError> {
-    if context.wait_for_parent {
-        match context.sync.receive()? {
-            Some(Message::Proceed) => {}
-            other => {
-                return Err(InitError::Other(format!(
-                    "expected the parent's go-ahead, got {other:?}"
-                )));
-            }
-        }
+    if context.wait_for_parent == ParentWait::First {
+        wait_for_parent(context)?;
     }
     if context.new_user_namespace {
         // Become root of the new namespace, so that files we create are
@@ -148,6 +164,9 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     }
     if context.new_mount_namespace {
         rootfs::finish_rootfs(&context.spec)?;
+    }
+    if context.wait_for_parent == ParentWait::BeforeProcess {
+        wait_for_parent(context)?;
     }
     process.write_oom_score_adj()?;
     process.apply_limits()?;

@@ -279,7 +279,8 @@ impl V1Manager {
         let mut cursor = dir;
         while let Some(parent) = cursor.parent() {
             levels.push(cursor.to_path_buf());
-            if !parent.join("cpuset.cpus").exists() {
+            // Up to the hierarchy's root: a parent yet to be made is below it.
+            if parent.exists() && !parent.join("cpuset.cpus").exists() {
                 break;
             }
             cursor = parent;
