@@ -358,8 +358,34 @@ pub(crate) struct Security {
     pub seccomp: Option<super::seccomp::CompiledSeccomp>,
 }
 
+/// We apply neither AppArmor profiles nor SELinux labels (`features` says
+/// so): asking for one is an error rather than a silent no-op.
+pub(crate) fn refuse_unsupported_labels(
+    process: Option<&oci_spec::runtime::Process>,
+) -> Result<(), RuntimeError> {
+    let Some(process) = process else {
+        return Ok(());
+    };
+    if let Some(profile) = process
+        .apparmor_profile()
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    {
+        return Err(RuntimeError::Spec(format!(
+            "apparmor profile {profile:?} requested, but dockbox does not apply AppArmor profiles"
+        )));
+    }
+    if let Some(label) = process.selinux_label().as_deref().filter(|l| !l.is_empty()) {
+        return Err(RuntimeError::Spec(format!(
+            "selinux label {label:?} requested, but dockbox does not apply SELinux labels"
+        )));
+    }
+    Ok(())
+}
+
 impl Security {
     pub(crate) fn from_spec(spec: &Spec) -> Result<Security, RuntimeError> {
+        refuse_unsupported_labels(spec.process().as_ref())?;
         let capabilities = spec
             .process()
             .as_ref()

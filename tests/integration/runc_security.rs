@@ -308,3 +308,34 @@ fn exec_runs_in_the_container_with_its_exit_code() {
         stderr_of(&missing)
     );
 }
+
+#[test]
+fn apparmor_and_selinux_requests_fail_clearly() {
+    let dir = TempDir::new("runc-lsm");
+    let bundle = runc_bundle!(dir, &["true"]);
+    let ours = Runtime::ours();
+    let _guard = ours.guard("lsm");
+    for (field, value, words) in [
+        (
+            "apparmorProfile",
+            "docker-default",
+            "does not apply AppArmor",
+        ),
+        (
+            "selinuxLabel",
+            "system_u:system_r:container_t:s0",
+            "does not apply SELinux",
+        ),
+    ] {
+        bundle.edit_config(|spec| spec["process"][field] = json!(value));
+        let output = ours.run(&["run", "-b", bundle.dir.to_str().unwrap(), "lsm"]);
+        assert!(!output.status.success(), "{field} was ignored");
+        assert!(stderr_of(&output).contains(words), "{}", stderr_of(&output));
+        assert!(!ours.root.join("lsm").exists(), "state left behind");
+        bundle.edit_config(|spec| {
+            spec["process"].as_object_mut().unwrap().remove(field);
+        });
+    }
+    let output = ours.run(&["run", "-b", bundle.dir.to_str().unwrap(), "lsm"]);
+    assert!(output.status.success(), "{}", stderr_of(&output));
+}
