@@ -113,7 +113,7 @@ impl Container {
         if process.terminal && options.own_terminal && process.console_size.is_none() {
             process.console_size = super::console::caller_window_size();
         }
-        super::container::refuse_unsupported_labels(Some(&options.process))?;
+        super::prepare::refuse_unsupported_labels(Some(&options.process))?;
         let capabilities = options
             .process
             .capabilities()

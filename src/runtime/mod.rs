@@ -36,6 +36,7 @@ pub mod manage;
 pub mod mount_options;
 pub mod mounts;
 pub mod namespaces;
+mod prepare;
 pub mod process;
 pub mod rootfs;
 pub mod seccomp;
