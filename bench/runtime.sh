@@ -6,6 +6,10 @@
 #
 #   bench/runtime.sh [N]      (default 100; needs root, busybox-static, runc)
 #   DOCKBOX=path/to/dockbox bench/runtime.sh
+#   SECCOMP=path/to/seccomp-default.json bench/runtime.sh
+#       also applies Docker's default seccomp profile (turned into the OCI
+#       form for the spec's capabilities and x86_64, as dockerd does;
+#       needs python3), so both runtimes compile and load the filter.
 set -eu
 
 N=${1:-100}
@@ -47,6 +51,34 @@ CGROUP="${OWN%/}/dockbox-bench-$$"
 sed -i -e 's/"terminal": true/"terminal": false/' -e 's/"sh"$/"true"/' \
     -e "s|\"linux\": {|\"linux\": {\n\t\t\"cgroupsPath\": \"$CGROUP\",|" \
     "$WORK/bundle/config.json"
+
+if [ -n "${SECCOMP:-}" ]; then
+    python3 - "$SECCOMP" "$WORK/bundle/config.json" <<'PY'
+import json, sys
+profile = json.load(open(sys.argv[1]))
+spec = json.load(open(sys.argv[2]))
+caps = set(c.removeprefix("CAP_") for c in spec["process"]["capabilities"]["bounding"])
+arches = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"]
+syscalls = []
+for rule in profile["syscalls"]:
+    includes, excludes = rule.get("includes", {}), rule.get("excludes", {})
+    if any(c.removeprefix("CAP_") not in caps for c in includes.get("caps", [])):
+        continue
+    if includes.get("arches") and "amd64" not in includes["arches"]:
+        continue
+    if any(c.removeprefix("CAP_") in caps for c in excludes.get("caps", [])):
+        continue
+    if "amd64" in excludes.get("arches", []):
+        continue
+    out = {k: rule[k] for k in ("names", "action", "args", "errnoRet") if k in rule}
+    syscalls.append(out)
+seccomp = {"defaultAction": profile["defaultAction"], "architectures": arches, "syscalls": syscalls}
+if "defaultErrnoRet" in profile:
+    seccomp["defaultErrnoRet"] = profile["defaultErrnoRet"]
+spec["linux"]["seccomp"] = seccomp
+json.dump(spec, open(sys.argv[2], "w"), indent=1)
+PY
+fi
 
 now_ns() { date +%s%N; }
 

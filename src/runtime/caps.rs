@@ -133,8 +133,12 @@ impl CapabilityPlan {
         capset(self.effective, self.permitted, self.inheritable)?;
         prctl("prctl(PR_SET_KEEPCAPS, 0)", libc::PR_SET_KEEPCAPS, 0)?;
         ambient(libc::PR_CAP_AMBIENT_CLEAR_ALL, 0)?;
+        // The kernel refuses an ambient capability that is not both
+        // permitted and inheritable; runc's default spec asks for such ones
+        // (no inheritable set), and runc goes on without them.
+        let raisable = self.ambient & self.permitted & self.inheritable;
         for cap in 0..=self.last_cap {
-            if self.ambient & (1 << cap) != 0 {
+            if raisable & (1 << cap) != 0 {
                 ambient(libc::PR_CAP_AMBIENT_RAISE, cap as libc::c_ulong)?;
             }
         }

@@ -1,8 +1,11 @@
 //! The container lifecycle as runc's command line drives it: create,
 //! start, run, state, kill and delete, each an `impl Container` block.
 
+use super::cgroups::CgroupManager;
+use super::hooks::{self, HookStage};
 use super::init::{self, InitContext};
 use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
+use super::prepare::{Security, open_cgroup, resources_with_default_devices};
 use super::process::{PreparedProcess, ProcessError};
 use super::state::{self, State, StateDir, StateError, Status};
 use super::sync::{Message, SyncSocket};
@@ -27,6 +30,14 @@ pub enum RuntimeError {
     Console(#[from] super::console::ConsoleError),
     #[error(transparent)]
     SelfExe(#[from] super::selfexe::SelfExeError),
+    #[error(transparent)]
+    Cgroup(#[from] super::cgroups::CgroupError),
+    #[error(transparent)]
+    Capability(#[from] super::caps::CapError),
+    #[error(transparent)]
+    Seccomp(#[from] super::seccomp::SeccompError),
+    #[error(transparent)]
+    Hook(#[from] super::hooks::HookError),
     #[error("{0}")]
     Spec(String),
     #[error("{op} {target}: {source}")]
@@ -130,7 +141,20 @@ impl Container {
     }
 
     pub fn status(&self) -> Status {
-        state::status_of(&self.dir, self.state.as_ref())
+        let status = state::status_of(&self.dir, self.state.as_ref());
+        if matches!(status, Status::Running | Status::Created) {
+            let frozen = self.cgroup().and_then(|cgroup| cgroup.freezer_state().ok());
+            if frozen.is_some_and(|state| state != super::cgroups::FreezerState::Thawed) {
+                return Status::Paused;
+            }
+        }
+        status
+    }
+
+    /// The manager of the cgroup recorded at create, if any.
+    pub fn cgroup(&self) -> Option<Box<dyn CgroupManager>> {
+        let paths = self.state.as_ref()?.cgroup_paths.clone()?;
+        Some(super::cgroups::from_paths(paths))
     }
 
     pub fn report(&self) -> StateReport {
@@ -203,6 +227,11 @@ impl Container {
         }
         let (extra_env, listen_fds) = listen_fds();
         let mut process = PreparedProcess::from_spec(&spec, &extra_env)?;
+        let security = Security::from_spec(&spec)?;
+        if let Some(hooks) = spec.hooks() {
+            hooks::validate(hooks)?;
+        }
+        let cgroup = open_cgroup(&spec, id)?;
         let own_terminal = process.terminal
             && options.console_socket.is_none()
             && options.own_terminal
@@ -243,6 +272,13 @@ impl Container {
         };
 
         let dir = StateDir::claim(root, id)?;
+        if let Some(seccomp) = &security.seccomp
+            && let Err(error) =
+                state::write_atomically(&dir.seccomp_path(), &seccomp.to_bytes(), 0o600)
+        {
+            let _ = dir.remove();
+            return Err(error.into());
+        }
         let mut container = Container {
             id: id.to_string(),
             dir,
@@ -257,6 +293,8 @@ impl Container {
                 plan,
                 console_socket,
                 extra_fds: listen_fds + options.preserve_fds as i32,
+                security,
+                cgroup: cgroup.as_deref(),
             },
             options,
             launch,
@@ -264,10 +302,19 @@ impl Container {
         let pid = match result {
             Ok(pid) => pid,
             Err(error) => {
+                if let Some(cgroup) = &cgroup {
+                    let _ = cgroup.destroy();
+                }
                 let _ = container.dir.remove();
                 return Err(error);
             }
         };
+        if launch == Launch::Run {
+            container.run_runtime_hooks(
+                HookStage::Poststart,
+                oci_spec::runtime::ContainerState::Running,
+            );
+        }
         // The init sent the master before it exec'd, so it is waiting here.
         let console = match console_receiver {
             Some(receiver) => match super::console::receive_fd(&receiver) {
@@ -290,7 +337,7 @@ impl Container {
 }
 
 /// What `launch` has parsed and opened, on its way into the init.
-struct InitParts {
+struct InitParts<'a> {
     spec: Spec,
     bundle: PathBuf,
     rootfs: PathBuf,
@@ -298,6 +345,8 @@ struct InitParts {
     plan: NamespacePlan,
     console_socket: Option<UnixStream>,
     extra_fds: i32,
+    security: Security,
+    cgroup: Option<&'a dyn CgroupManager>,
 }
 
 /// LISTEN_FDS as runc passes it on: only when LISTEN_PID names us, the fds
@@ -322,7 +371,7 @@ fn listen_fds() -> (Vec<String>, i32) {
 }
 
 /// fork(2)-like clone with namespace flags: the child returns 0.
-fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
+pub(crate) fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
     // SAFETY: without a new stack clone behaves like fork; we are single
     // threaded here, so the child's copy of memory is consistent.
     let pid = unsafe {
@@ -344,7 +393,7 @@ fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
 impl Container {
     fn spawn(
         &mut self,
-        parts: InitParts,
+        parts: InitParts<'_>,
         options: &CreateOptions,
         launch: Launch,
     ) -> Result<i32, RuntimeError> {
@@ -359,7 +408,13 @@ impl Container {
             rootfs: parts.rootfs.clone(),
             no_pivot: options.no_pivot,
             new_user_namespace,
-            wait_for_parent: parent_step_needed(new_user_namespace),
+            wait_for_parent: if new_user_namespace || has_creation_hooks(&parts.spec) {
+                init::ParentWait::First
+            } else if parts.cgroup.is_some() {
+                init::ParentWait::BeforeProcess
+            } else {
+                init::ParentWait::Never
+            },
             new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
             new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
             process: parts.process,
@@ -369,6 +424,10 @@ impl Container {
             extra_fds: parts.extra_fds,
             session_keyring: (!options.no_new_keyring).then(|| format!("_ses.{}", self.id)),
             spec: parts.spec,
+            capabilities: parts.security.capabilities,
+            seccomp: parts.security.seccomp,
+            id: self.id.clone(),
+            bundle: parts.bundle.clone(),
         };
         let mut pid = 0;
         if parts.plan.joins.is_empty() {
@@ -409,7 +468,17 @@ impl Container {
             ..
         } = context;
         drop((child_end, console_socket, exec_fifo));
-        let outcome = self.follow_init(&parent_end, &mut pid, new_user_namespace, &spec, launch);
+        let outcome = self.follow_init(
+            &parent_end,
+            &mut pid,
+            Parent {
+                new_user_namespace,
+                spec: &spec,
+                bundle: &parts.bundle,
+                cgroup: parts.cgroup,
+            },
+            launch,
+        );
         if let Err(error) = outcome {
             if pid > 0 {
                 // SAFETY: the init is our child; kill and reap it.
@@ -429,6 +498,7 @@ impl Container {
             annotations: spec.annotations().clone().unwrap_or_default(),
             oci_version: spec.version().clone(),
             own_pid_namespace: parts.plan.clone_flags & libc::CLONE_NEWPID != 0,
+            cgroup_paths: parts.cgroup.map(|cgroup| cgroup.paths()),
         };
         self.dir.save(&state)?;
         if let Some(pid_file) = &options.pid_file {
@@ -444,22 +514,50 @@ impl Container {
         &self,
         sync: &SyncSocket,
         pid: &mut i32,
-        new_user_namespace: bool,
-        spec: &Spec,
+        parent: Parent<'_>,
         launch: Launch,
     ) -> Result<(), RuntimeError> {
         // The init waits for us only when we have work to do for it: each
         // round trip costs a scheduler wake-up on a loaded machine.
-        let mut released = !parent_step_needed(new_user_namespace);
+        let mut released = !parent_step_needed(parent.new_user_namespace, parent.cgroup.is_some());
         loop {
             if *pid > 0 && !released {
-                if new_user_namespace {
-                    write_id_maps(*pid, spec)?;
+                if parent.new_user_namespace {
+                    write_id_maps(*pid, parent.spec)?;
                 }
-                // Issue 4: cgroup placement of *pid goes here (and into
-                // parent_step_needed), before the init runs anything of
-                // the user's.
-                sync.send(&Message::Proceed)?;
+                if let Some(cgroup) = parent.cgroup {
+                    // Limits first, then the init: it may be setting up its
+                    // rootfs meanwhile, and must never see the device rules
+                    // half written (deny all, then the allowed ones).
+                    cgroup.create()?;
+                    if let Some(resources) = resources_with_default_devices(parent.spec) {
+                        cgroup.set(&resources)?;
+                    }
+                    cgroup.apply(*pid)?;
+                }
+                // The namespaces exist and the init is in its cgroup, but
+                // nothing of the user's has run: where the runtime-side
+                // creation hooks belong.
+                if let Some(hooks) = parent.spec.hooks() {
+                    let state = hooks::container_state(
+                        &self.id,
+                        oci_spec::runtime::ContainerState::Creating,
+                        Some(*pid),
+                        parent.bundle,
+                        parent.spec.annotations().as_ref(),
+                    );
+                    for stage in [HookStage::Prestart, HookStage::CreateRuntime] {
+                        hooks::run_stage(stage, Some(hooks), &state, |_| {})?;
+                    }
+                }
+                if let Err(error) = sync.send(&Message::Proceed) {
+                    // An init that failed before it read the go-ahead has
+                    // said why.
+                    if let Ok(Some(Message::Failed(text))) = sync.receive() {
+                        return Err(RuntimeError::Failed(text));
+                    }
+                    return Err(error.into());
+                }
                 released = true;
             }
             if *pid == 0 {
@@ -489,9 +587,28 @@ impl Container {
     }
 }
 
-/// Whether the init must wait for the parent's `Proceed` before it goes on.
-pub(crate) fn parent_step_needed(new_user_namespace: bool) -> bool {
-    new_user_namespace
+/// What the parent does for the init before it lets it go on.
+struct Parent<'a> {
+    new_user_namespace: bool,
+    spec: &'a Spec,
+    bundle: &'a Path,
+    cgroup: Option<&'a dyn CgroupManager>,
+}
+
+/// prestart and createRuntime hooks run before pivot_root, so the init
+/// waits for them first.
+fn has_creation_hooks(spec: &Spec) -> bool {
+    spec.hooks().as_ref().is_some_and(|hooks| {
+        [HookStage::Prestart, HookStage::CreateRuntime]
+            .iter()
+            .any(|stage| !stage.hooks_in(hooks).is_empty())
+    })
+}
+
+/// Whether the init must wait for the parent's `Proceed` at some point:
+/// id maps to write, or a cgroup to join before anything of the user's runs.
+pub(crate) fn parent_step_needed(new_user_namespace: bool, cgroup: bool) -> bool {
+    new_user_namespace || cgroup
 }
 
 fn make_exec_fifo(path: &Path) -> Result<OwnedFd, RuntimeError> {

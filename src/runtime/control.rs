@@ -1,6 +1,7 @@
 //! The lifecycle of an existing container: start, kill and delete.
 
 use super::container::{Container, RuntimeError, pidfd_open, wait_pidfd};
+use super::hooks::{self, HookStage};
 use super::state::Status;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
@@ -83,7 +84,35 @@ impl Container {
             op: "remove",
             target: fifo_path.display().to_string(),
             source,
-        })
+        })?;
+        self.run_runtime_hooks(
+            HookStage::Poststart,
+            oci_spec::runtime::ContainerState::Running,
+        );
+        Ok(())
+    }
+
+    /// poststart and poststop: failures are warnings (on stderr, as runc
+    /// logs them), the lifecycle goes on.
+    pub fn run_runtime_hooks(&self, stage: HookStage, status: oci_spec::runtime::ContainerState) {
+        let Some(state) = &self.state else { return };
+        let config = state.bundle.join("config.json");
+        let Ok(spec) = oci_spec::runtime::Spec::load(&config) else {
+            return;
+        };
+        let Some(hook_list) = spec.hooks() else {
+            return;
+        };
+        let hook_state = hooks::container_state(
+            &self.id,
+            status,
+            Some(state.pid),
+            &state.bundle,
+            Some(&state.annotations),
+        );
+        let _ = hooks::run_stage(stage, Some(hook_list), &hook_state, |error| {
+            eprintln!("{stage} hook: {error}");
+        });
     }
 }
 
@@ -154,7 +183,7 @@ impl Container {
         match self.status() {
             Status::Stopped => {}
             Status::Created => self.kill_and_wait()?,
-            Status::Running if force => self.kill_and_wait()?,
+            Status::Running | Status::Paused if force => self.kill_and_wait()?,
             Status::Creating if force => {}
             status => {
                 return Err(RuntimeError::DeleteNotStopped {
@@ -163,6 +192,19 @@ impl Container {
                 });
             }
         }
+        if let Some(cgroup) = self.cgroup() {
+            // A cgroup that still holds processes is shared with another
+            // container (one that joined our namespaces, or the same
+            // cgroupsPath): it stays for its last user.
+            let _ = cgroup.thaw();
+            if cgroup.pids().map(|pids| pids.is_empty()).unwrap_or(true) {
+                cgroup.destroy()?;
+            }
+        }
+        self.run_runtime_hooks(
+            HookStage::Poststop,
+            oci_spec::runtime::ContainerState::Stopped,
+        );
         self.dir.remove()?;
         Ok(())
     }
@@ -193,6 +235,10 @@ impl Container {
                 target: state.pid.to_string(),
                 source: std::io::Error::last_os_error(),
             });
+        }
+        // A frozen init takes its SIGKILL only once thawed.
+        if let Some(cgroup) = self.cgroup() {
+            let _ = cgroup.thaw();
         }
         if !wait_pidfd(&pidfd, KILL_WAIT_MS) {
             return Err(RuntimeError::Failed(format!(

@@ -2,14 +2,31 @@
 //! namespaces, and turns itself into the user's process. Errors go back to
 //! the parent over the sync socket; nothing here returns.
 
+use super::caps::CapabilityPlan;
 use super::console;
+use super::hooks::{self, HookStage};
 use super::process::{PreparedProcess, ProcessError};
 use super::rootfs::{self, RootfsSetup};
+use super::seccomp::CompiledSeccomp;
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::Spec;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+
+/// When the init waits for the parent's `Proceed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParentWait {
+    /// The parent has nothing to do for us.
+    Never,
+    /// Before anything else: id maps to write, creation hooks to run
+    /// before pivot_root.
+    First,
+    /// Only the cgroup to join: we set up the rootfs meanwhile (the
+    /// kernel's first cgroup.procs write can take a scheduler tick or
+    /// more) and wait before anything of the user's applies.
+    BeforeProcess,
+}
 
 /// What the parent hands the init; prepared before the clone so that the
 /// child only acts.
@@ -26,7 +43,7 @@ pub struct InitContext {
     pub new_user_namespace: bool,
     /// The parent has work to do before we go on (id maps, cgroups): wait
     /// for its `Proceed`.
-    pub wait_for_parent: bool,
+    pub wait_for_parent: ParentWait,
     pub new_mount_namespace: bool,
     pub new_uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
@@ -34,6 +51,11 @@ pub struct InitContext {
     pub extra_fds: i32,
     /// Name of the fresh session keyring to join, unless --no-new-keyring.
     pub session_keyring: Option<String>,
+    pub capabilities: Option<CapabilityPlan>,
+    pub seccomp: Option<CompiledSeccomp>,
+    /// For the state JSON of the in-container hooks.
+    pub id: String,
+    pub bundle: PathBuf,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +70,12 @@ enum InitError {
     Sync(#[from] super::sync::SyncError),
     #[error("{0}")]
     Other(String),
+}
+
+impl From<String> for InitError {
+    fn from(text: String) -> InitError {
+        InitError::Other(text)
+    }
 }
 
 fn last_os(op: &str) -> InitError {
@@ -69,16 +97,18 @@ pub fn run(context: InitContext) -> ! {
 }
 
 /// Returns the error that ended the init (exec only returns on failure).
+fn wait_for_parent(context: &InitContext) -> Result<(), InitError> {
+    match context.sync.receive()? {
+        Some(Message::Proceed) => Ok(()),
+        other => Err(InitError::Other(format!(
+            "expected the parent's go-ahead, got {other:?}"
+        ))),
+    }
+}
+
 fn steps(context: &InitContext) -> Result<InitError, InitError> {
-    if context.wait_for_parent {
-        match context.sync.receive()? {
-            Some(Message::Proceed) => {}
-            other => {
-                return Err(InitError::Other(format!(
-                    "expected the parent's go-ahead, got {other:?}"
-                )));
-            }
-        }
+    if context.wait_for_parent == ParentWait::First {
+        wait_for_parent(context)?;
     }
     if context.new_user_namespace {
         // Become root of the new namespace, so that files we create are
@@ -100,12 +130,17 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     }
     let process = &context.process;
     if context.new_mount_namespace {
-        rootfs::setup_rootfs(&RootfsSetup {
-            spec: &context.spec,
-            rootfs: &context.rootfs,
-            no_pivot: context.no_pivot,
-            console: None,
-        })?;
+        rootfs::setup_rootfs_with(
+            &RootfsSetup {
+                spec: &context.spec,
+                rootfs: &context.rootfs,
+                no_pivot: context.no_pivot,
+                console: None,
+            },
+            || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
+        )?;
+    } else {
+        run_hooks(context, HookStage::CreateContainer)?;
     }
     // As root, before finish_rootfs may make / read-only and before the
     // umask, so the directories get the usual 0755.
@@ -130,11 +165,18 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     if context.new_mount_namespace {
         rootfs::finish_rootfs(&context.spec)?;
     }
+    if context.wait_for_parent == ParentWait::BeforeProcess {
+        wait_for_parent(context)?;
+    }
     process.write_oom_score_adj()?;
     process.apply_limits()?;
-    // Issue 4 hooks in here: PR_SET_KEEPCAPS before the setuid, then the
-    // capability sets after it, and seccomp last before execve.
-    process.become_user()?;
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // while we still have it, as runc does.
+    let seccomp_last = process.no_new_privileges;
+    if let (Some(seccomp), false) = (&context.seccomp, seccomp_last) {
+        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    }
+    switch_user(process, context.capabilities.as_ref())?;
     let executable = process.find_executable()?;
     let home = process.home_env();
     keep_only_extra_fds(context.extra_fds)?;
@@ -143,7 +185,49 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         context.sync.send(&Message::Ready)?;
         wait_for_start(fifo)?;
     }
+    run_hooks(context, HookStage::StartContainer)?;
+    if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
+        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// setuid with the capability sets around it: keep-caps and the bounding
+/// set before, the other four sets after, so a non-root user keeps what the
+/// spec gives it.
+pub(crate) fn switch_user(
+    process: &PreparedProcess,
+    capabilities: Option<&CapabilityPlan>,
+) -> Result<(), String> {
+    if let Some(plan) = capabilities {
+        plan.prepare_for_setuid().map_err(|e| e.to_string())?;
+    }
+    process.become_user().map_err(|e| e.to_string())?;
+    if let Some(plan) = capabilities {
+        plan.apply_after_setuid().map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// An in-container hook stage; the pid is ours as the container sees it,
+/// as runc passes it.
+fn run_hooks(context: &InitContext, stage: HookStage) -> Result<(), InitError> {
+    let Some(hook_list) = context.spec.hooks() else {
+        return Ok(());
+    };
+    let status = match stage {
+        HookStage::StartContainer => oci_spec::runtime::ContainerState::Created,
+        _ => oci_spec::runtime::ContainerState::Creating,
+    };
+    let state = hooks::container_state(
+        &context.id,
+        status,
+        Some(std::process::id() as i32),
+        &context.bundle,
+        context.spec.annotations().as_ref(),
+    );
+    hooks::run_stage(stage, Some(hook_list), &state, |_| {})
+        .map_err(|e| InitError::Other(e.to_string()))
 }
 
 /// A new session keyring, so the container cannot read the caller's keys.
@@ -177,7 +261,7 @@ fn join_session_keyring(name: &str) -> Result<(), InitError> {
 /// The launcher's signal dispositions (Rust ignores SIGPIPE, `run`
 /// forwards signals) and mask must not reach the container: an ignored
 /// signal stays ignored across execve.
-fn reset_signals() {
+pub(crate) fn reset_signals() {
     for signal in 1..libc::SIGRTMAX() {
         if signal != libc::SIGKILL && signal != libc::SIGSTOP {
             // SAFETY: restoring default dispositions.
@@ -193,7 +277,7 @@ fn reset_signals() {
 }
 
 /// fds 3..3+extra stay open across exec, everything above closes.
-fn keep_only_extra_fds(extra: i32) -> Result<(), InitError> {
+pub(crate) fn keep_only_extra_fds(extra: i32) -> Result<(), String> {
     let first_closed = 3 + extra.max(0) as u32;
     // SAFETY: close_range with the CLOEXEC flag only marks fds.
     let rc = unsafe {
@@ -205,7 +289,7 @@ fn keep_only_extra_fds(extra: i32) -> Result<(), InitError> {
         )
     };
     if rc != 0 {
-        return Err(last_os("close_range"));
+        return Err(format!("close_range: {}", std::io::Error::last_os_error()));
     }
     for fd in 3..first_closed as i32 {
         // SAFETY: fcntl on an fd number the caller passed on; a closed one

@@ -21,25 +21,24 @@
 //! 4. The parent records `state.json` and the pid file; status is derived
 //!    from the init's /proc entry and the FIFO ([`state::status_of`]).
 
-#[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod caps;
-#[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod cgroups;
 pub mod console;
 pub mod container;
 pub mod control;
 pub mod devices;
+pub mod exec;
 #[allow(dead_code)] // Wired into `runc features` with the launcher (issue 4).
 pub mod features;
-#[allow(dead_code)] // Used by the launcher (issue 4).
 pub mod hooks;
 mod init;
+pub mod manage;
 pub mod mount_options;
 pub mod mounts;
 pub mod namespaces;
+mod prepare;
 pub mod process;
 pub mod rootfs;
-#[allow(dead_code, unused_imports)] // Used by the launcher (issue 4).
 pub mod seccomp;
 pub mod selfexe;
 pub mod state;

@@ -160,6 +160,20 @@ pub fn parse_rootfs_propagation(value: Option<&str>) -> Option<c_ulong> {
     }
 }
 
+/// Every option name [`MountOptions::parse`] recognises, for `features`.
+pub fn option_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = FLAGS
+        .iter()
+        .map(|(name, ..)| *name)
+        .chain(PROPAGATION.iter().map(|(name, _)| *name))
+        .chain(RECURSIVE.iter().map(|(name, ..)| *name))
+        .chain(RECURSIVE_ATIME.iter().map(|(name, _)| *name))
+        .chain(["tmpcopyup"])
+        .collect();
+    names.sort_unstable();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

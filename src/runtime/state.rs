@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 
 pub const STATE_FILE: &str = "state.json";
 pub const EXEC_FIFO: &str = "exec.fifo";
+/// The container's seccomp program, compiled once at create for `exec`.
+pub const SECCOMP_FILE: &str = "seccomp.bpf";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
@@ -42,6 +44,7 @@ pub enum Status {
     Creating,
     Created,
     Running,
+    Paused,
     Stopped,
 }
 
@@ -51,6 +54,7 @@ impl Status {
             Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }
@@ -73,6 +77,10 @@ pub struct State {
     /// Whether the container has a pid namespace of its own, so that
     /// `kill --all` may signal everything in it.
     pub own_pid_namespace: bool,
+    /// The container's cgroup directories, resolved once at create: later
+    /// commands run from other cgroups and must not resolve again.
+    #[serde(default)]
+    pub cgroup_paths: Option<crate::runtime::cgroups::CgroupPaths>,
 }
 
 /// runc's rule for ids: they name a directory, so no slashes or dots alone.
@@ -129,6 +137,10 @@ impl StateDir {
 
     pub fn fifo_path(&self) -> PathBuf {
         self.path.join(EXEC_FIFO)
+    }
+
+    pub fn seccomp_path(&self) -> PathBuf {
+        self.path.join(SECCOMP_FILE)
     }
 
     /// The state file, or None while the container is still being created.

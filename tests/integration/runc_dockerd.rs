@@ -65,6 +65,9 @@ fn dockerd_runs_containers_with_our_runc() {
         Ok(path) => path,
         Err(reason) => return report_skip("dockerd test", &reason),
     };
+    // Dropped after the daemon: our runc removes each container's cgroup,
+    // the parent made for them stays until here.
+    let _parent_cgroups = ParentCgroups(dir.path().file_name().unwrap().to_owned());
     let runc_link = dir.join("runc");
     std::os::unix::fs::symlink(harness::dockbox(), &runc_link).unwrap();
     let socket = dir.join("docker.sock");
@@ -165,4 +168,20 @@ fn dockerd_runs_containers_with_our_runc() {
     assert!(stop.status.success(), "{}", stderr_of(&stop));
     let removed = docker(&["rm", "s1"]);
     assert!(removed.status.success(), "{}", stderr_of(&removed));
+}
+
+/// The --cgroup-parent directories (named after the test's temp dir, below
+/// our own cgroup in every hierarchy), removed on drop.
+struct ParentCgroups(std::ffi::OsString);
+
+impl Drop for ParentCgroups {
+    fn drop(&mut self) {
+        let own = crate::harness::cgroup::OwnCgroup::read();
+        for base in own.v1.values().chain(own.v2.iter()) {
+            let dir = base.join(&self.0);
+            if dir.is_dir() {
+                crate::harness::cgroup::remove_tree(&dir);
+            }
+        }
+    }
 }

@@ -46,6 +46,11 @@ fn container_cannot_write_the_runtime_binary() {
             {"type": "network"}, {"type": "mount"}
         ]);
         spec.as_object_mut().unwrap().remove("hostname");
+        // Uncapped: every capability, CAP_SYS_PTRACE included.
+        spec["process"]
+            .as_object_mut()
+            .unwrap()
+            .remove("capabilities");
     });
     let _attacker = ours.guard("attacker");
     let output = ours.run(&["run", "-b", bundle_dir, "attacker"]);

@@ -67,8 +67,57 @@ fn command_flags(command: &str) -> &'static [Flag] {
         switch("rootless", None),
         switch("help", Some('h')),
     ];
+    const EXEC: &[Flag] = &[
+        value("process", Some('p')),
+        value("console-socket", None),
+        value("pid-file", None),
+        value("cwd", None),
+        value("env", Some('e')),
+        value("user", Some('u')),
+        value("cap", Some('c')),
+        value("additional-gids", Some('g')),
+        value("preserve-fds", None),
+        value("process-label", None),
+        value("apparmor", None),
+        value("cgroup", None),
+        switch("tty", Some('t')),
+        switch("detach", Some('d')),
+        switch("no-new-privs", None),
+        switch("ignore-paused", None),
+        switch("help", Some('h')),
+    ];
+    const PS: &[Flag] = &[value("format", Some('f')), switch("help", Some('h'))];
+    const EVENTS: &[Flag] = &[
+        value("interval", None),
+        switch("stats", None),
+        switch("help", Some('h')),
+    ];
+    const UPDATE: &[Flag] = &[
+        value("resources", Some('r')),
+        value("memory", None),
+        value("memory-reservation", None),
+        value("memory-swap", None),
+        value("kernel-memory", None),
+        value("kernel-memory-tcp", None),
+        value("cpu-shares", None),
+        value("cpu-quota", None),
+        value("cpu-period", None),
+        value("cpu-rt-period", None),
+        value("cpu-rt-runtime", None),
+        value("cpuset-cpus", None),
+        value("cpuset-mems", None),
+        value("blkio-weight", None),
+        value("pids-limit", None),
+        value("l3-cache-schema", None),
+        value("mem-bw-schema", None),
+        switch("help", Some('h')),
+    ];
     match command {
         "create" | "run" => CREATE_FLAGS,
+        "exec" => EXEC,
+        "ps" => PS,
+        "events" => EVENTS,
+        "update" => UPDATE,
         "list" => LIST,
         "kill" => KILL,
         "delete" => DELETE,
@@ -83,6 +132,7 @@ pub fn normalise(args: &[String]) -> Vec<String> {
     let mut index = 0;
     let mut flags = GLOBAL_FLAGS;
     let mut in_command = false;
+    let mut command = "";
     while index < args.len() {
         let arg = &args[index];
         index += 1;
@@ -92,9 +142,17 @@ pub fn normalise(args: &[String]) -> Vec<String> {
         }
         let is_flag = arg.len() > 1 && arg.starts_with('-') && arg.parse::<i64>().is_err();
         if !is_flag {
+            if in_command && matches!(command, "exec" | "ps") {
+                // The id, then the process's own arguments: flags no more.
+                out.push("--".to_string());
+                out.push(arg.clone());
+                out.extend(args[index..].iter().cloned());
+                break;
+            }
             out.push(arg.clone());
             if !in_command {
                 in_command = true;
+                command = arg.as_str();
                 flags = command_flags(arg);
             }
             continue;
@@ -177,13 +235,190 @@ pub struct Runc {
 pub enum Command {
     Create(Create),
     Delete(Delete),
+    Events(Events),
+    Exec(Exec),
+    Features(Features),
     Kill(Kill),
     List(List),
+    Pause(Pause),
+    Ps(Ps),
+    Resume(Resume),
     Run(Run),
     Spec(SpecCommand),
     Start(Start),
     State(StateCommand),
+    Update(Update),
 }
+
+#[derive(FromArgs, Debug)]
+/// execute new process inside the container
+#[argh(subcommand, name = "exec")]
+pub struct Exec {
+    /// path to the process.json
+    #[argh(option)]
+    pub process: Option<PathBuf>,
+    /// path to an AF_UNIX socket which will receive the pty master
+    #[argh(option)]
+    pub console_socket: Option<PathBuf>,
+    /// specify the file to write the process id to
+    #[argh(option)]
+    pub pid_file: Option<PathBuf>,
+    /// current working directory in the container
+    #[argh(option)]
+    pub cwd: Option<String>,
+    /// set environment variables
+    #[argh(option)]
+    pub env: Vec<String>,
+    /// UID (format: <uid>[:<gid>])
+    #[argh(option)]
+    pub user: Option<String>,
+    /// add a capability to the bounding set for the process
+    #[argh(option)]
+    pub cap: Vec<String>,
+    /// additional gids
+    #[argh(option)]
+    pub additional_gids: Vec<String>,
+    /// pass N additional file descriptors to the container
+    #[argh(option, default = "0")]
+    pub preserve_fds: u32,
+    /// set the asm process label for the process commonly used with selinux
+    #[argh(option)]
+    pub process_label: Option<String>,
+    /// set the apparmor profile for the process
+    #[argh(option)]
+    pub apparmor: Option<String>,
+    /// run the process in an (existing) sub-cgroup(s) (unsupported)
+    #[argh(option)]
+    pub cgroup: Option<String>,
+    /// allocate a pseudo-TTY
+    #[argh(switch)]
+    pub tty: bool,
+    /// detach from the container's process
+    #[argh(switch)]
+    pub detach: bool,
+    /// set the no new privileges value for the process
+    #[argh(switch)]
+    pub no_new_privs: bool,
+    /// allow exec in a paused container
+    #[argh(switch)]
+    #[allow(dead_code)] // Accepted as runc does; a frozen exec would hang.
+    pub ignore_paused: bool,
+    /// container id, then the command and its arguments
+    #[argh(positional, greedy)]
+    pub rest: Vec<String>,
+}
+
+#[derive(FromArgs, Debug)]
+/// pause suspends all processes inside the container
+#[argh(subcommand, name = "pause")]
+pub struct Pause {
+    /// container id
+    #[argh(positional)]
+    pub id: String,
+}
+
+#[derive(FromArgs, Debug)]
+/// resumes all processes that have been previously paused
+#[argh(subcommand, name = "resume")]
+pub struct Resume {
+    /// container id
+    #[argh(positional)]
+    pub id: String,
+}
+
+#[derive(FromArgs, Debug)]
+/// ps displays the processes running inside a container
+#[argh(subcommand, name = "ps")]
+pub struct Ps {
+    /// select one of: table or json (default: "table")
+    #[argh(option, default = "String::from(\"table\")")]
+    pub format: String,
+    /// container id, then arguments for ps(1)
+    #[argh(positional, greedy)]
+    pub rest: Vec<String>,
+}
+
+#[derive(FromArgs, Debug)]
+/// display container events such as OOM notifications, cpu, memory, and IO usage statistics
+#[argh(subcommand, name = "events")]
+pub struct Events {
+    /// set the stats collection interval (default: 5s)
+    #[argh(option, default = "String::from(\"5s\")")]
+    pub interval: String,
+    /// display the container's stats then exit
+    #[argh(switch)]
+    pub stats: bool,
+    /// container id
+    #[argh(positional)]
+    pub id: String,
+}
+
+#[derive(FromArgs, Debug)]
+/// update container resource constraints
+#[argh(subcommand, name = "update")]
+pub struct Update {
+    /// path to a file containing the resources to update or '-' to read from the standard input
+    #[argh(option)]
+    pub resources: Option<String>,
+    /// memory limit (in bytes)
+    #[argh(option)]
+    pub memory: Option<String>,
+    /// memory reservation or soft_limit (in bytes)
+    #[argh(option)]
+    pub memory_reservation: Option<String>,
+    /// total memory usage (memory + swap); set '-1' to enable unlimited swap
+    #[argh(option)]
+    pub memory_swap: Option<String>,
+    /// kernel memory limit (ignored, as by runc)
+    #[argh(option)]
+    #[allow(dead_code)]
+    pub kernel_memory: Option<String>,
+    /// kernel memory limit for tcp (ignored, as by runc)
+    #[argh(option)]
+    #[allow(dead_code)]
+    pub kernel_memory_tcp: Option<String>,
+    /// CPU shares (relative weight vs. other containers)
+    #[argh(option)]
+    pub cpu_shares: Option<u64>,
+    /// CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period
+    #[argh(option)]
+    pub cpu_quota: Option<i64>,
+    /// CPU CFS period to be used for hardcapping (in usecs)
+    #[argh(option)]
+    pub cpu_period: Option<u64>,
+    /// CPU realtime period to be used for hardcapping (in usecs)
+    #[argh(option)]
+    pub cpu_rt_period: Option<u64>,
+    /// CPU realtime hardcap limit (in usecs)
+    #[argh(option)]
+    pub cpu_rt_runtime: Option<i64>,
+    /// CPU(s) to use
+    #[argh(option)]
+    pub cpuset_cpus: Option<String>,
+    /// memory node(s) to use
+    #[argh(option)]
+    pub cpuset_mems: Option<String>,
+    /// specifies per cgroup weight, range is from 10 to 1000
+    #[argh(option)]
+    pub blkio_weight: Option<u16>,
+    /// maximum number of pids allowed in the container
+    #[argh(option)]
+    pub pids_limit: Option<i64>,
+    /// the string of Intel RDT/CAT L3 cache schema (unsupported)
+    #[argh(option)]
+    pub l3_cache_schema: Option<String>,
+    /// the string of Intel RDT/MBA memory bandwidth schema (unsupported)
+    #[argh(option)]
+    pub mem_bw_schema: Option<String>,
+    /// container id
+    #[argh(positional)]
+    pub id: String,
+}
+
+#[derive(FromArgs, Debug)]
+/// show the enabled features
+#[argh(subcommand, name = "features")]
+pub struct Features {}
 
 #[derive(FromArgs, Debug)]
 /// create a container
@@ -341,5 +576,13 @@ mod tests {
         assert_eq!(norm("list -qf json"), "list --quiet --format json");
         assert_eq!(norm("run --detach=false id"), "run id");
         assert_eq!(norm("--rootless=true state id"), "--rootless true state id");
+        assert_eq!(
+            norm("exec -t --env=A=1 id sh -c true"),
+            "exec --tty --env A=1 -- id sh -c true"
+        );
+        assert_eq!(
+            norm("ps --format=table id -e -o pid"),
+            "ps --format table -- id -e -o pid"
+        );
     }
 }

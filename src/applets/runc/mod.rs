@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod manage;
 mod spec;
 
 use crate::runtime::timefmt;
@@ -25,7 +26,7 @@ pub fn version_text() -> String {
 
 const USAGE: &str = "Usage: runc [global options] command [command options] [arguments...]\n\n\
 An OCI runtime with runc's command line (dockbox).\n\n\
-Commands: create, delete, kill, list, run, spec, start, state";
+Commands: create, delete, events, exec, features, kill, list, pause, ps, resume, run, spec, start, state, update";
 
 /// Where errors go: runc writes logrus lines to --log (text or json) and
 /// the bare message to stderr; without --log, the text line to stderr.
@@ -166,5 +167,12 @@ fn run(cli: Runc) -> anyhow::Result<i32> {
         Command::Kill(kill) => commands::kill(&root, &kill),
         Command::Delete(delete) => commands::delete(&root, &delete),
         Command::Spec(spec) => spec::write_spec(&spec.bundle, spec.rootless),
+        Command::Exec(exec) => manage::exec(&root, exec),
+        Command::Pause(pause) => manage::pause(&root, &pause.id),
+        Command::Resume(resume) => manage::resume(&root, &resume.id),
+        Command::Ps(ps) => manage::ps(&root, &ps),
+        Command::Events(events) => manage::events(&root, &events),
+        Command::Update(update) => manage::update(&root, &update),
+        Command::Features(_) => manage::features(),
     }
 }

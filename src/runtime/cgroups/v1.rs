@@ -271,19 +271,25 @@ impl V1Manager {
 
     /// A new cpuset cgroup starts with empty cpus and mems, which admit no
     /// task; each level we create inherits its parent's.
+    /// A cpuset cgroup with empty cpus or mems refuses tasks (ENOSPC): like
+    /// runc, fill every empty level from its parent, top down, including
+    /// levels someone else created.
     fn init_cpuset(&self, dir: &Path) -> Result<(), CgroupError> {
-        let mut missing = Vec::new();
+        let mut levels = Vec::new();
         let mut cursor = dir;
-        while !cursor.exists() {
-            missing.push(cursor.to_path_buf());
-            cursor = match cursor.parent() {
-                Some(parent) => parent,
-                None => break,
-            };
+        while let Some(parent) = cursor.parent() {
+            levels.push(cursor.to_path_buf());
+            // Up to the hierarchy's root: a parent yet to be made is below it.
+            if parent.exists() && !parent.join("cpuset.cpus").exists() {
+                break;
+            }
+            cursor = parent;
         }
-        for level in missing.iter().rev() {
+        for level in levels.iter().rev() {
             fs::create_dir_all(level)?;
-            let parent = level.parent().unwrap_or(level);
+            let Some(parent) = level.parent().filter(|p| p.join("cpuset.cpus").exists()) else {
+                continue;
+            };
             for file in ["cpuset.cpus", "cpuset.mems"] {
                 if fs::read(level, file)?.trim().is_empty() {
                     fs::write(level, file, fs::read(parent, file)?.trim())?;

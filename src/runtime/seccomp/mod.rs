@@ -23,6 +23,7 @@ mod tests;
 use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompFilterFlag};
 use seccompiler::sock_filter;
 
+#[allow(unused_imports)] // For the daemon's default profile.
 pub use docker::{convert_docker_profile, docker_default, docker_default_for, running_kernel};
 pub use syscalls::SeccompArch;
 

@@ -1,0 +1,278 @@
+//! `runc exec`: a new process in a living container. It joins the init's
+//! namespaces and cgroup, and gets the container's capabilities (or the
+//! ones given), the seccomp program compiled at create (loaded from the
+//! state directory, not compiled again) and the process's rlimits.
+//!
+//! A helper forked from us joins the cgroup (host paths still resolve),
+//! then the namespaces, and clones the process with CLONE_PARENT so that
+//! it is our child (we wait for it) and is born in the pid namespace.
+
+use super::caps::CapabilityPlan;
+use super::container::{Container, RuntimeError, clone_child, reap};
+use super::init::{keep_only_extra_fds, reset_signals, switch_user};
+use super::process::PreparedProcess;
+use super::seccomp::CompiledSeccomp;
+use super::state::{self, Status};
+use super::sync::{Message, SyncSocket};
+use oci_spec::runtime::{Process, Spec};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+
+/// Flags of `exec`, the process already built from `--process` or the
+/// command line.
+#[derive(Debug)]
+pub struct ExecOptions {
+    pub process: Process,
+    pub console_socket: Option<PathBuf>,
+    pub pid_file: Option<PathBuf>,
+    pub preserve_fds: u32,
+    /// A terminal without a console socket in the foreground: the caller
+    /// gets the pty master and relays it.
+    pub own_terminal: bool,
+}
+
+/// What [`Container::exec`] hands back.
+#[derive(Debug)]
+pub struct Executed {
+    /// Host pid of the new process, our child.
+    pub pid: i32,
+    pub console: Option<OwnedFd>,
+}
+
+/// Namespaces in the order they are joined: the user namespace first (it
+/// owns the others), the mount namespace late (it changes our root).
+const NAMESPACES: &[(&str, libc::c_int)] = &[
+    ("user", libc::CLONE_NEWUSER),
+    ("ipc", libc::CLONE_NEWIPC),
+    ("uts", libc::CLONE_NEWUTS),
+    ("net", libc::CLONE_NEWNET),
+    ("pid", libc::CLONE_NEWPID),
+    ("cgroup", libc::CLONE_NEWCGROUP),
+    ("mnt", libc::CLONE_NEWNS),
+];
+
+/// The init's namespaces that differ from ours, opened.
+fn open_namespaces(pid: i32) -> Result<Vec<(OwnedFd, libc::c_int)>, RuntimeError> {
+    let mut opened = Vec::new();
+    for (name, flag) in NAMESPACES {
+        let theirs = format!("/proc/{pid}/ns/{name}");
+        let (Ok(their_meta), Ok(our_meta)) = (
+            std::fs::metadata(&theirs),
+            std::fs::metadata(format!("/proc/self/ns/{name}")),
+        ) else {
+            continue;
+        };
+        if their_meta.ino() == our_meta.ino() && their_meta.dev() == our_meta.dev() {
+            continue;
+        }
+        let file = std::fs::File::open(&theirs).map_err(|source| RuntimeError::Os {
+            op: "open",
+            target: theirs.clone(),
+            source,
+        })?;
+        opened.push((OwnedFd::from(file), *flag));
+    }
+    Ok(opened)
+}
+
+impl Container {
+    pub fn exec(&self, options: &ExecOptions) -> Result<Executed, RuntimeError> {
+        let state = match self.status() {
+            Status::Running | Status::Created => self.state.as_ref().expect("has state"),
+            Status::Paused => {
+                return Err(RuntimeError::Failed(
+                    "cannot exec in a paused container (use resume first)".into(),
+                ));
+            }
+            _ => {
+                return Err(RuntimeError::Failed(
+                    "cannot exec in a stopped container".into(),
+                ));
+            }
+        };
+        let config = state.bundle.join("config.json");
+        let mut spec = Spec::load(&config)
+            .map_err(|e| RuntimeError::Spec(format!("{}: {e}", config.display())))?;
+        spec.set_process(Some(options.process.clone()));
+        let mut process = PreparedProcess::from_spec(&spec, &[])?;
+        process.hostname = None;
+        process.domainname = None;
+        process.sysctl.clear();
+        if process.terminal && options.console_socket.is_none() && !options.own_terminal {
+            return Err(RuntimeError::Spec(
+                "cannot allocate tty if runc will detach without setting console socket".into(),
+            ));
+        }
+        if !process.terminal && options.console_socket.is_some() {
+            return Err(RuntimeError::Spec(
+                "cannot use console socket if runc will not detach or allocate tty".into(),
+            ));
+        }
+        if process.terminal && options.own_terminal && process.console_size.is_none() {
+            process.console_size = super::console::caller_window_size();
+        }
+        super::prepare::refuse_unsupported_labels(Some(&options.process))?;
+        let capabilities = options
+            .process
+            .capabilities()
+            .as_ref()
+            .map(CapabilityPlan::new)
+            .transpose()?;
+        let seccomp = match std::fs::read(self.dir.seccomp_path()) {
+            Ok(bytes) => Some(CompiledSeccomp::from_bytes(&bytes)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(source) => {
+                return Err(RuntimeError::Os {
+                    op: "read",
+                    target: self.dir.seccomp_path().display().to_string(),
+                    source,
+                });
+            }
+        };
+        let cgroup = self.cgroup();
+        let namespaces = open_namespaces(state.pid)?;
+        let (console_socket, console_receiver) = match (process.terminal, &options.console_socket) {
+            (false, _) => (None, None),
+            (true, Some(path)) => (Some(super::console::connect(path)?), None),
+            (true, None) => {
+                let (ours, theirs) = UnixStream::pair().map_err(|source| RuntimeError::Os {
+                    op: "socketpair",
+                    target: "console".into(),
+                    source,
+                })?;
+                (Some(theirs), Some(ours))
+            }
+        };
+        let (parent_end, child_end) = SyncSocket::pair()?;
+        let setup = ExecSetup {
+            process,
+            capabilities,
+            seccomp,
+            console_socket,
+            extra_fds: options.preserve_fds as i32,
+        };
+
+        let helper = clone_child(0)?;
+        if helper == 0 {
+            let outcome = (|| -> Result<i32, String> {
+                if let Some(cgroup) = &cgroup {
+                    // SAFETY: getpid cannot fail.
+                    let own = unsafe { libc::getpid() };
+                    cgroup.apply(own).map_err(|e| e.to_string())?;
+                }
+                for (fd, flag) in &namespaces {
+                    // SAFETY: setns on an fd we opened.
+                    if unsafe { libc::setns(fd.as_raw_fd(), *flag) } != 0 {
+                        return Err(format!(
+                            "setns {flag:#x}: {}",
+                            std::io::Error::last_os_error()
+                        ));
+                    }
+                }
+                clone_child(libc::CLONE_PARENT).map_err(|e| e.to_string())
+            })();
+            match outcome {
+                Ok(0) => {
+                    drop(namespaces);
+                    let error = match setup.become_process() {
+                        Ok(error) | Err(error) => error,
+                    };
+                    let text = format!("exec failed: {error}");
+                    if child_end.send(&Message::Failed(text.clone())).is_err() {
+                        eprintln!("{text}");
+                    }
+                }
+                Ok(pid) => {
+                    let _ = child_end.send(&Message::InitPid(pid));
+                }
+                Err(error) => {
+                    let _ = child_end.send(&Message::Failed(error));
+                }
+            }
+            // SAFETY: leave without running the parent's atexit handlers.
+            unsafe { libc::_exit(1) };
+        }
+        drop(child_end);
+        drop(setup);
+        reap(helper);
+        let pid = match parent_end.receive()? {
+            Some(Message::InitPid(pid)) => pid,
+            Some(Message::Failed(text)) => return Err(RuntimeError::Failed(text)),
+            other => {
+                return Err(RuntimeError::Failed(format!(
+                    "exec helper: unexpected {other:?}"
+                )));
+            }
+        };
+        let fail = |error: RuntimeError| {
+            // SAFETY: our child; kill and reap it.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            reap(pid);
+            error
+        };
+        match parent_end.receive() {
+            Ok(None) => {}
+            Ok(Some(Message::Failed(text))) => {
+                reap(pid);
+                return Err(RuntimeError::Failed(text));
+            }
+            Ok(other) => {
+                return Err(fail(RuntimeError::Failed(format!(
+                    "exec: unexpected {other:?}"
+                ))));
+            }
+            Err(error) => return Err(fail(error.into())),
+        }
+        let console = match console_receiver {
+            Some(receiver) => {
+                Some(super::console::receive_fd(&receiver).map_err(|e| fail(e.into()))?)
+            }
+            None => None,
+        };
+        if let Some(pid_file) = &options.pid_file {
+            state::write_atomically(pid_file, pid.to_string().as_bytes(), 0o644)
+                .map_err(|e| fail(e.into()))?;
+        }
+        Ok(Executed { pid, console })
+    }
+}
+
+/// What the new process applies to itself, in the container's namespaces.
+struct ExecSetup {
+    process: PreparedProcess,
+    capabilities: Option<CapabilityPlan>,
+    seccomp: Option<CompiledSeccomp>,
+    console_socket: Option<UnixStream>,
+    extra_fds: i32,
+}
+
+impl ExecSetup {
+    /// Returns only with the error that stopped it.
+    fn become_process(&self) -> Result<String, String> {
+        let process = &self.process;
+        // SAFETY: a fresh child is no group leader, so setsid succeeds.
+        unsafe { libc::setsid() };
+        if let Some(socket) = &self.console_socket {
+            let pty = super::console::open_pty(process.console_size).map_err(|e| e.to_string())?;
+            super::console::send_fd(socket.as_raw_fd(), "/dev/ptmx", pty.master.as_raw_fd())
+                .map_err(|e| e.to_string())?;
+            super::console::attach_slave(&pty).map_err(|e| e.to_string())?;
+        }
+        process.apply_limits().map_err(|e| e.to_string())?;
+        let seccomp_last = process.no_new_privileges;
+        if let (Some(seccomp), false) = (&self.seccomp, seccomp_last) {
+            super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
+        }
+        switch_user(process, self.capabilities.as_ref())?;
+        let executable = process.find_executable().map_err(|e| e.to_string())?;
+        let home = process.home_env();
+        keep_only_extra_fds(self.extra_fds)?;
+        reset_signals();
+        if let (Some(seccomp), true) = (&self.seccomp, seccomp_last) {
+            super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
+        }
+        Ok(process.exec(&executable, home.as_ref()).to_string())
+    }
+}

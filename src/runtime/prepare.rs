@@ -1,0 +1,131 @@
+//! What `launch` prepares before the clone besides the process: the
+//! capability plan and seccomp program (compiled once, cached for exec),
+//! the cgroup manager and the device rules every container gets.
+
+use super::caps::CapabilityPlan;
+use super::cgroups::CgroupManager;
+use super::container::RuntimeError;
+use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceType, LinuxResources, Spec};
+
+/// Capabilities and the seccomp program, prepared before the clone so that
+/// the init only applies them (and exec loads the cached program).
+pub(crate) struct Security {
+    pub capabilities: Option<CapabilityPlan>,
+    pub seccomp: Option<super::seccomp::CompiledSeccomp>,
+}
+
+/// We apply neither AppArmor profiles nor SELinux labels (`features` says
+/// so): asking for one is an error rather than a silent no-op.
+pub(crate) fn refuse_unsupported_labels(
+    process: Option<&oci_spec::runtime::Process>,
+) -> Result<(), RuntimeError> {
+    let Some(process) = process else {
+        return Ok(());
+    };
+    if let Some(profile) = process
+        .apparmor_profile()
+        .as_deref()
+        .filter(|p| !p.is_empty())
+    {
+        return Err(RuntimeError::Spec(format!(
+            "apparmor profile {profile:?} requested, but dockbox does not apply AppArmor profiles"
+        )));
+    }
+    if let Some(label) = process.selinux_label().as_deref().filter(|l| !l.is_empty()) {
+        return Err(RuntimeError::Spec(format!(
+            "selinux label {label:?} requested, but dockbox does not apply SELinux labels"
+        )));
+    }
+    Ok(())
+}
+
+impl Security {
+    pub(crate) fn from_spec(spec: &Spec) -> Result<Security, RuntimeError> {
+        refuse_unsupported_labels(spec.process().as_ref())?;
+        let capabilities = spec
+            .process()
+            .as_ref()
+            .and_then(|process| process.capabilities().as_ref())
+            .map(CapabilityPlan::new)
+            .transpose()?;
+        let seccomp = spec
+            .linux()
+            .as_ref()
+            .and_then(|linux| linux.seccomp().as_ref())
+            .map(super::seccomp::compile)
+            .transpose()?;
+        Ok(Security {
+            capabilities,
+            seccomp,
+        })
+    }
+}
+
+/// The container's cgroup manager. As runc with `--rootless=auto`, a
+/// non-root caller that may not create it goes on without one.
+pub(crate) fn open_cgroup(
+    spec: &Spec,
+    id: &str,
+) -> Result<Option<Box<dyn CgroupManager>>, RuntimeError> {
+    let path = spec
+        .linux()
+        .as_ref()
+        .and_then(|linux| linux.cgroups_path().as_ref())
+        .map(|path| path.to_string_lossy().into_owned());
+    let manager = super::cgroups::manager(path.as_deref(), id)?;
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } != 0 && manager.create().is_err() {
+        return Ok(None);
+    }
+    Ok(Some(manager))
+}
+
+/// The device rules of the cgroup: the spec's, then the devices every
+/// container gets, as runc appends them.
+pub(crate) fn resources_with_default_devices(spec: &Spec) -> Option<LinuxResources> {
+    let linux = spec.linux().as_ref()?;
+    let mut resources = linux.resources().clone().unwrap_or_default();
+    let restricts = resources
+        .devices()
+        .as_ref()
+        .is_some_and(|rules| !rules.is_empty());
+    if restricts {
+        let mut rules = resources.devices().clone().unwrap_or_default();
+        let rule = |kind: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
+            let mut rule = LinuxDeviceCgroup::default();
+            rule.set_allow(true);
+            rule.set_typ(Some(kind));
+            rule.set_major(major);
+            rule.set_minor(minor);
+            rule.set_access(Some(access.to_string()));
+            rule
+        };
+        for device in linux.devices().iter().flatten() {
+            rules.push(rule(
+                device.typ(),
+                Some(device.major()),
+                Some(device.minor()),
+                "rwm",
+            ));
+        }
+        use LinuxDeviceType::{B, C};
+        for (kind, major, minor, access) in [
+            (C, None, None, "m"),
+            (B, None, None, "m"),
+            (C, Some(1), Some(3), "rwm"),
+            (C, Some(1), Some(8), "rwm"),
+            (C, Some(1), Some(7), "rwm"),
+            (C, Some(5), Some(0), "rwm"),
+            (C, Some(1), Some(5), "rwm"),
+            (C, Some(1), Some(9), "rwm"),
+            (C, Some(5), Some(1), "rwm"),
+            (C, Some(136), None, "rwm"),
+            (C, Some(5), Some(2), "rwm"),
+            (C, Some(10), Some(200), "rwm"),
+        ] {
+            rules.push(rule(kind, major, minor, access));
+        }
+        resources.set_devices(Some(rules));
+    }
+    Some(resources)
+}
