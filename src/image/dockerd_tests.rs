@@ -15,12 +15,60 @@ struct RealDockerd {
     child: Child,
     socket: String,
     dir: PathBuf,
+    /// Container cgroups go below this test's own cgroup, never dockerd's
+    /// default `/docker`.
+    cgroup_parent: String,
+}
+
+/// A cgroup path below the deepest of this process's own cgroups (this
+/// hybrid host nests them: `/` everywhere but memory).
+fn cgroup_parent_below_own() -> std::result::Result<String, String> {
+    let text = fs::read_to_string("/proc/self/cgroup").map_err(|e| e.to_string())?;
+    let own: Vec<&str> = text
+        .lines()
+        .filter_map(|line| line.splitn(3, ':').nth(2))
+        .collect();
+    let deepest = own
+        .iter()
+        .max_by_key(|path| path.len())
+        .copied()
+        .unwrap_or("/");
+    if !own.iter().all(|path| Path::new(deepest).starts_with(path)) {
+        return Err(format!("own cgroups are not nested: {own:?}"));
+    }
+    Ok(Path::new(deepest)
+        .join(format!("dockbox-image-dockerd-{}", std::process::id()))
+        .display()
+        .to_string())
+}
+
+/// Removes `relative` (and what is below it) from every mounted hierarchy.
+fn remove_cgroup_everywhere(relative: &str) {
+    fn remove_tree(dir: &Path) {
+        if let Ok(entries) = fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                if entry.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                    remove_tree(&entry.path());
+                }
+            }
+        }
+        let _ = fs::remove_dir(dir);
+    }
+    if let Ok(hierarchies) = fs::read_dir("/sys/fs/cgroup") {
+        for hierarchy in hierarchies.flatten() {
+            let dir = hierarchy.path().join(relative.trim_start_matches('/'));
+            if dir.is_dir() {
+                remove_tree(&dir);
+            }
+        }
+    }
 }
 
 impl RealDockerd {
     fn start(dir: &Path) -> std::result::Result<RealDockerd, String> {
         let socket = format!("unix://{}", dir.join("sock").display());
         let log = File::create(dir.join("dockerd.log")).map_err(|e| e.to_string())?;
+        let cgroup_parent = cgroup_parent_below_own()?;
         let child = Command::new("/usr/bin/unshare")
             .arg("--net")
             .arg(DOCKERD)
@@ -30,6 +78,8 @@ impl RealDockerd {
                 "--ip6tables=false",
                 "-H",
                 &socket,
+                "--cgroup-parent",
+                &cgroup_parent,
             ])
             .arg("--data-root")
             .arg(dir.join("data"))
@@ -45,6 +95,7 @@ impl RealDockerd {
             child,
             socket,
             dir: dir.to_path_buf(),
+            cgroup_parent,
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
@@ -91,6 +142,7 @@ impl Drop for RealDockerd {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+        remove_cgroup_everywhere(&self.cgroup_parent);
         // Whatever dockerd left mounted below our dir goes too.
         let needle = self.dir.display().to_string();
         if let Ok(mountinfo) = fs::read_to_string("/proc/self/mountinfo") {

@@ -14,9 +14,38 @@ pub const DOCKER_CLI: &str = "/usr/local/bin/docker";
 
 pub struct TestDaemon {
     pub guard: ProcessGuard,
+    /// After the daemon is gone: its --cgroup-parent directories.
+    pub cgroups: CgroupParentCleanup,
     pub socket: PathBuf,
     // Last, so the daemon is killed before its directory goes.
     pub dir: TempDir,
+}
+
+/// Removes the relative `cgroup-parent` of a daemon's config file from
+/// below the test's own cgroup in every hierarchy, on drop.
+pub struct CgroupParentCleanup {
+    config: PathBuf,
+}
+
+impl Drop for CgroupParentCleanup {
+    fn drop(&mut self) {
+        let Ok(text) = std::fs::read_to_string(&self.config) else {
+            return;
+        };
+        let parent = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|config| config["cgroup-parent"].as_str().map(str::to_string));
+        let Some(parent) = parent.filter(|p| !p.is_empty() && !p.starts_with('/')) else {
+            return;
+        };
+        let own = harness::cgroup::OwnCgroup::read();
+        for dir in own.v1.values().chain(own.v2.iter()) {
+            let path = dir.join(&parent);
+            if path.is_dir() {
+                harness::cgroup::remove_tree(&path);
+            }
+        }
+    }
 }
 
 impl TestDaemon {
@@ -70,6 +99,9 @@ impl TestDaemon {
             .expect("start dockbox dockerd");
         let mut daemon = TestDaemon {
             guard: ProcessGuard::child(child),
+            cgroups: CgroupParentCleanup {
+                config: dir.join("daemon.json"),
+            },
             socket,
             dir,
         };
