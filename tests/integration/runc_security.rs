@@ -159,17 +159,19 @@ fn hooks_run_in_order_with_the_state() {
         order(),
         "prestart\ncreateRuntime\ncreateContainer\npoststart\n"
     );
-    let start_state =
-        std::fs::read_to_string(bundle.dir.join("rootfs/startContainer.json")).unwrap();
-    let start_state: serde_json::Value = serde_json::from_str(&start_state).unwrap();
-    assert_eq!(start_state["status"], "created");
-    assert_eq!(start_state["id"], "hooks");
+    // startContainer runs in the init after `start` returns, before the
+    // user's process: once the container has stopped, its file is whole.
     for _ in 0..100 {
         if ours.status("hooks") == "stopped" {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let start_state =
+        std::fs::read_to_string(bundle.dir.join("rootfs/startContainer.json")).unwrap();
+    let start_state: serde_json::Value = serde_json::from_str(&start_state).unwrap();
+    assert_eq!(start_state["status"], "created");
+    assert_eq!(start_state["id"], "hooks");
     ours.ok(&["delete", "hooks"]);
     assert_eq!(
         order(),
