@@ -80,10 +80,19 @@ fn mount_unified(
 fn mount_v1(context: &MountContext, destination: &Path, options: &MountOptions) -> Result<()> {
     let own = own_cgroups()?;
     let table = MountInfo::read_own()?;
+    // The host's mount of a hierarchy comes first in mountinfo; later ones
+    // (such as those under a rootless spec's rbind of /sys into the rootfs,
+    // about to be hidden by the tmpfs holder) would be bound a second time.
+    let mut seen_options: Vec<&[String]> = Vec::new();
     let hierarchies: Vec<(&MountEntry, &OwnCgroup)> = table
         .entries
         .iter()
         .filter(|entry| entry.fs_type == "cgroup")
+        .filter(|entry| {
+            let first = !seen_options.contains(&entry.super_options.as_slice());
+            seen_options.push(&entry.super_options);
+            first
+        })
         .filter_map(|entry| {
             own.iter()
                 .find(|cgroup| {

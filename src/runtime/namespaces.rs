@@ -156,7 +156,8 @@ fn clone_flag(kind: LinuxNamespaceType) -> Result<libc::c_int, NamespaceError> {
 
 /// Writes uid_map and gid_map of `pid` from the spec; the child waits
 /// until this is done. As root we may write gid_map without denying
-/// setgroups first.
+/// setgroups first; without root (rootless) the kernel lets us map only
+/// our own gid, and only once setgroups is denied, as runc does.
 pub fn write_id_maps(pid: i32, spec: &Spec) -> Result<(), NamespaceError> {
     let linux = spec.linux().as_ref();
     let uid = linux.and_then(|l| l.uid_mappings().as_ref());
@@ -165,6 +166,14 @@ pub fn write_id_maps(pid: i32, spec: &Spec) -> Result<(), NamespaceError> {
         return Err(NamespaceError::NoMappings);
     };
     write_map(&PathBuf::from(format!("/proc/{pid}/uid_map")), uid)?;
+    if !nix::unistd::geteuid().is_root() {
+        let path = PathBuf::from(format!("/proc/{pid}/setgroups"));
+        std::fs::write(&path, "deny").map_err(|source| NamespaceError::Io {
+            op: "write",
+            path,
+            source,
+        })?;
+    }
     write_map(&PathBuf::from(format!("/proc/{pid}/gid_map")), gid)
 }
 

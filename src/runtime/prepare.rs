@@ -72,10 +72,18 @@ pub(crate) fn open_cgroup(
         .as_ref()
         .and_then(|linux| linux.cgroups_path().as_ref())
         .map(|path| path.to_string_lossy().into_owned());
+    let explicit = path.as_deref().is_some_and(|path| !path.is_empty());
     let manager = super::cgroups::manager(path.as_deref(), id)?;
+    // Without root, as runc's --rootless=auto: go on without a cgroup the
+    // caller may not make, unless the spec named one (then it must exist
+    // or be creatable, i.e. delegated).
     // SAFETY: geteuid cannot fail.
-    if unsafe { libc::geteuid() } != 0 && manager.create().is_err() {
-        return Ok(None);
+    if unsafe { libc::geteuid() } != 0 {
+        match manager.create() {
+            Ok(()) => {}
+            Err(error) if explicit => return Err(error.into()),
+            Err(_) => return Ok(None),
+        }
     }
     Ok(Some(manager))
 }

@@ -27,6 +27,7 @@ mod runc_lifecycle;
 mod runc_namespaces;
 mod runc_process;
 mod runc_rootfs;
+mod runc_rootless;
 mod runc_security;
 mod runc_selfexe;
 mod runc_support;

@@ -205,11 +205,21 @@ pub fn normalise(args: &[String]) -> Vec<String> {
     out
 }
 
+/// runc's default state root: /run/runc, or $XDG_RUNTIME_DIR/runc for a
+/// caller without root (who cannot write /run/runc).
+fn default_root() -> PathBuf {
+    let xdg = std::env::var_os("XDG_RUNTIME_DIR").filter(|dir| !dir.is_empty());
+    match xdg {
+        Some(dir) if !nix::unistd::geteuid().is_root() => PathBuf::from(dir).join("runc"),
+        _ => PathBuf::from("/run/runc"),
+    }
+}
+
 #[derive(FromArgs, Debug)]
 /// Open Container Initiative runtime (dockbox)
 pub struct Runc {
     /// root directory for storage of container state
-    #[argh(option, default = "PathBuf::from(\"/run/runc\")")]
+    #[argh(option, default = "default_root()")]
     pub root: PathBuf,
     /// set the log file to write runc logs to (default is stderr)
     #[argh(option)]
