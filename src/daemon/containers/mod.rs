@@ -9,6 +9,7 @@ pub mod files;
 pub mod lifecycle;
 pub mod list;
 pub mod lookup;
+pub mod manage;
 pub mod names;
 pub mod record;
 pub mod remove;
@@ -49,7 +50,10 @@ pub fn routes(router: &mut Router<Route>) {
         .add("POST", "/containers/{id}/wait", lifecycle::wait_route)
         .add("POST", "/containers/{id}/resize", lifecycle::resize_route)
         .add("POST", "/containers/{id}/attach", attach::attach_route)
-        .add("GET", "/containers/{id}/logs", attach::logs_route);
+        .add("GET", "/containers/{id}/logs", attach::logs_route)
+        .add("POST", "/containers/{id}/pause", manage::pause_route)
+        .add("POST", "/containers/{id}/unpause", manage::unpause_route)
+        .add("GET", "/containers/{id}/top", manage::top_route);
 }
 
 impl Daemon {

@@ -160,7 +160,7 @@ pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
     daemon.config.exec_root.join(id)
 }
 
-fn runtime_root(daemon: &Daemon) -> PathBuf {
+pub fn runtime_root(daemon: &Daemon) -> PathBuf {
     daemon.config.exec_root.join("runtime")
 }
 

@@ -1,0 +1,149 @@
+//! Living containers through our daemon with the real Docker CLI: pause
+//! and unpause, top.
+
+use crate::daemon_run::{
+    Leftovers, assert_nothing_left, daemon_with_busybox, inspect, ok, skip_unless_ready,
+};
+use crate::harness::{stderr_of, stdout_of};
+use crate::require;
+
+#[test]
+fn pause_and_unpause_freeze_the_container_and_show_in_inspect_and_ps() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-pause");
+    let _leftovers = Leftovers::of(&daemon);
+    let script = "i=0; while true; do i=$((i+1)); echo $i > /tmp/count; sleep 0.05; done";
+    let id = ok(
+        &daemon,
+        &daemon.docker(&[
+            "run", "-d", "--name", "frozen", "busybox", "sh", "-c", script,
+        ]),
+    );
+    let id = id.trim();
+    let refused = daemon.docker(&["unpause", "frozen"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr_of(&refused).contains(&format!("Container {id} is not paused")),
+        "{}",
+        stderr_of(&refused)
+    );
+    ok(&daemon, &daemon.docker(&["pause", "frozen"]));
+    assert_eq!(
+        inspect(
+            &daemon,
+            "frozen",
+            "{{.State.Status}} {{.State.Paused}} {{.State.Running}}"
+        ),
+        "paused true true"
+    );
+    let listed = ok(
+        &daemon,
+        &daemon.docker(&["ps", "--format", "{{.Names}} {{.Status}}"]),
+    );
+    assert!(
+        listed.contains("frozen Up") && listed.contains("(Paused)"),
+        "{listed}"
+    );
+    let again = daemon.docker(&["pause", "frozen"]);
+    assert!(!again.status.success());
+    assert!(
+        stderr_of(&again).contains(&format!("Container {id} is already paused")),
+        "{}",
+        stderr_of(&again)
+    );
+    let pid = inspect(&daemon, "frozen", "{{.State.Pid}}");
+    let state = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let frozen_count = std::fs::read_to_string(format!("/proc/{pid}/root/tmp/count")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let later = std::fs::read_to_string(format!("/proc/{pid}/root/tmp/count")).unwrap();
+    assert_eq!(
+        frozen_count, later,
+        "the counter moved while paused ({state})"
+    );
+    ok(&daemon, &daemon.docker(&["unpause", "frozen"]));
+    assert_eq!(
+        inspect(&daemon, "frozen", "{{.State.Status}} {{.State.Paused}}"),
+        "running false"
+    );
+    crate::daemon_run::wait_for("the counter to move again", || {
+        std::fs::read_to_string(format!("/proc/{pid}/root/tmp/count")).unwrap() != later
+    });
+    ok(&daemon, &daemon.docker(&["rm", "-f", "frozen"]));
+    ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "idle", "busybox"]),
+    );
+    let idle = daemon.docker(&["pause", "idle"]);
+    assert!(!idle.status.success());
+    assert!(
+        stderr_of(&idle).contains("is not running"),
+        "{}",
+        stderr_of(&idle)
+    );
+    ok(&daemon, &daemon.docker(&["rm", "idle"]));
+    assert_nothing_left(&daemon);
+}
+
+#[test]
+fn top_lists_the_container_processes_only() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-top");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "busy",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1001 & sleep 1002",
+        ]),
+    );
+    crate::daemon_run::wait_for("both sleeps", || {
+        let out = stdout_of(&daemon.docker(&["top", "busy"]));
+        out.contains("sleep 1001") && out.contains("sleep 1002")
+    });
+    let table = ok(&daemon, &daemon.docker(&["top", "busy"]));
+    let mut lines = table.lines();
+    let header = lines.next().unwrap();
+    assert!(
+        header.starts_with("UID") && header.contains("PID") && header.ends_with("CMD"),
+        "{table}"
+    );
+    // busybox sh execs its last command: the init is `sleep 1002`.
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 2, "{table}");
+    let init = inspect(&daemon, "busy", "{{.State.Pid}}");
+    assert!(
+        rows.iter()
+            .any(|row| row[1] == init && row[7..] == ["sleep", "1002"]),
+        "{table}"
+    );
+    assert!(
+        rows.iter()
+            .any(|row| row[2] == init && row[7..] == ["sleep", "1001"]),
+        "{table}"
+    );
+    let custom = ok(&daemon, &daemon.docker(&["top", "busy", "-o", "pid,comm"]));
+    assert_eq!(
+        custom
+            .lines()
+            .next()
+            .unwrap()
+            .split_whitespace()
+            .collect::<Vec<_>>(),
+        ["PID", "COMMAND"]
+    );
+    assert_eq!(
+        custom.lines().filter(|l| l.contains("sleep")).count(),
+        2,
+        "{custom}"
+    );
+    ok(&daemon, &daemon.docker(&["rm", "-f", "busy"]));
+    let gone = daemon.docker(&["top", "busy"]);
+    assert!(!gone.status.success());
+    assert_nothing_left(&daemon);
+}
