@@ -147,3 +147,92 @@ fn top_lists_the_container_processes_only() {
     assert!(!gone.status.success());
     assert_nothing_left(&daemon);
 }
+
+#[test]
+fn stats_no_stream_shows_cpu_memory_and_pids_from_the_cgroup() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-stats");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "hog",
+            "-m",
+            "64m",
+            "--pids-limit",
+            "50",
+            "busybox",
+            "sh",
+            "-c",
+            "while true; do :; done",
+        ]),
+    );
+    let line = ok(
+        &daemon,
+        &daemon.docker(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.Name}}|{{.CPUPerc}}|{{.MemUsage}}|{{.PIDs}}",
+            "hog",
+        ]),
+    );
+    let fields: Vec<&str> = line.trim().split('|').collect();
+    assert_eq!(fields.len(), 4, "{line}");
+    assert_eq!(fields[0], "hog", "{line}");
+    let cpu: f64 = fields[1].trim_end_matches('%').parse().unwrap();
+    assert!(cpu > 20.0, "a busy loop uses a CPU: {line}");
+    assert!(fields[2].ends_with("/ 64MiB"), "{line}");
+    assert!(!fields[2].starts_with("0B"), "{line}");
+    assert_eq!(fields[3], "1", "{line}");
+    let script = r#"
+import sys, docker
+c = docker.DockerClient(base_url=sys.argv[1]).containers.get("hog")
+frames = c.stats(stream=True, decode=True)
+first, second = next(frames), next(frames)
+assert first["id"] == c.id and first["name"] == "/hog", first
+assert second["precpu_stats"]["cpu_usage"]["total_usage"] == first["cpu_stats"]["cpu_usage"]["total_usage"]
+assert second["preread"] == first["read"], (first["read"], second["preread"])
+assert second["memory_stats"]["limit"] == 64 << 20
+assert second["pids_stats"] == {"current": 1, "limit": 50}, second["pids_stats"]
+shot = c.stats(stream=False, one_shot=True)
+assert shot["precpu_stats"]["cpu_usage"]["total_usage"] == 0 and shot["cpu_stats"]["cpu_usage"]["total_usage"] > 0
+print("ok")
+"#;
+    let output = crate::harness::run(std::process::Command::new("python3").args([
+        "-c",
+        script,
+        &daemon.host(),
+    ]));
+    assert_eq!(
+        stdout_of(&output).trim(),
+        "ok",
+        "{}\n{}",
+        stderr_of(&output),
+        daemon.log()
+    );
+    ok(&daemon, &daemon.docker(&["rm", "-f", "hog"]));
+    let stopped = ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "idle", "busybox"]),
+    );
+    let idle = ok(
+        &daemon,
+        &daemon.docker(&[
+            "stats",
+            "--no-stream",
+            "--format",
+            "{{.ID}} {{.CPUPerc}} {{.MemUsage}}",
+            "idle",
+        ]),
+    );
+    assert_eq!(
+        idle.trim(),
+        format!("{} 0.00% 0B / 0B", &stopped.trim()[..12])
+    );
+    ok(&daemon, &daemon.docker(&["rm", "idle"]));
+    assert_nothing_left(&daemon);
+}

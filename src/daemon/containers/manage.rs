@@ -10,7 +10,7 @@ use crate::http::Response;
 use crate::runtime::container::Container;
 use serde::Serialize;
 
-fn runtime_container(daemon: &Daemon, id: &str) -> Result<Container, ApiError> {
+pub fn runtime_container(daemon: &Daemon, id: &str) -> Result<Container, ApiError> {
     Container::load(&shims::runtime_root(daemon), id)
         .map_err(|e| ApiError::internal(format!("load the runtime state of {id}: {e}")))
 }

@@ -17,6 +17,7 @@ pub mod shims;
 pub mod signal;
 pub mod spec;
 pub mod spec_mounts;
+pub mod stats;
 
 pub mod timefmt;
 pub mod user;
@@ -53,7 +54,8 @@ pub fn routes(router: &mut Router<Route>) {
         .add("GET", "/containers/{id}/logs", attach::logs_route)
         .add("POST", "/containers/{id}/pause", manage::pause_route)
         .add("POST", "/containers/{id}/unpause", manage::unpause_route)
-        .add("GET", "/containers/{id}/top", manage::top_route);
+        .add("GET", "/containers/{id}/top", manage::top_route)
+        .add("GET", "/containers/{id}/stats", stats::stats_route);
 }
 
 impl Daemon {
