@@ -236,3 +236,112 @@ print("ok")
     ok(&daemon, &daemon.docker(&["rm", "idle"]));
     assert_nothing_left(&daemon);
 }
+
+fn v1_memory_controller() -> Result<(), String> {
+    if std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() {
+        Ok(())
+    } else {
+        Err("no cgroup v1 memory controller".into())
+    }
+}
+
+/// A v1 controller's file of the cgroup process `pid` is in.
+fn cgroup_file(pid: &str, controller: &str, file: &str) -> String {
+    let table = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let path = table
+        .lines()
+        .find_map(|line| {
+            let mut parts = line.splitn(3, ':');
+            let (_, names, path) = (parts.next()?, parts.next()?, parts.next()?);
+            names.split(',').any(|n| n == controller).then_some(path)
+        })
+        .unwrap_or_else(|| panic!("no {controller} cgroup in {table}"));
+    let full = format!("/sys/fs/cgroup/{controller}{path}/{file}");
+    std::fs::read_to_string(&full)
+        .unwrap_or_else(|e| panic!("read {full}: {e}"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn update_changes_the_record_and_the_running_cgroup() {
+    require!(skip_unless_ready());
+    require!(v1_memory_controller());
+    let daemon = daemon_with_busybox("run-update");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run", "-d", "--name", "lim", "-m", "64m", "busybox", "sleep", "1000",
+        ]),
+    );
+    let pid = inspect(&daemon, "lim", "{{.State.Pid}}");
+    assert_eq!(
+        cgroup_file(&pid, "memory", "memory.limit_in_bytes"),
+        (64u64 << 20).to_string()
+    );
+    let updated = ok(
+        &daemon,
+        &daemon.docker(&[
+            "update",
+            "-m",
+            "96m",
+            "--memory-swap",
+            "200m",
+            "--cpus",
+            "0.5",
+            "--cpu-shares",
+            "512",
+            "--pids-limit",
+            "20",
+            "--restart",
+            "on-failure:3",
+            "lim",
+        ]),
+    );
+    assert_eq!(updated.trim(), "lim");
+    assert_eq!(
+        inspect(
+            &daemon,
+            "lim",
+            "{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.NanoCpus}} \
+             {{.HostConfig.CpuShares}} {{.HostConfig.PidsLimit}} \
+             {{.HostConfig.RestartPolicy.Name}}:{{.HostConfig.RestartPolicy.MaximumRetryCount}}"
+        ),
+        format!(
+            "{} {} 500000000 512 20 on-failure:3",
+            96u64 << 20,
+            200u64 << 20
+        )
+    );
+    assert_eq!(
+        cgroup_file(&pid, "memory", "memory.limit_in_bytes"),
+        (96u64 << 20).to_string()
+    );
+    assert_eq!(cgroup_file(&pid, "cpu", "cpu.cfs_quota_us"), "50000");
+    assert_eq!(cgroup_file(&pid, "cpu", "cpu.shares"), "512");
+    assert_eq!(cgroup_file(&pid, "pids", "pids.max"), "20");
+    let bad = daemon.docker(&["update", "-m", "300m", "lim"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr_of(&bad)
+            .contains("Memory limit should be smaller than already set memoryswap limit"),
+        "{}",
+        stderr_of(&bad)
+    );
+    ok(&daemon, &daemon.docker(&["rm", "-f", "lim"]));
+    ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "later", "busybox"]),
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&["update", "--cpu-shares", "256", "later"]),
+    );
+    assert_eq!(
+        inspect(&daemon, "later", "{{.HostConfig.CpuShares}}"),
+        "256"
+    );
+    ok(&daemon, &daemon.docker(&["rm", "later"]));
+    assert_nothing_left(&daemon);
+}

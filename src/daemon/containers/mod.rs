@@ -20,6 +20,7 @@ pub mod spec_mounts;
 pub mod stats;
 
 pub mod timefmt;
+pub mod update;
 pub mod user;
 
 pub mod validate;
@@ -55,7 +56,8 @@ pub fn routes(router: &mut Router<Route>) {
         .add("POST", "/containers/{id}/pause", manage::pause_route)
         .add("POST", "/containers/{id}/unpause", manage::unpause_route)
         .add("GET", "/containers/{id}/top", manage::top_route)
-        .add("GET", "/containers/{id}/stats", stats::stats_route);
+        .add("GET", "/containers/{id}/stats", stats::stats_route)
+        .add("POST", "/containers/{id}/update", update::update_route);
 }
 
 impl Daemon {
