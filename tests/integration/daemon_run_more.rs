@@ -345,3 +345,49 @@ fn update_changes_the_record_and_the_running_cgroup() {
     ok(&daemon, &daemon.docker(&["rm", "later"]));
     assert_nothing_left(&daemon);
 }
+
+#[test]
+fn memory_limit_oom_kills_with_137_and_oom_killed() {
+    require!(skip_unless_ready());
+    require!(v1_memory_controller());
+    let daemon = daemon_with_busybox("run-oom");
+    let _leftovers = Leftovers::of(&daemon);
+    let output = daemon.docker(&[
+        "run",
+        "--name",
+        "hungry",
+        "-m",
+        "32m",
+        "--memory-swap",
+        "32m",
+        "--shm-size",
+        "256m",
+        "busybox",
+        "sh",
+        "-c",
+        "echo filling; exec dd if=/dev/zero of=/dev/shm/fill bs=1M count=128",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(137),
+        "{}{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    assert_eq!(stdout_of(&output), "filling\n");
+    assert_eq!(
+        inspect(
+            &daemon,
+            "hungry",
+            "{{.State.ExitCode}} {{.State.OOMKilled}}"
+        ),
+        "137 true"
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&["run", "--name", "fed", "-m", "32m", "busybox", "true"]),
+    );
+    assert_eq!(inspect(&daemon, "fed", "{{.State.OOMKilled}}"), "false");
+    ok(&daemon, &daemon.docker(&["rm", "hungry", "fed"]));
+    assert_nothing_left(&daemon);
+}
