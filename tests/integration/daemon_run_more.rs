@@ -391,3 +391,101 @@ fn memory_limit_oom_kills_with_137_and_oom_killed() {
     ok(&daemon, &daemon.docker(&["rm", "hungry", "fed"]));
     assert_nothing_left(&daemon);
 }
+
+#[test]
+fn default_seccomp_profile_denies_unshare_unless_unconfined_or_privileged() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-seccomp");
+    let _leftovers = Leftovers::of(&daemon);
+    let denied = daemon.docker(&["run", "--rm", "busybox", "unshare", "-U", "true"]);
+    assert_ne!(denied.status.code(), Some(0), "{}", stderr_of(&denied));
+    assert!(
+        stderr_of(&denied).contains("Operation not permitted"),
+        "{}",
+        stderr_of(&denied)
+    );
+    let filtered = ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--rm",
+            "busybox",
+            "grep",
+            "Seccomp:",
+            "/proc/self/status",
+        ]),
+    );
+    assert_eq!(
+        filtered.split_whitespace().collect::<Vec<_>>(),
+        ["Seccomp:", "2"]
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--rm",
+            "--security-opt",
+            "seccomp=unconfined",
+            "busybox",
+            "unshare",
+            "-U",
+            "true",
+        ]),
+    );
+    let privileged = ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--rm",
+            "--privileged",
+            "busybox",
+            "grep",
+            "Seccomp:",
+            "/proc/self/status",
+        ]),
+    );
+    assert_eq!(
+        privileged.split_whitespace().collect::<Vec<_>>(),
+        ["Seccomp:", "0"]
+    );
+    let profile = daemon.dir.join("no-mkdir.json");
+    std::fs::write(
+        &profile,
+        serde_json::json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let option = format!("seccomp={}", profile.display());
+    let blocked = daemon.docker(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        &option,
+        "busybox",
+        "mkdir",
+        "/tmp/x",
+    ]);
+    assert_ne!(blocked.status.code(), Some(0));
+    assert!(
+        stderr_of(&blocked).contains("Operation not permitted"),
+        "{}",
+        stderr_of(&blocked)
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--rm",
+            "--security-opt",
+            &option,
+            "busybox",
+            "unshare",
+            "-U",
+            "true",
+        ]),
+    );
+    assert_nothing_left(&daemon);
+}

@@ -13,6 +13,7 @@ pub mod manage;
 pub mod names;
 pub mod record;
 pub mod remove;
+pub mod seccomp;
 pub mod shims;
 pub mod signal;
 pub mod spec;
