@@ -489,3 +489,28 @@ fn default_seccomp_profile_denies_unshare_unless_unconfined_or_privileged() {
     );
     assert_nothing_left(&daemon);
 }
+
+#[test]
+fn kill_and_rm_force_reach_a_paused_container() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-pause-kill");
+    let _leftovers = Leftovers::of(&daemon);
+    for name in ["first", "second"] {
+        ok(
+            &daemon,
+            &daemon.docker(&["run", "-d", "--name", name, "busybox", "sleep", "1000"]),
+        );
+        ok(&daemon, &daemon.docker(&["pause", name]));
+    }
+    ok(&daemon, &daemon.docker(&["kill", "first"]));
+    let code = ok(&daemon, &daemon.docker(&["wait", "first"]));
+    assert_eq!(code.trim(), "137");
+    assert_eq!(
+        inspect(&daemon, "first", "{{.State.Status}} {{.State.Paused}}"),
+        "exited false"
+    );
+    let started = std::time::Instant::now();
+    ok(&daemon, &daemon.docker(&["rm", "-f", "second", "first"]));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_nothing_left(&daemon);
+}

@@ -54,6 +54,30 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
     Ok(Reply::Response(Response::empty(204)))
 }
 
+/// A frozen process only acts on a signal once thawed: after signalling
+/// a paused container, moby resumes it so the signal lands. The exit may
+/// be recorded first, so a refused state change is fine.
+pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
+    let paused = daemon
+        .find_container(id)
+        .is_ok_and(|record| record.state.status == Status::Paused);
+    if !paused {
+        return;
+    }
+    match runtime_container(daemon, id).and_then(|container| {
+        container
+            .resume()
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }) {
+        Ok(()) => {
+            let _ = daemon.update_container(id, |rec| rec.mark_unpaused());
+        }
+        Err(error) => {
+            crate::daemon::log::warn(&format!("Cannot unpause container {id}: {}", error.message))
+        }
+    }
+}
+
 /// `docker top`'s answer: the header of `ps` and its rows for the
 /// container's processes.
 #[derive(Debug, Serialize, PartialEq, Eq)]
