@@ -154,3 +154,58 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     }
     Reply::json(200, &serde_json::json!({"Warnings": []}))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_keep_unset_fields_and_refuse_moby_conflicts() {
+        let mut host = HostConfig {
+            memory: 64 << 20,
+            memory_swap: 128 << 20,
+            cpu_shares: 100,
+            ..HostConfig::default()
+        };
+        let update = UpdateConfig {
+            memory: 96 << 20,
+            pids_limit: Some(20),
+            ..UpdateConfig::default()
+        };
+        apply(&mut host, &update).unwrap();
+        assert_eq!(
+            (
+                host.memory,
+                host.memory_swap,
+                host.cpu_shares,
+                host.pids_limit
+            ),
+            (96 << 20, 128 << 20, 100, Some(20))
+        );
+        let too_big = UpdateConfig {
+            memory: 256 << 20,
+            ..UpdateConfig::default()
+        };
+        assert!(
+            apply(&mut host, &too_big)
+                .unwrap_err()
+                .message
+                .contains("Memory limit should be smaller than already set memoryswap limit")
+        );
+        host.auto_remove = true;
+        let policy = UpdateConfig {
+            restart_policy: Some(RestartPolicy {
+                name: "always".into(),
+                maximum_retry_count: 0,
+            }),
+            ..UpdateConfig::default()
+        };
+        assert!(apply(&mut host, &policy).is_err());
+        host.nano_cpus = 500_000_000;
+        let quota = UpdateConfig {
+            cpu_quota: 20_000,
+            ..UpdateConfig::default()
+        };
+        assert!(apply(&mut host, &quota).is_err());
+    }
+}
