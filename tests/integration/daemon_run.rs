@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 /// A daemon whose data root holds a real one-layer busybox image, with
 /// containers' cgroups below the test's own.
-fn daemon_with_busybox(label: &str) -> TestDaemon {
+pub(crate) fn daemon_with_busybox(label: &str) -> TestDaemon {
     let dir = TempDir::new(label);
     let data = dir.join("data");
     let rootfs = BusyboxRootfs::build(&dir.join("busybox-src")).unwrap();
@@ -87,7 +87,7 @@ fn docker_with_stdin(daemon: &TestDaemon, args: &[&str], input: &[u8]) -> Output
     child.wait_with_output().unwrap()
 }
 
-fn ok(daemon: &TestDaemon, output: &Output) -> String {
+pub(crate) fn ok(daemon: &TestDaemon, output: &Output) -> String {
     assert!(
         output.status.success(),
         "{}{}\ndaemon log:\n{}",
@@ -98,7 +98,7 @@ fn ok(daemon: &TestDaemon, output: &Output) -> String {
     stdout_of(output)
 }
 
-fn inspect(daemon: &TestDaemon, name: &str, format: &str) -> String {
+pub(crate) fn inspect(daemon: &TestDaemon, name: &str, format: &str) -> String {
     ok(
         daemon,
         &daemon.docker(&["inspect", "--format", format, name]),
@@ -107,7 +107,7 @@ fn inspect(daemon: &TestDaemon, name: &str, format: &str) -> String {
     .to_string()
 }
 
-fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
+pub(crate) fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while !check() {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
@@ -117,7 +117,7 @@ fn wait_for(what: &str, mut check: impl FnMut() -> bool) {
 
 /// Nothing of any container is left: no mount below the test dir other
 /// than none, no container directory in the exec root or the data root.
-fn assert_nothing_left(daemon: &TestDaemon) {
+pub(crate) fn assert_nothing_left(daemon: &TestDaemon) {
     let root = daemon.dir.path().to_string_lossy().into_owned();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let leaked: Vec<&str> = mountinfo.lines().filter(|l| l.contains(&root)).collect();
@@ -147,10 +147,10 @@ fn assert_nothing_left(daemon: &TestDaemon) {
 
 /// Kills, by pid, the shims of a test that failed half-way and their
 /// containers' inits, before the test's directory is unmounted.
-struct Leftovers(String);
+pub(crate) struct Leftovers(String);
 
 impl Leftovers {
-    fn of(daemon: &TestDaemon) -> Leftovers {
+    pub(crate) fn of(daemon: &TestDaemon) -> Leftovers {
         Leftovers(daemon.dir.path().to_string_lossy().into_owned())
     }
 }
@@ -188,7 +188,7 @@ impl Drop for Leftovers {
     }
 }
 
-fn skip_unless_ready() -> Result<(), String> {
+pub(crate) fn skip_unless_ready() -> Result<(), String> {
     need_root()?;
     need_docker_cli()?;
     harness::busybox::host_busybox().map(|_| ())

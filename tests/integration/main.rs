@@ -11,6 +11,7 @@ mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;
 mod daemon_run;
+mod daemon_run_more;
 mod daemon_support;
 mod daemon_system;
 mod dropin_containerd;

@@ -34,6 +34,7 @@ pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
         return Err(not_running(&record.id));
     }
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    super::manage::thaw_after_signal(daemon, &record.id);
     no_content()
 }
 
@@ -72,6 +73,7 @@ pub fn stop_container(
     })?;
     let seen = daemon.shims.exits(&record.id);
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    super::manage::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
     if !daemon.shims.wait_exit(&record.id, seen, limit) {
         let _ = shims::send(

@@ -9,15 +9,19 @@ pub mod files;
 pub mod lifecycle;
 pub mod list;
 pub mod lookup;
+pub mod manage;
 pub mod names;
 pub mod record;
 pub mod remove;
+pub mod seccomp;
 pub mod shims;
 pub mod signal;
 pub mod spec;
 pub mod spec_mounts;
+pub mod stats;
 
 pub mod timefmt;
+pub mod update;
 pub mod user;
 
 pub mod validate;
@@ -49,7 +53,12 @@ pub fn routes(router: &mut Router<Route>) {
         .add("POST", "/containers/{id}/wait", lifecycle::wait_route)
         .add("POST", "/containers/{id}/resize", lifecycle::resize_route)
         .add("POST", "/containers/{id}/attach", attach::attach_route)
-        .add("GET", "/containers/{id}/logs", attach::logs_route);
+        .add("GET", "/containers/{id}/logs", attach::logs_route)
+        .add("POST", "/containers/{id}/pause", manage::pause_route)
+        .add("POST", "/containers/{id}/unpause", manage::unpause_route)
+        .add("GET", "/containers/{id}/top", manage::top_route)
+        .add("GET", "/containers/{id}/stats", stats::stats_route)
+        .add("POST", "/containers/{id}/update", update::update_route);
 }
 
 impl Daemon {

@@ -39,6 +39,7 @@ pub fn remove_container(
                 crate::shim::protocol::Kind::Signal,
                 &libc::SIGKILL.to_be_bytes(),
             )?;
+            super::manage::thaw_after_signal(daemon, &record.id);
             if !daemon
                 .shims
                 .wait_exit(&record.id, seen, Some(std::time::Duration::from_secs(30)))

@@ -160,7 +160,7 @@ pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
     daemon.config.exec_root.join(id)
 }
 
-fn runtime_root(daemon: &Daemon) -> PathBuf {
+pub fn runtime_root(daemon: &Daemon) -> PathBuf {
     daemon.config.exec_root.join("runtime")
 }
 
@@ -310,8 +310,16 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
     let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
+    let host = &record.host_config;
+    let capabilities = super::caps::effective(
+        host.privileged,
+        &settings.bounding_caps,
+        host.cap_add.as_deref().unwrap_or(&[]),
+        host.cap_drop.as_deref().unwrap_or(&[]),
+    );
+    let seccomp = move |profile: &str| super::seccomp::filter_for(&capabilities, profile);
     let spec = daemon
-        .build_spec(record, &rootfs, &settings, None)
+        .build_spec(record, &rootfs, &settings, Some(&seccomp))
         .map_err(|e| e.to_string())?;
     let bundle = bundle_dir(daemon, &record.id);
     let _ = std::fs::remove_dir_all(&bundle);

@@ -300,7 +300,7 @@ fn host_devices() -> Vec<Value> {
     found
 }
 
-fn resources(record: &ContainerRecord, devices: Vec<Value>) -> Value {
+pub(super) fn resources(record: &ContainerRecord, devices: Vec<Value>) -> Value {
     let host = &record.host_config;
     let mut memory = Map::new();
     if host.memory > 0 {

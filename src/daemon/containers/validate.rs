@@ -64,7 +64,7 @@ pub fn check_host_config(
     Ok(warnings)
 }
 
-fn check_resources(host: &HostConfig, facts: &HostFacts) -> Result<(), ApiError> {
+pub(super) fn check_resources(host: &HostConfig, facts: &HostFacts) -> Result<(), ApiError> {
     if host.memory != 0 && host.memory < MIN_MEMORY {
         return Err(invalid("Minimum memory limit allowed is 6MB"));
     }
@@ -243,7 +243,7 @@ fn check_modes(host: &HostConfig, warnings: &mut Vec<String>) -> Result<(), ApiE
     Ok(())
 }
 
-fn check_restart_policy(host: &HostConfig) -> Result<(), ApiError> {
+pub(super) fn check_restart_policy(host: &HostConfig) -> Result<(), ApiError> {
     let policy = &host.restart_policy;
     match policy.name.as_str() {
         "" | "no" | "always" | "unless-stopped" => {

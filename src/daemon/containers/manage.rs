@@ -1,0 +1,180 @@
+//! What the daemon does to a living container through the runtime and its
+//! cgroup: pause, unpause and top.
+
+use super::record::{ContainerRecord, Status};
+use super::shims;
+use crate::api::ApiError;
+use crate::daemon::Daemon;
+use crate::daemon::api::{Call, Reply};
+use crate::http::Response;
+use crate::runtime::container::Container;
+use serde::Serialize;
+
+pub fn runtime_container(daemon: &Daemon, id: &str) -> Result<Container, ApiError> {
+    Container::load(&shims::runtime_root(daemon), id)
+        .map_err(|e| ApiError::internal(format!("load the runtime state of {id}: {e}")))
+}
+
+fn refuse_unless_running(record: &ContainerRecord) -> Result<(), ApiError> {
+    let id = &record.id;
+    match record.state.status {
+        Status::Running => Ok(()),
+        Status::Paused => Err(ApiError::conflict(format!(
+            "Container {id} is already paused"
+        ))),
+        Status::Restarting => Err(ApiError::conflict(format!(
+            "Container {id} is restarting, wait until the container is running"
+        ))),
+        _ => Err(ApiError::conflict(format!("Container {id} is not running"))),
+    }
+}
+
+pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    refuse_unless_running(&record)?;
+    runtime_container(daemon, &record.id)?
+        .pause()
+        .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", record.id)))?;
+    daemon.update_container(&record.id, |rec| rec.mark_paused())?;
+    Ok(Reply::Response(Response::empty(204)))
+}
+
+pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    if record.state.status != Status::Paused {
+        return Err(ApiError::conflict(format!(
+            "Container {} is not paused",
+            record.id
+        )));
+    }
+    runtime_container(daemon, &record.id)?
+        .resume()
+        .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", record.id)))?;
+    daemon.update_container(&record.id, |rec| rec.mark_unpaused())?;
+    Ok(Reply::Response(Response::empty(204)))
+}
+
+/// A frozen process only acts on a signal once thawed: after signalling
+/// a paused container, moby resumes it so the signal lands. The exit may
+/// be recorded first, so a refused state change is fine.
+pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
+    let paused = daemon
+        .find_container(id)
+        .is_ok_and(|record| record.state.status == Status::Paused);
+    if !paused {
+        return;
+    }
+    match runtime_container(daemon, id).and_then(|container| {
+        container
+            .resume()
+            .map_err(|e| ApiError::internal(e.to_string()))
+    }) {
+        Ok(()) => {
+            let _ = daemon.update_container(id, |rec| rec.mark_unpaused());
+        }
+        Err(error) => {
+            crate::daemon::log::warn(&format!("Cannot unpause container {id}: {}", error.message))
+        }
+    }
+}
+
+/// `docker top`'s answer: the header of `ps` and its rows for the
+/// container's processes.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "PascalCase")]
+pub struct TopResponse {
+    pub titles: Vec<String>,
+    pub processes: Vec<Vec<String>>,
+}
+
+/// Keeps the rows of `ps` output whose PID column names one of `pids`;
+/// the last column (the command) keeps its spaces.
+pub fn parse_ps_output(output: &str, pids: &[i32]) -> Result<TopResponse, String> {
+    let mut lines = output.lines();
+    let header = lines.next().unwrap_or("");
+    let titles: Vec<String> = header.split_whitespace().map(str::to_string).collect();
+    let pid_column = titles
+        .iter()
+        .position(|title| title == "PID")
+        .ok_or("Couldn't find PID field in ps output")?;
+    let mut processes = Vec::new();
+    for line in lines.filter(|line| !line.trim().is_empty()) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let Some(pid) = fields.get(pid_column) else {
+            continue;
+        };
+        let pid: i32 = pid
+            .parse()
+            .map_err(|_| format!("Unexpected pid '{pid}': invalid digit found in string"))?;
+        if !pids.contains(&pid) {
+            continue;
+        }
+        let split = titles.len().saturating_sub(1).min(fields.len());
+        let mut row: Vec<String> = fields[..split].iter().map(|f| f.to_string()).collect();
+        if fields.len() > split {
+            row.push(fields[split..].join(" "));
+        }
+        processes.push(row);
+    }
+    Ok(TopResponse { titles, processes })
+}
+
+pub fn top_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    if !matches!(record.state.status, Status::Running | Status::Paused) {
+        return Err(ApiError::conflict(format!(
+            "Container {} is not running",
+            record.id
+        )));
+    }
+    let ps_args = call.query.get("ps_args").unwrap_or("").to_string();
+    let ps_args = if ps_args.is_empty() {
+        "-ef".to_string()
+    } else {
+        ps_args
+    };
+    let pids = runtime_container(daemon, &record.id)?
+        .pids()
+        .map_err(|e| ApiError::internal(format!("list the processes of {}: {e}", record.id)))?;
+    let output = std::process::Command::new("ps")
+        .args(ps_args.split_whitespace())
+        .output()
+        .map_err(|e| ApiError::internal(format!("Error running ps: {e}")))?;
+    if !output.status.success() {
+        return Err(ApiError::internal(format!(
+            "ps: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    let top = parse_ps_output(&String::from_utf8_lossy(&output.stdout), &pids)
+        .map_err(ApiError::internal)?;
+    Reply::json(200, &top)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ps_rows_of_the_container_keep_their_command_whole() {
+        let output = "UID PID PPID C STIME TTY TIME CMD\n\
+                      root 1 0 0 20:50 ? 00:00:01 /sbin/init\n\
+                      root 42 7 0 20:51 ? 00:00:00 sleep 1000 now\n";
+        let top = parse_ps_output(output, &[42]).unwrap();
+        assert_eq!(top.titles.len(), 8);
+        assert_eq!(
+            top.processes,
+            vec![vec![
+                "root",
+                "42",
+                "7",
+                "0",
+                "20:51",
+                "?",
+                "00:00:00",
+                "sleep 1000 now"
+            ]]
+        );
+        assert!(parse_ps_output("UID CMD\n", &[1]).is_err());
+    }
+}

@@ -1,0 +1,273 @@
+//! `GET /containers/{id}/stats`: moby's StatsJSON from the container's
+//! cgroup, one sample a second.
+
+use super::manage::runtime_container;
+use super::record::{ContainerRecord, Status};
+use super::timefmt::{go_time, now_nanos};
+use crate::api::ApiError;
+use crate::daemon::Daemon;
+use crate::daemon::api::{Call, Reply};
+use crate::http::Headers;
+use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::time::Duration;
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct CpuUsage {
+    pub total_usage: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub percpu_usage: Vec<u64>,
+    pub usage_in_kernelmode: u64,
+    pub usage_in_usermode: u64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ThrottlingData {
+    pub periods: u64,
+    pub throttled_periods: u64,
+    pub throttled_time: u64,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct CpuStats {
+    pub cpu_usage: CpuUsage,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub system_cpu_usage: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub online_cpus: u32,
+    pub throttling_data: ThrottlingData,
+}
+
+fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct MemoryStats {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub usage: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub max_usage: u64,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub stats: BTreeMap<String, u64>,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub failcnt: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub limit: u64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct PidsStats {
+    #[serde(skip_serializing_if = "is_zero")]
+    pub current: u64,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub limit: u64,
+}
+
+/// Each list is `null` when the kernel reported nothing, as moby sends.
+#[derive(Debug, Default, Serialize)]
+pub struct BlkioStats {
+    pub io_service_bytes_recursive: Option<Vec<BlkioEntry>>,
+    pub io_serviced_recursive: Option<Vec<BlkioEntry>>,
+    pub io_queue_recursive: Option<Vec<BlkioEntry>>,
+    pub io_service_time_recursive: Option<Vec<BlkioEntry>>,
+    pub io_wait_time_recursive: Option<Vec<BlkioEntry>>,
+    pub io_merged_recursive: Option<Vec<BlkioEntry>>,
+    pub io_time_recursive: Option<Vec<BlkioEntry>>,
+    pub sectors_recursive: Option<Vec<BlkioEntry>>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct StorageStats {}
+
+#[derive(Debug, Default, Serialize)]
+pub struct StatsJson {
+    pub name: String,
+    pub id: String,
+    pub read: String,
+    pub preread: String,
+    pub pids_stats: PidsStats,
+    pub blkio_stats: BlkioStats,
+    pub num_procs: u32,
+    pub storage_stats: StorageStats,
+    pub cpu_stats: CpuStats,
+    pub precpu_stats: CpuStats,
+    pub memory_stats: MemoryStats,
+}
+
+/// The host's CPU time in nanoseconds, from /proc/stat's `cpu` line (as
+/// moby's `getSystemCPUUsage`), and the number of CPUs online.
+fn system_cpu() -> (u64, u32) {
+    let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let mut total = 0;
+    let mut online = 0;
+    for line in text.lines() {
+        let mut fields = line.split_whitespace();
+        match fields.next() {
+            Some("cpu") => {
+                // SAFETY: sysconf has no memory effects.
+                let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+                let ticks: u64 = fields.take(7).filter_map(|f| f.parse::<u64>().ok()).sum();
+                total = ticks * (1_000_000_000 / hz);
+            }
+            Some(name) if name.starts_with("cpu") => online += 1,
+            _ => {}
+        }
+    }
+    (total, online)
+}
+
+fn non_empty(entries: Vec<BlkioEntry>) -> Option<Vec<BlkioEntry>> {
+    (!entries.is_empty()).then_some(entries)
+}
+
+fn unlimited_as_zero(value: u64) -> u64 {
+    // v1 shows "no limit" as the largest page-aligned i64.
+    if value >= (i64::MAX as u64) & !4095 {
+        0
+    } else {
+        value
+    }
+}
+
+/// One sample in moby's shape; `pre` is the previous sample (CPU and
+/// its time), if any.
+pub fn to_stats_json(
+    record: &ContainerRecord,
+    cgroup: CgroupStats,
+    system: (u64, u32),
+    read: i64,
+    pre: Option<(&CpuStats, i64)>,
+) -> StatsJson {
+    let usage = &cgroup.cpu.usage;
+    let online = if usage.percpu.is_empty() {
+        system.1
+    } else {
+        system.1.min(usage.percpu.len() as u32).max(1)
+    };
+    let cpu_stats = CpuStats {
+        cpu_usage: CpuUsage {
+            total_usage: usage.total,
+            percpu_usage: usage.percpu.clone(),
+            usage_in_kernelmode: usage.kernel,
+            usage_in_usermode: usage.user,
+        },
+        system_cpu_usage: system.0,
+        online_cpus: online,
+        throttling_data: ThrottlingData {
+            periods: cgroup.cpu.throttling.periods,
+            throttled_periods: cgroup.cpu.throttling.throttled_periods,
+            throttled_time: cgroup.cpu.throttling.throttled_time,
+        },
+    };
+    let memory = &cgroup.memory;
+    let blkio = cgroup.blkio;
+    StatsJson {
+        name: format!("/{}", record.name),
+        id: record.id.clone(),
+        read: go_time(read),
+        preread: go_time(pre.map_or(0, |(_, at)| at)),
+        pids_stats: PidsStats {
+            current: cgroup.pids.current,
+            limit: cgroup.pids.limit,
+        },
+        blkio_stats: BlkioStats {
+            io_service_bytes_recursive: non_empty(blkio.io_service_bytes_recursive),
+            io_serviced_recursive: non_empty(blkio.io_serviced_recursive),
+            io_queue_recursive: non_empty(blkio.io_queued_recursive),
+            io_service_time_recursive: non_empty(blkio.io_service_time_recursive),
+            io_wait_time_recursive: non_empty(blkio.io_wait_time_recursive),
+            io_merged_recursive: non_empty(blkio.io_merged_recursive),
+            io_time_recursive: non_empty(blkio.io_time_recursive),
+            sectors_recursive: non_empty(blkio.sectors_recursive),
+        },
+        num_procs: 0,
+        storage_stats: StorageStats {},
+        precpu_stats: pre.map(|(cpu, _)| cpu.clone()).unwrap_or_default(),
+        cpu_stats,
+        memory_stats: MemoryStats {
+            usage: memory.usage.usage,
+            max_usage: memory.usage.max,
+            stats: memory.raw.clone(),
+            failcnt: memory.usage.failcnt,
+            limit: unlimited_as_zero(memory.usage.limit),
+        },
+    }
+}
+
+fn sample(daemon: &Daemon, record: &ContainerRecord) -> Result<CgroupStats, ApiError> {
+    let event = runtime_container(daemon, &record.id)?
+        .stats_event()
+        .map_err(|e| ApiError::internal(format!("read the stats of {}: {e}", record.id)))?;
+    Ok(event.data.unwrap_or_default())
+}
+
+fn living(record: &ContainerRecord) -> bool {
+    matches!(record.state.status, Status::Running | Status::Paused)
+}
+
+pub fn stats_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let record = daemon.find_container(call.param("id")?)?;
+    let stream = call.query.strict_bool("stream", true)?;
+    let one_shot = call.query.strict_bool("one-shot", false)?;
+    if one_shot && stream {
+        return Err(ApiError::invalid(
+            "cannot have stream=true and one-shot=true",
+        ));
+    }
+    let mut headers = Headers::new();
+    headers.add("Content-Type", "application/json");
+    let mut writer = call
+        .exchange
+        .stream(200, &headers)
+        .map_err(|e| ApiError::internal(format!("write stats headers: {e}")))?;
+    let mut send = |stats: &StatsJson| -> bool {
+        let mut line = serde_json::to_vec(stats).unwrap_or_default();
+        line.push(b'\n');
+        writer.write_all(&line).and_then(|_| writer.flush()).is_ok()
+    };
+    if !living(&record) {
+        send(&StatsJson {
+            name: format!("/{}", record.name),
+            id: record.id.clone(),
+            read: go_time(0),
+            preread: go_time(0),
+            ..StatsJson::default()
+        });
+        let _ = writer.finish();
+        return Ok(Reply::Done);
+    }
+    let mut previous: Option<(CpuStats, i64)> = None;
+    // Without a stream, moby primes the CPU figures with a first sample
+    // so the one it sends has a delta to show; one-shot skips that.
+    let mut skip_first = !stream && !one_shot;
+    while let Ok(record) = daemon.find_container(&record.id) {
+        if !living(&record) {
+            break;
+        }
+        let Ok(cgroup) = sample(daemon, &record) else {
+            break;
+        };
+        let now = now_nanos();
+        let json = to_stats_json(
+            &record,
+            cgroup,
+            system_cpu(),
+            now,
+            previous.as_ref().map(|(cpu, at)| (cpu, *at)),
+        );
+        previous = Some((json.cpu_stats.clone(), now));
+        if skip_first {
+            skip_first = false;
+        } else {
+            if !send(&json) || !stream {
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let _ = writer.finish();
+    Ok(Reply::Done)
+}

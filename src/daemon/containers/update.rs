@@ -1,0 +1,211 @@
+//! `POST /containers/{id}/update`: new resource limits and restart
+//! policy, saved in the record and written into a living container's
+//! cgroup.
+
+use super::manage::runtime_container;
+use super::record::{ContainerRecord, Status};
+use super::{spec, validate};
+use crate::api::ApiError;
+use crate::api::container::{HostConfig, RestartPolicy};
+use crate::daemon::Daemon;
+use crate::daemon::api::{Call, Reply};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// The fields of moby's UpdateConfig we honour; absent or zero leaves a
+/// limit as it is, as moby does.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct UpdateConfig {
+    #[serde(default)]
+    memory: i64,
+    #[serde(default)]
+    memory_swap: i64,
+    #[serde(default)]
+    memory_reservation: i64,
+    #[serde(default)]
+    nano_cpus: i64,
+    #[serde(default)]
+    cpu_shares: i64,
+    #[serde(default)]
+    cpu_quota: i64,
+    #[serde(default)]
+    cpu_period: i64,
+    #[serde(default)]
+    cpuset_cpus: String,
+    #[serde(default)]
+    cpuset_mems: String,
+    #[serde(default)]
+    pids_limit: Option<i64>,
+    #[serde(default)]
+    restart_policy: Option<RestartPolicy>,
+}
+
+fn conflict(message: &str) -> ApiError {
+    ApiError::invalid(format!("Cannot update container: {message}"))
+}
+
+/// Applies `update` to `host` as moby's `UpdateContainer` does.
+fn apply(host: &mut HostConfig, update: &UpdateConfig) -> Result<(), ApiError> {
+    if update.nano_cpus > 0 && (host.cpu_period > 0 || update.cpu_period > 0) {
+        return Err(conflict(
+            "Conflicting options: Nano CPUs and CPU Period cannot both be set",
+        ));
+    }
+    if update.nano_cpus > 0 && (host.cpu_quota > 0 || update.cpu_quota > 0) {
+        return Err(conflict(
+            "Conflicting options: Nano CPUs and CPU Quota cannot both be set",
+        ));
+    }
+    if (update.cpu_period > 0 || update.cpu_quota > 0) && host.nano_cpus > 0 {
+        return Err(conflict(
+            "Conflicting options: CPU Period/Quota cannot be updated as NanoCPUs has already been set",
+        ));
+    }
+    if update.memory != 0 {
+        if update.memory > host.memory_swap && host.memory_swap > 0 && update.memory_swap == 0 {
+            return Err(conflict(
+                "Memory limit should be smaller than already set memoryswap limit, update the memoryswap at the same time",
+            ));
+        }
+        host.memory = update.memory;
+    }
+    if update.memory_swap != 0 {
+        host.memory_swap = update.memory_swap;
+    }
+    if update.memory_reservation != 0 {
+        host.memory_reservation = update.memory_reservation;
+    }
+    if update.nano_cpus != 0 {
+        host.nano_cpus = update.nano_cpus;
+    }
+    if update.cpu_shares != 0 {
+        host.cpu_shares = update.cpu_shares;
+    }
+    if update.cpu_period != 0 {
+        host.cpu_period = update.cpu_period;
+    }
+    if update.cpu_quota != 0 {
+        host.cpu_quota = update.cpu_quota;
+    }
+    if !update.cpuset_cpus.is_empty() {
+        host.cpuset_cpus = update.cpuset_cpus.clone();
+    }
+    if !update.cpuset_mems.is_empty() {
+        host.cpuset_mems = update.cpuset_mems.clone();
+    }
+    if let Some(limit) = update.pids_limit {
+        host.pids_limit = Some(limit);
+    }
+    if let Some(policy) = &update.restart_policy
+        && !policy.name.is_empty()
+    {
+        if host.auto_remove && policy.name != "no" {
+            return Err(conflict(
+                "Restart policy cannot be updated because AutoRemove is enabled for the container",
+            ));
+        }
+        host.restart_policy = policy.clone();
+    }
+    Ok(())
+}
+
+/// The OCI resources of `record` without devices: an update leaves the
+/// device rules the container started with.
+fn cgroup_resources(
+    record: &ContainerRecord,
+) -> Result<oci_spec::runtime::LinuxResources, ApiError> {
+    let mut value = spec::resources(record, Vec::new());
+    if let Value::Object(map) = &mut value {
+        map.remove("devices");
+    }
+    serde_json::from_value(value)
+        .map_err(|e| ApiError::internal(format!("encode the new resources: {e}")))
+}
+
+pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let update: UpdateConfig = call.read_json()?.unwrap_or_default();
+    let record = daemon.find_container(call.param("id")?)?;
+    if matches!(record.state.status, Status::Removing | Status::Dead) {
+        return Err(conflict(&format!(
+            "container {} is marked for removal and cannot be \"update\"",
+            record.id
+        )));
+    }
+    let mut host = record.host_config.clone();
+    apply(&mut host, &update)?;
+    let facts = validate::HostFacts {
+        ncpu: crate::daemon::host::ncpu(),
+        cgroup_v2: crate::daemon::host::cgroup_facts().version == "2",
+    };
+    validate::check_resources(&host, &facts)?;
+    validate::check_restart_policy(&host)?;
+    let updated = daemon.update_container(&record.id, |rec| {
+        rec.host_config = host.clone();
+        Ok(rec.clone())
+    })?;
+    if matches!(updated.state.status, Status::Running | Status::Paused) {
+        let resources = cgroup_resources(&updated)?;
+        runtime_container(daemon, &updated.id)?
+            .update(&resources)
+            .map_err(|e| {
+                ApiError::internal(format!("Cannot update container {}: {e}", updated.id))
+            })?;
+    }
+    Reply::json(200, &serde_json::json!({"Warnings": []}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn updates_keep_unset_fields_and_refuse_moby_conflicts() {
+        let mut host = HostConfig {
+            memory: 64 << 20,
+            memory_swap: 128 << 20,
+            cpu_shares: 100,
+            ..HostConfig::default()
+        };
+        let update = UpdateConfig {
+            memory: 96 << 20,
+            pids_limit: Some(20),
+            ..UpdateConfig::default()
+        };
+        apply(&mut host, &update).unwrap();
+        assert_eq!(
+            (
+                host.memory,
+                host.memory_swap,
+                host.cpu_shares,
+                host.pids_limit
+            ),
+            (96 << 20, 128 << 20, 100, Some(20))
+        );
+        let too_big = UpdateConfig {
+            memory: 256 << 20,
+            ..UpdateConfig::default()
+        };
+        assert!(
+            apply(&mut host, &too_big)
+                .unwrap_err()
+                .message
+                .contains("Memory limit should be smaller than already set memoryswap limit")
+        );
+        host.auto_remove = true;
+        let policy = UpdateConfig {
+            restart_policy: Some(RestartPolicy {
+                name: "always".into(),
+                maximum_retry_count: 0,
+            }),
+            ..UpdateConfig::default()
+        };
+        assert!(apply(&mut host, &policy).is_err());
+        host.nano_cpus = 500_000_000;
+        let quota = UpdateConfig {
+            cpu_quota: 20_000,
+            ..UpdateConfig::default()
+        };
+        assert!(apply(&mut host, &quota).is_err());
+    }
+}
