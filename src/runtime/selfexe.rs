@@ -2,9 +2,10 @@
 //! reach the launcher's executable through /proc/PID/exe (or by running
 //! /proc/self/exe as their entry point) while the init still runs our code.
 //! dockbox is also the daemon and the client, so before it forks an init it
-//! re-executes itself from a sealed memfd copy: /proc/PID/exe then names
-//! that copy, which nobody can write, grow or shrink, and the host binary
-//! is never reachable from inside.
+//! re-executes itself from a view of its executable that nobody can write:
+//! a read-only bind mount of it, detached from every mount table, or, where
+//! mounting is not allowed (rootless), a sealed memfd copy. The bind mount
+//! costs no copy of the whole binary on every container start.
 
 use std::ffi::{CString, OsString};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
@@ -26,7 +27,9 @@ fn error(op: &'static str) -> SelfExeError {
     }
 }
 
-/// Whether this process already runs from our sealed copy.
+/// Whether this process's executable is already unwritable: our sealed
+/// copy, or any file on a read-only mount (our detached view, or a binary
+/// installed on a read-only root), where a write gives EROFS.
 pub fn running_sealed() -> bool {
     let Ok(fd) = std::fs::File::open("/proc/self/exe") else {
         return false;
@@ -34,7 +37,14 @@ pub fn running_sealed() -> bool {
     // SAFETY: fcntl on an fd we own.
     let seals = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GET_SEALS) };
     let wanted = libc::F_SEAL_SEAL | libc::F_SEAL_WRITE | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW;
-    seals >= 0 && seals & wanted == wanted
+    if seals >= 0 && seals & wanted == wanted {
+        return true;
+    }
+    // SAFETY: statvfs is plain data, filled by the kernel.
+    let mut stats: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: fstatvfs on an fd we own, into a struct we own.
+    (unsafe { libc::fstatvfs(fd.as_raw_fd(), &mut stats) }) == 0
+        && stats.f_flag & libc::ST_RDONLY != 0
 }
 
 /// Re-executes the current process (same pid, argv, environment and
@@ -44,7 +54,10 @@ pub fn reexec_sealed() -> Result<(), SelfExeError> {
     if running_sealed() {
         return Ok(());
     }
-    let copy = sealed_copy()?;
+    let copy = match read_only_view() {
+        Some(view) => view,
+        None => sealed_copy()?,
+    };
     let args: Vec<OsString> = std::env::args_os().collect();
     let argv: Vec<CString> = args
         .iter()
@@ -75,6 +88,54 @@ pub fn reexec_sealed() -> Result<(), SelfExeError> {
         );
     }
     Err(error("execveat of the sealed copy"))
+}
+
+/// An O_PATH descriptor of our executable through a read-only bind mount
+/// that is detached again at once: /proc/PID/exe then names a file on a
+/// mount that no table lists and nobody can make writable. None when
+/// mounting is not allowed here.
+fn read_only_view() -> Option<OwnedFd> {
+    use nix::mount::{MntFlags, MsFlags, mount, umount2};
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let target = std::env::temp_dir().join(format!(".dockbox-exe-{}-{nanos}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&target)
+        .ok()?;
+    let none: Option<&str> = None;
+    let mounted = mount(
+        Some("/proc/self/exe"),
+        &target,
+        none,
+        MsFlags::MS_BIND,
+        none,
+    )
+    .is_ok();
+    let view = mounted
+        .then(|| {
+            mount(
+                none,
+                &target,
+                none,
+                MsFlags::MS_REMOUNT | MsFlags::MS_BIND | MsFlags::MS_RDONLY,
+                none,
+            )
+            .ok()?;
+            let path = CString::new(target.as_os_str().as_bytes()).ok()?;
+            // SAFETY: path is NUL-terminated; the fd is checked.
+            let raw = unsafe { libc::open(path.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+            // SAFETY: raw is a fresh fd that we own.
+            (raw >= 0).then(|| unsafe { OwnedFd::from_raw_fd(raw) })
+        })
+        .flatten();
+    if mounted {
+        let _ = umount2(&target, MntFlags::MNT_DETACH);
+    }
+    let _ = std::fs::remove_file(&target);
+    view
 }
 
 fn sealed_copy() -> Result<OwnedFd, SelfExeError> {
