@@ -38,8 +38,22 @@ impl Drop for CgroupParentCleanup {
         let Some(parent) = parent.filter(|p| !p.is_empty() && !p.starts_with('/')) else {
             return;
         };
+        // The daemon places it below its deepest own cgroup in every
+        // hierarchy (they nest on this host); look below each own path too.
         let own = harness::cgroup::OwnCgroup::read();
-        for dir in own.v1.values().chain(own.v2.iter()) {
+        let membership = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+        let deepest = membership
+            .lines()
+            .filter_map(|line| line.splitn(3, ':').nth(2))
+            .max_by_key(|path| path.len())
+            .unwrap_or("/")
+            .trim_start_matches('/')
+            .to_string();
+        let mut candidates: Vec<PathBuf> = own.v1.values().chain(own.v2.iter()).cloned().collect();
+        if let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") {
+            candidates.extend(hierarchies.flatten().map(|h| h.path().join(&deepest)));
+        }
+        for dir in candidates {
             let path = dir.join(&parent);
             if path.is_dir() {
                 harness::cgroup::remove_tree(&path);
