@@ -4,9 +4,10 @@
 #   runc             Debian's runc 1.1.5, to compare our runtime against
 #   docker.io        dockerd 20.10 and containerd 1.6, for drop-in tests
 #   docker-registry  a real registry on 127.0.0.1
-#   util-linux, iproute2, procps, tmux, file: unshare, ip, ps, pty tests, checks
+#   util-linux, iproute2, procps, tmux, file, binutils: unshare/setpriv, ip, ps
+#   (docker top), pty tests, checks, strip (bench/size.sh)
 set -eu
-packages="busybox-static runc docker.io docker-registry util-linux iproute2 procps tmux file"
+packages="busybox-static runc docker.io docker-registry util-linux iproute2 procps tmux file binutils"
 missing=
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||
