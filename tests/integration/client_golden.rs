@@ -355,18 +355,26 @@ fn prepare(work: &TempDir) -> Result<(), String> {
 
 #[test]
 fn real_cli_and_ours_print_the_same() {
+    compare_clients("client-golden", cases::FIXTURE, cases::CASES);
+}
+
+/// Runs every case of `cases` through both clients against one fresh
+/// daemon, after running `fixture` once through the real CLI, and fails
+/// listing each case whose outcome differs. Other test modules call it
+/// with their own case tables.
+pub fn compare_clients(label: &str, fixture: &[&[&str]], cases: &[Case]) {
     require!(need_root());
     require!(need_docker_cli());
     require!(busybox::host_busybox().map(|_| ()));
-    let daemon = TestDaemon::start("client-golden");
-    let work = TempDir::new("client-golden-work");
+    let daemon = TestDaemon::start(label);
+    let work = TempDir::new(&format!("{label}-work"));
     prepare(&work).unwrap();
     let bin = work.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let ours = bin.join("docker");
     std::os::unix::fs::symlink(harness::dockbox(), &ours).unwrap();
     let bench = Bench { daemon, work, ours };
-    for args in cases::FIXTURE {
+    for args in fixture {
         bench.real(args);
     }
     let serves_images = bench
@@ -375,7 +383,7 @@ fn real_cli_and_ours_print_the_same() {
         .success();
     let mut failures = Vec::new();
     let mut skipped = 0;
-    for case in cases::CASES {
+    for case in cases {
         if case.uploads && !serves_images {
             skipped += 1;
             continue;
@@ -399,8 +407,8 @@ fn real_cli_and_ours_print_the_same() {
         eprintln!("skipped: {skipped} upload cases, the daemon serves no image endpoints");
     }
     eprintln!(
-        "client golden: {} cases run, {} differ",
-        cases::CASES.len() - skipped,
+        "{label}: {} cases run, {} differ",
+        cases.len() - skipped,
         failures.len()
     );
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
