@@ -2,6 +2,7 @@
 //! start, run, state, kill and delete, each an `impl Container` block.
 
 use super::cgroups::CgroupManager;
+use super::clone::{Cloned, clone_child, clone_child_into};
 use super::hooks::{self, HookStage};
 use super::init::{self, InitContext};
 use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
@@ -12,7 +13,7 @@ use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 use serde::Serialize;
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
@@ -63,7 +64,7 @@ pub enum RuntimeError {
 }
 
 impl RuntimeError {
-    fn os(op: &'static str, target: impl Into<String>) -> RuntimeError {
+    pub(crate) fn os(op: &'static str, target: impl Into<String>) -> RuntimeError {
         RuntimeError::Os {
             op,
             target: target.into(),
@@ -370,26 +371,6 @@ fn listen_fds() -> (Vec<String>, i32) {
     }
 }
 
-/// fork(2)-like clone with namespace flags: the child returns 0.
-pub(crate) fn clone_child(flags: libc::c_int) -> Result<i32, RuntimeError> {
-    // SAFETY: without a new stack clone behaves like fork; we are single
-    // threaded here, so the child's copy of memory is consistent.
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone,
-            (flags | libc::SIGCHLD) as libc::c_ulong,
-            0usize,
-            0usize,
-            0usize,
-            0usize,
-        )
-    };
-    if pid < 0 {
-        return Err(RuntimeError::os("clone", format!("flags {flags:#x}")));
-    }
-    Ok(pid as i32)
-}
-
 impl Container {
     fn spawn(
         &mut self,
@@ -402,19 +383,50 @@ impl Container {
             Launch::Run => None,
         };
         let (parent_end, child_end) = SyncSocket::pair()?;
-        let flags = parts.plan.clone_flags;
         let new_user_namespace = parts.plan.creates(LinuxNamespaceType::User);
-        let context = InitContext {
+        let creation_hooks = has_creation_hooks(&parts.spec);
+        // Outside user namespaces the init moves itself into its cgroup
+        // (see CgroupManager::enter), so the directories and limits come
+        // first, and nobody waits for anybody.
+        let self_placed = parts.cgroup.filter(|_| {
+            !new_user_namespace
+                && !parts.plan.joins_kind(LinuxNamespaceType::User)
+                && !creation_hooks
+        });
+        if let Some(cgroup) = self_placed {
+            cgroup.create()?;
+            if let Some(resources) = resources_with_default_devices(&parts.spec) {
+                cgroup.set(&resources)?;
+            }
+        }
+        let wait_for_parent = if new_user_namespace || creation_hooks {
+            init::ParentWait::First
+        } else if parts.cgroup.is_some() && self_placed.is_none() {
+            init::ParentWait::BeforeProcess
+        } else {
+            init::ParentWait::Never
+        };
+        // A cgroup namespace made at clone time would be rooted at our
+        // cgroup, not the container's: the init unshares it once inside.
+        let mut flags = parts.plan.clone_flags;
+        let unshare_cgroup_namespace = flags & libc::CLONE_NEWCGROUP != 0
+            && parts.cgroup.is_some()
+            && (self_placed.is_some() || wait_for_parent == init::ParentWait::First);
+        if unshare_cgroup_namespace {
+            flags &= !libc::CLONE_NEWCGROUP;
+        }
+        let unified_dir = self_placed.and_then(|cgroup| cgroup.v2_dir_fd());
+        let unified_dir = unified_dir.as_ref().map(|fd| fd.as_fd());
+        let mut context = InitContext {
             rootfs: parts.rootfs.clone(),
             no_pivot: options.no_pivot,
             new_user_namespace,
-            wait_for_parent: if new_user_namespace || has_creation_hooks(&parts.spec) {
-                init::ParentWait::First
-            } else if parts.cgroup.is_some() {
-                init::ParentWait::BeforeProcess
-            } else {
-                init::ParentWait::Never
-            },
+            wait_for_parent,
+            cgroup_to_enter: self_placed.map(|cgroup| init::CgroupEntry {
+                paths: cgroup.paths(),
+                placed_in_unified: false,
+            }),
+            unshare_cgroup_namespace,
             new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
             new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
             process: parts.process,
@@ -431,11 +443,12 @@ impl Container {
         };
         let mut pid = 0;
         if parts.plan.joins.is_empty() {
-            let child = clone_child(flags)?;
-            if child == 0 {
+            let child = clone_child_into(flags, unified_dir)?;
+            if child.pid == 0 {
+                context.placed_by_clone(child.placed_in_cgroup);
                 init::run(context);
             }
-            pid = child;
+            pid = child.pid;
         } else {
             // setns(user) cannot be undone, so a helper joins and clones
             // the init as our child (CLONE_PARENT), reports its pid, exits.
@@ -445,11 +458,17 @@ impl Container {
                     .plan
                     .enter_joins()
                     .map_err(RuntimeError::from)
-                    .and_then(|()| clone_child(flags | libc::CLONE_PARENT));
+                    .and_then(|()| clone_child_into(flags | libc::CLONE_PARENT, unified_dir));
                 match outcome {
-                    Ok(0) => init::run(context),
-                    Ok(init_pid) => {
-                        let _ = context.sync.send(&Message::InitPid(init_pid));
+                    Ok(Cloned {
+                        pid: 0,
+                        placed_in_cgroup,
+                    }) => {
+                        context.placed_by_clone(placed_in_cgroup);
+                        init::run(context)
+                    }
+                    Ok(init) => {
+                        let _ = context.sync.send(&Message::InitPid(init.pid));
                     }
                     Err(error) => {
                         let _ = context.sync.send(&Message::Failed(error.to_string()));
@@ -475,7 +494,7 @@ impl Container {
                 new_user_namespace,
                 spec: &spec,
                 bundle: &parts.bundle,
-                cgroup: parts.cgroup,
+                cgroup: parts.cgroup.filter(|_| self_placed.is_none()),
             },
             launch,
         );

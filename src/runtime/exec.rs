@@ -8,7 +8,8 @@
 //! it is our child (we wait for it) and is born in the pid namespace.
 
 use super::caps::CapabilityPlan;
-use super::container::{Container, RuntimeError, clone_child, reap};
+use super::clone::clone_child;
+use super::container::{Container, RuntimeError, reap};
 use super::init::{keep_only_extra_fds, reset_signals, switch_user};
 use super::process::PreparedProcess;
 use super::seccomp::CompiledSeccomp;

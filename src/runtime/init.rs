@@ -3,6 +3,7 @@
 //! the parent over the sync socket; nothing here returns.
 
 use super::caps::CapabilityPlan;
+use super::cgroups::{self, CgroupPaths};
 use super::console;
 use super::hooks::{self, HookStage};
 use super::process::{PreparedProcess, ProcessError};
@@ -44,6 +45,11 @@ pub struct InitContext {
     /// The parent has work to do before we go on (id maps, cgroups): wait
     /// for its `Proceed`.
     pub wait_for_parent: ParentWait,
+    /// The cgroup we move ourselves into, first thing.
+    pub cgroup_to_enter: Option<CgroupEntry>,
+    /// Make the cgroup namespace once in our cgroup, so that it is rooted
+    /// there (the clone left it out).
+    pub unshare_cgroup_namespace: bool,
     pub new_mount_namespace: bool,
     pub new_uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
@@ -56,6 +62,23 @@ pub struct InitContext {
     /// For the state JSON of the in-container hooks.
     pub id: String,
     pub bundle: PathBuf,
+}
+
+/// A cgroup the init enters by itself.
+pub struct CgroupEntry {
+    pub paths: CgroupPaths,
+    /// clone3 already put us in its unified directory.
+    pub placed_in_unified: bool,
+}
+
+impl InitContext {
+    /// Records, in the child, whether the clone placed it in its cgroup v2
+    /// directory.
+    pub fn placed_by_clone(&mut self, placed: bool) {
+        if let Some(entry) = &mut self.cgroup_to_enter {
+            entry.placed_in_unified = placed;
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +140,15 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         if unsafe { libc::setresgid(0, 0, 0) } != 0 || unsafe { libc::setresuid(0, 0, 0) } != 0 {
             return Err(last_os("become root in the user namespace"));
         }
+    }
+    if let Some(entry) = &context.cgroup_to_enter {
+        cgroups::from_paths(entry.paths.clone())
+            .enter(entry.placed_in_unified)
+            .map_err(|e| InitError::Other(e.to_string()))?;
+    }
+    // SAFETY: a plain syscall.
+    if context.unshare_cgroup_namespace && unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
+        return Err(last_os("unshare the cgroup namespace"));
     }
     // SAFETY: plain syscalls; setsid fails only for a group leader, which
     // a fresh child is not.

@@ -23,6 +23,7 @@
 
 pub mod caps;
 pub mod cgroups;
+mod clone;
 pub mod console;
 pub mod container;
 pub mod control;

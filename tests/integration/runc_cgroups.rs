@@ -321,3 +321,55 @@ fn pause_freezes_and_resume_continues() {
         "{stats}"
     );
 }
+
+/// The init enters its v1 cgroups itself and clone3 places it in the
+/// unified one: every hierarchy must still hold it, and a cgroup namespace
+/// must be rooted at the container's cgroup (runc shows `/` everywhere).
+#[test]
+fn init_is_in_every_hierarchy_and_the_cgroup_namespace_is_rooted_there() {
+    let dir = TempDir::new("runc-cgroupns");
+    let bundle = runc_bundle!(dir, &["sh"]);
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!(["sh", "-c", "cat /proc/self/cgroup; exec sleep 100"]);
+        spec["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"type": "cgroup"}));
+    });
+    let ours = Runtime::ours();
+    let _guard = ours.guard("cgroupns");
+    run_detached(&ours, &bundle, "cgroupns");
+    let pid = ours.state("cgroupns")["pid"].as_i64().unwrap();
+    let own = OwnCgroup::read();
+    let host_view = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    for controller in own.v1.keys() {
+        let expected = container_cgroup(&bundle, controller);
+        let tasks = read(&expected, "tasks");
+        assert!(
+            tasks.lines().any(|line| line == pid.to_string()),
+            "{controller}: init {pid} missing from {}; host view:\n{host_view}",
+            expected.display()
+        );
+    }
+    if let (Some(v2), Some(relative)) = (&own.v2, &own.v2_relative) {
+        let path = bundle.read_config()["linux"]["cgroupsPath"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let below = path.strip_prefix(relative.trim_end_matches('/')).unwrap();
+        let expected = v2.join(below.trim_start_matches('/'));
+        let procs = read(&expected, "cgroup.procs");
+        assert!(
+            procs.lines().any(|line| line == pid.to_string()),
+            "unified: init {pid} missing from {}",
+            expected.display()
+        );
+    }
+    let inside = ours.ok(&["exec", "cgroupns", "cat", "/proc/1/cgroup"]);
+    for line in inside.lines() {
+        assert!(
+            line.ends_with(":/"),
+            "cgroup namespace not rooted at the container's cgroup:\n{inside}"
+        );
+    }
+}

@@ -75,9 +75,13 @@ fn bundle_running(dir: &Path, script: &str) -> Option<Bundle> {
             return None;
         }
     };
+    // Unique per test and runtime: tests run in parallel, and one's
+    // delete must not remove the cgroup another is entering.
+    let name = |path: &Path| path.file_name().unwrap().to_string_lossy().into_owned();
     let cgroup = format!(
-        "dockbox-rootfs-{}",
-        dir.file_name().unwrap().to_string_lossy()
+        "dockbox-rootfs-{}-{}",
+        dir.parent().map(name).unwrap_or_default(),
+        name(dir)
     );
     bundle.edit_config(|spec| spec["linux"]["cgroupsPath"] = json!(cgroup));
     Some(bundle)

@@ -58,6 +58,14 @@ pub fn exists(dir: &Path, file: &str) -> bool {
     dir.join(file).exists()
 }
 
+/// A directory opened read-only (clone3's `cgroup` field refuses O_PATH).
+pub fn open_dir(dir: &Path) -> Option<std::os::fd::OwnedFd> {
+    std::fs::File::open(dir)
+        .ok()
+        .filter(|file| file.metadata().is_ok_and(|m| m.is_dir()))
+        .map(std::os::fd::OwnedFd::from)
+}
+
 pub fn create_dir_all(dir: &Path) -> Result<(), CgroupError> {
     std::fs::create_dir_all(dir).map_err(|e| io_error("mkdir", dir, e))
 }

@@ -581,6 +581,19 @@ impl CgroupManager for V1Manager {
     }
 
     fn v2_dir_fd(&self) -> Option<OwnedFd> {
-        None
+        self.paths.unified.as_deref().and_then(fs::open_dir)
+    }
+
+    fn enter(&self, placed_in_unified: bool) -> Result<(), CgroupError> {
+        let mut seen = BTreeSet::new();
+        for dir in self.paths.v1.values() {
+            if seen.insert(dir.as_path()) {
+                fs::write(dir, "tasks", 0)?;
+            }
+        }
+        match &self.paths.unified {
+            Some(dir) if !placed_in_unified => fs::write(dir, "cgroup.procs", 0),
+            _ => Ok(()),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! cgroup v2: one directory in the unified hierarchy; device rules become
 //! an eBPF program attached to it.
 
-use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxMemory, LinuxResources};
@@ -391,15 +391,13 @@ impl CgroupManager for V2Manager {
     }
 
     fn v2_dir_fd(&self) -> Option<OwnedFd> {
-        let path = std::ffi::CString::new(self.dir.as_os_str().as_encoded_bytes()).ok()?;
-        // SAFETY: a plain open of a NUL-terminated path.
-        let fd = unsafe {
-            libc::open(
-                path.as_ptr(),
-                libc::O_RDONLY | libc::O_DIRECTORY | libc::O_CLOEXEC,
-            )
-        };
-        // SAFETY: a fresh descriptor we own.
-        (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
+        fs::open_dir(&self.dir)
+    }
+
+    fn enter(&self, placed_in_unified: bool) -> Result<(), CgroupError> {
+        if placed_in_unified {
+            return Ok(());
+        }
+        fs::write(&self.dir, "cgroup.procs", 0)
     }
 }
