@@ -8,7 +8,7 @@
 //! it is our child (we wait for it) and is born in the pid namespace.
 
 use super::caps::CapabilityPlan;
-use super::clone::clone_child;
+use super::clone::{clone_child, clone_child_into};
 use super::container::{Container, RuntimeError, reap};
 use super::init::{keep_only_extra_fds, reset_signals, switch_user};
 use super::process::PreparedProcess;
@@ -16,7 +16,7 @@ use super::seccomp::CompiledSeccomp;
 use super::state::{self, Status};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::{Process, Spec};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -155,13 +155,16 @@ impl Container {
             extra_fds: options.preserve_fds as i32,
         };
 
-        let helper = clone_child(0)?;
-        if helper == 0 {
+        // The helper is born in the unified directory where clone3 can, and
+        // enters the v1 ones itself: both skip the slow cgroup.procs path.
+        let unified_dir = cgroup.as_ref().and_then(|cgroup| cgroup.v2_dir_fd());
+        let helper = clone_child_into(0, unified_dir.as_ref().map(|fd| fd.as_fd()))?;
+        if helper.pid == 0 {
             let outcome = (|| -> Result<i32, String> {
                 if let Some(cgroup) = &cgroup {
-                    // SAFETY: getpid cannot fail.
-                    let own = unsafe { libc::getpid() };
-                    cgroup.apply(own).map_err(|e| e.to_string())?;
+                    cgroup
+                        .enter(helper.placed_in_cgroup)
+                        .map_err(|e| e.to_string())?;
                 }
                 for (fd, flag) in &namespaces {
                     // SAFETY: setns on an fd we opened.
@@ -197,7 +200,7 @@ impl Container {
         }
         drop(child_end);
         drop(setup);
-        reap(helper);
+        reap(helper.pid);
         let pid = match parent_end.receive()? {
             Some(Message::InitPid(pid)) => pid,
             Some(Message::Failed(text)) => return Err(RuntimeError::Failed(text)),

@@ -365,7 +365,14 @@ fn init_is_in_every_hierarchy_and_the_cgroup_namespace_is_rooted_there() {
             expected.display()
         );
     }
-    let inside = ours.ok(&["exec", "cgroupns", "cat", "/proc/1/cgroup"]);
+    // The init's view, and an exec'd process's (in the same cgroups).
+    let inside = ours.ok(&[
+        "exec",
+        "cgroupns",
+        "cat",
+        "/proc/1/cgroup",
+        "/proc/self/cgroup",
+    ]);
     for line in inside.lines() {
         assert!(
             line.ends_with(":/"),
