@@ -23,7 +23,7 @@
 
 pub mod caps;
 pub mod cgroups;
-mod clone;
+pub(crate) mod clone;
 pub mod console;
 pub mod container;
 pub mod control;

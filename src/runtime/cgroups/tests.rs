@@ -3,6 +3,7 @@
 //! cgroup is removed and every child killed by pid, also on failure.
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -535,22 +536,6 @@ fn v2_freeze_stops_and_continues_a_counter() {
     freeze_and_thaw(&mut cg, "v2");
 }
 
-#[repr(C)]
-#[derive(Default)]
-struct CloneArgs {
-    flags: u64,
-    pidfd: u64,
-    child_tid: u64,
-    parent_tid: u64,
-    exit_signal: u64,
-    stack: u64,
-    stack_size: u64,
-    tls: u64,
-    set_tid: u64,
-    set_tid_size: u64,
-    cgroup: u64,
-}
-
 #[test]
 fn v2_dir_fd_lets_clone3_start_a_child_inside_the_cgroup() {
     if cannot_run() {
@@ -562,34 +547,27 @@ fn v2_dir_fd_lets_clone3_start_a_child_inside_the_cgroup() {
     };
     cg.manager.create().unwrap();
     let fd = cg.manager.v2_dir_fd().expect("v2 directory fd");
-    let args = CloneArgs {
-        flags: 0x2_0000_0000, // CLONE_INTO_CGROUP
-        exit_signal: libc::SIGCHLD as u64,
-        cgroup: std::os::fd::AsRawFd::as_raw_fd(&fd) as u64,
-        ..Default::default()
+    let child = match crate::runtime::clone::clone_child_into(0, Some(fd.as_fd())) {
+        Ok(child) => child,
+        Err(error) => panic!("clone: {error}"),
     };
-    // SAFETY: fork-like clone3; the child only calls pause and _exit.
-    let pid = unsafe {
-        libc::syscall(
-            libc::SYS_clone3,
-            &args as *const CloneArgs,
-            std::mem::size_of::<CloneArgs>(),
-        )
-    };
-    if pid == 0 {
+    if child.pid == 0 {
+        // SAFETY: the fork-like child only waits to be killed.
         unsafe {
             libc::pause();
             libc::_exit(0);
         }
     }
-    if pid < 0 {
-        let errno = std::io::Error::last_os_error();
-        if errno.raw_os_error() == Some(libc::ENOSYS) {
-            skip("clone3 not available");
-            return;
-        }
-        panic!("clone3: {errno}");
+    if !child.placed_in_cgroup {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.pid),
+            nix::sys::signal::SIGKILL,
+        );
+        let _ = nix::sys::wait::waitpid(nix::unistd::Pid::from_raw(child.pid), None);
+        skip("clone3 cannot place children in a cgroup here");
+        return;
     }
+    let pid = child.pid;
     let pid = pid as i32;
     let members = cg.manager.pids();
     let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::SIGKILL);
