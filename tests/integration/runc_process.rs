@@ -14,6 +14,24 @@ fn run_in(runtime: &Runtime, bundle: &Bundle, id: &str) -> Output {
     runtime.run(&["run", "--bundle", bundle.dir.to_str().unwrap(), id])
 }
 
+/// The stdout of `run` under each runtime (ours first), each run required
+/// to succeed; `after_each` resets what a run left in the rootfs.
+fn stdout_under_each(test: &str, bundle: &Bundle, id: &str, after_each: impl Fn()) -> Vec<String> {
+    let mut outputs = Vec::new();
+    for runtime in runtimes(&format!("{test} (runc part)")) {
+        let output = run_in(&runtime, bundle, id);
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+        outputs.push(stdout_of(&output));
+        after_each();
+    }
+    outputs
+}
+
 /// Ours and, when installed, Debian's runc.
 fn runtimes(test: &str) -> Vec<Runtime> {
     let mut all = vec![Runtime::ours()];
@@ -69,17 +87,7 @@ fn identity_matches_runc() {
         spec["process"]["args"] = json!(["sh", "-c", "id; hostname; echo $$; pwd; echo $HOME"]);
         spec["hostname"] = json!("box-name");
     });
-    let mut outputs = Vec::new();
-    for runtime in runtimes("identity_matches_runc (runc part)") {
-        let output = run_in(&runtime, &bundle, "ident");
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            runtime.name,
-            stderr_of(&output)
-        );
-        outputs.push(stdout_of(&output));
-    }
+    let outputs = stdout_under_each("identity_matches_runc", &bundle, "ident", || {});
     assert_eq!(
         outputs[0],
         "uid=0(root) gid=0(root)\nbox-name\n1\n/\n/root\n"
@@ -130,18 +138,9 @@ fn user_groups_umask_cwd_env() {
         spec["process"]["cwd"] = json!("/work/deep/dir");
         spec["process"]["env"] = json!(["PATH=/bin:/usr/bin", "GREETING=hello there"]);
     });
-    let mut outputs = Vec::new();
-    for runtime in runtimes("user_groups_umask_cwd_env (runc part)") {
-        let output = run_in(&runtime, &bundle, "user");
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            runtime.name,
-            stderr_of(&output)
-        );
-        outputs.push(stdout_of(&output));
+    let outputs = stdout_under_each("user_groups_umask_cwd_env", &bundle, "user", || {
         let _ = std::fs::remove_dir_all(bundle.rootfs.path.join("work"));
-    }
+    });
     assert_eq!(
         outputs[0],
         "1000\n1001\n1001 20 30\n0027\n/work/deep/dir\nhello there\n"
@@ -164,17 +163,12 @@ fn limits_privileges_oom_sysctl_domainname() {
         spec["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
         spec["domainname"] = json!("example.test");
     });
-    let mut outputs = Vec::new();
-    for runtime in runtimes("limits_privileges_oom_sysctl_domainname (runc part)") {
-        let output = run_in(&runtime, &bundle, "limits");
-        assert!(
-            output.status.success(),
-            "{}: {}",
-            runtime.name,
-            stderr_of(&output)
-        );
-        outputs.push(stdout_of(&output));
-    }
+    let outputs = stdout_under_each(
+        "limits_privileges_oom_sysctl_domainname",
+        &bundle,
+        "limits",
+        || {},
+    );
     assert_eq!(
         outputs[0],
         "512\n2048\nNoNewPrivs:\t1\n321\n1\nexample.test\n"
