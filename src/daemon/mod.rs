@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod containers;
+pub mod events;
 pub mod host;
 pub mod images;
 pub mod lock;
@@ -60,6 +61,8 @@ pub struct Daemon {
     pub engine_id: String,
     /// Running containers' shims and the waiters on them.
     pub shims: containers::shims::ShimTable,
+    /// The event log and the live `GET /events` streams.
+    pub events: events::Events,
 }
 
 impl Daemon {
@@ -153,6 +156,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         images,
         engine_id,
         shims: Default::default(),
+        events: Default::default(),
     });
     containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> =
@@ -182,6 +186,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");
+        daemon.events.close();
         if !daemon.config.live_restore {
             containers::shims::stop_all(&daemon);
         }

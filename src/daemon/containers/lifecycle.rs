@@ -34,6 +34,7 @@ pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
         return Err(not_running(&record.id));
     }
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
     no_content()
 }
@@ -73,19 +74,25 @@ pub fn stop_container(
     })?;
     let seen = daemon.shims.exits(&record.id);
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
     if !daemon.shims.wait_exit(&record.id, seen, limit) {
-        let _ = shims::send(
+        let killed = shims::send(
             daemon,
             &record.id,
             Kind::Signal,
             &libc::SIGKILL.to_be_bytes(),
         );
+        if killed.is_ok() {
+            let signal = libc::SIGKILL.to_string();
+            daemon.log_container_event(&record, "kill", &[("signal", signal)]);
+        }
         daemon
             .shims
             .wait_exit(&record.id, seen, Some(Duration::from_secs(30)));
     }
+    daemon.log_container_event(&record, "stop", &[]);
     Ok(())
 }
 
@@ -116,6 +123,7 @@ pub fn restart_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
         _ => {}
     }
     shims::start(daemon, &record.id)?;
+    daemon.log_container_event(&record, "restart", &[]);
     no_content()
 }
 
@@ -133,6 +141,8 @@ pub fn resize_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let mut payload = height.to_be_bytes().to_vec();
     payload.extend_from_slice(&width.to_be_bytes());
     shims::send(daemon, &record.id, Kind::Resize, &payload)?;
+    let size = [("height", height.to_string()), ("width", width.to_string())];
+    daemon.log_container_event(&record, "resize", &size);
     Ok(Reply::Response(Response::empty(200)))
 }
 
