@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod client_events_cases;
 mod client_golden;
 mod client_wire;
 mod daemon_containers;

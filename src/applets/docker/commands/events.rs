@@ -146,6 +146,32 @@ impl Object for MessageObject {
     fn json_text(&self) -> Option<String> {
         Some(plain_json(&self.message))
     }
+
+    fn go_print(&self) -> Option<String> {
+        let m = &self.message;
+        Some(format!(
+            "{{{} {} {} {} {} {} {} {} {}}}",
+            m.status,
+            m.id,
+            m.from,
+            m.kind,
+            m.action,
+            print_actor(&m.actor),
+            m.scope,
+            m.time,
+            m.time_nano
+        ))
+    }
+}
+
+/// `%v` of an events.Actor: `{ID map[k:v ...]}`.
+fn print_actor(actor: &Actor) -> String {
+    let attributes: Vec<String> = actor
+        .attributes
+        .iter()
+        .map(|(k, v)| format!("{k}:{v}"))
+        .collect();
+    format!("{{{} map[{}]}}", actor.id, attributes.join(" "))
 }
 
 struct ActorObject(Actor);
@@ -171,6 +197,10 @@ impl Object for ActorObject {
 
     fn json_text(&self) -> Option<String> {
         Some(plain_json(&self.0))
+    }
+
+    fn go_print(&self) -> Option<String> {
+        Some(print_actor(&self.0))
     }
 }
 
@@ -236,6 +266,10 @@ mod tests {
         assert_eq!(
             render("json"),
             r#"{"status":"start","id":"abc","from":"busybox","Type":"container","Action":"start","Actor":{"ID":"abc","Attributes":{"name":"a<b"}},"scope":"local","time":1600000000,"timeNano":1600000000000000001}"#
+        );
+        assert_eq!(
+            render("{{.Actor}} {{.}}"),
+            "{abc map[name:a<b]} {start abc busybox container start {abc map[name:a<b]} local 1600000000 1600000000000000001}"
         );
         assert_eq!(
             render("{{json .Actor}}"),

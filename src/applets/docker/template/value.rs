@@ -22,6 +22,11 @@ pub trait Object {
     fn json_text(&self) -> Option<String> {
         None
     }
+    /// `%v` of a plain Go struct (`{field field ...}` in declaration
+    /// order); `None` prints `to_json` as a map.
+    fn go_print(&self) -> Option<String> {
+        None
+    }
 }
 
 #[derive(Clone)]
