@@ -186,10 +186,11 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");
-        daemon.events.close();
         if !daemon.config.live_restore {
             containers::shims::stop_all(&daemon);
         }
+        // After the stops, so that streams carry their `die` events.
+        daemon.events.close(std::time::Duration::from_secs(2));
     });
     drop(sockets);
     log::info("Daemon shutdown complete");

@@ -431,3 +431,181 @@ fn bad_queries_are_400_with_a_message() {
     );
     assert!(!output.status.success());
 }
+
+fn actions_since(daemon: &TestDaemon, since: &str) -> Vec<String> {
+    let format = "{{.Action}}{{with .Actor.Attributes.signal}} {{.}}{{end}}";
+    replay(daemon, since, &unix_now(), &["--format", format])
+}
+
+#[test]
+fn lifecycle_actions_log_their_events() {
+    require!(crate::daemon_run::skip_unless_ready());
+    let daemon = daemon_with_busybox("events-lifecycle");
+    let _leftovers = crate::daemon_run::Leftovers::of(&daemon);
+    let since = unix_now();
+    ok(&daemon.docker(&[
+        "run", "-d", "-t", "--name", "act", "busybox", "sleep", "100",
+    ]));
+    let mut connection = daemon.connect();
+    connection.send(
+        b"POST /v1.50/containers/act/resize?h=30&w=100 HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n",
+    );
+    assert_eq!(connection.read_response("POST").status, 200);
+    ok(&daemon.docker(&["pause", "act"]));
+    ok(&daemon.docker(&["unpause", "act"]));
+    ok(&daemon.docker(&["top", "act"]));
+    ok(&daemon.docker(&["update", "--cpu-shares", "512", "act"]));
+    ok(&daemon.docker(&["rename", "act", "act2"]));
+    ok(&daemon.docker(&["restart", "-t", "0", "act2"]));
+    ok(&daemon.docker(&["kill", "act2"]));
+    ok(&daemon.docker(&["rm", "act2"]));
+    assert_eq!(
+        actions_since(&daemon, &since),
+        [
+            "create", "start", "resize", "pause", "unpause", "top", "update", "rename", "kill 15",
+            "kill 9", "die", "stop", "start", "restart", "kill 9", "die", "destroy",
+        ]
+    );
+    let resize = replay(
+        &daemon,
+        &since,
+        &unix_now(),
+        &[
+            "-f",
+            "event=resize",
+            "-f",
+            "event=rename",
+            "--format",
+            "{{json .Actor.Attributes}}",
+        ],
+    );
+    assert_eq!(
+        resize,
+        [
+            r#"{"height":"30","image":"busybox","name":"act","width":"100"}"#,
+            r#"{"image":"busybox","name":"act2","oldName":"/act"}"#,
+        ]
+    );
+    // Container prune logs what it removed and then itself.
+    let pruned_since = unix_now();
+    ok(&daemon.docker(&["create", "--name", "gone", "busybox"]));
+    ok(&daemon.docker(&["container", "prune", "-f"]));
+    assert_eq!(
+        actions_since(&daemon, &pruned_since),
+        ["create", "destroy", "prune"]
+    );
+    crate::daemon_run::assert_nothing_left(&daemon);
+}
+
+#[test]
+fn die_is_logged_once_for_exits_seen_at_restore() {
+    require!(crate::daemon_run::skip_unless_ready());
+    let daemon = daemon_with_busybox("events-restore");
+    let _leftovers = crate::daemon_run::Leftovers::of(&daemon);
+    ok(&daemon.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "ends",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 1; exit 5",
+    ]));
+    // The daemon dies by SIGKILL; the exit happens while none runs, and
+    // the next one learns of it at start.
+    let mut daemon = daemon;
+    daemon.child().kill().unwrap();
+    daemon.child().wait().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let daemon = TestDaemon::start_in(daemon);
+    crate::daemon_run::wait_for("the exit while the daemon was down", || {
+        crate::daemon_run::inspect(&daemon, "ends", "{{.State.Status}}") == "exited"
+    });
+    let seen = replay(
+        &daemon,
+        "0",
+        &unix_now(),
+        &[
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}",
+        ],
+    );
+    assert_eq!(seen, ["die ends 5"]);
+    ok(&daemon.docker(&["rm", "ends"]));
+    crate::daemon_run::assert_nothing_left(&daemon);
+}
+
+#[test]
+fn oom_comes_before_die() {
+    require!(crate::daemon_run::skip_unless_ready());
+    if !std::path::Path::new("/sys/fs/cgroup/memory/memory.limit_in_bytes").exists() {
+        harness::report_skip("oom_comes_before_die", "no cgroup v1 memory controller");
+        return;
+    }
+    let daemon = daemon_with_busybox("events-oom");
+    let _leftovers = crate::daemon_run::Leftovers::of(&daemon);
+    let since = unix_now();
+    let output = daemon.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "hungry",
+        "-m",
+        "32m",
+        "--memory-swap",
+        "32m",
+        "--shm-size",
+        "256m",
+        "busybox",
+        "sh",
+        "-c",
+        "exec dd if=/dev/zero of=/dev/shm/fill bs=1M count=128",
+    ]);
+    ok(&output);
+    ok(&daemon.docker(&["wait", "hungry"]));
+    let seen = replay(
+        &daemon,
+        &since,
+        &unix_now(),
+        &["--format", "{{.Action}} {{.Actor.Attributes.exitCode}}"],
+    );
+    assert_eq!(
+        seen,
+        [
+            "create <no value>",
+            "start <no value>",
+            "oom <no value>",
+            "die 137"
+        ]
+    );
+    ok(&daemon.docker(&["rm", "hungry"]));
+    crate::daemon_run::assert_nothing_left(&daemon);
+}
+
+#[test]
+fn shutdown_ends_live_streams_cleanly() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let mut daemon = TestDaemon::start("events-shutdown");
+    let (mut guard, _receiver) = spawn_events(&daemon, DOCKER_CLI, &["events"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = daemon.child().id() as i32;
+    // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let started = Instant::now();
+    let child = guard.child_mut().unwrap();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the stream outlived the daemon"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    let exited = daemon.child().wait().unwrap();
+    assert!(exited.success(), "{exited:?}\n{}", daemon.log());
+}

@@ -13,8 +13,10 @@ use super::Daemon;
 use super::containers::record::ContainerRecord;
 use crate::api::events::{Actor, CONTAINER, IMAGE, Message};
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 /// How many past events are kept for `since`/`until` queries.
 pub const LOG_LIMIT: usize = 256;
@@ -39,6 +41,9 @@ struct EventState {
 #[derive(Default)]
 pub struct Events {
     state: Mutex<EventState>,
+    /// Subscriptions not yet dropped, closed or not: the streams still
+    /// writing.
+    live: AtomicUsize,
 }
 
 /// A live feed of the events one filter selects. Dropping it unsubscribes.
@@ -54,6 +59,7 @@ impl Drop for Subscription<'_> {
             .lock()
             .subscribers
             .retain(|subscriber| subscriber.id != self.id);
+        self.events.live.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -118,6 +124,7 @@ impl Events {
         if !state.closed {
             state.subscribers.push(Subscriber { id, filter, sender });
         }
+        self.live.fetch_add(1, Ordering::SeqCst);
         let subscription = Subscription {
             events: self,
             id,
@@ -126,11 +133,18 @@ impl Events {
         (past, subscription)
     }
 
-    /// Ends every feed (daemon shutdown): streams finish their responses.
-    pub fn close(&self) {
-        let mut state = self.lock();
-        state.closed = true;
-        state.subscribers.clear();
+    /// Ends every feed (daemon shutdown) and waits up to `grace` for the
+    /// streams to finish their responses, so clients see a clean end.
+    pub fn close(&self, grace: Duration) {
+        {
+            let mut state = self.lock();
+            state.closed = true;
+            state.subscribers.clear();
+        }
+        let deadline = Instant::now() + grace;
+        while self.live.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn subscriber_count(&self) -> usize {
@@ -268,7 +282,7 @@ mod tests {
         assert_eq!(all.receiver.try_iter().count(), 2);
         drop(feed);
         assert_eq!(events.subscriber_count(), 1);
-        events.close();
+        events.close(Duration::ZERO);
         assert!(matches!(
             all.receiver.recv(),
             Err(std::sync::mpsc::RecvError)

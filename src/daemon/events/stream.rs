@@ -88,8 +88,9 @@ fn events_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
             }
         }
     }
-    drop(feed);
     let _ = writer.finish();
+    // Only now: shutdown waits for this to know the response is complete.
+    drop(feed);
     Ok(Reply::Done)
 }
 
