@@ -609,3 +609,52 @@ fn shutdown_ends_live_streams_cleanly() {
     let exited = daemon.child().wait().unwrap();
     assert!(exited.success(), "{exited:?}\n{}", daemon.log());
 }
+
+#[test]
+fn image_actions_log_their_events() {
+    require!(need_root());
+    require!(need_docker_cli());
+    require!(crate::harness::busybox::host_busybox().map(|_| ()));
+    let daemon = daemon_with_loaded_busybox("events-images");
+    let rootfs = BusyboxRootfs::build(&daemon.dir.join("import-src")).unwrap();
+    let tar = daemon.dir.join("rootfs.tar");
+    crate::harness::busybox::write_rootfs_tar(&rootfs.path, std::fs::File::create(&tar).unwrap())
+        .unwrap();
+    let saved = daemon.dir.join("saved.tar");
+    let since = unix_now();
+    ok(&daemon.docker(&["save", "-o", saved.to_str().unwrap(), "busybox"]));
+    let imported = ok(&daemon.docker(&["import", tar.to_str().unwrap(), "evimp:1"]));
+    let imported = imported.trim();
+    ok(&daemon.docker(&["rmi", "busybox"]));
+    ok(&daemon.docker(&["load", "-q", "-i", saved.to_str().unwrap()]));
+    ok(&daemon.docker(&["image", "prune", "-a", "-f"]));
+    let seen = replay(
+        &daemon,
+        &since,
+        &unix_now(),
+        &[
+            "--format",
+            "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.ID}}",
+        ],
+    );
+    let busybox = seen[0].rsplit(' ').next().unwrap().to_string();
+    let want = [
+        format!("image save {busybox} {busybox}"),
+        format!("image tag evimp:1 {imported}"),
+        format!("image import {imported} {imported}"),
+        format!("image untag {busybox} {busybox}"),
+        format!("image delete {busybox} {busybox}"),
+        format!("image load {busybox} {busybox}"),
+    ];
+    assert_eq!(seen[..6], want, "{seen:#?}");
+    // Prune removes both images (an untag and a delete each, in image
+    // order) and logs itself last.
+    let pruned: Vec<&str> = seen[6..]
+        .iter()
+        .map(|line| line.split(' ').nth(1).unwrap())
+        .collect();
+    assert_eq!(pruned.len(), 5, "{seen:#?}");
+    assert_eq!(pruned[..2], ["untag", "delete"], "{seen:#?}");
+    assert_eq!(pruned[2..], ["untag", "delete", "prune"], "{seen:#?}");
+    assert_eq!(seen[10], "image prune <no value> ", "{seen:#?}");
+}
