@@ -244,6 +244,35 @@ fn spawn_events(
     (ProcessGuard::child(child), receiver)
 }
 
+/// Waits until the stream started in the background is subscribed: it
+/// reports a probe container created after it. Lines up to the last
+/// probe's are consumed; the probes are removed and their events read.
+fn wait_subscribed(daemon: &TestDaemon, receiver: &mpsc::Receiver<String>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut probes = Vec::new();
+    let mut line = loop {
+        assert!(Instant::now() < deadline, "the event stream never started");
+        let name = format!("probe-{}", probes.len());
+        ok(&daemon.docker(&["create", "--name", &name, "busybox"]));
+        probes.push(name);
+        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(300)) {
+            assert!(line.contains("probe-"), "{line}");
+            break line;
+        }
+    };
+    let last = probes.last().unwrap().clone();
+    while !line.contains(&last) {
+        line = receiver
+            .recv_timeout(Duration::from_secs(10))
+            .expect("the last probe's event");
+    }
+    let mut args = vec!["rm"];
+    args.extend(probes.iter().map(String::as_str));
+    ok(&daemon.docker(&args));
+    let destroyed = collect(receiver, probes.len(), Duration::from_secs(10));
+    assert_eq!(destroyed.len(), probes.len(), "{destroyed:?}");
+}
+
 fn collect(receiver: &mpsc::Receiver<String>, count: usize, within: Duration) -> Vec<String> {
     let deadline = Instant::now() + within;
     let mut got = Vec::new();
@@ -269,8 +298,7 @@ fn live_stream_follows_actions_until_killed() {
     ] {
         let (mut guard, receiver) =
             spawn_events(&daemon, &program, &["events", "--format", format]);
-        // The stream is open once its headers are back; give it a moment.
-        std::thread::sleep(Duration::from_millis(500));
+        wait_subscribed(&daemon, &receiver);
         ok(&daemon.docker(&["create", "--name", "live1", "busybox", "true"]));
         ok(&daemon.docker(&["rename", "live1", "live2"]));
         ok(&daemon.docker(&["start", "-a", "live2"]));
@@ -311,26 +339,31 @@ fn until_in_the_future_streams_then_ends() {
     let (mut guard, receiver) = spawn_events(
         &daemon,
         DOCKER_CLI,
-        &["events", "--until=-3s", "--format", "{{.Action}}"],
+        &[
+            "events",
+            "--until=-8s",
+            "--format",
+            "{{.Action}} {{.Actor.Attributes.name}}",
+        ],
     );
-    std::thread::sleep(Duration::from_millis(500));
+    wait_subscribed(&daemon, &receiver);
     ok(&daemon.docker(&["create", "--name", "soon", "busybox"]));
     let got = collect(&receiver, 1, Duration::from_secs(5));
-    assert_eq!(got, ["create"]);
+    assert_eq!(got, ["create soon"]);
     let child = guard.child_mut().unwrap();
     let status = loop {
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(10),
+            started.elapsed() < Duration::from_secs(20),
             "the stream did not end"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success());
     assert!(
-        started.elapsed() >= Duration::from_secs(2),
+        started.elapsed() >= Duration::from_secs(7),
         "{:?}",
         started.elapsed()
     );
@@ -587,9 +620,9 @@ fn oom_comes_before_die() {
 fn shutdown_ends_live_streams_cleanly() {
     require!(need_root());
     require!(need_docker_cli());
-    let mut daemon = TestDaemon::start("events-shutdown");
-    let (mut guard, _receiver) = spawn_events(&daemon, DOCKER_CLI, &["events"]);
-    std::thread::sleep(Duration::from_millis(500));
+    let mut daemon = daemon_with_busybox("events-shutdown");
+    let (mut guard, receiver) = spawn_events(&daemon, DOCKER_CLI, &["events"]);
+    wait_subscribed(&daemon, &receiver);
     let pid = daemon.child().id() as i32;
     // SAFETY: kill has no memory-safety preconditions; the pid is our child's.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);

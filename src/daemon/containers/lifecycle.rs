@@ -33,9 +33,22 @@ pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     if !record.is_running() {
         return Err(not_running(&record.id));
     }
+    let seen = daemon.shims.exits(&record.id);
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
+    // As moby, SIGKILL answers once the container is gone (its `die`
+    // logged), so a `docker rm` right after finds it stopped.
+    if signal == libc::SIGKILL
+        && !daemon
+            .shims
+            .wait_exit(&record.id, seen, Some(Duration::from_secs(10)))
+    {
+        return Err(ApiError::internal(format!(
+            "tried to kill container {}, but did not receive an exit event",
+            record.id
+        )));
+    }
     no_content()
 }
 
