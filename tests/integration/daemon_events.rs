@@ -321,7 +321,11 @@ fn live_stream_follows_actions_until_killed() {
             guard.child_mut().unwrap().try_wait().unwrap().is_none(),
             "{program}"
         );
+        let listeners = || ok(&daemon.docker(&["info", "--format", "{{.NEventsListener}}"]));
+        assert_eq!(listeners().trim(), "1", "{program}");
         drop(guard);
+        // The daemon notices the hang-up without any event to send.
+        crate::daemon_run::wait_for("the stream to end", || listeners().trim() == "0");
     }
     // Clients gone, the daemon still answers and streams to new ones.
     let since = unix_now();
