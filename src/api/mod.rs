@@ -7,6 +7,7 @@ pub mod container;
 pub mod container_check;
 pub mod container_view;
 pub mod error;
+pub mod events;
 pub mod image;
 pub mod query;
 pub mod router;

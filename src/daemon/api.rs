@@ -83,6 +83,7 @@ impl ApiHandler {
         super::system::routes(&mut router);
         super::containers::routes(&mut router);
         super::images::routes(&mut router);
+        super::events::routes(&mut router);
         ApiHandler { daemon, router }
     }
 

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod containers;
+pub mod events;
 pub mod host;
 pub mod images;
 pub mod lock;
@@ -60,6 +61,8 @@ pub struct Daemon {
     pub engine_id: String,
     /// Running containers' shims and the waiters on them.
     pub shims: containers::shims::ShimTable,
+    /// The event log and the live `GET /events` streams.
+    pub events: events::Events,
 }
 
 impl Daemon {
@@ -153,6 +156,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         images,
         engine_id,
         shims: Default::default(),
+        events: Default::default(),
     });
     containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> =
@@ -185,6 +189,8 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         if !daemon.config.live_restore {
             containers::shims::stop_all(&daemon);
         }
+        // After the stops, so that streams carry their `die` events.
+        daemon.events.close(std::time::Duration::from_secs(2));
     });
     drop(sockets);
     log::info("Daemon shutdown complete");

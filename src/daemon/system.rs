@@ -167,7 +167,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         logging_driver: config.log_driver.clone(),
         cgroup_driver: "cgroupfs".to_string(),
         cgroup_version: cgroups.version.to_string(),
-        n_events_listener: 0,
+        n_events_listener: daemon.events.subscriber_count() as u64,
         kernel_version: kernel,
         operating_system,
         os_version,

@@ -332,6 +332,11 @@ impl<W: Write> ChunkedWriter<W> {
         ChunkedWriter { inner }
     }
 
+    /// The connection underneath, to watch it for the peer hanging up.
+    pub fn get_ref(&self) -> &W {
+        &self.inner
+    }
+
     pub fn finish(mut self) -> io::Result<W> {
         self.inner.write_all(b"0\r\n\r\n")?;
         self.inner.flush()?;

@@ -4,9 +4,11 @@
 
 mod harness;
 
+mod client_events_cases;
 mod client_golden;
 mod client_wire;
 mod daemon_containers;
+mod daemon_events;
 mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;

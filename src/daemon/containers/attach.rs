@@ -61,6 +61,9 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     } else {
         Source::Nothing
     };
+    // Before the answer: a client starts the container once attached, and
+    // `attach` comes before `start` in the log.
+    daemon.log_container_event(&record, "attach", &[]);
     let hijacked = call
         .exchange
         .hijack(if tty { RAW } else { MULTIPLEXED })

@@ -33,8 +33,22 @@ pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     if !record.is_running() {
         return Err(not_running(&record.id));
     }
+    let seen = daemon.shims.exits(&record.id);
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
+    // As moby, SIGKILL answers once the container is gone (its `die`
+    // logged), so a `docker rm` right after finds it stopped.
+    if signal == libc::SIGKILL
+        && !daemon
+            .shims
+            .wait_exit(&record.id, seen, Some(Duration::from_secs(10)))
+    {
+        return Err(ApiError::internal(format!(
+            "tried to kill container {}, but did not receive an exit event",
+            record.id
+        )));
+    }
     no_content()
 }
 
@@ -73,19 +87,25 @@ pub fn stop_container(
     })?;
     let seen = daemon.shims.exits(&record.id);
     shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
     if !daemon.shims.wait_exit(&record.id, seen, limit) {
-        let _ = shims::send(
+        let killed = shims::send(
             daemon,
             &record.id,
             Kind::Signal,
             &libc::SIGKILL.to_be_bytes(),
         );
+        if killed.is_ok() {
+            let signal = libc::SIGKILL.to_string();
+            daemon.log_container_event(&record, "kill", &[("signal", signal)]);
+        }
         daemon
             .shims
             .wait_exit(&record.id, seen, Some(Duration::from_secs(30)));
     }
+    daemon.log_container_event(&record, "stop", &[]);
     Ok(())
 }
 
@@ -116,6 +136,7 @@ pub fn restart_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
         _ => {}
     }
     shims::start(daemon, &record.id)?;
+    daemon.log_container_event(&record, "restart", &[]);
     no_content()
 }
 
@@ -133,6 +154,8 @@ pub fn resize_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let mut payload = height.to_be_bytes().to_vec();
     payload.extend_from_slice(&width.to_be_bytes());
     shims::send(daemon, &record.id, Kind::Resize, &payload)?;
+    let size = [("height", height.to_string()), ("width", width.to_string())];
+    daemon.log_container_event(&record, "resize", &size);
     Ok(Reply::Response(Response::empty(200)))
 }
 

@@ -36,6 +36,7 @@ pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         .pause()
         .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", record.id)))?;
     daemon.update_container(&record.id, |rec| rec.mark_paused())?;
+    daemon.log_container_event(&record, "pause", &[]);
     Ok(Reply::Response(Response::empty(204)))
 }
 
@@ -51,6 +52,7 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
         .resume()
         .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", record.id)))?;
     daemon.update_container(&record.id, |rec| rec.mark_unpaused())?;
+    daemon.log_container_event(&record, "unpause", &[]);
     Ok(Reply::Response(Response::empty(204)))
 }
 
@@ -148,6 +150,7 @@ pub fn top_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
     }
     let top = parse_ps_output(&String::from_utf8_lossy(&output.stdout), &pids)
         .map_err(ApiError::internal)?;
+    daemon.log_container_event(&record, "top", &[]);
     Reply::json(200, &top)
 }
 

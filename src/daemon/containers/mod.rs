@@ -162,6 +162,7 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
     };
     let name = call.query.get("name").unwrap_or("").to_string();
     let (record, warnings) = create::create_container(&ctx, &name, request)?;
+    daemon.log_container_event(&record, "create", &[]);
     super::log::info(&format!(
         "container {} created as /{}",
         record.id, record.name
@@ -257,13 +258,18 @@ fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
 fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let new_name = call.query.get("name").unwrap_or("").to_string();
     let record = daemon.find_container(call.param("id")?)?;
-    remove::rename_container(&daemon.store, record, &new_name)?;
+    let old_name = format!("/{}", record.name);
+    remove::rename_container(&daemon.store, record.clone(), &new_name)?;
+    if let Ok(renamed) = daemon.find_container(&record.id) {
+        daemon.log_container_event(&renamed, "rename", &[("oldName", old_name)]);
+    }
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }
 
 fn prune_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
     let report = remove::prune(daemon, &filters, timefmt::now_nanos())?;
+    daemon.log_prune_event(crate::api::events::CONTAINER, report.space_reclaimed);
     Reply::json(200, &report)
 }
 

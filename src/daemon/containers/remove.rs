@@ -39,6 +39,7 @@ pub fn remove_container(
                 crate::shim::protocol::Kind::Signal,
                 &libc::SIGKILL.to_be_bytes(),
             )?;
+            daemon.log_container_event(&record, "kill", &[("signal", libc::SIGKILL.to_string())]);
             super::manage::thaw_after_signal(daemon, &record.id);
             if !daemon
                 .shims
@@ -85,6 +86,7 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
         .delete_container(&record.id, &record.name)
         .map_err(store_error)?;
     crate::daemon::log::info(&format!("container {} removed", record.id));
+    daemon.log_container_event(record, "destroy", &[]);
     daemon.shims.notify();
     Ok(())
 }

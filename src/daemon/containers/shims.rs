@@ -288,6 +288,7 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
     match launch(daemon, &record) {
         Ok(pid) => {
             daemon.update_container(&record.id, |rec| rec.mark_started(pid as i64, now_nanos()))?;
+            daemon.log_container_event(&record, "start", &[]);
             log::info(&format!("container {} started, pid {pid}", record.id));
             Ok(())
         }
@@ -469,6 +470,16 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
         log::warn(&format!("record the exit of {id}: {}", error.message));
     }
     log::info(&format!("container {id} exited with code {code}"));
+    // Before waiters wake: `stop` and `wait` answer after `die` is logged.
+    if state.oom_killed {
+        daemon.log_container_event(&record, "oom", &[]);
+    }
+    let ran_for = (state.finished_at - record.state.started_at).max(0) / 1_000_000_000;
+    let die = [
+        ("exitCode", code.to_string()),
+        ("execDuration", ran_for.to_string()),
+    ];
+    daemon.log_container_event(&record, "die", &die);
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
     daemon.shims.note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {

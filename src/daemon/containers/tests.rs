@@ -65,6 +65,7 @@ impl Fixture {
                 store,
                 engine_id: "test".into(),
                 shims: Default::default(),
+                events: Default::default(),
             },
         }
     }

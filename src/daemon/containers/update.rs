@@ -144,6 +144,9 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
         rec.host_config = host.clone();
         Ok(rec.clone())
     })?;
+    // Logged once the record changed, whether or not the running
+    // container takes the new limits, as moby does.
+    daemon.log_container_event(&updated, "update", &[]);
     if matches!(updated.state.status, Status::Running | Status::Paused) {
         let resources = cgroup_resources(&updated)?;
         runtime_container(daemon, &updated.id)?

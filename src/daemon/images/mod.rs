@@ -2,7 +2,7 @@
 //! library keeps content and drivers; here live the records (which images
 //! exist, which tags name them, when they were last tagged), their
 //! consistency with the files, and moby's rules for tagging, untagging and
-//! deleting. Image events are not emitted yet.
+//! deleting, each logging its events as moby does.
 
 mod catalog;
 mod filters;

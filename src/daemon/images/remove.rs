@@ -248,6 +248,14 @@ fn delete_locked(
 ) -> Result<(Vec<DeleteItem>, u64), ApiError> {
     let catalog = Catalog::read(daemon)?;
     let plan = plan_delete(&catalog, &daemon.images, name, force)?;
+    // Before the write, while the image and its labels are still there:
+    // moby names the image by ID in `untag` events, not by the tag.
+    for reference in &plan.untag {
+        if let Some((_, id)) = catalog.tags.iter().find(|(tag, _)| tag == reference) {
+            let id = id.to_string();
+            daemon.log_image_event(&id, &id, "untag");
+        }
+    }
     daemon
         .store
         .write(|tx| {
@@ -260,6 +268,10 @@ fn delete_locked(
             Ok(())
         })
         .map_err(store_error)?;
+    if let Some(id) = &plan.delete_image {
+        let id = id.to_string();
+        daemon.log_image_event(&id, &id, "delete");
+    }
     if let Some((id, layers)) = &plan.files {
         daemon
             .images
@@ -329,6 +341,7 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
             tx.put(Table::Images, &id, &stored)
         })
         .map_err(store_error)?;
+    daemon.log_image_event(&id, &reference.familiar(), "tag");
     Ok(Reply::Response(crate::http::Response::empty(201)))
 }
 
@@ -391,6 +404,7 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
     if !deleted.is_empty() {
         report.images_deleted = Some(deleted);
     }
+    daemon.log_prune_event(crate::api::events::IMAGE, report.space_reclaimed);
     Reply::json(200, &report)
 }
 

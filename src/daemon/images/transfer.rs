@@ -96,9 +96,11 @@ fn commit_loaded(
     daemon: &Daemon,
     records: Vec<ImageRecord>,
 ) -> Result<Vec<ProgressMessage>, ApiError> {
-    daemon
+    let mut loaded = Vec::new();
+    let lines = daemon
         .store
         .write(|tx| {
+            loaded.clear();
             let mut lines = Vec::new();
             let mut ids = String::new();
             let mut tags_of_last = 0;
@@ -114,6 +116,7 @@ fn commit_loaded(
                     last_tag_time: existing.and_then(|e| e.last_tag_time),
                 };
                 tx.put(Table::Images, &id, &stored)?;
+                loaded.push(id.clone());
                 ids.push_str(&format!("Loaded image ID: {id}\n"));
                 tags_of_last = 0;
                 for tag in tags {
@@ -141,7 +144,11 @@ fn commit_loaded(
             }
             Ok(lines)
         })
-        .map_err(store_error)
+        .map_err(store_error)?;
+    for id in &loaded {
+        daemon.log_image_event(id, id, "load");
+    }
+    Ok(lines)
 }
 
 /// `POST /images/load`. As in moby the answer is always a 200 stream;
@@ -245,6 +252,14 @@ pub fn save(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         .exchange
         .stream(200, &headers)
         .map_err(|e| ApiError::internal(format!("start save stream: {e}")))?;
+    // As moby, while the archive is put together: before it streams.
+    let mut saved_ids = std::collections::BTreeSet::new();
+    for image in &images {
+        let id = image.id.to_string();
+        if saved_ids.insert(id.clone()) {
+            daemon.log_image_event(&id, &id, "save");
+        }
+    }
     let mut out = io::BufWriter::with_capacity(64 << 10, writer);
     let saved = daemon.images.save(&images, &mut out);
     match saved {
@@ -304,6 +319,11 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
             .import(upload.reader()?, &options)
             .map_err(image_error)?;
         commit_imported(daemon, &record)?;
+        let id = record.id.to_string();
+        for tag in &record.repo_tags {
+            daemon.log_image_event(&id, &tag.familiar(), "tag");
+        }
+        daemon.log_image_event(&id, &id, "import");
         record
     };
     drop(upload);

@@ -3,6 +3,7 @@
 
 mod containers;
 mod disk_usage;
+mod events;
 mod images;
 mod progress;
 mod system;
@@ -53,7 +54,6 @@ const NOT_SERVED: &[&str] = &[
     "commit",
     "cp",
     "diff",
-    "events",
     "exec",
     "export",
     "kill",
@@ -98,6 +98,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "import" => images::import(session, parsed),
         "history" => images::history(session, parsed),
         "image prune" => images::prune(session, parsed),
+        "events" | "system events" => events::events(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
         name => Err(Failure::new(
             1,

@@ -44,11 +44,13 @@ pub fn event_line(event: &Json, zone: &Zone) -> String {
     if let Some(attributes) = event.pointer("/Actor/Attributes").and_then(Json::as_object)
         && !attributes.is_empty()
     {
-        let mut pairs: Vec<String> = attributes
-            .iter()
-            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        // Sorted by key, not by `key=value`: `a` comes before `a.b`.
+        let mut keys: Vec<&String> = attributes.keys().collect();
+        keys.sort();
+        let pairs: Vec<String> = keys
+            .into_iter()
+            .map(|k| format!("{k}={}", attributes[k].as_str().unwrap_or_default()))
             .collect();
-        pairs.sort();
         line.push_str(&format!(" ({})", pairs.join(", ")));
     }
     line.push('\n');
@@ -80,6 +82,11 @@ mod tests {
         assert_eq!(
             event_line(&bare, &cet),
             "2020-09-13T13:26:40.000000000+01:00 network connect n1\n"
+        );
+        let prefixed = json!({"Type": "container", "Action": "x", "Actor": {"ID": "c", "Attributes": {"a.b": "1", "a": "2"}}});
+        assert_eq!(
+            event_line(&prefixed, &Zone::utc()),
+            "container x c (a=2, a.b=1)\n"
         );
         let no_time = json!({"Type": "image", "Action": "pull", "Actor": {"ID": "busybox"}});
         assert_eq!(event_line(&no_time, &Zone::utc()), "image pull busybox\n");

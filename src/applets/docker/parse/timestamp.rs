@@ -61,14 +61,23 @@ pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String,
     };
     match parse_layout(value, layout, zoned, local_offset) {
         Ok((seconds, nanos)) => Ok(format!("{seconds}.{nanos:09}")),
-        Err(()) => {
+        Err(LayoutError::OutOfRange(field)) => Err(format!(
+            "parsing time {}: {field} out of range",
+            quote(value)
+        )),
+        Err(LayoutError::ExtraText(extra)) => Err(format!(
+            "parsing time {}: extra text: {}",
+            quote(value),
+            quote(&extra)
+        )),
+        Err(LayoutError::Mismatch(rest, element)) => {
             if value.contains('-') {
                 return Err(format!(
                     "parsing time {} as {}: cannot parse {} as {}",
                     quote(value),
                     quote(layout.go_name(zoned)),
-                    quote(value),
-                    quote(layout.go_name(zoned))
+                    quote(&rest),
+                    quote(element)
                 ));
             }
             if parse_unix_timestamp(value).is_none() {
@@ -103,93 +112,116 @@ fn parse_unix_timestamp(value: &str) -> Option<(i64, i64)> {
     Some((seconds, nanos))
 }
 
+/// How Go's time.Parse fails: a field out of its range (reported as soon
+/// as it is read, the day once the whole value is), text after the
+/// layout, or text that does not fit the layout element at that point.
+#[derive(Debug, PartialEq)]
+enum LayoutError {
+    OutOfRange(&'static str),
+    ExtraText(String),
+    /// The rest of the value and the layout element it failed.
+    Mismatch(String, &'static str),
+}
+
+/// A fixed-width number, named by its layout element (`2006`, `01`).
+fn number(rest: &mut &str, width: usize, element: &'static str) -> Result<i64, LayoutError> {
+    let mismatch = || LayoutError::Mismatch(rest.to_string(), element);
+    let field = rest.get(..width).ok_or_else(mismatch)?;
+    if !field.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(mismatch());
+    }
+    let parsed = field.parse().map_err(|_| mismatch())?;
+    *rest = &rest[width..];
+    Ok(parsed)
+}
+
+fn literal(rest: &mut &str, text: &'static str) -> Result<(), LayoutError> {
+    match rest.strip_prefix(text) {
+        Some(after) => {
+            *rest = after;
+            Ok(())
+        }
+        None => Err(LayoutError::Mismatch(rest.to_string(), text)),
+    }
+}
+
+fn in_range(ok: bool, field: &'static str) -> Result<(), LayoutError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(LayoutError::OutOfRange(field))
+    }
+}
+
 /// Parses `value` in exactly `layout`, returning Unix seconds and nanos.
 fn parse_layout(
     value: &str,
     layout: Layout,
     zoned: bool,
     local_offset: i64,
-) -> Result<(i64, u32), ()> {
+) -> Result<(i64, u32), LayoutError> {
     let mut rest = value;
-    let mut take = |n: usize| -> Result<i64, ()> {
-        let field = rest.get(..n).ok_or(())?;
-        if !field.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(());
-        }
-        rest = &rest[n..];
-        field.parse().map_err(|_| ())
-    };
-    let year = take(4)?;
-    let expect = |rest: &mut &str, c: char| -> Result<(), ()> {
-        *rest = rest.strip_prefix(c).ok_or(())?;
-        Ok(())
-    };
-    expect(&mut rest, '-')?;
-    let take = |rest: &mut &str, n: usize| -> Result<i64, ()> {
-        let field = rest.get(..n).ok_or(())?;
-        if !field.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(());
-        }
-        *rest = &rest[n..];
-        field.parse().map_err(|_| ())
-    };
-    let month = take(&mut rest, 2)?;
-    expect(&mut rest, '-')?;
-    let day = take(&mut rest, 2)?;
+    let year = number(&mut rest, 4, "2006")?;
+    literal(&mut rest, "-")?;
+    let month = number(&mut rest, 2, "01")?;
+    in_range((1..=12).contains(&month), "month")?;
+    literal(&mut rest, "-")?;
+    let day = number(&mut rest, 2, "02")?;
     let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0u32);
     if layout != Layout::Date {
-        expect(&mut rest, 'T')?;
-        hour = take(&mut rest, 2)?;
+        literal(&mut rest, "T")?;
+        hour = number(&mut rest, 2, "15")?;
+        in_range(hour < 24, "hour")?;
         if layout != Layout::DateHour {
-            expect(&mut rest, ':')?;
-            minute = take(&mut rest, 2)?;
+            literal(&mut rest, ":")?;
+            minute = number(&mut rest, 2, "04")?;
+            in_range(minute < 60, "minute")?;
         }
         if matches!(layout, Layout::DateTime | Layout::DateTimeNano) {
-            expect(&mut rest, ':')?;
-            second = take(&mut rest, 2)?;
+            literal(&mut rest, ":")?;
+            second = number(&mut rest, 2, "05")?;
+            in_range(second < 60, "second")?;
         }
+        // Go reads a fraction only when a digit follows the point, and
+        // keeps nine digits of a longer one.
         if layout == Layout::DateTimeNano
             && let Some(fraction) = rest.strip_prefix('.')
+            && fraction.starts_with(|c: char| c.is_ascii_digit())
         {
             let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 || digits > 9 {
-                return Err(());
-            }
-            nanos = format!("{:0<9}", &fraction[..digits])
-                .parse()
-                .map_err(|_| ())?;
+            let kept = &fraction[..digits.min(9)];
+            nanos = format!("{kept:0<9}").parse().unwrap_or(0);
             rest = &fraction[digits..];
         }
     }
-    let offset = if zoned {
-        if rest == "Z" || rest == "z" {
-            rest = "";
-            0
-        } else {
-            let sign = match rest.chars().next() {
-                Some('+') => 1,
-                Some('-') => -1,
-                _ => return Err(()),
-            };
-            rest = &rest[1..];
-            let hours = take(&mut rest, 2)?;
-            expect(&mut rest, ':')?;
-            let minutes = take(&mut rest, 2)?;
-            sign * (hours * 3600 + minutes * 60)
-        }
-    } else {
+    let offset = if !zoned {
         local_offset
+    } else if let Some(after) = rest.strip_prefix('Z') {
+        rest = after;
+        0
+    } else {
+        let zone_error = LayoutError::Mismatch(rest.to_string(), "Z07:00");
+        let sign = match rest.chars().next() {
+            Some('+') => 1,
+            Some('-') => -1,
+            _ => return Err(zone_error),
+        };
+        let mut zone = &rest[1..];
+        let hours = number(&mut zone, 2, "Z07:00");
+        let colon = hours.is_ok() && literal(&mut zone, ":").is_ok();
+        let minutes = number(&mut zone, 2, "Z07:00");
+        match (hours, colon, minutes) {
+            (Ok(hours), true, Ok(minutes)) => {
+                rest = zone;
+                sign * (hours * 3600 + minutes * 60)
+            }
+            _ => return Err(zone_error),
+        }
     };
-    if !rest.is_empty()
-        || !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return Err(());
+    if !rest.is_empty() {
+        return Err(LayoutError::ExtraText(rest.to_string()));
     }
+    in_range(day >= 1 && day <= days_in_month(year, month), "day")?;
     let days = days_from_civil(year, month, day);
     let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset;
     Ok((seconds, nanos))
@@ -285,7 +317,33 @@ mod tests {
             get_timestamp("invalid", NOW, 0),
             Err("failed to parse value as time or duration: \"invalid\"".into())
         );
-        assert!(get_timestamp("2006-13-02", NOW, 0).is_err());
-        assert!(get_timestamp("2006-02-30T10", NOW, 0).is_err());
+        // Go's time.Parse texts for fields out of range and extra text.
+        assert_eq!(
+            get_timestamp("2006-13-02", NOW, 0),
+            Err("parsing time \"2006-13-02\": month out of range".into())
+        );
+        assert_eq!(
+            get_timestamp("2006-02-30T10", NOW, 0),
+            Err("parsing time \"2006-02-30T10\": day out of range".into())
+        );
+        assert_eq!(
+            get_timestamp("2006-02-01T10:61", NOW, 0),
+            Err("parsing time \"2006-02-01T10:61\": minute out of range".into())
+        );
+        assert_eq!(
+            get_timestamp("2006-02-01T10:00:00x", NOW, 0),
+            Err("parsing time \"2006-02-01T10:00:00x\": extra text: \"x\"".into())
+        );
+        assert_eq!(
+            get_timestamp("2020-1-01", NOW, 0),
+            Err(
+                "parsing time \"2020-1-01\" as \"2006-01-02\": cannot parse \"1-01\" as \"01\""
+                    .into()
+            )
+        );
+        assert_eq!(
+            get_timestamp("2020-01-01T10:00+0100", NOW, 0),
+            Err("parsing time \"2020-01-01T10:00+0100\" as \"2006-01-02T15Z07:00\": cannot parse \":00+0100\" as \"Z07:00\"".into())
+        );
     }
 }

@@ -294,7 +294,9 @@ fn int_arg(value: &Value) -> i64 {
 
 fn json(args: &[Value]) -> Result<Value, String> {
     let text = match &args[0] {
-        Value::Object(object) => go_json_html_escaped(&object.to_json()),
+        Value::Object(object) => object
+            .json_text()
+            .unwrap_or_else(|| go_json_html_escaped(&object.to_json())),
         Value::Data(json) => go_json(json),
         Value::Missing => "null".into(),
     };

@@ -9,7 +9,9 @@ use serde_json::Value as Json;
 pub fn print_value(value: &Value) -> String {
     match value {
         Value::Missing => "<nil>".into(),
-        Value::Object(object) => print_json(&object.to_json()),
+        Value::Object(object) => object
+            .go_print()
+            .unwrap_or_else(|| print_json(&object.to_json())),
         Value::Data(json) => print_json(json),
     }
 }

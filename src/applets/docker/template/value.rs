@@ -16,6 +16,17 @@ pub trait Object {
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, String>>;
     /// What `{{json .}}` prints for the row.
     fn to_json(&self) -> Json;
+    /// The exact text of `{{json .}}` for objects that are plain Go
+    /// structs (fields in declaration order, no HTML escaping); `None`
+    /// prints `to_json` HTML-escaped, as the table rows' MarshalJSON does.
+    fn json_text(&self) -> Option<String> {
+        None
+    }
+    /// `%v` of a plain Go struct (`{field field ...}` in declaration
+    /// order); `None` prints `to_json` as a map.
+    fn go_print(&self) -> Option<String> {
+        None
+    }
 }
 
 #[derive(Clone)]
