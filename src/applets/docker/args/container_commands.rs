@@ -528,7 +528,8 @@ pub const TOP: CommandSpec = CommandSpec {
     aliases: "docker container top, docker top",
     flags: TOP_FLAGS,
     exclude: &[],
-    interspersed: true,
+    // Everything after the container goes to ps.
+    interspersed: false,
     min_args: 1,
     max_args: None,
 };
@@ -606,6 +607,16 @@ const UPDATE_FLAGS: &[FlagSpec] = &[
         "MEMs in which to allow execution (0-3, 0,1)",
     ),
     checked("memory", Some('m'), "bytes", check_bytes, "Memory limit"),
+    FlagSpec {
+        hidden: true,
+        ..checked(
+            "kernel-memory",
+            None,
+            "bytes",
+            check_bytes,
+            "Kernel memory limit (deprecated)",
+        )
+    },
     checked(
         "memory-reservation",
         None,
