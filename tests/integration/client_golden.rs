@@ -342,7 +342,7 @@ fn prepare(work: &TempDir) -> Result<(), String> {
     std::fs::create_dir_all(work.join("cfg-default")).map_err(|e| e.to_string())?;
     std::fs::write(
         work.join("cfg-default/config.json"),
-        br#"{"currentContext":"default","detachKeys":"ctrl-x,x","auths":{}}"#,
+        br#"{"currentContext":"default","detachKeys":"ctrl-x,x","auths":{},"statsFormat":"table {{.Name}}\t{{.PIDs}}"}"#,
     )
     .map_err(|e| e.to_string())?;
     std::fs::create_dir_all(work.join("cfg-other")).map_err(|e| e.to_string())?;

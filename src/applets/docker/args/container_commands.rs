@@ -372,6 +372,17 @@ const RESTART_FLAGS: &[FlagSpec] = &[
         check_int,
         "Seconds to wait before killing the container",
     ),
+    // Deprecated; `docker stop`/`restart` warn when it is used.
+    FlagSpec {
+        hidden: true,
+        ..checked(
+            "time",
+            None,
+            "int",
+            check_int,
+            "Seconds to wait before killing the container (deprecated: use --timeout)",
+        )
+    },
     FlagSpec {
         hidden: true,
         ..boolean("help", None, "Print usage")
@@ -500,6 +511,17 @@ const STOP_FLAGS: &[FlagSpec] = &[
         check_int,
         "Seconds to wait before killing the container",
     ),
+    // Deprecated; `docker stop`/`restart` warn when it is used.
+    FlagSpec {
+        hidden: true,
+        ..checked(
+            "time",
+            None,
+            "int",
+            check_int,
+            "Seconds to wait before killing the container (deprecated: use --timeout)",
+        )
+    },
     FlagSpec {
         hidden: true,
         ..boolean("help", None, "Print usage")

@@ -87,11 +87,22 @@ fn finish_errors(errors: Vec<String>) -> Result<(), Failure> {
 }
 
 /// The query of stop and restart. The signal is sent only to daemons of
-/// API 1.42 and up, as the Go client does.
-fn stop_query(session: &mut Session, parsed: &Parsed) -> String {
+/// API 1.42 and up, as the Go client does. `--time` is the deprecated
+/// spelling of `--timeout`: pflag warns at each use, and the command
+/// refuses both at once.
+fn stop_query(session: &mut Session, parsed: &Parsed) -> Result<String, Failure> {
+    // The CLI writes the warning to stdout.
+    for _ in parsed.flags.iter().filter(|(name, _)| *name == "time") {
+        print("Flag --time has been deprecated, use --timeout instead\n");
+    }
+    if parsed.is_set("time") && parsed.is_set("timeout") {
+        return Err(Failure::new(
+            1,
+            "conflicting options: cannot specify both --timeout and --time",
+        ));
+    }
     let mut params = Vec::new();
-    if parsed.is_set("timeout") {
-        let timeout = parsed.value("timeout").unwrap_or("0");
+    if let Some(timeout) = parsed.value("timeout").or(parsed.value("time")) {
         params.push(("t", timeout.to_string()));
     }
     if let Some(signal) = parsed.value("signal").filter(|s| !s.is_empty())
@@ -99,17 +110,17 @@ fn stop_query(session: &mut Session, parsed: &Parsed) -> String {
     {
         params.push(("signal", signal.to_string()));
     }
-    encode_query(&mut params)
+    Ok(encode_query(&mut params))
 }
 
 pub fn stop(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
-    let query = stop_query(session, parsed);
+    let query = stop_query(session, parsed)?;
     each_in_parallel(session, &parsed.args, "stop", &query)
 }
 
 /// Restarts one container after the other, as docker/cli does.
 pub fn restart(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
-    let query = stop_query(session, parsed);
+    let query = stop_query(session, parsed)?;
     let mut errors = Vec::new();
     for name in &parsed.args {
         match post_action(&mut session.client, name, "restart", &query) {
