@@ -6,6 +6,7 @@ mod harness;
 
 mod client_golden;
 mod client_manage;
+mod client_stats;
 mod client_wire;
 mod daemon_containers;
 mod daemon_http;
