@@ -149,6 +149,10 @@ const CASES: &[Case] = &[
         "m-up6",
         &["update", "--restart", "always", "-c", "100", "m-up6"]
     ),
+    with_running!("m-up7", &["update", "--blkio-weight", "300", "m-up7"]),
+    case(&["update", "--blkio-weight", "5", "m-run", "nope"]),
+    case(&["update", "--kernel-memory", "10m", "m-run"]),
+    case(&["update", "--blkio-weight", "70000", "m-run"]),
     case(&["update", "-m", "1k", "m-run"]),
     case(&["update", "-m", "lots", "m-run"]),
     case(&["update", "--restart", ":2", "m-run"]),
