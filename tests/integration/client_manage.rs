@@ -165,6 +165,9 @@ const CASES: &[Case] = &[
     case(&["top"]),
     case(&["container", "top", "m-run", "-o", "pid,comm"]),
     case(&["top", "m-run", "-o", "comm,args"]),
+    case(&["top", "m-run", "-o", "bogus"]),
+    case(&["top", "m-run", "-o", "user=PID"]),
+    case(&["top", "m-run", "-o", "pid,comm", "--no-headers"]),
     // port
     case(&["port", "m-run"]),
     case(&["port", "m-created"]),
