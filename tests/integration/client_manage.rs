@@ -52,6 +52,7 @@ macro_rules! with_created {
     };
 }
 
+const NO_SOCKET: &[(&str, &str)] = &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
 const OLD_API: &[(&str, &str)] = &[("DOCKER_API_VERSION", "1.41")];
 /// A config whose `statsFormat` replaces the default table.
 const STATS_CONFIG: &[(&str, &str)] = &[("DOCKER_CONFIG", "$WORK/cfg-default")];
@@ -220,6 +221,27 @@ const CASES: &[Case] = &[
     Case {
         env: STATS_CONFIG,
         ..case(&["stats", "--no-stream", "m-created"])
+    },
+    // help and an absent daemon
+    case(&["stop", "--help"]),
+    case(&["container", "update", "--help"]),
+    case(&["stats", "--help"]),
+    case(&["top", "--help"]),
+    Case {
+        env: NO_SOCKET,
+        ..case(&["stop", "a1", "b1"])
+    },
+    Case {
+        env: NO_SOCKET,
+        ..case(&["update", "-m", "10m", "a1", "b1"])
+    },
+    Case {
+        env: NO_SOCKET,
+        ..case(&["stats", "--no-stream", "a1"])
+    },
+    Case {
+        env: NO_SOCKET,
+        ..case(&["port", "a1"])
     },
     // {{json .}} rows of ps and images
     case(&[

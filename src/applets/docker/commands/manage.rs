@@ -238,7 +238,13 @@ pub fn update(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             }
         };
         let path = format!("/containers/{}/update", path_escape(id));
-        let reply = session.client.send("POST", &path, &Headers::new(), &body)?;
+        let reply = match session.client.send("POST", &path, &Headers::new(), &body) {
+            Ok(reply) => reply,
+            Err(failure) => {
+                errors.push(failure.message);
+                continue;
+            }
+        };
         if reply.status >= 400 {
             errors.push(daemon_error(&reply).message);
             continue;
