@@ -134,13 +134,24 @@ fn decode_error(error: &serde_json::Error) -> String {
     }
 }
 
-/// Waits until every collector answered or went quiet for too long.
+/// Waits until every collector answered; one quiet for too long fails
+/// with the CLI's timeout error.
 fn wait_first(watched: &Watched) {
     loop {
-        let waiting = watched.slots().iter().any(|slot| {
-            let slot = lock(slot);
-            !slot.answered && slot.updated.elapsed() < STALE_AFTER
-        });
+        let mut waiting = false;
+        for slot in watched.slots() {
+            let mut slot = lock(&slot);
+            if slot.answered {
+                continue;
+            }
+            if slot.updated.elapsed() < STALE_AFTER {
+                waiting = true;
+            } else {
+                slot.error = Some("timeout waiting for stats".into());
+                slot.entry.is_invalid = true;
+                slot.answered = true;
+            }
+        }
         if !waiting {
             return;
         }
@@ -304,6 +315,133 @@ pub fn stats(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::applets::docker::client::Endpoint;
+    use std::io::{BufRead, BufReader, Write};
+    use std::os::unix::net::UnixListener;
+
+    /// A daemon on a socket of its own that answers `reply` to every
+    /// request, one connection at a time.
+    fn daemon_answering(name: &str, reply: String) -> (Client, std::path::PathBuf) {
+        let dir = std::env::temp_dir().join(format!("dockbox-stats-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("sock");
+        let listener = UnixListener::bind(&socket).unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { return };
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let mut stream = reader.into_inner();
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        let client = Client::new(Endpoint {
+            host: format!("unix://{}", socket.display()),
+            socket,
+            fixed_version: Some("1.50".into()),
+            context: "default".into(),
+        });
+        (client, dir)
+    }
+
+    fn empty_slot() -> Shared {
+        Arc::new(Mutex::new(Slot {
+            entry: StatsEntry::default(),
+            error: None,
+            answered: false,
+            updated: Instant::now(),
+        }))
+    }
+
+    #[test]
+    fn collectors_keep_the_last_sample_and_go_invalid_at_the_end_of_the_stream() {
+        let sample = |pids: u32| {
+            format!(
+                r#"{{"name":"/web","id":"{}","pids_stats":{{"current":{pids}}},"memory_stats":{{"usage":2048,"limit":4096}}}}"#,
+                "a".repeat(64)
+            ) + "\n"
+        };
+        let body = sample(3) + &sample(5);
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (client, dir) = daemon_answering("stream", reply);
+        let slot = empty_slot();
+        collect(client, "web", true, &slot);
+        let slot = lock(&slot);
+        assert_eq!(slot.entry.pids_current, 5);
+        assert_eq!(slot.entry.memory_percentage, 50.0);
+        assert_eq!(slot.entry.container, "web");
+        assert_eq!(slot.error.as_deref(), Some("EOF"));
+        assert!(slot.entry.is_invalid && slot.answered);
+        drop(slot);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    fn events_reply() -> String {
+        let event = |action: &str, id: char| {
+            format!(
+                r#"{{"Type":"container","Action":"{action}","Actor":{{"ID":"{}"}}}}"#,
+                id.to_string().repeat(64)
+            ) + "\n"
+        };
+        let body = event("start", 'a')
+            + &event("create", 'b')
+            + &event("start", 'c')
+            + &event("die", 'a')
+            + &event("destroy", 'c');
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn followed(name: &str, all: bool) -> (Vec<String>, Option<Option<String>>) {
+        let (client, dir) = daemon_answering(name, events_reply());
+        let watched = Watched::default();
+        let end = EventsEnd::default();
+        follow_events(client, watched.clone(), all, end.clone());
+        let names = watched
+            .list()
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect();
+        let outcome = end.lock().unwrap().take();
+        std::fs::remove_dir_all(dir).unwrap();
+        (names, outcome)
+    }
+
+    #[test]
+    fn events_add_started_containers_and_drop_dead_ones() {
+        let (names, outcome) = followed("events", false);
+        assert_eq!(names, vec!["c".repeat(12)]);
+        assert_eq!(outcome, Some(Some("EOF".into())));
+        // With -a, created containers join and dead ones stay.
+        let (names, _) = followed("events-all", true);
+        assert_eq!(names, vec!["a".repeat(12), "b".repeat(12), "c".repeat(12)]);
+    }
+
+    #[test]
+    fn collectors_report_the_daemons_error() {
+        let body = r#"{"message":"No such container: gone"}"#;
+        let reply = format!(
+            "HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let (client, dir) = daemon_answering("missing", reply);
+        let slot = empty_slot();
+        collect(client, "gone", false, &slot);
+        assert_eq!(
+            lock(&slot).error.as_deref(),
+            Some("Error response from daemon: No such container: gone")
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn live_frames_redraw_over_the_old_table() {
