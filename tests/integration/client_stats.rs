@@ -198,9 +198,10 @@ fn live_stats_redraw_in_place_and_end_on_ctrl_c() {
     }
     let raw = daemon.dir.join("pane.raw");
     // The shell survives the ctrl-c (a trap, reset to default in the
-    // client) to report how the client ended.
+    // client) to report how the client ended; the settings after it are
+    // renamed into place so they are never read half-written.
     let script = format!(
-        "trap : INT; stty -g > {dir}/stty.before; DOCKER_HOST={host} DOCKER_CONFIG={dir}/ours-config {docker} stats live-a live-b; echo EXIT=$?; stty -g > {dir}/stty.after; sleep 600",
+        "trap : INT; stty -g > {dir}/stty.before; DOCKER_HOST={host} DOCKER_CONFIG={dir}/ours-config {docker} stats live-a live-b; echo EXIT=$?; stty -g > {dir}/stty.tmp; mv {dir}/stty.tmp {dir}/stty.after; sleep 600",
         dir = daemon.dir.path().display(),
         host = daemon.host(),
         docker = docker.display(),
