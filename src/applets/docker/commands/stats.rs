@@ -4,13 +4,13 @@
 //! Docker CLI 28. Without container names the list comes from the daemon
 //! and follows its container events.
 
+use super::containers::path_escape;
 use super::manage::trimmed_id;
 use super::{Session, joined, print};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Client, Failure};
-use crate::applets::docker::format::render;
 use crate::applets::docker::format::{
-    STATS_HEADER, StatsEntry, StatsRow, stats_entry, stats_format,
+    STATS_HEADER, StatsEntry, StatsRow, render, stats_entry, stats_format,
 };
 use crate::applets::docker::queries::query_escape;
 use crate::applets::docker::template::Value;
@@ -20,10 +20,8 @@ use std::rc::Rc;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use super::containers::path_escape;
-
 /// A collector that heard nothing for this long shows dashes (and, before
-/// its first sample, stops holding up the first table).
+/// its first sample, fails with a timeout), as docker/cli's does.
 const STALE_AFTER: Duration = Duration::from_secs(2);
 const REDRAW_EVERY: Duration = Duration::from_millis(500);
 
