@@ -142,6 +142,21 @@ pub fn cgroup_facts() -> CgroupFacts {
     }
 }
 
+/// Whether containers can get a block I/O weight (moby's
+/// `sysInfo.BlkioWeight`): CFQ's or BFQ's weight file on v1, the io
+/// controller on v2.
+pub fn blkio_weight_supported() -> bool {
+    let root = Path::new("/sys/fs/cgroup");
+    if cgroup_facts().version == "2" {
+        let controllers =
+            std::fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
+        return controllers.split_whitespace().any(|c| c == "io");
+    }
+    ["blkio/blkio.weight", "blkio/blkio.bfq.weight"]
+        .iter()
+        .any(|file| root.join(file).exists())
+}
+
 /// This process's cgroup directory on a unified hierarchy.
 fn own_v2_cgroup(root: &Path) -> std::path::PathBuf {
     let own = std::fs::read_to_string("/proc/self/cgroup")

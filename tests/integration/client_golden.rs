@@ -342,7 +342,7 @@ fn prepare(work: &TempDir) -> Result<(), String> {
     std::fs::create_dir_all(work.join("cfg-default")).map_err(|e| e.to_string())?;
     std::fs::write(
         work.join("cfg-default/config.json"),
-        br#"{"currentContext":"default","detachKeys":"ctrl-x,x","auths":{}}"#,
+        br#"{"currentContext":"default","detachKeys":"ctrl-x,x","auths":{},"statsFormat":"table {{.Name}}\t{{.PIDs}}"}"#,
     )
     .map_err(|e| e.to_string())?;
     std::fs::create_dir_all(work.join("cfg-other")).map_err(|e| e.to_string())?;
@@ -366,7 +366,15 @@ pub fn compare_clients(label: &str, fixture: &[&[&str]], cases: &[Case]) {
     require!(need_root());
     require!(need_docker_cli());
     require!(busybox::host_busybox().map(|_| ()));
-    let daemon = TestDaemon::start(label);
+    // Containers' cgroups below the test's own, removed with the daemon.
+    let dir = TempDir::new(label);
+    let cgroup_parent = format!("dockbox-golden-{}-{label}", std::process::id());
+    std::fs::write(
+        dir.join("daemon.json"),
+        serde_json::json!({ "cgroup-parent": cgroup_parent }).to_string(),
+    )
+    .unwrap();
+    let daemon = TestDaemon::start_in_dir(dir);
     let work = TempDir::new(&format!("{label}-work"));
     prepare(&work).unwrap();
     let bin = work.join("bin");
@@ -402,6 +410,17 @@ pub fn compare_clients(label: &str, fixture: &[&[&str]], cases: &[Case]) {
                 mine.stderr
             ));
         }
+    }
+    // Shims outlive the daemon: running containers go before it does.
+    let listed = bench.real(&["ps", "-aq"]);
+    let ids: Vec<String> = String::from_utf8_lossy(&listed.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    if !ids.is_empty() {
+        let mut args = vec!["rm", "-f"];
+        args.extend(ids.iter().map(String::as_str));
+        bench.real(&args);
     }
     if skipped > 0 {
         eprintln!("skipped: {skipped} upload cases, the daemon serves no image endpoints");

@@ -580,9 +580,19 @@ fn on_failure_stops_after_its_retries_and_unless_stopped_stays_stopped() {
             "exit 1",
         ]),
     );
-    wait_for("the retries to run out", || {
-        inspect(&daemon, "twice", "{{.State.Status}} {{.RestartCount}}") == "exited 2"
-    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let last = inspect(&daemon, "twice", "{{.State.Status}} {{.RestartCount}}");
+        if last == "exited 2" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "retries did not run out: {last}\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     std::thread::sleep(Duration::from_millis(800));
     assert_eq!(inspect(&daemon, "twice", "{{.RestartCount}}"), "2");
     let script = "trap 'exit 0' TERM; while true; do sleep 0.1; done";

@@ -6,6 +6,8 @@ mod harness;
 
 mod client_events_cases;
 mod client_golden;
+mod client_manage;
+mod client_stats;
 mod client_wire;
 mod daemon_containers;
 mod daemon_events;

@@ -23,18 +23,50 @@ fn not_running(id: &str) -> ApiError {
     ApiError::conflict(format!("Container {id} is not running"))
 }
 
+/// Sends `signal` to a container its record calls running. A shim that
+/// is already gone means the process is exiting and its exit not yet
+/// recorded: waits briefly for that and answers false; true when the
+/// signal went out.
+pub(super) fn signal_living(
+    daemon: &Daemon,
+    id: &str,
+    seen: u64,
+    signal: i32,
+) -> Result<bool, ApiError> {
+    let Err(error) = shims::send(daemon, id, Kind::Signal, &signal.to_be_bytes()) else {
+        return Ok(true);
+    };
+    let stopped = || {
+        daemon
+            .find_container(id)
+            .map_or(true, |record| !record.is_running())
+    };
+    if stopped()
+        || daemon
+            .shims
+            .wait_exit(id, seen, Some(Duration::from_secs(3)))
+        || stopped()
+    {
+        return Ok(false);
+    }
+    Err(error)
+}
+
 pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    let record = daemon.find_container(call.param("id")?)?;
+    // moby checks the signal before it looks the container up.
     let signal = match call.query.get("signal") {
         None | Some("") => libc::SIGKILL,
         Some(text) => super::signal::parse_signal(text)
             .ok_or_else(|| ApiError::invalid(format!("Invalid signal: {text}")))?,
     };
+    let record = daemon.find_container(call.param("id")?)?;
     if !record.is_running() {
         return Err(not_running(&record.id));
     }
     let seen = daemon.shims.exits(&record.id);
-    shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    if !signal_living(daemon, &record.id, seen, signal)? {
+        return Err(not_running(&record.id));
+    }
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
     // As moby, SIGKILL answers once the container is gone (its `die`
@@ -86,7 +118,9 @@ pub fn stop_container(
         Ok(())
     })?;
     let seen = daemon.shims.exits(&record.id);
-    shims::send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes())?;
+    if !signal_living(daemon, &record.id, seen, signal)? {
+        return Ok(());
+    }
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
     super::manage::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));

@@ -121,6 +121,69 @@ pub fn parse_ps_output(output: &str, pids: &[i32]) -> Result<TopResponse, String
     Ok(TopResponse { titles, processes })
 }
 
+/// moby refuses `-o x=PID...` style renames of the PID column (it must
+/// find the column named PID), except `pid=`.
+fn check_ps_args(ps_args: &str) -> Result<(), String> {
+    let words: Vec<&str> = ps_args.split(char::is_whitespace).collect();
+    for (index, word) in words.iter().enumerate() {
+        // moby's pattern: whitespace, a key, `=`, optional spaces, PID...
+        if index == 0 {
+            continue;
+        }
+        let Some((key, value)) = word.split_once('=') else {
+            continue;
+        };
+        let value = if value.is_empty() {
+            words[index + 1..]
+                .iter()
+                .find(|w| !w.is_empty())
+                .copied()
+                .unwrap_or("")
+        } else {
+            value
+        };
+        if value.starts_with("PID") && key != "pid" {
+            return Err(format!("specifying \"{key}={value}\" is not allowed"));
+        }
+    }
+    Ok(())
+}
+
+/// `ps` with the user's arguments (split on single spaces, as moby
+/// does), limited to the container's processes with `-q`; when ps
+/// refuses that combination, again without it. A failure reads as the
+/// first line of ps's complaint.
+fn run_ps(ps_args: &str, pids: &[i32]) -> Result<String, String> {
+    let args: Vec<&str> = ps_args.split(' ').collect();
+    let list = pids
+        .iter()
+        .map(i32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    let run = |limit: bool| {
+        let mut command = std::process::Command::new("ps");
+        command.args(&args);
+        if limit {
+            command.args(["-q", &list]);
+        }
+        command.output()
+    };
+    let output = match run(true) {
+        Ok(output) if output.status.success() => output,
+        _ => run(false).map_err(|e| format!("ps: exec: \"ps\": {e}"))?,
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr.lines().next().unwrap_or("").to_string();
+        return Err(if first.is_empty() {
+            format!("ps: {}", output.status)
+        } else {
+            format!("ps: {first}")
+        });
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 pub fn top_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let record = daemon.find_container(call.param("id")?)?;
     if !matches!(record.state.status, Status::Running | Status::Paused) {
@@ -129,27 +192,16 @@ pub fn top_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
             record.id
         )));
     }
-    let ps_args = call.query.get("ps_args").unwrap_or("").to_string();
-    let ps_args = if ps_args.is_empty() {
-        "-ef".to_string()
-    } else {
-        ps_args
+    let ps_args = match call.query.get("ps_args").unwrap_or("") {
+        "" => "-ef".to_string(),
+        given => given.to_string(),
     };
+    check_ps_args(&ps_args).map_err(ApiError::invalid)?;
     let pids = runtime_container(daemon, &record.id)?
         .pids()
         .map_err(|e| ApiError::internal(format!("list the processes of {}: {e}", record.id)))?;
-    let output = std::process::Command::new("ps")
-        .args(ps_args.split_whitespace())
-        .output()
-        .map_err(|e| ApiError::internal(format!("Error running ps: {e}")))?;
-    if !output.status.success() {
-        return Err(ApiError::internal(format!(
-            "ps: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )));
-    }
-    let top = parse_ps_output(&String::from_utf8_lossy(&output.stdout), &pids)
-        .map_err(ApiError::internal)?;
+    let output = run_ps(&ps_args, &pids).map_err(ApiError::internal)?;
+    let top = parse_ps_output(&output, &pids).map_err(ApiError::internal)?;
     daemon.log_container_event(&record, "top", &[]);
     Reply::json(200, &top)
 }
@@ -179,5 +231,32 @@ mod tests {
             ]]
         );
         assert!(parse_ps_output("UID CMD\n", &[1]).is_err());
+    }
+
+    #[test]
+    fn ps_args_may_not_rename_the_pid_column() {
+        assert!(check_ps_args("-ef").is_ok());
+        assert!(check_ps_args("-o pid=PID,comm").is_ok());
+        assert_eq!(
+            check_ps_args("-o user=PID").unwrap_err(),
+            "specifying \"user=PID\" is not allowed"
+        );
+        assert_eq!(
+            check_ps_args("-o user= PIDX").unwrap_err(),
+            "specifying \"user=PIDX\" is not allowed"
+        );
+    }
+
+    #[test]
+    fn ps_failures_read_as_their_first_line() {
+        let error = run_ps("-o no-such-column", &[1]).unwrap_err();
+        assert!(error.starts_with("ps: "), "{error}");
+        assert!(!error.contains('\n'), "{error}");
+        let own = std::process::id() as i32;
+        let table = run_ps("-o pid,comm", &[own]).unwrap();
+        assert!(
+            parse_ps_output(&table, &[own]).unwrap().processes.len() == 1,
+            "{table}"
+        );
     }
 }

@@ -155,6 +155,7 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
         facts: validate::HostFacts {
             ncpu: super::host::ncpu(),
             cgroup_v2: super::host::cgroup_facts().version == "2",
+            blkio_weight: super::host::blkio_weight_supported(),
         },
         host_name: super::host::hostname(),
         log_driver: daemon.config.log_driver.clone(),

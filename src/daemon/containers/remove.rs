@@ -33,17 +33,22 @@ pub fn remove_container(
         })?;
         if record.is_running() {
             let seen = daemon.shims.exits(&record.id);
-            super::shims::send(
-                daemon,
-                &record.id,
-                crate::shim::protocol::Kind::Signal,
-                &libc::SIGKILL.to_be_bytes(),
-            )?;
-            daemon.log_container_event(&record, "kill", &[("signal", libc::SIGKILL.to_string())]);
+            let signalled =
+                super::lifecycle::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
+            if signalled {
+                daemon.log_container_event(
+                    &record,
+                    "kill",
+                    &[("signal", libc::SIGKILL.to_string())],
+                );
+            }
             super::manage::thaw_after_signal(daemon, &record.id);
-            if !daemon
-                .shims
-                .wait_exit(&record.id, seen, Some(std::time::Duration::from_secs(30)))
+            if signalled
+                && !daemon.shims.wait_exit(
+                    &record.id,
+                    seen,
+                    Some(std::time::Duration::from_secs(30)),
+                )
             {
                 return Err(ApiError::internal(format!(
                     "could not kill container {}: it outlived SIGKILL",

@@ -346,6 +346,10 @@ pub(super) fn resources(record: &ContainerRecord, devices: Vec<Value>) -> Value 
     resources.insert("devices".into(), devices.into());
     resources.insert("memory".into(), memory.into());
     resources.insert("cpu".into(), cpu.into());
+    let weight = super::validate::blkio_weight(host);
+    if weight > 0 {
+        resources.insert("blockIO".into(), json!({ "weight": weight }));
+    }
     if let Some(limit) = host.pids_limit {
         resources.insert(
             "pids".into(),

@@ -97,9 +97,18 @@ pub struct StatsJson {
     pub memory_stats: MemoryStats,
 }
 
-/// The host's CPU time in nanoseconds, from /proc/stat's `cpu` line (as
-/// moby's `getSystemCPUUsage`), and the number of CPUs online.
-fn system_cpu() -> (u64, u32) {
+/// What a sample needs of the host.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HostFigures {
+    /// CPU time in nanoseconds, from /proc/stat's `cpu` line (as moby's
+    /// `getSystemCPUUsage`).
+    pub cpu_time: u64,
+    pub online_cpus: u32,
+    /// MemTotal, the limit shown for containers without one.
+    pub machine_memory: u64,
+}
+
+fn host_figures() -> HostFigures {
     let text = std::fs::read_to_string("/proc/stat").unwrap_or_default();
     let mut total = 0;
     let mut online = 0;
@@ -116,19 +125,25 @@ fn system_cpu() -> (u64, u32) {
             _ => {}
         }
     }
-    (total, online)
+    HostFigures {
+        cpu_time: total,
+        online_cpus: online,
+        machine_memory: crate::daemon::host::mem_total(),
+    }
 }
 
 fn non_empty(entries: Vec<BlkioEntry>) -> Option<Vec<BlkioEntry>> {
     (!entries.is_empty()).then_some(entries)
 }
 
-fn unlimited_as_zero(value: u64) -> u64 {
-    // v1 shows "no limit" as the largest page-aligned i64.
-    if value >= (i64::MAX as u64) & !4095 {
-        0
+/// A limit above the machine's memory (v1 shows "no limit" as the
+/// largest page-aligned i64) is reported as the machine's memory, as moby
+/// does.
+fn capped_at_machine(limit: u64, machine_memory: u64) -> u64 {
+    if machine_memory > 0 && limit > machine_memory {
+        machine_memory
     } else {
-        value
+        limit
     }
 }
 
@@ -137,15 +152,15 @@ fn unlimited_as_zero(value: u64) -> u64 {
 pub fn to_stats_json(
     record: &ContainerRecord,
     cgroup: CgroupStats,
-    system: (u64, u32),
+    system: HostFigures,
     read: i64,
     pre: Option<(&CpuStats, i64)>,
 ) -> StatsJson {
     let usage = &cgroup.cpu.usage;
     let online = if usage.percpu.is_empty() {
-        system.1
+        system.online_cpus
     } else {
-        system.1.min(usage.percpu.len() as u32).max(1)
+        system.online_cpus.min(usage.percpu.len() as u32).max(1)
     };
     let cpu_stats = CpuStats {
         cpu_usage: CpuUsage {
@@ -154,7 +169,7 @@ pub fn to_stats_json(
             usage_in_kernelmode: usage.kernel,
             usage_in_usermode: usage.user,
         },
-        system_cpu_usage: system.0,
+        system_cpu_usage: system.cpu_time,
         online_cpus: online,
         throttling_data: ThrottlingData {
             periods: cgroup.cpu.throttling.periods,
@@ -192,7 +207,7 @@ pub fn to_stats_json(
             max_usage: memory.usage.max,
             stats: memory.raw.clone(),
             failcnt: memory.usage.failcnt,
-            limit: unlimited_as_zero(memory.usage.limit),
+            limit: capped_at_machine(memory.usage.limit, system.machine_memory),
         },
     }
 }
@@ -254,7 +269,7 @@ pub fn stats_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         let json = to_stats_json(
             &record,
             cgroup,
-            system_cpu(),
+            host_figures(),
             now,
             previous.as_ref().map(|(cpu, at)| (cpu, *at)),
         );
@@ -270,4 +285,38 @@ pub fn stats_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     }
     let _ = writer.finish();
     Ok(Reply::Done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(limit: u64) -> StatsJson {
+        let record = ContainerRecord {
+            id: "c0ffee".into(),
+            name: "web".into(),
+            ..ContainerRecord::default()
+        };
+        let mut cgroup = CgroupStats::default();
+        cgroup.memory.usage.usage = 4096;
+        cgroup.memory.usage.limit = limit;
+        let host = HostFigures {
+            cpu_time: 1_000,
+            online_cpus: 2,
+            machine_memory: 8 << 30,
+        };
+        to_stats_json(&record, cgroup, host, 0, None)
+    }
+
+    #[test]
+    fn unlimited_memory_shows_the_machines_memory_as_moby_does() {
+        let v1_unlimited = (i64::MAX as u64) & !4095;
+        assert_eq!(sample(v1_unlimited).memory_stats.limit, 8 << 30);
+        assert_eq!(sample(64 << 20).memory_stats.limit, 64 << 20);
+        let json = sample(64 << 20);
+        assert_eq!(
+            (json.name.as_str(), json.cpu_stats.online_cpus),
+            ("/web", 2)
+        );
+    }
 }

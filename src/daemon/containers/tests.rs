@@ -84,6 +84,7 @@ impl Fixture {
             facts: HostFacts {
                 ncpu: 2,
                 cgroup_v2: false,
+                blkio_weight: false,
             },
             host_name: "thehost".into(),
             log_driver: "json-file".into(),

@@ -32,6 +32,8 @@ struct UpdateConfig {
     #[serde(default)]
     cpu_period: i64,
     #[serde(default)]
+    blkio_weight: u16,
+    #[serde(default)]
     cpuset_cpus: String,
     #[serde(default)]
     cpuset_mems: String,
@@ -88,6 +90,10 @@ fn apply(host: &mut HostConfig, update: &UpdateConfig) -> Result<(), ApiError> {
     if update.cpu_quota != 0 {
         host.cpu_quota = update.cpu_quota;
     }
+    if update.blkio_weight != 0 {
+        host.extra
+            .insert("BlkioWeight".into(), update.blkio_weight.into());
+    }
     if !update.cpuset_cpus.is_empty() {
         host.cpuset_cpus = update.cpuset_cpus.clone();
     }
@@ -123,8 +129,30 @@ fn cgroup_resources(
         .map_err(|e| ApiError::internal(format!("encode the new resources: {e}")))
 }
 
+/// moby checks the update's own resources before it looks the container
+/// up: an unsupported block I/O weight is dropped with a warning.
+fn check_update(
+    update: &mut UpdateConfig,
+    facts: &validate::HostFacts,
+) -> Result<Vec<String>, ApiError> {
+    let mut resources = HostConfig::default();
+    resources
+        .extra
+        .insert("BlkioWeight".into(), update.blkio_weight.into());
+    let mut warnings = Vec::new();
+    validate::check_blkio_weight(&mut resources, facts, &mut warnings)?;
+    update.blkio_weight = validate::blkio_weight(&resources) as u16;
+    Ok(warnings)
+}
+
 pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    let update: UpdateConfig = call.read_json()?.unwrap_or_default();
+    let mut update: UpdateConfig = call.read_json()?.unwrap_or_default();
+    let facts = validate::HostFacts {
+        ncpu: crate::daemon::host::ncpu(),
+        cgroup_v2: crate::daemon::host::cgroup_facts().version == "2",
+        blkio_weight: crate::daemon::host::blkio_weight_supported(),
+    };
+    let warnings = check_update(&mut update, &facts)?;
     let record = daemon.find_container(call.param("id")?)?;
     if matches!(record.state.status, Status::Removing | Status::Dead) {
         return Err(conflict(&format!(
@@ -134,10 +162,6 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     }
     let mut host = record.host_config.clone();
     apply(&mut host, &update)?;
-    let facts = validate::HostFacts {
-        ncpu: crate::daemon::host::ncpu(),
-        cgroup_v2: crate::daemon::host::cgroup_facts().version == "2",
-    };
     validate::check_resources(&host, &facts)?;
     validate::check_restart_policy(&host)?;
     let updated = daemon.update_container(&record.id, |rec| {
@@ -155,7 +179,7 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
                 ApiError::internal(format!("Cannot update container {}: {e}", updated.id))
             })?;
     }
-    Reply::json(200, &serde_json::json!({"Warnings": []}))
+    Reply::json(200, &serde_json::json!({ "Warnings": warnings }))
 }
 
 #[cfg(test)]
@@ -210,5 +234,55 @@ mod tests {
             ..UpdateConfig::default()
         };
         assert!(apply(&mut host, &quota).is_err());
+    }
+
+    #[test]
+    fn blkio_weight_is_dropped_without_kernel_support_and_range_checked_with_it() {
+        let facts = |blkio_weight| validate::HostFacts {
+            ncpu: 2,
+            cgroup_v2: false,
+            blkio_weight,
+        };
+        let mut update = UpdateConfig {
+            blkio_weight: 300,
+            ..UpdateConfig::default()
+        };
+        let warnings = check_update(&mut update, &facts(false)).unwrap();
+        assert_eq!(
+            warnings,
+            vec![
+                "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+            ]
+        );
+        assert_eq!(update.blkio_weight, 0);
+
+        let mut too_light = UpdateConfig {
+            blkio_weight: 5,
+            ..UpdateConfig::default()
+        };
+        assert_eq!(
+            check_update(&mut too_light, &facts(true))
+                .unwrap_err()
+                .message,
+            "Range of blkio weight is from 10 to 1000"
+        );
+
+        let mut update = UpdateConfig {
+            blkio_weight: 300,
+            ..UpdateConfig::default()
+        };
+        assert!(check_update(&mut update, &facts(true)).unwrap().is_empty());
+        let mut host = HostConfig::default();
+        apply(&mut host, &update).unwrap();
+        assert_eq!(validate::blkio_weight(&host), 300);
+        let record = ContainerRecord {
+            host_config: host,
+            ..ContainerRecord::default()
+        };
+        let resources = cgroup_resources(&record).unwrap();
+        assert_eq!(
+            resources.block_io().as_ref().and_then(|io| io.weight()),
+            Some(300)
+        );
     }
 }

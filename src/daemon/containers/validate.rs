@@ -16,6 +16,8 @@ pub struct HostFacts {
     /// A unified (v2-only) cgroup host, where containers get their own
     /// cgroup namespace by default.
     pub cgroup_v2: bool,
+    /// Block I/O weights can be set (`blkio.weight` or BFQ's).
+    pub blkio_weight: bool,
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {
@@ -33,6 +35,7 @@ pub fn check_host_config(
         host.memory_swappiness = None;
     }
     check_resources(host, facts)?;
+    check_blkio_weight(host, facts, &mut warnings)?;
     check_modes(host, &mut warnings)?;
     check_restart_policy(host)?;
     if let Some(tmpfs) = &host.tmpfs {
@@ -62,6 +65,37 @@ pub fn check_host_config(
         }
     }
     Ok(warnings)
+}
+
+/// `BlkioWeight` (kept among the HostConfig's extra fields): discarded
+/// with a warning where the kernel has no weights, else 10 to 1000 (or
+/// 0, none), as moby checks it.
+pub(super) fn check_blkio_weight(
+    host: &mut HostConfig,
+    facts: &HostFacts,
+    warnings: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let weight = blkio_weight(host);
+    if weight > 0 && !facts.blkio_weight {
+        warnings.push(
+            "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
+                .into(),
+        );
+        host.extra.insert("BlkioWeight".into(), 0.into());
+        return Ok(());
+    }
+    if weight > 0 && !(10..=1000).contains(&weight) {
+        return Err(invalid("Range of blkio weight is from 10 to 1000"));
+    }
+    Ok(())
+}
+
+/// The HostConfig's `BlkioWeight`, 0 when unset.
+pub fn blkio_weight(host: &HostConfig) -> u64 {
+    host.extra
+        .get("BlkioWeight")
+        .and_then(serde_json::Value::as_u64)
+        .unwrap_or(0)
 }
 
 pub(super) fn check_resources(host: &HostConfig, facts: &HostFacts) -> Result<(), ApiError> {
@@ -469,6 +503,7 @@ mod tests {
         HostFacts {
             ncpu: 2,
             cgroup_v2: false,
+            blkio_weight: false,
         }
     }
 

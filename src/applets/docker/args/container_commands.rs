@@ -372,6 +372,17 @@ const RESTART_FLAGS: &[FlagSpec] = &[
         check_int,
         "Seconds to wait before killing the container",
     ),
+    // Deprecated; `docker stop`/`restart` warn when it is used.
+    FlagSpec {
+        hidden: true,
+        ..checked(
+            "time",
+            None,
+            "int",
+            check_int,
+            "Seconds to wait before killing the container (deprecated: use --timeout)",
+        )
+    },
     FlagSpec {
         hidden: true,
         ..boolean("help", None, "Print usage")
@@ -500,6 +511,17 @@ const STOP_FLAGS: &[FlagSpec] = &[
         check_int,
         "Seconds to wait before killing the container",
     ),
+    // Deprecated; `docker stop`/`restart` warn when it is used.
+    FlagSpec {
+        hidden: true,
+        ..checked(
+            "time",
+            None,
+            "int",
+            check_int,
+            "Seconds to wait before killing the container (deprecated: use --timeout)",
+        )
+    },
     FlagSpec {
         hidden: true,
         ..boolean("help", None, "Print usage")
@@ -528,7 +550,8 @@ pub const TOP: CommandSpec = CommandSpec {
     aliases: "docker container top, docker top",
     flags: TOP_FLAGS,
     exclude: &[],
-    interspersed: true,
+    // Everything after the container goes to ps.
+    interspersed: false,
     min_args: 1,
     max_args: None,
 };
@@ -606,6 +629,16 @@ const UPDATE_FLAGS: &[FlagSpec] = &[
         "MEMs in which to allow execution (0-3, 0,1)",
     ),
     checked("memory", Some('m'), "bytes", check_bytes, "Memory limit"),
+    FlagSpec {
+        hidden: true,
+        ..checked(
+            "kernel-memory",
+            None,
+            "bytes",
+            check_bytes,
+            "Kernel memory limit (deprecated)",
+        )
+    },
     checked(
         "memory-reservation",
         None,

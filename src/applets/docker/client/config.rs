@@ -14,6 +14,8 @@ pub struct Config {
     pub current_context: Option<String>,
     #[allow(dead_code)] // Used by attach once the daemon serves it.
     pub detach_keys: Option<String>,
+    /// `statsFormat`: `docker stats`'s format when `--format` is not given.
+    pub stats_format: Option<String>,
 }
 
 /// The config directory: `--config`, then `DOCKER_CONFIG`, then
@@ -65,6 +67,7 @@ impl Config {
                 .unwrap_or_default(),
             current_context: text("currentContext"),
             detach_keys: text("detachKeys"),
+            stats_format: text("statsFormat"),
         }
     }
 

@@ -36,6 +36,7 @@ impl Failure {
 }
 
 /// Where the daemon is and how to talk to it.
+#[derive(Clone)]
 pub struct Endpoint {
     /// The host as the user wrote it, for messages (`unix:///x/sock`).
     pub host: String,
@@ -160,6 +161,17 @@ impl Client {
         Client {
             version: endpoint.fixed_version.clone(),
             endpoint,
+            connection: None,
+        }
+    }
+
+    /// A client on a connection of its own with the version this one
+    /// negotiated, for requests made side by side (stop, stats).
+    pub fn another(&mut self) -> Client {
+        let version = self.api_version();
+        Client {
+            version: Some(version),
+            endpoint: self.endpoint.clone(),
             connection: None,
         }
     }

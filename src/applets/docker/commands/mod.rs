@@ -5,7 +5,9 @@ mod containers;
 mod disk_usage;
 mod events;
 mod images;
+mod manage;
 mod progress;
+mod stats;
 mod system;
 
 use super::args::Parsed;
@@ -56,21 +58,12 @@ const NOT_SERVED: &[&str] = &[
     "diff",
     "exec",
     "export",
-    "kill",
     "logs",
-    "pause",
-    "port",
     "pull",
     "push",
-    "restart",
     "run",
     "start",
-    "stats",
-    "stop",
     "system prune",
-    "top",
-    "unpause",
-    "update",
     "wait",
     "build",
     "login",
@@ -99,6 +92,15 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "history" => images::history(session, parsed),
         "image prune" => images::prune(session, parsed),
         "events" | "system events" => events::events(session, parsed),
+        "stop" => manage::stop(session, parsed),
+        "restart" => manage::restart(session, parsed),
+        "kill" => manage::kill(session, parsed),
+        "pause" => manage::pause(session, parsed),
+        "unpause" => manage::unpause(session, parsed),
+        "update" => manage::update(session, parsed),
+        "top" => manage::top(session, parsed),
+        "port" => manage::port(session, parsed),
+        "stats" => stats::stats(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
         name => Err(Failure::new(
             1,

@@ -143,11 +143,11 @@ fn docker_ps_other_columns_and_label_headers() {
 }
 
 #[test]
-fn docker_ps_unknown_field_is_an_error() {
+fn unknown_field_is_an_error_worded_as_a_parse_error() {
     let header = Value::Object(Rc::new(CONTAINER_HEADER));
     assert_eq!(
         render("{{.Foo}}", &header, &containers(true)).unwrap_err(),
-        "failed to execute template: template: :1:2: executing \"\" at <.Foo>: can't evaluate field Foo in type *formatter.ContainerContext"
+        "template parsing error: template: :1:2: executing \"\" at <.Foo>: can't evaluate field Foo in type *formatter.ContainerContext"
     );
 }
 

@@ -37,7 +37,9 @@ pub fn render(format: &str, header: &Value, rows: &[Value]) -> Result<String, St
     for row in rows {
         let line = template
             .execute(row)
-            .map_err(|e| format!("failed to execute template: {e}"))?;
+            // docker/cli's contextFormat wraps execution errors as parse
+            // errors too.
+            .map_err(|e| format!("template parsing error: {e}"))?;
         body.push_str(&line);
         body.push('\n');
     }

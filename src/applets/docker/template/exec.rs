@@ -369,6 +369,11 @@ impl<'t> Exec<'t> {
                 }
                 values.extend(last);
                 match object.call(name, &values) {
+                    // Go checks a method's argument count before calling it,
+                    // so that error has no "error calling" prefix.
+                    Some(Err(e)) if e.starts_with("wrong number of args for ") => {
+                        Err(self.error_at(pos, node, &e))
+                    }
                     Some(result) => result.map_err(|e| {
                         self.error_at(pos, node, &format!("error calling {name}: {e}"))
                     }),

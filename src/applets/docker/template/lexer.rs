@@ -64,6 +64,9 @@ impl Token {
             Tok::Eof => return "EOF".into(),
             Tok::Error(message) => return message.clone(),
             Tok::Keyword(kw) => return format!("<{}>", keyword_name(*kw)),
+            // Go's lexer files dot and nil among the keywords.
+            Tok::Char('.') => return "<.>".into(),
+            Tok::Nil => return "<nil>".into(),
             Tok::Text(s) | Tok::Field(s) | Tok::Variable(s) | Tok::Ident(s) => {
                 if matches!(self.tok, Tok::Field(_)) {
                     format!(".{s}")
@@ -76,7 +79,6 @@ impl Token {
             Tok::RightDelim => "}}".into(),
             Tok::Space => " ".into(),
             Tok::Bool(b) => b.to_string(),
-            Tok::Nil => "nil".into(),
             Tok::Pipe => "|".into(),
             Tok::LeftParen => "(".into(),
             Tok::RightParen => ")".into(),
