@@ -10,6 +10,7 @@ mod daemon_containers;
 mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;
+mod daemon_leaks;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_support;
