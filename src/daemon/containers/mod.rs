@@ -34,7 +34,7 @@ use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
 use crate::store::Table;
 use create::CreateContext;
-use lookup::{ImageLookup, StoreImages, find_container};
+use lookup::{DaemonImages, ImageLookup, find_container};
 use record::{ContainerRecord, StateError};
 use serde_json::Value;
 
@@ -63,8 +63,8 @@ pub fn routes(router: &mut Router<Route>) {
 
 impl Daemon {
     /// The image lookup the container endpoints use.
-    pub fn images(&self) -> StoreImages<'_> {
-        StoreImages(&self.store)
+    pub fn image_lookup(&self) -> DaemonImages<'_> {
+        DaemonImages(self)
     }
 
     /// Persists a container's changed record in one transaction.
@@ -146,7 +146,7 @@ impl SpecSettings {
 fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let body: Option<Value> = call.read_json()?;
     let request = create::decode_create_body(body)?;
-    let images = daemon.images();
+    let images = daemon.image_lookup();
     let ctx = CreateContext {
         store: &daemon.store,
         images: &images,
@@ -178,7 +178,7 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
 fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
     let limit = call.query.int("limit")?;
-    let images: &dyn ImageLookup = &daemon.images();
+    let images: &dyn ImageLookup = &daemon.image_lookup();
     let selection = list::Selection::new(
         &daemon.store,
         images,
@@ -212,22 +212,14 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
 }
 
 /// SizeRw and SizeRootFs: the bytes the container's writable layer holds
-/// (none until the image store gives it a root filesystem) and that plus
-/// the image's size.
-fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
-    let rw = 0;
-    let image = daemon
-        .store
-        .get_image::<Value>(&record.image_id)
-        .ok()
-        .flatten()
-        .and_then(|image| {
-            image
-                .get("size")
-                .or_else(|| image.get("Size"))
-                .and_then(Value::as_i64)
-        })
-        .unwrap_or(0);
+/// (0 before its first start made it) and that plus the image's size.
+pub fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
+    let rw = daemon
+        .images
+        .rootfs_changes_size(&record.id)
+        .map_or(0, |size| size as i64);
+    let image =
+        super::images::resolve(daemon, &record.image_id).map_or(0, |image| image.size as i64);
     (rw, rw + image)
 }
 

@@ -300,6 +300,14 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+            // As moby: an AutoRemove container goes with its failed start,
+            // which is what `run --rm` waits for (condition=removed).
+            if record.host_config.auto_remove
+                && let Ok(record) = daemon.find_container(&record.id)
+                && let Err(error) = super::remove::remove_container(daemon, record, true)
+            {
+                log::warn(&format!("auto-remove {id}: {}", error.message));
+            }
             Err(ApiError::internal(format!(
                 "failed to create task for container: {message}"
             )))
@@ -308,6 +316,7 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
 }
 
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
+    super::spec_mounts::create_bind_sources(record)?;
     let rootfs = rootfs(daemon, record)?;
     let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
