@@ -457,3 +457,150 @@ fn run_rm_with_read_only_cap_drop_user_volume_and_tmpfs() {
 
     assert_eq!(ok(&daemon, &daemon.docker(&["ps", "-aq"])), "");
 }
+
+#[test]
+fn system_df_counts_containers_and_their_writable_layers() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("accept-df");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "-d",
+            "--name",
+            "live",
+            "busybox",
+            "sh",
+            "-c",
+            "head -c 100000 /dev/zero > /blob; sleep 300",
+        ]),
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--name",
+            "ended",
+            "busybox",
+            "sh",
+            "-c",
+            "head -c 50000 /dev/zero > /blob",
+        ]),
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "fresh", "busybox"]),
+    );
+    crate::daemon_run::wait_for("the blob of live", || {
+        let sized = daemon.docker(&["ps", "-s", "--filter", "name=live", "--format", "{{.Size}}"]);
+        stdout_of(&sized).starts_with("100")
+    });
+
+    // The API: every container with its sizes, images with their counts.
+    let raw = daemon.connect().get("/system/df");
+    assert_eq!(raw.status, 200, "{}", raw.body_text());
+    let usage = raw.json();
+    let containers = usage["Containers"].as_array().unwrap();
+    let names: Vec<&str> = containers
+        .iter()
+        .map(|c| c["Names"][0].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["/fresh", "/ended", "/live"]);
+    let size_of = |name: &str| {
+        containers
+            .iter()
+            .find(|c| c["Names"][0] == name)
+            .map(|c| c["SizeRw"].as_i64().unwrap_or(0))
+            .unwrap()
+    };
+    let (live, ended) = (size_of("/live"), size_of("/ended"));
+    assert!((100_000..110_000).contains(&live), "{usage}");
+    assert!((50_000..60_000).contains(&ended), "{usage}");
+    assert_eq!(size_of("/fresh"), 0);
+    let images = usage["Images"].as_array().unwrap();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0]["Containers"], 3, "{usage}");
+    assert!(usage["LayersSize"].as_i64().unwrap() > 1_000_000, "{usage}");
+    assert_eq!(usage["Volumes"], serde_json::json!([]));
+    assert_eq!(usage["BuildCache"], serde_json::json!([]));
+    // type= picks the parts (API 1.42 and up).
+    let only = daemon.connect().get("/v1.50/system/df?type=container");
+    let only = only.json();
+    assert_eq!(only["Containers"].as_array().unwrap().len(), 3);
+    assert!(
+        only["Images"].is_null() && only.get("LayersSize").is_none(),
+        "{only}"
+    );
+    let bad = daemon.connect().get("/system/df?type=disk");
+    assert_eq!(bad.status, 400);
+    assert_eq!(bad.json()["message"], "unknown object type: disk");
+
+    // The CLI's summary: 3 containers, 1 active; what the stopped ones
+    // hold is reclaimable.
+    let rows = ok(
+        &daemon,
+        &daemon.docker(&[
+            "system",
+            "df",
+            "--format",
+            "{{.Type}}|{{.TotalCount}}|{{.Active}}|{{.Size}}|{{.Reclaimable}}",
+        ]),
+    );
+    let containers_row = rows
+        .lines()
+        .find(|line| line.starts_with("Containers|"))
+        .unwrap_or_else(|| panic!("{rows}"));
+    let fields: Vec<&str> = containers_row.split('|').collect();
+    assert_eq!(&fields[..3], ["Containers", "3", "1"], "{rows}");
+    assert!(fields[3].ends_with("kB"), "{rows}");
+    let percent = (ended * 100) / (live + ended);
+    assert!(fields[4].ends_with(&format!("kB ({percent}%)")), "{rows}");
+    assert!(rows.contains("Images|1|1|"), "{rows}");
+    let table = ok(&daemon, &daemon.docker(&["system", "df"]));
+    assert!(table.starts_with("TYPE"), "{table}");
+
+    // -v: one line per container with its own size.
+    let verbose = ok(&daemon, &daemon.docker(&["system", "df", "-v"]));
+    let section = verbose
+        .split("Containers space usage:")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{verbose}"));
+    let live_line = section
+        .lines()
+        .find(|line| line.trim_end().ends_with(" live"))
+        .unwrap_or_else(|| panic!("{verbose}"));
+    assert!(
+        live_line.contains("100kB") || live_line.contains("101kB"),
+        "{verbose}"
+    );
+    assert!(live_line.contains("Up "), "{verbose}");
+    let ended_line = section
+        .lines()
+        .find(|line| line.trim_end().ends_with(" ended"))
+        .unwrap();
+    assert!(ended_line.contains("Exited (0)"), "{verbose}");
+
+    // docker-py reads the same.
+    let script = r#"
+import sys, docker
+client = docker.DockerClient(base_url=sys.argv[1])
+df = client.df()
+sizes = {c["Names"][0]: c.get("SizeRw", 0) for c in df["Containers"]}
+assert sizes["/live"] >= 100000 and sizes["/fresh"] == 0, sizes
+assert df["Images"][0]["Containers"] == 3, df["Images"]
+print("ok")
+"#;
+    if crate::harness::find_command("python3").is_some() {
+        let output = crate::harness::run(std::process::Command::new("python3").args([
+            "-c",
+            script,
+            &daemon.host(),
+        ]));
+        assert_eq!(stdout_of(&output).trim(), "ok", "{}", stderr_of(&output));
+    }
+    ok(
+        &daemon,
+        &daemon.docker(&["rm", "-f", "live", "ended", "fresh"]),
+    );
+}

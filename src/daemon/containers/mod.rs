@@ -211,6 +211,30 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     Reply::json(200, &summaries)
 }
 
+/// The containers part of `GET /system/df`: every container as `ps -a
+/// -s` lists it, newest first.
+pub fn disk_usage(
+    daemon: &Daemon,
+) -> Result<Vec<crate::api::container_view::ContainerSummary>, ApiError> {
+    let mut records: Vec<ContainerRecord> = daemon
+        .store
+        .list_containers()
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect();
+    records.sort_by(|a: &ContainerRecord, b| b.created.cmp(&a.created));
+    let now = timefmt::now_nanos();
+    Ok(records
+        .iter()
+        .map(|record| {
+            let mut summary = view::summary(record, now);
+            (summary.size_rw, summary.size_root_fs) = sizes(daemon, record);
+            summary
+        })
+        .collect())
+}
+
 /// SizeRw and SizeRootFs: the bytes the container's writable layer holds
 /// (0 before its first start made it) and that plus the image's size.
 pub fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
