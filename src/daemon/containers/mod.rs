@@ -223,7 +223,7 @@ pub fn disk_usage(
         .into_iter()
         .map(|(_, record)| record)
         .collect();
-    records.sort_by(|a: &ContainerRecord, b| b.created.cmp(&a.created));
+    records.sort_by_key(|record| std::cmp::Reverse(record.created));
     let now = timefmt::now_nanos();
     Ok(records
         .iter()
