@@ -7,6 +7,7 @@ mod harness;
 mod client_golden;
 mod client_wire;
 mod daemon_accept;
+mod daemon_bad_input;
 mod daemon_containers;
 mod daemon_http;
 mod daemon_images;
