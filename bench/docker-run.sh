@@ -70,7 +70,7 @@ own_cgroups() {
 
 cleanup() {
     set +e
-    for name in rss-ours; do DOCKER_HOST="unix://$WORK/ours.sock" "$CLI" rm -f "$name" >/dev/null 2>&1; done
+      for name in rss-ours; do DOCKER_HOST="unix://$WORK/ours.sock" "$CLI" rm -f "$name" >/dev/null 2>&1; done
     for name in rss-theirs; do DOCKER_HOST="unix://$WORK/dockerd.sock" "$CLI" rm -f "$name" >/dev/null 2>&1; done
     stop "$ours_pid"
     stop "$theirs_pid"
@@ -167,7 +167,7 @@ containerd_rss=$([ -n "$containerd_pid" ] && rss_kb "$containerd_pid" || echo 0)
 # One shim each: the parent of the container's init.
 shim_rss() {
     local who=$1 name=$2 pid shim
-    "$who" run -d --name "$name" busybox sleep 300 >/dev/null
+    "$who" run -d --name "$name" busybox sleep 300 >/dev/null 2>&1
     pid=$("$who" inspect --format '{{.State.Pid}}' "$name")
     shim=$(awk '{ print $4 }' "/proc/$pid/stat")
     rss_kb "$shim"

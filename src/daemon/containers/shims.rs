@@ -32,6 +32,9 @@ pub struct ShimTable {
 
 #[derive(Default)]
 struct TableState {
+    /// Bumped on every change waiters may care about, so a waiter that
+    /// checked before a change does not sleep through it.
+    generation: u64,
     /// Exits seen per container.
     exits: HashMap<String, u64>,
     /// The last exit code per container, kept past its removal for
@@ -68,13 +71,23 @@ impl ShimTable {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.codes.insert(id.to_string(), code);
         *state.exits.entry(id.to_string()).or_default() += 1;
+        state.generation += 1;
         self.changed.notify_all();
     }
 
     /// Wakes waiters that poll for something else (a removal).
     pub fn notify(&self) {
-        let _guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.generation += 1;
         self.changed.notify_all();
+    }
+
+    /// The current change count, to pass to `wait_change_since`.
+    pub fn generation(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
     }
 
     /// Waits until the exit count of `id` passes `seen`, or `timeout`;
@@ -104,10 +117,13 @@ impl ShimTable {
         }
     }
 
-    /// Sleeps until anything changes, at most `slice`.
-    pub fn wait_change(&self, slice: Duration) {
+    /// Sleeps until anything changes after `generation` was read, at most
+    /// `slice`; at once when something already has.
+    pub fn wait_change_since(&self, generation: u64, slice: Duration) {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = self.changed.wait_timeout(state, slice);
+        if state.generation == generation {
+            let _ = self.changed.wait_timeout(state, slice);
+        }
     }
 
     /// An attacher of a created container: it gets its shim connection
@@ -132,6 +148,7 @@ impl ShimTable {
     fn release_start(&self, id: &str) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.starting.remove(id);
+        state.generation += 1;
         self.changed.notify_all();
     }
 
