@@ -195,13 +195,18 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         .collect();
     let now = timefmt::now_nanos();
     let with_size = call.query.bool("size");
+    let image_sizes = if with_size {
+        image_sizes(daemon)
+    } else {
+        Default::default()
+    };
     let summaries: Vec<_> = selection
         .apply(records)
         .iter()
         .map(|record| {
             let mut summary = view::summary(record, now);
             if with_size {
-                let (rw, root) = sizes(daemon, record);
+                let (rw, root) = sizes(daemon, record, &image_sizes);
                 summary.size_rw = rw;
                 summary.size_root_fs = root;
             }
@@ -225,25 +230,42 @@ pub fn disk_usage(
         .collect();
     records.sort_by_key(|record| std::cmp::Reverse(record.created));
     let now = timefmt::now_nanos();
+    let image_sizes = image_sizes(daemon);
     Ok(records
         .iter()
         .map(|record| {
             let mut summary = view::summary(record, now);
-            (summary.size_rw, summary.size_root_fs) = sizes(daemon, record);
+            (summary.size_rw, summary.size_root_fs) = sizes(daemon, record, &image_sizes);
             summary
         })
         .collect())
 }
 
+/// Each image's size by ID, read once for a listing with sizes.
+fn image_sizes(daemon: &Daemon) -> std::collections::HashMap<String, i64> {
+    super::images::Catalog::read(daemon)
+        .map(|catalog| {
+            catalog
+                .images
+                .iter()
+                .map(|(id, image)| (id.to_string(), image.record.size as i64))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// SizeRw and SizeRootFs: the bytes the container's writable layer holds
-/// (0 before its first start made it) and that plus the image's size.
-pub fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
+/// (0 before its first start made it) and that plus its image's size.
+fn sizes(
+    daemon: &Daemon,
+    record: &ContainerRecord,
+    image_sizes: &std::collections::HashMap<String, i64>,
+) -> (i64, i64) {
     let rw = daemon
         .images
         .rootfs_changes_size(&record.id)
         .map_or(0, |size| size as i64);
-    let image =
-        super::images::resolve(daemon, &record.image_id).map_or(0, |image| image.size as i64);
+    let image = image_sizes.get(&record.image_id).copied().unwrap_or(0);
     (rw, rw + image)
 }
 
@@ -251,7 +273,7 @@ fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
     let record = daemon.find_container(call.param("id")?)?;
     let mut shown = view::inspect(&record, &daemon.config.data_root);
     if call.query.bool("size") {
-        let (rw, root) = sizes(daemon, &record);
+        let (rw, root) = sizes(daemon, &record, &image_sizes(daemon));
         shown.size_rw = Some(rw);
         shown.size_root_fs = Some(root);
     }
