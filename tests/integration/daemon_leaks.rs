@@ -157,9 +157,9 @@ fn cgroups_naming(daemon: &TestDaemon, id: &str) -> Vec<PathBuf> {
     found
 }
 
-/// Asserts that nothing of the container of `footprint` (or, without
-/// one, of container `id`) remains.
-fn assert_gone(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) {
+/// What remains of the container of `footprint` (or, without one, of
+/// container `id`), one line per leak.
+fn leaks(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) -> Vec<String> {
     let mut problems = Vec::new();
     let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let root = daemon.dir.path().to_string_lossy().into_owned();
@@ -189,28 +189,25 @@ fn assert_gone(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) {
             }
         }
     }
+    problems
+}
+
+/// Waits up to 10 s for the removal's effects (`rm` answers after the
+/// record is gone, and the shim's reaper may run a moment later), then
+/// asserts that nothing of the container remains.
+fn assert_gone_soon(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let mut problems = leaks(daemon, id, footprint);
+    while !problems.is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        problems = leaks(daemon, id, footprint);
+    }
     assert!(
         problems.is_empty(),
         "container {id} leaked:\n{}\ndaemon log:\n{}",
         problems.join("\n"),
         daemon.log()
     );
-}
-
-/// Waits up to 10 s for the removal's effects: `rm` answers after the
-/// record is gone, and the shim's reaper may run a moment later.
-fn assert_gone_soon(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            assert_gone(daemon, id, footprint)
-        }));
-        match result {
-            Ok(()) => return,
-            Err(panic) if std::time::Instant::now() > deadline => std::panic::resume_unwind(panic),
-            Err(_) => std::thread::sleep(std::time::Duration::from_millis(200)),
-        }
-    }
 }
 
 #[test]
@@ -262,14 +259,7 @@ fn rm_force_of_a_running_container_leaves_nothing() {
     );
     let footprint = footprint(&daemon, "busy");
     // The checks see a live container's mount, files, cgroups and processes.
-    let live = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        assert_gone(&daemon, &footprint.id, Some(&footprint))
-    }));
-    let message = live.expect_err("a running container counts as leaked");
-    let message = message
-        .downcast_ref::<String>()
-        .cloned()
-        .unwrap_or_default();
+    let live = leaks(&daemon, &footprint.id, Some(&footprint)).join("\n");
     for what in [
         "mount left",
         "file left",
@@ -277,7 +267,7 @@ fn rm_force_of_a_running_container_leaves_nothing() {
         "init left",
         "shim left",
     ] {
-        assert!(message.contains(what), "{what} not seen in: {message}");
+        assert!(live.contains(what), "{what} not seen in: {live}");
     }
     ok(&daemon, &daemon.docker(&["rm", "-f", "busy"]));
     assert_gone_soon(&daemon, &footprint.id, Some(&footprint));
@@ -351,5 +341,27 @@ print("ok")
 "#;
     let output = harness::run(Command::new("python3").args(["-c", script, &daemon.host()]));
     assert_eq!(stdout_of(&output).trim(), "ok", "{}", stderr_of(&output));
+    assert_gone_soon(&daemon, &footprint.id, Some(&footprint));
+}
+
+#[test]
+fn rm_after_its_shim_was_killed_leaves_nothing_even_when_paused() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("leak-paused");
+    let leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&["run", "-d", "--name", "cold", "busybox", "sleep", "300"]),
+    );
+    let footprint = footprint(&daemon, "cold");
+    ok(&daemon, &daemon.docker(&["pause", "cold"]));
+    // What a panicking test's guard does: kill the shims and their
+    // children by pid, which must thaw a frozen init to end it. The shim
+    // then never deletes the launcher's state; `rm` must.
+    drop(leftovers);
+    crate::daemon_run::wait_for("the paused init to end", || {
+        !footprint.init.exists() && !footprint.shim.exists()
+    });
+    ok(&daemon, &daemon.docker(&["rm", "-f", "cold"]));
     assert_gone_soon(&daemon, &footprint.id, Some(&footprint));
 }

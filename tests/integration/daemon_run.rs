@@ -144,9 +144,36 @@ impl Drop for Leftovers {
             {
                 // SAFETY: kill by pid of a process this test started.
                 unsafe { libc::kill(child, libc::SIGKILL) };
+                thaw(child);
             }
             // SAFETY: as above.
             unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Thaws the freezer cgroup of `pid` (a paused container), so a pending
+/// SIGKILL can end it.
+fn thaw(pid: i32) {
+    let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    for line in membership.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let path = path.trim_start_matches('/');
+        if controllers.split(',').any(|c| c == "freezer") {
+            let state = Path::new("/sys/fs/cgroup/freezer")
+                .join(path)
+                .join("freezer.state");
+            let _ = std::fs::write(state, "THAWED");
+        } else if controllers.is_empty() {
+            let freeze = Path::new("/sys/fs/cgroup/unified")
+                .join(path)
+                .join("cgroup.freeze");
+            let _ = std::fs::write(freeze, "0");
         }
     }
 }

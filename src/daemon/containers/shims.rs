@@ -226,6 +226,17 @@ fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> 
 pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
     drop(daemon.shims.take_pending(&record.id));
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+    // The shim deletes the launcher's state (and so the cgroups) when the
+    // container exits; a shim that was killed itself leaves them behind.
+    if let Ok(container) =
+        crate::runtime::container::Container::load(&runtime_root(daemon), &record.id)
+        && let Err(error) = container.delete(true)
+    {
+        log::warn(&format!(
+            "delete the runtime state of {}: {error}",
+            record.id
+        ));
+    }
     let _changes = daemon.images.lock();
     daemon
         .images
