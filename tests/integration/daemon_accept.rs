@@ -301,11 +301,16 @@ fn run_rm(daemon: &TestDaemon, options: &[&str], script: &str) -> (i32, String, 
     args.extend_from_slice(options);
     args.extend_from_slice(&["busybox", "sh", "-c", script]);
     let output = daemon.docker(&args);
-    (
-        output.status.code().unwrap_or(-1),
-        stdout_of(&output),
+    let code = output.status.code().unwrap_or(-1);
+    // 125 is the CLI's own failure: never what these scripts exit with.
+    assert_ne!(
+        code,
+        125,
+        "{args:?}: {}\ndaemon log:\n{}",
         stderr_of(&output),
-    )
+        daemon.log()
+    );
+    (code, stdout_of(&output), stderr_of(&output))
 }
 
 #[test]
