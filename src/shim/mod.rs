@@ -8,6 +8,7 @@
 //! names and the [`protocol`].
 
 pub mod jsonlog;
+mod memory;
 pub mod oom;
 pub mod protocol;
 pub mod serve;

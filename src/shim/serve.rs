@@ -424,7 +424,13 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
                             ..ShimState::default()
                         };
                         let _ = super::write_state(bundle, &state);
-                        protocol::write_frame(&mut client, Kind::Started, &shared.pid.to_be_bytes())
+                        let answered = protocol::write_frame(
+                            &mut client,
+                            Kind::Started,
+                            &shared.pid.to_be_bytes(),
+                        );
+                        super::memory::release_startup_code();
+                        answered
                     }
                     Err(message) => {
                         protocol::write_frame(&mut client, Kind::Failed, message.as_bytes())

@@ -1,74 +1,37 @@
 //! Running containers through our daemon and shim with the real Docker
 //! CLI: run, attach, logs, stop/start/restart/kill, rm -f, wait, -it, the
 //! restart policy and live restore after kill -9 of the daemon. The
-//! busybox image is seeded into the data root (store tables, config and
-//! layer files) before the daemon starts.
+//! busybox image is loaded with `docker load` once the daemon serves.
 
 use crate::daemon_support::{DOCKER_CLI, TestDaemon, need_docker_cli};
-use crate::harness::busybox::{BusyboxRootfs, sha256_hex, write_rootfs_tar};
+use crate::harness::busybox::{BusyboxRootfs, write_docker_archive};
 use crate::harness::{self, TempDir, need_root, stderr_of, stdout_of};
 use crate::require;
-use redb::TableDefinition;
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// A daemon whose data root holds a real one-layer busybox image, with
-/// containers' cgroups below the test's own.
+/// A daemon with a real one-layer busybox image loaded through `docker
+/// load` (so its records are the image module's own), with containers'
+/// cgroups below the test's own.
 pub(crate) fn daemon_with_busybox(label: &str) -> TestDaemon {
     let dir = TempDir::new(label);
-    let data = dir.join("data");
     let rootfs = BusyboxRootfs::build(&dir.join("busybox-src")).unwrap();
-    let mut layer = Vec::new();
-    write_rootfs_tar(&rootfs.path, &mut layer).unwrap();
+    let archive = dir.join("busybox.tar");
+    write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
     std::fs::remove_dir_all(&rootfs.path).unwrap();
-    let diff_id = sha256_hex(&layer);
-    let content = data.join("image");
-    for sub in ["configs", "layers", "tmp"] {
-        std::fs::create_dir_all(content.join(sub)).unwrap();
-    }
-    std::fs::write(
-        content.join("layers").join(format!("{diff_id}.tar")),
-        &layer,
-    )
-    .unwrap();
-    let config = serde_json::json!({
-        "architecture": "amd64", "os": "linux",
-        "config": {"Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
-                   "Cmd": ["sh"]},
-        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{diff_id}")]}
-    });
-    let bytes = serde_json::to_vec(&config).unwrap();
-    let image_hex = sha256_hex(&bytes);
-    std::fs::write(content.join("configs").join(&image_hex), &bytes).unwrap();
-    let image_id = format!("sha256:{image_hex}");
-    let db = redb::Database::create(data.join("dockbox.db")).unwrap();
-    let tx = db.begin_write().unwrap();
-    {
-        let table = |name| TableDefinition::<&str, &[u8]>::new(name);
-        tx.open_table(table("meta"))
-            .unwrap()
-            .insert("schema_version", &b"1"[..])
-            .unwrap();
-        tx.open_table(table("images"))
-            .unwrap()
-            .insert(image_id.as_str(), &bytes[..])
-            .unwrap();
-        tx.open_table(table("tags"))
-            .unwrap()
-            .insert("docker.io/library/busybox:latest", image_id.as_bytes())
-            .unwrap();
-    }
-    tx.commit().unwrap();
-    drop(db);
     let cgroup = format!("dockbox-run-test-{}-{label}", std::process::id());
     std::fs::write(
         dir.join("daemon.json"),
         serde_json::json!({"cgroup-parent": cgroup}).to_string(),
     )
     .unwrap();
-    TestDaemon::start_in_dir(dir)
+    let daemon = TestDaemon::start_in_dir(dir);
+    let loaded = daemon.docker(&["load", "-q", "-i", &archive.to_string_lossy()]);
+    ok(&daemon, &loaded);
+    std::fs::remove_file(&archive).unwrap();
+    daemon
 }
 
 fn docker_with_stdin(daemon: &TestDaemon, args: &[&str], input: &[u8]) -> Output {
@@ -181,9 +144,36 @@ impl Drop for Leftovers {
             {
                 // SAFETY: kill by pid of a process this test started.
                 unsafe { libc::kill(child, libc::SIGKILL) };
+                thaw(child);
             }
             // SAFETY: as above.
             unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+}
+
+/// Thaws the freezer cgroup of `pid` (a paused container), so a pending
+/// SIGKILL can end it.
+fn thaw(pid: i32) {
+    let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    for line in membership.lines() {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            continue;
+        };
+        let path = path.trim_start_matches('/');
+        if controllers.split(',').any(|c| c == "freezer") {
+            let state = Path::new("/sys/fs/cgroup/freezer")
+                .join(path)
+                .join("freezer.state");
+            let _ = std::fs::write(state, "THAWED");
+        } else if controllers.is_empty() {
+            let freeze = Path::new("/sys/fs/cgroup/unified")
+                .join(path)
+                .join("cgroup.freeze");
+            let _ = std::fs::write(freeze, "0");
         }
     }
 }

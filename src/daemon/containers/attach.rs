@@ -243,6 +243,7 @@ pub fn logs_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     }
     if follow && record.is_running() {
         loop {
+            let generation = daemon.shims.generation();
             let running = daemon.shims.exits(&record.id) == seen
                 && daemon
                     .find_container(&record.id)
@@ -264,7 +265,9 @@ pub fn logs_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
             if !running {
                 break;
             }
-            daemon.shims.wait_change(Duration::from_millis(100));
+            daemon
+                .shims
+                .wait_change_since(generation, Duration::from_millis(100));
         }
     }
     let _ = writer.finish();

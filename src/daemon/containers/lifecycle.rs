@@ -221,10 +221,13 @@ pub fn wait_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     let mut last_code = record.state.exit_code;
     match condition.as_str() {
         "removed" => loop {
+            let generation = daemon.shims.generation();
             match daemon.find_container(&id) {
                 Ok(record) => {
                     last_code = record.state.exit_code;
-                    daemon.shims.wait_change(Duration::from_millis(200));
+                    daemon
+                        .shims
+                        .wait_change_since(generation, Duration::from_millis(200));
                 }
                 Err(_) => {
                     last_code = daemon.shims.last_code(&id).unwrap_or(last_code);

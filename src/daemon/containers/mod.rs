@@ -34,7 +34,7 @@ use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
 use crate::store::Table;
 use create::CreateContext;
-use lookup::{ImageLookup, StoreImages, find_container};
+use lookup::{DaemonImages, ImageLookup, find_container};
 use record::{ContainerRecord, StateError};
 use serde_json::Value;
 
@@ -63,8 +63,8 @@ pub fn routes(router: &mut Router<Route>) {
 
 impl Daemon {
     /// The image lookup the container endpoints use.
-    pub fn images(&self) -> StoreImages<'_> {
-        StoreImages(&self.store)
+    pub fn image_lookup(&self) -> DaemonImages<'_> {
+        DaemonImages(self)
     }
 
     /// Persists a container's changed record in one transaction.
@@ -146,7 +146,7 @@ impl SpecSettings {
 fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let body: Option<Value> = call.read_json()?;
     let request = create::decode_create_body(body)?;
-    let images = daemon.images();
+    let images = daemon.image_lookup();
     let ctx = CreateContext {
         store: &daemon.store,
         images: &images,
@@ -180,7 +180,7 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
 fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
     let limit = call.query.int("limit")?;
-    let images: &dyn ImageLookup = &daemon.images();
+    let images: &dyn ImageLookup = &daemon.image_lookup();
     let selection = list::Selection::new(
         &daemon.store,
         images,
@@ -197,13 +197,18 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         .collect();
     let now = timefmt::now_nanos();
     let with_size = call.query.bool("size");
+    let image_sizes = if with_size {
+        image_sizes(daemon)
+    } else {
+        Default::default()
+    };
     let summaries: Vec<_> = selection
         .apply(records)
         .iter()
         .map(|record| {
             let mut summary = view::summary(record, now);
             if with_size {
-                let (rw, root) = sizes(daemon, record);
+                let (rw, root) = sizes(daemon, record, &image_sizes);
                 summary.size_rw = rw;
                 summary.size_root_fs = root;
             }
@@ -213,23 +218,56 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     Reply::json(200, &summaries)
 }
 
-/// SizeRw and SizeRootFs: the bytes the container's writable layer holds
-/// (none until the image store gives it a root filesystem) and that plus
-/// the image's size.
-fn sizes(daemon: &Daemon, record: &ContainerRecord) -> (i64, i64) {
-    let rw = 0;
-    let image = daemon
+/// The containers part of `GET /system/df`: every container as `ps -a
+/// -s` lists it, newest first.
+pub fn disk_usage(
+    daemon: &Daemon,
+) -> Result<Vec<crate::api::container_view::ContainerSummary>, ApiError> {
+    let mut records: Vec<ContainerRecord> = daemon
         .store
-        .get_image::<Value>(&record.image_id)
-        .ok()
-        .flatten()
-        .and_then(|image| {
-            image
-                .get("size")
-                .or_else(|| image.get("Size"))
-                .and_then(Value::as_i64)
+        .list_containers()
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect();
+    records.sort_by_key(|record| std::cmp::Reverse(record.created));
+    let now = timefmt::now_nanos();
+    let image_sizes = image_sizes(daemon);
+    Ok(records
+        .iter()
+        .map(|record| {
+            let mut summary = view::summary(record, now);
+            (summary.size_rw, summary.size_root_fs) = sizes(daemon, record, &image_sizes);
+            summary
         })
-        .unwrap_or(0);
+        .collect())
+}
+
+/// Each image's size by ID, read once for a listing with sizes.
+fn image_sizes(daemon: &Daemon) -> std::collections::HashMap<String, i64> {
+    super::images::Catalog::read(daemon)
+        .map(|catalog| {
+            catalog
+                .images
+                .iter()
+                .map(|(id, image)| (id.to_string(), image.record.size as i64))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// SizeRw and SizeRootFs: the bytes the container's writable layer holds
+/// (0 before its first start made it) and that plus its image's size.
+fn sizes(
+    daemon: &Daemon,
+    record: &ContainerRecord,
+    image_sizes: &std::collections::HashMap<String, i64>,
+) -> (i64, i64) {
+    let rw = daemon
+        .images
+        .rootfs_changes_size(&record.id)
+        .map_or(0, |size| size as i64);
+    let image = image_sizes.get(&record.image_id).copied().unwrap_or(0);
     (rw, rw + image)
 }
 
@@ -237,7 +275,7 @@ fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
     let record = daemon.find_container(call.param("id")?)?;
     let mut shown = view::inspect(&record, &daemon.config.data_root);
     if call.query.bool("size") {
-        let (rw, root) = sizes(daemon, &record);
+        let (rw, root) = sizes(daemon, &record, &image_sizes(daemon));
         shown.size_rw = Some(rw);
         shown.size_root_fs = Some(root);
     }

@@ -32,6 +32,9 @@ pub struct ShimTable {
 
 #[derive(Default)]
 struct TableState {
+    /// Bumped on every change waiters may care about, so a waiter that
+    /// checked before a change does not sleep through it.
+    generation: u64,
     /// Exits seen per container.
     exits: HashMap<String, u64>,
     /// The last exit code per container, kept past its removal for
@@ -68,13 +71,23 @@ impl ShimTable {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.codes.insert(id.to_string(), code);
         *state.exits.entry(id.to_string()).or_default() += 1;
+        state.generation += 1;
         self.changed.notify_all();
     }
 
     /// Wakes waiters that poll for something else (a removal).
     pub fn notify(&self) {
-        let _guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        state.generation += 1;
         self.changed.notify_all();
+    }
+
+    /// The current change count, to pass to `wait_change_since`.
+    pub fn generation(&self) -> u64 {
+        self.state
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generation
     }
 
     /// Waits until the exit count of `id` passes `seen`, or `timeout`;
@@ -104,10 +117,13 @@ impl ShimTable {
         }
     }
 
-    /// Sleeps until anything changes, at most `slice`.
-    pub fn wait_change(&self, slice: Duration) {
+    /// Sleeps until anything changes after `generation` was read, at most
+    /// `slice`; at once when something already has.
+    pub fn wait_change_since(&self, generation: u64, slice: Duration) {
         let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = self.changed.wait_timeout(state, slice);
+        if state.generation == generation {
+            let _ = self.changed.wait_timeout(state, slice);
+        }
     }
 
     /// An attacher of a created container: it gets its shim connection
@@ -132,6 +148,7 @@ impl ShimTable {
     fn release_start(&self, id: &str) {
         let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
         state.starting.remove(id);
+        state.generation += 1;
         self.changed.notify_all();
     }
 
@@ -209,6 +226,17 @@ fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> 
 pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
     drop(daemon.shims.take_pending(&record.id));
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+    // The shim deletes the launcher's state (and so the cgroups) when the
+    // container exits; a shim that was killed itself leaves them behind.
+    if let Ok(container) =
+        crate::runtime::container::Container::load(&runtime_root(daemon), &record.id)
+        && let Err(error) = container.delete(true)
+    {
+        log::warn(&format!(
+            "delete the runtime state of {}: {error}",
+            record.id
+        ));
+    }
     let _changes = daemon.images.lock();
     daemon
         .images
@@ -301,6 +329,14 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+            // As moby: an AutoRemove container goes with its failed start,
+            // which is what `run --rm` waits for (condition=removed).
+            if record.host_config.auto_remove
+                && let Ok(record) = daemon.find_container(&record.id)
+                && let Err(error) = super::remove::remove_container(daemon, record, true)
+            {
+                log::warn(&format!("auto-remove {id}: {}", error.message));
+            }
             Err(ApiError::internal(format!(
                 "failed to create task for container: {message}"
             )))
@@ -309,6 +345,7 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
 }
 
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
+    super::spec_mounts::create_bind_sources(record)?;
     let rootfs = rootfs(daemon, record)?;
     let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;

@@ -115,6 +115,36 @@ pub fn tmpfs_size_option(bytes: i64) -> String {
     format!("size={size}{suffix}")
 }
 
+/// Creates the missing host directories of `Binds` (`-v /host:/ctr`), as
+/// Docker does at start; `Mounts` of type bind must exist already (create
+/// refuses them otherwise).
+pub fn create_bind_sources(record: &ContainerRecord) -> Result<(), String> {
+    use std::os::unix::fs::DirBuilderExt;
+    for bind in record
+        .host_config
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| parse_bind(b).ok())
+    {
+        let source = std::path::Path::new(&bind.source);
+        if !source.is_absolute() || source.symlink_metadata().is_ok() {
+            continue;
+        }
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o755)
+            .create(source)
+            .map_err(|e| {
+                format!(
+                    "error while creating mount source path '{}': mkdir {}: {e}",
+                    bind.source, bind.source
+                )
+            })?;
+    }
+    Ok(())
+}
+
 /// The user's mounts: Binds, Mounts (bind, tmpfs) and Tmpfs.
 fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
     let host = &record.host_config;

@@ -1,10 +1,10 @@
 //! Create, list, rename, remove and prune against a real store in a
-//! temp dir, with an image record seeded the way the image store writes
-//! them (tags -> id, id -> config).
+//! temp dir, with an image record seeded the way the image module writes
+//! them (tags -> id, id -> record).
 
 use super::create::{CreateContext, create_container, decode_create_body};
 use super::list::Selection;
-use super::lookup::{ImageLookup, StoreImages, find_container};
+use super::lookup::{DaemonImages, ImageLookup, find_container};
 use super::record::ContainerRecord;
 use super::remove;
 use super::validate::HostFacts;
@@ -17,6 +17,24 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 
 const IMAGE_ID: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+
+/// An image record as the image module stores it, for `config`.
+fn stored_image(id: &str, config: &serde_json::Value) -> crate::daemon::images::StoredImage {
+    let raw = serde_json::to_vec(config).unwrap();
+    crate::daemon::images::StoredImage {
+        record: crate::image::ImageRecord {
+            id: crate::image::Digest::parse(id).unwrap(),
+            config: crate::image::ImageConfig::parse(&raw).unwrap(),
+            config_raw: raw,
+            diff_ids: Vec::new(),
+            chain_ids: Vec::new(),
+            layer_sizes: Vec::new(),
+            size: 0,
+            repo_tags: Vec::new(),
+        },
+        last_tag_time: None,
+    }
+}
 
 struct Fixture {
     dir: PathBuf,
@@ -37,7 +55,9 @@ impl Fixture {
                        "ExposedPorts": {"80/tcp": {}}, "StopSignal": "SIGQUIT"},
             "rootfs": {"type": "layers", "diff_ids": []}
         });
-        store.put_image(IMAGE_ID, &image).unwrap();
+        store
+            .put_image(IMAGE_ID, &stored_image(IMAGE_ID, &image))
+            .unwrap();
         store
             .set_tag("docker.io/library/busybox:latest", IMAGE_ID)
             .unwrap();
@@ -75,7 +95,7 @@ impl Fixture {
         name: &str,
         body: serde_json::Value,
     ) -> Result<(ContainerRecord, Vec<String>), ApiError> {
-        let images = StoreImages(&self.daemon.store);
+        let images = DaemonImages(&self.daemon);
         let ctx = CreateContext {
             store: &self.daemon.store,
             images: &images,
@@ -104,7 +124,7 @@ impl Fixture {
         limit: Option<i64>,
         filters: &str,
     ) -> Result<Vec<String>, ApiError> {
-        let images = StoreImages(&self.daemon.store);
+        let images = DaemonImages(&self.daemon);
         let selection = Selection::new(
             &self.daemon.store,
             &images,
@@ -223,7 +243,10 @@ fn entrypoint_and_cmd_combine_as_mobys() {
     let empty = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
     fx.daemon
         .store
-        .put_image(empty, &json!({"config": {}}))
+        .put_image(
+            empty,
+            &stored_image(empty, &json!({"config": {}, "rootfs": {"type": "layers"}})),
+        )
         .unwrap();
     fx.daemon
         .store
@@ -316,7 +339,7 @@ fn create_errors_in_mobys_order_and_words() {
 #[test]
 fn images_resolve_by_reference_and_id() {
     let fx = Fixture::new("images");
-    let images = StoreImages(&fx.daemon.store);
+    let images = DaemonImages(&fx.daemon);
     for name in [
         "busybox",
         "busybox:latest",

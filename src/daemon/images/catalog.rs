@@ -25,7 +25,8 @@ pub struct StoredImage {
 }
 
 /// A container's claim on an image, read from the container records
-/// (moby's shape: `Image` and `State.Running`).
+/// (`ImageID`, and `State.Status`: paused and restarting containers count
+/// as running, as in moby).
 #[derive(Clone, Debug)]
 pub struct ContainerUse {
     pub id: String,
@@ -40,10 +41,13 @@ pub fn container_uses(records: &[(String, Vec<u8>)]) -> Vec<ContainerUse> {
             let record: serde_json::Value = serde_json::from_slice(bytes).unwrap_or_default();
             ContainerUse {
                 id: id.clone(),
-                image: record["Image"]
+                image: record["ImageID"]
                     .as_str()
                     .and_then(|text| Digest::parse(text).ok()),
-                running: record["State"]["Running"].as_bool() == Some(true),
+                running: matches!(
+                    record["State"]["Status"].as_str(),
+                    Some("running" | "paused" | "restarting")
+                ),
             }
         })
         .collect()
