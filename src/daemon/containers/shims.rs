@@ -253,9 +253,12 @@ fn parse_size(text: &str) -> Option<u64> {
 
 /// The exit code moby gives a start that failed before the process ran.
 fn start_failure_code(message: &str) -> i64 {
-    if message.contains("not found") || message.contains("No such file") {
+    if message.contains("executable file not found")
+        || message.contains("no such file or directory")
+        || message.contains("No such file")
+    {
         127
-    } else if message.contains("ermission denied") {
+    } else if message.contains("permission denied") {
         126
     } else {
         128
@@ -300,6 +303,16 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+            daemon.shims.note_exit(&record.id, code);
+            // As moby does: `run --rm` waits for the removal, also when
+            // the process never ran.
+            if record.host_config.auto_remove
+                && let Ok(record) = daemon.find_container(&record.id)
+                && let Err(error) = super::remove::remove_container(daemon, record, true)
+            {
+                log::warn(&format!("auto-remove {id}: {}", error.message));
+            }
+            daemon.shims.notify();
             Err(ApiError::internal(format!(
                 "failed to create task for container: {message}"
             )))

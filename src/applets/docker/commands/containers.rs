@@ -107,25 +107,36 @@ fn check_ps_format(format: &str) -> Result<(), Failure> {
 }
 
 pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let id = create_container(session, parsed, "create")?;
+    print(&format!("{id}\n"));
+    Ok(())
+}
+
+/// The create step of `docker create` and `docker run` (`command`): the
+/// request from the flags, a pull when the image is missing (or always
+/// with `--pull always`), and the daemon's warnings on stderr. Returns the
+/// new container's ID. Flag errors come with the command's help line and
+/// exit status 125; the others are the plain message with status 1.
+pub fn create_container(
+    session: &mut Session,
+    parsed: &Parsed,
+    command: &str,
+) -> Result<String, Failure> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let lookup = |name: &str| std::env::var(name).ok();
     let context = ClientContext {
         lookup_env: &lookup,
         cwd: &cwd,
     };
-    let request = create_request(parsed, false, &context).map_err(|e| {
+    let with_help = |e: String| {
         Failure::new(
             125,
-            format!("docker: {e}\n\nRun 'docker create --help' for more information"),
+            format!("docker: {e}\n\nRun 'docker {command} --help' for more information"),
         )
-    })?;
+    };
+    let request = create_request(parsed, command == "run", &context).map_err(with_help)?;
     let image = parsed.args.first().cloned().unwrap_or_default();
-    let named = parse_normalized(&image).map_err(|e| {
-        Failure::new(
-            125,
-            format!("docker: {e}\n\nRun 'docker create --help' for more information"),
-        )
-    })?;
+    let named = parse_normalized(&image).map_err(with_help)?;
     let mut params = Vec::new();
     if let Some(name) = &request.name {
         params.push(("name", name.clone()));
@@ -154,11 +165,11 @@ pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             eprintln!("WARNING: {warning}");
         }
     }
-    print(&format!(
-        "{}\n",
-        created.get("Id").and_then(Json::as_str).unwrap_or_default()
-    ));
-    Ok(())
+    Ok(created
+        .get("Id")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// `POST /images/create?fromImage=...`, its progress on stderr.

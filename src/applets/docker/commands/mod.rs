@@ -1,11 +1,16 @@
 //! The commands that talk to the daemon, and the dispatch from a parsed
 //! command line to them.
 
+mod attach;
 mod containers;
 mod disk_usage;
+mod hijack;
 mod images;
+mod logs;
 mod progress;
+mod run;
 mod system;
+mod terminal;
 
 use super::args::Parsed;
 use super::client::config::Config;
@@ -49,7 +54,6 @@ impl Session {
 /// Commands whose daemon side does not exist yet: the client refuses
 /// them before sending anything, rather than sending half a sequence.
 const NOT_SERVED: &[&str] = &[
-    "attach",
     "commit",
     "cp",
     "diff",
@@ -57,21 +61,17 @@ const NOT_SERVED: &[&str] = &[
     "exec",
     "export",
     "kill",
-    "logs",
     "pause",
     "port",
     "pull",
     "push",
     "restart",
-    "run",
-    "start",
     "stats",
     "stop",
     "system prune",
     "top",
     "unpause",
     "update",
-    "wait",
     "build",
     "login",
     "logout",
@@ -98,6 +98,11 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "import" => images::import(session, parsed),
         "history" => images::history(session, parsed),
         "image prune" => images::prune(session, parsed),
+        "run" => run::run(session, parsed),
+        "start" => attach::start(session, parsed),
+        "attach" => attach::attach(session, parsed),
+        "logs" => logs::logs(session, parsed),
+        "wait" => logs::wait(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
         name => Err(Failure::new(
             1,
