@@ -338,10 +338,19 @@ impl Client {
                     })
                 })
         };
-        result.map_err(|e| {
+        let reply = result.map_err(|e| {
             self.connection = None;
             self.wire_failure(e)
-        })
+        })?;
+        // A streamed answer (wait, logs) ends the connection.
+        if reply
+            .headers
+            .get("Connection")
+            .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+        {
+            self.connection = None;
+        }
+        Ok(reply)
     }
 
     /// Like `send`, but any status from 400 up is the daemon's error.

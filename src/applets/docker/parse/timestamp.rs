@@ -61,7 +61,11 @@ pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String,
     };
     match parse_layout(value, layout, zoned, local_offset) {
         Ok((seconds, nanos)) => Ok(format!("{seconds}.{nanos:09}")),
-        Err(()) => {
+        Err(Some(field)) => Err(format!(
+            "parsing time {}: {field} out of range",
+            quote(value)
+        )),
+        Err(None) => {
             if value.contains('-') {
                 return Err(format!(
                     "parsing time {} as {}: cannot parse {} as {}",
@@ -109,55 +113,63 @@ fn parse_layout(
     layout: Layout,
     zoned: bool,
     local_offset: i64,
-) -> Result<(i64, u32), ()> {
+) -> Result<(i64, u32), Option<&'static str>> {
     let mut rest = value;
-    let mut take = |n: usize| -> Result<i64, ()> {
-        let field = rest.get(..n).ok_or(())?;
+    let mut take = |n: usize| -> Result<i64, Option<&'static str>> {
+        let field = rest.get(..n).ok_or(None)?;
         if !field.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(());
+            return Err(None);
         }
         rest = &rest[n..];
-        field.parse().map_err(|_| ())
+        field.parse().map_err(|_| None)
     };
     let year = take(4)?;
-    let expect = |rest: &mut &str, c: char| -> Result<(), ()> {
-        *rest = rest.strip_prefix(c).ok_or(())?;
+    let expect = |rest: &mut &str, c: char| -> Result<(), Option<&'static str>> {
+        *rest = rest.strip_prefix(c).ok_or(None)?;
         Ok(())
     };
     expect(&mut rest, '-')?;
-    let take = |rest: &mut &str, n: usize| -> Result<i64, ()> {
-        let field = rest.get(..n).ok_or(())?;
+    let take = |rest: &mut &str, n: usize| -> Result<i64, Option<&'static str>> {
+        let field = rest.get(..n).ok_or(None)?;
         if !field.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(());
+            return Err(None);
         }
         *rest = &rest[n..];
-        field.parse().map_err(|_| ())
+        field.parse().map_err(|_| None)
     };
-    let month = take(&mut rest, 2)?;
+    // Go reports a field out of range as soon as it reads it.
+    let in_range = |value: i64, range: std::ops::RangeInclusive<i64>, name| {
+        if range.contains(&value) {
+            Ok(value)
+        } else {
+            Err(Some(name))
+        }
+    };
+    let month = in_range(take(&mut rest, 2)?, 1..=12, "month")?;
     expect(&mut rest, '-')?;
-    let day = take(&mut rest, 2)?;
+    let day = in_range(take(&mut rest, 2)?, 0..=31, "day")?;
     let (mut hour, mut minute, mut second, mut nanos) = (0, 0, 0, 0u32);
     if layout != Layout::Date {
         expect(&mut rest, 'T')?;
-        hour = take(&mut rest, 2)?;
+        hour = in_range(take(&mut rest, 2)?, 0..=23, "hour")?;
         if layout != Layout::DateHour {
             expect(&mut rest, ':')?;
-            minute = take(&mut rest, 2)?;
+            minute = in_range(take(&mut rest, 2)?, 0..=59, "minute")?;
         }
         if matches!(layout, Layout::DateTime | Layout::DateTimeNano) {
             expect(&mut rest, ':')?;
-            second = take(&mut rest, 2)?;
+            second = in_range(take(&mut rest, 2)?, 0..=59, "second")?;
         }
         if layout == Layout::DateTimeNano
             && let Some(fraction) = rest.strip_prefix('.')
         {
             let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
             if digits == 0 || digits > 9 {
-                return Err(());
+                return Err(None);
             }
             nanos = format!("{:0<9}", &fraction[..digits])
                 .parse()
-                .map_err(|_| ())?;
+                .map_err(|_| None)?;
             rest = &fraction[digits..];
         }
     }
@@ -169,7 +181,7 @@ fn parse_layout(
             let sign = match rest.chars().next() {
                 Some('+') => 1,
                 Some('-') => -1,
-                _ => return Err(()),
+                _ => return Err(None),
             };
             rest = &rest[1..];
             let hours = take(&mut rest, 2)?;
@@ -180,15 +192,11 @@ fn parse_layout(
     } else {
         local_offset
     };
-    if !rest.is_empty()
-        || !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
-        return Err(());
+    if !rest.is_empty() {
+        return Err(None);
+    }
+    if day < 1 || day > days_in_month(year, month) {
+        return Err(Some("day"));
     }
     let days = days_from_civil(year, month, day);
     let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset;
