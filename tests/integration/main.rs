@@ -5,6 +5,7 @@
 mod harness;
 
 mod client_golden;
+mod client_interactive;
 mod client_run_cases;
 mod client_wire;
 mod daemon_containers;

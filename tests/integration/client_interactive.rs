@@ -1,0 +1,283 @@
+//! Interactive `docker run -it` and `docker attach` under a real pty: a
+//! private tmux server types into the client and reads the screen. Our
+//! client runs the whole story (a shell, `42`, the window size following
+//! a resize, ctrl-p ctrl-q detaching, attach back, detach keys from the
+//! flag and from config.json, the terminal restored afterwards); the real
+//! CLI runs `run -it` and the detach against our daemon, to prove the
+//! daemon side on its own.
+
+use crate::daemon_support::{DOCKER_CLI, TestDaemon, need_docker_cli};
+use crate::harness::{self, TempDir, busybox, need_root};
+use crate::require;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const TMUX: &str = "/usr/bin/tmux";
+
+/// A tmux server on a socket of its own, killed through that socket on
+/// drop (never by name).
+struct Tmux {
+    socket: PathBuf,
+}
+
+impl Tmux {
+    fn start(dir: &Path) -> Tmux {
+        let tmux = Tmux {
+            socket: dir.join("tmux.sock"),
+        };
+        // A window that only holds the server open; the tests use others.
+        let output = tmux.command(&[
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sleep",
+            "600",
+        ]);
+        assert!(
+            output.status.success(),
+            "tmux: {}",
+            harness::stderr_of(&output)
+        );
+        tmux
+    }
+
+    fn command(&self, args: &[&str]) -> std::process::Output {
+        harness::run(
+            Command::new(TMUX)
+                .arg("-S")
+                .arg(&self.socket)
+                .args(args)
+                .env_remove("TMUX"),
+        )
+    }
+
+    /// Opens window `name` running `script` in sh, 100x30.
+    fn window(&self, name: &str, script: &str) {
+        let output = self.command(&["new-window", "-d", "-t", "t", "-n", name, script]);
+        assert!(
+            output.status.success(),
+            "tmux: {}",
+            harness::stderr_of(&output)
+        );
+        self.command(&[
+            "resize-window",
+            "-t",
+            &format!("t:{name}"),
+            "-x",
+            "100",
+            "-y",
+            "30",
+        ]);
+    }
+
+    fn keys(&self, name: &str, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t"];
+        let target = format!("t:{name}");
+        args.push(&target);
+        args.extend_from_slice(keys);
+        self.command(&args);
+    }
+
+    fn screen(&self, name: &str) -> String {
+        harness::stdout_of(&self.command(&["capture-pane", "-p", "-t", &format!("t:{name}")]))
+    }
+
+    /// Waits until the window shows `text`; fails with the screen.
+    fn expect(&self, name: &str, text: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen(name);
+            if screen.contains(text) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("window {name} never showed {text:?}; screen:\n{screen}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        self.command(&["kill-server"]);
+    }
+}
+
+struct Bench {
+    daemon: TestDaemon,
+    work: TempDir,
+    tmux: Tmux,
+    ours: PathBuf,
+}
+
+impl Bench {
+    fn new(label: &str) -> Bench {
+        let daemon = TestDaemon::start(label);
+        let work = TempDir::new(&format!("{label}-work"));
+        let rootfs = busybox::BusyboxRootfs::build(&work.join("rootfs")).unwrap();
+        let archive = work.join("busybox.tar");
+        busybox::write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
+        let loaded = daemon.docker(&["load", "-q", "-i", archive.to_str().unwrap()]);
+        assert!(loaded.status.success(), "{}", harness::stderr_of(&loaded));
+        std::fs::create_dir_all(work.join("bin")).unwrap();
+        let ours = work.join("bin/docker");
+        std::os::unix::fs::symlink(harness::dockbox(), &ours).unwrap();
+        for (config, keys) in [("config", None), ("config-keys", Some("ctrl-x,x"))] {
+            let dir = work.join(config);
+            std::fs::create_dir_all(&dir).unwrap();
+            if let Some(keys) = keys {
+                std::fs::write(
+                    dir.join("config.json"),
+                    format!("{{\"detachKeys\":\"{keys}\"}}"),
+                )
+                .unwrap();
+            }
+        }
+        let tmux = Tmux::start(work.path());
+        Bench {
+            daemon,
+            work,
+            tmux,
+            ours,
+        }
+    }
+
+    /// A window running `client ARGS`, then printing its exit status and
+    /// whether the terminal settings came back unchanged.
+    fn client(&self, window: &str, client: &Path, config: &str, args: &str) {
+        let before = self.work.join(&format!("{window}.stty"));
+        let script = format!(
+            "stty -g > {before}; DOCKER_HOST={host} DOCKER_CONFIG={config} {client} {args}; \
+             echo EXIT=$?; [ \"$(stty -g)\" = \"$(cat {before})\" ] && echo TERMINAL=restored; \
+             sleep 600",
+            before = before.display(),
+            host = self.daemon.host(),
+            config = self.work.join(config).display(),
+            client = client.display(),
+        );
+        self.tmux.window(window, &script);
+    }
+
+    fn inspect(&self, name: &str, format: &str) -> String {
+        harness::stdout_of(&self.daemon.docker(&["inspect", "-f", format, name]))
+            .trim()
+            .to_string()
+    }
+}
+
+fn requirements() -> Result<(), String> {
+    need_root()?;
+    need_docker_cli()?;
+    busybox::host_busybox()?;
+    harness::need_command("tmux").map(|_| ())
+}
+
+#[test]
+fn ours_runs_a_shell_resizes_detaches_and_attaches_back() {
+    require!(requirements());
+    let bench = Bench::new("client-interactive-ours");
+    let tmux = &bench.tmux;
+    bench.client(
+        "run",
+        &bench.ours,
+        "config",
+        "run -it --name ia1 busybox sh",
+    );
+    tmux.expect("run", "/ #");
+    tmux.keys("run", &["echo $((6*7))", "Enter"]);
+    tmux.expect("run", "\n42\n");
+    tmux.keys("run", &["stty size", "Enter"]);
+    tmux.expect("run", "\n30 100\n");
+    tmux.command(&["resize-window", "-t", "t:run", "-x", "120", "-y", "40"]);
+    tmux.keys("run", &["clear; stty size", "Enter"]);
+    tmux.expect("run", "40 120\n");
+    tmux.keys("run", &["C-p", "C-q"]);
+    tmux.expect("run", "EXIT=0");
+    tmux.expect("run", "TERMINAL=restored");
+    assert!(!tmux.screen("run").contains("read escape sequence"));
+    assert_eq!(bench.inspect("ia1", "{{.State.Running}}"), "true");
+
+    // Attach back; detaching from attach says so and exits 1, as the CLI.
+    bench.client("attach1", &bench.ours, "config", "attach ia1");
+    // Attached once the shell redraws its prompt for the new size.
+    tmux.expect("attach1", "/ #");
+    tmux.keys("attach1", &["echo back $((1+1))", "Enter"]);
+    tmux.expect("attach1", "back 2");
+    tmux.keys("attach1", &["C-p", "C-q"]);
+    tmux.expect("attach1", "read escape sequence");
+    tmux.expect("attach1", "EXIT=1");
+    tmux.expect("attach1", "TERMINAL=restored");
+    assert_eq!(bench.inspect("ia1", "{{.State.Running}}"), "true");
+
+    // Keys from --detach-keys, then from config.json.
+    bench.client(
+        "attach2",
+        &bench.ours,
+        "config",
+        "attach --detach-keys ctrl-a,a ia1",
+    );
+    tmux.expect("attach2", "/ #");
+    tmux.keys("attach2", &["echo two", "Enter"]);
+    tmux.expect("attach2", "\ntwo\n");
+    tmux.keys("attach2", &["C-a", "a"]);
+    tmux.expect("attach2", "EXIT=1");
+    bench.client("attach3", &bench.ours, "config-keys", "attach ia1");
+    // Attached once the shell redraws its prompt for the new size.
+    tmux.expect("attach3", "/ #");
+    tmux.keys("attach3", &["echo three", "Enter"]);
+    tmux.expect("attach3", "\nthree\n");
+    // ctrl-p ctrl-q reach the shell now (ctrl-p recalls a line: cleared).
+    tmux.keys("attach3", &["C-p", "C-q", "C-u", "echo still", "Enter"]);
+    tmux.expect("attach3", "\nstill\n");
+    tmux.keys("attach3", &["C-x", "x"]);
+    tmux.expect("attach3", "EXIT=1");
+
+    // The last attach ends the shell: its status is the client's.
+    bench.client("attach4", &bench.ours, "config", "attach ia1");
+    // Attached once the shell redraws its prompt for the new size.
+    tmux.expect("attach4", "/ #");
+    tmux.keys("attach4", &["exit 3", "Enter"]);
+    tmux.expect("attach4", "EXIT=3");
+    tmux.expect("attach4", "TERMINAL=restored");
+    assert_eq!(
+        bench.inspect("ia1", "{{.State.Status}} {{.State.ExitCode}}"),
+        "exited 3"
+    );
+}
+
+#[test]
+fn real_cli_runs_a_shell_on_our_daemon_and_detaches() {
+    require!(requirements());
+    let bench = Bench::new("client-interactive-real");
+    let tmux = &bench.tmux;
+    let real = Path::new(DOCKER_CLI);
+    bench.client("run", real, "config", "run -it --name ir1 busybox sh");
+    tmux.expect("run", "/ #");
+    tmux.keys("run", &["echo $((6*7))", "Enter"]);
+    tmux.expect("run", "\n42\n");
+    tmux.command(&["resize-window", "-t", "t:run", "-x", "120", "-y", "40"]);
+    tmux.keys("run", &["clear; stty size", "Enter"]);
+    tmux.expect("run", "40 120\n");
+    tmux.keys("run", &["C-p", "C-q"]);
+    tmux.expect("run", "EXIT=0");
+    assert_eq!(bench.inspect("ir1", "{{.State.Running}}"), "true");
+    bench.client("attach", real, "config", "attach ir1");
+    // Attached once the shell redraws its prompt for the new size.
+    tmux.expect("attach", "/ #");
+    tmux.keys("attach", &["C-p", "C-q"]);
+    tmux.expect("attach", "read escape sequence");
+    tmux.expect("attach", "EXIT=1");
+    // Our client attaches to what the real one started, and ends it.
+    bench.client("ours", &bench.ours, "config", "attach ir1");
+    // Attached once the shell redraws its prompt for the new size.
+    tmux.expect("ours", "/ #");
+    tmux.keys("ours", &["exit 5", "Enter"]);
+    tmux.expect("ours", "EXIT=5");
+}
