@@ -110,10 +110,11 @@ impl Drop for Tmux {
     }
 }
 
+// Fields drop in order: the tmux server goes while its socket exists.
 struct Bench {
+    tmux: Tmux,
     daemon: TestDaemon,
     work: TempDir,
-    tmux: Tmux,
     ours: PathBuf,
 }
 
@@ -142,9 +143,9 @@ impl Bench {
         }
         let tmux = Tmux::start(work.path());
         Bench {
+            tmux,
             daemon,
             work,
-            tmux,
             ours,
         }
     }
@@ -169,6 +170,23 @@ impl Bench {
         harness::stdout_of(&self.daemon.docker(&["inspect", "-f", format, name]))
             .trim()
             .to_string()
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        // Shims outlive a killed daemon: the containers go first, also
+        // when a test fails half way.
+        let listed = self.daemon.docker(&["ps", "-aq"]);
+        let ids: Vec<String> = harness::stdout_of(&listed)
+            .split_whitespace()
+            .map(str::to_string)
+            .collect();
+        if !ids.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(ids.iter().map(String::as_str));
+            self.daemon.docker(&args);
+        }
     }
 }
 
