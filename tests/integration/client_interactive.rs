@@ -4,7 +4,8 @@
 //! a resize, ctrl-p ctrl-q detaching, attach back, detach keys from the
 //! flag and from config.json, the terminal restored afterwards); the real
 //! CLI runs `run -it` and the detach against our daemon, to prove the
-//! daemon side on its own.
+//! daemon side on its own. Without a TTY, both clients forward the
+//! signals they get to the container (`--sig-proxy`).
 
 use crate::daemon_support::{DOCKER_CLI, TestDaemon, need_docker_cli};
 use crate::harness::{self, TempDir, busybox, need_root};
@@ -298,4 +299,110 @@ fn real_cli_runs_a_shell_on_our_daemon_and_detaches() {
     tmux.expect("ours", "/ #");
     tmux.keys("ours", &["exit 5", "Enter"]);
     tmux.expect("ours", "EXIT=5");
+}
+
+/// Runs `client ARGS` in the background, sends it `signals` once the
+/// container `name` runs, and returns its exit status, stdout and stderr.
+fn signalled_run(
+    bench: &Bench,
+    client: &Path,
+    name: &str,
+    extra: &[&str],
+    signals: &[libc::c_int],
+) -> (Option<i32>, String, String) {
+    let script = "trap 'echo got-term; exit 9' TERM; trap 'echo got-int; exit 8' INT; \
+                  while true; do sleep 0.1; done";
+    let mut args = vec!["run", "--rm", "--name", name];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["busybox", "sh", "-c", script]);
+    let child = Command::new(client)
+        .args(&args)
+        .env("DOCKER_HOST", bench.daemon.host())
+        .env("DOCKER_CONFIG", bench.work.join("config"))
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut guard = harness::ProcessGuard::child(child);
+    let child = guard.child_mut().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while bench.inspect(name, "{{.State.Running}}") != "true" {
+        assert!(Instant::now() < deadline, "{name} never ran");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for signal in signals {
+        // SAFETY: kill on the pid of our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, *signal) };
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "{name}: the client did not end");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    let mut err = String::new();
+    use std::io::Read;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    (status.code(), out, err)
+}
+
+#[test]
+fn signals_reach_the_container_through_either_client() {
+    require!(requirements());
+    let bench = Bench::new("client-signals");
+    let real = Path::new(DOCKER_CLI);
+    for (client, label) in [(real, "real"), (bench.ours.as_path(), "ours")] {
+        let (code, out, _) = signalled_run(
+            &bench,
+            client,
+            &format!("{label}-term"),
+            &[],
+            &[libc::SIGTERM],
+        );
+        assert_eq!((code, out.as_str()), (Some(9), "got-term\n"), "{label}");
+        let (code, out, _) = signalled_run(
+            &bench,
+            client,
+            &format!("{label}-int"),
+            &[],
+            &[libc::SIGINT],
+        );
+        assert_eq!((code, out.as_str()), (Some(8), "got-int\n"), "{label}");
+        // Without the proxy the container never hears of them; the third
+        // ends the client.
+        let name = format!("{label}-noproxy");
+        let (code, out, err) = signalled_run(
+            &bench,
+            client,
+            &name,
+            &["--sig-proxy=false"],
+            &[libc::SIGTERM; 3],
+        );
+        assert_eq!((code, out.as_str()), (Some(1), ""), "{label}");
+        assert!(
+            err.ends_with("\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n"),
+            "{label}: {err}"
+        );
+        assert_eq!(
+            bench.inspect(&name, "{{.State.Running}}"),
+            "true",
+            "{label}"
+        );
+    }
 }
