@@ -259,6 +259,52 @@ const CASES: &[Case] = &[
         ..case(&["attach", "att"])
     },
     Case {
+        setup: &[&["run", "-d", "--name", "keys", "busybox", "sleep", "20"]],
+        cleanup: &[&["rm", "-f", "keys"]],
+        ..case(&["attach", "--no-stdin", "--detach-keys", "bogus", "keys"])
+    },
+    Case {
+        cleanup: &[&["rm", "-f", "badkeys"]],
+        ..case(&[
+            "run",
+            "--name",
+            "badkeys",
+            "--detach-keys",
+            "ctrl-",
+            "busybox",
+            "true",
+        ])
+    },
+    Case {
+        stdin: GROUP_FILE,
+        ..case(&[
+            "run",
+            "--rm",
+            "-i",
+            "-a",
+            "stdin",
+            "busybox",
+            "sh",
+            "-c",
+            "cat; exit 6",
+        ])
+    },
+    Case {
+        setup: &[&[
+            "create",
+            "-t",
+            "--name",
+            "sttty",
+            "busybox",
+            "sh",
+            "-c",
+            "echo a; echo b >&2; exit 2",
+        ]],
+        cleanup: &[&["rm", "-f", "sttty"]],
+        ..case(&["start", "--attach", "sttty"])
+    },
+    case(&["run", "-d", "--rm", "busybox", "true"]),
+    Case {
         setup: &[&[
             "run", "-d", "-t", "--name", "attty", "busybox", "sleep", "20",
         ]],

@@ -33,21 +33,33 @@ pub fn remove_container(
         })?;
         if record.is_running() {
             let seen = daemon.shims.exits(&record.id);
-            super::shims::send(
+            let sent = super::shims::send(
                 daemon,
                 &record.id,
                 crate::shim::protocol::Kind::Signal,
                 &libc::SIGKILL.to_be_bytes(),
-            )?;
-            super::manage::thaw_after_signal(daemon, &record.id);
-            if !daemon
-                .shims
-                .wait_exit(&record.id, seen, Some(std::time::Duration::from_secs(30)))
-            {
-                return Err(ApiError::internal(format!(
-                    "could not kill container {}: it outlived SIGKILL",
-                    record.id
-                )));
+            );
+            match sent {
+                // The process may have ended since the check: its shim is
+                // gone and the exit is being recorded.
+                Err(error) => {
+                    if !exit_recorded(daemon, &record.id) {
+                        return Err(error);
+                    }
+                }
+                Ok(()) => {
+                    super::manage::thaw_after_signal(daemon, &record.id);
+                    if !daemon.shims.wait_exit(
+                        &record.id,
+                        seen,
+                        Some(std::time::Duration::from_secs(30)),
+                    ) {
+                        return Err(ApiError::internal(format!(
+                            "could not kill container {}: it outlived SIGKILL",
+                            record.id
+                        )));
+                    }
+                }
             }
         }
         record = daemon.find_container(&record.id)?;
@@ -59,6 +71,23 @@ pub fn remove_container(
         )));
     }
     delete_record_and_files(daemon, &record)
+}
+
+/// Whether the container's record stops showing it running within a few
+/// seconds.
+fn exit_recorded(daemon: &Daemon, id: &str) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        match daemon.find_container(id) {
+            Ok(record) if record.is_running() => {
+                daemon
+                    .shims
+                    .wait_change(std::time::Duration::from_millis(50));
+            }
+            _ => return true,
+        }
+    }
+    false
 }
 
 fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), ApiError> {
