@@ -406,3 +406,102 @@ fn signals_reach_the_container_through_either_client() {
         );
     }
 }
+
+/// Reads from a hijacked stream until `text` has come; fails after 10s.
+fn read_until(connection: &mut crate::daemon_support::RawConnection, text: &str) -> String {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains(text) {
+        assert!(Instant::now() < deadline, "never read {text:?}: {seen:?}");
+        match connection.reader.read(&mut buffer) {
+            Ok(0) => panic!("stream closed before {text:?}: {seen:?}"),
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// Whether the stream ends (after whatever output is in flight) within 5s.
+fn drains_to_end(connection: &mut crate::daemon_support::RawConnection) -> bool {
+    use std::io::Read;
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut buffer = [0u8; 4096];
+    while Instant::now() < deadline {
+        match connection.reader.read(&mut buffer) {
+            Ok(0) => return true,
+            Ok(_) => continue,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
+#[test]
+fn daemon_detaches_a_client_that_sends_the_keys_itself() {
+    require!(requirements());
+    let bench = Bench::new("client-daemon-detach");
+    let started = bench
+        .daemon
+        .docker(&["run", "-d", "-it", "--name", "dd", "busybox", "sh"]);
+    assert!(started.status.success(), "{}", harness::stderr_of(&started));
+    let attach = |keys: &str| {
+        let mut connection = bench.daemon.connect();
+        connection.send(
+            format!(
+                "POST /v1.50/containers/dd/attach?stream=1&stdin=1&stdout=1&stderr=1{keys} HTTP/1.1\r\n\
+                 Host: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        let head = connection.read_response("POST");
+        assert_eq!(head.status, 101, "{}", head.head);
+        connection
+    };
+    // Custom keys: the bytes before them reach the shell, the keys end
+    // the stream, the shell runs on.
+    let mut connection = attach("&detachKeys=ctrl-x,x");
+    connection.send(b"echo one$((0+1))\n");
+    read_until(&mut connection, "one1");
+    connection.send(b"\x18x");
+    assert!(
+        drains_to_end(&mut connection),
+        "the attach stream stayed open"
+    );
+    assert_eq!(bench.inspect("dd", "{{.State.Running}}"), "true");
+    // The default keys; a broken sequence passes through as typed.
+    let mut connection = attach("");
+    connection.send(b"echo \x10two\n");
+    read_until(&mut connection, "two");
+    connection.send(b"\x10\x11");
+    assert!(
+        drains_to_end(&mut connection),
+        "the attach stream stayed open"
+    );
+    assert_eq!(bench.inspect("dd", "{{.State.Running}}"), "true");
+    // The end of a TTY client's input ends its attach, not the shell.
+    let mut connection = attach("");
+    connection
+        .writer
+        .shutdown(std::net::Shutdown::Write)
+        .unwrap();
+    assert!(
+        drains_to_end(&mut connection),
+        "the attach stream stayed open"
+    );
+    assert_eq!(bench.inspect("dd", "{{.State.Running}}"), "true");
+    // Keys that do not parse are refused before the stream.
+    let mut connection = bench.daemon.connect();
+    connection.send(
+        b"POST /v1.50/containers/dd/attach?stream=1&stdin=1&detachKeys=ctrl-P HTTP/1.1\r\n\
+          Host: docker\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+    );
+    let refused = connection.read_response("POST");
+    assert_eq!(refused.status, 400);
+    assert_eq!(
+        refused.json()["message"],
+        "Invalid detach keys (ctrl-P) provided"
+    );
+}
