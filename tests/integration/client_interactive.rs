@@ -269,6 +269,19 @@ fn ours_runs_a_shell_resizes_detaches_and_attaches_back() {
         bench.inspect("ia1", "{{.State.Status}} {{.State.ExitCode}}"),
         "exited 3"
     );
+
+    // start -ai runs a created TTY container in the terminal.
+    let created = bench
+        .daemon
+        .docker(&["create", "-it", "--name", "ia2", "busybox", "sh"]);
+    assert!(created.status.success(), "{}", harness::stderr_of(&created));
+    bench.client("start", &bench.ours, "config", "start -ai ia2");
+    tmux.expect("start", "/ #");
+    tmux.keys("start", &["echo $((2*3))x", "Enter"]);
+    tmux.expect("start", "\n6x\n");
+    tmux.keys("start", &["exit 4", "Enter"]);
+    tmux.expect("start", "EXIT=4");
+    tmux.expect("start", "TERMINAL=restored");
 }
 
 #[test]
