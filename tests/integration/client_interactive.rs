@@ -89,6 +89,33 @@ impl Tmux {
         harness::stdout_of(&self.command(&["capture-pane", "-p", "-t", &format!("t:{name}")]))
     }
 
+    /// Resizes the window, then asks the shell for its size until the
+    /// new one shows: the resize travels client, daemon, shim, so a shell
+    /// asked at once may still see the old size.
+    fn resize_and_see(&self, name: &str, rows: u16, columns: u16) {
+        let target = format!("t:{name}");
+        let (x, y) = (columns.to_string(), rows.to_string());
+        self.command(&["resize-window", "-t", &target, "-x", &x, "-y", &y]);
+        let wanted = format!("{rows} {columns}\n");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            self.keys(name, &["clear; stty size", "Enter"]);
+            let asked = Instant::now();
+            while asked.elapsed() < Duration::from_secs(2) {
+                if self.screen(name).contains(&wanted) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "window {name} never showed {wanted:?}; screen:\n{}",
+                    self.screen(name)
+                );
+            }
+        }
+    }
+
     /// Waits until the window shows `text`; fails with the screen.
     fn expect(&self, name: &str, text: &str) {
         let deadline = Instant::now() + Duration::from_secs(20);
@@ -214,9 +241,7 @@ fn ours_runs_a_shell_resizes_detaches_and_attaches_back() {
     tmux.expect("run", "\n42\n");
     tmux.keys("run", &["stty size", "Enter"]);
     tmux.expect("run", "\n30 100\n");
-    tmux.command(&["resize-window", "-t", "t:run", "-x", "120", "-y", "40"]);
-    tmux.keys("run", &["clear; stty size", "Enter"]);
-    tmux.expect("run", "40 120\n");
+    tmux.resize_and_see("run", 40, 120);
     tmux.keys("run", &["C-p", "C-q"]);
     tmux.expect("run", "EXIT=0");
     tmux.expect("run", "TERMINAL=restored");
@@ -294,9 +319,7 @@ fn real_cli_runs_a_shell_on_our_daemon_and_detaches() {
     tmux.expect("run", "/ #");
     tmux.keys("run", &["echo $((6*7))", "Enter"]);
     tmux.expect("run", "\n42\n");
-    tmux.command(&["resize-window", "-t", "t:run", "-x", "120", "-y", "40"]);
-    tmux.keys("run", &["clear; stty size", "Enter"]);
-    tmux.expect("run", "40 120\n");
+    tmux.resize_and_see("run", 40, 120);
     tmux.keys("run", &["C-p", "C-q"]);
     tmux.expect("run", "EXIT=0");
     assert_eq!(bench.inspect("ir1", "{{.State.Running}}"), "true");

@@ -123,6 +123,8 @@ pub enum StreamEnd {
     /// if the wait answered meanwhile.
     Finished(Option<i32>),
     Detached,
+    /// The first SIGINT or SIGTERM stopped it.
+    Cancelled(Option<i32>),
 }
 
 /// Follows the stream's events as the streamer does: the end of output
@@ -144,6 +146,7 @@ pub fn follow(
             }
             Ok(Event::InputDone) => {}
             Ok(Event::Detached) => return Ok(StreamEnd::Detached),
+            Ok(Event::Cancelled) => return Ok(StreamEnd::Cancelled(status)),
             Ok(Event::Exited(code)) => {
                 status = Some(code);
                 if exit_ends && !streams.output_attached() {
@@ -223,12 +226,8 @@ pub fn check_tty(attach_stdin: bool, tty: bool) -> Result<(), Failure> {
 pub fn attach(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let name = parsed.args[0].clone();
     let (events, received) = channel();
-    // The wait goes first, as in the CLI; a container that does not exist
-    // is reported by the inspect below.
-    let waiting = watch_exit(&mut session.client, &name, "", events.clone());
     let container = inspect(&mut session.client, &name)?;
     check_attachable(&container)?;
-    waiting?;
     let id = text(&container, "Id");
     let tty = flag(&container, &["Config", "Tty"]);
     let no_stdin = parsed.is_true("no-stdin");
@@ -248,10 +247,15 @@ pub fn attach(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             container: id.clone(),
             proxy: parsed.is_true("sig-proxy") && !tty,
             resize,
+            cancel: Some(events.clone()),
         },
         &mut session.client,
     )
     .map_err(|e| Failure::new(1, e))?;
+    // The CLI opens the wait before its inspect; here it comes after the
+    // signal mask, which every thread must inherit. A container that ends
+    // in between answers the wait at once.
+    watch_exit(&mut session.client, &id, "", events.clone())?;
     let hijacked = open_attach(&mut session.client, &name, &streams, &keys)?;
     check_attachable(&inspect(&mut session.client, &name)?)?;
     if resize && let Some((height, width)) = terminal::size() {
@@ -270,7 +274,10 @@ pub fn attach(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     drop(raw);
     match end? {
         StreamEnd::Detached => Err(Failure::new(1, "read escape sequence")),
-        StreamEnd::Finished(seen) => status_result(exit_status(&received, seen)),
+        // A cancelled stream is no error: the exit status still counts.
+        StreamEnd::Finished(seen) | StreamEnd::Cancelled(seen) => {
+            status_result(exit_status(&received, seen))
+        }
     }
 }
 
@@ -324,17 +331,18 @@ fn start_attached(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
         detach_keys: key_bytes,
     };
     let resize = tty && super::stdout_is_terminal();
+    let (events, received) = channel();
     terminal::watch_signals(
         SignalPlan {
             container: id.clone(),
             proxy: !tty,
             resize,
+            cancel: Some(events.clone()),
         },
         &mut session.client,
     )
     .map_err(|e| Failure::new(1, e))?;
     let hijacked = open_attach(&mut session.client, &id, &streams, &keys)?;
-    let (events, received) = channel();
     let raw = hijack::start(hijacked, &streams, events.clone()).map_err(|e| Failure::new(1, e))?;
     let condition = if auto_remove { "removed" } else { "next-exit" };
     let waiting = watch_exit(&mut session.client, &id, condition, events);
@@ -357,7 +365,8 @@ fn start_attached(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
     let end = follow(&received, &streams, false);
     drop(raw);
     match end? {
-        StreamEnd::Detached => Ok(()),
+        // The CLI ends quietly with status 0 when its context is cancelled.
+        StreamEnd::Detached | StreamEnd::Cancelled(_) => Ok(()),
         StreamEnd::Finished(seen) => {
             if waiting.is_err() {
                 return status_result(125);

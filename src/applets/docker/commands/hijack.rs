@@ -21,6 +21,9 @@ pub enum Event {
     Detached,
     /// The container's exit status, from the wait request.
     Exited(i32),
+    /// The client got its first SIGINT or SIGTERM (the CLI's context is
+    /// cancelled: `start -a` and `attach` stop streaming).
+    Cancelled,
 }
 
 /// Which streams to copy and how.

@@ -110,6 +110,8 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             container: id.clone(),
             proxy: parsed.is_true("sig-proxy"),
             resize,
+            // run streams on whatever the client's context does.
+            cancel: None,
         },
         &mut session.client,
     )
@@ -132,7 +134,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let end = follow(&received, &streams, true);
     drop(raw);
     match end? {
-        StreamEnd::Detached => Ok(()),
+        StreamEnd::Detached | StreamEnd::Cancelled(_) => Ok(()),
         StreamEnd::Finished(seen) => {
             if waiting.is_err() {
                 return status_result(125);

@@ -4,12 +4,14 @@
 //! container, and the signals the client catches and forwards, as the
 //! Docker CLI does with `--sig-proxy`.
 
+use super::hijack::Event;
 use crate::applets::docker::client::Client;
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, pthread_sigmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::termios::{self, SetArg, Termios};
 use std::os::fd::BorrowedFd;
 use std::sync::Mutex;
+use std::sync::mpsc::Sender;
 
 /// The terminal state before raw mode, while raw mode is on.
 static SAVED: Mutex<Option<Termios>> = Mutex::new(None);
@@ -113,6 +115,8 @@ pub struct SignalPlan {
     pub proxy: bool,
     /// Follow the terminal's size (a TTY on a terminal).
     pub resize: bool,
+    /// Told of the first SIGINT or SIGTERM.
+    pub cancel: Option<Sender<Event>>,
 }
 
 /// Signals synchronous faults raise; they stay with the process.
@@ -131,7 +135,8 @@ fn api_name(signal: Signal) -> String {
 }
 
 /// Catches signals on a thread of its own from now on. Must be called
-/// before the stream threads start, so they inherit the blocked mask.
+/// before any other thread starts, so they all inherit the blocked mask
+/// (a thread that does not block a signal would take its default action).
 pub fn watch_signals(plan: SignalPlan, client: &mut Client) -> Result<(), String> {
     let mut set = SigSet::empty();
     if plan.proxy {
@@ -181,6 +186,11 @@ pub fn watch_signals(plan: SignalPlan, client: &mut Client) -> Result<(), String
             }
             if matches!(signal, Signal::SIGINT | Signal::SIGTERM) {
                 terminations += 1;
+                if terminations == 1
+                    && let Some(cancel) = &plan.cancel
+                {
+                    let _ = cancel.send(Event::Cancelled);
+                }
                 if terminations >= 3 {
                     eprint!("\ngot 3 SIGTERM/SIGINTs, forcefully exiting\n");
                     restore();
