@@ -203,7 +203,47 @@ const CASES: &[Case] = &[
     case(&["logs", "ttylog"]),
     case(&["logs", "nosuch"]),
     case(&["logs"]),
+    Case {
+        setup: &[&[
+            "create",
+            "--log-driver",
+            "none",
+            "--name",
+            "nolog",
+            "busybox",
+        ]],
+        cleanup: &[&["rm", "-f", "nolog"]],
+        ..case(&["logs", "nolog"])
+    },
+    Case {
+        setup: &[&[
+            "run",
+            "-d",
+            "--name",
+            "follow",
+            "busybox",
+            "sh",
+            "-c",
+            "echo first; sleep 1; echo second >&2; echo third",
+        ]],
+        cleanup: &[&["rm", "-f", "follow"]],
+        ..case(&["logs", "-f", "follow"])
+    },
     // wait
+    Case {
+        setup: &[&[
+            "run",
+            "-d",
+            "--name",
+            "w1",
+            "busybox",
+            "sh",
+            "-c",
+            "sleep 1; exit 7",
+        ]],
+        cleanup: &[&["rm", "-f", "w1"]],
+        ..case(&["wait", "w1"])
+    },
     case(&["wait", "logs1"]),
     case(&["container", "wait", "logs1", "ttylog"]),
     case(&["wait", "nosuch"]),
