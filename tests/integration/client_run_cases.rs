@@ -171,6 +171,16 @@ const CASES: &[Case] = &[
         cleanup: &[&["rm", "-f", "detached1"]],
         ..case(&["run", "-d", "--name", "detached1", "busybox", "true"])
     },
+    case(&["run", "--rm", "--cidfile", "rootfs.tar", "busybox", "true"]),
+    case(&["create", "--cidfile", "rootfs.tar", "busybox", "true"]),
+    case(&[
+        "run",
+        "--rm",
+        "--cidfile",
+        "no/such/dir/cid",
+        "busybox",
+        "true",
+    ]),
     // run errors
     case(&["run", "--foo", "busybox"]),
     case(&["run"]),
