@@ -288,6 +288,20 @@ const CASES: &[Case] = &[
         cleanup: &[&["rm", "-f", "sbad"]],
         ..case(&["start", "-a", "sbad"])
     },
+    Case {
+        setup: &[&[
+            "create",
+            "--rm",
+            "--name",
+            "sarm",
+            "busybox",
+            "sh",
+            "-c",
+            "echo x; exit 2",
+        ]],
+        cleanup: &[&["rm", "-f", "sarm"]],
+        ..case(&["start", "-a", "sarm"])
+    },
     case(&["start", "-a", "nosuch"]),
     case(&["start", "-a", "logs1", "ttylog"]),
     // attach
