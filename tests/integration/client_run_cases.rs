@@ -182,6 +182,14 @@ const CASES: &[Case] = &[
         "true",
     ]),
     // run errors
+    Case {
+        env: &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+        ..case(&["run", "--rm", "busybox", "true"])
+    },
+    Case {
+        env: &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")],
+        ..case(&["logs", "x"])
+    },
     case(&["run", "--foo", "busybox"]),
     case(&["run"]),
     case(&["run", "--rm", "nosuchimage:1"]),

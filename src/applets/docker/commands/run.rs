@@ -87,22 +87,18 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         Err(failure) if failure.code == 125 => return Err(failure),
         Err(failure) => return Err(to_status_error(&failure.message)),
     };
+    if !(stdin || stdout || stderr) {
+        return run_detached(session, &id, auto_remove);
+    }
+    let (keys, key_bytes) = detach_keys(session, parsed.value("detach-keys"));
     let streams = Streams {
         stdin,
         stdout,
         stderr,
         tty,
+        // With a TTY the CLI writes the container's stderr to stdout.
         stderr_to_stdout: tty,
-        detach_keys: Vec::new(),
-    };
-    let attach = stdin || stdout || stderr;
-    if !attach {
-        return run_detached(session, &id, auto_remove);
-    }
-    let (keys, key_bytes) = detach_keys(session, parsed.value("detach-keys"));
-    let streams = Streams {
         detach_keys: key_bytes,
-        ..streams
     };
     let resize = tty && super::stdout_is_terminal();
     terminal::watch_signals(
