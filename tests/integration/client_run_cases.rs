@@ -314,6 +314,14 @@ const CASES: &[Case] = &[
     case(&["start", "-a", "logs1", "ttylog"]),
     // attach
     case(&["attach", "nosuch"]),
+    Case {
+        setup: &[
+            &["run", "-d", "--name", "paused", "busybox", "sleep", "20"],
+            &["pause", "paused"],
+        ],
+        cleanup: &[&["rm", "-f", "paused"]],
+        ..case(&["attach", "paused"])
+    },
     case(&["attach", "logs1"]),
     case(&["container", "attach", "--no-stdin", "logs1"]),
     Case {

@@ -51,8 +51,17 @@ pub fn logs(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     };
     match copied {
         Ok(()) => Ok(()),
-        // A reader that went away (`docker logs x | head`) ends quietly.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        // A reader that went away (`docker logs x | head`): the Go CLI
+        // dies of the SIGPIPE, and so do we.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            // SAFETY: back to the default action, then the signal to
+            // ourselves; nothing runs after it.
+            unsafe {
+                libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+                libc::raise(libc::SIGPIPE);
+            }
+            Ok(())
+        }
         Err(e) => Err(Failure::new(1, e.to_string())),
     }
 }
