@@ -6,6 +6,7 @@ pub mod body;
 pub mod container;
 pub mod container_check;
 pub mod container_view;
+pub mod detach_keys;
 pub mod error;
 pub mod events;
 pub mod image;

@@ -17,6 +17,11 @@ pub enum ProcessError {
     Nul { what: &'static str },
     #[error("exec: \"{0}\": executable file not found in $PATH")]
     NotFound(String),
+    /// A path given with a slash that cannot be executed, with Go's words
+    /// (`stat /x: no such file or directory`, `permission denied`, `is a
+    /// directory`), which the Docker CLI turns into exit status 126/127.
+    #[error("exec: \"{path}\": {reason}")]
+    Unusable { path: String, reason: String },
     #[error("{op} {target}: {source}")]
     Os {
         op: &'static str,
@@ -302,7 +307,7 @@ impl PreparedProcess {
     pub fn find_executable(&self) -> Result<CString, ProcessError> {
         let name = self.args[0].to_bytes();
         if name.contains(&b'/') {
-            return Ok(self.args[0].clone());
+            return check_executable(&self.args[0]).map(|()| self.args[0].clone());
         }
         let display = String::from_utf8_lossy(name).into_owned();
         let path = self.path_env.as_deref().unwrap_or("");
@@ -334,6 +339,36 @@ impl PreparedProcess {
         unsafe { libc::execve(executable.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
         os("exec", executable.to_string_lossy())
     }
+}
+
+/// Go's `exec.LookPath` on a name with a slash: it must exist, not be a
+/// directory, and be executable for us.
+fn check_executable(path: &CString) -> Result<(), ProcessError> {
+    let shown = path.to_string_lossy().into_owned();
+    let unusable = |reason: String| ProcessError::Unusable {
+        path: shown.clone(),
+        reason,
+    };
+    // SAFETY: stat into a zeroed buffer.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: path is NUL-terminated; stat is writable.
+    if unsafe { libc::stat(path.as_ptr(), &mut stat) } != 0 {
+        return Err(unusable(format!("stat {shown}: {}", errno_text())));
+    }
+    if stat.st_mode & libc::S_IFMT == libc::S_IFDIR {
+        return Err(unusable("is a directory".into()));
+    }
+    // SAFETY: path is NUL-terminated.
+    if unsafe { libc::access(path.as_ptr(), libc::X_OK) } != 0 {
+        return Err(unusable(errno_text()));
+    }
+    Ok(())
+}
+
+/// The errno's text as Go prints it (lowercase, no "(os error n)").
+fn errno_text() -> String {
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    nix::errno::Errno::from_raw(errno).desc().to_lowercase()
 }
 
 fn is_executable_file(path: &CString) -> bool {

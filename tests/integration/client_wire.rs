@@ -184,9 +184,9 @@ fn commands_the_daemon_cannot_serve_say_so() {
     scripted_daemon(&socket, Ping::Version(Some("1.50")));
     let host = format!("unix://{}", socket.display());
     for args in [
-        &["start", "x"][..],
-        &["logs", "x"],
-        &["run", "busybox"],
+        &["exec", "x", "sh"][..],
+        &["diff", "x"],
+        &["export", "x"],
         &["pull", "busybox"],
     ] {
         let output = ours(&dir, &host, args, &[]);
@@ -200,7 +200,7 @@ fn commands_the_daemon_cannot_serve_say_so() {
         );
     }
     // Without a daemon, the connection error comes first, as for any command.
-    let output = ours(&dir, "unix:///nonexistent/sock", &["start", "x"], &[]);
+    let output = ours(&dir, "unix:///nonexistent/sock", &["diff", "x"], &[]);
     assert_eq!(
         stderr_of(&output),
         "Cannot connect to the Docker daemon at unix:///nonexistent/sock. Is the docker daemon running?\n"

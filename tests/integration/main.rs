@@ -6,7 +6,9 @@ mod harness;
 
 mod client_events_cases;
 mod client_golden;
+mod client_interactive;
 mod client_manage;
+mod client_run_cases;
 mod client_stats;
 mod client_wire;
 mod daemon_accept;

@@ -303,9 +303,10 @@ fn errors_as_docker_prints_them() {
             &["--no-healthcheck", "--health-cmd", "x", "busybox"],
             "--no-healthcheck conflicts with --health-* options",
         ),
+        // Checked as the flag is read, as pflag does with ValidateAttach.
         (
             &["-a", "bogus", "busybox"],
-            "valid streams are STDIN, STDOUT and STDERR",
+            r#"Flag("invalid argument \"bogus\" for \"-a, --attach\" flag: valid streams are STDIN, STDOUT and STDERR")"#,
         ),
     ];
     for (words, want) in cases {

@@ -4,6 +4,7 @@
 use super::shims;
 use super::timefmt::{go_time, now_nanos, parse_rfc3339, parse_timestamp};
 use crate::api::ApiError;
+use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
 use crate::http::Headers;
@@ -41,6 +42,11 @@ enum Source {
 }
 
 pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let detach_keys = match call.query.get("detachKeys") {
+        None | Some("") => DEFAULT_DETACH_KEYS.to_vec(),
+        Some(keys) => parse_detach_keys(keys)
+            .map_err(|_| ApiError::invalid(format!("Invalid detach keys ({keys}) provided")))?,
+    };
     let record = daemon.find_container(call.param("id")?)?;
     let stream = call.query.bool("stream");
     let logs = call.query.bool("logs");
@@ -107,25 +113,16 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
         let _ = out.shutdown(Shutdown::Both);
         return Ok(Reply::Done);
     };
-    if want_stdin && let Ok(mut to_shim) = connection.try_clone() {
-        let mut reader = hijacked.reader;
-        let close_after = record.config.stdin_once;
-        std::thread::spawn(move || {
-            let mut buffer = vec![0u8; 32 * 1024];
-            loop {
-                match reader.read(&mut buffer) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        if protocol::write_frame(&mut to_shim, Kind::Stdin, &buffer[..n]).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-            if close_after {
-                let _ = protocol::write_frame(&mut to_shim, Kind::CloseStdin, &[]);
-            }
-        });
+    if want_stdin && let Ok(to_shim) = connection.try_clone() {
+        let input = AttachInput {
+            to_shim,
+            // With a TTY the daemon watches for the detach keys too, for
+            // clients that do not (the Docker CLI catches them first).
+            matcher: EscapeMatcher::new(if tty { detach_keys } else { Vec::new() }),
+            close_stdin: record.config.stdin_once && !tty,
+        };
+        let reader = hijacked.reader;
+        std::thread::spawn(move || input.copy(reader));
     }
     while let Ok(Some((kind, payload))) = protocol::read_frame(&mut connection) {
         let stream = match kind {
@@ -141,6 +138,45 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let _ = out.shutdown(Shutdown::Both);
     let _ = connection.shutdown(Shutdown::Both);
     Ok(Reply::Done)
+}
+
+/// The client's stdin on its way to the container.
+struct AttachInput {
+    to_shim: UnixStream,
+    matcher: EscapeMatcher,
+    /// `StdinOnce` without a TTY: the client's EOF closes the container's
+    /// stdin and the output goes on. Otherwise, as in moby, the end of the
+    /// client's input (or the detach keys) ends the attach itself.
+    close_stdin: bool,
+}
+
+impl AttachInput {
+    fn copy(mut self, mut reader: impl Read) {
+        let mut buffer = vec![0u8; 32 * 1024];
+        let mut pass = Vec::with_capacity(buffer.len());
+        loop {
+            let n = match reader.read(&mut buffer) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            pass.clear();
+            let detached = self.matcher.feed(&buffer[..n], &mut pass);
+            if !pass.is_empty()
+                && protocol::write_frame(&mut self.to_shim, Kind::Stdin, &pass).is_err()
+            {
+                return;
+            }
+            if detached {
+                let _ = self.to_shim.shutdown(Shutdown::Both);
+                return;
+            }
+        }
+        if self.close_stdin {
+            let _ = protocol::write_frame(&mut self.to_shim, Kind::CloseStdin, &[]);
+        } else {
+            let _ = self.to_shim.shutdown(Shutdown::Both);
+        }
+    }
 }
 
 /// RFC3339Nano with all nine fraction digits, as `logs -t` prints.

@@ -281,9 +281,12 @@ fn parse_size(text: &str) -> Option<u64> {
 
 /// The exit code moby gives a start that failed before the process ran.
 fn start_failure_code(message: &str) -> i64 {
-    if message.contains("not found") || message.contains("No such file") {
+    if message.contains("executable file not found")
+        || message.contains("no such file or directory")
+        || message.contains("No such file")
+    {
         127
-    } else if message.contains("ermission denied") {
+    } else if message.contains("permission denied") {
         126
     } else {
         128
@@ -329,6 +332,7 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+            daemon.shims.note_exit(&record.id, code);
             // As moby: an AutoRemove container goes with its failed start,
             // which is what `run --rm` waits for (condition=removed).
             if record.host_config.auto_remove
@@ -337,6 +341,7 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             {
                 log::warn(&format!("auto-remove {id}: {}", error.message));
             }
+            daemon.shims.notify();
             Err(ApiError::internal(format!(
                 "failed to create task for container: {message}"
             )))

@@ -29,6 +29,16 @@ pub(super) fn check_uint(v: &str) -> Result<String, String> {
     units::parse_uint_auto(v, 64).map(|n| n.to_string())
 }
 
+/// `-a`: a stream name in any case, kept in lower case (opts.ValidateAttach).
+fn check_attach(v: &str) -> Result<String, String> {
+    let lower = v.to_lowercase();
+    if matches!(lower.as_str(), "stdin" | "stdout" | "stderr") {
+        Ok(lower)
+    } else {
+        Err("valid streams are STDIN, STDOUT and STDERR".into())
+    }
+}
+
 pub(super) fn check_uint16(v: &str) -> Result<String, String> {
     units::parse_uint_auto(v, 16).map(|n| n.to_string())
 }
@@ -85,10 +95,11 @@ pub(super) const CONTAINER_FLAGS: &[FlagSpec] = &[
         "map",
         "Add an annotation to the container (passed through to the OCI runtime) (default map[])",
     ),
-    value(
+    checked(
         "attach",
         Some('a'),
         "list",
+        check_attach,
         "Attach to STDIN, STDOUT or STDERR",
     ),
     checked(

@@ -6,6 +6,8 @@
 pub mod config;
 pub mod reference;
 
+use crate::http::client::Upgrade;
+use crate::http::server::Hijacked;
 use crate::http::wire::{BodyReader, WireError};
 use crate::http::{ClientConnection, Headers};
 use crate::version::DOCKER_COMPAT_VERSION;
@@ -286,6 +288,42 @@ impl Client {
         format!("/v{}{path}", self.api_version())
     }
 
+    /// Another client on the same daemon with the version already
+    /// negotiated, for requests that run beside a stream (wait, kill,
+    /// resize).
+    pub fn fork(&mut self) -> Client {
+        let version = self.api_version();
+        Client {
+            endpoint: Endpoint {
+                host: self.endpoint.host.clone(),
+                socket: self.endpoint.socket.clone(),
+                fixed_version: self.endpoint.fixed_version.clone(),
+                context: self.endpoint.context.clone(),
+            },
+            connection: None,
+            version: Some(version),
+        }
+    }
+
+    /// `POST path` on a connection of its own, upgraded to a raw stream
+    /// (attach). An answer other than 101 (or 200) fails as the Go client
+    /// reports it.
+    pub fn hijack(&mut self, path: &str) -> Result<Hijacked, Failure> {
+        let target = self.target(path);
+        let stream =
+            UnixStream::connect(&self.endpoint.socket).map_err(|_| self.cannot_connect())?;
+        let connection = ClientConnection::from_stream(stream)
+            .map_err(|e| Failure::new(1, format!("error during connect: {e}")))?;
+        match connection.upgrade("POST", &target, &client_headers(), &[]) {
+            Ok(Upgrade::Switched(_, hijacked)) => Ok(hijacked),
+            Ok(Upgrade::Refused(status, _)) => Err(Failure::new(
+                1,
+                format!("unable to upgrade to tcp, received {status}"),
+            )),
+            Err(error) => Err(self.wire_failure(error)),
+        }
+    }
+
     /// Sends a request and reads the whole answer, whatever its status.
     pub fn send(
         &mut self,
@@ -312,10 +350,19 @@ impl Client {
                     })
                 })
         };
-        result.map_err(|e| {
+        let reply = result.map_err(|e| {
             self.connection = None;
             self.wire_failure(e)
-        })
+        })?;
+        // A streamed answer (wait, logs) ends the connection.
+        if reply
+            .headers
+            .get("Connection")
+            .is_some_and(|value| value.eq_ignore_ascii_case("close"))
+        {
+            self.connection = None;
+        }
+        Ok(reply)
     }
 
     /// Like `send`, but any status from 400 up is the daemon's error.

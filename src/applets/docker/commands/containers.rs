@@ -107,25 +107,37 @@ fn check_ps_format(format: &str) -> Result<(), Failure> {
 }
 
 pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
+    let id = create_container(session, parsed, "create")?;
+    print(&format!("{id}\n"));
+    Ok(())
+}
+
+/// The create step of `docker create` and `docker run` (`command`): the
+/// request from the flags, a pull when the image is missing (or always
+/// with `--pull always`), and the daemon's warnings on stderr. Returns the
+/// new container's ID. Flag errors come with the command's help line and
+/// exit status 125; the others are the plain message with status 1.
+pub fn create_container(
+    session: &mut Session,
+    parsed: &Parsed,
+    command: &str,
+) -> Result<String, Failure> {
     let cwd = std::env::current_dir().unwrap_or_else(|_| "/".into());
     let lookup = |name: &str| std::env::var(name).ok();
     let context = ClientContext {
         lookup_env: &lookup,
         cwd: &cwd,
     };
-    let request = create_request(parsed, false, &context).map_err(|e| {
+    let with_help = |e: String| {
         Failure::new(
             125,
-            format!("docker: {e}\n\nRun 'docker create --help' for more information"),
+            format!("docker: {e}\n\nRun 'docker {command} --help' for more information"),
         )
-    })?;
+    };
+    let request = create_request(parsed, command == "run", &context).map_err(with_help)?;
+    let mut cid_file = CidFile::create(parsed.value("cidfile").unwrap_or_default())?;
     let image = parsed.args.first().cloned().unwrap_or_default();
-    let named = parse_normalized(&image).map_err(|e| {
-        Failure::new(
-            125,
-            format!("docker: {e}\n\nRun 'docker create --help' for more information"),
-        )
-    })?;
+    let named = parse_normalized(&image).map_err(with_help)?;
     let mut params = Vec::new();
     if let Some(name) = &request.name {
         params.push(("name", name.clone()));
@@ -154,11 +166,87 @@ pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             eprintln!("WARNING: {warning}");
         }
     }
-    print(&format!(
-        "{}\n",
-        created.get("Id").and_then(Json::as_str).unwrap_or_default()
-    ));
-    Ok(())
+    let id = created
+        .get("Id")
+        .and_then(Json::as_str)
+        .unwrap_or_default()
+        .to_string();
+    cid_file.write(&id)?;
+    Ok(id)
+}
+
+/// An OS error as Go prints it (`no such file or directory`), which the
+/// CLI's exit statuses are read from.
+fn go_error_text(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(errno) => nix::errno::Errno::from_raw(errno).desc().to_lowercase(),
+        None => error.to_string(),
+    }
+}
+
+/// `--cidfile`: made before the container (an existing file is an
+/// error), given the ID once it exists, and removed when the create fails.
+struct CidFile {
+    path: String,
+    file: Option<std::fs::File>,
+    written: bool,
+}
+
+impl CidFile {
+    fn create(path: &str) -> Result<CidFile, Failure> {
+        let mut cid = CidFile {
+            path: path.to_string(),
+            file: None,
+            written: false,
+        };
+        if path.is_empty() {
+            return Ok(cid);
+        }
+        if std::fs::metadata(path).is_ok() {
+            return Err(Failure::new(
+                1,
+                format!(
+                    "container ID file found, make sure the other container isn't running or delete {path}"
+                ),
+            ));
+        }
+        let file = std::fs::File::create(path).map_err(|e| {
+            Failure::new(
+                1,
+                format!(
+                    "failed to create the container ID file: open {path}: {}",
+                    go_error_text(&e)
+                ),
+            )
+        })?;
+        cid.file = Some(file);
+        Ok(cid)
+    }
+
+    fn write(&mut self, id: &str) -> Result<(), Failure> {
+        use std::io::Write;
+        if let Some(file) = self.file.as_mut() {
+            file.write_all(id.as_bytes()).map_err(|e| {
+                Failure::new(
+                    1,
+                    format!(
+                        "failed to write the container ID to the file: {}",
+                        go_error_text(&e)
+                    ),
+                )
+            })?;
+            self.written = true;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for CidFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() && !self.written {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
 }
 
 /// `POST /images/create?fromImage=...`, its progress on stderr.

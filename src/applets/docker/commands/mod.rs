@@ -1,14 +1,19 @@
 //! The commands that talk to the daemon, and the dispatch from a parsed
 //! command line to them.
 
+mod attach;
 mod containers;
 mod disk_usage;
 mod events;
+mod hijack;
 mod images;
+mod logs;
 mod manage;
 mod progress;
+mod run;
 mod stats;
 mod system;
+mod terminal;
 
 use super::args::Parsed;
 use super::client::config::Config;
@@ -52,19 +57,14 @@ impl Session {
 /// Commands whose daemon side does not exist yet: the client refuses
 /// them before sending anything, rather than sending half a sequence.
 const NOT_SERVED: &[&str] = &[
-    "attach",
     "commit",
     "cp",
     "diff",
     "exec",
     "export",
-    "logs",
     "pull",
     "push",
-    "run",
-    "start",
     "system prune",
-    "wait",
     "build",
     "login",
     "logout",
@@ -101,6 +101,11 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "top" => manage::top(session, parsed),
         "port" => manage::port(session, parsed),
         "stats" => stats::stats(session, parsed),
+        "run" => run::run(session, parsed),
+        "start" => attach::start(session, parsed),
+        "attach" => attach::attach(session, parsed),
+        "logs" => logs::logs(session, parsed),
+        "wait" => logs::wait(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
         name => Err(Failure::new(
             1,
