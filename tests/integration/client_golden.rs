@@ -339,6 +339,8 @@ fn prepare(work: &TempDir) -> Result<(), String> {
     let tar = std::fs::File::create(work.join("rootfs.tar")).map_err(|e| e.to_string())?;
     busybox::write_rootfs_tar(&rootfs.path, tar).map_err(|e| e.to_string())?;
     std::fs::write(work.join("empty"), b"").map_err(|e| e.to_string())?;
+    std::fs::write(work.join("answer-yes"), b"y\n").map_err(|e| e.to_string())?;
+    std::fs::write(work.join("answer-no"), b"n\n").map_err(|e| e.to_string())?;
     std::fs::create_dir_all(work.join("cfg-default")).map_err(|e| e.to_string())?;
     std::fs::write(
         work.join("cfg-default/config.json"),

@@ -6,6 +6,7 @@ mod disk_usage;
 mod events;
 mod images;
 mod progress;
+mod prune;
 mod system;
 
 use super::args::Parsed;
@@ -50,32 +51,9 @@ impl Session {
 /// Commands whose daemon side does not exist yet: the client refuses
 /// them before sending anything, rather than sending half a sequence.
 const NOT_SERVED: &[&str] = &[
-    "attach",
-    "commit",
-    "cp",
-    "diff",
-    "exec",
-    "export",
-    "kill",
-    "logs",
-    "pause",
-    "port",
-    "pull",
-    "push",
-    "restart",
-    "run",
-    "start",
-    "stats",
-    "stop",
-    "system prune",
-    "top",
-    "unpause",
-    "update",
-    "wait",
-    "build",
-    "login",
-    "logout",
-    "search",
+    "attach", "commit", "cp", "diff", "exec", "export", "kill", "logs", "pause", "port", "pull",
+    "push", "restart", "run", "start", "stats", "stop", "top", "unpause", "update", "wait",
+    "build", "login", "logout", "search",
 ];
 
 /// Runs the command `parsed` names. Output goes to stdout as it is made.
@@ -98,6 +76,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "import" => images::import(session, parsed),
         "history" => images::history(session, parsed),
         "image prune" => images::prune(session, parsed),
+        "system prune" => prune::system_prune(session, parsed),
         "events" | "system events" => events::events(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
         name => Err(Failure::new(
