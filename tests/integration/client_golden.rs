@@ -365,12 +365,26 @@ fn real_cli_and_ours_print_the_same() {
 /// listing each case whose outcome differs. Other test modules call it
 /// with their own case tables.
 pub fn compare_clients(label: &str, fixture: &[&[&str]], cases: &[Case]) {
+    compare_clients_with(label, fixture, cases, &|_, _| Vec::new());
+}
+
+/// `compare_clients`, with `serve` run first: it gets the daemon and the
+/// work directory (which holds rootfs.tar and busybox.tar) and starts what
+/// the cases need, such as a server in the daemon's network namespace;
+/// its guards end those processes when the comparison is over.
+pub fn compare_clients_with(
+    label: &str,
+    fixture: &[&[&str]],
+    cases: &[Case],
+    serve: &dyn Fn(&mut TestDaemon, &Path) -> Vec<harness::ProcessGuard>,
+) {
     require!(need_root());
     require!(need_docker_cli());
     require!(busybox::host_busybox().map(|_| ()));
-    let daemon = TestDaemon::start(label);
+    let mut daemon = TestDaemon::start(label);
     let work = TempDir::new(&format!("{label}-work"));
     prepare(&work).unwrap();
+    let _served = serve(&mut daemon, work.path());
     let bin = work.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let ours = bin.join("docker");

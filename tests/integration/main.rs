@@ -6,6 +6,7 @@ mod harness;
 
 mod client_events_cases;
 mod client_golden;
+mod client_import_url;
 mod client_prune_cases;
 mod client_wire;
 mod daemon_containers;

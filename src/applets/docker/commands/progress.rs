@@ -75,6 +75,18 @@ pub fn display_with(
             continue;
         }
         let id = text(&message, "id");
+        // A progress line without an id is redrawn where it stands (import
+        // from a URL): cleared, written, back to column 0.
+        if terminal
+            && id.is_empty()
+            && message.get("stream").is_none()
+            && message.get("progressDetail").is_some_and(Json::is_object)
+        {
+            ids.clear();
+            let status = text(&message, "status");
+            let _ = write!(out, "\x1b[2K\r{status} {progress}\r");
+            continue;
+        }
         let mut rendered = String::new();
         if !id.is_empty() {
             rendered.push_str(&format!("{id}: "));
@@ -143,6 +155,23 @@ mod tests {
         let (out, error) = plain(stream);
         assert_eq!(out, "a\n");
         assert_eq!(error.as_deref(), Some("broken"));
+    }
+
+    #[test]
+    fn terminal_redraws_a_progress_line_without_id_in_place() {
+        let stream = "{\"status\":\"Downloading from http://h/x\"}\r\n{\"status\":\"Importing\",\"progressDetail\":{\"current\":1,\"total\":2},\"progress\":\"[a] 1B/2B\"}\r\n{\"status\":\"Importing\",\"progressDetail\":{\"current\":2,\"total\":2},\"progress\":\"[b] 2B/2B\"}\r\n{\"status\":\"sha256:ab\"}\r\n";
+        let mut out = Vec::new();
+        display_with(&mut stream.as_bytes(), &mut out, true).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Downloading from http://h/x\n\x1b[2K\rImporting [a] 1B/2B\r\x1b[2K\rImporting [b] 2B/2B\rsha256:ab\n"
+        );
+        let mut plain = Vec::new();
+        display_with(&mut stream.as_bytes(), &mut plain, false).unwrap();
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            "Downloading from http://h/x\nsha256:ab\n"
+        );
     }
 
     #[test]

@@ -1,0 +1,325 @@
+//! `GET` of an `http://` URL over TCP, following redirects as Go's
+//! `http.Get` does (at most 10), with Go's error wording so the daemon's
+//! messages read like moby's. There is no TLS: an `https://` URL is
+//! refused with a message that says so.
+
+use super::client::{ClientConnection, OwnedResponse};
+use super::wire::{Headers, WireError};
+use std::io::{self, Read};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::time::Duration;
+
+/// Go's `http.Client` stops at the 10th redirect.
+pub const MAX_REDIRECTS: usize = 10;
+/// Go's default transport gives up connecting after 30 seconds.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A failed `GET`, worded as Go's `*url.Error`: `Get "URL": reason`.
+#[derive(Debug, thiserror::Error)]
+#[error("Get \"{url}\": {reason}")]
+pub struct FetchError {
+    pub url: String,
+    pub reason: String,
+    /// The host name did not resolve (moby answers 404 for that).
+    pub host_not_found: bool,
+}
+
+/// An `http://` URL split into what a request needs.
+#[derive(Debug, PartialEq)]
+pub struct HttpUrl {
+    /// `host` or `host:port`, as the Host header carries it.
+    pub authority: String,
+    pub host: String,
+    pub port: u16,
+    /// The path and query, at least `/`.
+    pub target: String,
+}
+
+impl HttpUrl {
+    /// Parses an absolute URL; only `http` is served.
+    pub fn parse(url: &str) -> Result<HttpUrl, String> {
+        let Some((scheme, rest)) = url.split_once("://") else {
+            return Err("unsupported protocol scheme \"\"".into());
+        };
+        match scheme.to_ascii_lowercase().as_str() {
+            "http" => {}
+            "https" => {
+                return Err(
+                    "dockbox has no TLS client yet, so https URLs cannot be fetched; serve the file over http:// or import it from a file"
+                        .into(),
+                );
+            }
+            other => return Err(format!("unsupported protocol scheme \"{other}\"")),
+        }
+        let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let authority = &rest[..end];
+        let mut target = rest[end..].split('#').next().unwrap_or("").to_string();
+        if !target.starts_with('/') {
+            target.insert(0, '/');
+        }
+        if authority.contains('@') {
+            return Err("user names and passwords in URLs are not supported by dockbox".into());
+        }
+        if authority.is_empty() {
+            return Err("http: no Host in request URL".into());
+        }
+        let (host, port) = split_host_port(authority)?;
+        Ok(HttpUrl {
+            authority: authority.to_string(),
+            host,
+            port,
+            target,
+        })
+    }
+}
+
+/// `host`, `host:port`, `[v6]` or `[v6]:port`.
+fn split_host_port(authority: &str) -> Result<(String, u16), String> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("invalid host {authority:?}"))?;
+        (host, after.strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        }
+    };
+    let port = match port {
+        None | Some("") => 80,
+        Some(port) => port
+            .parse()
+            .map_err(|_| format!("invalid port \":{port}\" after host"))?,
+    };
+    Ok((host.to_string(), port))
+}
+
+/// Resolves `location` (absolute, scheme-relative, absolute path or
+/// relative path) against the URL it came from.
+fn resolve(base: &str, base_url: &HttpUrl, location: &str) -> String {
+    if location.contains("://") {
+        return location.to_string();
+    }
+    let scheme = base.split("://").next().unwrap_or("http");
+    if let Some(rest) = location.strip_prefix("//") {
+        return format!("{scheme}://{rest}");
+    }
+    let joined = if location.starts_with('/') {
+        location.to_string()
+    } else {
+        let path = base_url.target.split('?').next().unwrap_or("/");
+        let dir = &path[..path.rfind('/').map_or(0, |i| i + 1)];
+        format!("{dir}{location}")
+    };
+    format!(
+        "{scheme}://{}{}",
+        base_url.authority,
+        remove_dot_segments(&joined)
+    )
+}
+
+/// RFC 3986's dot-segment removal on an absolute path (its query kept).
+fn remove_dot_segments(target: &str) -> String {
+    let (path, query) = match target.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target, None),
+    };
+    let mut kept: Vec<&str> = Vec::new();
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    for (index, segment) in segments.iter().enumerate() {
+        let last = index + 1 == segments.len();
+        match *segment {
+            "." => {
+                if last {
+                    kept.push("");
+                }
+            }
+            ".." => {
+                kept.pop();
+                if last {
+                    kept.push("");
+                }
+            }
+            other => kept.push(other),
+        }
+    }
+    let mut out = format!("/{}", kept.join("/"));
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Go's lower-case wording of an errno (`connection refused`).
+fn errno_text(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(code) => {
+            let text = nix::errno::Errno::from_raw(code).desc();
+            let mut chars = text.chars();
+            match chars.next() {
+                Some(first) => first.to_lowercase().chain(chars).collect(),
+                None => error.to_string(),
+            }
+        }
+        None if error.kind() == io::ErrorKind::TimedOut => "i/o timeout".into(),
+        None => error.to_string(),
+    }
+}
+
+fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
+    let fail = |reason: String, host_not_found: bool| FetchError {
+        url: url.to_string(),
+        reason,
+        host_not_found,
+    };
+    let addresses: Vec<SocketAddr> = (parsed.host.as_str(), parsed.port)
+        .to_socket_addrs()
+        .map_err(|e| fail(format!("dial tcp: lookup {}: {}", parsed.host, e), true))?
+        .collect();
+    let mut last = None;
+    for address in &addresses {
+        match TcpStream::connect_timeout(address, CONNECT_TIMEOUT) {
+            Ok(stream) => return Ok(stream),
+            Err(error) => {
+                let reason = if error.kind() == io::ErrorKind::TimedOut {
+                    format!("dial tcp {address}: i/o timeout")
+                } else {
+                    format!("dial tcp {address}: connect: {}", errno_text(&error))
+                };
+                last = Some(reason);
+            }
+        }
+    }
+    match last {
+        Some(reason) => Err(fail(reason, false)),
+        None => Err(fail(
+            format!("dial tcp: lookup {}: no such host", parsed.host),
+            true,
+        )),
+    }
+}
+
+/// A response to follow up: the URL it answers, and the response.
+pub struct Fetched {
+    pub url: String,
+    pub response: OwnedResponse<TcpStream>,
+}
+
+impl Fetched {
+    /// The status line as Go's `Response.Status` has it: `404 Not Found`.
+    pub fn status_text(&self) -> String {
+        format!("{} {}", self.response.status, self.response.reason)
+    }
+
+    /// The Content-Length, when the server gave one.
+    pub fn content_length(&self) -> Option<u64> {
+        self.response
+            .headers
+            .get("Content-Length")
+            .and_then(|v| v.trim().parse().ok())
+    }
+}
+
+/// `GET url`, following up to `MAX_REDIRECTS` redirects; any final
+/// status is returned for the caller to judge.
+pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
+    let mut url = url.to_string();
+    let mut redirects = 0;
+    loop {
+        let parsed = HttpUrl::parse(&url).map_err(|reason| FetchError {
+            url: url.clone(),
+            reason,
+            host_not_found: false,
+        })?;
+        let stream = connect(&url, &parsed)?;
+        let wire_error = |error: WireError| FetchError {
+            url: url.clone(),
+            reason: match error {
+                WireError::Io(error) => errno_text(&error),
+                other => other.to_string(),
+            },
+            host_not_found: false,
+        };
+        let connection = ClientConnection::from_stream(stream).map_err(|e| wire_error(e.into()))?;
+        let mut headers = Headers::new();
+        headers.set("Host", parsed.authority.clone());
+        headers.set("User-Agent", user_agent);
+        headers.set("Connection", "close");
+        let mut response = connection
+            .into_response("GET", &parsed.target, &headers)
+            .map_err(wire_error)?;
+        let location = response.headers.get("Location").map(str::to_string);
+        let redirect = matches!(response.status, 301 | 302 | 303 | 307 | 308);
+        match location {
+            Some(location) if redirect => {
+                let next = resolve(&url, &parsed, &location);
+                // Go drains a little of the body so the connection could be
+                // reused; this one closes, so the body is left unread.
+                let _ = (&mut response.body)
+                    .take(2 << 10)
+                    .read_to_end(&mut Vec::new());
+                redirects += 1;
+                if redirects >= MAX_REDIRECTS {
+                    return Err(FetchError {
+                        url: next,
+                        reason: format!("stopped after {MAX_REDIRECTS} redirects"),
+                        host_not_found: false,
+                    });
+                }
+                url = next;
+            }
+            _ => return Ok(Fetched { url, response }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_http_urls_and_refuses_others() {
+        let url = HttpUrl::parse("http://127.0.0.1:8080/a/b.tar?x=1#frag").unwrap();
+        assert_eq!(
+            url,
+            HttpUrl {
+                authority: "127.0.0.1:8080".into(),
+                host: "127.0.0.1".into(),
+                port: 8080,
+                target: "/a/b.tar?x=1".into(),
+            }
+        );
+        let url = HttpUrl::parse("http://[::1]/").unwrap();
+        assert_eq!((url.host.as_str(), url.port), ("::1", 80));
+        assert_eq!(HttpUrl::parse("http://h").unwrap().target, "/");
+        assert!(
+            HttpUrl::parse("https://h/x")
+                .unwrap_err()
+                .contains("no TLS")
+        );
+        assert_eq!(
+            HttpUrl::parse("ftp://h/x").unwrap_err(),
+            "unsupported protocol scheme \"ftp\""
+        );
+        assert!(HttpUrl::parse("http://h:port/").is_err());
+    }
+
+    #[test]
+    fn resolves_redirect_locations() {
+        let base = "http://h:1/dir/file?q";
+        let url = HttpUrl::parse(base).unwrap();
+        assert_eq!(resolve(base, &url, "http://o/x"), "http://o/x");
+        assert_eq!(resolve(base, &url, "/top"), "http://h:1/top");
+        assert_eq!(resolve(base, &url, "other"), "http://h:1/dir/other");
+        assert_eq!(resolve(base, &url, "//o:2/y"), "http://o:2/y");
+        assert_eq!(
+            resolve(base, &url, "../up.tar?v=1"),
+            "http://h:1/up.tar?v=1"
+        );
+        assert_eq!(resolve(base, &url, "./same/"), "http://h:1/dir/same/");
+        assert_eq!(resolve(base, &url, "/a/b/../../../c"), "http://h:1/c");
+        assert_eq!(resolve(base, &url, ".."), "http://h:1/");
+    }
+}
