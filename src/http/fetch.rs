@@ -155,16 +155,28 @@ fn remove_dot_segments(target: &str) -> String {
 /// Go's lower-case wording of an errno (`connection refused`).
 fn errno_text(error: &io::Error) -> String {
     match error.raw_os_error() {
-        Some(code) => {
-            let text = nix::errno::Errno::from_raw(code).desc();
-            let mut chars = text.chars();
-            match chars.next() {
-                Some(first) => first.to_lowercase().chain(chars).collect(),
-                None => error.to_string(),
-            }
-        }
+        Some(code) => lower_first(nix::errno::Errno::from_raw(code).desc()),
         None if error.kind() == io::ErrorKind::TimedOut => "i/o timeout".into(),
         None => error.to_string(),
+    }
+}
+
+/// A resolver failure without the standard library's preamble, in
+/// lower case as Go words it (`temporary failure in name resolution`).
+fn lookup_text(error: &io::Error) -> String {
+    let text = error.to_string();
+    lower_first(
+        text.strip_prefix("failed to lookup address information: ")
+            .unwrap_or(&text),
+    )
+}
+
+/// `text` with its first letter in lower case, as Go's messages start.
+fn lower_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
     }
 }
 
@@ -176,7 +188,12 @@ fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
     };
     let addresses: Vec<SocketAddr> = (parsed.host.as_str(), parsed.port)
         .to_socket_addrs()
-        .map_err(|e| fail(format!("dial tcp: lookup {}: {}", parsed.host, e), true))?
+        .map_err(|e| {
+            fail(
+                format!("dial tcp: lookup {}: {}", parsed.host, lookup_text(&e)),
+                true,
+            )
+        })?
         .collect();
     let mut last = None;
     for address in &addresses {

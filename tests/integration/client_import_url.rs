@@ -76,6 +76,11 @@ const CASES: &[Case] = &[
         ])
     },
     Case {
+        cleanup: &[&["rmi", "url:named"]],
+        ..case(&["import", "http://localhost:8765/rootfs.tar", "url:named"])
+    },
+    case(&["import", "http://no-such-host.invalid/rootfs.tar"]),
+    Case {
         cleanup: &[&["rmi", "url:chunked"]],
         ..case(&[
             "import",
