@@ -31,6 +31,8 @@ const LABELLED: &[&[&str]] = &[
 /// What a refused prune leaves behind.
 const CLEAN_LITTER: &[&[&str]] = &[&["rm", "-f", "litter-c"], &["image", "prune", "-f"]];
 
+const OLD_API: &[(&str, &str)] = &[("DOCKER_API_VERSION", "1.30")];
+
 const YES: Input = Input::File("answer-yes");
 const NO: Input = Input::File("answer-no");
 
@@ -119,6 +121,17 @@ const CASES: &[Case] = &[
     case(&["system", "prune", "-f", "--filter", "until=soon"]),
     case(&["system", "prune", "-f", "--filter", "nonsense"]),
     case(&["system", "prune", "extra"]),
+    // Before API 1.31 there is no build cache to prune.
+    Case {
+        env: OLD_API,
+        stdin: NO,
+        ..case(&["system", "prune", "-a"])
+    },
+    Case {
+        env: OLD_API,
+        setup: LITTER,
+        ..case(&["system", "prune", "-f", "--volumes"])
+    },
     // container and image prune, asked and answered
     Case {
         setup: LITTER,

@@ -4,7 +4,7 @@
 
 use super::{Session, confirm, containers, images, print};
 use crate::applets::docker::args::Parsed;
-use crate::applets::docker::client::Failure;
+use crate::applets::docker::client::{Failure, version_less};
 use crate::applets::docker::format::human_size;
 use crate::applets::docker::parse::filters::{Filters, collect_filters, filters_json};
 use crate::applets::docker::queries::encode_query;
@@ -35,7 +35,9 @@ pub fn system_prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failur
         ));
     }
     let all = parsed.is_true("all");
-    if !parsed.is_true("force") && !confirm(&warning(all, volumes, &filters)) {
+    // Build cache prune came with API 1.31.
+    let build_cache = !version_less(&session.client.api_version(), "1.31");
+    if !parsed.is_true("force") && !confirm(&warning(all, volumes, build_cache, &filters)) {
         return Ok(());
     }
     let mut total = 0;
@@ -57,7 +59,9 @@ pub fn system_prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failur
     report(session, |session, parsed, _| {
         images::prune_unused(session, parsed)
     })?;
-    report(session, prune_build_cache)?;
+    if build_cache {
+        report(session, prune_build_cache)?;
+    }
     print(&format!(
         "Total reclaimed space: {}\n",
         human_size(total as f64)
@@ -69,7 +73,7 @@ type PruneStep = fn(&mut Session, &Parsed, &Filters) -> Result<(u64, String), Fa
 
 /// The confirmation text of the CLI's template: what will go, and the
 /// label and until filters (naturally sorted) that narrow it.
-fn warning(all: bool, volumes: bool, filters: &Filters) -> String {
+fn warning(all: bool, volumes: bool, build_cache: bool, filters: &Filters) -> String {
     let mut items = vec![
         "all stopped containers",
         "all networks not used by at least one container",
@@ -82,11 +86,13 @@ fn warning(all: bool, volumes: bool, filters: &Filters) -> String {
     } else {
         "all dangling images"
     });
-    items.push(if all {
-        "all build cache"
-    } else {
-        "unused build cache"
-    });
+    if build_cache {
+        items.push(if all {
+            "all build cache"
+        } else {
+            "unused build cache"
+        });
+    }
     let mut text = String::from("WARNING! This will remove:\n");
     for item in items {
         text.push_str(&format!("  - {item}\n"));
@@ -251,10 +257,12 @@ mod tests {
     #[test]
     fn warning_lists_what_goes_and_the_shown_filters() {
         assert_eq!(
-            warning(false, false, &Filters::new()),
+            warning(false, false, true, &Filters::new()),
             "WARNING! This will remove:\n  - all stopped containers\n  - all networks not used by at least one container\n  - all dangling images\n  - unused build cache\n"
         );
+        assert!(!warning(true, false, false, &Filters::new()).contains("build cache"));
         let text = warning(
+            true,
             true,
             true,
             &filters(&[("until", "24h"), ("label", "a=b"), ("dangling", "true")]),
