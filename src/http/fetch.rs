@@ -20,8 +20,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct FetchError {
     pub url: String,
     pub reason: String,
-    /// The host name did not resolve (moby answers 404 for that).
-    pub host_not_found: bool,
 }
 
 /// An `http://` URL split into what a request needs.
@@ -181,18 +179,18 @@ fn lower_first(text: &str) -> String {
 }
 
 fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
-    let fail = |reason: String, host_not_found: bool| FetchError {
+    let fail = |reason: String| FetchError {
         url: url.to_string(),
         reason,
-        host_not_found,
     };
     let addresses: Vec<SocketAddr> = (parsed.host.as_str(), parsed.port)
         .to_socket_addrs()
         .map_err(|e| {
-            fail(
-                format!("dial tcp: lookup {}: {}", parsed.host, lookup_text(&e)),
-                true,
-            )
+            fail(format!(
+                "dial tcp: lookup {}: {}",
+                parsed.host,
+                lookup_text(&e)
+            ))
         })?
         .collect();
     let mut last = None;
@@ -210,11 +208,11 @@ fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
         }
     }
     match last {
-        Some(reason) => Err(fail(reason, false)),
-        None => Err(fail(
-            format!("dial tcp: lookup {}: no such host", parsed.host),
-            true,
-        )),
+        Some(reason) => Err(fail(reason)),
+        None => Err(fail(format!(
+            "dial tcp: lookup {}: no such host",
+            parsed.host
+        ))),
     }
 }
 
@@ -248,7 +246,6 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
         let parsed = HttpUrl::parse(&url).map_err(|reason| FetchError {
             url: url.clone(),
             reason,
-            host_not_found: false,
         })?;
         let stream = connect(&url, &parsed)?;
         let wire_error = |error: WireError| FetchError {
@@ -257,7 +254,6 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
                 WireError::Io(error) => errno_text(&error),
                 other => other.to_string(),
             },
-            host_not_found: false,
         };
         let connection = ClientConnection::from_stream(stream).map_err(|e| wire_error(e.into()))?;
         let mut headers = Headers::new();
@@ -279,10 +275,10 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
                     .read_to_end(&mut Vec::new());
                 redirects += 1;
                 if redirects >= MAX_REDIRECTS {
+                    // Go names the Location as it came, unresolved.
                     return Err(FetchError {
-                        url: next,
+                        url: location,
                         reason: format!("stopped after {MAX_REDIRECTS} redirects"),
-                        host_not_found: false,
                     });
                 }
                 url = next;

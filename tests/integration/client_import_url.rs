@@ -289,3 +289,64 @@ fn network_volume_and_build_prune_answer_as_moby() {
         assert!(body.contains(message), "{path}: {body}");
     }
 }
+
+/// Sources that cannot be fetched: the status and message Debian's
+/// dockerd 20.10 gave for the same requests (checked by hand against it).
+#[test]
+fn unfetchable_sources_get_mobys_status_and_message() {
+    require!(need_root());
+    require!(busybox::host_busybox().map(|_| ()));
+    let mut daemon = TestDaemon::start("import-url-errors");
+    let work = TempDir::new("import-url-errors-work");
+    std::fs::write(work.join("rootfs.tar"), b"").unwrap();
+    let _server = serve(&mut daemon, work.path());
+    let expected = [
+        (
+            "http://127.0.0.1:8765/missing.tar",
+            404,
+            "failed to GET http://127.0.0.1:8765/missing.tar with status 404 Not Found: not found: /missing.tar",
+        ),
+        (
+            "http://127.0.0.1:8765/forbidden.tar",
+            403,
+            "failed to GET http://127.0.0.1:8765/forbidden.tar with status 403 Forbidden: no entry",
+        ),
+        (
+            "http://127.0.0.1:1/x.tar",
+            500,
+            "Get \"http://127.0.0.1:1/x.tar\": dial tcp 127.0.0.1:1: connect: connection refused",
+        ),
+        (
+            "http://127.0.0.1:8765/loop",
+            500,
+            "Get \"/loop\": stopped after 10 redirects",
+        ),
+        (
+            "http://127.0.0.1:8765/redirect/9",
+            500,
+            "Get \"/rootfs.tar\": stopped after 10 redirects",
+        ),
+        (
+            "ftp://h/x",
+            500,
+            "Get \"ftp://h/x\": unsupported protocol scheme \"ftp\"",
+        ),
+    ];
+    for (source, status, message) in expected {
+        let mut connection = daemon.connect();
+        connection.send(
+            format!(
+                "POST /v1.41/images/create?fromSrc={source} HTTP/1.1\r\nHost: docker\r\nContent-Length: 0\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        let response = connection.read_response("POST");
+        assert_eq!(
+            response.status,
+            status,
+            "{source}: {}",
+            response.body_text()
+        );
+        assert_eq!(response.json()["message"], message, "{source}");
+    }
+}
