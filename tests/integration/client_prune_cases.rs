@@ -31,6 +31,7 @@ const LABELLED: &[&[&str]] = &[
 /// What a refused prune leaves behind.
 const CLEAN_LITTER: &[&[&str]] = &[&["rm", "-f", "litter-c"], &["image", "prune", "-f"]];
 
+const NO_SOCKET: &[(&str, &str)] = &[("DOCKER_HOST", "unix:///nonexistent/docker.sock")];
 const OLD_API: &[(&str, &str)] = &[("DOCKER_API_VERSION", "1.30")];
 
 const YES: Input = Input::File("answer-yes");
@@ -131,6 +132,21 @@ const CASES: &[Case] = &[
         env: OLD_API,
         setup: LITTER,
         ..case(&["system", "prune", "-f", "--volumes"])
+    },
+    // Without a daemon: the question comes first, the failure after a yes.
+    Case {
+        env: NO_SOCKET,
+        stdin: NO,
+        ..case(&["system", "prune"])
+    },
+    Case {
+        env: NO_SOCKET,
+        stdin: YES,
+        ..case(&["system", "prune"])
+    },
+    Case {
+        env: NO_SOCKET,
+        ..case(&["system", "prune", "-f"])
     },
     // container and image prune, asked and answered
     Case {
