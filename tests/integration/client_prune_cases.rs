@@ -183,3 +183,43 @@ const CASES: &[Case] = &[
 fn real_cli_and_ours_prune_alike() {
     compare_clients("client-prune", FIXTURE, CASES);
 }
+
+/// `system prune --volumes` logs one prune event per kind, in the CLI's
+/// order, each with the space it reclaimed.
+#[test]
+fn system_prune_logs_a_prune_event_per_kind() {
+    use crate::daemon_support::{TestDaemon, need_docker_cli};
+    use crate::harness::need_root;
+    use crate::require;
+    require!(need_root());
+    require!(need_docker_cli());
+    let daemon = TestDaemon::start("prune-events");
+    let pruned = daemon.docker(&["system", "prune", "-f", "--volumes"]);
+    assert!(
+        pruned.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pruned.stderr)
+    );
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let events = daemon.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "event=prune",
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.Attributes.reclaimed}}",
+    ]);
+    assert_eq!(
+        String::from_utf8_lossy(&events.stdout),
+        "container prune 0\nnetwork prune 0\nvolume prune 0\nimage prune 0\nbuilder prune 0\n",
+        "{}",
+        String::from_utf8_lossy(&events.stderr)
+    );
+}
