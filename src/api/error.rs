@@ -9,6 +9,10 @@ pub enum ErrorKind {
     NotModified,
     /// 400: a bad parameter, body or version.
     InvalidParameter,
+    /// 401: a remote source asked for credentials (import from a URL).
+    Unauthorized,
+    /// 403: a remote source refused access (import from a URL).
+    Forbidden,
     /// 404: no such container, image, exec or route.
     NotFound,
     /// 409: a name in use, an image in use, a container running.
@@ -26,6 +30,8 @@ impl ErrorKind {
         match self {
             ErrorKind::NotModified => 304,
             ErrorKind::InvalidParameter => 400,
+            ErrorKind::Unauthorized => 401,
+            ErrorKind::Forbidden => 403,
             ErrorKind::NotFound => 404,
             ErrorKind::Conflict => 409,
             ErrorKind::Internal => 500,

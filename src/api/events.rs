@@ -53,6 +53,9 @@ fn is_zero(value: &i64) -> bool {
 pub const CONTAINER: &str = "container";
 pub const IMAGE: &str = "image";
 pub const DAEMON: &str = "daemon";
+pub const NETWORK: &str = "network";
+pub const VOLUME: &str = "volume";
+pub const BUILDER: &str = "builder";
 
 impl Message {
     /// A local event at `time_nano` (nanoseconds since the epoch), with the

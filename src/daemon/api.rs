@@ -84,6 +84,9 @@ impl ApiHandler {
         super::containers::routes(&mut router);
         super::images::routes(&mut router);
         super::events::routes(&mut router);
+        super::networks::routes(&mut router);
+        super::volumes::routes(&mut router);
+        super::build::routes(&mut router);
         ApiHandler { daemon, router }
     }
 

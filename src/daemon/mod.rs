@@ -3,6 +3,7 @@
 //! command line and calls `run`.
 
 pub mod api;
+pub mod build;
 pub mod config;
 pub mod containers;
 pub mod events;
@@ -10,9 +11,11 @@ pub mod host;
 pub mod images;
 pub mod lock;
 pub mod log;
+pub mod networks;
 pub mod signals;
 pub mod socket;
 pub mod system;
+pub mod volumes;
 
 use crate::store::{Store, StoreError};
 use config::Config;

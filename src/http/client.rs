@@ -1,12 +1,32 @@
-//! The client side over a unix socket, for the `docker` applet and tests:
-//! one request at a time on a keep-alive connection, response bodies of any
-//! framing, and the upgrade that attach and exec start use.
+//! The client side, for the `docker` applet (over a unix socket), the
+//! daemon's downloads (over TCP, see `fetch`) and tests: one request at a
+//! time on a keep-alive connection, response bodies of any framing, and
+//! the upgrade that attach and exec start use (unix sockets only).
 
 use super::server::{Hijacked, HijackedReader};
 use super::wire::{self, BodyReader, Headers, WireError, write_request_head};
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+
+/// A byte stream a client connection can read and write at once through
+/// two handles to it.
+pub trait ClientStream: Read + Write + Sized {
+    fn try_clone(&self) -> io::Result<Self>;
+}
+
+impl ClientStream for UnixStream {
+    fn try_clone(&self) -> io::Result<Self> {
+        UnixStream::try_clone(self)
+    }
+}
+
+impl ClientStream for TcpStream {
+    fn try_clone(&self) -> io::Result<Self> {
+        TcpStream::try_clone(self)
+    }
+}
 
 /// The outcome of `ClientConnection::upgrade`.
 pub enum Upgrade {
@@ -16,20 +36,32 @@ pub enum Upgrade {
     Refused(u16, Vec<u8>),
 }
 
-pub struct ClientConnection {
-    reader: BufReader<UnixStream>,
-    writer: UnixStream,
+pub struct ClientConnection<S = UnixStream> {
+    reader: BufReader<S>,
+    writer: S,
 }
 
 /// A response head and its body reader, which borrows the connection.
-pub struct ClientResponse<'c> {
+pub struct ClientResponse<'c, S = UnixStream> {
     pub status: u16,
     pub reason: String,
     pub headers: Headers,
-    pub body: BodyReader<&'c mut BufReader<UnixStream>>,
+    pub body: BodyReader<&'c mut BufReader<S>>,
 }
 
-impl ClientResponse<'_> {
+/// A response head and its body reader, which owns the connection: for a
+/// body read to its end and then dropped with the connection.
+pub struct OwnedResponse<S> {
+    pub status: u16,
+    pub reason: String,
+    pub headers: Headers,
+    pub body: BodyReader<BufReader<S>>,
+}
+
+/// The parts of a response head: status, reason, headers, body framing.
+type ResponseHead = (u16, String, Headers, wire::BodyFraming);
+
+impl<S: ClientStream> ClientResponse<'_, S> {
     pub fn read_body(&mut self) -> io::Result<Vec<u8>> {
         let mut body = Vec::new();
         self.body.read_to_end(&mut body)?;
@@ -37,17 +69,37 @@ impl ClientResponse<'_> {
     }
 }
 
-impl ClientConnection {
+impl ClientConnection<UnixStream> {
     pub fn connect(path: &Path) -> io::Result<ClientConnection> {
         let stream = UnixStream::connect(path)
             .map_err(|e| io::Error::new(e.kind(), format!("connect to {}: {e}", path.display())))?;
         ClientConnection::from_stream(stream)
     }
+}
 
-    pub fn from_stream(stream: UnixStream) -> io::Result<ClientConnection> {
+impl<S: ClientStream> ClientConnection<S> {
+    pub fn from_stream(stream: S) -> io::Result<ClientConnection<S>> {
         Ok(ClientConnection {
             writer: stream.try_clone()?,
             reader: BufReader::new(stream),
+        })
+    }
+
+    /// Sends a request without a body and hands back the response with
+    /// the connection inside its body reader.
+    pub fn into_response(
+        mut self,
+        method: &str,
+        target: &str,
+        headers: &Headers,
+    ) -> Result<OwnedResponse<S>, WireError> {
+        self.send_head(method, target, headers, b"")?;
+        let (status, reason, headers, framing) = self.read_response_head(method)?;
+        Ok(OwnedResponse {
+            status,
+            reason,
+            headers,
+            body: BodyReader::new(self.reader, framing),
         })
     }
 
@@ -60,7 +112,18 @@ impl ClientConnection {
         target: &str,
         headers: &Headers,
         body: &[u8],
-    ) -> Result<ClientResponse<'_>, WireError> {
+    ) -> Result<ClientResponse<'_, S>, WireError> {
+        self.send_head(method, target, headers, body)?;
+        self.read_response(method)
+    }
+
+    fn send_head(
+        &mut self,
+        method: &str,
+        target: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<(), WireError> {
         let mut headers = headers.clone();
         if !headers.contains("Host") {
             headers.set("Host", "docker");
@@ -72,7 +135,7 @@ impl ClientConnection {
         write_request_head(&mut message, method, target, &headers)?;
         message.extend_from_slice(body);
         self.writer.write_all(&message)?;
-        self.read_response(method)
+        Ok(())
     }
 
     /// Sends a request whose body is streamed from `body` with chunked
@@ -83,7 +146,7 @@ impl ClientConnection {
         target: &str,
         headers: &Headers,
         body: &mut impl Read,
-    ) -> Result<ClientResponse<'_>, WireError> {
+    ) -> Result<ClientResponse<'_, S>, WireError> {
         let mut headers = headers.clone();
         if !headers.contains("Host") {
             headers.set("Host", "docker");
@@ -108,7 +171,17 @@ impl ClientConnection {
         }
     }
 
-    fn read_response(&mut self, method: &str) -> Result<ClientResponse<'_>, WireError> {
+    fn read_response(&mut self, method: &str) -> Result<ClientResponse<'_, S>, WireError> {
+        let (status, reason, headers, framing) = self.read_response_head(method)?;
+        Ok(ClientResponse {
+            status,
+            reason,
+            headers,
+            body: BodyReader::new(&mut self.reader, framing),
+        })
+    }
+
+    fn read_response_head(&mut self, method: &str) -> Result<ResponseHead, WireError> {
         loop {
             let bytes = wire::read_head(&mut self.reader)?;
             let mut raw = [httparse::EMPTY_HEADER; wire::MAX_HEADERS];
@@ -127,15 +200,13 @@ impl ClientConnection {
             }
             let headers = wire::collect_headers(response.headers)?;
             let framing = wire::response_framing(method, status, &headers)?;
-            return Ok(ClientResponse {
-                status,
-                reason: response.reason.unwrap_or_default().to_string(),
-                headers,
-                body: BodyReader::new(&mut self.reader, framing),
-            });
+            let reason = response.reason.unwrap_or_default().to_string();
+            return Ok((status, reason, headers, framing));
         }
     }
+}
 
+impl ClientConnection<UnixStream> {
     /// Sends a request asking for `Upgrade: tcp` and, when the server answers
     /// 101 (or 200, for servers that stream raw without upgrading), returns
     /// both directions of the connection; any other answer is `Refused`.

@@ -4,6 +4,7 @@
 //! tiny_http cannot give (see the README's design notes).
 
 pub mod client;
+pub mod fetch;
 pub mod server;
 pub mod wire;
 

@@ -93,8 +93,9 @@ pub fn reexec_sealed() -> Result<(), SelfExeError> {
 /// An O_PATH descriptor of our executable through a read-only bind mount
 /// that is detached again at once: /proc/PID/exe then names a file on a
 /// mount that no table lists and nobody can make writable. None when
-/// mounting is not allowed here.
-fn read_only_view() -> Option<OwnedFd> {
+/// mounting is not allowed here. A long-lived process (the daemon) keeps
+/// one to start its helpers from, which then need no re-exec of their own.
+pub fn read_only_view() -> Option<OwnedFd> {
     use nix::mount::{MntFlags, MsFlags, mount, umount2};
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -339,6 +339,8 @@ fn prepare(work: &TempDir) -> Result<(), String> {
     let tar = std::fs::File::create(work.join("rootfs.tar")).map_err(|e| e.to_string())?;
     busybox::write_rootfs_tar(&rootfs.path, tar).map_err(|e| e.to_string())?;
     std::fs::write(work.join("empty"), b"").map_err(|e| e.to_string())?;
+    std::fs::write(work.join("answer-yes"), b"y\n").map_err(|e| e.to_string())?;
+    std::fs::write(work.join("answer-no"), b"n\n").map_err(|e| e.to_string())?;
     std::fs::create_dir_all(work.join("cfg-default")).map_err(|e| e.to_string())?;
     std::fs::write(
         work.join("cfg-default/config.json"),
@@ -363,6 +365,19 @@ fn real_cli_and_ours_print_the_same() {
 /// listing each case whose outcome differs. Other test modules call it
 /// with their own case tables.
 pub fn compare_clients(label: &str, fixture: &[&[&str]], cases: &[Case]) {
+    compare_clients_with(label, fixture, cases, &|_, _| Vec::new());
+}
+
+/// `compare_clients`, with `serve` run first: it gets the daemon and the
+/// work directory (which holds rootfs.tar and busybox.tar) and starts what
+/// the cases need, such as a server in the daemon's network namespace;
+/// its guards end those processes when the comparison is over.
+pub fn compare_clients_with(
+    label: &str,
+    fixture: &[&[&str]],
+    cases: &[Case],
+    serve: &dyn Fn(&mut TestDaemon, &Path) -> Vec<harness::ProcessGuard>,
+) {
     require!(need_root());
     require!(need_docker_cli());
     require!(busybox::host_busybox().map(|_| ()));
@@ -374,9 +389,10 @@ pub fn compare_clients(label: &str, fixture: &[&[&str]], cases: &[Case]) {
         serde_json::json!({ "cgroup-parent": cgroup_parent }).to_string(),
     )
     .unwrap();
-    let daemon = TestDaemon::start_in_dir(dir);
+    let mut daemon = TestDaemon::start_in_dir(dir);
     let work = TempDir::new(&format!("{label}-work"));
     prepare(&work).unwrap();
+    let _served = serve(&mut daemon, work.path());
     let bin = work.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let ours = bin.join("docker");

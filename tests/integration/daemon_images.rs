@@ -475,9 +475,9 @@ fn bad_image_input_gets_mobys_errors_and_the_daemon_stays_up() {
             "invalid reference format: repository name (library/Bad) must be lowercase",
         ),
         (
-            "/v1.50/images/create?fromSrc=http://example.com/x.tar",
+            "/v1.50/images/create?fromSrc=https://example.com/x.tar",
             500,
-            "importing from a URL is not supported by dockbox",
+            "Get \"https://example.com/x.tar\": dockbox has no TLS client yet",
         ),
         (
             "/v1.50/images/create?fromSrc=-&repo=Bad",

@@ -6,8 +6,10 @@ mod harness;
 
 mod client_events_cases;
 mod client_golden;
+mod client_import_url;
 mod client_interactive;
 mod client_manage;
+mod client_prune_cases;
 mod client_run_cases;
 mod client_stats;
 mod client_wire;

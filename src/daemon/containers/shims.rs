@@ -28,6 +28,10 @@ pub struct ShimTable {
     daemon: OnceLock<Weak<Daemon>>,
     /// Set at shutdown: exits then are not restarts.
     shutting_down: std::sync::atomic::AtomicBool,
+    /// Our executable on a detached read-only mount, made once: shims
+    /// started from it are already safe from CVE-2019-5736 and skip the
+    /// re-exec that costs each container start a second process image.
+    executable: OnceLock<Option<OwnedFd>>,
 }
 
 #[derive(Default)]
@@ -73,6 +77,19 @@ impl ShimTable {
         *state.exits.entry(id.to_string()).or_default() += 1;
         state.generation += 1;
         self.changed.notify_all();
+    }
+
+    /// What to execute as a shim: the read-only view of our executable
+    /// where one can be made, else `binary` (the shim then re-executes
+    /// itself from a view of its own).
+    fn shim_program(&self, binary: &Path) -> PathBuf {
+        match self
+            .executable
+            .get_or_init(crate::runtime::selfexe::read_only_view)
+        {
+            Some(view) => PathBuf::from(format!("/proc/self/fd/{}", view.as_raw_fd())),
+            None => binary.to_path_buf(),
+        }
     }
 
     /// Wakes waiters that poll for something else (a removal).
@@ -384,7 +401,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
     std::fs::write(bundle.join(crate::shim::CONFIG_FILE), bytes)
         .map_err(|e| format!("write shim.json: {e}"))?;
-    spawn_shim(&bundle, &settings.init_binary)?;
+    spawn_shim(&bundle, &daemon.shims.shim_program(&settings.init_binary))?;
     let mut monitor = connect(daemon, &record.id, false).map_err(|e| format!("shim: {e}"))?;
     for waiter in daemon.shims.take_pending(&record.id) {
         if let Ok(stream) = connect(daemon, &record.id, true) {

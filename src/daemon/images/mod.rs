@@ -5,6 +5,7 @@
 //! deleting, each logging its events as moby does.
 
 mod catalog;
+mod download;
 mod filters;
 mod list;
 mod remove;

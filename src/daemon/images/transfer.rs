@@ -1,4 +1,5 @@
-//! Images in and out: `docker load`, `docker save`, `docker import`, and
+//! Images in and out: `docker load`, `docker save`, `docker import` (from
+//! a URL in `download`), and
 //! the pull that `POST /images/create?fromImage=` asks for (not supported
 //! yet, answered with a clear error).
 
@@ -36,22 +37,24 @@ fn drain_body(call: &mut Call<'_, '_>) {
     let _ = io::copy(call.exchange.body(), &mut io::sink());
 }
 
-/// The request body in a file of the content store's tmp/, removed on
-/// drop. Spooling first keeps a slow client from holding the image lock.
-struct Upload {
+/// The request body (or a download) in a file of the content store's
+/// tmp/, removed on drop. Spooling first keeps a slow client from holding
+/// the image lock.
+pub(super) struct Upload {
     path: std::path::PathBuf,
     file: std::fs::File,
 }
 
 impl Upload {
-    fn receive(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Upload, ApiError> {
+    /// An empty spool file and a second handle to write it through.
+    pub(super) fn create(daemon: &Daemon) -> Result<(Upload, std::fs::File), ApiError> {
         let path = daemon.images.content().temp_path("upload");
         let created = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create_new(true)
             .open(&path);
-        let mut file =
+        let file =
             created.map_err(|e| ApiError::internal(format!("create {}: {e}", path.display())))?;
         let upload = Upload {
             path: path.clone(),
@@ -59,6 +62,15 @@ impl Upload {
                 .try_clone()
                 .map_err(|e| ApiError::internal(format!("dup upload file: {e}")))?,
         };
+        Ok((upload, file))
+    }
+
+    pub(super) fn path(&self) -> &std::path::Path {
+        &self.path
+    }
+
+    fn receive(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Upload, ApiError> {
+        let (upload, mut file) = Upload::create(daemon)?;
         // A client that breaks off is at fault, a full disk is ours.
         let mut buffer = vec![0u8; 256 << 10];
         loop {
@@ -289,14 +301,10 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let source = call.query.get("fromSrc").unwrap_or("").to_string();
     let repo = call.query.get("repo").unwrap_or("");
     let tag = repo_tag_reference(repo, &tag)?;
-    if source != "-" {
-        return Err(if source.is_empty() {
-            ApiError::invalid("either fromSrc or fromImage must be given")
-        } else {
-            ApiError::internal(format!(
-                "importing from a URL is not supported by dockbox (it has no network client): {source}; download the file and run docker import with it"
-            ))
-        });
+    if source.is_empty() {
+        return Err(ApiError::invalid(
+            "either fromSrc or fromImage must be given",
+        ));
     }
     let options = ImportOptions {
         changes: call
@@ -309,25 +317,37 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         source,
         tag,
     };
+    if options.source != "-" {
+        drain_body(call);
+        return super::download::import_from_url(daemon, call, &options);
+    }
     let uploaded = Upload::receive(daemon, call);
     drain_body(call);
     let upload = uploaded?;
-    let record = {
-        let _guard = daemon.images.lock();
-        let record = daemon
-            .images
-            .import(upload.reader()?, &options)
-            .map_err(image_error)?;
-        commit_imported(daemon, &record)?;
-        let id = record.id.to_string();
-        for tag in &record.repo_tags {
-            daemon.log_image_event(&id, &tag.familiar(), "tag");
-        }
-        daemon.log_image_event(&id, &id, "import");
-        record
-    };
+    let record = import_spooled(daemon, &upload, &options)?;
     drop(upload);
     send_progress(call, &[ProgressMessage::status(record.id.to_string())])
+}
+
+/// Imports a spooled layer tar under the image lock, records it and its
+/// tags, and logs moby's events.
+pub(super) fn import_spooled(
+    daemon: &Daemon,
+    upload: &Upload,
+    options: &ImportOptions,
+) -> Result<ImageRecord, ApiError> {
+    let _guard = daemon.images.lock();
+    let record = daemon
+        .images
+        .import(upload.reader()?, options)
+        .map_err(image_error)?;
+    commit_imported(daemon, &record)?;
+    let id = record.id.to_string();
+    for tag in &record.repo_tags {
+        daemon.log_image_event(&id, &tag.familiar(), "tag");
+    }
+    daemon.log_image_event(&id, &id, "import");
+    Ok(record)
 }
 
 fn commit_imported(daemon: &Daemon, record: &ImageRecord) -> Result<(), ApiError> {

@@ -6,8 +6,7 @@ use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::reference::parse_normalized;
 use crate::applets::docker::client::{Failure, Reply, daemon_error};
 use crate::applets::docker::format::{
-    CONTAINER_HEADER, ContainerRow, container_format, human_size, inspect_format, render,
-    render_inspect,
+    CONTAINER_HEADER, ContainerRow, container_format, inspect_format, render, render_inspect,
 };
 use crate::applets::docker::queries::{container_prune_query, ps_query, query_escape};
 use crate::applets::docker::request::{ClientContext, create_request};
@@ -329,35 +328,42 @@ pub fn rename(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 }
 
 pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
-    let query = container_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
+    container_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
     if !parsed.is_true("force") && !confirm("WARNING! This will remove all stopped containers.") {
         return Ok(());
     }
+    let (space, output) = prune_stopped(session, parsed)?;
+    super::prune::print_report(space, &output);
+    Ok(())
+}
+
+/// `POST /containers/prune` with the `--filter` values of `parsed`, and
+/// what the CLI prints of its report: the space reclaimed and the list of
+/// deleted containers (empty when none).
+pub fn prune_stopped(session: &mut Session, parsed: &Parsed) -> Result<(u64, String), Failure> {
+    let query = container_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
     let report = session
         .client
         .call("POST", &with_query("/containers/prune", &query), &[])?
         .json()?;
-    let mut out = String::new();
-    if let Some(deleted) = report.get("ContainersDeleted").and_then(Json::as_array)
-        && !deleted.is_empty()
-    {
-        out.push_str("Deleted Containers:\n");
-        for id in deleted.iter().filter_map(Json::as_str) {
-            out.push_str(id);
-            out.push('\n');
-        }
-        out.push('\n');
+    let deleted: Vec<&str> = report
+        .get("ContainersDeleted")
+        .and_then(Json::as_array)
+        .map(|ids| ids.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
+    if deleted.is_empty() {
+        return Ok((0, String::new()));
+    }
+    let mut output = String::from("Deleted Containers:\n");
+    for id in deleted {
+        output.push_str(id);
+        output.push('\n');
     }
     let space = report
         .get("SpaceReclaimed")
-        .and_then(Json::as_i64)
+        .and_then(Json::as_u64)
         .unwrap_or(0);
-    out.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_size(space as f64)
-    ));
-    print(&out);
-    Ok(())
+    Ok((space, output))
 }
 
 const OBJECT_TYPES: &[&str] = &[

@@ -7,8 +7,8 @@ use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::reference::parse_normalized;
 use crate::applets::docker::client::{Failure, daemon_error};
 use crate::applets::docker::format::{
-    IMAGE_HEADER, ImageRow, Zone, ellipsis, human_size, human_size_with_precision, image_format,
-    image_rows, render, running_for, truncate_id,
+    IMAGE_HEADER, ImageRow, Zone, ellipsis, human_size_with_precision, image_format, image_rows,
+    render, running_for, truncate_id,
 };
 use crate::applets::docker::queries::{encode_query, image_prune_query, images_query};
 use crate::applets::docker::template::Value;
@@ -425,7 +425,7 @@ pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 }
 
 pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
-    let query = image_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
+    image_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
     let warning = if parsed.is_true("all") {
         "WARNING! This will remove all images without at least one container associated to them."
     } else {
@@ -434,35 +434,47 @@ pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     if !parsed.is_true("force") && !confirm(warning) {
         return Ok(());
     }
+    let (space, output) = prune_unused(session, parsed)?;
+    super::prune::print_report(space, &output);
+    Ok(())
+}
+
+/// `POST /images/prune` with the `--filter` values of `parsed` (dangling
+/// images only unless `--all`), and what the CLI prints of its report:
+/// the space reclaimed and the list of untagged and deleted images
+/// (empty when none).
+pub fn prune_unused(session: &mut Session, parsed: &Parsed) -> Result<(u64, String), Failure> {
+    let query = image_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
     let report = session
         .client
         .call("POST", &with_query("/images/prune", &query), &[])?
         .json()?;
-    let mut out = String::new();
-    if let Some(deleted) = report.get("ImagesDeleted").and_then(Json::as_array)
-        && !deleted.is_empty()
-    {
-        out.push_str("Deleted Images:\n");
-        for item in deleted {
-            if let Some(untagged) = item.get("Untagged").and_then(Json::as_str) {
-                out.push_str(&format!("untagged: {untagged}\n"));
+    let deleted = report
+        .get("ImagesDeleted")
+        .and_then(Json::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if deleted.is_empty() {
+        return Ok((0, String::new()));
+    }
+    let mut output = String::from("Deleted Images:\n");
+    for item in &deleted {
+        // The CLI prints one line per item, the untagged name first.
+        match item.get("Untagged").and_then(Json::as_str) {
+            Some(untagged) if !untagged.is_empty() => {
+                output.push_str(&format!("untagged: {untagged}\n"))
             }
-            if let Some(removed) = item.get("Deleted").and_then(Json::as_str) {
-                out.push_str(&format!("deleted: {removed}\n"));
-            }
+            _ => output.push_str(&format!(
+                "deleted: {}\n",
+                item.get("Deleted").and_then(Json::as_str).unwrap_or("")
+            )),
         }
-        out.push('\n');
     }
     let space = report
         .get("SpaceReclaimed")
-        .and_then(Json::as_i64)
+        .and_then(Json::as_u64)
         .unwrap_or(0);
-    out.push_str(&format!(
-        "Total reclaimed space: {}\n",
-        human_size(space as f64)
-    ));
-    print(&out);
-    Ok(())
+    Ok((space, output))
 }
 
 #[cfg(test)]

@@ -10,21 +10,12 @@ fn text<'a>(json: &'a Json, key: &str) -> &'a str {
     json.get(key).and_then(Json::as_str).unwrap_or_default()
 }
 
-/// The progress bar text of a message, as jsonmessage's `Progress.String`
-/// would give it (empty when there is no progress to show).
-fn progress_text(message: &Json) -> String {
-    if let Some(progress) = message.get("progress").and_then(Json::as_str) {
-        return progress.to_string();
-    }
-    let detail = message.get("progressDetail");
-    let current = detail
-        .and_then(|d| d.get("current"))
-        .and_then(Json::as_i64)
-        .unwrap_or(0);
-    let total = detail
-        .and_then(|d| d.get("total"))
-        .and_then(Json::as_i64)
-        .unwrap_or(0);
+/// jsonmessage's `JSONProgress.String`: the bar (only wider than 110
+/// columns), then current/total in go-units sizes. Empty when there is
+/// nothing to count.
+fn progress_text(detail: &Json, width: usize) -> String {
+    let number = |key: &str| detail.get(key).and_then(Json::as_i64).unwrap_or(0);
+    let (current, total) = (number("current"), number("total"));
     if current <= 0 && total <= 0 {
         return String::new();
     }
@@ -32,13 +23,40 @@ fn progress_text(message: &Json) -> String {
     if total <= 0 {
         return format!("{:>8}", size(current as f64));
     }
-    let percent = (current.min(total) * 50 / total) as usize;
-    let bar = if percent < 50 {
-        format!("{}>{}", "=".repeat(percent), " ".repeat(49 - percent))
+    let percent = ((current as f64 / total as f64 * 100.0) as i64 / 2).min(50);
+    let mut text = String::new();
+    if width > 110 {
+        let spaces = (50 - percent).max(0) as usize;
+        text.push_str(&format!(
+            "[{}>{}] ",
+            "=".repeat(percent.max(0) as usize),
+            " ".repeat(spaces)
+        ));
+    }
+    if current > total {
+        text.push_str(&format!("{:>8}", size(current as f64)));
     } else {
-        "=".repeat(50)
-    };
-    format!("[{bar}] {:>8}/{}", size(current as f64), size(total as f64))
+        text.push_str(&format!(
+            "{:>8}/{}",
+            size(current as f64),
+            size(total as f64)
+        ));
+    }
+    text
+}
+
+/// The width progress bars are drawn for: the terminal's columns, or 200
+/// when there is no terminal to ask (as jsonmessage does).
+fn terminal_width() -> usize {
+    // SAFETY: TIOCGWINSZ fills the winsize we own.
+    unsafe {
+        let mut size: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(1, libc::TIOCGWINSZ, &mut size) == 0 {
+            size.ws_col as usize
+        } else {
+            200
+        }
+    }
 }
 
 /// Writes the stream `body` to `out` until it ends; an error message in
@@ -51,6 +69,19 @@ pub fn display_with(
     body: &mut impl Read,
     out: &mut impl Write,
     terminal: bool,
+) -> Result<(), Failure> {
+    let width = if terminal { terminal_width() } else { 200 };
+    display_at_width(body, out, terminal, width)
+}
+
+/// jsonmessage's `DisplayJSONMessagesStream`: off a terminal, messages
+/// with something to count are left out; on one, progress with an id is
+/// redrawn on that id's line and progress without one where it stands.
+fn display_at_width(
+    body: &mut impl Read,
+    out: &mut impl Write,
+    terminal: bool,
+    width: usize,
 ) -> Result<(), Failure> {
     let reader = BufReader::new(body);
     // On a terminal: the ids in the order their lines were first drawn.
@@ -70,38 +101,54 @@ pub fn display_with(
         if message.get("aux").is_some() {
             continue;
         }
-        let progress = progress_text(&message);
-        if !progress.is_empty() && !terminal {
+        let detail = message.get("progressDetail").filter(|d| d.is_object());
+        let legacy = text(&message, "progress");
+        let id = text(&message, "id");
+        let mut diff = 0;
+        if !id.is_empty() && (detail.is_some() || !legacy.is_empty()) {
+            let line = match ids.iter().position(|known| known == id) {
+                Some(index) => index,
+                None => {
+                    ids.push(id.to_string());
+                    if terminal {
+                        let _ = out.write_all(b"\n");
+                    }
+                    ids.len() - 1
+                }
+            };
+            diff = ids.len() - line;
+            if terminal {
+                let _ = write!(out, "\x1b[{diff}A");
+            }
+        } else {
+            ids.clear();
+        }
+        let stream = message.get("stream").and_then(Json::as_str);
+        let counted = detail.map(|d| progress_text(d, width)).unwrap_or_default();
+        let mut endl = "";
+        if terminal && stream.is_none() && detail.is_some() {
+            let _ = out.write_all(b"\x1b[2K\r");
+            endl = "\r";
+        } else if !counted.is_empty() {
             continue;
         }
-        let id = text(&message, "id");
         let mut rendered = String::new();
         if !id.is_empty() {
             rendered.push_str(&format!("{id}: "));
         }
-        if let Some(stream) = message.get("stream").and_then(Json::as_str) {
-            rendered.push_str(stream);
-        } else if !progress.is_empty() {
-            rendered.push_str(&format!("{} {progress}", text(&message, "status")));
+        let status = text(&message, "status");
+        if detail.is_some() && terminal {
+            rendered.push_str(&format!("{status} {counted}{endl}"));
+        } else if !legacy.is_empty() {
+            rendered.push_str(&format!("{status} {legacy}{endl}"));
+        } else if let Some(stream) = stream {
+            rendered.push_str(&format!("{stream}{endl}"));
         } else {
-            rendered.push_str(text(&message, "status"));
-            rendered.push('\n');
+            rendered.push_str(&format!("{status}{endl}\n"));
         }
-        if terminal && !id.is_empty() {
-            // Move to the id's line, clear it, write, and come back down.
-            let position = ids.iter().position(|known| known == id);
-            let up = match position {
-                Some(index) => ids.len() - index,
-                None => {
-                    ids.push(id.to_string());
-                    let _ = out.write_all(b"\n");
-                    1
-                }
-            };
-            let rendered = rendered.trim_end_matches('\n');
-            let _ = write!(out, "\x1b[{up}A\x1b[2K\r{rendered}\r\x1b[{up}B");
-        } else {
-            let _ = out.write_all(rendered.as_bytes());
+        let _ = out.write_all(rendered.as_bytes());
+        if !id.is_empty() && terminal && diff > 0 {
+            let _ = write!(out, "\x1b[{diff}B");
         }
     }
     let _ = out.flush();
@@ -146,12 +193,48 @@ mod tests {
     }
 
     #[test]
-    fn terminal_redraws_lines_by_id() {
-        let stream = "{\"status\":\"Loading\",\"progressDetail\":{\"current\":1,\"total\":2},\"id\":\"x\"}\n{\"status\":\"Done\",\"id\":\"x\"}\n";
+    fn terminal_redraws_a_progress_line_without_id_in_place() {
+        let stream = "{\"status\":\"Downloading from http://h/x\"}\r\n{\"status\":\"Importing\",\"progressDetail\":{\"current\":1,\"total\":2},\"progress\":\"[a] 1B/2B\"}\r\n{\"status\":\"Importing\",\"progressDetail\":{\"current\":2,\"total\":2},\"progress\":\"[b] 2B/2B\"}\r\n{\"status\":\"sha256:ab\"}\r\n";
         let mut out = Vec::new();
-        display_with(&mut stream.as_bytes(), &mut out, true).unwrap();
-        let out = String::from_utf8(out).unwrap();
-        assert!(out.starts_with("\n\x1b[1A\x1b[2K\rx: Loading ["), "{out:?}");
-        assert!(out.ends_with("\x1b[1A\x1b[2K\rx: Done\r\x1b[1B"), "{out:?}");
+        display_at_width(&mut stream.as_bytes(), &mut out, true, 80).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Downloading from http://h/x\n\x1b[2K\rImporting       1B/2B\r\x1b[2K\rImporting       2B/2B\rsha256:ab\n"
+        );
+        let mut wide = Vec::new();
+        display_at_width(&mut stream.as_bytes(), &mut wide, true, 120).unwrap();
+        let wide = String::from_utf8(wide).unwrap();
+        assert!(
+            wide.contains(&format!(
+                "\rImporting [{}>{}]       1B/2B\r",
+                "=".repeat(25),
+                " ".repeat(25)
+            )),
+            "{wide:?}"
+        );
+        let mut plain = Vec::new();
+        display_with(&mut stream.as_bytes(), &mut plain, false).unwrap();
+        assert_eq!(
+            String::from_utf8(plain).unwrap(),
+            "Downloading from http://h/x\nsha256:ab\n"
+        );
+    }
+
+    #[test]
+    fn terminal_redraws_lines_by_id() {
+        // Lines with progress detail (even empty) are redrawn on their id's
+        // line; a line without it starts afresh, as jsonmessage does.
+        let stream = "{\"status\":\"Loading\",\"progressDetail\":{\"current\":1,\"total\":2},\"id\":\"x\"}\n{\"status\":\"Loading\",\"progressDetail\":{},\"id\":\"y\"}\n{\"status\":\"Done\",\"progressDetail\":{},\"id\":\"x\"}\n{\"status\":\"Done\",\"id\":\"y\"}\n";
+        let mut out = Vec::new();
+        display_at_width(&mut stream.as_bytes(), &mut out, true, 80).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            concat!(
+                "\n\x1b[1A\x1b[2K\rx: Loading       1B/2B\r\x1b[1B",
+                "\n\x1b[1A\x1b[2K\ry: Loading \r\x1b[1B",
+                "\x1b[2A\x1b[2K\rx: Done \r\x1b[2B",
+                "y: Done\n",
+            )
+        );
     }
 }
