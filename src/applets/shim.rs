@@ -37,6 +37,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         eprintln!("dockbox-shim: {error}");
         return 1;
     }
+    // Started from a descriptor (/proc/self/fd/N), the kernel named us
+    // after its number; ps and the tests know shims by this name.
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16 bytes.
+    unsafe { libc::prctl(libc::PR_SET_NAME, c"dockbox-shim".as_ptr()) };
     let bundle = PathBuf::from(&rest[0]);
     match crate::shim::serve::main_with(&bundle) {
         Ok(code) => code,

@@ -514,3 +514,37 @@ fn kill_and_rm_force_reach_a_paused_container() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
     assert_nothing_left(&daemon);
 }
+
+/// CVE-2019-5736: the shim, a parent of the container's init, runs from a
+/// read-only view of the binary (a detached mount), not from the host path
+/// that a process could write through /proc/PID/exe once the shim is gone.
+#[test]
+fn shims_run_from_an_unwritable_view_of_the_binary() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-shim-exe");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&["run", "-d", "--name", "guarded", "busybox", "sleep", "100"]),
+    );
+    let init: i32 = inspect(&daemon, "guarded", "{{.State.Pid}}")
+        .parse()
+        .unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{init}/stat")).unwrap();
+    let after_name = &stat[stat.rfind(')').unwrap() + 2..];
+    let shim: i32 = after_name.split(' ').nth(1).unwrap().parse().unwrap();
+    let comm = std::fs::read_to_string(format!("/proc/{shim}/comm")).unwrap();
+    assert_eq!(comm, "dockbox-shim\n", "parent {shim}");
+    let exe = format!("/proc/{shim}/exe");
+    let host_path = std::fs::canonicalize(crate::harness::dockbox()).unwrap();
+    assert_ne!(std::fs::read_link(&exe).unwrap(), host_path);
+    let opened = std::fs::File::open(&exe).unwrap();
+    let stats = nix::sys::statvfs::fstatvfs(&opened).unwrap();
+    assert!(
+        stats
+            .flags()
+            .contains(nix::sys::statvfs::FsFlags::ST_RDONLY),
+        "shim {shim} runs from a writable mount"
+    );
+    ok(&daemon, &daemon.docker(&["rm", "-f", "guarded"]));
+}
