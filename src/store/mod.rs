@@ -52,6 +52,19 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How a write transaction commits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Commit {
+    /// On disk when the commit returns.
+    Durable,
+    /// Without waiting for the disk: lost if the daemon dies before the
+    /// next durable commit (which makes it durable too); the database stays
+    /// consistent either way. Only for a change that a durable one is about
+    /// to follow and that a restart would redo (an auto-removed container's
+    /// exit, recorded just before its removal).
+    Deferred,
+}
+
 pub(crate) fn db_error<E: Into<redb::Error>>(
     operation: &'static str,
 ) -> impl FnOnce(E) -> StoreError {
@@ -146,10 +159,23 @@ impl Store {
     /// Runs `work` in one write transaction, committed when it returns `Ok`
     /// and rolled back when it returns `Err`.
     pub fn write<T>(&self, work: impl FnOnce(&mut WriteTx) -> Result<T>) -> Result<T> {
-        let txn = self
+        self.write_as(Commit::Durable, work)
+    }
+
+    /// [`Store::write`] with the given kind of commit.
+    pub fn write_as<T>(
+        &self,
+        commit: Commit,
+        work: impl FnOnce(&mut WriteTx) -> Result<T>,
+    ) -> Result<T> {
+        let mut txn = self
             .db
             .begin_write()
             .map_err(db_error("begin write transaction"))?;
+        if commit == Commit::Deferred {
+            txn.set_durability(redb::Durability::None)
+                .map_err(db_error("defer the commit"))?;
+        }
         let mut tx = WriteTx::new(txn);
         match work(&mut tx) {
             Ok(value) => {

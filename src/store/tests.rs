@@ -250,3 +250,36 @@ fn a_killed_writer_leaves_a_consistent_store() {
         .create_container("c10", "n10", &record("c10", "created"))
         .unwrap();
 }
+
+#[test]
+fn a_deferred_commit_is_visible_at_once_and_durable_after_the_next_durable_one() {
+    let temp = TempStore::new("deferred");
+    {
+        let store = Store::open(&temp.db()).unwrap();
+        store
+            .create_container("c1", "one", &record("one", "running"))
+            .unwrap();
+        store
+            .write_as(Commit::Deferred, |tx| {
+                tx.put(Table::Containers, "c1", &record("one", "exited"))
+            })
+            .unwrap();
+        assert_eq!(
+            store.get_container::<Record>("c1").unwrap(),
+            Some(record("one", "exited")),
+            "a deferred commit is read back at once"
+        );
+        store
+            .create_container("c2", "two", &record("two", "created"))
+            .unwrap();
+    }
+    let store = Store::open(&temp.db()).unwrap();
+    assert_eq!(
+        store.get_container::<Record>("c1").unwrap(),
+        Some(record("one", "exited"))
+    );
+    assert_eq!(
+        store.get_container::<Record>("c2").unwrap(),
+        Some(record("two", "created"))
+    );
+}

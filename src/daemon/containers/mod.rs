@@ -32,7 +32,7 @@ use super::api::{Call, Reply, Route};
 use super::system::store_error;
 use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
-use crate::store::Table;
+use crate::store::{Commit, Table};
 use create::CreateContext;
 use lookup::{DaemonImages, ImageLookup, find_container};
 use record::{ContainerRecord, StateError};
@@ -86,8 +86,18 @@ impl Daemon {
         id: &str,
         change: impl FnOnce(&mut ContainerRecord) -> Result<T, StateError>,
     ) -> Result<T, ApiError> {
+        self.update_container_as(Commit::Durable, id, change)
+    }
+
+    /// [`Daemon::update_container`] with the given kind of commit.
+    pub fn update_container_as<T>(
+        &self,
+        commit: Commit,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, StateError>,
+    ) -> Result<T, ApiError> {
         self.store
-            .write(|tx| {
+            .write_as(commit, |tx| {
                 let Some(mut record) = tx.get::<ContainerRecord>(Table::Containers, id)? else {
                     return Ok(Err(lookup::no_such_container(id)));
                 };

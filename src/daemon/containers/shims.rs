@@ -521,7 +521,14 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
             .shutting_down
             .load(std::sync::atomic::Ordering::SeqCst)
     });
-    let marked = daemon.update_container(id, |rec| match restart {
+    // An auto-removed container's record goes at once, durably; should we
+    // die first, the restart finds the shim gone and redoes both.
+    let commit = if record.host_config.auto_remove && restart.is_none() {
+        crate::store::Commit::Deferred
+    } else {
+        crate::store::Commit::Durable
+    };
+    let marked = daemon.update_container_as(commit, id, |rec| match restart {
         Some(_) => rec.mark_restarting(code, state.finished_at),
         None => rec.mark_exited(code, state.oom_killed, state.finished_at),
     });
