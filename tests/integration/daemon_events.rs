@@ -255,8 +255,12 @@ fn wait_subscribed(daemon: &TestDaemon, receiver: &mpsc::Receiver<String>) {
         let name = format!("probe-{}", probes.len());
         ok(&daemon.docker(&["create", "--name", &name, "busybox"]));
         probes.push(name);
-        if let Ok(line) = receiver.recv_timeout(Duration::from_millis(300)) {
-            assert!(line.contains("probe-"), "{line}");
+        // Events from before the stream (the fixture's image load, which a
+        // stream with `until` replays) come first.
+        if let Some(line) =
+            std::iter::from_fn(|| receiver.recv_timeout(Duration::from_millis(300)).ok())
+                .find(|line| line.contains("probe-"))
+        {
             break line;
         }
     };
@@ -345,7 +349,8 @@ fn until_in_the_future_streams_then_ends() {
         DOCKER_CLI,
         &[
             "events",
-            "--until=-8s",
+            // Long enough for the probes of a loaded machine.
+            "--until=-15s",
             "--format",
             "{{.Action}} {{.Actor.Attributes.name}}",
         ],
@@ -360,14 +365,14 @@ fn until_in_the_future_streams_then_ends() {
             break status;
         }
         assert!(
-            started.elapsed() < Duration::from_secs(20),
+            started.elapsed() < Duration::from_secs(30),
             "the stream did not end"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success());
     assert!(
-        started.elapsed() >= Duration::from_secs(7),
+        started.elapsed() >= Duration::from_secs(14),
         "{:?}",
         started.elapsed()
     );
