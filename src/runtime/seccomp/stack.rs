@@ -223,19 +223,25 @@ fn program(
 ) -> Result<BpfProgram, SeccompError> {
     let build_error = |source| SeccompError::Build { arch, source };
     let mut chains = BTreeMap::new();
+    let mut always = Vec::new();
     for (nr, alternatives) in rules {
-        // An unconditional alternative makes the others irrelevant; an empty
-        // chain is how seccompiler spells "always".
-        let chain = if alternatives.iter().any(Option::is_none) {
-            Vec::new()
-        } else {
-            alternatives
-                .into_iter()
-                .flatten()
-                .map(|conditions| SeccompRule::new(conditions).map_err(build_error))
-                .collect::<Result<Vec<_>, _>>()?
-        };
+        // An unconditional alternative makes the others irrelevant.
+        if alternatives.iter().any(Option::is_none) {
+            always.push(nr);
+            continue;
+        }
+        let chain = alternatives
+            .into_iter()
+            .flatten()
+            .map(|conditions| SeccompRule::new(conditions).map_err(build_error))
+            .collect::<Result<Vec<_>, _>>()?;
         chains.insert(nr, chain);
+    }
+    if chains.is_empty()
+        && let Some(first) = always.first()
+    {
+        // seccompiler wants a rule; an empty chain is its "always".
+        chains.insert(*first, Vec::new());
     }
     let filter = SeccompFilter::new(
         chains,
@@ -250,10 +256,44 @@ fn program(
     if multi_arch {
         bpf[2].k = libc::SECCOMP_RET_ALLOW;
     }
+    bpf.splice(3..3, range_checks(&always, on_match));
     if arch == SeccompArch::X86_64 {
         reject_x32(&mut bpf);
     }
     Ok(bpf)
+}
+
+/// Matches the unconditional syscalls as runs of consecutive numbers, a
+/// few instructions a run instead of a few a syscall: Docker's default
+/// profile shrinks from about 1,500 instructions per architecture to a
+/// few hundred, which the kernel checks and JIT-compiles at every
+/// container start. Goes right after seccompiler's arch check (see
+/// `reject_x32`), and falls through to seccompiler's rules on a miss.
+fn range_checks(numbers: &[i64], on_match: Verdict) -> Vec<sock_filter> {
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| sock_filter { code, jt, jf, k };
+    let (load, jeq, jge, jgt, ret) = (0x20, 0x15, 0x35, 0x25, 0x06);
+    let mut sorted: Vec<u32> = numbers.iter().map(|nr| *nr as u32).collect();
+    sorted.sort_unstable();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for nr in sorted {
+        match runs.last_mut() {
+            Some((_, end)) if end.checked_add(1) == Some(nr) => *end = nr,
+            _ => runs.push((nr, nr)),
+        }
+    }
+    let mut checks = vec![insn(load, 0, 0, 0)]; // A = seccomp_data.nr
+    for (start, end) in runs {
+        if start == end {
+            checks.extend([insn(jeq, 0, 1, start), insn(ret, 0, 0, on_match)]);
+        } else {
+            checks.extend([
+                insn(jge, 0, 2, start),
+                insn(jgt, 1, 0, end),
+                insn(ret, 0, 0, on_match),
+            ]);
+        }
+    }
+    checks
 }
 
 /// x32 calls carry AUDIT_ARCH_X86_64 with bit 30 set in the number, so

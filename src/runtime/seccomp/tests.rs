@@ -530,3 +530,12 @@ fn trap_and_kill_actions_are_enforced() {
     let out = run_filtered(&compiled, "exec /bin/busybox rmdir /tmp/dockbox-never");
     assert_eq!(out.status.signal(), Some(libc::SIGSYS), "{out:?}");
 }
+
+#[test]
+fn docker_default_filters_stay_small() {
+    // Runs of unconditional syscalls are range checks: the kernel checks
+    // and JIT-compiles every instruction at each container start.
+    let compiled = compile(&docker_default(&default_caps()).unwrap()).unwrap();
+    let total: usize = compiled.filters.iter().map(Vec::len).sum();
+    assert!(total < 1000, "{total} instructions");
+}
