@@ -67,7 +67,7 @@ fn dockerd_runs_containers_with_our_runc() {
     };
     // Dropped after the daemon: our runc removes each container's cgroup,
     // the parent made for them stays until here.
-    let _parent_cgroups = ParentCgroups(dir.path().file_name().unwrap().to_owned());
+    let _parent_cgroups = ParentCgroups(cgroup_parent.clone());
     let runc_link = dir.join("runc");
     std::os::unix::fs::symlink(harness::dockbox(), &runc_link).unwrap();
     let socket = dir.join("docker.sock");
@@ -170,15 +170,18 @@ fn dockerd_runs_containers_with_our_runc() {
     assert!(removed.status.success(), "{}", stderr_of(&removed));
 }
 
-/// The --cgroup-parent directories (named after the test's temp dir, below
-/// our own cgroup in every hierarchy), removed on drop.
-struct ParentCgroups(std::ffi::OsString);
+/// The --cgroup-parent directories: the absolute cgroup path dockerd was
+/// given (below our deepest own cgroup), in every mounted hierarchy,
+/// removed on drop.
+struct ParentCgroups(String);
 
 impl Drop for ParentCgroups {
     fn drop(&mut self) {
-        let own = crate::harness::cgroup::OwnCgroup::read();
-        for base in own.v1.values().chain(own.v2.iter()) {
-            let dir = base.join(&self.0);
+        let Ok(hierarchies) = std::fs::read_dir("/sys/fs/cgroup") else {
+            return;
+        };
+        for hierarchy in hierarchies.flatten() {
+            let dir = hierarchy.path().join(self.0.trim_start_matches('/'));
             if dir.is_dir() {
                 crate::harness::cgroup::remove_tree(&dir);
             }
