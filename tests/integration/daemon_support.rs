@@ -67,7 +67,11 @@ impl TestDaemon {
     pub fn command(dir: &Path, socket: &Path, pidfile: &Path) -> Command {
         let config = dir.join("daemon.json");
         if !config.exists() {
-            std::fs::write(&config, "{}\n").unwrap();
+            // Containers' cgroups below the test's own (a relative parent),
+            // never in the daemon's default /docker; removed on drop.
+            let name = dir.file_name().unwrap_or_default().to_string_lossy();
+            let parent = serde_json::json!({ "cgroup-parent": format!("dockbox-test-{name}") });
+            std::fs::write(&config, format!("{parent}\n")).unwrap();
         }
         let mut command = Command::new(harness::dockbox());
         command
