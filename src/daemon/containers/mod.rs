@@ -144,12 +144,19 @@ pub struct SpecSettings {
 }
 
 impl SpecSettings {
+    /// Read from /proc on first use; the process's own cgroup, binary and
+    /// bounding set do not change, so later container starts skip the I/O.
     pub fn detect() -> std::io::Result<SpecSettings> {
-        Ok(SpecSettings {
+        static DETECTED: std::sync::OnceLock<SpecSettings> = std::sync::OnceLock::new();
+        if let Some(settings) = DETECTED.get() {
+            return Ok(settings.clone());
+        }
+        let settings = SpecSettings {
             own_cgroup: spec::own_cgroup_path(),
             init_binary: spec::own_binary()?,
             bounding_caps: caps::own_bounding_set(),
-        })
+        };
+        Ok(DETECTED.get_or_init(|| settings).clone())
     }
 }
 
