@@ -142,9 +142,7 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         }
     }
     if let Some(entry) = &context.cgroup_to_enter {
-        cgroups::from_paths(entry.paths.clone())
-            .enter(entry.placed_in_unified)
-            .map_err(|e| InitError::Other(e.to_string()))?;
+        enter_cgroup(entry, &context.spec)?;
     }
     // SAFETY: a plain syscall.
     if context.unshare_cgroup_namespace && unsafe { libc::unshare(libc::CLONE_NEWCGROUP) } != 0 {
@@ -222,6 +220,24 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
     }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// Enters the cgroup our parent made. The previous container of the same
+/// id may still be removing its directories (its shim deletes them as it
+/// ends), so one that vanished is made again with its limits, once.
+fn enter_cgroup(entry: &CgroupEntry, spec: &Spec) -> Result<(), InitError> {
+    let cgroup = cgroups::from_paths(entry.paths.clone());
+    if cgroup.enter(entry.placed_in_unified).is_ok() {
+        return Ok(());
+    }
+    let again = || -> Result<(), cgroups::CgroupError> {
+        cgroup.create()?;
+        if let Some(resources) = super::prepare::resources_with_default_devices(spec) {
+            cgroup.set(&resources)?;
+        }
+        cgroup.enter(entry.placed_in_unified)
+    };
+    again().map_err(|e| InitError::Other(e.to_string()))
 }
 
 /// setuid with the capability sets around it: keep-caps and the bounding

@@ -543,9 +543,19 @@ fn daemon_shutdown_stops_containers_and_always_brings_them_back() {
         inspect(&daemon, "plain", "{{.State.Status}} {{.State.ExitCode}}"),
         "exited 9"
     );
-    wait_for("the always container to come back", || {
-        inspect(&daemon, "back", "{{.State.Running}}") == "true"
-    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let state = inspect(&daemon, "back", "{{.State.Status}} {{.State.Error}}");
+        if state.starts_with("running") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the always container did not come back: {state}\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
     ok(&daemon, &daemon.docker(&["rm", "-f", "plain", "back"]));
     assert_nothing_left(&daemon);
 }
