@@ -23,6 +23,7 @@ mod daemon_images_dockerd;
 mod daemon_leaks;
 mod daemon_run;
 mod daemon_run_more;
+mod daemon_shim_death;
 mod daemon_support;
 mod daemon_system;
 mod dropin_containerd;

@@ -245,15 +245,7 @@ pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
     // The shim deletes the launcher's state (and so the cgroups) when the
     // container exits; a shim that was killed itself leaves them behind.
-    if let Ok(container) =
-        crate::runtime::container::Container::load(&runtime_root(daemon), &record.id)
-        && let Err(error) = container.delete(true)
-    {
-        log::warn(&format!(
-            "delete the runtime state of {}: {error}",
-            record.id
-        ));
-    }
+    super::dead_shim::delete_runtime_state(daemon, &record.id);
     let _changes = daemon.images.lock();
     daemon
         .images
@@ -496,19 +488,21 @@ fn monitor_exit(daemon: &Arc<Daemon>, id: &str, mut stream: UnixStream) {
             break;
         }
     }
-    let bundle = bundle_dir(daemon, id);
-    let state = exit
-        .or_else(|| crate::shim::read_state(&bundle).filter(|s| s.exited))
-        .unwrap_or(ShimState {
-            exited: true,
-            exit_code: 255,
-            finished_at: now_nanos(),
-            ..ShimState::default()
-        });
-    record_exit(daemon, id, &state);
+    match exit.or_else(|| crate::shim::read_state(&bundle_dir(daemon, id)).filter(|s| s.exited)) {
+        Some(state) => record_exit(daemon, id, &state, None),
+        None => record_dead_shim(daemon, id),
+    }
 }
 
-fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
+/// The shim of `id` is gone without a recorded exit: it was killed.
+fn record_dead_shim(daemon: &Arc<Daemon>, id: &str) {
+    let state = super::dead_shim::end_container(daemon, id);
+    record_exit(daemon, id, &state, Some(super::dead_shim::DIE_EVENT_CODE));
+}
+
+/// Records the exit in `state`; `die_code` is the `die` event's exit code
+/// when it differs from the recorded one.
+fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Option<i64>) {
     daemon.shims.wait_for_start(id);
     let code = i64::from(state.exit_code);
     let Ok(record) = daemon.find_container(id) else {
@@ -542,7 +536,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
     }
     let ran_for = (state.finished_at - record.state.started_at).max(0) / 1_000_000_000;
     let die = [
-        ("exitCode", code.to_string()),
+        ("exitCode", die_code.unwrap_or(code).to_string()),
         ("execDuration", ran_for.to_string()),
     ];
     daemon.log_container_event(&record, "die", &die);
@@ -649,15 +643,10 @@ pub fn restore(daemon: &Arc<Daemon>) {
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
                 }
                 Err(_) => {
-                    let state = crate::shim::read_state(&bundle_dir(daemon, &id))
-                        .filter(|s| s.exited)
-                        .unwrap_or(ShimState {
-                            exited: true,
-                            exit_code: 255,
-                            finished_at: now_nanos(),
-                            ..ShimState::default()
-                        });
-                    record_exit(daemon, &id, &state);
+                    match crate::shim::read_state(&bundle_dir(daemon, &id)).filter(|s| s.exited) {
+                        Some(state) => record_exit(daemon, &id, &state, None),
+                        None => record_dead_shim(daemon, &id),
+                    }
                 }
             },
             Status::Restarting => {
