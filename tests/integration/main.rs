@@ -25,6 +25,7 @@ mod daemon_logs_prune;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_support;
+mod daemon_swarm;
 mod daemon_system;
 mod dropin_containerd;
 mod dropin_docker;
