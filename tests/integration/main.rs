@@ -24,6 +24,7 @@ mod daemon_leaks;
 mod daemon_logs_prune;
 mod daemon_run;
 mod daemon_run_more;
+mod daemon_storage_propagation;
 mod daemon_support;
 mod daemon_swarm;
 mod daemon_system;
