@@ -347,9 +347,9 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             let message = error.message();
             // Attachers waiting for this start give up.
             drop(daemon.shims.take_pending(&record.id));
-            let code = start_failure_code(&message);
+            let code = start_failure_code(message);
             daemon.update_container(&record.id, |rec| {
-                rec.mark_start_failed(code, &message, now_nanos());
+                rec.mark_start_failed(code, message, now_nanos());
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
