@@ -14,6 +14,7 @@ pub mod log;
 pub mod networks;
 pub mod signals;
 pub mod socket;
+pub mod swarm;
 pub mod system;
 pub mod volumes;
 

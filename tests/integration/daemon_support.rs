@@ -292,6 +292,18 @@ impl RawConnection {
         self.read_response("GET")
     }
 
+    /// Sends `method path` with the JSON `body` (none when empty) and
+    /// reads the answer.
+    pub fn request(&mut self, method: &str, path: &str, body: &str) -> RawResponse {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: docker\r\n");
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        self.send(head.as_bytes());
+        self.read_response(method)
+    }
+
     /// Whether the server has closed the connection (EOF within 5s).
     pub fn is_closed(&mut self) -> bool {
         self.reader

@@ -325,19 +325,23 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             "container already started",
         ));
     }
-    match launch(daemon, &record) {
+    let launched = prepare_mounts(&record)
+        .map_err(StartError::Setup)
+        .and_then(|()| launch(daemon, &record).map_err(StartError::Task));
+    match launched {
         Ok(pid) => {
             daemon.update_container(&record.id, |rec| rec.mark_started(pid as i64, now_nanos()))?;
             daemon.log_container_event(&record, "start", &[]);
             log::info(&format!("container {} started, pid {pid}", record.id));
             Ok(())
         }
-        Err(message) => {
+        Err(error) => {
+            let message = error.message();
             // Attachers waiting for this start give up.
             drop(daemon.shims.take_pending(&record.id));
-            let code = start_failure_code(&message);
+            let code = start_failure_code(message);
             daemon.update_container(&record.id, |rec| {
-                rec.mark_start_failed(code, &message, now_nanos());
+                rec.mark_start_failed(code, message, now_nanos());
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
@@ -351,15 +355,44 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
                 log::warn(&format!("auto-remove {id}: {}", error.message));
             }
             daemon.shims.notify();
-            Err(ApiError::internal(format!(
-                "failed to create task for container: {message}"
-            )))
+            Err(ApiError::internal(error.answer()))
         }
     }
 }
 
-fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
+/// Why a start failed: while preparing the mounts, before any task
+/// existed (moby answers these as they are), or in the runtime (behind
+/// its "failed to create task for container: ").
+enum StartError {
+    Setup(String),
+    Task(String),
+}
+
+impl StartError {
+    fn message(&self) -> &str {
+        match self {
+            StartError::Setup(message) | StartError::Task(message) => message,
+        }
+    }
+
+    fn answer(&self) -> String {
+        match self {
+            StartError::Setup(message) => message.clone(),
+            StartError::Task(message) => format!("failed to create task for container: {message}"),
+        }
+    }
+}
+
+/// What moby does to the binds before it builds the spec: makes the
+/// missing sources of `Binds`, then checks that shared and slave binds
+/// sit on mounts that can propagate.
+fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
     super::spec_mounts::create_bind_sources(record)?;
+    let mounts = crate::runtime::mounts::MountInfo::read_own().map_err(|e| e.to_string())?;
+    super::spec_mounts::check_bind_propagation(record, &mounts)
+}
+
+fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
     let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
