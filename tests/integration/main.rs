@@ -20,6 +20,7 @@ mod daemon_events;
 mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;
+mod daemon_images_hostile;
 mod daemon_leaks;
 mod daemon_run;
 mod daemon_run_more;
