@@ -260,10 +260,11 @@ fn write_layer(
         HashingWriter::new(BufWriter::new(file)),
     );
     let mut size = read_archive(&mut tee, Entries::Layer);
-    if size.is_ok() && extent == LayerExtent::WholeStream {
-        if let Err(error) = io::copy(&mut tee, &mut io::sink()) {
-            size = Err(StoreError::Read(error));
-        }
+    if size.is_ok()
+        && extent == LayerExtent::WholeStream
+        && let Err(error) = io::copy(&mut tee, &mut io::sink())
+    {
+        size = Err(StoreError::Read(error));
     }
     if let Some(error) = tee.write_error.take() {
         return Err(io_error("write", path)(error));
@@ -309,17 +310,19 @@ fn read_archive(mut reader: impl Read, entries: Entries) -> Result<u64> {
         Entries::Any => StoreError::NotArchive,
     };
     let mut size = 0;
-    let mut archive = tar::Archive::new(&mut reader);
-    for entry in archive.entries().map_err(not_tar)? {
-        let entry = entry.map_err(not_tar)?;
-        if entries == Entries::Layer {
-            check_layer_entry(&entry.path_bytes())?;
-        }
-        if entry.header().entry_type().is_file() {
-            size += entry.size();
+    // The archive borrows the reader only for the entries.
+    {
+        let mut archive = tar::Archive::new(&mut reader);
+        for entry in archive.entries().map_err(not_tar)? {
+            let entry = entry.map_err(not_tar)?;
+            if entries == Entries::Layer {
+                check_layer_entry(&entry.path_bytes())?;
+            }
+            if entry.header().entry_type().is_file() {
+                size += entry.size();
+            }
         }
     }
-    drop(archive);
     // The tar crate stops after the marker's first zero block, or at the
     // end of the stream. The second block is the marker's too; anything
     // else there is a broken archive, as Go's archive/tar reads it.
