@@ -20,6 +20,7 @@ mod daemon_events;
 mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;
+mod daemon_images_hostile;
 mod daemon_leaks;
 mod daemon_logs_prune;
 mod daemon_run;
