@@ -29,6 +29,7 @@ pub mod container;
 pub mod control;
 pub mod devices;
 pub mod exec;
+mod fds;
 #[allow(dead_code)] // Wired into `runc features` with the launcher (issue 4).
 pub mod features;
 pub mod hooks;

@@ -35,6 +35,7 @@ mod runc_cli;
 mod runc_console;
 mod runc_containerd;
 mod runc_dockerd;
+mod runc_fds;
 mod runc_lifecycle;
 mod runc_namespaces;
 mod runc_process;
