@@ -17,6 +17,7 @@ mod daemon_accept;
 mod daemon_bad_input;
 mod daemon_containers;
 mod daemon_events;
+mod daemon_fds;
 mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;

@@ -9,11 +9,12 @@
 use crate::harness::busybox::Bundle;
 use crate::harness::{TempDir, report_skip, stderr_of, stdout_of};
 use crate::runc_bundle;
+use crate::runc_cgroups::run_detached;
 use crate::runc_support::{Runtime, output_via_files};
 use serde_json::json;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Output, Stdio};
+use std::process::{Command, Output, Stdio};
 
 /// The fd numbers tried as `/proc/self/fd/N`.
 const TRIED_FDS: std::ops::RangeInclusive<i32> = 3..=64;
@@ -27,12 +28,10 @@ fn climbing_to(path: &Path) -> String {
     )
 }
 
-/// `runc run` with a directory of the host (`/`) open without
+/// Runs `command` with a directory of the host (`/`) open without
 /// close-on-exec at `leaked`, as a careless caller (a shim, a daemon)
 /// would leave one.
-fn run_with_leaked_directory(runtime: &Runtime, bundle: &Bundle, id: &str, leaked: i32) -> Output {
-    let _guard = runtime.guard(id);
-    let mut command = runtime.command(&["run", "-b", bundle.dir.to_str().unwrap(), id]);
+fn with_leaked_directory(mut command: Command, leaked: i32) -> Output {
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(move || {
@@ -40,7 +39,9 @@ fn run_with_leaked_directory(runtime: &Runtime, bundle: &Bundle, id: &str, leake
             if fd < 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            if fd != leaked {
+            if fd == leaked {
+                libc::fcntl(fd, libc::F_SETFD, 0);
+            } else {
                 // dup2 leaves the copy without close-on-exec.
                 if libc::dup2(fd, leaked) < 0 {
                     return Err(std::io::Error::last_os_error());
@@ -53,8 +54,8 @@ fn run_with_leaked_directory(runtime: &Runtime, bundle: &Bundle, id: &str, leake
     output_via_files(&mut command)
 }
 
-/// What one runtime did with `cwd = /proc/self/fd/N` for every N: the Ns
-/// whose container read or wrote the host, and how many started at all.
+/// What one runtime did with a cwd of `/proc/self/fd/N` for every N: the
+/// Ns whose process read or wrote the host, and how many started at all.
 struct Escapes {
     read: Vec<i32>,
     written: Vec<i32>,
@@ -62,7 +63,37 @@ struct Escapes {
     first_error: Option<String>,
 }
 
-fn try_every_fd(runtime: &Runtime, bundle: &Bundle, dir: &TempDir) -> Escapes {
+impl Escapes {
+    fn report(&self, runtime: &Runtime) -> String {
+        format!(
+            "{} read the host with N in {:?}, wrote it with N in {:?}, started {} of {}; \
+             first error: {}",
+            runtime.name,
+            self.read,
+            self.written,
+            self.started,
+            TRIED_FDS.count(),
+            self.first_error.as_deref().unwrap_or_default().trim()
+        )
+    }
+
+    fn assert_none_reached_the_host(&self, runtime: &Runtime) {
+        assert!(
+            self.read.is_empty() && self.written.is_empty() && self.started == 0,
+            "{}",
+            self.report(runtime)
+        );
+        let error = self.first_error.as_deref().unwrap_or_default();
+        assert!(
+            error.contains("/proc/self/fd/"),
+            "the error names the cwd: {error}"
+        );
+    }
+}
+
+/// The shell script that tries to read and write the host from a cwd of
+/// /proc/self/fd/N; the paths of the marker and of the file it writes.
+fn escape_script(dir: &TempDir) -> (String, std::path::PathBuf) {
     let marker = dir.join("host-marker");
     let written = dir.join("written-from-container");
     std::fs::write(&marker, "HOST-SECRET\n").unwrap();
@@ -71,7 +102,11 @@ fn try_every_fd(runtime: &Runtime, bundle: &Bundle, dir: &TempDir) -> Escapes {
         climbing_to(&marker),
         climbing_to(&written)
     );
-    bundle.edit_config(|spec| spec["process"]["args"] = json!(["sh", "-c", script]));
+    (script, written)
+}
+
+/// Runs `attempt(n)` for every N with a host directory leaked at N.
+fn try_every_fd(written: &Path, attempt: impl Fn(i32) -> Command) -> Escapes {
     let mut escapes = Escapes {
         read: Vec::new(),
         written: Vec::new(),
@@ -79,15 +114,14 @@ fn try_every_fd(runtime: &Runtime, bundle: &Bundle, dir: &TempDir) -> Escapes {
         first_error: None,
     };
     for n in TRIED_FDS {
-        bundle.edit_config(|spec| spec["process"]["cwd"] = json!(format!("/proc/self/fd/{n}")));
-        let output = run_with_leaked_directory(runtime, bundle, &format!("fd{n}"), n);
+        let output = with_leaked_directory(attempt(n), n);
         let stdout = stdout_of(&output);
         if stdout.contains("HOST-SECRET") {
             escapes.read.push(n);
         }
         if written.exists() {
             escapes.written.push(n);
-            std::fs::remove_file(&written).unwrap();
+            std::fs::remove_file(written).unwrap();
         }
         if stdout.contains("cwd=") {
             escapes.started += 1;
@@ -98,38 +132,58 @@ fn try_every_fd(runtime: &Runtime, bundle: &Bundle, dir: &TempDir) -> Escapes {
     escapes
 }
 
+/// `runc run` of one bundle whose process.cwd is /proc/self/fd/N.
+fn run_every_fd(runtime: &Runtime, bundle: &Bundle, written: &Path) -> Escapes {
+    try_every_fd(written, |n| {
+        bundle.edit_config(|spec| spec["process"]["cwd"] = json!(format!("/proc/self/fd/{n}")));
+        // A foreground `run` deletes its container, started or not.
+        runtime.command(&["run", "-b", bundle.dir.to_str().unwrap(), &format!("fd{n}")])
+    })
+}
+
 #[test]
 fn cwd_through_proc_self_fd_never_reaches_the_host() {
     let dir = TempDir::new("runc-fdcwd");
     let bundle = runc_bundle!(dir, &["true"]);
+    let (script, written) = escape_script(&dir);
+    bundle.edit_config(|spec| spec["process"]["args"] = json!(["sh", "-c", script]));
     let ours = Runtime::ours();
-    let escapes = try_every_fd(&ours, &bundle, &dir);
-    assert!(
-        escapes.read.is_empty() && escapes.written.is_empty(),
-        "the host was reached through /proc/self/fd/N: read with N in {:?}, written with N in {:?}",
-        escapes.read,
-        escapes.written
-    );
-    assert_eq!(escapes.started, 0, "a host directory served as the cwd");
-    let error = escapes.first_error.unwrap_or_default();
-    assert!(
-        error.contains("/proc/self/fd/"),
-        "the error names the cwd: {error}"
-    );
+    run_every_fd(&ours, &bundle, &written).assert_none_reached_the_host(&ours);
+    match Runtime::debian() {
+        Ok(runc) => eprintln!(
+            "control: {}",
+            run_every_fd(&runc, &bundle, &written).report(&runc)
+        ),
+        Err(reason) => report_skip("cwd_through_proc_self_fd_never_reaches_the_host", &reason),
+    }
+}
+
+/// `runc exec --cwd /proc/self/fd/N` into a running container.
+fn exec_every_fd(runtime: &Runtime, bundle: &Bundle, script: &str, written: &Path) -> Escapes {
+    let _guard = runtime.guard("fdexec");
+    run_detached(runtime, bundle, "fdexec");
+    try_every_fd(written, |n| {
+        let cwd = format!("/proc/self/fd/{n}");
+        runtime.command(&["exec", "--cwd", &cwd, "fdexec", "sh", "-c", script])
+    })
+}
+
+#[test]
+fn exec_cwd_through_proc_self_fd_never_reaches_the_host() {
+    let dir = TempDir::new("runc-fdexec");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let (script, written) = escape_script(&dir);
+    let ours = Runtime::ours();
+    exec_every_fd(&ours, &bundle, &script, &written).assert_none_reached_the_host(&ours);
     match Runtime::debian() {
         Ok(runc) => {
-            let control = try_every_fd(&runc, &bundle, &dir);
-            eprintln!(
-                "control: Debian runc read the host with N in {:?}, wrote it with N in {:?}, \
-                 started {} of {}; first error: {}",
-                control.read,
-                control.written,
-                control.started,
-                TRIED_FDS.count(),
-                control.first_error.unwrap_or_default().trim()
-            );
+            let control = exec_every_fd(&runc, &bundle, &script, &written);
+            eprintln!("control: {}", control.report(&runc));
         }
-        Err(reason) => report_skip("cwd_through_proc_self_fd_never_reaches_the_host", &reason),
+        Err(reason) => report_skip(
+            "exec_cwd_through_proc_self_fd_never_reaches_the_host",
+            &reason,
+        ),
     }
 }
 
