@@ -187,6 +187,77 @@ fn exec_cwd_through_proc_self_fd_never_reaches_the_host() {
     }
 }
 
+/// A host directory that the caller passes on (--preserve-fds) is the
+/// user's to use, but not as the cwd: the chdir into it succeeds, and the
+/// check that follows (getcwd reads `(unreachable)/`) must refuse it, for
+/// `run` and for `exec`.
+fn passed_directory_as_cwd(runtime: &Runtime, bundle: &Bundle, script: &str) -> [Output; 2] {
+    let with_fd3 = |args: &str| {
+        let line = format!(
+            "exec {} --root {} {args} 3</",
+            runtime.exe.display(),
+            runtime.root.path().display(),
+        );
+        output_via_files(Command::new("/bin/sh").args(["-c", &line]))
+    };
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!(["sh", "-c", script]);
+        spec["process"]["cwd"] = json!("/proc/self/fd/3");
+    });
+    let bundle_dir = bundle.dir.display();
+    let run = with_fd3(&format!("run --preserve-fds 1 -b {bundle_dir} passed"));
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!(["sleep", "100"]);
+        spec["process"]["cwd"] = json!("/");
+    });
+    let _guard = runtime.guard("passed");
+    run_detached(runtime, bundle, "passed");
+    let exec = with_fd3(&format!(
+        "exec --preserve-fds 1 --cwd /proc/self/fd/3 passed sh -c '{script}'"
+    ));
+    [run, exec]
+}
+
+#[test]
+fn a_passed_host_directory_is_refused_as_the_cwd() {
+    let dir = TempDir::new("runc-passedcwd");
+    let bundle = runc_bundle!(dir, &["true"]);
+    let (script, written) = escape_script(&dir);
+    let ours = Runtime::ours();
+    for output in passed_directory_as_cwd(&ours, &bundle, &script) {
+        assert!(
+            !stdout_of(&output).contains("HOST-SECRET"),
+            "{}",
+            stdout_of(&output)
+        );
+        assert!(!written.exists(), "the container wrote the host");
+        assert!(!output.status.success(), "{}", stdout_of(&output));
+        assert!(
+            stderr_of(&output).contains("outside of the container's root ((unreachable)/)"),
+            "{}",
+            stderr_of(&output)
+        );
+    }
+    match Runtime::debian() {
+        Ok(runc) => {
+            for (what, output) in ["run", "exec"]
+                .iter()
+                .zip(passed_directory_as_cwd(&runc, &bundle, &script))
+            {
+                eprintln!(
+                    "control: Debian runc {what}: {}, {:?}, wrote the host: {}, {}",
+                    output.status,
+                    stdout_of(&output),
+                    written.exists(),
+                    stderr_of(&output).trim()
+                );
+                let _ = std::fs::remove_file(&written);
+            }
+        }
+        Err(reason) => report_skip("a_passed_host_directory_is_refused_as_the_cwd", &reason),
+    }
+}
+
 /// The init's fds and cwd, as a hook it runs sees them, into /out; the
 /// pipes the init holds to the hook's own stdio are left out.
 const LIST_INIT_FDS: &str = "own=\" $(readlink /proc/$$/fd/0) $(readlink /proc/$$/fd/1) \
