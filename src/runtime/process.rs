@@ -2,6 +2,7 @@
 //! (all parsing and allocation before the clone) and applied in the init
 //! just before execve.
 
+use crate::inroot::{InRootError, Root};
 use oci_spec::runtime::{PosixRlimitType, Spec};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -30,6 +31,8 @@ pub enum ProcessError {
          possible container breakout detected"
     )]
     CwdOutsideRoot { cwd: String, seen: String },
+    #[error("make cwd {cwd}: {source}")]
+    MakeCwd { cwd: String, source: InRootError },
     #[error("{op} {target}: {source}")]
     Os {
         op: &'static str,
@@ -225,11 +228,13 @@ impl PreparedProcess {
         Ok(())
     }
 
-    /// The cwd, created (as root, before the setuid) when missing.
+    /// The cwd, created (as root, before the setuid) when missing. Resolved
+    /// inside our root and without magic links, so that a cwd at or below
+    /// `/proc/self/fd/N` never makes a directory outside the container.
     pub fn make_cwd(&self) -> Result<(), ProcessError> {
-        std::fs::create_dir_all(&self.cwd).map_err(|source| ProcessError::Os {
-            op: "mkdir",
-            target: self.cwd.display().to_string(),
+        let made = Root::open(Path::new("/")).and_then(|root| root.mkdir_all(&self.cwd, 0o755));
+        made.map(drop).map_err(|source| ProcessError::MakeCwd {
+            cwd: self.cwd.display().to_string(),
             source,
         })
     }

@@ -188,9 +188,9 @@ fn exec_cwd_through_proc_self_fd_never_reaches_the_host() {
 }
 
 /// A host directory that the caller passes on (--preserve-fds) is the
-/// user's to use, but not as the cwd: the chdir into it succeeds, and the
-/// check that follows (getcwd reads `(unreachable)/`) must refuse it, for
-/// `run` and for `exec`.
+/// user's to use, but not as the cwd: `run` must not make a cwd through
+/// it, and where the chdir into it succeeds (`exec`), the check that
+/// follows (getcwd reads `(unreachable)/`) must refuse it.
 fn passed_directory_as_cwd(runtime: &Runtime, bundle: &Bundle, script: &str) -> [Output; 2] {
     let with_fd3 = |args: &str| {
         let line = format!(
@@ -224,20 +224,28 @@ fn a_passed_host_directory_is_refused_as_the_cwd() {
     let bundle = runc_bundle!(dir, &["true"]);
     let (script, written) = escape_script(&dir);
     let ours = Runtime::ours();
-    for output in passed_directory_as_cwd(&ours, &bundle, &script) {
+    let [run, exec] = passed_directory_as_cwd(&ours, &bundle, &script);
+    for output in [&run, &exec] {
         assert!(
-            !stdout_of(&output).contains("HOST-SECRET"),
+            !stdout_of(output).contains("HOST-SECRET"),
             "{}",
-            stdout_of(&output)
+            stdout_of(output)
         );
         assert!(!written.exists(), "the container wrote the host");
-        assert!(!output.status.success(), "{}", stdout_of(&output));
-        assert!(
-            stderr_of(&output).contains("outside of the container's root ((unreachable)/)"),
-            "{}",
-            stderr_of(&output)
-        );
+        assert!(!output.status.success(), "{}", stdout_of(output));
     }
+    // `run` makes the cwd first, inside the root and without magic links,
+    // so it stops there; `exec` makes none and stops after the chdir.
+    assert!(
+        stderr_of(&run).contains("/proc/self/fd/3: Too many levels of symbolic links"),
+        "{}",
+        stderr_of(&run)
+    );
+    assert!(
+        stderr_of(&exec).contains("outside of the container's root ((unreachable)/)"),
+        "{}",
+        stderr_of(&exec)
+    );
     match Runtime::debian() {
         Ok(runc) => {
             for (what, output) in ["run", "exec"]
@@ -255,6 +263,51 @@ fn a_passed_host_directory_is_refused_as_the_cwd() {
             }
         }
         Err(reason) => report_skip("a_passed_host_directory_is_refused_as_the_cwd", &reason),
+    }
+}
+
+/// A missing cwd is made inside the root: one below a passed host
+/// directory (`/proc/self/fd/3/made`) must not appear on the host.
+#[test]
+fn a_missing_cwd_is_never_made_outside_the_root() {
+    let dir = TempDir::new("runc-makecwd");
+    let bundle = runc_bundle!(dir, &["true"]);
+    let host_dir = dir.join("host-dir");
+    std::fs::create_dir(&host_dir).unwrap();
+    bundle.edit_config(|spec| spec["process"]["cwd"] = json!("/proc/self/fd/3/made"));
+    let attempt = |runtime: &Runtime| {
+        let line = format!(
+            "exec {} --root {} run --preserve-fds 1 -b {} makecwd 3<{}",
+            runtime.exe.display(),
+            runtime.root.path().display(),
+            bundle.dir.display(),
+            host_dir.display()
+        );
+        let output = output_via_files(Command::new("/bin/sh").args(["-c", &line]));
+        let made = host_dir.join("made").exists();
+        let _ = std::fs::remove_dir(host_dir.join("made"));
+        (output, made)
+    };
+    let (output, made) = attempt(&Runtime::ours());
+    assert!(
+        !made,
+        "the cwd was made on the host: {}",
+        stderr_of(&output)
+    );
+    assert!(
+        stderr_of(&output).contains("/proc/self/fd/3/made"),
+        "{}",
+        stderr_of(&output)
+    );
+    match Runtime::debian() {
+        Ok(runc) => {
+            let (output, made) = attempt(&runc);
+            eprintln!(
+                "control: Debian runc made the cwd on the host: {made}; {}",
+                stderr_of(&output).trim()
+            );
+        }
+        Err(reason) => report_skip("a_missing_cwd_is_never_made_outside_the_root", &reason),
     }
 }
 
