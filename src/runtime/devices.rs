@@ -262,29 +262,15 @@ pub fn mount_console(slave: &Path) -> Result<()> {
 pub fn reopen_dev_null() -> Result<()> {
     let path = c"/dev/null";
     // SAFETY: path is NUL-terminated; the fd is checked.
-    let fd = unsafe {
-        libc::open(
-            path.as_ptr(),
-            libc::O_RDWR | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-        )
-    };
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_CLOEXEC) };
     if fd < 0 {
-        let error = std::io::Error::last_os_error();
-        if error.raw_os_error() == Some(libc::ELOOP) {
-            return Ok(()); // a symlink: not the null device, see below
-        }
-        return Err(RootfsError::os("open", "/dev/null", error));
+        return Err(RootfsError::last_os("open", "/dev/null"));
     }
     // SAFETY: a fresh descriptor that we own.
     let dev_null = unsafe { OwnedFd::from_raw_fd(fd) };
-    let null =
-        fstat_raw(dev_null.as_raw_fd()).map_err(|e| RootfsError::os("fstat", "/dev/null", e))?;
-    let null_rdev = null.st_rdev;
-    // A /dev/null that is something else (a symlink to core_pattern, say)
-    // is never put on stdio.
-    if null.st_mode & libc::S_IFMT != libc::S_IFCHR || null_rdev != libc::makedev(1, 3) {
-        return Ok(());
-    }
+    let null_rdev = fstat_raw(dev_null.as_raw_fd())
+        .map_err(|e| RootfsError::os("fstat", "/dev/null", e))?
+        .st_rdev;
     for stdio in 0..3 {
         let Ok(stat) = fstat_raw(stdio) else { continue };
         if stat.st_mode & libc::S_IFMT == libc::S_IFCHR && stat.st_rdev == null_rdev {
