@@ -193,6 +193,30 @@ fn malformed_requests_get_400_and_close() {
 }
 
 #[test]
+fn ambiguous_framing_gets_400_and_the_rest_is_never_served() {
+    // Each request hides a second one where a reader of the other framing
+    // would see it; only the 400 may come back, and then the close.
+    for framing in [
+        "Content-Length: 5\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked, chunked\r\nContent-Length: 5",
+        "Transfer-Encoding: chunked, chunked",
+        "Content-Length: 5\r\nContent-Length: 5",
+    ] {
+        let wire = format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n\
+             0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        );
+        let answer = raw_exchange(wire.as_bytes());
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{framing:?} -> {answer}"
+        );
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
+}
+
+#[test]
 fn http10_and_connection_close_end_the_connection() {
     let answer = raw_exchange(b"GET /echo HTTP/1.0\r\n\r\nGET /echo HTTP/1.0\r\n\r\n");
     assert_eq!(answer.matches("HTTP/1.1 200").count(), 1, "{answer}");

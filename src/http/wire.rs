@@ -156,18 +156,41 @@ pub enum BodyFraming {
     UntilClose,
 }
 
-/// The framing of a request body from its headers (RFC 9112 section 6.3):
-/// chunked wins, Transfer-Encoding with anything but chunked is refused, and
-/// conflicting Content-Length values are an error.
+/// The framing of a request body from its headers (RFC 9112 section 6).
+/// A request whose length could be read two ways is refused rather than
+/// guessed at, since a proxy in front of us may have read it the other way
+/// and passed the rest on as a second request (request smuggling): so
+/// Transfer-Encoding must be exactly one `chunked` and comes without
+/// Content-Length, and Content-Length appears once with one value.
 pub fn request_framing(headers: &Headers) -> Result<BodyFraming, WireError> {
-    if let Some(encoding) = headers.get("Transfer-Encoding") {
-        let last = encoding.rsplit(',').next().unwrap_or("").trim();
-        if !last.eq_ignore_ascii_case("chunked") {
+    let named = |wanted: &'static str| {
+        headers
+            .iter()
+            .filter(move |(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value)
+    };
+    let encodings: Vec<&str> = named("Transfer-Encoding")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let lengths: Vec<&str> = named("Content-Length").collect();
+    if !encodings.is_empty() {
+        if !lengths.is_empty() {
+            return Err(malformed("Content-Length together with Transfer-Encoding"));
+        }
+        if encodings.len() != 1 || !encodings[0].eq_ignore_ascii_case("chunked") {
             return Err(malformed(format!(
-                "unsupported transfer encoding {encoding:?}"
+                "unsupported transfer encoding {:?}",
+                encodings.join(", ")
             )));
         }
         return Ok(BodyFraming::Chunked);
+    }
+    if lengths.len() > 1 || lengths.iter().any(|value| value.contains(',')) {
+        return Err(malformed(format!(
+            "more than one Content-Length: {}",
+            lengths.join(", ")
+        )));
     }
     match content_length(headers)? {
         Some(0) | None => Ok(BodyFraming::None),
@@ -560,7 +583,6 @@ mod tests {
         assert!(request_framing(&headers).is_err());
         let mut chunked = Headers::new();
         chunked.add("Transfer-Encoding", "chunked");
-        chunked.add("Content-Length", "5");
         assert_eq!(request_framing(&chunked).unwrap(), BodyFraming::Chunked);
         let mut gzip = Headers::new();
         gzip.add("Transfer-Encoding", "gzip");
@@ -571,6 +593,40 @@ mod tests {
         assert_eq!(
             response_framing("HEAD", 200, &headers).unwrap(),
             BodyFraming::None
+        );
+    }
+
+    #[test]
+    fn framing_that_could_be_read_two_ways_is_refused() {
+        let request = |fields: &[(&str, &str)]| {
+            let mut headers = Headers::new();
+            for (name, value) in fields {
+                headers.add(*name, *value);
+            }
+            request_framing(&headers)
+        };
+        for fields in [
+            &[("Content-Length", "5"), ("Transfer-Encoding", "chunked")][..],
+            &[("Transfer-Encoding", "chunked"), ("Content-Length", "0")],
+            &[("Transfer-Encoding", "chunked, chunked")],
+            &[
+                ("Transfer-Encoding", "chunked"),
+                ("transfer-encoding", "chunked"),
+            ],
+            &[("Transfer-Encoding", "gzip, chunked")],
+            &[("Transfer-Encoding", "")],
+            &[("Content-Length", "5"), ("Content-Length", "5")],
+            &[("Content-Length", "5, 5")],
+        ] {
+            assert!(request(fields).is_err(), "{fields:?}");
+        }
+        assert_eq!(
+            request(&[("transfer-encoding", "Chunked")]).unwrap(),
+            BodyFraming::Chunked
+        );
+        assert_eq!(
+            request(&[("Content-Length", "5")]).unwrap(),
+            BodyFraming::Length(5)
         );
     }
 

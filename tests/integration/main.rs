@@ -18,6 +18,7 @@ mod daemon_bad_input;
 mod daemon_containers;
 mod daemon_events;
 mod daemon_http;
+mod daemon_http_smuggling;
 mod daemon_images;
 mod daemon_images_dockerd;
 mod daemon_leaks;
