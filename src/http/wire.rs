@@ -124,6 +124,16 @@ pub fn read_head(reader: &mut impl BufRead) -> Result<Vec<u8>, WireError> {
     }
 }
 
+/// Where the head at the start of `bytes` ends (past its empty line), when
+/// `bytes` hold all of it; only line ends at or after `from` are looked at,
+/// so a head arriving in pieces is searched once. `bytes` must not start
+/// with the blank lines `read_head` skips.
+pub fn head_end(bytes: &[u8], from: usize) -> Option<usize> {
+    (from..bytes.len())
+        .find(|&index| bytes[index] == b'\n' && head_complete(&bytes[..=index]))
+        .map(|index| index + 1)
+}
+
 fn head_complete(head: &[u8]) -> bool {
     head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n")
 }

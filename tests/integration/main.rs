@@ -15,6 +15,7 @@ mod client_stats;
 mod client_wire;
 mod daemon_accept;
 mod daemon_bad_input;
+mod daemon_connections;
 mod daemon_containers;
 mod daemon_events;
 mod daemon_http;
