@@ -9,12 +9,18 @@ use super::wire::{
 };
 use std::io::{self, BufRead, Read, Write};
 use std::net::Shutdown;
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
 
 /// A request body larger than this left unread by a handler is not drained
 /// for keep-alive; the connection closes instead (Go's server does the same).
 const MAX_DRAIN_BYTES: u64 = 256 * 1024;
 pub(crate) const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// The longest a hijack waits for the client to read its response head
+/// before the stream starts anyway. A client reads it at once; the cap is
+/// for one that does not read until it has written (or never reads).
+const HIJACK_HEAD_READ_WAIT: Duration = Duration::from_millis(100);
 
 /// Serves one request. The handler answers through `exchange` exactly once
 /// (`respond`, `stream` or `hijack`); an `Err` drops the connection.
@@ -286,6 +292,10 @@ impl<'c> Exchange<'c> {
         write_response_head(self.writer, status, reason, &headers)?;
         self.writer.flush()?;
         self.answer = Answer::Final;
+        // A client that reads the head through a buffered reader and then
+        // takes the raw socket (docker-py does) loses stream bytes that
+        // arrived in the same read; so the stream starts once it has the head.
+        wait_until_peer_read(self.writer, HIJACK_HEAD_READ_WAIT);
         // The client may already have sent stream bytes behind the head.
         let buffered = self.body.inner_mut().take_buffered();
         Ok(Hijacked {
@@ -457,6 +467,32 @@ fn exchange_once(
     // Keep-alive: the next request starts after this body.
     let mut rest = exchange.body.by_ref().take(MAX_DRAIN_BYTES);
     io::copy(&mut rest, &mut io::sink()).is_ok() && exchange.body.is_finished()
+}
+
+/// Waits until the peer has read everything written to `stream`, for at
+/// most `limit`: on a unix socket SIOCOUTQ counts the bytes sent that the
+/// peer has not read yet. False when the limit passed or the count is
+/// unavailable.
+fn wait_until_peer_read(stream: &UnixStream, limit: Duration) -> bool {
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(100);
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: SIOCOUTQ (TIOCOUTQ) writes one int through the pointer,
+        // which points at our local.
+        let status = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut unread) };
+        if status != 0 {
+            return false;
+        }
+        if unread == 0 {
+            return true;
+        }
+        if started.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(2));
+    }
 }
 
 /// Answers a request we could not parse, the way Go's server does, and

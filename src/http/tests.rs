@@ -43,6 +43,13 @@ impl Handler for TestHandler {
                 writer.write_all(b"BYE")?;
                 writer.shutdown(Shutdown::Write)
             }
+            "/greet" => {
+                // The stream's first bytes go out right behind the head.
+                let Hijacked { mut writer, .. } =
+                    exchange.hijack("application/vnd.docker.raw-stream")?;
+                writer.write_all(b"FIRST FRAME")?;
+                writer.shutdown(Shutdown::Write)
+            }
             "/silent" => Ok(()),
             _ => exchange.respond(Response::new(404, "text/plain", "nope")),
         }
@@ -165,6 +172,36 @@ fn upgrade_status_line_is_dockers_and_early_bytes_are_kept() {
     let plain = raw_exchange(b"POST /hijack HTTP/1.1\r\nHost: x\r\n\r\nraw");
     assert!(plain.starts_with("HTTP/1.1 200 OK\r\n"), "{plain}");
     assert!(plain.ends_with("\r\n\r\nRAWBYE"), "{plain}");
+}
+
+#[test]
+fn a_hijacked_stream_starts_after_the_client_has_read_the_head() {
+    use std::os::fd::AsFd;
+    let mut client = start();
+    client
+        .write_all(
+            b"POST /greet HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+        )
+        .unwrap();
+    // Like a slow client: the head is there, and the read comes a little
+    // later, with room for much more than the head.
+    let mut fds = [nix::poll::PollFd::new(
+        client.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(5000u16)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut buffer = vec![0u8; 64 * 1024];
+    let n = client.read(&mut buffer).unwrap();
+    let first = String::from_utf8_lossy(&buffer[..n]).into_owned();
+    assert!(first.starts_with("HTTP/1.1 101 UPGRADED\r\n"), "{first}");
+    assert!(
+        first.ends_with("\r\n\r\n"),
+        "the stream came with the head: {first:?}"
+    );
+    let mut rest = String::new();
+    client.read_to_string(&mut rest).unwrap();
+    assert_eq!(rest, "FIRST FRAME");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod client_run_cases;
 mod client_stats;
 mod client_wire;
 mod daemon_accept;
+mod daemon_attach_upgrade;
 mod daemon_bad_input;
 mod daemon_connections;
 mod daemon_containers;
