@@ -42,8 +42,11 @@ const MAX_CONNECTIONS_CEILING: usize = 32 * 1024;
 /// sockets and the second descriptor of every connection in a request.
 const RESERVED_DESCRIPTORS: usize = 1024;
 /// A request thread's stack. Handlers decode JSON (serde_json stops at 128
-/// levels), hash, unpack tar and gzip layers and talk to shims; none needs
-/// more than a fraction of this, and pages are only committed when touched.
+/// levels), build OCI specs, unpack tar and gzip layers and talk to shims:
+/// the daemon's integration tests pass on 256 KiB in a debug build (which
+/// takes more stack than release) and overflow on 128 KiB, so this is twice
+/// the most seen. Pages are only committed when touched, and only requests
+/// in progress have a thread at all.
 const REQUEST_STACK_BYTES: usize = 512 * 1024;
 /// Bytes read from a connection still sending its head, per read call.
 const HEAD_READ_BYTES: usize = 4096;
