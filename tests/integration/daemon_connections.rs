@@ -2,12 +2,14 @@
 //! answering new clients, and its memory comes back once the crowd leaves.
 //! `bench/connections.sh` measures the same against Debian's dockerd.
 
-use crate::daemon_support::TestDaemon;
-use crate::harness::{TempDir, need_root};
+use crate::daemon_support::{RawConnection, TestDaemon};
+use crate::harness::engine::{Engine, need_engine};
+use crate::harness::{self, TempDir, need_root};
 use crate::require;
 use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// The issue's crowd: connections that send nothing, and ones that send
@@ -47,60 +49,55 @@ fn rss_kib(pid: i32) -> u64 {
 }
 
 /// The time a new client takes to get its `/_ping` answered.
-fn ping_time(daemon: &TestDaemon) -> Duration {
+fn ping_time(socket: &Path) -> Duration {
     let started = Instant::now();
-    let mut connection = daemon.connect();
+    let mut connection = RawConnection::connect(socket);
     let response = connection.get("/_ping");
     assert_eq!(response.status, 200);
     started.elapsed()
 }
 
-#[test]
-fn ping_answers_through_a_crowd_of_idle_and_slow_header_connections() {
-    require!(need_root());
+/// What a daemon did with the crowd.
+struct CrowdOutcome {
+    connections: usize,
+    /// Descriptors the daemon held beyond its idle count with the crowd.
+    held: usize,
+    ping_during: Duration,
+    idle_rss: u64,
+    during_rss: u64,
+    after_rss: u64,
+}
+
+/// Opens the crowd (as many idle connections as this process has room
+/// for, up to the target), pings through it, closes it, and waits for the
+/// daemon `pid` to close its side before measuring its RSS again.
+fn crowd_against(socket: &Path, pid: i32) -> CrowdOutcome {
     let hard = raise_own_open_files_limit();
     let in_use = open_descriptors(std::process::id() as i32);
     let room = hard.saturating_sub(in_use + SPARE_DESCRIPTORS + SLOW_HEADERS);
     let idle_count = IDLE_TARGET.min(room);
     assert!(idle_count >= 1000, "only {room} descriptors to spare");
-    let daemon = TestDaemon::start("crowd");
-    let pid = daemon.guard.id();
     for _ in 0..20 {
-        ping_time(&daemon);
+        ping_time(socket);
     }
+    std::thread::sleep(Duration::from_millis(200));
     let idle_rss = rss_kib(pid);
     let idle_descriptors = open_descriptors(pid);
 
     let mut crowd = Vec::with_capacity(idle_count + SLOW_HEADERS);
     for _ in 0..idle_count {
-        crowd.push(UnixStream::connect(&daemon.socket).expect("connect an idle client"));
+        crowd.push(UnixStream::connect(socket).expect("connect an idle client"));
     }
     for _ in 0..SLOW_HEADERS {
-        let mut slow = UnixStream::connect(&daemon.socket).expect("connect a slow client");
+        let mut slow = UnixStream::connect(socket).expect("connect a slow client");
         slow.write_all(b"GET /_ping HTTP/1.1\r\nHost: docker\r\nX-Slow: ")
             .unwrap();
         crowd.push(slow);
     }
-    let during = ping_time(&daemon);
-    // The crowd is really held by the daemon, not refused or shed (give
-    // or take the warm-up's connections, whose close may still be pending).
+    let ping_during = ping_time(socket);
     let held = open_descriptors(pid).saturating_sub(idle_descriptors);
     let during_rss = rss_kib(pid);
-    eprintln!(
-        "{idle_count} idle + {SLOW_HEADERS} slow-header connections: /_ping in {during:?}, \
-         daemon holds {held} more descriptors, RSS {idle_rss} KiB idle, {during_rss} KiB during"
-    );
-    assert!(
-        during < Duration::from_secs(2),
-        "/_ping took {during:?}:\n{}",
-        daemon.log()
-    );
-    assert!(
-        held + 8 >= idle_count + SLOW_HEADERS,
-        "the daemon holds only {held} of {} connections",
-        idle_count + SLOW_HEADERS
-    );
-
+    let connections = crowd.len();
     drop(crowd);
     let deadline = Instant::now() + Duration::from_secs(20);
     while open_descriptors(pid) > idle_descriptors + 2 && Instant::now() < deadline {
@@ -108,13 +105,76 @@ fn ping_answers_through_a_crowd_of_idle_and_slow_header_connections() {
     }
     // Give the last closes a moment to be freed, then measure.
     std::thread::sleep(Duration::from_millis(200));
-    ping_time(&daemon);
-    let after_rss = rss_kib(pid);
-    eprintln!("RSS after the crowd left: {after_rss} KiB (idle {idle_rss} KiB)");
-    assert!(
-        after_rss <= idle_rss + 2048,
-        "RSS {after_rss} KiB after the crowd left, {idle_rss} KiB before"
+    ping_time(socket);
+    let outcome = CrowdOutcome {
+        connections,
+        held,
+        ping_during,
+        idle_rss,
+        during_rss,
+        after_rss: rss_kib(pid),
+    };
+    eprintln!(
+        "{} connections ({SLOW_HEADERS} slow-header): /_ping in {:?}, daemon holds {} more \
+         descriptors; RSS {} KiB idle, {} KiB during, {} KiB after",
+        outcome.connections,
+        outcome.ping_during,
+        outcome.held,
+        outcome.idle_rss,
+        outcome.during_rss,
+        outcome.after_rss
     );
+    outcome
+}
+
+#[test]
+fn ping_answers_through_a_crowd_of_idle_and_slow_header_connections() {
+    require!(need_root());
+    let daemon = TestDaemon::start("crowd");
+    let outcome = crowd_against(&daemon.socket, daemon.guard.id());
+    assert!(
+        outcome.ping_during < Duration::from_secs(2),
+        "/_ping took {:?}:\n{}",
+        outcome.ping_during,
+        daemon.log()
+    );
+    // The crowd is really held by the daemon, not refused or shed (give
+    // or take the warm-up's connections, whose close may still be pending).
+    assert!(
+        outcome.held + 8 >= outcome.connections,
+        "the daemon holds only {} of {} connections",
+        outcome.held,
+        outcome.connections
+    );
+    assert!(
+        outcome.after_rss <= outcome.idle_rss + 2048,
+        "RSS {} KiB after the crowd left, {} KiB before",
+        outcome.after_rss,
+        outcome.idle_rss
+    );
+}
+
+/// The control: Debian's dockerd 20.10 (a goroutine per connection) also
+/// answers through the crowd, but keeps the memory it took (some 65-80 MB
+/// more after the crowd left, here and in bench/connections.sh). Its
+/// memory is printed, not asserted: Go's heap return is not ours to pin.
+#[test]
+fn dockerd_control_through_the_same_crowd() {
+    require!(need_engine());
+    let engine = match Engine::shared() {
+        Ok(engine) => engine,
+        Err(reason) => {
+            harness::report_skip(module_path!(), &reason);
+            return;
+        }
+    };
+    let outcome = crowd_against(&engine.dir().join("docker.sock"), engine.dockerd_pid());
+    assert!(
+        outcome.ping_during < Duration::from_secs(2),
+        "/_ping took {:?}",
+        outcome.ping_during
+    );
+    assert!(outcome.held + 8 >= outcome.connections);
 }
 
 #[test]
