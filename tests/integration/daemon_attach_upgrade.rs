@@ -68,9 +68,9 @@ fn assert_head_alone(daemon: &TestDaemon, name: &str, query: &str) {
 }
 
 #[test]
-fn attach_sends_the_upgrade_head_before_the_first_frame() {
+fn attach_without_stream_sends_the_upgrade_head_before_the_log_replay() {
     require!(skip_unless_ready());
-    let daemon = daemon_with_busybox("attach-upgrade");
+    let daemon = daemon_with_busybox("attach-upgrade-logs");
     let _leftovers = Leftovers::of(&daemon);
     // stream=0: the log replay of an exited container follows the head.
     ok(
@@ -78,6 +78,14 @@ fn attach_sends_the_upgrade_head_before_the_first_frame() {
         &daemon.docker(&["run", "--name", "done", "busybox", "echo", "hello"]),
     );
     assert_head_alone(&daemon, "done", "logs=1&stream=0&stdout=1&stderr=1");
+    ok(&daemon, &daemon.docker(&["rm", "done"]));
+}
+
+#[test]
+fn attach_with_stream_sends_the_upgrade_head_before_the_first_frame() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("attach-upgrade-live");
+    let _leftovers = Leftovers::of(&daemon);
     // stream=1 to a running container: the replay, then the live stream.
     ok(
         &daemon,
@@ -96,7 +104,7 @@ fn attach_sends_the_upgrade_head_before_the_first_frame() {
         stdout_of(&daemon.docker(&["logs", "live"])) == "hello\n"
     });
     assert_head_alone(&daemon, "live", "logs=1&stream=1&stdout=1&stderr=1");
-    ok(&daemon, &daemon.docker(&["rm", "-f", "live", "done"]));
+    ok(&daemon, &daemon.docker(&["rm", "-f", "live"]));
 }
 
 /// docker-py's own `test_attach_no_stream`, a few times over: it read the

@@ -72,6 +72,11 @@ struct CrowdOutcome {
 /// for, up to the target), pings through it, closes it, and waits for the
 /// daemon `pid` to close its side before measuring its RSS again.
 fn crowd_against(socket: &Path, pid: i32) -> CrowdOutcome {
+    // One crowd at a time: two would not fit in this process's descriptors.
+    static ONE_CROWD: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = ONE_CROWD
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let hard = raise_own_open_files_limit();
     let in_use = open_descriptors(std::process::id() as i32);
     let room = hard.saturating_sub(in_use + SPARE_DESCRIPTORS + SLOW_HEADERS);
