@@ -310,6 +310,8 @@ impl Acceptor<'_> {
                 Ok((stream, _)) => self.admit_new(stream),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // A client that gave up before we took its connection.
+                Err(e) if e.raw_os_error() == Some(libc::ECONNABORTED) => {}
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EMFILE | libc::ENFILE)) => {
                     if !self.shed_one() {
                         self.pause_accepting(&e);
