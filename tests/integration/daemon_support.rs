@@ -103,13 +103,21 @@ impl TestDaemon {
     }
 
     pub fn start_in_dir(dir: TempDir) -> TestDaemon {
+        TestDaemon::start_customised(dir, |_| {})
+    }
+
+    /// Starts a daemon in `dir` after `customise` had its say on the
+    /// command (a pre_exec, say).
+    pub fn start_customised(dir: TempDir, customise: impl FnOnce(&mut Command)) -> TestDaemon {
         let socket = dir.join("sock");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("daemon.log"))
             .unwrap();
-        let child = TestDaemon::command(dir.path(), &socket, &dir.join("pid"))
+        let mut command = TestDaemon::command(dir.path(), &socket, &dir.join("pid"));
+        customise(&mut command);
+        let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
