@@ -88,52 +88,63 @@ pub(crate) fn open_cgroup(
     Ok(Some(manager))
 }
 
-/// The device rules of the cgroup: the spec's, then the devices every
-/// container gets, as runc appends them.
+/// The devices every container may use, appended to the spec's device
+/// rules as runc 1.1.5 does: mknod of any node, the standard nodes, ptys,
+/// the console and tun. The path names a standard node, whose rule is left
+/// out when `linux.devices` lists that path (the spec's node replaces it,
+/// and only `linux.resources.devices` then decides its access).
+const DEFAULT_ALLOWED_DEVICES: &[(
+    Option<&str>,
+    LinuxDeviceType,
+    Option<i64>,
+    Option<i64>,
+    &str,
+)] = {
+    use LinuxDeviceType::{B, C};
+    &[
+        (None, C, None, None, "m"),
+        (None, B, None, None, "m"),
+        (Some("/dev/null"), C, Some(1), Some(3), "rwm"),
+        (Some("/dev/random"), C, Some(1), Some(8), "rwm"),
+        (Some("/dev/full"), C, Some(1), Some(7), "rwm"),
+        (Some("/dev/tty"), C, Some(5), Some(0), "rwm"),
+        (Some("/dev/zero"), C, Some(1), Some(5), "rwm"),
+        (Some("/dev/urandom"), C, Some(1), Some(9), "rwm"),
+        (None, C, Some(136), None, "rwm"),
+        (None, C, Some(5), Some(2), "rwm"),
+        (None, C, Some(10), Some(200), "rwm"),
+    ]
+};
+
+/// The cgroup's resources with the device rules runc 1.1.5 gives it:
+/// `linux.resources.devices` in order, then the default allowed devices.
+/// Nodes in `linux.devices` get no rule of their own: they are made in the
+/// container, but only the cgroup rules decide whether they may be used
+/// (the list starts from deny-all, so an empty one denies all but the
+/// defaults).
 pub(crate) fn resources_with_default_devices(spec: &Spec) -> Option<LinuxResources> {
     let linux = spec.linux().as_ref()?;
     let mut resources = linux.resources().clone().unwrap_or_default();
-    let restricts = resources
-        .devices()
-        .as_ref()
-        .is_some_and(|rules| !rules.is_empty());
-    if restricts {
-        let mut rules = resources.devices().clone().unwrap_or_default();
-        let rule = |kind: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
-            let mut rule = LinuxDeviceCgroup::default();
-            rule.set_allow(true);
-            rule.set_typ(Some(kind));
-            rule.set_major(major);
-            rule.set_minor(minor);
-            rule.set_access(Some(access.to_string()));
-            rule
-        };
-        for device in linux.devices().iter().flatten() {
-            rules.push(rule(
-                device.typ(),
-                Some(device.major()),
-                Some(device.minor()),
-                "rwm",
-            ));
+    let mut rules = resources.devices().clone().unwrap_or_default();
+    let listed = |path: &str| {
+        linux
+            .devices()
+            .iter()
+            .flatten()
+            .any(|device| device.path().as_os_str() == path)
+    };
+    for (path, kind, major, minor, access) in DEFAULT_ALLOWED_DEVICES {
+        if path.is_some_and(listed) {
+            continue;
         }
-        use LinuxDeviceType::{B, C};
-        for (kind, major, minor, access) in [
-            (C, None, None, "m"),
-            (B, None, None, "m"),
-            (C, Some(1), Some(3), "rwm"),
-            (C, Some(1), Some(8), "rwm"),
-            (C, Some(1), Some(7), "rwm"),
-            (C, Some(5), Some(0), "rwm"),
-            (C, Some(1), Some(5), "rwm"),
-            (C, Some(1), Some(9), "rwm"),
-            (C, Some(5), Some(1), "rwm"),
-            (C, Some(136), None, "rwm"),
-            (C, Some(5), Some(2), "rwm"),
-            (C, Some(10), Some(200), "rwm"),
-        ] {
-            rules.push(rule(kind, major, minor, access));
-        }
-        resources.set_devices(Some(rules));
+        let mut rule = LinuxDeviceCgroup::default();
+        rule.set_allow(true);
+        rule.set_typ(Some(*kind));
+        rule.set_major(*major);
+        rule.set_minor(*minor);
+        rule.set_access(Some(access.to_string()));
+        rules.push(rule);
     }
+    resources.set_devices(Some(rules));
     Some(resources)
 }
