@@ -93,28 +93,61 @@ pub(crate) fn open_cgroup(
 /// the console and tun. The path names a standard node, whose rule is left
 /// out when `linux.devices` lists that path (the spec's node replaces it,
 /// and only `linux.resources.devices` then decides its access).
-const DEFAULT_ALLOWED_DEVICES: &[(
-    Option<&str>,
-    LinuxDeviceType,
-    Option<i64>,
-    Option<i64>,
-    &str,
-)] = {
+const DEFAULT_ALLOWED_DEVICES: &[DefaultDevice] = {
     use LinuxDeviceType::{B, C};
+    let node = DefaultDevice::node;
+    let rule = DefaultDevice::rule;
     &[
-        (None, C, None, None, "m"),
-        (None, B, None, None, "m"),
-        (Some("/dev/null"), C, Some(1), Some(3), "rwm"),
-        (Some("/dev/random"), C, Some(1), Some(8), "rwm"),
-        (Some("/dev/full"), C, Some(1), Some(7), "rwm"),
-        (Some("/dev/tty"), C, Some(5), Some(0), "rwm"),
-        (Some("/dev/zero"), C, Some(1), Some(5), "rwm"),
-        (Some("/dev/urandom"), C, Some(1), Some(9), "rwm"),
-        (None, C, Some(136), None, "rwm"),
-        (None, C, Some(5), Some(2), "rwm"),
-        (None, C, Some(10), Some(200), "rwm"),
+        rule(C, None, None, "m"),
+        rule(B, None, None, "m"),
+        node("/dev/null", 1, 3),
+        node("/dev/random", 1, 8),
+        node("/dev/full", 1, 7),
+        node("/dev/tty", 5, 0),
+        node("/dev/zero", 1, 5),
+        node("/dev/urandom", 1, 9),
+        rule(C, Some(136), None, "rwm"),
+        rule(C, Some(5), Some(2), "rwm"),
+        rule(C, Some(10), Some(200), "rwm"),
     ]
 };
+
+/// One of [`DEFAULT_ALLOWED_DEVICES`].
+struct DefaultDevice {
+    path: Option<&'static str>,
+    kind: LinuxDeviceType,
+    major: Option<i64>,
+    minor: Option<i64>,
+    access: &'static str,
+}
+
+impl DefaultDevice {
+    const fn rule(
+        kind: LinuxDeviceType,
+        major: Option<i64>,
+        minor: Option<i64>,
+        access: &'static str,
+    ) -> DefaultDevice {
+        DefaultDevice {
+            path: None,
+            kind,
+            major,
+            minor,
+            access,
+        }
+    }
+
+    /// A standard character node, with full access.
+    const fn node(path: &'static str, major: i64, minor: i64) -> DefaultDevice {
+        DefaultDevice {
+            path: Some(path),
+            kind: LinuxDeviceType::C,
+            major: Some(major),
+            minor: Some(minor),
+            access: "rwm",
+        }
+    }
+}
 
 /// The cgroup's resources with the device rules runc 1.1.5 gives it:
 /// `linux.resources.devices` in order, then the default allowed devices.
@@ -133,16 +166,16 @@ pub(crate) fn resources_with_default_devices(spec: &Spec) -> Option<LinuxResourc
             .flatten()
             .any(|device| device.path().as_os_str() == path)
     };
-    for (path, kind, major, minor, access) in DEFAULT_ALLOWED_DEVICES {
-        if path.is_some_and(listed) {
+    for device in DEFAULT_ALLOWED_DEVICES {
+        if device.path.is_some_and(listed) {
             continue;
         }
         let mut rule = LinuxDeviceCgroup::default();
         rule.set_allow(true);
-        rule.set_typ(Some(*kind));
-        rule.set_major(*major);
-        rule.set_minor(*minor);
-        rule.set_access(Some(access.to_string()));
+        rule.set_typ(Some(device.kind));
+        rule.set_major(device.major);
+        rule.set_minor(device.minor);
+        rule.set_access(Some(device.access.to_string()));
         rules.push(rule);
     }
     resources.set_devices(Some(rules));
