@@ -88,52 +88,96 @@ pub(crate) fn open_cgroup(
     Ok(Some(manager))
 }
 
-/// The device rules of the cgroup: the spec's, then the devices every
-/// container gets, as runc appends them.
+/// The devices every container may use, appended to the spec's device
+/// rules as runc 1.1.5 does: mknod of any node, the standard nodes, ptys,
+/// the console and tun. The path names a standard node, whose rule is left
+/// out when `linux.devices` lists that path (the spec's node replaces it,
+/// and only `linux.resources.devices` then decides its access).
+const DEFAULT_ALLOWED_DEVICES: &[DefaultDevice] = {
+    use LinuxDeviceType::{B, C};
+    let node = DefaultDevice::node;
+    let rule = DefaultDevice::rule;
+    &[
+        rule(C, None, None, "m"),
+        rule(B, None, None, "m"),
+        node("/dev/null", 1, 3),
+        node("/dev/random", 1, 8),
+        node("/dev/full", 1, 7),
+        node("/dev/tty", 5, 0),
+        node("/dev/zero", 1, 5),
+        node("/dev/urandom", 1, 9),
+        rule(C, Some(136), None, "rwm"),
+        rule(C, Some(5), Some(2), "rwm"),
+        rule(C, Some(10), Some(200), "rwm"),
+    ]
+};
+
+/// One of [`DEFAULT_ALLOWED_DEVICES`].
+struct DefaultDevice {
+    path: Option<&'static str>,
+    kind: LinuxDeviceType,
+    major: Option<i64>,
+    minor: Option<i64>,
+    access: &'static str,
+}
+
+impl DefaultDevice {
+    const fn rule(
+        kind: LinuxDeviceType,
+        major: Option<i64>,
+        minor: Option<i64>,
+        access: &'static str,
+    ) -> DefaultDevice {
+        DefaultDevice {
+            path: None,
+            kind,
+            major,
+            minor,
+            access,
+        }
+    }
+
+    /// A standard character node, with full access.
+    const fn node(path: &'static str, major: i64, minor: i64) -> DefaultDevice {
+        DefaultDevice {
+            path: Some(path),
+            kind: LinuxDeviceType::C,
+            major: Some(major),
+            minor: Some(minor),
+            access: "rwm",
+        }
+    }
+}
+
+/// The cgroup's resources with the device rules runc 1.1.5 gives it:
+/// `linux.resources.devices` in order, then the default allowed devices.
+/// Nodes in `linux.devices` get no rule of their own: they are made in the
+/// container, but only the cgroup rules decide whether they may be used
+/// (the list starts from deny-all, so an empty one denies all but the
+/// defaults).
 pub(crate) fn resources_with_default_devices(spec: &Spec) -> Option<LinuxResources> {
     let linux = spec.linux().as_ref()?;
     let mut resources = linux.resources().clone().unwrap_or_default();
-    let restricts = resources
-        .devices()
-        .as_ref()
-        .is_some_and(|rules| !rules.is_empty());
-    if restricts {
-        let mut rules = resources.devices().clone().unwrap_or_default();
-        let rule = |kind: LinuxDeviceType, major: Option<i64>, minor: Option<i64>, access: &str| {
-            let mut rule = LinuxDeviceCgroup::default();
-            rule.set_allow(true);
-            rule.set_typ(Some(kind));
-            rule.set_major(major);
-            rule.set_minor(minor);
-            rule.set_access(Some(access.to_string()));
-            rule
-        };
-        for device in linux.devices().iter().flatten() {
-            rules.push(rule(
-                device.typ(),
-                Some(device.major()),
-                Some(device.minor()),
-                "rwm",
-            ));
+    let mut rules = resources.devices().clone().unwrap_or_default();
+    let listed = |path: &str| {
+        linux
+            .devices()
+            .iter()
+            .flatten()
+            .any(|device| device.path().as_os_str() == path)
+    };
+    for device in DEFAULT_ALLOWED_DEVICES {
+        if device.path.is_some_and(listed) {
+            continue;
         }
-        use LinuxDeviceType::{B, C};
-        for (kind, major, minor, access) in [
-            (C, None, None, "m"),
-            (B, None, None, "m"),
-            (C, Some(1), Some(3), "rwm"),
-            (C, Some(1), Some(8), "rwm"),
-            (C, Some(1), Some(7), "rwm"),
-            (C, Some(5), Some(0), "rwm"),
-            (C, Some(1), Some(5), "rwm"),
-            (C, Some(1), Some(9), "rwm"),
-            (C, Some(5), Some(1), "rwm"),
-            (C, Some(136), None, "rwm"),
-            (C, Some(5), Some(2), "rwm"),
-            (C, Some(10), Some(200), "rwm"),
-        ] {
-            rules.push(rule(kind, major, minor, access));
-        }
-        resources.set_devices(Some(rules));
+        let mut rule = LinuxDeviceCgroup::default();
+        rule.set_allow(true);
+        rule.set_typ(Some(device.kind));
+        rule.set_major(device.major);
+        rule.set_minor(device.minor);
+        rule.set_access(Some(device.access.to_string()));
+        rules.push(rule);
     }
+    resources.set_devices(Some(rules));
     Some(resources)
 }

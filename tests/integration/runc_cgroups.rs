@@ -380,3 +380,79 @@ fn init_is_in_every_hierarchy_and_the_cgroup_namespace_is_rooted_there() {
         );
     }
 }
+
+/// Runs `bundle` to completion under `runtime` as container `id`.
+fn run_once(runtime: &Runtime, bundle: &Bundle, id: &str) -> std::process::Output {
+    let _guard = runtime.guard(id);
+    runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), id])
+}
+
+/// A device node the spec creates is no exception to the cgroup's rules:
+/// with everything denied, /dev/kmsg exists but can be neither read nor
+/// written, as under Debian's runc 1.1.5.
+#[test]
+fn listed_device_obeys_a_deny_all_device_cgroup_like_runc() {
+    let dir = TempDir::new("runc-kmsg");
+    let bundle = runc_bundle!(dir, &["sh"]);
+    let runc = match Runtime::debian() {
+        Ok(runc) => runc,
+        Err(reason) => return crate::harness::report_skip("runc", &reason),
+    };
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!([
+            "sh",
+            "-c",
+            "ls /dev/kmsg; (head -c 1 /dev/kmsg >/dev/null) 2>&1; \
+             (echo dockbox-device-test >/dev/kmsg) 2>&1; echo done"
+        ]);
+        // CAP_SYSLOG: without it reading /dev/kmsg fails (dmesg_restrict)
+        // whatever the device cgroup says.
+        let caps = &mut spec["process"]["capabilities"];
+        for set in ["bounding", "effective", "permitted"] {
+            caps[set].as_array_mut().unwrap().push(json!("CAP_SYSLOG"));
+        }
+        spec["linux"]["resources"]["devices"] = json!([{"allow": false, "access": "rwm"}]);
+        spec["linux"]["devices"] = json!([
+            {"path": "/dev/kmsg", "type": "c", "major": 1, "minor": 11, "fileMode": 420}
+        ]);
+    });
+    let theirs = run_once(&runc, &bundle, "kmsg-runc");
+    let ours = run_once(&Runtime::ours(), &bundle, "kmsg-ours");
+    let expected = "/dev/kmsg\n\
+                    head: /dev/kmsg: Operation not permitted\n\
+                    sh: can't create /dev/kmsg: Operation not permitted\n\
+                    done\n";
+    let (theirs, ours) = (stdout_of(&theirs), stdout_of(&ours));
+    assert_eq!(ours, theirs, "ours vs runc 1.1.5");
+    assert_eq!(ours, expected);
+}
+
+/// Deny rules that repeat deny-all are normalised away, as by Debian's
+/// runc 1.1.5: the container starts and the default devices still work.
+/// The kernel ignores the access of an `a` rule, but refuses `c *:* rwa`
+/// (`a` is no access letter); runc writes neither.
+#[test]
+fn redundant_deny_all_rule_is_normalised_like_runc() {
+    let dir = TempDir::new("runc-denyall");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "echo x >/dev/null && echo started"]);
+    let runc = match Runtime::debian() {
+        Ok(runc) => runc,
+        Err(reason) => return crate::harness::report_skip("runc", &reason),
+    };
+    bundle.edit_config(|spec| {
+        spec["linux"]["resources"]["devices"] = json!([
+            {"allow": false, "access": "rwm"},
+            {"allow": false, "type": "a", "access": "rwa"},
+            {"allow": false, "type": "c", "access": "rwa"}
+        ]);
+    });
+    let theirs = run_once(&runc, &bundle, "denyall-runc");
+    let ours = run_once(&Runtime::ours(), &bundle, "denyall-ours");
+    assert_eq!(
+        stdout_of(&theirs),
+        "started\n",
+        "runc: {}",
+        stderr_of(&theirs)
+    );
+    assert_eq!(stdout_of(&ours), "started\n", "ours: {}", stderr_of(&ours));
+}

@@ -341,3 +341,123 @@ fn apparmor_and_selinux_requests_fail_clearly() {
     let output = ours.run(&["run", "-b", bundle.dir.to_str().unwrap(), "lsm"]);
     assert!(output.status.success(), "{}", stderr_of(&output));
 }
+
+/// Prints `nr rc errno` for a few raw syscalls: getppid (110, older than
+/// everything the profile below lists), clone3 (435) and faccessat2 (439),
+/// newer than all of it, and 1000, which no kernel has.
+const SYSCALL_PROBE_C: &str = r#"
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+static void probe(long nr) {
+    char line[64];
+    errno = 0;
+    long rc = syscall(nr, 0, 0, 0, 0);
+    int n = snprintf(line, sizeof line, "%ld %ld %d\n", nr, rc, rc < 0 ? errno : 0);
+    write(1, line, n);
+}
+int main(void) {
+    probe(110);
+    probe(435);
+    probe(439);
+    probe(1000);
+    return 0;
+}
+"#;
+
+/// Builds the probe, statically linked, as `/probe` in the bundle's rootfs.
+fn build_syscall_probe(
+    dir: &TempDir,
+    bundle: &crate::harness::busybox::Bundle,
+) -> Result<(), String> {
+    if std::env::consts::ARCH != "x86_64" {
+        return Err("the probe uses x86_64 syscall numbers".into());
+    }
+    let source = dir.join("probe.c");
+    std::fs::write(&source, SYSCALL_PROBE_C).map_err(|e| format!("write probe.c: {e}"))?;
+    let output = std::process::Command::new("cc")
+        .args(["-static", "-O1", "-o"])
+        .arg(bundle.dir.join("rootfs/probe"))
+        .arg(&source)
+        .output()
+        .map_err(|e| format!("cc not available: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cc -static failed: {}", stderr_of(&output)));
+    }
+    Ok(())
+}
+
+/// With a refusing default action, syscalls newer than every one the
+/// profile names answer ENOSYS (so libc falls back, from clone3 say),
+/// while older unnamed ones get the default errno: as Debian's runc 1.1.5.
+#[test]
+fn seccomp_answers_enosys_for_syscalls_newer_than_the_profile_like_runc() {
+    let dir = TempDir::new("runc-enosys");
+    let bundle = runc_bundle!(dir, &["/probe"]);
+    crate::require!(build_syscall_probe(&dir, &bundle));
+    let runc = match Runtime::debian() {
+        Ok(runc) => runc,
+        Err(reason) => return crate::harness::report_skip("runc", &reason),
+    };
+    // Enough for both runtimes' last steps and a static binary's start;
+    // the newest is rseq (334).
+    let allowed = [
+        "read",
+        "write",
+        "close",
+        "fstat",
+        "mmap",
+        "mprotect",
+        "munmap",
+        "brk",
+        "rt_sigaction",
+        "rt_sigprocmask",
+        "rt_sigreturn",
+        "ioctl",
+        "sched_yield",
+        "madvise",
+        "nanosleep",
+        "getpid",
+        "exit",
+        "uname",
+        "fcntl",
+        "sigaltstack",
+        "arch_prctl",
+        "gettid",
+        "futex",
+        "set_tid_address",
+        "exit_group",
+        "tgkill",
+        "openat",
+        "newfstatat",
+        "readlinkat",
+        "set_robust_list",
+        "epoll_pwait",
+        "prlimit64",
+        "getrandom",
+        "rseq",
+        "execve",
+        "capget",
+        "capset",
+        "fstatfs",
+        "getdents64",
+        "lseek",
+    ];
+    bundle.edit_config(|spec| {
+        spec["linux"]["seccomp"] = json!({
+            "defaultAction": "SCMP_ACT_ERRNO",
+            "defaultErrnoRet": 1,
+            "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [{"names": allowed.as_slice(), "action": "SCMP_ACT_ALLOW"}]
+        });
+    });
+    let run = |runtime: &Runtime, id: &str| {
+        let _guard = runtime.guard(id);
+        runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), id])
+    };
+    let theirs = run(&runc, "enosys-runc");
+    let ours = run(&Runtime::ours(), "enosys-ours");
+    let expected = "110 -1 1\n435 -1 38\n439 -1 38\n1000 -1 38\n";
+    assert_eq!(stdout_of(&theirs), expected, "runc: {}", stderr_of(&theirs));
+    assert_eq!(stdout_of(&ours), expected, "ours: {}", stderr_of(&ours));
+}

@@ -12,6 +12,7 @@ use std::path::Path;
 use oci_spec::runtime::{LinuxDeviceCgroup, LinuxDeviceType};
 
 use super::CgroupError;
+use super::device_rules::DeviceRules;
 
 /// One eBPF instruction, as `struct bpf_insn`.
 #[repr(C)]
@@ -232,9 +233,15 @@ fn attached(cgroup: &OwnedFd) -> Result<Vec<u32>, CgroupError> {
     Ok(ids)
 }
 
+/// The rules the program is built from: the OCI list normalised as v1's
+/// (see [`DeviceRules`]), so both versions decide every access alike.
+pub fn normalised(rules: &[LinuxDeviceCgroup]) -> Result<Vec<LinuxDeviceCgroup>, CgroupError> {
+    Ok(DeviceRules::from_oci(rules)?.to_oci())
+}
+
 /// Replaces the device filter of the cgroup at `dir` with one for `rules`.
 pub fn apply(dir: &Path, rules: &[LinuxDeviceCgroup]) -> Result<(), CgroupError> {
-    let program = program(rules);
+    let program = program(&normalised(rules)?);
     let prog = load(&program)?;
     let cgroup = std::fs::File::open(dir)
         .map(OwnedFd::from)

@@ -8,6 +8,9 @@
 //! directories ([`CgroupPaths`]) belong in the container state: later
 //! commands run from other cgroups and must not resolve again.
 
+mod device_rules;
+#[cfg(test)]
+mod device_rules_tests;
 mod devices_bpf;
 mod fs;
 mod layout;
@@ -106,6 +109,18 @@ pub trait CgroupManager: Send + std::fmt::Debug {
     /// `placed_in_unified`: clone3(CLONE_INTO_CGROUP) already put us in the
     /// unified directory, which has no lock-free way in.
     fn enter(&self, placed_in_unified: bool) -> Result<(), CgroupError>;
+}
+
+/// For device rules, which runc skips when they fail without root: a
+/// rootless caller may hold a delegated cgroup yet not write its devices
+/// controller or load an eBPF program.
+fn ignore_unless_root(error: CgroupError) -> Result<(), CgroupError> {
+    // SAFETY: geteuid cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        Err(error)
+    } else {
+        Ok(())
+    }
 }
 
 /// The manager for `cgroups_path` (see the module comment) on this host.

@@ -6,10 +6,9 @@ use std::collections::BTreeSet;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use oci_spec::runtime::{
-    LinuxBlockIo, LinuxCpu, LinuxDeviceCgroup, LinuxDeviceType, LinuxMemory, LinuxResources,
-};
+use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxDeviceCgroup, LinuxMemory, LinuxResources};
 
+use super::device_rules::DeviceRules;
 use super::fs;
 use super::stats::{self, CgroupStats, HugetlbStats, MemoryEntry};
 use super::{CgroupError, CgroupManager, CgroupPaths, CgroupVersion, FreezerState};
@@ -253,18 +252,21 @@ impl V1Manager {
             .then_some(dir)
     }
 
+    /// Writes only what takes the cgroup from its current rules (a new one
+    /// inherits its parent's) to those `rules` describe, as runc does:
+    /// redundant rules never reach the kernel, and a cgroup that already
+    /// denies by default is not reset (which fails once it has children).
     fn set_devices(&self, rules: &[LinuxDeviceCgroup]) -> Result<(), CgroupError> {
         let dir = self.require("devices", "device rules")?;
-        for rule in rules {
-            let Some(line) = device_rule(rule) else {
-                continue;
-            };
-            let file = if rule.allow() {
+        let target = DeviceRules::from_oci(rules)?;
+        let current = DeviceRules::from_list(&fs::read(dir, "devices.list")?)?;
+        for write in current.transition(&target) {
+            let file = if write.allow {
                 "devices.allow"
             } else {
                 "devices.deny"
             };
-            fs::write(dir, file, line)?;
+            fs::write(dir, file, write.line)?;
         }
         Ok(())
     }
@@ -323,31 +325,6 @@ pub fn block_io_requested(io: &LinuxBlockIo) -> bool {
         || io.weight_device().as_ref().is_some_and(|d| !d.is_empty())
 }
 
-/// The `type major:minor access` line of a v1 device rule; None for rule
-/// types the devices cgroup does not know (FIFOs).
-pub fn device_rule(rule: &LinuxDeviceCgroup) -> Option<String> {
-    let kind = match rule.typ().unwrap_or(LinuxDeviceType::A) {
-        LinuxDeviceType::A => 'a',
-        LinuxDeviceType::B => 'b',
-        LinuxDeviceType::C | LinuxDeviceType::U => 'c',
-        LinuxDeviceType::P => return None,
-    };
-    let number = |n: Option<i64>| match n {
-        Some(n) if n >= 0 => n.to_string(),
-        _ => "*".to_string(),
-    };
-    let access = rule
-        .access()
-        .as_deref()
-        .filter(|a| !a.is_empty())
-        .unwrap_or("rwm");
-    Some(format!(
-        "{kind} {}:{} {access}",
-        number(rule.major()),
-        number(rule.minor())
-    ))
-}
-
 impl CgroupManager for V1Manager {
     fn version(&self) -> CgroupVersion {
         CgroupVersion::V1
@@ -382,7 +359,9 @@ impl CgroupManager for V1Manager {
             ));
         }
         if let Some(rules) = resources.devices() {
-            self.set_devices(rules)?;
+            // As runc, a caller without root (rootless) goes on without
+            // device rules it may not write.
+            self.set_devices(rules).or_else(super::ignore_unless_root)?;
         }
         if let Some(memory) = resources.memory() {
             self.set_memory(memory)?;

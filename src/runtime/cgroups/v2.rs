@@ -248,7 +248,9 @@ impl CgroupManager for V2Manager {
 
     fn set(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
         if let Some(rules) = resources.devices() {
-            devices_bpf::apply(&self.dir, rules)?;
+            // As runc, a caller without root (rootless) goes on without
+            // device rules it may not load.
+            devices_bpf::apply(&self.dir, rules).or_else(super::ignore_unless_root)?;
         }
         if let Some(memory) = resources.memory() {
             self.set_memory(memory)?;

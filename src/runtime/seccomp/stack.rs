@@ -21,7 +21,9 @@
 
 use std::collections::BTreeMap;
 
-use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, LinuxSyscall};
+use oci_spec::runtime::{
+    Arch, LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator, LinuxSyscall,
+};
 use seccompiler::{
     BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter,
     SeccompRule, sock_filter,
@@ -88,13 +90,17 @@ pub fn build(
                 }
             }
         }
-        filters.push(program(
+        let mut base = program(
             overriding,
             libc::SECCOMP_RET_ALLOW,
             default,
             arch,
             multi_arch,
-        )?);
+        )?;
+        if let Some(newest) = newest_listed_syscall(profile, arch, default) {
+            enosys_above(&mut base, newest, arch);
+        }
+        filters.push(base);
     }
     for (verdict, rules) in by_action {
         if verdict != libc::SECCOMP_RET_ALLOW {
@@ -108,6 +114,55 @@ pub fn build(
         }
     }
     Ok(filters)
+}
+
+/// The highest syscall number `profile` names for `arch`, when calls above
+/// it must answer ENOSYS rather than the default action: as runc 1.1.5,
+/// a kernel or libc newer than the profile then sees "not implemented"
+/// and falls back (glibc from clone3 to clone, say). runc does this only
+/// for a refusing default (not ALLOW, LOG or TRACE) and only for the
+/// architectures the profile lists; every named syscall counts, whatever
+/// its action, and names unknown on `arch` are skipped.
+fn newest_listed_syscall(
+    profile: &LinuxSeccomp,
+    arch: SeccompArch,
+    default: Verdict,
+) -> Option<u32> {
+    let lets_through = matches!(
+        default & libc::SECCOMP_RET_ACTION_FULL,
+        libc::SECCOMP_RET_ALLOW | libc::SECCOMP_RET_LOG | libc::SECCOMP_RET_TRACE
+    );
+    let listed = profile.architectures().iter().flatten().any(|listed| {
+        *listed as u32 == arch.audit_arch()
+            || (*listed == Arch::ScmpArchNative && SeccompArch::native() == Some(arch))
+    });
+    if lets_through || !listed {
+        return None;
+    }
+    profile
+        .syscalls()
+        .iter()
+        .flatten()
+        .flat_map(|syscall| syscall.names())
+        .filter_map(|name| arch.syscall_number(name))
+        .max()
+        .map(|nr| nr as u32)
+}
+
+/// Makes a base filter answer ENOSYS for every number above `newest`
+/// (see [`newest_listed_syscall`]): three instructions after the arch
+/// check (and on x86_64 after `reject_x32`'s guard), before the range
+/// checks and the rules. Nothing jumps across that point.
+fn enosys_above(bpf: &mut BpfProgram, newest: u32, arch: SeccompArch) {
+    let insn = |code: u16, jt: u8, jf: u8, k: u32| sock_filter { code, jt, jf, k };
+    let check = [
+        insn(0x20, 0, 0, 0),      // A = seccomp_data.nr
+        insn(0x25, 0, 1, newest), // nr > newest: ENOSYS
+        insn(0x06, 0, 0, libc::SECCOMP_RET_ERRNO | libc::ENOSYS as u32),
+    ];
+    // On x86_64 the x32 guard (four instructions) already sits at 3.
+    let at = if arch == SeccompArch::X86_64 { 7 } else { 3 };
+    bpf.splice(at..at, check);
 }
 
 /// Kills calls from any architecture but `arches`, and x32 calls, when the

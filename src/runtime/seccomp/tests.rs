@@ -34,6 +34,11 @@ fn expected(profile: &LinuxSeccomp, arch: SeccompArch, name: &str, args: [u64; 6
         LinuxSeccompAction::ScmpActNotify => unreachable!(),
     };
     let default = ret(profile.default_action(), profile.default_errno_ret());
+    if let Some(nr) = arch.syscall_number(name)
+        && newer_than_the_profile(profile, arch, nr)
+    {
+        return RET_ERRNO | libc::ENOSYS as u32;
+    }
     let mut verdict: Option<u32> = None;
     for rule in profile.syscalls().iter().flatten() {
         if !rule.names().iter().any(|n| n == name) || arch.syscall_number(name).is_none() {
@@ -76,6 +81,31 @@ fn expected(profile: &LinuxSeccomp, arch: SeccompArch, name: &str, args: [u64; 6
         }
     }
     verdict.unwrap_or(default)
+}
+
+/// runc 1.1.5's ENOSYS rule: with a default that is not ALLOW, LOG or
+/// TRACE, a syscall numbered above every one the profile names for a
+/// listed architecture answers ENOSYS.
+fn newer_than_the_profile(profile: &LinuxSeccomp, arch: SeccompArch, nr: i64) -> bool {
+    let lets_through = matches!(
+        profile.default_action(),
+        LinuxSeccompAction::ScmpActAllow
+            | LinuxSeccompAction::ScmpActLog
+            | LinuxSeccompAction::ScmpActTrace
+    );
+    let listed = profile
+        .architectures()
+        .iter()
+        .flatten()
+        .any(|a| a.to_string() == arch.oci_name());
+    let newest = profile
+        .syscalls()
+        .iter()
+        .flatten()
+        .flat_map(|rule| rule.names())
+        .filter_map(|name| arch.syscall_number(name))
+        .max();
+    !lets_through && listed && newest.is_some_and(|newest| nr > newest)
 }
 
 /// Argument vectors around every value the profile compares with.
@@ -538,4 +568,96 @@ fn docker_default_filters_stay_small() {
     let compiled = compile(&docker_default(&default_caps()).unwrap()).unwrap();
     let total: usize = compiled.filters.iter().map(Vec::len).sum();
     assert!(total < 1000, "{total} instructions");
+}
+
+#[test]
+fn syscalls_newer_than_the_profile_answer_enosys_like_runc() {
+    let nr = |arch: SeccompArch, name: &str| arch.syscall_number(name).unwrap();
+    let x86_64 = SeccompArch::X86_64;
+    let enosys = RET_ERRNO | libc::ENOSYS as u32;
+    let with = |default: &str, arches: serde_json::Value| {
+        profile(serde_json::json!({
+            "defaultAction": default,
+            "defaultErrnoRet": 1,
+            "architectures": arches,
+            "syscalls": [
+                {"names": ["read", "write", "rseq"], "action": "SCMP_ACT_ALLOW"},
+                {"names": ["no_such_call"], "action": "SCMP_ACT_ALLOW"}
+            ]
+        }))
+    };
+    let listed = serde_json::json!(["SCMP_ARCH_X86_64"]);
+    // (default, architectures, verdict for clone3, for getppid)
+    let table = [
+        ("SCMP_ACT_ERRNO", listed.clone(), enosys, RET_ERRNO | 1),
+        (
+            "SCMP_ACT_KILL_PROCESS",
+            listed.clone(),
+            enosys,
+            RET_KILL_PROCESS,
+        ),
+        ("SCMP_ACT_TRAP", listed.clone(), enosys, RET_TRAP),
+        ("SCMP_ACT_LOG", listed.clone(), RET_LOG, RET_LOG),
+        (
+            "SCMP_ACT_TRACE",
+            listed.clone(),
+            RET_TRACE | 1,
+            RET_TRACE | 1,
+        ),
+        (
+            "SCMP_ACT_ERRNO",
+            serde_json::json!([]),
+            RET_ERRNO | 1,
+            RET_ERRNO | 1,
+        ),
+        (
+            "SCMP_ACT_ERRNO",
+            serde_json::json!(["SCMP_ARCH_AARCH64"]),
+            RET_ERRNO | 1,
+            RET_ERRNO | 1,
+        ),
+    ];
+    for (default, arches, clone3, getppid) in table {
+        let profile = with(default, arches.clone());
+        let compiled = compile_for(&profile, x86_64).unwrap();
+        let case = format!("{default} {arches}");
+        assert_eq!(
+            compiled.verdict_for(x86_64, nr(x86_64, "clone3"), [0; 6]),
+            Some(clone3),
+            "{case}"
+        );
+        assert_eq!(
+            compiled.verdict_for(x86_64, 1000, [0; 6]),
+            Some(clone3),
+            "{case}"
+        );
+        assert_eq!(
+            compiled.verdict_for(x86_64, nr(x86_64, "getppid"), [0; 6]),
+            Some(getppid),
+            "{case}"
+        );
+        assert_eq!(
+            compiled.verdict_for(x86_64, nr(x86_64, "rseq"), [0; 6]),
+            Some(RET_ALLOW),
+            "{case}"
+        );
+        assert_same_verdicts_via(&profile, &compiled, x86_64);
+    }
+
+    // Each listed architecture has its own newest syscall: rseq is 334 on
+    // x86_64 but 386 on i386, where 385 (io_pgetevents) is older.
+    let both = with(
+        "SCMP_ACT_ERRNO",
+        serde_json::json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"]),
+    );
+    let compiled = compile_for(&both, x86_64).unwrap();
+    let i386 = SeccompArch::X86;
+    assert_eq!(nr(i386, "rseq"), 386);
+    assert_eq!(compiled.verdict_for(i386, 385, [0; 6]), Some(RET_ERRNO | 1));
+    assert_eq!(
+        compiled.verdict_for(i386, nr(i386, "clone3"), [0; 6]),
+        Some(enosys)
+    );
+    assert_eq!(compiled.verdict_for(x86_64, 385, [0; 6]), Some(enosys));
+    assert_same_verdicts_via(&both, &compiled, i386);
 }
