@@ -21,6 +21,7 @@ mod daemon_http;
 mod daemon_images;
 mod daemon_images_dockerd;
 mod daemon_leaks;
+mod daemon_races;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_support;
