@@ -35,7 +35,7 @@ pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     runtime_container(daemon, &record.id)?
         .pause()
         .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", record.id)))?;
-    daemon.update_container(&record.id, |rec| rec.mark_paused())?;
+    daemon.update_container(&record.id, |rec| Ok(rec.mark_paused()?))?;
     daemon.log_container_event(&record, "pause", &[]);
     Ok(Reply::Response(Response::empty(204)))
 }
@@ -51,7 +51,7 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
     runtime_container(daemon, &record.id)?
         .resume()
         .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", record.id)))?;
-    daemon.update_container(&record.id, |rec| rec.mark_unpaused())?;
+    daemon.update_container(&record.id, |rec| Ok(rec.mark_unpaused()?))?;
     daemon.log_container_event(&record, "unpause", &[]);
     Ok(Reply::Response(Response::empty(204)))
 }
@@ -72,7 +72,7 @@ pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
             .map_err(|e| ApiError::internal(e.to_string()))
     }) {
         Ok(()) => {
-            let _ = daemon.update_container(id, |rec| rec.mark_unpaused());
+            let _ = daemon.update_container(id, |rec| Ok(rec.mark_unpaused()?));
         }
         Err(error) => {
             crate::daemon::log::warn(&format!("Cannot unpause container {id}: {}", error.message))

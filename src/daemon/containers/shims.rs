@@ -333,9 +333,27 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             "container already started",
         ));
     }
+    if matches!(record.status(), Status::Removing | Status::Dead) {
+        return Err(ApiError::conflict(
+            "container is marked for removal and cannot be started",
+        ));
+    }
     match launch(daemon, &record) {
         Ok(pid) => {
-            daemon.update_container(&record.id, |rec| rec.mark_started(pid as i64, now_nanos()))?;
+            let marked = daemon.update_container(&record.id, |rec| {
+                Ok(rec.mark_started(pid as i64, now_nanos())?)
+            });
+            if let Err(error) = marked {
+                // Claimed by a removal while it launched: it must not run
+                // behind a record that does not say so.
+                let _ = send(
+                    daemon,
+                    &record.id,
+                    Kind::Signal,
+                    &libc::SIGKILL.to_be_bytes(),
+                );
+                return Err(error);
+            }
             daemon.log_container_event(&record, "start", &[]);
             log::info(&format!("container {} started, pid {pid}", record.id));
             Ok(())
@@ -353,8 +371,8 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             // As moby: an AutoRemove container goes with its failed start,
             // which is what `run --rm` waits for (condition=removed).
             if record.host_config.auto_remove
-                && let Ok(record) = daemon.find_container(&record.id)
-                && let Err(error) = super::remove::remove_container(daemon, record, true)
+                && let Err(error) = super::remove::remove_container(daemon, &record.id, true)
+                && error.status() != 404
             {
                 log::warn(&format!("auto-remove {id}: {}", error.message));
             }
@@ -515,26 +533,35 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
         daemon.shims.note_exit(id, code);
         return;
     };
-    let restart = restart_delay(&record, code).filter(|_| {
-        !daemon
-            .shims
-            .shutting_down
-            .load(std::sync::atomic::Ordering::SeqCst)
-    });
-    // An auto-removed container's record goes at once, durably; should we
-    // die first, the restart finds the shim gone and redoes both.
-    let commit = if record.host_config.auto_remove && restart.is_none() {
+    let shutting_down = daemon
+        .shims
+        .shutting_down
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // An auto-removed container's record goes at once, durably (AutoRemove
+    // has no restart policy); should we die first, the restart finds the
+    // shim gone and redoes both.
+    let commit = if record.host_config.auto_remove {
         crate::store::Commit::Deferred
     } else {
         crate::store::Commit::Durable
     };
-    let marked = daemon.update_container_as(commit, id, |rec| match restart {
-        Some(_) => rec.mark_restarting(code, state.finished_at),
-        None => rec.mark_exited(code, state.oom_killed, state.finished_at),
+    // The policy is read from the record being changed, so a `stop` or an
+    // `update --restart` that came meanwhile counts.
+    let marked = daemon.update_container_as(commit, id, |rec| {
+        let restart = restart_delay(rec, code).filter(|_| !shutting_down);
+        match restart {
+            Some(_) => rec.mark_restarting(code, state.finished_at)?,
+            None => rec.mark_exited(code, state.oom_killed, state.finished_at)?,
+        }
+        Ok((restart, rec.clone()))
     });
-    if let Err(error) = marked {
-        log::warn(&format!("record the exit of {id}: {}", error.message));
-    }
+    let (restart, record) = match marked {
+        Ok(marked) => marked,
+        Err(error) => {
+            log::warn(&format!("record the exit of {id}: {}", error.message));
+            (None, record)
+        }
+    };
     log::info(&format!("container {id} exited with code {code}"));
     // Before waiters wake: `stop` and `wait` answer after `die` is logged.
     if state.oom_killed {
@@ -549,8 +576,8 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
     daemon.shims.note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {
-        if let Ok(record) = daemon.find_container(id)
-            && let Err(error) = super::remove::remove_container(daemon, record, true)
+        if let Err(error) = super::remove::remove_container(daemon, id, true)
+            && error.status() != 404
         {
             log::warn(&format!("auto-remove {id}: {}", error.message));
         }

@@ -154,18 +154,20 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     };
     let warnings = check_update(&mut update, &facts)?;
     let record = daemon.find_container(call.param("id")?)?;
-    if matches!(record.state.status, Status::Removing | Status::Dead) {
-        return Err(conflict(&format!(
-            "container {} is marked for removal and cannot be \"update\"",
-            record.id
-        )));
-    }
-    let mut host = record.host_config.clone();
-    apply(&mut host, &update)?;
-    validate::check_resources(&host, &facts)?;
-    validate::check_restart_policy(&host)?;
+    // Applied to the record as it is when stored, so two updates (or an
+    // update and an exit) at once keep each other's changes.
     let updated = daemon.update_container(&record.id, |rec| {
-        rec.host_config = host.clone();
+        if matches!(rec.state.status, Status::Removing | Status::Dead) {
+            return Err(conflict(&format!(
+                "container {} is marked for removal and cannot be \"update\"",
+                rec.id
+            )));
+        }
+        let mut host = rec.host_config.clone();
+        apply(&mut host, &update)?;
+        validate::check_resources(&host, &facts)?;
+        validate::check_restart_policy(&host)?;
+        rec.host_config = host;
         Ok(rec.clone())
     })?;
     // Logged once the record changed, whether or not the running
