@@ -12,6 +12,7 @@ use crate::daemon_support::TestDaemon;
 use crate::harness::{stderr_of, stdout_of};
 use crate::require;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -134,6 +135,34 @@ fn alive(pid: i32) -> bool {
         .is_some_and(|state| state != "Z" && state != "X")
 }
 
+/// Whether the freezer (v1) or cgroup.freeze (v2) of `pid`'s cgroup
+/// holds it.
+fn frozen(pid: i32) -> bool {
+    let membership = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap_or_default();
+    membership.lines().any(|line| {
+        let mut fields = line.splitn(3, ':');
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return false;
+        };
+        let path = path.trim_start_matches('/');
+        if controllers.split(',').any(|c| c == "freezer") {
+            let state = Path::new("/sys/fs/cgroup/freezer")
+                .join(path)
+                .join("freezer.state");
+            std::fs::read_to_string(state).is_ok_and(|s| s.trim() != "THAWED")
+        } else if controllers.is_empty() {
+            let freeze = Path::new("/sys/fs/cgroup/unified")
+                .join(path)
+                .join("cgroup.freeze");
+            std::fs::read_to_string(freeze).is_ok_and(|s| s.trim() == "1")
+        } else {
+            false
+        }
+    })
+}
+
 /// What is wrong with the records of `ids` against the processes that
 /// exist; empty when every record tells the truth.
 fn mismatches(daemon: &TestDaemon, ids: &[String]) -> Vec<String> {
@@ -153,6 +182,12 @@ fn mismatches(daemon: &TestDaemon, ids: &[String]) -> Vec<String> {
                 wrong.push(format!(
                     "{short} is {} with pid {pid}, but that process is not alive in its cgroup (its processes: {inside:?})",
                     state["Status"]
+                ));
+            } else if frozen(pid) != state["Paused"].as_bool().unwrap() {
+                wrong.push(format!(
+                    "{short} is {}, but its cgroup is {}",
+                    state["Status"],
+                    if frozen(pid) { "frozen" } else { "not frozen" }
                 ));
             }
         } else if pid != 0 || !inside.is_empty() {
@@ -192,7 +227,7 @@ fn record_changes_racing_exits_keep_records_true() {
         })
         .collect();
     let next = AtomicUsize::new(0);
-    let answers = Mutex::new(HashMap::<String, usize>::new());
+    let answers = Mutex::new(HashMap::<String, (usize, String)>::new());
     let hung = Mutex::new(Vec::new());
     let began = Instant::now();
     std::thread::scope(|scope| {
@@ -233,20 +268,21 @@ fn record_changes_racing_exits_keep_records_true() {
                     };
                     let sent = Instant::now();
                     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        request(daemon, "POST", &path, &body).0
+                        request(daemon, "POST", &path, &body)
                     }));
-                    let status = answer.unwrap_or_else(|_| {
+                    let (status, message) = answer.unwrap_or_else(|_| {
                         hung.lock().unwrap().push(format!(
                             "{path} got no answer in {:.0}s",
                             sent.elapsed().as_secs_f64()
                         ));
-                        0
+                        (0, String::new())
                     });
-                    *answers
-                        .lock()
-                        .unwrap()
+                    // Counted per answer, with one message of each kind.
+                    let mut answers = answers.lock().unwrap();
+                    let seen = answers
                         .entry(format!("{what} {status}"))
-                        .or_default() += 1;
+                        .or_insert((0, message));
+                    seen.0 += 1;
                 }
             });
         }
@@ -254,11 +290,24 @@ fn record_changes_racing_exits_keep_records_true() {
     let mut answers: Vec<_> = answers.into_inner().unwrap().into_iter().collect();
     answers.sort();
     eprintln!(
-        "{total} requests in {:.1}s: {answers:?}",
+        "{total} requests in {:.1}s: {answers:#?}",
         began.elapsed().as_secs_f64()
     );
+    // A request that loses a race is refused (304, 409), never an
+    // internal error.
+    let failed: Vec<_> = answers
+        .iter()
+        .filter(|(what, _)| {
+            what.ends_with(" 0") || what.split(' ').nth(1).is_some_and(|s| s.starts_with('5'))
+        })
+        .collect();
     let hung = hung.into_inner().unwrap();
     assert!(hung.is_empty(), "{hung:#?}\ndaemon log:\n{}", daemon.log());
+    assert!(
+        failed.is_empty(),
+        "{failed:#?}\ndaemon log:\n{}",
+        daemon.log()
+    );
     // The short-lived ones end by themselves; a paused one stays.
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut wrong = mismatches(&daemon, &ids);

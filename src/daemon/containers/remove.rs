@@ -50,6 +50,8 @@ fn refuse_running(record: &ContainerRecord) -> ApiError {
 /// Marks the stored record as being removed, unless it has a process or
 /// another removal holds it; a start refuses it from then on.
 fn claim_removal(daemon: &Daemon, id: &str) -> Result<ContainerRecord, ApiError> {
+    // A start under way is recorded first, and then refuses the removal.
+    let _operation = daemon.operations.hold(id);
     daemon.update_container(id, |record| {
         if record.status() == Status::Removing {
             return Err(ApiError::conflict(format!(

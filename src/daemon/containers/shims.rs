@@ -320,12 +320,19 @@ pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             record.id
         )));
     }
-    let started = start_claimed(daemon, &record.id);
+    // Held from the check of the record to the start recorded: signals,
+    // pauses and removals wait rather than meet a half-started container.
+    let operation = daemon.operations.hold(&record.id);
+    let started = start_claimed(daemon, &record.id, operation);
     daemon.shims.release_start(&record.id);
     started
 }
 
-fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
+fn start_claimed(
+    daemon: &Daemon,
+    id: &str,
+    operation: super::change::OperationGuard<'_>,
+) -> Result<(), ApiError> {
     let record = daemon.find_container(id)?;
     if record.is_running() {
         return Err(ApiError::new(
@@ -368,6 +375,8 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
             daemon.shims.note_exit(&record.id, code);
+            // The removal holds the container itself.
+            drop(operation);
             // As moby: an AutoRemove container goes with its failed start,
             // which is what `run --rm` waits for (condition=removed).
             if record.host_config.auto_remove

@@ -85,6 +85,7 @@ impl Fixture {
                 store,
                 engine_id: "test".into(),
                 shims: Default::default(),
+                operations: Default::default(),
                 events: Default::default(),
             },
         }
