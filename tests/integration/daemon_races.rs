@@ -234,7 +234,7 @@ fn record_changes_racing_exits_keep_records_true() {
         for worker in 0..8u64 {
             let (ids, next, answers, hung, daemon) = (&ids, &next, &answers, &hung, &daemon);
             scope.spawn(move || {
-                let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ (worker + 1) * 0x1234_5678);
+                let mut dice = Dice(0x9e37_79b9_7f4a_7c15 ^ ((worker + 1) * 0x1234_5678));
                 loop {
                     let round = next.fetch_add(1, Ordering::SeqCst);
                     if round >= total {

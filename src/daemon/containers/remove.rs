@@ -26,7 +26,7 @@ pub fn remove_container(daemon: &Daemon, id: &str, force: bool) -> Result<(), Ap
             }
             kill_for_removal(daemon, &record)?;
         }
-        match claim_removal(daemon, &record.id) {
+        match claim_removal(daemon, &record.id, force) {
             // A restart slipped in between the kill and the claim.
             Err(error) if force && attempts < 3 && error.status() == 409 => attempts += 1,
             claimed => break claimed?,
@@ -47,9 +47,10 @@ fn refuse_running(record: &ContainerRecord) -> ApiError {
     ))
 }
 
-/// Marks the stored record as being removed, unless it has a process or
-/// another removal holds it; a start refuses it from then on.
-fn claim_removal(daemon: &Daemon, id: &str) -> Result<ContainerRecord, ApiError> {
+/// Marks the stored record as being removed, unless it has a process (or,
+/// without `force`, waits for a restart) or another removal holds it; a
+/// start refuses it from then on.
+fn claim_removal(daemon: &Daemon, id: &str, force: bool) -> Result<ContainerRecord, ApiError> {
     // A start under way is recorded first, and then refuses the removal.
     let _operation = daemon.operations.hold(id);
     daemon.update_container(id, |record| {
@@ -59,7 +60,7 @@ fn claim_removal(daemon: &Daemon, id: &str) -> Result<ContainerRecord, ApiError>
                 record.id
             )));
         }
-        if has_process(record) {
+        if record.is_running() || (!force && has_process(record)) {
             return Err(refuse_running(record));
         }
         record.mark_removing();
@@ -213,7 +214,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
             continue;
         }
         // Started or claimed by a removal since the listing: not ours.
-        let Ok(record) = claim_removal(daemon, &record.id) else {
+        let Ok(record) = claim_removal(daemon, &record.id, false) else {
             continue;
         };
         delete_record_and_files(daemon, &record)?;
