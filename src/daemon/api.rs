@@ -87,6 +87,7 @@ impl ApiHandler {
         super::networks::routes(&mut router);
         super::volumes::routes(&mut router);
         super::build::routes(&mut router);
+        super::swarm::routes(&mut router);
         ApiHandler { daemon, router }
     }
 

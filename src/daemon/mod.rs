@@ -14,6 +14,7 @@ pub mod log;
 pub mod networks;
 pub mod signals;
 pub mod socket;
+pub mod swarm;
 pub mod system;
 pub mod volumes;
 
@@ -126,6 +127,27 @@ fn new_engine_id() -> Result<String, DaemonError> {
     ))
 }
 
+/// Raises the soft limit on open descriptors to the hard one, as dockerd
+/// does: every connection and container costs descriptors, and the soft
+/// default (1024 under most inits) runs out long before memory does. The
+/// hard limit stays: raising it needs CAP_SYS_RESOURCE, which a daemon in a
+/// restricted bounding set lacks. Shims and containers inherit the raised
+/// soft limit, as they inherit containerd's under dockerd.
+fn raise_open_files_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => {
+            if let Err(errno) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+                log::warn(&format!(
+                    "raise the open files limit from {soft} to {hard}: {errno}"
+                ));
+            }
+        }
+        Ok(_) => {}
+        Err(errno) => log::warn(&format!("read the open files limit: {errno}")),
+    }
+}
+
 /// Runs the daemon until SIGTERM or SIGINT. Everything it made for the
 /// run (sockets, pidfile, lock) is removed on return, error or not.
 pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
@@ -135,6 +157,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
     for warning in &warnings {
         log::warn(warning);
     }
+    raise_open_files_limit();
     make_dir(&config.data_root, 0o711)?;
     let _lock = lock::DataRootLock::acquire(&config.data_root)?;
     let _pidfile = lock::PidFile::create(&config.pidfile)?;

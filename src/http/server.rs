@@ -1,24 +1,26 @@
-//! The server side: one thread per connection on a unix socket, keep-alive,
-//! request bodies of either framing, fixed and chunked streaming responses,
-//! and connection hijacking (101 upgrade, or a raw 200 stream).
+//! The server side of one request: keep-alive, request bodies of either
+//! framing, fixed and chunked streaming responses, and connection hijacking
+//! (101 upgrade, or a raw 200 stream). `acceptor` owns the connections
+//! between requests and runs each request on a thread of its own.
 
 use super::wire::{
     self, BodyFraming, BodyReader, ChunkedWriter, Headers, WireError, reason_phrase,
     write_response_head,
 };
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
-use std::os::unix::net::{UnixListener, UnixStream};
-use std::sync::Arc;
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
 
 /// A request body larger than this left unread by a handler is not drained
 /// for keep-alive; the connection closes instead (Go's server does the same).
 const MAX_DRAIN_BYTES: u64 = 256 * 1024;
-const READ_BUFFER_BYTES: usize = 16 * 1024;
-// Handlers unpack layers and parse JSON on this stack; pages are only
-// committed when touched.
-const CONNECTION_STACK_BYTES: usize = 1024 * 1024;
+pub(crate) const READ_BUFFER_BYTES: usize = 16 * 1024;
+/// The longest a hijack waits for the client to read its response head
+/// before the stream starts anyway. A client reads it at once; the cap is
+/// for one that does not read until it has written (or never reads).
+const HIJACK_HEAD_READ_WAIT: Duration = Duration::from_millis(100);
 
 /// Serves one request. The handler answers through `exchange` exactly once
 /// (`respond`, `stream` or `hijack`); an `Err` drops the connection.
@@ -173,7 +175,7 @@ enum Answer {
 /// One request and the means to answer it.
 pub struct Exchange<'c> {
     head: RequestHead,
-    body: BodyReader<&'c mut BufReader<UnixStream>>,
+    body: BodyReader<&'c mut ConnectionReader>,
     writer: &'c mut UnixStream,
     default_headers: &'c Headers,
     answer: Answer,
@@ -290,10 +292,12 @@ impl<'c> Exchange<'c> {
         write_response_head(self.writer, status, reason, &headers)?;
         self.writer.flush()?;
         self.answer = Answer::Final;
+        // A client that reads the head through a buffered reader and then
+        // takes the raw socket (docker-py does) loses stream bytes that
+        // arrived in the same read; so the stream starts once it has the head.
+        wait_until_peer_read(self.writer, HIJACK_HEAD_READ_WAIT);
         // The client may already have sent stream bytes behind the head.
-        let buffer = self.body.inner_mut();
-        let buffered = buffer.buffer().to_vec();
-        buffer.consume(buffered.len());
+        let buffered = self.body.inner_mut().take_buffered();
         Ok(Hijacked {
             reader: HijackedReader::new(buffered, self.writer.try_clone()?),
             writer: self.writer.try_clone()?,
@@ -301,121 +305,194 @@ impl<'c> Exchange<'c> {
     }
 }
 
-/// Accepts connections until `stop` becomes readable (a signalfd, an
-/// eventfd or a pipe), serving each on its own thread.
-pub fn serve(
-    listener: &UnixListener,
-    handler: Arc<dyn Handler>,
-    default_headers: Arc<Headers>,
-    stop: BorrowedFd<'_>,
-) -> io::Result<()> {
-    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-    listener.set_nonblocking(true)?;
-    loop {
-        let mut fds = [
-            PollFd::new(listener.as_fd(), PollFlags::POLLIN),
-            PollFd::new(stop, PollFlags::POLLIN),
-        ];
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(errno) => return Err(io::Error::from(errno)),
+/// The read side of a connection: the bytes read before (by the acceptor,
+/// or behind the previous request) first, then the socket, through a
+/// buffer that is only allocated when the socket is read.
+pub struct ConnectionReader {
+    stream: UnixStream,
+    buffer: Vec<u8>,
+    position: usize,
+}
+
+impl ConnectionReader {
+    pub fn new(stream: UnixStream, already_read: Vec<u8>) -> ConnectionReader {
+        ConnectionReader {
+            stream,
+            buffer: already_read,
+            position: 0,
         }
-        if fds[1].revents().is_some_and(|r| !r.is_empty()) {
-            return Ok(());
-        }
-        match listener.accept() {
-            Ok((stream, _)) => {
-                stream.set_nonblocking(false)?;
-                let handler = Arc::clone(&handler);
-                let default_headers = Arc::clone(&default_headers);
-                let spawned = std::thread::Builder::new()
-                    .name(format!("conn-{}", stream.as_raw_fd()))
-                    .stack_size(CONNECTION_STACK_BYTES)
-                    .spawn(move || serve_connection(stream, handler.as_ref(), &default_headers));
-                if let Err(e) = spawned {
-                    eprintln!("dockerd: cannot start a connection thread: {e}");
-                }
-            }
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
-                ) => {}
-            // Out of descriptors or memory: keep serving the ones we have.
-            Err(e) => {
-                eprintln!("dockerd: accept: {e}");
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-        }
+    }
+
+    pub fn stream(&self) -> &UnixStream {
+        &self.stream
+    }
+
+    /// The bytes read but not consumed yet, taken out of the buffer.
+    pub fn take_buffered(&mut self) -> Vec<u8> {
+        let rest = self.buffer.split_off(self.position.min(self.buffer.len()));
+        self.buffer.clear();
+        self.position = 0;
+        rest
+    }
+
+    /// The socket and the bytes read from it that no request used yet.
+    pub fn into_parts(mut self) -> (UnixStream, Vec<u8>) {
+        let rest = self.take_buffered();
+        (self.stream, rest)
     }
 }
 
+impl Read for ConnectionReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}
+
+impl BufRead for ConnectionReader {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        if self.position >= self.buffer.len() {
+            self.buffer.resize(READ_BUFFER_BYTES, 0);
+            self.position = 0;
+            match self.stream.read(&mut self.buffer) {
+                Ok(n) => self.buffer.truncate(n),
+                Err(e) => {
+                    self.buffer.clear();
+                    return Err(e);
+                }
+            }
+        }
+        Ok(&self.buffer[self.position..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position = (self.position + amount).min(self.buffer.len());
+    }
+}
+
+/// What became of a connection after one request.
+pub enum AfterRequest {
+    /// Ready for the next request, which may already be in the buffer.
+    KeepAlive(ConnectionReader),
+    /// Closed, hijacked or streamed to its end.
+    Done,
+}
+
 /// Serves requests on one connection until it closes, is hijacked, or a
-/// response says `Connection: close`.
+/// response says `Connection: close`, blocking between requests.
 pub fn serve_connection(stream: UnixStream, handler: &dyn Handler, default_headers: &Headers) {
-    let Ok(mut writer) = stream.try_clone() else {
-        return;
+    let mut reader = ConnectionReader::new(stream, Vec::new());
+    while let AfterRequest::KeepAlive(next) = serve_request(reader, handler, default_headers) {
+        reader = next;
+    }
+}
+
+/// Reads one request head from `reader` (blocking until it is complete),
+/// has `handler` answer it and reads the rest of its body.
+pub fn serve_request(
+    mut reader: ConnectionReader,
+    handler: &dyn Handler,
+    default_headers: &Headers,
+) -> AfterRequest {
+    let Ok(mut writer) = reader.stream().try_clone() else {
+        return AfterRequest::Done;
     };
-    let mut reader = BufReader::with_capacity(READ_BUFFER_BYTES, stream);
-    loop {
-        let head = match wire::read_head(&mut reader).and_then(|bytes| RequestHead::parse(&bytes)) {
-            Ok(head) => head,
-            Err(WireError::Closed) | Err(WireError::Io(_)) => break,
-            Err(error) => {
-                let status = if matches!(error, WireError::HeadTooLarge) {
-                    431
-                } else {
-                    400
-                };
-                let _ = refuse(&mut writer, default_headers, status, &error.to_string());
-                break;
-            }
-        };
-        let framing = match wire::request_framing(&head.headers) {
-            Ok(framing) => framing,
-            Err(error) => {
-                let _ = refuse(&mut writer, default_headers, 400, &error.to_string());
-                break;
-            }
-        };
-        if framing != BodyFraming::None
-            && head
-                .headers
-                .get("Expect")
-                .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
-            && writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
-        {
-            break;
-        }
-        let keep_alive = head.wants_keep_alive();
-        let mut exchange = Exchange {
-            head,
-            body: BodyReader::new(&mut reader, framing),
-            writer: &mut writer,
-            default_headers,
-            answer: Answer::Pending,
-            keep_alive,
-        };
-        let outcome = handler.handle(&mut exchange);
-        let answer = exchange.answer;
-        if outcome.is_ok() && answer == Answer::Pending {
-            let _ = exchange.respond(
-                Response::new(500, "text/plain; charset=utf-8", "no response")
-                    .with_header("Connection", "close"),
-            );
-            break;
-        }
-        if outcome.is_err() || answer == Answer::Final || !keep_alive {
-            break;
-        }
-        // Keep-alive: the next request starts after this body.
-        let mut rest = exchange.body.by_ref().take(MAX_DRAIN_BYTES);
-        if io::copy(&mut rest, &mut io::sink()).is_err() || !exchange.body.is_finished() {
-            break;
-        }
+    if exchange_once(&mut reader, &mut writer, handler, default_headers) {
+        return AfterRequest::KeepAlive(reader);
     }
     let _ = writer.shutdown(Shutdown::Both);
+    AfterRequest::Done
+}
+
+/// One request and its answer; whether the connection may carry another.
+fn exchange_once(
+    reader: &mut ConnectionReader,
+    writer: &mut UnixStream,
+    handler: &dyn Handler,
+    default_headers: &Headers,
+) -> bool {
+    let head = match wire::read_head(reader).and_then(|bytes| RequestHead::parse(&bytes)) {
+        Ok(head) => head,
+        Err(WireError::Closed) | Err(WireError::Io(_)) => return false,
+        Err(error) => {
+            let status = if matches!(error, WireError::HeadTooLarge) {
+                431
+            } else {
+                400
+            };
+            let _ = refuse(writer, default_headers, status, &error.to_string());
+            return false;
+        }
+    };
+    let framing = match wire::request_framing(&head.headers) {
+        Ok(framing) => framing,
+        Err(error) => {
+            let _ = refuse(writer, default_headers, 400, &error.to_string());
+            return false;
+        }
+    };
+    if framing != BodyFraming::None
+        && head
+            .headers
+            .get("Expect")
+            .is_some_and(|e| e.eq_ignore_ascii_case("100-continue"))
+        && writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").is_err()
+    {
+        return false;
+    }
+    let keep_alive = head.wants_keep_alive();
+    let mut exchange = Exchange {
+        head,
+        body: BodyReader::new(reader, framing),
+        writer,
+        default_headers,
+        answer: Answer::Pending,
+        keep_alive,
+    };
+    let outcome = handler.handle(&mut exchange);
+    let answer = exchange.answer;
+    if outcome.is_ok() && answer == Answer::Pending {
+        let _ = exchange.respond(
+            Response::new(500, "text/plain; charset=utf-8", "no response")
+                .with_header("Connection", "close"),
+        );
+        return false;
+    }
+    if outcome.is_err() || answer == Answer::Final || !keep_alive {
+        return false;
+    }
+    // Keep-alive: the next request starts after this body.
+    let mut rest = exchange.body.by_ref().take(MAX_DRAIN_BYTES);
+    io::copy(&mut rest, &mut io::sink()).is_ok() && exchange.body.is_finished()
+}
+
+/// Waits until the peer has read everything written to `stream`, for at
+/// most `limit`: on a unix socket SIOCOUTQ counts the bytes sent that the
+/// peer has not read yet. False when the limit passed or the count is
+/// unavailable.
+fn wait_until_peer_read(stream: &UnixStream, limit: Duration) -> bool {
+    let started = Instant::now();
+    let mut pause = Duration::from_micros(100);
+    loop {
+        let mut unread: libc::c_int = 0;
+        // SAFETY: SIOCOUTQ (TIOCOUTQ) writes one int through the pointer,
+        // which points at our local.
+        let status = unsafe { libc::ioctl(stream.as_raw_fd(), libc::TIOCOUTQ, &mut unread) };
+        if status != 0 {
+            return false;
+        }
+        if unread == 0 {
+            return true;
+        }
+        if started.elapsed() >= limit {
+            return false;
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(2));
+    }
 }
 
 /// Answers a request we could not parse, the way Go's server does, and

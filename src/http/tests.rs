@@ -43,6 +43,13 @@ impl Handler for TestHandler {
                 writer.write_all(b"BYE")?;
                 writer.shutdown(Shutdown::Write)
             }
+            "/greet" => {
+                // The stream's first bytes go out right behind the head.
+                let Hijacked { mut writer, .. } =
+                    exchange.hijack("application/vnd.docker.raw-stream")?;
+                writer.write_all(b"FIRST FRAME")?;
+                writer.shutdown(Shutdown::Write)
+            }
             "/silent" => Ok(()),
             _ => exchange.respond(Response::new(404, "text/plain", "nope")),
         }
@@ -167,6 +174,47 @@ fn upgrade_status_line_is_dockers_and_early_bytes_are_kept() {
     assert!(plain.ends_with("\r\n\r\nRAWBYE"), "{plain}");
 }
 
+/// A slow client: the head is there, and the read comes a little later,
+/// with room for much more than the head. Returns that read and the rest.
+fn read_greeting_slowly() -> (String, String) {
+    use std::os::fd::AsFd;
+    let mut client = start();
+    client
+        .write_all(
+            b"POST /greet HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\n",
+        )
+        .unwrap();
+    let mut fds = [nix::poll::PollFd::new(
+        client.as_fd(),
+        nix::poll::PollFlags::POLLIN,
+    )];
+    nix::poll::poll(&mut fds, nix::poll::PollTimeout::from(5000u16)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let mut buffer = vec![0u8; 64 * 1024];
+    let n = client.read(&mut buffer).unwrap();
+    let first = String::from_utf8_lossy(&buffer[..n]).into_owned();
+    let mut rest = String::new();
+    client.read_to_string(&mut rest).unwrap();
+    (first, rest)
+}
+
+#[test]
+fn a_hijacked_stream_starts_after_the_client_has_read_the_head() {
+    // Up to three tries: without the wait every one fails, with it one
+    // fails only if this thread is kept off the CPU for 80 ms.
+    let mut tries = Vec::new();
+    for _ in 0..3 {
+        let (first, rest) = read_greeting_slowly();
+        assert!(first.starts_with("HTTP/1.1 101 UPGRADED\r\n"), "{first}");
+        if first.ends_with("\r\n\r\n") {
+            assert_eq!(rest, "FIRST FRAME");
+            return;
+        }
+        tries.push(first);
+    }
+    panic!("the stream came with the head: {tries:?}");
+}
+
 #[test]
 fn malformed_requests_get_400_and_close() {
     for wire in [
@@ -190,6 +238,30 @@ fn malformed_requests_get_400_and_close() {
     );
     let answer = raw_exchange(huge.as_bytes());
     assert!(answer.starts_with("HTTP/1.1 431 "), "{answer:.200}");
+}
+
+#[test]
+fn ambiguous_framing_gets_400_and_the_rest_is_never_served() {
+    // Each request hides a second one where a reader of the other framing
+    // would see it; only the 400 may come back, and then the close.
+    for framing in [
+        "Content-Length: 5\r\nTransfer-Encoding: chunked",
+        "Transfer-Encoding: chunked, chunked\r\nContent-Length: 5",
+        "Transfer-Encoding: chunked, chunked",
+        "Content-Length: 5\r\nContent-Length: 5",
+    ] {
+        let wire = format!(
+            "POST /echo HTTP/1.1\r\nHost: x\r\n{framing}\r\n\r\n\
+             0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+        );
+        let answer = raw_exchange(wire.as_bytes());
+        assert!(
+            answer.starts_with("HTTP/1.1 400 Bad Request\r\n"),
+            "{framing:?} -> {answer}"
+        );
+        assert!(answer.contains("Connection: close\r\n"), "{answer}");
+        assert_eq!(answer.matches("HTTP/1.1 ").count(), 1, "{answer}");
+    }
 }
 
 #[test]

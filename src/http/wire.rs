@@ -124,6 +124,16 @@ pub fn read_head(reader: &mut impl BufRead) -> Result<Vec<u8>, WireError> {
     }
 }
 
+/// Where the head at the start of `bytes` ends (past its empty line), when
+/// `bytes` hold all of it; only line ends at or after `from` are looked at,
+/// so a head arriving in pieces is searched once. `bytes` must not start
+/// with the blank lines `read_head` skips.
+pub fn head_end(bytes: &[u8], from: usize) -> Option<usize> {
+    (from..bytes.len())
+        .find(|&index| bytes[index] == b'\n' && head_complete(&bytes[..=index]))
+        .map(|index| index + 1)
+}
+
 fn head_complete(head: &[u8]) -> bool {
     head.ends_with(b"\r\n\r\n") || head.ends_with(b"\n\n")
 }
@@ -156,18 +166,41 @@ pub enum BodyFraming {
     UntilClose,
 }
 
-/// The framing of a request body from its headers (RFC 9112 section 6.3):
-/// chunked wins, Transfer-Encoding with anything but chunked is refused, and
-/// conflicting Content-Length values are an error.
+/// The framing of a request body from its headers (RFC 9112 section 6).
+/// A request whose length could be read two ways is refused rather than
+/// guessed at, since a proxy in front of us may have read it the other way
+/// and passed the rest on as a second request (request smuggling): so
+/// Transfer-Encoding must be exactly one `chunked` and comes without
+/// Content-Length, and Content-Length appears once with one value.
 pub fn request_framing(headers: &Headers) -> Result<BodyFraming, WireError> {
-    if let Some(encoding) = headers.get("Transfer-Encoding") {
-        let last = encoding.rsplit(',').next().unwrap_or("").trim();
-        if !last.eq_ignore_ascii_case("chunked") {
+    let named = |wanted: &'static str| {
+        headers
+            .iter()
+            .filter(move |(name, _)| name.eq_ignore_ascii_case(wanted))
+            .map(|(_, value)| value)
+    };
+    let encodings: Vec<&str> = named("Transfer-Encoding")
+        .flat_map(|value| value.split(','))
+        .map(str::trim)
+        .collect();
+    let lengths: Vec<&str> = named("Content-Length").collect();
+    if !encodings.is_empty() {
+        if !lengths.is_empty() {
+            return Err(malformed("Content-Length together with Transfer-Encoding"));
+        }
+        if encodings.len() != 1 || !encodings[0].eq_ignore_ascii_case("chunked") {
             return Err(malformed(format!(
-                "unsupported transfer encoding {encoding:?}"
+                "unsupported transfer encoding {:?}",
+                encodings.join(", ")
             )));
         }
         return Ok(BodyFraming::Chunked);
+    }
+    if lengths.len() > 1 || lengths.iter().any(|value| value.contains(',')) {
+        return Err(malformed(format!(
+            "more than one Content-Length: {}",
+            lengths.join(", ")
+        )));
     }
     match content_length(headers)? {
         Some(0) | None => Ok(BodyFraming::None),
@@ -560,7 +593,6 @@ mod tests {
         assert!(request_framing(&headers).is_err());
         let mut chunked = Headers::new();
         chunked.add("Transfer-Encoding", "chunked");
-        chunked.add("Content-Length", "5");
         assert_eq!(request_framing(&chunked).unwrap(), BodyFraming::Chunked);
         let mut gzip = Headers::new();
         gzip.add("Transfer-Encoding", "gzip");
@@ -571,6 +603,40 @@ mod tests {
         assert_eq!(
             response_framing("HEAD", 200, &headers).unwrap(),
             BodyFraming::None
+        );
+    }
+
+    #[test]
+    fn framing_that_could_be_read_two_ways_is_refused() {
+        let request = |fields: &[(&str, &str)]| {
+            let mut headers = Headers::new();
+            for (name, value) in fields {
+                headers.add(*name, *value);
+            }
+            request_framing(&headers)
+        };
+        for fields in [
+            &[("Content-Length", "5"), ("Transfer-Encoding", "chunked")][..],
+            &[("Transfer-Encoding", "chunked"), ("Content-Length", "0")],
+            &[("Transfer-Encoding", "chunked, chunked")],
+            &[
+                ("Transfer-Encoding", "chunked"),
+                ("transfer-encoding", "chunked"),
+            ],
+            &[("Transfer-Encoding", "gzip, chunked")],
+            &[("Transfer-Encoding", "")],
+            &[("Content-Length", "5"), ("Content-Length", "5")],
+            &[("Content-Length", "5, 5")],
+        ] {
+            assert!(request(fields).is_err(), "{fields:?}");
+        }
+        assert_eq!(
+            request(&[("transfer-encoding", "Chunked")]).unwrap(),
+            BodyFraming::Chunked
+        );
+        assert_eq!(
+            request(&[("Content-Length", "5")]).unwrap(),
+            BodyFraming::Length(5)
         );
     }
 

@@ -7,7 +7,7 @@
 use super::digest::{Digest, HashingReader};
 use super::layer::{self, Whiteouts};
 use super::reference::Reference;
-use super::store::{StoreError, decompressed};
+use super::store::{LayerExtent, StoreError, decompressed};
 use super::{ImageError, ImageRecord, ImageStore, Result};
 use crate::inroot::Root;
 use serde::{Deserialize, Serialize};
@@ -186,7 +186,9 @@ fn load_docker_archive(store: &ImageStore, spool: &Spool) -> Result<Vec<ImageRec
             )));
         }
         for (index, (name, expected)) in entry.layers.iter().zip(expected).enumerate() {
-            let stored = store.content().put_layer(spool.open(name)?)?;
+            let stored = store
+                .content()
+                .put_layer(spool.open(name)?, LayerExtent::WholeStream)?;
             if &stored.diff_id != expected {
                 return Err(invalid(format!(
                     "invalid diffID for layer {index}: expected \"{expected}\", got \"{}\"",
@@ -302,7 +304,9 @@ fn load_oci_descriptor(
     for (index, (layer, expected)) in layers.iter().zip(&parsed.rootfs.diff_ids).enumerate() {
         let digest = parse_digest(&layer.digest)?;
         let mut reader = HashingReader::new(spool.open(&blob_path(&digest))?);
-        let stored = store.content().put_layer(&mut reader)?;
+        let stored = store
+            .content()
+            .put_layer(&mut reader, LayerExtent::WholeStream)?;
         io::copy(&mut reader, &mut io::sink()).map_err(|e| invalid(format!("read layer: {e}")))?;
         if reader.finish().0 != digest {
             return Err(invalid(format!(

@@ -400,7 +400,10 @@ fn garbage_collection_keeps_what_records_name() {
     // A layer stored by a load that never finished.
     let orphan = store
         .content()
-        .put_layer(&LayerTar::new().file("x", b"x", 0o644).finish()[..])
+        .put_layer(
+            &LayerTar::new().file("x", b"x", 0o644).finish()[..],
+            LayerExtent::WholeStream,
+        )
         .unwrap();
 
     let collected = store

@@ -1,4 +1,5 @@
 use super::*;
+use crate::image::store::LayerExtent;
 use crate::image::test_util::{LayerTar, TestDir, require_root, skip};
 
 fn two_layers(store: &ContentStore) -> Vec<Digest> {
@@ -18,7 +19,12 @@ fn two_layers(store: &ContentStore) -> Vec<Digest> {
         .file("run/pid", b"1", 0o644);
     [lower, upper]
         .iter()
-        .map(|tar| store.put_layer(&tar.finish()[..]).unwrap().diff_id)
+        .map(|tar| {
+            store
+                .put_layer(&tar.finish()[..], LayerExtent::WholeStream)
+                .unwrap()
+                .diff_id
+        })
         .collect()
 }
 
@@ -241,7 +247,10 @@ fn overlay_mounts_more_layers_than_absolute_paths_allow() {
             let mut tar = LayerTar::new();
             tar.file(&format!("layer{n}"), n.to_string().as_bytes(), 0o644)
                 .file("top", n.to_string().as_bytes(), 0o644);
-            store.put_layer(&tar.finish()[..]).unwrap().diff_id
+            store
+                .put_layer(&tar.finish()[..], LayerExtent::WholeStream)
+                .unwrap()
+                .diff_id
         })
         .collect();
     let lowers: Vec<PathBuf> = layers.iter().map(|d| driver.short_link(d)).collect();

@@ -3,6 +3,7 @@
 
 use super::config::{ContainerConfig, History, ImageConfig, RootFs};
 use super::reference::Reference;
+use super::store::LayerExtent;
 use super::{ImageError, ImageRecord, ImageStore, Result};
 use std::io::Read;
 use std::path::{Component, Path, PathBuf};
@@ -28,7 +29,7 @@ pub fn import(
 ) -> Result<ImageRecord> {
     let mut container = ContainerConfig::default();
     apply_changes(&mut container, &options.changes)?;
-    let layer = store.content().put_layer(reader)?;
+    let layer = store.content().put_layer(reader, LayerExtent::Archive)?;
     let created = rfc3339_nano(SystemTime::now());
     let message = if options.message.is_empty() {
         let source = if options.source.is_empty() {

@@ -102,16 +102,14 @@ impl Applier<'_> {
             return Ok(());
         };
         let parent_path = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let name_text = name.to_string_lossy();
-        if self.whiteouts != Whiteouts::Ignore && name_text.starts_with(WHITEOUT_PREFIX) {
-            if name_text == WHITEOUT_OPAQUE_DIR {
-                return self.opaque(&parent_path);
-            }
-            if name_text.starts_with(WHITEOUT_META_PREFIX) {
-                return Ok(()); // aufs bookkeeping, meaningless here
-            }
-            let hidden = OsStr::from_bytes(&name.as_bytes()[WHITEOUT_PREFIX.len()..]);
-            return self.whiteout(&parent_path, hidden);
+        if self.whiteouts != Whiteouts::Ignore
+            && let Some(whiteout) = Whiteout::parse(&name, &raw)?
+        {
+            return match whiteout {
+                Whiteout::Opaque => self.opaque(&parent_path),
+                Whiteout::AufsMeta => Ok(()), // aufs bookkeeping, meaningless here
+                Whiteout::Hide(hidden) => self.whiteout(&parent_path, hidden),
+            };
         }
 
         let is_special = matches!(
@@ -207,8 +205,7 @@ impl Applier<'_> {
                     tar::EntryType::Block => libc::S_IFBLK,
                     _ => libc::S_IFIFO,
                 };
-                let major = header.device_major().map_err(LayerError::Tar)?.unwrap_or(0);
-                let minor = header.device_minor().map_err(LayerError::Tar)?.unwrap_or(0);
+                let (major, minor) = device_numbers(&header)?;
                 at::mknod(dir, &c_name, file_type | mode, libc::makedev(major, minor))
                     .map_err(|e| self.io("mknod", &path, e))?;
                 self.metadata(dir, &c_name, &path, uid, gid, Some(mode), &xattrs)?;
@@ -404,6 +401,73 @@ fn numeric<T: Into<u64>>(parsed: std::io::Result<T>, raw: &[u8]) -> Result<u64> 
         Ok(value) => Ok(value.into()),
         Err(_) if raw.iter().all(|b| matches!(b, 0 | b' ')) => Ok(0),
         Err(error) => Err(LayerError::Tar(error)),
+    }
+}
+
+/// The device numbers of a char or block device entry. GNU tar leaves
+/// both fields blank (NULs) for a fifo, which Go's archive/tar reads as 0.
+fn device_numbers(header: &tar::Header) -> Result<(u32, u32)> {
+    let (major_field, minor_field) = if let Some(ustar) = header.as_ustar() {
+        (&ustar.dev_major[..], &ustar.dev_minor[..])
+    } else if let Some(gnu) = header.as_gnu() {
+        (&gnu.dev_major[..], &gnu.dev_minor[..])
+    } else {
+        return Ok((0, 0)); // a v7 header has no device fields
+    };
+    let major = numeric(
+        header.device_major().map(Option::unwrap_or_default),
+        major_field,
+    )?;
+    let minor = numeric(
+        header.device_minor().map(Option::unwrap_or_default),
+        minor_field,
+    )?;
+    let fits = |number: u64| {
+        u32::try_from(number).map_err(|_| {
+            LayerError::Tar(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("device number {number} out of range"),
+            ))
+        })
+    };
+    Ok((fits(major)?, fits(minor)?))
+}
+
+/// What a `.wh.` name in a layer means.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Whiteout<'a> {
+    /// `.wh..wh..opq`: the directory hides what lower layers put in it.
+    Opaque,
+    /// Other `.wh..wh.` names: aufs bookkeeping, meaningless here.
+    AufsMeta,
+    /// `.wh.NAME`: NAME of the lower layers is gone.
+    Hide(&'a OsStr),
+}
+
+impl Whiteout<'_> {
+    /// The whiteout that the final name `name` of the entry `raw` is, or
+    /// None for an ordinary name. A whiteout must name an entry strictly
+    /// inside its directory: `.wh.`, `.wh..` and `.wh...` would delete the
+    /// directory itself or its parent (the layer root, or whatever holds
+    /// it), so they are refused.
+    pub fn parse<'n>(name: &'n OsStr, raw: &[u8]) -> Result<Option<Whiteout<'n>>> {
+        let bytes = name.as_bytes();
+        let Some(hidden) = bytes.strip_prefix(WHITEOUT_PREFIX.as_bytes()) else {
+            return Ok(None);
+        };
+        if bytes == WHITEOUT_OPAQUE_DIR.as_bytes() {
+            return Ok(Some(Whiteout::Opaque));
+        }
+        if bytes.starts_with(WHITEOUT_META_PREFIX.as_bytes()) {
+            return Ok(Some(Whiteout::AufsMeta));
+        }
+        if matches!(hidden, b"" | b"." | b"..") {
+            return Err(invalid_entry(
+                raw,
+                "whiteout must name an entry inside its directory",
+            ));
+        }
+        Ok(Some(Whiteout::Hide(OsStr::from_bytes(hidden))))
     }
 }
 

@@ -369,3 +369,99 @@ fn blank_owner_fields_read_as_root() {
     let meta = fs::metadata(dir.join("f")).unwrap();
     assert_eq!((meta.uid(), meta.gid(), meta.len()), (0, 0, 2));
 }
+
+/// A layer with `name` and the directories above it, beside a lower
+/// layer's content; the layer dir sits in a parent that holds a sibling,
+/// as overlay2/diff holds every image's layers.
+fn hostile_whiteout_leaves_everything(mode: Whiteouts, name: &str) {
+    let parent = TestDir::new("layer-wh-hostile");
+    let sibling = parent.join("other-layer");
+    fs::create_dir(&sibling).unwrap();
+    fs::write(sibling.join("keep"), b"other image").unwrap();
+    let target = parent.join("layer");
+    fs::create_dir(&target).unwrap();
+    let mut lower = LayerTar::new();
+    lower.file("a/b/keep", b"k", 0o644).file("top", b"t", 0o644);
+    apply_layer(&target, &lower.finish()[..], Whiteouts::Apply).unwrap();
+
+    let mut layer = LayerTar::new();
+    layer.file(name, b"", 0o644);
+    let error = apply_layer(&target, &layer.finish()[..], mode).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("whiteout must name an entry inside its directory"),
+        "{name}: {error}"
+    );
+    assert!(
+        sibling.join("keep").is_file(),
+        "{name} ({mode:?}) deleted a sibling"
+    );
+    assert!(
+        target.join("top").is_file(),
+        "{name} ({mode:?}) emptied the layer"
+    );
+    assert!(target.join("a/b/keep").is_file(), "{name} ({mode:?})");
+}
+
+#[test]
+fn whiteouts_of_the_root_or_above_are_refused() {
+    require_root!();
+    for mode in [Whiteouts::Apply, Whiteouts::Overlay] {
+        for dir in ["", "a/", "a/b/", "./a/b/"] {
+            for whiteout in [".wh.", ".wh..", ".wh..."] {
+                hostile_whiteout_leaves_everything(mode, &format!("{dir}{whiteout}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn whiteout_names_are_parsed_once() {
+    fn parse(name: &str) -> Result<Option<Whiteout<'_>>> {
+        Whiteout::parse(OsStr::new(name), name.as_bytes())
+    }
+    assert_eq!(parse(".wh..wh..opq").unwrap(), Some(Whiteout::Opaque));
+    assert_eq!(parse(".wh..wh.plnk").unwrap(), Some(Whiteout::AufsMeta));
+    assert_eq!(
+        parse(".wh.gone").unwrap(),
+        Some(Whiteout::Hide(OsStr::new("gone")))
+    );
+    assert_eq!(
+        parse(".wh....").unwrap(),
+        Some(Whiteout::Hide(OsStr::new("...")))
+    );
+    assert_eq!(parse("plain").unwrap(), None);
+    for hostile in [".wh.", ".wh..", ".wh..."] {
+        assert!(parse(hostile).is_err(), "{hostile}");
+    }
+}
+
+/// A fifo as GNU tar writes it: GNU magic, device fields left all NUL.
+fn gnu_tar_fifo(name: &str) -> Vec<u8> {
+    let mut header = tar::Header::new_gnu();
+    header.set_path(name).unwrap();
+    header.set_entry_type(tar::EntryType::Fifo);
+    header.set_mode(0o644);
+    header.set_size(0);
+    header.set_mtime(1_700_000_000);
+    let gnu = header.as_gnu_mut().unwrap();
+    gnu.dev_major = [0; 8];
+    gnu.dev_minor = [0; 8];
+    header.set_cksum();
+    let mut builder = tar::Builder::new(Vec::new());
+    builder.append(&header, io::empty()).unwrap();
+    builder.into_inner().unwrap()
+}
+
+#[test]
+fn fifos_with_blank_device_fields_are_created() {
+    require_root!();
+    for mode in [Whiteouts::Apply, Whiteouts::Overlay] {
+        let dir = TestDir::new("layer-gnu-fifo");
+        apply_layer(dir.path(), &gnu_tar_fifo("ff")[..], mode).unwrap();
+        let fifo = fs::symlink_metadata(dir.join("ff")).unwrap();
+        assert!(fifo.file_type().is_fifo());
+        assert_eq!(fifo.permissions().mode() & 0o7777, 0o644);
+    }
+}

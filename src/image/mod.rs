@@ -66,8 +66,15 @@ impl ImageError {
                         | layer::LayerError::Tar(_)
                 )
                 | ImageError::Store(
-                    StoreError::NotTar(_) | StoreError::Compression(_) | StoreError::Read(_)
+                    StoreError::NotTar(_)
+                        | StoreError::NotArchive(_)
+                        | StoreError::InvalidLayer(_)
+                        | StoreError::Compression(_)
+                        | StoreError::Read(_)
                 )
+                | ImageError::Driver(DriverError::Layer(
+                    layer::LayerError::Breakout { .. } | layer::LayerError::InvalidEntry { .. }
+                ))
         )
     }
 }

@@ -9,10 +9,14 @@
 //!
 //! Files appear by rename only, so a crash leaves either nothing or a whole
 //! file; tmp/ is emptied on open.
+//!
+//! A tar stream ends at its end-of-archive marker (two zero blocks); what
+//! a client sends after it is neither stored nor, for a layer, read.
 
 use super::digest::{Digest, HashingWriter};
+use super::layer::{LayerError, Whiteout, clean_entry_path};
 use std::fs::{self, File};
-use std::io::{self, BufWriter, Read};
+use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -34,6 +38,10 @@ pub enum StoreError {
     Compression(&'static str),
     #[error("read layer: {0}")]
     Read(io::Error),
+    #[error("not a valid tar archive: {0}")]
+    NotArchive(io::Error),
+    #[error(transparent)]
+    InvalidLayer(LayerError),
 }
 
 type Result<T> = std::result::Result<T, StoreError>;
@@ -44,6 +52,17 @@ fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> S
         path: path.to_path_buf(),
         source,
     }
+}
+
+/// How much of a layer stream is the layer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LayerExtent {
+    /// The tar up to and with its end-of-archive marker; nothing after it
+    /// is read (`docker import`, whose input may go on after the tar).
+    Archive,
+    /// Every byte: a docker-archive names its layer files by the digest of
+    /// all their bytes, the padding after the marker included.
+    WholeStream,
 }
 
 /// A layer as stored: its diff ID and content size.
@@ -167,25 +186,14 @@ impl ContentStore {
     }
 
     /// Stores a layer tar, gzip-compressed or not (told apart by its first
-    /// bytes), under the sha256 of its uncompressed bytes.
-    pub fn put_layer(&self, reader: impl Read) -> Result<StoredLayer> {
-        let mut reader = decompressed(reader)?;
+    /// bytes), under the sha256 of its uncompressed bytes as far as
+    /// `extent` says. Entries are checked on the way: a whiteout that
+    /// names its own directory or a parent makes the layer invalid.
+    pub fn put_layer(&self, reader: impl Read, extent: LayerExtent) -> Result<StoredLayer> {
         let temp = self.temp_path("layer");
         let file = File::create(&temp).map_err(io_error("create", &temp))?;
-        let mut writer = HashingWriter::new(BufWriter::new(file));
-        let copied = io::copy(&mut reader, &mut writer);
-        let (buffered, diff_id, _) = writer.finish();
-        let finished = copied
-            .map_err(StoreError::Read)
-            .and_then(|_| {
-                buffered
-                    .into_inner()
-                    .map_err(|e| io_error("write", &temp)(e.into_error()))
-            })
-            .and_then(|file| file.sync_all().map_err(io_error("fsync", &temp)))
-            .and_then(|_| content_size(&temp));
-        let size = match finished {
-            Ok(size) => size,
+        let (diff_id, size) = match write_layer(reader, extent, file, &temp) {
+            Ok(written) => written,
             Err(error) => {
                 let _ = fs::remove_file(&temp);
                 return Err(error);
@@ -239,19 +247,141 @@ fn remove_if_present(path: &Path) -> Result<()> {
     }
 }
 
-/// The bytes of the regular files in a tar: Docker's layer size. Reading
-/// every header also proves the file is a whole tar archive.
-fn content_size(path: &Path) -> Result<u64> {
-    let file = File::open(path).map_err(io_error("open", path))?;
-    let mut archive = tar::Archive::new(file);
+/// Writes the layer to `file` (at `path`, for messages) and returns its
+/// diff ID and content size.
+fn write_layer(
+    reader: impl Read,
+    extent: LayerExtent,
+    file: File,
+    path: &Path,
+) -> Result<(Digest, u64)> {
+    let mut tee = TeeReader::new(
+        decompressed(reader)?,
+        HashingWriter::new(BufWriter::new(file)),
+    );
+    let mut size = read_archive(&mut tee, Entries::Layer);
+    if size.is_ok()
+        && extent == LayerExtent::WholeStream
+        && let Err(error) = io::copy(&mut tee, &mut io::sink())
+    {
+        size = Err(StoreError::Read(error));
+    }
+    if let Some(error) = tee.write_error.take() {
+        return Err(io_error("write", path)(error));
+    }
+    let size = size?;
+    let (buffered, diff_id, _) = tee.copy.finish();
+    let file = buffered
+        .into_inner()
+        .map_err(|e| io_error("write", path)(e.into_error()))?;
+    file.sync_all().map_err(io_error("fsync", path))?;
+    Ok((diff_id, size))
+}
+
+/// Copies a tar stream (gzipped or not) from `reader` to `out` (at
+/// `out_path`, for messages) and stops reading where the tar ends; for a
+/// gzipped stream that is where the decoder's read-ahead stopped, a few
+/// kilobytes on at most. Spooling a request body this way keeps whatever
+/// the client sends after the archive out of storage.
+pub fn copy_archive(reader: impl Read, out: impl Write, out_path: &Path) -> Result<()> {
+    let mut tee = TeeReader::new(reader, out);
+    let walked = decompressed(&mut tee).and_then(|tar| read_archive(tar, Entries::Any));
+    if let Some(error) = tee.write_error.take() {
+        return Err(io_error("write", out_path)(error));
+    }
+    walked.map(drop)?;
+    tee.copy.flush().map_err(io_error("write", out_path))
+}
+
+/// What `read_archive` checks of each entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Entries {
+    /// A layer's: whiteouts must name something inside their directory.
+    Layer,
+    /// Any tar (a docker-archive, say): names are only data here.
+    Any,
+}
+
+/// Reads a tar through its end-of-archive marker, and not a byte further,
+/// and returns the bytes of its regular files: Docker's layer size.
+fn read_archive(mut reader: impl Read, entries: Entries) -> Result<u64> {
+    let not_tar = match entries {
+        Entries::Layer => StoreError::NotTar,
+        Entries::Any => StoreError::NotArchive,
+    };
     let mut size = 0;
-    for entry in archive.entries_with_seek().map_err(StoreError::NotTar)? {
-        let entry = entry.map_err(StoreError::NotTar)?;
-        if entry.header().entry_type().is_file() {
-            size += entry.size();
+    // The archive borrows the reader only for the entries.
+    {
+        let mut archive = tar::Archive::new(&mut reader);
+        for entry in archive.entries().map_err(not_tar)? {
+            let entry = entry.map_err(not_tar)?;
+            if entries == Entries::Layer {
+                check_layer_entry(&entry.path_bytes())?;
+            }
+            if entry.header().entry_type().is_file() {
+                size += entry.size();
+            }
         }
     }
+    // The tar crate stops after the marker's first zero block, or at the
+    // end of the stream. The second block is the marker's too; anything
+    // else there is a broken archive, as Go's archive/tar reads it.
+    let mut block = [0u8; 512];
+    let mut filled = 0;
+    while filled < block.len() {
+        match reader.read(&mut block[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
+            Err(error) => return Err(not_tar(error)),
+        }
+    }
+    if filled != 0 && (filled < block.len() || block.iter().any(|&b| b != 0)) {
+        return Err(not_tar(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a zero block not followed by another one (the end-of-archive marker) or the end",
+        )));
+    }
     Ok(size)
+}
+
+fn check_layer_entry(raw_path: &[u8]) -> Result<()> {
+    let path = clean_entry_path(raw_path).map_err(StoreError::InvalidLayer)?;
+    if let Some(name) = path.file_name() {
+        Whiteout::parse(name, raw_path).map_err(StoreError::InvalidLayer)?;
+    }
+    Ok(())
+}
+
+/// A reader that copies what it reads into `copy`. A failed write is kept
+/// aside, so that it is reported as the store's own failure, not as a bad
+/// archive.
+struct TeeReader<R, W> {
+    inner: R,
+    copy: W,
+    write_error: Option<io::Error>,
+}
+
+impl<R, W> TeeReader<R, W> {
+    fn new(inner: R, copy: W) -> Self {
+        TeeReader {
+            inner,
+            copy,
+            write_error: None,
+        }
+    }
+}
+
+impl<R: Read, W: Write> Read for TeeReader<R, W> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buffer)?;
+        if let Err(error) = self.copy.write_all(&buffer[..n]) {
+            let message = error.to_string();
+            self.write_error = Some(error);
+            return Err(io::Error::other(format!("copy: {message}")));
+        }
+        Ok(n)
+    }
 }
 
 /// `reader`, gunzipped if it starts with gzip's magic bytes. Other
@@ -307,14 +437,19 @@ mod tests {
             .file("b/c", b"world!", 0o644)
             .dir("d", 0o755);
         let tar = layer.finish();
-        let stored = store.put_layer(&tar[..]).unwrap();
+        let stored = store.put_layer(&tar[..], LayerExtent::WholeStream).unwrap();
         assert_eq!(stored.diff_id, Digest::of_bytes(&tar));
         assert_eq!(stored.size, 11);
 
         let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gzipped.write_all(&tar).unwrap();
         let gzipped = gzipped.finish().unwrap();
-        assert_eq!(store.put_layer(&gzipped[..]).unwrap(), stored);
+        assert_eq!(
+            store
+                .put_layer(&gzipped[..], LayerExtent::WholeStream)
+                .unwrap(),
+            stored
+        );
         assert_eq!(store.layer(&stored.diff_id).unwrap(), stored);
         assert_eq!(fs::read(store.layer_path(&stored.diff_id)).unwrap(), tar);
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
@@ -331,11 +466,14 @@ mod tests {
         let dir = TestDir::new("store-bad");
         let store = ContentStore::open(dir.path()).unwrap();
         assert!(matches!(
-            store.put_layer(&[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..]),
+            store.put_layer(
+                &[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..],
+                LayerExtent::WholeStream
+            ),
             Err(StoreError::Compression("zstd"))
         ));
         assert!(matches!(
-            store.put_layer(&[7u8; 1024][..]),
+            store.put_layer(&[7u8; 1024][..], LayerExtent::WholeStream),
             Err(StoreError::NotTar(_))
         ));
         // A truncated gzip stream.
@@ -344,8 +482,135 @@ mod tests {
             .write_all(&LayerTar::new().file("a", &[1; 5000], 0o644).finish())
             .unwrap();
         let gzipped = gzipped.finish().unwrap();
-        assert!(store.put_layer(&gzipped[..gzipped.len() / 2]).is_err());
+        assert!(
+            store
+                .put_layer(&gzipped[..gzipped.len() / 2], LayerExtent::WholeStream)
+                .is_err()
+        );
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         assert_eq!(fs::read_dir(dir.join("layers")).unwrap().count(), 0);
+    }
+
+    /// A source of `byte` that counts what is read of it (a few MB of it
+    /// follow the tar: an importer that reads on fails, and does not hang).
+    struct Trailing {
+        byte: u8,
+        read: std::rc::Rc<std::cell::Cell<u64>>,
+    }
+
+    impl Read for Trailing {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            buffer.fill(self.byte);
+            self.read.set(self.read.get() + buffer.len() as u64);
+            Ok(buffer.len())
+        }
+    }
+
+    fn with_trailing(tar: &[u8], byte: u8) -> (impl Read + '_, std::rc::Rc<std::cell::Cell<u64>>) {
+        let read = std::rc::Rc::new(std::cell::Cell::new(0));
+        let trailing = Trailing {
+            byte,
+            read: read.clone(),
+        };
+        (tar.chain(trailing.take(4 << 20)), read)
+    }
+
+    #[test]
+    fn imported_layers_end_at_the_end_of_archive_marker() {
+        let dir = TestDir::new("store-trailing");
+        let store = ContentStore::open(dir.path()).unwrap();
+        let tar = LayerTar::new().file("f", b"abc", 0o644).finish();
+        for byte in [0u8, 0x5a] {
+            // Zeros or garbage after the tar: the layer stops at the marker
+            // and nothing after it is read.
+            let (reader, read_after) = with_trailing(&tar, byte);
+            let stored = store.put_layer(reader, LayerExtent::Archive).unwrap();
+            assert_eq!(read_after.get(), 0, "read past the marker");
+            assert_eq!(stored.size, 3);
+            assert_eq!(stored.diff_id, Digest::of_bytes(&tar));
+            assert_eq!(fs::read(store.layer_path(&stored.diff_id)).unwrap(), tar);
+        }
+        // GNU tar's record padding after the marker is not the layer either.
+        let mut padded = tar.clone();
+        padded.resize(10240, 0);
+        let stored = store.put_layer(&padded[..], LayerExtent::Archive).unwrap();
+        assert_eq!(stored.diff_id, Digest::of_bytes(&tar));
+        // A docker-archive's layer file is taken whole: its digest is the
+        // diff ID the image config names.
+        let whole = store
+            .put_layer(&padded[..], LayerExtent::WholeStream)
+            .unwrap();
+        assert_eq!(whole.diff_id, Digest::of_bytes(&padded));
+        assert_eq!(whole.size, 3);
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn a_zero_block_must_be_followed_by_another_or_the_end() {
+        let dir = TestDir::new("store-one-zero-block");
+        let store = ContentStore::open(dir.path()).unwrap();
+        let tar = LayerTar::new().file("f", b"abc", 0o644).finish();
+        let single_zero_block = &tar[..tar.len() - 512];
+        let stored = store
+            .put_layer(single_zero_block, LayerExtent::Archive)
+            .unwrap();
+        assert_eq!(stored.size, 3);
+        let mut broken = single_zero_block.to_vec();
+        broken.extend_from_slice(&[7; 512]);
+        assert!(matches!(
+            store.put_layer(&broken[..], LayerExtent::Archive),
+            Err(StoreError::NotTar(_))
+        ));
+    }
+
+    #[test]
+    fn copied_archives_stop_at_their_end() {
+        let dir = TestDir::new("store-copy-archive");
+        let tar = LayerTar::new().file("f", b"abc", 0o644).finish();
+        let (reader, read_after) = with_trailing(&tar, 0);
+        let mut copy = Vec::new();
+        copy_archive(reader, &mut copy, dir.path()).unwrap();
+        assert_eq!(copy, tar);
+        assert_eq!(read_after.get(), 0);
+
+        // Gzipped, the decoder reads ahead a little, never much.
+        let gzipped = gzip_of(&tar);
+        let (reader, read_after) = with_trailing(&gzipped, 0);
+        let mut copy = Vec::new();
+        copy_archive(reader, &mut copy, dir.path()).unwrap();
+        assert!(read_after.get() <= 64 << 10, "{} bytes", read_after.get());
+        assert_eq!(&copy[..gzipped.len()], &gzipped[..]);
+
+        assert!(matches!(
+            copy_archive(&[7u8; 1024][..], &mut Vec::new(), dir.path()),
+            Err(StoreError::NotArchive(_))
+        ));
+    }
+
+    #[test]
+    fn layers_with_hostile_whiteouts_are_not_stored() {
+        let dir = TestDir::new("store-hostile-whiteout");
+        let store = ContentStore::open(dir.path()).unwrap();
+        for name in [".wh.", ".wh..", ".wh...", "a/.wh..", "a/b/.wh..."] {
+            let tar = LayerTar::new().file(name, b"", 0o644).finish();
+            let error = store.put_layer(&tar[..], LayerExtent::Archive).unwrap_err();
+            assert!(
+                matches!(error, StoreError::InvalidLayer(_)),
+                "{name}: {error}"
+            );
+        }
+        let opaque = LayerTar::new()
+            .file("a/.wh..wh..opq", b"", 0o644)
+            .file("a/.wh.gone", b"", 0o644)
+            .finish();
+        store.put_layer(&opaque[..], LayerExtent::Archive).unwrap();
+        assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
+        assert_eq!(fs::read_dir(dir.join("layers")).unwrap().count(), 2);
+    }
+
+    fn gzip_of(bytes: &[u8]) -> Vec<u8> {
+        let mut gzipped = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzipped.write_all(bytes).unwrap();
+        gzipped.finish().unwrap()
     }
 }

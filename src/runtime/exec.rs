@@ -10,13 +10,14 @@
 use super::caps::CapabilityPlan;
 use super::clone::{clone_child, clone_child_into};
 use super::container::{Container, RuntimeError, reap};
-use super::init::{keep_only_extra_fds, reset_signals, switch_user};
+use super::fds::{KeptFds, close_all_but};
+use super::init::{reset_signals, switch_user};
 use super::process::PreparedProcess;
 use super::seccomp::CompiledSeccomp;
 use super::state::{self, Status};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::{Process, Spec};
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
@@ -180,7 +181,7 @@ impl Container {
             match outcome {
                 Ok(0) => {
                     drop(namespaces);
-                    let error = match setup.become_process() {
+                    let error = match setup.become_process(child_end.as_raw_fd()) {
                         Ok(error) | Err(error) => error,
                     };
                     let text = format!("exec failed: {error}");
@@ -253,27 +254,41 @@ struct ExecSetup {
 }
 
 impl ExecSetup {
-    /// Returns only with the error that stopped it.
-    fn become_process(&self) -> Result<String, String> {
+    /// Returns only with the error that stopped it. Like the init, it first
+    /// drops every fd but stdio, the --preserve-fds ones and `sync`, and
+    /// enters the cwd before any seccomp filter.
+    fn become_process(mut self, sync: RawFd) -> Result<String, String> {
+        let console_socket = self.console_socket.take();
+        let internal: Vec<RawFd> = [Some(sync), console_socket.as_ref().map(AsRawFd::as_raw_fd)]
+            .into_iter()
+            .flatten()
+            .collect();
+        close_all_but(KeptFds {
+            passed: self.extra_fds,
+            internal: &internal,
+        })?;
         let process = &self.process;
         // SAFETY: a fresh child is no group leader, so setsid succeeds.
         unsafe { libc::setsid() };
-        if let Some(socket) = &self.console_socket {
+        if let Some(socket) = console_socket {
             let pty = super::console::open_pty(process.console_size).map_err(|e| e.to_string())?;
             super::console::send_fd(socket.as_raw_fd(), "/dev/ptmx", pty.master.as_raw_fd())
                 .map_err(|e| e.to_string())?;
             super::console::attach_slave(&pty).map_err(|e| e.to_string())?;
         }
         process.apply_limits().map_err(|e| e.to_string())?;
+        reset_signals();
+        let cwd_entered = process.enter_cwd_as_root().map_err(|e| e.to_string())?;
         let seccomp_last = process.no_new_privileges;
         if let (Some(seccomp), false) = (&self.seccomp, seccomp_last) {
             super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
         }
         switch_user(process, self.capabilities.as_ref())?;
+        if !cwd_entered {
+            process.enter_cwd().map_err(|e| e.to_string())?;
+        }
         let executable = process.find_executable().map_err(|e| e.to_string())?;
         let home = process.home_env();
-        keep_only_extra_fds(self.extra_fds)?;
-        reset_signals();
         if let (Some(seccomp), true) = (&self.seccomp, seccomp_last) {
             super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
         }

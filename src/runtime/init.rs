@@ -5,13 +5,14 @@
 use super::caps::CapabilityPlan;
 use super::cgroups::{self, CgroupPaths};
 use super::console;
+use super::fds::{self, KeptFds};
 use super::hooks::{self, HookStage};
 use super::process::{PreparedProcess, ProcessError};
 use super::rootfs::{self, RootfsSetup};
 use super::seccomp::CompiledSeccomp;
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::Spec;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 
@@ -53,7 +54,7 @@ pub struct InitContext {
     pub new_mount_namespace: bool,
     pub new_uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
-    /// --preserve-fds); everything above is closed on exec.
+    /// --preserve-fds); all others are closed first thing in the init.
     pub extra_fds: i32,
     /// Name of the fresh session keyring to join, unless --no-new-keyring.
     pub session_keyring: Option<String>,
@@ -106,8 +107,8 @@ fn last_os(op: &str) -> InitError {
 }
 
 /// Never returns: the process becomes the container's, or exits.
-pub fn run(context: InitContext) -> ! {
-    let error = match steps(&context) {
+pub fn run(mut context: InitContext) -> ! {
+    let error = match steps(&mut context) {
         Ok(error) => error,
         Err(error) => error,
     };
@@ -129,7 +130,33 @@ fn wait_for_parent(context: &InitContext) -> Result<(), InitError> {
     }
 }
 
-fn steps(context: &InitContext) -> Result<InitError, InitError> {
+/// First of all, before any path is resolved in the container, the init
+/// drops every fd it inherited from the runtime and its caller (see
+/// [`fds`]); the console socket goes as soon as the pty is sent. From then
+/// on it holds stdio, the spec's passed fds, the sync socket and the exec
+/// fifo, and the last two are no directories.
+fn steps(context: &mut InitContext) -> Result<InitError, InitError> {
+    let console_socket = context.console_socket.take();
+    let internal: Vec<RawFd> = [Some(context.sync.as_raw_fd())]
+        .into_iter()
+        .chain([context.exec_fifo.as_ref().map(AsRawFd::as_raw_fd)])
+        .chain([console_socket.as_ref().map(AsRawFd::as_raw_fd)])
+        .flatten()
+        .collect();
+    fds::close_all_but(KeptFds {
+        passed: context.extra_fds,
+        internal: &internal,
+    })?;
+    let context = &*context;
+    set_up_container(context, console_socket)?;
+    become_process(context)
+}
+
+/// Namespaces, cgroup, rootfs, hostname, sysctls and terminal.
+fn set_up_container(
+    context: &InitContext,
+    console_socket: Option<UnixStream>,
+) -> Result<(), InitError> {
     if context.wait_for_parent == ParentWait::First {
         wait_for_parent(context)?;
     }
@@ -184,9 +211,7 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     }
     process.write_sysctls()?;
     if process.terminal {
-        let socket = context
-            .console_socket
-            .as_ref()
+        let socket = console_socket
             .ok_or_else(|| InitError::Other("terminal without a console socket".into()))?;
         let pty = console::open_pty(process.console_size)?;
         console::send_fd(socket.as_raw_fd(), "/dev/ptmx", pty.master.as_raw_fd())?;
@@ -198,8 +223,18 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
     if context.wait_for_parent == ParentWait::BeforeProcess {
         wait_for_parent(context)?;
     }
+    Ok(())
+}
+
+/// Limits, cwd, seccomp, user, then exec. Nothing after a seccomp filter
+/// may need a call that the filter could deny and we could do without:
+/// fds, signals and the cwd come first.
+fn become_process(context: &InitContext) -> Result<InitError, InitError> {
+    let process = &context.process;
     process.write_oom_score_adj()?;
     process.apply_limits()?;
+    reset_signals();
+    let cwd_entered = process.enter_cwd_as_root()?;
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
     // while we still have it, as runc does.
     let seccomp_last = process.no_new_privileges;
@@ -207,10 +242,11 @@ fn steps(context: &InitContext) -> Result<InitError, InitError> {
         super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
     }
     switch_user(process, context.capabilities.as_ref())?;
+    if !cwd_entered {
+        process.enter_cwd()?;
+    }
     let executable = process.find_executable()?;
     let home = process.home_env();
-    keep_only_extra_fds(context.extra_fds)?;
-    reset_signals();
     if let Some(fifo) = &context.exec_fifo {
         context.sync.send(&Message::Ready)?;
         wait_for_start(fifo)?;
@@ -322,29 +358,6 @@ pub(crate) fn reset_signals() {
         libc::sigemptyset(&mut empty);
         libc::sigprocmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
     }
-}
-
-/// fds 3..3+extra stay open across exec, everything above closes.
-pub(crate) fn keep_only_extra_fds(extra: i32) -> Result<(), String> {
-    let first_closed = 3 + extra.max(0) as u32;
-    // SAFETY: close_range with the CLOEXEC flag only marks fds.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_close_range,
-            first_closed,
-            u32::MAX,
-            libc::CLOSE_RANGE_CLOEXEC,
-        )
-    };
-    if rc != 0 {
-        return Err(format!("close_range: {}", std::io::Error::last_os_error()));
-    }
-    for fd in 3..first_closed as i32 {
-        // SAFETY: fcntl on an fd number the caller passed on; a closed one
-        // simply fails.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    }
-    Ok(())
 }
 
 /// Opens the exec FIFO for writing, which blocks until `start` opens it

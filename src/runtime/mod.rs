@@ -11,9 +11,14 @@
 //!    and clones the init with the CLONE_NEW* flags of the new namespaces.
 //!    Namespaces given by path are joined first by a short-lived helper
 //!    that clones the init with CLONE_PARENT.
-//! 3. Parent and init talk over one SOCK_SEQPACKET socketpair ([`sync`]):
-//!    when it has work for the init (user-namespace id maps; later cgroup
-//!    placement), the init waits for its `Proceed`; the init sets up the
+//! 3. The init, a clone that inherited every fd of the runtime and of its
+//!    caller, first closes all but stdio, the passed ones and its own few
+//!    sockets (`fds.rs`), so that no directory of the host can serve as
+//!    its cwd; it enters the cwd before any seccomp filter and refuses one
+//!    outside its root. Parent and init talk over one SOCK_SEQPACKET
+//!    socketpair ([`sync`]): when the parent has work for the init
+//!    (user-namespace id maps; cgroup placement), the init waits for its
+//!    `Proceed`; the init sets up the
 //!    rootfs ([`rootfs`]), hostname, sysctls, terminal ([`console`]),
 //!    limits and user, and either reports `Ready` and blocks on
 //!    `exec.fifo` until `start` (create), or execs at once (run: the
@@ -29,6 +34,7 @@ pub mod container;
 pub mod control;
 pub mod devices;
 pub mod exec;
+mod fds;
 #[allow(dead_code)] // Wired into `runc features` with the launcher (issue 4).
 pub mod features;
 pub mod hooks;

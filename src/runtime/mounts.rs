@@ -8,7 +8,7 @@ use crate::inroot::{InRootError, Root, fd_path};
 use libc::c_ulong;
 use oci_spec::runtime::Mount;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -398,28 +398,128 @@ pub fn readonly_path(path: &Path) -> Result<()> {
         .map_err(|e| RootfsError::os("remount read-only path", path, e))
 }
 
-/// linux.maskedPaths: /dev/null over a file, an empty read-only tmpfs over
-/// a directory; a path the container does not have is skipped.
-pub fn mask_path(path: &Path) -> Result<()> {
-    match mount_raw(
-        Some(Path::new("/dev/null")),
-        path,
-        None,
-        libc::MS_BIND,
-        None,
-    ) {
-        Ok(()) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => mount_raw(
-            Some(Path::new("tmpfs")),
-            path,
-            Some("tmpfs"),
-            libc::MS_RDONLY,
-            None,
-        )
-        .map_err(|e| RootfsError::os("mask directory with tmpfs", path, e)),
-        Err(e) => Err(RootfsError::os("mask with /dev/null", path, e)),
+/// linux.maskedPaths: the null device over a file, an empty read-only
+/// tmpfs over a directory; a path the container does not have is skipped.
+/// The container's /dev/null is opened once, without following a symlink,
+/// checked to be the character device 1:3 and bound through its fd: a
+/// rootfs whose /dev/null names something else (core_pattern, say) would
+/// otherwise hand that to every masked path (the CVE-2025-31133 class).
+pub fn mask_paths<'a>(paths: impl IntoIterator<Item = &'a Path>) -> Result<()> {
+    let mut null_device = None;
+    for path in paths {
+        let c_target = c_path(path)?;
+        // SAFETY: stat is plain data, filled by the kernel.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: c_target is NUL-terminated; st is writable.
+        if unsafe { libc::stat(c_target.as_ptr(), &mut st) } != 0 {
+            let error = std::io::Error::last_os_error();
+            if error.raw_os_error() == Some(libc::ENOENT) {
+                continue;
+            }
+            return Err(RootfsError::os("stat masked path", path, error));
+        }
+        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            mount_raw(
+                Some(Path::new("tmpfs")),
+                path,
+                Some("tmpfs"),
+                libc::MS_RDONLY,
+                None,
+            )
+            .map_err(|e| RootfsError::os("mask directory with tmpfs", path, e))?;
+            continue;
+        }
+        let null = match &null_device {
+            Some(null) => null,
+            None => null_device.insert(open_null_device()?),
+        };
+        bind_fd_onto(null, path).map_err(|e| RootfsError::os("mask with /dev/null", path, e))?;
     }
+    Ok(())
+}
+
+/// `/dev/null` as an O_PATH fd, refused unless it is the null device.
+fn open_null_device() -> Result<OwnedFd> {
+    let path = Path::new("/dev/null");
+    // SAFETY: the path is NUL-terminated; the fd is checked.
+    let fd = unsafe {
+        libc::open(
+            c"/dev/null".as_ptr(),
+            libc::O_PATH | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(RootfsError::last_os("open for masked paths", path));
+    }
+    // SAFETY: a fresh descriptor that we own.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let st = fstat(&fd, path)?;
+    let kind = st.st_mode & libc::S_IFMT;
+    let (major, minor) = (libc::major(st.st_rdev), libc::minor(st.st_rdev));
+    if kind != libc::S_IFCHR || (major, minor) != (1, 3) {
+        let found = match kind {
+            libc::S_IFLNK => "a symlink".to_string(),
+            libc::S_IFCHR => format!("the character device {major}:{minor}"),
+            libc::S_IFBLK => format!("the block device {major}:{minor}"),
+            _ => format!("no device (mode {:o})", st.st_mode),
+        };
+        return Err(RootfsError::Spec {
+            field: "linux.maskedPaths".into(),
+            reason: format!(
+                "/dev/null in the container is {found}, not the null device (character 1:3): \
+                 refusing to bind it over masked paths"
+            ),
+        });
+    }
+    Ok(fd)
+}
+
+/// A bind mount of the file behind `fd` onto `target`: open_tree and
+/// move_mount need no /proc; kernels before 5.2 take `/proc/self/fd/N`.
+fn bind_fd_onto(fd: &OwnedFd, target: &Path) -> std::io::Result<()> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 4;
+    // SAFETY: an empty path with AT_EMPTY_PATH names `fd` itself.
+    let tree = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint | libc::AT_EMPTY_PATH as libc::c_uint,
+        )
+    };
+    if tree < 0 {
+        let error = std::io::Error::last_os_error();
+        if error.raw_os_error() != Some(libc::ENOSYS) {
+            return Err(error);
+        }
+        return mount_raw(
+            Some(&fd_path(fd.as_fd())),
+            target,
+            None,
+            libc::MS_BIND,
+            None,
+        );
+    }
+    // SAFETY: a fresh descriptor that we own.
+    let tree = unsafe { OwnedFd::from_raw_fd(tree as i32) };
+    let c_target = CString::new(target.as_os_str().as_bytes())
+        .map_err(|_| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: both paths are NUL-terminated; the tree fd is ours.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            tree.as_raw_fd(),
+            c"".as_ptr(),
+            libc::AT_FDCWD,
+            c_target.as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 fn is_directory(fd: &OwnedFd) -> bool {

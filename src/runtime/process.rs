@@ -2,6 +2,7 @@
 //! (all parsing and allocation before the clone) and applied in the init
 //! just before execve.
 
+use crate::inroot::{InRootError, Root};
 use oci_spec::runtime::{PosixRlimitType, Spec};
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -22,6 +23,16 @@ pub enum ProcessError {
     /// directory`), which the Docker CLI turns into exit status 126/127.
     #[error("exec: \"{path}\": {reason}")]
     Unusable { path: String, reason: String },
+    /// The cwd led out of the container's root: through an fd of the host
+    /// (`/proc/self/fd/N`), say. getcwd shows such a cwd as
+    /// `(unreachable)/...` or fails with ENOENT.
+    #[error(
+        "current working directory {cwd} is outside of the container's root ({seen}): \
+         possible container breakout detected"
+    )]
+    CwdOutsideRoot { cwd: String, seen: String },
+    #[error("make cwd {cwd}: {source}")]
+    MakeCwd { cwd: String, source: InRootError },
     #[error("{op} {target}: {source}")]
     Os {
         op: &'static str,
@@ -217,16 +228,80 @@ impl PreparedProcess {
         Ok(())
     }
 
-    /// The cwd, created (as root, before the setuid) when missing.
+    /// The cwd, created (as root, before the setuid) when missing. Resolved
+    /// inside our root and without magic links, so that a cwd at or below
+    /// `/proc/self/fd/N` never makes a directory outside the container.
     pub fn make_cwd(&self) -> Result<(), ProcessError> {
-        std::fs::create_dir_all(&self.cwd).map_err(|source| ProcessError::Os {
-            op: "mkdir",
-            target: self.cwd.display().to_string(),
+        let made = Root::open(Path::new("/")).and_then(|root| root.mkdir_all(&self.cwd, 0o755));
+        made.map(drop).map_err(|source| ProcessError::MakeCwd {
+            cwd: self.cwd.display().to_string(),
             source,
         })
     }
 
-    /// Supplementary groups, gid, uid, then the cwd as that user.
+    /// Enters the cwd as root, before the setuid (and before any seccomp
+    /// filter), as runc does: a directory only root may enter still works.
+    /// Ok(false) when root may not enter it (a root-squashed mount, say):
+    /// call [`PreparedProcess::enter_cwd`] again after the setuid.
+    pub fn enter_cwd_as_root(&self) -> Result<bool, ProcessError> {
+        match self.enter_cwd() {
+            Err(ProcessError::Os {
+                op: "chdir",
+                source,
+                ..
+            }) if matches!(
+                source.raw_os_error(),
+                Some(libc::EACCES) | Some(libc::EPERM)
+            ) =>
+            {
+                Ok(false)
+            }
+            other => other.map(|()| true),
+        }
+    }
+
+    /// chdir into the cwd, then make sure it lies inside our root.
+    pub fn enter_cwd(&self) -> Result<(), ProcessError> {
+        std::env::set_current_dir(&self.cwd).map_err(|source| ProcessError::Os {
+            op: "chdir",
+            target: self.cwd.display().to_string(),
+            source,
+        })?;
+        self.verify_cwd_inside_root()
+    }
+
+    /// getcwd(2) names the cwd from our root; a cwd the root does not
+    /// contain comes back as `(unreachable)/...`, or as ENOENT.
+    fn verify_cwd_inside_root(&self) -> Result<(), ProcessError> {
+        let mut buffer = vec![0u8; libc::PATH_MAX as usize + 1];
+        // SAFETY: the kernel writes at most buffer.len() bytes.
+        let rc = unsafe { libc::syscall(libc::SYS_getcwd, buffer.as_mut_ptr(), buffer.len()) };
+        let outside = |seen: String| ProcessError::CwdOutsideRoot {
+            cwd: self.cwd.display().to_string(),
+            seen,
+        };
+        if rc < 0 {
+            let error = std::io::Error::last_os_error();
+            if error.raw_os_error() == Some(libc::ENOENT) {
+                return Err(outside(format!("getcwd: {error}")));
+            }
+            return Err(ProcessError::Os {
+                op: "getcwd after chdir to",
+                target: self.cwd.display().to_string(),
+                source: error,
+            });
+        }
+        if buffer.first() != Some(&b'/') {
+            let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+            return Err(outside(
+                String::from_utf8_lossy(&buffer[..end]).into_owned(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Supplementary groups, gid, uid. The cwd is entered apart, see
+    /// [`PreparedProcess::enter_cwd_as_root`].
     pub fn become_user(&self) -> Result<(), ProcessError> {
         // SAFETY: the slice is valid for its length.
         let rc =
@@ -244,11 +319,7 @@ impl PreparedProcess {
         if unsafe { libc::setresuid(self.uid, self.uid, self.uid) } != 0 {
             return Err(os("setresuid", self.uid.to_string()));
         }
-        std::env::set_current_dir(&self.cwd).map_err(|source| ProcessError::Os {
-            op: "chdir",
-            target: self.cwd.display().to_string(),
-            source,
-        })
+        Ok(())
     }
 
     /// runc's list: the groups naming the user in /etc/group, then

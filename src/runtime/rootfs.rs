@@ -194,13 +194,8 @@ pub fn finish_rootfs(spec: &Spec) -> Result<()> {
     {
         mounts::readonly_path(Path::new(path))?;
     }
-    for path in linux
-        .and_then(|l| l.masked_paths().as_deref())
-        .unwrap_or_default()
-    {
-        mounts::mask_path(Path::new(path))?;
-    }
-    Ok(())
+    let masked = linux.and_then(|l| l.masked_paths().as_deref());
+    mounts::mask_paths(masked.unwrap_or_default().iter().map(Path::new))
 }
 
 /// Host mounts may still reach the container (the default rslave), but

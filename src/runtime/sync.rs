@@ -35,6 +35,12 @@ pub struct SyncSocket {
     fd: OwnedFd,
 }
 
+impl AsRawFd for SyncSocket {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
 impl SyncSocket {
     /// Both ends, close-on-exec: an exec in the init closes its end, which
     /// the parent sees as end-of-file.

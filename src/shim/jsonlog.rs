@@ -23,6 +23,12 @@ pub struct LogWriter {
     max_file: u32,
     /// A line without its newline yet, per stream (stdout, stderr).
     partial: [Vec<u8>; 2],
+    /// The newest stamp written: no entry is stamped before it, so the
+    /// file's order is the time order `--since`, `--until`, `--tail` and
+    /// `-t` rely on, even when the wall clock steps back (NTP, settimeofday).
+    last_stamp: SystemTime,
+    /// The wall clock; tests step it back.
+    clock: fn() -> SystemTime,
 }
 
 /// Docker cuts a line that never ends at this size.
@@ -43,6 +49,8 @@ impl LogWriter {
             max_size,
             max_file: max_file.max(1),
             partial: [Vec::new(), Vec::new()],
+            last_stamp: SystemTime::UNIX_EPOCH,
+            clock: SystemTime::now,
         })
     }
 
@@ -79,11 +87,18 @@ impl LogWriter {
         Ok(())
     }
 
+    /// The stamp of the next entry: now, unless the clock stepped back
+    /// behind the entry before it.
+    fn next_stamp(&mut self) -> SystemTime {
+        self.last_stamp = (self.clock)().max(self.last_stamp);
+        self.last_stamp
+    }
+
     fn entry(&mut self, stream: u8, text: &[u8]) -> io::Result<()> {
         let line = LogLine {
             log: String::from_utf8_lossy(text).into_owned(),
             stream: if stream == 2 { "stderr" } else { "stdout" }.to_string(),
-            time: crate::runtime::timefmt::rfc3339_nano(SystemTime::now()),
+            time: crate::runtime::timefmt::rfc3339_nano(self.next_stamp()),
         };
         let mut bytes = serde_json::to_vec(&line).map_err(io::Error::other)?;
         bytes.push(b'\n');
@@ -107,6 +122,8 @@ impl LogWriter {
         std::fs::rename(&self.path, numbered(&self.path, 1))?;
         *self = LogWriter {
             partial: std::mem::take(&mut self.partial),
+            last_stamp: self.last_stamp,
+            clock: self.clock,
             ..LogWriter::open(&self.path, self.max_size, self.max_file)?
         };
         Ok(())
@@ -182,6 +199,36 @@ mod tests {
         assert!(
             raw.starts_with("{\"log\":\"one\\n\",\"stream\":\"stdout\",\"time\":\"20"),
             "{raw}"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    /// A wall clock that reads 10 s, then 5 s (stepped back), then 7 s.
+    fn stepping_back_clock() -> SystemTime {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static CALLS: AtomicUsize = AtomicUsize::new(0);
+        let seconds = [10, 5, 7, 12][CALLS.fetch_add(1, Ordering::SeqCst).min(3)];
+        SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(seconds)
+    }
+
+    #[test]
+    fn stamps_never_go_back_in_file_order_when_the_clock_does() {
+        let dir = temp("stamps");
+        let path = dir.join("c-json.log");
+        let mut log = LogWriter::open(&path, 0, 1).unwrap();
+        log.clock = stepping_back_clock;
+        log.write(1, b"a\n").unwrap();
+        log.write(2, b"b\n").unwrap();
+        log.write(1, b"c\nd\n").unwrap();
+        let stamps: Vec<String> = entries(&path).into_iter().map(|l| l.time).collect();
+        assert_eq!(
+            stamps,
+            [
+                "1970-01-01T00:00:10Z",
+                "1970-01-01T00:00:10Z",
+                "1970-01-01T00:00:10Z",
+                "1970-01-01T00:00:12Z"
+            ]
         );
         std::fs::remove_dir_all(dir).unwrap();
     }

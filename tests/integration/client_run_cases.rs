@@ -310,6 +310,21 @@ const CASES: &[Case] = &[
         cleanup: &[&["rm", "-f", "sarm"]],
         ..case(&["start", "-a", "sarm"])
     },
+    // An exited container: the attach made before the start gets the
+    // new run's output.
+    Case {
+        setup: &[&[
+            "run",
+            "--name",
+            "sagain",
+            "busybox",
+            "sh",
+            "-c",
+            "echo again; echo e >&2; exit 4",
+        ]],
+        cleanup: &[&["rm", "-f", "sagain"]],
+        ..case(&["start", "-a", "sagain"])
+    },
     case(&["start", "-a", "nosuch"]),
     case(&["start", "-a", "logs1", "ttylog"]),
     // attach

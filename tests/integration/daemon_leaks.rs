@@ -14,13 +14,13 @@ use std::process::Command;
 
 /// A process by pid and start time, so a reused pid is not mistaken for it.
 #[derive(Debug, Clone, PartialEq)]
-struct Process {
-    pid: i32,
+pub(crate) struct Process {
+    pub(crate) pid: i32,
     start_time: u64,
 }
 
 impl Process {
-    fn of(pid: i32) -> Option<Process> {
+    pub(crate) fn of(pid: i32) -> Option<Process> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         // Fields after the command, which is in parentheses and may hold
         // spaces: state is field 3, ppid 4, starttime 22.
@@ -29,31 +29,31 @@ impl Process {
         Some(Process { pid, start_time })
     }
 
-    fn parent(&self) -> Option<Process> {
+    pub(crate) fn parent(&self) -> Option<Process> {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid)).ok()?;
         let after = &stat[stat.rfind(')')? + 2..];
         Process::of(after.split_whitespace().nth(1)?.parse().ok()?)
     }
 
-    fn cmdline(&self) -> String {
+    pub(crate) fn cmdline(&self) -> String {
         let bytes = std::fs::read(format!("/proc/{}/cmdline", self.pid)).unwrap_or_default();
         String::from_utf8_lossy(&bytes).replace('\0', " ")
     }
 
     /// Alive, a zombie included: a reaped process is gone from /proc.
-    fn exists(&self) -> bool {
+    pub(crate) fn exists(&self) -> bool {
         Process::of(self.pid).is_some_and(|now| now == *self)
     }
 }
 
 /// What a running container occupies, read while it runs.
 #[derive(Debug)]
-struct Footprint {
-    id: String,
-    init: Process,
-    shim: Process,
+pub(crate) struct Footprint {
+    pub(crate) id: String,
+    pub(crate) init: Process,
+    pub(crate) shim: Process,
     /// Host paths of its cgroup directories, one per hierarchy.
-    cgroups: Vec<PathBuf>,
+    pub(crate) cgroups: Vec<PathBuf>,
 }
 
 /// Every cgroup directory of `pid`, as host paths below /sys/fs/cgroup.
@@ -82,7 +82,7 @@ fn cgroup_dirs(pid: i32) -> Vec<PathBuf> {
     dirs
 }
 
-fn footprint(daemon: &TestDaemon, name: &str) -> Footprint {
+pub(crate) fn footprint(daemon: &TestDaemon, name: &str) -> Footprint {
     let id = inspect(daemon, name, "{{.Id}}");
     let pid: i32 = inspect(daemon, name, "{{.State.Pid}}").parse().unwrap();
     let init = Process::of(pid).unwrap_or_else(|| panic!("no process {pid} for {name}"));
@@ -195,7 +195,7 @@ fn leaks(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) -> Vec<St
 /// Waits up to 10 s for the removal's effects (`rm` answers after the
 /// record is gone, and the shim's reaper may run a moment later), then
 /// asserts that nothing of the container remains.
-fn assert_gone_soon(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) {
+pub(crate) fn assert_gone_soon(daemon: &TestDaemon, id: &str, footprint: Option<&Footprint>) {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     let mut problems = leaks(daemon, id, footprint);
     while !problems.is_empty() && std::time::Instant::now() < deadline {

@@ -103,13 +103,21 @@ impl TestDaemon {
     }
 
     pub fn start_in_dir(dir: TempDir) -> TestDaemon {
+        TestDaemon::start_customised(dir, |_| {})
+    }
+
+    /// Starts a daemon in `dir` after `customise` had its say on the
+    /// command (a pre_exec, say).
+    pub fn start_customised(dir: TempDir, customise: impl FnOnce(&mut Command)) -> TestDaemon {
         let socket = dir.join("sock");
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(dir.join("daemon.log"))
             .unwrap();
-        let child = TestDaemon::command(dir.path(), &socket, &dir.join("pid"))
+        let mut command = TestDaemon::command(dir.path(), &socket, &dir.join("pid"));
+        customise(&mut command);
+        let child = command
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -290,6 +298,18 @@ impl RawConnection {
     pub fn get(&mut self, path: &str) -> RawResponse {
         self.send(format!("GET {path} HTTP/1.1\r\nHost: docker\r\n\r\n").as_bytes());
         self.read_response("GET")
+    }
+
+    /// Sends `method path` with the JSON `body` (none when empty) and
+    /// reads the answer.
+    pub fn request(&mut self, method: &str, path: &str, body: &str) -> RawResponse {
+        let mut head = format!("{method} {path} HTTP/1.1\r\nHost: docker\r\n");
+        if !body.is_empty() {
+            head.push_str("Content-Type: application/json\r\n");
+        }
+        head.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
+        self.send(head.as_bytes());
+        self.read_response(method)
     }
 
     /// Whether the server has closed the connection (EOF within 5s).

@@ -1,6 +1,7 @@
 //! `POST /containers/{id}/attach` (the hijacked stream) and
 //! `GET /containers/{id}/logs`.
 
+use super::record::Status;
 use super::shims;
 use super::timefmt::{go_time, now_nanos, parse_rfc3339, parse_timestamp};
 use crate::api::ApiError;
@@ -62,7 +63,12 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
             Ok(connection) => Source::Live(connection),
             Err(_) => Source::Nothing,
         }
-    } else if record.status() == super::record::Status::Created {
+    } else if matches!(
+        record.status(),
+        Status::Created | Status::Exited | Status::Restarting
+    ) {
+        // As moby: a stopped container's attacher gets the next run's
+        // output (`docker start -a` attaches before it starts).
         Source::AtStart(daemon.shims.await_start(&record.id))
     } else {
         Source::Nothing

@@ -238,6 +238,7 @@ pub fn create_container(
     } else {
         Some(names::check_name(name)?)
     };
+    check_storage_opts(&host, &ctx.storage_driver)?;
     merge_image_config(&mut config, &image_config);
     let Some((path, args)) = path_and_args(&config) else {
         return Err(ApiError::invalid("No command specified"));
@@ -318,6 +319,35 @@ pub fn create_container(
     Ok((record, warnings))
 }
 
+/// `StorageOpt` as moby's graph drivers take it when they make the
+/// writable layer: neither of ours can limit its size (overlay2 would need
+/// xfs project quotas, vfs any quotas) and neither has other options, so
+/// every option is refused with the driver's message rather than stored
+/// and ignored. moby answers these as a system error (500).
+fn check_storage_opts(host: &HostConfig, storage_driver: &str) -> Result<(), ApiError> {
+    let Some(Value::Object(options)) = host.extra.get("StorageOpt") else {
+        return Ok(());
+    };
+    // Keys in order, so the answer does not depend on Go's map order.
+    let keys: std::collections::BTreeSet<&str> = options.keys().map(String::as_str).collect();
+    let Some(first) = keys.first() else {
+        return Ok(());
+    };
+    let message = if storage_driver == "vfs" {
+        if keys.contains("size") {
+            "Filesystem does not support, or has not enabled quotas".to_string()
+        } else {
+            format!("Storage opt {first} not supported")
+        }
+    } else if keys.iter().any(|key| key.eq_ignore_ascii_case("size")) {
+        "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"
+            .to_string()
+    } else {
+        format!("Unknown option {}", first.to_ascii_lowercase())
+    };
+    Err(ApiError::internal(message))
+}
+
 /// Records the container under `requested` or a generated name, in one
 /// transaction with its name.
 fn store_with_name(
@@ -345,4 +375,49 @@ fn store_with_name(
     store
         .create_container(&record.id, &record.name, record)
         .map_err(store_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(options: serde_json::Value, driver: &str) -> Option<(u16, String)> {
+        let mut host = HostConfig::default();
+        host.extra.insert("StorageOpt".into(), options);
+        check_storage_opts(&host, driver)
+            .err()
+            .map(|e| (e.status(), e.message))
+    }
+
+    #[test]
+    fn storage_opts_are_refused_with_the_drivers_words() {
+        let pquota =
+            "--storage-opt is supported only for overlay over xfs with 'pquota' mount option";
+        for size in ["size", "Size"] {
+            assert_eq!(
+                refusal(serde_json::json!({size: "10M"}), "overlay2"),
+                Some((500, pquota.to_string()))
+            );
+        }
+        assert_eq!(
+            refusal(serde_json::json!({"Foo": "bar", "zed": "1"}), "overlay2"),
+            Some((500, "Unknown option foo".to_string()))
+        );
+        assert_eq!(
+            refusal(serde_json::json!({"size": "1G", "a": "b"}), "vfs"),
+            Some((
+                500,
+                "Filesystem does not support, or has not enabled quotas".to_string()
+            ))
+        );
+        assert_eq!(
+            refusal(serde_json::json!({"a": "b"}), "vfs"),
+            Some((500, "Storage opt a not supported".to_string()))
+        );
+        assert_eq!(refusal(serde_json::json!({}), "overlay2"), None);
+        assert_eq!(
+            check_storage_opts(&HostConfig::default(), "overlay2").ok(),
+            Some(())
+        );
+    }
 }

@@ -6,6 +6,7 @@ pub mod attach;
 pub mod caps;
 pub mod change;
 pub mod create;
+pub mod dead_shim;
 pub mod files;
 pub mod lifecycle;
 pub mod list;

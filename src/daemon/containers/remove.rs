@@ -175,7 +175,7 @@ pub fn rename_container(
 }
 
 /// `POST /containers/prune`: every stopped container passing `until` and
-/// `label`/`label!`.
+/// `label`/`label!`, and the bytes their writable layers held.
 pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport, ApiError> {
     filters.validate(&["until", "label", "label!"])?;
     let mut until = None;
@@ -191,6 +191,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
     let records: Vec<(String, ContainerRecord)> =
         daemon.store.list_containers().map_err(store_error)?;
     let mut deleted = Vec::new();
+    let mut space_reclaimed = 0;
     for (_, record) in records {
         if !matches!(
             record.status(),
@@ -217,7 +218,11 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         let Ok(record) = claim_removal(daemon, &record.id, false) else {
             continue;
         };
+        // As moby counts it: the writable layer (what `ps -s` shows as
+        // SizeRw), measured before it goes; none before a first start.
+        let layer_size = daemon.images.rootfs_changes_size(&record.id).unwrap_or(0);
         delete_record_and_files(daemon, &record)?;
+        space_reclaimed += layer_size;
         deleted.push(record.id);
     }
     Ok(PruneReport {
@@ -226,6 +231,6 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         } else {
             Some(deleted)
         },
-        space_reclaimed: 0,
+        space_reclaimed,
     })
 }

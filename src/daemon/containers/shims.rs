@@ -245,15 +245,7 @@ pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
     // The shim deletes the launcher's state (and so the cgroups) when the
     // container exits; a shim that was killed itself leaves them behind.
-    if let Ok(container) =
-        crate::runtime::container::Container::load(&runtime_root(daemon), &record.id)
-        && let Err(error) = container.delete(true)
-    {
-        log::warn(&format!(
-            "delete the runtime state of {}: {error}",
-            record.id
-        ));
-    }
+    super::dead_shim::delete_runtime_state(daemon, &record.id);
     let _changes = daemon.images.lock();
     daemon
         .images
@@ -345,7 +337,10 @@ fn start_claimed(
             "container is marked for removal and cannot be started",
         ));
     }
-    match launch(daemon, &record) {
+    let launched = prepare_mounts(&record)
+        .map_err(StartError::Setup)
+        .and_then(|()| launch(daemon, &record).map_err(StartError::Task));
+    match launched {
         Ok(pid) => {
             let marked = daemon.update_container(&record.id, |rec| {
                 Ok(rec.mark_started(pid as i64, now_nanos())?)
@@ -365,12 +360,13 @@ fn start_claimed(
             log::info(&format!("container {} started, pid {pid}", record.id));
             Ok(())
         }
-        Err(message) => {
+        Err(error) => {
+            let message = error.message();
             // Attachers waiting for this start give up.
             drop(daemon.shims.take_pending(&record.id));
-            let code = start_failure_code(&message);
+            let code = start_failure_code(message);
             daemon.update_container(&record.id, |rec| {
-                rec.mark_start_failed(code, &message, now_nanos());
+                rec.mark_start_failed(code, message, now_nanos());
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
@@ -380,21 +376,50 @@ fn start_claimed(
             // As moby: an AutoRemove container goes with its failed start,
             // which is what `run --rm` waits for (condition=removed).
             if record.host_config.auto_remove
-                && let Err(error) = super::remove::remove_container(daemon, &record.id, true)
-                && error.status() != 404
+                && let Err(removal) = super::remove::remove_container(daemon, &record.id, true)
+                && removal.status() != 404
             {
-                log::warn(&format!("auto-remove {id}: {}", error.message));
+                log::warn(&format!("auto-remove {id}: {}", removal.message));
             }
             daemon.shims.notify();
-            Err(ApiError::internal(format!(
-                "failed to create task for container: {message}"
-            )))
+            Err(ApiError::internal(error.answer()))
         }
     }
 }
 
-fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
+/// Why a start failed: while preparing the mounts, before any task
+/// existed (moby answers these as they are), or in the runtime (behind
+/// its "failed to create task for container: ").
+enum StartError {
+    Setup(String),
+    Task(String),
+}
+
+impl StartError {
+    fn message(&self) -> &str {
+        match self {
+            StartError::Setup(message) | StartError::Task(message) => message,
+        }
+    }
+
+    fn answer(&self) -> String {
+        match self {
+            StartError::Setup(message) => message.clone(),
+            StartError::Task(message) => format!("failed to create task for container: {message}"),
+        }
+    }
+}
+
+/// What moby does to the binds before it builds the spec: makes the
+/// missing sources of `Binds`, then checks that shared and slave binds
+/// sit on mounts that can propagate.
+fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
     super::spec_mounts::create_bind_sources(record)?;
+    let mounts = crate::runtime::mounts::MountInfo::read_own().map_err(|e| e.to_string())?;
+    super::spec_mounts::check_bind_propagation(record, &mounts)
+}
+
+fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
     let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
@@ -523,19 +548,21 @@ fn monitor_exit(daemon: &Arc<Daemon>, id: &str, mut stream: UnixStream) {
             break;
         }
     }
-    let bundle = bundle_dir(daemon, id);
-    let state = exit
-        .or_else(|| crate::shim::read_state(&bundle).filter(|s| s.exited))
-        .unwrap_or(ShimState {
-            exited: true,
-            exit_code: 255,
-            finished_at: now_nanos(),
-            ..ShimState::default()
-        });
-    record_exit(daemon, id, &state);
+    match exit.or_else(|| crate::shim::read_state(&bundle_dir(daemon, id)).filter(|s| s.exited)) {
+        Some(state) => record_exit(daemon, id, &state, None),
+        None => record_dead_shim(daemon, id),
+    }
 }
 
-fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
+/// The shim of `id` is gone without a recorded exit: it was killed.
+fn record_dead_shim(daemon: &Arc<Daemon>, id: &str) {
+    let state = super::dead_shim::end_container(daemon, id);
+    record_exit(daemon, id, &state, Some(super::dead_shim::DIE_EVENT_CODE));
+}
+
+/// Records the exit in `state`; `die_code` is the `die` event's exit code
+/// when it differs from the recorded one.
+fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Option<i64>) {
     daemon.shims.wait_for_start(id);
     let code = i64::from(state.exit_code);
     let Ok(record) = daemon.find_container(id) else {
@@ -578,7 +605,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState) {
     }
     let ran_for = (state.finished_at - record.state.started_at).max(0) / 1_000_000_000;
     let die = [
-        ("exitCode", code.to_string()),
+        ("exitCode", die_code.unwrap_or(code).to_string()),
         ("execDuration", ran_for.to_string()),
     ];
     daemon.log_container_event(&record, "die", &die);
@@ -685,15 +712,10 @@ pub fn restore(daemon: &Arc<Daemon>) {
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
                 }
                 Err(_) => {
-                    let state = crate::shim::read_state(&bundle_dir(daemon, &id))
-                        .filter(|s| s.exited)
-                        .unwrap_or(ShimState {
-                            exited: true,
-                            exit_code: 255,
-                            finished_at: now_nanos(),
-                            ..ShimState::default()
-                        });
-                    record_exit(daemon, &id, &state);
+                    match crate::shim::read_state(&bundle_dir(daemon, &id)).filter(|s| s.exited) {
+                        Some(state) => record_exit(daemon, &id, &state, None),
+                        None => record_dead_shim(daemon, &id),
+                    }
                 }
             },
             Status::Restarting => {

@@ -145,6 +145,63 @@ pub fn create_bind_sources(record: &ContainerRecord) -> Result<(), String> {
     Ok(())
 }
 
+/// Each bind's source and the propagation the user asked for (empty for
+/// none), from Binds and bind Mounts.
+fn bind_propagations(record: &ContainerRecord) -> Vec<(String, String)> {
+    let host = &record.host_config;
+    let mut binds: Vec<(String, String)> = host
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| parse_bind(b).ok())
+        .map(|b| (b.source, b.propagation))
+        .collect();
+    binds.extend(
+        host.mounts
+            .iter()
+            .flatten()
+            .filter(|m| m.kind == "bind")
+            .map(|m| {
+                let propagation = m.bind_options.as_ref().map(|o| o.propagation.clone());
+                (m.source.clone(), propagation.unwrap_or_default())
+            }),
+    );
+    binds
+}
+
+/// Refuses, as moby does at start, a shared bind whose source is not on a
+/// shared mount and a slave bind whose source is on neither a shared nor a
+/// slave mount: propagation from the host could never reach the container,
+/// so accepting it would pretend.
+pub fn check_bind_propagation(
+    record: &ContainerRecord,
+    mounts: &crate::runtime::mounts::MountInfo,
+) -> Result<(), String> {
+    for (source, propagation) in bind_propagations(record) {
+        let (wanted, kinds): (&[&str], &str) = match propagation.as_str() {
+            "shared" | "rshared" => (&["shared:"], "a shared"),
+            "slave" | "rslave" => (&["shared:", "master:"], "a shared or slave"),
+            _ => continue,
+        };
+        let resolved = std::fs::canonicalize(&source)
+            .map_err(|e| format!("resolve the bind source {source}: {e}"))?;
+        let Some(holder) = mounts.containing(&resolved) else {
+            return Err(format!("Can't find mount point of {source}"));
+        };
+        let propagates = holder
+            .optional
+            .iter()
+            .any(|field| wanted.iter().any(|tag| field.starts_with(tag)));
+        if !propagates {
+            return Err(format!(
+                "path {source} is mounted on {} but it is not {kinds} mount",
+                holder.mount_point.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The user's mounts: Binds, Mounts (bind, tmpfs) and Tmpfs.
 fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
     let host = &record.host_config;
@@ -276,20 +333,10 @@ pub fn spec_mounts(
 
 /// The rootfs propagation a shared or slave bind needs.
 pub fn rootfs_propagation(record: &ContainerRecord) -> Option<&'static str> {
-    let host = &record.host_config;
-    let mut propagations: Vec<String> = host
-        .binds
-        .iter()
-        .flatten()
-        .filter_map(|b| parse_bind(b).ok())
-        .map(|b| b.propagation)
+    let propagations: Vec<String> = bind_propagations(record)
+        .into_iter()
+        .map(|(_, propagation)| propagation)
         .collect();
-    propagations.extend(
-        host.mounts
-            .iter()
-            .flatten()
-            .filter_map(|m| m.bind_options.as_ref().map(|o| o.propagation.clone())),
-    );
     if propagations.iter().any(|p| p == "shared" || p == "rshared") {
         Some("rshared")
     } else if propagations.iter().any(|p| p == "slave" || p == "rslave") {

@@ -566,3 +566,66 @@ fn user_mounts_replace_defaults_and_network_files() {
     assert!(places.iter().all(|p| !p.starts_with("/dev/")), "{places:?}");
     assert_eq!(places.iter().filter(|p| *p == "/dev").count(), 1);
 }
+
+#[test]
+fn shared_and_slave_binds_need_a_source_mount_that_propagates() {
+    use super::spec_mounts::check_bind_propagation;
+    use crate::runtime::mounts::MountInfo;
+    let dir = Rootfs::new("propagation");
+    let source = dir.0.join("etc").to_string_lossy().into_owned();
+    // The temp dir on a private root; then on a slave and on a shared one.
+    let private = MountInfo::parse("1 0 8:1 / / rw - ext4 /dev/sda rw\n");
+    let slave = MountInfo::parse("1 0 8:1 / / rw master:3 - ext4 /dev/sda rw\n");
+    let shared = MountInfo::parse(
+        "1 0 8:1 / / rw - ext4 /dev/sda rw\n2 1 8:1 / / rw shared:7 - ext4 /dev/sda rw\n",
+    );
+    let binds = |mode: &str| {
+        record(HostConfig {
+            binds: Some(vec![format!("{source}:/data:{mode}")]),
+            ..HostConfig::default()
+        })
+    };
+    let mounted = |propagation: &str| {
+        record(HostConfig {
+            mounts: Some(vec![MountSpec {
+                kind: "bind".into(),
+                source: source.clone(),
+                target: "/data".into(),
+                bind_options: Some(crate::api::container::BindOptions {
+                    propagation: propagation.into(),
+                    ..Default::default()
+                }),
+                ..MountSpec::default()
+            }]),
+            ..HostConfig::default()
+        })
+    };
+    let not_shared = format!("path {source} is mounted on / but it is not a shared mount");
+    let not_slave = format!("path {source} is mounted on / but it is not a shared or slave mount");
+    assert_eq!(
+        check_bind_propagation(&binds("rshared"), &private),
+        Err(not_shared.clone())
+    );
+    assert_eq!(
+        check_bind_propagation(&mounted("shared"), &slave),
+        Err(not_shared)
+    );
+    assert_eq!(
+        check_bind_propagation(&binds("rslave"), &private),
+        Err(not_slave.clone())
+    );
+    assert_eq!(
+        check_bind_propagation(&mounted("slave"), &private),
+        Err(not_slave)
+    );
+    for propagating in [&shared, &slave] {
+        assert_eq!(
+            check_bind_propagation(&binds("rslave"), propagating),
+            Ok(())
+        );
+    }
+    // The last mount on a mount point is the one the path is on.
+    assert_eq!(check_bind_propagation(&binds("rshared"), &shared), Ok(()));
+    assert_eq!(check_bind_propagation(&binds("rprivate"), &private), Ok(()));
+    assert_eq!(check_bind_propagation(&binds("ro"), &private), Ok(()));
+}

@@ -31,8 +31,8 @@ fn send_progress(call: &mut Call<'_, '_>, lines: &[ProgressMessage]) -> Result<R
     Ok(Reply::Done)
 }
 
-/// Reads what the client still sends, so it sees our answer rather than
-/// a reset connection.
+/// Reads (and discards) what the client still sends, so it sees our
+/// answer rather than a reset connection.
 fn drain_body(call: &mut Call<'_, '_>) {
     let _ = io::copy(call.exchange.body(), &mut io::sink());
 }
@@ -69,20 +69,16 @@ impl Upload {
         &self.path
     }
 
+    /// Spools the request body's tar archive (gzipped or not) and stops
+    /// reading at its end: what a client sends after it is not stored.
+    /// The caller drains the rest before answering.
     fn receive(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Upload, ApiError> {
-        let (upload, mut file) = Upload::create(daemon)?;
-        // A client that breaks off is at fault, a full disk is ours.
-        let mut buffer = vec![0u8; 256 << 10];
-        loop {
-            let n = match io::Read::read(call.exchange.body(), &mut buffer) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
-                Err(error) => return Err(ApiError::invalid(format!("read request body: {error}"))),
-            };
-            file.write_all(&buffer[..n])
-                .map_err(|e| ApiError::internal(format!("write {}: {e}", upload.path.display())))?;
-        }
+        let (upload, file) = Upload::create(daemon)?;
+        let writer = io::BufWriter::with_capacity(256 << 10, file);
+        // A client that breaks off or sends no tar is at fault (400), a
+        // full disk is ours (500).
+        crate::image::store::copy_archive(call.exchange.body(), writer, &upload.path)
+            .map_err(|error| image_error(error.into()))?;
         Ok(upload)
     }
 

@@ -223,27 +223,21 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// reads) of a one-layer image of `rootfs`, tagged `repo_tag`. Returns the
 /// image ID (`sha256:` + the hash of the config).
 pub fn write_docker_archive(rootfs: &Path, repo_tag: &str, out: &Path) -> io::Result<String> {
+    let ids = write_docker_archive_images(rootfs, &[(repo_tag.to_string(), json!({}))], out)?;
+    Ok(ids.into_iter().next().expect("one image"))
+}
+
+/// A docker-archive of several images that share one layer of `rootfs`:
+/// each is tagged with its repo:tag and gets the keys of its JSON object
+/// (`{"WorkingDir": "/w"}`, say) in its config. Returns their image IDs.
+pub fn write_docker_archive_images(
+    rootfs: &Path,
+    images: &[(String, Value)],
+    out: &Path,
+) -> io::Result<Vec<String>> {
     let mut layer = Vec::new();
     write_rootfs_tar(rootfs, &mut layer)?;
     let layer_hex = sha256_hex(&layer);
-    let config = json!({
-        "architecture": "amd64",
-        "os": "linux",
-        "created": "2026-01-01T00:00:00Z",
-        "config": {"Env": [DEFAULT_PATH_ENV], "Cmd": ["sh"]},
-        "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{layer_hex}")]},
-        "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "dockbox test harness"}]
-    });
-    let config_bytes = serde_json::to_vec(&config)?;
-    let config_hex = sha256_hex(&config_bytes);
-    let (repo, tag) = repo_tag.rsplit_once(':').unwrap_or((repo_tag, "latest"));
-    let manifest = json!([{
-        "Config": format!("{config_hex}.json"),
-        "RepoTags": [format!("{repo}:{tag}")],
-        "Layers": [format!("{layer_hex}/layer.tar")]
-    }]);
-    let repositories = json!({ repo: { tag: layer_hex } });
-
     let mut builder = tar::Builder::new(fs::File::create(out)?);
     let mut add = |name: &str, bytes: &[u8]| -> io::Result<()> {
         let mut header = tar::Header::new_ustar();
@@ -255,9 +249,39 @@ pub fn write_docker_archive(rootfs: &Path, repo_tag: &str, out: &Path) -> io::Re
     };
     add(&format!("{layer_hex}/VERSION"), b"1.0")?;
     add(&format!("{layer_hex}/layer.tar"), &layer)?;
-    add(&format!("{config_hex}.json"), &config_bytes)?;
+    let mut manifest = Vec::new();
+    let mut repositories = serde_json::Map::new();
+    let mut ids = Vec::new();
+    for (repo_tag, extra) in images {
+        let mut image_config = json!({"Env": [DEFAULT_PATH_ENV], "Cmd": ["sh"]});
+        for (key, value) in extra.as_object().into_iter().flatten() {
+            image_config[key] = value.clone();
+        }
+        let config = json!({
+            "architecture": "amd64",
+            "os": "linux",
+            "created": "2026-01-01T00:00:00Z",
+            "config": image_config,
+            "rootfs": {"type": "layers", "diff_ids": [format!("sha256:{layer_hex}")]},
+            "history": [{"created": "2026-01-01T00:00:00Z", "created_by": "dockbox test harness"}]
+        });
+        let config_bytes = serde_json::to_vec(&config)?;
+        let config_hex = sha256_hex(&config_bytes);
+        let (repo, tag) = repo_tag.rsplit_once(':').unwrap_or((repo_tag, "latest"));
+        manifest.push(json!({
+            "Config": format!("{config_hex}.json"),
+            "RepoTags": [format!("{repo}:{tag}")],
+            "Layers": [format!("{layer_hex}/layer.tar")]
+        }));
+        let tags = repositories
+            .entry(repo.to_string())
+            .or_insert_with(|| json!({}));
+        tags[tag] = json!(layer_hex);
+        add(&format!("{config_hex}.json"), &config_bytes)?;
+        ids.push(format!("sha256:{config_hex}"));
+    }
     add("manifest.json", &serde_json::to_vec(&manifest)?)?;
     add("repositories", &serde_json::to_vec(&repositories)?)?;
     builder.into_inner()?.flush()?;
-    Ok(format!("sha256:{config_hex}"))
+    Ok(ids)
 }

@@ -346,6 +346,11 @@ impl Engine {
         self.dir.path()
     }
 
+    /// The pid of the engine's dockerd.
+    pub fn dockerd_pid(&self) -> i32 {
+        self.dockerd.as_ref().expect("dockerd runs").id()
+    }
+
     pub fn containerd_socket(&self) -> PathBuf {
         self.dir.join("containerd.sock")
     }
