@@ -65,6 +65,8 @@ pub struct Daemon {
     pub engine_id: String,
     /// Running containers' shims and the waiters on them.
     pub shims: containers::shims::ShimTable,
+    /// Per container: one request at a time acts on its process.
+    pub operations: containers::change::OperationLocks,
     /// The event log and the live `GET /events` streams.
     pub events: events::Events,
 }
@@ -182,6 +184,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         images,
         engine_id,
         shims: Default::default(),
+        operations: Default::default(),
         events: Default::default(),
     });
     containers::shims::restore(&daemon);

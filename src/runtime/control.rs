@@ -20,6 +20,11 @@ impl Container {
             other => return Err(RuntimeError::StartOther(other.as_str())),
         }
         let state = self.state.as_ref().expect("created has state");
+        // The pidfd first: the init is blocked opening the FIFO until we
+        // open it, so it is surely alive now. Once we open the FIFO it may
+        // write its byte, exec, exit and be reaped by its parent at once,
+        // and a pidfd asked for after that would wrongly say it never ran.
+        let pidfd = pidfd_open(state.pid).ok_or(RuntimeError::StartStopped)?;
         let fifo_path = self.dir.fifo_path();
         let c_path = std::ffi::CString::new(fifo_path.as_os_str().as_encoded_bytes())
             .map_err(|_| RuntimeError::Spec("state path has a NUL byte".into()))?;
@@ -41,7 +46,6 @@ impl Container {
         }
         // SAFETY: fresh fd that we own.
         let fifo = unsafe { OwnedFd::from_raw_fd(fd) };
-        let pidfd = pidfd_open(state.pid).ok_or(RuntimeError::StartStopped)?;
         let mut polls = [
             libc::pollfd {
                 fd: fifo.as_raw_fd(),

@@ -406,37 +406,7 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
                     };
                 }
             }
-            Kind::Start => {
-                let started = match shared
-                    .container
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .as_mut()
-                {
-                    Some(container) => container.start().map_err(|e| e.to_string()),
-                    None => Err("the container has exited".to_string()),
-                };
-                let _ = match started {
-                    Ok(()) => {
-                        let state = ShimState {
-                            pid: shared.pid,
-                            running: true,
-                            ..ShimState::default()
-                        };
-                        let _ = super::write_state(bundle, &state);
-                        let answered = protocol::write_frame(
-                            &mut client,
-                            Kind::Started,
-                            &shared.pid.to_be_bytes(),
-                        );
-                        super::memory::release_startup_code();
-                        answered
-                    }
-                    Err(message) => {
-                        protocol::write_frame(&mut client, Kind::Failed, message.as_bytes())
-                    }
-                };
-            }
+            Kind::Start => start(shared, bundle, &mut client),
             _ => {}
         }
     }
@@ -445,6 +415,34 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .retain(|(n, _, _)| *n != number);
+}
+
+/// Releases the created init and answers `Started` (or `Failed`) while
+/// holding the container. The exit path takes the container before it
+/// broadcasts the exit, so a container that exits at once is still heard
+/// to start before it is heard to exit.
+fn start(shared: &Shared, bundle: &Path, client: &mut UnixStream) {
+    let mut container = shared.container.lock().unwrap_or_else(|e| e.into_inner());
+    let started = match container.as_mut() {
+        Some(container) => container.start().map_err(|e| e.to_string()),
+        None => Err("the container has exited".to_string()),
+    };
+    match started {
+        Ok(()) => {
+            let state = ShimState {
+                pid: shared.pid,
+                running: true,
+                ..ShimState::default()
+            };
+            let _ = super::write_state(bundle, &state);
+            let _ = protocol::write_frame(client, Kind::Started, &shared.pid.to_be_bytes());
+            drop(container);
+            super::memory::release_startup_code();
+        }
+        Err(message) => {
+            let _ = protocol::write_frame(client, Kind::Failed, message.as_bytes());
+        }
+    }
 }
 
 fn pidfd_open(pid: i32) -> Option<OwnedFd> {

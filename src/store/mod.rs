@@ -157,17 +157,22 @@ impl Store {
     }
 
     /// Runs `work` in one write transaction, committed when it returns `Ok`
-    /// and rolled back when it returns `Err`.
-    pub fn write<T>(&self, work: impl FnOnce(&mut WriteTx) -> Result<T>) -> Result<T> {
+    /// and rolled back when it returns `Err`. redb runs one write
+    /// transaction at a time, so what `work` reads stays true until it
+    /// commits. Its error type may carry the caller's own refusals.
+    pub fn write<T, E: From<StoreError>>(
+        &self,
+        work: impl FnOnce(&mut WriteTx) -> Result<T, E>,
+    ) -> Result<T, E> {
         self.write_as(Commit::Durable, work)
     }
 
     /// [`Store::write`] with the given kind of commit.
-    pub fn write_as<T>(
+    pub fn write_as<T, E: From<StoreError>>(
         &self,
         commit: Commit,
-        work: impl FnOnce(&mut WriteTx) -> Result<T>,
-    ) -> Result<T> {
+        work: impl FnOnce(&mut WriteTx) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut txn = self
             .db
             .begin_write()

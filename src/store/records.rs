@@ -1,7 +1,7 @@
 //! Typed conveniences over the tables, one transaction each. Callers that
 //! change several tables at once use `Store::write` directly.
 
-use super::{Result, Store, StoreError, Table};
+use super::{Commit, Result, Store, StoreError, Table, WriteTx};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -19,9 +19,33 @@ impl Store {
         })
     }
 
-    /// Replaces a container's record (state changes).
-    pub fn put_container<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
-        self.write(|tx| tx.put(Table::Containers, id, record))
+    /// Reads container `id`, lets `change` alter it, and writes it back,
+    /// all in one write transaction: writers take turns, so no change made
+    /// between the read and the write is lost. This is the only way to
+    /// change a stored container. `change` may touch other tables through
+    /// the transaction (a rename moves the name); when it fails, nothing
+    /// is written. `Missing` when there is no such container.
+    pub fn update_container<T, R, E>(
+        &self,
+        commit: Commit,
+        id: &str,
+        change: impl FnOnce(&mut WriteTx, &mut T) -> Result<R, E>,
+    ) -> Result<R, E>
+    where
+        T: Serialize + DeserializeOwned,
+        E: From<StoreError>,
+    {
+        self.write_as(commit, |tx| {
+            let mut record: T =
+                tx.get(Table::Containers, id)?
+                    .ok_or_else(|| StoreError::Missing {
+                        table: Table::Containers.name(),
+                        key: id.to_string(),
+                    })?;
+            let value = change(tx, &mut record)?;
+            tx.put(Table::Containers, id, &record)?;
+            Ok(value)
+        })
     }
 
     pub fn get_container<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
@@ -32,32 +56,17 @@ impl Store {
         self.read(|tx| tx.list(Table::Containers))
     }
 
-    /// Removes a container's record and its name in one transaction.
-    pub fn delete_container(&self, id: &str, name: &str) -> Result<bool> {
+    /// Removes a container's record and every name that points at it in
+    /// one transaction. The names are found in the index, not taken from
+    /// the caller's copy of the record, which a rename may have outdated.
+    pub fn delete_container(&self, id: &str) -> Result<bool> {
         self.write(|tx| {
-            tx.release_name(name, id)?;
-            tx.delete(Table::Containers, id)
-        })
-    }
-
-    /// Moves a container from `old` to `new` and stores its updated record.
-    pub fn rename_container<T: Serialize>(
-        &self,
-        id: &str,
-        old: &str,
-        new: &str,
-        record: &T,
-    ) -> Result<()> {
-        self.write(|tx| {
-            if tx.get_raw(Table::Containers, id)?.is_none() {
-                return Err(StoreError::Missing {
-                    table: Table::Containers.name(),
-                    key: id.to_string(),
-                });
+            for (name, holder) in tx.list_raw(Table::ContainerNames)? {
+                if holder == id.as_bytes() {
+                    tx.delete(Table::ContainerNames, &name)?;
+                }
             }
-            tx.reserve_name(new, id)?;
-            tx.release_name(old, id)?;
-            tx.put(Table::Containers, id, record)
+            tx.delete(Table::Containers, id)
         })
     }
 

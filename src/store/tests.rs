@@ -61,16 +61,21 @@ fn containers_and_names_move_together() {
     );
 
     store
-        .rename_container("c1", "web", "api", &record("api", "created"))
+        .update_container(Commit::Durable, "c1", |tx, r: &mut Record| {
+            tx.move_name("web", "api", "c1")?;
+            r.name = "api".into();
+            Ok::<_, StoreError>(())
+        })
         .unwrap();
     assert!(store.container_id_by_name("web").unwrap().is_none());
     store
         .create_container("c2", "web", &record("web", "running"))
         .unwrap();
-    assert!(matches!(
-        store.rename_container("c2", "web", "api", &record("api", "running")),
-        Err(StoreError::NameInUse { .. })
-    ));
+    let taken = store.update_container(Commit::Durable, "c2", |tx, r: &mut Record| {
+        r.name = "api".into();
+        tx.move_name("web", "api", "c2")
+    });
+    assert!(matches!(taken, Err(StoreError::NameInUse { .. })));
     let listed: Vec<(String, Record)> = store.list_containers().unwrap();
     assert_eq!(
         listed,
@@ -79,8 +84,8 @@ fn containers_and_names_move_together() {
             ("c2".to_string(), record("web", "running")),
         ]
     );
-    assert!(store.delete_container("c1", "api").unwrap());
-    assert!(!store.delete_container("c1", "api").unwrap());
+    assert!(store.delete_container("c1").unwrap());
+    assert!(!store.delete_container("c1").unwrap());
     assert!(store.container_id_by_name("api").unwrap().is_none());
     assert_eq!(store.count(Table::Containers).unwrap(), 1);
 }
@@ -282,4 +287,68 @@ fn a_deferred_commit_is_visible_at_once_and_durable_after_the_next_durable_one()
         store.get_container::<Record>("c2").unwrap(),
         Some(record("two", "created"))
     );
+}
+
+#[test]
+fn update_container_changes_the_current_record_or_nothing() {
+    let temp = TempStore::new("update");
+    let store = Store::open(&temp.db()).unwrap();
+    store
+        .create_container("c1", "web", &record("web", "created"))
+        .unwrap();
+    let state = store
+        .update_container(Commit::Durable, "c1", |_, r: &mut Record| {
+            r.state = "running".into();
+            Ok::<_, StoreError>(r.state.clone())
+        })
+        .unwrap();
+    assert_eq!(state, "running");
+    // A refused change writes nothing, not even what it did to other
+    // tables through the transaction.
+    let refused: Result<()> =
+        store.update_container(Commit::Durable, "c1", |tx, r: &mut Record| {
+            tx.move_name("web", "api", "c1")?;
+            r.state = "exited".into();
+            Err(StoreError::SchemaCorrupt("refused".into()))
+        });
+    assert!(matches!(refused, Err(StoreError::SchemaCorrupt(_))));
+    assert_eq!(
+        store.get_container::<Record>("c1").unwrap(),
+        Some(record("web", "running"))
+    );
+    assert_eq!(
+        store.container_id_by_name("web").unwrap().as_deref(),
+        Some("c1")
+    );
+    assert!(store.container_id_by_name("api").unwrap().is_none());
+    let missing = store.update_container(Commit::Durable, "nosuch", |_, _: &mut Record| {
+        Ok::<_, StoreError>(())
+    });
+    assert!(matches!(missing, Err(StoreError::Missing { .. })));
+}
+
+#[test]
+fn concurrent_read_modify_writes_lose_no_update() {
+    let temp = TempStore::new("concurrent");
+    let store = Store::open(&temp.db()).unwrap();
+    store
+        .create_container("c1", "web", &record("web", ""))
+        .unwrap();
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            let store = &store;
+            scope.spawn(move || {
+                for _ in 0..50 {
+                    store
+                        .update_container(Commit::Deferred, "c1", |_, r: &mut Record| {
+                            r.state.push(char::from(b'a' + worker));
+                            Ok::<_, StoreError>(())
+                        })
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let stored: Record = store.get_container("c1").unwrap().unwrap();
+    assert_eq!(stored.state.len(), 200, "{}", stored.state);
 }

@@ -250,6 +250,14 @@ impl WriteTx {
         self.put_raw(Table::ContainerNames, name, id.as_bytes())
     }
 
+    /// Moves container `id` from name `old` to `new` in the index;
+    /// `NameInUse` when another container holds `new`.
+    pub fn move_name(&mut self, old: &str, new: &str, id: &str) -> Result<()> {
+        self.reserve_name(new, id)?;
+        self.release_name(old, id)?;
+        Ok(())
+    }
+
     /// Removes `name` from the index if it points at `id`.
     pub fn release_name(&mut self, name: &str, id: &str) -> Result<bool> {
         match self.get_raw(Table::ContainerNames, name)? {

@@ -27,6 +27,7 @@ mod daemon_images_dockerd;
 mod daemon_images_hostile;
 mod daemon_leaks;
 mod daemon_logs_prune;
+mod daemon_races;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_shim_death;

@@ -23,17 +23,27 @@ fn not_running(id: &str) -> ApiError {
     ApiError::conflict(format!("Container {id} is not running"))
 }
 
-/// Sends `signal` to a container its record calls running. A shim that
-/// is already gone means the process is exiting and its exit not yet
-/// recorded: waits briefly for that and answers false; true when the
-/// signal went out.
+/// Sends `signal` to a container its record calls running; false when
+/// it is not. A shim that is already gone means the process is exiting
+/// and its exit not yet recorded: waits briefly for that and answers
+/// false; true when the signal went out.
 pub(super) fn signal_living(
     daemon: &Daemon,
     id: &str,
     seen: u64,
     signal: i32,
 ) -> Result<bool, ApiError> {
-    let Err(error) = shims::send(daemon, id, Kind::Signal, &signal.to_be_bytes()) else {
+    let sent = {
+        // Held while the record is read and the signal sent: a start under
+        // way finishes first, so the signal reaches the process the record
+        // names and never a next run's init before its start.
+        let _operation = daemon.operations.hold(id);
+        if !daemon.find_container(id).is_ok_and(|r| r.is_running()) {
+            return Ok(false);
+        }
+        shims::send(daemon, id, Kind::Signal, &signal.to_be_bytes())
+    };
+    let Err(error) = sent else {
         return Ok(true);
     };
     let stopped = || {
@@ -125,13 +135,8 @@ pub fn stop_container(
     super::manage::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
     if !daemon.shims.wait_exit(&record.id, seen, limit) {
-        let killed = shims::send(
-            daemon,
-            &record.id,
-            Kind::Signal,
-            &libc::SIGKILL.to_be_bytes(),
-        );
-        if killed.is_ok() {
+        let killed = signal_living(daemon, &record.id, seen, libc::SIGKILL);
+        if killed.is_ok_and(|sent| sent) {
             let signal = libc::SIGKILL.to_string();
             daemon.log_container_event(&record, "kill", &[("signal", signal)]);
         }

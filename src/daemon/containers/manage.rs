@@ -1,6 +1,7 @@
 //! What the daemon does to a living container through the runtime and its
 //! cgroup: pause, unpause and top.
 
+use super::change::OperationGuard;
 use super::record::{ContainerRecord, Status};
 use super::shims;
 use crate::api::ApiError;
@@ -29,29 +30,68 @@ fn refuse_unless_running(record: &ContainerRecord) -> Result<(), ApiError> {
     }
 }
 
+/// Finds container `what` and holds it: the record returned is read
+/// under the hold, so it names the process the caller acts on.
+fn find_and_hold<'d>(
+    daemon: &'d Daemon,
+    what: &str,
+) -> Result<(ContainerRecord, OperationGuard<'d>), ApiError> {
+    let id = daemon.find_container(what)?.id;
+    let operation = daemon.operations.hold(&id);
+    Ok((daemon.find_container(&id)?, operation))
+}
+
+/// A runtime request on a container failed: when its process has gone
+/// (the shim removes the runtime state just before the daemon records the
+/// exit), that is the answer (409), not the runtime's error. `seen` is
+/// the exit count from before the request; call it without the hold.
+pub(super) fn gone_or(daemon: &Daemon, id: &str, seen: u64, error: ApiError) -> ApiError {
+    let exited = daemon
+        .shims
+        .wait_exit(id, seen, Some(std::time::Duration::from_secs(5)));
+    if exited || daemon.find_container(id).is_ok_and(|r| !r.is_running()) {
+        return ApiError::conflict(format!("Container {id} is not running"));
+    }
+    error
+}
+
 pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    let record = daemon.find_container(call.param("id")?)?;
+    let (record, operation) = find_and_hold(daemon, call.param("id")?)?;
     refuse_unless_running(&record)?;
-    runtime_container(daemon, &record.id)?
-        .pause()
-        .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", record.id)))?;
-    daemon.update_container(&record.id, |rec| rec.mark_paused())?;
+    let seen = daemon.shims.exits(&record.id);
+    let paused = runtime_container(daemon, &record.id).and_then(|container| {
+        container
+            .pause()
+            .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", record.id)))
+    });
+    if let Err(error) = paused {
+        drop(operation);
+        return Err(gone_or(daemon, &record.id, seen, error));
+    }
+    daemon.update_container(&record.id, |rec| Ok(rec.mark_paused()?))?;
     daemon.log_container_event(&record, "pause", &[]);
     Ok(Reply::Response(Response::empty(204)))
 }
 
 pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    let record = daemon.find_container(call.param("id")?)?;
+    let (record, operation) = find_and_hold(daemon, call.param("id")?)?;
     if record.state.status != Status::Paused {
         return Err(ApiError::conflict(format!(
             "Container {} is not paused",
             record.id
         )));
     }
-    runtime_container(daemon, &record.id)?
-        .resume()
-        .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", record.id)))?;
-    daemon.update_container(&record.id, |rec| rec.mark_unpaused())?;
+    let seen = daemon.shims.exits(&record.id);
+    let resumed = runtime_container(daemon, &record.id).and_then(|container| {
+        container
+            .resume()
+            .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", record.id)))
+    });
+    if let Err(error) = resumed {
+        drop(operation);
+        return Err(gone_or(daemon, &record.id, seen, error));
+    }
+    daemon.update_container(&record.id, |rec| Ok(rec.mark_unpaused()?))?;
     daemon.log_container_event(&record, "unpause", &[]);
     Ok(Reply::Response(Response::empty(204)))
 }
@@ -60,6 +100,7 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
 /// a paused container, moby resumes it so the signal lands. The exit may
 /// be recorded first, so a refused state change is fine.
 pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
+    let _operation = daemon.operations.hold(id);
     let paused = daemon
         .find_container(id)
         .is_ok_and(|record| record.state.status == Status::Paused);
@@ -72,7 +113,7 @@ pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
             .map_err(|e| ApiError::internal(e.to_string()))
     }) {
         Ok(()) => {
-            let _ = daemon.update_container(id, |rec| rec.mark_unpaused());
+            let _ = daemon.update_container(id, |rec| Ok(rec.mark_unpaused()?));
         }
         Err(error) => {
             crate::daemon::log::warn(&format!("Cannot unpause container {id}: {}", error.message))

@@ -4,6 +4,7 @@
 
 pub mod attach;
 pub mod caps;
+pub mod change;
 pub mod create;
 pub mod dead_shim;
 pub mod files;
@@ -33,10 +34,10 @@ use super::api::{Call, Reply, Route};
 use super::system::store_error;
 use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
-use crate::store::{Commit, Table};
+use crate::store::Commit;
 use create::CreateContext;
 use lookup::{DaemonImages, ImageLookup, find_container};
-use record::{ContainerRecord, StateError};
+use record::ContainerRecord;
 use serde_json::Value;
 
 pub fn routes(router: &mut Router<Route>) {
@@ -68,24 +69,17 @@ impl Daemon {
         DaemonImages(self)
     }
 
-    /// Persists a container's changed record in one transaction.
-    pub fn save_container(&self, record: &ContainerRecord) -> Result<(), ApiError> {
-        self.store
-            .put_container(&record.id, record)
-            .map_err(store_error)
-    }
-
     pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
         find_container(&self.store, what)
     }
 
-    /// Reads, changes and writes back container `id` in one store
-    /// transaction, so concurrent state changes cannot lose each other's
-    /// writes. Nothing is written when `change` fails.
+    /// Changes the current record of container `id` in one store
+    /// transaction (see `change`): concurrent changes never lose each
+    /// other's writes. Nothing is written when `change` fails.
     pub fn update_container<T>(
         &self,
         id: &str,
-        change: impl FnOnce(&mut ContainerRecord) -> Result<T, StateError>,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
         self.update_container_as(Commit::Durable, id, change)
     }
@@ -95,22 +89,9 @@ impl Daemon {
         &self,
         commit: Commit,
         id: &str,
-        change: impl FnOnce(&mut ContainerRecord) -> Result<T, StateError>,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        self.store
-            .write_as(commit, |tx| {
-                let Some(mut record) = tx.get::<ContainerRecord>(Table::Containers, id)? else {
-                    return Ok(Err(lookup::no_such_container(id)));
-                };
-                match change(&mut record) {
-                    Ok(value) => {
-                        tx.put(Table::Containers, id, &record)?;
-                        Ok(Ok(value))
-                    }
-                    Err(error) => Ok(Err(ApiError::conflict(error.to_string()))),
-                }
-            })
-            .map_err(store_error)?
+        change::change_container(&self.store, commit, id, |_, record| Ok(change(record)?))
     }
 
     /// The OCI spec of `record`, whose root filesystem is at `rootfs`.
@@ -307,19 +288,15 @@ fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
     if call.query.strict_bool("link", false)? {
         return Err(remove::remove_link(what));
     }
-    let record = daemon.find_container(what)?;
-    remove::remove_container(daemon, record, force)?;
+    remove::remove_container(daemon, what, force)?;
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }
 
 fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let new_name = call.query.get("name").unwrap_or("").to_string();
     let record = daemon.find_container(call.param("id")?)?;
-    let old_name = format!("/{}", record.name);
-    remove::rename_container(&daemon.store, record.clone(), &new_name)?;
-    if let Ok(renamed) = daemon.find_container(&record.id) {
-        daemon.log_container_event(&renamed, "rename", &[("oldName", old_name)]);
-    }
+    let (old_name, renamed) = remove::rename_container(&daemon.store, &record.id, &new_name)?;
+    daemon.log_container_event(&renamed, "rename", &[("oldName", format!("/{old_name}"))]);
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }
 

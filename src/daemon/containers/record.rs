@@ -203,12 +203,15 @@ impl ContainerRecord {
     /// A start failed before the process ran: moby keeps the container
     /// stopped with the error and exit code 128 (or 126/127 for a
     /// command that cannot run).
+    /// A container claimed by a removal meanwhile stays so.
     pub fn mark_start_failed(&mut self, code: i64, error: &str, at: i64) {
-        self.state.status = if self.has_been_started {
-            Status::Exited
-        } else {
-            Status::Created
-        };
+        if !matches!(self.state.status, Status::Removing | Status::Dead) {
+            self.state.status = if self.has_been_started {
+                Status::Exited
+            } else {
+                Status::Created
+            };
+        }
         self.state.pid = 0;
         self.state.exit_code = code;
         self.state.error = error.to_string();

@@ -1,75 +1,109 @@
 //! Removing containers: delete, rename and prune.
 
+use super::change::change_container;
 use super::files;
 use super::list::labels_match;
 use super::names::check_name;
-use super::record::ContainerRecord;
+use super::record::{ContainerRecord, Status};
 use super::timefmt::parse_timestamp;
 use crate::api::container::PruneReport;
 use crate::api::{ApiError, Filters};
 use crate::daemon::Daemon;
 use crate::daemon::system::store_error;
-use crate::store::{Store, StoreError};
+use crate::store::{Commit, Store};
 
 /// `DELETE /containers/{id}`. A container with a process is refused
-/// without `force`; with it, the process is killed first.
-pub fn remove_container(
-    daemon: &Daemon,
-    record: ContainerRecord,
-    force: bool,
-) -> Result<(), ApiError> {
-    let state = record.status().as_str();
-    let mut record = record;
-    if record.is_running() || record.status() == super::record::Status::Restarting {
-        if !force {
+/// without `force`; with it, the process is killed first. The decision is
+/// taken again on the stored record when the removal is claimed, so a
+/// start or another removal that came meanwhile is not overrun.
+pub fn remove_container(daemon: &Daemon, id: &str, force: bool) -> Result<(), ApiError> {
+    let mut attempts = 0;
+    let record = loop {
+        let record = daemon.find_container(id)?;
+        if has_process(&record) {
+            if !force {
+                return Err(refuse_running(&record));
+            }
+            kill_for_removal(daemon, &record)?;
+        }
+        match claim_removal(daemon, &record.id, force) {
+            // A restart slipped in between the kill and the claim.
+            Err(error) if force && attempts < 3 && error.status() == 409 => attempts += 1,
+            claimed => break claimed?,
+        }
+    };
+    delete_record_and_files(daemon, &record)
+}
+
+fn has_process(record: &ContainerRecord) -> bool {
+    record.is_running() || record.status() == Status::Restarting
+}
+
+fn refuse_running(record: &ContainerRecord) -> ApiError {
+    ApiError::conflict(format!(
+        "cannot remove container \"/{}\": container is {}: stop the container before removing or force remove",
+        record.name,
+        record.status().as_str()
+    ))
+}
+
+/// Marks the stored record as being removed, unless it has a process (or,
+/// without `force`, waits for a restart) or another removal holds it; a
+/// start refuses it from then on.
+fn claim_removal(daemon: &Daemon, id: &str, force: bool) -> Result<ContainerRecord, ApiError> {
+    // A start under way is recorded first, and then refuses the removal.
+    let _operation = daemon.operations.hold(id);
+    daemon.update_container(id, |record| {
+        if record.status() == Status::Removing {
             return Err(ApiError::conflict(format!(
-                "cannot remove container \"/{}\": container is {state}: stop the container before removing or force remove",
-                record.name
+                "removal of container {} is already in progress",
+                record.id
             )));
         }
-        daemon.update_container(&record.id, |rec| {
-            rec.mark_manually_stopped();
-            Ok(())
-        })?;
-        if record.is_running() {
-            let seen = daemon.shims.exits(&record.id);
-            let signalled =
-                super::lifecycle::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
-            if signalled {
-                daemon.log_container_event(
-                    &record,
-                    "kill",
-                    &[("signal", libc::SIGKILL.to_string())],
-                );
-            }
-            super::manage::thaw_after_signal(daemon, &record.id);
-            if signalled
-                && !daemon.shims.wait_exit(
-                    &record.id,
-                    seen,
-                    Some(std::time::Duration::from_secs(30)),
-                )
-            {
-                return Err(ApiError::internal(format!(
-                    "could not kill container {}: it outlived SIGKILL",
-                    record.id
-                )));
-            }
+        if record.is_running() || (!force && has_process(record)) {
+            return Err(refuse_running(record));
         }
-        record = daemon.find_container(&record.id)?;
+        record.mark_removing();
+        Ok(record.clone())
+    })
+}
+
+/// `rm -f` of a container with a process: no restart, SIGKILL, and the
+/// exit recorded before the removal goes on.
+fn kill_for_removal(daemon: &Daemon, record: &ContainerRecord) -> Result<(), ApiError> {
+    daemon.update_container(&record.id, |rec| {
+        rec.mark_manually_stopped();
+        Ok(())
+    })?;
+    if !record.is_running() {
+        return Ok(());
     }
-    if record.status() == super::record::Status::Removing {
-        return Err(ApiError::conflict(format!(
-            "removal of container {} is already in progress",
+    let seen = daemon.shims.exits(&record.id);
+    let signalled = super::lifecycle::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
+    if signalled {
+        daemon.log_container_event(record, "kill", &[("signal", libc::SIGKILL.to_string())]);
+    }
+    super::manage::thaw_after_signal(daemon, &record.id);
+    if signalled
+        && !daemon
+            .shims
+            .wait_exit(&record.id, seen, Some(std::time::Duration::from_secs(30)))
+    {
+        return Err(ApiError::internal(format!(
+            "could not kill container {}: it outlived SIGKILL",
             record.id
         )));
     }
-    delete_record_and_files(daemon, &record)
+    Ok(())
 }
 
 fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), ApiError> {
     let data_root = &daemon.config.data_root;
     if let Err(error) = super::shims::remove_runtime_files(daemon, record) {
+        let _ = daemon.update_container(&record.id, |record| {
+            record.mark_dead(&error);
+            Ok(())
+        });
         return Err(ApiError::internal(format!(
             "unable to remove the root filesystem of {}: {error}",
             record.id
@@ -78,9 +112,10 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
     // The record goes last, so a failure leaves it listed as dead
     // instead of files without a record.
     if let Err(error) = files::remove_container_files(data_root, &record.id) {
-        let mut dead = record.clone();
-        dead.mark_dead(&error.to_string());
-        let _ = daemon.save_container(&dead);
+        let _ = daemon.update_container(&record.id, |record| {
+            record.mark_dead(&error.to_string());
+            Ok(())
+        });
         return Err(ApiError::internal(format!(
             "unable to remove filesystem for {}: {error}",
             record.id
@@ -88,7 +123,7 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
     }
     daemon
         .store
-        .delete_container(&record.id, &record.name)
+        .delete_container(&record.id)
         .map_err(store_error)?;
     crate::daemon::log::info(&format!("container {} removed", record.id));
     daemon.log_container_event(record, "destroy", &[]);
@@ -113,27 +148,30 @@ pub fn remove_link(name: &str) -> ApiError {
     }
 }
 
-/// `POST /containers/{id}/rename?name=`.
+/// `POST /containers/{id}/rename?name=`: the old name and the renamed
+/// record. The name is checked against the current record and moved in
+/// the index in the same transaction that stores it.
 pub fn rename_container(
     store: &Store,
-    mut record: ContainerRecord,
+    id: &str,
     new_name: &str,
-) -> Result<(), ApiError> {
+) -> Result<(String, ContainerRecord), ApiError> {
     if new_name.is_empty() {
         return Err(ApiError::invalid("Neither old nor new names may be empty"));
     }
     let new_name = check_name(new_name)?;
-    let old_name = record.name.clone();
-    if new_name == old_name {
-        return Err(ApiError::invalid(
-            "Renaming a container with the same name as its current name",
-        ));
-    }
-    record.name = new_name.clone();
-    match store.rename_container(&record.id, &old_name, &new_name, &record) {
-        Err(StoreError::NameInUse { name, id }) => Err(super::create::name_conflict(&name, &id)),
-        other => other.map_err(store_error),
-    }
+    change_container(store, Commit::Durable, id, |tx, record| {
+        let old_name = record.name.clone();
+        if new_name == old_name {
+            return Err(ApiError::invalid(
+                "Renaming a container with the same name as its current name",
+            )
+            .into());
+        }
+        tx.move_name(&old_name, &new_name, id)?;
+        record.name = new_name.clone();
+        Ok((old_name, record.clone()))
+    })
 }
 
 /// `POST /containers/prune`: every stopped container passing `until` and
@@ -157,9 +195,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
     for (_, record) in records {
         if !matches!(
             record.status(),
-            super::record::Status::Created
-                | super::record::Status::Exited
-                | super::record::Status::Dead
+            Status::Created | Status::Exited | Status::Dead
         ) {
             continue;
         }
@@ -178,6 +214,10 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         {
             continue;
         }
+        // Started or claimed by a removal since the listing: not ours.
+        let Ok(record) = claim_removal(daemon, &record.id, false) else {
+            continue;
+        };
         // As moby counts it: the writable layer (what `ps -s` shows as
         // SizeRw), measured before it goes; none before a first start.
         let layer_size = daemon.images.rootfs_changes_size(&record.id).unwrap_or(0);

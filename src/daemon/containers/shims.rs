@@ -312,12 +312,19 @@ pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             record.id
         )));
     }
-    let started = start_claimed(daemon, &record.id);
+    // Held from the check of the record to the start recorded: signals,
+    // pauses and removals wait rather than meet a half-started container.
+    let operation = daemon.operations.hold(&record.id);
+    let started = start_claimed(daemon, &record.id, operation);
     daemon.shims.release_start(&record.id);
     started
 }
 
-fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
+fn start_claimed(
+    daemon: &Daemon,
+    id: &str,
+    operation: super::change::OperationGuard<'_>,
+) -> Result<(), ApiError> {
     let record = daemon.find_container(id)?;
     if record.is_running() {
         return Err(ApiError::new(
@@ -325,12 +332,30 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             "container already started",
         ));
     }
+    if matches!(record.status(), Status::Removing | Status::Dead) {
+        return Err(ApiError::conflict(
+            "container is marked for removal and cannot be started",
+        ));
+    }
     let launched = prepare_mounts(&record)
         .map_err(StartError::Setup)
         .and_then(|()| launch(daemon, &record).map_err(StartError::Task));
     match launched {
         Ok(pid) => {
-            daemon.update_container(&record.id, |rec| rec.mark_started(pid as i64, now_nanos()))?;
+            let marked = daemon.update_container(&record.id, |rec| {
+                Ok(rec.mark_started(pid as i64, now_nanos())?)
+            });
+            if let Err(error) = marked {
+                // Claimed by a removal while it launched: it must not run
+                // behind a record that does not say so.
+                let _ = send(
+                    daemon,
+                    &record.id,
+                    Kind::Signal,
+                    &libc::SIGKILL.to_be_bytes(),
+                );
+                return Err(error);
+            }
             daemon.log_container_event(&record, "start", &[]);
             log::info(&format!("container {} started, pid {pid}", record.id));
             Ok(())
@@ -346,13 +371,15 @@ fn start_claimed(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
             daemon.shims.note_exit(&record.id, code);
+            // The removal holds the container itself.
+            drop(operation);
             // As moby: an AutoRemove container goes with its failed start,
             // which is what `run --rm` waits for (condition=removed).
             if record.host_config.auto_remove
-                && let Ok(record) = daemon.find_container(&record.id)
-                && let Err(error) = super::remove::remove_container(daemon, record, true)
+                && let Err(removal) = super::remove::remove_container(daemon, &record.id, true)
+                && removal.status() != 404
             {
-                log::warn(&format!("auto-remove {id}: {}", error.message));
+                log::warn(&format!("auto-remove {id}: {}", removal.message));
             }
             daemon.shims.notify();
             Err(ApiError::internal(error.answer()))
@@ -542,26 +569,35 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
         daemon.shims.note_exit(id, code);
         return;
     };
-    let restart = restart_delay(&record, code).filter(|_| {
-        !daemon
-            .shims
-            .shutting_down
-            .load(std::sync::atomic::Ordering::SeqCst)
-    });
-    // An auto-removed container's record goes at once, durably; should we
-    // die first, the restart finds the shim gone and redoes both.
-    let commit = if record.host_config.auto_remove && restart.is_none() {
+    let shutting_down = daemon
+        .shims
+        .shutting_down
+        .load(std::sync::atomic::Ordering::SeqCst);
+    // An auto-removed container's record goes at once, durably (AutoRemove
+    // has no restart policy); should we die first, the restart finds the
+    // shim gone and redoes both.
+    let commit = if record.host_config.auto_remove {
         crate::store::Commit::Deferred
     } else {
         crate::store::Commit::Durable
     };
-    let marked = daemon.update_container_as(commit, id, |rec| match restart {
-        Some(_) => rec.mark_restarting(code, state.finished_at),
-        None => rec.mark_exited(code, state.oom_killed, state.finished_at),
+    // The policy is read from the record being changed, so a `stop` or an
+    // `update --restart` that came meanwhile counts.
+    let marked = daemon.update_container_as(commit, id, |rec| {
+        let restart = restart_delay(rec, code).filter(|_| !shutting_down);
+        match restart {
+            Some(_) => rec.mark_restarting(code, state.finished_at)?,
+            None => rec.mark_exited(code, state.oom_killed, state.finished_at)?,
+        }
+        Ok((restart, rec.clone()))
     });
-    if let Err(error) = marked {
-        log::warn(&format!("record the exit of {id}: {}", error.message));
-    }
+    let (restart, record) = match marked {
+        Ok(marked) => marked,
+        Err(error) => {
+            log::warn(&format!("record the exit of {id}: {}", error.message));
+            (None, record)
+        }
+    };
     log::info(&format!("container {id} exited with code {code}"));
     // Before waiters wake: `stop` and `wait` answer after `die` is logged.
     if state.oom_killed {
@@ -576,8 +612,8 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
     daemon.shims.note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {
-        if let Ok(record) = daemon.find_container(id)
-            && let Err(error) = super::remove::remove_container(daemon, record, true)
+        if let Err(error) = super::remove::remove_container(daemon, id, true)
+            && error.status() != 404
         {
             log::warn(&format!("auto-remove {id}: {}", error.message));
         }

@@ -5,7 +5,7 @@
 use super::create::{CreateContext, create_container, decode_create_body};
 use super::list::Selection;
 use super::lookup::{DaemonImages, ImageLookup, find_container};
-use super::record::ContainerRecord;
+use super::record::{ContainerRecord, Status};
 use super::remove;
 use super::validate::HostFacts;
 use crate::api::container::CreateRequest;
@@ -85,6 +85,7 @@ impl Fixture {
                 store,
                 engine_id: "test".into(),
                 shims: Default::default(),
+                operations: Default::default(),
                 events: Default::default(),
             },
         }
@@ -388,10 +389,13 @@ fn list_filters() {
     std::thread::sleep(std::time::Duration::from_millis(5));
     fx.create("two", json!({"Image": "busybox"})).unwrap();
     std::thread::sleep(std::time::Duration::from_millis(5));
-    let (mut three, _) = fx.create("three", json!({"Image": "busybox"})).unwrap();
-    three.mark_started(10, 1).unwrap();
-    three.mark_exited(3, false, 2).unwrap();
-    fx.daemon.save_container(&three).unwrap();
+    let (three, _) = fx.create("three", json!({"Image": "busybox"})).unwrap();
+    fx.daemon
+        .update_container(&three.id, |r| {
+            r.mark_started(10, 1)?;
+            Ok(r.mark_exited(3, false, 2)?)
+        })
+        .unwrap();
     assert!(fx.list(false, "").unwrap().is_empty());
     assert_eq!(fx.list(true, "").unwrap(), ["three", "two", "one"]);
     // A limit lists stopped containers too, newest first (`ps -n`, `ps -l`).
@@ -463,46 +467,52 @@ fn rename_remove_and_prune() {
         .create("a1", json!({"Image": "busybox", "Labels": {"keep": "yes"}}))
         .unwrap();
     let (b, _) = fx.create("b1", json!({"Image": "busybox"})).unwrap();
-    remove::rename_container(store, a.clone(), "a2").unwrap();
+    let (old, renamed) = remove::rename_container(store, &a.id, "a2").unwrap();
+    assert_eq!((old.as_str(), renamed.name.as_str()), ("a1", "a2"));
     assert_eq!(
         store.container_id_by_name("a2").unwrap().as_deref(),
         Some(a.id.as_str())
     );
     assert_eq!(store.container_id_by_name("a1").unwrap(), None);
     let a = find_container(store, "a2").unwrap();
-    let conflict = remove::rename_container(store, a.clone(), "b1").unwrap_err();
+    let conflict = remove::rename_container(store, &a.id, "b1").unwrap_err();
     assert_eq!(conflict.status(), 409);
     assert!(conflict.message.contains(&b.id));
     assert_eq!(
-        remove::rename_container(store, a.clone(), "a2")
+        remove::rename_container(store, &a.id, "a2")
             .unwrap_err()
             .status(),
         400
     );
     assert_eq!(
-        remove::rename_container(store, a.clone(), "")
+        remove::rename_container(store, &a.id, "")
             .unwrap_err()
             .message,
         "Neither old nor new names may be empty"
     );
     assert_eq!(
-        remove::rename_container(store, a.clone(), "-x")
+        remove::rename_container(store, &a.id, "-x")
             .unwrap_err()
             .status(),
         400
     );
 
-    let mut running = b.clone();
-    running.mark_started(99, 1).unwrap();
-    fx.daemon.save_container(&running).unwrap();
-    let refused = remove::remove_container(&fx.daemon, running.clone(), false).unwrap_err();
+    let running = fx
+        .daemon
+        .update_container(&b.id, |r| {
+            r.mark_started(99, 1)?;
+            Ok(r.clone())
+        })
+        .unwrap();
+    let refused = remove::remove_container(&fx.daemon, &running.id, false).unwrap_err();
     assert_eq!(refused.status(), 409);
     assert_eq!(
         refused.message,
         "cannot remove container \"/b1\": container is running: stop the container before removing or force remove"
     );
-    running.mark_exited(0, false, 2).unwrap();
-    fx.daemon.save_container(&running).unwrap();
+    fx.daemon
+        .update_container(&b.id, |r| Ok(r.mark_exited(0, false, 2)?))
+        .unwrap();
     let report = remove::prune(
         &fx.daemon,
         &Filters::parse(r#"{"label!":["keep"]}"#).unwrap(),
@@ -530,7 +540,7 @@ fn rename_remove_and_prune() {
     );
     assert_eq!(remove::remove_link("a2").status(), 409);
     assert_eq!(remove::remove_link("/a2/db").status(), 404);
-    remove::remove_container(&fx.daemon, a.clone(), false).unwrap();
+    remove::remove_container(&fx.daemon, &a.id, false).unwrap();
     assert!(
         store
             .list_containers::<ContainerRecord>()
@@ -548,19 +558,20 @@ fn state_changes_are_one_transaction_each() {
     let pid = fx
         .daemon
         .update_container(&record.id, |r| {
-            r.mark_started(1234, 5).map(|()| r.state.pid)
+            r.mark_started(1234, 5)?;
+            Ok(r.state.pid)
         })
         .unwrap();
     assert_eq!(pid, 1234);
     let refused = fx
         .daemon
-        .update_container(&record.id, |r| r.mark_started(1, 6))
+        .update_container(&record.id, |r| Ok(r.mark_started(1, 6)?))
         .unwrap_err();
     assert_eq!(refused.status(), 409);
     let stored = find_container(&fx.daemon.store, "u1").unwrap();
     assert_eq!((stored.state.pid, stored.state.started_at), (1234, 5));
     fx.daemon
-        .update_container(&record.id, |r| r.mark_exited(2, false, 7))
+        .update_container(&record.id, |r| Ok(r.mark_exited(2, false, 7)?))
         .unwrap();
     assert_eq!(
         find_container(&fx.daemon.store, "u1")
@@ -618,4 +629,67 @@ fn the_daemon_builds_specs_with_its_settings() {
         hosts.source().as_deref(),
         Some(record.hosts_path(&fx.dir).as_path())
     );
+}
+
+#[test]
+fn a_rename_keeps_an_exit_recorded_after_the_rename_was_asked_for() {
+    let fx = Fixture::new("rename-race");
+    let store = &fx.daemon.store;
+    let (record, _) = fx.create("r1", json!({"Image": "busybox"})).unwrap();
+    fx.daemon
+        .update_container(&record.id, |r| Ok(r.mark_started(42, 1)?))
+        .unwrap();
+    // What the rename route read: running. The exit lands before the
+    // rename is stored; the rename must not bring "running" back.
+    let seen_by_rename = find_container(store, "r1").unwrap();
+    assert!(seen_by_rename.is_running());
+    fx.daemon
+        .update_container(&record.id, |r| Ok(r.mark_exited(0, false, 2)?))
+        .unwrap();
+    remove::rename_container(store, &seen_by_rename.id, "r2").unwrap();
+    let stored = find_container(store, "r2").unwrap();
+    assert_eq!(
+        (stored.status(), stored.state.pid, stored.name.as_str()),
+        (Status::Exited, 0, "r2")
+    );
+    // Removal frees the name the record has now.
+    remove::remove_container(&fx.daemon, &seen_by_rename.id, false).unwrap();
+    assert_eq!(store.container_id_by_name("r2").unwrap(), None);
+    assert_eq!(store.container_id_by_name("r1").unwrap(), None);
+}
+
+#[test]
+fn concurrent_updates_and_renames_lose_nothing() {
+    let fx = Fixture::new("concurrent");
+    let (record, _) = fx.create("c0", json!({"Image": "busybox"})).unwrap();
+    let daemon = &fx.daemon;
+    std::thread::scope(|scope| {
+        for worker in 0..4 {
+            let id = record.id.clone();
+            scope.spawn(move || {
+                for round in 0..25 {
+                    daemon
+                        .update_container(&id, |r| {
+                            r.restart_count += 1;
+                            Ok(())
+                        })
+                        .unwrap();
+                    remove::rename_container(&daemon.store, &id, &format!("c{worker}-{round}"))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let stored: ContainerRecord = daemon.store.get_container(&record.id).unwrap().unwrap();
+    assert_eq!(stored.restart_count, 100);
+    // Exactly one name, the record's own, points at the container.
+    assert_eq!(
+        daemon.store.container_id_by_name(&stored.name).unwrap(),
+        Some(record.id.clone())
+    );
+    let names = daemon
+        .store
+        .read(|tx| tx.list_raw(crate::store::Table::ContainerNames))
+        .unwrap();
+    assert_eq!(names.len(), 1, "{names:?}");
 }

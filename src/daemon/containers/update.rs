@@ -2,7 +2,7 @@
 //! policy, saved in the record and written into a living container's
 //! cgroup.
 
-use super::manage::runtime_container;
+use super::manage::{gone_or, runtime_container};
 use super::record::{ContainerRecord, Status};
 use super::{spec, validate};
 use crate::api::ApiError;
@@ -154,30 +154,44 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     };
     let warnings = check_update(&mut update, &facts)?;
     let record = daemon.find_container(call.param("id")?)?;
-    if matches!(record.state.status, Status::Removing | Status::Dead) {
-        return Err(conflict(&format!(
-            "container {} is marked for removal and cannot be \"update\"",
-            record.id
-        )));
-    }
-    let mut host = record.host_config.clone();
-    apply(&mut host, &update)?;
-    validate::check_resources(&host, &facts)?;
-    validate::check_restart_policy(&host)?;
+    // Held across the record and the cgroup: a start under way reads the
+    // limits before or after both, never between.
+    let operation = daemon.operations.hold(&record.id);
+    let seen = daemon.shims.exits(&record.id);
+    // Applied to the record as it is when stored, so two updates (or an
+    // update and an exit) at once keep each other's changes.
     let updated = daemon.update_container(&record.id, |rec| {
-        rec.host_config = host.clone();
+        if matches!(rec.state.status, Status::Removing | Status::Dead) {
+            return Err(conflict(&format!(
+                "container {} is marked for removal and cannot be \"update\"",
+                rec.id
+            )));
+        }
+        let mut host = rec.host_config.clone();
+        apply(&mut host, &update)?;
+        validate::check_resources(&host, &facts)?;
+        validate::check_restart_policy(&host)?;
+        rec.host_config = host;
         Ok(rec.clone())
     })?;
     // Logged once the record changed, whether or not the running
     // container takes the new limits, as moby does.
     daemon.log_container_event(&updated, "update", &[]);
-    if matches!(updated.state.status, Status::Running | Status::Paused) {
+    if updated.is_running() {
         let resources = cgroup_resources(&updated)?;
-        runtime_container(daemon, &updated.id)?
-            .update(&resources)
-            .map_err(|e| {
+        let applied = runtime_container(daemon, &updated.id).and_then(|container| {
+            container.update(&resources).map_err(|e| {
                 ApiError::internal(format!("Cannot update container {}: {e}", updated.id))
-            })?;
+            })
+        });
+        drop(operation);
+        // A container that exited meanwhile takes the limits at its next
+        // start, as a stopped one does.
+        if let Err(error) = applied
+            && gone_or(daemon, &updated.id, seen, error.clone()).status() != 409
+        {
+            return Err(error);
+        }
     }
     Reply::json(200, &serde_json::json!({ "Warnings": warnings }))
 }
