@@ -103,6 +103,11 @@ impl TestDaemon {
     }
 
     pub fn start_in_dir(dir: TempDir) -> TestDaemon {
+        TestDaemon::start_in_dir_with_env(dir, &[])
+    }
+
+    /// start_in_dir with extra variables in the daemon's environment.
+    pub fn start_in_dir_with_env(dir: TempDir, env: &[(&str, &str)]) -> TestDaemon {
         let socket = dir.join("sock");
         let log = std::fs::OpenOptions::new()
             .create(true)
@@ -110,6 +115,7 @@ impl TestDaemon {
             .open(dir.join("daemon.log"))
             .unwrap();
         let child = TestDaemon::command(dir.path(), &socket, &dir.join("pid"))
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)

@@ -22,6 +22,7 @@ mod daemon_images;
 mod daemon_images_dockerd;
 mod daemon_leaks;
 mod daemon_logs_prune;
+mod daemon_ramdisk;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_shim_death;

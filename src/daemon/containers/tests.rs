@@ -86,6 +86,7 @@ impl Fixture {
                 engine_id: "test".into(),
                 shims: Default::default(),
                 events: Default::default(),
+                no_pivot_root: false,
             },
         }
     }
