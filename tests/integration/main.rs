@@ -48,3 +48,4 @@ mod runc_rootless;
 mod runc_security;
 mod runc_selfexe;
 mod runc_support;
+mod vm_initramfs;
