@@ -6,8 +6,10 @@
 #   docker-registry  a real registry on 127.0.0.1
 #   util-linux, iproute2, procps, tmux, file, binutils: unshare/setpriv, ip, ps
 #   (docker top), pty tests, checks, strip (bench/size.sh)
+#   qemu-system-x86, linux-image-amd64: the VM test boots Debian's kernel
+#   with an initramfs of busybox and dockbox (tests/integration/vm_initramfs.rs)
 set -eu
-packages="busybox-static runc docker.io docker-registry util-linux iproute2 procps tmux file binutils"
+packages="busybox-static runc docker.io docker-registry util-linux iproute2 procps tmux file binutils qemu-system-x86 linux-image-amd64"
 missing=
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||

@@ -119,7 +119,7 @@ pub fn cgroup_facts() -> CgroupFacts {
         return CgroupFacts {
             version: "2",
             memory_limit: has("memory"),
-            swap_limit: has("memory") && own_v2_cgroup(root).join("memory.swap.max").exists(),
+            swap_limit: has("memory") && v2_swap_limit(root, &own_v2_cgroup(root)),
             cpu_cfs_period: has("cpu"),
             cpu_cfs_quota: has("cpu"),
             cpu_shares: has("cpu"),
@@ -158,6 +158,14 @@ pub fn blkio_weight_supported() -> bool {
 }
 
 /// This process's cgroup directory on a unified hierarchy.
+/// memory.swap.max exists where the kernel accounts swap, except in the
+/// root cgroup, which has no memory interface files at all: a daemon there
+/// (the init of a minimal host) trusts the memory controller, as moby does
+/// everywhere.
+fn v2_swap_limit(root: &Path, own: &Path) -> bool {
+    own == root || own.join("memory.swap.max").exists()
+}
+
 fn own_v2_cgroup(root: &Path) -> std::path::PathBuf {
     let own = std::fs::read_to_string("/proc/self/cgroup")
         .ok()
@@ -193,6 +201,18 @@ pub fn group_id(name: &str) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn swap_limit_in_the_root_cgroup_follows_the_memory_controller() {
+        let root = std::env::temp_dir().join(format!("dockbox-swap-{}", std::process::id()));
+        let child = root.join("daemon");
+        std::fs::create_dir_all(&child).unwrap();
+        assert!(v2_swap_limit(&root, &root.join("")));
+        assert!(!v2_swap_limit(&root, &child));
+        std::fs::write(child.join("memory.swap.max"), "max\n").unwrap();
+        assert!(v2_swap_limit(&root, &child));
+        std::fs::remove_dir_all(&root).unwrap();
+    }
 
     #[test]
     fn host_facts_are_plausible() {

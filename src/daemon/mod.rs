@@ -69,6 +69,17 @@ pub struct Daemon {
     pub operations: containers::change::OperationLocks,
     /// The event log and the live `GET /events` streams.
     pub events: events::Events,
+    /// Containers get their root by MS_MOVE and chroot, since pivot_root
+    /// cannot leave the host's root behind: see [`no_pivot_root`].
+    pub no_pivot_root: bool,
+}
+
+/// As dockerd: `DOCKER_RAMDISK` (any non-empty value) in the daemon's
+/// environment asks for the MS_MOVE and chroot switch; so does a host
+/// whose root is the initramfs, where pivot_root always fails.
+pub fn no_pivot_root(ramdisk_env: Option<&std::ffi::OsStr>) -> bool {
+    ramdisk_env.is_some_and(|value| !value.is_empty())
+        || crate::runtime::rootfs::host_root_is_initramfs()
 }
 
 impl Daemon {
@@ -186,6 +197,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         shims: Default::default(),
         operations: Default::default(),
         events: Default::default(),
+        no_pivot_root: no_pivot_root(std::env::var_os("DOCKER_RAMDISK").as_deref()),
     });
     containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> =

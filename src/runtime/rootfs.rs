@@ -307,8 +307,9 @@ fn move_root(root: &Root) -> Result<()> {
 }
 
 /// pivot_root is impossible when "/" is the initial ramfs: it has no parent
-/// mount to move out of the way.
-fn host_root_is_initramfs() -> bool {
+/// mount to move out of the way. Launchers that pick the root switch
+/// themselves (the shim, for the daemon) ask this once.
+pub fn host_root_is_initramfs() -> bool {
     MountInfo::read_own().is_ok_and(|table| {
         table
             .entries

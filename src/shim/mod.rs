@@ -31,6 +31,10 @@ pub struct ShimConfig {
     pub log_max_file: u32,
     pub tty: bool,
     pub open_stdin: bool,
+    /// MS_MOVE and chroot instead of pivot_root: the daemon decided it
+    /// once (an initramfs host root, or `DOCKER_RAMDISK`).
+    #[serde(default)]
+    pub no_pivot: bool,
 }
 
 /// The shim's record of the container, readable while the daemon is down.

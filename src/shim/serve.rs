@@ -188,6 +188,7 @@ fn launch(bundle: &Path, config: &ShimConfig) -> Result<Launched, ShimError> {
         .map_err(io_err("open", Path::new("/dev/null")))?;
     let mut options = CreateOptions {
         bundle: bundle.to_path_buf(),
+        no_pivot: config.no_pivot,
         ..CreateOptions::default()
     };
     let pipe = |name: &str| std::io::pipe().map_err(io_err("create pipe for", Path::new(name)));

@@ -16,6 +16,11 @@ use std::time::{Duration, Instant};
 /// load` (so its records are the image module's own), with containers'
 /// cgroups below the test's own.
 pub(crate) fn daemon_with_busybox(label: &str) -> TestDaemon {
+    daemon_with_busybox_env(label, &[])
+}
+
+/// daemon_with_busybox with extra variables in the daemon's environment.
+pub(crate) fn daemon_with_busybox_env(label: &str, env: &[(&str, &str)]) -> TestDaemon {
     let dir = TempDir::new(label);
     let rootfs = BusyboxRootfs::build(&dir.join("busybox-src")).unwrap();
     let archive = dir.join("busybox.tar");
@@ -27,7 +32,9 @@ pub(crate) fn daemon_with_busybox(label: &str) -> TestDaemon {
         serde_json::json!({"cgroup-parent": cgroup}).to_string(),
     )
     .unwrap();
-    let daemon = TestDaemon::start_in_dir(dir);
+    let daemon = TestDaemon::start_customised(dir, |command| {
+        command.envs(env.iter().copied());
+    });
     let loaded = daemon.docker(&["load", "-q", "-i", &archive.to_string_lossy()]);
     ok(&daemon, &loaded);
     std::fs::remove_file(&archive).unwrap();

@@ -107,7 +107,7 @@ impl TestDaemon {
     }
 
     /// Starts a daemon in `dir` after `customise` had its say on the
-    /// command (a pre_exec, say).
+    /// command (a pre_exec or an environment variable, say).
     pub fn start_customised(dir: TempDir, customise: impl FnOnce(&mut Command)) -> TestDaemon {
         let socket = dir.join("sock");
         let log = std::fs::OpenOptions::new()

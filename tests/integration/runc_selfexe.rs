@@ -11,7 +11,17 @@ use serde_json::json;
 
 #[test]
 fn container_cannot_write_the_runtime_binary() {
-    let dir = TempDir::new("runc-cve");
+    check_runtime_binary_is_unwritable("runc-cve", &[]);
+}
+
+/// The same through MS_MOVE and chroot, the initramfs hosts' path.
+#[test]
+fn container_cannot_write_the_runtime_binary_without_pivot_root() {
+    check_runtime_binary_is_unwritable("runc-cve-no-pivot", &["--no-pivot"]);
+}
+
+fn check_runtime_binary_is_unwritable(label: &str, root_switch: &[&str]) {
+    let dir = TempDir::new(label);
     let bundle = runc_bundle!(dir, &["sleep", "100"]);
     let host_binary = harness::dockbox();
     let hash_before = sha256_hex(&std::fs::read(&host_binary).unwrap());
@@ -19,7 +29,7 @@ fn container_cannot_write_the_runtime_binary() {
     let _victim = ours.guard("victim");
     let bundle_dir = bundle.dir.to_str().unwrap();
     // Created, not started: the init still runs dockbox code.
-    ours.ok(&["create", "-b", bundle_dir, "victim"]);
+    ours.ok(&[&["create"], root_switch, &["-b", bundle_dir, "victim"]].concat());
     let pid = ours.state("victim")["pid"].as_i64().unwrap();
 
     // From the host, as root: the init's exe is not the host binary's path,
@@ -56,7 +66,7 @@ fn container_cannot_write_the_runtime_binary() {
             .remove("capabilities");
     });
     let _attacker = ours.guard("attacker");
-    let output = ours.run(&["run", "-b", bundle_dir, "attacker"]);
+    let output = ours.run(&[&["run"], root_switch, &["-b", bundle_dir, "attacker"]].concat());
     assert!(output.status.success(), "{}", stderr_of(&output));
     let lines: Vec<String> = stdout_of(&output).lines().map(str::to_string).collect();
     assert_ne!(lines[0], host_path.display().to_string(), "{lines:?}");

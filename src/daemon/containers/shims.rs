@@ -449,6 +449,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         log_max_file: max_file,
         tty: record.config.tty,
         open_stdin: record.config.open_stdin,
+        no_pivot: daemon.no_pivot_root,
     };
     let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
     std::fs::write(bundle.join(crate::shim::CONFIG_FILE), bytes)

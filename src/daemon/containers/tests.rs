@@ -87,6 +87,7 @@ impl Fixture {
                 shims: Default::default(),
                 operations: Default::default(),
                 events: Default::default(),
+                no_pivot_root: false,
             },
         }
     }
