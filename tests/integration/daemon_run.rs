@@ -361,6 +361,37 @@ fn restart_policy_always_brings_the_container_back() {
     assert_nothing_left(&daemon);
 }
 
+/// `docker stop` between two runs of a restart policy cancels the
+/// pending restart, as moby does: the container ends exited with its last
+/// code and stays so (it used to answer "already stopped" and stay
+/// "restarting" for ever).
+#[test]
+fn stop_cancels_a_pending_restart() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("run-stop-restarting");
+    let _leftovers = Leftovers::of(&daemon);
+    let args = ["run", "-d", "--name", "flaps", "--restart", "always"];
+    let mut args = args.to_vec();
+    args.extend(["busybox", "sh", "-c", "exit 3"]);
+    ok(&daemon, &daemon.docker(&args));
+    let state = "{{.State.Status}} {{.State.Restarting}} {{.State.ExitCode}}";
+    wait_for("restarting after three runs", || {
+        inspect(&daemon, "flaps", "{{.RestartCount}}")
+            .parse::<i64>()
+            .is_ok_and(|n| n >= 3)
+            && inspect(&daemon, "flaps", state) == "restarting true 3"
+    });
+    ok(&daemon, &daemon.docker(&["stop", "flaps"]));
+    assert_eq!(inspect(&daemon, "flaps", state), "exited false 3");
+    let count = inspect(&daemon, "flaps", "{{.RestartCount}}");
+    // Longer than the next back-off (at most 1.6 s after four restarts).
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert_eq!(inspect(&daemon, "flaps", state), "exited false 3");
+    assert_eq!(inspect(&daemon, "flaps", "{{.RestartCount}}"), count);
+    ok(&daemon, &daemon.docker(&["rm", "flaps"]));
+    assert_nothing_left(&daemon);
+}
+
 #[test]
 fn live_restore_after_kill_9_of_the_daemon() {
     require!(skip_unless_ready());

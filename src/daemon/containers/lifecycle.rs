@@ -1,5 +1,6 @@
 //! start, stop, restart, kill, wait and resize.
 
+use super::record::{ContainerRecord, Status};
 use super::shims;
 use crate::api::{ApiError, ErrorKind};
 use crate::daemon::Daemon;
@@ -102,7 +103,14 @@ pub fn stop_container(
     signal: Option<&str>,
     timeout: Option<i64>,
 ) -> Result<(), ApiError> {
-    let record = daemon.find_container(id)?;
+    let mut record = daemon.find_container(id)?;
+    if record.status() == Status::Restarting {
+        if cancel_restart(daemon, &record)? {
+            return Ok(());
+        }
+        // It started again meanwhile: stop that run as usual.
+        record = daemon.find_container(id)?;
+    }
     if !record.is_running() {
         return Err(ApiError::new(
             ErrorKind::NotModified,
@@ -146,6 +154,21 @@ pub fn stop_container(
     }
     daemon.log_container_event(&record, "stop", &[]);
     Ok(())
+}
+
+/// Stopping a container between two runs of its restart policy: the
+/// pending restart sees the manual stop and gives up, and waiters for
+/// `not-running` are woken. False when it was no longer restarting.
+fn cancel_restart(daemon: &Daemon, record: &ContainerRecord) -> Result<bool, ApiError> {
+    let cancelled = daemon.update_container(&record.id, |rec| {
+        Ok(rec.mark_restart_cancelled().is_ok().then(|| rec.clone()))
+    })?;
+    let Some(stopped) = cancelled else {
+        return Ok(false);
+    };
+    daemon.shims.notify();
+    daemon.log_container_event(&stopped, "stop", &[]);
+    Ok(true)
 }
 
 fn stop_query(call: &Call<'_, '_>) -> Result<Option<i64>, ApiError> {

@@ -252,6 +252,18 @@ impl ContainerRecord {
         self.manually_stopped = true;
     }
 
+    /// `docker stop` of a container waiting to be restarted: no process
+    /// to signal, so it ends as exited with its last run's code (moby
+    /// cancels the pending restart the same way).
+    pub fn mark_restart_cancelled(&mut self) -> Result<(), StateError> {
+        if self.state.status != Status::Restarting {
+            return Err(self.refuse("cancel the restart of"));
+        }
+        self.manually_stopped = true;
+        self.state.status = Status::Exited;
+        Ok(())
+    }
+
     pub fn mark_removing(&mut self) {
         self.state.status = Status::Removing;
     }
