@@ -2,8 +2,10 @@
 //! leaves the PREFIX as it was. Run under busybox's sh with only busybox on
 //! PATH, as on an appliance image, when busybox is there.
 
+use crate::daemon_support::CgroupParentCleanup;
 use crate::harness::busybox::BusyboxRootfs;
-use crate::harness::{self, TempDir, run, stdout_of};
+use crate::harness::{self, ProcessGuard, TempDir, netns, run, stdout_of};
+use crate::require;
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -172,4 +174,114 @@ fn a_foreign_dockbox_file_is_refused() {
         std::fs::read_to_string(prefix.join("bin/dockbox")).unwrap(),
         "not ours"
     );
+}
+
+fn setup_script() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/setup.sh")
+}
+
+/// A daemon setup.sh left running, found by its pidfile: stopped with
+/// SIGTERM (then SIGKILL) on drop, before its cgroups and directory go.
+struct SetupDaemon {
+    pidfile: PathBuf,
+    _cgroups: CgroupParentCleanup,
+}
+
+impl SetupDaemon {
+    fn pid(&self) -> Option<i32> {
+        std::fs::read_to_string(&self.pidfile)
+            .ok()
+            .and_then(|text| text.trim().parse().ok())
+    }
+}
+
+impl Drop for SetupDaemon {
+    fn drop(&mut self) {
+        let Some(pid) = self.pid() else { return };
+        // SAFETY: kill has no memory-safety preconditions.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while Path::new(&format!("/proc/{pid}")).exists() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        drop(ProcessGuard::pid(pid));
+    }
+}
+
+/// The README's first command on a machine with no daemon and no registry
+/// (a fresh network namespace): it installs, starts dockerd in the
+/// background with its log where it says, makes busybox from the host's
+/// busybox-static, and a container prints the greeting. Run again, it uses
+/// the daemon that answers instead of starting a second one.
+#[test]
+fn setup_runs_a_container_offline_and_reuses_a_running_daemon() {
+    require!(harness::need_root());
+    require!(harness::need_command("busybox").map(|_| ()));
+    let dir = TempDir::new("setup");
+    let config = dir.join("daemon.json");
+    let name = dir
+        .path()
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let parent = serde_json::json!({ "cgroup-parent": format!("dockbox-test-{name}") });
+    std::fs::write(&config, parent.to_string()).unwrap();
+    let daemon = SetupDaemon {
+        pidfile: dir.join("pid"),
+        _cgroups: CgroupParentCleanup::for_config(config.clone()),
+    };
+    let log = dir.join("logs/dockerd.log");
+    let setup = |dir: &TempDir| {
+        let mut command = Command::new("sh");
+        command
+            .arg(setup_script())
+            .args(["--prefix", dir.join("prefix").to_str().unwrap()])
+            .args(["--binary", harness::dockbox().to_str().unwrap()])
+            .env(
+                "DOCKER_HOST",
+                format!("unix://{}", dir.join("sock").display()),
+            )
+            .env("DOCKBOX_DAEMON_LOG", &log)
+            .env(
+                "DOCKERD_FLAGS",
+                format!(
+                    "--data-root {} --exec-root {} --pidfile {} --config-file {}",
+                    dir.join("data").display(),
+                    dir.join("exec").display(),
+                    dir.join("pid").display(),
+                    config.display()
+                ),
+            );
+        netns::in_new_netns(&mut command);
+        run(&mut command)
+    };
+
+    let output = setup(&dir);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert!(stdout.ends_with("hello from dockbox\n"), "{stdout}");
+    assert!(
+        stdout.contains("made the busybox image from /bin/busybox"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("its log in {}", log.display())),
+        "{stdout}"
+    );
+    let first = daemon.pid().expect("the started daemon wrote its pidfile");
+    assert!(
+        std::fs::read_to_string(&log)
+            .unwrap()
+            .contains("API listen on"),
+        "the daemon's log is not where setup.sh said"
+    );
+
+    let output = setup(&dir);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = stdout_of(&output);
+    assert!(stdout.contains("a daemon already answers on"), "{stdout}");
+    assert!(!stdout.contains("starting dockerd"), "{stdout}");
+    assert!(stdout.ends_with("hello from dockbox\n"), "{stdout}");
+    assert_eq!(daemon.pid(), Some(first), "a second daemon was started");
 }
