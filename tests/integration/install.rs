@@ -18,7 +18,7 @@ fn install_script() -> PathBuf {
 /// A minimal host: busybox's sh and tools on PATH, nothing else, when
 /// busybox is installed; the system's sh otherwise.
 struct Host {
-    _dir: TempDir,
+    dir: TempDir,
     path_env: String,
     shell: PathBuf,
 }
@@ -33,7 +33,7 @@ impl Host {
                 Host {
                     shell: rootfs.path.join("bin/sh"),
                     path_env: dirs.join(":"),
-                    _dir: dir,
+                    dir,
                 }
             }
             Err(reason) => {
@@ -41,10 +41,23 @@ impl Host {
                 Host {
                     shell: PathBuf::from("/bin/sh"),
                     path_env: "/usr/bin:/bin".into(),
-                    _dir: dir,
+                    dir,
                 }
             }
         }
+    }
+
+    /// Where install.sh puts service files (its SERVICE_ROOT), never
+    /// this machine's /etc.
+    fn service_root(&self) -> PathBuf {
+        let root = self.dir.join("services");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        root
+    }
+
+    /// Makes the host look booted by systemd.
+    fn boot_with_systemd(&self) {
+        std::fs::create_dir_all(self.service_root().join("run/systemd/system")).unwrap();
     }
 
     fn install(&self, args: &[&str]) -> Output {
@@ -52,7 +65,8 @@ impl Host {
             .arg(install_script())
             .args(args)
             .env_clear()
-            .env("PATH", &self.path_env))
+            .env("PATH", &self.path_env)
+            .env("SERVICE_ROOT", self.service_root()))
     }
 }
 
@@ -79,6 +93,7 @@ fn install_then_uninstall_leaves_prefix_as_it_was() {
     std::fs::create_dir_all(prefix.join("share/doc")).unwrap();
     std::fs::write(prefix.join("share/doc/keep"), "keep").unwrap();
     let before = snapshot(prefix.path());
+    let services_before = snapshot(&host.service_root());
     let binary = harness::dockbox();
     let prefix_arg = prefix.path().to_str().unwrap();
 
@@ -99,6 +114,15 @@ fn install_then_uninstall_leaves_prefix_as_it_was() {
     }
     let version = run(Command::new(prefix.join("bin/runc")).arg("--version"));
     assert!(stdout_of(&version).starts_with("runc version "));
+    // No systemd: an init script, and no unit.
+    let script = host.service_root().join("etc/init.d/docker");
+    let text = std::fs::read_to_string(&script).expect("an init script");
+    assert!(
+        text.contains(&format!("dockerd={prefix_arg}/bin/dockbox")),
+        "{text}"
+    );
+    assert_eq!(std::fs::metadata(&script).unwrap().mode() & 0o111, 0o111);
+    assert!(!host.service_root().join("etc/systemd").exists());
 
     // A second install (an upgrade) is fine and still uninstalls cleanly.
     let output = host.install(&[
@@ -113,6 +137,90 @@ fn install_then_uninstall_leaves_prefix_as_it_was() {
     let output = host.install(&["--prefix", prefix_arg, "--uninstall"]);
     assert!(output.status.success(), "{output:?}");
     assert_eq!(snapshot(prefix.path()), before);
+    assert_eq!(snapshot(&host.service_root()), services_before);
+}
+
+/// With systemd as the init: docker.service and docker.socket as Docker
+/// ships them (socket activation, containers outlive a daemon restart),
+/// no init script, and --uninstall takes them away again.
+#[test]
+fn systemd_units_are_installed_and_removed() {
+    let host = Host::new();
+    host.boot_with_systemd();
+    let services_before = snapshot(&host.service_root());
+    let prefix = TempDir::new("prefix-systemd");
+    let prefix_arg = prefix.path().to_str().unwrap();
+    let binary = harness::dockbox();
+
+    let output = host.install(&["--prefix", prefix_arg, "--binary", binary.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let units = host.service_root().join("etc/systemd/system");
+    let service = std::fs::read_to_string(units.join("docker.service")).unwrap();
+    for line in [
+        format!("ExecStart={prefix_arg}/bin/dockbox dockerd -H fd://"),
+        "Requires=docker.socket".to_string(),
+        "Delegate=yes".to_string(),
+        "KillMode=process".to_string(),
+        "LimitNOFILE=infinity".to_string(),
+        "OOMScoreAdjust=-500".to_string(),
+    ] {
+        assert!(
+            service.lines().any(|l| l == line),
+            "no {line:?} in\n{service}"
+        );
+    }
+    let socket = std::fs::read_to_string(units.join("docker.socket")).unwrap();
+    assert!(
+        socket.lines().any(|l| l == "ListenStream=/run/docker.sock"),
+        "{socket}"
+    );
+    assert!(!host.service_root().join("etc/init.d").exists());
+
+    let output = host.install(&["--prefix", prefix_arg, "--uninstall"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(snapshot(&host.service_root()), services_before);
+}
+
+/// --no-service writes nothing outside the prefix; a docker.service that is
+/// not ours is kept, and survives --uninstall.
+#[test]
+fn service_files_are_skipped_on_request_and_foreign_ones_kept() {
+    let host = Host::new();
+    host.boot_with_systemd();
+    let prefix = TempDir::new("prefix-no-service");
+    let prefix_arg = prefix.path().to_str().unwrap();
+    let binary = harness::dockbox();
+    let before = snapshot(&host.service_root());
+    let output = host.install(&[
+        "--prefix",
+        prefix_arg,
+        "--binary",
+        binary.to_str().unwrap(),
+        "--no-service",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(snapshot(&host.service_root()), before);
+
+    let units = host.service_root().join("etc/systemd/system");
+    std::fs::create_dir_all(&units).unwrap();
+    std::fs::write(
+        units.join("docker.service"),
+        "[Service]\nExecStart=/usr/bin/dockerd\n",
+    )
+    .unwrap();
+    let output = host.install(&["--prefix", prefix_arg, "--binary", binary.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(
+        stdout_of(&output).contains("docker.service: it is not dockbox's"),
+        "{output:?}"
+    );
+    let output = host.install(&["--prefix", prefix_arg, "--uninstall"]);
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(
+        std::fs::read_to_string(units.join("docker.service")).unwrap(),
+        "[Service]\nExecStart=/usr/bin/dockerd\n"
+    );
+    assert!(!units.join("docker.socket").exists());
 }
 
 #[test]
@@ -243,6 +351,7 @@ fn setup_runs_a_container_offline_and_reuses_a_running_daemon() {
                 format!("unix://{}", dir.join("sock").display()),
             )
             .env("DOCKBOX_DAEMON_LOG", &log)
+            .env("SERVICE_ROOT", dir.join("services"))
             .env(
                 "DOCKERD_FLAGS",
                 format!(
