@@ -42,6 +42,8 @@ pub enum DaemonError {
     DataRootInUse { data_root: PathBuf, holder: String },
     #[error("pid file found, ensure docker is not running or delete {} (it names live pid {pid})", path.display())]
     PidFileInUse { path: PathBuf, pid: i32 },
+    #[error("no sockets found via socket activation: make sure the service was started by systemd")]
+    NoActivatedSockets,
     #[error("group {0:?} not found in /etc/group")]
     NoSuchGroup(String),
     #[error("cannot listen on {}: the path exists and is not a socket", .0.display())]
@@ -184,11 +186,14 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
     };
     let images =
         images::ImageService::open(&config.data_root, config.storage_driver.as_deref(), &store)?;
-    let sockets = config
+    let mut sockets = config
         .sockets
         .iter()
         .map(|path| socket::ApiSocket::bind(path, &config.group, config.group_explicit))
         .collect::<Result<Vec<_>, _>>()?;
+    if config.systemd_sockets {
+        sockets.extend(socket::ApiSocket::from_systemd()?);
+    }
     let daemon = Arc::new(Daemon {
         config,
         store,

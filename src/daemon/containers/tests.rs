@@ -63,6 +63,7 @@ impl Fixture {
             .unwrap();
         let config = Config {
             sockets: Vec::new(),
+            systemd_sockets: false,
             data_root: dir.clone(),
             exec_root: dir.join("exec"),
             pidfile: dir.join("pid"),
