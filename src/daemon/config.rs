@@ -120,6 +120,8 @@ pub struct Config {
     pub live_restore: bool,
     pub cgroup_parent: Option<String>,
     pub default_ulimits: Vec<Ulimit>,
+    /// `labels` of daemon.json, `KEY=VALUE` each; reloaded on SIGHUP.
+    pub labels: Vec<String>,
     pub log_driver: String,
     pub log_opts: BTreeMap<String, String>,
     /// The socket's group, and whether the user named it (then it must exist).
@@ -174,6 +176,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log-driver",
     "log-opts",
     "group",
+    "labels",
 ];
 
 /// moby keys that are valid but have no effect in dockbox yet; accepted
@@ -201,7 +204,6 @@ const IGNORED_KEYS: &[&str] = &[
     "runtimes",
     "default-runtime",
     "userland-proxy",
-    "labels",
     "shutdown-timeout",
     "mtu",
     "init",
@@ -423,8 +425,19 @@ impl Config {
             }
         }
 
+        let labels = match file.get("labels") {
+            Some(value) => string_list("labels", value)?,
+            None => Vec::new(),
+        };
+        if let Some(bad) = labels.iter().find(|label| !label.contains('=')) {
+            return Err(ConfigError::Invalid {
+                key: "labels",
+                message: format!("bad attribute format: {bad}"),
+            });
+        }
         let group_given = text(&flags.group, "group")?;
         let config = Config {
+            labels,
             sockets,
             systemd_sockets,
             data_root: absolute(

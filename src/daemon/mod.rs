@@ -12,6 +12,7 @@ pub mod images;
 pub mod lock;
 pub mod log;
 pub mod networks;
+pub mod reload;
 pub mod signals;
 pub mod socket;
 pub mod swarm;
@@ -74,6 +75,8 @@ pub struct Daemon {
     /// Containers get their root by MS_MOVE and chroot, since pivot_root
     /// cannot leave the host's root behind: see [`no_pivot_root`].
     pub no_pivot_root: bool,
+    /// Debug and labels: what SIGHUP may change.
+    pub reloadable: reload::Reloadable,
 }
 
 /// As dockerd: `DOCKER_RAMDISK` (any non-empty value) in the daemon's
@@ -163,7 +166,8 @@ fn raise_open_files_limit() {
 
 /// Runs the daemon until SIGTERM or SIGINT. Everything it made for the
 /// run (sockets, pidfile, lock) is removed on return, error or not.
-pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
+/// `flags` are kept for SIGHUP, which rereads the file they name.
+pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
     // Before any thread exists, so every thread inherits the mask.
     let signals = signals::ShutdownSignals::block().map_err(DaemonError::Signals)?;
     log::set_level(config.log_level);
@@ -195,6 +199,7 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
         sockets.extend(socket::ApiSocket::from_systemd()?);
     }
     let daemon = Arc::new(Daemon {
+        reloadable: reload::Reloadable::new(&config),
         config,
         store,
         images,
@@ -226,9 +231,18 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
                 }
             });
         }
-        match signals.wait() {
-            Ok(name) => log::info(&format!("Processing signal '{name}'")),
-            Err(errno) => log::error(&format!("wait for signals: {errno}")),
+        loop {
+            match signals.wait() {
+                Ok(signals::Received::Reload) => daemon.reloadable.reload(&flags),
+                Ok(signals::Received::Shutdown(name)) => {
+                    log::info(&format!("Processing signal '{name}'"));
+                    break;
+                }
+                Err(errno) => {
+                    log::error(&format!("wait for signals: {errno}"));
+                    break;
+                }
+            }
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");

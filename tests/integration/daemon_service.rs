@@ -109,3 +109,60 @@ fn fd_host_without_activation_is_refused() {
     );
     assert!(!dir.join("pid").exists());
 }
+
+fn info(daemon: &TestDaemon) -> serde_json::Value {
+    let response = daemon.connect().get("/info");
+    assert_eq!(response.status, 200);
+    serde_json::from_slice(&response.body).unwrap()
+}
+
+/// Sends SIGHUP and waits for the log line that ends the reload.
+fn reload(daemon: &mut TestDaemon, done: &str, count: usize) {
+    let pid = daemon.guard.id();
+    // SAFETY: kill has no memory-safety preconditions.
+    unsafe { libc::kill(pid, libc::SIGHUP) };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while daemon.log().matches(done).count() < count {
+        assert!(
+            Instant::now() < deadline,
+            "no {done:?} in\n{}",
+            daemon.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGHUP rereads daemon.json and applies debug and labels, as dockerd;
+/// a file with an unknown key is refused with dockerd's words and changes
+/// nothing, and the daemon keeps running.
+#[test]
+fn sighup_reloads_debug_and_labels() {
+    require!(need_root());
+    let mut daemon = TestDaemon::start("sighup");
+    let before = info(&daemon);
+    assert_eq!(before["Debug"], false);
+    assert_eq!(before["Labels"], serde_json::json!([]));
+
+    let config_path = daemon.dir.join("daemon.json");
+    let mut config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    config["debug"] = true.into();
+    config["labels"] = serde_json::json!(["tier=edge"]);
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    reload(&mut daemon, "Reloaded configuration:", 1);
+    let after = info(&daemon);
+    assert_eq!(after["Debug"], true);
+    assert_eq!(after["Labels"], serde_json::json!(["tier=edge"]));
+
+    config["foo"] = 1.into();
+    std::fs::write(&config_path, config.to_string()).unwrap();
+    reload(&mut daemon, "Error reconfiguring the daemon:", 1);
+    assert!(
+        daemon
+            .log()
+            .contains("the following directives don't match any configuration option: foo"),
+        "{}",
+        daemon.log()
+    );
+    assert_eq!(info(&daemon)["Labels"], serde_json::json!(["tier=edge"]));
+}

@@ -71,6 +71,7 @@ impl Fixture {
             storage_driver: Some("vfs".into()),
             live_restore: false,
             cgroup_parent: None,
+            labels: Vec::new(),
             default_ulimits: Vec::new(),
             log_driver: "json-file".into(),
             log_opts: Default::default(),
@@ -82,6 +83,7 @@ impl Fixture {
             dir,
             daemon: Daemon {
                 images,
+                reloadable: crate::daemon::reload::Reloadable::new(&config),
                 config,
                 store,
                 engine_id: "test".into(),
