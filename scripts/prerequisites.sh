@@ -1,6 +1,14 @@
 #!/bin/sh
-# Debian packages the build and the tests use. Idempotent; needs root.
-#   busybox-static   test images (a static busybox rootfs)
+# Debian packages dockbox needs. Idempotent; needs root to install.
+#
+#   sh scripts/prerequisites.sh user   what a user of dockbox needs (setup.sh)
+#   sh scripts/prerequisites.sh test   that, plus what only the tests use (test.sh)
+#
+# user:
+#   gcc, libc6-dev   the linker and glibc's static libraries for the
+#                    static-pie build (cargo itself comes from rustup)
+#   busybox-static   the first image, made offline from /bin/busybox
+# test only:
 #   runc             Debian's runc 1.1.5, to compare our runtime against
 #   docker.io        dockerd 20.10 and containerd 1.6, for drop-in tests
 #   docker-registry  a real registry on 127.0.0.1
@@ -9,7 +17,13 @@
 #   qemu-system-x86, linux-image-amd64: the VM test boots Debian's kernel
 #   with an initramfs of busybox and dockbox (tests/integration/vm_initramfs.rs)
 set -eu
-packages="busybox-static runc docker.io docker-registry util-linux iproute2 procps tmux file binutils qemu-system-x86 linux-image-amd64"
+user_packages="gcc libc6-dev busybox-static"
+test_packages="runc docker.io docker-registry util-linux iproute2 procps tmux file binutils qemu-system-x86 linux-image-amd64"
+case ${1:-} in
+    user) packages=$user_packages ;;
+    test) packages="$user_packages $test_packages" ;;
+    *) echo "usage: prerequisites.sh user|test" >&2; exit 2 ;;
+esac
 missing=
 for package in $packages; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' ||

@@ -6,7 +6,7 @@
 # run, since every prerequisite is installed there.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/prerequisites.sh
+sh scripts/prerequisites.sh test
 cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 log=$(mktemp)

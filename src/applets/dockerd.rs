@@ -231,7 +231,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    match crate::daemon::run(config, warnings) {
+    match crate::daemon::run(flags, config, warnings) {
         Ok(()) => 0,
         Err(error) => {
             eprintln!("dockerd: failed to start daemon: {error}");

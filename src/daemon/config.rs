@@ -110,6 +110,8 @@ pub struct Flags {
 pub struct Config {
     /// Unix socket paths to listen on.
     pub sockets: Vec<PathBuf>,
+    /// `-H fd://`: also serve the sockets systemd passed (socket activation).
+    pub systemd_sockets: bool,
     pub data_root: PathBuf,
     pub exec_root: PathBuf,
     pub pidfile: PathBuf,
@@ -118,6 +120,8 @@ pub struct Config {
     pub live_restore: bool,
     pub cgroup_parent: Option<String>,
     pub default_ulimits: Vec<Ulimit>,
+    /// `labels` of daemon.json, `KEY=VALUE` each; reloaded on SIGHUP.
+    pub labels: Vec<String>,
     pub log_driver: String,
     pub log_opts: BTreeMap<String, String>,
     /// The socket's group, and whether the user named it (then it must exist).
@@ -172,6 +176,7 @@ const KNOWN_KEYS: &[&str] = &[
     "log-driver",
     "log-opts",
     "group",
+    "labels",
 ];
 
 /// moby keys that are valid but have no effect in dockbox yet; accepted
@@ -199,7 +204,6 @@ const IGNORED_KEYS: &[&str] = &[
     "runtimes",
     "default-runtime",
     "userland-proxy",
-    "labels",
     "shutdown-timeout",
     "mtu",
     "init",
@@ -313,8 +317,10 @@ impl Config {
         } else {
             vec![DEFAULT_HOST.to_string()]
         };
+        let systemd_sockets = hosts.iter().any(|host| host == "fd://");
         let sockets = hosts
             .iter()
+            .filter(|host| *host != "fd://")
             .map(|host| parse_host(host))
             .collect::<Result<Vec<_>, _>>()?;
 
@@ -419,9 +425,21 @@ impl Config {
             }
         }
 
+        let labels = match file.get("labels") {
+            Some(value) => string_list("labels", value)?,
+            None => Vec::new(),
+        };
+        if let Some(bad) = labels.iter().find(|label| !label.contains('=')) {
+            return Err(ConfigError::Invalid {
+                key: "labels",
+                message: format!("bad attribute format: {bad}"),
+            });
+        }
         let group_given = text(&flags.group, "group")?;
         let config = Config {
+            labels,
             sockets,
+            systemd_sockets,
             data_root: absolute(
                 text(&flags.data_root, "data-root")?,
                 DEFAULT_DATA_ROOT,
@@ -531,6 +549,10 @@ fn parse_host(host: &str) -> Result<PathBuf, ConfigError> {
         }
     } else if host.starts_with('/') {
         host
+    } else if host.starts_with("fd://") {
+        return Err(invalid(format!(
+            "{host}: dockbox serves every socket systemd passes, as fd://, not one by name"
+        )));
     } else if let Some((scheme, _)) = host.split_once("://") {
         return Err(invalid(format!(
             "{host}: dockbox serves only unix sockets, not {scheme}://"
@@ -579,6 +601,22 @@ mod tests {
         assert_eq!(config.log_driver, "json-file");
         assert_eq!(config.group, "docker");
         assert!(!config.group_explicit);
+    }
+
+    #[test]
+    fn fd_host_asks_for_the_sockets_systemd_passes() {
+        let flags = Flags {
+            hosts: vec!["fd://".into(), "unix:///run/x.sock".into()],
+            ..Flags::default()
+        };
+        let (config, _) = Config::merge(&flags, &Map::new(), Path::new("x")).unwrap();
+        assert!(config.systemd_sockets);
+        assert_eq!(config.sockets, [PathBuf::from("/run/x.sock")]);
+        let flags = Flags {
+            hosts: vec!["fd://3".into()],
+            ..Flags::default()
+        };
+        assert!(Config::merge(&flags, &Map::new(), Path::new("x")).is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod images;
 pub mod lock;
 pub mod log;
 pub mod networks;
+pub mod reload;
 pub mod signals;
 pub mod socket;
 pub mod swarm;
@@ -42,6 +43,8 @@ pub enum DaemonError {
     DataRootInUse { data_root: PathBuf, holder: String },
     #[error("pid file found, ensure docker is not running or delete {} (it names live pid {pid})", path.display())]
     PidFileInUse { path: PathBuf, pid: i32 },
+    #[error("no sockets found via socket activation: make sure the service was started by systemd")]
+    NoActivatedSockets,
     #[error("group {0:?} not found in /etc/group")]
     NoSuchGroup(String),
     #[error("cannot listen on {}: the path exists and is not a socket", .0.display())]
@@ -72,6 +75,8 @@ pub struct Daemon {
     /// Containers get their root by MS_MOVE and chroot, since pivot_root
     /// cannot leave the host's root behind: see [`no_pivot_root`].
     pub no_pivot_root: bool,
+    /// Debug and labels: what SIGHUP may change.
+    pub reloadable: reload::Reloadable,
 }
 
 /// As dockerd: `DOCKER_RAMDISK` (any non-empty value) in the daemon's
@@ -161,7 +166,8 @@ fn raise_open_files_limit() {
 
 /// Runs the daemon until SIGTERM or SIGINT. Everything it made for the
 /// run (sockets, pidfile, lock) is removed on return, error or not.
-pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
+/// `flags` are kept for SIGHUP, which rereads the file they name.
+pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
     // Before any thread exists, so every thread inherits the mask.
     let signals = signals::ShutdownSignals::block().map_err(DaemonError::Signals)?;
     log::set_level(config.log_level);
@@ -184,12 +190,16 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
     };
     let images =
         images::ImageService::open(&config.data_root, config.storage_driver.as_deref(), &store)?;
-    let sockets = config
+    let mut sockets = config
         .sockets
         .iter()
         .map(|path| socket::ApiSocket::bind(path, &config.group, config.group_explicit))
         .collect::<Result<Vec<_>, _>>()?;
+    if config.systemd_sockets {
+        sockets.extend(socket::ApiSocket::from_systemd()?);
+    }
     let daemon = Arc::new(Daemon {
+        reloadable: reload::Reloadable::new(&config),
         config,
         store,
         images,
@@ -221,9 +231,18 @@ pub fn run(config: Config, warnings: Vec<String>) -> Result<(), DaemonError> {
                 }
             });
         }
-        match signals.wait() {
-            Ok(name) => log::info(&format!("Processing signal '{name}'")),
-            Err(errno) => log::error(&format!("wait for signals: {errno}")),
+        loop {
+            match signals.wait() {
+                Ok(signals::Received::Reload) => daemon.reloadable.reload(&flags),
+                Ok(signals::Received::Shutdown(name)) => {
+                    log::info(&format!("Processing signal '{name}'"));
+                    break;
+                }
+                Err(errno) => {
+                    log::error(&format!("wait for signals: {errno}"));
+                    break;
+                }
+            }
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");

@@ -1,9 +1,17 @@
-//! SIGTERM and SIGINT arrive through a signalfd, so the accept loops can
+//! SIGTERM and SIGINT (shutdown) and SIGHUP (reload the configuration)
+//! arrive through a signalfd, so the accept loops can
 //! poll for them next to their sockets. The mask must be set before any
 //! thread starts, so that every thread inherits it.
 
 use nix::sys::signal::{SigSet, Signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
+
+pub enum Received {
+    /// SIGTERM or SIGINT, by Go's name for it, which dockerd logs.
+    Shutdown(&'static str),
+    /// SIGHUP.
+    Reload,
+}
 
 pub struct ShutdownSignals {
     fd: SignalFd,
@@ -15,18 +23,23 @@ impl ShutdownSignals {
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGTERM);
         mask.add(Signal::SIGINT);
+        mask.add(Signal::SIGHUP);
         mask.thread_block()?;
         let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC)?;
         Ok(ShutdownSignals { fd, mask })
     }
 
-    /// Blocks until SIGTERM or SIGINT arrives; its name.
-    pub fn wait(&self) -> nix::Result<&'static str> {
+    /// Blocks until one of the signals arrives.
+    pub fn wait(&self) -> nix::Result<Received> {
         loop {
             match self.fd.read_signal() {
-                // Go's names for them, which dockerd logs.
-                Ok(Some(info)) if info.ssi_signo == libc::SIGINT as u32 => return Ok("interrupt"),
-                Ok(Some(_)) => return Ok("terminated"),
+                Ok(Some(info)) if info.ssi_signo == libc::SIGINT as u32 => {
+                    return Ok(Received::Shutdown("interrupt"));
+                }
+                Ok(Some(info)) if info.ssi_signo == libc::SIGHUP as u32 => {
+                    return Ok(Received::Reload);
+                }
+                Ok(Some(_)) => return Ok(Received::Shutdown("terminated")),
                 Ok(None) | Err(nix::errno::Errno::EINTR) => continue,
                 Err(errno) => return Err(errno),
             }

@@ -106,6 +106,7 @@ pub fn store_error(error: crate::store::StoreError) -> ApiError {
 
 fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let config = &daemon.config;
+    let reloaded = daemon.reloadable.get();
     let (running, paused, stopped) = container_counts(daemon)?;
     let images = super::images::count(daemon)?;
     let (kernel, machine) = host::uname();
@@ -159,7 +160,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         ipv4_forwarding: std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward")
             .map(|value| value.trim() == "1")
             .unwrap_or(false),
-        debug: config.log_level == super::config::LogLevel::Debug,
+        debug: reloaded.log_level == super::config::LogLevel::Debug,
         n_fd,
         n_goroutines: threads,
         system_time: crate::api::time::rfc3339_nano(std::time::SystemTime::now()),
@@ -192,7 +193,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         https_proxy: std::env::var("HTTPS_PROXY").unwrap_or_default(),
         no_proxy: std::env::var("NO_PROXY").unwrap_or_default(),
         name: host::hostname(),
-        labels: Vec::new(),
+        labels: reloaded.labels,
         experimental_build: false,
         server_version: DOCKER_COMPAT_VERSION.to_string(),
         runtimes: BTreeMap::from([(

@@ -27,6 +27,13 @@ pub struct CgroupParentCleanup {
     config: PathBuf,
 }
 
+impl CgroupParentCleanup {
+    /// Cleans up after a daemon started with the config file `config`.
+    pub fn for_config(config: PathBuf) -> CgroupParentCleanup {
+        CgroupParentCleanup { config }
+    }
+}
+
 impl Drop for CgroupParentCleanup {
     fn drop(&mut self) {
         let Ok(text) = std::fs::read_to_string(&self.config) else {

@@ -31,6 +31,7 @@ mod daemon_races;
 mod daemon_ramdisk;
 mod daemon_run;
 mod daemon_run_more;
+mod daemon_service;
 mod daemon_shim_death;
 mod daemon_storage_propagation;
 mod daemon_support;

@@ -63,6 +63,7 @@ impl Fixture {
             .unwrap();
         let config = Config {
             sockets: Vec::new(),
+            systemd_sockets: false,
             data_root: dir.clone(),
             exec_root: dir.join("exec"),
             pidfile: dir.join("pid"),
@@ -70,6 +71,7 @@ impl Fixture {
             storage_driver: Some("vfs".into()),
             live_restore: false,
             cgroup_parent: None,
+            labels: Vec::new(),
             default_ulimits: Vec::new(),
             log_driver: "json-file".into(),
             log_opts: Default::default(),
@@ -81,6 +83,7 @@ impl Fixture {
             dir,
             daemon: Daemon {
                 images,
+                reloadable: crate::daemon::reload::Reloadable::new(&config),
                 config,
                 store,
                 engine_id: "test".into(),
