@@ -251,9 +251,9 @@ impl Container {
                 "cannot use console socket if runc will not detach or allocate tty".into(),
             ));
         }
-        if !plan.creates(LinuxNamespaceType::Mount) && !plan.joins_kind(LinuxNamespaceType::Mount) {
+        if !plan.has(LinuxNamespaceType::Mount) && restricts_paths(&spec) {
             return Err(RuntimeError::Spec(
-                "a mount namespace is required (linux.namespaces has no \"mount\")".into(),
+                "unable to restrict sys entries without a private MNT namespace".into(),
             ));
         }
         let (console_socket, console_receiver) = if own_terminal {
@@ -350,6 +350,18 @@ struct InitParts<'a> {
     cgroup: Option<&'a dyn CgroupManager>,
 }
 
+/// Masked or read-only paths are mounts over the container's view; without
+/// a mount namespace they would cover the host's, so runc refuses them.
+fn restricts_paths(spec: &Spec) -> bool {
+    spec.linux().as_ref().is_some_and(|linux| {
+        linux.masked_paths().as_ref().is_some_and(|p| !p.is_empty())
+            || linux
+                .readonly_paths()
+                .as_ref()
+                .is_some_and(|p| !p.is_empty())
+    })
+}
+
 /// LISTEN_FDS as runc passes it on: only when LISTEN_PID names us, the fds
 /// 3..3+N go to the container with LISTEN_FDS=N and LISTEN_PID=1.
 fn listen_fds() -> (Vec<String>, i32) {
@@ -427,8 +439,8 @@ impl Container {
                 placed_in_unified: false,
             }),
             unshare_cgroup_namespace,
-            new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
-            new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
+            mount_namespace: parts.plan.has(LinuxNamespaceType::Mount),
+            uts_namespace: parts.plan.has(LinuxNamespaceType::Uts),
             process: parts.process,
             sync: child_end,
             console_socket: parts.console_socket,

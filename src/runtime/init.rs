@@ -51,8 +51,12 @@ pub struct InitContext {
     /// Make the cgroup namespace once in our cgroup, so that it is rooted
     /// there (the clone left it out).
     pub unshare_cgroup_namespace: bool,
-    pub new_mount_namespace: bool,
-    pub new_uts_namespace: bool,
+    /// The container has a mount namespace, new or joined by path (runc's
+    /// `Namespaces.Contains(NEWNS)`): pivot_root and the finishing steps.
+    /// Without one the mounts are made where we are and we only chroot.
+    pub mount_namespace: bool,
+    /// A UTS namespace, new or joined: the hostname may be set.
+    pub uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
     /// --preserve-fds); all others are closed first thing in the init.
     pub extra_fds: i32,
@@ -186,23 +190,20 @@ fn set_up_container(
         join_session_keyring(name)?;
     }
     let process = &context.process;
-    if context.new_mount_namespace {
-        rootfs::setup_rootfs_with(
-            &RootfsSetup {
-                spec: &context.spec,
-                rootfs: &context.rootfs,
-                no_pivot: context.no_pivot,
-                console: None,
-            },
-            || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
-        )?;
-    } else {
-        run_hooks(context, HookStage::CreateContainer)?;
-    }
+    rootfs::setup_rootfs_with(
+        &RootfsSetup {
+            spec: &context.spec,
+            rootfs: &context.rootfs,
+            no_pivot: context.no_pivot,
+            mount_namespace: context.mount_namespace,
+            console: None,
+        },
+        || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
+    )?;
     // As root, before finish_rootfs may make / read-only and before the
     // umask, so the directories get the usual 0755.
     process.make_cwd()?;
-    if context.new_uts_namespace {
+    if context.uts_namespace {
         process.set_hostnames()?;
     } else if process.hostname.is_some() {
         return Err(InitError::Other(
@@ -217,7 +218,7 @@ fn set_up_container(
         console::send_fd(socket.as_raw_fd(), "/dev/ptmx", pty.master.as_raw_fd())?;
         console::attach_slave(&pty)?;
     }
-    if context.new_mount_namespace {
+    if context.mount_namespace {
         rootfs::finish_rootfs(&context.spec)?;
     }
     if context.wait_for_parent == ParentWait::BeforeProcess {

@@ -48,6 +48,7 @@ mod runc_containerd;
 mod runc_dockerd;
 mod runc_fds;
 mod runc_lifecycle;
+mod runc_namespace_paths;
 mod runc_namespaces;
 mod runc_process;
 mod runc_rootfs;
