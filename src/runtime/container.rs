@@ -8,6 +8,7 @@ use super::init::{self, InitContext};
 use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
 use super::prepare::{Security, open_cgroup, resources_with_default_devices};
 use super::process::{PreparedProcess, ProcessError};
+use super::seccomp::SeccompAgent;
 use super::state::{self, State, StateDir, StateError, Status};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -39,6 +40,8 @@ pub enum RuntimeError {
     Seccomp(#[from] super::seccomp::SeccompError),
     #[error(transparent)]
     Hook(#[from] super::hooks::HookError),
+    #[error(transparent)]
+    SeccompAgent(#[from] super::seccomp::AgentError),
     #[error("{0}")]
     Spec(String),
     #[error("{op} {target}: {source}")]
@@ -256,6 +259,7 @@ impl Container {
                 "unable to restrict sys entries without a private MNT namespace".into(),
             ));
         }
+        let seccomp_agent = connect_seccomp_agent(&spec, &security)?;
         let (console_socket, console_receiver) = if own_terminal {
             let (ours, theirs) = UnixStream::pair().map_err(|source| RuntimeError::Os {
                 op: "socketpair",
@@ -293,6 +297,7 @@ impl Container {
                 process,
                 plan,
                 console_socket,
+                seccomp_agent,
                 extra_fds: listen_fds + options.preserve_fds as i32,
                 security,
                 cgroup: cgroup.as_deref(),
@@ -345,9 +350,28 @@ struct InitParts<'a> {
     process: PreparedProcess,
     plan: NamespacePlan,
     console_socket: Option<UnixStream>,
+    seccomp_agent: Option<SeccompAgent>,
     extra_fds: i32,
     security: Security,
     cgroup: Option<&'a dyn CgroupManager>,
+}
+
+/// The connection to `linux.seccomp.listenerPath`, when the profile has
+/// SCMP_ACT_NOTIFY rules: the init sends the listener on it.
+fn connect_seccomp_agent(
+    spec: &Spec,
+    security: &Security,
+) -> Result<Option<SeccompAgent>, RuntimeError> {
+    if !security.seccomp.as_ref().is_some_and(|s| s.has_listener()) {
+        return Ok(None);
+    }
+    let profile = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    let path = profile
+        .and_then(|p| p.listener_path().as_ref())
+        .filter(|path| !path.as_os_str().is_empty())
+        .ok_or(super::seccomp::SeccompError::NoListenerPath)?;
+    let metadata = profile.and_then(|p| p.listener_metadata().clone());
+    Ok(Some(SeccompAgent::connect(path, metadata)?))
 }
 
 /// Masked or read-only paths are mounts over the container's view; without
@@ -450,6 +474,7 @@ impl Container {
             spec: parts.spec,
             capabilities: parts.security.capabilities,
             seccomp: parts.security.seccomp,
+            seccomp_agent: parts.seccomp_agent,
             id: self.id.clone(),
             bundle: parts.bundle.clone(),
         };

@@ -9,7 +9,7 @@ use super::fds::{self, KeptFds};
 use super::hooks::{self, HookStage};
 use super::process::{PreparedProcess, ProcessError};
 use super::rootfs::{self, RootfsSetup};
-use super::seccomp::CompiledSeccomp;
+use super::seccomp::{CompiledSeccomp, SeccompAgent};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::Spec;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -64,6 +64,8 @@ pub struct InitContext {
     pub session_keyring: Option<String>,
     pub capabilities: Option<CapabilityPlan>,
     pub seccomp: Option<CompiledSeccomp>,
+    /// Where the listener of a filter with SCMP_ACT_NOTIFY rules goes.
+    pub seccomp_agent: Option<SeccompAgent>,
     /// For the state JSON of the in-container hooks.
     pub id: String,
     pub bundle: PathBuf,
@@ -145,15 +147,20 @@ fn steps(context: &mut InitContext) -> Result<InitError, InitError> {
         .into_iter()
         .chain([context.exec_fifo.as_ref().map(AsRawFd::as_raw_fd)])
         .chain([console_socket.as_ref().map(AsRawFd::as_raw_fd)])
+        .chain([context.seccomp_agent.as_ref().map(SeccompAgent::as_raw_fd)])
         .flatten()
         .collect();
     fds::close_all_but(KeptFds {
         passed: context.extra_fds,
         internal: &internal,
     })?;
+    // The agent wants our pid as the runtime sees it; the host's /proc
+    // still says it, until the rootfs replaces it.
+    let seccomp_agent =
+        (context.seccomp_agent.take()).map(|agent| (agent, own_pid_in_proc().unwrap_or(0)));
     let context = &*context;
     set_up_container(context, console_socket)?;
-    become_process(context)
+    become_process(context, seccomp_agent)
 }
 
 /// Namespaces, cgroup, rootfs, hostname, sysctls and terminal.
@@ -230,7 +237,10 @@ fn set_up_container(
 /// Limits, cwd, seccomp, user, then exec. Nothing after a seccomp filter
 /// may need a call that the filter could deny and we could do without:
 /// fds, signals and the cwd come first.
-fn become_process(context: &InitContext) -> Result<InitError, InitError> {
+fn become_process(
+    context: &InitContext,
+    mut seccomp_agent: Option<(SeccompAgent, i32)>,
+) -> Result<InitError, InitError> {
     let process = &context.process;
     process.write_oom_score_adj()?;
     process.apply_limits()?;
@@ -240,7 +250,7 @@ fn become_process(context: &InitContext) -> Result<InitError, InitError> {
     // while we still have it, as runc does.
     let seccomp_last = process.no_new_privileges;
     if let (Some(seccomp), false) = (&context.seccomp, seccomp_last) {
-        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+        install_seccomp(context, seccomp, seccomp_agent.take())?;
     }
     switch_user(process, context.capabilities.as_ref())?;
     if !cwd_entered {
@@ -254,9 +264,40 @@ fn become_process(context: &InitContext) -> Result<InitError, InitError> {
     }
     run_hooks(context, HookStage::StartContainer)?;
     if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
-        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+        install_seccomp(context, seccomp, seccomp_agent.take())?;
     }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// Loads the filters; a listener goes to the seccomp agent with the
+/// state, and both close here, before exec.
+fn install_seccomp(
+    context: &InitContext,
+    seccomp: &CompiledSeccomp,
+    agent: Option<(SeccompAgent, i32)>,
+) -> Result<(), InitError> {
+    let listener = super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    let (Some(listener), Some((agent, pid))) = (listener, agent) else {
+        return Ok(());
+    };
+    let state = hooks::container_state(
+        &context.id,
+        oci_spec::runtime::ContainerState::Creating,
+        Some(pid),
+        &context.bundle,
+        context.spec.annotations().as_ref(),
+    );
+    agent
+        .send(state, listener)
+        .map_err(|e| InitError::Other(e.to_string()))
+}
+
+/// Our pid in the namespace of the mounted /proc (the runtime's, before
+/// the rootfs is set up).
+fn own_pid_in_proc() -> Option<i32> {
+    std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|target| target.to_str()?.parse().ok())
 }
 
 /// Enters the cgroup our parent made. The previous container of the same

@@ -53,6 +53,7 @@ mod runc_namespaces;
 mod runc_process;
 mod runc_rootfs;
 mod runc_rootless;
+mod runc_seccomp_agent;
 mod runc_security;
 mod runc_selfexe;
 mod runc_support;
