@@ -8,6 +8,7 @@ use super::init::{self, InitContext};
 use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
 use super::prepare::{Security, open_cgroup, resources_with_default_devices};
 use super::process::{PreparedProcess, ProcessError};
+use super::seccomp::SeccompAgent;
 use super::state::{self, State, StateDir, StateError, Status};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
@@ -39,6 +40,8 @@ pub enum RuntimeError {
     Seccomp(#[from] super::seccomp::SeccompError),
     #[error(transparent)]
     Hook(#[from] super::hooks::HookError),
+    #[error(transparent)]
+    SeccompAgent(#[from] super::seccomp::AgentError),
     #[error("{0}")]
     Spec(String),
     #[error("{op} {target}: {source}")]
@@ -251,11 +254,12 @@ impl Container {
                 "cannot use console socket if runc will not detach or allocate tty".into(),
             ));
         }
-        if !plan.creates(LinuxNamespaceType::Mount) && !plan.joins_kind(LinuxNamespaceType::Mount) {
+        if !plan.has(LinuxNamespaceType::Mount) && restricts_paths(&spec) {
             return Err(RuntimeError::Spec(
-                "a mount namespace is required (linux.namespaces has no \"mount\")".into(),
+                "unable to restrict sys entries without a private MNT namespace".into(),
             ));
         }
+        let seccomp_agent = connect_seccomp_agent(&spec, &security)?;
         let (console_socket, console_receiver) = if own_terminal {
             let (ours, theirs) = UnixStream::pair().map_err(|source| RuntimeError::Os {
                 op: "socketpair",
@@ -293,6 +297,7 @@ impl Container {
                 process,
                 plan,
                 console_socket,
+                seccomp_agent,
                 extra_fds: listen_fds + options.preserve_fds as i32,
                 security,
                 cgroup: cgroup.as_deref(),
@@ -345,9 +350,40 @@ struct InitParts<'a> {
     process: PreparedProcess,
     plan: NamespacePlan,
     console_socket: Option<UnixStream>,
+    seccomp_agent: Option<SeccompAgent>,
     extra_fds: i32,
     security: Security,
     cgroup: Option<&'a dyn CgroupManager>,
+}
+
+/// The connection to `linux.seccomp.listenerPath`, when the profile has
+/// SCMP_ACT_NOTIFY rules: the init sends the listener on it.
+fn connect_seccomp_agent(
+    spec: &Spec,
+    security: &Security,
+) -> Result<Option<SeccompAgent>, RuntimeError> {
+    if !security.seccomp.as_ref().is_some_and(|s| s.has_listener()) {
+        return Ok(None);
+    }
+    let profile = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    let path = profile
+        .and_then(|p| p.listener_path().as_ref())
+        .filter(|path| !path.as_os_str().is_empty())
+        .ok_or(super::seccomp::SeccompError::NoListenerPath)?;
+    let metadata = profile.and_then(|p| p.listener_metadata().clone());
+    Ok(Some(SeccompAgent::connect(path, metadata)?))
+}
+
+/// Masked or read-only paths are mounts over the container's view; without
+/// a mount namespace they would cover the host's, so runc refuses them.
+fn restricts_paths(spec: &Spec) -> bool {
+    spec.linux().as_ref().is_some_and(|linux| {
+        linux.masked_paths().as_ref().is_some_and(|p| !p.is_empty())
+            || linux
+                .readonly_paths()
+                .as_ref()
+                .is_some_and(|p| !p.is_empty())
+    })
 }
 
 /// LISTEN_FDS as runc passes it on: only when LISTEN_PID names us, the fds
@@ -427,8 +463,8 @@ impl Container {
                 placed_in_unified: false,
             }),
             unshare_cgroup_namespace,
-            new_mount_namespace: parts.plan.creates(LinuxNamespaceType::Mount),
-            new_uts_namespace: parts.plan.creates(LinuxNamespaceType::Uts),
+            mount_namespace: parts.plan.has(LinuxNamespaceType::Mount),
+            uts_namespace: parts.plan.has(LinuxNamespaceType::Uts),
             process: parts.process,
             sync: child_end,
             console_socket: parts.console_socket,
@@ -438,6 +474,7 @@ impl Container {
             spec: parts.spec,
             capabilities: parts.security.capabilities,
             seccomp: parts.security.seccomp,
+            seccomp_agent: parts.seccomp_agent,
             id: self.id.clone(),
             bundle: parts.bundle.clone(),
         };

@@ -9,7 +9,7 @@ use super::fds::{self, KeptFds};
 use super::hooks::{self, HookStage};
 use super::process::{PreparedProcess, ProcessError};
 use super::rootfs::{self, RootfsSetup};
-use super::seccomp::CompiledSeccomp;
+use super::seccomp::{CompiledSeccomp, SeccompAgent};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::Spec;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
@@ -51,8 +51,12 @@ pub struct InitContext {
     /// Make the cgroup namespace once in our cgroup, so that it is rooted
     /// there (the clone left it out).
     pub unshare_cgroup_namespace: bool,
-    pub new_mount_namespace: bool,
-    pub new_uts_namespace: bool,
+    /// The container has a mount namespace, new or joined by path (runc's
+    /// `Namespaces.Contains(NEWNS)`): pivot_root and the finishing steps.
+    /// Without one the mounts are made where we are and we only chroot.
+    pub mount_namespace: bool,
+    /// A UTS namespace, new or joined: the hostname may be set.
+    pub uts_namespace: bool,
     /// fds 3..3+extra_fds stay open in the container (LISTEN_FDS and
     /// --preserve-fds); all others are closed first thing in the init.
     pub extra_fds: i32,
@@ -60,6 +64,8 @@ pub struct InitContext {
     pub session_keyring: Option<String>,
     pub capabilities: Option<CapabilityPlan>,
     pub seccomp: Option<CompiledSeccomp>,
+    /// Where the listener of a filter with SCMP_ACT_NOTIFY rules goes.
+    pub seccomp_agent: Option<SeccompAgent>,
     /// For the state JSON of the in-container hooks.
     pub id: String,
     pub bundle: PathBuf,
@@ -141,15 +147,20 @@ fn steps(context: &mut InitContext) -> Result<InitError, InitError> {
         .into_iter()
         .chain([context.exec_fifo.as_ref().map(AsRawFd::as_raw_fd)])
         .chain([console_socket.as_ref().map(AsRawFd::as_raw_fd)])
+        .chain([context.seccomp_agent.as_ref().map(SeccompAgent::as_raw_fd)])
         .flatten()
         .collect();
     fds::close_all_but(KeptFds {
         passed: context.extra_fds,
         internal: &internal,
     })?;
+    // The agent wants our pid as the runtime sees it; the host's /proc
+    // still says it, until the rootfs replaces it.
+    let seccomp_agent =
+        (context.seccomp_agent.take()).map(|agent| (agent, own_pid_in_proc().unwrap_or(0)));
     let context = &*context;
     set_up_container(context, console_socket)?;
-    become_process(context)
+    become_process(context, seccomp_agent)
 }
 
 /// Namespaces, cgroup, rootfs, hostname, sysctls and terminal.
@@ -186,23 +197,20 @@ fn set_up_container(
         join_session_keyring(name)?;
     }
     let process = &context.process;
-    if context.new_mount_namespace {
-        rootfs::setup_rootfs_with(
-            &RootfsSetup {
-                spec: &context.spec,
-                rootfs: &context.rootfs,
-                no_pivot: context.no_pivot,
-                console: None,
-            },
-            || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
-        )?;
-    } else {
-        run_hooks(context, HookStage::CreateContainer)?;
-    }
+    rootfs::setup_rootfs_with(
+        &RootfsSetup {
+            spec: &context.spec,
+            rootfs: &context.rootfs,
+            no_pivot: context.no_pivot,
+            mount_namespace: context.mount_namespace,
+            console: None,
+        },
+        || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
+    )?;
     // As root, before finish_rootfs may make / read-only and before the
     // umask, so the directories get the usual 0755.
     process.make_cwd()?;
-    if context.new_uts_namespace {
+    if context.uts_namespace {
         process.set_hostnames()?;
     } else if process.hostname.is_some() {
         return Err(InitError::Other(
@@ -217,7 +225,7 @@ fn set_up_container(
         console::send_fd(socket.as_raw_fd(), "/dev/ptmx", pty.master.as_raw_fd())?;
         console::attach_slave(&pty)?;
     }
-    if context.new_mount_namespace {
+    if context.mount_namespace {
         rootfs::finish_rootfs(&context.spec)?;
     }
     if context.wait_for_parent == ParentWait::BeforeProcess {
@@ -229,7 +237,10 @@ fn set_up_container(
 /// Limits, cwd, seccomp, user, then exec. Nothing after a seccomp filter
 /// may need a call that the filter could deny and we could do without:
 /// fds, signals and the cwd come first.
-fn become_process(context: &InitContext) -> Result<InitError, InitError> {
+fn become_process(
+    context: &InitContext,
+    mut seccomp_agent: Option<(SeccompAgent, i32)>,
+) -> Result<InitError, InitError> {
     let process = &context.process;
     process.write_oom_score_adj()?;
     process.apply_limits()?;
@@ -239,7 +250,7 @@ fn become_process(context: &InitContext) -> Result<InitError, InitError> {
     // while we still have it, as runc does.
     let seccomp_last = process.no_new_privileges;
     if let (Some(seccomp), false) = (&context.seccomp, seccomp_last) {
-        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+        install_seccomp(context, seccomp, seccomp_agent.take())?;
     }
     switch_user(process, context.capabilities.as_ref())?;
     if !cwd_entered {
@@ -253,9 +264,40 @@ fn become_process(context: &InitContext) -> Result<InitError, InitError> {
     }
     run_hooks(context, HookStage::StartContainer)?;
     if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
-        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+        install_seccomp(context, seccomp, seccomp_agent.take())?;
     }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
+}
+
+/// Loads the filters; a listener goes to the seccomp agent with the
+/// state, and both close here, before exec.
+fn install_seccomp(
+    context: &InitContext,
+    seccomp: &CompiledSeccomp,
+    agent: Option<(SeccompAgent, i32)>,
+) -> Result<(), InitError> {
+    let listener = super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    let (Some(listener), Some((agent, pid))) = (listener, agent) else {
+        return Ok(());
+    };
+    let state = hooks::container_state(
+        &context.id,
+        oci_spec::runtime::ContainerState::Creating,
+        Some(pid),
+        &context.bundle,
+        context.spec.annotations().as_ref(),
+    );
+    agent
+        .send(state, listener)
+        .map_err(|e| InitError::Other(e.to_string()))
+}
+
+/// Our pid in the namespace of the mounted /proc (the runtime's, before
+/// the rootfs is set up).
+fn own_pid_in_proc() -> Option<i32> {
+    std::fs::read_link("/proc/self")
+        .ok()
+        .and_then(|target| target.to_str()?.parse().ok())
 }
 
 /// Enters the cgroup our parent made. The previous container of the same

@@ -105,8 +105,9 @@ impl NamespacePlan {
 }
 
 impl NamespacePlan {
-    /// Whether the container has its own namespace of `kind`, new or joined.
-    fn separates(&self, kind: LinuxNamespaceType) -> bool {
+    /// Whether the container has a namespace of `kind` in its spec, new or
+    /// joined by path: runc's `Namespaces.Contains`.
+    pub fn has(&self, kind: LinuxNamespaceType) -> bool {
         self.creates(kind) || self.joins_kind(kind)
     }
 
@@ -133,7 +134,7 @@ impl NamespacePlan {
         } else {
             return Err(NamespaceError::SysctlNotNamespaced(key.to_string()));
         };
-        if self.separates(kind) {
+        if self.has(kind) {
             Ok(())
         } else {
             Err(NamespaceError::SysctlInHostNamespace(key.to_string(), name))

@@ -84,6 +84,10 @@ pub struct RootfsSetup<'a> {
     pub rootfs: &'a Path,
     /// runc's `--no-pivot`: MS_MOVE the rootfs onto / and chroot.
     pub no_pivot: bool,
+    /// The container has a mount namespace (new or joined). Without one,
+    /// runc still makes every mount (in the namespace it shares) and only
+    /// chroots into the rootfs; so do we.
+    pub mount_namespace: bool,
     /// A pty slave (a path in the mount namespace as it is before the call)
     /// to bind onto /dev/console.
     pub console: Option<&'a Path>,
@@ -152,8 +156,10 @@ pub fn setup_rootfs_with(
 
     if setup.no_pivot {
         move_root(&root)?;
-    } else {
+    } else if setup.mount_namespace {
         pivot_root(&root)?;
+    } else {
+        chroot_into(&root)?;
     }
     if !dev_is_bind {
         devices::reopen_dev_null()?;
@@ -301,6 +307,17 @@ fn move_root(root: &Root) -> Result<()> {
     let dot = c".";
     // SAFETY: the path is a NUL-terminated string.
     if unsafe { libc::chroot(dot.as_ptr()) } != 0 {
+        return Err(RootfsError::last_os("chroot", root.path()));
+    }
+    Ok(())
+}
+
+/// Without a mount namespace of its own the container must leave the
+/// shared tree alone: it only changes its root, as runc does.
+fn chroot_into(root: &Root) -> Result<()> {
+    fchdir(root.fd().as_raw_fd(), root.path())?;
+    // SAFETY: the path is a NUL-terminated string.
+    if unsafe { libc::chroot(c".".as_ptr()) } != 0 {
         return Err(RootfsError::last_os("chroot", root.path()));
     }
     Ok(())

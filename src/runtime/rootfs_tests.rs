@@ -242,6 +242,7 @@ fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outco
                     spec: &spec,
                     rootfs,
                     no_pivot,
+                    mount_namespace: true,
                     console,
                 };
                 let result = match launch.before_pivot {

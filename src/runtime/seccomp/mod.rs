@@ -22,6 +22,10 @@ mod tests;
 
 use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompFilterFlag};
 use seccompiler::sock_filter;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+mod agent;
+pub use agent::{AgentError, SeccompAgent};
 
 #[allow(unused_imports)] // For the daemon's default profile.
 pub use docker::{convert_docker_profile, docker_default, docker_default_for, running_kernel};
@@ -31,10 +35,14 @@ pub use syscalls::SeccompArch;
 pub enum SeccompError {
     #[error("seccomp: no filter support for architecture {0}")]
     UnsupportedArch(&'static str),
-    #[error(
-        "seccomp: action SCMP_ACT_NOTIFY is not supported (no seccomp agent support for listenerPath)"
-    )]
-    NotifyUnsupported,
+    #[error("SCMP_ACT_NOTIFY cannot be used as default action")]
+    NotifyDefault,
+    #[error("SCMP_ACT_NOTIFY cannot be used for the write syscall")]
+    NotifyWrite,
+    #[error("seccomp: the SCMP_ACT_NOTIFY filters of several architectures cannot be chained")]
+    NotifyChain,
+    #[error("seccomp: SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath (listenerPath is not set)")]
+    NoListenerPath,
     #[error("seccomp: flag {0} is not supported")]
     UnsupportedFlag(String),
     #[error("seccomp: syscall {syscall}: argument index {index} is out of range (0-5)")]
@@ -106,11 +114,25 @@ pub fn compile_for(
     if multi_arch {
         filters.push(stack::arch_guard(&arches));
     }
+    // The kernel gives a process one listener: the notify filters of each
+    // architecture become one.
+    let (notifying, mut filters): (Vec<_>, Vec<_>) = filters.into_iter().partition(|f| notifies(f));
+    if !notifying.is_empty() {
+        filters.push(stack::chain_arch_filters(notifying)?);
+    }
     let filters = stack::order_for_install(filters, arch)?;
     Ok(CompiledSeccomp {
         arch,
         flags,
         filters,
+    })
+}
+
+/// Whether `filter` can return SECCOMP_RET_USER_NOTIF: it must then be
+/// loaded with SECCOMP_FILTER_FLAG_NEW_LISTENER.
+fn notifies(filter: &[sock_filter]) -> bool {
+    filter.iter().any(|insn| {
+        insn.code == 0x06 && insn.k & libc::SECCOMP_RET_ACTION_FULL == libc::SECCOMP_RET_USER_NOTIF
     })
 }
 
@@ -124,7 +146,7 @@ fn filter_flags(profile: &LinuxSeccomp) -> Result<u32, SeccompError> {
             }
             LinuxSeccompFilterFlag::SeccompFilterFlagTsync => libc::SECCOMP_FILTER_FLAG_TSYNC,
             LinuxSeccompFilterFlag::SeccompFilterFlagWaitKillableRecv => {
-                // Only meaningful with a notify listener, which we do not create.
+                // Not in runc 1.1.5 either; would change how notified calls wait.
                 return Err(SeccompError::UnsupportedFlag(flag.to_string()));
             }
         } as u32;
@@ -140,6 +162,7 @@ pub const SUPPORTED_ACTIONS: &[&str] = &[
     "SCMP_ACT_KILL_PROCESS",
     "SCMP_ACT_KILL_THREAD",
     "SCMP_ACT_LOG",
+    "SCMP_ACT_NOTIFY",
     "SCMP_ACT_TRACE",
     "SCMP_ACT_TRAP",
 ];
@@ -169,6 +192,11 @@ impl CompiledSeccomp {
     /// How many filters [`install`] stacks.
     pub fn filter_count(&self) -> usize {
         self.filters.len()
+    }
+
+    /// Whether [`install`] makes a listener fd, for the seccomp agent.
+    pub fn has_listener(&self) -> bool {
+        self.filters.iter().any(|filter| notifies(filter))
     }
 
     /// The verdict (a `SECCOMP_RET_*` value) the installed stack gives for
@@ -277,30 +305,41 @@ struct SockFprog {
 /// Installs the filters on the calling thread (all threads with the TSYNC
 /// flag). Call it last before `execve`, after `no_new_privs` (see the
 /// module comment). Only async-signal-safe work happens here, so it may run
-/// in a `pre_exec` hook.
-pub fn install(compiled: &CompiledSeccomp) -> Result<(), SeccompError> {
+/// in a `pre_exec` hook. The filter with SCMP_ACT_NOTIFY rules is loaded
+/// with SECCOMP_FILTER_FLAG_NEW_LISTENER; its listener fd is returned,
+/// for the seccomp agent.
+pub fn install(compiled: &CompiledSeccomp) -> Result<Option<OwnedFd>, SeccompError> {
+    let mut listener = None;
     for (index, filter) in compiled.filters.iter().enumerate() {
         let program = SockFprog {
             len: filter.len() as libc::c_ushort,
             filter: filter.as_ptr(),
         };
+        let mut flags = compiled.flags;
+        if notifies(filter) {
+            flags |= libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u32;
+        }
         // SAFETY: `program` points at `filter`, which outlives the call; the
         // kernel copies the instructions.
         let rc = unsafe {
             libc::syscall(
                 libc::SYS_seccomp,
                 libc::SECCOMP_SET_MODE_FILTER,
-                compiled.flags as libc::c_ulong,
+                flags as libc::c_ulong,
                 &program as *const SockFprog,
             )
         };
-        if rc != 0 {
+        if rc < 0 {
             return Err(SeccompError::Install {
                 index,
-                flags: compiled.flags,
+                flags,
                 errno: nix::errno::Errno::last(),
             });
         }
+        if rc > 0 && flags & libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as u32 != 0 {
+            // SAFETY: the kernel just gave us this fd, which nothing else owns.
+            listener = Some(unsafe { OwnedFd::from_raw_fd(rc as i32) });
+        }
     }
-    Ok(())
+    Ok(listener)
 }

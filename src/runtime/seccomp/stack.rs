@@ -49,6 +49,9 @@ pub fn build(
     arch: SeccompArch,
     multi_arch: bool,
 ) -> Result<Vec<Vec<sock_filter>>, SeccompError> {
+    if profile.default_action() == LinuxSeccompAction::ScmpActNotify {
+        return Err(SeccompError::NotifyDefault);
+    }
     let default = verdict_of(profile.default_action(), profile.default_errno_ret())?;
     let mut by_action: BTreeMap<Verdict, RuleSet> = BTreeMap::new();
     for syscall in profile.syscalls().iter().flatten() {
@@ -60,6 +63,13 @@ pub fn build(
             )
         {
             return Err(SeccompError::ErrnoRetWithoutErrno { syscall: label });
+        }
+        // The init reports to the runtime with write(2) after loading
+        // the filter (runc's rule; our init's sendmsg is then allowed too).
+        if syscall.action() == LinuxSeccompAction::ScmpActNotify
+            && syscall.names().iter().any(|name| name == "write")
+        {
+            return Err(SeccompError::NotifyWrite);
         }
         let verdict = verdict_of(syscall.action(), syscall.errno_ret())?;
         if verdict == default {
@@ -204,7 +214,7 @@ fn verdict_of(action: LinuxSeccompAction, errno: Option<u32>) -> Result<Verdict,
         LinuxSeccompAction::ScmpActTrace => libc::SECCOMP_RET_TRACE | data,
         LinuxSeccompAction::ScmpActLog => libc::SECCOMP_RET_LOG,
         LinuxSeccompAction::ScmpActAllow => libc::SECCOMP_RET_ALLOW,
-        LinuxSeccompAction::ScmpActNotify => return Err(SeccompError::NotifyUnsupported),
+        LinuxSeccompAction::ScmpActNotify => libc::SECCOMP_RET_USER_NOTIF,
     })
 }
 
@@ -217,6 +227,10 @@ fn seccompiler_action(verdict: Verdict) -> SeccompAction {
         libc::SECCOMP_RET_ERRNO => SeccompAction::Errno(data),
         libc::SECCOMP_RET_TRACE => SeccompAction::Trace(data),
         libc::SECCOMP_RET_LOG => SeccompAction::Log,
+        // seccompiler has no USER_NOTIF: a notify filter (mismatch ALLOW)
+        // is built with TRAP, which nothing else in it returns, and
+        // patched (see `program`).
+        libc::SECCOMP_RET_USER_NOTIF => SeccompAction::Trap,
         _ => SeccompAction::Allow,
     }
 }
@@ -306,6 +320,13 @@ fn program(
     )
     .map_err(build_error)?;
     let mut bpf: BpfProgram = filter.try_into().map_err(build_error)?;
+    if on_match == libc::SECCOMP_RET_USER_NOTIF {
+        for insn in bpf.iter_mut() {
+            if insn.code == 0x06 && insn.k == libc::SECCOMP_RET_TRAP {
+                insn.k = libc::SECCOMP_RET_USER_NOTIF;
+            }
+        }
+    }
     // seccompiler starts with [load arch; jeq AUDIT_ARCH, skip 1; ret KILL].
     bpf[1].k = arch.audit_arch();
     if multi_arch {
@@ -369,6 +390,32 @@ fn reject_x32(bpf: &mut BpfProgram) {
         insn(0x06, 0, 0, libc::SECCOMP_RET_KILL_PROCESS),
     ];
     bpf.splice(3..3, guard);
+}
+
+/// One filter from filters built for different architectures with
+/// `multi_arch`: where one lets a call of another architecture pass (its
+/// third instruction, `ret ALLOW`), it jumps to the next one instead. Every
+/// jump in a filter is forward and stays inside it, so they chain as they are.
+pub fn chain_arch_filters(filters: Vec<BpfProgram>) -> Result<BpfProgram, SeccompError> {
+    let count = filters.len();
+    let mut chained = Vec::new();
+    for (index, mut filter) in filters.into_iter().enumerate() {
+        if index + 1 < count {
+            let pass = filter.get(2);
+            if pass.is_none_or(|insn| insn.code != 0x06 || insn.k != libc::SECCOMP_RET_ALLOW) {
+                return Err(SeccompError::NotifyChain);
+            }
+            // BPF_JMP | BPF_JA: skip the rest of this filter.
+            filter[2] = sock_filter {
+                code: 0x05,
+                jt: 0,
+                jf: 0,
+                k: (filter.len() - 3) as u32,
+            };
+        }
+        chained.extend(filter);
+    }
+    Ok(chained)
 }
 
 /// Puts the filters that would refuse our own later seccomp(2) calls last.

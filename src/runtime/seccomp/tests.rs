@@ -410,12 +410,18 @@ fn allow_default_with_deny_rules_and_log_default() {
 
 #[test]
 fn bad_profiles_are_refused_clearly() {
-    let notify = profile(serde_json::json!({
+    let notify_default = profile(serde_json::json!({"defaultAction": "SCMP_ACT_NOTIFY"}));
+    let err = compile(&notify_default).unwrap_err().to_string();
+    assert!(err.contains("cannot be used as default action"), "{err}");
+    let notify_write = profile(serde_json::json!({
         "defaultAction": "SCMP_ACT_ALLOW",
-        "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]
+        "syscalls": [{"names": ["write"], "action": "SCMP_ACT_NOTIFY"}]
     }));
-    let err = compile(&notify).unwrap_err().to_string();
-    assert!(err.contains("SCMP_ACT_NOTIFY"), "{err}");
+    let err = compile(&notify_write).unwrap_err().to_string();
+    assert!(
+        err.contains("cannot be used for the write syscall"),
+        "{err}"
+    );
     let bad_index = profile(serde_json::json!({
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_ERRNO",
@@ -472,7 +478,9 @@ fn run_filtered(compiled: &CompiledSeccomp, script: &str) -> std::process::Outpu
             if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
-            install(&compiled).map_err(|e| std::io::Error::other(e.to_string()))
+            install(&compiled)
+                .map(drop)
+                .map_err(|e| std::io::Error::other(e.to_string()))
         });
     }
     command.output().expect("spawn busybox")
@@ -660,4 +668,31 @@ fn syscalls_newer_than_the_profile_answer_enosys_like_runc() {
     );
     assert_eq!(compiled.verdict_for(x86_64, 385, [0; 6]), Some(enosys));
     assert_same_verdicts_via(&both, &compiled, i386);
+}
+
+#[test]
+fn notify_rules_make_one_listener_filter_for_every_architecture() {
+    let notify = profile(serde_json::json!({
+        "defaultAction": "SCMP_ACT_ERRNO",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86"],
+        "syscalls": [
+            {"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"},
+            {"names": ["getpid"], "action": "SCMP_ACT_ALLOW"}
+        ]
+    }));
+    let compiled = compile_for(&notify, SeccompArch::X86_64).unwrap();
+    assert!(compiled.has_listener());
+    let listeners = compiled
+        .filters
+        .iter()
+        .filter(|f| super::notifies(f))
+        .count();
+    assert_eq!(listeners, 1);
+    let nr = |arch: SeccompArch, name| arch.syscall_number(name).unwrap();
+    for arch in [SeccompArch::X86_64, SeccompArch::X86] {
+        let mkdir = compiled.verdict_for(arch, nr(arch, "mkdir"), [0; 6]);
+        assert_eq!(mkdir, Some(libc::SECCOMP_RET_USER_NOTIF), "{arch:?}");
+        let getpid = compiled.verdict_for(arch, nr(arch, "getpid"), [0; 6]);
+        assert_eq!(getpid, Some(libc::SECCOMP_RET_ALLOW), "{arch:?}");
+    }
 }
