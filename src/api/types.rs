@@ -119,7 +119,27 @@ pub struct SystemInfo {
     pub security_options: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub product_license: String,
+    /// moby's is a nil slice when nothing is missing: `null` on the wire.
+    #[serde(
+        default,
+        serialize_with = "empty_as_null",
+        deserialize_with = "null_as_empty"
+    )]
     pub warnings: Vec<String>,
+}
+
+fn empty_as_null<S: serde::Serializer>(list: &[String], serializer: S) -> Result<S::Ok, S::Error> {
+    if list.is_empty() {
+        serializer.serialize_none()
+    } else {
+        serializer.collect_seq(list)
+    }
+}
+
+fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

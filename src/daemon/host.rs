@@ -95,12 +95,86 @@ pub struct CgroupFacts {
     pub version: &'static str,
     pub memory_limit: bool,
     pub swap_limit: bool,
+    pub kernel_memory_tcp: bool,
     pub cpu_cfs_period: bool,
     pub cpu_cfs_quota: bool,
     pub cpu_shares: bool,
     pub cpuset: bool,
     pub pids_limit: bool,
     pub oom_kill_disable: bool,
+    /// Block I/O: `io.weight` on v2 (v1's weight is gone since kernel 5.0).
+    pub io_weight: bool,
+    pub io_weight_device: bool,
+    pub io_read_bps: bool,
+    pub io_write_bps: bool,
+    pub io_read_iops: bool,
+    pub io_write_iops: bool,
+}
+
+impl CgroupFacts {
+    /// The missing features as `docker info` warns of them, in moby's
+    /// words and order. Only what a user can act on: no kernel memory or
+    /// oom-kill-disable warning on v2 (they do not exist there), no v1
+    /// blkio weight warning (gone from the kernel). The bridge warnings
+    /// wait for the bridge network.
+    pub fn warnings(&self) -> Vec<String> {
+        let v1 = self.version == "1";
+        let io = |v2: &str, v1: &str| if self.version == "2" { v2 } else { v1 }.to_string();
+        let checks = [
+            (self.memory_limit, "No memory limit support".to_string()),
+            (self.swap_limit, "No swap limit support".to_string()),
+            (
+                self.kernel_memory_tcp || !v1,
+                "No kernel memory TCP limit support".to_string(),
+            ),
+            (
+                self.oom_kill_disable || !v1,
+                "No oom kill disable support".to_string(),
+            ),
+            (self.cpu_cfs_quota, "No cpu cfs quota support".to_string()),
+            (self.cpu_cfs_period, "No cpu cfs period support".to_string()),
+            (self.cpu_shares, "No cpu shares support".to_string()),
+            (self.cpuset, "No cpuset support".to_string()),
+            (self.io_weight || v1, "No io.weight support".to_string()),
+            (
+                self.io_weight_device || v1,
+                "No io.weight (per device) support".to_string(),
+            ),
+            (
+                self.io_read_bps,
+                io(
+                    "No io.max (rbps) support",
+                    "No blkio throttle.read_bps_device support",
+                ),
+            ),
+            (
+                self.io_write_bps,
+                io(
+                    "No io.max (wbps) support",
+                    "No blkio throttle.write_bps_device support",
+                ),
+            ),
+            (
+                self.io_read_iops,
+                io(
+                    "No io.max (riops) support",
+                    "No blkio throttle.read_iops_device support",
+                ),
+            ),
+            (
+                self.io_write_iops,
+                io(
+                    "No io.max (wiops) support",
+                    "No blkio throttle.write_iops_device support",
+                ),
+            ),
+        ];
+        checks
+            .into_iter()
+            .filter(|(supported, _)| !supported)
+            .map(|(_, what)| format!("WARNING: {what}"))
+            .collect()
+    }
 }
 
 const CGROUP2_SUPER_MAGIC: i64 = 0x6367_7270;
@@ -115,30 +189,58 @@ pub fn cgroup_facts() -> CgroupFacts {
     if unified {
         let controllers =
             std::fs::read_to_string(root.join("cgroup.controllers")).unwrap_or_default();
-        let has = |name: &str| controllers.split_whitespace().any(|c| c == name);
-        return CgroupFacts {
-            version: "2",
-            memory_limit: has("memory"),
-            swap_limit: has("memory") && v2_swap_limit(root, &own_v2_cgroup(root)),
-            cpu_cfs_period: has("cpu"),
-            cpu_cfs_quota: has("cpu"),
-            cpu_shares: has("cpu"),
-            cpuset: has("cpuset"),
-            pids_limit: has("pids"),
-            oom_kill_disable: false,
-        };
+        let swap_limit = v2_swap_limit(root, &own_v2_cgroup(root));
+        return v2_facts(&controllers, swap_limit);
     }
+    v1_facts(root)
+}
+
+/// A unified host: a feature is there when its controller is (the
+/// `controllers` of the root cgroup).
+fn v2_facts(controllers: &str, swap_accounted: bool) -> CgroupFacts {
+    let has = |name: &str| controllers.split_whitespace().any(|c| c == name);
+    CgroupFacts {
+        version: "2",
+        memory_limit: has("memory"),
+        swap_limit: has("memory") && swap_accounted,
+        kernel_memory_tcp: false,
+        cpu_cfs_period: has("cpu"),
+        cpu_cfs_quota: has("cpu"),
+        cpu_shares: has("cpu"),
+        cpuset: has("cpuset"),
+        pids_limit: has("pids"),
+        oom_kill_disable: false,
+        io_weight: has("io"),
+        io_weight_device: has("io"),
+        io_read_bps: has("io"),
+        io_write_bps: has("io"),
+        io_read_iops: has("io"),
+        io_write_iops: has("io"),
+    }
+}
+
+/// A v1 or hybrid host (`root` holds one directory per hierarchy): a
+/// feature is there when its interface file is.
+fn v1_facts(root: &Path) -> CgroupFacts {
     let exists = |relative: &str| root.join(relative).exists();
     CgroupFacts {
         version: "1",
         memory_limit: exists("memory/memory.limit_in_bytes"),
         swap_limit: exists("memory/memory.memsw.limit_in_bytes"),
+        kernel_memory_tcp: exists("memory/memory.kmem.tcp.limit_in_bytes"),
         cpu_cfs_period: exists("cpu/cpu.cfs_period_us"),
         cpu_cfs_quota: exists("cpu/cpu.cfs_quota_us"),
         cpu_shares: exists("cpu/cpu.shares"),
         cpuset: exists("cpuset/cpuset.cpus"),
         pids_limit: exists("pids/pids.max") || exists("pids"),
         oom_kill_disable: exists("memory/memory.oom_control"),
+        io_weight: exists("blkio/blkio.weight") || exists("blkio/blkio.bfq.weight"),
+        io_weight_device: exists("blkio/blkio.weight_device")
+            || exists("blkio/blkio.bfq.weight_device"),
+        io_read_bps: exists("blkio/blkio.throttle.read_bps_device"),
+        io_write_bps: exists("blkio/blkio.throttle.write_bps_device"),
+        io_read_iops: exists("blkio/blkio.throttle.read_iops_device"),
+        io_write_iops: exists("blkio/blkio.throttle.write_iops_device"),
     }
 }
 
@@ -212,6 +314,66 @@ mod tests {
         std::fs::write(child.join("memory.swap.max"), "max\n").unwrap();
         assert!(v2_swap_limit(&root, &child));
         std::fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn v1_facts_come_from_interface_files_and_warn_in_mobys_words() {
+        let root = std::env::temp_dir().join(format!("dockbox-v1facts-{}", std::process::id()));
+        let files = [
+            "memory/memory.limit_in_bytes",
+            "memory/memory.kmem.tcp.limit_in_bytes",
+            "memory/memory.oom_control",
+            "cpu/cpu.cfs_period_us",
+            "cpu/cpu.cfs_quota_us",
+            "cpu/cpu.shares",
+            "cpuset/cpuset.cpus",
+            "blkio/blkio.throttle.read_bps_device",
+            "blkio/blkio.throttle.write_bps_device",
+            "blkio/blkio.throttle.write_iops_device",
+        ];
+        for file in files {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "").unwrap();
+        }
+        let facts = v1_facts(&root);
+        std::fs::remove_dir_all(&root).unwrap();
+        assert!(facts.kernel_memory_tcp && facts.oom_kill_disable && !facts.swap_limit);
+        // No weight warning on v1: the kernel dropped it, nothing to do.
+        assert_eq!(
+            facts.warnings(),
+            [
+                "WARNING: No swap limit support",
+                "WARNING: No blkio throttle.read_iops_device support",
+            ]
+        );
+    }
+
+    #[test]
+    fn v2_facts_follow_the_controllers_and_skip_what_v2_never_has() {
+        let full = v2_facts("cpuset cpu io memory hugetlb pids rdma misc", true);
+        assert_eq!(full.warnings(), Vec::<String>::new());
+        let bare = v2_facts("memory pids", false);
+        assert_eq!(
+            bare.warnings(),
+            [
+                "WARNING: No swap limit support",
+                "WARNING: No cpu cfs quota support",
+                "WARNING: No cpu cfs period support",
+                "WARNING: No cpu shares support",
+                "WARNING: No cpuset support",
+                "WARNING: No io.weight support",
+                "WARNING: No io.weight (per device) support",
+                "WARNING: No io.max (rbps) support",
+                "WARNING: No io.max (wbps) support",
+                "WARNING: No io.max (riops) support",
+                "WARNING: No io.max (wiops) support",
+            ]
+        );
+        assert_eq!(
+            v2_facts("", false).warnings()[0],
+            "WARNING: No memory limit support"
+        );
     }
 
     #[test]

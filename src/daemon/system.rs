@@ -113,10 +113,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let (operating_system, os_version) = host::operating_system();
     let (n_fd, threads) = host::own_fds_and_threads();
     let cgroups = host::cgroup_facts();
-    let mut warnings = Vec::new();
-    if !cgroups.swap_limit {
-        warnings.push("WARNING: No swap limit support".to_string());
-    }
+    let warnings = cgroups.warnings();
     let mut security_options = Vec::new();
     if host::seccomp_supported() {
         security_options.push("name=seccomp,profile=builtin".to_string());
@@ -150,7 +147,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         },
         memory_limit: cgroups.memory_limit,
         swap_limit: cgroups.swap_limit,
-        kernel_memory_tcp: false,
+        kernel_memory_tcp: cgroups.kernel_memory_tcp,
         cpu_cfs_period: cgroups.cpu_cfs_period,
         cpu_cfs_quota: cgroups.cpu_cfs_quota,
         cpu_shares: cgroups.cpu_shares,

@@ -68,6 +68,50 @@ fn cli_info_shows_the_server_section_with_true_counts() {
     assert_eq!(stdout_of(&format).trim(), "runc overlay2 false 1");
 }
 
+/// The limits `docker info` claims, and the warnings it prints for the
+/// missing ones, follow the host's cgroup interface files (a v1 or hybrid
+/// host here; the VM test covers a unified one).
+#[test]
+fn cli_info_measures_cgroup_features_and_warns_of_missing_ones() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let root = std::path::Path::new("/sys/fs/cgroup");
+    if !root.join("memory").is_dir() {
+        return harness::report_skip(
+            "cli_info_measures_cgroup_features",
+            "no v1 memory hierarchy on this host",
+        );
+    }
+    let daemon = TestDaemon::start("cli-info-warnings");
+    let format = "{{.KernelMemoryTCP}} {{.OomKillDisable}} {{.SwapLimit}} {{json .Warnings}}";
+    let output = daemon.docker(&["info", "--format", format]);
+    let has = |file: &str| root.join(file).exists();
+    let mut warnings = Vec::new();
+    if !has("memory/memory.memsw.limit_in_bytes") {
+        warnings.push("WARNING: No swap limit support");
+    }
+    if !has("memory/memory.kmem.tcp.limit_in_bytes") {
+        warnings.push("WARNING: No kernel memory TCP limit support");
+    }
+    let expected = format!(
+        "{} {} {} {}",
+        has("memory/memory.kmem.tcp.limit_in_bytes"),
+        has("memory/memory.oom_control"),
+        has("memory/memory.memsw.limit_in_bytes"),
+        if warnings.is_empty() {
+            "null".to_string()
+        } else {
+            serde_json::to_string(&warnings).unwrap()
+        },
+    );
+    assert_eq!(
+        stdout_of(&output).trim(),
+        expected,
+        "{}",
+        stderr_of(&output)
+    );
+}
+
 #[test]
 fn cli_ps_prints_an_empty_table() {
     require!(need_root());
