@@ -44,6 +44,7 @@ mod runc_cli;
 mod runc_console;
 mod runc_containerd;
 mod runc_dockerd;
+mod runc_exec;
 mod runc_fds;
 mod runc_lifecycle;
 mod runc_namespaces;

@@ -297,9 +297,9 @@ pub struct Exec {
     /// set the apparmor profile for the process
     #[argh(option)]
     pub apparmor: Option<String>,
-    /// run the process in an (existing) sub-cgroup(s) (unsupported)
+    /// run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.
     #[argh(option)]
-    pub cgroup: Option<String>,
+    pub cgroup: Vec<String>,
     /// allocate a pseudo-TTY
     #[argh(switch)]
     pub tty: bool,
@@ -311,7 +311,6 @@ pub struct Exec {
     pub no_new_privs: bool,
     /// allow exec in a paused container
     #[argh(switch)]
-    #[allow(dead_code)] // Accepted as runc does; a frozen exec would hang.
     pub ignore_paused: bool,
     /// container id, then the command and its arguments
     #[argh(positional, greedy)]

@@ -137,7 +137,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         Ok(code) => code,
         Err(error) => {
             logger.error(&format!("{error:#}"));
-            1
+            match error.downcast_ref::<manage::ExecFailed>() {
+                Some(_) => 255,
+                None => 1,
+            }
         }
     }
 }
