@@ -54,3 +54,4 @@ mod runc_rootless;
 mod runc_security;
 mod runc_selfexe;
 mod runc_support;
+mod runc_update;

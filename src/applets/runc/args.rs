@@ -100,6 +100,7 @@ fn command_flags(command: &str) -> &'static [Flag] {
         value("kernel-memory", None),
         value("kernel-memory-tcp", None),
         value("cpu-shares", None),
+        value("cpu-share", None),
         value("cpu-quota", None),
         value("cpu-period", None),
         value("cpu-rt-period", None),
@@ -387,6 +388,9 @@ pub struct Update {
     #[allow(dead_code)]
     pub kernel_memory_tcp: Option<String>,
     /// CPU shares (relative weight vs. other containers)
+    #[argh(option)]
+    pub cpu_share: Option<u64>,
+    /// the same as --cpu-share (runc's flag is singular)
     #[argh(option)]
     pub cpu_shares: Option<u64>,
     /// CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period

@@ -339,7 +339,7 @@ pub fn update(root: &Path, update: &Update) -> anyhow::Result<i32> {
     }
     let mut cpu: LinuxCpu = resources.cpu().clone().unwrap_or_default();
     let mut cpu_set = resources.cpu().is_some();
-    if let Some(shares) = update.cpu_shares {
+    if let Some(shares) = update.cpu_share.or(update.cpu_shares) {
         cpu.set_shares(Some(shares));
         cpu_set = true;
     }
