@@ -17,7 +17,7 @@ use super::process::PreparedProcess;
 use super::seccomp::CompiledSeccomp;
 use super::state::{self, Status};
 use super::sync::{Message, SyncSocket};
-use oci_spec::runtime::{Process, Spec};
+use oci_spec::runtime::Process;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
@@ -102,8 +102,7 @@ impl Container {
             }
         };
         let config = state.bundle.join("config.json");
-        let mut spec = Spec::load(&config)
-            .map_err(|e| RuntimeError::Spec(format!("{}: {e}", config.display())))?;
+        let mut spec = super::container::load_spec(&config)?;
         spec.set_process(Some(options.process.clone()));
         let mut process = PreparedProcess::from_spec(&spec, &[])?;
         process.hostname = None;

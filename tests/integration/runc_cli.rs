@@ -162,3 +162,43 @@ fn spec_writes_runcs_default_config() {
         Err(reason) => report_skip("spec_writes_runcs_default_config (runc part)", &reason),
     }
 }
+
+#[test]
+fn unknown_capabilities_are_ignored_with_runcs_warning() {
+    let dir = TempDir::new("runc-capunknown");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "grep CapBnd /proc/self/status"]);
+    bundle.edit_config(|spec| {
+        let bounding = spec["process"]["capabilities"]["bounding"]
+            .as_array_mut()
+            .unwrap();
+        bounding.push("CAP_TEST".into());
+    });
+    let mut runtimes = vec![Runtime::ours()];
+    match Runtime::debian() {
+        Ok(runc) => runtimes.push(runc),
+        Err(reason) => report_skip("unknown_capabilities (runc part)", &reason),
+    }
+    let mut outputs = Vec::new();
+    for runtime in &runtimes {
+        let _guard = runtime.guard("captest");
+        let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), "captest"]);
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+        let warning =
+            "level=warning msg=\"ignoring unknown or unavailable capabilities: [CAP_TEST]\"";
+        assert!(
+            stderr_of(&output).contains(warning),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+        outputs.push(crate::harness::stdout_of(&output));
+    }
+    if let [ours, theirs] = &outputs[..] {
+        assert_eq!(ours, theirs, "ours, then runc's");
+    }
+}

@@ -82,6 +82,10 @@ fn exec_process(container: &Container, exec: &Exec, args: &[String]) -> anyhow::
                 .entry("user")
                 .or_insert_with(|| serde_json::json!({"uid": 0, "gid": 0}));
         }
+        let unknown = crate::runtime::caps::take_unknown_names(&mut value);
+        if !unknown.is_empty() {
+            crate::runtime::warn_unknown(&unknown);
+        }
         return serde_json::from_value(value)
             .with_context(|| format!("parse process {}", path.display()));
     }
@@ -93,8 +97,7 @@ fn exec_process(container: &Container, exec: &Exec, args: &[String]) -> anyhow::
         .as_ref()
         .context("container is being created")?;
     let config = state.bundle.join("config.json");
-    let spec = oci_spec::runtime::Spec::load(&config)
-        .with_context(|| format!("load {}", config.display()))?;
+    let spec = crate::runtime::load_spec(&config)?;
     let mut process = spec
         .process()
         .clone()
