@@ -202,3 +202,51 @@ fn unknown_capabilities_are_ignored_with_runcs_warning() {
         assert_eq!(ours, theirs, "ours, then runc's");
     }
 }
+
+#[test]
+fn version_after_global_flags_and_checkpoint_refusal() {
+    crate::require!(crate::harness::need_root());
+    let mut runtimes = vec![Runtime::ours()];
+    match Runtime::debian() {
+        Ok(runc) => runtimes.push(runc),
+        Err(reason) => report_skip("version_after_global_flags (runc part)", &reason),
+    }
+    for runtime in &runtimes {
+        for args in [
+            &["-v"][..],
+            &["--version"][..],
+            &["--log-format", "json", "-v"][..],
+        ] {
+            // `command` puts `--root ROOT` first: the flag comes after a global.
+            let output = runtime.run(args);
+            assert!(output.status.success(), "{} {args:?}", runtime.name);
+            let text = crate::harness::stdout_of(&output);
+            let prefixes: Vec<&str> = text
+                .lines()
+                .take(3)
+                .map(|line| line.split_once(' ').map_or(line, |(first, _)| first))
+                .collect();
+            assert_eq!(
+                prefixes,
+                ["runc", "commit:", "spec:"],
+                "{}: {text}",
+                runtime.name
+            );
+            assert!(
+                text.starts_with("runc version "),
+                "{}: {text}",
+                runtime.name
+            );
+        }
+        for command in ["checkpoint", "restore"] {
+            let output = runtime.run(&[command, "nosuch"]);
+            assert_eq!(output.status.code(), Some(1), "{} {command}", runtime.name);
+        }
+    }
+    let refused = runtimes[0].run(&["checkpoint", "nosuch"]);
+    assert!(
+        stderr_of(&refused).contains("checkpoint is not supported"),
+        "{}",
+        stderr_of(&refused)
+    );
+}

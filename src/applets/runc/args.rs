@@ -206,6 +206,23 @@ pub fn normalise(args: &[String]) -> Vec<String> {
     out
 }
 
+/// Where the command word is in normalised arguments: the first one
+/// that is neither a global flag nor a global flag's value.
+pub fn command_position(normalised: &[String]) -> Option<usize> {
+    let mut index = 0;
+    while index < normalised.len() {
+        let arg = &normalised[index];
+        let Some(name) = arg.strip_prefix("--") else {
+            return Some(index);
+        };
+        let takes_value = GLOBAL_FLAGS
+            .iter()
+            .any(|flag| flag.long == name && flag.takes_value);
+        index += if takes_value { 2 } else { 1 };
+    }
+    None
+}
+
 /// runc's default state root: /run/runc, or $XDG_RUNTIME_DIR/runc for a
 /// caller without root (who cannot write /run/runc).
 fn default_root() -> PathBuf {

@@ -116,6 +116,25 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 0;
     }
     let normalised = args::normalise(&strings);
+    let command_at = args::command_position(&normalised);
+    let globals = &normalised[..command_at.unwrap_or(normalised.len())];
+    if globals.iter().any(|arg| arg == "--version") {
+        println!("{}", version_text());
+        return 0;
+    }
+    if let Some(command) = command_at.map(|at| normalised[at].as_str()) {
+        if matches!(command, "checkpoint" | "restore") {
+            let logger = Logger {
+                file: None,
+                json: false,
+                debug: false,
+            };
+            logger.error(&format!(
+                "{command} is not supported: dockbox's runc has no CRIU support"
+            ));
+            return 1;
+        }
+    }
     let refs: Vec<&str> = normalised.iter().map(String::as_str).collect();
     let cli = match Runc::from_args(&["runc"], &refs) {
         Ok(cli) => cli,
