@@ -122,18 +122,18 @@ pub fn main(args: Vec<OsString>) -> i32 {
         println!("{}", version_text());
         return 0;
     }
-    if let Some(command) = command_at.map(|at| normalised[at].as_str()) {
-        if matches!(command, "checkpoint" | "restore") {
-            let logger = Logger {
-                file: None,
-                json: false,
-                debug: false,
-            };
-            logger.error(&format!(
-                "{command} is not supported: dockbox's runc has no CRIU support"
-            ));
-            return 1;
-        }
+    if let Some(command) = command_at.map(|at| normalised[at].as_str())
+        && matches!(command, "checkpoint" | "restore")
+    {
+        let logger = Logger {
+            file: None,
+            json: false,
+            debug: false,
+        };
+        logger.error(&format!(
+            "{command} is not supported: dockbox's runc has no CRIU support"
+        ));
+        return 1;
     }
     let refs: Vec<&str> = normalised.iter().map(String::as_str).collect();
     let cli = match Runc::from_args(&["runc"], &refs) {

@@ -18,11 +18,11 @@ pub struct SubCgroups {
 impl SubCgroups {
     pub fn parse(arguments: &[String]) -> Result<SubCgroups, CgroupError> {
         let mut parsed = SubCgroups::default();
-        if let [only] = arguments {
-            if !only.contains(':') {
-                parsed.all = Some(only.clone());
-                return Ok(parsed);
-            }
+        if let [only] = arguments
+            && !only.contains(':')
+        {
+            parsed.all = Some(only.clone());
+            return Ok(parsed);
         }
         for argument in arguments {
             let Some((controllers, path)) = argument.split_once(':') else {
