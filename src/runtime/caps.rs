@@ -261,3 +261,43 @@ fn held_permitted() -> Option<u64> {
 
 #[cfg(test)]
 mod tests;
+
+/// The capability lists of a `process` object as JSON, with the names
+/// this build does not know taken out; returns those names in order.
+/// oci-spec's enum refuses an unknown name (the whole spec would fail to
+/// parse); runc 1.1.5 ignores it with a warning, and so do we.
+pub fn take_unknown_names(process: &mut serde_json::Value) -> Vec<String> {
+    let mut unknown = Vec::new();
+    let Some(sets) = process
+        .get_mut("capabilities")
+        .and_then(serde_json::Value::as_object_mut)
+    else {
+        return unknown;
+    };
+    for set in sets.values_mut() {
+        let Some(names) = set.as_array_mut() else {
+            continue;
+        };
+        names.retain(|name| {
+            let Some(text) = name.as_str() else {
+                return true;
+            };
+            let known = parse_capability(text).is_ok()
+                && serde_json::from_value::<oci_spec::runtime::Capability>(name.clone()).is_ok();
+            if !known && !unknown.iter().any(|seen| seen == text) {
+                unknown.push(text.to_string());
+            }
+            known
+        });
+    }
+    unknown
+}
+
+/// runc's warning for [`take_unknown_names`]: `[CAP_A CAP_B]` as Go
+/// prints a slice.
+pub fn unknown_names_warning(names: &[String]) -> String {
+    format!(
+        "ignoring unknown or unavailable capabilities: [{}]",
+        names.join(" ")
+    )
+}

@@ -76,6 +76,26 @@ impl RuntimeError {
     }
 }
 
+/// Reads a bundle's config.json. Capability names this build does not
+/// know are dropped with runc's warning instead of failing the parse.
+pub fn load_spec(config: &Path) -> Result<Spec, RuntimeError> {
+    let failed =
+        |e: &dyn std::fmt::Display| RuntimeError::Spec(format!("{}: {e}", config.display()));
+    let bytes = std::fs::read(config).map_err(|source| RuntimeError::Os {
+        op: "read",
+        target: config.display().to_string(),
+        source,
+    })?;
+    let mut value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| failed(&e))?;
+    if let Some(process) = value.get_mut("process") {
+        let unknown = super::caps::take_unknown_names(process);
+        if !unknown.is_empty() {
+            super::warn(&super::caps::unknown_names_warning(&unknown));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| failed(&e))
+}
+
 /// Flags of `create` and `run`.
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
@@ -211,8 +231,7 @@ impl Container {
             source,
         })?;
         let config = bundle.join("config.json");
-        let spec = Spec::load(&config)
-            .map_err(|e| RuntimeError::Spec(format!("{}: {e}", config.display())))?;
+        let spec = load_spec(&config)?;
         let root_path = spec
             .root()
             .as_ref()

@@ -8,6 +8,7 @@
 //! it is our child (we wait for it) and is born in the pid namespace.
 
 use super::caps::CapabilityPlan;
+use super::cgroups::SubCgroups;
 use super::clone::{clone_child, clone_child_into};
 use super::container::{Container, RuntimeError, reap};
 use super::fds::{KeptFds, close_all_but};
@@ -16,7 +17,7 @@ use super::process::PreparedProcess;
 use super::seccomp::CompiledSeccomp;
 use super::state::{self, Status};
 use super::sync::{Message, SyncSocket};
-use oci_spec::runtime::{Process, Spec};
+use oci_spec::runtime::Process;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
@@ -33,6 +34,11 @@ pub struct ExecOptions {
     /// A terminal without a console socket in the foreground: the caller
     /// gets the pty master and relays it.
     pub own_terminal: bool,
+    /// `--ignore-paused`: exec into a frozen container anyway; the process
+    /// starts (and the command returns) once it is resumed.
+    pub ignore_paused: bool,
+    /// `--cgroup`: existing sub-cgroups to join instead of the container's.
+    pub sub_cgroups: SubCgroups,
 }
 
 /// What [`Container::exec`] hands back.
@@ -83,9 +89,10 @@ impl Container {
     pub fn exec(&self, options: &ExecOptions) -> Result<Executed, RuntimeError> {
         let state = match self.status() {
             Status::Running | Status::Created => self.state.as_ref().expect("has state"),
+            Status::Paused if options.ignore_paused => self.state.as_ref().expect("has state"),
             Status::Paused => {
                 return Err(RuntimeError::Failed(
-                    "cannot exec in a paused container (use resume first)".into(),
+                    "cannot exec in a paused container (use --ignore-paused to override)".into(),
                 ));
             }
             _ => {
@@ -95,8 +102,7 @@ impl Container {
             }
         };
         let config = state.bundle.join("config.json");
-        let mut spec = Spec::load(&config)
-            .map_err(|e| RuntimeError::Spec(format!("{}: {e}", config.display())))?;
+        let mut spec = super::container::load_spec(&config)?;
         spec.set_process(Some(options.process.clone()));
         let mut process = PreparedProcess::from_spec(&spec, &[])?;
         process.hostname = None;
@@ -133,7 +139,7 @@ impl Container {
                 });
             }
         };
-        let cgroup = self.cgroup();
+        let cgroup = self.exec_cgroup(&options.sub_cgroups)?;
         let namespaces = open_namespaces(state.pid)?;
         let (console_socket, console_receiver) = match (process.terminal, &options.console_socket) {
             (false, _) => (None, None),
@@ -241,6 +247,26 @@ impl Container {
                 .map_err(|e| fail(e.into()))?;
         }
         Ok(Executed { pid, console })
+    }
+}
+
+impl Container {
+    /// The cgroup an exec'd process joins: the container's, or the
+    /// `--cgroup` sub-cgroups below it.
+    fn exec_cgroup(
+        &self,
+        sub_cgroups: &SubCgroups,
+    ) -> Result<Option<Box<dyn super::cgroups::CgroupManager>>, RuntimeError> {
+        let paths = self.state.as_ref().and_then(|s| s.cgroup_paths.clone());
+        match paths {
+            None if sub_cgroups.is_empty() => Ok(None),
+            None => Err(RuntimeError::Failed(
+                "--cgroup: the container has no cgroup".into(),
+            )),
+            Some(paths) => Ok(Some(super::cgroups::from_paths(
+                sub_cgroups.apply_to(&paths)?,
+            ))),
+        }
     }
 }
 

@@ -52,4 +52,24 @@ pub mod state;
 pub mod sync;
 pub mod timefmt;
 
-pub use container::{Container, CreateOptions, Launched, RuntimeError};
+pub use container::{Container, CreateOptions, Launched, RuntimeError, load_spec};
+
+static WARNING_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Where the launcher's warnings go (the `runc` applet: its log, as
+/// logrus lines); stderr until one is set.
+pub fn set_warning_sink(sink: fn(&str)) {
+    let _ = WARNING_SINK.set(sink);
+}
+
+/// runc's warning for capability names it ignores.
+pub fn warn_unknown(names: &[String]) {
+    warn(&caps::unknown_names_warning(names));
+}
+
+pub(crate) fn warn(message: &str) {
+    match WARNING_SINK.get() {
+        Some(sink) => sink(message),
+        None => eprintln!("{message}"),
+    }
+}

@@ -162,3 +162,91 @@ fn spec_writes_runcs_default_config() {
         Err(reason) => report_skip("spec_writes_runcs_default_config (runc part)", &reason),
     }
 }
+
+#[test]
+fn unknown_capabilities_are_ignored_with_runcs_warning() {
+    let dir = TempDir::new("runc-capunknown");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "grep CapBnd /proc/self/status"]);
+    bundle.edit_config(|spec| {
+        let bounding = spec["process"]["capabilities"]["bounding"]
+            .as_array_mut()
+            .unwrap();
+        bounding.push("CAP_TEST".into());
+    });
+    let mut runtimes = vec![Runtime::ours()];
+    match Runtime::debian() {
+        Ok(runc) => runtimes.push(runc),
+        Err(reason) => report_skip("unknown_capabilities (runc part)", &reason),
+    }
+    let mut outputs = Vec::new();
+    for runtime in &runtimes {
+        let _guard = runtime.guard("captest");
+        let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), "captest"]);
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+        let warning =
+            "level=warning msg=\"ignoring unknown or unavailable capabilities: [CAP_TEST]\"";
+        assert!(
+            stderr_of(&output).contains(warning),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+        outputs.push(crate::harness::stdout_of(&output));
+    }
+    if let [ours, theirs] = &outputs[..] {
+        assert_eq!(ours, theirs, "ours, then runc's");
+    }
+}
+
+#[test]
+fn version_after_global_flags_and_checkpoint_refusal() {
+    crate::require!(crate::harness::need_root());
+    let mut runtimes = vec![Runtime::ours()];
+    match Runtime::debian() {
+        Ok(runc) => runtimes.push(runc),
+        Err(reason) => report_skip("version_after_global_flags (runc part)", &reason),
+    }
+    for runtime in &runtimes {
+        for args in [
+            &["-v"][..],
+            &["--version"][..],
+            &["--log-format", "json", "-v"][..],
+        ] {
+            // `command` puts `--root ROOT` first: the flag comes after a global.
+            let output = runtime.run(args);
+            assert!(output.status.success(), "{} {args:?}", runtime.name);
+            let text = crate::harness::stdout_of(&output);
+            let prefixes: Vec<&str> = text
+                .lines()
+                .take(3)
+                .map(|line| line.split_once(' ').map_or(line, |(first, _)| first))
+                .collect();
+            assert_eq!(
+                prefixes,
+                ["runc", "commit:", "spec:"],
+                "{}: {text}",
+                runtime.name
+            );
+            assert!(
+                text.starts_with("runc version "),
+                "{}: {text}",
+                runtime.name
+            );
+        }
+        for command in ["checkpoint", "restore"] {
+            let output = runtime.run(&[command, "nosuch"]);
+            assert_eq!(output.status.code(), Some(1), "{} {command}", runtime.name);
+        }
+    }
+    let refused = runtimes[0].run(&["checkpoint", "nosuch"]);
+    assert!(
+        stderr_of(&refused).contains("checkpoint is not supported"),
+        "{}",
+        stderr_of(&refused)
+    );
+}

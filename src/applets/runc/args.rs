@@ -100,6 +100,7 @@ fn command_flags(command: &str) -> &'static [Flag] {
         value("kernel-memory", None),
         value("kernel-memory-tcp", None),
         value("cpu-shares", None),
+        value("cpu-share", None),
         value("cpu-quota", None),
         value("cpu-period", None),
         value("cpu-rt-period", None),
@@ -205,6 +206,23 @@ pub fn normalise(args: &[String]) -> Vec<String> {
     out
 }
 
+/// Where the command word is in normalised arguments: the first one
+/// that is neither a global flag nor a global flag's value.
+pub fn command_position(normalised: &[String]) -> Option<usize> {
+    let mut index = 0;
+    while index < normalised.len() {
+        let arg = &normalised[index];
+        let Some(name) = arg.strip_prefix("--") else {
+            return Some(index);
+        };
+        let takes_value = GLOBAL_FLAGS
+            .iter()
+            .any(|flag| flag.long == name && flag.takes_value);
+        index += if takes_value { 2 } else { 1 };
+    }
+    None
+}
+
 /// runc's default state root: /run/runc, or $XDG_RUNTIME_DIR/runc for a
 /// caller without root (who cannot write /run/runc).
 fn default_root() -> PathBuf {
@@ -297,9 +315,9 @@ pub struct Exec {
     /// set the apparmor profile for the process
     #[argh(option)]
     pub apparmor: Option<String>,
-    /// run the process in an (existing) sub-cgroup(s) (unsupported)
+    /// run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.
     #[argh(option)]
-    pub cgroup: Option<String>,
+    pub cgroup: Vec<String>,
     /// allocate a pseudo-TTY
     #[argh(switch)]
     pub tty: bool,
@@ -311,7 +329,6 @@ pub struct Exec {
     pub no_new_privs: bool,
     /// allow exec in a paused container
     #[argh(switch)]
-    #[allow(dead_code)] // Accepted as runc does; a frozen exec would hang.
     pub ignore_paused: bool,
     /// container id, then the command and its arguments
     #[argh(positional, greedy)]
@@ -388,6 +405,9 @@ pub struct Update {
     #[allow(dead_code)]
     pub kernel_memory_tcp: Option<String>,
     /// CPU shares (relative weight vs. other containers)
+    #[argh(option)]
+    pub cpu_share: Option<u64>,
+    /// the same as --cpu-share (runc's flag is singular)
     #[argh(option)]
     pub cpu_shares: Option<u64>,
     /// CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period

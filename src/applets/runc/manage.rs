@@ -2,6 +2,7 @@
 //! events, update and features.
 
 use super::args::{Events, Exec, Ps, Update};
+use crate::runtime::cgroups::SubCgroups;
 use crate::runtime::container::{exit_code, reap};
 use crate::runtime::exec::ExecOptions;
 use crate::runtime::{Container, console, selfexe};
@@ -13,16 +14,37 @@ use std::str::FromStr;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
+/// An error of `exec` past its argument checks: runc reports it as
+/// `exec failed: ...` and exits 255, so that a caller can tell it from the
+/// exec'd process's own exit status.
+#[derive(Debug)]
+pub struct ExecFailed(pub anyhow::Error);
+
+impl std::fmt::Display for ExecFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = format!("{:#}", self.0);
+        // The process side words its own errors already.
+        match text.strip_prefix("exec failed: ") {
+            Some(rest) => write!(f, "exec failed: {rest}"),
+            None => write!(f, "exec failed: {text}"),
+        }
+    }
+}
+
+impl std::error::Error for ExecFailed {}
+
 pub fn exec(root: &Path, exec: Exec) -> anyhow::Result<i32> {
     let Some((id, args)) = exec.rest.split_first() else {
-        bail!("runc exec: container id cannot be empty");
+        bail!("runc: \"exec\" requires a minimum of 1 argument(s)");
     };
-    if exec.cgroup.is_some() {
-        bail!("--cgroup (sub-cgroups) is not supported");
-    }
     selfexe::reexec_sealed()?;
+    exec_in(root, id, args, &exec).map_err(|error| ExecFailed(error).into())
+}
+
+fn exec_in(root: &Path, id: &str, args: &[String], exec: &Exec) -> anyhow::Result<i32> {
+    let sub_cgroups = SubCgroups::parse(&exec.cgroup)?;
     let container = Container::load(root, id)?;
-    let process = exec_process(&container, &exec, args)?;
+    let process = exec_process(&container, exec, args)?;
     let own_terminal =
         process.terminal().unwrap_or(false) && exec.console_socket.is_none() && !exec.detach;
     let options = ExecOptions {
@@ -31,8 +53,10 @@ pub fn exec(root: &Path, exec: Exec) -> anyhow::Result<i32> {
         pid_file: exec.pid_file.clone(),
         preserve_fds: exec.preserve_fds,
         own_terminal,
+        ignore_paused: exec.ignore_paused,
+        sub_cgroups,
     };
-    let executed = container.exec(&options).context("exec failed")?;
+    let executed = container.exec(&options)?;
     if exec.detach {
         return Ok(0);
     }
@@ -49,7 +73,20 @@ fn exec_process(container: &Container, exec: &Exec, args: &[String]) -> anyhow::
     if let Some(path) = &exec.process {
         let bytes =
             std::fs::read(path).with_context(|| format!("read process {}", path.display()))?;
-        return serde_json::from_slice(&bytes)
+        let mut value: serde_json::Value = serde_json::from_slice(&bytes)
+            .with_context(|| format!("parse process {}", path.display()))?;
+        // runc's Process.User is a plain struct: a missing `user` is uid 0,
+        // gid 0, where oci-spec's type requires the field.
+        if let Some(fields) = value.as_object_mut() {
+            fields
+                .entry("user")
+                .or_insert_with(|| serde_json::json!({"uid": 0, "gid": 0}));
+        }
+        let unknown = crate::runtime::caps::take_unknown_names(&mut value);
+        if !unknown.is_empty() {
+            crate::runtime::warn_unknown(&unknown);
+        }
+        return serde_json::from_value(value)
             .with_context(|| format!("parse process {}", path.display()));
     }
     if args.is_empty() {
@@ -60,8 +97,7 @@ fn exec_process(container: &Container, exec: &Exec, args: &[String]) -> anyhow::
         .as_ref()
         .context("container is being created")?;
     let config = state.bundle.join("config.json");
-    let spec = oci_spec::runtime::Spec::load(&config)
-        .with_context(|| format!("load {}", config.display()))?;
+    let spec = crate::runtime::load_spec(&config)?;
     let mut process = spec
         .process()
         .clone()
@@ -306,7 +342,7 @@ pub fn update(root: &Path, update: &Update) -> anyhow::Result<i32> {
     }
     let mut cpu: LinuxCpu = resources.cpu().clone().unwrap_or_default();
     let mut cpu_set = resources.cpu().is_some();
-    if let Some(shares) = update.cpu_shares {
+    if let Some(shares) = update.cpu_share.or(update.cpu_shares) {
         cpu.set_shares(Some(shares));
         cpu_set = true;
     }

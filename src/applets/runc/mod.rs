@@ -64,6 +64,21 @@ impl Logger {
         }
     }
 
+    /// A warning goes to the log only, as logrus writes it.
+    fn warning(&self, message: &str) {
+        let line = self.line("warning", message);
+        match &self.file {
+            Some(path) => {
+                let _ = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut file| writeln!(file, "{line}"));
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
     fn error(&self, message: &str) {
         let line = self.line("error", message);
         match &self.file {
@@ -83,6 +98,9 @@ impl Logger {
     }
 }
 
+/// The log as the command line set it, for the launcher's warnings.
+static LOGGER: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
 pub fn main(args: Vec<OsString>) -> i32 {
     let strings: Vec<String> = args
         .iter()
@@ -98,6 +116,25 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 0;
     }
     let normalised = args::normalise(&strings);
+    let command_at = args::command_position(&normalised);
+    let globals = &normalised[..command_at.unwrap_or(normalised.len())];
+    if globals.iter().any(|arg| arg == "--version") {
+        println!("{}", version_text());
+        return 0;
+    }
+    if let Some(command) = command_at.map(|at| normalised[at].as_str())
+        && matches!(command, "checkpoint" | "restore")
+    {
+        let logger = Logger {
+            file: None,
+            json: false,
+            debug: false,
+        };
+        logger.error(&format!(
+            "{command} is not supported: dockbox's runc has no CRIU support"
+        ));
+        return 1;
+    }
     let refs: Vec<&str> = normalised.iter().map(String::as_str).collect();
     let cli = match Runc::from_args(&["runc"], &refs) {
         Ok(cli) => cli,
@@ -127,17 +164,25 @@ pub fn main(args: Vec<OsString>) -> i32 {
             };
         }
     };
-    let logger = Logger {
+    let logger = LOGGER.get_or_init(|| Logger {
         file: cli.log.clone(),
         json: cli.log_format == "json",
         debug: cli.debug,
-    };
+    });
+    crate::runtime::set_warning_sink(|message| {
+        if let Some(logger) = LOGGER.get() {
+            logger.warning(message);
+        }
+    });
     logger.debug(&format!("runc {}", normalised.join(" ")));
     match run(cli) {
         Ok(code) => code,
         Err(error) => {
             logger.error(&format!("{error:#}"));
-            1
+            match error.downcast_ref::<manage::ExecFailed>() {
+                Some(_) => 255,
+                None => 1,
+            }
         }
     }
 }

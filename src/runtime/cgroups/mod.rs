@@ -15,6 +15,7 @@ mod devices_bpf;
 mod fs;
 mod layout;
 pub mod stats;
+mod sub;
 #[cfg(test)]
 mod tests;
 mod v1;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use layout::Hierarchies;
 pub use stats::CgroupStats;
+pub use sub::SubCgroups;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {

@@ -52,7 +52,15 @@ impl V1Manager {
             return Ok(());
         }
         let dir = self.require("memory", "a memory limit")?;
-        if let Some(swap) = memory.swap().filter(|s| *s != 0) {
+        // An unlimited memory without a swap value lifts the swap limit
+        // too, as runc does: memory <= memory+swap would refuse it.
+        let swap = match (memory.limit(), memory.swap()) {
+            (Some(-1), None | Some(0)) if fs::exists(dir, "memory.memsw.limit_in_bytes") => {
+                Some(-1)
+            }
+            (_, swap) => swap,
+        };
+        if let Some(swap) = swap.filter(|s| *s != 0) {
             if !fs::exists(dir, "memory.memsw.limit_in_bytes") {
                 if swap != -1 {
                     return Err(CgroupError::Unsupported(

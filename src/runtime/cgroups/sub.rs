@@ -1,0 +1,156 @@
+//! `runc exec --cgroup`: the new process joins an existing sub-cgroup of
+//! the container's cgroup instead of the container's own. The argument is
+//! `PATH` (every controller) or `CONTROLLER[,CONTROLLER...]:PATH`, the
+//! latter repeatable; cgroup v2 has one tree, so only the first form.
+
+use super::{CgroupError, CgroupPaths, clean};
+use std::collections::BTreeMap;
+
+/// Parsed `--cgroup` arguments.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubCgroups {
+    /// A path for every controller (and the unified tree).
+    all: Option<String>,
+    /// Controller name to path, v1 only.
+    per_controller: BTreeMap<String, String>,
+}
+
+impl SubCgroups {
+    pub fn parse(arguments: &[String]) -> Result<SubCgroups, CgroupError> {
+        let mut parsed = SubCgroups::default();
+        if let [only] = arguments
+            && !only.contains(':')
+        {
+            parsed.all = Some(only.clone());
+            return Ok(parsed);
+        }
+        for argument in arguments {
+            let Some((controllers, path)) = argument.split_once(':') else {
+                return Err(invalid(format!("invalid --cgroup argument: {argument}")));
+            };
+            if path.contains(':') {
+                return Err(invalid(format!("invalid --cgroup argument: {argument}")));
+            }
+            for controller in controllers.split(',') {
+                if controller.is_empty() {
+                    return Err(invalid(format!(
+                        "invalid --cgroup argument: {argument} (empty controller)"
+                    )));
+                }
+                if parsed
+                    .per_controller
+                    .insert(controller.to_string(), path.to_string())
+                    .is_some()
+                {
+                    return Err(invalid(format!(
+                        "invalid --cgroup argument(s): controller {controller} specified multiple times"
+                    )));
+                }
+            }
+        }
+        Ok(parsed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.all.is_none() && self.per_controller.is_empty()
+    }
+
+    /// The container's directories with the sub-cgroups joined on; each
+    /// must exist already (runc joins, it does not create). `..` cannot
+    /// climb above the container's cgroup.
+    pub fn apply_to(&self, container: &CgroupPaths) -> Result<CgroupPaths, CgroupError> {
+        let mut paths = container.clone();
+        let v1_names: Vec<&str> = container.v1.keys().map(String::as_str).collect();
+        for controller in self.per_controller.keys() {
+            let known = v1_names
+                .iter()
+                .any(|name| name.split(',').any(|part| part == controller));
+            if !known {
+                return Err(invalid(format!(
+                    "--cgroup: controller {controller:?} is not mounted as a cgroup v1 hierarchy"
+                )));
+            }
+        }
+        for (name, dir) in paths.v1.iter_mut() {
+            let sub = name
+                .split(',')
+                .find_map(|part| self.per_controller.get(part))
+                .or(self.all.as_ref());
+            if let Some(sub) = sub {
+                *dir = joined(dir, sub)?;
+            }
+        }
+        if let (Some(dir), Some(sub)) = (paths.unified.as_mut(), self.all.as_ref()) {
+            *dir = joined(dir, sub)?;
+        }
+        Ok(paths)
+    }
+}
+
+fn joined(base: &std::path::Path, sub: &str) -> Result<std::path::PathBuf, CgroupError> {
+    let dir = base.join(clean(sub));
+    if !dir.is_dir() {
+        return Err(invalid(format!(
+            "--cgroup: {}: no such cgroup (it must exist already)",
+            dir.display()
+        )));
+    }
+    Ok(dir)
+}
+
+fn invalid(message: String) -> CgroupError {
+    CgroupError::Invalid(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn arguments_parse_as_runc_reads_them() {
+        let all = SubCgroups::parse(&args(&["sub/x"])).unwrap();
+        assert_eq!(all.all.as_deref(), Some("sub/x"));
+        let some = SubCgroups::parse(&args(&["cpu,memory:a", "pids:b"])).unwrap();
+        assert_eq!(
+            some.per_controller.get("memory").map(String::as_str),
+            Some("a")
+        );
+        assert_eq!(
+            some.per_controller.get("pids").map(String::as_str),
+            Some("b")
+        );
+        assert!(SubCgroups::parse(&args(&[":a"])).is_err());
+        assert!(SubCgroups::parse(&args(&["a", "b"])).is_err());
+        assert!(SubCgroups::parse(&args(&["cpu:a", "cpu:b"])).is_err());
+    }
+
+    #[test]
+    fn unknown_controllers_and_missing_directories_are_refused() {
+        let base = std::env::temp_dir().join(format!("subcg-{}", std::process::id()));
+        std::fs::create_dir_all(base.join("memory/sub")).unwrap();
+        let mut container = CgroupPaths::default();
+        container.v1.insert("memory".into(), base.join("memory"));
+        let sub = SubCgroups::parse(&args(&["memory:../../sub"])).unwrap();
+        assert_eq!(
+            sub.apply_to(&container).unwrap().v1["memory"],
+            base.join("memory/sub")
+        );
+        assert!(
+            SubCgroups::parse(&args(&["cpu:sub"]))
+                .unwrap()
+                .apply_to(&container)
+                .is_err()
+        );
+        assert!(
+            SubCgroups::parse(&args(&["nope"]))
+                .unwrap()
+                .apply_to(&container)
+                .is_err()
+        );
+        std::fs::remove_dir_all(&base).unwrap();
+    }
+}
