@@ -88,8 +88,18 @@ docker run -d --name again --restart on-failure:2 busybox sh -c 'exit 3' >/dev/n
 wait_for restart-policy "2 exited 3" docker inspect -f '{{.RestartCount}} {{.State.Status}} {{.State.ExitCode}}' again
 docker rm -f again >/dev/null
 
+# Only the warnings that apply: none on v2 (every controller is there);
+# the v1 layout above leaves out cpuset and blkio, which moby warns of.
+expected=
+if [ "$CGROUP" = v1 ]; then
+    expected="WARNING: No cpuset support
+WARNING: No blkio throttle.read_bps_device support
+WARNING: No blkio throttle.write_bps_device support
+WARNING: No blkio throttle.read_iops_device support
+WARNING: No blkio throttle.write_iops_device support"
+fi
 warnings=$(docker info 2>&1 >/dev/null | grep -i warning)
-if [ -z "$warnings" ]; then result info-warnings ok ""; else
+if [ "$warnings" = "$expected" ]; then result info-warnings ok ""; else
     result info-warnings fail "$warnings"; fi
 
 if [ "$CGROUP" = v2 ]; then
