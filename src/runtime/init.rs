@@ -247,14 +247,18 @@ fn become_process(context: &InitContext) -> Result<InitError, InitError> {
     }
     let executable = process.find_executable()?;
     let home = process.home_env();
+    // With no_new_privs the filter goes on as late as runc 1.1.5 puts it:
+    // after the lookups, but before `create` returns, so that a profile
+    // that cannot load fails `create`, and the startContainer hooks run
+    // under it as they do under runc.
+    if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
+        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
+    }
     if let Some(fifo) = &context.exec_fifo {
         context.sync.send(&Message::Ready)?;
         wait_for_start(fifo)?;
     }
     run_hooks(context, HookStage::StartContainer)?;
-    if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
-        super::seccomp::install(seccomp).map_err(|e| InitError::Other(e.to_string()))?;
-    }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
 }
 

@@ -46,6 +46,7 @@ mod runc_containerd;
 mod runc_dockerd;
 mod runc_fds;
 mod runc_lifecycle;
+mod runc_lifecycle_conformance;
 mod runc_namespaces;
 mod runc_process;
 mod runc_rootfs;
