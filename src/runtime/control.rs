@@ -1,5 +1,6 @@
 //! The lifecycle of an existing container: start, kill and delete.
 
+use super::cgroups::CgroupManager;
 use super::container::{Container, RuntimeError, pidfd_open, wait_pidfd};
 use super::hooks::{self, HookStage};
 use super::state::Status;
@@ -121,7 +122,13 @@ impl Container {
     /// Sends `signal` to the init, or with `all` to every process in the
     /// container's pid namespace.
     pub fn kill(&self, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        if all && let Some(cgroup) = self.cgroup() {
+            return self.signal_cgroup(cgroup.as_ref(), signal);
+        }
         let state = match (self.status(), &self.state) {
+            // As runc: with --all a stopped container has nobody left to
+            // signal, which is no error.
+            (Status::Stopped, _) if all => return Ok(()),
             (Status::Stopped, _) | (_, None) => return Err(RuntimeError::NotRunning),
             (_, Some(state)) => state,
         };
@@ -143,6 +150,43 @@ impl Container {
                 target: state.pid.to_string(),
                 source: error,
             });
+        }
+        Ok(())
+    }
+}
+
+/// Kill --all.
+impl Container {
+    /// `kill --all` as runc does it: every process in the container's
+    /// cgroup, which also holds exec'd processes of a container that shares
+    /// the host's pid namespace, and whatever a stopped container left
+    /// behind. The cgroup is frozen meanwhile so that nothing forks past
+    /// the signal; a paused container stays paused, except that SIGKILL
+    /// must thaw it to be delivered.
+    fn signal_cgroup(&self, cgroup: &dyn CgroupManager, signal: i32) -> Result<(), RuntimeError> {
+        let status = self.status();
+        if matches!(status, Status::Creating) {
+            return Err(RuntimeError::NotRunning);
+        }
+        let pids = match cgroup.pids() {
+            Ok(pids) => pids,
+            // A stopped container whose cgroup is already gone.
+            Err(_) if status == Status::Stopped => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        if pids.is_empty() {
+            return Ok(());
+        }
+        let was_frozen = status == Status::Paused;
+        let froze = !was_frozen && cgroup.freeze().is_ok();
+        // Again once frozen: a process may have forked meanwhile.
+        let pids = cgroup.pids().unwrap_or(pids);
+        for pid in pids {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(pid, signal) };
+        }
+        if froze || (was_frozen && signal == libc::SIGKILL) {
+            cgroup.thaw()?;
         }
         Ok(())
     }

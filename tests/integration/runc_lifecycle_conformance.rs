@@ -2,8 +2,9 @@
 //! in-container hooks run, the console's owner, a frozen or busy cgroup,
 //! `kill --all` and `ps` of a stopped container, and `delete --force`.
 
-use crate::harness::{TempDir, report_skip, stderr_of};
+use crate::harness::{TempDir, report_skip, stderr_of, stdout_of};
 use crate::runc_bundle;
+use crate::runc_lifecycle::wait_for_status;
 use crate::runc_support::Runtime;
 use serde_json::json;
 
@@ -59,5 +60,44 @@ fn start_container_hooks_run_under_seccomp_with_no_new_privileges() {
             runtime.name
         );
         assert!(!out.join("made").exists(), "{}", runtime.name);
+    }
+}
+
+/// `kill --all` and `ps` of a container whose init has exited succeed in
+/// runc 1.1.5: they look at what its cgroup still holds, which is nobody.
+#[test]
+fn kill_all_and_ps_of_a_stopped_container_succeed() {
+    let dir = TempDir::new("runc-stoppedps");
+    let bundle = runc_bundle!(dir, &["true"]);
+    for runtime in runtimes("kill_all_and_ps_of_a_stopped_container_succeed") {
+        let _guard = runtime.guard("stoppedps");
+        runtime.ok(&["run", "-d", "-b", bundle.dir.to_str().unwrap(), "stoppedps"]);
+        wait_for_status(&runtime, "stoppedps", "stopped");
+        let name = runtime.name;
+        let kill_all = runtime.run(&["kill", "--all", "stoppedps", "KILL"]);
+        assert!(
+            kill_all.status.success(),
+            "{name} kill --all: {}",
+            stderr_of(&kill_all)
+        );
+        let kill_init = runtime.run(&["kill", "stoppedps", "KILL"]);
+        assert!(
+            !kill_init.status.success(),
+            "{name}: kill without --all succeeded"
+        );
+        assert!(
+            stderr_of(&kill_init).contains("container not running"),
+            "{name}: {}",
+            stderr_of(&kill_init)
+        );
+        let json = runtime.run(&["ps", "--format", "json", "stoppedps"]);
+        assert!(json.status.success(), "{name} ps: {}", stderr_of(&json));
+        // Go's encoding of an empty (nil) pid list.
+        assert_eq!(stdout_of(&json), "null\n", "{name}");
+        let table = runtime.run(&["ps", "stoppedps"]);
+        assert!(table.status.success(), "{name} ps: {}", stderr_of(&table));
+        let lines: Vec<String> = stdout_of(&table).lines().map(String::from).collect();
+        assert_eq!(lines.len(), 1, "{name}: {lines:?}");
+        assert!(lines[0].contains("PID"), "{name}: {lines:?}");
     }
 }
