@@ -287,6 +287,7 @@ pub(crate) fn switch_user(
     process: &PreparedProcess,
     capabilities: Option<&CapabilityPlan>,
 ) -> Result<(), String> {
+    process.give_stdio_to_user().map_err(|e| e.to_string())?;
     if let Some(plan) = capabilities {
         plan.prepare_for_setuid().map_err(|e| e.to_string())?;
     }

@@ -302,6 +302,36 @@ impl PreparedProcess {
 
     /// Supplementary groups, gid, uid. The cwd is entered apart, see
     /// [`PreparedProcess::enter_cwd_as_root`].
+    /// Gives stdio (the pty, or the caller's pipes and files) to the user
+    /// we are about to become, as runc does, so that a non-root process can
+    /// use its console; the group stays (devpts makes ptys group tty).
+    /// /dev/null and what we may not change (an unmapped owner, a
+    /// read-only file system) are left alone.
+    pub fn give_stdio_to_user(&self) -> Result<(), ProcessError> {
+        let Ok(null) = stat_path(c"/dev/null") else {
+            return Err(os("stat", "/dev/null"));
+        };
+        for fd in 0..3 {
+            // SAFETY: fstat writes a stat buffer we own.
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            if unsafe { libc::fstat(fd, &mut stat) } != 0 {
+                return Err(os("fstat", format!("fd {fd}")));
+            }
+            if stat.st_uid == self.uid || stat.st_rdev == null.st_rdev {
+                continue;
+            }
+            // SAFETY: a plain syscall on our own fd.
+            if unsafe { libc::fchown(fd, self.uid, stat.st_gid) } != 0 {
+                let errno = std::io::Error::last_os_error().raw_os_error();
+                if !matches!(errno, Some(libc::EINVAL | libc::EPERM | libc::EROFS)) {
+                    return Err(os("fchown", format!("fd {fd}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn become_user(&self) -> Result<(), ProcessError> {
         // SAFETY: the slice is valid for its length.
         let rc =
@@ -471,4 +501,14 @@ fn rlimit_resource(kind: PosixRlimitType) -> libc::c_int {
         PosixRlimitType::RlimitRtprio => libc::RLIMIT_RTPRIO,
         PosixRlimitType::RlimitRttime => libc::RLIMIT_RTTIME,
     }) as libc::c_int
+}
+
+fn stat_path(path: &std::ffi::CStr) -> std::io::Result<libc::stat> {
+    // SAFETY: stat writes a buffer we own; the path is NUL-terminated.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::stat(path.as_ptr(), &mut stat) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(stat)
 }

@@ -101,3 +101,78 @@ fn kill_all_and_ps_of_a_stopped_container_succeed() {
         assert!(lines[0].contains("PID"), "{name}: {lines:?}");
     }
 }
+
+/// What the process sees of its terminal: owner and group of fds 0 to 2.
+const STDIO_OWNERS: &str = "for fd in 0 1 2; do stat -L -c %u:%g /proc/self/fd/$fd; done";
+
+/// Runs `exec -d -t --console-socket` of STDIO_OWNERS as 1000:1000 in the
+/// running container `id`; returns what its terminal showed.
+fn exec_with_terminal(runtime: &Runtime, id: &str, socket: &std::path::Path) -> String {
+    let _ = std::fs::remove_file(socket);
+    let listener = std::os::unix::net::UnixListener::bind(socket).unwrap();
+    let receiver = std::thread::spawn(move || {
+        let (_, master) = crate::runc_console::receive_master(&listener);
+        let mut seen = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::fs::File::from(master), &mut seen);
+        String::from_utf8_lossy(&seen).into_owned()
+    });
+    let pid_file = socket.with_extension("pid");
+    let output = runtime.run(&[
+        "exec",
+        "-d",
+        "-t",
+        "--console-socket",
+        socket.to_str().unwrap(),
+        "--pid-file",
+        pid_file.to_str().unwrap(),
+        "--user",
+        "1000:1000",
+        id,
+        "sh",
+        "-c",
+        STDIO_OWNERS,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}: {}",
+        runtime.name,
+        stderr_of(&output)
+    );
+    // We are its subreaper: reap it, or the init's exit (at delete)
+    // waits for this zombie of its pid namespace forever.
+    let pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+    crate::runc_support::reap(pid.trim().parse().unwrap_or(0));
+    receiver.join().unwrap()
+}
+
+/// runc hands the stdio of a process that runs as another user to that
+/// user before the setuid (keeping the group, tty's 5 on a pty), so a
+/// non-root process owns its console, in `run` and in `exec`.
+#[test]
+fn the_console_belongs_to_the_processs_user() {
+    let dir = TempDir::new("runc-ttyowner");
+    let bundle = runc_bundle!(dir, &["true"]);
+    bundle.edit_config(|spec| {
+        spec["process"]["terminal"] = json!(true);
+        spec["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+        spec["process"]["args"] = json!(["sh", "-c", STDIO_OWNERS]);
+    });
+    let expected = "1000:5\r\n1000:5\r\n1000:5\r\n";
+    for runtime in runtimes("the_console_belongs_to_the_processs_user") {
+        let socket = dir.join(&format!("{}.sock", runtime.name));
+        let seen = crate::runc_console::run_with_terminal(&runtime, &bundle.dir, &socket);
+        assert_eq!(seen, expected, "{} run", runtime.name);
+    }
+    bundle.edit_config(|spec| {
+        spec["process"]["terminal"] = json!(false);
+        spec["process"]["user"] = json!({"uid": 0, "gid": 0});
+        spec["process"]["args"] = json!(["sleep", "100"]);
+    });
+    for runtime in runtimes("the_console_belongs_to_the_processs_user") {
+        let _guard = runtime.guard("ttyexec");
+        runtime.ok(&["run", "-d", "-b", bundle.dir.to_str().unwrap(), "ttyexec"]);
+        let socket = dir.join(&format!("{}-exec.sock", runtime.name));
+        let seen = exec_with_terminal(&runtime, "ttyexec", &socket);
+        assert_eq!(seen, expected, "{} exec", runtime.name);
+    }
+}
