@@ -53,3 +53,20 @@ pub mod sync;
 pub mod timefmt;
 
 pub use container::{Container, CreateOptions, Launched, RuntimeError};
+
+/// Where the launcher's warnings go: stderr, unless the caller (the runc
+/// applet, which writes runc's log lines) names its own sink.
+static WARNING_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Sends the launcher's warnings to `sink` for the rest of the process.
+pub fn set_warning_sink(sink: fn(&str)) {
+    let _ = WARNING_SINK.set(sink);
+}
+
+/// A warning: the operation goes on.
+pub(crate) fn warn(message: &str) {
+    match WARNING_SINK.get() {
+        Some(sink) => sink(message),
+        None => eprintln!("{message}"),
+    }
+}

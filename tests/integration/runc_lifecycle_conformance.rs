@@ -2,11 +2,15 @@
 //! in-container hooks run, the console's owner, a frozen or busy cgroup,
 //! `kill --all` and `ps` of a stopped container, and `delete --force`.
 
+use crate::harness::busybox::Bundle;
+use crate::harness::cgroup::OwnCgroup;
 use crate::harness::{TempDir, report_skip, stderr_of, stdout_of};
 use crate::runc_bundle;
 use crate::runc_lifecycle::wait_for_status;
 use crate::runc_support::Runtime;
 use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Every runtime to compare: ours first, then Debian's runc when installed.
 fn runtimes(test: &str) -> Vec<Runtime> {
@@ -174,5 +178,154 @@ fn the_console_belongs_to_the_processs_user() {
         let socket = dir.join(&format!("{}-exec.sock", runtime.name));
         let seen = exec_with_terminal(&runtime, "ttyexec", &socket);
         assert_eq!(seen, expected, "{} exec", runtime.name);
+    }
+}
+
+/// The host directories of `cgroups_path` in every hierarchy this process
+/// sits in (v1 controllers by name, the unified one as "unified").
+fn cgroup_dirs(cgroups_path: &str) -> Vec<(String, PathBuf)> {
+    let membership = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let own = OwnCgroup::read();
+    let mut dirs = Vec::new();
+    for line in membership.lines() {
+        let mut fields = line.splitn(3, ':').skip(1);
+        let (Some(controllers), Some(own_path)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let (name, own_dir) = match controllers.split(',').next() {
+            Some("") => ("unified".to_string(), own.v2.clone()),
+            Some(first) => (first.to_string(), own.v1.get(first).cloned()),
+            None => continue,
+        };
+        let Some(own_dir) = own_dir else { continue };
+        // The mount point: our own directory without our own path.
+        let depth = Path::new(own_path).components().count().saturating_sub(1);
+        let mut mount = own_dir;
+        for _ in 0..depth {
+            mount.pop();
+        }
+        dirs.push((name, mount.join(cgroups_path.trim_start_matches('/'))));
+    }
+    dirs
+}
+
+fn cgroups_path_of(bundle: &Bundle) -> String {
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.dir.join("config.json")).unwrap()).unwrap();
+    config["linux"]["cgroupsPath"].as_str().unwrap().to_string()
+}
+
+/// The test's cgroup directories: thawed and removed on drop, after the
+/// container guard (declared later) has deleted the container, even when
+/// the test failed.
+struct CgroupDirs(Vec<(String, PathBuf)>);
+
+impl Drop for CgroupDirs {
+    fn drop(&mut self) {
+        for (name, dir) in &self.0 {
+            match name.as_str() {
+                "freezer" => drop(std::fs::write(dir.join("freezer.state"), "THAWED")),
+                "unified" => drop(std::fs::write(dir.join("cgroup.freeze"), "0")),
+                _ => {}
+            }
+        }
+        for (_, dir) in &self.0 {
+            let _ = std::fs::remove_dir(dir);
+        }
+    }
+}
+
+/// A cgroup that is frozen before the container starts: runc 1.1.5 refuses
+/// it up front instead of leaving `run -d` waiting on a frozen init.
+#[test]
+fn a_frozen_cgroup_is_refused_before_anything_starts() {
+    let dir = TempDir::new("runc-frozen");
+    let bundle = runc_bundle!(dir, &["true"]);
+    let dirs = cgroup_dirs(&cgroups_path_of(&bundle));
+    let freezer = dirs
+        .iter()
+        .find(|(name, _)| name == "freezer")
+        .or_else(|| dirs.iter().find(|(name, _)| name == "unified"));
+    let Some((name, freezer)) = freezer.cloned() else {
+        report_skip(
+            "a_frozen_cgroup_is_refused_before_anything_starts",
+            "no freezer",
+        );
+        return;
+    };
+    for runtime in runtimes("a_frozen_cgroup_is_refused_before_anything_starts") {
+        std::fs::create_dir_all(&freezer).unwrap();
+        let (file, frozen) = match name.as_str() {
+            "freezer" => ("freezer.state", "FROZEN"),
+            _ => ("cgroup.freeze", "1"),
+        };
+        let _cleanup = CgroupDirs(dirs.clone());
+        std::fs::write(freezer.join(file), frozen).unwrap();
+        let _guard = runtime.guard("frozen");
+        // A hang is the bug: give up after a while rather than wait forever.
+        let mut command = Command::new("timeout");
+        command.args(["-s", "KILL", "20"]).arg(&runtime.exe);
+        command.arg("--root").arg(runtime.root.path());
+        command.args(["run", "-d", "-b", bundle.dir.to_str().unwrap(), "frozen"]);
+        let output = crate::runc_support::output_via_files(&mut command);
+        assert!(
+            !output.status.success(),
+            "{}: run -d succeeded",
+            runtime.name
+        );
+        assert!(
+            stderr_of(&output).contains("container's cgroup unexpectedly frozen"),
+            "{}: {:?} {}",
+            runtime.name,
+            output.status,
+            stderr_of(&output)
+        );
+        assert!(
+            runtime.run(&["state", "frozen"]).status.code() != Some(0),
+            "{}",
+            runtime.name
+        );
+    }
+}
+
+/// A cgroup that already holds a process: runc 1.1.5 runs the container in
+/// it all the same, with a warning that counts the processes.
+#[test]
+fn a_busy_cgroup_is_used_with_a_warning() {
+    let dir = TempDir::new("runc-busycg");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let dirs = cgroup_dirs(&cgroups_path_of(&bundle));
+    for runtime in runtimes("a_busy_cgroup_is_used_with_a_warning") {
+        let _cleanup = CgroupDirs(dirs.clone());
+        let mut squatter = Command::new("sleep").arg("100").spawn().unwrap();
+        for (name, dir) in &dirs {
+            std::fs::create_dir_all(dir).unwrap();
+            let joined = std::fs::write(dir.join("cgroup.procs"), squatter.id().to_string());
+            // A fresh v1 cpuset has no cpus to join until a runtime sets them.
+            assert!(
+                joined.is_ok() || name == "cpuset",
+                "join {name}: {joined:?}"
+            );
+        }
+        let output = {
+            let _guard = runtime.guard("busycg");
+            runtime.run(&["run", "-d", "-b", bundle.dir.to_str().unwrap(), "busycg"])
+        };
+        let _ = squatter.kill();
+        let _ = squatter.wait();
+        assert!(
+            output.status.success(),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
+        assert!(
+            stderr_of(&output).contains(
+                "level=warning msg=\"container's cgroup is not empty: 1 process(es) found\""
+            ),
+            "{}: {}",
+            runtime.name,
+            stderr_of(&output)
+        );
     }
 }

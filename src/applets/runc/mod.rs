@@ -64,6 +64,21 @@ impl Logger {
         }
     }
 
+    /// runc's warnings are log lines only, in the log file when given.
+    fn warn(&self, message: &str) {
+        let line = self.line("warning", message);
+        match &self.file {
+            Some(path) => {
+                let _ = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .and_then(|mut file| writeln!(file, "{line}"));
+            }
+            None => eprintln!("{line}"),
+        }
+    }
+
     fn error(&self, message: &str) {
         let line = self.line("error", message);
         match &self.file {
@@ -82,6 +97,9 @@ impl Logger {
         }
     }
 }
+
+/// The command line's logger, also the runtime's warning sink.
+static LOGGER: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
 
 pub fn main(args: Vec<OsString>) -> i32 {
     let strings: Vec<String> = args
@@ -127,11 +145,16 @@ pub fn main(args: Vec<OsString>) -> i32 {
             };
         }
     };
-    let logger = Logger {
+    let logger = LOGGER.get_or_init(|| Logger {
         file: cli.log.clone(),
         json: cli.log_format == "json",
         debug: cli.debug,
-    };
+    });
+    crate::runtime::set_warning_sink(|message| {
+        if let Some(logger) = LOGGER.get() {
+            logger.warn(message);
+        }
+    });
     logger.debug(&format!("runc {}", normalised.join(" ")));
     match run(cli) {
         Ok(code) => code,
