@@ -31,6 +31,8 @@ pub enum ProcessError {
          possible container breakout detected"
     )]
     CwdOutsideRoot { cwd: String, seen: String },
+    #[error("chdir to cwd ({cwd:?}) set in config.json failed: {}", go_errno_text(.source))]
+    Chdir { cwd: String, source: std::io::Error },
     #[error("make cwd {cwd}: {source}")]
     MakeCwd { cwd: String, source: InRootError },
     #[error("{op} {target}: {source}")]
@@ -245,14 +247,11 @@ impl PreparedProcess {
     /// call [`PreparedProcess::enter_cwd`] again after the setuid.
     pub fn enter_cwd_as_root(&self) -> Result<bool, ProcessError> {
         match self.enter_cwd() {
-            Err(ProcessError::Os {
-                op: "chdir",
-                source,
-                ..
-            }) if matches!(
-                source.raw_os_error(),
-                Some(libc::EACCES) | Some(libc::EPERM)
-            ) =>
+            Err(ProcessError::Chdir { source, .. })
+                if matches!(
+                    source.raw_os_error(),
+                    Some(libc::EACCES) | Some(libc::EPERM)
+                ) =>
             {
                 Ok(false)
             }
@@ -262,9 +261,8 @@ impl PreparedProcess {
 
     /// chdir into the cwd, then make sure it lies inside our root.
     pub fn enter_cwd(&self) -> Result<(), ProcessError> {
-        std::env::set_current_dir(&self.cwd).map_err(|source| ProcessError::Os {
-            op: "chdir",
-            target: self.cwd.display().to_string(),
+        std::env::set_current_dir(&self.cwd).map_err(|source| ProcessError::Chdir {
+            cwd: self.cwd.display().to_string(),
             source,
         })?;
         self.verify_cwd_inside_root()
@@ -468,8 +466,14 @@ fn check_executable(path: &CString) -> Result<(), ProcessError> {
 
 /// The errno's text as Go prints it (lowercase, no "(os error n)").
 fn errno_text() -> String {
-    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-    nix::errno::Errno::from_raw(errno).desc().to_lowercase()
+    go_errno_text(&std::io::Error::last_os_error())
+}
+
+fn go_errno_text(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(errno) => nix::errno::Errno::from_raw(errno).desc().to_lowercase(),
+        None => error.to_string(),
+    }
 }
 
 fn is_executable_file(path: &CString) -> bool {

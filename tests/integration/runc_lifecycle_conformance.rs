@@ -329,3 +329,83 @@ fn a_busy_cgroup_is_used_with_a_warning() {
         );
     }
 }
+
+/// What the process reports of a cwd it may not search: where it is, and
+/// whether it can list it.
+const CWD_REPORT: &str = "pwd; ls . >/dev/null 2>&1 && echo listed || echo unlisted";
+
+/// runc enters the cwd as root, before the setuid, so a user process may
+/// start in a directory only root can enter (`run`: it cannot list it
+/// then) or below one (`exec`). A cwd it cannot enter fails with runc's
+/// words.
+#[test]
+fn a_cwd_only_root_can_enter_works_for_another_user() {
+    let dir = TempDir::new("runc-rootcwd");
+    let bundle = runc_bundle!(dir, &["true"]);
+    let secret = bundle.dir.join("rootfs/secret");
+    std::fs::create_dir_all(secret.join("inner")).unwrap();
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    bundle.edit_config(|spec| {
+        spec["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+        spec["process"]["cwd"] = json!("/secret");
+        spec["process"]["args"] = json!(["sh", "-c", CWD_REPORT]);
+    });
+    for runtime in runtimes("a_cwd_only_root_can_enter_works_for_another_user") {
+        let name = runtime.name;
+        let _guard = runtime.guard("rootcwd");
+        let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), "rootcwd"]);
+        assert!(
+            output.status.success(),
+            "{name} run: {}",
+            stderr_of(&output)
+        );
+        assert_eq!(stdout_of(&output), "/secret\nunlisted\n", "{name} run");
+    }
+    bundle.edit_config(|spec| {
+        spec["process"]["user"] = json!({"uid": 0, "gid": 0});
+        spec["process"]["cwd"] = json!("/");
+        spec["process"]["args"] = json!(["sleep", "100"]);
+    });
+    for runtime in runtimes("a_cwd_only_root_can_enter_works_for_another_user") {
+        let name = runtime.name;
+        let _guard = runtime.guard("rootcwdexec");
+        runtime.ok(&[
+            "run",
+            "-d",
+            "-b",
+            bundle.dir.to_str().unwrap(),
+            "rootcwdexec",
+        ]);
+        let output = runtime.run(&[
+            "exec",
+            "--user",
+            "1000:1000",
+            "--cwd",
+            "/secret/inner",
+            "rootcwdexec",
+            "sh",
+            "-c",
+            CWD_REPORT,
+        ]);
+        assert!(
+            output.status.success(),
+            "{name} exec: {}",
+            stderr_of(&output)
+        );
+        // Only the lookup through /secret needed root: inner itself is 0755.
+        assert_eq!(stdout_of(&output), "/secret/inner\nlisted\n", "{name} exec");
+        // A cwd that is no directory fails in both, before the process runs.
+        let output = runtime.run(&["exec", "--cwd", "/etc/passwd", "rootcwdexec", "true"]);
+        assert!(
+            !output.status.success(),
+            "{name}: exec with a file as cwd ran"
+        );
+        let wanted = "exec failed: unable to start container process: chdir to cwd \
+                      (\\\"/etc/passwd\\\") set in config.json failed: not a directory";
+        assert!(
+            stderr_of(&output).contains(wanted),
+            "{name}: {}",
+            stderr_of(&output)
+        );
+    }
+}
