@@ -520,6 +520,8 @@ impl Container {
             annotations: spec.annotations().clone().unwrap_or_default(),
             oci_version: spec.version().clone(),
             own_pid_namespace: parts.plan.clone_flags & libc::CLONE_NEWPID != 0,
+            host_pid_namespace: !parts.plan.creates(LinuxNamespaceType::Pid)
+                && !parts.plan.joins_kind(LinuxNamespaceType::Pid),
             cgroup_paths: parts.cgroup.map(|cgroup| cgroup.paths()),
         };
         self.dir.save(&state)?;

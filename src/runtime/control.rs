@@ -237,10 +237,17 @@ impl Container {
             }
         }
         if let Some(cgroup) = self.cgroup() {
-            // A cgroup that still holds processes is shared with another
-            // container (one that joined our namespaces, or the same
-            // cgroupsPath): it stays for its last user.
             let _ = cgroup.thaw();
+            let in_host_pid_namespace = self.state.as_ref().is_some_and(|s| s.host_pid_namespace);
+            if in_host_pid_namespace {
+                // The init's death took nobody with it: as runc, kill
+                // whatever is left in the cgroup and wait for it to leave.
+                self.kill_rest_of_cgroup(cgroup.as_ref())?;
+            }
+            // Otherwise a cgroup that still holds processes is shared with
+            // another container (one that joined our pid namespace with the
+            // same cgroupsPath, a pod): it stays for its last user. runc
+            // would kill that one too.
             if cgroup.pids().map(|pids| pids.is_empty()).unwrap_or(true) {
                 cgroup.destroy()?;
             }
@@ -251,6 +258,34 @@ impl Container {
         );
         self.dir.remove()?;
         Ok(())
+    }
+
+    /// SIGKILL to every process in the cgroup (frozen meanwhile, so that
+    /// none forks past it), then waits until the cgroup is empty.
+    fn kill_rest_of_cgroup(&self, cgroup: &dyn CgroupManager) -> Result<(), RuntimeError> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(KILL_WAIT_MS as u64);
+        loop {
+            let pids = cgroup.pids().unwrap_or_default();
+            if pids.is_empty() {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(RuntimeError::Failed(format!(
+                    "container {}: processes {pids:?} did not exit after SIGKILL",
+                    self.id
+                )));
+            }
+            let froze = cgroup.freeze().is_ok();
+            for pid in cgroup.pids().unwrap_or(pids) {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            if froze {
+                let _ = cgroup.thaw();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     fn kill_and_wait(&self) -> Result<(), RuntimeError> {

@@ -409,3 +409,67 @@ fn a_cwd_only_root_can_enter_works_for_another_user() {
         );
     }
 }
+
+/// A container in the host's pid namespace whose init leaves a child
+/// behind: runc's `delete --force` kills every process in the cgroup,
+/// waits for them, and removes the cgroup in every hierarchy.
+#[test]
+fn delete_force_kills_the_whole_cgroup_and_removes_it() {
+    let dir = TempDir::new("runc-delcg");
+    let bundle = runc_bundle!(dir, &["true"]);
+    bundle.edit_config(|spec| {
+        let namespaces = spec["linux"]["namespaces"].as_array_mut().unwrap();
+        namespaces.retain(|namespace| namespace["type"] != "pid");
+        // The marker lets us find the child on the host.
+        spec["process"]["args"] = json!(["sh", "-c", "sleep 1234567 & exec sleep 7654321"]);
+    });
+    let dirs = cgroup_dirs(&cgroups_path_of(&bundle));
+    for runtime in runtimes("delete_force_kills_the_whole_cgroup_and_removes_it") {
+        let name = runtime.name;
+        let _cleanup = CgroupDirs(dirs.clone());
+        let _guard = runtime.guard("delcg");
+        runtime.ok(&["run", "-d", "-b", bundle.dir.to_str().unwrap(), "delcg"]);
+        wait_until(name, || pids_running("sleep 1234567").len() == 1);
+        let init = runtime.state("delcg")["pid"].as_i64().unwrap() as i32;
+        let child = pids_running("sleep 1234567")[0];
+        let output = runtime.run(&["delete", "--force", "delcg"]);
+        assert!(output.status.success(), "{name}: {}", stderr_of(&output));
+        crate::runc_support::reap(init);
+        let survived = crate::runc_support::alive(child);
+        if survived {
+            // SAFETY: kill by pid, of the child this test's container made.
+            unsafe { libc::kill(child, libc::SIGKILL) };
+        }
+        crate::runc_support::reap(child);
+        assert!(!survived, "{name}: the init's child survived");
+        let left: Vec<&PathBuf> = dirs
+            .iter()
+            .map(|(_, dir)| dir)
+            .filter(|dir| dir.exists())
+            .collect();
+        assert!(left.is_empty(), "{name}: cgroup left in {left:?}");
+    }
+}
+
+/// Host pids whose command line is exactly `command`.
+fn pids_running(command: &str) -> Vec<i32> {
+    let wanted: Vec<u8> = command.replace(' ', "\0").into_bytes();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|line| line.strip_suffix(b"\0") == Some(&wanted[..]))
+        })
+        .filter(|pid| crate::runc_support::alive(*pid))
+        .collect()
+}
+
+fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}: timed out");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+}
