@@ -255,6 +255,9 @@ impl Container {
             hooks::validate(hooks)?;
         }
         let cgroup = open_cgroup(&spec, id)?;
+        if let Some(cgroup) = &cgroup {
+            check_cgroup_unused(cgroup.as_ref())?;
+        }
         let own_terminal = process.terminal
             && options.console_socket.is_none()
             && options.own_terminal
@@ -573,6 +576,8 @@ impl Container {
             annotations: spec.annotations().clone().unwrap_or_default(),
             oci_version: spec.version().clone(),
             own_pid_namespace: parts.plan.clone_flags & libc::CLONE_NEWPID != 0,
+            host_pid_namespace: !parts.plan.creates(LinuxNamespaceType::Pid)
+                && !parts.plan.joins_kind(LinuxNamespaceType::Pid),
             cgroup_paths: parts.cgroup.map(|cgroup| cgroup.paths()),
         };
         self.dir.save(&state)?;
@@ -660,6 +665,27 @@ impl Container {
             };
         }
     }
+}
+
+/// As runc 1.1.5 before it claims the id: a cgroup that already holds
+/// processes is used all the same, with a warning; a frozen one is
+/// refused, since it would freeze the init before it could report.
+/// A cgroup that does not exist yet reads as neither.
+fn check_cgroup_unused(cgroup: &dyn CgroupManager) -> Result<(), RuntimeError> {
+    if let Ok(pids) = cgroup.pids()
+        && !pids.is_empty()
+    {
+        super::warn(&format!(
+            "container's cgroup is not empty: {} process(es) found",
+            pids.len()
+        ));
+    }
+    if let Ok(super::cgroups::FreezerState::Frozen) = cgroup.freezer_state() {
+        return Err(RuntimeError::Failed(
+            "container's cgroup unexpectedly frozen".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// What the parent does for the init before it lets it go on.

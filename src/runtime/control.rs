@@ -1,5 +1,6 @@
 //! The lifecycle of an existing container: start, kill and delete.
 
+use super::cgroups::CgroupManager;
 use super::container::{Container, RuntimeError, pidfd_open, wait_pidfd};
 use super::hooks::{self, HookStage};
 use super::state::Status;
@@ -125,7 +126,13 @@ impl Container {
     /// Sends `signal` to the init, or with `all` to every process in the
     /// container's pid namespace.
     pub fn kill(&self, signal: i32, all: bool) -> Result<(), RuntimeError> {
+        if all && let Some(cgroup) = self.cgroup() {
+            return self.signal_cgroup(cgroup.as_ref(), signal);
+        }
         let state = match (self.status(), &self.state) {
+            // As runc: with --all a stopped container has nobody left to
+            // signal, which is no error.
+            (Status::Stopped, _) if all => return Ok(()),
             (Status::Stopped, _) | (_, None) => return Err(RuntimeError::NotRunning),
             (_, Some(state)) => state,
         };
@@ -147,6 +154,43 @@ impl Container {
                 target: state.pid.to_string(),
                 source: error,
             });
+        }
+        Ok(())
+    }
+}
+
+/// Kill --all.
+impl Container {
+    /// `kill --all` as runc does it: every process in the container's
+    /// cgroup, which also holds exec'd processes of a container that shares
+    /// the host's pid namespace, and whatever a stopped container left
+    /// behind. The cgroup is frozen meanwhile so that nothing forks past
+    /// the signal; a paused container stays paused, except that SIGKILL
+    /// must thaw it to be delivered.
+    fn signal_cgroup(&self, cgroup: &dyn CgroupManager, signal: i32) -> Result<(), RuntimeError> {
+        let status = self.status();
+        if matches!(status, Status::Creating) {
+            return Err(RuntimeError::NotRunning);
+        }
+        let pids = match cgroup.pids() {
+            Ok(pids) => pids,
+            // A stopped container whose cgroup is already gone.
+            Err(_) if status == Status::Stopped => return Ok(()),
+            Err(error) => return Err(error.into()),
+        };
+        if pids.is_empty() {
+            return Ok(());
+        }
+        let was_frozen = status == Status::Paused;
+        let froze = !was_frozen && cgroup.freeze().is_ok();
+        // Again once frozen: a process may have forked meanwhile.
+        let pids = cgroup.pids().unwrap_or(pids);
+        for pid in pids {
+            // SAFETY: kill has no memory-safety preconditions.
+            unsafe { libc::kill(pid, signal) };
+        }
+        if froze || (was_frozen && signal == libc::SIGKILL) {
+            cgroup.thaw()?;
         }
         Ok(())
     }
@@ -197,10 +241,17 @@ impl Container {
             }
         }
         if let Some(cgroup) = self.cgroup() {
-            // A cgroup that still holds processes is shared with another
-            // container (one that joined our namespaces, or the same
-            // cgroupsPath): it stays for its last user.
             let _ = cgroup.thaw();
+            let in_host_pid_namespace = self.state.as_ref().is_some_and(|s| s.host_pid_namespace);
+            if in_host_pid_namespace {
+                // The init's death took nobody with it: as runc, kill
+                // whatever is left in the cgroup and wait for it to leave.
+                self.kill_rest_of_cgroup(cgroup.as_ref())?;
+            }
+            // Otherwise a cgroup that still holds processes is shared with
+            // another container (one that joined our pid namespace with the
+            // same cgroupsPath, a pod): it stays for its last user. runc
+            // would kill that one too.
             if cgroup.pids().map(|pids| pids.is_empty()).unwrap_or(true) {
                 cgroup.destroy()?;
             }
@@ -211,6 +262,34 @@ impl Container {
         );
         self.dir.remove()?;
         Ok(())
+    }
+
+    /// SIGKILL to every process in the cgroup (frozen meanwhile, so that
+    /// none forks past it), then waits until the cgroup is empty.
+    fn kill_rest_of_cgroup(&self, cgroup: &dyn CgroupManager) -> Result<(), RuntimeError> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(KILL_WAIT_MS as u64);
+        loop {
+            let pids = cgroup.pids().unwrap_or_default();
+            if pids.is_empty() {
+                return Ok(());
+            }
+            if std::time::Instant::now() > deadline {
+                return Err(RuntimeError::Failed(format!(
+                    "container {}: processes {pids:?} did not exit after SIGKILL",
+                    self.id
+                )));
+            }
+            let froze = cgroup.freeze().is_ok();
+            for pid in cgroup.pids().unwrap_or(pids) {
+                // SAFETY: kill has no memory-safety preconditions.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            if froze {
+                let _ = cgroup.thaw();
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
     }
 
     fn kill_and_wait(&self) -> Result<(), RuntimeError> {

@@ -190,7 +190,8 @@ impl Container {
                     let error = match setup.become_process(child_end.as_raw_fd()) {
                         Ok(error) | Err(error) => error,
                     };
-                    let text = format!("exec failed: {error}");
+                    // The caller says "exec failed"; this is runc's inner part.
+                    let text = format!("unable to start container process: {error}");
                     if child_end.send(&Message::Failed(text.clone())).is_err() {
                         eprintln!("{text}");
                     }

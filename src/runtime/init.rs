@@ -258,14 +258,18 @@ fn become_process(
     }
     let executable = process.find_executable()?;
     let home = process.home_env();
+    // With no_new_privs the filter goes on as late as runc 1.1.5 puts it:
+    // after the lookups, but before `create` returns, so that a profile
+    // that cannot load fails `create`, and the startContainer hooks run
+    // under it as they do under runc.
+    if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
+        install_seccomp(context, seccomp, seccomp_agent.take())?;
+    }
     if let Some(fifo) = &context.exec_fifo {
         context.sync.send(&Message::Ready)?;
         wait_for_start(fifo)?;
     }
     run_hooks(context, HookStage::StartContainer)?;
-    if let (Some(seccomp), true) = (&context.seccomp, seccomp_last) {
-        install_seccomp(context, seccomp, seccomp_agent.take())?;
-    }
     Ok(InitError::Process(process.exec(&executable, home.as_ref())))
 }
 
@@ -325,6 +329,7 @@ pub(crate) fn switch_user(
     process: &PreparedProcess,
     capabilities: Option<&CapabilityPlan>,
 ) -> Result<(), String> {
+    process.give_stdio_to_user().map_err(|e| e.to_string())?;
     if let Some(plan) = capabilities {
         plan.prepare_for_setuid().map_err(|e| e.to_string())?;
     }

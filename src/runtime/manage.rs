@@ -44,8 +44,14 @@ impl Container {
     }
 
     /// Host pids of every process in the container's cgroup.
+    /// A stopped container gives what its cgroup still holds, or nothing
+    /// once the cgroup is gone, as runc's `ps` does.
     pub fn pids(&self) -> Result<Vec<i32>, RuntimeError> {
-        let mut pids = self.cgroup_of_living()?.pids()?;
+        let mut pids = match (self.status(), self.cgroup()) {
+            (Status::Stopped, Some(cgroup)) => cgroup.pids().unwrap_or_default(),
+            (Status::Stopped, None) => Vec::new(),
+            _ => self.cgroup_of_living()?.pids()?,
+        };
         pids.sort_unstable();
         pids.dedup();
         Ok(pids)

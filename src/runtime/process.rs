@@ -31,6 +31,8 @@ pub enum ProcessError {
          possible container breakout detected"
     )]
     CwdOutsideRoot { cwd: String, seen: String },
+    #[error("chdir to cwd ({cwd:?}) set in config.json failed: {}", go_errno_text(.source))]
+    Chdir { cwd: String, source: std::io::Error },
     #[error("make cwd {cwd}: {source}")]
     MakeCwd { cwd: String, source: InRootError },
     #[error("{op} {target}: {source}")]
@@ -245,14 +247,11 @@ impl PreparedProcess {
     /// call [`PreparedProcess::enter_cwd`] again after the setuid.
     pub fn enter_cwd_as_root(&self) -> Result<bool, ProcessError> {
         match self.enter_cwd() {
-            Err(ProcessError::Os {
-                op: "chdir",
-                source,
-                ..
-            }) if matches!(
-                source.raw_os_error(),
-                Some(libc::EACCES) | Some(libc::EPERM)
-            ) =>
+            Err(ProcessError::Chdir { source, .. })
+                if matches!(
+                    source.raw_os_error(),
+                    Some(libc::EACCES) | Some(libc::EPERM)
+                ) =>
             {
                 Ok(false)
             }
@@ -262,9 +261,8 @@ impl PreparedProcess {
 
     /// chdir into the cwd, then make sure it lies inside our root.
     pub fn enter_cwd(&self) -> Result<(), ProcessError> {
-        std::env::set_current_dir(&self.cwd).map_err(|source| ProcessError::Os {
-            op: "chdir",
-            target: self.cwd.display().to_string(),
+        std::env::set_current_dir(&self.cwd).map_err(|source| ProcessError::Chdir {
+            cwd: self.cwd.display().to_string(),
             source,
         })?;
         self.verify_cwd_inside_root()
@@ -302,6 +300,36 @@ impl PreparedProcess {
 
     /// Supplementary groups, gid, uid. The cwd is entered apart, see
     /// [`PreparedProcess::enter_cwd_as_root`].
+    /// Gives stdio (the pty, or the caller's pipes and files) to the user
+    /// we are about to become, as runc does, so that a non-root process can
+    /// use its console; the group stays (devpts makes ptys group tty).
+    /// /dev/null and what we may not change (an unmapped owner, a
+    /// read-only file system) are left alone.
+    pub fn give_stdio_to_user(&self) -> Result<(), ProcessError> {
+        let Ok(null) = stat_path(c"/dev/null") else {
+            return Err(os("stat", "/dev/null"));
+        };
+        for fd in 0..3 {
+            // SAFETY: fstat writes a stat buffer we own.
+            let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: as above.
+            if unsafe { libc::fstat(fd, &mut stat) } != 0 {
+                return Err(os("fstat", format!("fd {fd}")));
+            }
+            if stat.st_uid == self.uid || stat.st_rdev == null.st_rdev {
+                continue;
+            }
+            // SAFETY: a plain syscall on our own fd.
+            if unsafe { libc::fchown(fd, self.uid, stat.st_gid) } != 0 {
+                let errno = std::io::Error::last_os_error().raw_os_error();
+                if !matches!(errno, Some(libc::EINVAL | libc::EPERM | libc::EROFS)) {
+                    return Err(os("fchown", format!("fd {fd}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn become_user(&self) -> Result<(), ProcessError> {
         // SAFETY: the slice is valid for its length.
         let rc =
@@ -438,8 +466,14 @@ fn check_executable(path: &CString) -> Result<(), ProcessError> {
 
 /// The errno's text as Go prints it (lowercase, no "(os error n)").
 fn errno_text() -> String {
-    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
-    nix::errno::Errno::from_raw(errno).desc().to_lowercase()
+    go_errno_text(&std::io::Error::last_os_error())
+}
+
+fn go_errno_text(error: &std::io::Error) -> String {
+    match error.raw_os_error() {
+        Some(errno) => nix::errno::Errno::from_raw(errno).desc().to_lowercase(),
+        None => error.to_string(),
+    }
 }
 
 fn is_executable_file(path: &CString) -> bool {
@@ -471,4 +505,14 @@ fn rlimit_resource(kind: PosixRlimitType) -> libc::c_int {
         PosixRlimitType::RlimitRtprio => libc::RLIMIT_RTPRIO,
         PosixRlimitType::RlimitRttime => libc::RLIMIT_RTTIME,
     }) as libc::c_int
+}
+
+fn stat_path(path: &std::ffi::CStr) -> std::io::Result<libc::stat> {
+    // SAFETY: stat writes a buffer we own; the path is NUL-terminated.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::stat(path.as_ptr(), &mut stat) } != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    Ok(stat)
 }

@@ -77,6 +77,10 @@ pub struct State {
     /// Whether the container has a pid namespace of its own, so that
     /// `kill --all` may signal everything in it.
     pub own_pid_namespace: bool,
+    /// Whether it runs in the host's pid namespace (neither made nor joined
+    /// one): the init's death then takes nobody with it.
+    #[serde(default)]
+    pub host_pid_namespace: bool,
     /// The container's cgroup directories, resolved once at create: later
     /// commands run from other cgroups and must not resolve again.
     #[serde(default)]

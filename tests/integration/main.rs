@@ -50,6 +50,7 @@ mod runc_dockerd;
 mod runc_exec;
 mod runc_fds;
 mod runc_lifecycle;
+mod runc_lifecycle_conformance;
 mod runc_namespace_paths;
 mod runc_namespaces;
 mod runc_process;

@@ -12,7 +12,7 @@ use std::os::unix::net::UnixListener;
 use std::path::Path;
 
 /// Receives one fd (and its name) from the first connection on `listener`.
-fn receive_master(listener: &UnixListener) -> (String, OwnedFd) {
+pub fn receive_master(listener: &UnixListener) -> (String, OwnedFd) {
     let (stream, _) = listener.accept().expect("runtime connects");
     let mut name = [0u8; 4096];
     let mut iov = libc::iovec {
@@ -45,7 +45,7 @@ fn receive_master(listener: &UnixListener) -> (String, OwnedFd) {
 }
 
 /// Runs the bundle with a console socket; returns what the terminal showed.
-fn run_with_terminal(runtime: &Runtime, bundle_dir: &Path, socket: &Path) -> String {
+pub fn run_with_terminal(runtime: &Runtime, bundle_dir: &Path, socket: &Path) -> String {
     let _ = std::fs::remove_file(socket);
     let listener = UnixListener::bind(socket).unwrap();
     let receiver = std::thread::spawn(move || {

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-fn wait_for_status(runtime: &Runtime, id: &str, wanted: &str) {
+pub fn wait_for_status(runtime: &Runtime, id: &str, wanted: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while runtime.status(id) != wanted {
         assert!(Instant::now() < deadline, "{id} never became {wanted}");

@@ -188,6 +188,8 @@ pub fn ps(root: &Path, ps: &Ps) -> anyhow::Result<i32> {
     let pids = Container::load(root, id)?.pids()?;
     match ps.format.as_str() {
         "json" => {
+            // runc encodes Go's nil slice: `null` when the cgroup is empty.
+            let pids = Some(pids).filter(|pids| !pids.is_empty());
             println!("{}", serde_json::to_string(&pids)?);
             Ok(0)
         }
