@@ -173,6 +173,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
             logger.warning(message);
         }
     });
+    if cli.debug {
+        crate::runtime::set_debug_sink(|message| {
+            if let Some(logger) = LOGGER.get() {
+                logger.debug(message);
+            }
+        });
+    }
     logger.debug(&format!("runc {}", normalised.join(" ")));
     match run(cli) {
         Ok(code) => code,
