@@ -232,6 +232,7 @@ impl Container {
         })?;
         let config = bundle.join("config.json");
         let spec = load_spec(&config)?;
+        super::debug(|| format!("container {id}: loaded {}", config.display()));
         let root_path = spec
             .root()
             .as_ref()
@@ -337,6 +338,10 @@ impl Container {
                 return Err(error);
             }
         };
+        super::debug(|| match launch {
+            Launch::Create => format!("init {pid} is ready, blocked on the exec fifo"),
+            Launch::Run => format!("init {pid} runs the container's process"),
+        });
         if launch == Launch::Run {
             container.run_runtime_hooks(
                 HookStage::Poststart,
@@ -456,6 +461,11 @@ impl Container {
             if let Some(resources) = resources_with_default_devices(&parts.spec) {
                 cgroup.set(&resources)?;
             }
+            super::debug(|| {
+                let paths = cgroup.paths();
+                let dirs: Vec<_> = paths.unified.iter().chain(paths.v1.values()).collect();
+                format!("cgroup made and limited before the clone: {dirs:?}")
+            });
         }
         let wait_for_parent = if new_user_namespace || creation_hooks {
             init::ParentWait::First
@@ -501,6 +511,7 @@ impl Container {
             bundle: parts.bundle.clone(),
         };
         let mut pid = 0;
+        super::debug(|| format!("cloning the init with namespace flags {flags:#x}"));
         if parts.plan.joins.is_empty() {
             let child = clone_child_into(flags, unified_dir)?;
             if child.pid == 0 {
@@ -602,6 +613,7 @@ impl Container {
         let mut released = !parent_step_needed(parent.new_user_namespace, parent.cgroup.is_some());
         loop {
             if *pid > 0 && !released {
+                super::debug(|| format!("init {pid} waits for the parent's step"));
                 if parent.new_user_namespace {
                     write_id_maps(*pid, parent.spec)?;
                 }
@@ -639,10 +651,16 @@ impl Container {
                     return Err(error.into());
                 }
                 released = true;
+                super::debug(|| format!("init {pid} released by the parent"));
             }
             if *pid == 0 {
                 match sync.receive()? {
-                    Some(Message::InitPid(init_pid)) => *pid = init_pid,
+                    Some(Message::InitPid(init_pid)) => {
+                        super::debug(|| {
+                            format!("namespace helper cloned the init: pid {init_pid}")
+                        });
+                        *pid = init_pid
+                    }
                     Some(Message::Failed(text)) => return Err(RuntimeError::Failed(text)),
                     other => {
                         return Err(RuntimeError::Failed(format!(
@@ -652,6 +670,7 @@ impl Container {
                 }
                 continue;
             }
+            super::debug(|| format!("waiting for init {pid} to set up and report"));
             return match (sync.receive()?, launch) {
                 (Some(Message::Ready), Launch::Create) => Ok(()),
                 (None, Launch::Run) => Ok(()),

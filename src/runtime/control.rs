@@ -26,6 +26,7 @@ impl Container {
         // write its byte, exec, exit and be reaped by its parent at once,
         // and a pidfd asked for after that would wrongly say it never ran.
         let pidfd = pidfd_open(state.pid).ok_or(RuntimeError::StartStopped)?;
+        super::debug(|| format!("start: opening the exec fifo of init {}", state.pid));
         let fifo_path = self.dir.fifo_path();
         let c_path = std::ffi::CString::new(fifo_path.as_os_str().as_encoded_bytes())
             .map_err(|_| RuntimeError::Spec("state path has a NUL byte".into()))?;
@@ -90,6 +91,7 @@ impl Container {
             target: fifo_path.display().to_string(),
             source,
         })?;
+        super::debug(|| "start: the init read the fifo and execs the process".to_string());
         self.run_runtime_hooks(
             HookStage::Poststart,
             oci_spec::runtime::ContainerState::Running,

@@ -114,6 +114,8 @@ fn last_os(op: &str) -> InitError {
 
 /// Never returns: the process becomes the container's, or exits.
 pub fn run(mut context: InitContext) -> ! {
+    // Before any mount: the --log path still resolves on the host.
+    super::debug(|| "init: in the new namespaces, setting the container up".to_string());
     let error = match steps(&mut context) {
         Ok(error) => error,
         Err(error) => error,

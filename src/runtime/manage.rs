@@ -67,6 +67,16 @@ impl Container {
         })
     }
 
+    /// The event for one more OOM kill: `{"type":"oom","id":...}` in that
+    /// order, as runc prints it (a JSON map would sort "id" first).
+    pub fn oom_event(&self) -> Event {
+        Event {
+            kind: "oom",
+            id: self.id.clone(),
+            data: None,
+        }
+    }
+
     /// OOM kills so far in the container's cgroup.
     pub fn oom_kill_count(&self) -> Result<u64, RuntimeError> {
         Ok(self.cgroup_of_living()?.oom_kill_count()?)

@@ -62,6 +62,21 @@ pub fn set_warning_sink(sink: fn(&str)) {
     let _ = WARNING_SINK.set(sink);
 }
 
+static DEBUG_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Where the launcher names its main stages (`runc --debug`). Without a
+/// sink nothing is formatted: each stage costs one load.
+pub fn set_debug_sink(sink: fn(&str)) {
+    let _ = DEBUG_SINK.set(sink);
+}
+
+/// One stage of the launcher, for --debug; `message` runs only then.
+pub(crate) fn debug(message: impl FnOnce() -> String) {
+    if let Some(sink) = DEBUG_SINK.get() {
+        sink(&message());
+    }
+}
+
 /// runc's warning for capability names it ignores.
 pub fn warn_unknown(names: &[String]) {
     warn(&caps::unknown_names_warning(names));

@@ -68,19 +68,17 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
     }
 }
 
-#[test]
-fn memory_limit_oom_kills_and_events_reports_it() {
-    let dir = TempDir::new("runc-oom");
-    let bundle = runc_bundle!(dir, &["sh"]);
+/// Gives the bundle a memory limit and a shell that waits for the file
+/// `/go`, then grows a string until the OOM killer stops it.
+fn make_oom_bundle(bundle: &Bundle) {
     let limit = 24 << 20;
-    let swap_accounting = container_cgroup(&bundle, "memory")
+    let swap_accounting = container_cgroup(bundle, "memory")
         .parent()
         .unwrap()
         .join("memory.memsw.limit_in_bytes")
         .exists();
     bundle.edit_config(|spec| {
-        // The shell doubles a string until the limit stops it; it waits for
-        // the go file so that `events` is watching first.
+        // It waits for the go file so that `events` is watching first.
         spec["process"]["args"] = json!([
             "sh",
             "-c",
@@ -94,19 +92,22 @@ fn memory_limit_oom_kills_and_events_reports_it() {
         }
         spec["linux"]["resources"]["memory"] = memory;
     });
-    let ours = Runtime::ours();
-    let _guard = ours.guard("oom");
-    run_detached(&ours, &bundle, "oom");
-    let memory_dir = container_cgroup(&bundle, "memory");
+}
+
+/// Runs the OOM bundle as `id` under `runtime`, watches `events` and
+/// gives the line it printed for the OOM kill, as printed.
+fn oom_event_line(runtime: &Runtime, bundle: &Bundle, id: &str) -> String {
+    run_detached(runtime, bundle, id);
+    let memory_dir = container_cgroup(bundle, "memory");
     let file = if memory_dir.join("memory.max").exists() {
         "memory.max"
     } else {
         "memory.limit_in_bytes"
     };
-    assert_eq!(read(&memory_dir, file).trim(), limit.to_string());
+    assert_eq!(read(&memory_dir, file).trim(), (24 << 20).to_string());
 
-    let mut events = ours
-        .command(&["events", "--interval", "1s", "oom"])
+    let mut events = runtime
+        .command(&["events", "--interval", "1s", id])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -123,28 +124,60 @@ fn memory_limit_oom_kills_and_events_reports_it() {
     // The first stats event proves `events` is watching.
     let first = receiver.recv_timeout(Duration::from_secs(10)).unwrap();
     let first: serde_json::Value = serde_json::from_str(&first).unwrap();
-    assert_eq!(first["type"], "stats");
-    assert_eq!(first["id"], "oom");
+    assert_eq!(first["type"], "stats", "{}", runtime.name);
+    assert_eq!(first["id"], id);
     assert!(first["data"]["memory"].is_object(), "{first}");
     std::fs::write(bundle.dir.join("rootfs/go"), "").unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
-    let mut saw_oom = false;
-    while Instant::now() < deadline {
-        match receiver.recv_timeout(Duration::from_secs(1)) {
-            Ok(line) if line.contains("\"oom\"") => {
-                let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-                assert_eq!(event, json!({"type": "oom", "id": "oom"}));
-                saw_oom = true;
-                break;
-            }
-            _ => {}
+    let mut oom_line = None;
+    while Instant::now() < deadline && oom_line.is_none() {
+        if let Ok(line) = receiver.recv_timeout(Duration::from_secs(1))
+            && line.contains("\"oom\"")
+        {
+            oom_line = Some(line);
         }
     }
     let _ = events.kill();
     let _ = events.wait();
-    assert!(saw_oom, "no oom event within 30 s");
+    let oom_line = oom_line.unwrap_or_else(|| panic!("{}: no oom event within 30 s", runtime.name));
     // The allocator died of SIGKILL; the container's shell lives on.
-    assert_eq!(ours.status("oom"), "running");
+    assert_eq!(runtime.status(id), "running", "{}", runtime.name);
+    oom_line
+}
+
+#[test]
+fn memory_limit_oom_kills_and_events_reports_it() {
+    let dir = TempDir::new("runc-oom");
+    let bundle = runc_bundle!(dir, &["sh"]);
+    make_oom_bundle(&bundle);
+    let ours = Runtime::ours();
+    let _guard = ours.guard("oom");
+    let line = oom_event_line(&ours, &bundle, "oom");
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event, json!({"type": "oom", "id": "oom"}));
+}
+
+/// containerd and other clients read the line as runc 1.1.5 prints it:
+/// compared byte for byte, field order included.
+#[test]
+fn oom_event_line_is_runcs() {
+    let (our_dir, runc_dir) = (TempDir::new("runc-oom-ours"), TempDir::new("runc-oom-runc"));
+    let our_bundle = runc_bundle!(our_dir, &["sh"]);
+    let runc_bundle = runc_bundle!(runc_dir, &["sh"]);
+    let runc = match Runtime::debian() {
+        Ok(runc) => runc,
+        Err(reason) => return crate::harness::report_skip("runc", &reason),
+    };
+    make_oom_bundle(&our_bundle);
+    make_oom_bundle(&runc_bundle);
+    let ours = Runtime::ours();
+    let runc_line = {
+        let _guard = runc.guard("oom-line");
+        oom_event_line(&runc, &runc_bundle, "oom-line")
+    };
+    let _guard = ours.guard("oom-line");
+    let our_line = oom_event_line(&ours, &our_bundle, "oom-line");
+    assert_eq!(our_line, runc_line);
 }
 
 #[test]

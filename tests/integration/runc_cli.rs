@@ -250,3 +250,66 @@ fn version_after_global_flags_and_checkpoint_refusal() {
         stderr_of(&refused)
     );
 }
+
+/// The `level=debug` lines of a logrus text log.
+fn debug_lines(log: &str) -> Vec<&str> {
+    log.lines()
+        .filter(|line| line.contains("level=debug"))
+        .collect()
+}
+
+/// `--debug` logs the stages of create (runc 1.1.5: its nsexec and init
+/// lines) and, ours, of start, to --log or else stderr; without it, none.
+/// The wording is each runtime's own; the test asks for more than the
+/// command line itself.
+#[test]
+fn debug_logs_the_stages_of_create_and_start() {
+    let dir = TempDir::new("runc-debug");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let mut runtimes = vec![Runtime::ours()];
+    match Runtime::debian() {
+        Ok(runc) => runtimes.push(runc),
+        Err(reason) => report_skip("runc_cli", &reason),
+    }
+    let bundle_dir = bundle.dir.to_str().unwrap();
+    for runtime in &runtimes {
+        let log = dir.join(&format!("{}.log", runtime.name));
+        let log_flag = log.to_str().unwrap();
+        let _guard = runtime.guard("debug");
+        runtime.ok(&[
+            "--debug", "--log", log_flag, "create", "-b", bundle_dir, "debug",
+        ]);
+        let create_log = std::fs::read_to_string(&log).unwrap();
+        let create_lines = debug_lines(&create_log).len();
+        assert!(create_lines >= 3, "{} create:\n{create_log}", runtime.name);
+        runtime.ok(&["--debug", "--log", log_flag, "start", "debug"]);
+        let start_log = std::fs::read_to_string(&log).unwrap();
+        let start_lines = debug_lines(&start_log).len() - create_lines;
+        // runc 1.1.5 logs nothing of start (its init only reads the
+        // fifo); ours names opening the fifo and the init's release.
+        if runtime.name == "dockbox" {
+            assert!(start_lines >= 2, "{} start:\n{start_log}", runtime.name);
+        }
+        let pid = runtime.state("debug")["pid"].as_i64().unwrap() as i32;
+        // Without --debug: no debug line; without --log: on stderr.
+        runtime.ok(&["--log", log_flag, "kill", "debug", "KILL"]);
+        assert_eq!(
+            debug_lines(&std::fs::read_to_string(&log).unwrap()).len(),
+            create_lines + start_lines,
+            "{}",
+            runtime.name
+        );
+        wait_until("stopped", || runtime.status("debug") == "stopped");
+        reap(pid);
+        let deleted = runtime.run(&["--debug", "delete", "debug"]);
+        assert!(deleted.status.success(), "{}", stderr_of(&deleted));
+        let created = runtime.run(&["--debug", "create", "-b", bundle_dir, "debug"]);
+        assert!(created.status.success(), "{}", stderr_of(&created));
+        let stderr = stderr_of(&created);
+        assert!(
+            debug_lines(&stderr).len() >= 3,
+            "{} create on stderr:\n{stderr}",
+            runtime.name
+        );
+    }
+}

@@ -7,118 +7,260 @@
 use argh::FromArgs;
 use std::path::PathBuf;
 
-/// One flag a command knows.
-struct Flag {
-    long: &'static str,
-    short: Option<char>,
-    takes_value: bool,
+/// One flag a command knows, with its line in the help text (empty: a
+/// flag accepted for compatibility and left out of the help, as runc
+/// hides its own deprecated ones).
+pub struct Flag {
+    pub long: &'static str,
+    pub short: Option<char>,
+    pub takes_value: bool,
+    pub help: &'static str,
 }
 
-const fn value(long: &'static str, short: Option<char>) -> Flag {
+const fn value(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
     Flag {
         long,
         short,
         takes_value: true,
+        help,
     }
 }
 
-const fn switch(long: &'static str, short: Option<char>) -> Flag {
+const fn switch(long: &'static str, short: Option<char>, help: &'static str) -> Flag {
     Flag {
         long,
         short,
         takes_value: false,
+        help,
     }
 }
 
-const GLOBAL_FLAGS: &[Flag] = &[
-    value("root", None),
-    value("log", None),
-    value("log-format", None),
-    value("rootless", None),
-    switch("debug", None),
-    switch("systemd-cgroup", None),
-    switch("help", Some('h')),
-    switch("version", Some('v')),
+const HELP_SWITCH: Flag = switch("help", Some('h'), "");
+const BUNDLE_HELP: &str =
+    "path to the root of the bundle directory, defaults to the current directory";
+const CONSOLE_HELP: &str = "path to an AF_UNIX socket which will receive a file descriptor referencing the master end of the console's pseudoterminal";
+const PID_FILE_HELP: &str = "specify the file to write the process id to";
+const NO_PIVOT_HELP: &str = "do not use pivot root to jail process inside rootfs";
+const NO_KEYRING_HELP: &str = "do not create a new session keyring for the container";
+const PRESERVE_HELP: &str = "pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total) (default: 0)";
+
+pub const GLOBAL_FLAGS: &[Flag] = &[
+    switch("debug", None, "enable debug logging"),
+    value(
+        "log",
+        None,
+        "set the log file to write runc logs to (default is '/dev/stderr')",
+    ),
+    value(
+        "log-format",
+        None,
+        "set the log format ('text' (default), or 'json') (default: \"text\")",
+    ),
+    value(
+        "root",
+        None,
+        "root directory for storage of container state (this should be located in tmpfs) (default: \"/run/runc\")",
+    ),
+    // Accepted so that it is refused with a clear message.
+    switch("systemd-cgroup", None, ""),
+    value(
+        "rootless",
+        None,
+        "ignore cgroup permission errors ('true', 'false', or 'auto') (default: \"auto\")",
+    ),
+    switch("help", Some('h'), "show help"),
+    switch("version", Some('v'), "print the version"),
 ];
 
 const CREATE_FLAGS: &[Flag] = &[
-    value("bundle", Some('b')),
-    value("pid-file", None),
-    value("console-socket", None),
-    value("preserve-fds", None),
-    switch("no-pivot", None),
-    switch("no-new-keyring", None),
-    switch("detach", Some('d')),
-    switch("keep", None),
-    switch("help", Some('h')),
+    value("bundle", Some('b'), BUNDLE_HELP),
+    value("console-socket", None, CONSOLE_HELP),
+    value("pid-file", None, PID_FILE_HELP),
+    switch("no-pivot", None, NO_PIVOT_HELP),
+    switch("no-new-keyring", None, NO_KEYRING_HELP),
+    value("preserve-fds", None, PRESERVE_HELP),
+    // containerd passes it; create always detaches.
+    switch("detach", Some('d'), ""),
+    HELP_SWITCH,
 ];
 
-fn command_flags(command: &str) -> &'static [Flag] {
-    const HELP: &[Flag] = &[switch("help", Some('h'))];
+const RUN_FLAGS: &[Flag] = &[
+    value("bundle", Some('b'), BUNDLE_HELP),
+    value("console-socket", None, CONSOLE_HELP),
+    switch("detach", Some('d'), "detach from the container's process"),
+    switch("keep", None, "do not delete the container after it exits"),
+    value("pid-file", None, PID_FILE_HELP),
+    switch("no-pivot", None, NO_PIVOT_HELP),
+    switch("no-new-keyring", None, NO_KEYRING_HELP),
+    value("preserve-fds", None, PRESERVE_HELP),
+    HELP_SWITCH,
+];
+
+const EXEC_FLAGS: &[Flag] = &[
+    value("console-socket", None, CONSOLE_HELP),
+    value("cwd", None, "current working directory in the container"),
+    value("env", Some('e'), "set environment variables"),
+    switch("tty", Some('t'), "allocate a pseudo-TTY"),
+    value("user", Some('u'), "UID (format: <uid>[:<gid>])"),
+    value("additional-gids", Some('g'), "additional gids"),
+    value("process", Some('p'), "path to the process.json"),
+    switch("detach", Some('d'), "detach from the container's process"),
+    value("pid-file", None, PID_FILE_HELP),
+    value(
+        "process-label",
+        None,
+        "set the asm process label for the process commonly used with selinux",
+    ),
+    value("apparmor", None, "set the apparmor profile for the process"),
+    switch(
+        "no-new-privs",
+        None,
+        "set the no new privileges value for the process",
+    ),
+    value(
+        "cap",
+        Some('c'),
+        "add a capability to the bounding set for the process",
+    ),
+    value("preserve-fds", None, PRESERVE_HELP),
+    value(
+        "cgroup",
+        None,
+        "run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.",
+    ),
+    switch("ignore-paused", None, "allow exec in a paused container"),
+    HELP_SWITCH,
+];
+
+const UPDATE_FLAGS: &[Flag] = &[
+    value(
+        "resources",
+        Some('r'),
+        "path to the file containing the resources to update or '-' to read from the standard input (JSON: an OCI LinuxResources object; other options are then ignored)",
+    ),
+    value(
+        "blkio-weight",
+        None,
+        "specifies per cgroup weight, range is from 10 to 1000 (default: 0)",
+    ),
+    value(
+        "cpu-period",
+        None,
+        "CPU CFS period to be used for hardcapping (in usecs). 0 to use system default",
+    ),
+    value(
+        "cpu-quota",
+        None,
+        "CPU CFS hardcap limit (in usecs). Allowed cpu time in a given period",
+    ),
+    value(
+        "cpu-share",
+        None,
+        "CPU shares (relative weight vs. other containers)",
+    ),
+    value("cpu-shares", None, ""),
+    value(
+        "cpu-rt-period",
+        None,
+        "CPU realtime period to be used for hardcapping (in usecs). 0 to use system default",
+    ),
+    value(
+        "cpu-rt-runtime",
+        None,
+        "CPU realtime hardcap limit (in usecs). Allowed cpu time in a given period",
+    ),
+    value("cpuset-cpus", None, "CPU(s) to use"),
+    value("cpuset-mems", None, "memory node(s) to use"),
+    value("memory", None, "memory limit (in bytes)"),
+    value(
+        "memory-reservation",
+        None,
+        "memory reservation or soft_limit (in bytes)",
+    ),
+    value(
+        "memory-swap",
+        None,
+        "total memory usage (memory + swap); set '-1' to enable unlimited swap",
+    ),
+    value(
+        "pids-limit",
+        None,
+        "maximum number of pids allowed in the container (default: 0)",
+    ),
+    // Ignored, as by runc 1.1.5, which hides them too.
+    value("kernel-memory", None, ""),
+    value("kernel-memory-tcp", None, ""),
+    // Refused: dockbox has no Intel RDT support.
+    value("l3-cache-schema", None, ""),
+    value("mem-bw-schema", None, ""),
+    HELP_SWITCH,
+];
+
+/// The flags `command` accepts (only --help for an unknown one).
+pub fn command_flags(command: &str) -> &'static [Flag] {
+    const HELP: &[Flag] = &[HELP_SWITCH];
     const LIST: &[Flag] = &[
-        value("format", Some('f')),
-        switch("quiet", Some('q')),
-        switch("help", Some('h')),
+        value(
+            "format",
+            Some('f'),
+            "select one of: table or json (default: \"table\")",
+        ),
+        switch("quiet", Some('q'), "display only container IDs"),
+        HELP_SWITCH,
     ];
-    const KILL: &[Flag] = &[switch("all", Some('a')), switch("help", Some('h'))];
-    const DELETE: &[Flag] = &[switch("force", Some('f')), switch("help", Some('h'))];
+    const KILL: &[Flag] = &[
+        switch(
+            "all",
+            Some('a'),
+            "send the specified signal to all processes inside the container",
+        ),
+        HELP_SWITCH,
+    ];
+    const DELETE: &[Flag] = &[
+        switch(
+            "force",
+            Some('f'),
+            "forcibly deletes the container if it is still running (uses SIGKILL)",
+        ),
+        HELP_SWITCH,
+    ];
     const SPEC: &[Flag] = &[
-        value("bundle", Some('b')),
-        switch("rootless", None),
-        switch("help", Some('h')),
+        value(
+            "bundle",
+            Some('b'),
+            "path to the root of the bundle directory",
+        ),
+        switch(
+            "rootless",
+            None,
+            "generate a configuration for a rootless container",
+        ),
+        HELP_SWITCH,
     ];
-    const EXEC: &[Flag] = &[
-        value("process", Some('p')),
-        value("console-socket", None),
-        value("pid-file", None),
-        value("cwd", None),
-        value("env", Some('e')),
-        value("user", Some('u')),
-        value("cap", Some('c')),
-        value("additional-gids", Some('g')),
-        value("preserve-fds", None),
-        value("process-label", None),
-        value("apparmor", None),
-        value("cgroup", None),
-        switch("tty", Some('t')),
-        switch("detach", Some('d')),
-        switch("no-new-privs", None),
-        switch("ignore-paused", None),
-        switch("help", Some('h')),
+    const PS: &[Flag] = &[
+        value(
+            "format",
+            Some('f'),
+            "select one of: table or json (default: \"table\")",
+        ),
+        HELP_SWITCH,
     ];
-    const PS: &[Flag] = &[value("format", Some('f')), switch("help", Some('h'))];
     const EVENTS: &[Flag] = &[
-        value("interval", None),
-        switch("stats", None),
-        switch("help", Some('h')),
-    ];
-    const UPDATE: &[Flag] = &[
-        value("resources", Some('r')),
-        value("memory", None),
-        value("memory-reservation", None),
-        value("memory-swap", None),
-        value("kernel-memory", None),
-        value("kernel-memory-tcp", None),
-        value("cpu-shares", None),
-        value("cpu-share", None),
-        value("cpu-quota", None),
-        value("cpu-period", None),
-        value("cpu-rt-period", None),
-        value("cpu-rt-runtime", None),
-        value("cpuset-cpus", None),
-        value("cpuset-mems", None),
-        value("blkio-weight", None),
-        value("pids-limit", None),
-        value("l3-cache-schema", None),
-        value("mem-bw-schema", None),
-        switch("help", Some('h')),
+        value(
+            "interval",
+            None,
+            "set the stats collection interval (default: 5s)",
+        ),
+        switch("stats", None, "display the container's stats then exit"),
+        HELP_SWITCH,
     ];
     match command {
-        "create" | "run" => CREATE_FLAGS,
-        "exec" => EXEC,
+        "create" => CREATE_FLAGS,
+        "run" => RUN_FLAGS,
+        "exec" => EXEC_FLAGS,
         "ps" => PS,
         "events" => EVENTS,
-        "update" => UPDATE,
+        "update" => UPDATE_FLAGS,
         "list" => LIST,
         "kill" => KILL,
         "delete" => DELETE,

@@ -275,8 +275,7 @@ pub fn events(root: &Path, events: &Events) -> anyhow::Result<i32> {
         match container.oom_kill_count() {
             Ok(count) if count > ooms => {
                 ooms = count;
-                let oom = serde_json::json!({"type": "oom", "id": container.id});
-                println!("{oom}");
+                println!("{}", serde_json::to_string(&container.oom_event())?);
             }
             Ok(_) => {}
             Err(_) => break,

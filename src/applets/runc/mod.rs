@@ -3,6 +3,7 @@
 
 mod args;
 mod commands;
+mod help;
 mod manage;
 mod spec;
 
@@ -23,10 +24,6 @@ pub fn version_text() -> String {
         version::OCI_SPEC_VERSION
     )
 }
-
-const USAGE: &str = "Usage: runc [global options] command [command options] [arguments...]\n\n\
-An OCI runtime with runc's command line (dockbox).\n\n\
-Commands: create, delete, events, exec, features, kill, list, pause, ps, resume, run, spec, start, state, update";
 
 /// Where errors go: runc writes logrus lines to --log (text or json) and
 /// the bare message to stderr; without --log, the text line to stderr.
@@ -107,11 +104,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
         .skip(1)
         .map(|arg| arg.to_string_lossy().into_owned())
         .collect();
-    if strings.is_empty() {
-        println!("{USAGE}");
-        return 0;
-    }
-    if matches!(strings[0].as_str(), "--version" | "-v" | "-version") {
+    if matches!(
+        strings.first().map(String::as_str),
+        Some("--version" | "-v" | "-version")
+    ) {
         println!("{}", version_text());
         return 0;
     }
@@ -134,6 +130,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
             "{command} is not supported: dockbox's runc has no CRIU support"
         ));
         return 1;
+    }
+    if let Some(code) = answer_help(&normalised, command_at) {
+        return code;
     }
     let refs: Vec<&str> = normalised.iter().map(String::as_str).collect();
     let cli = match Runc::from_args(&["runc"], &refs) {
@@ -174,6 +173,13 @@ pub fn main(args: Vec<OsString>) -> i32 {
             logger.warning(message);
         }
     });
+    if cli.debug {
+        crate::runtime::set_debug_sink(|message| {
+            if let Some(logger) = LOGGER.get() {
+                logger.debug(message);
+            }
+        });
+    }
     logger.debug(&format!("runc {}", normalised.join(" ")));
     match run(cli) {
         Ok(code) => code,
@@ -183,6 +189,49 @@ pub fn main(args: Vec<OsString>) -> i32 {
                 Some(_) => 255,
                 None => 1,
             }
+        }
+    }
+}
+
+/// Help as urfave/cli gives it, before argh sees the arguments: the
+/// application's for no command or a global --help, a command's for `help
+/// COMMAND` or `COMMAND --help`; an unknown command or topic is an error
+/// with exit status 3, as in runc. None when no help was asked for.
+fn answer_help(normalised: &[String], command_at: Option<usize>) -> Option<i32> {
+    let globals = &normalised[..command_at.unwrap_or(normalised.len())];
+    let Some(at) = command_at.filter(|_| !globals.iter().any(|arg| arg == "--help")) else {
+        print!("{}", help::text(None).unwrap_or_default());
+        return Some(0);
+    };
+    let command = normalised[at].as_str();
+    let topic = match command {
+        "help" | "h" => normalised.get(at + 1).map(String::as_str),
+        _ if !help::is_command(command) => Some(command),
+        _ => {
+            // Only the command's own flags: exec's process may take --help.
+            let own = normalised[at + 1..].iter().take_while(|arg| *arg != "--");
+            if !own.into_iter().any(|arg| arg == "--help") {
+                return None;
+            }
+            Some(command)
+        }
+    };
+    match help::text(topic) {
+        Some(text) => {
+            print!("{text}");
+            Some(0)
+        }
+        None => {
+            let logger = Logger {
+                file: None,
+                json: false,
+                debug: false,
+            };
+            logger.error(&format!(
+                "No help topic for '{}'",
+                topic.unwrap_or_default()
+            ));
+            Some(3)
         }
     }
 }
