@@ -41,6 +41,7 @@ pub mod hooks;
 mod init;
 pub mod manage;
 pub mod mount_options;
+pub mod mount_sources;
 pub mod mounts;
 pub mod namespaces;
 mod prepare;
