@@ -199,7 +199,6 @@ impl BindSourceFds {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::unix::ffi::OsStrExt as _;
     use std::path::Path;
 
     #[test]
