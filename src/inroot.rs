@@ -180,6 +180,13 @@ impl Root {
         if let Some(parent) = inner.parent() {
             self.mkdir_all(parent, 0o755)?;
         }
+        // A file that exists is used as it is, as runc does: opening it
+        // for writing would need a write permission that a mapped root
+        // lacks on the image's files (a bind onto /etc/hosts, say).
+        match self.open_path(inner) {
+            Err(InRootError::Io { source, .. }) if source.raw_os_error() == Some(libc::ENOENT) => {}
+            found => return found,
+        }
         match self.open_at(
             inner,
             libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW,

@@ -5,6 +5,7 @@ use super::cgroups::CgroupManager;
 use super::clone::{Cloned, clone_child, clone_child_into};
 use super::hooks::{self, HookStage};
 use super::init::{self, InitContext};
+use super::mount_sources;
 use super::namespaces::{NamespaceError, NamespacePlan, write_id_maps};
 use super::prepare::{Security, open_cgroup, resources_with_default_devices};
 use super::process::{PreparedProcess, ProcessError};
@@ -447,6 +448,9 @@ impl Container {
         };
         let (parent_end, child_end) = SyncSocket::pair()?;
         let new_user_namespace = parts.plan.creates(LinuxNamespaceType::User);
+        let mount_namespace = parts.plan.has(LinuxNamespaceType::Mount);
+        let bind_sources =
+            mount_sources::to_send(new_user_namespace, mount_namespace, &parts.spec)?;
         let creation_hooks = has_creation_hooks(&parts.spec);
         // Outside user namespaces the init moves itself into its cgroup
         // (see CgroupManager::enter), so the directories and limits come
@@ -495,7 +499,7 @@ impl Container {
                 placed_in_unified: false,
             }),
             unshare_cgroup_namespace,
-            mount_namespace: parts.plan.has(LinuxNamespaceType::Mount),
+            mount_namespace,
             uts_namespace: parts.plan.has(LinuxNamespaceType::Uts),
             process: parts.process,
             sync: child_end,
@@ -562,6 +566,7 @@ impl Container {
             &mut pid,
             Parent {
                 new_user_namespace,
+                bind_sources: &bind_sources,
                 spec: &spec,
                 bundle: &parts.bundle,
                 cgroup: parts.cgroup.filter(|_| self_placed.is_none()),
@@ -616,6 +621,9 @@ impl Container {
                 super::debug(|| format!("init {pid} waits for the parent's step"));
                 if parent.new_user_namespace {
                     write_id_maps(*pid, parent.spec)?;
+                }
+                if !parent.bind_sources.is_empty() {
+                    mount_sources::send_to_init(*pid, parent.bind_sources, sync)?;
                 }
                 if let Some(cgroup) = parent.cgroup {
                     // Limits first, then the init: it may be setting up its
@@ -710,6 +718,8 @@ fn check_cgroup_unused(cgroup: &dyn CgroupManager) -> Result<(), RuntimeError> {
 /// What the parent does for the init before it lets it go on.
 struct Parent<'a> {
     new_user_namespace: bool,
+    /// Bind sources the init may not reach: we open them for it.
+    bind_sources: &'a [mount_sources::BindSource],
     spec: &'a Spec,
     bundle: &'a Path,
     cgroup: Option<&'a dyn CgroupManager>,

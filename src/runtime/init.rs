@@ -7,6 +7,7 @@ use super::cgroups::{self, CgroupPaths};
 use super::console;
 use super::fds::{self, KeptFds};
 use super::hooks::{self, HookStage};
+use super::mount_sources::BindSourceFds;
 use super::process::{PreparedProcess, ProcessError};
 use super::rootfs::{self, RootfsSetup};
 use super::seccomp::{CompiledSeccomp, SeccompAgent};
@@ -128,13 +129,20 @@ pub fn run(mut context: InitContext) -> ! {
     unsafe { libc::_exit(1) }
 }
 
-/// Returns the error that ended the init (exec only returns on failure).
-fn wait_for_parent(context: &InitContext) -> Result<(), InitError> {
-    match context.sync.receive()? {
-        Some(Message::Proceed) => Ok(()),
-        other => Err(InitError::Other(format!(
-            "expected the parent's go-ahead, got {other:?}"
-        ))),
+/// Waits for the parent's `Proceed`, keeping the bind source fds it may
+/// send first.
+fn wait_for_parent(context: &InitContext) -> Result<BindSourceFds, InitError> {
+    let mut bind_sources = BindSourceFds::default();
+    loop {
+        match context.sync.receive_with_fds()? {
+            (Some(Message::Proceed), _) => return Ok(bind_sources),
+            (Some(Message::MountSources(indices)), fds) => bind_sources.add(indices, fds)?,
+            (other, _) => {
+                return Err(InitError::Other(format!(
+                    "expected the parent's go-ahead, got {other:?}"
+                )));
+            }
+        }
     }
 }
 
@@ -170,9 +178,10 @@ fn set_up_container(
     context: &InitContext,
     console_socket: Option<UnixStream>,
 ) -> Result<(), InitError> {
-    if context.wait_for_parent == ParentWait::First {
-        wait_for_parent(context)?;
-    }
+    let bind_sources = match context.wait_for_parent {
+        ParentWait::First => wait_for_parent(context)?,
+        _ => BindSourceFds::default(),
+    };
     if context.new_user_namespace {
         // Become root of the new namespace, so that files we create are
         // owned by a mapped id.
@@ -206,9 +215,12 @@ fn set_up_container(
             no_pivot: context.no_pivot,
             mount_namespace: context.mount_namespace,
             console: None,
+            bind_sources: Some(&bind_sources),
         },
         || run_hooks(context, HookStage::CreateContainer).map_err(Into::into),
     )?;
+    // Host directories: gone before anything resolves the cwd.
+    drop(bind_sources);
     // As root, before finish_rootfs may make / read-only and before the
     // umask, so the directories get the usual 0755.
     process.make_cwd()?;

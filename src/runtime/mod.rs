@@ -18,8 +18,10 @@
 //!    outside its root. Parent and init talk over one SOCK_SEQPACKET
 //!    socketpair ([`sync`]): when the parent has work for the init
 //!    (user-namespace id maps; cgroup placement), the init waits for its
-//!    `Proceed`; the init sets up the
-//!    rootfs ([`rootfs`]), hostname, sysctls, terminal ([`console`]),
+//!    `Proceed`. Under a new user namespace the parent first sends O_PATH
+//!    fds of the bind sources, which the mapped root may not reach
+//!    ([`mount_sources`]); the init binds from them and closes them before
+//!    it resolves its cwd. The init sets up the rootfs ([`rootfs`]), hostname, sysctls, terminal ([`console`]),
 //!    limits and user, and either reports `Ready` and blocks on
 //!    `exec.fifo` until `start` (create), or execs at once (run: the
 //!    close-on-exec socket's end-of-file tells the parent it worked).
@@ -41,6 +43,7 @@ pub mod hooks;
 mod init;
 pub mod manage;
 pub mod mount_options;
+pub mod mount_sources;
 pub mod mounts;
 pub mod namespaces;
 mod prepare;

@@ -8,7 +8,7 @@ use crate::inroot::{InRootError, Root, fd_path};
 use libc::c_ulong;
 use oci_spec::runtime::Mount;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
@@ -89,7 +89,15 @@ pub fn is_deferred_readonly(mount: &Mount, options: &MountOptions) -> bool {
         || clean(mount.destination()) == Path::new("/dev")
 }
 
-pub fn mount_entry(context: &MountContext, mount: &Mount, options: &MountOptions) -> Result<()> {
+/// `source_fd`: an O_PATH fd of a bind's source, opened by the runtime as
+/// the host's root (see `mount_sources`): the bind is made from it, since
+/// our mapped root may not reach the source by its path.
+pub fn mount_entry(
+    context: &MountContext,
+    mount: &Mount,
+    options: &MountOptions,
+    source_fd: Option<BorrowedFd<'_>>,
+) -> Result<()> {
     let destination = clean(mount.destination());
     if mount.uid_mappings().is_some() || mount.gid_mappings().is_some() {
         return Err(RootfsError::Spec {
@@ -106,7 +114,9 @@ pub fn mount_entry(context: &MountContext, mount: &Mount, options: &MountOptions
         let source =
             std::path::absolute(source).map_err(|e| RootfsError::os("make absolute", source, e))?;
         let flags = options.flags | libc::MS_BIND;
-        return bind(context.root, &source, &destination, flags, options);
+        let from = source_fd.map(fd_path);
+        let from = from.as_deref().unwrap_or(&source);
+        return bind_from(context.root, &source, from, &destination, flags, options);
     }
     match fs_type {
         "proc" | "sysfs" => {
@@ -211,7 +221,20 @@ pub(super) fn bind(
     flags: c_ulong,
     options: &MountOptions,
 ) -> Result<()> {
-    let source_is_dir = std::fs::metadata(source)
+    bind_from(root, source, source, destination, flags, options)
+}
+
+/// [`bind`] of `source` as reached through `from` (itself, or the
+/// `/proc/self/fd/N` of an fd the runtime opened for us).
+fn bind_from(
+    root: &Root,
+    source: &Path,
+    from: &Path,
+    destination: &Path,
+    flags: c_ulong,
+    options: &MountOptions,
+) -> Result<()> {
+    let source_is_dir = std::fs::metadata(from)
         .map_err(|e| RootfsError::os("stat bind source", source, e))?
         .is_dir();
     let target = if source_is_dir {
@@ -219,9 +242,9 @@ pub(super) fn bind(
     } else {
         root.create_file(destination, 0o755)?
     };
-    check_proc_destination(root, &target, destination, Some(source))?;
+    check_proc_destination(root, &target, destination, Some(from))?;
     mount_raw(
-        Some(source),
+        Some(from),
         &fd_path(target.as_fd()),
         None,
         flags & (libc::MS_BIND | libc::MS_REC),

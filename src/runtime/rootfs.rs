@@ -10,6 +10,7 @@
 
 use super::devices;
 use super::mount_options::{MountOptions, parse_rootfs_propagation};
+use super::mount_sources::BindSourceFds;
 use super::mounts::{self, MountContext, MountInfo};
 use crate::inroot::{InRootError, Root};
 use libc::c_ulong;
@@ -91,6 +92,8 @@ pub struct RootfsSetup<'a> {
     /// A pty slave (a path in the mount namespace as it is before the call)
     /// to bind onto /dev/console.
     pub console: Option<&'a Path>,
+    /// fds of bind sources the runtime opened for us, by mount index.
+    pub bind_sources: Option<&'a BindSourceFds>,
 }
 
 /// Called in the container's init, already in its new mount namespace (and
@@ -128,14 +131,15 @@ pub fn setup_rootfs_with(
         cgroup_namespace: has_namespace(LinuxNamespaceType::Cgroup),
     };
     let mut dev_is_bind = false;
-    for mount in spec.mounts().iter().flatten() {
+    for (index, mount) in spec.mounts().iter().flatten().enumerate() {
         let options = MountOptions::parse(mount.options().as_deref().unwrap_or_default());
         if mounts::clean(mount.destination()) == Path::new("/dev")
             && (options.is_bind() || mount.typ().as_deref() == Some("bind"))
         {
             dev_is_bind = true;
         }
-        mounts::mount_entry(&context, mount, &options)?;
+        let source_fd = setup.bind_sources.and_then(|fds| fds.get(index));
+        mounts::mount_entry(&context, mount, &options, source_fd)?;
     }
 
     // As runc: a /dev bound from the host is left as it is; anything else

@@ -244,6 +244,7 @@ fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outco
                     no_pivot,
                     mount_namespace: true,
                     console,
+                    bind_sources: None,
                 };
                 let result = match launch.before_pivot {
                     Some(step) => setup_rootfs_with(&setup, step),

@@ -3,7 +3,7 @@
 //! SOCK_SEQPACKET socketpair: one datagram per message, so no framing.
 
 use serde::{Deserialize, Serialize};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
 pub enum Message {
@@ -16,7 +16,14 @@ pub enum Message {
     Ready,
     /// Any stage to parent: setup failed; the text is the whole story.
     Failed(String),
+    /// Parent to init, before `Proceed`: O_PATH fds of bind sources,
+    /// opened as the host's root in the init's mount namespace, attached
+    /// in this order; the numbers are their indices in the spec's mounts.
+    MountSources(Vec<usize>),
 }
+
+/// The most fds one SCM_RIGHTS message may carry (the kernel's SCM_MAX_FD).
+pub const MAX_FDS_PER_MESSAGE: usize = 253;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -75,17 +82,53 @@ impl SyncSocket {
     }
 
     pub fn send(&self, message: &Message) -> Result<(), SyncError> {
-        let bytes = serde_json::to_vec(message).expect("messages serialise");
+        self.send_with_fds(message, &[])
+    }
+
+    /// `message` with `fds` attached (SCM_RIGHTS), at most
+    /// [`MAX_FDS_PER_MESSAGE`] of them.
+    pub fn send_with_fds(
+        &self,
+        message: &Message,
+        fds: &[BorrowedFd<'_>],
+    ) -> Result<(), SyncError> {
+        let mut bytes = serde_json::to_vec(message).expect("messages serialise");
+        let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+        let fd_bytes = std::mem::size_of_val(raw.as_slice()) as u32;
+        let space = if raw.is_empty() {
+            0
+        } else {
+            // SAFETY: a pure size computation.
+            unsafe { libc::CMSG_SPACE(fd_bytes) as usize }
+        };
+        let mut control = vec![0u8; space];
+        let mut iov = libc::iovec {
+            iov_base: bytes.as_mut_ptr().cast(),
+            iov_len: bytes.len(),
+        };
+        // SAFETY: msghdr is plain data; every pointer set below outlives sendmsg.
+        let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+        header.msg_iov = &mut iov;
+        header.msg_iovlen = 1;
+        if !raw.is_empty() {
+            header.msg_control = control.as_mut_ptr().cast();
+            header.msg_controllen = space as _;
+            // SAFETY: control has room for one header with raw.len() fds.
+            unsafe {
+                let cmsg = libc::CMSG_FIRSTHDR(&header);
+                (*cmsg).cmsg_level = libc::SOL_SOCKET;
+                (*cmsg).cmsg_type = libc::SCM_RIGHTS;
+                (*cmsg).cmsg_len = libc::CMSG_LEN(fd_bytes) as _;
+                std::ptr::copy_nonoverlapping(
+                    raw.as_ptr().cast::<u8>(),
+                    libc::CMSG_DATA(cmsg),
+                    fd_bytes as usize,
+                );
+            }
+        }
         loop {
-            // SAFETY: bytes is readable for its length.
-            let sent = unsafe {
-                libc::send(
-                    self.fd.as_raw_fd(),
-                    bytes.as_ptr().cast(),
-                    bytes.len(),
-                    libc::MSG_NOSIGNAL,
-                )
-            };
+            // SAFETY: header and what it points to are initialised.
+            let sent = unsafe { libc::sendmsg(self.fd.as_raw_fd(), &header, libc::MSG_NOSIGNAL) };
             if sent >= 0 {
                 return Ok(());
             }
@@ -99,26 +142,41 @@ impl SyncSocket {
         }
     }
 
-    /// The next message, or None when every peer has closed its end.
+    /// The next message, or None when every peer has closed its end. fds
+    /// attached to it are closed.
     pub fn receive(&self) -> Result<Option<Message>, SyncError> {
+        self.receive_with_fds().map(|(message, _)| message)
+    }
+
+    /// The next message with the fds attached to it, close-on-exec.
+    pub fn receive_with_fds(&self) -> Result<(Option<Message>, Vec<OwnedFd>), SyncError> {
         let mut buffer = vec![0u8; 64 * 1024];
+        let fd_bytes = (MAX_FDS_PER_MESSAGE * std::mem::size_of::<RawFd>()) as u32;
+        // SAFETY: CMSG_SPACE is a pure size computation.
+        let mut control = vec![0u8; unsafe { libc::CMSG_SPACE(fd_bytes) } as usize];
         loop {
-            // SAFETY: buffer is writable for its length.
-            let got = unsafe {
-                libc::recv(
-                    self.fd.as_raw_fd(),
-                    buffer.as_mut_ptr().cast(),
-                    buffer.len(),
-                    0,
-                )
+            let mut iov = libc::iovec {
+                iov_base: buffer.as_mut_ptr().cast(),
+                iov_len: buffer.len(),
             };
-            if got > 0 {
+            // SAFETY: msghdr is plain data; every pointer set below outlives recvmsg.
+            let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
+            header.msg_iov = &mut iov;
+            header.msg_iovlen = 1;
+            header.msg_control = control.as_mut_ptr().cast();
+            header.msg_controllen = control.len() as _;
+            // SAFETY: header describes our buffers.
+            let got =
+                unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut header, libc::MSG_CMSG_CLOEXEC) };
+            if got >= 0 {
+                // SAFETY: the kernel filled header's control part.
+                let fds = unsafe { attached_fds(&header) };
+                if got == 0 {
+                    return Ok((None, fds));
+                }
                 return serde_json::from_slice(&buffer[..got as usize])
-                    .map(Some)
+                    .map(|message| (Some(message), fds))
                     .map_err(SyncError::Malformed);
-            }
-            if got == 0 {
-                return Ok(None);
             }
             let error = std::io::Error::last_os_error();
             if error.kind() != std::io::ErrorKind::Interrupted {
@@ -131,9 +189,36 @@ impl SyncSocket {
     }
 }
 
+/// The fds of every SCM_RIGHTS header of a received message, owned.
+///
+/// # Safety
+/// `header` must come from a successful recvmsg into live buffers.
+unsafe fn attached_fds(header: &libc::msghdr) -> Vec<OwnedFd> {
+    let mut fds = Vec::new();
+    // SAFETY: the caller's promise; every header lies inside the control
+    // buffer and its data holds (cmsg_len - CMSG_LEN(0)) bytes of fds.
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(header);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_RIGHTS {
+                let bytes = (*cmsg).cmsg_len as usize - libc::CMSG_LEN(0) as usize;
+                let data = libc::CMSG_DATA(cmsg).cast::<RawFd>();
+                for index in 0..bytes / std::mem::size_of::<RawFd>() {
+                    fds.push(OwnedFd::from_raw_fd(std::ptr::read_unaligned(
+                        data.add(index),
+                    )));
+                }
+            }
+            cmsg = libc::CMSG_NXTHDR(header, cmsg);
+        }
+    }
+    fds
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     #[test]
     fn messages_cross_and_eof_is_seen() {
@@ -144,5 +229,23 @@ mod tests {
         assert_eq!(b.receive().unwrap(), Some(Message::Failed("x".into())));
         drop(a);
         assert_eq!(b.receive().unwrap(), None);
+    }
+
+    #[test]
+    fn fds_travel_with_their_message() {
+        let (a, b) = SyncSocket::pair().unwrap();
+        let file = std::fs::File::open("/proc/self/exe").unwrap();
+        a.send_with_fds(
+            &Message::MountSources(vec![3, 5]),
+            &[file.as_fd(), file.as_fd()],
+        )
+        .unwrap();
+        let (message, fds) = b.receive_with_fds().unwrap();
+        assert_eq!(message, Some(Message::MountSources(vec![3, 5])));
+        assert_eq!(fds.len(), 2);
+        let same =
+            |fd: &OwnedFd| std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap();
+        assert_eq!(same(&fds[0]), same(&fds[1]));
+        assert_eq!(same(&fds[0]), std::fs::read_link("/proc/self/exe").unwrap());
     }
 }

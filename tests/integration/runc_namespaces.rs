@@ -217,3 +217,56 @@ fn user_namespace_through_create_and_start() {
     );
     ours.ok(&["delete", "ucs"]);
 }
+
+/// Bind sources the container's root (uid 100000 on the host) cannot
+/// reach: a directory and a file below a host directory of mode 0700 owned
+/// by root. The runtime, root on the host, opens them for the init, as
+/// runc 1.1.5 does; both runtimes start the container and read them.
+/// The destinations exist in the rootfs, which the mapped root may not
+/// write; the opened sources are closed before the process starts.
+#[test]
+fn user_namespace_binds_sources_its_root_cannot_reach_like_runc() {
+    let dir = TempDir::new("runc-userns-bind");
+    let bundle = runc_bundle!(dir, &["true"]);
+    let runc = match Runtime::debian() {
+        Ok(runc) => runc,
+        Err(reason) => return crate::harness::report_skip("runc", &reason),
+    };
+    let secret = dir.join("secret");
+    std::fs::create_dir_all(secret.join("data")).unwrap();
+    std::fs::write(secret.join("data/inside"), "from the directory\n").unwrap();
+    std::fs::write(secret.join("file"), "from the file\n").unwrap();
+    std::os::unix::fs::chown(&secret, Some(0), Some(0)).unwrap();
+    std::fs::set_permissions(&secret, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    bundle.edit_config(|spec| {
+        spec["process"]["args"] = json!([
+            "sh",
+            "-c",
+            "cat /root/inside /etc/hosts; id -u; ls /proc/$$/fd; true"
+        ]);
+        spec["linux"]["namespaces"] = json!([
+            {"type": "pid"}, {"type": "network"}, {"type": "ipc"}, {"type": "uts"},
+            {"type": "mount"}, {"type": "user"}
+        ]);
+        spec["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        spec["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+        let mounts = spec["mounts"].as_array_mut().unwrap();
+        mounts.push(json!({"destination": "/root", "type": "bind",
+            "source": secret.join("data"), "options": ["rbind", "ro"]}));
+        mounts.push(json!({"destination": "/etc/hosts", "type": "bind",
+            "source": secret.join("file"), "options": ["bind"]}));
+    });
+    // No fd of a bind source reaches the container's process.
+    let expected = "from the directory\nfrom the file\n0\n0\n1\n2\n";
+    for (runtime, id) in [(&runc, "ubind-runc"), (&Runtime::ours(), "ubind-ours")] {
+        let _guard = runtime.guard(id);
+        let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), id]);
+        assert!(
+            output.status.success(),
+            "{id}: {}{}",
+            stdout_of(&output),
+            stderr_of(&output)
+        );
+        assert_eq!(stdout_of(&output), expected, "{id}");
+    }
+}
