@@ -582,6 +582,11 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     } else {
         crate::store::Commit::Durable
     };
+    // Held until this run's bundle is gone: a start that finds the exit
+    // recorded makes a bundle of its own at the same path, which this
+    // removal must not take with it (its shim then failed to start:
+    // "No such file or directory").
+    let operation = daemon.operations.hold(id);
     // The policy is read from the record being changed, so a `stop` or an
     // `update --restart` that came meanwhile counts.
     let marked = daemon.update_container_as(commit, id, |rec| {
@@ -611,6 +616,8 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     ];
     daemon.log_container_event(&record, "die", &die);
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
+    // Before the auto-removal below, which holds the container itself.
+    drop(operation);
     daemon.shims.note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {
         if let Err(error) = super::remove::remove_container(daemon, id, true)
