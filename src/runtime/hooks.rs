@@ -494,6 +494,8 @@ fn signal_name(signal: i32) -> String {
         libc::SIGABRT => "aborted".into(),
         libc::SIGSEGV => "segmentation fault".into(),
         libc::SIGPIPE => "broken pipe".into(),
+        // A seccomp filter's SCMP_ACT_TRAP and kill actions.
+        libc::SIGSYS => "bad system call".into(),
         other => format!("signal {other}"),
     }
 }

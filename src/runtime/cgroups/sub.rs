@@ -88,6 +88,13 @@ impl SubCgroups {
 }
 
 fn joined(base: &std::path::Path, sub: &str) -> Result<std::path::PathBuf, CgroupError> {
+    if climbs_out(sub) {
+        // runc's words: a `..` that leaves the container's cgroup is an
+        // error, not the container's own cgroup.
+        return Err(invalid(format!(
+            "invalid --cgroup argument: {sub} is not a sub cgroup path"
+        )));
+    }
     let dir = base.join(clean(sub));
     if !dir.is_dir() {
         return Err(invalid(format!(
@@ -96,6 +103,21 @@ fn joined(base: &std::path::Path, sub: &str) -> Result<std::path::PathBuf, Cgrou
         )));
     }
     Ok(dir)
+}
+
+/// Whether `sub` (relative to the container's cgroup, a leading `/`
+/// included) names a place above it.
+fn climbs_out(sub: &str) -> bool {
+    let mut depth = 0usize;
+    for component in std::path::Path::new(sub).components() {
+        match component {
+            std::path::Component::Normal(_) => depth += 1,
+            std::path::Component::ParentDir if depth == 0 => return true,
+            std::path::Component::ParentDir => depth -= 1,
+            _ => {}
+        }
+    }
+    false
 }
 
 fn invalid(message: String) -> CgroupError {
@@ -134,11 +156,23 @@ mod tests {
         std::fs::create_dir_all(base.join("memory/sub")).unwrap();
         let mut container = CgroupPaths::default();
         container.v1.insert("memory".into(), base.join("memory"));
-        let sub = SubCgroups::parse(&args(&["memory:../../sub"])).unwrap();
+        let sub = SubCgroups::parse(&args(&["memory:/x/../sub"])).unwrap();
         assert_eq!(
             sub.apply_to(&container).unwrap().v1["memory"],
             base.join("memory/sub")
         );
+        // Above the container's cgroup: refused in runc's words.
+        for above in ["..", "memory:../sub", "/sub/../../x"] {
+            let error = SubCgroups::parse(&args(&[above]))
+                .unwrap()
+                .apply_to(&container)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("is not a sub cgroup path"),
+                "{above}: {error}"
+            );
+        }
         assert!(
             SubCgroups::parse(&args(&["cpu:sub"]))
                 .unwrap()

@@ -164,7 +164,8 @@ fn v1_refuses_unified_resources() {
         ))
         .unwrap_err();
     assert!(
-        err.to_string().contains("unified resources need cgroup v2"),
+        err.to_string()
+            .contains("invalid configuration: cannot use unified on cgroup v1"),
         "{err}"
     );
 }

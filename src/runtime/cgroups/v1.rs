@@ -363,7 +363,7 @@ impl CgroupManager for V1Manager {
     fn set(&self, resources: &LinuxResources) -> Result<(), CgroupError> {
         if resources.unified().as_ref().is_some_and(|u| !u.is_empty()) {
             return Err(CgroupError::Unsupported(
-                "unified resources need cgroup v2, but this host runs cgroup v1".into(),
+                "invalid configuration: cannot use unified on cgroup v1 (unified resources need cgroup v2)".into(),
             ));
         }
         if let Some(rules) = resources.devices() {

@@ -412,3 +412,15 @@ fn container_state_serializes_as_the_spec_shows() {
     assert_eq!(json["status"], "stopped");
     assert!(json.get("pid").is_none(), "{json}");
 }
+
+#[test]
+fn hook_killed_by_seccomp_reads_as_go_words_it() {
+    use std::os::unix::process::ExitStatusExt;
+    let by_signal = |signal| super::describe(std::process::ExitStatus::from_raw(signal));
+    assert_eq!(by_signal(libc::SIGSYS), "signal: bad system call");
+    assert_eq!(by_signal(libc::SIGKILL), "signal: killed");
+    assert_eq!(
+        super::describe(std::process::ExitStatus::from_raw(3 << 8)),
+        "exit status 3"
+    );
+}
