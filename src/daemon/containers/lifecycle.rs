@@ -240,6 +240,10 @@ pub fn wait_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     }
     let id = record.id.clone();
     let seen = daemon.shims.exits(&id);
+    // The count first, then the record again: an exit records the state
+    // before it counts, so one that came between the first read and the
+    // count is seen here, not waited for a second time (for ever).
+    let record = daemon.find_container(&id).unwrap_or(record);
     let mut headers = Headers::new();
     headers.add("Content-Type", "application/json");
     let mut writer = call
