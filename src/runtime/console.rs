@@ -99,33 +99,11 @@ pub fn open_pty(size: Option<(u16, u16)>) -> Result<Pty, ConsoleError> {
 
 /// Sends `fd` over the connected unix socket with `name` as the payload.
 pub fn send_fd(socket: RawFd, name: &str, fd: RawFd) -> Result<(), ConsoleError> {
-    let mut payload = name.as_bytes().to_vec();
-    let mut iov = libc::iovec {
-        iov_base: payload.as_mut_ptr().cast(),
-        iov_len: payload.len(),
-    };
-    // SAFETY: CMSG_SPACE is a pure size computation.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<RawFd>() as u32) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: msghdr is plain data; every pointer set below outlives sendmsg.
-    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
-    message.msg_iov = &mut iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.as_mut_ptr().cast();
-    message.msg_controllen = space as _;
-    // SAFETY: control has room for one header with one fd (CMSG_SPACE).
-    unsafe {
-        let header = libc::CMSG_FIRSTHDR(&message);
-        (*header).cmsg_level = libc::SOL_SOCKET;
-        (*header).cmsg_type = libc::SCM_RIGHTS;
-        (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<RawFd>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<RawFd>(), fd);
-    }
-    // SAFETY: message is fully initialised.
-    if unsafe { libc::sendmsg(socket, &message, libc::MSG_NOSIGNAL) } < 0 {
-        return Err(error("send the pty master over", "--console-socket"));
-    }
-    Ok(())
+    super::scm::send_with_fds(socket, name.as_bytes(), &[fd]).map_err(|source| ConsoleError {
+        op: "send the pty master over",
+        target: "--console-socket".into(),
+        source,
+    })
 }
 
 /// Makes `pty.slave` the controlling terminal on fds 0, 1 and 2 of a

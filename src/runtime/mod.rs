@@ -49,6 +49,7 @@ pub mod namespaces;
 mod prepare;
 pub mod process;
 pub mod rootfs;
+mod scm;
 pub mod seccomp;
 pub mod selfexe;
 pub mod state;

@@ -92,54 +92,10 @@ impl SyncSocket {
         message: &Message,
         fds: &[BorrowedFd<'_>],
     ) -> Result<(), SyncError> {
-        let mut bytes = serde_json::to_vec(message).expect("messages serialise");
+        let bytes = serde_json::to_vec(message).expect("messages serialise");
         let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
-        let fd_bytes = std::mem::size_of_val(raw.as_slice()) as u32;
-        let space = if raw.is_empty() {
-            0
-        } else {
-            // SAFETY: a pure size computation.
-            unsafe { libc::CMSG_SPACE(fd_bytes) as usize }
-        };
-        let mut control = vec![0u8; space];
-        let mut iov = libc::iovec {
-            iov_base: bytes.as_mut_ptr().cast(),
-            iov_len: bytes.len(),
-        };
-        // SAFETY: msghdr is plain data; every pointer set below outlives sendmsg.
-        let mut header: libc::msghdr = unsafe { std::mem::zeroed() };
-        header.msg_iov = &mut iov;
-        header.msg_iovlen = 1;
-        if !raw.is_empty() {
-            header.msg_control = control.as_mut_ptr().cast();
-            header.msg_controllen = space as _;
-            // SAFETY: control has room for one header with raw.len() fds.
-            unsafe {
-                let cmsg = libc::CMSG_FIRSTHDR(&header);
-                (*cmsg).cmsg_level = libc::SOL_SOCKET;
-                (*cmsg).cmsg_type = libc::SCM_RIGHTS;
-                (*cmsg).cmsg_len = libc::CMSG_LEN(fd_bytes) as _;
-                std::ptr::copy_nonoverlapping(
-                    raw.as_ptr().cast::<u8>(),
-                    libc::CMSG_DATA(cmsg),
-                    fd_bytes as usize,
-                );
-            }
-        }
-        loop {
-            // SAFETY: header and what it points to are initialised.
-            let sent = unsafe { libc::sendmsg(self.fd.as_raw_fd(), &header, libc::MSG_NOSIGNAL) };
-            if sent >= 0 {
-                return Ok(());
-            }
-            let error = std::io::Error::last_os_error();
-            if error.kind() != std::io::ErrorKind::Interrupted {
-                return Err(SyncError::Io {
-                    op: "send",
-                    source: error,
-                });
-            }
-        }
+        super::scm::send_with_fds(self.fd.as_raw_fd(), &bytes, &raw)
+            .map_err(|source| SyncError::Io { op: "send", source })
     }
 
     /// The next message, or None when every peer has closed its end. fds

@@ -139,12 +139,24 @@ fn become_subreaper() {
     unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
 }
 
-/// Reaps `pid` if it is (by now) our child; returns at once otherwise.
+/// Reaps `pid` if it is (by now) our child; returns at once otherwise,
+/// and gives up after 10 s: a container's init cannot finish exiting while
+/// another process of its pid namespace is a zombie that only we could
+/// reap (a failed `exec` reparented to the test process), and a blocking
+/// wait there hung the whole run.
 pub fn reap(pid: i32) {
-    if pid > 0 {
+    if pid <= 0 {
+        return;
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
         let mut status = 0;
         // SAFETY: waitpid for one specific pid; status is writable.
-        unsafe { libc::waitpid(pid, &mut status, 0) };
+        let got = unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+        if got != 0 || std::time::Instant::now() >= deadline {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
 }
 

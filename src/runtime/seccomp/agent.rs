@@ -65,47 +65,14 @@ impl SeccompAgent {
         message.set_metadata(self.metadata.clone());
         message.set_state(state);
         let payload = serde_json::to_vec(&message).expect("the state serializes");
-        send_with_fd(self.socket.as_raw_fd(), &payload, listener.as_raw_fd()).map_err(|source| {
-            AgentError::Send {
-                path: self.path.clone(),
-                source,
-            }
+        crate::runtime::scm::send_with_fds(
+            self.socket.as_raw_fd(),
+            &payload,
+            &[listener.as_raw_fd()],
+        )
+        .map_err(|source| AgentError::Send {
+            path: self.path.clone(),
+            source,
         })
     }
-}
-
-fn send_with_fd(socket: i32, payload: &[u8], fd: i32) -> Result<(), std::io::Error> {
-    let mut iov = libc::iovec {
-        iov_base: payload.as_ptr() as *mut libc::c_void,
-        iov_len: payload.len(),
-    };
-    // SAFETY: CMSG_SPACE is a pure size computation.
-    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
-    let mut control = vec![0u8; space];
-    // SAFETY: msghdr is plain data; every pointer set below outlives sendmsg.
-    let mut message: libc::msghdr = unsafe { std::mem::zeroed() };
-    message.msg_iov = &mut iov;
-    message.msg_iovlen = 1;
-    message.msg_control = control.as_mut_ptr().cast();
-    message.msg_controllen = space as _;
-    // SAFETY: control has room for one header with one fd (CMSG_SPACE).
-    unsafe {
-        let header = libc::CMSG_FIRSTHDR(&message);
-        (*header).cmsg_level = libc::SOL_SOCKET;
-        (*header).cmsg_type = libc::SCM_RIGHTS;
-        (*header).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as _;
-        std::ptr::write_unaligned(libc::CMSG_DATA(header).cast::<i32>(), fd);
-    }
-    // SAFETY: the iovec's buffer is only read by sendmsg.
-    let sent = unsafe { libc::sendmsg(socket, &message, libc::MSG_NOSIGNAL) };
-    if sent < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    if (sent as usize) < payload.len() {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::WriteZero,
-            "short write of the state",
-        ));
-    }
-    Ok(())
 }
