@@ -45,52 +45,40 @@ impl Logger {
 
     /// With --debug, the command line as understood goes to the log.
     fn debug(&self, message: &str) {
-        if !self.debug {
-            return;
-        }
-        let line = self.line("debug", message);
-        match &self.file {
-            Some(path) => {
-                let _ = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .and_then(|mut file| writeln!(file, "{line}"));
-            }
-            None => eprintln!("{line}"),
+        if self.debug {
+            let _ = self.write(&self.line("debug", message));
         }
     }
 
     /// A warning goes to the log only, as logrus writes it.
     fn warning(&self, message: &str) {
-        let line = self.line("warning", message);
-        match &self.file {
-            Some(path) => {
-                let _ = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .and_then(|mut file| writeln!(file, "{line}"));
-            }
-            None => eprintln!("{line}"),
+        let _ = self.write(&self.line("warning", message));
+    }
+
+    /// An error goes to the log and, when the log is a file, to stderr too.
+    fn error(&self, message: &str) {
+        let line = self.line("error", message);
+        if let Err(error) = self.write(&line) {
+            let path = self.file.as_deref().unwrap_or(std::path::Path::new("-"));
+            eprintln!("runc: write log {}: {error}", path.display());
+        }
+        if self.file.is_some() {
+            eprintln!("{message}");
         }
     }
 
-    fn error(&self, message: &str) {
-        let line = self.line("error", message);
+    /// Appends `line` to the log file, or writes it to stderr without one.
+    fn write(&self, line: &str) -> std::io::Result<()> {
         match &self.file {
-            Some(path) => {
-                let appended = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .and_then(|mut file| writeln!(file, "{line}"));
-                if let Err(error) = appended {
-                    eprintln!("runc: write log {}: {error}", path.display());
-                }
-                eprintln!("{message}");
+            Some(path) => std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut file| writeln!(file, "{line}")),
+            None => {
+                eprintln!("{line}");
+                Ok(())
             }
-            None => eprintln!("{line}"),
         }
     }
 }
