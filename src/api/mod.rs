@@ -12,7 +12,6 @@ pub mod events;
 pub mod image;
 pub mod query;
 pub mod router;
-pub mod time;
 pub mod types;
 pub mod version;
 

@@ -6,8 +6,8 @@
 //! the runtime, as containerd does after a dead shim.
 
 use super::shims::runtime_root;
-use super::timefmt::now_nanos;
 use crate::daemon::{Daemon, log};
+use crate::gofmt::time::now_nanos;
 use crate::runtime::container::Container;
 use crate::shim::ShimState;
 

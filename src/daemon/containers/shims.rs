@@ -4,9 +4,9 @@
 //! daemon restart (live restore).
 
 use super::record::{ContainerRecord, Status};
-use super::timefmt::now_nanos;
 use crate::api::ApiError;
 use crate::daemon::{Daemon, log};
+use crate::gofmt::time::now_nanos;
 use crate::shim::protocol::{self, Kind};
 use crate::shim::{ShimConfig, ShimState};
 use std::collections::HashMap;

@@ -6,7 +6,7 @@ use super::tables::{boolean, checked, value};
 use crate::applets::docker::parse::{host, mounts, units};
 
 pub(super) fn check_bytes(v: &str) -> Result<String, String> {
-    units::ram_in_bytes(v).map(|n| n.to_string())
+    crate::gofmt::size::ram_in_bytes(v).map(|n| n.to_string())
 }
 
 pub(super) fn check_memory_swap(v: &str) -> Result<String, String> {
@@ -18,7 +18,7 @@ pub(super) fn check_cpus(v: &str) -> Result<String, String> {
 }
 
 pub(super) fn check_duration(v: &str) -> Result<String, String> {
-    units::go_duration(v).map(|n| n.to_string())
+    crate::gofmt::duration::parse_duration(v).map(|n| n.to_string())
 }
 
 pub(super) fn check_int(v: &str) -> Result<String, String> {

@@ -335,32 +335,7 @@ pub fn import(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 
 /// RFC 3339 in `zone`, as Go's `time.Format(time.RFC3339)`.
 fn rfc3339(seconds: i64, zone: &Zone) -> String {
-    let local = seconds + zone.offset;
-    let days = local.div_euclid(86400);
-    let secs = local.rem_euclid(86400);
-    // civil_from_days (Howard Hinnant).
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let offset = if zone.offset == 0 {
-        "Z".to_string()
-    } else {
-        let sign = if zone.offset < 0 { '-' } else { '+' };
-        let minutes = zone.offset.abs() / 60;
-        format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-    };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{offset}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    crate::gofmt::time::UnixTime::from_seconds(seconds).rfc3339(zone.offset)
 }
 
 pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {

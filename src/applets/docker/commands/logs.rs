@@ -7,8 +7,8 @@ use super::containers::path_escape;
 use super::hijack::{copy_flushing, demux};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error};
-use crate::applets::docker::parse::timestamp::get_timestamp;
 use crate::applets::docker::queries::logs_query;
+use crate::gofmt::timestamp::get_timestamp;
 use crate::http::Headers;
 use serde_json::Value as Json;
 

@@ -9,8 +9,10 @@ mod rows;
 mod stats;
 mod table;
 mod tabwriter;
-mod units;
 
+#[allow(unused_imports)]
+pub use crate::gofmt::duration::human_duration;
+pub use crate::gofmt::size::{bytes_size, human_size, human_size_with_precision};
 #[allow(unused_imports)] // The API the commands will use.
 pub use events::{event_line, rfc3339_nano_fixed};
 #[allow(unused_imports)]
@@ -33,5 +35,3 @@ pub use stats::{
 pub use table::{container_format, image_format, render, resolve_format};
 #[allow(unused_imports)]
 pub use tabwriter::{TabWriter, display_width, table};
-#[allow(unused_imports)]
-pub use units::{bytes_size, human_duration, human_size, human_size_with_precision};

@@ -5,10 +5,11 @@
 use super::ps::{
     PortSummary, displayable_ports, ellipsis, quoted_command, running_for, truncate_id,
 };
-use super::units::{human_size, human_size_with_precision};
 use crate::applets::docker::template::{Object, Value};
+use crate::gofmt::size::{human_size, human_size_with_precision};
+use crate::gofmt::time::UnixTime;
 use serde_json::{Map, Value as Json};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// The local time zone, for Go's `time.Time.String()` of creation times.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,42 +51,11 @@ impl Zone {
 
 /// Go's `time.Unix(seconds, 0).String()`: `2020-09-13 12:26:40 +0000 UTC`.
 pub fn go_time_string(seconds: i64, zone: &Zone) -> String {
-    let local = seconds + zone.offset;
-    let days = local.div_euclid(86400);
-    let secs = local.rem_euclid(86400);
-    let (year, month, day) = civil_from_days(days);
-    let sign = if zone.offset < 0 { '-' } else { '+' };
-    let offset = zone.offset.abs();
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} {sign}{:02}{:02} {}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        offset / 3600,
-        offset % 3600 / 60,
-        zone.name
-    )
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    UnixTime::from_seconds(seconds).go_string(zone.offset, &zone.name)
 }
 
 fn unix_time(seconds: i64) -> SystemTime {
-    if seconds >= 0 {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds as u64)
-    } else {
-        SystemTime::UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
-    }
+    UnixTime::from_seconds(seconds).to_system()
 }
 
 fn str_field<'a>(json: &'a Json, key: &str) -> &'a str {

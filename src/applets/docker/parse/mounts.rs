@@ -1,7 +1,8 @@
 //! `-v`/`--volume`, `--mount` and `--tmpfs` as docker/cli turns them into
 //! HostConfig.Binds, Config.Volumes, HostConfig.Mounts and HostConfig.Tmpfs.
 
-use super::units::{parse_bool, ram_in_bytes};
+use super::units::parse_bool;
+use crate::gofmt::size::ram_in_bytes;
 use serde_json::{Map, Value as Json, json};
 use std::path::Path;
 
