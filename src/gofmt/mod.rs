@@ -6,6 +6,7 @@
 pub mod duration;
 pub mod float;
 pub mod quote;
+pub mod reference;
 pub mod size;
 pub mod time;
 pub mod timestamp;

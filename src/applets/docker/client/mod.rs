@@ -4,7 +4,6 @@
 //! turned into the CLI's messages.
 
 pub mod config;
-pub mod reference;
 
 use crate::http::client::Upgrade;
 use crate::http::server::Hijacked;

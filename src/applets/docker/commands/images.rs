@@ -4,7 +4,6 @@
 use super::containers::path_escape;
 use super::{Session, confirm, print, stdin_is_terminal, stdout_is_terminal};
 use crate::applets::docker::args::Parsed;
-use crate::applets::docker::client::reference::parse_normalized;
 use crate::applets::docker::client::{Failure, daemon_error};
 use crate::applets::docker::format::{
     IMAGE_HEADER, ImageRow, Zone, ellipsis, human_size_with_precision, image_format, image_rows,
@@ -12,6 +11,7 @@ use crate::applets::docker::format::{
 };
 use crate::applets::docker::queries::{encode_query, image_prune_query, images_query};
 use crate::applets::docker::template::Value;
+use crate::gofmt::reference::{DEFAULT_TAG, Named};
 use crate::http::Headers;
 use serde_json::{Value as Json, json};
 use std::io::{Read, Write};
@@ -120,8 +120,9 @@ pub fn tag(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     if source.is_empty() || source.contains(char::is_whitespace) {
         return Err(reference_error(source, "invalid reference format".into()));
     }
-    let named = parse_normalized(target).map_err(|e| reference_error(target, e))?;
-    if named.digest.is_some() {
+    let named =
+        Named::parse_normalized(target).map_err(|e| reference_error(target, e.to_string()))?;
+    if named.digest().is_some() {
         return Err(Failure::new(
             1,
             "refusing to create a tag with a digest reference",
@@ -129,7 +130,7 @@ pub fn tag(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     }
     let mut params = vec![
         ("repo", named.name()),
-        ("tag", named.tag.clone().unwrap_or_else(|| "latest".into())),
+        ("tag", named.tag().unwrap_or(DEFAULT_TAG).to_string()),
     ];
     let query = encode_query(&mut params);
     session.client.call(
@@ -288,7 +289,7 @@ pub fn import(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let source = parsed.args[0].clone();
     let repository = parsed.args.get(1).cloned().unwrap_or_default();
     if !repository.is_empty() {
-        parse_normalized(&repository).map_err(|e| Failure::new(1, e))?;
+        Named::parse_normalized(&repository).map_err(|e| Failure::new(1, e.to_string()))?;
     }
     let is_url = source.starts_with("http://") || source.starts_with("https://");
     let mut body: Option<Box<dyn Read>> = None;

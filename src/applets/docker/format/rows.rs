@@ -6,6 +6,7 @@ use super::ps::{
     PortSummary, displayable_ports, ellipsis, quoted_command, running_for, truncate_id,
 };
 use crate::applets::docker::template::{Object, Value};
+use crate::gofmt::reference::Named;
 use crate::gofmt::size::{human_size, human_size_with_precision};
 use crate::gofmt::time::UnixTime;
 use serde_json::{Map, Value as Json};
@@ -288,9 +289,13 @@ impl ContainerRow {
         if short_id == truncate_id(image) {
             return short_id.to_string();
         }
-        match Reference::parse(image) {
-            Some(reference) => reference.familiar_without_digest(),
-            None => image.to_string(),
+        // The familiar name and tag, without a digest.
+        match Named::parse_normalized(image) {
+            Ok(named) => match named.tag() {
+                Some(tag) => format!("{}:{tag}", named.familiar_name()),
+                None => named.familiar_name(),
+            },
+            Err(_) => image.to_string(),
         }
     }
 
@@ -379,61 +384,6 @@ impl Object for ContainerRow {
         map.insert("Platform".into(), self.platform());
         let sorted: std::collections::BTreeMap<String, Json> = map.into_iter().collect();
         Json::Object(sorted.into_iter().collect())
-    }
-}
-
-/// An image reference split as distribution/reference does, enough to
-/// print docker's "familiar" form.
-#[derive(Debug, PartialEq)]
-struct Reference {
-    name: String,
-    tag: Option<String>,
-    digest: Option<String>,
-}
-
-impl Reference {
-    fn parse(text: &str) -> Option<Reference> {
-        let (rest, digest) = match text.split_once('@') {
-            Some((rest, digest)) => (rest, Some(digest.to_string())),
-            None => (text, None),
-        };
-        let slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match rest[slash..].rfind(':') {
-            Some(colon) => (
-                &rest[..slash + colon],
-                Some(rest[slash + colon + 1..].to_string()),
-            ),
-            None => (rest, None),
-        };
-        let valid = !name.is_empty()
-            && name.split('/').enumerate().all(|(i, part)| {
-                !part.is_empty()
-                    && (i == 0
-                        || part.bytes().all(|b| {
-                            b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)
-                        }))
-            });
-        valid.then(|| Reference {
-            name: name.to_string(),
-            tag,
-            digest,
-        })
-    }
-
-    /// The name without `docker.io/` and `library/`.
-    fn familiar_name(&self) -> &str {
-        let name = self.name.strip_prefix("docker.io/").unwrap_or(&self.name);
-        match name.strip_prefix("library/") {
-            Some(short) if !short.contains('/') => short,
-            _ => name,
-        }
-    }
-
-    fn familiar_without_digest(&self) -> String {
-        match &self.tag {
-            Some(tag) => format!("{}:{tag}", self.familiar_name()),
-            None => self.familiar_name().to_string(),
-        }
     }
 }
 
@@ -559,19 +509,19 @@ pub fn image_rows(
         }
     };
     for text in &tags {
-        if let Some(reference) = Reference::parse(text)
-            && let Some(tag) = &reference.tag
+        if let Ok(named) = Named::parse_normalized(text)
+            && let Some(tag) = named.tag()
         {
-            let i = entry(&mut repos, reference.familiar_name().to_string());
-            repos[i].1.push(tag.clone());
+            let i = entry(&mut repos, named.familiar_name());
+            repos[i].1.push(tag.to_string());
         }
     }
     for text in &digests {
-        if let Some(reference) = Reference::parse(text)
-            && let Some(digest) = &reference.digest
+        if let Ok(named) = Named::parse_normalized(text)
+            && let Some(digest) = named.digest()
         {
-            let i = entry(&mut repos, reference.familiar_name().to_string());
-            repos[i].2.push(digest.clone());
+            let i = entry(&mut repos, named.familiar_name());
+            repos[i].2.push(digest.to_string());
         }
     }
     let need_digest = show_digests || format_uses_digest;
