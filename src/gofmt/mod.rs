@@ -4,6 +4,7 @@
 //! Go's standard library, go-units and distribution/reference do.
 
 pub mod duration;
+pub mod filters;
 pub mod float;
 pub mod quote;
 pub mod reference;
