@@ -83,7 +83,7 @@ pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String,
                     quote(element)
                 ));
             }
-            if parse_unix_timestamp(value).is_none() {
+            if parse_unix_nanos(value).is_err() {
                 return Err(format!(
                     "failed to parse value as time or duration: {}",
                     quote(value)
@@ -92,23 +92,6 @@ pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String,
             Ok(value.to_string())
         }
     }
-}
-
-/// `seconds[.nanoseconds]` as the daemon accepts it.
-fn parse_unix_timestamp(value: &str) -> Option<(i64, i64)> {
-    if value.is_empty() {
-        return Some((0, 0));
-    }
-    let (seconds, fraction) = match value.split_once('.') {
-        Some((s, f)) => (s, Some(f)),
-        None => (value, None),
-    };
-    let seconds: i64 = seconds.parse().ok()?;
-    let nanos = match fraction {
-        Some(f) => f.parse::<i64>().ok()?,
-        None => 0,
-    };
-    Some((seconds, nanos))
 }
 
 /// How Go's time.Parse fails: a field out of its range (reported as soon
@@ -236,25 +219,44 @@ fn parse_layout(
 }
 
 /// moby's `timetypes.ParseTimestamps`: `seconds[.fraction]` (what
-/// `get_timestamp` gives) in nanoseconds since the epoch; "" is 0.
-pub fn parse_unix_nanos(value: &str) -> Option<i64> {
+/// `get_timestamp` gives) in nanoseconds since the epoch, the fraction cut
+/// to nine digits; `None` when empty. Errors are moby's texts.
+pub fn parse_unix_nanos(value: &str) -> Result<Option<i64>, String> {
     if value.is_empty() {
-        return Some(0);
+        return Ok(None);
     }
+    let invalid = |why: String| format!("invalid timestamp {value:?}: {why}");
     let (seconds, fraction) = value.split_once('.').unwrap_or((value, ""));
-    let seconds: i64 = seconds.parse().ok()?;
-    let mut nanos = seconds.checked_mul(NANOS_PER_SECOND)?;
-    if !fraction.is_empty() {
-        if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        // The fraction is scaled to nanoseconds (`.5` is half a second)
-        // and added, as Go's `time.Unix(seconds, nanos)` does.
-        let kept = &fraction[..fraction.len().min(9)];
-        let fraction_nanos: i64 = format!("{kept:0<9}").parse().ok()?;
-        nanos = nanos.checked_add(fraction_nanos)?;
+    let seconds: i64 = seconds.parse().map_err(|e: std::num::ParseIntError| {
+        let why = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
+        invalid(format!("invalid seconds {seconds:?}: {why}"))
+    })?;
+    if fraction.len() > 20 {
+        return Err(invalid(format!(
+            "invalid nanoseconds: length {} exceeds maximum 20",
+            fraction.len()
+        )));
     }
-    Some(nanos)
+    if let Some((at, c)) = fraction.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        return Err(invalid(format!(
+            "invalid nanoseconds: invalid character {c:?} at position {at}"
+        )));
+    }
+    // The fraction is scaled to nanoseconds (`.5` is half a second) and
+    // added, as Go's `time.Unix(seconds, nanos)` does.
+    let nanos: i64 = format!("{:0<9}", &fraction[..fraction.len().min(9)])
+        .parse()
+        .unwrap_or(0);
+    seconds
+        .checked_mul(NANOS_PER_SECOND)
+        .and_then(|s| s.checked_add(nanos))
+        .map(Some)
+        .ok_or_else(|| invalid("value out of range".into()))
 }
 
 /// A `since`/`until` value as the daemon reads it (a filter, or a log
@@ -263,12 +265,7 @@ pub fn parse_unix_nanos(value: &str) -> Option<i64> {
 pub fn timestamp_nanos(value: &str, now_nanos: i64) -> Result<i64, String> {
     let now = now_nanos.div_euclid(NANOS_PER_SECOND);
     let text = get_timestamp(value, now, 0)?;
-    parse_unix_nanos(&text).ok_or_else(|| {
-        format!(
-            "failed to parse value as time or duration: {}",
-            quote(value)
-        )
-    })
+    Ok(parse_unix_nanos(&text)?.unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -403,7 +400,44 @@ mod tests {
             timestamp_nanos("2006-13-02", now),
             Err("parsing time \"2006-13-02\": month out of range".into())
         );
-        assert_eq!(parse_unix_nanos("1.x"), None);
-        assert_eq!(parse_unix_nanos("-1.5"), Some(-S / 2));
+    }
+
+    #[test]
+    fn unix_timestamps_as_moby_parse_timestamps() {
+        let good = [
+            ("", None),
+            ("1600000000", Some(1_600_000_000 * S)),
+            ("1600000000.5", Some(1_600_000_000 * S + S / 2)),
+            ("1.0000000019", Some(S + 1)),
+            ("-1.5", Some(-S / 2)),
+        ];
+        for (value, want) in good {
+            assert_eq!(parse_unix_nanos(value), Ok(want), "{value}");
+        }
+        let bad = [
+            (
+                "abc",
+                "invalid timestamp \"abc\": invalid seconds \"abc\": invalid syntax",
+            ),
+            (
+                "99999999999999999999",
+                "invalid timestamp \"99999999999999999999\": invalid seconds \"99999999999999999999\": value out of range",
+            ),
+            (
+                "1.-5",
+                "invalid timestamp \"1.-5\": invalid nanoseconds: invalid character '-' at position 0",
+            ),
+            (
+                "1.000000000000000000001",
+                "invalid timestamp \"1.000000000000000000001\": invalid nanoseconds: length 21 exceeds maximum 20",
+            ),
+            (
+                "9223372037",
+                "invalid timestamp \"9223372037\": value out of range",
+            ),
+        ];
+        for (value, want) in bad {
+            assert_eq!(parse_unix_nanos(value), Err(want.to_string()), "{value}");
+        }
     }
 }
