@@ -1,6 +1,6 @@
 //! Byte sizes as github.com/docker/go-units reads and writes them:
 //! `RAMInBytes` (`512m`, `1.5g`, `1GiB`: binary multiples),
-//! `HumanSize` (`4.26MB`) and
+//! `FromHumanSize` (decimal multiples), `HumanSize` (`4.26MB`) and
 //! `BytesSize` (`1.5GiB`), with go-units' error texts.
 
 use super::float::format_g;
@@ -13,6 +13,12 @@ const BINARY_UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", 
 /// with optional `b`/`ib` suffixes, binary multiples.
 pub fn ram_in_bytes(text: &str) -> Result<i64, String> {
     parse_size(text, 1024)
+}
+
+/// go-units `FromHumanSize`: the same syntax with decimal multiples, as
+/// moby's json-file log driver reads `max-size`.
+pub fn from_human_size(text: &str) -> Result<i64, String> {
+    parse_size(text, 1000)
 }
 
 /// go-units' `parseSize`: the number is everything up to the last digit,

@@ -64,6 +64,23 @@ fn ram_in_bytes_as_go_units() {
 }
 
 #[test]
+fn from_human_size_as_go_units() {
+    let ok = [
+        ("32", 32),
+        ("32kb", 32_000),
+        ("32KB", 32_000),
+        ("32Mb", 32_000_000),
+        ("10m", 10_000_000),
+        ("1.5GB", 1_500_000_000),
+        ("32.5KB", 32_500),
+    ];
+    for (text, want) in ok {
+        assert_eq!(from_human_size(text), Ok(want), "{text}");
+    }
+    assert_eq!(from_human_size("x"), Err("invalid size: 'x'".into()));
+}
+
+#[test]
 fn human_size_as_go_units() {
     // go-units size_test.go and docker output: four significant digits.
     let cases = [
