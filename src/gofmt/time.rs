@@ -249,13 +249,24 @@ pub fn now_nanos() -> i64 {
     UnixTime::now().as_nanos() as i64
 }
 
-/// Go's RFC3339Nano of a time in nanoseconds since the epoch, where 0 (or
-/// less) means "never" and prints as Go's zero time.
-pub fn go_time(nanos: i64) -> String {
+/// Go's zero `time.Time`, 0001-01-01T00:00:00Z.
+pub const GO_ZERO_TIME: UnixTime = UnixTime {
+    seconds: -62_135_596_800,
+    nanos: 0,
+};
+
+/// A time in nanoseconds since the epoch, where 0 (or less) means "never"
+/// and stands for Go's zero time.
+pub fn from_nanos_or_zero(nanos: i64) -> UnixTime {
     if nanos <= 0 {
-        return "0001-01-01T00:00:00Z".to_string();
+        return GO_ZERO_TIME;
     }
-    UnixTime::from_nanos(i128::from(nanos)).rfc3339_nano(0)
+    UnixTime::from_nanos(i128::from(nanos))
+}
+
+/// Go's RFC3339Nano of `from_nanos_or_zero(nanos)`.
+pub fn go_time(nanos: i64) -> String {
+    from_nanos_or_zero(nanos).rfc3339_nano(0)
 }
 
 /// An RFC 3339 time as Go's `time.Parse(time.RFC3339Nano, …)` reads it:

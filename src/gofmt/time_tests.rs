@@ -108,6 +108,10 @@ fn go_strings_and_zero_times() {
     assert_eq!(go_time(0), "0001-01-01T00:00:00Z");
     assert_eq!(go_time(-5), "0001-01-01T00:00:00Z");
     assert_eq!(
+        from_nanos_or_zero(0).rfc3339_nano_fixed(0),
+        "0001-01-01T00:00:00.000000000Z"
+    );
+    assert_eq!(
         go_time(1_700_000_000 * NANOS_PER_SECOND + 5),
         "2023-11-14T22:13:20.000000005Z"
     );

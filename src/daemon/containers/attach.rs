@@ -7,7 +7,7 @@ use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
-use crate::gofmt::time::{UnixTime, go_time, now_nanos, parse_rfc3339};
+use crate::gofmt::time::{from_nanos_or_zero, now_nanos, parse_rfc3339};
 use crate::gofmt::timestamp::timestamp_nanos;
 use crate::http::Headers;
 use crate::shim::jsonlog::{self, LogLine};
@@ -188,11 +188,8 @@ impl AttachInput {
 
 /// RFC3339Nano with all nine fraction digits, as `logs -t` prints.
 fn fixed_nano(nanos: i64) -> String {
-    if nanos <= 0 {
-        // A line without a readable time shows Go's zero time.
-        return format!("{}.000000000Z", go_time(0).trim_end_matches('Z'));
-    }
-    UnixTime::from_nanos(i128::from(nanos)).rfc3339_nano_fixed(0)
+    // A line without a readable time shows Go's zero time.
+    from_nanos_or_zero(nanos).rfc3339_nano_fixed(0)
 }
 
 struct LogQuery {
