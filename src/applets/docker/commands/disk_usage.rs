@@ -32,7 +32,7 @@ pub fn disk_usage(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
     let volumes = list("Volumes");
     let cache = list("BuildCache");
     let int = |j: &Json, k: &str| j.get(k).and_then(Json::as_i64).unwrap_or_default();
-    let size = |n: i64| crate::applets::docker::format::human_size(n as f64);
+    let size = |n: i64| crate::gofmt::size::human_size(n as f64);
     let reclaim = |reclaimable: i64, total: i64| {
         if total > 0 {
             format!("{} ({}%)", size(reclaimable), reclaimable * 100 / total)

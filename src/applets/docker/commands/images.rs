@@ -6,12 +6,13 @@ use super::{Session, confirm, print, stdin_is_terminal, stdout_is_terminal};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error};
 use crate::applets::docker::format::{
-    IMAGE_HEADER, ImageRow, Zone, ellipsis, human_size_with_precision, image_format, image_rows,
-    render, running_for, truncate_id,
+    IMAGE_HEADER, ImageRow, Zone, ellipsis, image_format, image_rows, render, running_for,
+    truncate_id,
 };
 use crate::applets::docker::queries::{encode_query, image_prune_query, images_query};
 use crate::applets::docker::template::Value;
 use crate::gofmt::reference::{DEFAULT_TAG, Named};
+use crate::gofmt::size::human_size_with_precision;
 use crate::http::Headers;
 use serde_json::{Value as Json, json};
 use std::io::{Read, Write};

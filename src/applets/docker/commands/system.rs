@@ -3,8 +3,9 @@
 use super::{Session, print};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{CLIENT_API_VERSION, Failure};
-use crate::applets::docker::format::{TabWriter, bytes_size};
+use crate::applets::docker::format::TabWriter;
 use crate::applets::docker::template::{Template, Value};
+use crate::gofmt::size::bytes_size;
 use crate::version::{COMMIT, DOCKER_COMPAT_VERSION, VERSION};
 use serde_json::{Value as Json, json};
 

@@ -1,4 +1,4 @@
-//! Docker's human output: sizes and durations as go-units writes them, the
+//! Docker's human output (sizes and durations come from `crate::gofmt`): the
 //! `ps` columns (IDs, quoted commands, status, ports) and the tabwriter
 //! that aligns `ps`, `images` and `stats` tables.
 
@@ -10,9 +10,6 @@ mod stats;
 mod table;
 mod tabwriter;
 
-#[allow(unused_imports)]
-pub use crate::gofmt::duration::human_duration;
-pub use crate::gofmt::size::{bytes_size, human_size, human_size_with_precision};
 #[allow(unused_imports)] // The API the commands will use.
 pub use events::{event_line, rfc3339_nano_fixed};
 #[allow(unused_imports)]
