@@ -299,4 +299,49 @@ mod tests {
             Some(300)
         );
     }
+
+    /// Every limit an update can write, as the runtime receives it: the
+    /// spec's resources without the device rules.
+    #[test]
+    fn update_resources_keep_their_recorded_layout() {
+        let mut host = HostConfig {
+            memory: 64 << 20,
+            memory_swap: 128 << 20,
+            memory_reservation: 32 << 20,
+            memory_swappiness: Some(30),
+            oom_kill_disable: Some(false),
+            nano_cpus: 1_500_000_000,
+            cpu_shares: 512,
+            cpuset_cpus: "0-1".into(),
+            cpuset_mems: "0".into(),
+            pids_limit: Some(-5),
+            ..HostConfig::default()
+        };
+        host.extra.insert("BlkioWeight".into(), 300.into());
+        let record = ContainerRecord {
+            host_config: host,
+            ..ContainerRecord::default()
+        };
+        let resources = cgroup_resources(&record).unwrap();
+        assert_eq!(
+            serde_json::to_value(&resources).unwrap(),
+            serde_json::json!({
+                "memory": {
+                    "limit": 64 << 20,
+                    "swap": 128 << 20,
+                    "reservation": 32 << 20,
+                    "swappiness": 30,
+                    "disableOOMKiller": false
+                },
+                "cpu": {"shares": 512, "cpus": "0-1", "mems": "0", "period": 100_000, "quota": 150_000},
+                "blockIO": {"weight": 300},
+                "pids": {"limit": -1}
+            })
+        );
+        let empty = cgroup_resources(&ContainerRecord::default()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&empty).unwrap(),
+            serde_json::json!({"memory": {}, "cpu": {}})
+        );
+    }
 }
