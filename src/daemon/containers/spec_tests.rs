@@ -708,3 +708,49 @@ fn spec_json_keeps_its_recorded_layout() {
         );
     }
 }
+
+/// Every capability the daemon knows by name has its oci-spec value, so
+/// `--privileged` on a host with all of them keeps them all.
+#[test]
+fn every_known_capability_reaches_the_spec() {
+    let rootfs = Rootfs::new("allcaps");
+    let all = super::caps::from_mask(u64::MAX);
+    let record = record(HostConfig {
+        privileged: true,
+        ..HostConfig::default()
+    });
+    let ctx = SpecContext {
+        rootfs: &rootfs.0,
+        data_root: Path::new("/data"),
+        default_ulimits: &[],
+        cgroup_parent: None,
+        own_cgroup: "/",
+        init_binary: Path::new("/x"),
+        bounding_caps: &all,
+        seccomp: None,
+    };
+    let spec = build_spec(&record, &ctx).unwrap();
+    let capabilities = spec
+        .process()
+        .as_ref()
+        .unwrap()
+        .capabilities()
+        .clone()
+        .unwrap();
+    let mut names: Vec<String> = capabilities
+        .bounding()
+        .iter()
+        .flatten()
+        .map(|c| {
+            serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(names, expected);
+}

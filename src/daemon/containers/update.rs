@@ -10,7 +10,6 @@ use crate::api::container::{HostConfig, RestartPolicy};
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
 use serde::Deserialize;
-use serde_json::Value;
 
 /// The fields of moby's UpdateConfig we honour; absent or zero leaves a
 /// limit as it is, as moby does.
@@ -121,12 +120,7 @@ fn apply(host: &mut HostConfig, update: &UpdateConfig) -> Result<(), ApiError> {
 fn cgroup_resources(
     record: &ContainerRecord,
 ) -> Result<oci_spec::runtime::LinuxResources, ApiError> {
-    let mut value = spec::resources(record, Vec::new());
-    if let Value::Object(map) = &mut value {
-        map.remove("devices");
-    }
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::internal(format!("encode the new resources: {e}")))
+    spec::resources(record).map_err(|e| ApiError::internal(format!("the new resources: {e}")))
 }
 
 /// moby checks the update's own resources before it looks the container
