@@ -180,15 +180,12 @@ pub fn rlimits(
             let kind = format!("RLIMIT_{}", name.to_ascii_uppercase());
             let typ = PosixRlimitType::from_str(&kind)
                 .map_err(|_| SpecError::Assemble(format!("unknown rlimit {name:?}")))?;
-            let bound = |value: i64| {
-                u64::try_from(value).map_err(|_| {
-                    SpecError::Assemble(format!("rlimit {name}: {value} is not a limit"))
-                })
-            };
+            // As moby's uint64() of the signed numbers: -1 is RLIM_INFINITY
+            // (`--ulimit memlock=-1:-1`).
             Ok(PosixRlimitBuilder::default()
                 .typ(typ)
-                .soft(bound(soft)?)
-                .hard(bound(hard)?)
+                .soft(soft as u64)
+                .hard(hard as u64)
                 .build()?)
         })
         .collect()

@@ -754,3 +754,26 @@ fn every_known_capability_reaches_the_spec() {
     expected.sort();
     assert_eq!(names, expected);
 }
+
+/// `--ulimit memlock=-1:-1` is Docker's way to ask for no limit: moby
+/// converts the signed numbers as Go's uint64() does, so -1 is
+/// RLIM_INFINITY.
+#[test]
+fn a_negative_ulimit_is_unlimited_as_in_docker() {
+    let rootfs = Rootfs::new("ulimit");
+    let record = record(HostConfig {
+        ulimits: Some(vec![ApiUlimit {
+            name: "memlock".into(),
+            soft: -1,
+            hard: -1,
+        }]),
+        ..HostConfig::default()
+    });
+    let spec = build(&record, &rootfs);
+    let rlimits = spec.process().as_ref().unwrap().rlimits().clone().unwrap();
+    let memlock = rlimits
+        .iter()
+        .find(|r| r.typ() == oci_spec::runtime::PosixRlimitType::RlimitMemlock)
+        .unwrap();
+    assert_eq!((memlock.soft(), memlock.hard()), (u64::MAX, u64::MAX));
+}
