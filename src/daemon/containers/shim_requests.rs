@@ -67,20 +67,31 @@ fn next_tag() -> u32 {
 /// Asks the shim of container `id` to carry out `request` and returns
 /// its successful reply.
 pub fn request(daemon: &Daemon, id: &str, request: &Request) -> Result<Reply, RequestError> {
-    let unreachable = |what: &str, error: std::io::Error| {
-        RequestError::Unreachable(ApiError::internal(format!(
-            "{what} the shim of {id}: {error}"
-        )))
-    };
-    let (mut stream, version) =
-        connect_versioned(daemon, id, false).map_err(|e| unreachable("connect to", e))?;
+    let (mut stream, version) = connect_versioned(daemon, id, false)
+        .map_err(|error| unreachable(id, "connect to", error))?;
+    ask(&mut stream, version, id, request)
+}
+
+fn unreachable(id: &str, what: &str, error: std::io::Error) -> RequestError {
+    RequestError::Unreachable(ApiError::internal(format!(
+        "{what} the shim of {id}: {error}"
+    )))
+}
+
+/// `request` on a greeted connection to a shim of protocol `version`.
+fn ask(
+    stream: &mut UnixStream,
+    version: u8,
+    id: &str,
+    request: &Request,
+) -> Result<Reply, RequestError> {
     if version < 2 {
-        return legacy_request(&mut stream, id, request);
+        return legacy_request(stream, id, request);
     }
-    match protocol::call(&mut stream, next_tag(), request) {
+    match protocol::call(stream, next_tag(), request) {
         Ok(Reply::Error { message }) => Err(RequestError::Refused(message)),
         Ok(reply) => Ok(reply),
-        Err(error) => Err(unreachable("ask", error)),
+        Err(error) => Err(unreachable(id, "ask", error)),
     }
 }
 
@@ -107,11 +118,8 @@ fn legacy_request(
             )));
         }
     };
-    sent.map(|()| Reply::Done).map_err(|error| {
-        RequestError::Unreachable(ApiError::internal(format!(
-            "write to the shim of {id}: {error}"
-        )))
-    })
+    sent.map(|()| Reply::Done)
+        .map_err(|error| unreachable(id, "write to", error))
 }
 
 /// Sends `signal` to the container's init.
@@ -172,4 +180,69 @@ pub fn resize(daemon: &Daemon, id: &str, height: u16, width: u16) -> Result<(), 
 
 fn unexpected(what: &str, reply: &Reply) -> ApiError {
     ApiError::internal(format!("{what}: the shim answered {reply:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A shim's end of a fresh connection that answers one request with
+    /// `answer` (or hangs up when `None`) and returns the frame it got.
+    fn shim_answering(
+        answer: Option<Reply>,
+    ) -> (UnixStream, std::thread::JoinHandle<Option<(Kind, Vec<u8>)>>) {
+        let (daemon_end, mut shim_end) = UnixStream::pair().unwrap();
+        let shim = std::thread::spawn(move || {
+            let frame = protocol::read_frame(&mut shim_end).unwrap();
+            if let (Some((Kind::Request, payload)), Some(reply)) = (&frame, answer) {
+                let (tag, _) = protocol::decode_request(payload).unwrap();
+                let reply = protocol::encode_reply(tag, &reply).unwrap();
+                std::io::Write::write_all(&mut shim_end, &reply).unwrap();
+            }
+            frame
+        });
+        (daemon_end, shim)
+    }
+
+    #[test]
+    fn replies_and_refusals_of_a_current_shim() {
+        let (mut stream, shim) = shim_answering(Some(Reply::Pids { pids: vec![4, 2] }));
+        let reply = ask(&mut stream, protocol::VERSION, "c1", &Request::Pids).unwrap();
+        assert_eq!(reply, Reply::Pids { pids: vec![4, 2] });
+        assert_eq!(shim.join().unwrap().unwrap().0, Kind::Request);
+
+        let refusal = Reply::Error {
+            message: "container not paused".into(),
+        };
+        let (mut stream, _shim) = shim_answering(Some(refusal));
+        let error = ask(&mut stream, protocol::VERSION, "c1", &Request::Resume).unwrap_err();
+        let answer = error.into_api("Cannot unpause container c1");
+        assert_eq!(
+            (answer.status(), answer.message.as_str()),
+            (500, "Cannot unpause container c1: container not paused")
+        );
+
+        let (mut stream, _shim) = shim_answering(None);
+        let error = ask(&mut stream, protocol::VERSION, "c1", &Request::Pause).unwrap_err();
+        assert!(
+            matches!(&error, RequestError::Unreachable(e) if e.message.starts_with("ask the shim of c1: ")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn shims_of_protocol_1_get_signals_as_frames_and_refuse_the_rest() {
+        let (mut stream, shim) = shim_answering(None);
+        let signal = Request::Signal { signal: 15 };
+        assert_eq!(ask(&mut stream, 1, "old", &signal).unwrap(), Reply::Done);
+        let (kind, payload) = shim.join().unwrap().unwrap();
+        assert_eq!((kind, protocol::be_i32(&payload)), (Kind::Signal, Some(15)));
+
+        let (mut stream, _shim) = shim_answering(None);
+        let error = ask(&mut stream, 1, "old", &Request::Pause).unwrap_err();
+        assert!(
+            matches!(&error, RequestError::Refused(m) if m.contains("older dockbox")),
+            "{error:?}"
+        );
+    }
 }
