@@ -186,11 +186,12 @@ fn unexpected(what: &str, reply: &Reply) -> ApiError {
 mod tests {
     use super::*;
 
+    /// The frame the scripted shim received, once it is done.
+    type Received = std::thread::JoinHandle<Option<(Kind, Vec<u8>)>>;
+
     /// A shim's end of a fresh connection that answers one request with
     /// `answer` (or hangs up when `None`) and returns the frame it got.
-    fn shim_answering(
-        answer: Option<Reply>,
-    ) -> (UnixStream, std::thread::JoinHandle<Option<(Kind, Vec<u8>)>>) {
+    fn shim_answering(answer: Option<Reply>) -> (UnixStream, Received) {
         let (daemon_end, mut shim_end) = UnixStream::pair().unwrap();
         let shim = std::thread::spawn(move || {
             let frame = protocol::read_frame(&mut shim_end).unwrap();
