@@ -474,23 +474,27 @@ fn resize(shared: &Shared, height: u16, width: u16) -> Reply {
     Reply::Done
 }
 
-/// Sends `number` to the init through its pidfd (by pid only where the
-/// kernel has no pidfds). An init that has just exited is no error: its
-/// exit is on its way to every client.
+/// Sends `number` to the init through its pidfd, never by pid: a pid
+/// may be reused once the init is reaped. An init that has just exited is
+/// no error: its exit is on its way to every client.
 fn signal(shared: &Shared, number: i32) -> Reply {
-    let sent = match &shared.pidfd {
-        // SAFETY: plain syscall on a pidfd we own.
-        Some(pidfd) => unsafe {
-            libc::syscall(
-                libc::SYS_pidfd_send_signal,
-                pidfd.as_raw_fd(),
-                number,
-                std::ptr::null::<libc::siginfo_t>(),
-                0,
-            )
-        },
-        // SAFETY: kill has no memory-safety preconditions.
-        None => i64::from(unsafe { libc::kill(shared.pid, number) }),
+    let Some(pidfd) = &shared.pidfd else {
+        return Reply::Error {
+            message: format!(
+                "send signal {number} to pid {}: no pidfd for the init",
+                shared.pid
+            ),
+        };
+    };
+    // SAFETY: plain syscall on a pidfd we own.
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            number,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
     };
     if sent == 0 {
         return Reply::Done;
