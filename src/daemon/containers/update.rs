@@ -1,9 +1,10 @@
 //! `POST /containers/{id}/update`: new resource limits and restart
-//! policy, saved in the record and written into a living container's
-//! cgroup.
+//! policy, saved in the record and, for a living container, handed to its
+//! shim, which writes them into the cgroup.
 
-use super::manage::{gone_or, runtime_container};
+use super::manage::gone_or;
 use super::record::{ContainerRecord, Status};
+use super::shim_requests;
 use super::{spec, validate};
 use crate::api::ApiError;
 use crate::api::container::{HostConfig, RestartPolicy};
@@ -173,11 +174,7 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     daemon.log_container_event(&updated, "update", &[]);
     if updated.is_running() {
         let resources = cgroup_resources(&updated)?;
-        let applied = runtime_container(daemon, &updated.id).and_then(|container| {
-            container.update(&resources).map_err(|e| {
-                ApiError::internal(format!("Cannot update container {}: {e}", updated.id))
-            })
-        });
+        let applied = shim_requests::update(daemon, &updated.id, resources);
         drop(operation);
         // A container that exited meanwhile takes the limits at its next
         // start, as a stopped one does.
