@@ -343,11 +343,17 @@ impl Container {
             Launch::Create => format!("init {pid} is ready, blocked on the exec fifo"),
             Launch::Run => format!("init {pid} runs the container's process"),
         });
-        if launch == Launch::Run {
-            container.run_runtime_hooks(
-                HookStage::Poststart,
-                oci_spec::runtime::ContainerState::Running,
-            );
+        // runc 1.1.5 runs poststart in `create`, once the init waits on the
+        // fifo; a failure destroys the container (poststop included).
+        let poststart_status = match launch {
+            Launch::Create => oci_spec::runtime::ContainerState::Created,
+            Launch::Run => oci_spec::runtime::ContainerState::Running,
+        };
+        if let Err(error) = container.run_runtime_hooks(HookStage::Poststart, poststart_status) {
+            let _ = container.kill(libc::SIGKILL, false);
+            reap(pid);
+            let _ = container.delete(true);
+            return Err(error.into());
         }
         // The init sent the master before it exec'd, so it is waiting here.
         let console = match console_receiver {
