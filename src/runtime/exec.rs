@@ -169,6 +169,12 @@ impl Container {
         if helper.pid == 0 {
             let outcome = (|| -> Result<i32, String> {
                 if let Some(cgroup) = &cgroup {
+                    if !options.sub_cgroups.is_empty() {
+                        // SAFETY: getpid cannot fail.
+                        let helper_pid = unsafe { libc::getpid() };
+                        super::cgroups::check_joinable(&cgroup.paths(), helper_pid)
+                            .map_err(|e| e.to_string())?;
+                    }
                     cgroup
                         .enter(helper.placed_in_cgroup)
                         .map_err(|e| e.to_string())?;
