@@ -51,6 +51,7 @@ mod runc_dockerd;
 mod runc_exec;
 mod runc_fds;
 mod runc_help;
+mod runc_hooks;
 mod runc_lifecycle;
 mod runc_lifecycle_conformance;
 mod runc_namespace_paths;
