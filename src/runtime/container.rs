@@ -283,7 +283,8 @@ impl Container {
                 "unable to restrict sys entries without a private MNT namespace".into(),
             ));
         }
-        let seccomp_agent = connect_seccomp_agent(&spec, &security)?;
+        let notifies = security.seccomp.as_ref().is_some_and(|s| s.has_listener());
+        let seccomp_agent = connect_seccomp_agent(&spec, notifies)?;
         let (console_socket, console_receiver) = if own_terminal {
             let (ours, theirs) = UnixStream::pair().map_err(|source| RuntimeError::Os {
                 op: "socketpair",
@@ -343,11 +344,17 @@ impl Container {
             Launch::Create => format!("init {pid} is ready, blocked on the exec fifo"),
             Launch::Run => format!("init {pid} runs the container's process"),
         });
-        if launch == Launch::Run {
-            container.run_runtime_hooks(
-                HookStage::Poststart,
-                oci_spec::runtime::ContainerState::Running,
-            );
+        // runc 1.1.5 runs poststart in `create`, once the init waits on the
+        // fifo; a failure destroys the container (poststop included).
+        let poststart_status = match launch {
+            Launch::Create => oci_spec::runtime::ContainerState::Created,
+            Launch::Run => oci_spec::runtime::ContainerState::Running,
+        };
+        if let Err(error) = container.run_runtime_hooks(HookStage::Poststart, poststart_status) {
+            let _ = container.kill(libc::SIGKILL, false);
+            reap(pid);
+            let _ = container.delete(true);
+            return Err(error.into());
         }
         // The init sent the master before it exec'd, so it is waiting here.
         let console = match console_receiver {
@@ -385,12 +392,13 @@ struct InitParts<'a> {
 }
 
 /// The connection to `linux.seccomp.listenerPath`, when the profile has
-/// SCMP_ACT_NOTIFY rules: the init sends the listener on it.
-fn connect_seccomp_agent(
+/// SCMP_ACT_NOTIFY rules (`notifies`): the init, or exec's new process,
+/// sends the listener on it.
+pub(super) fn connect_seccomp_agent(
     spec: &Spec,
-    security: &Security,
+    notifies: bool,
 ) -> Result<Option<SeccompAgent>, RuntimeError> {
-    if !security.seccomp.as_ref().is_some_and(|s| s.has_listener()) {
+    if !notifies {
         return Ok(None);
     }
     let profile = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());

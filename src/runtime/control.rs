@@ -92,23 +92,28 @@ impl Container {
             source,
         })?;
         super::debug(|| "start: the init read the fifo and execs the process".to_string());
-        self.run_runtime_hooks(
-            HookStage::Poststart,
-            oci_spec::runtime::ContainerState::Running,
-        );
         Ok(())
     }
 
-    /// poststart and poststop: failures are warnings (on stderr, as runc
-    /// logs them), the lifecycle goes on.
-    pub fn run_runtime_hooks(&self, stage: HookStage, status: oci_spec::runtime::ContainerState) {
-        let Some(state) = &self.state else { return };
+    /// The runtime-side hooks after creation, poststart and poststop, with
+    /// the container's state as `status`: a poststart failure is returned
+    /// (the caller destroys the container, as runc 1.1.5), a poststop one
+    /// is logged as an error, as runc's delete logs it, and the delete
+    /// goes on.
+    pub fn run_runtime_hooks(
+        &self,
+        stage: HookStage,
+        status: oci_spec::runtime::ContainerState,
+    ) -> Result<(), hooks::HookError> {
+        let Some(state) = &self.state else {
+            return Ok(());
+        };
         let config = state.bundle.join("config.json");
         let Ok(spec) = oci_spec::runtime::Spec::load(&config) else {
-            return;
+            return Ok(());
         };
         let Some(hook_list) = spec.hooks() else {
-            return;
+            return Ok(());
         };
         let hook_state = hooks::container_state(
             &self.id,
@@ -117,9 +122,9 @@ impl Container {
             &state.bundle,
             Some(&state.annotations),
         );
-        let _ = hooks::run_stage(stage, Some(hook_list), &hook_state, |error| {
-            eprintln!("{stage} hook: {error}");
-        });
+        hooks::run_stage(stage, Some(hook_list), &hook_state, |error| {
+            super::log_error(&error.to_string());
+        })
     }
 }
 
@@ -258,7 +263,8 @@ impl Container {
                 cgroup.destroy()?;
             }
         }
-        self.run_runtime_hooks(
+        // Logged, never returned: poststop's policy.
+        let _ = self.run_runtime_hooks(
             HookStage::Poststop,
             oci_spec::runtime::ContainerState::Stopped,
         );

@@ -15,6 +15,7 @@ use super::fds::{KeptFds, close_all_but};
 use super::init::{reset_signals, switch_user};
 use super::process::PreparedProcess;
 use super::seccomp::CompiledSeccomp;
+use super::seccomp::SeccompAgent;
 use super::state::{self, Status};
 use super::sync::{Message, SyncSocket};
 use oci_spec::runtime::Process;
@@ -139,6 +140,10 @@ impl Container {
                 });
             }
         };
+        let notifies = seccomp.as_ref().is_some_and(CompiledSeccomp::has_listener);
+        let seccomp_agent = super::container::connect_seccomp_agent(&spec, notifies)?
+            .map(|agent| ExecAgent::new(agent, &self.id, state))
+            .transpose()?;
         let cgroup = self.exec_cgroup(&options.sub_cgroups)?;
         let namespaces = open_namespaces(state.pid)?;
         let (console_socket, console_receiver) = match (process.terminal, &options.console_socket) {
@@ -158,6 +163,7 @@ impl Container {
             process,
             capabilities,
             seccomp,
+            seccomp_agent,
             console_socket,
             extra_fds: options.preserve_fds as i32,
         };
@@ -169,6 +175,12 @@ impl Container {
         if helper.pid == 0 {
             let outcome = (|| -> Result<i32, String> {
                 if let Some(cgroup) = &cgroup {
+                    if !options.sub_cgroups.is_empty() {
+                        // SAFETY: getpid cannot fail.
+                        let helper_pid = unsafe { libc::getpid() };
+                        super::cgroups::check_joinable(&cgroup.paths(), helper_pid)
+                            .map_err(|e| e.to_string())?;
+                    }
                     cgroup
                         .enter(helper.placed_in_cgroup)
                         .map_err(|e| e.to_string())?;
@@ -276,8 +288,77 @@ struct ExecSetup {
     process: PreparedProcess,
     capabilities: Option<CapabilityPlan>,
     seccomp: Option<CompiledSeccomp>,
+    seccomp_agent: Option<ExecAgent>,
     console_socket: Option<UnixStream>,
     extra_fds: i32,
+}
+
+/// The seccomp agent exec's new process hands its listener to, as runc
+/// does: the container's state ("running", the init's pid) and the new
+/// process's pid as the runtime sees it.
+struct ExecAgent {
+    agent: SeccompAgent,
+    state: oci_spec::runtime::State,
+    /// The runtime's /proc: in the container's mount namespace, its
+    /// `self` still names the new process by the runtime's pid.
+    runtime_proc: OwnedFd,
+}
+
+impl ExecAgent {
+    fn new(
+        agent: SeccompAgent,
+        id: &str,
+        container: &state::State,
+    ) -> Result<ExecAgent, RuntimeError> {
+        let runtime_proc = std::fs::File::open("/proc").map_err(|source| RuntimeError::Os {
+            op: "open",
+            target: "/proc".into(),
+            source,
+        })?;
+        Ok(ExecAgent {
+            agent,
+            state: super::hooks::container_state(
+                id,
+                oci_spec::runtime::ContainerState::Running,
+                Some(container.pid),
+                &container.bundle,
+                Some(&container.annotations),
+            ),
+            runtime_proc: runtime_proc.into(),
+        })
+    }
+
+    /// With our pid read, the runtime's /proc closed.
+    fn ready(self) -> Result<ReadyAgent, String> {
+        Ok(ReadyAgent {
+            pid: self.own_pid()?,
+            agent: self.agent,
+            state: self.state,
+        })
+    }
+
+    /// Our pid in the runtime's pid namespace.
+    fn own_pid(&self) -> Result<i32, String> {
+        let mut buffer = [0u8; 32];
+        // SAFETY: readlinkat into a local buffer of the given size.
+        let length = unsafe {
+            libc::readlinkat(
+                self.runtime_proc.as_raw_fd(),
+                c"self".as_ptr(),
+                buffer.as_mut_ptr().cast(),
+                buffer.len(),
+            )
+        };
+        let text = usize::try_from(length)
+            .ok()
+            .and_then(|length| std::str::from_utf8(&buffer[..length]).ok());
+        text.and_then(|text| text.parse().ok()).ok_or_else(|| {
+            format!(
+                "readlink /proc/self (the runtime's): {}",
+                std::io::Error::last_os_error()
+            )
+        })
+    }
 }
 
 impl ExecSetup {
@@ -286,10 +367,20 @@ impl ExecSetup {
     /// enters the cwd before any seccomp filter.
     fn become_process(mut self, sync: RawFd) -> Result<String, String> {
         let console_socket = self.console_socket.take();
-        let internal: Vec<RawFd> = [Some(sync), console_socket.as_ref().map(AsRawFd::as_raw_fd)]
-            .into_iter()
-            .flatten()
-            .collect();
+        // The runtime's /proc is read and closed before the fds are.
+        let mut seccomp_agent = match self.seccomp_agent.take() {
+            Some(exec_agent) => Some(exec_agent.ready()?),
+            None => None,
+        };
+        let agent_socket = seccomp_agent.as_ref().map(|ready| ready.agent.as_raw_fd());
+        let internal: Vec<RawFd> = [
+            Some(sync),
+            console_socket.as_ref().map(AsRawFd::as_raw_fd),
+            agent_socket,
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         close_all_but(KeptFds {
             passed: self.extra_fds,
             internal: &internal,
@@ -308,7 +399,7 @@ impl ExecSetup {
         let cwd_entered = process.enter_cwd_as_root().map_err(|e| e.to_string())?;
         let seccomp_last = process.no_new_privileges;
         if let (Some(seccomp), false) = (&self.seccomp, seccomp_last) {
-            super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
+            install_seccomp(seccomp, seccomp_agent.take())?;
         }
         switch_user(process, self.capabilities.as_ref())?;
         if !cwd_entered {
@@ -317,8 +408,28 @@ impl ExecSetup {
         let executable = process.find_executable().map_err(|e| e.to_string())?;
         let home = process.home_env();
         if let (Some(seccomp), true) = (&self.seccomp, seccomp_last) {
-            super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
+            install_seccomp(seccomp, seccomp_agent.take())?;
         }
         Ok(process.exec(&executable, home.as_ref()).to_string())
+    }
+}
+
+/// An [`ExecAgent`] in the new process, which knows its runtime pid.
+struct ReadyAgent {
+    pid: i32,
+    agent: SeccompAgent,
+    state: oci_spec::runtime::State,
+}
+
+/// Loads the container's filters; a listener goes to the seccomp agent
+/// (with our pid), and both close here, before exec.
+fn install_seccomp(seccomp: &CompiledSeccomp, agent: Option<ReadyAgent>) -> Result<(), String> {
+    let listener = super::seccomp::install(seccomp).map_err(|e| e.to_string())?;
+    match (listener, agent) {
+        (Some(listener), Some(ready)) => ready
+            .agent
+            .send(ready.pid, ready.state, listener)
+            .map_err(|e| e.to_string()),
+        _ => Ok(()),
     }
 }

@@ -9,13 +9,16 @@
 //! | createRuntime   | create, namespaces made, before pivot_root | runtime namespace          | fatal      |
 //! | createContainer | create, before pivot_root                  | container's namespaces     | fatal      |
 //! | startContainer  | start, before the user process is executed | container's namespaces     | fatal      |
-//! | poststart       | start, after the user process is executed  | runtime namespace          | warning    |
-//! | poststop        | delete, after the container is destroyed   | runtime namespace          | warning    |
+//! | poststart       | create, once the init waits on the fifo    | runtime namespace          | fatal      |
+//! | poststop        | delete, after the container is destroyed   | runtime namespace          | logged     |
 //!
 //! "Fatal" means the runtime returns the error, stops the container and
 //! continues with its destruction (runtime.md steps 3-7 jump to step 12);
-//! the remaining hooks of that stage do not run. "Warning" means the
-//! runtime logs it and runs the remaining hooks as if it had succeeded.
+//! the remaining hooks of that stage do not run. "Logged" means the first
+//! failure ends the stage too, but the runtime only logs it (as an error)
+//! and the operation succeeds. Poststart at `create`, and fatal, is runc
+//! 1.1.5's reading (its `create` starts the init and runs them there);
+//! engines built on runc 1.1 expect it.
 //!
 //! The launcher calls [`run_stage`] from the runtime process for prestart,
 //! createRuntime, poststart and poststop, and from inside the container's
@@ -70,8 +73,8 @@ pub enum HookNamespace {
 pub enum FailurePolicy {
     /// The operation fails and the container is destroyed.
     Fatal,
-    /// A warning is logged; the remaining hooks and the lifecycle go on.
-    Warn,
+    /// The failure ends the stage and is logged; the lifecycle goes on.
+    Log,
 }
 
 impl HookStage {
@@ -106,7 +109,7 @@ impl HookStage {
 
     pub fn failure_policy(self) -> FailurePolicy {
         match self {
-            HookStage::Poststart | HookStage::Poststop => FailurePolicy::Warn,
+            HookStage::Poststop => FailurePolicy::Log,
             _ => FailurePolicy::Fatal,
         }
     }
@@ -146,7 +149,7 @@ pub enum HookError {
         path: PathBuf,
         timeout: i64,
     },
-    #[error("error running {stage} hook #{index} ({}): {operation}: {source}", path.display())]
+    #[error("error running hook #{index} ({stage}, {}): {operation}: {source}", path.display())]
     Io {
         stage: HookStage,
         index: usize,
@@ -154,7 +157,7 @@ pub enum HookError {
         operation: &'static str,
         source: std::io::Error,
     },
-    #[error("error running {stage} hook #{index} ({}): {status}, stdout: {stdout}, stderr: {stderr}", path.display())]
+    #[error("error running hook #{index} ({stage}, {}): error running hook: {status}, stdout: {stdout}, stderr: {stderr}", path.display())]
     Failed {
         stage: HookStage,
         index: usize,
@@ -164,7 +167,7 @@ pub enum HookError {
         stdout: String,
         stderr: String,
     },
-    #[error("error running {stage} hook #{index} ({}): hook ran past specified timeout of {timeout}.0s, stdout: {stdout}, stderr: {stderr}", path.display())]
+    #[error("error running hook #{index} ({stage}, {}): hook ran past specified timeout of {timeout}.0s, stdout: {stdout}, stderr: {stderr}", path.display())]
     Timeout {
         stage: HookStage,
         index: usize,
@@ -232,14 +235,14 @@ pub fn state_json(state: &State) -> Result<Vec<u8>, HookError> {
     Ok(serde_json::to_vec(state)?)
 }
 
-/// Runs `stage`'s hooks from `hooks` with its failure policy: a fatal
-/// stage stops at the first failure and returns it; a warning stage runs
-/// them all, hands each failure to `warn` and returns Ok.
+/// Runs `stage`'s hooks from `hooks` up to the first failure, as runc:
+/// a fatal stage returns it; a logged stage hands it to `log` and returns
+/// Ok.
 pub fn run_stage(
     stage: HookStage,
     hooks: Option<&Hooks>,
     state: &State,
-    mut warn: impl FnMut(&HookError),
+    log: impl FnOnce(&HookError),
 ) -> Result<(), HookError> {
     let Some(list) = hooks.map(|hooks| stage.hooks_in(hooks)) else {
         return Ok(());
@@ -252,7 +255,10 @@ pub fn run_stage(
         if let Err(error) = run_hook(stage, index, hook, &input) {
             match stage.failure_policy() {
                 FailurePolicy::Fatal => return Err(error),
-                FailurePolicy::Warn => warn(&error),
+                FailurePolicy::Log => {
+                    log(&error);
+                    return Ok(());
+                }
             }
         }
     }

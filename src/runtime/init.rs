@@ -306,7 +306,7 @@ fn install_seccomp(
         context.spec.annotations().as_ref(),
     );
     agent
-        .send(state, listener)
+        .send(pid, state, listener)
         .map_err(|e| InitError::Other(e.to_string()))
 }
 

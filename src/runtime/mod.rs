@@ -65,6 +65,22 @@ pub fn set_warning_sink(sink: fn(&str)) {
     let _ = WARNING_SINK.set(sink);
 }
 
+static ERROR_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
+
+/// Where the launcher's errors that do not fail the command go (a
+/// poststop hook's failure: runc's delete logs it and succeeds); stderr
+/// until one is set.
+pub fn set_error_sink(sink: fn(&str)) {
+    let _ = ERROR_SINK.set(sink);
+}
+
+pub(crate) fn log_error(message: &str) {
+    match ERROR_SINK.get() {
+        Some(sink) => sink(message),
+        None => eprintln!("{message}"),
+    }
+}
+
 static DEBUG_SINK: std::sync::OnceLock<fn(&str)> = std::sync::OnceLock::new();
 
 /// Where the launcher names its main stages (`runc --debug`). Without a

@@ -197,3 +197,70 @@ fn exec_cgroup_joins_an_existing_sub_cgroup() {
         });
     }
 }
+
+/// /proc/PID/cgroup as a sorted list of lines.
+fn cgroup_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}
+
+/// cgroup v1, as runc 1.1.5: a `--cgroup` that does not exist reads
+/// "adding pid N to cgroups: ... DIR/nonexistent/cgroup.procs: no such
+/// file", an unknown controller "unknown controller X", and a plain exec
+/// joins every hierarchy the init is in, name=systemd included (runc puts
+/// the container in its own cgroup there too).
+#[test]
+fn exec_cgroup_v1_errors_and_hierarchies_as_runc() {
+    let dir = TempDir::new("runc-execcgv1");
+    let bundle = runc_bundle!(dir, &["sleep", "1000"]);
+    let bundle = bundle.dir.to_str().unwrap();
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    if !own.contains(":memory:") {
+        report_skip(
+            "exec_cgroup_v1_errors_and_hierarchies_as_runc",
+            "needs cgroup v1",
+        );
+        return;
+    }
+    let own_systemd = own.lines().find(|line| line.contains(":name=systemd:"));
+    for runtime in runtimes("exec_cgroup_v1_errors_and_hierarchies_as_runc (runc part)") {
+        let name = runtime.name;
+        with_running(&runtime, bundle, "cgv1", |pid| {
+            for argument in ["nonexistent", "memory:nonexistent"] {
+                let missing = runtime.run(&["exec", "--cgroup", argument, "cgv1", "true"]);
+                let stderr = stderr_of(&missing);
+                assert_eq!(missing.status.code(), Some(255), "{name}: {stderr}");
+                assert!(
+                    stderr.contains(" adding pid ")
+                        && stderr.contains("/nonexistent/cgroup.procs: no such file "),
+                    "{name} {argument}: {stderr}"
+                );
+            }
+            let unknown = runtime.run(&["exec", "--cgroup", "whaaat:/", "cgv1", "true"]);
+            assert_ne!(unknown.status.code(), Some(0), "{name}");
+            assert!(
+                stderr_of(&unknown).contains("unknown controller whaaat"),
+                "{name}: {}",
+                stderr_of(&unknown)
+            );
+            let init = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+            if let Some(own_systemd) = own_systemd {
+                let init_systemd = init.lines().find(|line| line.contains(":name=systemd:"));
+                assert_ne!(init_systemd, Some(own_systemd), "{name}: {init}");
+            }
+            for extra in [&[][..], &["--cgroup", "/"][..]] {
+                let mut args = vec!["exec"];
+                args.extend_from_slice(extra);
+                args.extend_from_slice(&["cgv1", "cat", "/proc/self/cgroup"]);
+                let output = runtime.run(&args);
+                assert!(output.status.success(), "{name}: {}", stderr_of(&output));
+                assert_eq!(
+                    cgroup_lines(&stdout_of(&output)),
+                    cgroup_lines(&init),
+                    "{name} {extra:?}"
+                );
+            }
+        });
+    }
+}

@@ -8,7 +8,7 @@ use crate::runc_bundle;
 use crate::runc_support::Runtime;
 use serde_json::json;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixListener;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
 
 /// What the agent answers every notified call with (an errno no mkdir
@@ -26,6 +26,35 @@ struct AgentReport {
 /// then answers notifications until the container's last task is gone.
 fn serve_one_container(listener: UnixListener) -> Result<AgentReport, String> {
     let (connection, _) = listener.accept().map_err(|e| format!("accept: {e}"))?;
+    serve_connection(connection)
+}
+
+/// Waits up to 20 s for the next connection.
+fn accept_within_20s(listener: &UnixListener) -> Result<UnixStream, String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        match listener.accept() {
+            Ok((connection, _)) => {
+                connection
+                    .set_nonblocking(false)
+                    .map_err(|e| e.to_string())?;
+                return Ok(connection);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if std::time::Instant::now() > deadline {
+                    return Err("no connection to the agent within 20 s".into());
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => return Err(format!("accept: {e}")),
+        }
+    }
+}
+
+/// Takes the state and the listener fd from one connection, then answers
+/// notifications until no task uses that filter any more.
+fn serve_connection(connection: UnixStream) -> Result<AgentReport, String> {
     let (payload, fd) = receive_with_fd(connection.as_raw_fd())?;
     let state: serde_json::Value =
         serde_json::from_slice(&payload).map_err(|e| format!("state JSON: {e}"))?;
@@ -219,5 +248,68 @@ fn notify_needs_a_listener_path_and_spares_write() {
                 stderr_of(&output)
             );
         }
+    }
+}
+
+/// `exec` in a container whose profile notifies: runc hands the new
+/// process's listener to the agent too, on a connection of its own, with
+/// the container "running" under the init's pid and the new process's pid
+/// as the message's.
+#[test]
+fn exec_hands_its_listener_to_the_seccomp_agent() {
+    let dir = TempDir::new("runc-seccomp-agentexec");
+    let bundle = runc_bundle!(dir, &["sleep", "1000"]);
+    if std::env::consts::ARCH != "x86_64" {
+        return crate::harness::report_skip("runc", "the profile is for x86_64");
+    }
+    let debian = match Runtime::debian() {
+        Ok(runtime) => runtime,
+        Err(reason) => return crate::harness::report_skip("runc", &reason),
+    };
+    let bundle_dir = bundle.dir.to_str().unwrap();
+    for runtime in [Runtime::ours(), debian] {
+        let name = runtime.name;
+        let socket = dir.join(&format!("agent-exec-{name}.sock"));
+        let listener = UnixListener::bind(&socket).expect("bind the agent socket");
+        // The init's connection is served aside; the exec's is reported.
+        let agent = std::thread::spawn(move || {
+            let init = accept_within_20s(&listener)?;
+            std::thread::spawn(move || serve_connection(init));
+            serve_connection(accept_within_20s(&listener)?)
+        });
+        bundle.edit_config(|spec| {
+            spec["root"]["readonly"] = json!(false);
+            spec["linux"]["seccomp"] = notify_profile(&socket);
+        });
+        let _guard = runtime.guard("agentexec");
+        runtime.ok(&["run", "-d", "-b", bundle_dir, "agentexec"]);
+        let init_pid = runtime.state("agentexec")["pid"].as_i64().unwrap();
+        let output = runtime.run(&[
+            "exec",
+            "agentexec",
+            "sh",
+            "-c",
+            "mkdir /made; echo mkdir=$?",
+        ]);
+        let stderr = stderr_of(&output);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert_eq!(stdout_of(&output).trim(), "mkdir=1", "{name}: {stderr}");
+        assert!(stderr.contains("Host is down"), "{name}: {stderr}");
+        let report = agent
+            .join()
+            .unwrap()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(report.answered >= 1, "{name}");
+        assert!(report.fd_names_match, "{name}: {}", report.state);
+        let state = &report.state;
+        assert_eq!(state["metadata"], "agent-metadata", "{name}");
+        assert_eq!(state["state"]["id"], "agentexec", "{name}");
+        assert_eq!(state["state"]["status"], "running", "{name}: {state}");
+        assert_eq!(state["state"]["pid"], init_pid, "{name}: {state}");
+        assert_eq!(state["state"]["bundle"], bundle_dir, "{name}");
+        let pid = state["pid"].as_i64().unwrap_or(0);
+        assert!(pid > 1 && pid != init_pid, "{name}: {state}");
+        let _ = runtime.run(&["delete", "-f", "agentexec"]);
+        crate::runc_support::reap(init_pid as i32);
     }
 }

@@ -161,6 +161,12 @@ pub fn main(args: Vec<OsString>) -> i32 {
             logger.warning(message);
         }
     });
+    // logrus.Error of an error the command survives: the log only.
+    crate::runtime::set_error_sink(|message| {
+        if let Some(logger) = LOGGER.get() {
+            let _ = logger.write(&logger.line("error", message));
+        }
+    });
     if cli.debug {
         crate::runtime::set_debug_sink(|message| {
             if let Some(logger) = LOGGER.get() {

@@ -2,7 +2,6 @@
 //! `GET /containers/{id}/logs`.
 
 use super::record::Status;
-use super::shims;
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
 use crate::daemon::Daemon;
@@ -60,7 +59,7 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let source = if !stream {
         Source::Nothing
     } else if record.is_running() {
-        match shims::connect(daemon, &record.id, true) {
+        match super::shim_requests::connect(daemon, &record.id, true) {
             Ok(connection) => Source::Live(connection),
             Err(_) => Source::Nothing,
         }

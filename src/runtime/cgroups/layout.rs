@@ -6,6 +6,10 @@ use std::path::PathBuf;
 
 use super::CgroupError;
 
+/// The one named (controller-less) v1 hierarchy a container joins, as in
+/// runc; failing to join it is no error.
+pub const NAMED_SYSTEMD: &str = "name=systemd";
+
 /// One mounted hierarchy and the caller's cgroup in it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Mount {
@@ -63,10 +67,11 @@ impl Hierarchies {
             if controllers.is_empty() {
                 own_unified = Some(path);
             }
-            // Named hierarchies (name=systemd) hold no controller.
+            // Named hierarchies hold no controller; runc joins the
+            // container to name=systemd's (only), so we keep that one.
             for controller in controllers
                 .split(',')
-                .filter(|c| !c.is_empty() && !c.starts_with("name="))
+                .filter(|c| !c.is_empty() && (!c.starts_with("name=") || *c == NAMED_SYSTEMD))
             {
                 own_v1.insert(controller, path);
             }
@@ -138,11 +143,11 @@ mod tests {
 35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
 36 31 0:33 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct
 40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,name=systemd
+43 31 0:40 / /sys/fs/cgroup/elogind rw,relatime - cgroup cgroup rw,name=elogind
 41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 42 31 0:39 /outer /mnt/my\\040cg rw - cgroup cgroup rw,pids
 ";
-        let membership =
-            "9:name=systemd:/\n8:pids:/outer/inner\n4:memory:/process_api/x\n1:cpu:/\n0::/\n";
+        let membership = "10:name=elogind:/e\n9:name=systemd:/s\n8:pids:/outer/inner\n4:memory:/process_api/x\n1:cpu:/\n0::/\n";
         let h = Hierarchies::parse(mountinfo, membership);
         assert_eq!(
             h.v1["memory"].own_dir(),
@@ -150,7 +155,14 @@ mod tests {
         );
         assert_eq!(h.v1["cpu"].own_dir(), PathBuf::from("/sys/fs/cgroup/cpu"));
         assert_eq!(h.v1["pids"].own_dir(), PathBuf::from("/mnt/my cg/inner"));
-        assert!(!h.v1.contains_key("name=systemd"));
+        assert_eq!(
+            h.v1["name=systemd"].own_dir(),
+            PathBuf::from("/sys/fs/cgroup/systemd/s")
+        );
+        assert!(
+            !h.v1.contains_key("name=elogind"),
+            "only systemd's is joined"
+        );
         assert!(
             !h.v1.contains_key("cpuacct"),
             "cpuacct is not in /proc/self/cgroup"

@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 
 pub use layout::Hierarchies;
 pub use stats::CgroupStats;
-pub use sub::SubCgroups;
+pub use sub::{SubCgroups, check_joinable};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CgroupError {

@@ -55,9 +55,9 @@ impl SubCgroups {
         self.all.is_none() && self.per_controller.is_empty()
     }
 
-    /// The container's directories with the sub-cgroups joined on; each
-    /// must exist already (runc joins, it does not create). `..` cannot
-    /// climb above the container's cgroup.
+    /// The container's directories with the sub-cgroups joined on (see
+    /// [`check_joinable`] for whether they exist). `..` cannot climb above
+    /// the container's cgroup.
     pub fn apply_to(&self, container: &CgroupPaths) -> Result<CgroupPaths, CgroupError> {
         let mut paths = container.clone();
         let v1_names: Vec<&str> = container.v1.keys().map(String::as_str).collect();
@@ -66,8 +66,9 @@ impl SubCgroups {
                 .iter()
                 .any(|name| name.split(',').any(|part| part == controller));
             if !known {
+                // runc's words ("unknown controller X in SubCgroupPaths").
                 return Err(invalid(format!(
-                    "--cgroup: controller {controller:?} is not mounted as a cgroup v1 hierarchy"
+                    "--cgroup: unknown controller {controller} (not mounted as a cgroup v1 hierarchy)"
                 )));
             }
         }
@@ -95,14 +96,27 @@ fn joined(base: &std::path::Path, sub: &str) -> Result<std::path::PathBuf, Cgrou
             "invalid --cgroup argument: {sub} is not a sub cgroup path"
         )));
     }
-    let dir = base.join(clean(sub));
-    if !dir.is_dir() {
-        return Err(invalid(format!(
-            "--cgroup: {}: no such cgroup (it must exist already)",
-            dir.display()
-        )));
+    Ok(base.join(clean(sub)))
+}
+
+/// Whether the process `pid` can join every directory of `paths`, which
+/// `--cgroup` names and which must exist already (runc joins, it does not
+/// create): each `cgroup.procs` opens for writing. The error reads as
+/// runc's ("error adding pid N to cgroups: ... DIR/cgroup.procs: no such
+/// file or directory").
+pub fn check_joinable(paths: &CgroupPaths, pid: i32) -> Result<(), CgroupError> {
+    for dir in paths.v1.values().chain(paths.unified.iter()) {
+        let procs = dir.join("cgroup.procs");
+        if let Err(error) = std::fs::OpenOptions::new().write(true).open(&procs) {
+            let errno = error.raw_os_error().unwrap_or(libc::EIO);
+            return Err(invalid(format!(
+                "error adding pid {pid} to cgroups: open {}: {}",
+                procs.display(),
+                nix::errno::Errno::from_raw(errno).desc().to_lowercase()
+            )));
+        }
     }
-    Ok(dir)
+    Ok(())
 }
 
 /// Whether `sub` (relative to the container's cgroup, a leading `/`
@@ -179,11 +193,15 @@ mod tests {
                 .apply_to(&container)
                 .is_err()
         );
+        let missing = SubCgroups::parse(&args(&["nope"]))
+            .unwrap()
+            .apply_to(&container)
+            .unwrap();
+        let error = check_joinable(&missing, 42).unwrap_err().to_string();
         assert!(
-            SubCgroups::parse(&args(&["nope"]))
-                .unwrap()
-                .apply_to(&container)
-                .is_err()
+            error.contains("error adding pid 42 to cgroups: open ")
+                && error.ends_with("/memory/nope/cgroup.procs: no such file or directory"),
+            "{error}"
         );
         std::fs::remove_dir_all(&base).unwrap();
     }

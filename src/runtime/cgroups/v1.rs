@@ -35,6 +35,23 @@ impl V1Manager {
         })
     }
 
+    /// `result`, or Ok when `dir` is only the name=systemd hierarchy's:
+    /// runc joins that one when it can and goes on when it cannot.
+    fn unless_named_only(
+        &self,
+        dir: &Path,
+        result: Result<(), CgroupError>,
+    ) -> Result<(), CgroupError> {
+        let named_only = self.paths.unified.as_deref() != Some(dir)
+            && self
+                .paths
+                .v1
+                .iter()
+                .filter(|(_, other)| other.as_path() == dir)
+                .all(|(name, _)| name == super::layout::NAMED_SYSTEMD);
+        if named_only { Ok(()) } else { result }
+    }
+
     /// Each distinct directory once (co-mounted controllers share one).
     fn all_dirs(&self) -> Vec<&Path> {
         let mut seen = BTreeSet::new();
@@ -347,7 +364,7 @@ impl CgroupManager for V1Manager {
             self.init_cpuset(dir)?;
         }
         for dir in self.all_dirs() {
-            fs::create_dir_all(dir)?;
+            self.unless_named_only(dir, fs::create_dir_all(dir))?;
         }
         Ok(())
     }
@@ -355,7 +372,7 @@ impl CgroupManager for V1Manager {
     fn apply(&self, pid: i32) -> Result<(), CgroupError> {
         self.create()?;
         for dir in self.all_dirs() {
-            fs::write(dir, "cgroup.procs", pid)?;
+            self.unless_named_only(dir, fs::write(dir, "cgroup.procs", pid))?;
         }
         Ok(())
     }
@@ -575,7 +592,7 @@ impl CgroupManager for V1Manager {
         let mut seen = BTreeSet::new();
         for dir in self.paths.v1.values() {
             if seen.insert(dir.as_path()) {
-                fs::write(dir, "tasks", 0)?;
+                self.unless_named_only(dir, fs::write(dir, "tasks", 0))?;
             }
         }
         match &self.paths.unified {

@@ -8,6 +8,9 @@
 //! runc's init hands the fd to its parent, which sends it. Our parent may
 //! be gone by then (`create`), so it connects before the clone and the
 //! init sends on that connection; the agent cannot tell the difference.
+//! `exec` does the same for its new process, whose filter is the
+//! container's: the state then says "running", its pid is the init's, and
+//! the message's own pid is the new process's.
 
 use oci_spec::runtime::{ContainerProcessState, SECCOMP_FD_NAME, State};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -55,13 +58,15 @@ impl SeccompAgent {
         self.socket.as_raw_fd()
     }
 
-    /// Sends `state` (pid as the runtime sees it) and the listener, then
-    /// closes both: the agent alone holds the listener from then on.
-    pub fn send(self, state: State, listener: OwnedFd) -> Result<(), AgentError> {
+    /// Sends the filtered process's pid and the container's `state` (pids
+    /// as the runtime sees them) with the listener, then closes both: the
+    /// agent alone holds the listener from then on. For the init both
+    /// pids are the init's; for `exec`, `process_pid` is the new process.
+    pub fn send(self, process_pid: i32, state: State, listener: OwnedFd) -> Result<(), AgentError> {
         let mut message = ContainerProcessState::default();
         message.set_version(state.version().clone());
         message.set_fds(vec![SECCOMP_FD_NAME.to_string()]);
-        message.set_pid(state.pid().unwrap_or(0));
+        message.set_pid(process_pid);
         message.set_metadata(self.metadata.clone());
         message.set_state(state);
         let payload = serde_json::to_vec(&message).expect("the state serializes");
