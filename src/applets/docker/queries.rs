@@ -17,11 +17,9 @@ pub fn encode_query(params: &mut [(&str, String)]) -> String {
         .join("&")
 }
 
+/// An integer flag, zero when not given (pflag's zero value).
 fn int(parsed: &Parsed, long: &str) -> i64 {
-    parsed
-        .value(long)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_default()
+    parsed.int(long).unwrap_or_default()
 }
 
 /// Go's `url.QueryEscape`.

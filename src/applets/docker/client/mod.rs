@@ -140,7 +140,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The body as raw JSON, for what `--format` and `inspect` show as
+    /// the daemon sent it.
     pub fn json(&self) -> Result<Json, Failure> {
+        self.decode()
+    }
+
+    /// The body read into one of the API's types.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_slice(&self.body)
             .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))
     }

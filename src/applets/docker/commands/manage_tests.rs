@@ -78,20 +78,23 @@ fn top_table_aligns_as_docker() {
 
 #[test]
 fn update_body_carries_the_flags() {
-    let body = update_body(&parsed(&[
-        "update",
-        "-m",
-        "64m",
-        "--memory-swap",
-        "-1",
-        "--cpus",
-        "1.5",
-        "--pids-limit",
-        "20",
-        "--restart",
-        "on-failure:3",
-        "c1",
-    ]))
+    let body = serde_json::to_value(
+        update_body(&parsed(&[
+            "update",
+            "-m",
+            "64m",
+            "--memory-swap",
+            "-1",
+            "--cpus",
+            "1.5",
+            "--pids-limit",
+            "20",
+            "--restart",
+            "on-failure:3",
+            "c1",
+        ]))
+        .unwrap(),
+    )
     .unwrap();
     assert_eq!(body["Memory"], json!(64 << 20));
     assert_eq!(body["MemorySwap"], json!(-1));
@@ -101,7 +104,10 @@ fn update_body_carries_the_flags() {
         body["RestartPolicy"],
         json!({"Name": "on-failure", "MaximumRetryCount": 3})
     );
-    let plain = update_body(&parsed(&["update", "--cpu-shares", "512", "c1"])).unwrap();
+    let plain = serde_json::to_value(
+        update_body(&parsed(&["update", "--cpu-shares", "512", "c1"])).unwrap(),
+    )
+    .unwrap();
     assert_eq!(plain["PidsLimit"], Json::Null);
     assert_eq!(plain["CpuShares"], json!(512));
     assert_eq!(
