@@ -3,6 +3,7 @@
 //! Fields dockbox does not act on are kept in `extra` and echoed back by
 //! inspect, as moby keeps every field it knows.
 
+use super::container_view::EndpointSettings;
 use serde::de::Deserializer;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -472,7 +473,7 @@ pub struct CreateRequest {
 }
 
 /// moby's `network.NetworkingConfig`: the container's endpoint on each
-/// network it joins at create.
+/// network it joins at create, with the settings inspect shows.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct NetworkingConfig {
@@ -503,44 +504,6 @@ pub struct EndpointIpamConfig {
         skip_serializing_if = "Option::is_none"
     )]
     pub link_local_ips: Option<Vec<String>>,
-}
-
-/// moby's `network.EndpointSettings` as a create request carries it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct EndpointSettings {
-    #[serde(rename = "IPAMConfig", default)]
-    pub ipam_config: Option<EndpointIpamConfig>,
-    #[serde(default)]
-    pub links: Option<Vec<String>>,
-    #[serde(default)]
-    pub aliases: Option<Vec<String>>,
-    #[serde(default)]
-    pub mac_address: String,
-    #[serde(default)]
-    pub driver_opts: Option<BTreeMap<String, String>>,
-    #[serde(default)]
-    pub gw_priority: i64,
-    #[serde(rename = "NetworkID", default)]
-    pub network_id: String,
-    #[serde(rename = "EndpointID", default)]
-    pub endpoint_id: String,
-    #[serde(default)]
-    pub gateway: String,
-    #[serde(rename = "IPAddress", default)]
-    pub ip_address: String,
-    #[serde(rename = "IPPrefixLen", default)]
-    pub ip_prefix_len: i64,
-    #[serde(rename = "IPv6Gateway", default)]
-    pub ipv6_gateway: String,
-    #[serde(rename = "GlobalIPv6Address", default)]
-    pub global_ipv6_address: String,
-    #[serde(rename = "GlobalIPv6PrefixLen", default)]
-    pub global_ipv6_prefix_len: i64,
-    #[serde(rename = "DNSNames", default)]
-    pub dns_names: Option<Vec<String>>,
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
 }
 
 /// The body of `POST /containers/{id}/update`: moby's `UpdateConfig`, the
@@ -628,7 +591,13 @@ pub struct UpdateResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct CreateResponse {
     pub id: String,
+    /// moby's older daemons answer `null` for none.
+    #[serde(deserialize_with = "null_as_empty")]
     pub warnings: Vec<String>,
+}
+
+fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// The answer to `POST /containers/prune`.
@@ -636,7 +605,26 @@ pub struct CreateResponse {
 #[serde(rename_all = "PascalCase")]
 pub struct PruneReport {
     pub containers_deleted: Option<Vec<String>>,
+    #[serde(default)]
     pub space_reclaimed: u64,
+}
+
+/// The answer to `POST /containers/{id}/wait`: the exit status, or the
+/// error that kept the daemon from waiting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WaitResponse {
+    #[serde(default)]
+    pub status_code: Option<i64>,
+    #[serde(default)]
+    pub error: Option<WaitExitError>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct WaitExitError {
+    #[serde(default)]
+    pub message: String,
 }
 
 #[cfg(test)]

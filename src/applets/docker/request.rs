@@ -5,9 +5,10 @@
 use super::args::Parsed;
 use super::parse::{host, kv, mounts, ports};
 use crate::api::container::{
-    self as api, ContainerConfig, EndpointIpamConfig, EndpointSettings, HealthConfig, HostConfig,
-    LogConfig, NetworkingConfig, RestartPolicy,
+    self as api, ContainerConfig, EndpointIpamConfig, HealthConfig, HostConfig, LogConfig,
+    NetworkingConfig, RestartPolicy,
 };
+use crate::api::container_view::EndpointSettings;
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -12,7 +12,7 @@ use crate::applets::docker::format::TabWriter;
 use crate::applets::docker::parse::host::parse_restart_policy;
 use crate::applets::docker::queries::{encode_query, kill_query, query_escape};
 use crate::http::Headers;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 /// docker/cli runs stop, kill, pause and unpause for up to 50 containers
 /// at once.

@@ -1,5 +1,6 @@
 use super::*;
 use crate::applets::docker::args::{find_command, parse};
+use serde_json::json;
 use std::cmp::Ordering;
 
 fn parsed(words: &[&str]) -> Parsed {
@@ -118,6 +119,69 @@ fn update_body_carries_the_flags() {
         update_body(&parsed(&["update", "--restart", ":3", "c1"])).unwrap_err(),
         "invalid restart policy format: no policy provided before colon"
     );
+}
+
+#[test]
+fn update_body_has_the_fields_the_cli_sends() {
+    // docker update (CLI 28) sends every Resources field and the restart
+    // policy; KernelMemory only when set.
+    let body =
+        serde_json::to_value(update_body(&parsed(&["update", "-m", "8m", "c1"])).unwrap()).unwrap();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = vec![
+        "BlkioDeviceReadBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceWriteIOps",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "CgroupParent",
+        "CpuCount",
+        "CpuPercent",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpuShares",
+        "CpusetCpus",
+        "CpusetMems",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "Devices",
+        "IOMaximumBandwidth",
+        "IOMaximumIOps",
+        "Memory",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "OomKillDisable",
+        "PidsLimit",
+        "RestartPolicy",
+        "Ulimits",
+    ];
+    assert_eq!(keys, want);
+    assert_eq!(body["Memory"], json!(8 << 20));
+    assert_eq!(body["Devices"], Json::Null);
+    let with_kernel = serde_json::to_value(
+        update_body(&parsed(&["update", "--kernel-memory", "4m", "c1"])).unwrap(),
+    )
+    .unwrap();
+    want.push("KernelMemory");
+    want.sort();
+    let keys: Vec<&str> = with_kernel
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, want);
+    assert_eq!(with_kernel["KernelMemory"], json!(4 << 20));
 }
 
 #[test]
