@@ -194,6 +194,56 @@ pub struct Commit {
     pub id: String,
 }
 
+/// `GET /system/df`: the fields of each entry that `docker system df`
+/// sums. Entries are read leniently, as daemons of every version fill
+/// them differently.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DiskUsage {
+    pub layers_size: i64,
+    pub images: Option<Vec<ImageUsage>>,
+    pub containers: Option<Vec<ContainerUsage>>,
+    pub volumes: Option<Vec<VolumeUsage>>,
+    pub build_cache: Option<Vec<BuildCacheUsage>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImageUsage {
+    pub containers: i64,
+    pub size: i64,
+    pub shared_size: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerUsage {
+    pub state: String,
+    pub size_rw: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeUsage {
+    pub usage_data: Option<VolumeUsageData>,
+}
+
+/// moby's `volume.UsageData`: -1 where the size or count is unknown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeUsageData {
+    pub size: i64,
+    pub ref_count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BuildCacheUsage {
+    pub size: i64,
+    pub in_use: bool,
+    pub shared: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

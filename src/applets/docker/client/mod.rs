@@ -386,6 +386,11 @@ impl Client {
         self.call("GET", path, &[])?.json()
     }
 
+    /// `GET path` read into one of the API's types.
+    pub fn get<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> Result<T, Failure> {
+        self.call("GET", path, &[])?.decode()
+    }
+
     /// Sends a request whose body streams from `body` (chunked, or empty
     /// when `None`) and hands back the answer with its body unread. Error
     /// statuses are read and returned as the daemon's error.
