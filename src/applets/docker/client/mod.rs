@@ -6,6 +6,7 @@
 pub mod config;
 pub mod reference;
 
+use crate::api::types::ErrorResponse;
 use crate::http::client::Upgrade;
 use crate::http::server::Hijacked;
 use crate::http::wire::{BodyReader, WireError};
@@ -446,11 +447,8 @@ pub fn error_message(reply: &Reply) -> String {
         .headers
         .get("Content-Type")
         .is_some_and(|t| t.starts_with("application/json"));
-    if json
-        && let Ok(value) = serde_json::from_slice::<Json>(&reply.body)
-        && let Some(message) = value.get("message").and_then(Json::as_str)
-    {
-        return message.to_string();
+    if json && let Ok(error) = serde_json::from_slice::<ErrorResponse>(&reply.body) {
+        return error.message;
     }
     let text = String::from_utf8_lossy(&reply.body).trim().to_string();
     if text.is_empty() {
