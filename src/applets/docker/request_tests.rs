@@ -325,3 +325,45 @@ fn errors_as_docker_prints_them() {
         "Conflicting options: -a and -d"
     );
 }
+
+#[test]
+fn units_reach_the_body_from_their_one_parse() {
+    // Each unit is parsed once, when the flag is read, into the type the
+    // body carries: bytes, billionths of a CPU, nanoseconds.
+    let got = request(
+        &RUN,
+        &[
+            "-m",
+            "512m",
+            "--memory-swap",
+            "-1",
+            "--shm-size",
+            "1g",
+            "--cpus",
+            "0.25",
+            "--health-cmd",
+            "true",
+            "--health-interval",
+            "1m30s",
+            "--blkio-weight",
+            "0x20",
+            "busybox",
+        ],
+    )
+    .unwrap();
+    let host = got.body.host_config.as_ref().unwrap();
+    assert_eq!(host.memory, 512 << 20);
+    assert_eq!(host.memory_swap, -1);
+    assert_eq!(host.shm_size, 1 << 30);
+    assert_eq!(host.nano_cpus, 250_000_000);
+    assert_eq!(host.blkio_weight, Some(32));
+    let health = got.body.config.healthcheck.as_ref().unwrap();
+    assert_eq!(health.interval, 90_000_000_000);
+    assert_eq!(health.test, Some(vec!["CMD-SHELL".into(), "true".into()]));
+    // A value that does not parse never reaches the body as a zero.
+    let refused = request(&RUN, &["-m", "lots", "busybox"]).unwrap_err();
+    assert!(
+        refused.starts_with("Flag(") && refused.contains("--memory"),
+        "{refused}"
+    );
+}
