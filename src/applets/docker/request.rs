@@ -27,7 +27,7 @@ pub struct CreateRequest {
 
 /// The client's surroundings that flags refer to: its environment (bare
 /// `-e NAME`, `--env-file` keys without values) and working directory
-/// (relative `-v ./src:/dst`).
+/// (relative `-v ./src:/dst`; a `--mount` is read with the flags).
 pub struct ClientContext<'a> {
     pub lookup_env: kv::Lookup<'a>,
     pub cwd: &'a Path,
@@ -145,11 +145,7 @@ pub fn create_request(
             }
         }
     }
-    let mount_list = parsed
-        .values("mount")
-        .into_iter()
-        .map(|value| mounts::parse_mount(value, context.cwd))
-        .collect::<Result<Vec<_>, String>>()?;
+    let mount_list: Vec<_> = parsed.mounts("mount").into_iter().cloned().collect();
     let tmpfs: BTreeMap<String, String> = parsed
         .values("tmpfs")
         .into_iter()

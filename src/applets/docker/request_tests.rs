@@ -367,3 +367,18 @@ fn units_reach_the_body_from_their_one_parse() {
         "{refused}"
     );
 }
+
+#[test]
+fn a_mount_is_read_once_with_its_flag() {
+    let got = request(
+        &CREATE,
+        &["--mount", "type=tmpfs,dst=/t,tmpfs-size=1m", "busybox"],
+    )
+    .unwrap();
+    let mounts = got.body.host_config.unwrap().mounts.unwrap();
+    assert_eq!(mounts[0].target, "/t");
+    assert_eq!(
+        mounts[0].tmpfs_options.as_ref().unwrap().size_bytes,
+        1 << 20
+    );
+}

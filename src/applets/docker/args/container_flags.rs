@@ -47,9 +47,11 @@ pub(super) fn check_ulimit(v: &str) -> Result<FlagValue, String> {
     host::parse_ulimit(v).map(|_| FlagValue::Text(v.to_string()))
 }
 
+/// `--mount`: read once, here; a relative `source=./x` is made absolute
+/// against the working directory the client runs in.
 pub(super) fn check_mount(v: &str) -> Result<FlagValue, String> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    mounts::parse_mount(v, &cwd).map(|_| FlagValue::Text(v.to_string()))
+    mounts::parse_mount(v, &cwd).map(|mount| FlagValue::Mount(Box::new(mount)))
 }
 
 pub(super) fn check_extra_host(v: &str) -> Result<FlagValue, String> {

@@ -23,6 +23,8 @@ pub use tables::{CREATE, GLOBAL, PS, RUN, find_command, group_commands};
 /// here, into its type.
 pub type Check = fn(&str) -> Result<FlagValue, String>;
 
+use crate::api::container::MountSpec;
+
 /// A byte count as pflag's `bytes`/`memory-swap` flags read it (`512m`,
 /// `1g`, `-1` for unlimited swap).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,8 @@ pub enum FlagValue {
     Bytes(Bytes),
     NanoCpus(NanoCpus),
     Duration(Nanoseconds),
+    /// A `--mount`, as the API's Mount object.
+    Mount(Box<MountSpec>),
 }
 
 impl FlagValue {
@@ -240,6 +244,18 @@ impl Parsed {
             FlagValue::NanoCpus(cpus) => Some(cpus),
             other => panic!("--{long} is not a CPUs flag: {other:?}"),
         }
+    }
+
+    /// Every value of a repeated `mount` flag, in order.
+    pub fn mounts(&self, long: &str) -> Vec<&MountSpec> {
+        self.flags
+            .iter()
+            .filter(|(name, _)| *name == long)
+            .map(|(_, value)| match value {
+                FlagValue::Mount(mount) => mount.as_ref(),
+                other => panic!("--{long} is not a mount flag: {other:?}"),
+            })
+            .collect()
     }
 
     /// A `duration` flag's value.
