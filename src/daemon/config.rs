@@ -64,6 +64,7 @@ impl Ulimit {
         let (name, limits) = text
             .split_once('=')
             .ok_or_else(|| format!("invalid ulimit argument: {text}"))?;
+        // The name first: a bad name is reported as such, whatever follows.
         if !ULIMIT_NAMES.contains(&name) {
             return Err(format!("invalid ulimit type: {name}"));
         }
@@ -72,7 +73,15 @@ impl Ulimit {
             part.parse::<i64>()
                 .map_err(|_| format!("invalid ulimit argument: {text}"))
         };
-        let (soft, hard) = (number(soft)?, number(hard)?);
+        Ulimit::new(name, number(soft)?, number(hard)?)
+    }
+
+    /// A ulimit from its parts (a HostConfig's, daemon.json's): a known
+    /// name, soft at most hard.
+    pub fn new(name: &str, soft: i64, hard: i64) -> Result<Ulimit, String> {
+        if !ULIMIT_NAMES.contains(&name) {
+            return Err(format!("invalid ulimit type: {name}"));
+        }
         if soft > hard {
             return Err(format!(
                 "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
@@ -529,7 +538,7 @@ fn file_ulimits(value: &Value) -> Result<Vec<Ulimit>, ConfigError> {
                 .ok_or_else(|| invalid(format!("{name}: {field} must be an integer")))
         };
         let (soft, hard) = (limit("Soft")?, limit("Hard")?);
-        let ulimit = Ulimit::parse(&format!("{name}={soft}:{hard}")).map_err(invalid)?;
+        let ulimit = Ulimit::new(name, soft, hard).map_err(invalid)?;
         ulimits.push(ulimit);
     }
     Ok(ulimits)

@@ -1,11 +1,15 @@
-//! The per-container shim: it launches the container in-process, owns its
-//! stdio, writes its json-file log, serves attachers over a unix socket in
-//! the container's exec-root directory and records the exit status in a
-//! state file there, so the daemon can die and come back without losing
-//! either the container or its exit code.
+//! The per-container shim, the only owner of its running container: it
+//! launches the container in-process, owns its stdio, writes its
+//! json-file log, serves attachers over a unix socket in the container's
+//! exec-root directory, carries out every operation on the container that
+//! the daemon requests on that socket (signals, pause and resume, resource
+//! updates, its processes, stats, the terminal size), and records the exit
+//! status in a state file there, so the daemon can die and come back
+//! without losing either the container or its exit code.
 //!
 //! The daemon side only needs [`ShimConfig`], [`ShimState`], the file
-//! names and the [`protocol`].
+//! names and the [`protocol`]; it never acts on a running container with
+//! the runtime itself (except to clean up after a shim that died).
 
 pub mod jsonlog;
 mod memory;

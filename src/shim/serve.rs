@@ -1,9 +1,10 @@
-//! The shim process: launch, relay, log, serve attachers, record the exit.
+//! The shim process: launch, relay, log, serve attachers, answer the
+//! requests that act on the container, record the exit.
 
 use super::jsonlog::LogWriter;
-use super::protocol::{self, Kind};
+use super::protocol::{self, Kind, Reply, Request};
 use super::{ShimConfig, ShimState};
-use crate::runtime::container::{Container, CreateOptions};
+use crate::runtime::container::{Container, CreateOptions, RuntimeError};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -357,7 +358,7 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
     {
         let state = super::read_state(bundle).unwrap_or_default();
         let mut listeners = shared.listeners.lock().unwrap_or_else(|e| e.into_inner());
-        if protocol::write_frame(&mut client, Kind::Hello, &[]).is_err() {
+        if protocol::write_frame(&mut client, Kind::Hello, &[protocol::VERSION]).is_err() {
             return;
         }
         if state.exited {
@@ -392,19 +393,18 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
                     .unwrap_or_else(|e| e.into_inner())
                     .take();
             }
-            Kind::Resize => resize(shared, &payload),
+            Kind::Request => answer(shared, &mut client, &payload),
+            // Protocol 1's one-way forms, for a daemon from before requests.
+            Kind::Resize => {
+                if let Some(size) = payload.get(..4) {
+                    let height = u16::from_be_bytes([size[0], size[1]]);
+                    let width = u16::from_be_bytes([size[2], size[3]]);
+                    resize(shared, height, width);
+                }
+            }
             Kind::Signal => {
-                if let (Some(signal), Some(pidfd)) = (protocol::be_i32(&payload), &shared.pidfd) {
-                    // SAFETY: plain syscall on a pidfd we own.
-                    unsafe {
-                        libc::syscall(
-                            libc::SYS_pidfd_send_signal,
-                            pidfd.as_raw_fd(),
-                            signal,
-                            std::ptr::null::<libc::siginfo_t>(),
-                            0,
-                        )
-                    };
+                if let Some(number) = protocol::be_i32(&payload) {
+                    let _ = signal(shared, number);
                 }
             }
             Kind::Start => start(shared, bundle, &mut client),
@@ -453,18 +453,112 @@ fn pidfd_open(pid: i32) -> Option<OwnedFd> {
     (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
-fn resize(shared: &Shared, payload: &[u8]) {
-    let (Some(console), Some(size)) = (&shared.console, payload.get(..4)) else {
-        return;
+fn resize(shared: &Shared, height: u16, width: u16) -> Reply {
+    // A container without a pty has no window to size.
+    let Some(console) = &shared.console else {
+        return Reply::Done;
     };
     let winsize = libc::winsize {
-        ws_row: u16::from_be_bytes([size[0], size[1]]),
-        ws_col: u16::from_be_bytes([size[2], size[3]]),
+        ws_row: height,
+        ws_col: width,
         ws_xpixel: 0,
         ws_ypixel: 0,
     };
     // SAFETY: TIOCSWINSZ reads one winsize from a valid pointer.
-    unsafe { libc::ioctl(console.as_raw_fd(), libc::TIOCSWINSZ, &winsize) };
+    if unsafe { libc::ioctl(console.as_raw_fd(), libc::TIOCSWINSZ, &winsize) } < 0 {
+        let error = io::Error::last_os_error();
+        return Reply::Error {
+            message: format!("set the window size of the pty: {error}"),
+        };
+    }
+    Reply::Done
+}
+
+/// Sends `number` to the init through its pidfd, never by pid: a pid
+/// may be reused once the init is reaped. An init that has just exited is
+/// no error: its exit is on its way to every client.
+fn signal(shared: &Shared, number: i32) -> Reply {
+    let Some(pidfd) = &shared.pidfd else {
+        return Reply::Error {
+            message: format!(
+                "send signal {number} to pid {}: no pidfd for the init",
+                shared.pid
+            ),
+        };
+    };
+    // SAFETY: plain syscall on a pidfd we own.
+    let sent = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            number,
+            std::ptr::null::<libc::siginfo_t>(),
+            0,
+        )
+    };
+    if sent == 0 {
+        return Reply::Done;
+    }
+    let error = io::Error::last_os_error();
+    if error.raw_os_error() == Some(libc::ESRCH) {
+        return Reply::Done;
+    }
+    Reply::Error {
+        message: format!("send signal {number} to pid {}: {error}", shared.pid),
+    }
+}
+
+/// Acts on the container for `request`. The container is held meanwhile,
+/// so the exit (which takes it to delete it) waits for the act to finish.
+fn act(shared: &Shared, request: Request) -> Reply {
+    let with_container = |act: &dyn Fn(&Container) -> Result<Reply, RuntimeError>| {
+        let container = shared.container.lock().unwrap_or_else(|e| e.into_inner());
+        match container.as_ref() {
+            Some(container) => act(container).unwrap_or_else(|error| Reply::Error {
+                message: error.to_string(),
+            }),
+            None => Reply::Error {
+                message: "the container has exited".into(),
+            },
+        }
+    };
+    match request {
+        Request::Signal { signal: number } => signal(shared, number),
+        Request::Resize { height, width } => resize(shared, height, width),
+        Request::Pause => with_container(&|c| c.pause().map(|()| Reply::Done)),
+        Request::Resume => with_container(&|c| c.resume().map(|()| Reply::Done)),
+        Request::Update { resources } => {
+            with_container(&|c| c.update(&resources).map(|()| Reply::Done))
+        }
+        Request::Pids => with_container(&|c| c.pids().map(|pids| Reply::Pids { pids })),
+        Request::Stats => with_container(&|c| {
+            let stats = c.stats_event()?.data.unwrap_or_default();
+            Ok(Reply::Stats {
+                stats: Box::new(stats),
+            })
+        }),
+    }
+}
+
+/// Answers one `Request` frame with its `Reply`. The reply is written
+/// under the listeners' lock, which every output and exit frame to this
+/// client is written under too, so frames never interleave.
+fn answer(shared: &Shared, client: &mut UnixStream, payload: &[u8]) {
+    let Ok((tag, request)) = protocol::decode_request(payload) else {
+        return;
+    };
+    let reply = match request {
+        Ok(request) => act(shared, request),
+        Err(message) => Reply::Error { message },
+    };
+    let frame = protocol::encode_reply(tag, &reply).or_else(|error| {
+        let message = format!("encode the reply: {error}");
+        protocol::encode_reply(tag, &Reply::Error { message })
+    });
+    if let Ok(frame) = frame {
+        let _listeners = shared.listeners.lock().unwrap_or_else(|e| e.into_inner());
+        let _ = client.write_all(&frame);
+    }
 }
 
 /// The applet's entry: `dockbox-shim BUNDLE`. The daemon gives the ready

@@ -331,6 +331,15 @@ fn run_rm_with_read_only_cap_drop_user_volume_and_tmpfs() {
     let (code, out, _) = run_rm(&daemon, &[], "touch /yes && echo writable");
     assert_eq!((code, out.as_str()), (0, "writable\n"));
 
+    // --ulimit -1 is no limit, as dockerd 20.10 makes it (the control is
+    // dropin_docker::negative_ulimit_is_unlimited).
+    let (code, out, err) = run_rm(
+        &daemon,
+        &["--ulimit", "core=-1:-1"],
+        "ulimit -S -c; ulimit -H -c",
+    );
+    assert_eq!((code, out.as_str()), (0, "unlimited\nunlimited\n"), "{err}");
+
     // --cap-drop ALL: no effective capability; the default set otherwise.
     let (code, out, _) = run_rm(
         &daemon,

@@ -63,6 +63,7 @@ for_each_runtime!(
     stats_no_stream_reads_the_cgroup,
     update_memory_reaches_the_cgroup,
     memory_limit_oom_kills_with_137,
+    negative_ulimit_is_unlimited,
     info_lists_the_runtime_with_its_version,
 );
 
@@ -322,6 +323,31 @@ fn update_memory_reaches_the_cgroup(runtime: Runtime) {
     assert_eq!(inspect(&engine, &id, "{{.HostConfig.Memory}}"), "67108864");
     assert_eq!(host_memory_limit(&engine, &id), "67108864");
     engine.docker_ok(&["rm", "-f", &id]);
+}
+
+/// The control for our daemon's `--ulimit core=-1:-1`
+/// (daemon_accept): dockerd 20.10 makes -1 no limit at all.
+fn negative_ulimit_is_unlimited(runtime: Runtime) {
+    let engine = engine_or_skip!(runtime);
+    let output = engine.docker(&[
+        "run",
+        "--rm",
+        "--runtime",
+        runtime.name(),
+        "--ulimit",
+        "core=-1:-1",
+        "busybox",
+        "sh",
+        "-c",
+        "ulimit -S -c; ulimit -H -c",
+    ]);
+    assert_eq!(
+        stdout_of(&output),
+        "unlimited\nunlimited\n",
+        "{}\n{}",
+        stderr_of(&output),
+        engine.logs()
+    );
 }
 
 fn memory_limit_oom_kills_with_137(runtime: Runtime) {

@@ -33,6 +33,7 @@ mod daemon_run;
 mod daemon_run_more;
 mod daemon_service;
 mod daemon_shim_death;
+mod daemon_shim_owner;
 mod daemon_storage_propagation;
 mod daemon_support;
 mod daemon_swarm;

@@ -2,7 +2,6 @@
 //! `GET /containers/{id}/logs`.
 
 use super::record::Status;
-use super::shims;
 use super::timefmt::{go_time, now_nanos, parse_rfc3339, parse_timestamp};
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
@@ -59,7 +58,7 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let source = if !stream {
         Source::Nothing
     } else if record.is_running() {
-        match shims::connect(daemon, &record.id, true) {
+        match super::shim_requests::connect(daemon, &record.id, true) {
             Ok(connection) => Source::Live(connection),
             Err(_) => Source::Nothing,
         }

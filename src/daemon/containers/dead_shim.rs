@@ -4,6 +4,14 @@
 //! launcher's state would make every later start fail ("container with id
 //! exists"). The daemon kills what is left and deletes that state through
 //! the runtime, as containerd does after a dead shim.
+//!
+//! This is the one place where the daemon loads the runtime's state and
+//! acts on a container itself. Every other operation on a running
+//! container is a request to its shim (`shim_requests`); here there is no
+//! shim left to ask, and the functions below are only called once the
+//! shim is known to be gone: its monitor connection ended without an
+//! exit, it did not answer at a live restore, or it had exited before the
+//! container's removal.
 
 use super::shims::runtime_root;
 use super::timefmt::now_nanos;

@@ -1,12 +1,11 @@
 //! start, stop, restart, kill, wait and resize.
 
 use super::record::{ContainerRecord, Status};
-use super::shims;
+use super::{shim_requests, shims};
 use crate::api::{ApiError, ErrorKind};
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
 use crate::http::{Headers, Response};
-use crate::shim::protocol::Kind;
 use std::io::Write;
 use std::time::Duration;
 
@@ -42,7 +41,7 @@ pub(super) fn signal_living(
         if !daemon.find_container(id).is_ok_and(|r| r.is_running()) {
             return Ok(false);
         }
-        shims::send(daemon, id, Kind::Signal, &signal.to_be_bytes())
+        shim_requests::signal(daemon, id, signal)
     };
     let Err(error) = sent else {
         return Ok(true);
@@ -213,9 +212,7 @@ pub fn resize_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     if !record.is_running() {
         return Err(not_running(&record.id));
     }
-    let mut payload = height.to_be_bytes().to_vec();
-    payload.extend_from_slice(&width.to_be_bytes());
-    shims::send(daemon, &record.id, Kind::Resize, &payload)?;
+    shim_requests::resize(daemon, &record.id, height, width)?;
     let size = [("height", height.to_string()), ("width", width.to_string())];
     daemon.log_container_event(&record, "resize", &size);
     Ok(Reply::Response(Response::empty(200)))

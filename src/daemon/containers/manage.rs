@@ -1,20 +1,14 @@
-//! What the daemon does to a living container through the runtime and its
-//! cgroup: pause, unpause and top.
+//! Pause, unpause and top of a living container: the record is checked
+//! and changed here, the container's shim acts (`shim_requests`).
 
 use super::change::OperationGuard;
 use super::record::{ContainerRecord, Status};
-use super::shims;
+use super::shim_requests;
 use crate::api::ApiError;
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
 use crate::http::Response;
-use crate::runtime::container::Container;
 use serde::Serialize;
-
-pub fn runtime_container(daemon: &Daemon, id: &str) -> Result<Container, ApiError> {
-    Container::load(&shims::runtime_root(daemon), id)
-        .map_err(|e| ApiError::internal(format!("load the runtime state of {id}: {e}")))
-}
 
 fn refuse_unless_running(record: &ContainerRecord) -> Result<(), ApiError> {
     let id = &record.id;
@@ -41,9 +35,10 @@ fn find_and_hold<'d>(
     Ok((daemon.find_container(&id)?, operation))
 }
 
-/// A runtime request on a container failed: when its process has gone
-/// (the shim removes the runtime state just before the daemon records the
-/// exit), that is the answer (409), not the runtime's error. `seen` is
+/// A request to a container's shim failed: when its process has gone
+/// (the shim deletes the runtime state and closes its socket just before
+/// the daemon records the exit), that is the answer (409), not the
+/// shim's error. `seen` is
 /// the exit count from before the request; call it without the hold.
 pub(super) fn gone_or(daemon: &Daemon, id: &str, seen: u64, error: ApiError) -> ApiError {
     let exited = daemon
@@ -59,12 +54,7 @@ pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     let (record, operation) = find_and_hold(daemon, call.param("id")?)?;
     refuse_unless_running(&record)?;
     let seen = daemon.shims.exits(&record.id);
-    let paused = runtime_container(daemon, &record.id).and_then(|container| {
-        container
-            .pause()
-            .map_err(|e| ApiError::internal(format!("Cannot pause container {}: {e}", record.id)))
-    });
-    if let Err(error) = paused {
+    if let Err(error) = shim_requests::set_paused(daemon, &record.id, true) {
         drop(operation);
         return Err(gone_or(daemon, &record.id, seen, error));
     }
@@ -82,12 +72,7 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
         )));
     }
     let seen = daemon.shims.exits(&record.id);
-    let resumed = runtime_container(daemon, &record.id).and_then(|container| {
-        container
-            .resume()
-            .map_err(|e| ApiError::internal(format!("Cannot unpause container {}: {e}", record.id)))
-    });
-    if let Err(error) = resumed {
+    if let Err(error) = shim_requests::set_paused(daemon, &record.id, false) {
         drop(operation);
         return Err(gone_or(daemon, &record.id, seen, error));
     }
@@ -107,17 +92,11 @@ pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
     if !paused {
         return;
     }
-    match runtime_container(daemon, id).and_then(|container| {
-        container
-            .resume()
-            .map_err(|e| ApiError::internal(e.to_string()))
-    }) {
+    match shim_requests::set_paused(daemon, id, false) {
         Ok(()) => {
             let _ = daemon.update_container(id, |rec| Ok(rec.mark_unpaused()?));
         }
-        Err(error) => {
-            crate::daemon::log::warn(&format!("Cannot unpause container {id}: {}", error.message))
-        }
+        Err(error) => crate::daemon::log::warn(&error.message),
     }
 }
 
@@ -238,9 +217,7 @@ pub fn top_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
         given => given.to_string(),
     };
     check_ps_args(&ps_args).map_err(ApiError::invalid)?;
-    let pids = runtime_container(daemon, &record.id)?
-        .pids()
-        .map_err(|e| ApiError::internal(format!("list the processes of {}: {e}", record.id)))?;
+    let pids = shim_requests::pids(daemon, &record.id)?;
     let output = run_ps(&ps_args, &pids).map_err(ApiError::internal)?;
     let top = parse_ps_output(&output, &pids).map_err(ApiError::internal)?;
     daemon.log_container_event(&record, "top", &[]);

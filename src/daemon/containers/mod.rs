@@ -16,6 +16,7 @@ pub mod names;
 pub mod record;
 pub mod remove;
 pub mod seccomp;
+pub mod shim_requests;
 pub mod shims;
 pub mod signal;
 pub mod spec;

@@ -4,6 +4,7 @@
 //! daemon restart (live restore).
 
 use super::record::{ContainerRecord, Status};
+use super::shim_requests::{self, connect};
 use super::timefmt::now_nanos;
 use crate::api::ApiError;
 use crate::daemon::{Daemon, log};
@@ -198,33 +199,6 @@ pub fn runtime_root(daemon: &Daemon) -> PathBuf {
     daemon.config.exec_root.join("runtime")
 }
 
-/// A registered connection to the container's shim; `output` to receive
-/// the container's output.
-pub fn connect(daemon: &Daemon, id: &str, output: bool) -> std::io::Result<UnixStream> {
-    // Through the directory's fd: the full path may not fit a socket
-    // address.
-    let dir = std::fs::File::open(bundle_dir(daemon, id))?;
-    let path = format!(
-        "/proc/self/fd/{}/{}",
-        dir.as_raw_fd(),
-        crate::shim::SOCKET_FILE
-    );
-    let mut stream = UnixStream::connect(&path)?;
-    protocol::write_frame(&mut stream, Kind::Hello, &[u8::from(output)])?;
-    match protocol::read_frame(&mut stream)? {
-        Some((Kind::Hello, _)) => Ok(stream),
-        _ => Err(std::io::Error::other("the shim did not greet")),
-    }
-}
-
-/// Sends one request frame to the container's shim.
-pub fn send(daemon: &Daemon, id: &str, kind: Kind, payload: &[u8]) -> Result<(), ApiError> {
-    let mut stream = connect(daemon, id, false)
-        .map_err(|e| ApiError::internal(format!("connect to the shim of {id}: {e}")))?;
-    protocol::write_frame(&mut stream, kind, payload)
-        .map_err(|e| ApiError::internal(format!("write to the shim of {id}: {e}")))
-}
-
 /// The container's root filesystem, made on its first start.
 fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
     let image = crate::image::Digest::parse(&record.image_id).map_err(|e| e.to_string())?;
@@ -348,12 +322,7 @@ fn start_claimed(
             if let Err(error) = marked {
                 // Claimed by a removal while it launched: it must not run
                 // behind a record that does not say so.
-                let _ = send(
-                    daemon,
-                    &record.id,
-                    Kind::Signal,
-                    &libc::SIGKILL.to_be_bytes(),
-                );
+                let _ = shim_requests::signal(daemon, &record.id, libc::SIGKILL);
                 return Err(error);
             }
             daemon.log_container_event(&record, "start", &[]);
@@ -682,17 +651,12 @@ pub fn stop_all(daemon: &Daemon) {
                 let signal = super::signal::parse_signal(&record.config.stop_signal)
                     .unwrap_or(libc::SIGTERM);
                 let timeout = record.config.stop_timeout.unwrap_or(10).max(0) as u64;
-                let _ = send(daemon, &record.id, Kind::Signal, &signal.to_be_bytes());
+                let _ = shim_requests::signal(daemon, &record.id, signal);
                 if !daemon
                     .shims
                     .wait_exit(&record.id, seen, Some(Duration::from_secs(timeout)))
                 {
-                    let _ = send(
-                        daemon,
-                        &record.id,
-                        Kind::Signal,
-                        &libc::SIGKILL.to_be_bytes(),
-                    );
+                    let _ = shim_requests::signal(daemon, &record.id, libc::SIGKILL);
                     daemon
                         .shims
                         .wait_exit(&record.id, seen, Some(Duration::from_secs(10)));
@@ -751,7 +715,7 @@ fn end_orphan_shim(daemon: &Daemon, id: &str) {
         return;
     }
     if let Ok(mut stream) = connect(daemon, id, false) {
-        let _ = protocol::write_frame(&mut stream, Kind::Signal, &libc::SIGKILL.to_be_bytes());
+        let _ = shim_requests::signal(daemon, id, libc::SIGKILL);
         // The shim closes the connection when it exits.
         let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
         while let Ok(Some(_)) = protocol::read_frame(&mut stream) {}

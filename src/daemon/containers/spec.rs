@@ -8,12 +8,20 @@
 use super::caps;
 use super::record::ContainerRecord;
 use super::spec_mounts::{rootfs_propagation, spec_mounts};
-use super::user::{UserError, resolve_in_rootfs};
+use super::user::{ExecUser, UserError, resolve_in_rootfs};
 use crate::daemon::config::Ulimit;
-use oci_spec::runtime::{LinuxSeccomp, Spec};
-use serde_json::{Map, Value, json};
+use oci_spec::OciSpecError;
+use oci_spec::runtime::{
+    BoxBuilder, Capabilities, Capability, Linux, LinuxBlockIoBuilder, LinuxBuilder,
+    LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxCpu, LinuxDevice, LinuxDeviceBuilder,
+    LinuxDeviceCgroup, LinuxDeviceType, LinuxMemory, LinuxNamespace, LinuxNamespaceBuilder,
+    LinuxNamespaceType, LinuxPidsBuilder, LinuxResources, LinuxSeccomp, PosixRlimit,
+    PosixRlimitBuilder, PosixRlimitType, Process, ProcessBuilder, RootBuilder, Spec, SpecBuilder,
+    UserBuilder,
+};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 /// Where moby puts the init binary in the container.
 pub const INIT_PATH: &str = "/sbin/docker-init";
@@ -80,7 +88,13 @@ pub enum SpecError {
     #[error("seccomp profile: {0}")]
     Seccomp(String),
     #[error("assemble OCI spec: {0}")]
-    Assemble(serde_json::Error),
+    Assemble(String),
+}
+
+impl From<OciSpecError> for SpecError {
+    fn from(error: OciSpecError) -> SpecError {
+        SpecError::Assemble(error.to_string())
+    }
 }
 
 /// The daemon's own cgroup path: the v2 entry on a unified host, else the
@@ -149,7 +163,10 @@ pub fn environment(record: &ContainerRecord, home: &str) -> Vec<String> {
 }
 
 /// Rlimits: the daemon's defaults, overridden by the container's.
-pub fn rlimits(record: &ContainerRecord, defaults: &[Ulimit]) -> Vec<Value> {
+pub fn rlimits(
+    record: &ContainerRecord,
+    defaults: &[Ulimit],
+) -> Result<Vec<PosixRlimit>, SpecError> {
     let mut limits: BTreeMap<String, (i64, i64)> = defaults
         .iter()
         .map(|u| (u.name.clone(), (u.soft, u.hard)))
@@ -160,75 +177,91 @@ pub fn rlimits(record: &ContainerRecord, defaults: &[Ulimit]) -> Vec<Value> {
     limits
         .into_iter()
         .map(|(name, (soft, hard))| {
-            json!({"type": format!("RLIMIT_{}", name.to_ascii_uppercase()), "soft": soft, "hard": hard})
+            let kind = format!("RLIMIT_{}", name.to_ascii_uppercase());
+            let typ = PosixRlimitType::from_str(&kind)
+                .map_err(|_| SpecError::Assemble(format!("unknown rlimit {name:?}")))?;
+            // As moby's uint64() of the signed numbers: -1 is RLIM_INFINITY
+            // (`--ulimit memlock=-1:-1`).
+            Ok(PosixRlimitBuilder::default()
+                .typ(typ)
+                .soft(soft as u64)
+                .hard(hard as u64)
+                .build()?)
         })
         .collect()
 }
 
-fn namespaces(record: &ContainerRecord) -> Vec<Value> {
+fn namespaces(record: &ContainerRecord) -> Result<Vec<LinuxNamespace>, SpecError> {
     let host = &record.host_config;
-    let mut list = vec!["mount"];
+    let mut list = vec![LinuxNamespaceType::Mount];
     if host.network_mode != "host" {
-        list.push("network");
+        list.push(LinuxNamespaceType::Network);
     }
     if host.uts_mode != "host" {
-        list.push("uts");
+        list.push(LinuxNamespaceType::Uts);
     }
     if host.pid_mode != "host" {
-        list.push("pid");
+        list.push(LinuxNamespaceType::Pid);
     }
     if host.ipc_mode != "host" {
-        list.push("ipc");
+        list.push(LinuxNamespaceType::Ipc);
     }
     if host.cgroupns_mode == "private" {
-        list.push("cgroup");
+        list.push(LinuxNamespaceType::Cgroup);
     }
-    list.into_iter().map(|kind| json!({"type": kind})).collect()
+    list.into_iter()
+        .map(|typ| Ok(LinuxNamespaceBuilder::default().typ(typ).build()?))
+        .collect()
 }
 
+/// A device cgroup rule; `None` for a type or number means all.
 fn device_rule(
     allow: bool,
-    kind: &str,
+    kind: Option<LinuxDeviceType>,
     major: Option<i64>,
     minor: Option<i64>,
     access: &str,
-) -> Value {
-    let mut rule = Map::new();
-    rule.insert("allow".into(), allow.into());
-    if !kind.is_empty() {
-        rule.insert("type".into(), kind.into());
-    }
-    if let Some(major) = major {
-        rule.insert("major".into(), major.into());
-    }
-    if let Some(minor) = minor {
-        rule.insert("minor".into(), minor.into());
-    }
-    rule.insert("access".into(), access.into());
-    Value::Object(rule)
+) -> LinuxDeviceCgroup {
+    let mut rule = LinuxDeviceCgroup::default();
+    rule.set_allow(allow);
+    rule.set_typ(kind);
+    rule.set_major(major);
+    rule.set_minor(minor);
+    rule.set_access(Some(access.to_string()));
+    rule
 }
 
 /// moby's default device cgroup rules: deny all, then the basic devices.
-fn default_device_rules() -> Vec<Value> {
-    let mut rules = vec![device_rule(false, "", None, None, "rwm")];
+fn default_device_rules() -> Vec<LinuxDeviceCgroup> {
+    let char_device = Some(LinuxDeviceType::C);
+    let mut rules = vec![device_rule(false, None, None, None, "rwm")];
     for (major, minor) in [(1, 5), (1, 3), (1, 9), (1, 8), (5, 0), (5, 1)] {
-        rules.push(device_rule(true, "c", Some(major), Some(minor), "rwm"));
+        rules.push(device_rule(
+            true,
+            char_device,
+            Some(major),
+            Some(minor),
+            "rwm",
+        ));
     }
-    rules.push(device_rule(false, "c", Some(10), Some(229), "rwm"));
+    rules.push(device_rule(false, char_device, Some(10), Some(229), "rwm"));
     rules
 }
 
 /// A `DeviceCgroupRules` entry: `c 1:3 rwm`, `a *:* m`.
-pub fn parse_device_cgroup_rule(text: &str) -> Result<Value, SpecError> {
+pub fn parse_device_cgroup_rule(text: &str) -> Result<LinuxDeviceCgroup, SpecError> {
     let bad = || SpecError::DeviceRule(text.to_string());
     let parts: Vec<&str> = text.split_whitespace().collect();
     let [kind, numbers, access] = parts.as_slice() else {
         return Err(bad());
     };
-    if !matches!(*kind, "a" | "b" | "c")
-        || access.is_empty()
-        || !access.chars().all(|c| "rwm".contains(c))
-    {
+    let kind = match *kind {
+        "a" => LinuxDeviceType::A,
+        "b" => LinuxDeviceType::B,
+        "c" => LinuxDeviceType::C,
+        _ => return Err(bad()),
+    };
+    if access.is_empty() || !access.chars().all(|c| "rwm".contains(c)) {
         return Err(bad());
     }
     let (major, minor) = numbers.split_once(':').ok_or_else(bad)?;
@@ -241,7 +274,7 @@ pub fn parse_device_cgroup_rule(text: &str) -> Result<Value, SpecError> {
     };
     Ok(device_rule(
         true,
-        kind,
+        Some(kind),
         number(major)?,
         number(minor)?,
         access,
@@ -249,29 +282,30 @@ pub fn parse_device_cgroup_rule(text: &str) -> Result<Value, SpecError> {
 }
 
 /// A host device node as a spec device (`path` is where it goes).
-fn host_device(host_path: &Path, container_path: &str) -> Result<Value, String> {
+fn host_device(host_path: &Path, container_path: &str) -> Result<LinuxDevice, String> {
     let stat = nix::sys::stat::stat(host_path)
         .map_err(|e| format!("stat {}: {e}", host_path.display()))?;
     let kind = match stat.st_mode & libc::S_IFMT {
-        libc::S_IFCHR => "c",
-        libc::S_IFBLK => "b",
+        libc::S_IFCHR => LinuxDeviceType::C,
+        libc::S_IFBLK => LinuxDeviceType::B,
         _ => return Err(format!("{} is not a device node", host_path.display())),
     };
-    Ok(json!({
-        "path": container_path,
-        "type": kind,
-        "major": libc::major(stat.st_rdev) as i64,
-        "minor": libc::minor(stat.st_rdev) as i64,
-        "fileMode": stat.st_mode & 0o7777,
-        "uid": stat.st_uid,
-        "gid": stat.st_gid,
-    }))
+    LinuxDeviceBuilder::default()
+        .path(container_path)
+        .typ(kind)
+        .major(libc::major(stat.st_rdev) as i64)
+        .minor(libc::minor(stat.st_rdev) as i64)
+        .file_mode(stat.st_mode & 0o7777)
+        .uid(stat.st_uid)
+        .gid(stat.st_gid)
+        .build()
+        .map_err(|e| format!("describe {}: {e}", host_path.display()))
 }
 
 /// Every device node under the host's /dev, for `--privileged`, skipping
 /// what the container gets its own of.
-fn host_devices() -> Vec<Value> {
-    fn walk(dir: &Path, found: &mut Vec<Value>) {
+fn host_devices() -> Vec<LinuxDevice> {
+    fn walk(dir: &Path, found: &mut Vec<LinuxDevice>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -300,108 +334,166 @@ fn host_devices() -> Vec<Value> {
     found
 }
 
-pub(super) fn resources(record: &ContainerRecord, devices: Vec<Value>) -> Value {
-    let host = &record.host_config;
-    let mut memory = Map::new();
-    if host.memory > 0 {
-        memory.insert("limit".into(), host.memory.into());
-    }
-    if host.memory_reservation > 0 {
-        memory.insert("reservation".into(), host.memory_reservation.into());
-    }
-    if host.memory_swap > 0 {
-        memory.insert("swap".into(), host.memory_swap.into());
-    }
-    if let Some(swappiness) = host.memory_swappiness.filter(|s| *s >= 0) {
-        memory.insert("swappiness".into(), swappiness.into());
-    }
-    if let Some(disable) = host.oom_kill_disable {
-        memory.insert("disableOOMKiller".into(), disable.into());
-    }
-    let mut cpu = Map::new();
-    if host.cpu_shares > 0 {
-        cpu.insert("shares".into(), host.cpu_shares.into());
-    }
-    if !host.cpuset_cpus.is_empty() {
-        cpu.insert("cpus".into(), host.cpuset_cpus.clone().into());
-    }
-    if !host.cpuset_mems.is_empty() {
-        cpu.insert("mems".into(), host.cpuset_mems.clone().into());
-    }
-    if host.nano_cpus > 0 {
-        const PERIOD: i64 = 100_000;
-        cpu.insert("period".into(), PERIOD.into());
-        cpu.insert(
-            "quota".into(),
-            (host.nano_cpus * PERIOD / 1_000_000_000).into(),
-        );
-    }
-    if host.cpu_period != 0 {
-        cpu.insert("period".into(), host.cpu_period.into());
-    }
-    if host.cpu_quota != 0 {
-        cpu.insert("quota".into(), host.cpu_quota.into());
-    }
-    let mut resources = Map::new();
-    resources.insert("devices".into(), devices.into());
-    resources.insert("memory".into(), memory.into());
-    resources.insert("cpu".into(), cpu.into());
-    let weight = super::validate::blkio_weight(host);
-    if weight > 0 {
-        resources.insert("blockIO".into(), json!({ "weight": weight }));
-    }
-    if let Some(limit) = host.pids_limit {
-        resources.insert(
-            "pids".into(),
-            json!({"limit": if limit <= 0 { -1 } else { limit }}),
-        );
-    }
-    Value::Object(resources)
+/// A limit the HostConfig holds as a signed number where the spec wants
+/// an unsigned one; create and update refuse the negative ones first.
+fn unsigned<T: TryFrom<i64>>(what: &str, value: i64) -> Result<T, SpecError> {
+    T::try_from(value).map_err(|_| SpecError::Assemble(format!("{what} {value} is out of range")))
 }
 
-/// Builds the container's OCI spec.
-pub fn build_spec(record: &ContainerRecord, ctx: &SpecContext<'_>) -> Result<Spec, SpecError> {
+fn memory(record: &ContainerRecord) -> Result<LinuxMemory, SpecError> {
     let host = &record.host_config;
-    let config = &record.config;
-    let user = resolve_in_rootfs(
-        ctx.rootfs,
-        &config.user,
-        host.group_add.as_deref().unwrap_or(&[]),
-    )?;
+    let mut memory = LinuxMemory::default();
+    memory.set_limit(Some(host.memory).filter(|bytes| *bytes > 0));
+    memory.set_reservation(Some(host.memory_reservation).filter(|bytes| *bytes > 0));
+    memory.set_swap(Some(host.memory_swap).filter(|bytes| *bytes > 0));
+    let swappiness = host.memory_swappiness.filter(|s| *s >= 0);
+    memory.set_swappiness(
+        swappiness
+            .map(|s| unsigned("memory swappiness", s))
+            .transpose()?,
+    );
+    memory.set_disable_oom_killer(host.oom_kill_disable);
+    Ok(memory)
+}
 
-    let mut args = vec![record.path.clone()];
-    args.extend(record.args.iter().cloned());
-    let init = host.init == Some(true);
-    if init {
-        args.splice(0..0, [INIT_PATH.to_string(), "--".to_string()]);
+fn cpu(record: &ContainerRecord) -> Result<LinuxCpu, SpecError> {
+    // The period moby pairs with NanoCPUs.
+    const NANO_CPUS_PERIOD: i64 = 100_000;
+    let host = &record.host_config;
+    let mut cpu = LinuxCpu::default();
+    if host.cpu_shares > 0 {
+        cpu.set_shares(Some(unsigned("CPU shares", host.cpu_shares)?));
     }
+    cpu.set_cpus(Some(host.cpuset_cpus.clone()).filter(|c| !c.is_empty()));
+    cpu.set_mems(Some(host.cpuset_mems.clone()).filter(|m| !m.is_empty()));
+    let (mut period, mut quota) = (None, None);
+    if host.nano_cpus > 0 {
+        period = Some(NANO_CPUS_PERIOD);
+        quota = Some(host.nano_cpus * NANO_CPUS_PERIOD / 1_000_000_000);
+    }
+    if host.cpu_period != 0 {
+        period = Some(host.cpu_period);
+    }
+    if host.cpu_quota != 0 {
+        quota = Some(host.cpu_quota);
+    }
+    cpu.set_period(period.map(|p| unsigned("CPU period", p)).transpose()?);
+    cpu.set_quota(quota);
+    Ok(cpu)
+}
 
-    let capabilities = caps::effective(
+/// The container's cgroup limits, without device rules: the spec adds
+/// its own, an update leaves those the container started with.
+pub(super) fn resources(record: &ContainerRecord) -> Result<LinuxResources, SpecError> {
+    let host = &record.host_config;
+    let mut resources = LinuxResources::default();
+    resources.set_memory(Some(memory(record)?));
+    resources.set_cpu(Some(cpu(record)?));
+    let weight = super::validate::blkio_weight(host);
+    if weight > 0 {
+        let weight = u16::try_from(weight).map_err(|_| {
+            SpecError::Assemble(format!("block I/O weight {weight} is out of range"))
+        })?;
+        resources.set_block_io(Some(LinuxBlockIoBuilder::default().weight(weight).build()?));
+    }
+    if let Some(limit) = host.pids_limit {
+        let limit = if limit <= 0 { -1 } else { limit };
+        resources.set_pids(Some(LinuxPidsBuilder::default().limit(limit).build()?));
+    }
+    Ok(resources)
+}
+
+fn capabilities(
+    record: &ContainerRecord,
+    ctx: &SpecContext<'_>,
+) -> Result<LinuxCapabilities, SpecError> {
+    let host = &record.host_config;
+    let names = caps::effective(
         host.privileged,
         ctx.bounding_caps,
         host.cap_add.as_deref().unwrap_or(&[]),
         host.cap_drop.as_deref().unwrap_or(&[]),
     );
-    let mut process = json!({
-        "terminal": config.tty,
-        "user": {"uid": user.uid, "gid": user.gid, "additionalGids": user.additional_gids},
-        "args": args,
-        "env": environment(record, &user.home),
-        "cwd": if config.working_dir.is_empty() { "/" } else { &config.working_dir },
-        "capabilities": {"bounding": capabilities, "effective": capabilities, "permitted": capabilities},
-        "rlimits": rlimits(record, ctx.default_ulimits),
-        "noNewPrivileges": record.no_new_privileges,
-        "oomScoreAdj": host.oom_score_adj,
-    });
-    if config.tty && host.console_size != [0, 0] {
-        process["consoleSize"] =
-            json!({"height": host.console_size[0], "width": host.console_size[1]});
-    }
+    let set: Capabilities = names
+        .iter()
+        .map(|name| {
+            name.strip_prefix("CAP_")
+                .and_then(|short| Capability::from_str(short).ok())
+                .ok_or_else(|| SpecError::Assemble(format!("unknown capability {name}")))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut capabilities = LinuxCapabilitiesBuilder::default()
+        .bounding(set.clone())
+        .effective(set.clone())
+        .permitted(set)
+        .build()?;
+    // Docker leaves these two sets empty; the builder would fill them.
+    capabilities.set_inheritable(None);
+    capabilities.set_ambient(None);
+    Ok(capabilities)
+}
 
+fn process(
+    record: &ContainerRecord,
+    ctx: &SpecContext<'_>,
+    user: &ExecUser,
+) -> Result<Process, SpecError> {
+    let host = &record.host_config;
+    let config = &record.config;
+    let mut args = vec![record.path.clone()];
+    args.extend(record.args.iter().cloned());
+    if host.init == Some(true) {
+        args.splice(0..0, [INIT_PATH.to_string(), "--".to_string()]);
+    }
+    let cwd = if config.working_dir.is_empty() {
+        "/"
+    } else {
+        &config.working_dir
+    };
+    let oom_score_adj = i32::try_from(host.oom_score_adj).map_err(|_| {
+        SpecError::Assemble(format!(
+            "OOM score adjustment {} is out of range",
+            host.oom_score_adj
+        ))
+    })?;
+    let mut process = ProcessBuilder::default()
+        .terminal(config.tty)
+        .user(
+            UserBuilder::default()
+                .uid(user.uid)
+                .gid(user.gid)
+                .additional_gids(user.additional_gids.clone())
+                .build()?,
+        )
+        .args(args)
+        .env(environment(record, &user.home))
+        .cwd(cwd)
+        .capabilities(capabilities(record, ctx)?)
+        .rlimits(rlimits(record, ctx.default_ulimits)?)
+        .no_new_privileges(record.no_new_privileges)
+        .oom_score_adj(oom_score_adj)
+        .build()?;
+    let [height, width] = host.console_size;
+    let console = config.tty && host.console_size != [0, 0];
+    process.set_console_size(if console {
+        Some(BoxBuilder::default().height(height).width(width).build()?)
+    } else {
+        None
+    });
+    Ok(process)
+}
+
+/// The spec's devices and the cgroup rules that let the container use
+/// them: all of the host's for `--privileged`, else moby's defaults, then
+/// Devices and DeviceCgroupRules.
+fn devices(
+    record: &ContainerRecord,
+) -> Result<(Vec<LinuxDevice>, Vec<LinuxDeviceCgroup>), SpecError> {
+    let host = &record.host_config;
     let mut devices = Vec::new();
     let mut rules = if host.privileged {
         devices = host_devices();
-        vec![device_rule(true, "", None, None, "rwm")]
+        vec![device_rule(true, None, None, None, "rwm")]
     } else {
         default_device_rules()
     };
@@ -424,9 +516,9 @@ pub fn build_spec(record: &ContainerRecord, ctx: &SpecContext<'_>) -> Result<Spe
         };
         rules.push(device_rule(
             true,
-            device["type"].as_str().unwrap_or("c"),
-            device["major"].as_i64(),
-            device["minor"].as_i64(),
+            Some(device.typ()),
+            Some(device.major()),
+            Some(device.minor()),
             access,
         ));
         devices.push(device);
@@ -434,49 +526,79 @@ pub fn build_spec(record: &ContainerRecord, ctx: &SpecContext<'_>) -> Result<Spe
     for rule in host.device_cgroup_rules.iter().flatten() {
         rules.push(parse_device_cgroup_rule(rule)?);
     }
+    Ok((devices, rules))
+}
 
-    let mut linux = json!({
-        "namespaces": namespaces(record),
-        "resources": resources(record, rules),
-        "cgroupsPath": cgroups_path(record, ctx),
-        "devices": devices,
-    });
-    if let Some(sysctls) = host.sysctls.as_ref().filter(|s| !s.is_empty()) {
-        linux["sysctl"] = json!(sysctls);
-    }
-    if !host.privileged {
-        let list = |given: &Option<Vec<String>>, default: &[&str]| -> Vec<String> {
+fn linux(record: &ContainerRecord, ctx: &SpecContext<'_>) -> Result<Linux, SpecError> {
+    let host = &record.host_config;
+    let (devices, rules) = devices(record)?;
+    let mut resources = resources(record)?;
+    resources.set_devices(Some(rules));
+    let mut linux = LinuxBuilder::default()
+        .namespaces(namespaces(record)?)
+        .resources(resources)
+        .cgroups_path(cgroups_path(record, ctx))
+        .devices(devices)
+        .build()?;
+    linux.set_sysctl(
+        host.sysctls
+            .as_ref()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
+    );
+    let list = |given: &Option<Vec<String>>, default: &[&str]| -> Option<Vec<String>> {
+        if host.privileged {
+            return None;
+        }
+        Some(
             given
                 .clone()
-                .unwrap_or_else(|| default.iter().map(|p| p.to_string()).collect())
-        };
-        linux["maskedPaths"] = json!(list(&host.masked_paths, MASKED_PATHS));
-        linux["readonlyPaths"] = json!(list(&host.readonly_paths, READONLY_PATHS));
-    }
-    if let Some(propagation) = rootfs_propagation(record) {
-        linux["rootfsPropagation"] = json!(propagation);
-    }
+                .unwrap_or_else(|| default.iter().map(|p| p.to_string()).collect()),
+        )
+    };
+    linux.set_masked_paths(list(&host.masked_paths, MASKED_PATHS));
+    linux.set_readonly_paths(list(&host.readonly_paths, READONLY_PATHS));
+    linux.set_rootfs_propagation(rootfs_propagation(record).map(str::to_string));
     let wants_filter = !host.privileged && record.seccomp_profile != "unconfined";
     let filter = match ctx.seccomp {
         Some(hook) if wants_filter => hook(&record.seccomp_profile).map_err(SpecError::Seccomp)?,
         _ => None,
     };
-    if let Some(filter) = filter {
-        linux["seccomp"] = serde_json::to_value(filter).map_err(SpecError::Assemble)?;
-    }
+    linux.set_seccomp(filter);
+    Ok(linux)
+}
 
-    let mut spec = json!({
-        "ociVersion": "1.0.2",
-        "root": {"path": ctx.rootfs.display().to_string(), "readonly": host.readonly_rootfs},
-        "mounts": spec_mounts(record, ctx.data_root, init.then_some(ctx.init_binary)),
-        "process": process,
-        "linux": linux,
-    });
-    if host.uts_mode != "host" {
-        spec["hostname"] = json!(config.hostname);
-        if !config.domainname.is_empty() {
-            spec["domainname"] = json!(config.domainname);
-        }
-    }
-    serde_json::from_value(spec).map_err(SpecError::Assemble)
+/// Builds the container's OCI spec.
+pub fn build_spec(record: &ContainerRecord, ctx: &SpecContext<'_>) -> Result<Spec, SpecError> {
+    let host = &record.host_config;
+    let config = &record.config;
+    let user = resolve_in_rootfs(
+        ctx.rootfs,
+        &config.user,
+        host.group_add.as_deref().unwrap_or(&[]),
+    )?;
+    let init = host.init == Some(true);
+    let mut spec = SpecBuilder::default()
+        .version("1.0.2")
+        .root(
+            RootBuilder::default()
+                .path(ctx.rootfs)
+                .readonly(host.readonly_rootfs)
+                .build()?,
+        )
+        .mounts(spec_mounts(
+            record,
+            ctx.data_root,
+            init.then_some(ctx.init_binary),
+        )?)
+        .process(process(record, ctx, &user)?)
+        .linux(linux(record, ctx)?)
+        .build()?;
+    // The builder starts from oci-spec's sample spec; these stay unset
+    // unless the container asks for them.
+    spec.set_annotations(None);
+    let own_uts = host.uts_mode != "host";
+    spec.set_hostname(Some(config.hostname.clone()).filter(|_| own_uts));
+    spec.set_domainname(Some(config.domainname.clone()).filter(|d| own_uts && !d.is_empty()));
+    Ok(spec)
 }

@@ -3,16 +3,27 @@
 //! network files, Binds, Mounts and Tmpfs, parents before children.
 
 use super::record::ContainerRecord;
+use super::spec::SpecError;
 use super::validate::parse_bind;
-use serde_json::{Value, json};
+use oci_spec::runtime::{Mount, MountBuilder};
 use std::path::Path;
 
-fn mount(destination: &str, kind: &str, source: &str, options: &[&str]) -> Value {
-    json!({"destination": destination, "type": kind, "source": source, "options": options})
+fn mount(
+    destination: &str,
+    kind: &str,
+    source: &str,
+    options: &[&str],
+) -> Result<Mount, SpecError> {
+    Ok(MountBuilder::default()
+        .destination(destination)
+        .typ(kind)
+        .source(source)
+        .options(options.iter().map(|o| o.to_string()).collect::<Vec<_>>())
+        .build()?)
 }
 
 /// The filesystems every container gets.
-fn default_mounts(record: &ContainerRecord) -> Vec<Value> {
+fn default_mounts(record: &ContainerRecord) -> Result<Vec<Mount>, SpecError> {
     let host = &record.host_config;
     // Privileged containers get a writable /sys unless the rootfs is read-only.
     let sys_ro = !host.privileged || host.readonly_rootfs;
@@ -22,7 +33,7 @@ fn default_mounts(record: &ContainerRecord) -> Vec<Value> {
         &["rw", "nosuid", "noexec", "nodev"]
     };
     let shm = if host.ipc_mode == "host" {
-        mount("/dev/shm", "bind", "/dev/shm", &["rbind", "rprivate"])
+        mount("/dev/shm", "bind", "/dev/shm", &["rbind", "rprivate"])?
     } else {
         let size = format!("size={}k", (host.shm_size.max(0) as u64).div_ceil(1024));
         mount(
@@ -30,21 +41,21 @@ fn default_mounts(record: &ContainerRecord) -> Vec<Value> {
             "tmpfs",
             "shm",
             &["rw", "nosuid", "noexec", "nodev", "mode=1777", &size],
-        )
+        )?
     };
-    vec![
+    Ok(vec![
         mount(
             "/proc",
             "proc",
             "proc",
             &["rw", "nosuid", "noexec", "nodev"],
-        ),
+        )?,
         mount(
             "/dev",
             "tmpfs",
             "tmpfs",
             &["rw", "nosuid", "strictatime", "mode=755", "size=65536k"],
-        ),
+        )?,
         mount(
             "/dev/pts",
             "devpts",
@@ -58,17 +69,17 @@ fn default_mounts(record: &ContainerRecord) -> Vec<Value> {
                 "mode=0620",
                 "gid=5",
             ],
-        ),
-        mount("/sys", "sysfs", "sysfs", sys_options),
-        mount("/sys/fs/cgroup", "cgroup", "cgroup", sys_options),
+        )?,
+        mount("/sys", "sysfs", "sysfs", sys_options)?,
+        mount("/sys/fs/cgroup", "cgroup", "cgroup", sys_options)?,
         mount(
             "/dev/mqueue",
             "mqueue",
             "mqueue",
             &["rw", "nosuid", "noexec", "nodev"],
-        ),
+        )?,
         shm,
-    ]
+    ])
 }
 
 /// Tmpfs options: moby's defaults (`noexec,nosuid,nodev`) with the
@@ -203,7 +214,7 @@ pub fn check_bind_propagation(
 }
 
 /// The user's mounts: Binds, Mounts (bind, tmpfs) and Tmpfs.
-fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
+fn user_mounts(record: &ContainerRecord) -> Result<Vec<Mount>, SpecError> {
     let host = &record.host_config;
     let mut mounts = Vec::new();
     for bind in host
@@ -223,7 +234,7 @@ fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
             "bind",
             &bind.source,
             &["rbind", mode, propagation],
-        ));
+        )?);
     }
     for spec in host.mounts.iter().flatten() {
         match spec.kind.as_str() {
@@ -240,7 +251,7 @@ fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
                     "bind",
                     &spec.source,
                     &["rbind", mode, propagation],
-                ));
+                )?);
             }
             "tmpfs" => {
                 let mut given = Vec::new();
@@ -257,7 +268,7 @@ fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
                 }
                 let options = tmpfs_options(&given);
                 let options: Vec<&str> = options.iter().map(String::as_str).collect();
-                mounts.push(mount(&spec.target, "tmpfs", "tmpfs", &options));
+                mounts.push(mount(&spec.target, "tmpfs", "tmpfs", &options)?);
             }
             _ => {}
         }
@@ -266,17 +277,19 @@ fn user_mounts(record: &ContainerRecord) -> Vec<Value> {
         let given: Vec<String> = data.split(',').map(str::to_string).collect();
         let options = tmpfs_options(&given);
         let options: Vec<&str> = options.iter().map(String::as_str).collect();
-        mounts.push(mount(destination, "tmpfs", "tmpfs", &options));
+        mounts.push(mount(destination, "tmpfs", "tmpfs", &options)?);
     }
-    mounts
+    Ok(mounts)
 }
 
-fn destination(mount: &Value) -> &str {
-    mount["destination"].as_str().unwrap_or("")
+/// Whether `mount` goes at `place`, compared as the texts given (as moby
+/// compares destinations), not as cleaned paths.
+fn at(mount: &Mount, place: &str) -> bool {
+    mount.destination().as_os_str() == place
 }
 
-fn depth(path: &str) -> usize {
-    Path::new(path).components().count()
+fn depth(path: &Path) -> usize {
+    path.components().count()
 }
 
 /// Every mount of the spec. User mounts replace defaults at the same
@@ -286,8 +299,8 @@ pub fn spec_mounts(
     record: &ContainerRecord,
     data_root: &Path,
     init_binary: Option<&Path>,
-) -> Vec<Value> {
-    let mut user = user_mounts(record);
+) -> Result<Vec<Mount>, SpecError> {
+    let mut user = user_mounts(record)?;
     let host = &record.host_config;
     let file_mode = if host.readonly_rootfs { "ro" } else { "rw" };
     let network_files = [
@@ -297,13 +310,13 @@ pub fn spec_mounts(
     ];
     let mut files = Vec::new();
     for (target, source) in network_files {
-        if !user.iter().any(|m| destination(m) == target) {
+        if !user.iter().any(|m| at(m, target)) {
             files.push(mount(
                 target,
                 "bind",
                 &source.display().to_string(),
                 &["rbind", "rprivate", file_mode],
-            ));
+            )?);
         }
     }
     if let Some(init) = init_binary {
@@ -312,23 +325,23 @@ pub fn spec_mounts(
             "bind",
             &init.display().to_string(),
             &["bind", "ro"],
-        ));
+        )?);
     }
-    let user_dev = user.iter().any(|m| destination(m) == "/dev");
-    let mut mounts: Vec<Value> = default_mounts(record)
+    let user_dev = user.iter().any(|m| at(m, "/dev"));
+    let mut mounts: Vec<Mount> = default_mounts(record)?
         .into_iter()
         .filter(|d| {
-            let place = destination(d);
-            let replaced = user.iter().any(|m| destination(m) == place);
+            let place = d.destination().to_str().unwrap_or("");
+            let replaced = user.iter().any(|m| at(m, place));
             let under_user_dev = user_dev && place.starts_with("/dev/");
             !replaced && !under_user_dev
         })
         .collect();
     // Parents first, as moby sorts by the number of path parts.
     user.extend(files);
-    user.sort_by_key(|m| depth(destination(m)));
+    user.sort_by_key(|m| depth(m.destination()));
     mounts.extend(user);
-    mounts
+    Ok(mounts)
 }
 
 /// The rootfs propagation a shared or slave bind needs.

@@ -200,9 +200,8 @@ fn defaults_match_dockers() {
     assert!(!spec.root().as_ref().unwrap().readonly().unwrap());
 }
 
-#[test]
-fn host_config_reaches_the_spec() {
-    let rootfs = Rootfs::new("host");
+/// A record that sets every HostConfig field the spec reads.
+fn full_record() -> ContainerRecord {
     let mut host = HostConfig {
         memory: 64 << 20,
         memory_swap: 128 << 20,
@@ -252,6 +251,13 @@ fn host_config_reaches_the_spec() {
     record.config.tty = true;
     record.host_config.console_size = [24, 80];
     record.no_new_privileges = true;
+    record
+}
+
+#[test]
+fn host_config_reaches_the_spec() {
+    let rootfs = Rootfs::new("host");
+    let record = full_record();
     let spec = build(&record, &rootfs);
     let process = spec.process().as_ref().unwrap();
     assert_eq!(
@@ -628,4 +634,146 @@ fn shared_and_slave_binds_need_a_source_mount_that_propagates() {
     assert_eq!(check_bind_propagation(&binds("rshared"), &shared), Ok(()));
     assert_eq!(check_bind_propagation(&binds("rprivate"), &private), Ok(()));
     assert_eq!(check_bind_propagation(&binds("ro"), &private), Ok(()));
+}
+
+/// The spec as JSON with what depends on the machine or on hash order
+/// made comparable: the temp rootfs path, the order of capability sets,
+/// and the host's own device nodes a privileged container gets.
+fn comparable_json(spec: &Spec, privileged: bool) -> serde_json::Value {
+    let mut value = serde_json::to_value(spec).unwrap();
+    value["root"]["path"] = "<rootfs>".into();
+    let caps = &mut value["process"]["capabilities"];
+    for set in ["bounding", "effective", "permitted"] {
+        if let Some(list) = caps[set].as_array_mut() {
+            list.sort_by_key(|c| c.as_str().unwrap_or("").to_string());
+        }
+    }
+    if privileged {
+        let devices = value["linux"]["devices"].as_array().unwrap();
+        assert!(
+            devices.iter().any(|d| d["path"] == "/dev/null"),
+            "{devices:?}"
+        );
+        value["linux"]["devices"] = "<the host's device nodes>".into();
+    }
+    value
+}
+
+/// The record of `full_record` with the resources it leaves unset set,
+/// and its own UTS and cgroup namespaces.
+fn resources_record() -> ContainerRecord {
+    let mut record = full_record();
+    let host = &mut record.host_config;
+    host.memory_reservation = 32 << 20;
+    host.memory_swappiness = Some(30);
+    host.oom_kill_disable = Some(true);
+    host.cpuset_mems = "0".into();
+    host.cpu_period = 50_000;
+    host.cpu_quota = 25_000;
+    host.pids_limit = Some(0);
+    host.blkio_weight = Some(300);
+    host.uts_mode = String::new();
+    host.cgroupns_mode = "private".into();
+    host.devices = None;
+    record.config.domainname = "example.org".into();
+    record
+}
+
+/// The whole spec, field by field, as the JSON the runtime reads: a field
+/// added, dropped or renamed on the way fails here even where the typed
+/// assertions above do not look.
+#[test]
+fn spec_json_keeps_its_recorded_layout() {
+    let rootfs = Rootfs::new("golden");
+    let mut privileged = record(HostConfig {
+        privileged: true,
+        ..HostConfig::default()
+    });
+    privileged.seccomp_profile = String::new();
+    let cases = [
+        ("defaults", record(HostConfig::default())),
+        ("full", full_record()),
+        ("resources", resources_record()),
+        ("privileged", privileged),
+    ];
+    let recorded: serde_json::Value =
+        serde_json::from_str(include_str!("testdata/spec_golden.json")).unwrap();
+    for (name, record) in cases {
+        let produced = comparable_json(&build(&record, &rootfs), record.host_config.privileged);
+        assert_eq!(
+            produced,
+            recorded[name],
+            "{name}: {}",
+            serde_json::to_string_pretty(&produced).unwrap()
+        );
+    }
+}
+
+/// Every capability the daemon knows by name has its oci-spec value, so
+/// `--privileged` on a host with all of them keeps them all.
+#[test]
+fn every_known_capability_reaches_the_spec() {
+    let rootfs = Rootfs::new("allcaps");
+    let all = super::caps::from_mask(u64::MAX);
+    let record = record(HostConfig {
+        privileged: true,
+        ..HostConfig::default()
+    });
+    let ctx = SpecContext {
+        rootfs: &rootfs.0,
+        data_root: Path::new("/data"),
+        default_ulimits: &[],
+        cgroup_parent: None,
+        own_cgroup: "/",
+        init_binary: Path::new("/x"),
+        bounding_caps: &all,
+        seccomp: None,
+    };
+    let spec = build_spec(&record, &ctx).unwrap();
+    let capabilities = spec
+        .process()
+        .as_ref()
+        .unwrap()
+        .capabilities()
+        .clone()
+        .unwrap();
+    let mut names: Vec<String> = capabilities
+        .bounding()
+        .iter()
+        .flatten()
+        .map(|c| {
+            serde_json::to_value(c)
+                .unwrap()
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(names, expected);
+}
+
+/// `--ulimit memlock=-1:-1` is Docker's way to ask for no limit: moby
+/// converts the signed numbers as Go's uint64() does, so -1 is
+/// RLIM_INFINITY.
+#[test]
+fn a_negative_ulimit_is_unlimited_as_in_docker() {
+    let rootfs = Rootfs::new("ulimit");
+    let record = record(HostConfig {
+        ulimits: Some(vec![ApiUlimit {
+            name: "memlock".into(),
+            soft: -1,
+            hard: -1,
+        }]),
+        ..HostConfig::default()
+    });
+    let spec = build(&record, &rootfs);
+    let rlimits = spec.process().as_ref().unwrap().rlimits().clone().unwrap();
+    let memlock = rlimits
+        .iter()
+        .find(|r| r.typ() == oci_spec::runtime::PosixRlimitType::RlimitMemlock)
+        .unwrap();
+    assert_eq!((memlock.soft(), memlock.hard()), (u64::MAX, u64::MAX));
 }

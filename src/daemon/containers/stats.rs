@@ -1,8 +1,8 @@
 //! `GET /containers/{id}/stats`: moby's StatsJSON from the container's
 //! cgroup, one sample a second.
 
-use super::manage::runtime_container;
 use super::record::{ContainerRecord, Status};
+use super::shim_requests;
 use super::timefmt::{go_time, now_nanos};
 use crate::api::ApiError;
 use crate::daemon::Daemon;
@@ -212,11 +212,10 @@ pub fn to_stats_json(
     }
 }
 
+/// One sample, read by the container's shim: the cgroup is the shim's to
+/// read as it is to change.
 fn sample(daemon: &Daemon, record: &ContainerRecord) -> Result<CgroupStats, ApiError> {
-    let event = runtime_container(daemon, &record.id)?
-        .stats_event()
-        .map_err(|e| ApiError::internal(format!("read the stats of {}: {e}", record.id)))?;
-    Ok(event.data.unwrap_or_default())
+    shim_requests::stats(daemon, &record.id)
 }
 
 fn living(record: &ContainerRecord) -> bool {

@@ -1,15 +1,15 @@
 //! `POST /containers/{id}/update`: new resource limits and restart
-//! policy, saved in the record and written into a living container's
-//! cgroup.
+//! policy, saved in the record and, for a living container, handed to its
+//! shim, which writes them into the cgroup.
 
-use super::manage::{gone_or, runtime_container};
+use super::manage::gone_or;
 use super::record::{ContainerRecord, Status};
+use super::shim_requests;
 use super::{spec, validate};
 use crate::api::ApiError;
 use crate::api::container::{HostConfig, UpdateConfig};
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
-use serde_json::Value;
 
 fn conflict(message: &str) -> ApiError {
     ApiError::invalid(format!("Cannot update container: {message}"))
@@ -88,12 +88,7 @@ fn apply(host: &mut HostConfig, update: &UpdateConfig) -> Result<(), ApiError> {
 fn cgroup_resources(
     record: &ContainerRecord,
 ) -> Result<oci_spec::runtime::LinuxResources, ApiError> {
-    let mut value = spec::resources(record, Vec::new());
-    if let Value::Object(map) = &mut value {
-        map.remove("devices");
-    }
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::internal(format!("encode the new resources: {e}")))
+    spec::resources(record).map_err(|e| ApiError::internal(format!("the new resources: {e}")))
 }
 
 /// moby checks the update's own resources before it looks the container
@@ -146,11 +141,7 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     daemon.log_container_event(&updated, "update", &[]);
     if updated.is_running() {
         let resources = cgroup_resources(&updated)?;
-        let applied = runtime_container(daemon, &updated.id).and_then(|container| {
-            container.update(&resources).map_err(|e| {
-                ApiError::internal(format!("Cannot update container {}: {e}", updated.id))
-            })
-        });
+        let applied = shim_requests::update(daemon, &updated.id, resources);
         drop(operation);
         // A container that exited meanwhile takes the limits at its next
         // start, as a stopped one does.
@@ -265,6 +256,51 @@ mod tests {
         assert_eq!(
             resources.block_io().as_ref().and_then(|io| io.weight()),
             Some(300)
+        );
+    }
+
+    /// Every limit an update can write, as the runtime receives it: the
+    /// spec's resources without the device rules.
+    #[test]
+    fn update_resources_keep_their_recorded_layout() {
+        let host = HostConfig {
+            memory: 64 << 20,
+            memory_swap: 128 << 20,
+            memory_reservation: 32 << 20,
+            memory_swappiness: Some(30),
+            oom_kill_disable: Some(false),
+            nano_cpus: 1_500_000_000,
+            cpu_shares: 512,
+            cpuset_cpus: "0-1".into(),
+            cpuset_mems: "0".into(),
+            pids_limit: Some(-5),
+            blkio_weight: Some(300),
+            ..HostConfig::default()
+        };
+        let record = ContainerRecord {
+            host_config: host,
+            ..ContainerRecord::default()
+        };
+        let resources = cgroup_resources(&record).unwrap();
+        assert_eq!(
+            serde_json::to_value(&resources).unwrap(),
+            serde_json::json!({
+                "memory": {
+                    "limit": 64 << 20,
+                    "swap": 128 << 20,
+                    "reservation": 32 << 20,
+                    "swappiness": 30,
+                    "disableOOMKiller": false
+                },
+                "cpu": {"shares": 512, "cpus": "0-1", "mems": "0", "period": 100_000, "quota": 150_000},
+                "blockIO": {"weight": 300},
+                "pids": {"limit": -1}
+            })
+        );
+        let empty = cgroup_resources(&ContainerRecord::default()).unwrap();
+        assert_eq!(
+            serde_json::to_value(&empty).unwrap(),
+            serde_json::json!({"memory": {}, "cpu": {}})
         );
     }
 }

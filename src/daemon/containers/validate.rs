@@ -57,11 +57,8 @@ pub fn check_host_config(
     }
     if let Some(ulimits) = &host.ulimits {
         for ulimit in ulimits {
-            crate::daemon::config::Ulimit::parse(&format!(
-                "{}={}:{}",
-                ulimit.name, ulimit.soft, ulimit.hard
-            ))
-            .map_err(invalid)?;
+            crate::daemon::config::Ulimit::new(&ulimit.name, ulimit.soft, ulimit.hard)
+                .map_err(invalid)?;
         }
     }
     Ok(warnings)
@@ -596,6 +593,33 @@ mod tests {
             "unknown capability: \"CAP_BOGUS\""
         );
         assert!(with(|h| h.cap_drop = Some(vec!["all".into(), "net_raw".into()])).is_ok());
+    }
+
+    /// A HostConfig's ulimits are checked as given, not written out as a
+    /// `name=soft:hard` flag and split again (which read the name
+    /// `nofile=1` as nofile with a bad number).
+    #[test]
+    fn ulimits_are_checked_from_their_fields() {
+        let ulimit = |name: &str, soft: i64, hard: i64| {
+            check(HostConfig {
+                network_mode: "none".into(),
+                ulimits: Some(vec![crate::api::container::Ulimit {
+                    name: name.into(),
+                    soft,
+                    hard,
+                }]),
+                ..HostConfig::default()
+            })
+        };
+        assert!(ulimit("nofile", -1, -1).is_ok());
+        assert_eq!(
+            ulimit("nofile=1", 2, 3).unwrap_err(),
+            "invalid ulimit type: nofile=1"
+        );
+        assert_eq!(
+            ulimit("nproc", 5, 4).unwrap_err(),
+            "ulimit soft limit must be less than or equal to hard limit: 5 > 4"
+        );
     }
 
     #[test]
