@@ -38,7 +38,7 @@ pub fn bytes_size(size: f64) -> String {
 fn g_format(value: f64, precision: usize) -> String {
     sprintf(
         &format!("%.{precision}g"),
-        &[Value::Data(serde_json::json!(value))],
+        &[Value::Data(serde_json::Value::from(value))],
     )
 }
 
