@@ -1,14 +1,14 @@
 //! What the API shows of a container: the inspect document
 //! (`ContainerJSON`) and the list entry (`ContainerSummary`).
 
-use super::container::{ContainerConfig, HostConfig};
+use super::container::{ContainerConfig, EndpointIpamConfig, HostConfig};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
 /// `State` of inspect.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct ContainerState {
     pub status: String,
     pub running: bool,
@@ -25,7 +25,7 @@ pub struct ContainerState {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct GraphDriver {
     pub name: String,
     pub data: BTreeMap<String, String>,
@@ -33,7 +33,7 @@ pub struct GraphDriver {
 
 /// An entry of inspect's and the list's `Mounts`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct MountPoint {
     #[serde(rename = "Type")]
     pub kind: String,
@@ -52,7 +52,7 @@ pub struct MountPoint {
 /// `NetworkSettings` of inspect, as moby shows a container with no
 /// networks joined.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct NetworkSettings {
     pub bridge: String,
     #[serde(rename = "SandboxID")]
@@ -85,12 +85,13 @@ pub struct NetworkSettings {
     pub networks: BTreeMap<String, EndpointSettings>,
 }
 
-/// An entry of `NetworkSettings.Networks` (moby's `EndpointSettings`).
+/// An entry of `NetworkSettings.Networks` and of a create request's
+/// `NetworkingConfig.EndpointsConfig` (moby's `EndpointSettings`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct EndpointSettings {
     #[serde(rename = "IPAMConfig")]
-    pub ipam_config: Option<Value>,
+    pub ipam_config: Option<EndpointIpamConfig>,
     pub links: Option<Vec<String>>,
     pub aliases: Option<Vec<String>>,
     pub mac_address: String,
@@ -113,11 +114,15 @@ pub struct EndpointSettings {
     pub global_ipv6_prefix_len: i64,
     #[serde(rename = "DNSNames")]
     pub dns_names: Option<Vec<String>>,
+    /// Fields of other API versions, kept as given.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, Value>,
 }
 
-/// `GET /containers/{id}/json`.
+/// `GET /containers/{id}/json`. Fields an older daemon leaves out read as
+/// their zero value.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct ContainerInspect {
     pub id: String,
     pub created: String,

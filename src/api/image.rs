@@ -78,7 +78,7 @@ pub struct ImageMetadata {
 
 /// One entry of `GET /images/{name}/history`, newest first.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct HistoryItem {
     pub id: String,
     pub created: i64,
@@ -100,6 +100,7 @@ pub enum DeleteItem {
 #[serde(rename_all = "PascalCase")]
 pub struct ImagePruneReport {
     pub images_deleted: Option<Vec<DeleteItem>>,
+    #[serde(default)]
     pub space_reclaimed: u64,
 }
 
@@ -118,11 +119,35 @@ pub struct ProgressMessage {
     pub error_detail: Option<ErrorDetail>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The layer or object a progress line is about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The bar as the daemon drew it, for clients that do not count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub progress: Option<String>,
+    #[serde(
+        default,
+        rename = "progressDetail",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub progress_detail: Option<ProgressDetail>,
+    /// Side results (a pushed digest, a built image's ID), not shown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aux: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
+    #[serde(default)]
     pub message: String,
+}
+
+/// jsonmessage's `JSONProgress`: bytes done of a total (0 when unknown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ProgressDetail {
+    pub current: i64,
+    pub total: i64,
 }
 
 impl ProgressMessage {

@@ -10,6 +10,7 @@ pub mod detach_keys;
 pub mod error;
 pub mod events;
 pub mod image;
+pub mod prune;
 pub mod query;
 pub mod router;
 pub mod types;

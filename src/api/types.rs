@@ -13,9 +13,10 @@ pub struct ErrorResponse {
 
 /// `GET /version`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct SystemVersion {
     pub platform: Platform,
+    #[serde(deserialize_with = "null_as_empty")]
     pub components: Vec<ComponentVersion>,
     pub version: String,
     pub api_version: String,
@@ -33,13 +34,13 @@ pub struct SystemVersion {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct Platform {
     pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct ComponentVersion {
     pub name: String,
     pub version: String,
@@ -50,7 +51,7 @@ pub struct ComponentVersion {
 /// `GET /info`: the fields `docker info` prints and a few more that
 /// clients read (docker-py wants `ExperimentalBuild`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct SystemInfo {
     #[serde(rename = "ID")]
     pub id: String,
@@ -60,6 +61,7 @@ pub struct SystemInfo {
     pub containers_stopped: u64,
     pub images: u64,
     pub driver: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub driver_status: Vec<[String; 2]>,
     pub docker_root_dir: String,
     pub plugins: PluginsInfo,
@@ -104,9 +106,11 @@ pub struct SystemInfo {
     pub https_proxy: String,
     pub no_proxy: String,
     pub name: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub labels: Vec<String>,
     pub experimental_build: bool,
     pub server_version: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub runtimes: BTreeMap<String, RuntimeInfo>,
     pub default_runtime: String,
     pub swarm: SwarmInfo,
@@ -116,9 +120,24 @@ pub struct SystemInfo {
     pub containerd_commit: Commit,
     pub runc_commit: Commit,
     pub init_commit: Commit,
+    #[serde(deserialize_with = "null_as_empty")]
     pub security_options: Vec<String>,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub product_license: String,
+    /// Fields other daemons send that `docker info` prints; dockbox's
+    /// daemon leaves them out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_status: Option<Vec<[String; 2]>>,
+    #[serde(
+        default,
+        rename = "CDISpecDirs",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cdi_spec_dirs: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_address_pools: Option<Vec<AddressPool>>,
     /// moby's is a nil slice when nothing is missing: `null` on the wire.
     #[serde(
         default,
@@ -126,6 +145,14 @@ pub struct SystemInfo {
         deserialize_with = "null_as_empty"
     )]
     pub warnings: Vec<String>,
+}
+
+/// moby's `NetworkAddressPool`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct AddressPool {
+    pub base: String,
+    pub size: i64,
 }
 
 fn empty_as_null<S: serde::Serializer>(list: &[String], serializer: S) -> Result<S::Ok, S::Error> {
@@ -136,40 +163,48 @@ fn empty_as_null<S: serde::Serializer>(list: &[String], serializer: S) -> Result
     }
 }
 
-fn null_as_empty<'de, D: serde::Deserializer<'de>>(
+fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(
     deserializer: D,
-) -> Result<Vec<String>, D::Error> {
-    Ok(Option::<Vec<String>>::deserialize(deserializer)?.unwrap_or_default())
+) -> Result<T, D::Error> {
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct PluginsInfo {
+    #[serde(deserialize_with = "null_as_empty")]
     pub volume: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     pub network: Vec<String>,
     pub authorization: Option<Vec<String>>,
+    #[serde(deserialize_with = "null_as_empty")]
     pub log: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct RegistryConfig {
     #[serde(rename = "InsecureRegistryCIDRs")]
+    #[serde(deserialize_with = "null_as_empty")]
     pub insecure_registry_cidrs: Vec<String>,
+    #[serde(deserialize_with = "null_as_empty")]
     pub index_configs: BTreeMap<String, IndexInfo>,
+    #[serde(deserialize_with = "null_as_empty")]
     pub mirrors: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct IndexInfo {
     pub name: String,
+    #[serde(deserialize_with = "null_as_empty")]
     pub mirrors: Vec<String>,
     pub secure: bool,
     pub official: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RuntimeInfo {
     pub path: String,
     #[serde(rename = "runtimeArgs", default, skip_serializing_if = "Vec::is_empty")]
@@ -177,7 +212,7 @@ pub struct RuntimeInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
+#[serde(rename_all = "PascalCase", default)]
 pub struct SwarmInfo {
     #[serde(rename = "NodeID")]
     pub node_id: String,
@@ -189,9 +224,60 @@ pub struct SwarmInfo {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Commit {
     #[serde(rename = "ID")]
     pub id: String,
+}
+
+/// `GET /system/df`: the fields of each entry that `docker system df`
+/// sums. Entries are read leniently, as daemons of every version fill
+/// them differently.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct DiskUsage {
+    pub layers_size: i64,
+    pub images: Option<Vec<ImageUsage>>,
+    pub containers: Option<Vec<ContainerUsage>>,
+    pub volumes: Option<Vec<VolumeUsage>>,
+    pub build_cache: Option<Vec<BuildCacheUsage>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ImageUsage {
+    pub containers: i64,
+    pub size: i64,
+    pub shared_size: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct ContainerUsage {
+    pub state: String,
+    pub size_rw: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeUsage {
+    pub usage_data: Option<VolumeUsageData>,
+}
+
+/// moby's `volume.UsageData`: -1 where the size or count is unknown.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct VolumeUsageData {
+    pub size: i64,
+    pub ref_count: i64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct BuildCacheUsage {
+    pub size: i64,
+    pub in_use: bool,
+    pub shared: bool,
 }
 
 #[cfg(test)]
@@ -234,5 +320,39 @@ mod tests {
             assert!(version.get(key).is_some(), "{key} missing");
         }
         assert!(version.get("KernelVersion").is_none());
+    }
+
+    #[test]
+    fn a_client_reads_other_daemons_answers() {
+        // Go's nil slices arrive as null, fields of other versions are
+        // unknown here, and older daemons leave fields out.
+        let info: SystemInfo = serde_json::from_str(
+            r#"{"ID":"x","Containers":2,"DriverStatus":null,"Labels":null,"Warnings":null,
+                "Plugins":{"Volume":["local"],"Network":null,"Log":null},
+                "RegistryConfig":{"IndexConfigs":null,"Mirrors":null},
+                "GenericResources":null,"DefaultAddressPools":[{"Base":"10.0.0.0/8","Size":24}]}"#,
+        )
+        .unwrap();
+        assert_eq!(info.containers, 2);
+        assert!(info.driver_status.is_empty() && info.warnings.is_empty());
+        assert_eq!(info.plugins.volume, ["local"]);
+        assert_eq!(info.default_address_pools.unwrap()[0].size, 24);
+        let version: SystemVersion =
+            serde_json::from_str(r#"{"Version":"20.10.24","Components":null}"#).unwrap();
+        assert_eq!(version.version, "20.10.24");
+        assert!(version.components.is_empty());
+    }
+
+    #[test]
+    fn fields_for_other_daemons_stay_out_of_ours() {
+        let info = serde_json::to_value(SystemInfo::default()).unwrap();
+        for key in [
+            "SystemStatus",
+            "CDISpecDirs",
+            "Username",
+            "DefaultAddressPools",
+        ] {
+            assert!(info.get(key).is_none(), "{key} sent");
+        }
     }
 }

@@ -214,6 +214,10 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         init_commit: commit,
         security_options,
         product_license: String::new(),
+        system_status: None,
+        cdi_spec_dirs: None,
+        username: String::new(),
+        default_address_pools: None,
         warnings,
     };
     Reply::json(200, &body)

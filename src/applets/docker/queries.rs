@@ -5,7 +5,7 @@
 use super::args::Parsed;
 use super::parse::filters::{Filters, collect_filters, filters_json};
 use crate::gofmt::timestamp::get_timestamp;
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 /// `url.Values.Encode`: `key=value` pairs sorted by key, joined by `&`.
 pub fn encode_query(params: &mut [(&str, String)]) -> String {
@@ -17,11 +17,9 @@ pub fn encode_query(params: &mut [(&str, String)]) -> String {
         .join("&")
 }
 
+/// An integer flag, zero when not given (pflag's zero value).
 fn int(parsed: &Parsed, long: &str) -> i64 {
-    parsed
-        .value(long)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_default()
+    parsed.int(long).unwrap_or_default()
 }
 
 /// Go's `url.QueryEscape`.
@@ -61,7 +59,7 @@ impl crate::applets::docker::template::Object for FieldRecorder {
     /// method), `.Size` included.
     fn to_json(&self) -> Json {
         self.0.borrow_mut().push("Size".to_string());
-        json!({})
+        Json::Object(serde_json::Map::new())
     }
 }
 

@@ -4,13 +4,19 @@
 
 use super::args::Parsed;
 use super::parse::{host, kv, mounts, ports};
-use serde_json::{Map, Value as Json, json};
+use crate::api::container::{
+    self as api, ContainerConfig, EndpointIpamConfig, HealthConfig, HostConfig, LogConfig,
+    NetworkingConfig, RestartPolicy,
+};
+use crate::api::container_view::EndpointSettings;
+use serde_json::{Map, Value as Json};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// What `docker run`/`create` sends to create the container.
 #[derive(Debug)]
 pub struct CreateRequest {
-    pub body: Json,
+    pub body: api::CreateRequest,
     /// `?name=`
     pub name: Option<String>,
     /// `?platform=`
@@ -21,7 +27,7 @@ pub struct CreateRequest {
 
 /// The client's surroundings that flags refer to: its environment (bare
 /// `-e NAME`, `--env-file` keys without values) and working directory
-/// (relative `-v ./src:/dst`).
+/// (relative `-v ./src:/dst`; a `--mount` is read with the flags).
 pub struct ClientContext<'a> {
     pub lookup_env: kv::Lookup<'a>,
     pub cwd: &'a Path,
@@ -36,32 +42,47 @@ fn strings(parsed: &Parsed, long: &str) -> Vec<String> {
 }
 
 /// A list field that docker sends as null when empty.
-fn list_or_null(values: Vec<String>) -> Json {
-    if values.is_empty() {
-        Json::Null
-    } else {
-        json!(values)
-    }
+fn list_or_null(values: Vec<String>) -> Option<Vec<String>> {
+    (!values.is_empty()).then_some(values)
 }
 
-fn int(parsed: &Parsed, long: &str) -> i64 {
-    parsed
-        .value(long)
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_default()
+/// A map field that docker leaves out when empty.
+fn map_or_absent(map: BTreeMap<String, String>) -> Option<BTreeMap<String, String>> {
+    (!map.is_empty()).then_some(map)
 }
 
 fn text(parsed: &Parsed, long: &str) -> String {
     parsed.value(long).unwrap_or_default().to_string()
 }
 
-fn key_values(entries: &[String]) -> Map<String, Json> {
-    let mut map = Map::new();
-    for entry in entries {
-        let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
-        map.insert(key.to_string(), json!(value));
-    }
-    map
+/// An integer flag, zero when not given (as pflag's zero value).
+fn int(parsed: &Parsed, long: &str) -> i64 {
+    parsed.int(long).unwrap_or_default()
+}
+
+/// A bytes flag, zero when not given.
+fn bytes(parsed: &Parsed, long: &str) -> i64 {
+    parsed.bytes(long).map_or(0, |bytes| bytes.0)
+}
+
+/// An unsigned flag, zero when not given.
+fn uint(parsed: &Parsed, long: &str) -> u64 {
+    parsed.uint(long).unwrap_or_default()
+}
+
+fn key_values(entries: &[String]) -> BTreeMap<String, String> {
+    entries
+        .iter()
+        .map(|entry| {
+            let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
+            (key.to_string(), value.to_string())
+        })
+        .collect()
+}
+
+/// An empty JSON object, the value of each key of ExposedPorts and Volumes.
+fn empty_object() -> Json {
+    Json::Object(Map::new())
 }
 
 /// Builds the create request. `is_run` selects `docker run`'s handling of
@@ -115,53 +136,47 @@ pub fn create_request(
     let ports = ports::parse_ports(&strings(parsed, "publish"), &strings(parsed, "expose"))?;
 
     let mut binds = Vec::new();
-    let mut volumes = Map::new();
+    let mut volumes = BTreeMap::new();
     for spec in parsed.values("volume") {
         match mounts::parse_volume(spec, context.cwd)? {
             mounts::Volume::Bind(bind) => binds.push(bind),
             mounts::Volume::Anonymous(target) => {
-                volumes.insert(target, json!({}));
+                volumes.insert(target, empty_object());
             }
         }
     }
-    let mount_list = parsed
-        .values("mount")
+    let mount_list: Vec<_> = parsed.mounts("mount").into_iter().cloned().collect();
+    let tmpfs: BTreeMap<String, String> = parsed
+        .values("tmpfs")
         .into_iter()
-        .map(|value| mounts::parse_mount(value, context.cwd))
-        .collect::<Result<Vec<Json>, String>>()?;
-    let mut tmpfs = Map::new();
-    for value in parsed.values("tmpfs") {
-        let (path, options) = mounts::parse_tmpfs(value);
-        tmpfs.insert(path, json!(options));
-    }
-
-    let mut devices = Vec::new();
-    for value in parsed.values("device") {
-        devices.push(host::parse_device(value)?);
-    }
-    let security = host::parse_security_opts(&strings(parsed, "security-opt"))?;
-    let ulimits: Vec<Json> = host::ulimits(&strings(parsed, "ulimit"))?
-        .iter()
-        .map(host::Ulimit::to_json)
+        .map(mounts::parse_tmpfs)
         .collect();
+
+    let devices = parsed
+        .values("device")
+        .into_iter()
+        .map(host::parse_device)
+        .collect::<Result<Vec<_>, String>>()?;
+    let security = host::parse_security_opts(&strings(parsed, "security-opt"))?;
+    let ulimits = host::ulimits(&strings(parsed, "ulimit"))?;
     let restart = parsed.value("restart").unwrap_or("no");
     let (restart_name, restart_count) = host::parse_restart_policy(restart)?;
 
-    let mut log_options = Map::new();
+    let mut log_options = BTreeMap::new();
     for option in parsed.values("log-opt") {
         let Some((key, value)) = option.split_once('=') else {
             return Err(format!(
                 "invalid key/value pair format in logging options: {option}"
             ));
         };
-        log_options.insert(key.into(), json!(value));
+        log_options.insert(key.into(), value.into());
     }
-    let mut storage = Map::new();
+    let mut storage = BTreeMap::new();
     for option in parsed.values("storage-opt") {
         let Some((key, value)) = option.split_once('=') else {
             return Err(format!("invalid storage option {option}"));
         };
-        storage.insert(key.into(), json!(value));
+        storage.insert(key.into(), value.into());
     }
 
     let healthcheck = healthcheck(parsed)?;
@@ -190,189 +205,136 @@ pub fn create_request(
     }
     let links = strings(parsed, "link");
 
-    let mut config = Map::new();
-    config.insert("Hostname".into(), json!(text(parsed, "hostname")));
-    config.insert("Domainname".into(), json!(text(parsed, "domainname")));
-    config.insert("User".into(), json!(text(parsed, "user")));
-    config.insert("AttachStdin".into(), json!(attach_stdin));
-    config.insert("AttachStdout".into(), json!(attach_stdout));
-    config.insert("AttachStderr".into(), json!(attach_stderr));
-    if !ports.exposed.is_empty() {
-        config.insert("ExposedPorts".into(), ports.exposed_ports_json());
-    }
-    config.insert("Tty".into(), json!(parsed.is_true("tty")));
-    config.insert("OpenStdin".into(), json!(open_stdin));
-    config.insert("StdinOnce".into(), json!(stdin_once));
-    config.insert("Env".into(), list_or_null(env));
-    config.insert("Cmd".into(), list_or_null(command));
-    if let Some(healthcheck) = healthcheck {
-        config.insert("Healthcheck".into(), healthcheck);
-    }
-    config.insert("Image".into(), json!(image));
-    config.insert("Volumes".into(), Json::Object(volumes));
-    config.insert("WorkingDir".into(), json!(text(parsed, "workdir")));
-    config.insert(
-        "Entrypoint".into(),
-        match parsed.value("entrypoint") {
-            Some(entrypoint) => json!([entrypoint]),
-            None => Json::Null,
-        },
-    );
-    config.insert("OnBuild".into(), Json::Null);
-    config.insert("Labels".into(), Json::Object(key_values(&label_entries)));
-    if let Some(signal) = parsed.value("stop-signal") {
-        config.insert("StopSignal".into(), json!(signal));
-    }
-    if parsed.is_set("stop-timeout") {
-        config.insert("StopTimeout".into(), json!(int(parsed, "stop-timeout")));
-    }
+    let config = ContainerConfig {
+        hostname: text(parsed, "hostname"),
+        domainname: text(parsed, "domainname"),
+        user: text(parsed, "user"),
+        attach_stdin,
+        attach_stdout,
+        attach_stderr,
+        exposed_ports: (!ports.exposed.is_empty()).then(|| {
+            ports
+                .exposed
+                .iter()
+                .map(|port| (port.clone(), empty_object()))
+                .collect()
+        }),
+        tty: parsed.is_true("tty"),
+        open_stdin,
+        stdin_once,
+        env: list_or_null(env),
+        cmd: list_or_null(command),
+        healthcheck,
+        image,
+        volumes: Some(volumes),
+        working_dir: text(parsed, "workdir"),
+        entrypoint: parsed
+            .value("entrypoint")
+            .map(|entrypoint| vec![entrypoint.to_string()]),
+        on_build: None,
+        labels: Some(key_values(&label_entries)),
+        stop_signal: text(parsed, "stop-signal"),
+        stop_timeout: parsed.int("stop-timeout"),
+        extra: Map::new(),
+    };
 
     let caps = |long: &str| list_or_null(host::capabilities(&strings(parsed, long)));
-    let mut hc = Map::new();
-    hc.insert("Binds".into(), list_or_null(binds));
-    hc.insert("ContainerIDFile".into(), json!(text(parsed, "cidfile")));
-    hc.insert(
-        "LogConfig".into(),
-        json!({"Type": text(parsed, "log-driver"), "Config": log_options}),
-    );
-    hc.insert("NetworkMode".into(), json!(network));
-    hc.insert("PortBindings".into(), ports.port_bindings_json());
-    hc.insert(
-        "RestartPolicy".into(),
-        json!({"Name": restart_name, "MaximumRetryCount": restart_count}),
-    );
-    hc.insert("AutoRemove".into(), json!(parsed.is_true("rm")));
-    hc.insert("VolumeDriver".into(), json!(text(parsed, "volume-driver")));
-    hc.insert(
-        "VolumesFrom".into(),
-        list_or_null(strings(parsed, "volumes-from")),
-    );
-    hc.insert("ConsoleSize".into(), json!([0, 0]));
-    if let Some(annotations) = non_empty(key_values(&strings(parsed, "annotation"))) {
-        hc.insert("Annotations".into(), annotations);
-    }
-    hc.insert("CapAdd".into(), caps("cap-add"));
-    hc.insert("CapDrop".into(), caps("cap-drop"));
-    hc.insert("CgroupnsMode".into(), json!(text(parsed, "cgroupns")));
-    hc.insert("Dns".into(), json!(strings(parsed, "dns")));
-    hc.insert("DnsOptions".into(), json!(strings(parsed, "dns-option")));
-    hc.insert("DnsSearch".into(), json!(strings(parsed, "dns-search")));
-    hc.insert(
-        "ExtraHosts".into(),
-        list_or_null(strings(parsed, "add-host")),
-    );
-    hc.insert(
-        "GroupAdd".into(),
-        list_or_null(strings(parsed, "group-add")),
-    );
-    hc.insert("IpcMode".into(), json!(text(parsed, "ipc")));
-    hc.insert("Cgroup".into(), json!(""));
-    hc.insert("Links".into(), list_or_null(links.clone()));
-    hc.insert("OomScoreAdj".into(), json!(int(parsed, "oom-score-adj")));
-    hc.insert("PidMode".into(), json!(text(parsed, "pid")));
-    hc.insert("Privileged".into(), json!(parsed.is_true("privileged")));
-    hc.insert(
-        "PublishAllPorts".into(),
-        json!(parsed.is_true("publish-all")),
-    );
-    hc.insert("ReadonlyRootfs".into(), json!(parsed.is_true("read-only")));
-    hc.insert("SecurityOpt".into(), list_or_null(security.options));
-    if let Some(storage) = non_empty(storage) {
-        hc.insert("StorageOpt".into(), storage);
-    }
-    if let Some(tmpfs) = non_empty(tmpfs) {
-        hc.insert("Tmpfs".into(), tmpfs);
-    }
-    hc.insert("UTSMode".into(), json!(text(parsed, "uts")));
-    hc.insert("UsernsMode".into(), json!(text(parsed, "userns")));
-    hc.insert("ShmSize".into(), json!(int(parsed, "shm-size")));
-    let sysctls = key_values(&strings(parsed, "sysctl"));
-    if let Some(sysctls) = non_empty(sysctls) {
-        hc.insert("Sysctls".into(), sysctls);
-    }
-    if let Some(runtime) = parsed.value("runtime") {
-        hc.insert("Runtime".into(), json!(runtime));
-    }
-    hc.insert("Isolation".into(), json!(text(parsed, "isolation")));
-    hc.insert("CpuShares".into(), json!(int(parsed, "cpu-shares")));
-    hc.insert("Memory".into(), json!(int(parsed, "memory")));
-    hc.insert("NanoCpus".into(), json!(int(parsed, "cpus")));
-    hc.insert("CgroupParent".into(), json!(text(parsed, "cgroup-parent")));
-    hc.insert("BlkioWeight".into(), json!(int(parsed, "blkio-weight")));
-    for key in [
-        "BlkioWeightDevice",
-        "BlkioDeviceReadBps",
-        "BlkioDeviceWriteBps",
-        "BlkioDeviceReadIOps",
-        "BlkioDeviceWriteIOps",
-    ] {
-        hc.insert(key.into(), json!([]));
-    }
-    hc.insert("CpuPeriod".into(), json!(int(parsed, "cpu-period")));
-    hc.insert("CpuQuota".into(), json!(int(parsed, "cpu-quota")));
-    hc.insert(
-        "CpuRealtimePeriod".into(),
-        json!(int(parsed, "cpu-rt-period")),
-    );
-    hc.insert(
-        "CpuRealtimeRuntime".into(),
-        json!(int(parsed, "cpu-rt-runtime")),
-    );
-    hc.insert("CpusetCpus".into(), json!(text(parsed, "cpuset-cpus")));
-    hc.insert("CpusetMems".into(), json!(text(parsed, "cpuset-mems")));
-    hc.insert("Devices".into(), json!(devices));
-    hc.insert(
-        "DeviceCgroupRules".into(),
-        list_or_null(strings(parsed, "device-cgroup-rule")),
-    );
-    hc.insert("DeviceRequests".into(), Json::Null);
-    hc.insert(
-        "MemoryReservation".into(),
-        json!(int(parsed, "memory-reservation")),
-    );
-    hc.insert("MemorySwap".into(), json!(int(parsed, "memory-swap")));
-    let swappiness = if parsed.is_set("memory-swappiness") {
-        int(parsed, "memory-swappiness")
-    } else {
-        -1
+    let host_config = HostConfig {
+        binds: list_or_null(binds),
+        container_id_file: text(parsed, "cidfile"),
+        log_config: LogConfig {
+            kind: text(parsed, "log-driver"),
+            config: log_options,
+        },
+        network_mode: network.clone(),
+        port_bindings: Some(ports.port_bindings()),
+        restart_policy: RestartPolicy {
+            name: restart_name,
+            maximum_retry_count: restart_count,
+        },
+        auto_remove: parsed.is_true("rm"),
+        volume_driver: text(parsed, "volume-driver"),
+        volumes_from: list_or_null(strings(parsed, "volumes-from")),
+        console_size: [0, 0],
+        annotations: map_or_absent(key_values(&strings(parsed, "annotation"))),
+        cap_add: caps("cap-add"),
+        cap_drop: caps("cap-drop"),
+        cgroupns_mode: text(parsed, "cgroupns"),
+        dns: Some(strings(parsed, "dns")),
+        dns_options: Some(strings(parsed, "dns-option")),
+        dns_search: Some(strings(parsed, "dns-search")),
+        extra_hosts: list_or_null(strings(parsed, "add-host")),
+        group_add: list_or_null(strings(parsed, "group-add")),
+        ipc_mode: text(parsed, "ipc"),
+        cgroup: String::new(),
+        links: list_or_null(links.clone()),
+        oom_score_adj: int(parsed, "oom-score-adj"),
+        pid_mode: text(parsed, "pid"),
+        privileged: parsed.is_true("privileged"),
+        publish_all_ports: parsed.is_true("publish-all"),
+        readonly_rootfs: parsed.is_true("read-only"),
+        security_opt: list_or_null(security.options),
+        storage_opt: map_or_absent(storage),
+        tmpfs: map_or_absent(tmpfs),
+        uts_mode: text(parsed, "uts"),
+        userns_mode: text(parsed, "userns"),
+        shm_size: bytes(parsed, "shm-size"),
+        sysctls: map_or_absent(key_values(&strings(parsed, "sysctl"))),
+        runtime: text(parsed, "runtime"),
+        isolation: text(parsed, "isolation"),
+        cpu_shares: int(parsed, "cpu-shares"),
+        memory: bytes(parsed, "memory"),
+        nano_cpus: parsed.nano_cpus("cpus").map_or(0, |cpus| cpus.0),
+        cgroup_parent: text(parsed, "cgroup-parent"),
+        blkio_weight: Some(
+            u16::try_from(uint(parsed, "blkio-weight")).expect("--blkio-weight is read as uint16"),
+        ),
+        blkio_weight_device: Some(Vec::new()),
+        blkio_device_read_bps: Some(Vec::new()),
+        blkio_device_write_bps: Some(Vec::new()),
+        blkio_device_read_iops: Some(Vec::new()),
+        blkio_device_write_iops: Some(Vec::new()),
+        cpu_period: int(parsed, "cpu-period"),
+        cpu_quota: int(parsed, "cpu-quota"),
+        cpu_realtime_period: Some(int(parsed, "cpu-rt-period")),
+        cpu_realtime_runtime: Some(int(parsed, "cpu-rt-runtime")),
+        cpuset_cpus: text(parsed, "cpuset-cpus"),
+        cpuset_mems: text(parsed, "cpuset-mems"),
+        devices: Some(devices),
+        device_cgroup_rules: list_or_null(strings(parsed, "device-cgroup-rule")),
+        device_requests: Some(None),
+        memory_reservation: bytes(parsed, "memory-reservation"),
+        memory_swap: bytes(parsed, "memory-swap"),
+        memory_swappiness: Some(parsed.int("memory-swappiness").unwrap_or(-1)),
+        oom_kill_disable: Some(parsed.is_true("oom-kill-disable")),
+        pids_limit: Some(int(parsed, "pids-limit")),
+        ulimits: Some(ulimits),
+        cpu_count: Some(int(parsed, "cpu-count")),
+        cpu_percent: Some(int(parsed, "cpu-percent")),
+        io_maximum_iops: Some(uint(parsed, "io-maxiops")),
+        io_maximum_bandwidth: Some(
+            u64::try_from(bytes(parsed, "io-maxbandwidth"))
+                .map_err(|_| "invalid value for --io-maxbandwidth: negative size".to_string())?,
+        ),
+        mounts: (!mount_list.is_empty()).then_some(mount_list),
+        // `systempaths=unconfined` sends both lists empty, not null.
+        masked_paths: security.unconfined_system_paths.then(Vec::new),
+        readonly_paths: security.unconfined_system_paths.then(Vec::new),
+        init: parsed.is_set("init").then(|| parsed.is_true("init")),
+        extra: Map::new(),
     };
-    hc.insert("MemorySwappiness".into(), json!(swappiness));
-    hc.insert(
-        "OomKillDisable".into(),
-        json!(parsed.is_true("oom-kill-disable")),
-    );
-    hc.insert("PidsLimit".into(), json!(int(parsed, "pids-limit")));
-    hc.insert("Ulimits".into(), json!(ulimits));
-    hc.insert("CpuCount".into(), json!(int(parsed, "cpu-count")));
-    hc.insert("CpuPercent".into(), json!(int(parsed, "cpu-percent")));
-    hc.insert("IOMaximumIOps".into(), json!(int(parsed, "io-maxiops")));
-    hc.insert(
-        "IOMaximumBandwidth".into(),
-        json!(int(parsed, "io-maxbandwidth")),
-    );
-    if !mount_list.is_empty() {
-        hc.insert("Mounts".into(), json!(mount_list));
-    }
-    let (masked, readonly) = if security.unconfined_system_paths {
-        (json!([]), json!([]))
-    } else {
-        (Json::Null, Json::Null)
+
+    let endpoint = endpoint(parsed, &aliases, &links);
+    let body = api::CreateRequest {
+        config,
+        host_config: Some(host_config),
+        networking_config: Some(NetworkingConfig {
+            endpoints_config: Some(BTreeMap::from([(network, endpoint)])),
+            extra: Map::new(),
+        }),
     };
-    hc.insert("MaskedPaths".into(), masked);
-    hc.insert("ReadonlyPaths".into(), readonly);
-    if parsed.is_set("init") {
-        hc.insert("Init".into(), json!(parsed.is_true("init")));
-    }
-
-    let endpoint = endpoint(parsed, &aliases, &links)?;
-    config.insert("HostConfig".into(), Json::Object(hc));
-    config.insert(
-        "NetworkingConfig".into(),
-        json!({"EndpointsConfig": {network: endpoint}}),
-    );
-
     Ok(CreateRequest {
-        body: Json::Object(config),
+        body,
         name: parsed
             .value("name")
             .filter(|n| !n.is_empty())
@@ -385,13 +347,9 @@ pub fn create_request(
     })
 }
 
-fn non_empty(map: Map<String, Json>) -> Option<Json> {
-    (!map.is_empty()).then_some(Json::Object(map))
-}
-
 /// `--health-*` and `--no-healthcheck` as Config.Healthcheck.
-fn healthcheck(parsed: &Parsed) -> Result<Option<Json>, String> {
-    let duration = |long: &str| -> i64 { int(parsed, long) };
+fn healthcheck(parsed: &Parsed) -> Result<Option<HealthConfig>, String> {
+    let duration = |long: &str| parsed.duration(long).map_or(0, |duration| duration.0);
     let health_flags = [
         "health-cmd",
         "health-interval",
@@ -405,75 +363,56 @@ fn healthcheck(parsed: &Parsed) -> Result<Option<Json>, String> {
         if any_health {
             return Err("--no-healthcheck conflicts with --health-* options".into());
         }
-        return Ok(Some(json!({"Test": ["NONE"]})));
+        return Ok(Some(HealthConfig {
+            test: Some(vec!["NONE".into()]),
+            ..HealthConfig::default()
+        }));
     }
     if !any_health {
         return Ok(None);
     }
-    for (long, name) in [
-        ("health-interval", "--health-interval"),
-        ("health-timeout", "--health-timeout"),
-        ("health-start-period", "--health-start-period"),
-        ("health-start-interval", "--health-start-interval"),
+    for long in [
+        "health-interval",
+        "health-timeout",
+        "health-start-period",
+        "health-start-interval",
     ] {
         if duration(long) < 0 {
-            return Err(format!("{name} cannot be negative"));
+            return Err(format!("--{long} cannot be negative"));
         }
     }
-    if int(parsed, "health-retries") < 0 {
+    let retries = int(parsed, "health-retries");
+    if retries < 0 {
         return Err("--health-retries cannot be negative".into());
     }
-    let mut check = Map::new();
-    if let Some(cmd) = parsed.value("health-cmd").filter(|c| !c.is_empty()) {
-        check.insert("Test".into(), json!(["CMD-SHELL", cmd]));
-    }
-    for (long, key) in [
-        ("health-interval", "Interval"),
-        ("health-timeout", "Timeout"),
-        ("health-start-period", "StartPeriod"),
-        ("health-start-interval", "StartInterval"),
-    ] {
-        if duration(long) != 0 {
-            check.insert(key.into(), json!(duration(long)));
-        }
-    }
-    if int(parsed, "health-retries") != 0 {
-        check.insert("Retries".into(), json!(int(parsed, "health-retries")));
-    }
-    Ok(Some(Json::Object(check)))
+    Ok(Some(HealthConfig {
+        test: parsed
+            .value("health-cmd")
+            .filter(|cmd| !cmd.is_empty())
+            .map(|cmd| vec!["CMD-SHELL".into(), cmd.into()]),
+        interval: duration("health-interval"),
+        timeout: duration("health-timeout"),
+        start_period: duration("health-start-period"),
+        start_interval: duration("health-start-interval"),
+        retries,
+        extra: Map::new(),
+    }))
 }
 
 /// The endpoint settings for the container's network.
-fn endpoint(parsed: &Parsed, aliases: &[String], links: &[String]) -> Result<Json, String> {
-    let mut ipam = Map::new();
-    if let Some(ip) = parsed.value("ip").filter(|v| !v.is_empty()) {
-        ipam.insert("IPv4Address".into(), json!(ip));
+fn endpoint(parsed: &Parsed, aliases: &[String], links: &[String]) -> EndpointSettings {
+    let ipam = EndpointIpamConfig {
+        ipv4_address: text(parsed, "ip"),
+        ipv6_address: text(parsed, "ip6"),
+        link_local_ips: list_or_null(strings(parsed, "link-local-ip")),
+    };
+    EndpointSettings {
+        ipam_config: (ipam != EndpointIpamConfig::default()).then_some(ipam),
+        links: list_or_null(links.to_vec()),
+        aliases: list_or_null(aliases.to_vec()),
+        mac_address: text(parsed, "mac-address"),
+        ..EndpointSettings::default()
     }
-    if let Some(ip) = parsed.value("ip6").filter(|v| !v.is_empty()) {
-        ipam.insert("IPv6Address".into(), json!(ip));
-    }
-    let link_local = strings(parsed, "link-local-ip");
-    if !link_local.is_empty() {
-        ipam.insert("LinkLocalIPs".into(), json!(link_local));
-    }
-    let mac = text(parsed, "mac-address");
-    Ok(json!({
-        "IPAMConfig": non_empty(ipam).unwrap_or(Json::Null),
-        "Links": list_or_null(links.to_vec()),
-        "Aliases": list_or_null(aliases.to_vec()),
-        "MacAddress": mac,
-        "DriverOpts": Json::Null,
-        "GwPriority": 0,
-        "NetworkID": "",
-        "EndpointID": "",
-        "Gateway": "",
-        "IPAddress": "",
-        "IPPrefixLen": 0,
-        "IPv6Gateway": "",
-        "GlobalIPv6Address": "",
-        "GlobalIPv6PrefixLen": 0,
-        "DNSNames": Json::Null,
-    }))
 }
 
 #[cfg(test)]

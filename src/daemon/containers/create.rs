@@ -164,10 +164,10 @@ pub fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
             user.entrypoint = image.entrypoint.clone();
         }
     }
-    if !user.extra.contains_key("Healthcheck")
+    if user.healthcheck.is_none()
         && let Some(check) = image.extra.get("Healthcheck")
     {
-        user.extra.insert("Healthcheck".into(), check.clone());
+        user.healthcheck = serde_json::from_value(check.clone()).ok();
     }
     if user.working_dir.is_empty() {
         user.working_dir = image.working_dir.clone();
@@ -325,7 +325,7 @@ pub fn create_container(
 /// every option is refused with the driver's message rather than stored
 /// and ignored. moby answers these as a system error (500).
 fn check_storage_opts(host: &HostConfig, storage_driver: &str) -> Result<(), ApiError> {
-    let Some(Value::Object(options)) = host.extra.get("StorageOpt") else {
+    let Some(options) = &host.storage_opt else {
         return Ok(());
     };
     // Keys in order, so the answer does not depend on Go's map order.
@@ -382,8 +382,10 @@ mod tests {
     use super::*;
 
     fn refusal(options: serde_json::Value, driver: &str) -> Option<(u16, String)> {
-        let mut host = HostConfig::default();
-        host.extra.insert("StorageOpt".into(), options);
+        let host = HostConfig {
+            storage_opt: serde_json::from_value(options).unwrap(),
+            ..HostConfig::default()
+        };
         check_storage_opts(&host, driver)
             .err()
             .map(|e| (e.status(), e.message))

@@ -4,10 +4,9 @@
 //! change is a method here; callers persist the record in one store
 //! transaction (`Containers::save`).
 
-use crate::api::container::{ContainerConfig, HostConfig};
+use crate::api::container::{ContainerConfig, HostConfig, NetworkingConfig};
 use crate::api::container_view::ContainerState;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 
 /// The states of moby's `State.StateString`.
@@ -109,7 +108,7 @@ pub struct ContainerRecord {
     /// The config with the image's defaults merged in.
     pub config: ContainerConfig,
     pub host_config: HostConfig,
-    pub networking_config: Option<Value>,
+    pub networking_config: Option<NetworkingConfig>,
     pub restart_count: i64,
     /// The storage driver that holds the rootfs.
     pub driver: String,

@@ -671,7 +671,7 @@ fn resources_record() -> ContainerRecord {
     host.cpu_period = 50_000;
     host.cpu_quota = 25_000;
     host.pids_limit = Some(0);
-    host.extra.insert("BlkioWeight".into(), 300.into());
+    host.blkio_weight = Some(300);
     host.uts_mode = String::new();
     host.cgroupns_mode = "private".into();
     host.devices = None;

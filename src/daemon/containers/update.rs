@@ -7,41 +7,9 @@ use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use super::{spec, validate};
 use crate::api::ApiError;
-use crate::api::container::{HostConfig, RestartPolicy};
+use crate::api::container::{HostConfig, UpdateConfig};
 use crate::daemon::Daemon;
 use crate::daemon::api::{Call, Reply};
-use serde::Deserialize;
-
-/// The fields of moby's UpdateConfig we honour; absent or zero leaves a
-/// limit as it is, as moby does.
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-struct UpdateConfig {
-    #[serde(default)]
-    memory: i64,
-    #[serde(default)]
-    memory_swap: i64,
-    #[serde(default)]
-    memory_reservation: i64,
-    #[serde(default)]
-    nano_cpus: i64,
-    #[serde(default)]
-    cpu_shares: i64,
-    #[serde(default)]
-    cpu_quota: i64,
-    #[serde(default)]
-    cpu_period: i64,
-    #[serde(default)]
-    blkio_weight: u16,
-    #[serde(default)]
-    cpuset_cpus: String,
-    #[serde(default)]
-    cpuset_mems: String,
-    #[serde(default)]
-    pids_limit: Option<i64>,
-    #[serde(default)]
-    restart_policy: Option<RestartPolicy>,
-}
 
 fn conflict(message: &str) -> ApiError {
     ApiError::invalid(format!("Cannot update container: {message}"))
@@ -91,8 +59,7 @@ fn apply(host: &mut HostConfig, update: &UpdateConfig) -> Result<(), ApiError> {
         host.cpu_quota = update.cpu_quota;
     }
     if update.blkio_weight != 0 {
-        host.extra
-            .insert("BlkioWeight".into(), update.blkio_weight.into());
+        host.blkio_weight = Some(update.blkio_weight);
     }
     if !update.cpuset_cpus.is_empty() {
         host.cpuset_cpus = update.cpuset_cpus.clone();
@@ -130,10 +97,10 @@ fn check_update(
     update: &mut UpdateConfig,
     facts: &validate::HostFacts,
 ) -> Result<Vec<String>, ApiError> {
-    let mut resources = HostConfig::default();
-    resources
-        .extra
-        .insert("BlkioWeight".into(), update.blkio_weight.into());
+    let mut resources = HostConfig {
+        blkio_weight: Some(update.blkio_weight),
+        ..HostConfig::default()
+    };
     let mut warnings = Vec::new();
     validate::check_blkio_weight(&mut resources, facts, &mut warnings)?;
     update.blkio_weight = validate::blkio_weight(&resources) as u16;
@@ -190,6 +157,7 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::container::RestartPolicy;
 
     #[test]
     fn updates_keep_unset_fields_and_refuse_moby_conflicts() {
@@ -295,7 +263,7 @@ mod tests {
     /// spec's resources without the device rules.
     #[test]
     fn update_resources_keep_their_recorded_layout() {
-        let mut host = HostConfig {
+        let host = HostConfig {
             memory: 64 << 20,
             memory_swap: 128 << 20,
             memory_reservation: 32 << 20,
@@ -306,9 +274,9 @@ mod tests {
             cpuset_cpus: "0-1".into(),
             cpuset_mems: "0".into(),
             pids_limit: Some(-5),
+            blkio_weight: Some(300),
             ..HostConfig::default()
         };
-        host.extra.insert("BlkioWeight".into(), 300.into());
         let record = ContainerRecord {
             host_config: host,
             ..ContainerRecord::default()

@@ -64,7 +64,7 @@ pub fn check_host_config(
     Ok(warnings)
 }
 
-/// `BlkioWeight` (kept among the HostConfig's extra fields): discarded
+/// `BlkioWeight`: discarded
 /// with a warning where the kernel has no weights, else 10 to 1000 (or
 /// 0, none), as moby checks it.
 pub(super) fn check_blkio_weight(
@@ -78,7 +78,7 @@ pub(super) fn check_blkio_weight(
             "Your kernel does not support Block I/O weight or the cgroup is not mounted. Weight discarded."
                 .into(),
         );
-        host.extra.insert("BlkioWeight".into(), 0.into());
+        host.blkio_weight = Some(0);
         return Ok(());
     }
     if weight > 0 && !(10..=1000).contains(&weight) {
@@ -89,10 +89,7 @@ pub(super) fn check_blkio_weight(
 
 /// The HostConfig's `BlkioWeight`, 0 when unset.
 pub fn blkio_weight(host: &HostConfig) -> u64 {
-    host.extra
-        .get("BlkioWeight")
-        .and_then(serde_json::Value::as_u64)
-        .unwrap_or(0)
+    host.blkio_weight.map_or(0, u64::from)
 }
 
 pub(super) fn check_resources(host: &HostConfig, facts: &HostFacts) -> Result<(), ApiError> {

@@ -1,82 +1,85 @@
 //! The flags of `docker run` and `docker create` (Docker CLI 28), with
 //! the checks pflag runs while reading their values.
 
-use super::FlagSpec;
 use super::tables::{boolean, checked, value};
+use super::{Bytes, FlagSpec, FlagValue, NanoCpus, Nanoseconds};
 use crate::applets::docker::parse::{host, mounts, units};
 
-pub(super) fn check_bytes(v: &str) -> Result<String, String> {
-    crate::gofmt::size::ram_in_bytes(v).map(|n| n.to_string())
+pub(super) fn check_bytes(v: &str) -> Result<FlagValue, String> {
+    crate::gofmt::size::ram_in_bytes(v).map(|n| FlagValue::Bytes(Bytes(n)))
 }
 
-pub(super) fn check_memory_swap(v: &str) -> Result<String, String> {
-    units::mem_swap_bytes(v).map(|n| n.to_string())
+pub(super) fn check_memory_swap(v: &str) -> Result<FlagValue, String> {
+    units::mem_swap_bytes(v).map(|n| FlagValue::Bytes(Bytes(n)))
 }
 
-pub(super) fn check_cpus(v: &str) -> Result<String, String> {
-    units::nano_cpus(v).map(|n| n.to_string())
+pub(super) fn check_cpus(v: &str) -> Result<FlagValue, String> {
+    units::nano_cpus(v).map(|n| FlagValue::NanoCpus(NanoCpus(n)))
 }
 
-pub(super) fn check_duration(v: &str) -> Result<String, String> {
-    crate::gofmt::duration::parse_duration(v).map(|n| n.to_string())
+pub(super) fn check_duration(v: &str) -> Result<FlagValue, String> {
+    crate::gofmt::duration::parse_duration(v).map(|n| FlagValue::Duration(Nanoseconds(n)))
 }
 
-pub(super) fn check_int(v: &str) -> Result<String, String> {
-    units::parse_int_auto(v, 64).map(|n| n.to_string())
+pub(super) fn check_int(v: &str) -> Result<FlagValue, String> {
+    units::parse_int_auto(v, 64).map(FlagValue::Int)
 }
 
-pub(super) fn check_uint(v: &str) -> Result<String, String> {
-    units::parse_uint_auto(v, 64).map(|n| n.to_string())
+pub(super) fn check_uint(v: &str) -> Result<FlagValue, String> {
+    units::parse_uint_auto(v, 64).map(FlagValue::Uint)
 }
 
 /// `-a`: a stream name in any case, kept in lower case (opts.ValidateAttach).
-fn check_attach(v: &str) -> Result<String, String> {
+fn check_attach(v: &str) -> Result<FlagValue, String> {
     let lower = v.to_lowercase();
     if matches!(lower.as_str(), "stdin" | "stdout" | "stderr") {
-        Ok(lower)
+        Ok(FlagValue::Text(lower))
     } else {
         Err("valid streams are STDIN, STDOUT and STDERR".into())
     }
 }
 
-pub(super) fn check_uint16(v: &str) -> Result<String, String> {
-    units::parse_uint_auto(v, 16).map(|n| n.to_string())
+pub(super) fn check_uint16(v: &str) -> Result<FlagValue, String> {
+    units::parse_uint_auto(v, 16).map(FlagValue::Uint)
 }
 
-pub(super) fn check_ulimit(v: &str) -> Result<String, String> {
-    host::parse_ulimit(v).map(|_| v.to_string())
+pub(super) fn check_ulimit(v: &str) -> Result<FlagValue, String> {
+    host::parse_ulimit(v).map(|_| FlagValue::Text(v.to_string()))
 }
 
-pub(super) fn check_mount(v: &str) -> Result<String, String> {
+/// `--mount`: read once, here; a relative `source=./x` is made absolute
+/// against the working directory the client runs in.
+pub(super) fn check_mount(v: &str) -> Result<FlagValue, String> {
     let cwd = std::env::current_dir().unwrap_or_default();
-    mounts::parse_mount(v, &cwd).map(|_| v.to_string())
+    mounts::parse_mount(v, &cwd).map(|mount| FlagValue::Mount(Box::new(mount)))
 }
 
-pub(super) fn check_extra_host(v: &str) -> Result<String, String> {
-    host::validate_extra_host(v)
+pub(super) fn check_extra_host(v: &str) -> Result<FlagValue, String> {
+    host::validate_extra_host(v).map(FlagValue::Text)
 }
 
-pub(super) fn check_env(v: &str) -> Result<String, String> {
+pub(super) fn check_env(v: &str) -> Result<FlagValue, String> {
     crate::applets::docker::parse::kv::validate_env(v, &|name| std::env::var(name).ok())
+        .map(FlagValue::Text)
 }
 
-pub(super) fn check_label(v: &str) -> Result<String, String> {
+pub(super) fn check_label(v: &str) -> Result<FlagValue, String> {
     let name = v.split_once('=').map_or(v, |(name, _)| name);
     if name.is_empty() {
         return Err(format!("invalid label '{v}': empty name"));
     }
-    Ok(v.to_string())
+    Ok(FlagValue::Text(v.to_string()))
 }
 
-pub(super) fn check_ip(v: &str) -> Result<String, String> {
+pub(super) fn check_ip(v: &str) -> Result<FlagValue, String> {
     v.trim()
         .parse::<std::net::IpAddr>()
-        .map(|ip| ip.to_string())
+        .map(|ip| FlagValue::Text(ip.to_string()))
         .map_err(|_| format!("IP address is not correctly formatted: {v}"))
 }
 
-pub(super) fn check_sysctl(v: &str) -> Result<String, String> {
-    host::validate_sysctl(v).map(|_| v.to_string())
+pub(super) fn check_sysctl(v: &str) -> Result<FlagValue, String> {
+    host::validate_sysctl(v).map(|_| FlagValue::Text(v.to_string()))
 }
 
 /// The flags of `docker run`; `docker create` has all but the

@@ -19,8 +19,53 @@ pub use help::{flag_usages, help_text, wrap_text};
 #[allow(unused_imports)]
 pub use tables::{CREATE, GLOBAL, PS, RUN, find_command, group_commands};
 
-/// Checks a flag's value and returns what to store.
-pub type Check = fn(&str) -> Result<String, String>;
+/// Checks a flag's value and returns what to store: the value parsed once,
+/// here, into its type.
+pub type Check = fn(&str) -> Result<FlagValue, String>;
+
+use crate::api::container::MountSpec;
+
+/// A byte count as pflag's `bytes`/`memory-swap` flags read it (`512m`,
+/// `1g`, `-1` for unlimited swap).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bytes(pub i64);
+
+/// `--cpus 1.5` as billionths of a CPU (the API's `NanoCpus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NanoCpus(pub i64);
+
+/// A Go duration (`30s`, `1m30s`) in nanoseconds, as the API carries them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Nanoseconds(pub i64);
+
+/// One flag's value as it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlagValue {
+    /// A string flag, or what its check made of the string (`-e NAME`
+    /// becomes `NAME=value`).
+    Text(String),
+    Bool(bool),
+    Int(i64),
+    Uint(u64),
+    Bytes(Bytes),
+    NanoCpus(NanoCpus),
+    Duration(Nanoseconds),
+    /// A `--mount`, as the API's Mount object.
+    Mount(Box<MountSpec>),
+}
+
+impl FlagValue {
+    /// The text of a string or boolean flag; `None` for the typed ones,
+    /// which are read through their own accessors.
+    fn as_text(&self) -> Option<&str> {
+        match self {
+            FlagValue::Text(text) => Some(text),
+            FlagValue::Bool(true) => Some("true"),
+            FlagValue::Bool(false) => Some("false"),
+            _ => None,
+        }
+    }
+}
 
 /// One flag of a command.
 pub struct FlagSpec {
@@ -112,9 +157,8 @@ impl CommandSpec {
 /// The flags and positionals of one command line.
 pub struct Parsed {
     pub command: &'static CommandSpec,
-    /// Every flag occurrence in order: long name and stored value
-    /// (`"true"`/`"false"` for booleans).
-    pub flags: Vec<(&'static str, String)>,
+    /// Every flag occurrence in order: long name and its value.
+    pub flags: Vec<(&'static str, FlagValue)>,
     pub args: Vec<String>,
 }
 
@@ -129,22 +173,34 @@ impl std::fmt::Debug for Parsed {
 }
 
 impl Parsed {
-    /// The last value given for `long`, or its default.
-    pub fn value(&self, long: &str) -> Option<&str> {
-        self.flags
-            .iter()
-            .rev()
-            .find(|(name, _)| *name == long)
-            .map(|(_, value)| value.as_str())
-            .or_else(|| self.command.by_long(long).and_then(|flag| flag.default))
+    /// The last value given for `long`, or its default read as the flag
+    /// reads a value.
+    fn last(&self, long: &str) -> Option<FlagValue> {
+        if let Some((_, value)) = self.flags.iter().rev().find(|(name, _)| *name == long) {
+            return Some(value.clone());
+        }
+        let flag = self.command.by_long(long)?;
+        let default = flag.default?;
+        Some(match flag.check {
+            Some(check) => check(default).expect("a flag's default is a valid value"),
+            None => FlagValue::Text(default.to_string()),
+        })
     }
 
-    /// All values given for a repeated flag, in order.
+    /// The last text given for a string or boolean flag, or its default.
+    pub fn value(&self, long: &str) -> Option<&str> {
+        match self.flags.iter().rev().find(|(name, _)| *name == long) {
+            Some((_, value)) => value.as_text(),
+            None => self.command.by_long(long).and_then(|flag| flag.default),
+        }
+    }
+
+    /// All texts given for a repeated string flag, in order.
     pub fn values(&self, long: &str) -> Vec<&str> {
         self.flags
             .iter()
             .filter(|(name, _)| *name == long)
-            .map(|(_, value)| value.as_str())
+            .filter_map(|(_, value)| value.as_text())
             .collect()
     }
 
@@ -155,6 +211,59 @@ impl Parsed {
 
     pub fn is_set(&self, long: &str) -> bool {
         self.flags.iter().any(|(name, _)| *name == long)
+    }
+
+    /// An `int`/`uint16`/`uint` flag's value, or its default.
+    pub fn int(&self, long: &str) -> Option<i64> {
+        match self.last(long)? {
+            FlagValue::Int(n) => Some(n),
+            FlagValue::Uint(n) => Some(i64::try_from(n).unwrap_or(i64::MAX)),
+            other => panic!("--{long} is not an integer flag: {other:?}"),
+        }
+    }
+
+    /// A `uint16`/`uint` flag's value, or its default.
+    pub fn uint(&self, long: &str) -> Option<u64> {
+        match self.last(long)? {
+            FlagValue::Uint(n) => Some(n),
+            other => panic!("--{long} is not an unsigned flag: {other:?}"),
+        }
+    }
+
+    /// A `bytes` flag's value.
+    pub fn bytes(&self, long: &str) -> Option<Bytes> {
+        match self.last(long)? {
+            FlagValue::Bytes(bytes) => Some(bytes),
+            other => panic!("--{long} is not a bytes flag: {other:?}"),
+        }
+    }
+
+    /// `--cpus`.
+    pub fn nano_cpus(&self, long: &str) -> Option<NanoCpus> {
+        match self.last(long)? {
+            FlagValue::NanoCpus(cpus) => Some(cpus),
+            other => panic!("--{long} is not a CPUs flag: {other:?}"),
+        }
+    }
+
+    /// Every value of a repeated `mount` flag, in order.
+    pub fn mounts(&self, long: &str) -> Vec<&MountSpec> {
+        self.flags
+            .iter()
+            .filter(|(name, _)| *name == long)
+            .map(|(_, value)| match value {
+                FlagValue::Mount(mount) => mount.as_ref(),
+                other => panic!("--{long} is not a mount flag: {other:?}"),
+            })
+            .collect()
+    }
+
+    /// A `duration` flag's value.
+    pub fn duration(&self, long: &str) -> Option<Nanoseconds> {
+        match self.last(long)? {
+            FlagValue::Duration(duration) => Some(duration),
+            other => panic!("--{long} is not a duration flag: {other:?}"),
+        }
     }
 }
 
@@ -357,13 +466,11 @@ fn store(flag: &'static FlagSpec, value: String, parsed: &mut Parsed) -> Result<
         ))
     };
     let stored = if !flag.takes_value() {
-        crate::applets::docker::parse::units::parse_bool(&value)
-            .map_err(invalid)?
-            .to_string()
+        FlagValue::Bool(crate::applets::docker::parse::units::parse_bool(&value).map_err(invalid)?)
     } else if let Some(check) = flag.check {
         check(&value).map_err(invalid)?
     } else {
-        value.clone()
+        FlagValue::Text(value.clone())
     };
     parsed.flags.push((flag.long, stored));
     Ok(())

@@ -3,14 +3,14 @@
 //! aliases (`--net`) are included because scripts use them.
 
 use super::container_flags::{CONTAINER_FLAGS, check_int};
-use super::{Check, CommandSpec, FlagSpec};
+use super::{Check, CommandSpec, FlagSpec, FlagValue};
 
-pub(super) fn check_filter(v: &str) -> Result<String, String> {
+pub(super) fn check_filter(v: &str) -> Result<FlagValue, String> {
     if v.is_empty() {
-        return Ok(String::new());
+        return Ok(FlagValue::Text(String::new()));
     }
     crate::applets::docker::parse::filters::parse_filter(v)
-        .map(|(name, value)| format!("{name}={value}"))
+        .map(|(name, value)| FlagValue::Text(format!("{name}={value}")))
 }
 
 pub(super) const fn boolean(

@@ -34,8 +34,8 @@ fn combined_shorts_and_attached_values() {
 #[test]
 fn long_flags_with_and_without_equals() {
     let parsed = run("--memory=64m --cpus 1.5 --rm --tty=false --name= busybox");
-    assert_eq!(parsed.value("memory"), Some("67108864"));
-    assert_eq!(parsed.value("cpus"), Some("1500000000"));
+    assert_eq!(parsed.bytes("memory"), Some(Bytes(67_108_864)));
+    assert_eq!(parsed.nano_cpus("cpus"), Some(NanoCpus(1_500_000_000)));
     assert!(parsed.is_true("rm"));
     assert!(!parsed.is_true("tty"));
     assert!(parsed.is_set("tty"));
@@ -81,9 +81,9 @@ fn defaults_and_hidden_aliases() {
 #[test]
 fn integer_flags_accept_go_prefixes() {
     let parsed = run("-c 0x10 --blkio-weight 0x10 --stop-timeout=-5 busybox");
-    assert_eq!(parsed.value("cpu-shares"), Some("16"));
-    assert_eq!(parsed.value("blkio-weight"), Some("16"));
-    assert_eq!(parsed.value("stop-timeout"), Some("-5"));
+    assert_eq!(parsed.int("cpu-shares"), Some(16));
+    assert_eq!(parsed.uint("blkio-weight"), Some(16));
+    assert_eq!(parsed.int("stop-timeout"), Some(-5));
 }
 
 #[test]
@@ -226,8 +226,8 @@ fn interspersed_commands_take_flags_anywhere() {
     let parsed = parse(&PS, &words("-a --format {{.ID}} -n 3")).unwrap();
     assert!(parsed.is_true("all"));
     assert_eq!(parsed.value("format"), Some("{{.ID}}"));
-    assert_eq!(parsed.value("last"), Some("3"));
-    assert_eq!(parse(&PS, &words("-q")).unwrap().value("last"), Some("-1"));
+    assert_eq!(parsed.int("last"), Some(3));
+    assert_eq!(parse(&PS, &words("-q")).unwrap().int("last"), Some(-1));
     assert_eq!(
         parse(&PS, &words("-a extra")).unwrap_err(),
         ArgsError::Arguments("'docker ps' accepts no arguments".into(), "Run")

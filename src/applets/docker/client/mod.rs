@@ -5,6 +5,7 @@
 
 pub mod config;
 
+use crate::api::types::ErrorResponse;
 use crate::http::client::Upgrade;
 use crate::http::server::Hijacked;
 use crate::http::wire::{BodyReader, WireError};
@@ -139,7 +140,14 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The body as raw JSON, for what `--format` and `inspect` show as
+    /// the daemon sent it.
     pub fn json(&self) -> Result<Json, Failure> {
+        self.decode()
+    }
+
+    /// The body read into one of the API's types.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, Failure> {
         serde_json::from_slice(&self.body)
             .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))
     }
@@ -378,6 +386,11 @@ impl Client {
         self.call("GET", path, &[])?.json()
     }
 
+    /// `GET path` read into one of the API's types.
+    pub fn get<T: serde::de::DeserializeOwned>(&mut self, path: &str) -> Result<T, Failure> {
+        self.call("GET", path, &[])?.decode()
+    }
+
     /// Sends a request whose body streams from `body` (chunked, or empty
     /// when `None`) and hands back the answer with its body unread. Error
     /// statuses are read and returned as the daemon's error.
@@ -433,11 +446,8 @@ pub fn error_message(reply: &Reply) -> String {
         .headers
         .get("Content-Type")
         .is_some_and(|t| t.starts_with("application/json"));
-    if json
-        && let Ok(value) = serde_json::from_slice::<Json>(&reply.body)
-        && let Some(message) = value.get("message").and_then(Json::as_str)
-    {
-        return message.to_string();
+    if json && let Ok(error) = serde_json::from_slice::<ErrorResponse>(&reply.body) {
+        return error.message;
     }
     let text = String::from_utf8_lossy(&reply.body).trim().to_string();
     if text.is_empty() {

@@ -6,12 +6,13 @@ use super::containers::path_escape;
 use super::hijack::{self, Event, Streams};
 use super::terminal::{self, SignalPlan};
 use super::{Session, print};
+use crate::api::container::WaitResponse;
+use crate::api::container_view::ContainerInspect;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, parse_detach_keys};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Client, Failure, daemon_error};
 use crate::applets::docker::queries::encode_query;
 use crate::http::Headers;
-use serde_json::Value as Json;
 use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// The detach keys: the flag, else config.json's `detachKeys`. The text
@@ -94,21 +95,14 @@ pub fn watch_exit(
 /// The exit status in a wait answer; 125 with the CLI's error line when
 /// there is none.
 fn wait_status(body: Option<Vec<u8>>) -> i32 {
-    let parsed = body.and_then(|body| serde_json::from_slice::<Json>(&body).ok());
+    let parsed = body.and_then(|body| serde_json::from_slice::<WaitResponse>(&body).ok());
     match parsed {
         Some(answer) => {
-            if let Some(message) = answer
-                .get("Error")
-                .and_then(|e| e.get("Message"))
-                .and_then(Json::as_str)
-            {
-                eprintln!("Error waiting for container: {message}");
+            if let Some(error) = answer.error {
+                eprintln!("Error waiting for container: {}", error.message);
                 return 125;
             }
-            answer
-                .get("StatusCode")
-                .and_then(Json::as_i64)
-                .unwrap_or(125) as i32
+            answer.status_code.unwrap_or(125) as i32
         }
         None => {
             eprintln!("error waiting for container: unexpected EOF");
@@ -182,32 +176,20 @@ pub fn status_result(code: i32) -> Result<(), Failure> {
     }
 }
 
-/// `GET /containers/{id}/json`.
-pub fn inspect(client: &mut Client, name: &str) -> Result<Json, Failure> {
-    client.get_json(&format!("/containers/{}/json", path_escape(name)))
-}
-
-fn flag(json: &Json, path: &[&str]) -> bool {
-    path.iter()
-        .try_fold(json, |value, key| value.get(key))
-        .and_then(Json::as_bool)
-        .unwrap_or(false)
-}
-
-fn text(json: &Json, key: &str) -> String {
-    json.get(key)
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_string()
+/// `GET /containers/{id}/json`, read into the API's inspect document.
+pub fn inspect(client: &mut Client, name: &str) -> Result<ContainerInspect, Failure> {
+    let raw = client.get_json(&format!("/containers/{}/json", path_escape(name)))?;
+    serde_json::from_value(raw)
+        .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))
 }
 
 /// The state check of `docker attach`, before and after the request.
-fn check_attachable(container: &Json) -> Result<(), Failure> {
-    let message = if !flag(container, &["State", "Running"]) {
+fn check_attachable(container: &ContainerInspect) -> Result<(), Failure> {
+    let message = if !container.state.running {
         "You cannot attach to a stopped container, start it first"
-    } else if flag(container, &["State", "Paused"]) {
+    } else if container.state.paused {
         "You cannot attach to a paused container, unpause it first"
-    } else if flag(container, &["State", "Restarting"]) {
+    } else if container.state.restarting {
         "You cannot attach to a restarting container, wait until it is running"
     } else {
         return Ok(());
@@ -228,13 +210,13 @@ pub fn attach(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let (events, received) = channel();
     let container = inspect(&mut session.client, &name)?;
     check_attachable(&container)?;
-    let id = text(&container, "Id");
-    let tty = flag(&container, &["Config", "Tty"]);
+    let id = container.id.clone();
+    let tty = container.config.tty;
     let no_stdin = parsed.is_true("no-stdin");
     check_tty(!no_stdin, tty)?;
     let (keys, key_bytes) = detach_keys(session, parsed.value("detach-keys"));
     let streams = Streams {
-        stdin: !no_stdin && flag(&container, &["Config", "OpenStdin"]),
+        stdin: !no_stdin && container.config.open_stdin,
         stdout: true,
         stderr: true,
         tty,
@@ -318,12 +300,12 @@ pub fn start(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 
 fn start_attached(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let container = inspect(&mut session.client, &parsed.args[0])?;
-    let id = text(&container, "Id");
-    let tty = flag(&container, &["Config", "Tty"]);
-    let auto_remove = flag(&container, &["HostConfig", "AutoRemove"]);
+    let id = container.id.clone();
+    let tty = container.config.tty;
+    let auto_remove = container.host_config.auto_remove;
     let (keys, key_bytes) = detach_keys(session, parsed.value("detach-keys"));
     let streams = Streams {
-        stdin: parsed.is_true("interactive") && flag(&container, &["Config", "OpenStdin"]),
+        stdin: parsed.is_true("interactive") && container.config.open_stdin,
         stdout: true,
         stderr: true,
         tty,

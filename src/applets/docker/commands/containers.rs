@@ -2,6 +2,7 @@
 //! `ps`, `create`, `rm`, `rename`, `container prune` and `inspect`.
 
 use super::{Session, confirm, joined, print};
+use crate::api::container::{CreateResponse, PruneReport};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, Reply, daemon_error};
 use crate::applets::docker::format::{
@@ -160,19 +161,12 @@ pub fn create_container(
     if reply.status >= 400 {
         return Err(daemon_error(&reply));
     }
-    let created = reply.json()?;
-    if let Some(warnings) = created.get("Warnings").and_then(Json::as_array) {
-        for warning in warnings.iter().filter_map(Json::as_str) {
-            eprintln!("WARNING: {warning}");
-        }
+    let created: CreateResponse = reply.decode()?;
+    for warning in &created.warnings {
+        eprintln!("WARNING: {warning}");
     }
-    let id = created
-        .get("Id")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_string();
-    cid_file.write(&id)?;
-    Ok(id)
+    cid_file.write(&created.id)?;
+    Ok(created.id)
 }
 
 /// An OS error as Go prints it (`no such file or directory`), which the
@@ -340,28 +334,20 @@ pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 /// deleted containers (empty when none).
 pub fn prune_stopped(session: &mut Session, parsed: &Parsed) -> Result<(u64, String), Failure> {
     let query = container_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
-    let report = session
+    let report: PruneReport = session
         .client
         .call("POST", &with_query("/containers/prune", &query), &[])?
-        .json()?;
-    let deleted: Vec<&str> = report
-        .get("ContainersDeleted")
-        .and_then(Json::as_array)
-        .map(|ids| ids.iter().filter_map(Json::as_str).collect())
-        .unwrap_or_default();
+        .decode()?;
+    let deleted = report.containers_deleted.unwrap_or_default();
     if deleted.is_empty() {
         return Ok((0, String::new()));
     }
     let mut output = String::from("Deleted Containers:\n");
     for id in deleted {
-        output.push_str(id);
+        output.push_str(&id);
         output.push('\n');
     }
-    let space = report
-        .get("SpaceReclaimed")
-        .and_then(Json::as_u64)
-        .unwrap_or(0);
-    Ok((space, output))
+    Ok((report.space_reclaimed, output))
 }
 
 const OBJECT_TYPES: &[&str] = &[

@@ -2,13 +2,27 @@
 //! and build cache, from `GET /system/df`.
 
 use super::{Session, print};
+use crate::api::types::{ContainerUsage, DiskUsage, VolumeUsage};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::Failure;
 use crate::applets::docker::template::Value;
-use serde_json::{Value as Json, json};
 
-fn text<'a>(json: &'a Json, key: &str) -> &'a str {
-    json.get(key).and_then(Json::as_str).unwrap_or_default()
+/// A row of the summary as its templates see it (and its header).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct UsageRow {
+    #[serde(rename = "Type")]
+    kind: String,
+    total_count: String,
+    active: String,
+    size: String,
+    reclaimable: String,
+}
+
+impl UsageRow {
+    fn value(&self) -> Value {
+        Value::Data(serde_json::to_value(self).expect("strings encode"))
+    }
 }
 
 /// `docker system df`: the summary table of images, containers, volumes
@@ -20,18 +34,11 @@ pub fn disk_usage(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
             "docker system df --verbose is not supported by dockbox's client yet",
         ));
     }
-    let df = session.client.get_json("/system/df")?;
-    let list = |key: &str| {
-        df.get(key)
-            .and_then(Json::as_array)
-            .cloned()
-            .unwrap_or_default()
-    };
-    let images = list("Images");
-    let containers = list("Containers");
-    let volumes = list("Volumes");
-    let cache = list("BuildCache");
-    let int = |j: &Json, k: &str| j.get(k).and_then(Json::as_i64).unwrap_or_default();
+    let df: DiskUsage = session.client.get("/system/df")?;
+    let images = df.images.unwrap_or_default();
+    let containers = df.containers.unwrap_or_default();
+    let volumes = df.volumes.unwrap_or_default();
+    let cache = df.build_cache.unwrap_or_default();
     let size = |n: i64| crate::gofmt::size::human_size(n as f64);
     let reclaim = |reclaimable: i64, total: i64| {
         if total > 0 {
@@ -40,57 +47,37 @@ pub fn disk_usage(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
             size(reclaimable)
         }
     };
-    let layers = int(&df, "LayersSize");
-    let active_images = images.iter().filter(|i| int(i, "Containers") > 0).count();
+    let layers = df.layers_size;
+    let active_images = images.iter().filter(|i| i.containers > 0).count();
     let image_reclaim: i64 = layers
         - images
             .iter()
-            .filter(|i| int(i, "Containers") > 0)
-            .map(|i| int(i, "Size") - int(i, "SharedSize").max(0))
+            .filter(|i| i.containers > 0)
+            .map(|i| i.size - i.shared_size.max(0))
             .sum::<i64>();
-    let running = containers
-        .iter()
-        .filter(|c| matches!(text(c, "State"), "running" | "paused" | "restarting"))
-        .count();
-    let container_size: i64 = containers.iter().map(|c| int(c, "SizeRw")).sum();
+    let live =
+        |c: &&ContainerUsage| matches!(c.state.as_str(), "running" | "paused" | "restarting");
+    let running = containers.iter().filter(live).count();
+    let container_size: i64 = containers.iter().map(|c| c.size_rw).sum();
     let container_reclaim: i64 = containers
         .iter()
-        .filter(|c| !matches!(text(c, "State"), "running" | "paused" | "restarting"))
-        .map(|c| int(c, "SizeRw"))
+        .filter(|c| !live(c))
+        .map(|c| c.size_rw)
         .sum();
-    let volume_size: i64 = volumes
-        .iter()
-        .map(|v| {
-            v.get("UsageData")
-                .map(|u| int(u, "Size"))
-                .unwrap_or(0)
-                .max(0)
-        })
-        .sum();
-    let active_volumes = volumes
-        .iter()
-        .filter(|v| v.get("UsageData").map(|u| int(u, "RefCount")).unwrap_or(0) > 0)
-        .count();
+    let usage = |v: &VolumeUsage| v.usage_data.clone().unwrap_or_default();
+    let volume_size: i64 = volumes.iter().map(|v| usage(v).size.max(0)).sum();
+    let active_volumes = volumes.iter().filter(|v| usage(v).ref_count > 0).count();
     let volume_reclaim: i64 = volumes
         .iter()
-        .filter(|v| v.get("UsageData").map(|u| int(u, "RefCount")).unwrap_or(0) == 0)
-        .map(|v| {
-            v.get("UsageData")
-                .map(|u| int(u, "Size"))
-                .unwrap_or(0)
-                .max(0)
-        })
+        .filter(|v| usage(v).ref_count == 0)
+        .map(|v| usage(v).size.max(0))
         .sum();
-    let cache_size: i64 = cache.iter().map(|c| int(c, "Size")).sum();
-    let active_cache = cache
-        .iter()
-        .filter(|c| c.get("InUse").and_then(Json::as_bool).unwrap_or(false))
-        .count();
+    let cache_size: i64 = cache.iter().map(|c| c.size).sum();
+    let active_cache = cache.iter().filter(|c| c.in_use).count();
     let cache_reclaim: i64 = cache
         .iter()
-        .filter(|c| !c.get("InUse").and_then(Json::as_bool).unwrap_or(false))
-        .filter(|c| !c.get("Shared").and_then(Json::as_bool).unwrap_or(false))
-        .map(|c| int(c, "Size"))
+        .filter(|c| !c.in_use && !c.shared)
+        .map(|c| c.size)
         .sum();
     let rows = [
         (
@@ -128,17 +115,25 @@ pub fn disk_usage(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
     } else {
         format
     };
-    let header = Value::Data(json!({
-        "Type": "TYPE", "TotalCount": "TOTAL", "Active": "ACTIVE",
-        "Size": "SIZE", "Reclaimable": "RECLAIMABLE",
-    }));
+    let header = UsageRow {
+        kind: "TYPE".into(),
+        total_count: "TOTAL".into(),
+        active: "ACTIVE".into(),
+        size: "SIZE".into(),
+        reclaimable: "RECLAIMABLE".into(),
+    }
+    .value();
     let values: Vec<Value> = rows
         .iter()
         .map(|(kind, total, active, size, reclaimable)| {
-            Value::Data(json!({
-                "Type": kind, "TotalCount": total.to_string(), "Active": active.to_string(),
-                "Size": size, "Reclaimable": reclaimable,
-            }))
+            UsageRow {
+                kind: kind.to_string(),
+                total_count: total.to_string(),
+                active: active.to_string(),
+                size: size.clone(),
+                reclaimable: reclaimable.clone(),
+            }
+            .value()
         })
         .collect();
     let out = crate::applets::docker::format::render(format, &header, &values)

@@ -83,8 +83,7 @@ pub fn events(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         match &template {
             None => {
                 let zone = Zone::local(message.time_nano.div_euclid(1_000_000_000));
-                let json = serde_json::to_value(&message).unwrap_or(Json::Null);
-                print(&event_line(&json, &zone));
+                print(&event_line(&message, &zone));
             }
             Some(template) => {
                 let object = Value::Object(Rc::new(MessageObject {

@@ -3,6 +3,7 @@
 
 use super::containers::path_escape;
 use super::{Session, confirm, print, stdin_is_terminal, stdout_is_terminal};
+use crate::api::image::{DeleteItem, HistoryItem, ImagePruneReport};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error};
 use crate::applets::docker::format::{
@@ -14,7 +15,6 @@ use crate::applets::docker::template::Value;
 use crate::gofmt::reference::{DEFAULT_TAG, Named};
 use crate::gofmt::size::human_size_with_precision;
 use crate::http::Headers;
-use serde_json::{Value as Json, json};
 use std::io::{Read, Write};
 use std::rc::Rc;
 use std::time::{Duration, UNIX_EPOCH};
@@ -96,12 +96,10 @@ pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             continue;
         }
         let mut out = String::new();
-        for item in reply.json()?.as_array().cloned().unwrap_or_default() {
-            if let Some(untagged) = item.get("Untagged").and_then(Json::as_str) {
-                out.push_str(&format!("Untagged: {untagged}\n"));
-            }
-            if let Some(deleted) = item.get("Deleted").and_then(Json::as_str) {
-                out.push_str(&format!("Deleted: {deleted}\n"));
+        for item in reply.decode::<Vec<DeleteItem>>()? {
+            match item {
+                DeleteItem::Untagged(untagged) => out.push_str(&format!("Untagged: {untagged}\n")),
+                DeleteItem::Deleted(deleted) => out.push_str(&format!("Deleted: {deleted}\n")),
             }
         }
         print(&out);
@@ -162,7 +160,7 @@ pub fn load(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         params.push(("quiet", "1".to_string()));
     }
     if let Some(platform) = parsed.value("platform").filter(|p| !p.is_empty()) {
-        params.push(("platforms", json!([platform]).to_string()));
+        params.push(("platforms", platform_list(platform)));
     }
     let query = encode_query(&mut params);
     let mut headers = Headers::new();
@@ -231,7 +229,7 @@ pub fn save(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         .map(|n| format!("names={}", crate::applets::docker::queries::query_escape(n)))
         .collect();
     if let Some(platform) = parsed.value("platform").filter(|p| !p.is_empty()) {
-        params.push(("platform", json!([platform]).to_string()));
+        params.push(("platform", platform_list(platform)));
     }
     let mut query = names.join("&");
     let extra = encode_query(&mut params);
@@ -342,9 +340,9 @@ fn rfc3339(seconds: i64, zone: &Zone) -> String {
 
 pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let name = &parsed.args[0];
-    let items = session
+    let items: Vec<HistoryItem> = session
         .client
-        .get_json(&format!("/images/{}/history", path_escape(name)))?;
+        .get(&format!("/images/{}/history", path_escape(name)))?;
     let human = parsed.value("human") != Some("false");
     let truncate = !parsed.is_true("no-trunc");
     let source = match parsed.value("format").unwrap_or_default() {
@@ -361,19 +359,12 @@ pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     };
     let (now, zone) = (session.now(), session.zone());
     let rows: Vec<Value> = items
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .iter()
+        .into_iter()
         .map(|item| {
-            let id = item.get("Id").and_then(Json::as_str).unwrap_or_default();
-            let created = item.get("Created").and_then(Json::as_i64).unwrap_or(0);
-            let size = item.get("Size").and_then(Json::as_i64).unwrap_or(0);
-            let created_by = item
-                .get("CreatedBy")
-                .and_then(Json::as_str)
-                .unwrap_or_default()
-                .replace('\t', " ");
+            let id = item.id.as_str();
+            let created = item.created;
+            let size = item.size;
+            let created_by = item.created_by.replace('\t', " ");
             let created_at = rfc3339(created, &zone);
             let since = if !human {
                 created_at.clone()
@@ -382,20 +373,34 @@ pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             } else {
                 running_for(UNIX_EPOCH + Duration::from_secs(created as u64), now)
             };
-            Value::Data(json!({
-                "ID": if truncate { truncate_id(id) } else { id },
-                "CreatedAt": created_at,
-                "CreatedSince": since,
-                "CreatedBy": if truncate { ellipsis(&created_by, 45) } else { created_by },
-                "Size": if human { human_size_with_precision(size as f64, 3) } else { size.to_string() },
-                "Comment": item.get("Comment").and_then(Json::as_str).unwrap_or_default(),
-            }))
+            HistoryRow {
+                id: if truncate { truncate_id(id) } else { id }.to_string(),
+                created_at,
+                created_since: since,
+                created_by: if truncate {
+                    ellipsis(&created_by, 45)
+                } else {
+                    created_by
+                },
+                size: if human {
+                    human_size_with_precision(size as f64, 3)
+                } else {
+                    size.to_string()
+                },
+                comment: item.comment.clone(),
+            }
+            .value()
         })
         .collect();
-    let header = Value::Data(json!({
-        "ID": "IMAGE", "CreatedSince": "CREATED", "CreatedAt": "CREATED AT",
-        "CreatedBy": "CREATED BY", "Size": "SIZE", "Comment": "COMMENT",
-    }));
+    let header = HistoryRow {
+        id: "IMAGE".into(),
+        created_since: "CREATED".into(),
+        created_at: "CREATED AT".into(),
+        created_by: "CREATED BY".into(),
+        size: "SIZE".into(),
+        comment: "COMMENT".into(),
+    }
+    .value();
     let out = render(format, &header, &rows).map_err(|e| Failure::new(1, e))?;
     print(&out);
     Ok(())
@@ -422,36 +427,54 @@ pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 /// (empty when none).
 pub fn prune_unused(session: &mut Session, parsed: &Parsed) -> Result<(u64, String), Failure> {
     let query = image_prune_query(parsed).map_err(|e| Failure::new(1, e))?;
-    let report = session
+    let report: ImagePruneReport = session
         .client
         .call("POST", &with_query("/images/prune", &query), &[])?
-        .json()?;
-    let deleted = report
-        .get("ImagesDeleted")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .decode()?;
+    let deleted = report.images_deleted.unwrap_or_default();
     if deleted.is_empty() {
         return Ok((0, String::new()));
     }
     let mut output = String::from("Deleted Images:\n");
     for item in &deleted {
-        // The CLI prints one line per item, the untagged name first.
-        match item.get("Untagged").and_then(Json::as_str) {
-            Some(untagged) if !untagged.is_empty() => {
+        // The CLI prints one line per item.
+        match item {
+            DeleteItem::Untagged(untagged) if !untagged.is_empty() => {
                 output.push_str(&format!("untagged: {untagged}\n"))
             }
-            _ => output.push_str(&format!(
-                "deleted: {}\n",
-                item.get("Deleted").and_then(Json::as_str).unwrap_or("")
-            )),
+            DeleteItem::Untagged(_) => output.push_str("deleted: \n"),
+            DeleteItem::Deleted(deleted) => output.push_str(&format!("deleted: {deleted}\n")),
         }
     }
-    let space = report
-        .get("SpaceReclaimed")
-        .and_then(Json::as_u64)
-        .unwrap_or(0);
-    Ok((space, output))
+    Ok((report.space_reclaimed, output))
+}
+
+/// A `docker history` row as its templates see it (and its header).
+#[derive(serde::Serialize)]
+struct HistoryRow {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "CreatedAt")]
+    created_at: String,
+    #[serde(rename = "CreatedSince")]
+    created_since: String,
+    #[serde(rename = "CreatedBy")]
+    created_by: String,
+    #[serde(rename = "Size")]
+    size: String,
+    #[serde(rename = "Comment")]
+    comment: String,
+}
+
+impl HistoryRow {
+    fn value(&self) -> Value {
+        Value::Data(serde_json::to_value(self).expect("strings encode"))
+    }
+}
+
+/// `--platform` as the one-element JSON list the API takes.
+fn platform_list(platform: &str) -> String {
+    serde_json::to_string(&[platform]).expect("strings encode")
 }
 
 #[cfg(test)]

@@ -5,25 +5,17 @@ use super::Session;
 use super::attach::inspect;
 use super::containers::path_escape;
 use super::hijack::{copy_flushing, demux};
+use crate::api::container::WaitResponse;
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error};
 use crate::applets::docker::queries::logs_query;
 use crate::gofmt::timestamp::get_timestamp;
 use crate::http::Headers;
-use serde_json::Value as Json;
 
 pub fn logs(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let container = inspect(&mut session.client, &parsed.args[0])?;
-    let id = container
-        .get("Id")
-        .and_then(Json::as_str)
-        .unwrap_or_default()
-        .to_string();
-    let tty = container
-        .get("Config")
-        .and_then(|c| c.get("Tty"))
-        .and_then(Json::as_bool)
-        .unwrap_or(false);
+    let id = container.id;
+    let tty = container.config.tty;
     let now = session
         .now()
         .duration_since(std::time::SystemTime::UNIX_EPOCH)
@@ -77,11 +69,8 @@ pub fn wait(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             errors.push(daemon_error(&reply).message);
             continue;
         }
-        let answer = reply.json()?;
-        let code = answer
-            .get("StatusCode")
-            .and_then(Json::as_i64)
-            .unwrap_or_default();
+        let answer: WaitResponse = reply.decode()?;
+        let code = answer.status_code.unwrap_or_default();
         super::print(&format!("{code}\n"));
     }
     if errors.is_empty() {

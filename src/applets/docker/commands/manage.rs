@@ -5,13 +5,14 @@
 
 use super::containers::path_escape;
 use super::{Session, joined, print};
+use crate::api::container::{RestartPolicy, UpdateConfig, UpdateResponse};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Client, Failure, daemon_error, version_less};
 use crate::applets::docker::format::TabWriter;
 use crate::applets::docker::parse::host::parse_restart_policy;
 use crate::applets::docker::queries::{encode_query, kill_query, query_escape};
 use crate::http::Headers;
-use serde_json::{Map, Value as Json, json};
+use serde_json::Value as Json;
 
 /// docker/cli runs stop, kill, pause and unpause for up to 50 containers
 /// at once.
@@ -102,7 +103,7 @@ fn stop_query(session: &mut Session, parsed: &Parsed) -> Result<String, Failure>
         ));
     }
     let mut params = Vec::new();
-    if let Some(timeout) = parsed.value("timeout").or(parsed.value("time")) {
+    if let Some(timeout) = parsed.int("timeout").or(parsed.int("time")) {
         params.push(("t", timeout.to_string()));
     }
     if let Some(signal) = parsed.value("signal").filter(|s| !s.is_empty())
@@ -146,76 +147,37 @@ pub fn unpause(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 
 /// `docker update`'s body: moby's UpdateConfig, the Resources the flags
 /// set (unset ones zero, as the CLI sends them) and the restart policy.
-pub fn update_body(parsed: &Parsed) -> Result<Json, String> {
-    let int = |long: &str| -> i64 {
-        parsed
-            .value(long)
-            .and_then(|v| v.parse().ok())
-            .unwrap_or_default()
-    };
+pub fn update_body(parsed: &Parsed) -> Result<UpdateConfig, String> {
+    let int = |long: &str| parsed.int(long).unwrap_or_default();
+    let bytes = |long: &str| parsed.bytes(long).map_or(0, |bytes| bytes.0);
     let text = |long: &str| parsed.value(long).unwrap_or_default().to_string();
     let (policy_name, policy_count) = match parsed.value("restart").unwrap_or_default() {
         "" => (String::new(), 0),
         policy => parse_restart_policy(policy)?,
     };
-    let mut body = Map::new();
-    for (key, flag) in [
-        ("CpuShares", "cpu-shares"),
-        ("Memory", "memory"),
-        ("NanoCpus", "cpus"),
-        ("BlkioWeight", "blkio-weight"),
-        ("CpuPeriod", "cpu-period"),
-        ("CpuQuota", "cpu-quota"),
-        ("CpuRealtimePeriod", "cpu-rt-period"),
-        ("CpuRealtimeRuntime", "cpu-rt-runtime"),
-        ("MemoryReservation", "memory-reservation"),
-        ("MemorySwap", "memory-swap"),
-    ] {
-        body.insert(key.into(), json!(int(flag)));
-    }
-    body.insert("CgroupParent".into(), json!(""));
-    body.insert("CpusetCpus".into(), json!(text("cpuset-cpus")));
-    body.insert("CpusetMems".into(), json!(text("cpuset-mems")));
-    for key in [
-        "BlkioWeightDevice",
-        "BlkioDeviceReadBps",
-        "BlkioDeviceWriteBps",
-        "BlkioDeviceReadIOps",
-        "BlkioDeviceWriteIOps",
-        "Devices",
-        "DeviceCgroupRules",
-        "DeviceRequests",
-        "MemorySwappiness",
-        "OomKillDisable",
-        "Ulimits",
-    ] {
-        body.insert(key.into(), Json::Null);
-    }
-    if int("kernel-memory") != 0 {
-        body.insert("KernelMemory".into(), json!(int("kernel-memory")));
-    }
     let pids_limit = int("pids-limit");
-    body.insert(
-        "PidsLimit".into(),
-        if pids_limit != 0 {
-            json!(pids_limit)
-        } else {
-            Json::Null
-        },
-    );
-    for key in [
-        "CpuCount",
-        "CpuPercent",
-        "IOMaximumIOps",
-        "IOMaximumBandwidth",
-    ] {
-        body.insert(key.into(), json!(0));
-    }
-    body.insert(
-        "RestartPolicy".into(),
-        json!({"Name": policy_name, "MaximumRetryCount": policy_count}),
-    );
-    Ok(Json::Object(body))
+    Ok(UpdateConfig {
+        cpu_shares: int("cpu-shares"),
+        memory: bytes("memory"),
+        nano_cpus: parsed.nano_cpus("cpus").map_or(0, |cpus| cpus.0),
+        blkio_weight: u16::try_from(parsed.uint("blkio-weight").unwrap_or_default())
+            .expect("--blkio-weight is read as uint16"),
+        cpu_period: int("cpu-period"),
+        cpu_quota: int("cpu-quota"),
+        cpu_realtime_period: int("cpu-rt-period"),
+        cpu_realtime_runtime: int("cpu-rt-runtime"),
+        cpuset_cpus: text("cpuset-cpus"),
+        cpuset_mems: text("cpuset-mems"),
+        kernel_memory: bytes("kernel-memory"),
+        memory_reservation: bytes("memory-reservation"),
+        memory_swap: bytes("memory-swap"),
+        pids_limit: (pids_limit != 0).then_some(pids_limit),
+        restart_policy: Some(RestartPolicy {
+            name: policy_name,
+            maximum_retry_count: policy_count,
+        }),
+        ..UpdateConfig::default()
+    })
 }
 
 pub fn update(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
@@ -250,10 +212,8 @@ pub fn update(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             continue;
         }
         print(&format!("{name}\n"));
-        if let Ok(answer) = reply.json()
-            && let Some(list) = answer.get("Warnings").and_then(Json::as_array)
-        {
-            warnings.extend(list.iter().filter_map(Json::as_str).map(str::to_string));
+        if let Ok(answer) = reply.decode::<UpdateResponse>() {
+            warnings.extend(answer.warnings.unwrap_or_default());
         }
     }
     if !warnings.is_empty() {

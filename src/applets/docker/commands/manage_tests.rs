@@ -1,5 +1,6 @@
 use super::*;
 use crate::applets::docker::args::{find_command, parse};
+use serde_json::json;
 use std::cmp::Ordering;
 
 fn parsed(words: &[&str]) -> Parsed {
@@ -78,20 +79,23 @@ fn top_table_aligns_as_docker() {
 
 #[test]
 fn update_body_carries_the_flags() {
-    let body = update_body(&parsed(&[
-        "update",
-        "-m",
-        "64m",
-        "--memory-swap",
-        "-1",
-        "--cpus",
-        "1.5",
-        "--pids-limit",
-        "20",
-        "--restart",
-        "on-failure:3",
-        "c1",
-    ]))
+    let body = serde_json::to_value(
+        update_body(&parsed(&[
+            "update",
+            "-m",
+            "64m",
+            "--memory-swap",
+            "-1",
+            "--cpus",
+            "1.5",
+            "--pids-limit",
+            "20",
+            "--restart",
+            "on-failure:3",
+            "c1",
+        ]))
+        .unwrap(),
+    )
     .unwrap();
     assert_eq!(body["Memory"], json!(64 << 20));
     assert_eq!(body["MemorySwap"], json!(-1));
@@ -101,7 +105,10 @@ fn update_body_carries_the_flags() {
         body["RestartPolicy"],
         json!({"Name": "on-failure", "MaximumRetryCount": 3})
     );
-    let plain = update_body(&parsed(&["update", "--cpu-shares", "512", "c1"])).unwrap();
+    let plain = serde_json::to_value(
+        update_body(&parsed(&["update", "--cpu-shares", "512", "c1"])).unwrap(),
+    )
+    .unwrap();
     assert_eq!(plain["PidsLimit"], Json::Null);
     assert_eq!(plain["CpuShares"], json!(512));
     assert_eq!(
@@ -112,6 +119,69 @@ fn update_body_carries_the_flags() {
         update_body(&parsed(&["update", "--restart", ":3", "c1"])).unwrap_err(),
         "invalid restart policy format: no policy provided before colon"
     );
+}
+
+#[test]
+fn update_body_has_the_fields_the_cli_sends() {
+    // docker update (CLI 28) sends every Resources field and the restart
+    // policy; KernelMemory only when set.
+    let body =
+        serde_json::to_value(update_body(&parsed(&["update", "-m", "8m", "c1"])).unwrap()).unwrap();
+    let keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut want = vec![
+        "BlkioDeviceReadBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceWriteIOps",
+        "BlkioWeight",
+        "BlkioWeightDevice",
+        "CgroupParent",
+        "CpuCount",
+        "CpuPercent",
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+        "CpuShares",
+        "CpusetCpus",
+        "CpusetMems",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "Devices",
+        "IOMaximumBandwidth",
+        "IOMaximumIOps",
+        "Memory",
+        "MemoryReservation",
+        "MemorySwap",
+        "MemorySwappiness",
+        "NanoCpus",
+        "OomKillDisable",
+        "PidsLimit",
+        "RestartPolicy",
+        "Ulimits",
+    ];
+    assert_eq!(keys, want);
+    assert_eq!(body["Memory"], json!(8 << 20));
+    assert_eq!(body["Devices"], Json::Null);
+    let with_kernel = serde_json::to_value(
+        update_body(&parsed(&["update", "--kernel-memory", "4m", "c1"])).unwrap(),
+    )
+    .unwrap();
+    want.push("KernelMemory");
+    want.sort();
+    let keys: Vec<&str> = with_kernel
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, want);
+    assert_eq!(with_kernel["KernelMemory"], json!(4 << 20));
 }
 
 #[test]

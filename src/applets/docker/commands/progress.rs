@@ -2,20 +2,15 @@
 //! terminal each message is a plain line and progress bars are left out;
 //! on one, per-id lines are redrawn in place as Docker's jsonmessage does.
 
+use crate::api::image::{ProgressDetail, ProgressMessage};
 use crate::applets::docker::client::Failure;
-use serde_json::Value as Json;
 use std::io::{BufRead, BufReader, Read, Write};
-
-fn text<'a>(json: &'a Json, key: &str) -> &'a str {
-    json.get(key).and_then(Json::as_str).unwrap_or_default()
-}
 
 /// jsonmessage's `JSONProgress.String`: the bar (only wider than 110
 /// columns), then current/total in go-units sizes. Empty when there is
 /// nothing to count.
-fn progress_text(detail: &Json, width: usize) -> String {
-    let number = |key: &str| detail.get(key).and_then(Json::as_i64).unwrap_or(0);
-    let (current, total) = (number("current"), number("total"));
+fn progress_text(detail: &ProgressDetail, width: usize) -> String {
+    let (current, total) = (detail.current, detail.total);
     if current <= 0 && total <= 0 {
         return String::new();
     }
@@ -92,18 +87,18 @@ fn display_at_width(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let message: Json = serde_json::from_slice(&line)
+        let message: ProgressMessage = serde_json::from_slice(&line)
             .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))?;
-        if let Some(detail) = message.get("errorDetail") {
+        if let Some(detail) = message.error_detail {
             let _ = out.flush();
-            return Err(Failure::new(1, text(detail, "message").to_string()));
+            return Err(Failure::new(1, detail.message));
         }
-        if message.get("aux").is_some() {
+        if message.aux.is_some() {
             continue;
         }
-        let detail = message.get("progressDetail").filter(|d| d.is_object());
-        let legacy = text(&message, "progress");
-        let id = text(&message, "id");
+        let detail = message.progress_detail.as_ref();
+        let legacy = message.progress.as_deref().unwrap_or_default();
+        let id = message.id.as_deref().unwrap_or_default();
         let mut diff = 0;
         if !id.is_empty() && (detail.is_some() || !legacy.is_empty()) {
             let line = match ids.iter().position(|known| known == id) {
@@ -123,7 +118,7 @@ fn display_at_width(
         } else {
             ids.clear();
         }
-        let stream = message.get("stream").and_then(Json::as_str);
+        let stream = message.stream.as_deref();
         let counted = detail.map(|d| progress_text(d, width)).unwrap_or_default();
         let mut endl = "";
         if terminal && stream.is_none() && detail.is_some() {
@@ -136,7 +131,7 @@ fn display_at_width(
         if !id.is_empty() {
             rendered.push_str(&format!("{id}: "));
         }
-        let status = text(&message, "status");
+        let status = message.status.as_deref().unwrap_or_default();
         if detail.is_some() && terminal {
             rendered.push_str(&format!("{status} {counted}{endl}"));
         } else if !legacy.is_empty() {

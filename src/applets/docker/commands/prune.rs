@@ -3,12 +3,12 @@
 //! the reports printed as each prune answers.
 
 use super::{Session, confirm, containers, images, print};
+use crate::api::prune::{BuildCachePruneReport, NetworksPruneReport, VolumesPruneReport};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, version_less};
 use crate::applets::docker::parse::filters::{Filters, collect_filters, filters_json};
 use crate::applets::docker::queries::encode_query;
 use crate::gofmt::size::human_size;
-use serde_json::Value as Json;
 
 /// What a prune command prints after its report: the list (if any), a
 /// blank line after it, and the total.
@@ -165,23 +165,23 @@ fn filters_query(filters: &Filters) -> String {
     encode_query(&mut params)
 }
 
-fn post_report(session: &mut Session, path: &str, query: &str) -> Result<Json, Failure> {
+fn post_report<T: serde::de::DeserializeOwned>(
+    session: &mut Session,
+    path: &str,
+    query: &str,
+) -> Result<T, Failure> {
     let target = if query.is_empty() {
         path.to_string()
     } else {
         format!("{path}?{query}")
     };
-    session.client.call("POST", &target, &[])?.json()
+    session.client.call("POST", &target, &[])?.decode()
 }
 
-/// The deleted names of a report field, each on its own line under
-/// `title`; empty when none.
-fn listed(report: &Json, field: &str, title: &str) -> String {
-    let names: Vec<&str> = report
-        .get(field)
-        .and_then(Json::as_array)
-        .map(|names| names.iter().filter_map(Json::as_str).collect())
-        .unwrap_or_default();
+/// The deleted names of a report, each on its own line under `title`;
+/// empty when none.
+fn listed(names: Option<&[String]>, title: &str) -> String {
+    let names = names.unwrap_or_default();
     if names.is_empty() {
         return String::new();
     }
@@ -198,8 +198,10 @@ fn prune_networks(
     _parsed: &Parsed,
     filters: &Filters,
 ) -> Result<(u64, String), Failure> {
-    let report = post_report(session, "/networks/prune", &filters_query(filters))?;
-    Ok((0, listed(&report, "NetworksDeleted", "Deleted Networks:")))
+    let report: NetworksPruneReport =
+        post_report(session, "/networks/prune", &filters_query(filters))?;
+    let deleted = report.networks_deleted.as_deref();
+    Ok((0, listed(deleted, "Deleted Networks:")))
 }
 
 fn prune_volumes(
@@ -207,16 +209,14 @@ fn prune_volumes(
     _parsed: &Parsed,
     filters: &Filters,
 ) -> Result<(u64, String), Failure> {
-    let report = post_report(session, "/volumes/prune", &filters_query(filters))?;
-    let output = listed(&report, "VolumesDeleted", "Deleted Volumes:");
+    let report: VolumesPruneReport =
+        post_report(session, "/volumes/prune", &filters_query(filters))?;
+    let output = listed(report.volumes_deleted.as_deref(), "Deleted Volumes:");
     // The CLI counts the space only when something was deleted.
     let space = if output.is_empty() {
         0
     } else {
-        report
-            .get("SpaceReclaimed")
-            .and_then(Json::as_u64)
-            .unwrap_or(0)
+        report.space_reclaimed
     };
     Ok((space, output))
 }
@@ -230,13 +230,13 @@ fn prune_build_cache(
     if parsed.is_true("all") {
         params.push(("all", "1".to_string()));
     }
-    let report = post_report(session, "/build/prune", &encode_query(&mut params))?;
-    let output = listed(&report, "CachesDeleted", "Deleted build cache objects:");
-    let space = report
-        .get("SpaceReclaimed")
-        .and_then(Json::as_u64)
-        .unwrap_or(0);
-    Ok((space, output))
+    let report: BuildCachePruneReport =
+        post_report(session, "/build/prune", &encode_query(&mut params))?;
+    let output = listed(
+        report.caches_deleted.as_deref(),
+        "Deleted build cache objects:",
+    );
+    Ok((report.space_reclaimed, output))
 }
 
 #[cfg(test)]

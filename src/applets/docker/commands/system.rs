@@ -1,13 +1,15 @@
 //! `docker version` and `docker info`.
 
 use super::{Session, print};
+use crate::api::types::{ComponentVersion, RegistryConfig, SystemInfo, SystemVersion};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{CLIENT_API_VERSION, Failure};
 use crate::applets::docker::format::TabWriter;
 use crate::applets::docker::template::{Template, Value};
 use crate::gofmt::size::bytes_size;
 use crate::version::{COMMIT, DOCKER_COMPAT_VERSION, VERSION};
-use serde_json::{Value as Json, json};
+use serde::Serialize;
+use serde_json::Value as Json;
 
 fn go_arch() -> &'static str {
     match std::env::consts::ARCH {
@@ -62,10 +64,6 @@ fn go_field_names(mut value: Json) -> Json {
     value
 }
 
-fn text<'a>(json: &'a Json, key: &str) -> &'a str {
-    json.get(key).and_then(Json::as_str).unwrap_or_default()
-}
-
 /// Go's `time.ANSIC` of an RFC 3339 build time, in the zone it was
 /// written in; other texts unchanged.
 fn reformat_date(text: &str) -> String {
@@ -77,6 +75,30 @@ fn ansic(text: &str) -> Option<String> {
     Some(crate::gofmt::time::DateTime::at(time.seconds, offset).ansic())
 }
 
+/// The `Client` part of `docker version`, as its templates see it.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClientVersion {
+    version: String,
+    api_version: String,
+    #[serde(rename = "DefaultAPIVersion")]
+    default_api_version: String,
+    git_commit: String,
+    go_version: String,
+    os: String,
+    arch: String,
+    build_time: String,
+    context: String,
+}
+
+/// What a `docker version --format` template reads.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct VersionData {
+    client: Json,
+    server: Option<Json>,
+}
+
 pub fn version(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let format = parsed.value("format").unwrap_or_default().to_string();
     let template = if format.is_empty() {
@@ -84,41 +106,55 @@ pub fn version(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     } else {
         Some(user_template(&format, "version")?)
     };
-    let api_version = session.client.api_version();
-    let client = json!({
-        "Version": DOCKER_COMPAT_VERSION,
-        "ApiVersion": api_version,
-        "DefaultAPIVersion": CLIENT_API_VERSION,
-        "GitCommit": COMMIT,
-        "GoVersion": client_go_version(),
-        "Os": "linux",
-        "Arch": go_arch(),
-        "BuildTime": "",
-        "Context": session.client.endpoint.context,
-    });
+    let client = ClientVersion {
+        version: DOCKER_COMPAT_VERSION.into(),
+        api_version: session.client.api_version(),
+        default_api_version: CLIENT_API_VERSION.into(),
+        git_commit: COMMIT.into(),
+        go_version: client_go_version(),
+        os: "linux".into(),
+        arch: go_arch().into(),
+        build_time: String::new(),
+        context: session.client.endpoint.context.clone(),
+    };
+    // Templates see the daemon's answer as it came; the default output
+    // reads it as the API's type.
     let server = session.client.get_json("/version");
     let server_json = server.as_ref().ok().cloned();
     let out = match &template {
         Some(template) => {
-            let data = json!({
-                "Client": go_field_names(client.clone()),
-                "Server": server_json.clone().map(go_field_names),
-            });
+            let data = VersionData {
+                client: go_field_names(encode(&client)),
+                server: server_json.clone().map(go_field_names),
+            };
             let mut text = template
-                .execute(&Value::Data(data))
+                .execute(&Value::Data(encode(&data)))
                 .map_err(|e| Failure::new(1, named_template(&e.to_string(), "version")))?;
             text.push('\n');
             text
         }
-        None => default_version(&client, server_json.as_ref()),
+        None => {
+            let typed = match server_json {
+                Some(raw) => Some(serde_json::from_value::<SystemVersion>(raw).map_err(|e| {
+                    Failure::new(1, format!("error decoding daemon response: {e}"))
+                })?),
+                None => None,
+            };
+            default_version(&client, typed.as_ref())
+        }
     };
     print(&out);
     server.map(|_| ())
 }
 
-fn default_version(client: &Json, server: Option<&Json>) -> String {
+/// A value the client made, as JSON for a template.
+fn encode(value: &impl Serialize) -> Json {
+    serde_json::to_value(value).expect("the client's own values encode")
+}
+
+fn default_version(client: &ClientVersion, server: Option<&SystemVersion>) -> String {
     let mut lines = String::from("Client:\n");
-    let api = text(client, "ApiVersion");
+    let api = &client.api_version;
     let downgraded = if api != CLIENT_API_VERSION {
         format!(" (downgraded from {CLIENT_API_VERSION})")
     } else {
@@ -126,33 +162,30 @@ fn default_version(client: &Json, server: Option<&Json>) -> String {
     };
     lines.push_str(&format!(
         " Version:\t{}\n API version:\t{api}{downgraded}\n Go version:\t{}\n Git commit:\t{}\n Built:\t{}\n OS/Arch:\t{}/{}\n Context:\t{}",
-        text(client, "Version"),
-        text(client, "GoVersion"),
-        text(client, "GitCommit"),
-        text(client, "BuildTime"),
-        text(client, "Os"),
-        text(client, "Arch"),
-        text(client, "Context"),
+        client.version,
+        client.go_version,
+        client.git_commit,
+        client.build_time,
+        client.os,
+        client.arch,
+        client.context,
     ));
     if let Some(server) = server {
-        let platform = server
-            .get("Platform")
-            .map(|p| text(p, "Name"))
-            .unwrap_or_default();
+        let platform = &server.platform.name;
         lines.push_str("\n\nServer:");
         if !platform.is_empty() {
             lines.push(' ');
             lines.push_str(platform);
         }
         for component in server_components(server) {
-            let name = text(&component, "Name");
-            let details = component.get("Details").cloned().unwrap_or(json!({}));
-            let detail = |key: &str| text(&details, key).to_string();
+            let name = &component.name;
+            let details = component.details.clone().unwrap_or_default();
+            let detail = |key: &str| details.get(key).cloned().unwrap_or_default();
             lines.push_str(&format!("\n {name}:"));
             if name == "Engine" {
                 lines.push_str(&format!(
                     "\n  Version:\t{}\n  API version:\t{} (minimum version {})\n  Go version:\t{}\n  Git commit:\t{}\n  Built:\t{}\n  OS/Arch:\t{}/{}\n  Experimental:\t{}",
-                    text(&component, "Version"),
+                    component.version,
                     detail("ApiVersion"),
                     detail("MinAPIVersion"),
                     detail("GoVersion"),
@@ -163,13 +196,10 @@ fn default_version(client: &Json, server: Option<&Json>) -> String {
                     detail("Experimental"),
                 ));
             } else {
-                lines.push_str(&format!("\n  Version:\t{}", text(&component, "Version")));
-                if let Some(map) = details.as_object() {
-                    let mut keys: Vec<&String> = map.keys().collect();
-                    keys.sort();
-                    for key in keys {
-                        lines.push_str(&format!("\n  {key}:\t{}", detail(key)));
-                    }
+                lines.push_str(&format!("\n  Version:\t{}", component.version));
+                // Sorted: a BTreeMap's order.
+                for (key, value) in &details {
+                    lines.push_str(&format!("\n  {key}:\t{value}"));
                 }
             }
         }
@@ -182,27 +212,24 @@ fn default_version(client: &Json, server: Option<&Json>) -> String {
 
 /// The server's components, with an Engine made from the top-level
 /// fields when the daemon lists none, as the CLI does.
-fn server_components(server: &Json) -> Vec<Json> {
-    let mut components: Vec<Json> = server
-        .get("Components")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
-    if !components.iter().any(|c| text(c, "Name") == "Engine") {
-        components.push(json!({
-            "Name": "Engine",
-            "Version": text(server, "Version"),
-            "Details": {
-                "ApiVersion": text(server, "ApiVersion"),
-                "MinAPIVersion": text(server, "MinAPIVersion"),
-                "GitCommit": text(server, "GitCommit"),
-                "GoVersion": text(server, "GoVersion"),
-                "Os": text(server, "Os"),
-                "Arch": text(server, "Arch"),
-                "BuildTime": text(server, "BuildTime"),
-                "Experimental": server.get("Experimental").and_then(Json::as_bool).unwrap_or(false).to_string(),
-            }
-        }));
+fn server_components(server: &SystemVersion) -> Vec<ComponentVersion> {
+    let mut components = server.components.clone();
+    if !components.iter().any(|c| c.name == "Engine") {
+        let details = [
+            ("ApiVersion", server.api_version.clone()),
+            ("MinAPIVersion", server.min_api_version.clone()),
+            ("GitCommit", server.git_commit.clone()),
+            ("GoVersion", server.go_version.clone()),
+            ("Os", server.os.clone()),
+            ("Arch", server.arch.clone()),
+            ("BuildTime", server.build_time.clone()),
+            ("Experimental", server.experimental.to_string()),
+        ];
+        components.push(ComponentVersion {
+            name: "Engine".into(),
+            version: server.version.clone(),
+            details: Some(details.map(|(k, v)| (k.to_string(), v)).into()),
+        });
     }
     components
 }
@@ -214,22 +241,22 @@ pub fn info(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     } else {
         Some(user_template(&format, "")?)
     };
-    let client_info = json!({
-        "Debug": session.debug,
-        "Version": DOCKER_COMPAT_VERSION,
-        "DefaultAPIVersion": CLIENT_API_VERSION,
-        "GitCommit": COMMIT,
-        "GoVersion": client_go_version(),
-        "Os": "linux",
-        "Arch": go_arch(),
-        "BuildTime": "",
-        "Context": session.client.endpoint.context,
-        "Plugins": [],
-        "Warnings": null,
-    });
+    let client_info = ClientInfo {
+        debug: session.debug,
+        version: DOCKER_COMPAT_VERSION.into(),
+        default_api_version: CLIENT_API_VERSION.into(),
+        git_commit: COMMIT.into(),
+        go_version: client_go_version(),
+        os: "linux".into(),
+        arch: go_arch().into(),
+        build_time: String::new(),
+        context: session.client.endpoint.context.clone(),
+        plugins: Vec::new(),
+        warnings: None,
+    };
     if let Some(template) = template {
         let mut data = session.client.get_json("/info")?;
-        data["ClientInfo"] = client_info;
+        data["ClientInfo"] = encode(&client_info);
         let mut out = template
             .execute(&Value::Data(data))
             .map_err(|e| Failure::new(1, e.to_string()))?;
@@ -241,7 +268,7 @@ pub fn info(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "Client:\n Version:    {DOCKER_COMPAT_VERSION}\n Context:    {}\n Debug Mode: {}\n\nServer:\n",
         session.client.endpoint.context, session.debug
     ));
-    let info = session.client.get_json("/info")?;
+    let info: SystemInfo = session.client.get("/info")?;
     let (out, warnings) = server_info(&info, session.debug);
     print(&out);
     for warning in warnings {
@@ -250,225 +277,173 @@ pub fn info(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     Ok(())
 }
 
-fn strings(json: &Json, key: &str) -> Vec<String> {
-    json.get(key)
-        .and_then(Json::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Json::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn scalar(json: &Json, key: &str) -> String {
-    match json.get(key) {
-        Some(Json::String(s)) => s.clone(),
-        Some(Json::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    }
+/// The `ClientInfo` that a `docker info --format` template reads.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct ClientInfo {
+    debug: bool,
+    version: String,
+    #[serde(rename = "DefaultAPIVersion")]
+    default_api_version: String,
+    git_commit: String,
+    go_version: String,
+    os: String,
+    arch: String,
+    build_time: String,
+    context: String,
+    plugins: Vec<Json>,
+    warnings: Option<Vec<String>>,
 }
 
 /// `prettyPrintServerInfo`: the `Server:` section of `docker info`.
-fn server_info(info: &Json, client_debug: bool) -> (String, Vec<String>) {
+fn server_info(info: &SystemInfo, client_debug: bool) -> (String, Vec<String>) {
     let mut out = String::new();
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
-    let non_empty = |line: &mut dyn FnMut(&str, String), label: &str, value: String| {
+    let non_empty = |line: &mut dyn FnMut(&str, String), label: &str, value: &str| {
         if !value.is_empty() {
-            line(label, value);
+            line(label, value.to_string());
         }
     };
-    let number = |key: &str| info.get(key).and_then(Json::as_i64).unwrap_or_default();
-    line(" Containers:", number("Containers").to_string());
-    line("  Running:", number("ContainersRunning").to_string());
-    line("  Paused:", number("ContainersPaused").to_string());
-    line("  Stopped:", number("ContainersStopped").to_string());
-    line(" Images:", number("Images").to_string());
-    non_empty(&mut line, " Server Version:", scalar(info, "ServerVersion"));
-    non_empty(&mut line, " Storage Driver:", scalar(info, "Driver"));
-    let pairs = |key: &str| -> Vec<(String, String)> {
-        info.get(key)
-            .and_then(Json::as_array)
-            .map(|list| {
-                list.iter()
-                    .map(|pair| (scalar_at(pair, 0), scalar_at(pair, 1)))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let mut text = String::new();
-    for (k, v) in pairs("DriverStatus") {
-        text.push_str(&format!("  {k}: {v}\n"));
+    line(" Containers:", info.containers.to_string());
+    line("  Running:", info.containers_running.to_string());
+    line("  Paused:", info.containers_paused.to_string());
+    line("  Stopped:", info.containers_stopped.to_string());
+    line(" Images:", info.images.to_string());
+    non_empty(&mut line, " Server Version:", &info.server_version);
+    non_empty(&mut line, " Storage Driver:", &info.driver);
+    for [k, v] in &info.driver_status {
+        out.push_str(&format!("  {k}: {v}\n"));
     }
-    for (k, v) in pairs("SystemStatus") {
-        text.push_str(&format!(" {k}: {v}\n"));
+    for [k, v] in info.system_status.iter().flatten() {
+        out.push_str(&format!(" {k}: {v}\n"));
     }
-    let mut out2 = std::mem::take(&mut out);
-    out2.push_str(&text);
-    let mut out = out2;
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
-    non_empty(&mut line, " Logging Driver:", scalar(info, "LoggingDriver"));
-    non_empty(&mut line, " Cgroup Driver:", scalar(info, "CgroupDriver"));
-    non_empty(&mut line, " Cgroup Version:", scalar(info, "CgroupVersion"));
-    let plugins = info.get("Plugins").cloned().unwrap_or(json!({}));
+    non_empty(&mut line, " Logging Driver:", &info.logging_driver);
+    non_empty(&mut line, " Cgroup Driver:", &info.cgroup_driver);
+    non_empty(&mut line, " Cgroup Version:", &info.cgroup_version);
+    let plugins = &info.plugins;
     out.push_str(" Plugins:\n");
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
-    line("  Volume:", strings(&plugins, "Volume").join(" "));
-    line("  Network:", strings(&plugins, "Network").join(" "));
-    let authorization = strings(&plugins, "Authorization");
+    line("  Volume:", plugins.volume.join(" "));
+    line("  Network:", plugins.network.join(" "));
+    let authorization = plugins.authorization.clone().unwrap_or_default();
     if !authorization.is_empty() {
         line("  Authorization:", authorization.join(" "));
     }
-    line("  Log:", strings(&plugins, "Log").join(" "));
-    let cdi = strings(info, "CDISpecDirs");
+    line("  Log:", plugins.log.join(" "));
+    let cdi = info.cdi_spec_dirs.clone().unwrap_or_default();
     if !cdi.is_empty() {
         out.push_str(" CDI spec directories:\n");
         for dir in cdi {
             out.push_str(&format!("  {dir}\n"));
         }
     }
-    let swarm = info.get("Swarm").cloned().unwrap_or(json!({}));
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
-    line(" Swarm:", scalar(&swarm, "LocalNodeState"));
-    if let Some(runtimes) = info.get("Runtimes").and_then(Json::as_object)
-        && !runtimes.is_empty()
-    {
+    line(" Swarm:", info.swarm.local_node_state.clone());
+    if !info.runtimes.is_empty() {
         // Go ranges over a map in random order; one runtime is the norm.
-        let names: Vec<&str> = runtimes.keys().map(String::as_str).collect();
+        let names: Vec<&str> = info.runtimes.keys().map(String::as_str).collect();
         line(" Runtimes:", names.join(" "));
-        line(" Default Runtime:", scalar(info, "DefaultRuntime"));
+        line(" Default Runtime:", info.default_runtime.clone());
     }
-    let commit = |key: &str| info.get(key).map(|c| scalar(c, "ID")).unwrap_or_default();
-    if scalar(info, "OSType") == "linux" {
-        line(" Init Binary:", scalar(info, "InitBinary"));
-        line(" containerd version:", commit("ContainerdCommit"));
-        line(" runc version:", commit("RuncCommit"));
-        line(" init version:", commit("InitCommit"));
-        let options = strings(info, "SecurityOptions");
-        if !options.is_empty() {
-            out.push_str(" Security Options:\n");
-            for option in options {
-                let mut name = String::new();
-                let mut profile = None;
-                for field in option.split(',') {
-                    let (k, v) = field.split_once('=').unwrap_or((field, ""));
-                    match k {
-                        "name" => name = v.to_string(),
-                        "profile" => profile = Some(v.to_string()),
-                        _ => {}
-                    }
-                }
-                out.push_str(&format!("  {name}\n"));
-                if let Some(profile) = profile {
-                    out.push_str(&format!("   Profile: {profile}\n"));
-                }
-            }
-        }
+    if info.os_type == "linux" {
+        line(" Init Binary:", info.init_binary.clone());
+        line(" containerd version:", info.containerd_commit.id.clone());
+        line(" runc version:", info.runc_commit.id.clone());
+        line(" init version:", info.init_commit.id.clone());
+        security_options(&mut out, &info.security_options);
     }
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
-    non_empty(&mut line, " Kernel Version:", scalar(info, "KernelVersion"));
-    non_empty(
-        &mut line,
-        " Operating System:",
-        scalar(info, "OperatingSystem"),
-    );
-    non_empty(&mut line, " OSType:", scalar(info, "OSType"));
-    non_empty(&mut line, " Architecture:", scalar(info, "Architecture"));
-    line(" CPUs:", number("NCPU").to_string());
-    line(" Total Memory:", bytes_size(number("MemTotal") as f64));
-    non_empty(&mut line, " Name:", scalar(info, "Name"));
-    non_empty(&mut line, " ID:", scalar(info, "ID"));
-    line(" Docker Root Dir:", scalar(info, "DockerRootDir"));
-    let debug = info.get("Debug").and_then(Json::as_bool).unwrap_or(false);
-    line(" Debug Mode:", debug.to_string());
-    if debug || client_debug {
-        line("  File Descriptors:", scalar(info, "NFd"));
-        line("  Goroutines:", scalar(info, "NGoroutines"));
-        line("  System Time:", scalar(info, "SystemTime"));
-        line("  EventsListeners:", scalar(info, "NEventsListener"));
+    non_empty(&mut line, " Kernel Version:", &info.kernel_version);
+    non_empty(&mut line, " Operating System:", &info.operating_system);
+    non_empty(&mut line, " OSType:", &info.os_type);
+    non_empty(&mut line, " Architecture:", &info.architecture);
+    line(" CPUs:", info.ncpu.to_string());
+    line(" Total Memory:", bytes_size(info.mem_total as f64));
+    non_empty(&mut line, " Name:", &info.name);
+    non_empty(&mut line, " ID:", &info.id);
+    line(" Docker Root Dir:", info.docker_root_dir.clone());
+    line(" Debug Mode:", info.debug.to_string());
+    if info.debug || client_debug {
+        line("  File Descriptors:", info.n_fd.to_string());
+        line("  Goroutines:", info.n_goroutines.to_string());
+        line("  System Time:", info.system_time.clone());
+        line("  EventsListeners:", info.n_events_listener.to_string());
     }
-    non_empty(&mut line, " HTTP Proxy:", scalar(info, "HttpProxy"));
-    non_empty(&mut line, " HTTPS Proxy:", scalar(info, "HttpsProxy"));
-    non_empty(&mut line, " No Proxy:", scalar(info, "NoProxy"));
-    non_empty(&mut line, " Username:", scalar(info, "Username"));
-    let labels = strings(info, "Labels");
-    if !labels.is_empty() {
+    non_empty(&mut line, " HTTP Proxy:", &info.http_proxy);
+    non_empty(&mut line, " HTTPS Proxy:", &info.https_proxy);
+    non_empty(&mut line, " No Proxy:", &info.no_proxy);
+    non_empty(&mut line, " Username:", &info.username);
+    if !info.labels.is_empty() {
         out.push_str(" Labels:\n");
-        for label in labels {
+        for label in &info.labels {
             out.push_str(&format!("  {label}\n"));
         }
     }
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
-    line(
-        " Experimental:",
-        info.get("ExperimentalBuild")
-            .and_then(Json::as_bool)
-            .unwrap_or(false)
-            .to_string(),
-    );
-    let registry = info.get("RegistryConfig").cloned().unwrap_or(Json::Null);
-    let cidrs = registry
-        .get("InsecureRegistryCIDRs")
-        .and_then(Json::as_array)
-        .cloned()
-        .unwrap_or_default();
-    let indexes = registry
-        .get("IndexConfigs")
-        .and_then(Json::as_object)
-        .cloned()
-        .unwrap_or_default();
-    if !cidrs.is_empty() || !indexes.is_empty() {
-        out.push_str(" Insecure Registries:\n");
-        for index in indexes.values() {
-            if !index.get("Secure").and_then(Json::as_bool).unwrap_or(false) {
-                out.push_str(&format!("  {}\n", scalar(index, "Name")));
-            }
-        }
-        for cidr in cidrs {
-            out.push_str(&format!("  {}\n", cidr.as_str().unwrap_or_default()));
-        }
-    }
-    let mirrors = strings(&registry, "Mirrors");
-    if !mirrors.is_empty() {
-        out.push_str(" Registry Mirrors:\n");
-        for mirror in mirrors {
-            out.push_str(&format!("  {mirror}\n"));
-        }
-    }
+    line(" Experimental:", info.experimental_build.to_string());
+    registries(&mut out, &info.registry_config);
     let mut line = |label: &str, value: String| out.push_str(&format!("{label} {value}\n"));
     line(
         " Live Restore Enabled:",
-        info.get("LiveRestoreEnabled")
-            .and_then(Json::as_bool)
-            .unwrap_or(false)
-            .to_string(),
+        info.live_restore_enabled.to_string(),
     );
-    let license = scalar(info, "ProductLicense");
-    if !license.is_empty() {
-        line(" Product License:", license);
+    if !info.product_license.is_empty() {
+        line(" Product License:", info.product_license.clone());
     }
-    if let Some(pools) = info.get("DefaultAddressPools").and_then(Json::as_array)
-        && !pools.is_empty()
-    {
+    let pools = info.default_address_pools.clone().unwrap_or_default();
+    if !pools.is_empty() {
         out.push_str(" Default Address Pools:\n");
         for pool in pools {
-            out.push_str(&format!(
-                "   Base: {}, Size: {}\n",
-                scalar(pool, "Base"),
-                scalar(pool, "Size")
-            ));
+            out.push_str(&format!("   Base: {}, Size: {}\n", pool.base, pool.size));
         }
     }
     out.push('\n');
-    (out, strings(info, "Warnings"))
+    (out, info.warnings.clone())
 }
 
-fn scalar_at(pair: &Json, index: usize) -> String {
-    match pair.get(index) {
-        Some(Json::String(s)) => s.clone(),
-        Some(other) => other.to_string(),
-        None => String::new(),
+/// The security options, each name with its profile when it has one.
+fn security_options(out: &mut String, options: &[String]) {
+    if options.is_empty() {
+        return;
+    }
+    out.push_str(" Security Options:\n");
+    for option in options {
+        let mut name = String::new();
+        let mut profile = None;
+        for field in option.split(',') {
+            let (k, v) = field.split_once('=').unwrap_or((field, ""));
+            match k {
+                "name" => name = v.to_string(),
+                "profile" => profile = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        out.push_str(&format!("  {name}\n"));
+        if let Some(profile) = profile {
+            out.push_str(&format!("   Profile: {profile}\n"));
+        }
+    }
+}
+
+/// The insecure registries (indexes not secure, then CIDRs) and mirrors.
+fn registries(out: &mut String, registry: &RegistryConfig) {
+    let cidrs = &registry.insecure_registry_cidrs;
+    let indexes = &registry.index_configs;
+    if !cidrs.is_empty() || !indexes.is_empty() {
+        out.push_str(" Insecure Registries:\n");
+        for index in indexes.values().filter(|index| !index.secure) {
+            out.push_str(&format!("  {}\n", index.name));
+        }
+        for cidr in cidrs {
+            out.push_str(&format!("  {cidr}\n"));
+        }
+    }
+    if !registry.mirrors.is_empty() {
+        out.push_str(" Registry Mirrors:\n");
+        for mirror in &registry.mirrors {
+            out.push_str(&format!("  {mirror}\n"));
+        }
     }
 }
 

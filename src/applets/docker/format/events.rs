@@ -2,8 +2,8 @@
 //! `2026-11-27T21:00:00.000000000Z container start 4f66… (image=busybox, name=web)`.
 
 use super::rows::Zone;
+use crate::api::events::Message;
 use crate::gofmt::time::UnixTime;
-use serde_json::Value as Json;
 
 /// Go's `RFC3339NanoFixed` layout of a Unix time in nanoseconds:
 /// always nine fraction digits, `Z` for UTC, else `+hh:mm`.
@@ -12,32 +12,28 @@ pub fn rfc3339_nano_fixed(nanos: i128, zone: &Zone) -> String {
 }
 
 /// One event message from `GET /events` as docker prints it.
-pub fn event_line(event: &Json, zone: &Zone) -> String {
+pub fn event_line(event: &Message, zone: &Zone) -> String {
     let mut line = String::new();
-    let time_nano = event.get("timeNano").and_then(Json::as_i64).unwrap_or(0);
-    let time = event.get("time").and_then(Json::as_i64).unwrap_or(0);
-    if time_nano != 0 {
-        line.push_str(&rfc3339_nano_fixed(time_nano as i128, zone));
+    if event.time_nano != 0 {
+        line.push_str(&rfc3339_nano_fixed(event.time_nano as i128, zone));
         line.push(' ');
-    } else if time != 0 {
-        line.push_str(&rfc3339_nano_fixed(time as i128 * 1_000_000_000, zone));
+    } else if event.time != 0 {
+        line.push_str(&rfc3339_nano_fixed(
+            event.time as i128 * 1_000_000_000,
+            zone,
+        ));
         line.push(' ');
     }
-    let text = |key: &str| event.get(key).and_then(Json::as_str).unwrap_or_default();
-    let actor_id = event
-        .pointer("/Actor/ID")
-        .and_then(Json::as_str)
-        .unwrap_or_default();
-    line.push_str(&format!("{} {} {actor_id}", text("Type"), text("Action")));
-    if let Some(attributes) = event.pointer("/Actor/Attributes").and_then(Json::as_object)
-        && !attributes.is_empty()
-    {
+    line.push_str(&format!(
+        "{} {} {}",
+        event.kind, event.action, event.actor.id
+    ));
+    let attributes = &event.actor.attributes;
+    if !attributes.is_empty() {
         // Sorted by key, not by `key=value`: `a` comes before `a.b`.
-        let mut keys: Vec<&String> = attributes.keys().collect();
-        keys.sort();
-        let pairs: Vec<String> = keys
-            .into_iter()
-            .map(|k| format!("{k}={}", attributes[k].as_str().unwrap_or_default()))
+        let pairs: Vec<String> = attributes
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
             .collect();
         line.push_str(&format!(" ({})", pairs.join(", ")));
     }
@@ -49,6 +45,10 @@ pub fn event_line(event: &Json, zone: &Zone) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn event_line(event: &serde_json::Value, zone: &Zone) -> String {
+        super::event_line(&serde_json::from_value(event.clone()).unwrap(), zone)
+    }
 
     #[test]
     /// Lines as `docker events` (CLI 28) printed them for the same messages.

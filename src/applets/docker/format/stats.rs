@@ -7,7 +7,7 @@ use super::ps::truncate_id;
 use super::rows::Header;
 use crate::applets::docker::template::{Object, Value};
 use crate::gofmt::size::{bytes_size, human_size_with_precision};
-use serde_json::{Value as Json, json};
+use serde_json::Value as Json;
 
 /// The default `docker stats` table.
 pub const DEFAULT_STATS_FORMAT: &str = "table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
@@ -224,7 +224,7 @@ impl Object for StatsRow {
     fn to_json(&self) -> Json {
         let map: serde_json::Map<String, Json> = STATS_FIELDS
             .iter()
-            .filter_map(|name| Some((name.to_string(), json!(self.field(name)?))))
+            .filter_map(|name| Some((name.to_string(), Json::from(self.field(name)?))))
             .collect();
         Json::Object(map)
     }
@@ -234,6 +234,7 @@ impl Object for StatsRow {
 mod tests {
     use super::super::table::render;
     use super::*;
+    use serde_json::json;
     use std::rc::Rc;
 
     // Stats objects a stub daemon served to `docker stats --no-stream`

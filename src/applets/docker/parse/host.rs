@@ -3,7 +3,7 @@
 //! and `--sysctl`, with docker/cli's checks and error texts.
 
 use super::units::parse_int;
-use serde_json::{Value as Json, json};
+use crate::api::container::{DeviceMapping, Ulimit};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
@@ -24,19 +24,6 @@ const ULIMIT_NAMES: &[&str] = &[
     "sigpending",
     "stack",
 ];
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ulimit {
-    pub name: String,
-    pub soft: i64,
-    pub hard: i64,
-}
-
-impl Ulimit {
-    pub fn to_json(&self) -> Json {
-        json!({"Name": self.name, "Hard": self.hard, "Soft": self.soft})
-    }
-}
 
 /// go-units `ParseUlimit`: `nofile=1024[:2048]`.
 pub fn parse_ulimit(value: &str) -> Result<Ulimit, String> {
@@ -142,7 +129,7 @@ fn valid_device_mode(mode: &str) -> bool {
 
 /// `--device /dev/sda[:/dev/xvda][:rwm]` as a DeviceMapping, with
 /// docker/cli's path checks.
-pub fn parse_device(value: &str) -> Result<Json, String> {
+pub fn parse_device(value: &str) -> Result<DeviceMapping, String> {
     if value.matches(':').count() > 2 || value.split(':').next() == Some("") {
         return Err(format!("bad format for path: {value}"));
     }
@@ -173,11 +160,11 @@ pub fn parse_device(value: &str) -> Result<Json, String> {
     if target.is_empty() {
         target = source;
     }
-    Ok(json!({
-        "PathOnHost": source,
-        "PathInContainer": target,
-        "CgroupPermissions": mode,
-    }))
+    Ok(DeviceMapping {
+        path_on_host: source.to_string(),
+        path_in_container: target.to_string(),
+        cgroup_permissions: mode.to_string(),
+    })
 }
 
 /// `--security-opt` values after docker/cli's checks: a seccomp profile
@@ -303,10 +290,9 @@ mod tests {
     fn ulimits_as_docker() {
         // Values and errors checked with `docker create --ulimit` (CLI 28).
         let got = ulimits(&strings(&["nproc=5", "nofile=1024:2048", "nproc=6"])).unwrap();
-        let json: Vec<Json> = got.iter().map(Ulimit::to_json).collect();
         assert_eq!(
-            serde_json::to_string(&json).unwrap(),
-            r#"[{"Hard":2048,"Name":"nofile","Soft":1024},{"Hard":6,"Name":"nproc","Soft":6}]"#
+            serde_json::to_value(&got).unwrap(),
+            serde_json::json!([{"Hard":2048,"Name":"nofile","Soft":1024},{"Hard":6,"Name":"nproc","Soft":6}])
         );
         assert_eq!(parse_ulimit("nofile=5:-1").unwrap().hard, -1);
         assert_eq!(parse_ulimit("nofile=-1:-1").unwrap().soft, -1);
@@ -411,8 +397,8 @@ mod tests {
         ];
         for (value, want) in ok {
             assert_eq!(
-                serde_json::to_string(&parse_device(value).unwrap()).unwrap(),
-                want,
+                serde_json::to_value(parse_device(value).unwrap()).unwrap(),
+                serde_json::from_str::<serde_json::Value>(want).unwrap(),
                 "{value}"
             );
         }

@@ -2,8 +2,8 @@
 //! HostConfig.Binds, Config.Volumes, HostConfig.Mounts and HostConfig.Tmpfs.
 
 use super::units::parse_bool;
+use crate::api::container::{BindOptions, ImageOptions, MountSpec, TmpfsOptions, VolumeOptions};
 use crate::gofmt::size::ram_in_bytes;
-use serde_json::{Map, Value as Json, json};
 use std::path::Path;
 
 /// Where one `-v` value goes.
@@ -141,202 +141,191 @@ pub fn csv_fields(line: &str) -> Result<Vec<String>, String> {
     }
 }
 
-/// A `--mount` value as the API's Mount object (opts.MountOpt).
-pub fn parse_mount(value: &str, cwd: &Path) -> Result<Json, String> {
-    let mut mount = Map::new();
-    let mut kind = "volume".to_string();
-    let (mut source, mut target) = (None::<String>, String::new());
-    let mut read_only = false;
-    let mut consistency = None::<String>;
-    let mut bind = Map::new();
-    let mut volume = Map::new();
-    let mut volume_labels = Map::new();
-    let mut driver = Map::new();
-    let mut driver_options = Map::new();
-    let mut tmpfs = Map::new();
-    let mut image = Map::new();
+/// A `--mount` value as the API's Mount object (opts.MountOpt). Each kind
+/// of option block exists once one of its keys was given.
+pub fn parse_mount(value: &str, cwd: &Path) -> Result<MountSpec, String> {
+    let mut mount = MountSpec {
+        kind: "volume".to_string(),
+        ..MountSpec::default()
+    };
+    let mut bind = None::<BindOptions>;
+    let mut volume = None::<VolumeOptions>;
+    let mut tmpfs = None::<TmpfsOptions>;
+    let mut image = None::<ImageOptions>;
     let mut bind_recursive = None::<String>;
-    let invalid = |key: &str, val: &str| format!("invalid value for {key}: {val}");
     for field in csv_fields(value)? {
         let Some((key, val)) = field.split_once('=') else {
             match field.as_str() {
-                "readonly" | "ro" => read_only = true,
-                "volume-nocopy" => {
-                    volume.insert("NoCopy".into(), json!(true));
-                }
-                "bind-nonrecursive" => {
-                    return Err(
-                        "bind-nonrecursive is deprecated, use bind-recursive=disabled instead"
-                            .into(),
-                    );
-                }
+                "readonly" | "ro" => mount.read_only = true,
+                "volume-nocopy" => volume.get_or_insert_default().no_copy = Some(true),
+                "bind-nonrecursive" => return Err(BIND_NONRECURSIVE.into()),
                 _ => return Err(format!("invalid field '{field}' must be a key=value pair")),
             }
             continue;
         };
-        match key {
-            "type" => kind = val.to_lowercase(),
-            "source" | "src" => {
-                source = Some(if val == "." || val.starts_with("./") {
-                    clean_path(&cwd.join(val))
-                } else {
-                    val.to_string()
-                });
-            }
-            "target" | "dst" | "destination" => target = val.to_string(),
-            "readonly" | "ro" => read_only = parse_bool(val).map_err(|_| invalid(key, val))?,
-            "consistency" => consistency = Some(val.to_lowercase()),
-            "bind-propagation" => {
-                bind.insert("Propagation".into(), json!(val.to_lowercase()));
-            }
-            "bind-nonrecursive" => {
-                return Err(
-                    "bind-nonrecursive is deprecated, use bind-recursive=disabled instead".into(),
-                );
-            }
-            "bind-recursive" => {
-                match val {
-                    "enabled" => {}
-                    "disabled" => {
-                        bind.insert("NonRecursive".into(), json!(true));
-                    }
-                    "writable" => {
-                        bind.insert("ReadOnlyNonRecursive".into(), json!(true));
-                    }
-                    "readonly" => {
-                        bind.insert("ReadOnlyForceRecursive".into(), json!(true));
-                    }
-                    _ => {
-                        return Err(format!(
-                            "invalid value for {key}: {val} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")"
-                        ));
-                    }
-                }
-                bind_recursive = Some(val.to_string());
-            }
-            "bind-create-mountpoint" => {
-                let create = parse_bool(val).map_err(|_| invalid(key, val))?;
-                bind.insert("CreateMountpoint".into(), json!(create));
-            }
-            "volume-nocopy" => {
-                let nocopy = parse_bool(val)
-                    .map_err(|_| format!("invalid value for volume-nocopy: {val}"))?;
-                volume.insert("NoCopy".into(), json!(nocopy));
-            }
-            "volume-label" => {
-                let (k, v) = val.split_once('=').unwrap_or((val, ""));
-                if !k.is_empty() {
-                    volume_labels.insert(k.into(), json!(v));
-                }
-            }
-            "volume-driver" => {
-                driver.insert("Name".into(), json!(val));
-            }
-            "volume-subpath" => {
-                volume.insert("Subpath".into(), json!(val));
-            }
-            "volume-opt" => {
-                let (k, v) = val.split_once('=').unwrap_or((val, ""));
-                if !k.is_empty() {
-                    driver_options.insert(k.into(), json!(v));
-                }
-            }
-            "tmpfs-size" => {
-                let size = ram_in_bytes(val).map_err(|_| invalid(key, val))?;
-                tmpfs.insert("SizeBytes".into(), json!(size));
-            }
-            "tmpfs-mode" => {
-                let mode = u32::from_str_radix(val, 8).map_err(|_| invalid(key, val))?;
-                tmpfs.insert("Mode".into(), json!(mode));
-            }
-            "image-subpath" => {
-                image.insert("Subpath".into(), json!(val));
-            }
-            _ => return Err(format!("unexpected key '{key}' in '{field}'")),
+        let empty_pair_key = val.split_once('=').map_or(val, |(k, _)| k).is_empty();
+        if matches!(key, "volume-label" | "volume-opt") && empty_pair_key {
+            // docker/cli drops `volume-label==x` without a word.
+            continue;
+        }
+        if key.starts_with("bind-") {
+            bind_option(bind.get_or_insert_default(), key, val, &mut bind_recursive)?;
+        } else if key.starts_with("volume-") {
+            volume_option(volume.get_or_insert_default(), key, val)?;
+        } else if key.starts_with("tmpfs-") {
+            tmpfs_option(tmpfs.get_or_insert_default(), key, val)?;
+        } else if key == "image-subpath" {
+            image.get_or_insert_default().subpath = Some(val.to_string());
+        } else {
+            mount_option(&mut mount, key, val, &field, cwd)?;
         }
     }
-    if kind.is_empty() {
+    if mount.kind.is_empty() {
         return Err("type is required".into());
     }
-    if target.is_empty() {
+    if mount.target.is_empty() {
         return Err("target is required".into());
     }
-    let has_volume_options = !volume.is_empty()
-        || !volume_labels.is_empty()
-        || !driver.is_empty()
-        || !driver_options.is_empty();
-    if has_volume_options && kind != "volume" {
-        return Err(format!(
-            "cannot mix 'volume-*' options with mount type '{kind}'"
-        ));
-    }
-    if !bind.is_empty() && kind != "bind" {
-        return Err(format!(
-            "cannot mix 'bind-*' options with mount type '{kind}'"
-        ));
-    }
-    if !tmpfs.is_empty() && kind != "tmpfs" {
-        return Err(format!(
-            "cannot mix 'tmpfs-*' options with mount type '{kind}'"
-        ));
-    }
-    if !image.is_empty() && kind != "image" {
-        return Err(format!(
-            "cannot mix 'image-*' options with mount type '{kind}'"
-        ));
+    let kind = mount.kind.as_str();
+    for (given, options, wanted) in [
+        (volume.is_some(), "volume-*", "volume"),
+        (bind.is_some(), "bind-*", "bind"),
+        (tmpfs.is_some(), "tmpfs-*", "tmpfs"),
+        (image.is_some(), "image-*", "image"),
+    ] {
+        if given && kind != wanted {
+            return Err(format!(
+                "cannot mix '{options}' options with mount type '{kind}'"
+            ));
+        }
     }
     if let Some(mode) = bind_recursive.as_deref()
         && matches!(mode, "writable" | "readonly")
     {
-        if !read_only {
+        if !mount.read_only {
             return Err(format!(
                 "option 'bind-recursive={mode}' requires 'readonly' to be specified in conjunction"
             ));
         }
-        let propagation = bind
-            .get("Propagation")
-            .and_then(Json::as_str)
-            .unwrap_or("rprivate");
-        if mode == "readonly" && propagation != "rprivate" {
+        let propagation = bind.as_ref().map_or("", |b| b.propagation.as_str());
+        if mode == "readonly" && !matches!(propagation, "" | "rprivate") {
             return Err(
                 "option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be specified in conjunction"
                     .into(),
             );
         }
     }
-    mount.insert("Type".into(), json!(kind));
-    if let Some(source) = source.filter(|s| !s.is_empty()) {
-        mount.insert("Source".into(), json!(source));
-    }
-    mount.insert("Target".into(), json!(target));
-    if read_only {
-        mount.insert("ReadOnly".into(), json!(true));
-    }
-    if let Some(consistency) = consistency {
-        mount.insert("Consistency".into(), json!(consistency));
-    }
-    if !bind.is_empty() {
-        mount.insert("BindOptions".into(), Json::Object(bind));
-    }
-    if has_volume_options {
-        if !volume_labels.is_empty() {
-            volume.insert("Labels".into(), Json::Object(volume_labels));
+    mount.bind_options = bind;
+    mount.volume_options = volume;
+    mount.tmpfs_options = tmpfs;
+    mount.image_options = image;
+    Ok(mount)
+}
+
+const BIND_NONRECURSIVE: &str =
+    "bind-nonrecursive is deprecated, use bind-recursive=disabled instead";
+
+fn invalid(key: &str, val: &str) -> String {
+    format!("invalid value for {key}: {val}")
+}
+
+/// The keys of the mount itself: type, source, target, readonly,
+/// consistency.
+fn mount_option(
+    mount: &mut MountSpec,
+    key: &str,
+    val: &str,
+    field: &str,
+    cwd: &Path,
+) -> Result<(), String> {
+    match key {
+        "type" => mount.kind = val.to_lowercase(),
+        "source" | "src" => {
+            mount.source = if val == "." || val.starts_with("./") {
+                clean_path(&cwd.join(val))
+            } else {
+                val.to_string()
+            };
         }
-        if !driver_options.is_empty() {
-            driver.insert("Options".into(), Json::Object(driver_options));
+        "target" | "dst" | "destination" => mount.target = val.to_string(),
+        "readonly" | "ro" => mount.read_only = parse_bool(val).map_err(|_| invalid(key, val))?,
+        "consistency" => mount.consistency = val.to_lowercase(),
+        _ => return Err(format!("unexpected key '{key}' in '{field}'")),
+    }
+    Ok(())
+}
+
+fn bind_option(
+    bind: &mut BindOptions,
+    key: &str,
+    val: &str,
+    recursive: &mut Option<String>,
+) -> Result<(), String> {
+    match key {
+        "bind-propagation" => bind.propagation = val.to_lowercase(),
+        "bind-nonrecursive" => return Err(BIND_NONRECURSIVE.into()),
+        "bind-recursive" => {
+            match val {
+                "enabled" => {}
+                "disabled" => bind.non_recursive = Some(true),
+                "writable" => bind.read_only_non_recursive = Some(true),
+                "readonly" => bind.read_only_force_recursive = Some(true),
+                _ => {
+                    return Err(format!(
+                        "invalid value for {key}: {val} (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")"
+                    ));
+                }
+            }
+            *recursive = Some(val.to_string());
         }
-        if !driver.is_empty() {
-            volume.insert("DriverConfig".into(), Json::Object(driver));
+        "bind-create-mountpoint" => {
+            bind.create_mountpoint = Some(parse_bool(val).map_err(|_| invalid(key, val))?);
         }
-        mount.insert("VolumeOptions".into(), Json::Object(volume));
+        _ => return Err(format!("unexpected key '{key}' in '{key}={val}'")),
     }
-    if !tmpfs.is_empty() {
-        mount.insert("TmpfsOptions".into(), Json::Object(tmpfs));
+    Ok(())
+}
+
+fn volume_option(volume: &mut VolumeOptions, key: &str, val: &str) -> Result<(), String> {
+    let pair = || val.split_once('=').unwrap_or((val, ""));
+    match key {
+        "volume-nocopy" => {
+            let nocopy =
+                parse_bool(val).map_err(|_| format!("invalid value for volume-nocopy: {val}"))?;
+            volume.no_copy = Some(nocopy);
+        }
+        "volume-label" => {
+            let (k, v) = pair();
+            volume
+                .labels
+                .get_or_insert_default()
+                .insert(k.into(), v.into());
+        }
+        "volume-driver" => volume.driver_config.get_or_insert_default().name = val.to_string(),
+        "volume-subpath" => volume.subpath = Some(val.to_string()),
+        "volume-opt" => {
+            let (k, v) = pair();
+            volume
+                .driver_config
+                .get_or_insert_default()
+                .options
+                .get_or_insert_default()
+                .insert(k.into(), v.into());
+        }
+        _ => return Err(format!("unexpected key '{key}' in '{key}={val}'")),
     }
-    if !image.is_empty() {
-        mount.insert("ImageOptions".into(), Json::Object(image));
+    Ok(())
+}
+
+fn tmpfs_option(tmpfs: &mut TmpfsOptions, key: &str, val: &str) -> Result<(), String> {
+    match key {
+        "tmpfs-size" => tmpfs.size_bytes = ram_in_bytes(val).map_err(|_| invalid(key, val))?,
+        "tmpfs-mode" => {
+            tmpfs.mode = u32::from_str_radix(val, 8).map_err(|_| invalid(key, val))?;
+        }
+        _ => return Err(format!("unexpected key '{key}' in '{key}={val}'")),
     }
-    Ok(Json::Object(mount))
+    Ok(())
 }
 
 #[cfg(test)]
@@ -464,8 +453,8 @@ mod tests {
         ];
         for (value, want) in cases {
             let got = parse_mount(value, cwd).unwrap_or_else(|e| panic!("{value}: {e}"));
-            let got: std::collections::BTreeMap<String, Json> =
-                serde_json::from_value(got).unwrap();
+            let got: std::collections::BTreeMap<String, serde_json::Value> =
+                serde_json::from_value(serde_json::to_value(got).unwrap()).unwrap();
             assert_eq!(serde_json::to_string(&got).unwrap(), want, "{value}");
         }
     }

@@ -1,7 +1,8 @@
 //! `-p`/`--publish` and `--expose` into Config.ExposedPorts and
 //! HostConfig.PortBindings, as docker/cli and go-connections/nat do it.
 
-use serde_json::{Map, Value as Json, json};
+use crate::api::container::PortBinding;
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 /// ExposedPorts (`"80/tcp": {}`) and PortBindings
@@ -30,27 +31,21 @@ impl PortSpecs {
         }
     }
 
-    pub fn exposed_ports_json(&self) -> Json {
-        // Sorted, as Go marshals its maps.
-        let sorted: std::collections::BTreeMap<&String, Json> =
-            self.exposed.iter().map(|p| (p, json!({}))).collect();
-        Json::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
-    }
-
-    pub fn port_bindings_json(&self) -> Json {
-        let sorted: std::collections::BTreeMap<&String, Json> = self
-            .bindings
+    /// HostConfig.PortBindings, keyed by `port/proto`.
+    pub fn port_bindings(&self) -> BTreeMap<String, Option<Vec<PortBinding>>> {
+        self.bindings
             .iter()
             .map(|(port, list)| {
-                let list: Vec<Json> = list
+                let list = list
                     .iter()
-                    .map(|(ip, port)| json!({"HostIp": ip, "HostPort": port}))
+                    .map(|(host_ip, host_port)| PortBinding {
+                        host_ip: host_ip.clone(),
+                        host_port: host_port.clone(),
+                    })
                     .collect();
-                (port, Json::Array(list))
+                (port.clone(), Some(list))
             })
-            .collect();
-        let map: Map<String, Json> = sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect();
-        Json::Object(map)
+            .collect()
     }
 }
 
@@ -217,12 +212,17 @@ mod tests {
             &strings(&["3000-3001"]),
         )
         .unwrap();
+        let mut exposed = specs.exposed.clone();
+        exposed.sort();
         assert_eq!(
-            serde_json::to_string(&specs.exposed_ports_json()).unwrap(),
-            r#"{"100/tcp":{},"3000/tcp":{},"3001/tcp":{},"53/udp":{},"80/tcp":{},"80/udp":{},"81/tcp":{},"90/tcp":{},"95/tcp":{}}"#
+            exposed,
+            [
+                "100/tcp", "3000/tcp", "3001/tcp", "53/udp", "80/tcp", "80/udp", "81/tcp",
+                "90/tcp", "95/tcp"
+            ]
         );
         assert_eq!(
-            serde_json::to_string(&specs.port_bindings_json()).unwrap(),
+            serde_json::to_string(&specs.port_bindings()).unwrap(),
             concat!(
                 r#"{"100/tcp":[{"HostIp":"","HostPort":"7000-7005"}],"53/udp":[{"HostIp":"::1","HostPort":"53"}],"#,
                 r#""80/tcp":[{"HostIp":"","HostPort":"8000"}],"80/udp":[{"HostIp":"127.0.0.1","HostPort":"8080"}],"#,
