@@ -266,6 +266,7 @@ impl<R: BufRead> ChunkedReader<R> {
         }
     }
 
+    #[cfg(test)]
     pub fn into_inner(self) -> R {
         self.inner
     }

@@ -248,7 +248,7 @@ fn run_with(spec: &Value, rootfs: &Path, launch: &Launch, script: &str) -> Outco
                 };
                 let result = match launch.before_pivot {
                     Some(step) => setup_rootfs_with(&setup, step),
-                    None => setup_rootfs(&setup),
+                    None => setup_rootfs_with(&setup, || Ok(())),
                 };
                 if let Err(error) = result {
                     child_fail(&format!("setup_rootfs: {error}"));

@@ -7,19 +7,14 @@
 
 // Parts of these serve commands whose daemon side comes later (stats,
 // events, logs, stop, kill), so not all of them are used yet.
-#[allow(dead_code)]
 mod args;
 mod client;
 mod commands;
-#[allow(dead_code)]
 mod format;
-#[allow(dead_code)]
 mod parse;
-#[allow(dead_code)]
 mod queries;
 mod request;
 mod root_help;
-#[allow(dead_code)]
 mod template;
 
 use crate::version;

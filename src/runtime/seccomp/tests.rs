@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator};
 
+use super::docker::docker_default_for;
 use super::*;
 
 const RET_ALLOW: u32 = 0x7fff_0000;
