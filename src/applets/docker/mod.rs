@@ -5,8 +5,6 @@
 //! commands the daemon serves, and `format`/`template` print their
 //! results as the Docker CLI does.
 
-// Parts of these serve commands whose daemon side comes later (stats,
-// events, logs, stop, kill), so not all of them are used yet.
 mod args;
 mod client;
 mod commands;
