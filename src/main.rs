@@ -19,6 +19,8 @@ mod inroot;
 mod runtime;
 mod shim;
 mod store;
+#[cfg(test)]
+mod test_skip;
 mod version;
 
 fn main() {

@@ -16,7 +16,7 @@ const BUSYBOX: &str = "/bin/busybox";
 macro_rules! need_busybox {
     () => {
         if !Path::new(BUSYBOX).is_file() {
-            eprintln!("skipped: {}: {BUSYBOX} is not installed", module_path!());
+            crate::test_skip::report(&format!("{BUSYBOX} is not installed"));
             return;
         }
     };

@@ -29,11 +29,11 @@ pub fn dockbox() -> PathBuf {
 /// visible. The test is named as libtest names it (`module::test`), from
 /// the thread libtest runs it on; `context` stands in off that thread.
 pub fn report_skip(context: &str, reason: &str) {
-    let _ = writeln!(
-        std::io::stderr(),
-        "skipped: {}: {reason}",
-        skipped_test_name(std::thread::current().name(), context)
-    );
+    let test = skipped_test_name(std::thread::current().name(), context);
+    // One write: writeln! would write the pieces one by one, and libtest's
+    // own output, on other threads, could land between them.
+    let line = format!("skipped: {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// libtest runs each test on a thread named after it; any other thread
