@@ -29,7 +29,8 @@ pub fn dockbox() -> PathBuf {
 /// visible. The test is named as libtest names it (`module::test`), from
 /// the thread libtest runs it on; `context` stands in off that thread.
 pub fn report_skip(context: &str, reason: &str) {
-    let test = skipped_test_name(std::thread::current().name(), context);
+    let current = std::thread::current();
+    let test = skipped_test_name(current.name(), context);
     // One write: writeln! would write the pieces one by one, and libtest's
     // own output, on other threads, could land between them.
     let line = format!("skipped: {test}: {reason}\n");
