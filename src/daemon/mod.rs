@@ -2,17 +2,19 @@
 //! the store, and the routes it serves. The `dockerd` applet parses the
 //! command line and calls `run`.
 
-pub mod api;
 pub mod build;
 pub mod config;
 pub mod containers;
+pub mod errors;
 pub mod events;
+pub mod handler;
 pub mod host;
 pub mod images;
 pub mod lock;
 pub mod log;
 pub mod networks;
 pub mod reload;
+pub mod route;
 pub mod signals;
 pub mod socket;
 pub mod swarm;
@@ -211,8 +213,8 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
     });
     containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> =
-        Arc::new(api::ApiHandler::new(Arc::clone(&daemon)));
-    let defaults = Arc::new(api::default_headers());
+        Arc::new(handler::ApiHandler::new(Arc::clone(&daemon)));
+    let defaults = Arc::new(handler::default_headers());
     let (stop_reader, mut stop_writer) = std::io::pipe().map_err(|source| DaemonError::Io {
         operation: "create",
         path: PathBuf::from("stop pipe"),

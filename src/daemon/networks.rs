@@ -4,8 +4,8 @@
 //! pruning of unused networks; the filter checks stay as they are.
 
 use super::Daemon;
-use super::api::{Call, Reply, Route};
 use super::containers::timefmt;
+use super::route::{Call, Reply, Route};
 use crate::api::{ApiError, Filters, Router};
 use serde::Serialize;
 

@@ -1,14 +1,15 @@
 //! System endpoints: `/_ping`, `/version`, `/info`, `/system/df`, and the
 //! container list as far as the store holds records.
 
-use super::api::{Call, Reply, Route};
+use super::errors::store_error;
+use super::route::{Call, Reply, Route};
 use super::{Daemon, host};
 use crate::api::types::{
     Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryConfig, RuntimeInfo,
     SwarmInfo, SystemInfo, SystemVersion,
 };
 use crate::api::version::{DEFAULT_API_VERSION, MIN_API_VERSION};
-use crate::api::{ApiError, ErrorKind, Router};
+use crate::api::{ApiError, Router};
 use crate::http::Response;
 use crate::version::{COMMIT, DOCKER_COMPAT_VERSION, VERSION};
 use std::collections::BTreeMap;
@@ -98,10 +99,6 @@ fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
         }
     }
     Ok((running, paused, stopped))
-}
-
-pub fn store_error(error: crate::store::StoreError) -> ApiError {
-    ApiError::new(ErrorKind::Internal, error.to_string())
 }
 
 fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {

@@ -4,7 +4,7 @@
 //! checks stay as they are.
 
 use super::Daemon;
-use super::api::{Call, Reply, Route};
+use super::route::{Call, Reply, Route};
 use crate::api::{ApiError, Filters, Router};
 use serde::Serialize;
 

@@ -6,7 +6,7 @@ use super::timefmt::{go_time, now_nanos, parse_rfc3339, parse_timestamp};
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
 use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
 use crate::http::Headers;
 use crate::shim::jsonlog::{self, LogLine};
 use crate::shim::protocol::{self, Kind};

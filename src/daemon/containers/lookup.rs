@@ -6,7 +6,7 @@ use super::record::ContainerRecord;
 use crate::api::ApiError;
 use crate::api::container::ContainerConfig;
 use crate::daemon::Daemon;
-use crate::daemon::system::store_error;
+use crate::daemon::errors::store_error;
 use crate::store::Store;
 
 /// `No such container: <what>` (404).

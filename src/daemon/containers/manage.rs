@@ -6,7 +6,7 @@ use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use crate::api::ApiError;
 use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
 use crate::http::Response;
 use serde::Serialize;
 

@@ -31,8 +31,8 @@ pub mod validate;
 pub mod view;
 
 use super::Daemon;
-use super::api::{Call, Reply, Route};
-use super::system::store_error;
+use super::errors::store_error;
+use super::route::{Call, Reply, Route};
 use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
 use crate::store::Commit;

@@ -9,7 +9,7 @@ use super::timefmt::parse_timestamp;
 use crate::api::container::PruneReport;
 use crate::api::{ApiError, Filters};
 use crate::daemon::Daemon;
-use crate::daemon::system::store_error;
+use crate::daemon::errors::store_error;
 use crate::store::{Commit, Store};
 
 /// `DELETE /containers/{id}`. A container with a process is refused

@@ -6,7 +6,7 @@ use super::shim_requests;
 use super::timefmt::{go_time, now_nanos};
 use crate::api::ApiError;
 use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
 use crate::http::Headers;
 use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats};
 use serde::Serialize;

@@ -9,7 +9,7 @@ use super::{spec, validate};
 use crate::api::ApiError;
 use crate::api::container::{HostConfig, UpdateConfig};
 use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
 
 fn conflict(message: &str) -> ApiError {
     ApiError::invalid(format!("Cannot update container: {message}"))

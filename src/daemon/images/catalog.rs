@@ -2,9 +2,9 @@
 //! that name them, and which containers use which image. Lookups of
 //! user-given names go through here.
 
-use super::store_error;
 use crate::api::ApiError;
 use crate::daemon::Daemon;
+use crate::daemon::errors::store_error;
 use crate::image::{Digest, ImageRecord, LookupError, Reference, lookup_image};
 use crate::store::{ReadTx, StoreError, Table};
 use std::collections::BTreeMap;

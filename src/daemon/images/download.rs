@@ -7,7 +7,7 @@
 use super::transfer::{Upload, import_spooled};
 use crate::api::image::ProgressMessage;
 use crate::api::{ApiError, ErrorKind};
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
 use crate::daemon::{Daemon, log};
 use crate::http::Headers;
 use crate::http::fetch::{self, Fetched};

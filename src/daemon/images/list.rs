@@ -3,13 +3,13 @@
 
 use super::catalog::{Catalog, StoredImage};
 use super::filters::{glob_match, match_labels, parse_timestamp};
-use super::image_error;
 use crate::api::image::{
     GraphDriverData, HistoryItem, ImageInspect, ImageMetadata, ImageRootFs, ImageSummary,
 };
 use crate::api::{ApiError, ApiVersion};
 use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::errors::image_error;
+use crate::daemon::route::{Call, Reply};
 use crate::image::Digest;
 use std::collections::HashMap;
 

@@ -15,10 +15,11 @@ mod transfer;
 pub use catalog::{Catalog, StoredImage, resolve};
 
 use super::Daemon;
-use super::api::Route;
-use crate::api::{ApiError, ErrorKind, Router};
+use super::errors::store_error;
+use super::route::Route;
+use crate::api::{ApiError, Router};
 use crate::image::{DriverKind, ImageError, ImageStore};
-use crate::store::{Store, StoreError, Table};
+use crate::store::{Store, Table};
 use std::sync::{Mutex, MutexGuard};
 
 /// The image store and the lock that orders every change to images and
@@ -100,19 +101,6 @@ pub fn routes(router: &mut Router<Route>) {
         .add("GET", "/images/{name*}/history", list::history)
         .add("POST", "/images/{name*}/tag", remove::tag)
         .add("DELETE", "/images/{name*}", remove::delete);
-}
-
-fn store_error(error: StoreError) -> ApiError {
-    ApiError::new(ErrorKind::Internal, error.to_string())
-}
-
-/// Client faults are 400, the daemon's own 500.
-fn image_error(error: ImageError) -> ApiError {
-    if error.is_bad_input() {
-        ApiError::invalid(error.to_string())
-    } else {
-        ApiError::internal(error.to_string())
-    }
 }
 
 /// The number of images, for `/info`.

@@ -4,14 +4,15 @@
 //! one transaction, and only then are files removed (a crash in between
 //! leaves files that the start-up collection removes).
 
+use super::ImageService;
 use super::catalog::{Catalog, ContainerUse};
 use super::filters::{match_labels, parse_timestamp};
 use super::list::dangling_filter;
-use super::{ImageService, image_error, store_error};
 use crate::api::image::{DeleteItem, ImagePruneReport};
 use crate::api::{ApiError, ErrorKind};
 use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::errors::{image_error, store_error};
+use crate::daemon::route::{Call, Reply};
 use crate::image::{Digest, Reference};
 use crate::store::Table;
 use std::collections::HashSet;

@@ -5,10 +5,10 @@
 
 use super::catalog::{Catalog, StoredImage};
 use super::remove::repo_tag_reference;
-use super::{image_error, store_error};
 use crate::api::ApiError;
 use crate::api::image::ProgressMessage;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::errors::{image_error, store_error};
+use crate::daemon::route::{Call, Reply};
 use crate::daemon::{Daemon, log};
 use crate::http::Headers;
 use crate::image::{ImageName, ImageRecord, ImportOptions, Reference, SaveImage};
