@@ -17,12 +17,14 @@ pub mod reload;
 pub mod route;
 pub mod signals;
 pub mod socket;
+pub mod state;
 pub mod swarm;
 pub mod system;
 pub mod volumes;
 
 use crate::store::{Store, StoreError};
 use config::Config;
+pub use state::Daemon;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -61,40 +63,12 @@ pub enum DaemonError {
     Signals(nix::errno::Errno),
 }
 
-/// What the routes share.
-pub struct Daemon {
-    pub config: Config,
-    pub store: Store,
-    pub images: images::ImageService,
-    /// A stable identity of this daemon's data root, as `/info` `ID`.
-    pub engine_id: String,
-    /// Running containers' shims and the waiters on them.
-    pub shims: containers::shims::ShimTable,
-    /// Per container: one request at a time acts on its process.
-    pub operations: containers::change::OperationLocks,
-    /// The event log and the live `GET /events` streams.
-    pub events: events::Events,
-    /// Containers get their root by MS_MOVE and chroot, since pivot_root
-    /// cannot leave the host's root behind: see [`no_pivot_root`].
-    pub no_pivot_root: bool,
-    /// Debug and labels: what SIGHUP may change.
-    pub reloadable: reload::Reloadable,
-}
-
 /// As dockerd: `DOCKER_RAMDISK` (any non-empty value) in the daemon's
 /// environment asks for the MS_MOVE and chroot switch; so does a host
 /// whose root is the initramfs, where pivot_root always fails.
 pub fn no_pivot_root(ramdisk_env: Option<&std::ffi::OsStr>) -> bool {
     ramdisk_env.is_some_and(|value| !value.is_empty())
         || crate::runtime::rootfs::host_root_is_initramfs()
-}
-
-impl Daemon {
-    /// The storage driver in use: the configured one, or overlay2 where
-    /// it mounts and vfs elsewhere.
-    pub fn storage_driver(&self) -> String {
-        self.images.driver_kind().name().to_string()
-    }
 }
 
 fn make_dir(path: &Path, mode: u32) -> Result<(), DaemonError> {
@@ -200,17 +174,8 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
     if config.systemd_sockets {
         sockets.extend(socket::ApiSocket::from_systemd()?);
     }
-    let daemon = Arc::new(Daemon {
-        reloadable: reload::Reloadable::new(&config),
-        config,
-        store,
-        images,
-        engine_id,
-        shims: Default::default(),
-        operations: Default::default(),
-        events: Default::default(),
-        no_pivot_root: no_pivot_root(std::env::var_os("DOCKER_RAMDISK").as_deref()),
-    });
+    let no_pivot_root = no_pivot_root(std::env::var_os("DOCKER_RAMDISK").as_deref());
+    let daemon = Arc::new(Daemon::new(config, store, images, engine_id, no_pivot_root));
     containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> =
         Arc::new(handler::ApiHandler::new(Arc::clone(&daemon)));
@@ -235,7 +200,7 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
         }
         loop {
             match signals.wait() {
-                Ok(signals::Received::Reload) => daemon.reloadable.reload(&flags),
+                Ok(signals::Received::Reload) => daemon.reload(&flags),
                 Ok(signals::Received::Shutdown(name)) => {
                     log::info(&format!("Processing signal '{name}'"));
                     break;
@@ -248,11 +213,11 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");
-        if !daemon.config.live_restore {
+        if !daemon.config().live_restore {
             containers::shims::stop_all(&daemon);
         }
         // After the stops, so that streams carry their `die` events.
-        daemon.events.close(std::time::Duration::from_secs(2));
+        daemon.events().close(std::time::Duration::from_secs(2));
     });
     drop(sockets);
     log::info("Daemon shutdown complete");

@@ -89,7 +89,7 @@ fn version(_daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError
 fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
     use super::containers::record::{ContainerRecord, Status};
     let containers: Vec<(String, ContainerRecord)> =
-        daemon.store.list_containers().map_err(store_error)?;
+        daemon.store().list_containers().map_err(store_error)?;
     let (mut running, mut paused, mut stopped) = (0, 0, 0);
     for (_, record) in &containers {
         match record.status() {
@@ -102,8 +102,8 @@ fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
 }
 
 fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    let config = &daemon.config;
-    let reloaded = daemon.reloadable.get();
+    let config = daemon.config();
+    let reloaded = daemon.reloaded_settings();
     let (running, paused, stopped) = container_counts(daemon)?;
     let images = super::images::count(daemon)?;
     let (kernel, machine) = host::uname();
@@ -122,7 +122,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         id: COMMIT.to_string(),
     };
     let body = SystemInfo {
-        id: daemon.engine_id.clone(),
+        id: daemon.engine_id().to_string(),
         containers: running + paused + stopped,
         containers_running: running,
         containers_paused: paused,
@@ -130,7 +130,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         images,
         driver: daemon.storage_driver(),
         driver_status: daemon
-            .images
+            .images()
             .driver_status()
             .into_iter()
             .map(|(name, value)| [name, value])
@@ -161,7 +161,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         logging_driver: config.log_driver.clone(),
         cgroup_driver: "cgroupfs".to_string(),
         cgroup_version: cgroups.version.to_string(),
-        n_events_listener: daemon.events.subscriber_count() as u64,
+        n_events_listener: daemon.events().subscriber_count() as u64,
         kernel_version: kernel,
         operating_system,
         os_version,

@@ -31,7 +31,7 @@ fn find_and_hold<'d>(
     what: &str,
 ) -> Result<(ContainerRecord, OperationGuard<'d>), ApiError> {
     let id = daemon.find_container(what)?.id;
-    let operation = daemon.operations.hold(&id);
+    let operation = daemon.hold_operation(&id);
     Ok((daemon.find_container(&id)?, operation))
 }
 
@@ -42,7 +42,7 @@ fn find_and_hold<'d>(
 /// the exit count from before the request; call it without the hold.
 pub(super) fn gone_or(daemon: &Daemon, id: &str, seen: u64, error: ApiError) -> ApiError {
     let exited = daemon
-        .shims
+        .shims()
         .wait_exit(id, seen, Some(std::time::Duration::from_secs(5)));
     if exited || daemon.find_container(id).is_ok_and(|r| !r.is_running()) {
         return ApiError::conflict(format!("Container {id} is not running"));
@@ -53,7 +53,7 @@ pub(super) fn gone_or(daemon: &Daemon, id: &str, seen: u64, error: ApiError) -> 
 pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let (record, operation) = find_and_hold(daemon, call.param("id")?)?;
     refuse_unless_running(&record)?;
-    let seen = daemon.shims.exits(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     if let Err(error) = shim_requests::set_paused(daemon, &record.id, true) {
         drop(operation);
         return Err(gone_or(daemon, &record.id, seen, error));
@@ -71,7 +71,7 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
             record.id
         )));
     }
-    let seen = daemon.shims.exits(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     if let Err(error) = shim_requests::set_paused(daemon, &record.id, false) {
         drop(operation);
         return Err(gone_or(daemon, &record.id, seen, error));
@@ -85,7 +85,7 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
 /// a paused container, moby resumes it so the signal lands. The exit may
 /// be recorded first, so a refused state change is fine.
 pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
-    let _operation = daemon.operations.hold(id);
+    let _operation = daemon.hold_operation(id);
     let paused = daemon
         .find_container(id)
         .is_ok_and(|record| record.state.status == Status::Paused);

@@ -71,7 +71,7 @@ impl Daemon {
     }
 
     pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
-        find_container(&self.store, what)
+        find_container(self.store(), what)
     }
 
     /// Changes the current record of container `id` in one store
@@ -92,7 +92,7 @@ impl Daemon {
         id: &str,
         change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        change::change_container(&self.store, commit, id, |_, record| Ok(change(record)?))
+        change::change_container(self.store(), commit, id, |_, record| Ok(change(record)?))
     }
 
     /// The OCI spec of `record`, whose root filesystem is at `rootfs`.
@@ -105,9 +105,9 @@ impl Daemon {
     ) -> Result<oci_spec::runtime::Spec, spec::SpecError> {
         let ctx = spec::SpecContext {
             rootfs,
-            data_root: &self.config.data_root,
-            default_ulimits: &self.config.default_ulimits,
-            cgroup_parent: self.config.cgroup_parent.as_deref(),
+            data_root: &self.config().data_root,
+            default_ulimits: &self.config().default_ulimits,
+            cgroup_parent: self.config().cgroup_parent.as_deref(),
             own_cgroup: &settings.own_cgroup,
             init_binary: &settings.init_binary,
             bounding_caps: &settings.bounding_caps,
@@ -148,9 +148,9 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
     let request = create::decode_create_body(body)?;
     let images = daemon.image_lookup();
     let ctx = CreateContext {
-        store: &daemon.store,
+        store: daemon.store(),
         images: &images,
-        data_root: &daemon.config.data_root,
+        data_root: &daemon.config().data_root,
         storage_driver: daemon.storage_driver(),
         facts: validate::HostFacts {
             ncpu: super::host::ncpu(),
@@ -158,8 +158,8 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
             blkio_weight: super::host::blkio_weight_supported(),
         },
         host_name: super::host::hostname(),
-        log_driver: daemon.config.log_driver.clone(),
-        log_opts: daemon.config.log_opts.clone(),
+        log_driver: daemon.config().log_driver.clone(),
+        log_opts: daemon.config().log_opts.clone(),
     };
     let name = call.query.get("name").unwrap_or("").to_string();
     let (record, warnings) = create::create_container(&ctx, &name, request)?;
@@ -182,14 +182,14 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let limit = call.query.int("limit")?;
     let images: &dyn ImageLookup = &daemon.image_lookup();
     let selection = list::Selection::new(
-        &daemon.store,
+        daemon.store(),
         images,
         call.query.bool("all"),
         limit,
         filters,
     )?;
     let records: Vec<ContainerRecord> = daemon
-        .store
+        .store()
         .list_containers()
         .map_err(store_error)?
         .into_iter()
@@ -224,7 +224,7 @@ pub fn disk_usage(
     daemon: &Daemon,
 ) -> Result<Vec<crate::api::container_view::ContainerSummary>, ApiError> {
     let mut records: Vec<ContainerRecord> = daemon
-        .store
+        .store()
         .list_containers()
         .map_err(store_error)?
         .into_iter()
@@ -264,7 +264,7 @@ fn sizes(
     image_sizes: &std::collections::HashMap<String, i64>,
 ) -> (i64, i64) {
     let rw = daemon
-        .images
+        .images()
         .rootfs_changes_size(&record.id)
         .map_or(0, |size| size as i64);
     let image = image_sizes.get(&record.image_id).copied().unwrap_or(0);
@@ -273,7 +273,7 @@ fn sizes(
 
 fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let record = daemon.find_container(call.param("id")?)?;
-    let mut shown = view::inspect(&record, &daemon.config.data_root);
+    let mut shown = view::inspect(&record, &daemon.config().data_root);
     if call.query.bool("size") {
         let (rw, root) = sizes(daemon, &record, &image_sizes(daemon));
         shown.size_rw = Some(rw);
@@ -296,7 +296,7 @@ fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
 fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let new_name = call.query.get("name").unwrap_or("").to_string();
     let record = daemon.find_container(call.param("id")?)?;
-    let (old_name, renamed) = remove::rename_container(&daemon.store, &record.id, &new_name)?;
+    let (old_name, renamed) = remove::rename_container(daemon.store(), &record.id, &new_name)?;
     daemon.log_container_event(&renamed, "rename", &[("oldName", format!("/{old_name}"))]);
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }

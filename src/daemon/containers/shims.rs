@@ -192,21 +192,21 @@ impl ShimTable {
 /// The container's directory in the exec root: bundle, shim socket and
 /// state file.
 pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
-    daemon.config.exec_root.join(id)
+    daemon.config().exec_root.join(id)
 }
 
 pub fn runtime_root(daemon: &Daemon) -> PathBuf {
-    daemon.config.exec_root.join("runtime")
+    daemon.config().exec_root.join("runtime")
 }
 
 /// The container's root filesystem, made on its first start.
 fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
     let image = crate::image::Digest::parse(&record.image_id).map_err(|e| e.to_string())?;
-    let _changes = daemon.images.lock();
-    match daemon.images.mount_rootfs(&record.id, &image) {
+    let _changes = daemon.images().lock();
+    match daemon.images().mount_rootfs(&record.id, &image) {
         Ok(path) => Ok(path),
         Err(_) => daemon
-            .images
+            .images()
             .create_rootfs(&record.id, &image)
             .map_err(|e| e.to_string()),
     }
@@ -215,14 +215,14 @@ fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> 
 /// Unmounts and deletes the container's root filesystem and its exec-root
 /// directory (at removal).
 pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
-    drop(daemon.shims.take_pending(&record.id));
+    drop(daemon.shims().take_pending(&record.id));
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
     // The shim deletes the launcher's state (and so the cgroups) when the
     // container exits; a shim that was killed itself leaves them behind.
     super::dead_shim::delete_runtime_state(daemon, &record.id);
-    let _changes = daemon.images.lock();
+    let _changes = daemon.images().lock();
     daemon
-        .images
+        .images()
         .remove_rootfs(&record.id)
         .map_err(|e| e.to_string())
 }
@@ -280,7 +280,7 @@ fn start_failure_code(message: &str) -> i64 {
 /// waiting attachers their connections, then lets the container run.
 pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
     let record = daemon.find_container(id)?;
-    if !daemon.shims.claim_start(&record.id) {
+    if !daemon.shims().claim_start(&record.id) {
         return Err(ApiError::conflict(format!(
             "container {} is already being started",
             record.id
@@ -288,9 +288,9 @@ pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
     }
     // Held from the check of the record to the start recorded: signals,
     // pauses and removals wait rather than meet a half-started container.
-    let operation = daemon.operations.hold(&record.id);
+    let operation = daemon.hold_operation(&record.id);
     let started = start_claimed(daemon, &record.id, operation);
-    daemon.shims.release_start(&record.id);
+    daemon.shims().release_start(&record.id);
     started
 }
 
@@ -332,14 +332,14 @@ fn start_claimed(
         Err(error) => {
             let message = error.message();
             // Attachers waiting for this start give up.
-            drop(daemon.shims.take_pending(&record.id));
+            drop(daemon.shims().take_pending(&record.id));
             let code = start_failure_code(message);
             daemon.update_container(&record.id, |rec| {
                 rec.mark_start_failed(code, message, now_nanos());
                 Ok(())
             })?;
             let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
-            daemon.shims.note_exit(&record.id, code);
+            daemon.shims().note_exit(&record.id, code);
             // The removal holds the container itself.
             drop(operation);
             // As moby: an AutoRemove container goes with its failed start,
@@ -350,7 +350,7 @@ fn start_claimed(
             {
                 log::warn(&format!("auto-remove {id}: {}", removal.message));
             }
-            daemon.shims.notify();
+            daemon.shims().notify();
             Err(ApiError::internal(error.answer()))
         }
     }
@@ -409,7 +409,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         .map_err(|e| format!("write the bundle's config.json: {e}"))?;
     let (_, max_size, max_file) = log_limits(record);
     let log_path = (record.host_config.log_config.kind != "none")
-        .then(|| record.log_path(&daemon.config.data_root));
+        .then(|| record.log_path(&daemon.config().data_root));
     let config = ShimConfig {
         id: record.id.clone(),
         runtime_root: runtime_root(daemon),
@@ -418,14 +418,14 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         log_max_file: max_file,
         tty: record.config.tty,
         open_stdin: record.config.open_stdin,
-        no_pivot: daemon.no_pivot_root,
+        no_pivot: daemon.no_pivot_root(),
     };
     let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
     std::fs::write(bundle.join(crate::shim::CONFIG_FILE), bytes)
         .map_err(|e| format!("write shim.json: {e}"))?;
-    spawn_shim(&bundle, &daemon.shims.shim_program(&settings.init_binary))?;
+    spawn_shim(&bundle, &daemon.shims().shim_program(&settings.init_binary))?;
     let mut monitor = connect(daemon, &record.id, false).map_err(|e| format!("shim: {e}"))?;
-    for waiter in daemon.shims.take_pending(&record.id) {
+    for waiter in daemon.shims().take_pending(&record.id) {
         if let Ok(stream) = connect(daemon, &record.id, true) {
             let _ = waiter.send(stream);
         }
@@ -445,7 +445,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         }
     };
     let id = record.id.clone();
-    let table = daemon.shims.daemon();
+    let table = daemon.shims().daemon();
     std::thread::spawn(move || {
         if let Some(daemon) = table {
             monitor_exit(&daemon, &id, monitor);
@@ -533,14 +533,14 @@ fn record_dead_shim(daemon: &Arc<Daemon>, id: &str) {
 /// Records the exit in `state`; `die_code` is the `die` event's exit code
 /// when it differs from the recorded one.
 fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Option<i64>) {
-    daemon.shims.wait_for_start(id);
+    daemon.shims().wait_for_start(id);
     let code = i64::from(state.exit_code);
     let Ok(record) = daemon.find_container(id) else {
-        daemon.shims.note_exit(id, code);
+        daemon.shims().note_exit(id, code);
         return;
     };
     let shutting_down = daemon
-        .shims
+        .shims()
         .shutting_down
         .load(std::sync::atomic::Ordering::SeqCst);
     // An auto-removed container's record goes at once, durably (AutoRemove
@@ -555,7 +555,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     // recorded makes a bundle of its own at the same path, which this
     // removal must not take with it (its shim then failed to start:
     // "No such file or directory").
-    let operation = daemon.operations.hold(id);
+    let operation = daemon.hold_operation(id);
     // The policy is read from the record being changed, so a `stop` or an
     // `update --restart` that came meanwhile counts.
     let marked = daemon.update_container_as(commit, id, |rec| {
@@ -587,14 +587,14 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
     // Before the auto-removal below, which holds the container itself.
     drop(operation);
-    daemon.shims.note_exit(id, code);
+    daemon.shims().note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {
         if let Err(error) = super::remove::remove_container(daemon, id, true)
             && error.status() != 404
         {
             log::warn(&format!("auto-remove {id}: {}", error.message));
         }
-        daemon.shims.notify();
+        daemon.shims().notify();
         return;
     }
     if let Some(delay) = restart {
@@ -638,27 +638,27 @@ fn restart_delay(record: &ContainerRecord, code: i64) -> Option<Duration> {
 /// not a manual stop: restart policies apply at the next start.
 pub fn stop_all(daemon: &Daemon) {
     daemon
-        .shims
+        .shims()
         .shutting_down
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+    let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
     std::thread::scope(|scope| {
         for (_, record) in records.into_iter().filter(|(_, r)| r.is_running()) {
             scope.spawn(move || {
-                let seen = daemon.shims.exits(&record.id);
+                let seen = daemon.shims().exits(&record.id);
                 let signal = super::signal::parse_signal(&record.config.stop_signal)
                     .unwrap_or(libc::SIGTERM);
                 let timeout = record.config.stop_timeout.unwrap_or(10).max(0) as u64;
                 let _ = shim_requests::signal(daemon, &record.id, signal);
                 if !daemon
-                    .shims
+                    .shims()
                     .wait_exit(&record.id, seen, Some(Duration::from_secs(timeout)))
                 {
                     let _ = shim_requests::signal(daemon, &record.id, libc::SIGKILL);
                     daemon
-                        .shims
+                        .shims()
                         .wait_exit(&record.id, seen, Some(Duration::from_secs(10)));
                 }
             });
@@ -670,8 +670,8 @@ pub fn stop_all(daemon: &Daemon) {
 /// store has as running, and record the exits that happened meanwhile.
 /// `always` and `unless-stopped` containers that are not running come back.
 pub fn restore(daemon: &Arc<Daemon>) {
-    daemon.shims.bind(daemon);
-    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+    daemon.shims().bind(daemon);
+    let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
     for (_, record) in records {

@@ -118,8 +118,8 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let record = daemon.find_container(call.param("id")?)?;
     // Held across the record and the cgroup: a start under way reads the
     // limits before or after both, never between.
-    let operation = daemon.operations.hold(&record.id);
-    let seen = daemon.shims.exits(&record.id);
+    let operation = daemon.hold_operation(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     // Applied to the record as it is when stored, so two updates (or an
     // update and an exit) at once keep each other's changes.
     let updated = daemon.update_container(&record.id, |rec| {

@@ -184,14 +184,14 @@ impl Daemon {
             id: record.id.clone(),
             attributes,
         };
-        self.events.publish(CONTAINER, action, actor);
+        self.events().publish(CONTAINER, action, actor);
     }
 
     /// An image event: the image's labels (while it still exists) and
     /// `name`, the reference acted on or the ID itself.
     pub fn log_image_event(&self, image_id: &str, name: &str, action: &str) {
         let mut attributes = self
-            .store
+            .store()
             .get_image::<crate::image::ImageRecord>(image_id)
             .ok()
             .flatten()
@@ -204,7 +204,7 @@ impl Daemon {
             id: image_id.to_string(),
             attributes,
         };
-        self.events.publish(IMAGE, action, actor);
+        self.events().publish(IMAGE, action, actor);
     }
 
     /// The `prune` event of containers or images: no actor ID, the bytes
@@ -214,7 +214,7 @@ impl Daemon {
             id: String::new(),
             attributes: BTreeMap::from([("reclaimed".to_string(), reclaimed.to_string())]),
         };
-        self.events.publish(kind, "prune", actor);
+        self.events().publish(kind, "prune", actor);
     }
 }
 

@@ -45,7 +45,7 @@ fn events_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
         .exchange
         .stream(200, &headers)
         .map_err(|e| ApiError::internal(format!("write events headers: {e}")))?;
-    let (past, feed) = daemon.events.subscribe(since, until, filter);
+    let (past, feed) = daemon.events().subscribe(since, until, filter);
     let send = |writer: &mut ChunkedWriter<UnixStream>, message: &Message| -> bool {
         if skip_image_create && message.kind == "image" && message.action == "create" {
             return true;

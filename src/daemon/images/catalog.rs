@@ -70,7 +70,7 @@ fn corrupt(table: Table, key: &str, why: String) -> StoreError {
 
 impl Catalog {
     pub fn read(daemon: &Daemon) -> Result<Catalog, ApiError> {
-        daemon.store.read(Catalog::from_read).map_err(store_error)
+        daemon.store().read(Catalog::from_read).map_err(store_error)
     }
 
     fn from_read(tx: &ReadTx) -> Result<Catalog, StoreError> {

@@ -286,7 +286,7 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         config.comment.clone()
     };
     let data = daemon
-        .images
+        .images()
         .graph_driver_data(None, &record.id)
         .map_err(image_error)?
         .into_iter()
@@ -312,7 +312,7 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         size,
         virtual_size: version_below(&call.version, 44).then_some(size),
         graph_driver: GraphDriverData {
-            name: daemon.images.driver_kind().name().to_string(),
+            name: daemon.images().driver_kind().name().to_string(),
             data,
         },
         root_fs: ImageRootFs {

@@ -105,7 +105,7 @@ pub fn routes(router: &mut Router<Route>) {
 
 /// The number of images, for `/info`.
 pub fn count(daemon: &Daemon) -> Result<u64, ApiError> {
-    daemon.store.count(Table::Images).map_err(store_error)
+    daemon.store().count(Table::Images).map_err(store_error)
 }
 
 pub use list::disk_usage;

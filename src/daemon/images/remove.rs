@@ -248,7 +248,7 @@ fn delete_locked(
     force: bool,
 ) -> Result<(Vec<DeleteItem>, u64), ApiError> {
     let catalog = Catalog::read(daemon)?;
-    let plan = plan_delete(&catalog, &daemon.images, name, force)?;
+    let plan = plan_delete(&catalog, daemon.images(), name, force)?;
     // Before the write, while the image and its labels are still there:
     // moby names the image by ID in `untag` events, not by the tag.
     for reference in &plan.untag {
@@ -258,7 +258,7 @@ fn delete_locked(
         }
     }
     daemon
-        .store
+        .store()
         .write(|tx| {
             for reference in &plan.untag {
                 tx.delete(Table::Tags, &reference.to_string())?;
@@ -275,7 +275,7 @@ fn delete_locked(
     }
     if let Some((id, layers)) = &plan.files {
         daemon
-            .images
+            .images()
             .remove_image(id, layers)
             .map_err(image_error)?;
     }
@@ -289,7 +289,7 @@ pub fn delete(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     }
     let force = call.query.bool("force");
     // `noprune` concerns parent images, which only builds make.
-    let _guard = daemon.images.lock();
+    let _guard = daemon.images().lock();
     let (items, _) = delete_locked(daemon, &name, force)?;
     Reply::json(200, &items)
 }
@@ -327,7 +327,7 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
             "refusing to create an ambiguous tag using digest algorithm as name",
         ));
     }
-    let _guard = daemon.images.lock();
+    let _guard = daemon.images().lock();
     let catalog = Catalog::read(daemon)?;
     let image = catalog
         .find(&name)
@@ -336,7 +336,7 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
     stored.last_tag_time = Some(crate::api::time::rfc3339_nano(std::time::SystemTime::now()));
     let id = stored.record.id.to_string();
     daemon
-        .store
+        .store()
         .write(|tx| {
             tx.put_raw(Table::Tags, &reference.to_string(), id.as_bytes())?;
             tx.put(Table::Images, &id, &stored)
@@ -357,7 +357,7 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
         [value] => Some(parse_timestamp(value, std::time::SystemTime::now())?),
         _ => return Err(ApiError::invalid("more than one until filter specified")),
     };
-    let _guard = daemon.images.lock();
+    let _guard = daemon.images().lock();
     let catalog = Catalog::read(daemon)?;
     let mut report = ImagePruneReport::default();
     let mut deleted = Vec::new();

@@ -48,7 +48,7 @@ pub(super) struct Upload {
 impl Upload {
     /// An empty spool file and a second handle to write it through.
     pub(super) fn create(daemon: &Daemon) -> Result<(Upload, std::fs::File), ApiError> {
-        let path = daemon.images.content().temp_path("upload");
+        let path = daemon.images().content().temp_path("upload");
         let created = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -106,7 +106,7 @@ fn commit_loaded(
 ) -> Result<Vec<ProgressMessage>, ApiError> {
     let mut loaded = Vec::new();
     let lines = daemon
-        .store
+        .store()
         .write(|tx| {
             loaded.clear();
             let mut lines = Vec::new();
@@ -168,8 +168,8 @@ pub fn load(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         .get("quiet")
         .is_none_or(|_| call.query.bool("quiet"));
     let outcome = Upload::receive(daemon, call).and_then(|upload| {
-        let _guard = daemon.images.lock();
-        let loaded = daemon.images.load(upload.reader()?);
+        let _guard = daemon.images().lock();
+        let loaded = daemon.images().load(upload.reader()?);
         match loaded {
             Ok(records) => commit_loaded(daemon, records),
             Err(error) => Err(image_error(error)),
@@ -269,7 +269,7 @@ pub fn save(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         }
     }
     let mut out = io::BufWriter::with_capacity(64 << 10, writer);
-    let saved = daemon.images.save(&images, &mut out);
+    let saved = daemon.images().save(&images, &mut out);
     match saved {
         Ok(()) => {
             let finished = out
@@ -332,9 +332,9 @@ pub(super) fn import_spooled(
     upload: &Upload,
     options: &ImportOptions,
 ) -> Result<ImageRecord, ApiError> {
-    let _guard = daemon.images.lock();
+    let _guard = daemon.images().lock();
     let record = daemon
-        .images
+        .images()
         .import(upload.reader()?, options)
         .map_err(image_error)?;
     commit_imported(daemon, &record)?;
@@ -358,7 +358,7 @@ fn commit_imported(daemon: &Daemon, record: &ImageRecord) -> Result<(), ApiError
             .then(|| crate::api::time::rfc3339_nano(std::time::SystemTime::now())),
     };
     daemon
-        .store
+        .store()
         .write(|tx| {
             tx.put(Table::Images, &id, &stored)?;
             for tag in &record.repo_tags {
