@@ -9,6 +9,7 @@ pub mod errors;
 pub mod events;
 pub mod handler;
 pub mod host;
+pub mod image_service;
 pub mod images;
 pub mod lock;
 pub mod log;
@@ -164,8 +165,11 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
             id
         }
     };
-    let images =
-        images::ImageService::open(&config.data_root, config.storage_driver.as_deref(), &store)?;
+    let images = image_service::ImageService::open(
+        &config.data_root,
+        config.storage_driver.as_deref(),
+        &store,
+    )?;
     let mut sockets = config
         .sockets
         .iter()

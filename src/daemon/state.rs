@@ -8,7 +8,7 @@ use super::config::{Config, Flags};
 use super::containers::change::{OperationGuard, OperationLocks};
 use super::containers::shims::ShimTable;
 use super::events::Events;
-use super::images::ImageService;
+use super::image_service::ImageService;
 use super::reload::{Reloadable, ReloadableValues};
 use crate::store::Store;
 

@@ -105,7 +105,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let config = daemon.config();
     let reloaded = daemon.reloaded_settings();
     let (running, paused, stopped) = container_counts(daemon)?;
-    let images = super::images::count(daemon)?;
+    let images = super::image_service::count(daemon)?;
     let (kernel, machine) = host::uname();
     let (operating_system, os_version) = host::operating_system();
     let (n_fd, threads) = host::own_fds_and_threads();
@@ -240,7 +240,7 @@ fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         "BuildCache": null,
     });
     if wants("image") {
-        let (layers_size, images) = super::images::disk_usage(daemon)?;
+        let (layers_size, images) = super::image_service::disk_usage(daemon)?;
         if layers_size != 0 {
             body["LayersSize"] = layers_size.into();
         }

@@ -71,7 +71,7 @@ pub struct DaemonImages<'a>(pub &'a Daemon);
 
 impl ImageLookup for DaemonImages<'_> {
     fn resolve(&self, name: &str) -> Result<ResolvedImage, ApiError> {
-        let record = crate::daemon::images::resolve(self.0, name)?;
+        let record = crate::daemon::image_service::resolve(self.0, name)?;
         // The image module's config type and the API's are two spellings
         // of one JSON shape.
         let config = record

@@ -245,7 +245,7 @@ pub fn disk_usage(
 
 /// Each image's size by ID, read once for a listing with sizes.
 fn image_sizes(daemon: &Daemon) -> std::collections::HashMap<String, i64> {
-    super::images::Catalog::read(daemon)
+    super::image_service::Catalog::read(daemon)
         .map(|catalog| {
             catalog
                 .images

@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 const IMAGE_ID: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 /// An image record as the image module stores it, for `config`.
-fn stored_image(id: &str, config: &serde_json::Value) -> crate::daemon::images::StoredImage {
+fn stored_image(id: &str, config: &serde_json::Value) -> crate::daemon::image_service::StoredImage {
     let raw = serde_json::to_vec(config).unwrap();
-    crate::daemon::images::StoredImage {
+    crate::daemon::image_service::StoredImage {
         record: crate::image::ImageRecord {
             id: crate::image::Digest::parse(id).unwrap(),
             config: crate::image::ImageConfig::parse(&raw).unwrap(),
@@ -78,7 +78,8 @@ impl Fixture {
             group: "root".into(),
             group_explicit: false,
         };
-        let images = crate::daemon::images::ImageService::open(&dir, Some("vfs"), &store).unwrap();
+        let images =
+            crate::daemon::image_service::ImageService::open(&dir, Some("vfs"), &store).unwrap();
         Fixture {
             dir,
             daemon: Daemon::new(config, store, images, "test".into(), false),

@@ -4,14 +4,13 @@
 //! one transaction, and only then are files removed (a crash in between
 //! leaves files that the start-up collection removes).
 
-use super::ImageService;
-use super::catalog::{Catalog, ContainerUse};
 use super::filters::{match_labels, parse_timestamp};
 use super::list::dangling_filter;
 use crate::api::image::{DeleteItem, ImagePruneReport};
 use crate::api::{ApiError, ErrorKind};
 use crate::daemon::Daemon;
 use crate::daemon::errors::{image_error, store_error};
+use crate::daemon::image_service::{Catalog, ContainerUse, ImageService};
 use crate::daemon::route::{Call, Reply};
 use crate::image::{Digest, Reference};
 use crate::store::Table;

@@ -3,11 +3,11 @@
 //! the pull that `POST /images/create?fromImage=` asks for (not supported
 //! yet, answered with a clear error).
 
-use super::catalog::{Catalog, StoredImage};
 use super::remove::repo_tag_reference;
 use crate::api::ApiError;
 use crate::api::image::ProgressMessage;
 use crate::daemon::errors::{image_error, store_error};
+use crate::daemon::image_service::{Catalog, StoredImage};
 use crate::daemon::route::{Call, Reply};
 use crate::daemon::{Daemon, log};
 use crate::http::Headers;
