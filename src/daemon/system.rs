@@ -248,7 +248,7 @@ fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
             serde_json::to_value(images).map_err(|e| ApiError::internal(e.to_string()))?;
     }
     if wants("container") {
-        let containers = super::containers::disk_usage(daemon)?;
+        let containers = super::containers::usage::disk_usage(daemon)?;
         body["Containers"] =
             serde_json::to_value(containers).map_err(|e| ApiError::internal(e.to_string()))?;
     }

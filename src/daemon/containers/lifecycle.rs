@@ -23,45 +23,6 @@ fn not_running(id: &str) -> ApiError {
     ApiError::conflict(format!("Container {id} is not running"))
 }
 
-/// Sends `signal` to a container its record calls running; false when
-/// it is not. A shim that is already gone means the process is exiting
-/// and its exit not yet recorded: waits briefly for that and answers
-/// false; true when the signal went out.
-pub(super) fn signal_living(
-    daemon: &Daemon,
-    id: &str,
-    seen: u64,
-    signal: i32,
-) -> Result<bool, ApiError> {
-    let sent = {
-        // Held while the record is read and the signal sent: a start under
-        // way finishes first, so the signal reaches the process the record
-        // names and never a next run's init before its start.
-        let _operation = daemon.hold_operation(id);
-        if !daemon.find_container(id).is_ok_and(|r| r.is_running()) {
-            return Ok(false);
-        }
-        shim_requests::signal(daemon, id, signal)
-    };
-    let Err(error) = sent else {
-        return Ok(true);
-    };
-    let stopped = || {
-        daemon
-            .find_container(id)
-            .map_or(true, |record| !record.is_running())
-    };
-    if stopped()
-        || daemon
-            .shims()
-            .wait_exit(id, seen, Some(Duration::from_secs(3)))
-        || stopped()
-    {
-        return Ok(false);
-    }
-    Err(error)
-}
-
 pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     // moby checks the signal before it looks the container up.
     let signal = match call.query.get("signal") {
@@ -74,11 +35,11 @@ pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
         return Err(not_running(&record.id));
     }
     let seen = daemon.shims().exits(&record.id);
-    if !signal_living(daemon, &record.id, seen, signal)? {
+    if !shim_requests::signal_living(daemon, &record.id, seen, signal)? {
         return Err(not_running(&record.id));
     }
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
-    super::manage::thaw_after_signal(daemon, &record.id);
+    shim_requests::thaw_after_signal(daemon, &record.id);
     // As moby, SIGKILL answers once the container is gone (its `die`
     // logged), so a `docker rm` right after finds it stopped.
     if signal == libc::SIGKILL
@@ -135,14 +96,14 @@ pub fn stop_container(
         Ok(())
     })?;
     let seen = daemon.shims().exits(&record.id);
-    if !signal_living(daemon, &record.id, seen, signal)? {
+    if !shim_requests::signal_living(daemon, &record.id, seen, signal)? {
         return Ok(());
     }
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
-    super::manage::thaw_after_signal(daemon, &record.id);
+    shim_requests::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
     if !daemon.shims().wait_exit(&record.id, seen, limit) {
-        let killed = signal_living(daemon, &record.id, seen, libc::SIGKILL);
+        let killed = shim_requests::signal_living(daemon, &record.id, seen, libc::SIGKILL);
         if killed.is_ok_and(|sent| sent) {
             let signal = libc::SIGKILL.to_string();
             daemon.log_container_event(&record, "kill", &[("signal", signal)]);

@@ -7,7 +7,7 @@ use crate::api::ApiError;
 use crate::api::container::ContainerConfig;
 use crate::daemon::Daemon;
 use crate::daemon::errors::store_error;
-use crate::store::Store;
+use crate::store::{Commit, Store};
 
 /// `No such container: <what>` (404).
 pub fn no_such_container(what: &str) -> ApiError {
@@ -85,5 +85,37 @@ impl ImageLookup for DaemonImages<'_> {
             id: record.id.to_string(),
             config,
         })
+    }
+}
+
+impl Daemon {
+    /// The image lookup the container endpoints use.
+    pub fn image_lookup(&self) -> DaemonImages<'_> {
+        DaemonImages(self)
+    }
+
+    pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
+        find_container(self.store(), what)
+    }
+
+    /// Changes the current record of container `id` in one store
+    /// transaction (see `change`): concurrent changes never lose each
+    /// other's writes. Nothing is written when `change` fails.
+    pub fn update_container<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.update_container_as(Commit::Durable, id, change)
+    }
+
+    /// [`Daemon::update_container`] with the given kind of commit.
+    pub fn update_container_as<T>(
+        &self,
+        commit: Commit,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        super::change::change_container(self.store(), commit, id, |_, record| Ok(change(record)?))
     }
 }

@@ -79,11 +79,11 @@ fn kill_for_removal(daemon: &Daemon, record: &ContainerRecord) -> Result<(), Api
         return Ok(());
     }
     let seen = daemon.shims().exits(&record.id);
-    let signalled = super::lifecycle::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
+    let signalled = super::shim_requests::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
     if signalled {
         daemon.log_container_event(record, "kill", &[("signal", libc::SIGKILL.to_string())]);
     }
-    super::manage::thaw_after_signal(daemon, &record.id);
+    super::shim_requests::thaw_after_signal(daemon, &record.id);
     if signalled
         && !daemon
             .shims()

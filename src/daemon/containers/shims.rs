@@ -390,7 +390,7 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
 
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
-    let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
+    let settings = super::spec_settings::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
     let capabilities = super::caps::effective(
         host.privileged,

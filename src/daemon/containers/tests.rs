@@ -601,7 +601,7 @@ fn the_daemon_builds_specs_with_its_settings() {
             json!({"Image": "busybox", "HostConfig": {"Init": true}}),
         )
         .unwrap();
-    let settings = super::SpecSettings::detect().unwrap();
+    let settings = super::spec_settings::SpecSettings::detect().unwrap();
     assert!(settings.init_binary.is_absolute());
     assert!(!settings.bounding_caps.is_empty());
     let spec = fx

@@ -2,7 +2,6 @@
 //! policy, saved in the record and, for a living container, handed to its
 //! shim, which writes them into the cgroup.
 
-use super::manage::gone_or;
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use super::{spec, validate};
@@ -146,7 +145,7 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
         // A container that exited meanwhile takes the limits at its next
         // start, as a stopped one does.
         if let Err(error) = applied
-            && gone_or(daemon, &updated.id, seen, error.clone()).status() != 409
+            && shim_requests::gone_or(daemon, &updated.id, seen, error.clone()).status() != 409
         {
             return Err(error);
         }
