@@ -26,3 +26,8 @@ pub fn name_conflict(name: &str, holder: &str) -> ApiError {
         "Conflict. The container name \"/{name}\" is already in use by container \"{holder}\". You have to remove (or rename) that container to be able to reuse that name."
     ))
 }
+
+/// `No such container: <what>` (404).
+pub fn no_such_container(what: &str) -> ApiError {
+    ApiError::not_found(format!("No such container: {what}"))
+}

@@ -6,13 +6,8 @@ use super::record::ContainerRecord;
 use crate::api::ApiError;
 use crate::api::container::ContainerConfig;
 use crate::daemon::Daemon;
-use crate::daemon::errors::store_error;
+use crate::daemon::errors::{no_such_container, store_error};
 use crate::store::{Commit, Store};
-
-/// `No such container: <what>` (404).
-pub fn no_such_container(what: &str) -> ApiError {
-    ApiError::not_found(format!("No such container: {what}"))
-}
 
 /// Finds a container as moby's `GetContainer` does: the full ID, then the
 /// name (with or without `/`), then a unique ID prefix.
