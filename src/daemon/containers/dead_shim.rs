@@ -13,7 +13,7 @@
 //! exit, it did not answer at a live restore, or it had exited before the
 //! container's removal.
 
-use super::shims::runtime_root;
+use super::files::runtime_root;
 use super::timefmt::now_nanos;
 use crate::daemon::{Daemon, log};
 use crate::runtime::container::Container;

@@ -99,7 +99,7 @@ fn kill_for_removal(daemon: &Daemon, record: &ContainerRecord) -> Result<(), Api
 
 fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), ApiError> {
     let data_root = &daemon.config().data_root;
-    if let Err(error) = super::shims::remove_runtime_files(daemon, record) {
+    if let Err(error) = remove_runtime_files(daemon, record) {
         let _ = daemon.update_container(&record.id, |record| {
             record.mark_dead(&error);
             Ok(())
@@ -233,4 +233,19 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         },
         space_reclaimed,
     })
+}
+
+/// Unmounts and deletes the container's root filesystem and its exec-root
+/// directory (at removal).
+fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
+    drop(daemon.shims().take_pending(&record.id));
+    let _ = std::fs::remove_dir_all(files::bundle_dir(daemon, &record.id));
+    // The shim deletes the launcher's state (and so the cgroups) when the
+    // container exits; a shim that was killed itself leaves them behind.
+    super::dead_shim::delete_runtime_state(daemon, &record.id);
+    let _changes = daemon.images().lock();
+    daemon
+        .images()
+        .remove_rootfs(&record.id)
+        .map_err(|e| e.to_string())
 }

@@ -6,8 +6,8 @@
 //! it (`dead_shim`). Here too: the rules around a request that every
 //! route acting on a living container shares (hold, signal, thaw, gone).
 
+use super::files::bundle_dir;
 use super::record::Status;
-use super::shims::bundle_dir;
 use crate::api::ApiError;
 use crate::daemon::{Daemon, log};
 use crate::runtime::cgroups::stats::CgroupStats;

@@ -189,16 +189,6 @@ impl ShimTable {
     }
 }
 
-/// The container's directory in the exec root: bundle, shim socket and
-/// state file.
-pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
-    daemon.config().exec_root.join(id)
-}
-
-pub fn runtime_root(daemon: &Daemon) -> PathBuf {
-    daemon.config().exec_root.join("runtime")
-}
-
 /// The container's root filesystem, made on its first start.
 fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
     let image = crate::image::Digest::parse(&record.image_id).map_err(|e| e.to_string())?;
@@ -210,21 +200,6 @@ fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> 
             .create_rootfs(&record.id, &image)
             .map_err(|e| e.to_string()),
     }
-}
-
-/// Unmounts and deletes the container's root filesystem and its exec-root
-/// directory (at removal).
-pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
-    drop(daemon.shims().take_pending(&record.id));
-    let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
-    // The shim deletes the launcher's state (and so the cgroups) when the
-    // container exits; a shim that was killed itself leaves them behind.
-    super::dead_shim::delete_runtime_state(daemon, &record.id);
-    let _changes = daemon.images().lock();
-    daemon
-        .images()
-        .remove_rootfs(&record.id)
-        .map_err(|e| e.to_string())
 }
 
 fn log_limits(record: &ContainerRecord) -> (Option<PathBuf>, u64, u32) {
@@ -338,7 +313,7 @@ fn start_claimed(
                 rec.mark_start_failed(code, message, now_nanos());
                 Ok(())
             })?;
-            let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
+            let _ = std::fs::remove_dir_all(super::files::bundle_dir(daemon, &record.id));
             daemon.shims().note_exit(&record.id, code);
             // The removal holds the container itself.
             drop(operation);
@@ -402,7 +377,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let spec = daemon
         .build_spec(record, &rootfs, &settings, Some(&seccomp))
         .map_err(|e| e.to_string())?;
-    let bundle = bundle_dir(daemon, &record.id);
+    let bundle = super::files::bundle_dir(daemon, &record.id);
     let _ = std::fs::remove_dir_all(&bundle);
     std::fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
     spec.save(bundle.join("config.json"))
@@ -412,7 +387,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         .then(|| record.log_path(&daemon.config().data_root));
     let config = ShimConfig {
         id: record.id.clone(),
-        runtime_root: runtime_root(daemon),
+        runtime_root: super::files::runtime_root(daemon),
         log_path,
         log_max_size: max_size,
         log_max_file: max_file,
@@ -518,7 +493,9 @@ fn monitor_exit(daemon: &Arc<Daemon>, id: &str, mut stream: UnixStream) {
             break;
         }
     }
-    match exit.or_else(|| crate::shim::read_state(&bundle_dir(daemon, id)).filter(|s| s.exited)) {
+    match exit.or_else(|| {
+        crate::shim::read_state(&super::files::bundle_dir(daemon, id)).filter(|s| s.exited)
+    }) {
         Some(state) => record_exit(daemon, id, &state, None),
         None => record_dead_shim(daemon, id),
     }
@@ -584,7 +561,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
         ("execDuration", ran_for.to_string()),
     ];
     daemon.log_container_event(&record, "die", &die);
-    let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
+    let _ = std::fs::remove_dir_all(super::files::bundle_dir(daemon, id));
     // Before the auto-removal below, which holds the container itself.
     drop(operation);
     daemon.shims().note_exit(id, code);
@@ -684,7 +661,9 @@ pub fn restore(daemon: &Arc<Daemon>) {
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
                 }
                 Err(_) => {
-                    match crate::shim::read_state(&bundle_dir(daemon, &id)).filter(|s| s.exited) {
+                    match crate::shim::read_state(&super::files::bundle_dir(daemon, &id))
+                        .filter(|s| s.exited)
+                    {
                         Some(state) => record_exit(daemon, &id, &state, None),
                         None => record_dead_shim(daemon, &id),
                     }
@@ -710,7 +689,7 @@ pub fn restore(daemon: &Arc<Daemon>) {
 /// between launching it and the start. Its created init is killed, so the
 /// shim exits and nothing half-started stays behind.
 fn end_orphan_shim(daemon: &Daemon, id: &str) {
-    let bundle = bundle_dir(daemon, id);
+    let bundle = super::files::bundle_dir(daemon, id);
     if !bundle.exists() {
         return;
     }
