@@ -20,6 +20,7 @@ pub mod shim_requests;
 pub mod shims;
 pub mod signal;
 pub mod spec;
+pub mod spec_error;
 pub mod spec_mounts;
 pub mod spec_settings;
 pub mod stats;
