@@ -6,6 +6,7 @@ mod api;
 mod applets;
 #[allow(dead_code)] // Route plumbing that the container endpoints use.
 mod daemon;
+mod gofmt;
 #[allow(dead_code)] // The client half serves the `docker` applet later.
 mod http;
 #[allow(dead_code)] // Wired to the daemon's image endpoints later.

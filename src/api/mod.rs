@@ -13,7 +13,6 @@ pub mod image;
 pub mod prune;
 pub mod query;
 pub mod router;
-pub mod time;
 pub mod types;
 pub mod version;
 

@@ -113,8 +113,8 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Filters as `key -> set of values`. The CLI sends
-/// `{"key":{"value":true}}`, docker-py and old clients `{"key":["value"]}`.
+/// Filters as `key -> set of values`, decoded from either JSON form by
+/// `crate::gofmt::filters`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filters {
     fields: BTreeMap<String, Vec<String>>,
@@ -122,47 +122,8 @@ pub struct Filters {
 
 impl Filters {
     pub fn parse(text: &str) -> Result<Filters, ApiError> {
-        let mut filters = Filters::default();
-        if text.trim().is_empty() {
-            return Ok(filters);
-        }
-        let value: serde_json::Value = serde_json::from_str(text)
-            .map_err(|e| ApiError::invalid(format!("invalid filter: {e}")))?;
-        let serde_json::Value::Object(map) = value else {
-            return Err(ApiError::invalid(format!(
-                "invalid filter: expected a JSON object, got {text}"
-            )));
-        };
-        for (key, values) in map {
-            let list: Vec<String> = match values {
-                serde_json::Value::Object(set) => set
-                    .into_iter()
-                    .filter(|(_, enabled)| enabled.as_bool() == Some(true))
-                    .map(|(value, _)| value)
-                    .collect(),
-                serde_json::Value::Array(items) => items
-                    .into_iter()
-                    .map(|item| match item {
-                        serde_json::Value::String(text) => Ok(text),
-                        other => Err(ApiError::invalid(format!(
-                            "invalid filter: value {other} of {key:?} is not a string"
-                        ))),
-                    })
-                    .collect::<Result<_, _>>()?,
-                other => {
-                    return Err(ApiError::invalid(format!(
-                        "invalid filter: values of {key:?} must be a list or a set, got {other}"
-                    )));
-                }
-            };
-            let entry = filters.fields.entry(key).or_default();
-            for value in list {
-                if !entry.contains(&value) {
-                    entry.push(value);
-                }
-            }
-        }
-        Ok(filters)
+        let fields = crate::gofmt::filters::from_json(text).map_err(ApiError::invalid)?;
+        Ok(Filters { fields })
     }
 
     pub fn is_empty(&self) -> bool {

@@ -4,9 +4,10 @@
 //! parameter checks stay as they are.
 
 use super::Daemon;
-use super::containers::timefmt;
 use super::route::{Call, Reply, Route};
 use crate::api::{ApiError, Filters, Router};
+use crate::gofmt::time::now_nanos;
+use crate::gofmt::timestamp::timestamp_nanos;
 use serde::Serialize;
 
 pub fn routes(router: &mut Router<Route>) {
@@ -53,7 +54,7 @@ fn check_filters(filters: &Filters) -> Result<(), String> {
     match values {
         [] => {}
         [value] => {
-            if timefmt::parse_timestamp(value, timefmt::now_nanos()).is_none() {
+            if timestamp_nanos(value, now_nanos()).is_err() {
                 return Err(format!(
                     "\"{key}\" filter expects a duration (e.g., '24h') or a timestamp: failed to parse value as time or duration: \"{value}\""
                 ));

@@ -18,7 +18,7 @@ pub fn log(level: LogLevel, message: &str) {
     if !enabled(level) {
         return;
     }
-    let time = crate::api::time::rfc3339_nano_fixed(std::time::SystemTime::now());
+    let time = crate::gofmt::time::rfc3339_nano_fixed(std::time::SystemTime::now());
     let line = format!(
         "time=\"{time}\" level={} msg={}\n",
         level.name(),

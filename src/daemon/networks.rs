@@ -4,9 +4,10 @@
 //! pruning of unused networks; the filter checks stay as they are.
 
 use super::Daemon;
-use super::containers::timefmt;
 use super::route::{Call, Reply, Route};
 use crate::api::{ApiError, Filters, Router};
+use crate::gofmt::time::now_nanos;
+use crate::gofmt::timestamp::timestamp_nanos;
 use serde::Serialize;
 
 pub fn routes(router: &mut Router<Route>) {
@@ -25,7 +26,8 @@ pub fn validate_prune_filters(filters: &Filters) -> Result<(), ApiError> {
     filters.validate(&["label", "label!", "until"])?;
     match filters.get("until") {
         [] => Ok(()),
-        [value] => timefmt::parse_timestamp(value, timefmt::now_nanos())
+        [value] => timestamp_nanos(value, now_nanos())
+            .ok()
             .map(drop)
             .ok_or_else(|| {
                 ApiError::invalid(format!(

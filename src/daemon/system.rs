@@ -157,7 +157,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         debug: reloaded.log_level == super::config::LogLevel::Debug,
         n_fd,
         n_goroutines: threads,
-        system_time: crate::api::time::rfc3339_nano(std::time::SystemTime::now()),
+        system_time: crate::gofmt::time::rfc3339_nano(std::time::SystemTime::now()),
         logging_driver: config.log_driver.clone(),
         cgroup_driver: "cgroupfs".to_string(),
         cgroup_version: cgroups.version.to_string(),

@@ -3,6 +3,7 @@
 //! them, and a writer for the configs that `docker import` creates.
 
 use super::digest::Digest;
+use crate::gofmt::time::parse_rfc3339;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -102,69 +103,11 @@ impl ImageConfig {
     /// `created` as Unix seconds, the `Created` of `GET /images/json`;
     /// 0 when missing or unreadable, as Docker shows it.
     pub fn created_unix(&self) -> i64 {
-        self.created.as_deref().and_then(parse_rfc3339).unwrap_or(0)
+        self.created
+            .as_deref()
+            .and_then(parse_rfc3339)
+            .map_or(0, |time| time.seconds)
     }
-}
-
-/// Seconds since the epoch of an RFC 3339 time such as
-/// `2026-01-01T00:00:00.123Z` or `2026-01-01T01:00:00+01:00`.
-pub fn parse_rfc3339(text: &str) -> Option<i64> {
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let bytes = text.as_bytes();
-    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if bytes.len() < 20
-        || !separators.iter().all(|&(at, c)| bytes[at] == c)
-        || !matches!(bytes[10], b'T' | b't' | b' ')
-    {
-        return None;
-    }
-    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
-    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-    let mut rest = &text[19..];
-    if let Some(fraction) = rest.strip_prefix('.') {
-        let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 {
-            return None;
-        }
-        rest = &fraction[digits..];
-    }
-    let offset = match rest {
-        "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let (hours, minutes) = rest[1..].split_once(':')?;
-            if hours.len() != 2 || minutes.len() != 2 {
-                return None;
-            }
-            sign * (hours.parse::<i64>().ok()? * 3600 + minutes.parse::<i64>().ok()? * 60)
-        }
-    };
-    // Howard Hinnant's days-from-civil.
-    let shifted_year = if month <= 2 { year - 1 } else { year };
-    let era = shifted_year.div_euclid(400);
-    let year_of_era = shifted_year - era * 400;
-    let month_index = (month + 9) % 12;
-    let day_of_year = (153 * month_index + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    let days = era * 146_097 + day_of_era - 719_468;
-    Some(days * 86_400 + hour * 3600 + minute * 60 + second - offset)
 }
 
 #[cfg(test)]
@@ -194,27 +137,6 @@ mod tests {
 
     #[test]
     fn created_times_parse() {
-        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
-        assert_eq!(parse_rfc3339("2026-01-01T00:00:00Z"), Some(1_767_225_600));
-        assert_eq!(
-            parse_rfc3339("2024-02-29T12:34:56.123456789Z"),
-            Some(1_709_210_096)
-        );
-        assert_eq!(
-            parse_rfc3339("2026-01-01T01:00:00+01:00"),
-            Some(1_767_225_600)
-        );
-        assert_eq!(parse_rfc3339("1969-12-31T23:00:00-01:00"), Some(0));
-        for bad in [
-            "",
-            "2026-01-01",
-            "2026-13-01T00:00:00Z",
-            "2026-01-01T00:00:00",
-            "2026-01-01T00:00:00.Z",
-            "x026-01-01T00:00:00Z",
-        ] {
-            assert_eq!(parse_rfc3339(bad), None, "{bad}");
-        }
         let config = ImageConfig {
             created: Some("2026-01-01T00:00:00Z".into()),
             ..ImageConfig::default()

@@ -1,6 +1,7 @@
 //! sha256 digests (`sha256:<64 hex>`) and the hashing helpers the store
 //! uses: image IDs, diff IDs and chain IDs are all such digests.
 
+pub use crate::gofmt::reference::is_sha256_hex;
 use sha2::{Digest as _, Sha256};
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -85,10 +86,6 @@ impl<'de> serde::Deserialize<'de> for Digest {
         let text = String::deserialize(deserializer)?;
         Digest::parse(&text).map_err(serde::de::Error::custom)
     }
-}
-
-pub fn is_sha256_hex(text: &str) -> bool {
-    text.len() == 64 && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// `[a-z0-9]+([+._-][a-z0-9]+)*`, the OCI digest algorithm grammar.

@@ -1,91 +1,60 @@
-//! Image references as Docker normalises them (docker/distribution's
-//! `reference` package): `busybox` is `docker.io/library/busybox:latest`,
-//! and the familiar form drops what the normalisation added. Also the ways
-//! an image can be named by ID: `sha256:<hex>`, bare hex and unique prefixes.
+//! Image references of the image store: distribution/reference's
+//! normalised names (`crate::gofmt::reference`) with the digest typed, and
+//! the ways an image can be named by ID: `sha256:<hex>`, bare hex and
+//! unique prefixes.
 
 use super::digest::{Digest, is_sha256_hex};
+use crate::gofmt::reference::Named;
+pub use crate::gofmt::reference::ReferenceError;
 use std::fmt;
 
-const DEFAULT_DOMAIN: &str = "docker.io";
-const LEGACY_DEFAULT_DOMAIN: &str = "index.docker.io";
-const OFFICIAL_REPO_PREFIX: &str = "library/";
-const DEFAULT_TAG: &str = "latest";
-const NAME_TOTAL_LENGTH_MAX: usize = 255;
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum ReferenceError {
-    #[error("invalid reference format")]
-    InvalidFormat,
-    #[error("invalid reference format: repository name ({0}) must be lowercase")]
-    Uppercase(String),
-    #[error("repository name must have at least one component")]
-    NameEmpty,
-    #[error("repository name must not be more than 255 characters")]
-    NameTooLong,
-    #[error("invalid repository name ({0}), cannot specify 64-byte hexadecimal strings")]
-    HexName(String),
-    #[error("invalid reference format: {0}")]
-    Digest(String),
-}
-
-/// A fully qualified reference: domain, path, and a tag and/or a digest.
+/// A fully qualified reference: domain, path, and a tag and/or a digest
+/// that the store can hold (sha256).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Reference {
-    domain: String,
-    path: String,
-    tag: Option<String>,
+    named: Named,
     digest: Option<Digest>,
 }
 
 impl Reference {
+    fn from_named(named: Named) -> Result<Reference, ReferenceError> {
+        let digest = named
+            .digest()
+            .map(|text| Digest::parse(text).map_err(|e| ReferenceError::Digest(e.to_string())))
+            .transpose()?;
+        Ok(Reference { named, digest })
+    }
+
     /// Docker's ParseNormalizedNamed: fills in `docker.io` and `library/`,
     /// but adds no tag.
     pub fn parse_normalized(text: &str) -> Result<Reference, ReferenceError> {
-        if is_sha256_hex(text) {
-            return Err(ReferenceError::HexName(text.to_string()));
-        }
-        let (domain, remainder) = split_docker_domain(text);
-        let remote_name = remainder
-            .split_once(':')
-            .map_or(remainder.as_str(), |(name, _)| name);
-        if remote_name.to_lowercase() != remote_name {
-            return Err(ReferenceError::Uppercase(remote_name.to_string()));
-        }
-        parse_qualified(&domain, &remainder)
+        Reference::from_named(Named::parse_normalized(text)?)
     }
 
     /// Normalised, with `:latest` added when neither tag nor digest is
     /// given (TagNameOnly): the form the tag store keys by.
     pub fn parse_with_default_tag(text: &str) -> Result<Reference, ReferenceError> {
-        let mut reference = Reference::parse_normalized(text)?;
-        if reference.tag.is_none() && reference.digest.is_none() {
-            reference.tag = Some(DEFAULT_TAG.to_string());
-        }
-        Ok(reference)
+        Reference::from_named(Named::parse_with_default_tag(text)?)
     }
 
     /// This repository with another tag (and no digest).
     pub fn with_tag(&self, tag: &str) -> Result<Reference, ReferenceError> {
-        if !is_tag(tag) {
-            return Err(ReferenceError::InvalidFormat);
-        }
         Ok(Reference {
-            tag: Some(tag.to_string()),
+            named: self.named.with_tag(tag)?,
             digest: None,
-            ..self.clone()
         })
     }
 
     pub fn domain(&self) -> &str {
-        &self.domain
+        self.named.domain()
     }
 
     pub fn path(&self) -> &str {
-        &self.path
+        self.named.path()
     }
 
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
+        self.named.tag()
     }
 
     pub fn digest(&self) -> Option<&Digest> {
@@ -94,43 +63,24 @@ impl Reference {
 
     /// `docker.io/library/busybox`.
     pub fn name(&self) -> String {
-        format!("{}/{}", self.domain, self.path)
+        self.named.name()
     }
 
     /// `busybox`, `user/img`, `localhost:5000/x`: the name as users type it.
     pub fn familiar_name(&self) -> String {
-        if self.domain != DEFAULT_DOMAIN {
-            return self.name();
-        }
-        match self.path.strip_prefix(OFFICIAL_REPO_PREFIX) {
-            Some(short) if !short.contains('/') => short.to_string(),
-            _ => self.path.clone(),
-        }
+        self.named.familiar_name()
     }
 
     /// `busybox:latest`, `busybox@sha256:...`: what `docker images` shows.
     pub fn familiar(&self) -> String {
-        self.render(&self.familiar_name())
-    }
-
-    fn render(&self, name: &str) -> String {
-        let mut text = name.to_string();
-        if let Some(tag) = &self.tag {
-            text.push(':');
-            text.push_str(tag);
-        }
-        if let Some(digest) = &self.digest {
-            text.push('@');
-            text.push_str(&digest.to_string());
-        }
-        text
+        self.named.familiar()
     }
 }
 
 impl fmt::Display for Reference {
     /// The fully qualified form, `docker.io/library/busybox:latest`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.render(&self.name()))
+        self.named.fmt(f)
     }
 }
 
@@ -145,155 +95,6 @@ impl<'de> serde::Deserialize<'de> for Reference {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         Reference::parse_normalized(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-/// splitDockerDomain: the part before the first `/` is a registry only if
-/// it looks like one (a dot, a port, or `localhost`, and no uppercase).
-fn split_docker_domain(text: &str) -> (String, String) {
-    let (mut domain, mut remainder) = match text.split_once('/') {
-        Some((first, rest))
-            if (first.contains(['.', ':']) || first == "localhost")
-                && first.to_lowercase() == first =>
-        {
-            (first.to_string(), rest.to_string())
-        }
-        _ => (DEFAULT_DOMAIN.to_string(), text.to_string()),
-    };
-    if domain == LEGACY_DEFAULT_DOMAIN {
-        domain = DEFAULT_DOMAIN.to_string();
-    }
-    if domain == DEFAULT_DOMAIN && !remainder.contains('/') {
-        remainder = format!("{OFFICIAL_REPO_PREFIX}{remainder}");
-    }
-    (domain, remainder)
-}
-
-/// Checks `domain/remainder` against the reference grammar:
-/// name (":" tag)? ("@" digest)?.
-fn parse_qualified(domain: &str, remainder: &str) -> Result<Reference, ReferenceError> {
-    let (name_and_tag, digest) = match remainder.split_once('@') {
-        Some((left, digest)) => (left, Some(digest)),
-        None => (remainder, None),
-    };
-    let last_slash = name_and_tag.rfind('/').map_or(0, |i| i + 1);
-    let (path, tag) = match name_and_tag[last_slash..].rfind(':') {
-        Some(colon) => {
-            let at = last_slash + colon;
-            (&name_and_tag[..at], Some(&name_and_tag[at + 1..]))
-        }
-        None => (name_and_tag, None),
-    };
-    let valid = is_domain(domain)
-        && !path.is_empty()
-        && path.split('/').all(is_path_component)
-        && tag.is_none_or(is_tag)
-        && digest.is_none_or(is_digest_syntax);
-    if !valid {
-        return Err(ReferenceError::InvalidFormat);
-    }
-    if domain.len() + 1 + path.len() > NAME_TOTAL_LENGTH_MAX {
-        return Err(ReferenceError::NameTooLong);
-    }
-    let digest = digest
-        .map(|text| Digest::parse(text).map_err(|e| ReferenceError::Digest(e.to_string())))
-        .transpose()?;
-    Ok(Reference {
-        domain: domain.to_string(),
-        path: path.to_string(),
-        tag: tag.map(str::to_string),
-        digest,
-    })
-}
-
-/// host (":" port)?, where host is dotted alphanumeric-with-dashes
-/// components or a bracketed IPv6 address.
-fn is_domain(domain: &str) -> bool {
-    let (host, port) = if let Some(rest) = domain.strip_prefix('[') {
-        match rest.split_once(']') {
-            Some((ipv6, after)) => {
-                if ipv6.is_empty() || !ipv6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':') {
-                    return false;
-                }
-                match after.strip_prefix(':') {
-                    Some(port) => ("", Some(port)),
-                    None if after.is_empty() => ("", None),
-                    None => return false,
-                }
-            }
-            None => return false,
-        }
-    } else {
-        match domain.split_once(':') {
-            Some((host, port)) => (host, Some(port)),
-            None => (domain, None),
-        }
-    };
-    let host_ok = domain.starts_with('[')
-        || host.split('.').all(|component| {
-            !component.is_empty()
-                && component
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-                && !component.starts_with('-')
-                && !component.ends_with('-')
-        });
-    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    host_ok && port_ok
-}
-
-/// `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-fn is_path_component(component: &str) -> bool {
-    let bytes = component.as_bytes();
-    let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
-    if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
-        return false;
-    }
-    let mut i = 0;
-    while i < bytes.len() {
-        if alnum(bytes[i]) {
-            i += 1;
-            continue;
-        }
-        let start = i;
-        while i < bytes.len() && !alnum(bytes[i]) {
-            i += 1;
-        }
-        let separator = &component[start..i];
-        let ok = separator == "."
-            || separator == "_"
-            || separator == "__"
-            || separator.bytes().all(|b| b == b'-');
-        if !ok {
-            return false;
-        }
-    }
-    true
-}
-
-/// `[\w][\w.-]{0,127}`
-fn is_tag(tag: &str) -> bool {
-    let word = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
-    let bytes = tag.as_bytes();
-    !bytes.is_empty()
-        && bytes.len() <= 128
-        && word(bytes[0])
-        && bytes.iter().all(|&b| word(b) || b == b'.' || b == b'-')
-}
-
-/// algorithm ":" at least 32 hex digits; the algorithm is checked later.
-fn is_digest_syntax(digest: &str) -> bool {
-    match digest.split_once(':') {
-        Some((algorithm, hex)) => {
-            !algorithm.is_empty()
-                && algorithm.as_bytes()[0].is_ascii_alphabetic()
-                && algorithm
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'.'))
-                && hex.len() >= 32
-                && hex.bytes().all(|b| b.is_ascii_hexdigit())
-        }
-        None => false,
     }
 }
 
@@ -399,98 +200,24 @@ mod tests {
 
     const HEX: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
-    fn full(text: &str) -> String {
-        Reference::parse_with_default_tag(text).unwrap().to_string()
-    }
-
-    fn familiar(text: &str) -> String {
-        Reference::parse_with_default_tag(text).unwrap().familiar()
-    }
-
     #[test]
-    fn normalises_like_docker() {
-        assert_eq!(full("busybox"), "docker.io/library/busybox:latest");
-        assert_eq!(full("busybox:1.36"), "docker.io/library/busybox:1.36");
-        assert_eq!(full("user/img"), "docker.io/user/img:latest");
+    fn digests_are_typed_for_the_store() {
+        let digested = Reference::parse_normalized(&format!("busybox@sha256:{HEX}")).unwrap();
+        assert_eq!(digested.digest(), Some(&Digest::from_hex(HEX).unwrap()));
         assert_eq!(
-            full("index.docker.io/user/img"),
-            "docker.io/user/img:latest"
-        );
-        assert_eq!(
-            full("docker.io/busybox"),
-            "docker.io/library/busybox:latest"
-        );
-        assert_eq!(full("localhost/x"), "localhost/x:latest");
-        assert_eq!(full("localhost:5000/x"), "localhost:5000/x:latest");
-        assert_eq!(full("quay.io/a/b/c:v1"), "quay.io/a/b/c:v1");
-        assert_eq!(full("[::1]:5000/x"), "[::1]:5000/x:latest");
-        assert_eq!(
-            full("a__b-c--d.e_f"),
-            "docker.io/library/a__b-c--d.e_f:latest"
-        );
-        assert_eq!(
-            full(&format!("busybox@sha256:{HEX}")),
+            digested.to_string(),
             format!("docker.io/library/busybox@sha256:{HEX}")
         );
+        assert_eq!(digested.with_tag("v1").unwrap().digest(), None);
+        let busybox = Reference::parse_with_default_tag("busybox").unwrap();
         assert_eq!(
-            full(&format!("busybox:1@sha256:{HEX}")),
-            format!("docker.io/library/busybox:1@sha256:{HEX}")
-        );
-    }
-
-    #[test]
-    fn familiar_forms() {
-        assert_eq!(familiar("docker.io/library/busybox"), "busybox:latest");
-        assert_eq!(familiar("user/img:v2"), "user/img:v2");
-        assert_eq!(familiar("docker.io/library/a/b"), "library/a/b:latest");
-        assert_eq!(familiar("localhost:5000/x"), "localhost:5000/x:latest");
-        let digested = Reference::parse_normalized(&format!("busybox@sha256:{HEX}")).unwrap();
-        assert_eq!(digested.familiar(), format!("busybox@sha256:{HEX}"));
-        assert_eq!(digested.tag(), None);
-        assert_eq!(digested.familiar_name(), "busybox");
-        assert_eq!(digested.with_tag("v1").unwrap().familiar(), "busybox:v1");
-    }
-
-    #[test]
-    fn rejects_with_docker_wording() {
-        let error = |text: &str| Reference::parse_normalized(text).unwrap_err().to_string();
-        assert_eq!(
-            error("Busybox"),
-            "invalid reference format: repository name (library/Busybox) must be lowercase"
+            serde_json::to_string(&busybox).unwrap(),
+            "\"docker.io/library/busybox:latest\""
         );
         assert_eq!(
-            error("User/img"),
-            "invalid reference format: repository name (User/img) must be lowercase"
+            serde_json::from_str::<Reference>("\"busybox:latest\"").unwrap(),
+            busybox
         );
-        for bad in [
-            "",
-            "busybox:",
-            ":tag",
-            "a//b",
-            "-a",
-            "a-",
-            "busy box",
-            "busybox:-x",
-            "a@sha256:12",
-            "bad_host:x/y",
-            "a/b/",
-            "a:b:c",
-        ] {
-            assert!(
-                Reference::parse_normalized(bad).is_err(),
-                "{bad:?} accepted"
-            );
-        }
-        assert_eq!(error("busybox:t@x"), "invalid reference format");
-        assert_eq!(
-            error(HEX),
-            format!("invalid repository name ({HEX}), cannot specify 64-byte hexadecimal strings")
-        );
-        assert_eq!(
-            error(&format!("a/{}", "b".repeat(260))),
-            "repository name must not be more than 255 characters"
-        );
-        assert!(Reference::parse_normalized(&format!("x:{}", "t".repeat(129))).is_err());
     }
 
     #[test]

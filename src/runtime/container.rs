@@ -596,7 +596,7 @@ impl Container {
             start_time,
             bundle: parts.bundle,
             rootfs: parts.rootfs,
-            created: super::timefmt::rfc3339_nano(std::time::SystemTime::now()),
+            created: crate::gofmt::time::rfc3339_nano(std::time::SystemTime::now()),
             annotations: spec.annotations().clone().unwrap_or_default(),
             oci_version: spec.version().clone(),
             own_pid_namespace: parts.plan.clone_flags & libc::CLONE_NEWPID != 0,

@@ -54,7 +54,6 @@ pub mod seccomp;
 pub mod selfexe;
 pub mod state;
 pub mod sync;
-pub mod timefmt;
 
 pub use container::{Container, CreateOptions, Launched, RuntimeError, load_spec};
 

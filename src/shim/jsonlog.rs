@@ -98,7 +98,7 @@ impl LogWriter {
         let line = LogLine {
             log: String::from_utf8_lossy(text).into_owned(),
             stream: if stream == 2 { "stderr" } else { "stdout" }.to_string(),
-            time: crate::runtime::timefmt::rfc3339_nano(self.next_stamp()),
+            time: crate::gofmt::time::rfc3339_nano(self.next_stamp()),
         };
         let mut bytes = serde_json::to_vec(&line).map_err(io::Error::other)?;
         bytes.push(b'\n');

@@ -148,7 +148,7 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         exited: true,
         exit_code: code,
         oom_killed,
-        finished_at: crate::daemon::containers::timefmt::now_nanos(),
+        finished_at: crate::gofmt::time::now_nanos(),
     };
     // The launcher's state goes first: once the daemon hears of the exit
     // it may start the container again under the same id.

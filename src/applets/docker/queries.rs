@@ -4,7 +4,7 @@
 
 use super::args::Parsed;
 use super::parse::filters::{Filters, collect_filters, filters_json};
-use super::parse::timestamp::get_timestamp;
+use crate::gofmt::timestamp::get_timestamp;
 use serde_json::Value as Json;
 
 /// `url.Values.Encode`: `key=value` pairs sorted by key, joined by `&`.

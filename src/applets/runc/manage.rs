@@ -233,25 +233,13 @@ pub fn ps(root: &Path, ps: &Ps) -> anyhow::Result<i32> {
     }
 }
 
-/// Go's time.ParseDuration for the forms runc users write: `5s`, `500ms`,
-/// `1m`, `1h`, `1.5s`, `100us`, `10ns`.
+/// `--interval`: a Go duration (`5s`, `1m30s`, `100µs`) above zero.
 fn parse_duration(text: &str) -> anyhow::Result<Duration> {
-    let units: &[(&str, f64)] = &[
-        ("ns", 1e-9),
-        ("us", 1e-6),
-        ("µs", 1e-6),
-        ("ms", 1e-3),
-        ("s", 1.0),
-        ("m", 60.0),
-        ("h", 3600.0),
-    ];
-    for (unit, seconds) in units {
-        let value = text.strip_suffix(unit).and_then(|n| n.parse::<f64>().ok());
-        if let Some(value) = value.filter(|v| *v > 0.0) {
-            return Ok(Duration::from_secs_f64(value * seconds));
-        }
+    match crate::gofmt::duration::parse_duration(text) {
+        Ok(nanos) if nanos > 0 => Ok(Duration::from_nanos(nanos as u64)),
+        Ok(_) => bail!("duration must be greater than 0: {text:?}"),
+        Err(error) => bail!("invalid value {text:?} for flag -interval: {error}"),
     }
-    bail!("duration must be greater than 0: {text:?}")
 }
 
 pub fn events(root: &Path, events: &Events) -> anyhow::Result<i32> {
@@ -289,19 +277,12 @@ pub fn events(root: &Path, events: &Events) -> anyhow::Result<i32> {
 /// A byte count as runc's flags take it: a number with an optional
 /// binary unit (`64m`, `1g`, `512k`, `1024b`), or -1.
 fn parse_bytes(text: &str) -> anyhow::Result<i64> {
-    let lower = text.trim().to_ascii_lowercase();
-    let lower = lower.strip_suffix('b').unwrap_or(&lower);
-    let (number, scale) = match lower.chars().last() {
-        Some('k') => (&lower[..lower.len() - 1], 1i64 << 10),
-        Some('m') => (&lower[..lower.len() - 1], 1 << 20),
-        Some('g') => (&lower[..lower.len() - 1], 1 << 30),
-        Some('t') => (&lower[..lower.len() - 1], 1 << 40),
-        _ => (lower, 1),
-    };
-    let value: f64 = number
-        .parse()
-        .with_context(|| format!("invalid value for memory: {text:?}"))?;
-    Ok((value * scale as f64) as i64)
+    // -1 is "unlimited"; anything else is go-units' RAMInBytes, as runc reads it.
+    if text == "-1" {
+        return Ok(-1);
+    }
+    crate::gofmt::size::ram_in_bytes(text)
+        .map_err(|error| anyhow::anyhow!("invalid value for memory: {error}"))
 }
 
 pub fn update(root: &Path, update: &Update) -> anyhow::Result<i32> {
@@ -419,5 +400,13 @@ mod tests {
         assert_eq!(parse_bytes("-1").unwrap(), -1);
         assert_eq!(parse_bytes("2g").unwrap(), 2 << 30);
         assert!(parse_bytes("lots").is_err());
+        // Go's forms that the hand-written parsers missed.
+        assert_eq!(parse_duration("1m30s").unwrap(), Duration::from_secs(90));
+        assert_eq!(
+            parse_duration("100\u{3bc}s").unwrap(),
+            Duration::from_micros(100)
+        );
+        assert_eq!(parse_bytes("1GiB").unwrap(), 1 << 30);
+        assert_eq!(parse_bytes("1.5 mb").unwrap(), 3 << 19);
     }
 }

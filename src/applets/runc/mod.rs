@@ -7,7 +7,7 @@ mod help;
 mod manage;
 mod spec;
 
-use crate::runtime::timefmt;
+use crate::gofmt::time::rfc3339;
 use crate::version;
 use argh::FromArgs;
 use args::{Command, Runc};
@@ -35,7 +35,7 @@ struct Logger {
 
 impl Logger {
     fn line(&self, level: &str, message: &str) -> String {
-        let time = timefmt::rfc3339(std::time::SystemTime::now());
+        let time = rfc3339(std::time::SystemTime::now());
         if self.json {
             serde_json::json!({"level": level, "msg": message, "time": time}).to_string()
         } else {

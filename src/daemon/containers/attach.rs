@@ -2,11 +2,12 @@
 //! `GET /containers/{id}/logs`.
 
 use super::record::Status;
-use super::timefmt::{go_time, now_nanos, parse_rfc3339, parse_timestamp};
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
 use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::gofmt::time::{from_nanos_or_zero, now_nanos, parse_rfc3339};
+use crate::gofmt::timestamp::timestamp_nanos;
 use crate::http::Headers;
 use crate::shim::jsonlog::{self, LogLine};
 use crate::shim::protocol::{self, Kind};
@@ -186,9 +187,8 @@ impl AttachInput {
 
 /// RFC3339Nano with all nine fraction digits, as `logs -t` prints.
 fn fixed_nano(nanos: i64) -> String {
-    let seconds = go_time(nanos - nanos % 1_000_000_000);
-    let base = seconds.trim_end_matches('Z');
-    format!("{base}.{:09}Z", nanos % 1_000_000_000)
+    // A line without a readable time shows Go's zero time.
+    from_nanos_or_zero(nanos).rfc3339_nano_fixed(0)
 }
 
 struct LogQuery {
@@ -207,7 +207,7 @@ impl LogQuery {
         if (stream == 1 && !self.stdout) || (stream == 2 && !self.stderr) {
             return None;
         }
-        let at = parse_rfc3339(&line.time).unwrap_or(0);
+        let at = parse_rfc3339(&line.time).map_or(0, |time| time.as_nanos() as i64);
         if (self.since > 0 && at < self.since) || (self.until > 0 && at > self.until) {
             return None;
         }
@@ -223,7 +223,8 @@ impl LogQuery {
 fn time_param(call: &Call<'_, '_>, name: &str) -> Result<i64, ApiError> {
     match call.query.get(name) {
         None | Some("") | Some("0") => Ok(0),
-        Some(text) => parse_timestamp(text, now_nanos())
+        Some(text) => timestamp_nanos(text, now_nanos())
+            .ok()
             .ok_or_else(|| ApiError::invalid(format!("invalid value for {name}: {text}"))),
     }
 }

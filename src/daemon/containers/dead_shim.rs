@@ -14,8 +14,8 @@
 //! container's removal.
 
 use super::files::runtime_root;
-use super::timefmt::now_nanos;
 use crate::daemon::{Daemon, log};
+use crate::gofmt::time::now_nanos;
 use crate::runtime::container::Container;
 use crate::shim::ShimState;
 

@@ -24,7 +24,6 @@ pub mod spec_error;
 pub mod spec_mounts;
 pub mod spec_settings;
 pub mod stats;
-pub mod timefmt;
 pub mod update;
 pub mod usage;
 pub mod user;
@@ -118,7 +117,7 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         .into_iter()
         .map(|(_, record)| record)
         .collect();
-    let now = timefmt::now_nanos();
+    let now = crate::gofmt::time::now_nanos();
     let with_size = call.query.bool("size");
     let image_sizes = if with_size {
         image_sizes(daemon)
@@ -173,7 +172,7 @@ fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
 
 fn prune_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
-    let report = remove::prune(daemon, &filters, timefmt::now_nanos())?;
+    let report = remove::prune(daemon, &filters, crate::gofmt::time::now_nanos())?;
     daemon.log_prune_event(crate::api::events::CONTAINER, report.space_reclaimed);
     Reply::json(200, &report)
 }

@@ -287,8 +287,8 @@ impl ContainerRecord {
             pid: self.state.pid,
             exit_code: self.state.exit_code,
             error: self.state.error.clone(),
-            started_at: super::timefmt::go_time(self.state.started_at),
-            finished_at: super::timefmt::go_time(self.state.finished_at),
+            started_at: crate::gofmt::time::go_time(self.state.started_at),
+            finished_at: crate::gofmt::time::go_time(self.state.finished_at),
         }
     }
 }

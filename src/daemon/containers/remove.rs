@@ -5,11 +5,11 @@ use super::files;
 use super::list::labels_match;
 use super::names::check_name;
 use super::record::{ContainerRecord, Status};
-use super::timefmt::parse_timestamp;
 use crate::api::container::PruneReport;
 use crate::api::{ApiError, Filters};
 use crate::daemon::Daemon;
 use crate::daemon::errors::store_error;
+use crate::gofmt::timestamp::timestamp_nanos;
 use crate::store::{Commit, Store};
 
 /// `DELETE /containers/{id}`. A container with a process is refused
@@ -180,7 +180,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
     filters.validate(&["until", "label", "label!"])?;
     let mut until = None;
     for value in filters.get("until") {
-        let at = parse_timestamp(value, now).ok_or_else(|| {
+        let at = timestamp_nanos(value, now).ok().ok_or_else(|| {
             ApiError::invalid(format!(
                 "failed to parse value as time or duration: \"{value}\""
             ))

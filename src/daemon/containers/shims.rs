@@ -5,9 +5,10 @@
 
 use super::record::{ContainerRecord, Status};
 use super::shim_requests::{self, connect};
-use super::timefmt::now_nanos;
 use crate::api::ApiError;
 use crate::daemon::{Daemon, log};
+use crate::gofmt::size::from_human_size;
+use crate::gofmt::time::now_nanos;
 use crate::shim::protocol::{self, Kind};
 use crate::shim::{ShimConfig, ShimState};
 use std::collections::HashMap;
@@ -207,34 +208,14 @@ fn log_limits(record: &ContainerRecord) -> (Option<PathBuf>, u64, u32) {
     let size = log
         .config
         .get("max-size")
-        .and_then(|text| parse_size(text))
-        .unwrap_or(0);
+        .and_then(|text| from_human_size(text).ok())
+        .map_or(0, |bytes| bytes.max(0) as u64);
     let files = log
         .config
         .get("max-file")
         .and_then(|text| text.parse().ok())
         .unwrap_or(1);
     (None, size, files)
-}
-
-/// go-units' RAMInBytes: `10m`, `1g`, `512k`, plain bytes.
-fn parse_size(text: &str) -> Option<u64> {
-    let lower = text.trim().to_ascii_lowercase();
-    let lower = lower.strip_suffix('b').unwrap_or(&lower);
-    let (digits, unit) = match lower.char_indices().find(|(_, c)| c.is_ascii_alphabetic()) {
-        Some((at, _)) => lower.split_at(at),
-        None => (lower, ""),
-    };
-    let number: f64 = digits.parse().ok()?;
-    let scale: u64 = match unit {
-        "" => 1,
-        "k" => 1 << 10,
-        "m" => 1 << 20,
-        "g" => 1 << 30,
-        "t" => 1 << 40,
-        _ => return None,
-    };
-    Some((number * scale as f64) as u64)
 }
 
 /// The exit code moby gives a start that failed before the process ran.
@@ -715,12 +696,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sizes_parse_as_go_units_does() {
-        assert_eq!(parse_size("10m"), Some(10 << 20));
-        assert_eq!(parse_size("1k"), Some(1024));
-        assert_eq!(parse_size("2048"), Some(2048));
-        assert_eq!(parse_size("1.5kb"), Some(1536));
-        assert_eq!(parse_size("nope"), None);
+    fn log_max_size_is_decimal_as_moby_json_file_reads_it() {
+        // moby's json-file driver reads max-size with go-units' FromHumanSize.
+        let cases = [
+            ("10m", 10_000_000),
+            ("1k", 1000),
+            ("2048", 2048),
+            ("1.5kb", 1500),
+            ("nope", 0),
+        ];
+        for (max_size, want) in cases {
+            let mut record = ContainerRecord::default();
+            let config = &mut record.host_config.log_config.config;
+            config.insert("max-size".into(), max_size.into());
+            config.insert("max-file".into(), "3".into());
+            assert_eq!(log_limits(&record), (None, want, 3), "{max_size}");
+        }
     }
 
     #[test]

@@ -3,10 +3,10 @@
 
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
-use super::timefmt::{go_time, now_nanos};
 use crate::api::ApiError;
 use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::gofmt::time::{go_time, now_nanos};
 use crate::http::Headers;
 use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats};
 use serde::Serialize;

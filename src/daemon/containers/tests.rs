@@ -519,7 +519,7 @@ fn rename_remove_and_prune() {
     let report = remove::prune(
         &fx.daemon,
         &Filters::parse(r#"{"label!":["keep"]}"#).unwrap(),
-        super::timefmt::now_nanos(),
+        crate::gofmt::time::now_nanos(),
     )
     .unwrap();
     assert_eq!(report.containers_deleted, Some(vec![b.id.clone()]));
@@ -527,7 +527,7 @@ fn rename_remove_and_prune() {
     let none = remove::prune(
         &fx.daemon,
         &Filters::parse(r#"{"until":["1h"]}"#).unwrap(),
-        super::timefmt::now_nanos(),
+        crate::gofmt::time::now_nanos(),
     )
     .unwrap();
     assert_eq!(none.containers_deleted, None);

@@ -3,7 +3,7 @@
 //! `/system/df`.
 
 use super::record::ContainerRecord;
-use super::{timefmt, view};
+use super::view;
 use crate::api::ApiError;
 use crate::daemon::Daemon;
 use crate::daemon::errors::store_error;
@@ -22,7 +22,7 @@ pub fn disk_usage(
         .map(|(_, record)| record)
         .collect();
     records.sort_by_key(|record| std::cmp::Reverse(record.created));
-    let now = timefmt::now_nanos();
+    let now = crate::gofmt::time::now_nanos();
     let image_sizes = image_sizes(daemon);
     Ok(records
         .iter()

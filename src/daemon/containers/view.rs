@@ -2,12 +2,13 @@
 //! text of `docker ps`.
 
 use super::record::{ContainerRecord, Status};
-use super::timefmt::{go_time, human_duration};
 use super::validate::parse_bind;
 use crate::api::container_view::{
     ContainerInspect, ContainerSummary, EndpointSettings, GraphDriver, MountPoint, NetworkSettings,
     SummaryHostConfig, SummaryNetworkSettings,
 };
+use crate::gofmt::duration::human_duration_nanos;
+use crate::gofmt::time::go_time;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -62,12 +63,15 @@ pub fn mount_points(record: &ContainerRecord) -> Vec<MountPoint> {
 pub fn status_text(record: &ContainerRecord, now: i64) -> String {
     let state = &record.state;
     match state.status {
-        Status::Running => format!("Up {}", human_duration(now - state.started_at)),
-        Status::Paused => format!("Up {} (Paused)", human_duration(now - state.started_at)),
+        Status::Running => format!("Up {}", human_duration_nanos(now - state.started_at)),
+        Status::Paused => format!(
+            "Up {} (Paused)",
+            human_duration_nanos(now - state.started_at)
+        ),
         Status::Restarting => format!(
             "Restarting ({}) {} ago",
             state.exit_code,
-            human_duration(now - state.finished_at)
+            human_duration_nanos(now - state.finished_at)
         ),
         Status::Removing => "Removal In Progress".into(),
         Status::Dead => "Dead".into(),
@@ -76,7 +80,7 @@ pub fn status_text(record: &ContainerRecord, now: i64) -> String {
         Status::Exited => format!(
             "Exited ({}) {} ago",
             state.exit_code,
-            human_duration(now - state.finished_at)
+            human_duration_nanos(now - state.finished_at)
         ),
     }
 }

@@ -71,7 +71,7 @@ impl Events {
     /// Records a local event now and hands it to every subscriber whose
     /// filter takes it.
     pub fn publish(&self, kind: &str, action: &str, actor: Actor) {
-        let now = super::containers::timefmt::now_nanos();
+        let now = crate::gofmt::time::now_nanos();
         self.publish_message(Message::local(kind, action, actor, now));
     }
 

@@ -37,7 +37,7 @@ fn events_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
     let filter = EventFilter::new(call.query.filters()?);
     // API < 1.46 knew no image `create` events.
     let skip_image_create = call.version < crate::api::ApiVersion::new(1, 46);
-    let now = crate::daemon::containers::timefmt::now_nanos();
+    let now = crate::gofmt::time::now_nanos();
     let only_past = until.is_some_and(|until| until < now);
     let mut headers = Headers::new();
     headers.add("Content-Type", "application/json");
@@ -59,7 +59,7 @@ fn events_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
     }
     if !only_past {
         let deadline = until.map(|until| {
-            let left = until.saturating_sub(crate::daemon::containers::timefmt::now_nanos());
+            let left = until.saturating_sub(crate::gofmt::time::now_nanos());
             std::time::Instant::now() + Duration::from_nanos(left.max(0) as u64)
         });
         loop {

@@ -189,25 +189,8 @@ fn progress_bar(current: u64, total: u64) -> String {
     }
 }
 
-/// go-units `HumanSize`: decimal units, four significant digits (`%.4g`).
 fn human_size(size: u64) -> String {
-    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut value = size as f64;
-    let mut unit = 0;
-    while value >= 1000.0 && unit < UNITS.len() - 1 {
-        value /= 1000.0;
-        unit += 1;
-    }
-    let decimals = if value < 1.0 {
-        3
-    } else {
-        3usize.saturating_sub(value.log10().floor() as usize)
-    };
-    let mut text = format!("{value:.decimals$}");
-    if text.contains('.') {
-        text = text.trim_end_matches('0').trim_end_matches('.').to_string();
-    }
-    format!("{text}{}", UNITS[unit])
+    crate::gofmt::size::human_size(size as f64)
 }
 
 #[cfg(test)]

@@ -3,8 +3,10 @@
 //! timestamps `until` accepts.
 
 use crate::api::{ApiError, Filters};
+use crate::gofmt::time::{NANOS_PER_SECOND, UnixTime};
+use crate::gofmt::timestamp::timestamp_nanos;
 use std::collections::BTreeMap;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// Go's `path.Match`: `*` matches a run of non-`/` characters, `?` one
 /// non-`/` character, `[...]` one character of a class (ranges, `^`
@@ -231,72 +233,16 @@ pub fn match_labels(
 /// seconds (with a fraction), a Go duration before `now` (`10m`, `1h30m`),
 /// or an RFC 3339 date or time. Returns Unix seconds.
 pub fn parse_timestamp(value: &str, now: SystemTime) -> Result<f64, ApiError> {
-    let invalid = || {
-        ApiError::invalid(format!(
-            "invalid value for 'until' filter: failed to parse value as time or duration: \"{value}\""
-        ))
-    };
-    let now = now
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or(0.0);
-    if let Some(duration) = parse_go_duration(value) {
-        return Ok(now - duration);
-    }
-    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return value.parse::<f64>().map_err(|_| invalid());
-    }
-    let full = match value.len() {
-        10 => format!("{value}T00:00:00Z"),
-        19 => format!("{value}Z"),
-        _ => value.to_string(),
-    };
-    crate::image::config::parse_rfc3339(&full)
-        .map(|seconds| seconds as f64)
-        .ok_or_else(invalid)
-}
-
-/// Go's `time.ParseDuration` for the units a filter uses.
-fn parse_go_duration(text: &str) -> Option<f64> {
-    let (negative, mut rest) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if rest.is_empty() {
-        return None;
-    }
-    if rest == "0" {
-        return Some(0.0);
-    }
-    let mut total = 0.0;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number: f64 = rest[..digits].parse().ok()?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let scale = match &rest[..unit_len] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            _ => return None,
-        };
-        rest = &rest[unit_len..];
-        total += number * scale;
-    }
-    Some(if negative { -total } else { total })
+    let now = UnixTime::from_system(now).as_nanos() as i64;
+    timestamp_nanos(value, now)
+        .map(|nanos| nanos as f64 / NANOS_PER_SECOND as f64)
+        .map_err(|error| ApiError::invalid(format!("invalid value for 'until' filter: {error}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     /// Cases from Go's path.Match documentation and tests, and the
     /// shapes docker's reference filter sees.
@@ -429,5 +375,8 @@ mod tests {
             1_767_225_600.0
         );
         assert_eq!(parse_timestamp("x", now).unwrap_err().status(), 400);
+        // Go spells microseconds with the Greek mu as well as the micro sign.
+        assert_eq!(parse_timestamp("3600000000\u{3bc}s", now).unwrap(), 6400.0);
+        assert_eq!(parse_timestamp("3600000000\u{b5}s", now).unwrap(), 6400.0);
     }
 }

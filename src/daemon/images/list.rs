@@ -24,7 +24,8 @@ fn created_seconds(image: &StoredImage) -> Option<f64> {
         .config
         .created
         .as_deref()
-        .and_then(crate::image::config::parse_rfc3339)
+        .and_then(crate::gofmt::time::parse_rfc3339)
+        .map(|time| time.seconds)
         .map(|seconds| seconds as f64)
 }
 
@@ -343,7 +344,8 @@ pub fn history(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
             created: entry
                 .created
                 .as_deref()
-                .and_then(crate::image::config::parse_rfc3339)
+                .and_then(crate::gofmt::time::parse_rfc3339)
+                .map(|time| time.seconds)
                 .unwrap_or(0),
             created_by: entry.created_by.clone(),
             tags: None,

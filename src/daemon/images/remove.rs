@@ -332,7 +332,9 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
         .find(&name)
         .map_err(|e| ApiError::new(ErrorKind::NotFound, e.message))?;
     let mut stored = image.clone();
-    stored.last_tag_time = Some(crate::api::time::rfc3339_nano(std::time::SystemTime::now()));
+    stored.last_tag_time = Some(crate::gofmt::time::rfc3339_nano(
+        std::time::SystemTime::now(),
+    ));
     let id = stored.record.id.to_string();
     daemon
         .store()
@@ -366,7 +368,8 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
             let created = config
                 .created
                 .as_deref()
-                .and_then(crate::image::config::parse_rfc3339);
+                .and_then(crate::gofmt::time::parse_rfc3339)
+                .map(|time| time.seconds);
             if created.is_none_or(|created| created as f64 > until) {
                 continue;
             }

@@ -355,7 +355,7 @@ fn commit_imported(daemon: &Daemon, record: &ImageRecord) -> Result<(), ApiError
         },
         // Import tags the image the way `docker tag` does.
         last_tag_time: (!record.repo_tags.is_empty())
-            .then(|| crate::api::time::rfc3339_nano(std::time::SystemTime::now())),
+            .then(|| crate::gofmt::time::rfc3339_nano(std::time::SystemTime::now())),
     };
     daemon
         .store()

@@ -6,7 +6,7 @@ use super::{Bytes, FlagSpec, FlagValue, NanoCpus, Nanoseconds};
 use crate::applets::docker::parse::{host, mounts, units};
 
 pub(super) fn check_bytes(v: &str) -> Result<FlagValue, String> {
-    units::ram_in_bytes(v).map(|n| FlagValue::Bytes(Bytes(n)))
+    crate::gofmt::size::ram_in_bytes(v).map(|n| FlagValue::Bytes(Bytes(n)))
 }
 
 pub(super) fn check_memory_swap(v: &str) -> Result<FlagValue, String> {
@@ -18,7 +18,7 @@ pub(super) fn check_cpus(v: &str) -> Result<FlagValue, String> {
 }
 
 pub(super) fn check_duration(v: &str) -> Result<FlagValue, String> {
-    units::go_duration(v).map(|n| FlagValue::Duration(Nanoseconds(n)))
+    crate::gofmt::duration::parse_duration(v).map(|n| FlagValue::Duration(Nanoseconds(n)))
 }
 
 pub(super) fn check_int(v: &str) -> Result<FlagValue, String> {

@@ -4,7 +4,6 @@
 //! turned into the CLI's messages.
 
 pub mod config;
-pub mod reference;
 
 use crate::api::types::ErrorResponse;
 use crate::http::client::Upgrade;

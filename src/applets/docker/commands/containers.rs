@@ -4,7 +4,6 @@
 use super::{Session, confirm, joined, print};
 use crate::api::container::{CreateResponse, PruneReport};
 use crate::applets::docker::args::Parsed;
-use crate::applets::docker::client::reference::parse_normalized;
 use crate::applets::docker::client::{Failure, Reply, daemon_error};
 use crate::applets::docker::format::{
     CONTAINER_HEADER, ContainerRow, container_format, inspect_format, render, render_inspect,
@@ -12,6 +11,7 @@ use crate::applets::docker::format::{
 use crate::applets::docker::queries::{container_prune_query, ps_query, query_escape};
 use crate::applets::docker::request::{ClientContext, create_request};
 use crate::applets::docker::template::Value;
+use crate::gofmt::reference::Named;
 use crate::http::Headers;
 use serde_json::Value as Json;
 use std::rc::Rc;
@@ -137,7 +137,8 @@ pub fn create_container(
     let request = create_request(parsed, command == "run", &context).map_err(with_help)?;
     let mut cid_file = CidFile::create(parsed.value("cidfile").unwrap_or_default())?;
     let image = parsed.args.first().cloned().unwrap_or_default();
-    let named = parse_normalized(&image).map_err(with_help)?;
+    // Tagged `latest` when the image names neither tag nor digest.
+    let named = Named::parse_with_default_tag(&image).map_err(|e| with_help(e.to_string()))?;
     let mut params = Vec::new();
     if let Some(name) = &request.name {
         params.push(("name", name.clone()));
@@ -153,7 +154,7 @@ pub fn create_container(
     }
     let mut reply = session.client.send("POST", &path, &Headers::new(), &body)?;
     if reply.status == 404 && request.pull == "missing" {
-        eprintln!("Unable to find image '{}' locally", named.familiar_tagged());
+        eprintln!("Unable to find image '{}' locally", named.familiar());
         pull(session, &named)?;
         reply = session.client.send("POST", &path, &Headers::new(), &body)?;
     }
@@ -243,22 +244,19 @@ impl Drop for CidFile {
 }
 
 /// `POST /images/create?fromImage=...`, its progress on stderr.
-fn pull(
-    session: &mut Session,
-    named: &crate::applets::docker::client::reference::Named,
-) -> Result<(), Failure> {
+fn pull(session: &mut Session, named: &Named) -> Result<(), Failure> {
     let mut params = vec![("fromImage", named.name())];
     params.push((
         "tag",
         named
-            .digest
-            .clone()
-            .or_else(|| named.tag.clone())
-            .unwrap_or_else(|| "latest".into()),
+            .digest()
+            .or(named.tag())
+            .unwrap_or(crate::gofmt::reference::DEFAULT_TAG)
+            .to_string(),
     ));
     let query = crate::applets::docker::queries::encode_query(&mut params);
     let mut headers = Headers::new();
-    headers.set("X-Registry-Auth", session.registry_auth(&named.domain));
+    headers.set("X-Registry-Auth", session.registry_auth(named.domain()));
     let mut response =
         session
             .client

@@ -39,7 +39,7 @@ pub fn disk_usage(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
     let containers = df.containers.unwrap_or_default();
     let volumes = df.volumes.unwrap_or_default();
     let cache = df.build_cache.unwrap_or_default();
-    let size = |n: i64| crate::applets::docker::format::human_size(n as f64);
+    let size = |n: i64| crate::gofmt::size::human_size(n as f64);
     let reclaim = |reclaimable: i64, total: i64| {
         if total > 0 {
             format!("{} ({}%)", size(reclaimable), reclaimable * 100 / total)

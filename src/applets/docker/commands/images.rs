@@ -5,14 +5,15 @@ use super::containers::path_escape;
 use super::{Session, confirm, print, stdin_is_terminal, stdout_is_terminal};
 use crate::api::image::{DeleteItem, HistoryItem, ImagePruneReport};
 use crate::applets::docker::args::Parsed;
-use crate::applets::docker::client::reference::parse_normalized;
 use crate::applets::docker::client::{Failure, daemon_error};
 use crate::applets::docker::format::{
-    IMAGE_HEADER, ImageRow, Zone, ellipsis, human_size_with_precision, image_format, image_rows,
-    render, running_for, truncate_id,
+    IMAGE_HEADER, ImageRow, Zone, ellipsis, image_format, image_rows, render, running_for,
+    truncate_id,
 };
 use crate::applets::docker::queries::{encode_query, image_prune_query, images_query};
 use crate::applets::docker::template::Value;
+use crate::gofmt::reference::{DEFAULT_TAG, Named};
+use crate::gofmt::size::human_size_with_precision;
 use crate::http::Headers;
 use std::io::{Read, Write};
 use std::rc::Rc;
@@ -118,8 +119,9 @@ pub fn tag(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     if source.is_empty() || source.contains(char::is_whitespace) {
         return Err(reference_error(source, "invalid reference format".into()));
     }
-    let named = parse_normalized(target).map_err(|e| reference_error(target, e))?;
-    if named.digest.is_some() {
+    let named =
+        Named::parse_normalized(target).map_err(|e| reference_error(target, e.to_string()))?;
+    if named.digest().is_some() {
         return Err(Failure::new(
             1,
             "refusing to create a tag with a digest reference",
@@ -127,7 +129,7 @@ pub fn tag(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     }
     let mut params = vec![
         ("repo", named.name()),
-        ("tag", named.tag.clone().unwrap_or_else(|| "latest".into())),
+        ("tag", named.tag().unwrap_or(DEFAULT_TAG).to_string()),
     ];
     let query = encode_query(&mut params);
     session.client.call(
@@ -286,7 +288,7 @@ pub fn import(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let source = parsed.args[0].clone();
     let repository = parsed.args.get(1).cloned().unwrap_or_default();
     if !repository.is_empty() {
-        parse_normalized(&repository).map_err(|e| Failure::new(1, e))?;
+        Named::parse_normalized(&repository).map_err(|e| Failure::new(1, e.to_string()))?;
     }
     let is_url = source.starts_with("http://") || source.starts_with("https://");
     let mut body: Option<Box<dyn Read>> = None;
@@ -333,32 +335,7 @@ pub fn import(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 
 /// RFC 3339 in `zone`, as Go's `time.Format(time.RFC3339)`.
 fn rfc3339(seconds: i64, zone: &Zone) -> String {
-    let local = seconds + zone.offset;
-    let days = local.div_euclid(86400);
-    let secs = local.rem_euclid(86400);
-    // civil_from_days (Howard Hinnant).
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let offset = if zone.offset == 0 {
-        "Z".to_string()
-    } else {
-        let sign = if zone.offset < 0 { '-' } else { '+' };
-        let minutes = zone.offset.abs() / 60;
-        format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
-    };
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}{offset}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+    crate::gofmt::time::UnixTime::from_seconds(seconds).rfc3339(zone.offset)
 }
 
 pub fn history(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {

@@ -8,8 +8,8 @@ use super::hijack::{copy_flushing, demux};
 use crate::api::container::WaitResponse;
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error};
-use crate::applets::docker::parse::timestamp::get_timestamp;
 use crate::applets::docker::queries::logs_query;
+use crate::gofmt::timestamp::get_timestamp;
 use crate::http::Headers;
 
 pub fn logs(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {

@@ -14,7 +14,7 @@ fn progress_text(detail: &ProgressDetail, width: usize) -> String {
     if current <= 0 && total <= 0 {
         return String::new();
     }
-    let size = crate::applets::docker::format::human_size;
+    let size = crate::gofmt::size::human_size;
     if total <= 0 {
         return format!("{:>8}", size(current as f64));
     }

@@ -6,9 +6,9 @@ use super::{Session, confirm, containers, images, print};
 use crate::api::prune::{BuildCachePruneReport, NetworksPruneReport, VolumesPruneReport};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, version_less};
-use crate::applets::docker::format::human_size;
 use crate::applets::docker::parse::filters::{Filters, collect_filters, filters_json};
 use crate::applets::docker::queries::encode_query;
+use crate::gofmt::size::human_size;
 
 /// What a prune command prints after its report: the list (if any), a
 /// blank line after it, and the total.

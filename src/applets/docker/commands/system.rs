@@ -4,8 +4,9 @@ use super::{Session, print};
 use crate::api::types::{ComponentVersion, RegistryConfig, SystemInfo, SystemVersion};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{CLIENT_API_VERSION, Failure};
-use crate::applets::docker::format::{TabWriter, bytes_size};
+use crate::applets::docker::format::TabWriter;
 use crate::applets::docker::template::{Template, Value};
+use crate::gofmt::size::bytes_size;
 use crate::version::{COMMIT, DOCKER_COMPAT_VERSION, VERSION};
 use serde::Serialize;
 use serde_json::Value as Json;
@@ -70,34 +71,8 @@ fn reformat_date(text: &str) -> String {
 }
 
 fn ansic(text: &str) -> Option<String> {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let bytes = text.as_bytes();
-    if bytes.len() < 20 || bytes[4] != b'-' || bytes[7] != b'-' || bytes[10] != b'T' {
-        return None;
-    }
-    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
-    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&month) {
-        return None;
-    }
-    // Days since 1970-01-01 (Howard Hinnant's days_from_civil).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146097 + doe - 719468;
-    Some(format!(
-        "{} {} {:>2} {hour:02}:{minute:02}:{second:02} {year}",
-        DAYS[days.rem_euclid(7) as usize],
-        MONTHS[(month - 1) as usize],
-        day
-    ))
+    let (time, offset) = crate::gofmt::time::parse_rfc3339_zoned(text)?;
+    Some(crate::gofmt::time::DateTime::at(time.seconds, offset).ansic())
 }
 
 /// The `Client` part of `docker version`, as its templates see it.

@@ -3,24 +3,12 @@
 
 use super::rows::Zone;
 use crate::api::events::Message;
+use crate::gofmt::time::UnixTime;
 
 /// Go's `RFC3339NanoFixed` layout of a Unix time in nanoseconds:
 /// always nine fraction digits, `Z` for UTC, else `+hh:mm`.
 pub fn rfc3339_nano_fixed(nanos: i128, zone: &Zone) -> String {
-    let seconds = nanos.div_euclid(1_000_000_000) as i64;
-    let fraction = nanos.rem_euclid(1_000_000_000);
-    let text = super::rows::go_time_string(seconds, zone);
-    // go_time_string gives "YYYY-MM-DD hh:mm:ss ±hhmm NAME".
-    let (date, rest) = text.split_once(' ').unwrap_or((&text, ""));
-    let time = rest.split(' ').next().unwrap_or_default();
-    let offset = if zone.offset == 0 {
-        "Z".to_string()
-    } else {
-        let sign = if zone.offset < 0 { '-' } else { '+' };
-        let abs = zone.offset.abs();
-        format!("{sign}{:02}:{:02}", abs / 3600, abs % 3600 / 60)
-    };
-    format!("{date}T{time}.{fraction:09}{offset}")
+    UnixTime::from_nanos(nanos).rfc3339_nano_fixed(zone.offset)
 }
 
 /// One event message from `GET /events` as docker prints it.

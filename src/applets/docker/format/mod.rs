@@ -1,4 +1,4 @@
-//! Docker's human output: sizes and durations as go-units writes them, the
+//! Docker's human output (sizes and durations come from `crate::gofmt`): the
 //! `ps` columns (IDs, quoted commands, status, ports) and the tabwriter
 //! that aligns `ps`, `images` and `stats` tables.
 
@@ -9,7 +9,6 @@ mod rows;
 mod stats;
 mod table;
 mod tabwriter;
-mod units;
 
 #[allow(unused_imports)] // The API the commands will use.
 pub use events::{event_line, rfc3339_nano_fixed};
@@ -33,5 +32,3 @@ pub use stats::{
 pub use table::{container_format, image_format, render, resolve_format};
 #[allow(unused_imports)]
 pub use tabwriter::{TabWriter, display_width, table};
-#[allow(unused_imports)]
-pub use units::{bytes_size, human_duration, human_size, human_size_with_precision};

@@ -2,8 +2,8 @@
 //! CREATED (`2 minutes ago`), STATUS as the daemon words it, and PORTS.
 
 use super::tabwriter::display_width;
-use super::units::human_duration;
 use crate::applets::docker::template::go_quote;
+use crate::gofmt::duration::human_duration;
 use std::time::{Duration, SystemTime};
 
 /// docker's `TruncateID`: drops an algorithm prefix (`sha256:`) and keeps

@@ -5,10 +5,12 @@
 use super::ps::{
     PortSummary, displayable_ports, ellipsis, quoted_command, running_for, truncate_id,
 };
-use super::units::{human_size, human_size_with_precision};
 use crate::applets::docker::template::{Object, Value};
+use crate::gofmt::reference::Named;
+use crate::gofmt::size::{human_size, human_size_with_precision};
+use crate::gofmt::time::UnixTime;
 use serde_json::{Map, Value as Json};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// The local time zone, for Go's `time.Time.String()` of creation times.
 #[derive(Debug, Clone, PartialEq)]
@@ -50,42 +52,11 @@ impl Zone {
 
 /// Go's `time.Unix(seconds, 0).String()`: `2020-09-13 12:26:40 +0000 UTC`.
 pub fn go_time_string(seconds: i64, zone: &Zone) -> String {
-    let local = seconds + zone.offset;
-    let days = local.div_euclid(86400);
-    let secs = local.rem_euclid(86400);
-    let (year, month, day) = civil_from_days(days);
-    let sign = if zone.offset < 0 { '-' } else { '+' };
-    let offset = zone.offset.abs();
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} {sign}{:02}{:02} {}",
-        secs / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-        offset / 3600,
-        offset % 3600 / 60,
-        zone.name
-    )
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    UnixTime::from_seconds(seconds).go_string(zone.offset, &zone.name)
 }
 
 fn unix_time(seconds: i64) -> SystemTime {
-    if seconds >= 0 {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(seconds as u64)
-    } else {
-        SystemTime::UNIX_EPOCH - Duration::from_secs(seconds.unsigned_abs())
-    }
+    UnixTime::from_seconds(seconds).to_system()
 }
 
 fn str_field<'a>(json: &'a Json, key: &str) -> &'a str {
@@ -318,9 +289,13 @@ impl ContainerRow {
         if short_id == truncate_id(image) {
             return short_id.to_string();
         }
-        match Reference::parse(image) {
-            Some(reference) => reference.familiar_without_digest(),
-            None => image.to_string(),
+        // The familiar name and tag, without a digest.
+        match Named::parse_normalized(image) {
+            Ok(named) => match named.tag() {
+                Some(tag) => format!("{}:{tag}", named.familiar_name()),
+                None => named.familiar_name(),
+            },
+            Err(_) => image.to_string(),
         }
     }
 
@@ -409,61 +384,6 @@ impl Object for ContainerRow {
         map.insert("Platform".into(), self.platform());
         let sorted: std::collections::BTreeMap<String, Json> = map.into_iter().collect();
         Json::Object(sorted.into_iter().collect())
-    }
-}
-
-/// An image reference split as distribution/reference does, enough to
-/// print docker's "familiar" form.
-#[derive(Debug, PartialEq)]
-struct Reference {
-    name: String,
-    tag: Option<String>,
-    digest: Option<String>,
-}
-
-impl Reference {
-    fn parse(text: &str) -> Option<Reference> {
-        let (rest, digest) = match text.split_once('@') {
-            Some((rest, digest)) => (rest, Some(digest.to_string())),
-            None => (text, None),
-        };
-        let slash = rest.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match rest[slash..].rfind(':') {
-            Some(colon) => (
-                &rest[..slash + colon],
-                Some(rest[slash + colon + 1..].to_string()),
-            ),
-            None => (rest, None),
-        };
-        let valid = !name.is_empty()
-            && name.split('/').enumerate().all(|(i, part)| {
-                !part.is_empty()
-                    && (i == 0
-                        || part.bytes().all(|b| {
-                            b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b)
-                        }))
-            });
-        valid.then(|| Reference {
-            name: name.to_string(),
-            tag,
-            digest,
-        })
-    }
-
-    /// The name without `docker.io/` and `library/`.
-    fn familiar_name(&self) -> &str {
-        let name = self.name.strip_prefix("docker.io/").unwrap_or(&self.name);
-        match name.strip_prefix("library/") {
-            Some(short) if !short.contains('/') => short,
-            _ => name,
-        }
-    }
-
-    fn familiar_without_digest(&self) -> String {
-        match &self.tag {
-            Some(tag) => format!("{}:{tag}", self.familiar_name()),
-            None => self.familiar_name().to_string(),
-        }
     }
 }
 
@@ -589,19 +509,19 @@ pub fn image_rows(
         }
     };
     for text in &tags {
-        if let Some(reference) = Reference::parse(text)
-            && let Some(tag) = &reference.tag
+        if let Ok(named) = Named::parse_normalized(text)
+            && let Some(tag) = named.tag()
         {
-            let i = entry(&mut repos, reference.familiar_name().to_string());
-            repos[i].1.push(tag.clone());
+            let i = entry(&mut repos, named.familiar_name());
+            repos[i].1.push(tag.to_string());
         }
     }
     for text in &digests {
-        if let Some(reference) = Reference::parse(text)
-            && let Some(digest) = &reference.digest
+        if let Ok(named) = Named::parse_normalized(text)
+            && let Some(digest) = named.digest()
         {
-            let i = entry(&mut repos, reference.familiar_name().to_string());
-            repos[i].2.push(digest.clone());
+            let i = entry(&mut repos, named.familiar_name());
+            repos[i].2.push(digest.to_string());
         }
     }
     let need_digest = show_digests || format_uses_digest;

@@ -5,8 +5,8 @@
 
 use super::ps::truncate_id;
 use super::rows::Header;
-use super::units::{bytes_size, human_size_with_precision};
 use crate::applets::docker::template::{Object, Value};
+use crate::gofmt::size::{bytes_size, human_size_with_precision};
 use serde_json::Value as Json;
 
 /// The default `docker stats` table.

@@ -1,11 +1,7 @@
 //! `--filter name=value` as docker/cli collects it (opts.FilterOpt) and
 //! the `filters` query parameter it sends: `{"name":{"value":true}}`.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-/// Filters by name, each with its set of values; both sorted, as Go's
-/// JSON encoding of maps sorts them.
-pub type Filters = BTreeMap<String, BTreeSet<String>>;
+pub use crate::gofmt::filters::FilterArgs as Filters;
 
 /// Splits one `--filter` value: the name is trimmed and lower-cased, the
 /// value trimmed.
@@ -32,22 +28,7 @@ pub fn collect_filters<'a>(values: impl IntoIterator<Item = &'a str>) -> Result<
 /// The `filters` query parameter, or `None` when there are no filters
 /// (docker then leaves the parameter out).
 pub fn filters_json(filters: &Filters) -> Option<String> {
-    if filters.is_empty() {
-        return None;
-    }
-    let map: serde_json::Map<String, serde_json::Value> = filters
-        .iter()
-        .map(|(name, values)| {
-            let set: serde_json::Map<String, serde_json::Value> = values
-                .iter()
-                .map(|v| (v.clone(), serde_json::Value::Bool(true)))
-                .collect();
-            (name.clone(), serde_json::Value::Object(set))
-        })
-        .collect();
-    Some(crate::applets::docker::template::go_json(
-        &serde_json::Value::Object(map),
-    ))
+    crate::gofmt::filters::to_json(filters)
 }
 
 #[cfg(test)]

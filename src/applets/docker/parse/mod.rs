@@ -1,4 +1,4 @@
-//! Values of `run`/`create` (and `logs`/`events`) flags, parsed as the
+//! Values of `run`/`create` flags, parsed as the
 //! Docker CLI parses them, with its error texts. Errors are the bare
 //! messages; the argument layer adds docker's framing
 //! (`invalid argument "x" for "-m, --memory" flag: ...` for values checked
@@ -9,5 +9,4 @@ pub mod host;
 pub mod kv;
 pub mod mounts;
 pub mod ports;
-pub mod timestamp;
 pub mod units;

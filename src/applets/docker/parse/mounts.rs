@@ -1,8 +1,9 @@
 //! `-v`/`--volume`, `--mount` and `--tmpfs` as docker/cli turns them into
 //! HostConfig.Binds, Config.Volumes, HostConfig.Mounts and HostConfig.Tmpfs.
 
-use super::units::{parse_bool, ram_in_bytes};
+use super::units::parse_bool;
 use crate::api::container::{BindOptions, ImageOptions, MountSpec, TmpfsOptions, VolumeOptions};
+use crate::gofmt::size::ram_in_bytes;
 use std::path::Path;
 
 /// Where one `-v` value goes.

@@ -1,7 +1,7 @@
-//! Numbers, sizes and durations as docker's flags parse them, with the
-//! exact texts of go-units, Go's strconv and Go's time package.
+//! Numbers as docker's flags parse them, with the exact texts of Go's
+//! strconv; sizes and durations are `crate::gofmt`'s.
 
-use std::time::Duration;
+use crate::gofmt::size::ram_in_bytes;
 
 /// Go's `strconv.ParseInt(s, 10, bits)` with its error text.
 pub fn parse_int(text: &str, bits: u32) -> Result<i64, String> {
@@ -114,73 +114,6 @@ fn quote(text: &str) -> String {
     crate::applets::docker::template::go_quote(text)
 }
 
-/// go-units `RAMInBytes`: `64m`, `1g`, `512k`, `1.5g`, `100`, case-insensitive,
-/// with optional `b`/`ib` suffixes, binary multiples.
-pub fn ram_in_bytes(text: &str) -> Result<i64, String> {
-    parse_size(text, 1024)
-}
-
-/// go-units `FromHumanSize`: the same syntax with decimal multiples.
-pub fn from_human_size(text: &str) -> Result<i64, String> {
-    parse_size(text, 1000)
-}
-
-/// go-units' `parseSize`: the number is everything up to the last digit,
-/// dot or space; the suffix after it is `b`, or a unit letter alone or
-/// followed by `b` or `ib`, case-insensitive.
-fn parse_size(text: &str, base: i64) -> Result<i64, String> {
-    let Some(sep) = text.rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ') else {
-        return Err(format!("invalid size: '{text}'"));
-    };
-    let (number, suffix) = if text.as_bytes()[sep] == b' ' {
-        (&text[..sep], &text[sep + 1..])
-    } else {
-        (&text[..sep + 1], &text[sep + 1..])
-    };
-    let size: f64 = parse_go_float(number)?;
-    if size < 0.0 {
-        return Err(format!("invalid size: '{text}'"));
-    }
-    if suffix.is_empty() {
-        return Ok(size as i64);
-    }
-    let lower = suffix.to_ascii_lowercase();
-    let bad = || format!("invalid suffix: '{lower}'");
-    if suffix.len() > 3 {
-        return Err(format!("invalid suffix: '{suffix}'"));
-    }
-    let mut chars = lower.chars();
-    let multiplier = match chars.next() {
-        Some('b') if lower.len() == 1 => return Ok(size as i64),
-        Some('k') => base,
-        Some('m') => base.pow(2),
-        Some('g') => base.pow(3),
-        Some('t') => base.pow(4),
-        Some('p') => base.pow(5),
-        _ => return Err(bad()),
-    };
-    let rest = &lower[1..];
-    if !matches!(rest, "" | "b" | "ib") || (rest.len() == 1 && lower.len() != 2) {
-        return Err(bad());
-    }
-    Ok((size * multiplier as f64) as i64)
-}
-
-/// Go's `strconv.ParseFloat(text, 64)` for the forms sizes use.
-fn parse_go_float(text: &str) -> Result<f64, String> {
-    let plain = !text.is_empty()
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
-    match text.parse::<f64>() {
-        Ok(value) if plain => Ok(value),
-        _ => Err(format!(
-            "strconv.ParseFloat: parsing {}: invalid syntax",
-            quote(text)
-        )),
-    }
-}
-
 /// `--memory-swap`: a size, or -1 for unlimited swap.
 pub fn mem_swap_bytes(text: &str) -> Result<i64, String> {
     if text == "-1" {
@@ -227,134 +160,14 @@ pub fn nano_cpus(text: &str) -> Result<i64, String> {
     Ok(if negative { -nano } else { nano } as i64)
 }
 
-/// Go's `time.ParseDuration`: `10s`, `1m30s`, `1.5h`, `-2ms`, `300us`.
-/// Returns nanoseconds, which may be negative.
-pub fn go_duration(text: &str) -> Result<i64, String> {
-    let invalid = || format!("time: invalid duration {}", quote(text));
-    let (negative, mut rest) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    if rest == "0" {
-        return Ok(0);
-    }
-    if rest.is_empty() {
-        return Err(invalid());
-    }
-    let mut total: f64 = 0.0;
-    while !rest.is_empty() {
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
-        let number = &rest[..number_end];
-        if number.is_empty() || number == "." || number.matches('.').count() > 1 {
-            return Err(invalid());
-        }
-        rest = &rest[number_end..];
-        let unit_end = rest
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_end];
-        rest = &rest[unit_end..];
-        let scale: f64 = match unit {
-            "" => return Err(format!("time: missing unit in duration {}", quote(text))),
-            "ns" => 1.0,
-            "us" | "µs" | "μs" => 1e3,
-            "ms" => 1e6,
-            "s" => 1e9,
-            "m" => 60e9,
-            "h" => 3600e9,
-            other => {
-                return Err(format!(
-                    "time: unknown unit {} in duration {}",
-                    quote(other),
-                    quote(text)
-                ));
-            }
-        };
-        let value: f64 = number.parse().map_err(|_| invalid())?;
-        total += value * scale;
-        if total > i64::MAX as f64 {
-            return Err(invalid());
-        }
-    }
-    let nanos = total.round() as i64;
-    Ok(if negative { -nanos } else { nanos })
-}
-
-/// A non-negative Go duration as a `Duration`.
-pub fn duration(text: &str) -> Result<Duration, String> {
-    let nanos = go_duration(text)?;
-    Ok(Duration::from_nanos(nanos.max(0) as u64))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn ram_in_bytes_as_go_units() {
-        // go-units size_test.go (TestRAMInBytes) and docker's flag errors.
-        let ok = [
-            ("32", 32),
-            ("32b", 32),
-            ("32B", 32),
-            ("32k", 32 * 1024),
-            ("32K", 32 * 1024),
-            ("32kb", 32 * 1024),
-            ("32Kb", 32 * 1024),
-            ("32Mb", 32 * 1024 * 1024),
-            ("32Gb", 32 * 1024 * 1024 * 1024),
-            ("32Tb", 32 * 1024_i64.pow(4)),
-            ("32Pb", 32 * 1024_i64.pow(5)),
-            ("32PB", 32 * 1024_i64.pow(5)),
-            ("32P", 32 * 1024_i64.pow(5)),
-            ("32.3", 32),
-            ("32.3 mb", 33869004),
-            ("32.3mib", 33869004),
-            ("64m", 67108864),
-            ("1g", 1073741824),
-            ("1.5g", 1610612736),
-            ("512k", 524288),
-            ("64mb", 67108864),
-        ];
-        for (text, want) in ok {
-            assert_eq!(ram_in_bytes(text), Ok(want), "{text}");
-        }
-        // What the Docker CLI 28 answered for each (go-units 0.5's parseSize).
-        let bad = [
-            ("", "invalid size: ''"),
-            ("hello", "invalid size: 'hello'"),
-            ("-32", "invalid size: '-32'"),
-            ("-1", "invalid size: '-1'"),
-            (
-                " 32 ",
-                "strconv.ParseFloat: parsing \" 32\": invalid syntax",
-            ),
-            (
-                "32m b",
-                "strconv.ParseFloat: parsing \"32m\": invalid syntax",
-            ),
-            (
-                "1.2.3",
-                "strconv.ParseFloat: parsing \"1.2.3\": invalid syntax",
-            ),
-            ("32bm", "invalid suffix: 'bm'"),
-            ("1x", "invalid suffix: 'x'"),
-            ("1kx", "invalid suffix: 'kx'"),
-            ("1kbb", "invalid suffix: 'kbb'"),
-            ("1KBBB", "invalid suffix: 'KBBB'"),
-        ];
-        for (text, want) in bad {
-            assert_eq!(ram_in_bytes(text), Err(want.to_string()), "{text:?}");
-        }
-        assert_eq!(ram_in_bytes("1."), Ok(1));
-        assert_eq!(ram_in_bytes(".5k"), Ok(512));
-        assert_eq!(ram_in_bytes("1e3"), Ok(1000));
-        assert_eq!(from_human_size("32kb"), Ok(32000));
-        assert_eq!(from_human_size("1.5GB"), Ok(1_500_000_000));
+    fn memory_swap_takes_minus_one() {
         assert_eq!(mem_swap_bytes("-1"), Ok(-1));
+        assert_eq!(mem_swap_bytes("1g"), Ok(1 << 30));
         assert_eq!(mem_swap_bytes("x"), Err("invalid size: 'x'".into()));
     }
 
@@ -373,33 +186,6 @@ mod tests {
             nano_cpus("abc"),
             Err("failed to parse abc as a rational number".into())
         );
-    }
-
-    #[test]
-    fn go_durations() {
-        let ok = [
-            ("10s", 10_000_000_000),
-            ("1m30s", 90_000_000_000),
-            ("1.5h", 5_400_000_000_000),
-            ("300ms", 300_000_000),
-            ("-2us", -2000),
-            ("1h2m3s4ms5us6ns", 3_723_004_005_006),
-            ("0", 0),
-            (".5s", 500_000_000),
-        ];
-        for (text, want) in ok {
-            assert_eq!(go_duration(text), Ok(want), "{text}");
-        }
-        assert_eq!(go_duration("x"), Err("time: invalid duration \"x\"".into()));
-        assert_eq!(
-            go_duration("1"),
-            Err("time: missing unit in duration \"1\"".into())
-        );
-        assert_eq!(
-            go_duration("1x"),
-            Err("time: unknown unit \"x\" in duration \"1x\"".into())
-        );
-        assert_eq!(go_duration(""), Err("time: invalid duration \"\"".into()));
     }
 
     #[test]

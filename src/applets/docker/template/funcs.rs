@@ -3,8 +3,8 @@
 //! `title`, `pad`, `truncate`), plus Go string quoting helpers.
 
 use super::gofmt;
-pub use super::quote::{go_quote, go_quote_rune, go_unquote};
 use super::value::{Value, go_json, go_json_html_escaped};
+pub use crate::gofmt::quote::{go_quote, go_quote_rune, go_unquote};
 use serde_json::Value as Json;
 
 /// The parameter types a function declares; arguments are checked against

@@ -2,7 +2,8 @@
 //! `Sprintln` and `Sprintf` with the verbs and flags used in practice, and
 //! Go's `%!verb(type=value)` complaints for mismatches.
 
-use super::value::{Value, json_type_name, shortest_digits};
+use super::value::{Value, json_type_name};
+use crate::gofmt::float::{format_e, format_g};
 use serde_json::Value as Json;
 
 /// `%v` of a value, as `fmt.Print` shows it.
@@ -285,74 +286,6 @@ fn pad(text: String, spec: Spec) -> String {
     }
 }
 
-/// Go's `%e`: mantissa with `precision` digits, exponent of at least two
-/// digits (`1.500000e+06`).
-fn format_e(f: f64, precision: usize) -> String {
-    let text = format!("{:.*e}", precision, f);
-    let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let sign = if exp < 0 { '-' } else { '+' };
-    format!("{mantissa}e{sign}{:02}", exp.abs())
-}
-
-/// Go's `%g`/`%v` for floats: shortest digits, `%e` form when the exponent
-/// is below -4 or at least the precision (6 for the shortest form... or
-/// the digit count when that is larger, as strconv does).
-pub fn format_g(f: f64, precision: Option<usize>) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let (digits, point) = match precision {
-        None => shortest_digits(f),
-        Some(p) => {
-            let p = p.max(1);
-            let text = format!("{:.*e}", p - 1, f.abs());
-            let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
-            let mut digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-            while digits.len() > 1 && digits.ends_with('0') {
-                digits.pop();
-            }
-            (digits, exp.parse::<i32>().unwrap_or(0) + 1)
-        }
-    };
-    let mut eprec = precision.map(|p| p.max(1) as i32).unwrap_or(6);
-    if precision.is_some() && eprec > digits.len() as i32 && digits.len() as i32 >= point {
-        eprec = digits.len() as i32;
-    }
-    if precision.is_none() {
-        eprec = 6;
-    }
-    let exp = point - 1;
-    let sign = if f < 0.0 { "-" } else { "" };
-    if exp < -4 || exp >= eprec {
-        let mut mantissa = digits[..1].to_string();
-        if digits.len() > 1 {
-            mantissa.push('.');
-            mantissa.push_str(&digits[1..]);
-        }
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{mantissa}e{esign}{:02}", exp.abs());
-    }
-    let body = if point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else if point as usize >= digits.len() {
-        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
-    } else {
-        format!(
-            "{}.{}",
-            &digits[..point as usize],
-            &digits[point as usize..]
-        )
-    };
-    format!("{sign}{body}")
-}
-
 /// The `type=value` text Go shows for a JSON value.
 pub fn describe_json(json: &Json) -> String {
     format!("{}={}", json_type_name(json), print_json(json))
@@ -410,20 +343,5 @@ mod tests {
         assert_eq!(sprint(&[v(json!(1)), v(json!(2))]), "1 2");
         assert_eq!(sprint(&[v(json!("a")), v(json!(2))]), "a2");
         assert_eq!(sprintln(&[v(json!("a")), v(json!(2))]), "a 2\n");
-    }
-
-    #[test]
-    fn floats_print_like_go() {
-        let cases = [
-            (100000.0, "100000"),
-            (1234567.0, "1.234567e+06"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (-2.5, "-2.5"),
-            (123456789.0, "1.23456789e+08"),
-        ];
-        for (f, want) in cases {
-            assert_eq!(format_g(f, None), want, "{f}");
-        }
     }
 }

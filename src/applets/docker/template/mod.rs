@@ -10,11 +10,9 @@ mod funcs;
 mod gofmt;
 mod lexer;
 mod parser;
-mod quote;
 mod value;
 
 pub use funcs::go_quote;
-pub use gofmt::sprintf;
 #[allow(unused_imports)] // The API the commands will use.
 pub use value::{Object, Value, go_json};
 

@@ -3,6 +3,7 @@
 //! `<no value>`, not an error), and struct-like row objects for `ps` and
 //! `images` whose unknown fields are errors, as with Go structs.
 
+use crate::gofmt::float::shortest_digits;
 use serde_json::Value as Json;
 use std::rc::Rc;
 
@@ -218,16 +219,6 @@ fn json_float(f: f64) -> String {
     }
     let text = format!("{f}");
     text.strip_suffix(".0").map(str::to_string).unwrap_or(text)
-}
-
-/// The shortest decimal digits that round-trip `f` and the position of the
-/// decimal point relative to them (`0.0123` gives ("123", -1)).
-pub fn shortest_digits(f: f64) -> (String, i32) {
-    let sci = format!("{:e}", f.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    let exp: i32 = exp.parse().unwrap_or(0);
-    (digits, exp + 1)
 }
 
 #[cfg(test)]

@@ -1,9 +1,12 @@
-//! `--since` and `--until` of `logs` and `events`: a Go duration before
-//! now (`10m`), an RFC 3339 date or date-time (in the local zone unless it
-//! names one), or a Unix timestamp, turned into the text the API expects
-//! (docker/cli's `timetypes.GetTimestamp`).
+//! `--since` and `--until` of `logs` and `events`, and the `since`/`until`
+//! filters: a Go duration before now (`10m`), an RFC 3339 date or
+//! date-time (in the local zone unless it names one), or a Unix timestamp
+//! `seconds[.nanos]`, as moby's `timetypes.GetTimestamp` turns them into
+//! the text the API carries and `timetypes.ParseTimestamps` reads it back.
 
-use super::units::go_duration;
+use super::duration::parse_duration;
+use super::quote::go_quote as quote;
+use super::time::{DateTime, NANOS_PER_SECOND, days_in_month};
 
 /// The layouts docker tries, named as Go spells them in its errors.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -37,7 +40,7 @@ impl Layout {
 /// seconds, used for times that name no zone.
 pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String, String> {
     if value != "0"
-        && let Ok(nanos) = go_duration(value)
+        && let Ok(nanos) = parse_duration(value)
     {
         // Go truncates the shifted time to whole seconds.
         let shifted = now as i128 * 1_000_000_000 - nanos as i128;
@@ -80,7 +83,7 @@ pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String,
                     quote(element)
                 ));
             }
-            if parse_unix_timestamp(value).is_none() {
+            if parse_unix_nanos(value).is_err() {
                 return Err(format!(
                     "failed to parse value as time or duration: {}",
                     quote(value)
@@ -89,27 +92,6 @@ pub fn get_timestamp(value: &str, now: i64, local_offset: i64) -> Result<String,
             Ok(value.to_string())
         }
     }
-}
-
-fn quote(text: &str) -> String {
-    crate::applets::docker::template::go_quote(text)
-}
-
-/// `seconds[.nanoseconds]` as the daemon accepts it.
-fn parse_unix_timestamp(value: &str) -> Option<(i64, i64)> {
-    if value.is_empty() {
-        return Some((0, 0));
-    }
-    let (seconds, fraction) = match value.split_once('.') {
-        Some((s, f)) => (s, Some(f)),
-        None => (value, None),
-    };
-    let seconds: i64 = seconds.parse().ok()?;
-    let nanos = match fraction {
-        Some(f) => f.parse::<i64>().ok()?,
-        None => 0,
-    };
-    Some((seconds, nanos))
 }
 
 /// How Go's time.Parse fails: a field out of its range (reported as soon
@@ -221,30 +203,69 @@ fn parse_layout(
     if !rest.is_empty() {
         return Err(LayoutError::ExtraText(rest.to_string()));
     }
-    in_range(day >= 1 && day <= days_in_month(year, month), "day")?;
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset;
-    Ok((seconds, nanos))
+    in_range(
+        day >= 1 && day <= i64::from(days_in_month(year, month as u32)),
+        "day",
+    )?;
+    let reading = DateTime {
+        year,
+        month: month as u32,
+        day: day as u32,
+        hour: hour as u32,
+        minute: minute as u32,
+        second: second as u32,
+    };
+    Ok((reading.unix(offset), nanos))
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+/// moby's `timetypes.ParseTimestamps`: `seconds[.fraction]` (what
+/// `get_timestamp` gives) in nanoseconds since the epoch, the fraction cut
+/// to nine digits; `None` when empty. Errors are moby's texts.
+pub fn parse_unix_nanos(value: &str) -> Result<Option<i64>, String> {
+    if value.is_empty() {
+        return Ok(None);
     }
+    let invalid = |why: String| format!("invalid timestamp {value:?}: {why}");
+    let (seconds, fraction) = value.split_once('.').unwrap_or((value, ""));
+    let seconds: i64 = seconds.parse().map_err(|e: std::num::ParseIntError| {
+        let why = match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "value out of range"
+            }
+            _ => "invalid syntax",
+        };
+        invalid(format!("invalid seconds {seconds:?}: {why}"))
+    })?;
+    if fraction.len() > 20 {
+        return Err(invalid(format!(
+            "invalid nanoseconds: length {} exceeds maximum 20",
+            fraction.len()
+        )));
+    }
+    if let Some((at, c)) = fraction.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        return Err(invalid(format!(
+            "invalid nanoseconds: invalid character {c:?} at position {at}"
+        )));
+    }
+    // The fraction is scaled to nanoseconds (`.5` is half a second) and
+    // added, as Go's `time.Unix(seconds, nanos)` does.
+    let nanos: i64 = format!("{:0<9}", &fraction[..fraction.len().min(9)])
+        .parse()
+        .unwrap_or(0);
+    seconds
+        .checked_mul(NANOS_PER_SECOND)
+        .and_then(|s| s.checked_add(nanos))
+        .map(Some)
+        .ok_or_else(|| invalid("value out of range".into()))
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = (month + 9) % 12;
-    let doy = (153 * m + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
+/// A `since`/`until` value as the daemon reads it (a filter, or a log
+/// query from a client that did not convert it): `get_timestamp` in UTC,
+/// then `parse_unix_nanos`. Nanoseconds since the epoch.
+pub fn timestamp_nanos(value: &str, now_nanos: i64) -> Result<i64, String> {
+    let now = now_nanos.div_euclid(NANOS_PER_SECOND);
+    let text = get_timestamp(value, now, 0)?;
+    Ok(parse_unix_nanos(&text)?.unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -345,5 +366,78 @@ mod tests {
             get_timestamp("2020-01-01T10:00+0100", NOW, 0),
             Err("parsing time \"2020-01-01T10:00+0100\" as \"2006-01-02T15Z07:00\": cannot parse \":00+0100\" as \"Z07:00\"".into())
         );
+    }
+
+    const S: i64 = NANOS_PER_SECOND;
+
+    #[test]
+    fn timestamps_as_the_daemon_reads_them() {
+        let now = 1_700_000_000 * S + 250_000_000;
+        let cases = [
+            // Relative times count from now, truncated to whole seconds.
+            ("10m", 1_700_000_000 * S - 600 * S),
+            ("1h30m", 1_700_000_000 * S - 5400 * S),
+            ("1.5h", 1_700_000_000 * S - 5400 * S),
+            ("300ms", 1_699_999_999 * S),
+            ("1700000000", 1_700_000_000 * S),
+            ("1700000000.5", 1_700_000_000 * S + S / 2),
+            ("1700000000.000000001", 1_700_000_000 * S + 1),
+            ("2023-11-14T22:13:20Z", 1_700_000_000 * S),
+            ("2023-11-14T23:13:20.25+01:00", 1_700_000_000 * S + S / 4),
+            ("2023-11-14", 1_699_920_000 * S),
+            ("2026-01-01T00:00:00", 1_767_225_600 * S),
+            ("0", 0),
+            ("", 0),
+        ];
+        for (value, want) in cases {
+            assert_eq!(timestamp_nanos(value, now), Ok(want), "{value}");
+        }
+        assert_eq!(
+            timestamp_nanos("yesterday", now),
+            Err("failed to parse value as time or duration: \"yesterday\"".into())
+        );
+        assert_eq!(
+            timestamp_nanos("2006-13-02", now),
+            Err("parsing time \"2006-13-02\": month out of range".into())
+        );
+    }
+
+    #[test]
+    fn unix_timestamps_as_moby_parse_timestamps() {
+        let good = [
+            ("", None),
+            ("1600000000", Some(1_600_000_000 * S)),
+            ("1600000000.5", Some(1_600_000_000 * S + S / 2)),
+            ("1.0000000019", Some(S + 1)),
+            ("-1.5", Some(-S / 2)),
+        ];
+        for (value, want) in good {
+            assert_eq!(parse_unix_nanos(value), Ok(want), "{value}");
+        }
+        let bad = [
+            (
+                "abc",
+                "invalid timestamp \"abc\": invalid seconds \"abc\": invalid syntax",
+            ),
+            (
+                "99999999999999999999",
+                "invalid timestamp \"99999999999999999999\": invalid seconds \"99999999999999999999\": value out of range",
+            ),
+            (
+                "1.-5",
+                "invalid timestamp \"1.-5\": invalid nanoseconds: invalid character '-' at position 0",
+            ),
+            (
+                "1.000000000000000000001",
+                "invalid timestamp \"1.000000000000000000001\": invalid nanoseconds: length 21 exceeds maximum 20",
+            ),
+            (
+                "9223372037",
+                "invalid timestamp \"9223372037\": value out of range",
+            ),
+        ];
+        for (value, want) in bad {
+            assert_eq!(parse_unix_nanos(value), Err(want.to_string()), "{value}");
+        }
     }
 }
