@@ -2,8 +2,9 @@
 //! names every resource's routes, version prefix and negotiation, the
 //! headers every response carries, and errors as `{"message": ...}`.
 
+use super::log;
 use super::route::{Call, Reply, Route};
-use super::{Daemon, log};
+use super::state::Daemon;
 use crate::api::version::{DEFAULT_API_VERSION, negotiate, split_version_prefix};
 use crate::api::{ApiError, Match, Query, Router};
 use crate::http::{Exchange, Handler, Headers, Response};
@@ -32,7 +33,7 @@ impl ApiHandler {
         super::system::routes(&mut router);
         super::containers::routes(&mut router);
         super::images::routes(&mut router);
-        super::events::routes(&mut router);
+        super::events::stream::routes(&mut router);
         super::networks::routes(&mut router);
         super::volumes::routes(&mut router);
         super::build::routes(&mut router);

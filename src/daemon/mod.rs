@@ -25,7 +25,7 @@ pub mod volumes;
 
 use crate::store::{Store, StoreError};
 use config::Config;
-pub use state::Daemon;
+use state::Daemon;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};

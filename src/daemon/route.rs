@@ -2,7 +2,7 @@
 //! negotiated version) and the reply it gives. Every resource's routes
 //! and the route table build on these; they name no route themselves.
 
-use super::Daemon;
+use super::state::Daemon;
 use crate::api::{ApiError, ApiVersion, Params, Query};
 use crate::http::{Exchange, Response};
 use serde::Serialize;

@@ -2,8 +2,9 @@
 //! container list as far as the store holds records.
 
 use super::errors::store_error;
+use super::host;
 use super::route::{Call, Reply, Route};
-use super::{Daemon, host};
+use super::state::Daemon;
 use crate::api::types::{
     Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryConfig, RuntimeInfo,
     SwarmInfo, SystemInfo, SystemVersion,

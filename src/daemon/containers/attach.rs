@@ -4,8 +4,8 @@
 use super::record::Status;
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
-use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::{from_nanos_or_zero, now_nanos, parse_rfc3339};
 use crate::gofmt::timestamp::timestamp_nanos;
 use crate::http::Headers;

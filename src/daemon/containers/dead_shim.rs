@@ -14,7 +14,8 @@
 //! container's removal.
 
 use super::files::runtime_root;
-use crate::daemon::{Daemon, log};
+use crate::daemon::log;
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::now_nanos;
 use crate::runtime::container::Container;
 use crate::shim::ShimState;

@@ -3,7 +3,7 @@
 //! runtime bind-mounts: /etc/hostname, /etc/hosts and /etc/resolv.conf.
 
 use super::record::ContainerRecord;
-use crate::daemon::Daemon;
+use crate::daemon::state::Daemon;
 use std::io;
 use std::path::{Path, PathBuf};
 

@@ -3,8 +3,8 @@
 use super::record::{ContainerRecord, Status};
 use super::{shim_requests, shims};
 use crate::api::{ApiError, ErrorKind};
-use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::http::{Headers, Response};
 use std::io::Write;
 use std::time::Duration;

@@ -5,8 +5,8 @@
 use super::record::ContainerRecord;
 use crate::api::ApiError;
 use crate::api::container::ContainerConfig;
-use crate::daemon::Daemon;
 use crate::daemon::errors::{no_such_container, store_error};
+use crate::daemon::state::Daemon;
 use crate::store::{Commit, Store};
 
 /// Finds a container as moby's `GetContainer` does: the full ID, then the

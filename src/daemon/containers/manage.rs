@@ -5,8 +5,8 @@ use super::change::OperationGuard;
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::http::Response;
 use serde::Serialize;
 

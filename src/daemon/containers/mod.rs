@@ -31,11 +31,11 @@ pub mod user;
 pub mod validate;
 pub mod view;
 
-use super::Daemon;
 use super::errors::store_error;
 use super::route::{Call, Reply, Route};
 use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
+use crate::daemon::state::Daemon;
 use create::CreateContext;
 use lookup::ImageLookup;
 use record::ContainerRecord;

@@ -7,8 +7,8 @@ use super::names::check_name;
 use super::record::{ContainerRecord, Status};
 use crate::api::container::PruneReport;
 use crate::api::{ApiError, Filters};
-use crate::daemon::Daemon;
 use crate::daemon::errors::store_error;
+use crate::daemon::state::Daemon;
 use crate::gofmt::timestamp::timestamp_nanos;
 use crate::store::{Commit, Store};
 

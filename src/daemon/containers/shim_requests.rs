@@ -9,7 +9,8 @@
 use super::files::bundle_dir;
 use super::record::Status;
 use crate::api::ApiError;
-use crate::daemon::{Daemon, log};
+use crate::daemon::log;
+use crate::daemon::state::Daemon;
 use crate::runtime::cgroups::stats::CgroupStats;
 use crate::shim::protocol::{self, Kind, Reply, Request};
 use oci_spec::runtime::LinuxResources;

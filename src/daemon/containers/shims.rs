@@ -6,7 +6,8 @@
 use super::record::{ContainerRecord, Status};
 use super::shim_requests::{self, connect};
 use crate::api::ApiError;
-use crate::daemon::{Daemon, log};
+use crate::daemon::log;
+use crate::daemon::state::Daemon;
 use crate::gofmt::size::from_human_size;
 use crate::gofmt::time::now_nanos;
 use crate::shim::protocol::{self, Kind};

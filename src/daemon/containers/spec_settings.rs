@@ -4,7 +4,7 @@
 
 use super::record::ContainerRecord;
 use super::{caps, spec};
-use crate::daemon::Daemon;
+use crate::daemon::state::Daemon;
 
 /// What the spec builder needs of the daemon's own process, read once at
 /// start-up.

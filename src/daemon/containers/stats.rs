@@ -4,8 +4,8 @@
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::{go_time, now_nanos};
 use crate::http::Headers;
 use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats};

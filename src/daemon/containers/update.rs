@@ -7,8 +7,8 @@ use super::shim_requests;
 use super::{spec, validate};
 use crate::api::ApiError;
 use crate::api::container::{HostConfig, UpdateConfig};
-use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 
 fn conflict(message: &str) -> ApiError {
     ApiError::invalid(format!("Cannot update container: {message}"))

@@ -5,8 +5,8 @@
 use super::record::ContainerRecord;
 use super::view;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
 use crate::daemon::errors::store_error;
+use crate::daemon::state::Daemon;
 use std::collections::HashMap;
 
 /// The containers part of `GET /system/df`: every container as `ps -a

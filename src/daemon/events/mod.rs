@@ -4,14 +4,13 @@
 //! publisher skips a listener that does not take it in time.
 
 mod filter;
-mod stream;
+pub mod stream;
 
 pub use filter::{EventFilter, parse_event_time};
-pub use stream::routes;
 
-use super::Daemon;
 use super::containers::record::ContainerRecord;
 use crate::api::events::{Actor, CONTAINER, IMAGE, Message};
+use crate::daemon::state::Daemon;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};

@@ -5,8 +5,8 @@
 use super::{EventFilter, parse_event_time};
 use crate::api::events::Message;
 use crate::api::{ApiError, Router};
-use crate::daemon::Daemon;
 use crate::daemon::route::{Call, Reply, Route};
+use crate::daemon::state::Daemon;
 use crate::http::Headers;
 use crate::http::wire::ChunkedWriter;
 use std::io::Write;

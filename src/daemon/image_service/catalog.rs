@@ -3,8 +3,8 @@
 //! user-given names go through here.
 
 use crate::api::ApiError;
-use crate::daemon::Daemon;
 use crate::daemon::errors::store_error;
+use crate::daemon::state::Daemon;
 use crate::image::{Digest, ImageRecord, LookupError, Reference, lookup_image};
 use crate::store::{ReadTx, StoreError, Table};
 use std::collections::BTreeMap;

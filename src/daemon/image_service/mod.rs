@@ -12,7 +12,8 @@ pub use usage::{disk_usage, shared_sizes, summary};
 
 use crate::api::ApiError;
 use crate::daemon::errors::store_error;
-use crate::daemon::{Daemon, DaemonError, log};
+use crate::daemon::state::Daemon;
+use crate::daemon::{DaemonError, log};
 use crate::image::{DriverKind, ImageError, ImageStore};
 use crate::store::{Store, Table};
 use std::sync::{Mutex, MutexGuard};

@@ -5,7 +5,7 @@
 use super::catalog::{Catalog, StoredImage};
 use crate::api::ApiError;
 use crate::api::image::ImageSummary;
-use crate::daemon::Daemon;
+use crate::daemon::state::Daemon;
 use crate::image::Digest;
 use std::collections::HashMap;
 

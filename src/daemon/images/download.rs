@@ -7,8 +7,9 @@
 use super::transfer::{Upload, import_spooled};
 use crate::api::image::ProgressMessage;
 use crate::api::{ApiError, ErrorKind};
+use crate::daemon::log;
 use crate::daemon::route::{Call, Reply};
-use crate::daemon::{Daemon, log};
+use crate::daemon::state::Daemon;
 use crate::http::Headers;
 use crate::http::fetch::{self, Fetched};
 use crate::image::ImportOptions;

@@ -3,10 +3,10 @@
 use super::filters::{glob_match, match_labels, parse_timestamp};
 use crate::api::image::{GraphDriverData, HistoryItem, ImageInspect, ImageMetadata, ImageRootFs};
 use crate::api::{ApiError, ApiVersion};
-use crate::daemon::Daemon;
 use crate::daemon::errors::image_error;
 use crate::daemon::image_service::{Catalog, StoredImage, shared_sizes, summary};
 use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::image::Digest;
 
 const LIST_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
