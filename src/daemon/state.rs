@@ -6,11 +6,12 @@
 
 use super::config::{Config, Flags};
 use super::containers::change::{OperationGuard, OperationLocks};
-use super::containers::shims::ShimTable;
+use super::containers::shim_table::ShimTable;
 use super::events::Events;
 use super::image_service::ImageService;
 use super::reload::{Reloadable, ReloadableValues};
 use crate::store::Store;
+use std::sync::{Arc, OnceLock, Weak};
 
 pub struct Daemon {
     config: Config,
@@ -29,6 +30,9 @@ pub struct Daemon {
     no_pivot_root: bool,
     /// Debug and labels: what SIGHUP may change.
     reloadable: Reloadable,
+    /// The daemon itself, for the threads that outlive a request (the
+    /// shims' exit monitors); set once it is shared.
+    shared: OnceLock<Weak<Daemon>>,
 }
 
 impl Daemon {
@@ -51,7 +55,19 @@ impl Daemon {
             operations: OperationLocks::default(),
             events: Events::default(),
             no_pivot_root,
+            shared: OnceLock::new(),
         }
+    }
+
+    /// Keeps a weak handle of the shared daemon for the threads that
+    /// outlive a request; called once after it is built.
+    pub fn share(&self, shared: &Arc<Daemon>) {
+        let _ = self.shared.set(Arc::downgrade(shared));
+    }
+
+    /// The shared daemon, while it lives (None before `share`).
+    pub fn shared(&self) -> Option<Arc<Daemon>> {
+        self.shared.get().and_then(Weak::upgrade)
     }
 
     /// The settings the daemon started with (flags and config file).

@@ -66,7 +66,7 @@ pub struct DaemonImages<'a>(pub &'a Daemon);
 
 impl ImageLookup for DaemonImages<'_> {
     fn resolve(&self, name: &str) -> Result<ResolvedImage, ApiError> {
-        let record = crate::daemon::image_service::resolve(self.0, name)?;
+        let record = crate::daemon::image_service::resolve(self.0.store(), name)?;
         // The image module's config type and the API's are two spellings
         // of one JSON shape.
         let config = record

@@ -17,6 +17,7 @@ pub mod record;
 pub mod remove;
 pub mod seccomp;
 pub mod shim_requests;
+pub mod shim_table;
 pub mod shims;
 pub mod signal;
 pub mod spec;

@@ -12,184 +12,16 @@ use crate::gofmt::size::from_human_size;
 use crate::gofmt::time::now_nanos;
 use crate::shim::protocol::{self, Kind};
 use crate::shim::{ShimConfig, ShimState};
-use std::collections::HashMap;
+
 use std::io::BufRead;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Running-container state the store does not hold.
-#[derive(Default)]
-pub struct ShimTable {
-    state: Mutex<TableState>,
-    changed: Condvar,
-    daemon: OnceLock<Weak<Daemon>>,
-    /// Set at shutdown: exits then are not restarts.
-    shutting_down: std::sync::atomic::AtomicBool,
-    /// Our executable on a detached read-only mount, made once: shims
-    /// started from it are already safe from CVE-2019-5736 and skip the
-    /// re-exec that costs each container start a second process image.
-    executable: OnceLock<Option<OwnedFd>>,
-}
-
-#[derive(Default)]
-struct TableState {
-    /// Bumped on every change waiters may care about, so a waiter that
-    /// checked before a change does not sleep through it.
-    generation: u64,
-    /// Exits seen per container.
-    exits: HashMap<String, u64>,
-    /// The last exit code per container, kept past its removal for
-    /// `wait?condition=removed`.
-    codes: HashMap<String, i64>,
-    /// Attachers of created containers waiting for the start.
-    pending: HashMap<String, Vec<Sender<UnixStream>>>,
-    /// Containers whose start is under way, so a second start waits its
-    /// turn instead of launching a second shim.
-    starting: std::collections::HashSet<String>,
-}
-
-impl ShimTable {
-    /// Gives the monitors their daemon; called once after it is built.
-    pub fn bind(&self, daemon: &Arc<Daemon>) {
-        let _ = self.daemon.set(Arc::downgrade(daemon));
-    }
-
-    fn daemon(&self) -> Option<Arc<Daemon>> {
-        self.daemon.get().and_then(Weak::upgrade)
-    }
-
-    pub fn exits(&self, id: &str) -> u64 {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.exits.get(id).copied().unwrap_or(0)
-    }
-
-    pub fn last_code(&self, id: &str) -> Option<i64> {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.codes.get(id).copied()
-    }
-
-    fn note_exit(&self, id: &str, code: i64) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.codes.insert(id.to_string(), code);
-        *state.exits.entry(id.to_string()).or_default() += 1;
-        state.generation += 1;
-        self.changed.notify_all();
-    }
-
-    /// What to execute as a shim: the read-only view of our executable
-    /// where one can be made, else `binary` (the shim then re-executes
-    /// itself from a view of its own).
-    fn shim_program(&self, binary: &Path) -> PathBuf {
-        match self
-            .executable
-            .get_or_init(crate::runtime::selfexe::read_only_view)
-        {
-            Some(view) => PathBuf::from(format!("/proc/self/fd/{}", view.as_raw_fd())),
-            None => binary.to_path_buf(),
-        }
-    }
-
-    /// Wakes waiters that poll for something else (a removal).
-    pub fn notify(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.generation += 1;
-        self.changed.notify_all();
-    }
-
-    /// The current change count, to pass to `wait_change_since`.
-    pub fn generation(&self) -> u64 {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .generation
-    }
-
-    /// Waits until the exit count of `id` passes `seen`, or `timeout`;
-    /// true when it did.
-    pub fn wait_exit(&self, id: &str, seen: u64, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| std::time::Instant::now() + t);
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if state.exits.get(id).copied().unwrap_or(0) > seen {
-                return true;
-            }
-            let slice = match deadline {
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    left.min(Duration::from_millis(500))
-                }
-                None => Duration::from_millis(500),
-            };
-            state = self
-                .changed
-                .wait_timeout(state, slice)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    /// Sleeps until anything changes after `generation` was read, at most
-    /// `slice`; at once when something already has.
-    pub fn wait_change_since(&self, generation: u64, slice: Duration) {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.generation == generation {
-            let _ = self.changed.wait_timeout(state, slice);
-        }
-    }
-
-    /// An attacher of a created container: it gets its shim connection
-    /// when the container starts, registered before the start.
-    pub fn await_start(&self, id: &str) -> Receiver<UnixStream> {
-        let (sender, receiver) = channel();
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state
-            .pending
-            .entry(id.to_string())
-            .or_default()
-            .push(sender);
-        receiver
-    }
-
-    /// Claims the start of `id`; false when another start holds it.
-    fn claim_start(&self, id: &str) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.starting.insert(id.to_string())
-    }
-
-    fn release_start(&self, id: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.starting.remove(id);
-        state.generation += 1;
-        self.changed.notify_all();
-    }
-
-    /// Waits until no start of `id` is in progress: a short-lived container
-    /// can exit before its start is recorded, and its exit must come after.
-    fn wait_for_start(&self, id: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while state.starting.contains(id) {
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    pub fn take_pending(&self, id: &str) -> Vec<Sender<UnixStream>> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.pending.remove(id).unwrap_or_default()
-    }
-}
 
 /// The container's root filesystem, made on its first start.
 fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
@@ -402,7 +234,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         }
     };
     let id = record.id.clone();
-    let table = daemon.shims().daemon();
+    let table = daemon.shared();
     std::thread::spawn(move || {
         if let Some(daemon) = table {
             monitor_exit(&daemon, &id, monitor);
@@ -498,10 +330,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
         daemon.shims().note_exit(id, code);
         return;
     };
-    let shutting_down = daemon
-        .shims()
-        .shutting_down
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let shutting_down = daemon.shims().shutting_down();
     // An auto-removed container's record goes at once, durably (AutoRemove
     // has no restart policy); should we die first, the restart finds the
     // shim gone and redoes both.
@@ -596,10 +425,7 @@ fn restart_delay(record: &ContainerRecord, code: i64) -> Option<Duration> {
 /// stop signal, and SIGKILL after its stop timeout, as moby does. This is
 /// not a manual stop: restart policies apply at the next start.
 pub fn stop_all(daemon: &Daemon) {
-    daemon
-        .shims()
-        .shutting_down
-        .store(true, std::sync::atomic::Ordering::SeqCst);
+    daemon.shims().begin_shutdown();
     let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
@@ -629,7 +455,7 @@ pub fn stop_all(daemon: &Daemon) {
 /// store has as running, and record the exits that happened meanwhile.
 /// `always` and `unless-stopped` containers that are not running come back.
 pub fn restore(daemon: &Arc<Daemon>) {
-    daemon.shims().bind(daemon);
+    daemon.share(daemon);
     let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };

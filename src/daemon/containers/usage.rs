@@ -36,7 +36,7 @@ pub fn disk_usage(
 
 /// Each image's size by ID, read once for a listing with sizes.
 pub fn image_sizes(daemon: &Daemon) -> HashMap<String, i64> {
-    crate::daemon::image_service::Catalog::read(daemon)
+    crate::daemon::image_service::Catalog::read(daemon.store())
         .map(|catalog| {
             catalog
                 .images

@@ -8,11 +8,8 @@ mod catalog;
 mod usage;
 
 pub use catalog::{Catalog, ContainerUse, StoredImage, resolve};
-pub use usage::{disk_usage, shared_sizes, summary};
+pub use usage::{count, disk_usage, shared_sizes, summary};
 
-use crate::api::ApiError;
-use crate::daemon::errors::store_error;
-use crate::daemon::state::Daemon;
 use crate::daemon::{DaemonError, log};
 use crate::image::{DriverKind, ImageError, ImageStore};
 use crate::store::{Store, Table};
@@ -83,9 +80,4 @@ impl ImageService {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-}
-
-/// The number of images, for `/info`.
-pub fn count(daemon: &Daemon) -> Result<u64, ApiError> {
-    daemon.store().count(Table::Images).map_err(store_error)
 }

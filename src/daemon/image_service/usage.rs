@@ -5,8 +5,10 @@
 use super::catalog::{Catalog, StoredImage};
 use crate::api::ApiError;
 use crate::api::image::ImageSummary;
+use crate::daemon::errors::store_error;
 use crate::daemon::state::Daemon;
 use crate::image::Digest;
+use crate::store::Table;
 use std::collections::HashMap;
 
 /// An image as the listings show it; `Containers` and `SharedSize` are -1
@@ -57,7 +59,7 @@ pub fn shared_sizes(catalog: &Catalog) -> HashMap<String, i64> {
 /// The images part of `GET /system/df`: the total size of the stored
 /// layers and every image with its shared size and container count.
 pub fn disk_usage(daemon: &Daemon) -> Result<(i64, Vec<ImageSummary>), ApiError> {
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let mut layers: HashMap<&Digest, u64> = HashMap::new();
     for image in catalog.images.values() {
         for (chain, size) in image.record.chain_ids.iter().zip(&image.record.layer_sizes) {
@@ -79,4 +81,9 @@ pub fn disk_usage(daemon: &Daemon) -> Result<(i64, Vec<ImageSummary>), ApiError>
     }
     summaries.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
     Ok((layers_size, summaries))
+}
+
+/// The number of images, for `/info`.
+pub fn count(daemon: &Daemon) -> Result<u64, ApiError> {
+    daemon.store().count(Table::Images).map_err(store_error)
 }

@@ -82,7 +82,7 @@ pub fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     let filters = call.query.filters()?;
     filters.validate(LIST_FILTERS)?;
     let all = call.query.bool("all");
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let dangling_only = dangling_filter(&filters, false)?;
 
     let mut before: Option<f64> = None;
@@ -250,7 +250,7 @@ fn inspect_config(raw: &[u8], version: &ApiVersion) -> serde_json::Value {
 
 pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let name = call.param("name")?.to_string();
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let image = catalog.find(&name)?;
     let record = &image.record;
     let config = &record.config;
@@ -325,7 +325,7 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
 
 pub fn history(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let name = call.param("name")?.to_string();
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let image = catalog.find(&name)?;
     let record = &image.record;
     let mut items = Vec::new();

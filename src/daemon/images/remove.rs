@@ -246,7 +246,7 @@ fn delete_locked(
     name: &str,
     force: bool,
 ) -> Result<(Vec<DeleteItem>, u64), ApiError> {
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let plan = plan_delete(&catalog, daemon.images(), name, force)?;
     // Before the write, while the image and its labels are still there:
     // moby names the image by ID in `untag` events, not by the tag.
@@ -327,7 +327,7 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
         ));
     }
     let _guard = daemon.images().lock();
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let image = catalog
         .find(&name)
         .map_err(|e| ApiError::new(ErrorKind::NotFound, e.message))?;
@@ -359,7 +359,7 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
         _ => return Err(ApiError::invalid("more than one until filter specified")),
     };
     let _guard = daemon.images().lock();
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let mut report = ImagePruneReport::default();
     let mut deleted = Vec::new();
     for (id, image) in &catalog.images {

@@ -250,7 +250,7 @@ pub fn save(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
             .map(String::from)
             .collect(),
     };
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let mut images = Vec::new();
     for name in &names {
         images.extend(save_targets(&catalog, name)?);
