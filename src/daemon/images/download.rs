@@ -4,7 +4,7 @@
 //! is a 200 progress stream: "Downloading from URL", "Importing" progress
 //! while the body arrives, then the image ID or the error.
 
-use super::transfer::{Upload, import_spooled};
+use super::spool::{Upload, import_spooled};
 use crate::api::image::ProgressMessage;
 use crate::api::{ApiError, ErrorKind};
 use crate::daemon::log;

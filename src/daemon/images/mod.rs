@@ -8,6 +8,7 @@ mod download;
 mod filters;
 mod list;
 mod remove;
+mod spool;
 mod transfer;
 
 use super::route::Route;
