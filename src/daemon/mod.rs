@@ -23,8 +23,9 @@ pub mod swarm;
 pub mod system;
 pub mod volumes;
 
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use config::Config;
+use errors::DaemonError;
 use state::Daemon;
 use std::io::Write;
 use std::os::fd::AsFd;
@@ -35,34 +36,6 @@ use std::sync::Arc;
 /// The store's file below the data root.
 pub const STORE_FILE: &str = "dockbox.db";
 const ENGINE_ID_KEY: &str = "engine_id";
-
-#[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
-    #[error("{operation} {}: {source}", path.display())]
-    Io {
-        operation: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the data root {} is in use by another daemon ({holder}); stop it or choose another --data-root", data_root.display())]
-    DataRootInUse { data_root: PathBuf, holder: String },
-    #[error("pid file found, ensure docker is not running or delete {} (it names live pid {pid})", path.display())]
-    PidFileInUse { path: PathBuf, pid: i32 },
-    #[error("no sockets found via socket activation: make sure the service was started by systemd")]
-    NoActivatedSockets,
-    #[error("group {0:?} not found in /etc/group")]
-    NoSuchGroup(String),
-    #[error("cannot listen on {}: the path exists and is not a socket", .0.display())]
-    SocketPathTaken(PathBuf),
-    #[error("cannot listen on {}: another daemon is serving it", .0.display())]
-    SocketInUse(PathBuf),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("open the image store: {0}")]
-    Images(#[from] crate::image::ImageError),
-    #[error("set up signal handling: {0}")]
-    Signals(nix::errno::Errno),
-}
 
 /// As dockerd: `DOCKER_RAMDISK` (any non-empty value) in the daemon's
 /// environment asks for the MS_MOVE and chroot switch; so does a host

@@ -10,7 +10,8 @@ mod usage;
 pub use catalog::{Catalog, ContainerUse, StoredImage, resolve};
 pub use usage::{count, disk_usage, shared_sizes, summary};
 
-use crate::daemon::{DaemonError, log};
+use crate::daemon::errors::DaemonError;
+use crate::daemon::log;
 use crate::image::{DriverKind, ImageError, ImageStore};
 use crate::store::{Store, Table};
 use std::sync::{Mutex, MutexGuard};
