@@ -1,6 +1,10 @@
-//! The container model and the container endpoints that need no running
-//! process: create, list, inspect, delete, rename and prune. The OCI spec
-//! a container runs with is built in `spec`.
+//! The container endpoints that need no running process (create, list,
+//! inspect, delete, rename and prune) and the route table of every
+//! container endpoint. The routes live here and in `attach`, `lifecycle`,
+//! `manage`, `stats` and `update`; the other files are the container
+//! services below them (records and their changes, the shims, the OCI
+//! spec, lookups, sizes), which no route module of another resource needs
+//! to reach through a route.
 
 pub mod attach;
 pub mod caps;
