@@ -515,6 +515,42 @@ impl<R: BufRead> Read for BodyReader<R> {
     }
 }
 
+/// Reads what the peer sent after the message head of an upgrade (the
+/// server's hijack, the client's attach): bytes already buffered first,
+/// then the socket. EOF means the peer half-closed.
+pub struct UpgradedReader {
+    buffered: io::Cursor<Vec<u8>>,
+    stream: UnixStream,
+}
+
+impl UpgradedReader {
+    pub fn new(buffered: Vec<u8>, stream: UnixStream) -> UpgradedReader {
+        UpgradedReader {
+            buffered: io::Cursor::new(buffered),
+            stream,
+        }
+    }
+
+    /// The socket underneath, to poll it for readability.
+    pub fn stream(&self) -> &UnixStream {
+        &self.stream
+    }
+
+    /// Whether bytes are waiting in the buffer (poll would not see them).
+    pub fn has_buffered(&self) -> bool {
+        (self.buffered.position() as usize) < self.buffered.get_ref().len()
+    }
+}
+
+impl Read for UpgradedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.has_buffered() {
+            return self.buffered.read(buf);
+        }
+        self.stream.read(buf)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -648,41 +684,5 @@ mod tests {
         let mut out = Vec::new();
         write_response_head(&mut out, 200, "OK", &headers).unwrap();
         assert_eq!(out, b"HTTP/1.1 200 OK\r\nX-Evil: aInjected: yes\r\n\r\n");
-    }
-}
-
-/// Reads what the peer sent after the message head of an upgrade (the
-/// server's hijack, the client's attach): bytes already buffered first,
-/// then the socket. EOF means the peer half-closed.
-pub struct UpgradedReader {
-    buffered: io::Cursor<Vec<u8>>,
-    stream: UnixStream,
-}
-
-impl UpgradedReader {
-    pub fn new(buffered: Vec<u8>, stream: UnixStream) -> UpgradedReader {
-        UpgradedReader {
-            buffered: io::Cursor::new(buffered),
-            stream,
-        }
-    }
-
-    /// The socket underneath, to poll it for readability.
-    pub fn stream(&self) -> &UnixStream {
-        &self.stream
-    }
-
-    /// Whether bytes are waiting in the buffer (poll would not see them).
-    pub fn has_buffered(&self) -> bool {
-        (self.buffered.position() as usize) < self.buffered.get_ref().len()
-    }
-}
-
-impl Read for UpgradedReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.has_buffered() {
-            return self.buffered.read(buf);
-        }
-        self.stream.read(buf)
     }
 }
