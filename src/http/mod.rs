@@ -17,8 +17,8 @@ mod tests;
 #[allow(unused_imports)] // The API other parts build on.
 pub use acceptor::{Limits, serve, serve_with};
 #[allow(unused_imports)] // The API other parts build on.
-pub use client::{ClientConnection, ClientResponse, Upgrade, Upgraded};
+pub use client::{ClientConnection, ClientResponse, Upgrade};
 #[allow(unused_imports)] // The API other parts build on.
 pub use server::{Exchange, Handler, Hijacked, RequestHead, Response, serve_connection};
 #[allow(unused_imports)] // The API other parts build on.
-pub use wire::{ChunkedReader, ChunkedWriter, Headers, UpgradedReader, WireError};
+pub use wire::{ChunkedReader, ChunkedWriter, Headers, WireError};
