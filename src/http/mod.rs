@@ -19,8 +19,6 @@ pub use acceptor::{Limits, serve, serve_with};
 #[allow(unused_imports)] // The API other parts build on.
 pub use client::{ClientConnection, ClientResponse, Upgrade};
 #[allow(unused_imports)] // The API other parts build on.
-pub use server::{
-    Exchange, Handler, Hijacked, HijackedReader, RequestHead, Response, serve_connection,
-};
+pub use server::{Exchange, Handler, Hijacked, RequestHead, Response, serve_connection};
 #[allow(unused_imports)] // The API other parts build on.
 pub use wire::{ChunkedReader, ChunkedWriter, Headers, WireError};

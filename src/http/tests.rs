@@ -145,7 +145,7 @@ fn upgrade_gives_separate_directions_and_survives_half_close() {
         headers.get("Content-Type"),
         Some("application/vnd.docker.raw-stream")
     );
-    let Hijacked {
+    let client::Upgraded {
         mut reader,
         mut writer,
     } = hijacked;
