@@ -4,13 +4,10 @@
 mod api;
 mod applets;
 // Three items in src/daemon are unused (ShutdownSignals::mask and its field,
-// images::transfer's Upload::path); they go with the daemon's layering
-// (issue 13, item 4), and this attribute with them: `expect` fails the
-// build once nothing in the daemon is unused any more.
-#[expect(
-    dead_code,
-    reason = "unused daemon items removed with the daemon's layering"
-)]
+// images::spool's Upload::path), left for a change to the daemon to remove
+// with this attribute: `expect` fails the build once nothing in the daemon
+// is unused any more.
+#[expect(dead_code, reason = "three unused daemon items, see above")]
 mod daemon;
 mod gofmt;
 mod http;

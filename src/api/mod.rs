@@ -13,6 +13,7 @@ pub mod image;
 pub mod prune;
 pub mod query;
 pub mod router;
+pub mod stats;
 pub mod types;
 pub mod version;
 

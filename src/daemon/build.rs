@@ -3,8 +3,8 @@
 //! issue replaces this with real pruning of its cache; the filter and
 //! parameter checks stay as they are.
 
-use super::Daemon;
-use super::api::{Call, Reply, Route};
+use super::route::{Call, Reply, Route};
+use super::state::Daemon;
 use crate::api::{ApiError, Filters, Router};
 use crate::gofmt::time::now_nanos;
 use crate::gofmt::timestamp::timestamp_nanos;

@@ -1,6 +1,6 @@
 //! The data-root lock that keeps a second daemon away, and the pidfile.
 
-use super::DaemonError;
+use super::errors::DaemonError;
 use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 use std::fs::File;

@@ -2,25 +2,31 @@
 //! the store, and the routes it serves. The `dockerd` applet parses the
 //! command line and calls `run`.
 
-pub mod api;
 pub mod build;
 pub mod config;
 pub mod containers;
+pub mod errors;
 pub mod events;
+pub mod handler;
 pub mod host;
+pub mod image_service;
 pub mod images;
 pub mod lock;
 pub mod log;
 pub mod networks;
 pub mod reload;
+pub mod route;
 pub mod signals;
 pub mod socket;
+pub mod state;
 pub mod swarm;
 pub mod system;
 pub mod volumes;
 
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use config::Config;
+use errors::DaemonError;
+use state::Daemon;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -31,68 +37,12 @@ use std::sync::Arc;
 pub const STORE_FILE: &str = "dockbox.db";
 const ENGINE_ID_KEY: &str = "engine_id";
 
-#[derive(Debug, thiserror::Error)]
-pub enum DaemonError {
-    #[error("{operation} {}: {source}", path.display())]
-    Io {
-        operation: &'static str,
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the data root {} is in use by another daemon ({holder}); stop it or choose another --data-root", data_root.display())]
-    DataRootInUse { data_root: PathBuf, holder: String },
-    #[error("pid file found, ensure docker is not running or delete {} (it names live pid {pid})", path.display())]
-    PidFileInUse { path: PathBuf, pid: i32 },
-    #[error("no sockets found via socket activation: make sure the service was started by systemd")]
-    NoActivatedSockets,
-    #[error("group {0:?} not found in /etc/group")]
-    NoSuchGroup(String),
-    #[error("cannot listen on {}: the path exists and is not a socket", .0.display())]
-    SocketPathTaken(PathBuf),
-    #[error("cannot listen on {}: another daemon is serving it", .0.display())]
-    SocketInUse(PathBuf),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("open the image store: {0}")]
-    Images(#[from] crate::image::ImageError),
-    #[error("set up signal handling: {0}")]
-    Signals(nix::errno::Errno),
-}
-
-/// What the routes share.
-pub struct Daemon {
-    pub config: Config,
-    pub store: Store,
-    pub images: images::ImageService,
-    /// A stable identity of this daemon's data root, as `/info` `ID`.
-    pub engine_id: String,
-    /// Running containers' shims and the waiters on them.
-    pub shims: containers::shims::ShimTable,
-    /// Per container: one request at a time acts on its process.
-    pub operations: containers::change::OperationLocks,
-    /// The event log and the live `GET /events` streams.
-    pub events: events::Events,
-    /// Containers get their root by MS_MOVE and chroot, since pivot_root
-    /// cannot leave the host's root behind: see [`no_pivot_root`].
-    pub no_pivot_root: bool,
-    /// Debug and labels: what SIGHUP may change.
-    pub reloadable: reload::Reloadable,
-}
-
 /// As dockerd: `DOCKER_RAMDISK` (any non-empty value) in the daemon's
 /// environment asks for the MS_MOVE and chroot switch; so does a host
 /// whose root is the initramfs, where pivot_root always fails.
 pub fn no_pivot_root(ramdisk_env: Option<&std::ffi::OsStr>) -> bool {
     ramdisk_env.is_some_and(|value| !value.is_empty())
         || crate::runtime::rootfs::host_root_is_initramfs()
-}
-
-impl Daemon {
-    /// The storage driver in use: the configured one, or overlay2 where
-    /// it mounts and vfs elsewhere.
-    pub fn storage_driver(&self) -> String {
-        self.images.driver_kind().name().to_string()
-    }
 }
 
 fn make_dir(path: &Path, mode: u32) -> Result<(), DaemonError> {
@@ -188,8 +138,11 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
             id
         }
     };
-    let images =
-        images::ImageService::open(&config.data_root, config.storage_driver.as_deref(), &store)?;
+    let images = image_service::ImageService::open(
+        &config.data_root,
+        config.storage_driver.as_deref(),
+        &store,
+    )?;
     let mut sockets = config
         .sockets
         .iter()
@@ -198,21 +151,12 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
     if config.systemd_sockets {
         sockets.extend(socket::ApiSocket::from_systemd()?);
     }
-    let daemon = Arc::new(Daemon {
-        reloadable: reload::Reloadable::new(&config),
-        config,
-        store,
-        images,
-        engine_id,
-        shims: Default::default(),
-        operations: Default::default(),
-        events: Default::default(),
-        no_pivot_root: no_pivot_root(std::env::var_os("DOCKER_RAMDISK").as_deref()),
-    });
+    let no_pivot_root = no_pivot_root(std::env::var_os("DOCKER_RAMDISK").as_deref());
+    let daemon = Arc::new(Daemon::new(config, store, images, engine_id, no_pivot_root));
     containers::shims::restore(&daemon);
     let handler: Arc<dyn crate::http::Handler> =
-        Arc::new(api::ApiHandler::new(Arc::clone(&daemon)));
-    let defaults = Arc::new(api::default_headers());
+        Arc::new(handler::ApiHandler::new(Arc::clone(&daemon)));
+    let defaults = Arc::new(handler::default_headers());
     let (stop_reader, mut stop_writer) = std::io::pipe().map_err(|source| DaemonError::Io {
         operation: "create",
         path: PathBuf::from("stop pipe"),
@@ -233,7 +177,7 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
         }
         loop {
             match signals.wait() {
-                Ok(signals::Received::Reload) => daemon.reloadable.reload(&flags),
+                Ok(signals::Received::Reload) => daemon.reload(&flags),
                 Ok(signals::Received::Shutdown(name)) => {
                     log::info(&format!("Processing signal '{name}'"));
                     break;
@@ -246,11 +190,11 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
         }
         // Wakes every accept loop; connection threads end with the process.
         let _ = stop_writer.write_all(b"x");
-        if !daemon.config.live_restore {
+        if !daemon.config().live_restore {
             containers::shims::stop_all(&daemon);
         }
         // After the stops, so that streams carry their `die` events.
-        daemon.events.close(std::time::Duration::from_secs(2));
+        daemon.events().close(std::time::Duration::from_secs(2));
     });
     drop(sockets);
     log::info("Daemon shutdown complete");

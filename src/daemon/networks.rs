@@ -3,8 +3,8 @@
 //! that nothing was deleted. The networking issue replaces this with real
 //! pruning of unused networks; the filter checks stay as they are.
 
-use super::Daemon;
-use super::api::{Call, Reply, Route};
+use super::route::{Call, Reply, Route};
+use super::state::Daemon;
 use crate::api::{ApiError, Filters, Router};
 use crate::gofmt::time::now_nanos;
 use crate::gofmt::timestamp::timestamp_nanos;

@@ -2,7 +2,7 @@
 //! group the user named, which must exist), removed again on drop. With
 //! `-H fd://` also the sockets systemd made (docker.socket), which stay.
 
-use super::DaemonError;
+use super::errors::DaemonError;
 use super::host::group_id;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::os::unix::net::{UnixListener, UnixStream};

@@ -16,8 +16,8 @@
 //! body, `filters`, `version`, the logs streams) come first, with its
 //! messages, so a malformed request gets the same 400 it would there.
 
-use super::Daemon;
-use super::api::{Call, Reply, Route};
+use super::route::{Call, Reply, Route};
+use super::state::Daemon;
 use crate::api::{ApiError, ErrorKind, Router};
 
 /// moby's answer to a manager action on a node outside any swarm.

@@ -1,14 +1,16 @@
 //! System endpoints: `/_ping`, `/version`, `/info`, `/system/df`, and the
 //! container list as far as the store holds records.
 
-use super::api::{Call, Reply, Route};
-use super::{Daemon, host};
+use super::errors::store_error;
+use super::host;
+use super::route::{Call, Reply, Route};
+use super::state::Daemon;
 use crate::api::types::{
     Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryConfig, RuntimeInfo,
     SwarmInfo, SystemInfo, SystemVersion,
 };
 use crate::api::version::{DEFAULT_API_VERSION, MIN_API_VERSION};
-use crate::api::{ApiError, ErrorKind, Router};
+use crate::api::{ApiError, Router};
 use crate::http::Response;
 use crate::version::{COMMIT, DOCKER_COMPAT_VERSION, VERSION};
 use std::collections::BTreeMap;
@@ -88,7 +90,7 @@ fn version(_daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError
 fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
     use super::containers::record::{ContainerRecord, Status};
     let containers: Vec<(String, ContainerRecord)> =
-        daemon.store.list_containers().map_err(store_error)?;
+        daemon.store().list_containers().map_err(store_error)?;
     let (mut running, mut paused, mut stopped) = (0, 0, 0);
     for (_, record) in &containers {
         match record.status() {
@@ -100,15 +102,11 @@ fn container_counts(daemon: &Daemon) -> Result<(u64, u64, u64), ApiError> {
     Ok((running, paused, stopped))
 }
 
-pub fn store_error(error: crate::store::StoreError) -> ApiError {
-    ApiError::new(ErrorKind::Internal, error.to_string())
-}
-
 fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
-    let config = &daemon.config;
-    let reloaded = daemon.reloadable.get();
+    let config = daemon.config();
+    let reloaded = daemon.reloaded_settings();
     let (running, paused, stopped) = container_counts(daemon)?;
-    let images = super::images::count(daemon)?;
+    let images = super::image_service::count(daemon)?;
     let (kernel, machine) = host::uname();
     let (operating_system, os_version) = host::operating_system();
     let (n_fd, threads) = host::own_fds_and_threads();
@@ -125,7 +123,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         id: COMMIT.to_string(),
     };
     let body = SystemInfo {
-        id: daemon.engine_id.clone(),
+        id: daemon.engine_id().to_string(),
         containers: running + paused + stopped,
         containers_running: running,
         containers_paused: paused,
@@ -133,7 +131,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         images,
         driver: daemon.storage_driver(),
         driver_status: daemon
-            .images
+            .images()
             .driver_status()
             .into_iter()
             .map(|(name, value)| [name, value])
@@ -164,7 +162,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         logging_driver: config.log_driver.clone(),
         cgroup_driver: "cgroupfs".to_string(),
         cgroup_version: cgroups.version.to_string(),
-        n_events_listener: daemon.events.subscriber_count() as u64,
+        n_events_listener: daemon.events().subscriber_count() as u64,
         kernel_version: kernel,
         operating_system,
         os_version,
@@ -243,7 +241,7 @@ fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         "BuildCache": null,
     });
     if wants("image") {
-        let (layers_size, images) = super::images::disk_usage(daemon)?;
+        let (layers_size, images) = super::image_service::disk_usage(daemon)?;
         if layers_size != 0 {
             body["LayersSize"] = layers_size.into();
         }
@@ -251,7 +249,7 @@ fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
             serde_json::to_value(images).map_err(|e| ApiError::internal(e.to_string()))?;
     }
     if wants("container") {
-        let containers = super::containers::disk_usage(daemon)?;
+        let containers = super::containers::usage::disk_usage(daemon)?;
         body["Containers"] =
             serde_json::to_value(containers).map_err(|e| ApiError::internal(e.to_string()))?;
     }

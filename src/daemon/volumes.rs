@@ -3,8 +3,8 @@
 //! issue replaces this with real pruning of unused volumes; the filter
 //! checks stay as they are.
 
-use super::Daemon;
-use super::api::{Call, Reply, Route};
+use super::route::{Call, Reply, Route};
+use super::state::Daemon;
 use crate::api::{ApiError, Filters, Router};
 use serde::Serialize;
 

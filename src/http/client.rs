@@ -3,8 +3,7 @@
 //! time on a keep-alive connection, response bodies of any framing, and
 //! the upgrade that attach and exec start use (unix sockets only).
 
-use super::server::{Hijacked, HijackedReader};
-use super::wire::{self, BodyReader, Headers, WireError, write_request_head};
+use super::wire::{self, BodyReader, Headers, UpgradedReader, WireError, write_request_head};
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
@@ -27,10 +26,19 @@ impl ClientStream for TcpStream {
     }
 }
 
+/// Both directions of a connection the client upgraded (attach, exec
+/// start), as separate descriptors so that one thread can copy stdin while
+/// another reads the output. The client's own type: it never names the
+/// server's side of a hijack.
+pub struct Upgraded {
+    pub reader: UpgradedReader,
+    pub writer: UnixStream,
+}
+
 /// The outcome of `ClientConnection::upgrade`.
 pub enum Upgrade {
     /// Both directions of the stream.
-    Switched(Hijacked),
+    Switched(Upgraded),
     /// The status of an answer that did not switch.
     Refused(u16),
 }
@@ -218,8 +226,8 @@ impl ClientConnection<UnixStream> {
         let buffered = self.reader.buffer().to_vec();
         self.reader.consume(buffered.len());
         let stream = self.reader.into_inner();
-        Ok(Upgrade::Switched(Hijacked {
-            reader: HijackedReader::new(buffered, stream),
+        Ok(Upgrade::Switched(Upgraded {
+            reader: UpgradedReader::new(buffered, stream),
             writer: self.writer,
         }))
     }

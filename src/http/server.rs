@@ -4,8 +4,8 @@
 //! between requests and runs each request on a thread of its own.
 
 use super::wire::{
-    self, BodyFraming, BodyReader, ChunkedWriter, Headers, WireError, reason_phrase,
-    write_response_head,
+    self, BodyFraming, BodyReader, ChunkedWriter, Headers, UpgradedReader, WireError,
+    reason_phrase, write_response_head,
 };
 use std::io::{self, BufRead, Read, Write};
 use std::net::Shutdown;
@@ -122,38 +122,8 @@ impl Response {
 /// Both directions of a hijacked connection, as separate descriptors so that
 /// one thread can copy stdin while another writes output.
 pub struct Hijacked {
-    pub reader: HijackedReader,
+    pub reader: UpgradedReader,
     pub writer: UnixStream,
-}
-
-/// Reads what the client sent after the request head: bytes already
-/// buffered first, then the socket. EOF means the client half-closed.
-pub struct HijackedReader {
-    buffered: io::Cursor<Vec<u8>>,
-    stream: UnixStream,
-}
-
-impl HijackedReader {
-    pub fn new(buffered: Vec<u8>, stream: UnixStream) -> HijackedReader {
-        HijackedReader {
-            buffered: io::Cursor::new(buffered),
-            stream,
-        }
-    }
-
-    /// Whether bytes are waiting in the buffer (poll would not see them).
-    pub fn has_buffered(&self) -> bool {
-        (self.buffered.position() as usize) < self.buffered.get_ref().len()
-    }
-}
-
-impl Read for HijackedReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.has_buffered() {
-            return self.buffered.read(buf);
-        }
-        self.stream.read(buf)
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +261,7 @@ impl<'c> Exchange<'c> {
         // The client may already have sent stream bytes behind the head.
         let buffered = self.body.inner_mut().take_buffered();
         Ok(Hijacked {
-            reader: HijackedReader::new(buffered, self.writer.try_clone()?),
+            reader: UpgradedReader::new(buffered, self.writer.try_clone()?),
             writer: self.writer.try_clone()?,
         })
     }

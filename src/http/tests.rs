@@ -152,7 +152,7 @@ fn upgrade_gives_separate_directions_and_survives_half_close() {
     else {
         panic!("the upgrade was refused");
     };
-    let Hijacked {
+    let client::Upgraded {
         mut reader,
         mut writer,
     } = hijacked;

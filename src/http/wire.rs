@@ -3,6 +3,7 @@
 //! Content-Length, and writing a response or request head.
 
 use std::io::{self, BufRead, Read, Write};
+use std::os::unix::net::UnixStream;
 
 /// A message head larger than this is refused (Go's server allows 1 MiB;
 /// Engine API heads are a few hundred bytes, registry auth a few KiB).
@@ -512,6 +513,37 @@ impl<R: BufRead> Read for BodyReader<R> {
             BodyReader::Chunked(chunked) => chunked.read(buf),
             BodyReader::UntilClose(inner) => inner.read(buf),
         }
+    }
+}
+
+/// Reads what the peer sent after the message head of an upgrade (the
+/// server's hijack, the client's attach): bytes already buffered first,
+/// then the socket. EOF means the peer half-closed.
+pub struct UpgradedReader {
+    buffered: io::Cursor<Vec<u8>>,
+    stream: UnixStream,
+}
+
+impl UpgradedReader {
+    pub fn new(buffered: Vec<u8>, stream: UnixStream) -> UpgradedReader {
+        UpgradedReader {
+            buffered: io::Cursor::new(buffered),
+            stream,
+        }
+    }
+
+    /// Whether bytes are waiting in the buffer (poll would not see them).
+    pub fn has_buffered(&self) -> bool {
+        (self.buffered.position() as usize) < self.buffered.get_ref().len()
+    }
+}
+
+impl Read for UpgradedReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.has_buffered() {
+            return self.buffered.read(buf);
+        }
+        self.stream.read(buf)
     }
 }
 

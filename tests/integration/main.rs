@@ -42,6 +42,7 @@ mod dropin_containerd;
 mod dropin_docker;
 mod fixture;
 mod install;
+mod layering;
 mod multicall;
 mod runc_cgroups;
 mod runc_cli;

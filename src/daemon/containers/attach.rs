@@ -4,8 +4,8 @@
 use super::record::Status;
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::{from_nanos_or_zero, now_nanos, parse_rfc3339};
 use crate::gofmt::timestamp::timestamp_nanos;
 use crate::http::Headers;
@@ -69,7 +69,7 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     ) {
         // As moby: a stopped container's attacher gets the next run's
         // output (`docker start -a` attaches before it starts).
-        Source::AtStart(daemon.shims.await_start(&record.id))
+        Source::AtStart(daemon.shims().await_start(&record.id))
     } else {
         Source::Nothing
     };
@@ -83,7 +83,7 @@ pub fn attach_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let mut out = hijacked.writer;
     let wanted = |stream: u8| (stream == 1 && want_stdout) || (stream == 2 && want_stderr);
     if logs {
-        let path = record.log_path(&daemon.config.data_root);
+        let path = record.log_path(&daemon.config().data_root);
         for file in jsonlog::log_files(&path) {
             let Ok(file) = std::fs::File::open(&file) else {
                 continue;
@@ -254,14 +254,14 @@ pub fn logs_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
         Some(text) => Some(text.parse::<usize>().unwrap_or(usize::MAX)),
     };
     let follow = call.query.bool("follow") && query.until == 0;
-    let seen = daemon.shims.exits(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     let mut headers = Headers::new();
     headers.add("Content-Type", if query.tty { RAW } else { MULTIPLEXED });
     let mut writer = call
         .exchange
         .stream(200, &headers)
         .map_err(|e| ApiError::internal(format!("write logs headers: {e}")))?;
-    let path = record.log_path(&daemon.config.data_root);
+    let path = record.log_path(&daemon.config().data_root);
     let files = jsonlog::log_files(&path);
     let (old, live) = files.split_at(files.len() - 1);
     let mut lines: Vec<LogLine> = Vec::new();
@@ -285,8 +285,8 @@ pub fn logs_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     }
     if follow && record.is_running() {
         loop {
-            let generation = daemon.shims.generation();
-            let running = daemon.shims.exits(&record.id) == seen
+            let generation = daemon.shims().generation();
+            let running = daemon.shims().exits(&record.id) == seen
                 && daemon
                     .find_container(&record.id)
                     .is_ok_and(|r| r.is_running());
@@ -308,7 +308,7 @@ pub fn logs_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
                 break;
             }
             daemon
-                .shims
+                .shims()
                 .wait_change_since(generation, Duration::from_millis(100));
         }
     }

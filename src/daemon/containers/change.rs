@@ -4,11 +4,10 @@
 //! while a rename was under way, say). Never hold one across a shim
 //! round-trip or a wait: every other container change waits for it.
 
-use super::create::name_conflict;
-use super::lookup::no_such_container;
 use super::record::{ContainerRecord, StateError};
 use crate::api::ApiError;
-use crate::daemon::system::store_error;
+use crate::daemon::errors::store_error;
+use crate::daemon::errors::{name_conflict, no_such_container};
 use crate::store::{Commit, Store, StoreError, WriteTx};
 
 /// Why a change was not made; nothing was written then.

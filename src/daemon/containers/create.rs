@@ -10,7 +10,7 @@ use super::validate::{self, HostFacts};
 use crate::api::ApiError;
 use crate::api::container::{ContainerConfig, CreateRequest, HostConfig};
 use crate::api::container_check::check_create_body;
-use crate::daemon::system::store_error;
+use crate::daemon::errors::{name_conflict, store_error};
 use crate::gofmt::time::now_nanos;
 use crate::store::{Store, StoreError};
 use serde_json::Value;
@@ -203,12 +203,6 @@ pub fn path_and_args(config: &ContainerConfig) -> Option<(String, Vec<String>)> 
     let mut words = words.into_iter();
     let path = words.next()?;
     Some((path, words.collect()))
-}
-
-pub fn name_conflict(name: &str, holder: &str) -> ApiError {
-    ApiError::conflict(format!(
-        "Conflict. The container name \"/{name}\" is already in use by container \"{holder}\". You have to remove (or rename) that container to be able to reuse that name."
-    ))
 }
 
 /// Creates a container; `name` is the raw `?name=` (may be empty).

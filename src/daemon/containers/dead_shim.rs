@@ -13,8 +13,9 @@
 //! exit, it did not answer at a live restore, or it had exited before the
 //! container's removal.
 
-use super::shims::runtime_root;
-use crate::daemon::{Daemon, log};
+use super::files::runtime_root;
+use crate::daemon::log;
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::now_nanos;
 use crate::runtime::container::Container;
 use crate::shim::ShimState;

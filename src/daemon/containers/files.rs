@@ -1,9 +1,21 @@
-//! The files the daemon writes into a container's directory and the
+//! Where a container's files are (its exec-root directory, the runtime's
+//! root) and the files the daemon writes into its directory and the
 //! runtime bind-mounts: /etc/hostname, /etc/hosts and /etc/resolv.conf.
 
 use super::record::ContainerRecord;
+use crate::daemon::state::Daemon;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// The container's directory in the exec root: bundle, shim socket and
+/// state file.
+pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
+    daemon.config().exec_root.join(id)
+}
+
+pub fn runtime_root(daemon: &Daemon) -> PathBuf {
+    daemon.config().exec_root.join("runtime")
+}
 
 const DEFAULT_HOSTS: &str = "127.0.0.1\tlocalhost\n\
 ::1\tlocalhost ip6-localhost ip6-loopback\n\

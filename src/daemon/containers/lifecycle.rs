@@ -3,8 +3,8 @@
 use super::record::{ContainerRecord, Status};
 use super::{shim_requests, shims};
 use crate::api::{ApiError, ErrorKind};
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::http::{Headers, Response};
 use std::io::Write;
 use std::time::Duration;
@@ -23,45 +23,6 @@ fn not_running(id: &str) -> ApiError {
     ApiError::conflict(format!("Container {id} is not running"))
 }
 
-/// Sends `signal` to a container its record calls running; false when
-/// it is not. A shim that is already gone means the process is exiting
-/// and its exit not yet recorded: waits briefly for that and answers
-/// false; true when the signal went out.
-pub(super) fn signal_living(
-    daemon: &Daemon,
-    id: &str,
-    seen: u64,
-    signal: i32,
-) -> Result<bool, ApiError> {
-    let sent = {
-        // Held while the record is read and the signal sent: a start under
-        // way finishes first, so the signal reaches the process the record
-        // names and never a next run's init before its start.
-        let _operation = daemon.operations.hold(id);
-        if !daemon.find_container(id).is_ok_and(|r| r.is_running()) {
-            return Ok(false);
-        }
-        shim_requests::signal(daemon, id, signal)
-    };
-    let Err(error) = sent else {
-        return Ok(true);
-    };
-    let stopped = || {
-        daemon
-            .find_container(id)
-            .map_or(true, |record| !record.is_running())
-    };
-    if stopped()
-        || daemon
-            .shims
-            .wait_exit(id, seen, Some(Duration::from_secs(3)))
-        || stopped()
-    {
-        return Ok(false);
-    }
-    Err(error)
-}
-
 pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     // moby checks the signal before it looks the container up.
     let signal = match call.query.get("signal") {
@@ -73,17 +34,17 @@ pub fn kill_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     if !record.is_running() {
         return Err(not_running(&record.id));
     }
-    let seen = daemon.shims.exits(&record.id);
-    if !signal_living(daemon, &record.id, seen, signal)? {
+    let seen = daemon.shims().exits(&record.id);
+    if !shim_requests::signal_living(daemon, &record.id, seen, signal)? {
         return Err(not_running(&record.id));
     }
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
-    super::manage::thaw_after_signal(daemon, &record.id);
+    shim_requests::thaw_after_signal(daemon, &record.id);
     // As moby, SIGKILL answers once the container is gone (its `die`
     // logged), so a `docker rm` right after finds it stopped.
     if signal == libc::SIGKILL
         && !daemon
-            .shims
+            .shims()
             .wait_exit(&record.id, seen, Some(Duration::from_secs(10)))
     {
         return Err(ApiError::internal(format!(
@@ -134,21 +95,21 @@ pub fn stop_container(
         rec.mark_manually_stopped();
         Ok(())
     })?;
-    let seen = daemon.shims.exits(&record.id);
-    if !signal_living(daemon, &record.id, seen, signal)? {
+    let seen = daemon.shims().exits(&record.id);
+    if !shim_requests::signal_living(daemon, &record.id, seen, signal)? {
         return Ok(());
     }
     daemon.log_container_event(&record, "kill", &[("signal", signal.to_string())]);
-    super::manage::thaw_after_signal(daemon, &record.id);
+    shim_requests::thaw_after_signal(daemon, &record.id);
     let limit = (timeout >= 0).then(|| Duration::from_secs(timeout as u64));
-    if !daemon.shims.wait_exit(&record.id, seen, limit) {
-        let killed = signal_living(daemon, &record.id, seen, libc::SIGKILL);
+    if !daemon.shims().wait_exit(&record.id, seen, limit) {
+        let killed = shim_requests::signal_living(daemon, &record.id, seen, libc::SIGKILL);
         if killed.is_ok_and(|sent| sent) {
             let signal = libc::SIGKILL.to_string();
             daemon.log_container_event(&record, "kill", &[("signal", signal)]);
         }
         daemon
-            .shims
+            .shims()
             .wait_exit(&record.id, seen, Some(Duration::from_secs(30)));
     }
     daemon.log_container_event(&record, "stop", &[]);
@@ -165,7 +126,7 @@ fn cancel_restart(daemon: &Daemon, record: &ContainerRecord) -> Result<bool, Api
     let Some(stopped) = cancelled else {
         return Ok(false);
     };
-    daemon.shims.notify();
+    daemon.shims().notify();
     daemon.log_container_event(&stopped, "stop", &[]);
     Ok(true)
 }
@@ -236,7 +197,7 @@ pub fn wait_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
         )));
     }
     let id = record.id.clone();
-    let seen = daemon.shims.exits(&id);
+    let seen = daemon.shims().exits(&id);
     // The count first, then the record again: an exit records the state
     // before it counts, so one that came between the first read and the
     // count is seen here, not waited for a second time (for ever).
@@ -250,26 +211,26 @@ pub fn wait_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Api
     let mut last_code = record.state.exit_code;
     match condition.as_str() {
         "removed" => loop {
-            let generation = daemon.shims.generation();
+            let generation = daemon.shims().generation();
             match daemon.find_container(&id) {
                 Ok(record) => {
                     last_code = record.state.exit_code;
                     daemon
-                        .shims
+                        .shims()
                         .wait_change_since(generation, Duration::from_millis(200));
                 }
                 Err(_) => {
-                    last_code = daemon.shims.last_code(&id).unwrap_or(last_code);
+                    last_code = daemon.shims().last_code(&id).unwrap_or(last_code);
                     break;
                 }
             }
         },
         "next-exit" => {
-            daemon.shims.wait_exit(&id, seen, None);
+            daemon.shims().wait_exit(&id, seen, None);
         }
         _ => {
             if record.is_running() {
-                daemon.shims.wait_exit(&id, seen, None);
+                daemon.shims().wait_exit(&id, seen, None);
             }
         }
     }

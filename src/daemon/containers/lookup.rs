@@ -5,14 +5,9 @@
 use super::record::ContainerRecord;
 use crate::api::ApiError;
 use crate::api::container::ContainerConfig;
-use crate::daemon::Daemon;
-use crate::daemon::system::store_error;
-use crate::store::Store;
-
-/// `No such container: <what>` (404).
-pub fn no_such_container(what: &str) -> ApiError {
-    ApiError::not_found(format!("No such container: {what}"))
-}
+use crate::daemon::errors::{no_such_container, store_error};
+use crate::daemon::state::Daemon;
+use crate::store::{Commit, Store};
 
 /// Finds a container as moby's `GetContainer` does: the full ID, then the
 /// name (with or without `/`), then a unique ID prefix.
@@ -71,7 +66,7 @@ pub struct DaemonImages<'a>(pub &'a Daemon);
 
 impl ImageLookup for DaemonImages<'_> {
     fn resolve(&self, name: &str) -> Result<ResolvedImage, ApiError> {
-        let record = crate::daemon::images::resolve(self.0, name)?;
+        let record = crate::daemon::image_service::resolve(self.0.store(), name)?;
         // The image module's config type and the API's are two spellings
         // of one JSON shape.
         let config = record
@@ -85,5 +80,37 @@ impl ImageLookup for DaemonImages<'_> {
             id: record.id.to_string(),
             config,
         })
+    }
+}
+
+impl Daemon {
+    /// The image lookup the container endpoints use.
+    pub fn image_lookup(&self) -> DaemonImages<'_> {
+        DaemonImages(self)
+    }
+
+    pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
+        find_container(self.store(), what)
+    }
+
+    /// Changes the current record of container `id` in one store
+    /// transaction (see `change`): concurrent changes never lose each
+    /// other's writes. Nothing is written when `change` fails.
+    pub fn update_container<T>(
+        &self,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        self.update_container_as(Commit::Durable, id, change)
+    }
+
+    /// [`Daemon::update_container`] with the given kind of commit.
+    pub fn update_container_as<T>(
+        &self,
+        commit: Commit,
+        id: &str,
+        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        super::change::change_container(self.store(), commit, id, |_, record| Ok(change(record)?))
     }
 }

@@ -5,8 +5,8 @@ use super::change::OperationGuard;
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::http::Response;
 use serde::Serialize;
 
@@ -31,32 +31,17 @@ fn find_and_hold<'d>(
     what: &str,
 ) -> Result<(ContainerRecord, OperationGuard<'d>), ApiError> {
     let id = daemon.find_container(what)?.id;
-    let operation = daemon.operations.hold(&id);
+    let operation = daemon.hold_operation(&id);
     Ok((daemon.find_container(&id)?, operation))
-}
-
-/// A request to a container's shim failed: when its process has gone
-/// (the shim deletes the runtime state and closes its socket just before
-/// the daemon records the exit), that is the answer (409), not the
-/// shim's error. `seen` is
-/// the exit count from before the request; call it without the hold.
-pub(super) fn gone_or(daemon: &Daemon, id: &str, seen: u64, error: ApiError) -> ApiError {
-    let exited = daemon
-        .shims
-        .wait_exit(id, seen, Some(std::time::Duration::from_secs(5)));
-    if exited || daemon.find_container(id).is_ok_and(|r| !r.is_running()) {
-        return ApiError::conflict(format!("Container {id} is not running"));
-    }
-    error
 }
 
 pub fn pause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let (record, operation) = find_and_hold(daemon, call.param("id")?)?;
     refuse_unless_running(&record)?;
-    let seen = daemon.shims.exits(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     if let Err(error) = shim_requests::set_paused(daemon, &record.id, true) {
         drop(operation);
-        return Err(gone_or(daemon, &record.id, seen, error));
+        return Err(shim_requests::gone_or(daemon, &record.id, seen, error));
     }
     daemon.update_container(&record.id, |rec| Ok(rec.mark_paused()?))?;
     daemon.log_container_event(&record, "pause", &[]);
@@ -71,33 +56,14 @@ pub fn unpause_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, 
             record.id
         )));
     }
-    let seen = daemon.shims.exits(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     if let Err(error) = shim_requests::set_paused(daemon, &record.id, false) {
         drop(operation);
-        return Err(gone_or(daemon, &record.id, seen, error));
+        return Err(shim_requests::gone_or(daemon, &record.id, seen, error));
     }
     daemon.update_container(&record.id, |rec| Ok(rec.mark_unpaused()?))?;
     daemon.log_container_event(&record, "unpause", &[]);
     Ok(Reply::Response(Response::empty(204)))
-}
-
-/// A frozen process only acts on a signal once thawed: after signalling
-/// a paused container, moby resumes it so the signal lands. The exit may
-/// be recorded first, so a refused state change is fine.
-pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
-    let _operation = daemon.operations.hold(id);
-    let paused = daemon
-        .find_container(id)
-        .is_ok_and(|record| record.state.status == Status::Paused);
-    if !paused {
-        return;
-    }
-    match shim_requests::set_paused(daemon, id, false) {
-        Ok(()) => {
-            let _ = daemon.update_container(id, |rec| Ok(rec.mark_unpaused()?));
-        }
-        Err(error) => crate::daemon::log::warn(&error.message),
-    }
 }
 
 /// `docker top`'s answer: the header of `ps` and its rows for the

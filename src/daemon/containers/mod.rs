@@ -1,6 +1,10 @@
-//! The container model and the container endpoints that need no running
-//! process: create, list, inspect, delete, rename and prune. The OCI spec
-//! a container runs with is built in `spec`.
+//! The container endpoints that need no running process (create, list,
+//! inspect, delete, rename and prune) and the route table of every
+//! container endpoint. The routes live here and in `attach`, `lifecycle`,
+//! `manage`, `stats` and `update`; the other files are the container
+//! services below them (records and their changes, the shims, the OCI
+//! spec, lookups, sizes), which no route module of another resource needs
+//! to reach through a route.
 
 pub mod attach;
 pub mod caps;
@@ -17,28 +21,31 @@ pub mod record;
 pub mod remove;
 pub mod seccomp;
 pub mod shim_requests;
+pub mod shim_table;
 pub mod shims;
 pub mod signal;
 pub mod spec;
+pub mod spec_error;
 pub mod spec_mounts;
+pub mod spec_settings;
 pub mod stats;
-
 pub mod update;
+pub mod usage;
 pub mod user;
 
 pub mod validate;
 pub mod view;
 
-use super::Daemon;
-use super::api::{Call, Reply, Route};
-use super::system::store_error;
+use super::errors::store_error;
+use super::route::{Call, Reply, Route};
 use crate::api::container::CreateResponse;
 use crate::api::{ApiError, Router};
-use crate::store::Commit;
+use crate::daemon::state::Daemon;
 use create::CreateContext;
-use lookup::{DaemonImages, ImageLookup, find_container};
+use lookup::ImageLookup;
 use record::ContainerRecord;
 use serde_json::Value;
+use usage::{image_sizes, sizes};
 
 pub fn routes(router: &mut Router<Route>) {
     router
@@ -63,93 +70,14 @@ pub fn routes(router: &mut Router<Route>) {
         .add("POST", "/containers/{id}/update", update::update_route);
 }
 
-impl Daemon {
-    /// The image lookup the container endpoints use.
-    pub fn image_lookup(&self) -> DaemonImages<'_> {
-        DaemonImages(self)
-    }
-
-    pub fn find_container(&self, what: &str) -> Result<ContainerRecord, ApiError> {
-        find_container(&self.store, what)
-    }
-
-    /// Changes the current record of container `id` in one store
-    /// transaction (see `change`): concurrent changes never lose each
-    /// other's writes. Nothing is written when `change` fails.
-    pub fn update_container<T>(
-        &self,
-        id: &str,
-        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        self.update_container_as(Commit::Durable, id, change)
-    }
-
-    /// [`Daemon::update_container`] with the given kind of commit.
-    pub fn update_container_as<T>(
-        &self,
-        commit: Commit,
-        id: &str,
-        change: impl FnOnce(&mut ContainerRecord) -> Result<T, ApiError>,
-    ) -> Result<T, ApiError> {
-        change::change_container(&self.store, commit, id, |_, record| Ok(change(record)?))
-    }
-
-    /// The OCI spec of `record`, whose root filesystem is at `rootfs`.
-    pub fn build_spec(
-        &self,
-        record: &ContainerRecord,
-        rootfs: &std::path::Path,
-        settings: &SpecSettings,
-        seccomp: Option<&spec::SeccompHook<'_>>,
-    ) -> Result<oci_spec::runtime::Spec, spec::SpecError> {
-        let ctx = spec::SpecContext {
-            rootfs,
-            data_root: &self.config.data_root,
-            default_ulimits: &self.config.default_ulimits,
-            cgroup_parent: self.config.cgroup_parent.as_deref(),
-            own_cgroup: &settings.own_cgroup,
-            init_binary: &settings.init_binary,
-            bounding_caps: &settings.bounding_caps,
-            seccomp,
-        };
-        spec::build_spec(record, &ctx)
-    }
-}
-
-/// What the spec builder needs of the daemon's own process, read once at
-/// start-up.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecSettings {
-    pub own_cgroup: String,
-    pub init_binary: std::path::PathBuf,
-    pub bounding_caps: Vec<String>,
-}
-
-impl SpecSettings {
-    /// Read from /proc on first use; the process's own cgroup, binary and
-    /// bounding set do not change, so later container starts skip the I/O.
-    pub fn detect() -> std::io::Result<SpecSettings> {
-        static DETECTED: std::sync::OnceLock<SpecSettings> = std::sync::OnceLock::new();
-        if let Some(settings) = DETECTED.get() {
-            return Ok(settings.clone());
-        }
-        let settings = SpecSettings {
-            own_cgroup: spec::own_cgroup_path(),
-            init_binary: spec::own_binary()?,
-            bounding_caps: caps::own_bounding_set(),
-        };
-        Ok(DETECTED.get_or_init(|| settings).clone())
-    }
-}
-
 fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let body: Option<Value> = call.read_json()?;
     let request = create::decode_create_body(body)?;
     let images = daemon.image_lookup();
     let ctx = CreateContext {
-        store: &daemon.store,
+        store: daemon.store(),
         images: &images,
-        data_root: &daemon.config.data_root,
+        data_root: &daemon.config().data_root,
         storage_driver: daemon.storage_driver(),
         facts: validate::HostFacts {
             ncpu: super::host::ncpu(),
@@ -157,8 +85,8 @@ fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
             blkio_weight: super::host::blkio_weight_supported(),
         },
         host_name: super::host::hostname(),
-        log_driver: daemon.config.log_driver.clone(),
-        log_opts: daemon.config.log_opts.clone(),
+        log_driver: daemon.config().log_driver.clone(),
+        log_opts: daemon.config().log_opts.clone(),
     };
     let name = call.query.get("name").unwrap_or("").to_string();
     let (record, warnings) = create::create_container(&ctx, &name, request)?;
@@ -181,14 +109,14 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let limit = call.query.int("limit")?;
     let images: &dyn ImageLookup = &daemon.image_lookup();
     let selection = list::Selection::new(
-        &daemon.store,
+        daemon.store(),
         images,
         call.query.bool("all"),
         limit,
         filters,
     )?;
     let records: Vec<ContainerRecord> = daemon
-        .store
+        .store()
         .list_containers()
         .map_err(store_error)?
         .into_iter()
@@ -217,62 +145,9 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     Reply::json(200, &summaries)
 }
 
-/// The containers part of `GET /system/df`: every container as `ps -a
-/// -s` lists it, newest first.
-pub fn disk_usage(
-    daemon: &Daemon,
-) -> Result<Vec<crate::api::container_view::ContainerSummary>, ApiError> {
-    let mut records: Vec<ContainerRecord> = daemon
-        .store
-        .list_containers()
-        .map_err(store_error)?
-        .into_iter()
-        .map(|(_, record)| record)
-        .collect();
-    records.sort_by_key(|record| std::cmp::Reverse(record.created));
-    let now = crate::gofmt::time::now_nanos();
-    let image_sizes = image_sizes(daemon);
-    Ok(records
-        .iter()
-        .map(|record| {
-            let mut summary = view::summary(record, now);
-            (summary.size_rw, summary.size_root_fs) = sizes(daemon, record, &image_sizes);
-            summary
-        })
-        .collect())
-}
-
-/// Each image's size by ID, read once for a listing with sizes.
-fn image_sizes(daemon: &Daemon) -> std::collections::HashMap<String, i64> {
-    super::images::Catalog::read(daemon)
-        .map(|catalog| {
-            catalog
-                .images
-                .iter()
-                .map(|(id, image)| (id.to_string(), image.record.size as i64))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// SizeRw and SizeRootFs: the bytes the container's writable layer holds
-/// (0 before its first start made it) and that plus its image's size.
-fn sizes(
-    daemon: &Daemon,
-    record: &ContainerRecord,
-    image_sizes: &std::collections::HashMap<String, i64>,
-) -> (i64, i64) {
-    let rw = daemon
-        .images
-        .rootfs_changes_size(&record.id)
-        .map_or(0, |size| size as i64);
-    let image = image_sizes.get(&record.image_id).copied().unwrap_or(0);
-    (rw, rw + image)
-}
-
 fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let record = daemon.find_container(call.param("id")?)?;
-    let mut shown = view::inspect(&record, &daemon.config.data_root);
+    let mut shown = view::inspect(&record, &daemon.config().data_root);
     if call.query.bool("size") {
         let (rw, root) = sizes(daemon, &record, &image_sizes(daemon));
         shown.size_rw = Some(rw);
@@ -295,7 +170,7 @@ fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
 fn rename_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let new_name = call.query.get("name").unwrap_or("").to_string();
     let record = daemon.find_container(call.param("id")?)?;
-    let (old_name, renamed) = remove::rename_container(&daemon.store, &record.id, &new_name)?;
+    let (old_name, renamed) = remove::rename_container(daemon.store(), &record.id, &new_name)?;
     daemon.log_container_event(&renamed, "rename", &[("oldName", format!("/{old_name}"))]);
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }

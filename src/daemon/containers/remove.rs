@@ -7,8 +7,8 @@ use super::names::check_name;
 use super::record::{ContainerRecord, Status};
 use crate::api::container::PruneReport;
 use crate::api::{ApiError, Filters};
-use crate::daemon::Daemon;
-use crate::daemon::system::store_error;
+use crate::daemon::errors::store_error;
+use crate::daemon::state::Daemon;
 use crate::gofmt::timestamp::timestamp_nanos;
 use crate::store::{Commit, Store};
 
@@ -52,7 +52,7 @@ fn refuse_running(record: &ContainerRecord) -> ApiError {
 /// start refuses it from then on.
 fn claim_removal(daemon: &Daemon, id: &str, force: bool) -> Result<ContainerRecord, ApiError> {
     // A start under way is recorded first, and then refuses the removal.
-    let _operation = daemon.operations.hold(id);
+    let _operation = daemon.hold_operation(id);
     daemon.update_container(id, |record| {
         if record.status() == Status::Removing {
             return Err(ApiError::conflict(format!(
@@ -78,15 +78,15 @@ fn kill_for_removal(daemon: &Daemon, record: &ContainerRecord) -> Result<(), Api
     if !record.is_running() {
         return Ok(());
     }
-    let seen = daemon.shims.exits(&record.id);
-    let signalled = super::lifecycle::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
+    let seen = daemon.shims().exits(&record.id);
+    let signalled = super::shim_requests::signal_living(daemon, &record.id, seen, libc::SIGKILL)?;
     if signalled {
         daemon.log_container_event(record, "kill", &[("signal", libc::SIGKILL.to_string())]);
     }
-    super::manage::thaw_after_signal(daemon, &record.id);
+    super::shim_requests::thaw_after_signal(daemon, &record.id);
     if signalled
         && !daemon
-            .shims
+            .shims()
             .wait_exit(&record.id, seen, Some(std::time::Duration::from_secs(30)))
     {
         return Err(ApiError::internal(format!(
@@ -98,8 +98,8 @@ fn kill_for_removal(daemon: &Daemon, record: &ContainerRecord) -> Result<(), Api
 }
 
 fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), ApiError> {
-    let data_root = &daemon.config.data_root;
-    if let Err(error) = super::shims::remove_runtime_files(daemon, record) {
+    let data_root = &daemon.config().data_root;
+    if let Err(error) = remove_runtime_files(daemon, record) {
         let _ = daemon.update_container(&record.id, |record| {
             record.mark_dead(&error);
             Ok(())
@@ -122,12 +122,12 @@ fn delete_record_and_files(daemon: &Daemon, record: &ContainerRecord) -> Result<
         )));
     }
     daemon
-        .store
+        .store()
         .delete_container(&record.id)
         .map_err(store_error)?;
     crate::daemon::log::info(&format!("container {} removed", record.id));
     daemon.log_container_event(record, "destroy", &[]);
-    daemon.shims.notify();
+    daemon.shims().notify();
     Ok(())
 }
 
@@ -189,7 +189,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
     }
     let negated = Filters::parse(&serde_json::json!({"label": filters.get("label!")}).to_string())?;
     let records: Vec<(String, ContainerRecord)> =
-        daemon.store.list_containers().map_err(store_error)?;
+        daemon.store().list_containers().map_err(store_error)?;
     let mut deleted = Vec::new();
     let mut space_reclaimed = 0;
     for (_, record) in records {
@@ -220,7 +220,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         };
         // As moby counts it: the writable layer (what `ps -s` shows as
         // SizeRw), measured before it goes; none before a first start.
-        let layer_size = daemon.images.rootfs_changes_size(&record.id).unwrap_or(0);
+        let layer_size = daemon.images().rootfs_changes_size(&record.id).unwrap_or(0);
         delete_record_and_files(daemon, &record)?;
         space_reclaimed += layer_size;
         deleted.push(record.id);
@@ -233,4 +233,19 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
         },
         space_reclaimed,
     })
+}
+
+/// Unmounts and deletes the container's root filesystem and its exec-root
+/// directory (at removal).
+fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
+    drop(daemon.shims().take_pending(&record.id));
+    let _ = std::fs::remove_dir_all(files::bundle_dir(daemon, &record.id));
+    // The shim deletes the launcher's state (and so the cgroups) when the
+    // container exits; a shim that was killed itself leaves them behind.
+    super::dead_shim::delete_runtime_state(daemon, &record.id);
+    let _changes = daemon.images().lock();
+    daemon
+        .images()
+        .remove_rootfs(&record.id)
+        .map_err(|e| e.to_string())
 }

@@ -3,11 +3,14 @@
 //! container's shim socket (see `crate::shim::protocol`), and the shim
 //! acts. The daemon never loads the runtime's state to act on a running
 //! container itself; only a dead shim's container is cleaned up without
-//! it (`dead_shim`).
+//! it (`dead_shim`). Here too: the rules around a request that every
+//! route acting on a living container shares (hold, signal, thaw, gone).
 
-use super::shims::bundle_dir;
+use super::files::bundle_dir;
+use super::record::Status;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
+use crate::daemon::log;
+use crate::daemon::state::Daemon;
 use crate::runtime::cgroups::stats::CgroupStats;
 use crate::shim::protocol::{self, Kind, Reply, Request};
 use oci_spec::runtime::LinuxResources;
@@ -180,6 +183,74 @@ pub fn resize(daemon: &Daemon, id: &str, height: u16, width: u16) -> Result<(), 
 
 fn unexpected(what: &str, reply: &Reply) -> ApiError {
     ApiError::internal(format!("{what}: the shim answered {reply:?}"))
+}
+
+/// Sends `signal` to a container its record calls running; false when
+/// it is not. A shim that is already gone means the process is exiting
+/// and its exit not yet recorded: waits briefly for that and answers
+/// false; true when the signal went out.
+pub fn signal_living(daemon: &Daemon, id: &str, seen: u64, signal: i32) -> Result<bool, ApiError> {
+    let sent = {
+        // Held while the record is read and the signal sent: a start under
+        // way finishes first, so the signal reaches the process the record
+        // names and never a next run's init before its start.
+        let _operation = daemon.hold_operation(id);
+        if !daemon.find_container(id).is_ok_and(|r| r.is_running()) {
+            return Ok(false);
+        }
+        self::signal(daemon, id, signal)
+    };
+    let Err(error) = sent else {
+        return Ok(true);
+    };
+    let stopped = || {
+        daemon
+            .find_container(id)
+            .map_or(true, |record| !record.is_running())
+    };
+    if stopped()
+        || daemon
+            .shims()
+            .wait_exit(id, seen, Some(std::time::Duration::from_secs(3)))
+        || stopped()
+    {
+        return Ok(false);
+    }
+    Err(error)
+}
+
+/// A request to a container's shim failed: when its process has gone
+/// (the shim deletes the runtime state and closes its socket just before
+/// the daemon records the exit), that is the answer (409), not the
+/// shim's error. `seen` is
+/// the exit count from before the request; call it without the hold.
+pub fn gone_or(daemon: &Daemon, id: &str, seen: u64, error: ApiError) -> ApiError {
+    let exited = daemon
+        .shims()
+        .wait_exit(id, seen, Some(std::time::Duration::from_secs(5)));
+    if exited || daemon.find_container(id).is_ok_and(|r| !r.is_running()) {
+        return ApiError::conflict(format!("Container {id} is not running"));
+    }
+    error
+}
+
+/// A frozen process only acts on a signal once thawed: after signalling
+/// a paused container, moby resumes it so the signal lands. The exit may
+/// be recorded first, so a refused state change is fine.
+pub fn thaw_after_signal(daemon: &Daemon, id: &str) {
+    let _operation = daemon.hold_operation(id);
+    let paused = daemon
+        .find_container(id)
+        .is_ok_and(|record| record.state.status == Status::Paused);
+    if !paused {
+        return;
+    }
+    match set_paused(daemon, id, false) {
+        Ok(()) => {
+            let _ = daemon.update_container(id, |rec| Ok(rec.mark_unpaused()?));
+        }
+        Err(error) => log::warn(&error.message),
+    }
 }
 
 #[cfg(test)]

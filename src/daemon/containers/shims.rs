@@ -6,226 +6,34 @@
 use super::record::{ContainerRecord, Status};
 use super::shim_requests::{self, connect};
 use crate::api::ApiError;
-use crate::daemon::{Daemon, log};
+use crate::daemon::log;
+use crate::daemon::state::Daemon;
 use crate::gofmt::size::from_human_size;
 use crate::gofmt::time::now_nanos;
 use crate::shim::protocol::{self, Kind};
 use crate::shim::{ShimConfig, ShimState};
-use std::collections::HashMap;
+
 use std::io::BufRead;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc::{Receiver, Sender, channel};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
+
+use std::sync::Arc;
 use std::time::Duration;
-
-/// Running-container state the store does not hold.
-#[derive(Default)]
-pub struct ShimTable {
-    state: Mutex<TableState>,
-    changed: Condvar,
-    daemon: OnceLock<Weak<Daemon>>,
-    /// Set at shutdown: exits then are not restarts.
-    shutting_down: std::sync::atomic::AtomicBool,
-    /// Our executable on a detached read-only mount, made once: shims
-    /// started from it are already safe from CVE-2019-5736 and skip the
-    /// re-exec that costs each container start a second process image.
-    executable: OnceLock<Option<OwnedFd>>,
-}
-
-#[derive(Default)]
-struct TableState {
-    /// Bumped on every change waiters may care about, so a waiter that
-    /// checked before a change does not sleep through it.
-    generation: u64,
-    /// Exits seen per container.
-    exits: HashMap<String, u64>,
-    /// The last exit code per container, kept past its removal for
-    /// `wait?condition=removed`.
-    codes: HashMap<String, i64>,
-    /// Attachers of created containers waiting for the start.
-    pending: HashMap<String, Vec<Sender<UnixStream>>>,
-    /// Containers whose start is under way, so a second start waits its
-    /// turn instead of launching a second shim.
-    starting: std::collections::HashSet<String>,
-}
-
-impl ShimTable {
-    /// Gives the monitors their daemon; called once after it is built.
-    pub fn bind(&self, daemon: &Arc<Daemon>) {
-        let _ = self.daemon.set(Arc::downgrade(daemon));
-    }
-
-    fn daemon(&self) -> Option<Arc<Daemon>> {
-        self.daemon.get().and_then(Weak::upgrade)
-    }
-
-    pub fn exits(&self, id: &str) -> u64 {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.exits.get(id).copied().unwrap_or(0)
-    }
-
-    pub fn last_code(&self, id: &str) -> Option<i64> {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.codes.get(id).copied()
-    }
-
-    fn note_exit(&self, id: &str, code: i64) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.codes.insert(id.to_string(), code);
-        *state.exits.entry(id.to_string()).or_default() += 1;
-        state.generation += 1;
-        self.changed.notify_all();
-    }
-
-    /// What to execute as a shim: the read-only view of our executable
-    /// where one can be made, else `binary` (the shim then re-executes
-    /// itself from a view of its own).
-    fn shim_program(&self, binary: &Path) -> PathBuf {
-        match self
-            .executable
-            .get_or_init(crate::runtime::selfexe::read_only_view)
-        {
-            Some(view) => PathBuf::from(format!("/proc/self/fd/{}", view.as_raw_fd())),
-            None => binary.to_path_buf(),
-        }
-    }
-
-    /// Wakes waiters that poll for something else (a removal).
-    pub fn notify(&self) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.generation += 1;
-        self.changed.notify_all();
-    }
-
-    /// The current change count, to pass to `wait_change_since`.
-    pub fn generation(&self) -> u64 {
-        self.state
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .generation
-    }
-
-    /// Waits until the exit count of `id` passes `seen`, or `timeout`;
-    /// true when it did.
-    pub fn wait_exit(&self, id: &str, seen: u64, timeout: Option<Duration>) -> bool {
-        let deadline = timeout.map(|t| std::time::Instant::now() + t);
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if state.exits.get(id).copied().unwrap_or(0) > seen {
-                return true;
-            }
-            let slice = match deadline {
-                Some(deadline) => {
-                    let left = deadline.saturating_duration_since(std::time::Instant::now());
-                    if left.is_zero() {
-                        return false;
-                    }
-                    left.min(Duration::from_millis(500))
-                }
-                None => Duration::from_millis(500),
-            };
-            state = self
-                .changed
-                .wait_timeout(state, slice)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    /// Sleeps until anything changes after `generation` was read, at most
-    /// `slice`; at once when something already has.
-    pub fn wait_change_since(&self, generation: u64, slice: Duration) {
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if state.generation == generation {
-            let _ = self.changed.wait_timeout(state, slice);
-        }
-    }
-
-    /// An attacher of a created container: it gets its shim connection
-    /// when the container starts, registered before the start.
-    pub fn await_start(&self, id: &str) -> Receiver<UnixStream> {
-        let (sender, receiver) = channel();
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state
-            .pending
-            .entry(id.to_string())
-            .or_default()
-            .push(sender);
-        receiver
-    }
-
-    /// Claims the start of `id`; false when another start holds it.
-    fn claim_start(&self, id: &str) -> bool {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.starting.insert(id.to_string())
-    }
-
-    fn release_start(&self, id: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.starting.remove(id);
-        state.generation += 1;
-        self.changed.notify_all();
-    }
-
-    /// Waits until no start of `id` is in progress: a short-lived container
-    /// can exit before its start is recorded, and its exit must come after.
-    fn wait_for_start(&self, id: &str) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        while state.starting.contains(id) {
-            state = self
-                .changed
-                .wait_timeout(state, Duration::from_millis(100))
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-    }
-
-    pub fn take_pending(&self, id: &str) -> Vec<Sender<UnixStream>> {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        state.pending.remove(id).unwrap_or_default()
-    }
-}
-
-/// The container's directory in the exec root: bundle, shim socket and
-/// state file.
-pub fn bundle_dir(daemon: &Daemon, id: &str) -> PathBuf {
-    daemon.config.exec_root.join(id)
-}
-
-pub fn runtime_root(daemon: &Daemon) -> PathBuf {
-    daemon.config.exec_root.join("runtime")
-}
 
 /// The container's root filesystem, made on its first start.
 fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
     let image = crate::image::Digest::parse(&record.image_id).map_err(|e| e.to_string())?;
-    let _changes = daemon.images.lock();
-    match daemon.images.mount_rootfs(&record.id, &image) {
+    let _changes = daemon.images().lock();
+    match daemon.images().mount_rootfs(&record.id, &image) {
         Ok(path) => Ok(path),
         Err(_) => daemon
-            .images
+            .images()
             .create_rootfs(&record.id, &image)
             .map_err(|e| e.to_string()),
     }
-}
-
-/// Unmounts and deletes the container's root filesystem and its exec-root
-/// directory (at removal).
-pub fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
-    drop(daemon.shims.take_pending(&record.id));
-    let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
-    // The shim deletes the launcher's state (and so the cgroups) when the
-    // container exits; a shim that was killed itself leaves them behind.
-    super::dead_shim::delete_runtime_state(daemon, &record.id);
-    let _changes = daemon.images.lock();
-    daemon
-        .images
-        .remove_rootfs(&record.id)
-        .map_err(|e| e.to_string())
 }
 
 fn log_limits(record: &ContainerRecord) -> (Option<PathBuf>, u64, u32) {
@@ -261,7 +69,7 @@ fn start_failure_code(message: &str) -> i64 {
 /// waiting attachers their connections, then lets the container run.
 pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
     let record = daemon.find_container(id)?;
-    if !daemon.shims.claim_start(&record.id) {
+    if !daemon.shims().claim_start(&record.id) {
         return Err(ApiError::conflict(format!(
             "container {} is already being started",
             record.id
@@ -269,9 +77,9 @@ pub fn start(daemon: &Daemon, id: &str) -> Result<(), ApiError> {
     }
     // Held from the check of the record to the start recorded: signals,
     // pauses and removals wait rather than meet a half-started container.
-    let operation = daemon.operations.hold(&record.id);
+    let operation = daemon.hold_operation(&record.id);
     let started = start_claimed(daemon, &record.id, operation);
-    daemon.shims.release_start(&record.id);
+    daemon.shims().release_start(&record.id);
     started
 }
 
@@ -313,14 +121,14 @@ fn start_claimed(
         Err(error) => {
             let message = error.message();
             // Attachers waiting for this start give up.
-            drop(daemon.shims.take_pending(&record.id));
+            drop(daemon.shims().take_pending(&record.id));
             let code = start_failure_code(message);
             daemon.update_container(&record.id, |rec| {
                 rec.mark_start_failed(code, message, now_nanos());
                 Ok(())
             })?;
-            let _ = std::fs::remove_dir_all(bundle_dir(daemon, &record.id));
-            daemon.shims.note_exit(&record.id, code);
+            let _ = std::fs::remove_dir_all(super::files::bundle_dir(daemon, &record.id));
+            daemon.shims().note_exit(&record.id, code);
             // The removal holds the container itself.
             drop(operation);
             // As moby: an AutoRemove container goes with its failed start,
@@ -331,7 +139,7 @@ fn start_claimed(
             {
                 log::warn(&format!("auto-remove {id}: {}", removal.message));
             }
-            daemon.shims.notify();
+            daemon.shims().notify();
             Err(ApiError::internal(error.answer()))
         }
     }
@@ -371,7 +179,7 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
 
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
-    let settings = super::SpecSettings::detect().map_err(|e| e.to_string())?;
+    let settings = super::spec_settings::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
     let capabilities = super::caps::effective(
         host.privileged,
@@ -383,30 +191,30 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let spec = daemon
         .build_spec(record, &rootfs, &settings, Some(&seccomp))
         .map_err(|e| e.to_string())?;
-    let bundle = bundle_dir(daemon, &record.id);
+    let bundle = super::files::bundle_dir(daemon, &record.id);
     let _ = std::fs::remove_dir_all(&bundle);
     std::fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
     spec.save(bundle.join("config.json"))
         .map_err(|e| format!("write the bundle's config.json: {e}"))?;
     let (_, max_size, max_file) = log_limits(record);
     let log_path = (record.host_config.log_config.kind != "none")
-        .then(|| record.log_path(&daemon.config.data_root));
+        .then(|| record.log_path(&daemon.config().data_root));
     let config = ShimConfig {
         id: record.id.clone(),
-        runtime_root: runtime_root(daemon),
+        runtime_root: super::files::runtime_root(daemon),
         log_path,
         log_max_size: max_size,
         log_max_file: max_file,
         tty: record.config.tty,
         open_stdin: record.config.open_stdin,
-        no_pivot: daemon.no_pivot_root,
+        no_pivot: daemon.no_pivot_root(),
     };
     let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
     std::fs::write(bundle.join(crate::shim::CONFIG_FILE), bytes)
         .map_err(|e| format!("write shim.json: {e}"))?;
-    spawn_shim(&bundle, &daemon.shims.shim_program(&settings.init_binary))?;
+    spawn_shim(&bundle, &daemon.shims().shim_program(&settings.init_binary))?;
     let mut monitor = connect(daemon, &record.id, false).map_err(|e| format!("shim: {e}"))?;
-    for waiter in daemon.shims.take_pending(&record.id) {
+    for waiter in daemon.shims().take_pending(&record.id) {
         if let Ok(stream) = connect(daemon, &record.id, true) {
             let _ = waiter.send(stream);
         }
@@ -426,7 +234,7 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         }
     };
     let id = record.id.clone();
-    let table = daemon.shims.daemon();
+    let table = daemon.shared();
     std::thread::spawn(move || {
         if let Some(daemon) = table {
             monitor_exit(&daemon, &id, monitor);
@@ -499,7 +307,9 @@ fn monitor_exit(daemon: &Arc<Daemon>, id: &str, mut stream: UnixStream) {
             break;
         }
     }
-    match exit.or_else(|| crate::shim::read_state(&bundle_dir(daemon, id)).filter(|s| s.exited)) {
+    match exit.or_else(|| {
+        crate::shim::read_state(&super::files::bundle_dir(daemon, id)).filter(|s| s.exited)
+    }) {
         Some(state) => record_exit(daemon, id, &state, None),
         None => record_dead_shim(daemon, id),
     }
@@ -514,16 +324,13 @@ fn record_dead_shim(daemon: &Arc<Daemon>, id: &str) {
 /// Records the exit in `state`; `die_code` is the `die` event's exit code
 /// when it differs from the recorded one.
 fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Option<i64>) {
-    daemon.shims.wait_for_start(id);
+    daemon.shims().wait_for_start(id);
     let code = i64::from(state.exit_code);
     let Ok(record) = daemon.find_container(id) else {
-        daemon.shims.note_exit(id, code);
+        daemon.shims().note_exit(id, code);
         return;
     };
-    let shutting_down = daemon
-        .shims
-        .shutting_down
-        .load(std::sync::atomic::Ordering::SeqCst);
+    let shutting_down = daemon.shims().shutting_down();
     // An auto-removed container's record goes at once, durably (AutoRemove
     // has no restart policy); should we die first, the restart finds the
     // shim gone and redoes both.
@@ -536,7 +343,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     // recorded makes a bundle of its own at the same path, which this
     // removal must not take with it (its shim then failed to start:
     // "No such file or directory").
-    let operation = daemon.operations.hold(id);
+    let operation = daemon.hold_operation(id);
     // The policy is read from the record being changed, so a `stop` or an
     // `update --restart` that came meanwhile counts.
     let marked = daemon.update_container_as(commit, id, |rec| {
@@ -565,17 +372,17 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
         ("execDuration", ran_for.to_string()),
     ];
     daemon.log_container_event(&record, "die", &die);
-    let _ = std::fs::remove_dir_all(bundle_dir(daemon, id));
+    let _ = std::fs::remove_dir_all(super::files::bundle_dir(daemon, id));
     // Before the auto-removal below, which holds the container itself.
     drop(operation);
-    daemon.shims.note_exit(id, code);
+    daemon.shims().note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {
         if let Err(error) = super::remove::remove_container(daemon, id, true)
             && error.status() != 404
         {
             log::warn(&format!("auto-remove {id}: {}", error.message));
         }
-        daemon.shims.notify();
+        daemon.shims().notify();
         return;
     }
     if let Some(delay) = restart {
@@ -618,28 +425,25 @@ fn restart_delay(record: &ContainerRecord, code: i64) -> Option<Duration> {
 /// stop signal, and SIGKILL after its stop timeout, as moby does. This is
 /// not a manual stop: restart policies apply at the next start.
 pub fn stop_all(daemon: &Daemon) {
-    daemon
-        .shims
-        .shutting_down
-        .store(true, std::sync::atomic::Ordering::SeqCst);
-    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+    daemon.shims().begin_shutdown();
+    let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
     std::thread::scope(|scope| {
         for (_, record) in records.into_iter().filter(|(_, r)| r.is_running()) {
             scope.spawn(move || {
-                let seen = daemon.shims.exits(&record.id);
+                let seen = daemon.shims().exits(&record.id);
                 let signal = super::signal::parse_signal(&record.config.stop_signal)
                     .unwrap_or(libc::SIGTERM);
                 let timeout = record.config.stop_timeout.unwrap_or(10).max(0) as u64;
                 let _ = shim_requests::signal(daemon, &record.id, signal);
                 if !daemon
-                    .shims
+                    .shims()
                     .wait_exit(&record.id, seen, Some(Duration::from_secs(timeout)))
                 {
                     let _ = shim_requests::signal(daemon, &record.id, libc::SIGKILL);
                     daemon
-                        .shims
+                        .shims()
                         .wait_exit(&record.id, seen, Some(Duration::from_secs(10)));
                 }
             });
@@ -651,8 +455,8 @@ pub fn stop_all(daemon: &Daemon) {
 /// store has as running, and record the exits that happened meanwhile.
 /// `always` and `unless-stopped` containers that are not running come back.
 pub fn restore(daemon: &Arc<Daemon>) {
-    daemon.shims.bind(daemon);
-    let Ok(records) = daemon.store.list_containers::<ContainerRecord>() else {
+    daemon.share(daemon);
+    let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
     for (_, record) in records {
@@ -665,7 +469,9 @@ pub fn restore(daemon: &Arc<Daemon>) {
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
                 }
                 Err(_) => {
-                    match crate::shim::read_state(&bundle_dir(daemon, &id)).filter(|s| s.exited) {
+                    match crate::shim::read_state(&super::files::bundle_dir(daemon, &id))
+                        .filter(|s| s.exited)
+                    {
                         Some(state) => record_exit(daemon, &id, &state, None),
                         None => record_dead_shim(daemon, &id),
                     }
@@ -691,7 +497,7 @@ pub fn restore(daemon: &Arc<Daemon>) {
 /// between launching it and the start. Its created init is killed, so the
 /// shim exits and nothing half-started stays behind.
 fn end_orphan_shim(daemon: &Daemon, id: &str) {
-    let bundle = bundle_dir(daemon, id);
+    let bundle = super::files::bundle_dir(daemon, id);
     if !bundle.exists() {
         return;
     }

@@ -7,10 +7,10 @@
 
 use super::caps;
 use super::record::ContainerRecord;
+pub use super::spec_error::SpecError;
 use super::spec_mounts::{rootfs_propagation, spec_mounts};
-use super::user::{ExecUser, UserError, resolve_in_rootfs};
+use super::user::{ExecUser, resolve_in_rootfs};
 use crate::daemon::config::Ulimit;
-use oci_spec::OciSpecError;
 use oci_spec::runtime::{
     BoxBuilder, Capabilities, Capability, Linux, LinuxBlockIoBuilder, LinuxBuilder,
     LinuxCapabilities, LinuxCapabilitiesBuilder, LinuxCpu, LinuxDevice, LinuxDeviceBuilder,
@@ -75,26 +75,6 @@ pub struct SpecContext<'a> {
     /// The daemon's own bounding set: all `--privileged` can grant.
     pub bounding_caps: &'a [String],
     pub seccomp: Option<&'a SeccompHook<'a>>,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum SpecError {
-    #[error(transparent)]
-    User(#[from] UserError),
-    #[error("error gathering device information while adding custom device {path:?}: {reason}")]
-    Device { path: String, reason: String },
-    #[error("invalid device cgroup rule format: '{0}'")]
-    DeviceRule(String),
-    #[error("seccomp profile: {0}")]
-    Seccomp(String),
-    #[error("assemble OCI spec: {0}")]
-    Assemble(String),
-}
-
-impl From<OciSpecError> for SpecError {
-    fn from(error: OciSpecError) -> SpecError {
-        SpecError::Assemble(error.to_string())
-    }
 }
 
 /// The daemon's own cgroup path: the v2 entry on a unified host, else the

@@ -3,7 +3,7 @@
 //! network files, Binds, Mounts and Tmpfs, parents before children.
 
 use super::record::ContainerRecord;
-use super::spec::SpecError;
+use super::spec_error::SpecError;
 use super::validate::parse_bind;
 use oci_spec::runtime::{Mount, MountBuilder};
 use std::path::Path;

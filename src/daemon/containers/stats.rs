@@ -4,98 +4,17 @@
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::api::stats::{
+    BlkioEntry, BlkioStats, CpuStats, CpuUsage, MemoryStats, PidsStats, StatsJson, StorageStats,
+    ThrottlingData,
+};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::{go_time, now_nanos};
 use crate::http::Headers;
-use crate::runtime::cgroups::stats::{BlkioEntry, CgroupStats};
-use serde::Serialize;
-use std::collections::BTreeMap;
+use crate::runtime::cgroups::stats::{self as cgroup_stats, CgroupStats};
 use std::io::Write;
 use std::time::Duration;
-
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct CpuUsage {
-    pub total_usage: u64,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub percpu_usage: Vec<u64>,
-    pub usage_in_kernelmode: u64,
-    pub usage_in_usermode: u64,
-}
-
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct ThrottlingData {
-    pub periods: u64,
-    pub throttled_periods: u64,
-    pub throttled_time: u64,
-}
-
-#[derive(Debug, Default, Clone, Serialize)]
-pub struct CpuStats {
-    pub cpu_usage: CpuUsage,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub system_cpu_usage: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub online_cpus: u32,
-    pub throttling_data: ThrottlingData,
-}
-
-fn is_zero<T: Default + PartialEq>(value: &T) -> bool {
-    *value == T::default()
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct MemoryStats {
-    #[serde(skip_serializing_if = "is_zero")]
-    pub usage: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub max_usage: u64,
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
-    pub stats: BTreeMap<String, u64>,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub failcnt: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub limit: u64,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct PidsStats {
-    #[serde(skip_serializing_if = "is_zero")]
-    pub current: u64,
-    #[serde(skip_serializing_if = "is_zero")]
-    pub limit: u64,
-}
-
-/// Each list is `null` when the kernel reported nothing, as moby sends.
-#[derive(Debug, Default, Serialize)]
-pub struct BlkioStats {
-    pub io_service_bytes_recursive: Option<Vec<BlkioEntry>>,
-    pub io_serviced_recursive: Option<Vec<BlkioEntry>>,
-    pub io_queue_recursive: Option<Vec<BlkioEntry>>,
-    pub io_service_time_recursive: Option<Vec<BlkioEntry>>,
-    pub io_wait_time_recursive: Option<Vec<BlkioEntry>>,
-    pub io_merged_recursive: Option<Vec<BlkioEntry>>,
-    pub io_time_recursive: Option<Vec<BlkioEntry>>,
-    pub sectors_recursive: Option<Vec<BlkioEntry>>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct StorageStats {}
-
-#[derive(Debug, Default, Serialize)]
-pub struct StatsJson {
-    pub name: String,
-    pub id: String,
-    pub read: String,
-    pub preread: String,
-    pub pids_stats: PidsStats,
-    pub blkio_stats: BlkioStats,
-    pub num_procs: u32,
-    pub storage_stats: StorageStats,
-    pub cpu_stats: CpuStats,
-    pub precpu_stats: CpuStats,
-    pub memory_stats: MemoryStats,
-}
 
 /// What a sample needs of the host.
 #[derive(Debug, Clone, Copy, Default)]
@@ -132,8 +51,20 @@ fn host_figures() -> HostFigures {
     }
 }
 
-fn non_empty(entries: Vec<BlkioEntry>) -> Option<Vec<BlkioEntry>> {
-    (!entries.is_empty()).then_some(entries)
+/// The cgroup's block I/O entries as the API shows them; `None` when the
+/// kernel reported nothing.
+fn non_empty(entries: Vec<cgroup_stats::BlkioEntry>) -> Option<Vec<BlkioEntry>> {
+    (!entries.is_empty()).then(|| {
+        entries
+            .into_iter()
+            .map(|entry| BlkioEntry {
+                major: entry.major,
+                minor: entry.minor,
+                op: entry.op,
+                value: entry.value,
+            })
+            .collect()
+    })
 }
 
 /// A limit above the machine's memory (v1 shows "no limit" as the
@@ -209,6 +140,7 @@ pub fn to_stats_json(
             failcnt: memory.usage.failcnt,
             limit: capped_at_machine(memory.usage.limit, system.machine_memory),
         },
+        networks: None,
     }
 }
 

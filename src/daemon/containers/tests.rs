@@ -10,8 +10,8 @@ use super::remove;
 use super::validate::HostFacts;
 use crate::api::container::CreateRequest;
 use crate::api::{ApiError, Filters};
-use crate::daemon::Daemon;
 use crate::daemon::config::{Config, LogLevel};
+use crate::daemon::state::Daemon;
 use crate::store::Store;
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -19,9 +19,9 @@ use std::path::{Path, PathBuf};
 const IMAGE_ID: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 
 /// An image record as the image module stores it, for `config`.
-fn stored_image(id: &str, config: &serde_json::Value) -> crate::daemon::images::StoredImage {
+fn stored_image(id: &str, config: &serde_json::Value) -> crate::daemon::image_service::StoredImage {
     let raw = serde_json::to_vec(config).unwrap();
-    crate::daemon::images::StoredImage {
+    crate::daemon::image_service::StoredImage {
         record: crate::image::ImageRecord {
             id: crate::image::Digest::parse(id).unwrap(),
             config: crate::image::ImageConfig::parse(&raw).unwrap(),
@@ -78,20 +78,11 @@ impl Fixture {
             group: "root".into(),
             group_explicit: false,
         };
-        let images = crate::daemon::images::ImageService::open(&dir, Some("vfs"), &store).unwrap();
+        let images =
+            crate::daemon::image_service::ImageService::open(&dir, Some("vfs"), &store).unwrap();
         Fixture {
             dir,
-            daemon: Daemon {
-                images,
-                reloadable: crate::daemon::reload::Reloadable::new(&config),
-                config,
-                store,
-                engine_id: "test".into(),
-                shims: Default::default(),
-                operations: Default::default(),
-                events: Default::default(),
-                no_pivot_root: false,
-            },
+            daemon: Daemon::new(config, store, images, "test".into(), false),
         }
     }
 
@@ -102,7 +93,7 @@ impl Fixture {
     ) -> Result<(ContainerRecord, Vec<String>), ApiError> {
         let images = DaemonImages(&self.daemon);
         let ctx = CreateContext {
-            store: &self.daemon.store,
+            store: self.daemon.store(),
             images: &images,
             data_root: &self.dir,
             storage_driver: "vfs".into(),
@@ -131,7 +122,7 @@ impl Fixture {
     ) -> Result<Vec<String>, ApiError> {
         let images = DaemonImages(&self.daemon);
         let selection = Selection::new(
-            &self.daemon.store,
+            self.daemon.store(),
             &images,
             all,
             limit,
@@ -139,7 +130,7 @@ impl Fixture {
         )?;
         let records = self
             .daemon
-            .store
+            .store()
             .list_containers::<ContainerRecord>()
             .unwrap();
         Ok(selection
@@ -209,7 +200,12 @@ fn create_merges_the_image_config_and_writes_files() {
     assert_eq!(hostname, format!("{}\n", &record.id[..12]));
     assert!(record.hosts_path(&fx.dir).exists() && record.resolv_conf_path(&fx.dir).exists());
     // The stored record is what was returned.
-    let stored: ContainerRecord = fx.daemon.store.get_container(&record.id).unwrap().unwrap();
+    let stored: ContainerRecord = fx
+        .daemon
+        .store()
+        .get_container(&record.id)
+        .unwrap()
+        .unwrap();
     assert_eq!(stored, record);
 }
 
@@ -247,14 +243,14 @@ fn entrypoint_and_cmd_combine_as_mobys() {
     );
     let empty = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
     fx.daemon
-        .store
+        .store()
         .put_image(
             empty,
             &stored_image(empty, &json!({"config": {}, "rootfs": {"type": "layers"}})),
         )
         .unwrap();
     fx.daemon
-        .store
+        .store()
         .set_tag("docker.io/library/empty:latest", empty)
         .unwrap();
     let error = fx.create("", json!({"Image": "empty"})).unwrap_err();
@@ -329,7 +325,7 @@ fn create_errors_in_mobys_order_and_words() {
     // Nothing of the refused containers stays behind.
     assert_eq!(
         fx.daemon
-            .store
+            .store()
             .list_containers::<ContainerRecord>()
             .unwrap()
             .len(),
@@ -367,14 +363,17 @@ fn images_resolve_by_reference_and_id() {
 fn containers_are_found_by_id_name_and_prefix() {
     let fx = Fixture::new("find");
     let (a, _) = fx.create("alpha", json!({"Image": "busybox"})).unwrap();
-    assert_eq!(find_container(&fx.daemon.store, &a.id).unwrap().id, a.id);
-    assert_eq!(find_container(&fx.daemon.store, "alpha").unwrap().id, a.id);
-    assert_eq!(find_container(&fx.daemon.store, "/alpha").unwrap().id, a.id);
+    assert_eq!(find_container(fx.daemon.store(), &a.id).unwrap().id, a.id);
+    assert_eq!(find_container(fx.daemon.store(), "alpha").unwrap().id, a.id);
     assert_eq!(
-        find_container(&fx.daemon.store, &a.id[..5]).unwrap().id,
+        find_container(fx.daemon.store(), "/alpha").unwrap().id,
         a.id
     );
-    let missing = find_container(&fx.daemon.store, "nosuch").unwrap_err();
+    assert_eq!(
+        find_container(fx.daemon.store(), &a.id[..5]).unwrap().id,
+        a.id
+    );
+    let missing = find_container(fx.daemon.store(), "nosuch").unwrap_err();
     assert_eq!(
         (missing.status(), missing.message.as_str()),
         (404, "No such container: nosuch")
@@ -466,7 +465,7 @@ fn list_filters() {
 #[test]
 fn rename_remove_and_prune() {
     let fx = Fixture::new("remove");
-    let store = &fx.daemon.store;
+    let store = fx.daemon.store();
     let (a, _) = fx
         .create("a1", json!({"Image": "busybox", "Labels": {"keep": "yes"}}))
         .unwrap();
@@ -572,13 +571,13 @@ fn state_changes_are_one_transaction_each() {
         .update_container(&record.id, |r| Ok(r.mark_started(1, 6)?))
         .unwrap_err();
     assert_eq!(refused.status(), 409);
-    let stored = find_container(&fx.daemon.store, "u1").unwrap();
+    let stored = find_container(fx.daemon.store(), "u1").unwrap();
     assert_eq!((stored.state.pid, stored.state.started_at), (1234, 5));
     fx.daemon
         .update_container(&record.id, |r| Ok(r.mark_exited(2, false, 7)?))
         .unwrap();
     assert_eq!(
-        find_container(&fx.daemon.store, "u1")
+        find_container(fx.daemon.store(), "u1")
             .unwrap()
             .state
             .exit_code,
@@ -602,7 +601,7 @@ fn the_daemon_builds_specs_with_its_settings() {
             json!({"Image": "busybox", "HostConfig": {"Init": true}}),
         )
         .unwrap();
-    let settings = super::SpecSettings::detect().unwrap();
+    let settings = super::spec_settings::SpecSettings::detect().unwrap();
     assert!(settings.init_binary.is_absolute());
     assert!(!settings.bounding_caps.is_empty());
     let spec = fx
@@ -638,7 +637,7 @@ fn the_daemon_builds_specs_with_its_settings() {
 #[test]
 fn a_rename_keeps_an_exit_recorded_after_the_rename_was_asked_for() {
     let fx = Fixture::new("rename-race");
-    let store = &fx.daemon.store;
+    let store = fx.daemon.store();
     let (record, _) = fx.create("r1", json!({"Image": "busybox"})).unwrap();
     fx.daemon
         .update_container(&record.id, |r| Ok(r.mark_started(42, 1)?))
@@ -678,21 +677,21 @@ fn concurrent_updates_and_renames_lose_nothing() {
                             Ok(())
                         })
                         .unwrap();
-                    remove::rename_container(&daemon.store, &id, &format!("c{worker}-{round}"))
+                    remove::rename_container(daemon.store(), &id, &format!("c{worker}-{round}"))
                         .unwrap();
                 }
             });
         }
     });
-    let stored: ContainerRecord = daemon.store.get_container(&record.id).unwrap().unwrap();
+    let stored: ContainerRecord = daemon.store().get_container(&record.id).unwrap().unwrap();
     assert_eq!(stored.restart_count, 100);
     // Exactly one name, the record's own, points at the container.
     assert_eq!(
-        daemon.store.container_id_by_name(&stored.name).unwrap(),
+        daemon.store().container_id_by_name(&stored.name).unwrap(),
         Some(record.id.clone())
     );
     let names = daemon
-        .store
+        .store()
         .read(|tx| tx.list_raw(crate::store::Table::ContainerNames))
         .unwrap();
     assert_eq!(names.len(), 1, "{names:?}");

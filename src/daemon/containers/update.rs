@@ -2,14 +2,13 @@
 //! policy, saved in the record and, for a living container, handed to its
 //! shim, which writes them into the cgroup.
 
-use super::manage::gone_or;
 use super::record::{ContainerRecord, Status};
 use super::shim_requests;
 use super::{spec, validate};
 use crate::api::ApiError;
 use crate::api::container::{HostConfig, UpdateConfig};
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 
 fn conflict(message: &str) -> ApiError {
     ApiError::invalid(format!("Cannot update container: {message}"))
@@ -118,8 +117,8 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
     let record = daemon.find_container(call.param("id")?)?;
     // Held across the record and the cgroup: a start under way reads the
     // limits before or after both, never between.
-    let operation = daemon.operations.hold(&record.id);
-    let seen = daemon.shims.exits(&record.id);
+    let operation = daemon.hold_operation(&record.id);
+    let seen = daemon.shims().exits(&record.id);
     // Applied to the record as it is when stored, so two updates (or an
     // update and an exit) at once keep each other's changes.
     let updated = daemon.update_container(&record.id, |rec| {
@@ -146,7 +145,7 @@ pub fn update_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
         // A container that exited meanwhile takes the limits at its next
         // start, as a stopped one does.
         if let Err(error) = applied
-            && gone_or(daemon, &updated.id, seen, error.clone()).status() != 409
+            && shim_requests::gone_or(daemon, &updated.id, seen, error.clone()).status() != 409
         {
             return Err(error);
         }

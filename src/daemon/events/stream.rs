@@ -5,8 +5,8 @@
 use super::{EventFilter, parse_event_time};
 use crate::api::events::Message;
 use crate::api::{ApiError, Router};
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply, Route};
+use crate::daemon::route::{Call, Reply, Route};
+use crate::daemon::state::Daemon;
 use crate::http::Headers;
 use crate::http::wire::ChunkedWriter;
 use std::io::Write;
@@ -45,7 +45,7 @@ fn events_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiEr
         .exchange
         .stream(200, &headers)
         .map_err(|e| ApiError::internal(format!("write events headers: {e}")))?;
-    let (past, feed) = daemon.events.subscribe(since, until, filter);
+    let (past, feed) = daemon.events().subscribe(since, until, filter);
     let send = |writer: &mut ChunkedWriter<UnixStream>, message: &Message| -> bool {
         if skip_image_create && message.kind == "image" && message.action == "create" {
             return true;

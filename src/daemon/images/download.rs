@@ -4,11 +4,12 @@
 //! is a 200 progress stream: "Downloading from URL", "Importing" progress
 //! while the body arrives, then the image ID or the error.
 
-use super::transfer::{Upload, import_spooled};
+use super::spool::{Upload, import_spooled};
 use crate::api::image::ProgressMessage;
 use crate::api::{ApiError, ErrorKind};
-use crate::daemon::api::{Call, Reply};
-use crate::daemon::{Daemon, log};
+use crate::daemon::log;
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::http::Headers;
 use crate::http::fetch::{self, Fetched};
 use crate::image::ImportOptions;

@@ -1,17 +1,13 @@
-//! Reading images: `GET /images/json`, inspect, history, and the images
-//! part of `/system/df`.
+//! Reading images: `GET /images/json`, inspect and history.
 
-use super::catalog::{Catalog, StoredImage};
 use super::filters::{glob_match, match_labels, parse_timestamp};
-use super::image_error;
-use crate::api::image::{
-    GraphDriverData, HistoryItem, ImageInspect, ImageMetadata, ImageRootFs, ImageSummary,
-};
+use crate::api::image::{GraphDriverData, HistoryItem, ImageInspect, ImageMetadata, ImageRootFs};
 use crate::api::{ApiError, ApiVersion};
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::errors::image_error;
+use crate::daemon::image_service::{Catalog, StoredImage, shared_sizes, summary};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::image::Digest;
-use std::collections::HashMap;
 
 const LIST_FILTERS: &[&str] = &["before", "dangling", "label", "reference", "since", "until"];
 
@@ -54,24 +50,6 @@ pub fn dangling_filter(filters: &crate::api::Filters, default: bool) -> Result<b
     }
 }
 
-fn summary(image: &StoredImage, catalog: &Catalog, with_virtual_size: bool) -> ImageSummary {
-    let record = &image.record;
-    let size = record.size as i64;
-    let (repo_tags, repo_digests) = catalog.repo_tags_and_digests(&record.id);
-    ImageSummary {
-        containers: -1,
-        created: record.config.created_unix(),
-        id: record.id.to_string(),
-        labels: record.config.config.as_ref().and_then(|c| c.labels.clone()),
-        parent_id: String::new(),
-        repo_digests,
-        repo_tags,
-        shared_size: -1,
-        size,
-        virtual_size: with_virtual_size.then_some(size),
-    }
-}
-
 /// Whether `reference` passes the `reference` filter patterns, matched
 /// against its familiar and full forms with and without the tag.
 fn reference_matches(
@@ -104,7 +82,7 @@ pub fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     let filters = call.query.filters()?;
     filters.validate(LIST_FILTERS)?;
     let all = call.query.bool("all");
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let dangling_only = dangling_filter(&filters, false)?;
 
     let mut before: Option<f64> = None;
@@ -272,7 +250,7 @@ fn inspect_config(raw: &[u8], version: &ApiVersion) -> serde_json::Value {
 
 pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let name = call.param("name")?.to_string();
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let image = catalog.find(&name)?;
     let record = &image.record;
     let config = &record.config;
@@ -287,7 +265,7 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         config.comment.clone()
     };
     let data = daemon
-        .images
+        .images()
         .graph_driver_data(None, &record.id)
         .map_err(image_error)?
         .into_iter()
@@ -313,7 +291,7 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         size,
         virtual_size: version_below(&call.version, 44).then_some(size),
         graph_driver: GraphDriverData {
-            name: daemon.images.driver_kind().name().to_string(),
+            name: daemon.images().driver_kind().name().to_string(),
             data,
         },
         root_fs: ImageRootFs {
@@ -347,7 +325,7 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
 
 pub fn history(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let name = call.param("name")?.to_string();
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let image = catalog.find(&name)?;
     let record = &image.record;
     let mut items = Vec::new();
@@ -384,56 +362,4 @@ pub fn history(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         top.tags = (!tags.is_empty()).then_some(tags);
     }
     Reply::json(200, &items)
-}
-
-/// Per image ID, the bytes of its layers that other images use too.
-fn shared_sizes(catalog: &Catalog) -> HashMap<String, i64> {
-    let mut users: HashMap<&Digest, usize> = HashMap::new();
-    for image in catalog.images.values() {
-        for chain in &image.record.chain_ids {
-            *users.entry(chain).or_default() += 1;
-        }
-    }
-    catalog
-        .images
-        .values()
-        .map(|image| {
-            let record = &image.record;
-            let shared = record
-                .chain_ids
-                .iter()
-                .zip(&record.layer_sizes)
-                .filter(|(chain, _)| users.get(chain).is_some_and(|n| *n > 1))
-                .map(|(_, size)| *size as i64)
-                .sum();
-            (record.id.to_string(), shared)
-        })
-        .collect()
-}
-
-/// The images part of `GET /system/df`: the total size of the stored
-/// layers and every image with its shared size and container count.
-pub fn disk_usage(daemon: &Daemon) -> Result<(i64, Vec<ImageSummary>), ApiError> {
-    let catalog = Catalog::read(daemon)?;
-    let mut layers: HashMap<&Digest, u64> = HashMap::new();
-    for image in catalog.images.values() {
-        for (chain, size) in image.record.chain_ids.iter().zip(&image.record.layer_sizes) {
-            layers.insert(chain, *size);
-        }
-    }
-    let layers_size = layers.values().map(|size| *size as i64).sum();
-    let shared = shared_sizes(&catalog);
-    let mut summaries = Vec::new();
-    for image in catalog.images.values() {
-        let mut entry = summary(image, &catalog, false);
-        entry.shared_size = shared.get(&entry.id).copied().unwrap_or(0);
-        entry.containers = catalog
-            .containers
-            .iter()
-            .filter(|c| c.image.as_ref() == Some(&image.record.id))
-            .count() as i64;
-        summaries.push(entry);
-    }
-    summaries.sort_by(|a, b| b.created.cmp(&a.created).then(a.id.cmp(&b.id)));
-    Ok((layers_size, summaries))
 }

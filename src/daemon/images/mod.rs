@@ -1,92 +1,18 @@
-//! The image endpoints: the daemon's side of the image library. The
-//! library keeps content and drivers; here live the records (which images
-//! exist, which tags name them, when they were last tagged), their
-//! consistency with the files, and moby's rules for tagging, untagging and
-//! deleting, each logging its events as moby does.
+//! The image endpoints: list, inspect, history, tag, untag, delete,
+//! prune, load, save and pull/import, with moby's rules for tagging,
+//! untagging and deleting, each logging its events as moby does. The
+//! records and the store they describe are the image service's
+//! (`daemon::image_service`), which containers use too.
 
-mod catalog;
 mod download;
 mod filters;
 mod list;
 mod remove;
+mod spool;
 mod transfer;
 
-#[allow(unused_imports)] // For container create and other parts.
-pub use catalog::{Catalog, StoredImage, resolve};
-
-use super::Daemon;
-use super::api::Route;
-use crate::api::{ApiError, ErrorKind, Router};
-use crate::image::{DriverKind, ImageError, ImageStore};
-use crate::store::{Store, StoreError, Table};
-use std::sync::{Mutex, MutexGuard};
-
-/// The image store and the lock that orders every change to images and
-/// tags, so a load never races a delete over a shared layer.
-pub struct ImageService {
-    store: ImageStore,
-    changes: Mutex<()>,
-}
-
-impl std::ops::Deref for ImageService {
-    type Target = ImageStore;
-
-    fn deref(&self) -> &ImageStore {
-        &self.store
-    }
-}
-
-impl ImageService {
-    /// Opens the image store below `data_root` with the configured driver
-    /// (None: overlay2 where it mounts, vfs elsewhere), then removes what a
-    /// crash left behind that no record names.
-    pub fn open(
-        data_root: &std::path::Path,
-        driver: Option<&str>,
-        records: &Store,
-    ) -> Result<ImageService, super::DaemonError> {
-        let driver = driver
-            .map(DriverKind::parse)
-            .transpose()
-            .map_err(ImageError::from)?;
-        let store = ImageStore::open(data_root, driver)?;
-        let (images, containers) = records.read(|tx| {
-            let mut images: Vec<crate::image::Digest> = tx
-                .list_raw(Table::Images)?
-                .into_iter()
-                .filter_map(|(id, _)| crate::image::Digest::parse(&id).ok())
-                .collect();
-            let uses = catalog::container_uses(&tx.list_raw(Table::Containers)?);
-            images.extend(uses.iter().filter_map(|u| u.image.clone()));
-            let containers = uses.into_iter().map(|u| u.id).collect::<Vec<_>>();
-            Ok((images, containers))
-        })?;
-        let collected = store.collect_garbage(&images, &containers)?;
-        for id in &collected.images {
-            super::log::info(&format!("removed image {id}, which no record names"));
-        }
-        for id in &collected.layers {
-            super::log::info(&format!("removed layer {id}, which no image uses"));
-        }
-        for id in &collected.containers {
-            super::log::info(&format!(
-                "removed the root filesystem of unknown container {id}"
-            ));
-        }
-        Ok(ImageService {
-            store,
-            changes: Mutex::new(()),
-        })
-    }
-
-    /// Held across every change of image records, tags and files, and of
-    /// container root filesystems (image removal checks which are in use).
-    pub fn lock(&self) -> MutexGuard<'_, ()> {
-        self.changes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
+use super::route::Route;
+use crate::api::Router;
 
 pub fn routes(router: &mut Router<Route>) {
     router
@@ -101,23 +27,3 @@ pub fn routes(router: &mut Router<Route>) {
         .add("POST", "/images/{name*}/tag", remove::tag)
         .add("DELETE", "/images/{name*}", remove::delete);
 }
-
-fn store_error(error: StoreError) -> ApiError {
-    ApiError::new(ErrorKind::Internal, error.to_string())
-}
-
-/// Client faults are 400, the daemon's own 500.
-fn image_error(error: ImageError) -> ApiError {
-    if error.is_bad_input() {
-        ApiError::invalid(error.to_string())
-    } else {
-        ApiError::internal(error.to_string())
-    }
-}
-
-/// The number of images, for `/info`.
-pub fn count(daemon: &Daemon) -> Result<u64, ApiError> {
-    daemon.store.count(Table::Images).map_err(store_error)
-}
-
-pub use list::disk_usage;

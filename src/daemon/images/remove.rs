@@ -4,14 +4,14 @@
 //! one transaction, and only then are files removed (a crash in between
 //! leaves files that the start-up collection removes).
 
-use super::catalog::{Catalog, ContainerUse};
 use super::filters::{match_labels, parse_timestamp};
 use super::list::dangling_filter;
-use super::{ImageService, image_error, store_error};
 use crate::api::image::{DeleteItem, ImagePruneReport};
 use crate::api::{ApiError, ErrorKind};
-use crate::daemon::Daemon;
-use crate::daemon::api::{Call, Reply};
+use crate::daemon::errors::{image_error, store_error};
+use crate::daemon::image_service::{Catalog, ContainerUse, ImageService};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::image::{Digest, Reference};
 use crate::store::Table;
 use std::collections::HashSet;
@@ -246,8 +246,8 @@ fn delete_locked(
     name: &str,
     force: bool,
 ) -> Result<(Vec<DeleteItem>, u64), ApiError> {
-    let catalog = Catalog::read(daemon)?;
-    let plan = plan_delete(&catalog, &daemon.images, name, force)?;
+    let catalog = Catalog::read(daemon.store())?;
+    let plan = plan_delete(&catalog, daemon.images(), name, force)?;
     // Before the write, while the image and its labels are still there:
     // moby names the image by ID in `untag` events, not by the tag.
     for reference in &plan.untag {
@@ -257,7 +257,7 @@ fn delete_locked(
         }
     }
     daemon
-        .store
+        .store()
         .write(|tx| {
             for reference in &plan.untag {
                 tx.delete(Table::Tags, &reference.to_string())?;
@@ -274,7 +274,7 @@ fn delete_locked(
     }
     if let Some((id, layers)) = &plan.files {
         daemon
-            .images
+            .images()
             .remove_image(id, layers)
             .map_err(image_error)?;
     }
@@ -288,7 +288,7 @@ pub fn delete(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     }
     let force = call.query.bool("force");
     // `noprune` concerns parent images, which only builds make.
-    let _guard = daemon.images.lock();
+    let _guard = daemon.images().lock();
     let (items, _) = delete_locked(daemon, &name, force)?;
     Reply::json(200, &items)
 }
@@ -326,8 +326,8 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
             "refusing to create an ambiguous tag using digest algorithm as name",
         ));
     }
-    let _guard = daemon.images.lock();
-    let catalog = Catalog::read(daemon)?;
+    let _guard = daemon.images().lock();
+    let catalog = Catalog::read(daemon.store())?;
     let image = catalog
         .find(&name)
         .map_err(|e| ApiError::new(ErrorKind::NotFound, e.message))?;
@@ -337,7 +337,7 @@ pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
     ));
     let id = stored.record.id.to_string();
     daemon
-        .store
+        .store()
         .write(|tx| {
             tx.put_raw(Table::Tags, &reference.to_string(), id.as_bytes())?;
             tx.put(Table::Images, &id, &stored)
@@ -358,8 +358,8 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
         [value] => Some(parse_timestamp(value, std::time::SystemTime::now())?),
         _ => return Err(ApiError::invalid("more than one until filter specified")),
     };
-    let _guard = daemon.images.lock();
-    let catalog = Catalog::read(daemon)?;
+    let _guard = daemon.images().lock();
+    let catalog = Catalog::read(daemon.store())?;
     let mut report = ImagePruneReport::default();
     let mut deleted = Vec::new();
     for (id, image) in &catalog.images {

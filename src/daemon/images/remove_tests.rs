@@ -2,7 +2,7 @@
 //! included (their records come from the container endpoints).
 
 use super::*;
-use crate::daemon::images::catalog::StoredImage;
+use crate::daemon::image_service::StoredImage;
 use crate::image::{ImageConfig, ImageRecord};
 use std::collections::BTreeMap;
 

@@ -1,15 +1,17 @@
 //! Images in and out: `docker load`, `docker save`, `docker import` (from
-//! a URL in `download`), and
+//! a URL in `download`, both through `spool`), and
 //! the pull that `POST /images/create?fromImage=` asks for (not supported
 //! yet, answered with a clear error).
 
-use super::catalog::{Catalog, StoredImage};
 use super::remove::repo_tag_reference;
-use super::{image_error, store_error};
+use super::spool::{Upload, import_spooled};
 use crate::api::ApiError;
 use crate::api::image::ProgressMessage;
-use crate::daemon::api::{Call, Reply};
-use crate::daemon::{Daemon, log};
+use crate::daemon::errors::{image_error, store_error};
+use crate::daemon::image_service::{Catalog, StoredImage};
+use crate::daemon::log;
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::http::Headers;
 use crate::image::{ImageName, ImageRecord, ImportOptions, Reference, SaveImage};
 use crate::store::Table;
@@ -37,67 +39,6 @@ fn drain_body(call: &mut Call<'_, '_>) {
     let _ = io::copy(call.exchange.body(), &mut io::sink());
 }
 
-/// The request body (or a download) in a file of the content store's
-/// tmp/, removed on drop. Spooling first keeps a slow client from holding
-/// the image lock.
-pub(super) struct Upload {
-    path: std::path::PathBuf,
-    file: std::fs::File,
-}
-
-impl Upload {
-    /// An empty spool file and a second handle to write it through.
-    pub(super) fn create(daemon: &Daemon) -> Result<(Upload, std::fs::File), ApiError> {
-        let path = daemon.images.content().temp_path("upload");
-        let created = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path);
-        let file =
-            created.map_err(|e| ApiError::internal(format!("create {}: {e}", path.display())))?;
-        let upload = Upload {
-            path: path.clone(),
-            file: file
-                .try_clone()
-                .map_err(|e| ApiError::internal(format!("dup upload file: {e}")))?,
-        };
-        Ok((upload, file))
-    }
-
-    pub(super) fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-
-    /// Spools the request body's tar archive (gzipped or not) and stops
-    /// reading at its end: what a client sends after it is not stored.
-    /// The caller drains the rest before answering.
-    fn receive(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Upload, ApiError> {
-        let (upload, file) = Upload::create(daemon)?;
-        let writer = io::BufWriter::with_capacity(256 << 10, file);
-        // A client that breaks off or sends no tar is at fault (400), a
-        // full disk is ours (500).
-        crate::image::store::copy_archive(call.exchange.body(), writer, &upload.path)
-            .map_err(|error| image_error(error.into()))?;
-        Ok(upload)
-    }
-
-    /// A reader from the start of the upload.
-    fn reader(&self) -> Result<impl io::Read + '_, ApiError> {
-        use std::io::Seek;
-        let mut file = &self.file;
-        file.rewind()
-            .map_err(|e| ApiError::internal(format!("rewind {}: {e}", self.path.display())))?;
-        Ok(io::BufReader::with_capacity(256 << 10, file))
-    }
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
 /// Records loaded images and their tags in one transaction; the lines
 /// are moby's: a tag taken from another image is announced as a rename.
 fn commit_loaded(
@@ -106,7 +47,7 @@ fn commit_loaded(
 ) -> Result<Vec<ProgressMessage>, ApiError> {
     let mut loaded = Vec::new();
     let lines = daemon
-        .store
+        .store()
         .write(|tx| {
             loaded.clear();
             let mut lines = Vec::new();
@@ -168,8 +109,8 @@ pub fn load(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         .get("quiet")
         .is_none_or(|_| call.query.bool("quiet"));
     let outcome = Upload::receive(daemon, call).and_then(|upload| {
-        let _guard = daemon.images.lock();
-        let loaded = daemon.images.load(upload.reader()?);
+        let _guard = daemon.images().lock();
+        let loaded = daemon.images().load(upload.reader()?);
         match loaded {
             Ok(records) => commit_loaded(daemon, records),
             Err(error) => Err(image_error(error)),
@@ -249,7 +190,7 @@ pub fn save(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
             .map(String::from)
             .collect(),
     };
-    let catalog = Catalog::read(daemon)?;
+    let catalog = Catalog::read(daemon.store())?;
     let mut images = Vec::new();
     for name in &names {
         images.extend(save_targets(&catalog, name)?);
@@ -269,7 +210,7 @@ pub fn save(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         }
     }
     let mut out = io::BufWriter::with_capacity(64 << 10, writer);
-    let saved = daemon.images.save(&images, &mut out);
+    let saved = daemon.images().save(&images, &mut out);
     match saved {
         Ok(()) => {
             let finished = out
@@ -323,50 +264,6 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let record = import_spooled(daemon, &upload, &options)?;
     drop(upload);
     send_progress(call, &[ProgressMessage::status(record.id.to_string())])
-}
-
-/// Imports a spooled layer tar under the image lock, records it and its
-/// tags, and logs moby's events.
-pub(super) fn import_spooled(
-    daemon: &Daemon,
-    upload: &Upload,
-    options: &ImportOptions,
-) -> Result<ImageRecord, ApiError> {
-    let _guard = daemon.images.lock();
-    let record = daemon
-        .images
-        .import(upload.reader()?, options)
-        .map_err(image_error)?;
-    commit_imported(daemon, &record)?;
-    let id = record.id.to_string();
-    for tag in &record.repo_tags {
-        daemon.log_image_event(&id, &tag.familiar(), "tag");
-    }
-    daemon.log_image_event(&id, &id, "import");
-    Ok(record)
-}
-
-fn commit_imported(daemon: &Daemon, record: &ImageRecord) -> Result<(), ApiError> {
-    let id = record.id.to_string();
-    let stored = StoredImage {
-        record: ImageRecord {
-            repo_tags: Vec::new(),
-            ..record.clone()
-        },
-        // Import tags the image the way `docker tag` does.
-        last_tag_time: (!record.repo_tags.is_empty())
-            .then(|| crate::gofmt::time::rfc3339_nano(std::time::SystemTime::now())),
-    };
-    daemon
-        .store
-        .write(|tx| {
-            tx.put(Table::Images, &id, &stored)?;
-            for tag in &record.repo_tags {
-                tx.put_raw(Table::Tags, &tag.to_string(), id.as_bytes())?;
-            }
-            Ok(())
-        })
-        .map_err(store_error)
 }
 
 /// The answer to a pull. moby answers an unreachable registry with 500;

@@ -7,7 +7,7 @@ pub mod config;
 
 use crate::api::types::ErrorResponse;
 use crate::http::client::Upgrade;
-use crate::http::server::Hijacked;
+use crate::http::client::Upgraded;
 use crate::http::wire::{BodyReader, WireError};
 use crate::http::{ClientConnection, Headers};
 use crate::version::DOCKER_COMPAT_VERSION;
@@ -315,7 +315,7 @@ impl Client {
     /// `POST path` on a connection of its own, upgraded to a raw stream
     /// (attach). An answer other than 101 (or 200) fails as the Go client
     /// reports it.
-    pub fn hijack(&mut self, path: &str) -> Result<Hijacked, Failure> {
+    pub fn hijack(&mut self, path: &str) -> Result<Upgraded, Failure> {
         let target = self.target(path);
         let stream =
             UnixStream::connect(&self.endpoint.socket).map_err(|_| self.cannot_connect())?;

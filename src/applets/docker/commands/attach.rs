@@ -38,7 +38,7 @@ pub fn open_attach(
     id: &str,
     streams: &Streams,
     keys: &str,
-) -> Result<crate::http::server::Hijacked, Failure> {
+) -> Result<crate::http::client::Upgraded, Failure> {
     let mut params = vec![("stream", "1".to_string())];
     for (wanted, key) in [
         (streams.stdin, "stdin"),

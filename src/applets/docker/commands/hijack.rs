@@ -6,7 +6,7 @@
 
 use super::terminal;
 use crate::api::detach_keys::EscapeMatcher;
-use crate::http::server::Hijacked;
+use crate::http::client::Upgraded;
 use std::io::{self, Read, Write};
 use std::net::Shutdown;
 use std::sync::mpsc::Sender;
@@ -47,7 +47,7 @@ impl Streams {
 /// Starts copying; events go to `events`. The returned guard keeps the
 /// terminal raw until it is dropped.
 pub fn start(
-    hijacked: Hijacked,
+    hijacked: Upgraded,
     streams: &Streams,
     events: Sender<Event>,
 ) -> Result<Option<terminal::RawMode>, String> {
@@ -56,7 +56,7 @@ pub fn start(
     } else {
         None
     };
-    let Hijacked { reader, writer } = hijacked;
+    let Upgraded { reader, writer } = hijacked;
     if streams.output_attached() {
         let events = events.clone();
         let (tty, stdout, stderr, merged) = (

@@ -7,6 +7,7 @@
 use super::containers::path_escape;
 use super::manage::trimmed_id;
 use super::{Session, joined, print};
+use crate::api::stats::StatsJson;
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Client, Failure};
 use crate::applets::docker::format::{
@@ -104,7 +105,8 @@ fn collect(mut client: Client, container: &str, stream: bool, slot: &Shared) {
         Ok(response) => response,
         Err(failure) => return fail(failure.message),
     };
-    let samples = serde_json::Deserializer::from_reader(&mut response.body).into_iter::<Json>();
+    let samples =
+        serde_json::Deserializer::from_reader(&mut response.body).into_iter::<StatsJson>();
     for sample in samples {
         match sample {
             Ok(sample) => {

@@ -5,6 +5,7 @@
 
 use super::ps::truncate_id;
 use super::rows::Header;
+use crate::api::stats::StatsJson;
 use crate::applets::docker::template::{Object, Value};
 use crate::gofmt::size::{bytes_size, human_size_with_precision};
 use serde_json::Value as Json;
@@ -54,25 +55,15 @@ pub struct StatsEntry {
     pub is_invalid: bool,
 }
 
-fn u64_at(json: &Json, pointer: &str) -> u64 {
-    json.pointer(pointer)
-        .and_then(Json::as_u64)
-        .unwrap_or_default()
-}
-
 /// Computes the figures from one Engine API stats object.
-pub fn stats_entry(container: &str, stats: &Json) -> StatsEntry {
-    let previous_cpu = u64_at(stats, "/precpu_stats/cpu_usage/total_usage") as f64;
-    let previous_system = u64_at(stats, "/precpu_stats/system_cpu_usage") as f64;
-    let cpu_delta = u64_at(stats, "/cpu_stats/cpu_usage/total_usage") as f64 - previous_cpu;
-    let system_delta = u64_at(stats, "/cpu_stats/system_cpu_usage") as f64 - previous_system;
-    let mut online_cpus = u64_at(stats, "/cpu_stats/online_cpus") as f64;
-    if online_cpus == 0.0 {
-        online_cpus = stats
-            .pointer("/cpu_stats/cpu_usage/percpu_usage")
-            .and_then(Json::as_array)
-            .map_or(0, Vec::len) as f64;
-    }
+pub fn stats_entry(container: &str, stats: &StatsJson) -> StatsEntry {
+    let (cpu, previous) = (&stats.cpu_stats, &stats.precpu_stats);
+    let cpu_delta = cpu.cpu_usage.total_usage as f64 - previous.cpu_usage.total_usage as f64;
+    let system_delta = cpu.system_cpu_usage as f64 - previous.system_cpu_usage as f64;
+    let online_cpus = match cpu.online_cpus {
+        0 => cpu.cpu_usage.percpu_usage.len() as f64,
+        online => online as f64,
+    };
     let cpu_percentage = if system_delta > 0.0 && cpu_delta > 0.0 {
         cpu_delta / system_delta * online_cpus * 100.0
     } else {
@@ -81,18 +72,14 @@ pub fn stats_entry(container: &str, stats: &Json) -> StatsEntry {
 
     // Memory without the inactive page cache: total_inactive_file on
     // cgroup v1, inactive_file on v2.
-    let usage = u64_at(stats, "/memory_stats/usage");
-    let stat = |key: &str| {
-        stats
-            .pointer(&format!("/memory_stats/stats/{key}"))
-            .and_then(Json::as_u64)
-    };
+    let usage = stats.memory_stats.usage;
+    let stat = |key: &str| stats.memory_stats.stats.get(key).copied();
     let memory = match (stat("total_inactive_file"), stat("inactive_file")) {
         (Some(v1), _) if v1 < usage => usage - v1,
         (_, Some(v2)) if v2 < usage => usage - v2,
         _ => usage,
     } as f64;
-    let memory_limit = u64_at(stats, "/memory_stats/limit") as f64;
+    let memory_limit = stats.memory_stats.limit as f64;
     let memory_percentage = if memory_limit != 0.0 {
         memory / memory_limit * 100.0
     } else {
@@ -100,42 +87,27 @@ pub fn stats_entry(container: &str, stats: &Json) -> StatsEntry {
     };
 
     let (mut network_rx, mut network_tx) = (0.0, 0.0);
-    if let Some(networks) = stats.get("networks").and_then(Json::as_object) {
-        for network in networks.values() {
-            network_rx += u64_at(network, "/rx_bytes") as f64;
-            network_tx += u64_at(network, "/tx_bytes") as f64;
-        }
+    for network in stats.networks.iter().flat_map(|networks| networks.values()) {
+        network_rx += network.rx_bytes as f64;
+        network_tx += network.tx_bytes as f64;
     }
     let (mut block_read, mut block_write) = (0u64, 0u64);
-    if let Some(entries) = stats
-        .pointer("/blkio_stats/io_service_bytes_recursive")
-        .and_then(Json::as_array)
+    for entry in stats
+        .blkio_stats
+        .io_service_bytes_recursive
+        .iter()
+        .flatten()
     {
-        for entry in entries {
-            let value = u64_at(entry, "/value");
-            match entry
-                .get("op")
-                .and_then(Json::as_str)
-                .and_then(|op| op.chars().next())
-            {
-                Some('r' | 'R') => block_read += value,
-                Some('w' | 'W') => block_write += value,
-                _ => {}
-            }
+        match entry.op.chars().next() {
+            Some('r' | 'R') => block_read += entry.value,
+            Some('w' | 'W') => block_write += entry.value,
+            _ => {}
         }
     }
     StatsEntry {
         container: container.to_string(),
-        name: stats
-            .get("name")
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string(),
-        id: stats
-            .get("id")
-            .and_then(Json::as_str)
-            .unwrap_or_default()
-            .to_string(),
+        name: stats.name.clone(),
+        id: stats.id.clone(),
         cpu_percentage,
         memory,
         memory_limit,
@@ -144,7 +116,7 @@ pub fn stats_entry(container: &str, stats: &Json) -> StatsEntry {
         network_tx,
         block_read: block_read as f64,
         block_write: block_write as f64,
-        pids_current: u64_at(stats, "/pids_stats/current"),
+        pids_current: stats.pids_stats.current,
         is_invalid: false,
     }
 }
@@ -234,12 +206,11 @@ impl Object for StatsRow {
 mod tests {
     use super::super::table::render;
     use super::*;
-    use serde_json::json;
     use std::rc::Rc;
 
     // Stats objects a stub daemon served to `docker stats --no-stream`
     // (Docker CLI 28); the expected lines are what it printed.
-    fn web() -> Json {
+    fn web() -> StatsJson {
         serde_json::from_str(r#"{"name":"/web","id":"4f66ad9a0b2e5c1e8d5c3f5d2e6b7a8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a",
           "pids_stats":{"current":7,"limit":100},
           "blkio_stats":{"io_service_bytes_recursive":[{"op":"Read","value":1048576},{"op":"Write","value":4096},{"op":"read","value":1000},{"op":"Sync","value":5},{"op":"","value":9}]},
@@ -249,7 +220,7 @@ mod tests {
           "networks":{"eth0":{"rx_bytes":1500,"tx_bytes":648},"eth1":{"rx_bytes":500,"tx_bytes":352}}}"#).unwrap()
     }
 
-    fn db() -> Json {
+    fn db() -> StatsJson {
         serde_json::from_str(r#"{"name":"/db","id":"1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e0f1a2b",
           "pids_stats":{},"blkio_stats":{"io_service_bytes_recursive":null},
           "cpu_stats":{"cpu_usage":{"total_usage":0},"system_cpu_usage":0,"online_cpus":0},
@@ -318,7 +289,7 @@ mod tests {
     #[test]
     fn cpu_falls_back_to_per_cpu_count() {
         let mut stats = web();
-        stats["cpu_stats"]["online_cpus"] = json!(0);
+        stats.cpu_stats.online_cpus = 0;
         assert_eq!(stats_entry("x", &stats).cpu_percentage, 50.0);
     }
 }

@@ -2,11 +2,10 @@
 //! that name them, and which containers use which image. Lookups of
 //! user-given names go through here.
 
-use super::store_error;
 use crate::api::ApiError;
-use crate::daemon::Daemon;
+use crate::daemon::errors::store_error;
 use crate::image::{Digest, ImageRecord, LookupError, Reference, lookup_image};
-use crate::store::{ReadTx, StoreError, Table};
+use crate::store::{ReadTx, Store, StoreError, Table};
 use std::collections::BTreeMap;
 
 /// An image as the store keeps it: the library's record (its `repo_tags`
@@ -69,8 +68,8 @@ fn corrupt(table: Table, key: &str, why: String) -> StoreError {
 }
 
 impl Catalog {
-    pub fn read(daemon: &Daemon) -> Result<Catalog, ApiError> {
-        daemon.store.read(Catalog::from_read).map_err(store_error)
+    pub fn read(store: &Store) -> Result<Catalog, ApiError> {
+        store.read(Catalog::from_read).map_err(store_error)
     }
 
     fn from_read(tx: &ReadTx) -> Result<Catalog, StoreError> {
@@ -168,8 +167,8 @@ impl Catalog {
 /// normalised as Docker does), with its current tags; 404 `No such
 /// image: ...` when there is none, 400 for a malformed reference. For
 /// container create and anything else that takes an image name.
-pub fn resolve(daemon: &Daemon, name: &str) -> Result<ImageRecord, ApiError> {
-    let catalog = Catalog::read(daemon)?;
+pub fn resolve(store: &Store, name: &str) -> Result<ImageRecord, ApiError> {
+    let catalog = Catalog::read(store)?;
     let image = catalog.find(name)?;
     Ok(catalog.full_record(image))
 }
