@@ -209,6 +209,7 @@ impl Root {
 
     /// The host path that `inner` resolves to inside the root, for messages
     /// and for tools that need a path. Prefer the descriptors for any action.
+    #[cfg(test)]
     pub fn resolve(&self, inner: &Path) -> Result<PathBuf> {
         let fd = self.open_path(inner)?;
         std::fs::read_link(fd_path(fd.as_fd())).map_err(|source| InRootError::Io {

@@ -17,11 +17,7 @@ pub mod stats;
 pub mod types;
 pub mod version;
 
-#[allow(unused_imports)] // The API other parts build on.
 pub use error::{ApiError, ErrorKind};
-#[allow(unused_imports)] // The API other parts build on.
 pub use query::{Filters, Query};
-#[allow(unused_imports)] // The API other parts build on.
 pub use router::{Match, Params, Router};
-#[allow(unused_imports)] // The API other parts build on.
-pub use version::{ApiVersion, DEFAULT_API_VERSION, MIN_API_VERSION};
+pub use version::ApiVersion;

@@ -126,6 +126,7 @@ impl Filters {
         Ok(Filters { fields })
     }
 
+    #[cfg(test)]
     pub fn is_empty(&self) -> bool {
         self.fields.is_empty()
     }
@@ -156,10 +157,6 @@ impl Filters {
     pub fn matches_exact(&self, key: &str, value: &str) -> bool {
         let wanted = self.get(key);
         wanted.is_empty() || wanted.iter().any(|w| w == value)
-    }
-
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.fields.keys().map(String::as_str)
     }
 }
 

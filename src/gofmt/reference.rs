@@ -80,10 +80,6 @@ impl Named {
         &self.domain
     }
 
-    pub fn path(&self) -> &str {
-        &self.path
-    }
-
     pub fn tag(&self) -> Option<&str> {
         self.tag.as_deref()
     }

@@ -45,7 +45,7 @@ fn normalises_like_docker() {
     );
     let named = Named::parse_normalized("example.com:5000/a/b:v1").unwrap();
     assert_eq!(named.domain(), "example.com:5000");
-    assert_eq!(named.path(), "a/b");
+    assert_eq!(named.path, "a/b");
     assert_eq!(named.tag(), Some("v1"));
     assert_eq!(named.name(), "example.com:5000/a/b");
     assert_eq!(Named::parse_normalized("busybox").unwrap().tag(), None);

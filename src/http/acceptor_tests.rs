@@ -1,6 +1,7 @@
 //! The acceptor's limits, against a real listening socket: the head
 //! deadline and the order in which connections are shed at the cap.
 
+use super::acceptor::{Limits, serve_with};
 use super::*;
 use std::io::{Read, Write};
 use std::os::fd::AsFd;

@@ -7,7 +7,6 @@ use super::wire::{self, BodyReader, Headers, UpgradedReader, WireError, write_re
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
-use std::path::Path;
 
 /// A byte stream a client connection can read and write at once through
 /// two handles to it.
@@ -38,10 +37,10 @@ pub struct Upgraded {
 
 /// The outcome of `ClientConnection::upgrade`.
 pub enum Upgrade {
-    /// The response headers and both directions of the stream.
-    Switched(Headers, Upgraded),
-    /// The status and body of an answer that did not switch.
-    Refused(u16, Vec<u8>),
+    /// Both directions of the stream.
+    Switched(Upgraded),
+    /// The status of an answer that did not switch.
+    Refused(u16),
 }
 
 pub struct ClientConnection<S = UnixStream> {
@@ -52,7 +51,6 @@ pub struct ClientConnection<S = UnixStream> {
 /// A response head and its body reader, which borrows the connection.
 pub struct ClientResponse<'c, S = UnixStream> {
     pub status: u16,
-    pub reason: String,
     pub headers: Headers,
     pub body: BodyReader<&'c mut BufReader<S>>,
 }
@@ -74,14 +72,6 @@ impl<S: ClientStream> ClientResponse<'_, S> {
         let mut body = Vec::new();
         self.body.read_to_end(&mut body)?;
         Ok(body)
-    }
-}
-
-impl ClientConnection<UnixStream> {
-    pub fn connect(path: &Path) -> io::Result<ClientConnection> {
-        let stream = UnixStream::connect(path)
-            .map_err(|e| io::Error::new(e.kind(), format!("connect to {}: {e}", path.display())))?;
-        ClientConnection::from_stream(stream)
     }
 }
 
@@ -180,10 +170,9 @@ impl<S: ClientStream> ClientConnection<S> {
     }
 
     fn read_response(&mut self, method: &str) -> Result<ClientResponse<'_, S>, WireError> {
-        let (status, reason, headers, framing) = self.read_response_head(method)?;
+        let (status, _reason, headers, framing) = self.read_response_head(method)?;
         Ok(ClientResponse {
             status,
-            reason,
             headers,
             body: BodyReader::new(&mut self.reader, framing),
         })
@@ -228,23 +217,18 @@ impl ClientConnection<UnixStream> {
         let mut headers = headers.clone();
         headers.set("Connection", "Upgrade");
         headers.set("Upgrade", "tcp");
-        let mut response = self.request(method, target, &headers, body)?;
+        let response = self.request(method, target, &headers, body)?;
         let status = response.status;
         if status != 101 && status != 200 {
-            let body = response.read_body()?;
-            return Ok(Upgrade::Refused(status, body));
+            return Ok(Upgrade::Refused(status));
         }
-        let response_headers = response.headers.clone();
         drop(response);
         let buffered = self.reader.buffer().to_vec();
         self.reader.consume(buffered.len());
         let stream = self.reader.into_inner();
-        Ok(Upgrade::Switched(
-            response_headers,
-            Upgraded {
-                reader: UpgradedReader::new(buffered, stream),
-                writer: self.writer,
-            },
-        ))
+        Ok(Upgrade::Switched(Upgraded {
+            reader: UpgradedReader::new(buffered, stream),
+            writer: self.writer,
+        }))
     }
 }

@@ -234,9 +234,8 @@ fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
     }
 }
 
-/// A response to follow up: the URL it answers, and the response.
+/// The response at the end of the redirects.
 pub struct Fetched {
-    pub url: String,
     pub response: OwnedResponse<TcpStream>,
 }
 
@@ -301,7 +300,7 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
                 }
                 url = next;
             }
-            _ => return Ok(Fetched { url, response }),
+            _ => return Ok(Fetched { response }),
         }
     }
 }

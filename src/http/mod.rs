@@ -14,11 +14,7 @@ mod acceptor_tests;
 #[cfg(test)]
 mod tests;
 
-#[allow(unused_imports)] // The API other parts build on.
-pub use acceptor::{Limits, serve, serve_with};
-#[allow(unused_imports)] // The API other parts build on.
-pub use client::{ClientConnection, ClientResponse, Upgrade};
-#[allow(unused_imports)] // The API other parts build on.
-pub use server::{Exchange, Handler, Hijacked, RequestHead, Response, serve_connection};
-#[allow(unused_imports)] // The API other parts build on.
-pub use wire::{ChunkedReader, ChunkedWriter, Headers, WireError};
+pub use acceptor::serve;
+pub use client::ClientConnection;
+pub use server::{Exchange, Handler, Response};
+pub use wire::Headers;

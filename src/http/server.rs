@@ -32,8 +32,6 @@ pub trait Handler: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub struct RequestHead {
     pub method: String,
-    /// The request target as sent: path and query.
-    pub target: String,
     /// The path part of the target, still percent-encoded.
     pub path: String,
     /// The query part after `?`, without it; empty when absent.
@@ -63,13 +61,12 @@ impl RequestHead {
         }
         let (path, query) = match target.split_once('?') {
             Some((path, query)) => (path.to_string(), query.to_string()),
-            None => (target.clone(), String::new()),
+            None => (target, String::new()),
         };
         Ok(RequestHead {
             method,
             path,
             query,
-            target,
             headers: wire::collect_headers(request.headers)?,
             minor_version: request.version.unwrap_or(1),
         })
@@ -344,15 +341,6 @@ pub enum AfterRequest {
     KeepAlive(ConnectionReader),
     /// Closed, hijacked or streamed to its end.
     Done,
-}
-
-/// Serves requests on one connection until it closes, is hijacked, or a
-/// response says `Connection: close`, blocking between requests.
-pub fn serve_connection(stream: UnixStream, handler: &dyn Handler, default_headers: &Headers) {
-    let mut reader = ConnectionReader::new(stream, Vec::new());
-    while let AfterRequest::KeepAlive(next) = serve_request(reader, handler, default_headers) {
-        reader = next;
-    }
 }
 
 /// Reads one request head from `reader` (blocking until it is complete),

@@ -267,6 +267,7 @@ impl<R: BufRead> ChunkedReader<R> {
         }
     }
 
+    #[cfg(test)]
     pub fn into_inner(self) -> R {
         self.inner
     }
@@ -529,11 +530,6 @@ impl UpgradedReader {
             buffered: io::Cursor::new(buffered),
             stream,
         }
-    }
-
-    /// The socket underneath, to poll it for readability.
-    pub fn stream(&self) -> &UnixStream {
-        &self.stream
     }
 
     /// Whether bytes are waiting in the buffer (poll would not see them).

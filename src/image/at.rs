@@ -165,6 +165,7 @@ pub fn set_xattr(dir: BorrowedFd<'_>, name: &CStr, key: &str, value: &[u8]) -> i
 }
 
 /// lgetxattr, or None when the attribute is absent.
+#[cfg(test)]
 pub fn get_xattr(dir: BorrowedFd<'_>, name: &CStr, key: &str) -> io::Result<Option<Vec<u8>>> {
     let mut path = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
     path.extend_from_slice(name.to_bytes());

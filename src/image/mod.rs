@@ -17,15 +17,12 @@ pub mod store;
 #[cfg(test)]
 mod test_util;
 
-// The daemon's vocabulary; re-exported for it even where nothing uses them yet.
-#[allow(unused_imports)]
+// The daemon's vocabulary.
 pub use archive::SaveImage;
-#[allow(unused_imports)]
-pub use config::{ContainerConfig, ImageConfig};
+pub use config::ImageConfig;
 pub use digest::Digest;
 pub use driver::DriverKind;
 pub use import::ImportOptions;
-#[allow(unused_imports)]
 pub use reference::{ImageName, LookupError, Reference, lookup_image};
 
 use driver::{DriverError, GraphDriver};

@@ -45,14 +45,6 @@ impl Reference {
         })
     }
 
-    pub fn domain(&self) -> &str {
-        self.named.domain()
-    }
-
-    pub fn path(&self) -> &str {
-        self.named.path()
-    }
-
     pub fn tag(&self) -> Option<&str> {
         self.named.tag()
     }

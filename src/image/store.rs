@@ -95,10 +95,6 @@ impl ContentStore {
         })
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// A fresh path in tmp/, on the same filesystem as the store.
     pub fn temp_path(&self, label: &str) -> PathBuf {
         let n = self.temp_counter.fetch_add(1, Ordering::Relaxed);
@@ -132,10 +128,6 @@ impl ContentStore {
             }
             Err(error) => Err(io_error("read", &path)(error)),
         }
-    }
-
-    pub fn has_config(&self, id: &Digest) -> bool {
-        self.config_path(id).is_file()
     }
 
     /// Every stored image ID, for the daemon to check its records against.

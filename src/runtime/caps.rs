@@ -146,16 +146,6 @@ impl CapabilityPlan {
     }
 }
 
-/// One-shot form of [`CapabilityPlan::prepare_for_setuid`].
-pub fn prepare_for_setuid(capabilities: &LinuxCapabilities) -> Result<(), CapError> {
-    CapabilityPlan::new(capabilities)?.prepare_for_setuid()
-}
-
-/// One-shot form of [`CapabilityPlan::apply_after_setuid`].
-pub fn apply_after_setuid(capabilities: &LinuxCapabilities) -> Result<(), CapError> {
-    CapabilityPlan::new(capabilities)?.apply_after_setuid()
-}
-
 fn prctl(operation: &'static str, option: libc::c_int, arg: libc::c_ulong) -> Result<(), CapError> {
     // SAFETY: these prctl options take integer arguments only.
     if unsafe { libc::prctl(option, arg, 0, 0, 0) } < 0 {

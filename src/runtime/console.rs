@@ -126,7 +126,7 @@ pub fn attach_slave(pty: &Pty) -> Result<(), ConsoleError> {
 /// runc binds the pty onto /dev/console so that programs writing to the
 /// console reach the caller's terminal. Skipped when the container has no
 /// writable /dev to create the mount point in.
-fn bind_console(slave_path: &str) -> Result<(), ConsoleError> {
+pub(super) fn bind_console(slave_path: &str) -> Result<(), ConsoleError> {
     let target = c"/dev/console";
     // SAFETY: the path is NUL-terminated; O_NOFOLLOW keeps us off symlinks.
     let fd = unsafe {

@@ -218,45 +218,6 @@ pub fn bind_console(root: &Root, console: &Path) -> Result<()> {
     })
 }
 
-/// After the pivot, binds `slave` (a pty of the container's own devpts, as
-/// runc allocates it) over /dev/console. Nothing here can lead outside the
-/// container any more, so plain paths are used.
-pub fn mount_console(slave: &Path) -> Result<()> {
-    let console = c"/dev/console";
-    {
-        let _umask = UmaskGuard::clear();
-        // SAFETY: the path is NUL-terminated; the fd is checked and closed.
-        let fd = unsafe {
-            libc::open(
-                console.as_ptr(),
-                libc::O_CREAT | libc::O_WRONLY | libc::O_NOFOLLOW | libc::O_CLOEXEC,
-                0o666,
-            )
-        };
-        if fd >= 0 {
-            // SAFETY: fd is ours.
-            unsafe { libc::close(fd) };
-        } else {
-            let error = std::io::Error::last_os_error();
-            // An existing node (even one not openable for writing) is fine.
-            if !matches!(
-                error.raw_os_error(),
-                Some(libc::EEXIST | libc::ENXIO | libc::EIO)
-            ) {
-                return Err(RootfsError::os("create", "/dev/console", error));
-            }
-        }
-    }
-    mount_raw(
-        Some(slave),
-        Path::new("/dev/console"),
-        Some("bind"),
-        libc::MS_BIND,
-        None,
-    )
-    .map_err(|e| RootfsError::os(format!("bind {} onto", slave.display()), "/dev/console", e))
-}
-
 /// Once in the new root, stdio that was the host's /dev/null becomes the
 /// container's, so nothing keeps a reference to a host mount.
 pub fn reopen_dev_null() -> Result<()> {

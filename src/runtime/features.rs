@@ -447,10 +447,7 @@ mod tests {
             .arg("features")
             .output()
         else {
-            eprintln!(
-                "skipped: {}: /usr/sbin/runc is not installed",
-                module_path!()
-            );
+            crate::test_skip::report("/usr/sbin/runc is not installed");
             return;
         };
         let theirs: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

@@ -59,15 +59,6 @@ pub enum HookStage {
     Poststop,
 }
 
-/// Where a stage's hooks run (config.md).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HookNamespace {
-    /// The runtime's own namespaces; called from the runtime process.
-    Runtime,
-    /// The container's namespaces; called from inside the container's init.
-    Container,
-}
-
 /// What a failing hook does to the operation (runtime.md).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FailurePolicy {
@@ -97,13 +88,6 @@ impl HookStage {
             HookStage::StartContainer => "startContainer",
             HookStage::Poststart => "poststart",
             HookStage::Poststop => "poststop",
-        }
-    }
-
-    pub fn namespace(self) -> HookNamespace {
-        match self {
-            HookStage::CreateContainer | HookStage::StartContainer => HookNamespace::Container,
-            _ => HookNamespace::Runtime,
         }
     }
 

@@ -37,7 +37,6 @@ pub mod control;
 pub mod devices;
 pub mod exec;
 mod fds;
-#[allow(dead_code)] // Wired into `runc features` with the launcher (issue 4).
 pub mod features;
 pub mod hooks;
 mod init;

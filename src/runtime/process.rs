@@ -350,29 +350,6 @@ impl PreparedProcess {
         Ok(())
     }
 
-    /// runc's list: the groups naming the user in /etc/group, then
-    /// additionalGids.
-    fn supplementary_groups(&self) -> Vec<libc::gid_t> {
-        let name = self.passwd_entry().map(|(name, _)| name);
-        let mut groups: Vec<libc::gid_t> = match (&name, std::fs::read_to_string("/etc/group")) {
-            (Some(name), Ok(group)) => group
-                .lines()
-                .filter_map(|line| {
-                    let fields: Vec<&str> = line.split(':').collect();
-                    let member = fields.get(3)?.split(',').any(|m| m == name);
-                    member.then(|| fields[2].parse().ok()).flatten()
-                })
-                .collect(),
-            _ => Vec::new(),
-        };
-        for gid in &self.additional_gids {
-            if !groups.contains(gid) {
-                groups.push(*gid);
-            }
-        }
-        groups
-    }
-
     /// Name and home directory of our uid in the container's /etc/passwd.
     fn passwd_entry(&self) -> Option<(String, String)> {
         let uid = self.uid.to_string();

@@ -66,17 +66,6 @@ impl RootfsError {
             source,
         }
     }
-
-    /// The errno behind the error, if it came from the kernel.
-    pub fn errno(&self) -> Option<i32> {
-        match self {
-            RootfsError::Sys { source, .. } | RootfsError::PivotOnInitramfs { source, .. } => {
-                source.raw_os_error()
-            }
-            RootfsError::InRoot(InRootError::Io { source, .. }) => source.raw_os_error(),
-            RootfsError::Spec { .. } | RootfsError::BeforePivot(_) => None,
-        }
-    }
 }
 
 pub struct RootfsSetup<'a> {
@@ -99,13 +88,8 @@ pub struct RootfsSetup<'a> {
 /// Called in the container's init, already in its new mount namespace (and
 /// user namespace, maps written). Relative bind sources are taken from the
 /// current directory, which the launcher sets to the bundle, as runc does.
-pub fn setup_rootfs(setup: &RootfsSetup) -> Result<()> {
-    setup_rootfs_with(setup, || Ok(()))
-}
-
-/// setup_rootfs with `before_pivot` run once every mount is in place but
-/// the host tree is still visible: where runc runs the `createContainer`
-/// hooks.
+/// `before_pivot` runs once every mount is in place but the host tree is
+/// still visible: where runc runs the `createContainer` hooks.
 pub fn setup_rootfs_with(
     setup: &RootfsSetup,
     before_pivot: impl FnOnce() -> std::result::Result<(), BoxedError>,
@@ -177,14 +161,7 @@ pub fn setup_rootfs_with(
     chdir(Path::new("/"))
 }
 
-/// For a pty allocated after setup_rootfs from the container's own
-/// /dev/ptmx (runc's way, so that `tty` says /dev/pts/0): binds it over
-/// /dev/console. Call between setup_rootfs and finish_rootfs.
-pub fn mount_console(slave: &Path) -> Result<()> {
-    devices::mount_console(slave)
-}
-
-/// Called after setup_rootfs and after the launcher wrote hostname and
+/// Called after setup_rootfs_with and after the launcher wrote hostname and
 /// sysctls: read-only tmpfs mounts and /dev, the read-only root,
 /// linux.readonlyPaths and linux.maskedPaths.
 pub fn finish_rootfs(spec: &Spec) -> Result<()> {

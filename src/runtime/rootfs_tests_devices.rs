@@ -169,11 +169,14 @@ fn rootfs_initramfs_pivot_error_points_to_no_pivot() {
     let message = error.to_string();
     assert!(message.starts_with("pivot_root /b/rootfs: Invalid argument (os error 22)"));
     assert!(message.contains("--no-pivot"));
-    assert_eq!(error.errno(), Some(libc::EINVAL));
+    assert!(
+        matches!(&error, RootfsError::PivotOnInitramfs { source, .. }
+            if source.raw_os_error() == Some(libc::EINVAL))
+    );
 }
 
-/// The launcher's other way to a console: a pty from the container's own
-/// devpts after the pivot, bound by mount_console.
+/// The launcher's console: a pty from the container's own devpts after the
+/// pivot, bound as `console::attach_slave` binds it.
 fn open_container_pty() -> Result<()> {
     // SAFETY: plain pty calls; the master stays open (and is inherited by
     // the script) so that the slave lives on.
@@ -187,7 +190,8 @@ fn open_container_pty() -> Result<()> {
             return Err(RootfsError::last_os("ptsname", "/dev/ptmx"));
         }
         let slave = std::ffi::CStr::from_ptr(name.as_ptr());
-        mount_console(Path::new(slave.to_str().unwrap()))
+        crate::runtime::console::bind_console(slave.to_str().unwrap())
+            .map_err(|e| RootfsError::os("bind", "/dev/console", std::io::Error::other(e)))
     }
 }
 

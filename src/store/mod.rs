@@ -97,10 +97,6 @@ impl Store {
         Ok(store)
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     fn prepare_schema(&self) -> Result<()> {
         let path = self.path.clone();
         self.write(move |tx| {
@@ -139,12 +135,6 @@ impl Store {
             }
             Ok(())
         })
-    }
-
-    pub fn schema_version(&self) -> Result<u64> {
-        let raw = self.read(|tx| tx.get_raw(Table::Meta, SCHEMA_KEY))?;
-        raw.and_then(|bytes| String::from_utf8(bytes).ok()?.parse().ok())
-            .ok_or_else(|| StoreError::SchemaCorrupt("missing".to_string()))
     }
 
     /// Runs `work` in one read snapshot.

@@ -70,98 +70,28 @@ impl Store {
         })
     }
 
-    pub fn reserve_name(&self, name: &str, id: &str) -> Result<()> {
-        self.write(|tx| tx.reserve_name(name, id))
-    }
-
-    pub fn release_name(&self, name: &str, id: &str) -> Result<bool> {
-        self.write(|tx| tx.release_name(name, id))
-    }
-
     pub fn container_id_by_name(&self, name: &str) -> Result<Option<String>> {
         Ok(self
             .read(|tx| tx.get_raw(Table::ContainerNames, name))?
             .map(utf8))
     }
 
+    /// For the daemon's tests, which seed images; the daemon itself writes
+    /// images and tags together in its own transactions.
+    #[cfg(test)]
     pub fn put_image<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
         self.write(|tx| tx.put(Table::Images, id, record))
     }
 
-    pub fn get_image<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
-        self.read(|tx| tx.get(Table::Images, id))
-    }
-
-    pub fn list_images<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
-        self.read(|tx| tx.list(Table::Images))
-    }
-
-    /// Removes an image and every tag that points at it.
-    pub fn delete_image(&self, id: &str) -> Result<bool> {
-        self.write(|tx| {
-            for (reference, target) in tx.list_raw(Table::Tags)? {
-                if target == id.as_bytes() {
-                    tx.delete(Table::Tags, &reference)?;
-                }
-            }
-            tx.delete(Table::Images, id)
-        })
-    }
-
-    /// Points `reference` at `image_id`, replacing what it named before.
+    /// Points `reference` at `image_id`, replacing what it named before
+    /// (for the daemon's tests, as `put_image`).
+    #[cfg(test)]
     pub fn set_tag(&self, reference: &str, image_id: &str) -> Result<()> {
         self.write(|tx| tx.put_raw(Table::Tags, reference, image_id.as_bytes()))
     }
 
-    pub fn get_tag(&self, reference: &str) -> Result<Option<String>> {
-        Ok(self
-            .read(|tx| tx.get_raw(Table::Tags, reference))?
-            .map(utf8))
-    }
-
-    pub fn remove_tag(&self, reference: &str) -> Result<bool> {
-        self.write(|tx| tx.delete(Table::Tags, reference))
-    }
-
-    /// Every `(reference, image id)`, in reference order.
-    pub fn list_tags(&self) -> Result<Vec<(String, String)>> {
-        Ok(self
-            .read(|tx| tx.list_raw(Table::Tags))?
-            .into_iter()
-            .map(|(reference, id)| (reference, utf8(id)))
-            .collect())
-    }
-
-    pub fn put_layer<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
-        self.write(|tx| tx.put(Table::Layers, id, record))
-    }
-
-    pub fn get_layer<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
-        self.read(|tx| tx.get(Table::Layers, id))
-    }
-
-    pub fn list_layers<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
-        self.read(|tx| tx.list(Table::Layers))
-    }
-
-    pub fn delete_layer(&self, id: &str) -> Result<bool> {
-        self.write(|tx| tx.delete(Table::Layers, id))
-    }
-
-    pub fn put_exec<T: Serialize>(&self, id: &str, record: &T) -> Result<()> {
-        self.write(|tx| tx.put(Table::Execs, id, record))
-    }
-
-    pub fn get_exec<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
-        self.read(|tx| tx.get(Table::Execs, id))
-    }
-
-    pub fn list_execs<T: DeserializeOwned>(&self) -> Result<Vec<(String, T)>> {
-        self.read(|tx| tx.list(Table::Execs))
-    }
-
-    pub fn delete_exec(&self, id: &str) -> Result<bool> {
-        self.write(|tx| tx.delete(Table::Execs, id))
+    pub fn get_image<T: DeserializeOwned>(&self, id: &str) -> Result<Option<T>> {
+        self.read(|tx| tx.get(Table::Images, id))
     }
 
     pub fn count(&self, table: Table) -> Result<u64> {

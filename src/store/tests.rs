@@ -42,7 +42,10 @@ fn record(name: &str, state: &str) -> Record {
 fn containers_and_names_move_together() {
     let temp = TempStore::new("names");
     let store = Store::open(&temp.db()).unwrap();
-    assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    assert_eq!(
+        store.get_meta(SCHEMA_KEY).unwrap(),
+        Some(SCHEMA_VERSION.to_string())
+    );
     store
         .create_container("c1", "web", &record("web", "created"))
         .unwrap();
@@ -88,39 +91,6 @@ fn containers_and_names_move_together() {
     assert!(!store.delete_container("c1").unwrap());
     assert!(store.container_id_by_name("api").unwrap().is_none());
     assert_eq!(store.count(Table::Containers).unwrap(), 1);
-}
-
-#[test]
-fn images_tags_layers_and_execs() {
-    let temp = TempStore::new("images");
-    let store = Store::open(&temp.db()).unwrap();
-    store.put_image("sha256:aa", &record("a", "")).unwrap();
-    store.put_image("sha256:bb", &record("b", "")).unwrap();
-    store
-        .set_tag("docker.io/library/busybox:latest", "sha256:aa")
-        .unwrap();
-    store
-        .set_tag("docker.io/library/busybox:1", "sha256:aa")
-        .unwrap();
-    store
-        .set_tag("docker.io/library/other:latest", "sha256:bb")
-        .unwrap();
-    assert!(store.delete_image("sha256:aa").unwrap());
-    assert_eq!(
-        store.list_tags().unwrap(),
-        vec![(
-            "docker.io/library/other:latest".to_string(),
-            "sha256:bb".to_string()
-        )]
-    );
-    store.put_layer("sha256:l1", &record("l1", "")).unwrap();
-    assert_eq!(
-        store.get_layer::<Record>("sha256:l1").unwrap(),
-        Some(record("l1", ""))
-    );
-    store.put_exec("e1", &record("e1", "running")).unwrap();
-    assert_eq!(store.list_execs::<Record>().unwrap().len(), 1);
-    assert!(store.delete_exec("e1").unwrap());
 }
 
 #[test]

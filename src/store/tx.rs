@@ -200,13 +200,6 @@ impl WriteTx {
         list_from(&handle)
     }
 
-    pub fn list<T: DeserializeOwned>(&self, table: Table) -> Result<Vec<(String, T)>> {
-        self.list_raw(table)?
-            .into_iter()
-            .map(|(key, bytes)| decode(table, &key, &bytes).map(|value| (key, value)))
-            .collect()
-    }
-
     pub fn put_raw(&mut self, table: Table, key: &str, value: &[u8]) -> Result<()> {
         let mut handle = self
             .txn

@@ -5,21 +5,14 @@
 //! commands the daemon serves, and `format`/`template` print their
 //! results as the Docker CLI does.
 
-// Parts of these serve commands whose daemon side comes later (stats,
-// events, logs, stop, kill), so not all of them are used yet.
-#[allow(dead_code)]
 mod args;
 mod client;
 mod commands;
-#[allow(dead_code)]
 mod format;
-#[allow(dead_code)]
 mod parse;
-#[allow(dead_code)]
 mod queries;
 mod request;
 mod root_help;
-#[allow(dead_code)]
 mod template;
 
 use crate::version;

@@ -150,18 +150,6 @@ pub fn images_query(parsed: &Parsed) -> Result<String, String> {
     Ok(encode_query(&mut params))
 }
 
-/// `docker stop`/`restart`: `signal` and the timeout `t` when given.
-pub fn stop_query(parsed: &Parsed) -> String {
-    let mut params = Vec::new();
-    if let Some(signal) = parsed.value("signal").filter(|s| !s.is_empty()) {
-        params.push(("signal", signal.to_string()));
-    }
-    if parsed.is_set("timeout") {
-        params.push(("t", int(parsed, "timeout").to_string()));
-    }
-    encode_query(&mut params)
-}
-
 /// `docker kill`: the signal when given.
 pub fn kill_query(parsed: &Parsed) -> String {
     let mut params = Vec::new();

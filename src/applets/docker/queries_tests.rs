@@ -112,22 +112,6 @@ fn image_and_lifecycle_queries() {
         .unwrap(),
         "filters=%7B%22dangling%22%3A%7B%22true%22%3Atrue%7D%7D"
     );
-    assert_eq!(stop_query(&parsed(command("stop"), &["web"])), "");
-    assert_eq!(
-        stop_query(&parsed(
-            command("stop"),
-            &["-t", "5", "-s", "SIGKILL", "web"]
-        )),
-        "signal=SIGKILL&t=5"
-    );
-    assert_eq!(
-        stop_query(&parsed(command("stop"), &["-t", "-1", "web"])),
-        "t=-1"
-    );
-    assert_eq!(
-        stop_query(&parsed(command("restart"), &["-t", "3", "web"])),
-        "t=3"
-    );
     assert_eq!(kill_query(&parsed(command("kill"), &["web"])), "");
     assert_eq!(
         kill_query(&parsed(command("kill"), &["-s", "HUP", "web"])),

@@ -70,16 +70,6 @@ fn uint(parsed: &Parsed, long: &str) -> u64 {
     parsed.uint(long).unwrap_or_default()
 }
 
-fn key_values(entries: &[String]) -> BTreeMap<String, String> {
-    entries
-        .iter()
-        .map(|entry| {
-            let (key, value) = entry.split_once('=').unwrap_or((entry, ""));
-            (key.to_string(), value.to_string())
-        })
-        .collect()
-}
-
 /// An empty JSON object, the value of each key of ExposedPorts and Volumes.
 fn empty_object() -> Json {
     Json::Object(Map::new())
@@ -232,7 +222,7 @@ pub fn create_request(
             .value("entrypoint")
             .map(|entrypoint| vec![entrypoint.to_string()]),
         on_build: None,
-        labels: Some(key_values(&label_entries)),
+        labels: Some(kv::key_value_map(&label_entries)),
         stop_signal: text(parsed, "stop-signal"),
         stop_timeout: parsed.int("stop-timeout"),
         extra: Map::new(),
@@ -256,7 +246,7 @@ pub fn create_request(
         volume_driver: text(parsed, "volume-driver"),
         volumes_from: list_or_null(strings(parsed, "volumes-from")),
         console_size: [0, 0],
-        annotations: map_or_absent(key_values(&strings(parsed, "annotation"))),
+        annotations: map_or_absent(kv::key_value_map(&strings(parsed, "annotation"))),
         cap_add: caps("cap-add"),
         cap_drop: caps("cap-drop"),
         cgroupns_mode: text(parsed, "cgroupns"),
@@ -279,7 +269,7 @@ pub fn create_request(
         uts_mode: text(parsed, "uts"),
         userns_mode: text(parsed, "userns"),
         shm_size: bytes(parsed, "shm-size"),
-        sysctls: map_or_absent(key_values(&strings(parsed, "sysctl"))),
+        sysctls: map_or_absent(kv::key_value_map(&strings(parsed, "sysctl"))),
         runtime: text(parsed, "runtime"),
         isolation: text(parsed, "isolation"),
         cpu_shares: int(parsed, "cpu-shares"),

@@ -539,13 +539,11 @@ pub struct Update {
     #[argh(option)]
     pub memory_swap: Option<String>,
     /// kernel memory limit (ignored, as by runc)
-    #[argh(option)]
-    #[allow(dead_code)]
-    pub kernel_memory: Option<String>,
+    #[argh(option, long = "kernel-memory")]
+    pub _kernel_memory: Option<String>,
     /// kernel memory limit for tcp (ignored, as by runc)
-    #[argh(option)]
-    #[allow(dead_code)]
-    pub kernel_memory_tcp: Option<String>,
+    #[argh(option, long = "kernel-memory-tcp")]
+    pub _kernel_memory_tcp: Option<String>,
     /// CPU shares (relative weight vs. other containers)
     #[argh(option)]
     pub cpu_share: Option<u64>,
@@ -615,9 +613,8 @@ pub struct Create {
     #[argh(option, default = "0")]
     pub preserve_fds: u32,
     /// accepted for compatibility: create always detaches
-    #[argh(switch)]
-    #[allow(dead_code)] // containerd passes it; create needs no action for it.
-    pub detach: bool,
+    #[argh(switch, long = "detach")]
+    pub _detach: bool,
     /// container id
     #[argh(positional)]
     pub id: String,

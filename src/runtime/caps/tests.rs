@@ -62,11 +62,11 @@ fn capabilities_beyond_the_kernel_are_skipped() {
 
 fn skip_unless_root() -> bool {
     if !nix::unistd::geteuid().is_root() {
-        println!("skipped: capability tests need root");
+        crate::test_skip::report("capability tests need root");
         return true;
     }
     if !std::path::Path::new("/bin/busybox").exists() {
-        println!("skipped: /bin/busybox missing");
+        crate::test_skip::report("/bin/busybox missing");
         return true;
     }
     false
@@ -172,7 +172,7 @@ fn granting_a_capability_the_runtime_lacks_names_it() {
     }
     let held = held_permitted().expect("capget");
     let Some(lacking) = (0..=last_supported_cap()).find(|bit| held & (1u64 << bit) == 0) else {
-        println!("skipped: the test process holds every capability");
+        crate::test_skip::report("the test process holds every capability");
         return;
     };
     let plan = CapabilityPlan {

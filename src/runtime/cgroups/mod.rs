@@ -55,12 +55,6 @@ pub enum CgroupError {
     FreezeTimeout { path: PathBuf, state: &'static str },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum CgroupVersion {
-    V1,
-    V2,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FreezerState {
     Thawed,
@@ -79,7 +73,6 @@ pub struct CgroupPaths {
 }
 
 pub trait CgroupManager: Send + std::fmt::Debug {
-    fn version(&self) -> CgroupVersion;
     /// Where the container's cgroup lives; save it with the container state.
     fn paths(&self) -> CgroupPaths;
     /// Creates the directories (before a clone3 with CLONE_INTO_CGROUP).

@@ -214,7 +214,7 @@ fn device_program_last_matching_rule_wins() {
 // ---- enforcement ----------------------------------------------------------
 
 fn skip(reason: &str) -> bool {
-    println!("skipped: {reason}");
+    crate::test_skip::report(reason);
     true
 }
 

@@ -11,7 +11,7 @@ use oci_spec::runtime::{LinuxBlockIo, LinuxCpu, LinuxDeviceCgroup, LinuxMemory, 
 use super::device_rules::DeviceRules;
 use super::fs;
 use super::stats::{self, CgroupStats, HugetlbStats, MemoryEntry};
-use super::{CgroupError, CgroupManager, CgroupPaths, CgroupVersion, FreezerState};
+use super::{CgroupError, CgroupManager, CgroupPaths, FreezerState};
 
 #[derive(Debug)]
 pub struct V1Manager {
@@ -351,10 +351,6 @@ pub fn block_io_requested(io: &LinuxBlockIo) -> bool {
 }
 
 impl CgroupManager for V1Manager {
-    fn version(&self) -> CgroupVersion {
-        CgroupVersion::V1
-    }
-
     fn paths(&self) -> CgroupPaths {
         self.paths.clone()
     }

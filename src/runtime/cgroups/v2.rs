@@ -10,8 +10,8 @@ use super::devices_bpf;
 use super::fs;
 use super::stats::{self, CgroupStats, HugetlbStats, MemoryEntry};
 use super::{
-    CgroupError, CgroupManager, CgroupPaths, CgroupVersion, FreezerState,
-    blkio_weight_to_io_weight, shares_to_weight, swap_to_v2,
+    CgroupError, CgroupManager, CgroupPaths, FreezerState, blkio_weight_to_io_weight,
+    shares_to_weight, swap_to_v2,
 };
 
 #[derive(Debug)]
@@ -226,10 +226,6 @@ pub fn hugetlb_stats(dir: &Path, size: &str) -> HugetlbStats {
 }
 
 impl CgroupManager for V2Manager {
-    fn version(&self) -> CgroupVersion {
-        CgroupVersion::V2
-    }
-
     fn paths(&self) -> CgroupPaths {
         CgroupPaths {
             v1: Default::default(),

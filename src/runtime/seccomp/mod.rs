@@ -27,8 +27,7 @@ use std::os::fd::{FromRawFd, OwnedFd};
 mod agent;
 pub use agent::{AgentError, SeccompAgent};
 
-#[allow(unused_imports)] // For the daemon's default profile.
-pub use docker::{convert_docker_profile, docker_default, docker_default_for, running_kernel};
+pub use docker::{convert_docker_profile, docker_default, running_kernel};
 pub use syscalls::SeccompArch;
 
 #[derive(Debug, thiserror::Error)]
@@ -185,15 +184,6 @@ pub const SUPPORTED_FLAGS: &[&str] = &[
 const MAGIC: &[u8; 8] = b"DBXSCMP1";
 
 impl CompiledSeccomp {
-    pub fn arch(&self) -> SeccompArch {
-        self.arch
-    }
-
-    /// How many filters [`install`] stacks.
-    pub fn filter_count(&self) -> usize {
-        self.filters.len()
-    }
-
     /// Whether [`install`] makes a listener fd, for the seccomp agent.
     pub fn has_listener(&self) -> bool {
         self.filters.iter().any(|filter| notifies(filter))
@@ -201,11 +191,13 @@ impl CompiledSeccomp {
 
     /// The verdict (a `SECCOMP_RET_*` value) the installed stack gives for
     /// syscall `nr` with `args`, computed without installing anything.
+    #[cfg(test)]
     pub fn verdict(&self, nr: i64, args: [u64; 6]) -> Option<u32> {
         self.verdict_for(self.arch, nr, args)
     }
 
     /// [`CompiledSeccomp::verdict`] for a call made through `arch`'s ABI.
+    #[cfg(test)]
     pub fn verdict_for(&self, arch: SeccompArch, nr: i64, args: [u64; 6]) -> Option<u32> {
         let data = bpf_eval::SyscallData {
             nr: nr as i32,

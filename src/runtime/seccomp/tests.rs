@@ -6,6 +6,7 @@ use std::process::{Command, Stdio};
 
 use oci_spec::runtime::{LinuxSeccomp, LinuxSeccompAction, LinuxSeccompOperator};
 
+use super::docker::docker_default_for;
 use super::*;
 
 const RET_ALLOW: u32 = 0x7fff_0000;
@@ -453,14 +454,14 @@ fn compiled_filters_survive_bytes_round_trip() {
 
 fn native_or_skip() -> bool {
     if SeccompArch::native().is_none() {
-        println!(
-            "skipped: no seccomp filter support for {}",
+        crate::test_skip::report(&format!(
+            "no seccomp filter support for {}",
             std::env::consts::ARCH
-        );
+        ));
         return false;
     }
     if !std::path::Path::new("/bin/busybox").exists() {
-        println!("skipped: /bin/busybox missing");
+        crate::test_skip::report("/bin/busybox missing");
         return false;
     }
     true

@@ -23,10 +23,27 @@ pub fn dockbox() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_dockbox"))
 }
 
-/// Says why a test does not run. Written straight to the process's stderr,
-/// past the test runner's capture, so a skip is always visible.
-pub fn report_skip(test: &str, reason: &str) {
-    let _ = writeln!(std::io::stderr(), "skipped: {test}: {reason}");
+/// Says which test does not run and why: `skipped: <test>: <reason>`,
+/// the line scripts/test.sh counts and lists. Written straight to the
+/// process's stderr, past the test runner's capture, so a skip is always
+/// visible. The test is named as libtest names it (`module::test`), from
+/// the thread libtest runs it on; `context` stands in off that thread.
+pub fn report_skip(context: &str, reason: &str) {
+    let current = std::thread::current();
+    let test = skipped_test_name(current.name(), context);
+    // One write: writeln! would write the pieces one by one, and libtest's
+    // own output, on other threads, could land between them.
+    let line = format!("skipped: {test}: {reason}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+}
+
+/// libtest runs each test on a thread named after it; any other thread
+/// (`main`, or a helper's unnamed one) gives no test name.
+fn skipped_test_name<'a>(thread: Option<&'a str>, context: &'a str) -> &'a str {
+    match thread {
+        Some(name) if name != "main" => name,
+        _ => context,
+    }
 }
 
 /// Returns early from a test, loudly, when a requirement is missing.
@@ -142,4 +159,17 @@ pub fn elf_type(path: &Path) -> Result<u16, String> {
         .get(0x10..0x12)
         .map(|b| u16::from_le_bytes([b[0], b[1]]))
         .ok_or_else(|| "short ELF file".to_string())
+}
+
+#[test]
+fn a_skip_names_the_test_that_skipped() {
+    assert_eq!(
+        skipped_test_name(std::thread::current().name(), module_path!()),
+        "harness::a_skip_names_the_test_that_skipped"
+    );
+    // Off libtest's thread the caller's context names it.
+    let off_thread = std::thread::spawn(|| {
+        skipped_test_name(std::thread::current().name(), "fixture").to_string()
+    });
+    assert_eq!(off_thread.join().unwrap(), "fixture");
 }

@@ -1,11 +1,11 @@
-//! Flag tables and argument counts of the container commands, generated from
-//! their `--help` output and argument errors (Docker CLI 28); the tests
+//! Flag tables and argument counts of the container commands, written by hand
+//! from their `--help` output and argument errors (Docker CLI 28); the tests
 //! check each `--help` against the captured text.
 
 use super::container_flags::{
     check_bytes, check_cpus, check_env, check_int, check_memory_swap, check_uint16,
 };
-use super::tables::{boolean, check_filter, checked, value};
+use super::tables::{HELP, HELP_ONLY_FLAGS, boolean, check_filter, checked, value};
 use super::{CommandSpec, FlagSpec};
 
 const ATTACH_FLAGS: &[FlagSpec] = &[
@@ -24,10 +24,7 @@ const ATTACH_FLAGS: &[FlagSpec] = &[
             "Proxy all received signals to the process (default true)",
         )
     },
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const ATTACH: CommandSpec = CommandSpec {
     name: "attach",
@@ -63,10 +60,7 @@ const COMMIT_FLAGS: &[FlagSpec] = &[
             "Pause container during commit (default true)",
         )
     },
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const COMMIT: CommandSpec = CommandSpec {
     name: "commit",
@@ -89,10 +83,7 @@ const CONTAINER_PRUNE_FLAGS: &[FlagSpec] = &[
         "Provide filter values (e.g. \"until=<timestamp>\")",
     ),
     boolean("force", Some('f'), "Do not prompt for confirmation"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const CONTAINER_PRUNE: CommandSpec = CommandSpec {
     name: "container prune",
@@ -122,10 +113,7 @@ const CP_FLAGS: &[FlagSpec] = &[
         Some('q'),
         "Suppress progress output during copy. Progress output is automatically suppressed if no terminal is attached",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const CP: CommandSpec = CommandSpec {
     name: "cp",
@@ -139,16 +127,12 @@ pub const CP: CommandSpec = CommandSpec {
     max_args: Some(2),
 };
 
-const DIFF_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const DIFF: CommandSpec = CommandSpec {
     name: "diff",
     usage: "docker diff CONTAINER",
     short: "Inspect changes to files or directories on a container's filesystem",
     aliases: "docker container diff, docker diff",
-    flags: DIFF_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 1,
@@ -203,10 +187,7 @@ const EXEC_FLAGS: &[FlagSpec] = &[
         "string",
         "Working directory inside the container",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const EXEC: CommandSpec = CommandSpec {
     name: "exec",
@@ -227,10 +208,7 @@ const EXPORT_FLAGS: &[FlagSpec] = &[
         "string",
         "Write to a file, instead of STDOUT",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const EXPORT: CommandSpec = CommandSpec {
     name: "export",
@@ -251,10 +229,7 @@ const KILL_FLAGS: &[FlagSpec] = &[
         "string",
         "Signal to send to the container",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const KILL: CommandSpec = CommandSpec {
     name: "kill",
@@ -293,10 +268,7 @@ const LOGS_FLAGS: &[FlagSpec] = &[
         "string",
         "Show logs before a timestamp (e.g. \"2013-01-02T13:23:37Z\") or relative (e.g. \"42m\" for 42 minutes)",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const LOGS: CommandSpec = CommandSpec {
     name: "logs",
@@ -310,90 +282,48 @@ pub const LOGS: CommandSpec = CommandSpec {
     max_args: Some(1),
 };
 
-const PAUSE_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const PAUSE: CommandSpec = CommandSpec {
     name: "pause",
     usage: "docker pause CONTAINER [CONTAINER...]",
     short: "Pause all processes within one or more containers",
     aliases: "docker container pause, docker pause",
-    flags: PAUSE_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 1,
     max_args: None,
 };
 
-const PORT_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const PORT: CommandSpec = CommandSpec {
     name: "port",
     usage: "docker port CONTAINER [PRIVATE_PORT[/PROTO]]",
     short: "List port mappings or a specific mapping for the container",
     aliases: "docker container port, docker port",
-    flags: PORT_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 1,
     max_args: Some(2),
 };
 
-const RENAME_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const RENAME: CommandSpec = CommandSpec {
     name: "rename",
     usage: "docker rename CONTAINER NEW_NAME",
     short: "Rename a container",
     aliases: "docker container rename, docker rename",
-    flags: RENAME_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 2,
     max_args: Some(2),
 };
 
-const RESTART_FLAGS: &[FlagSpec] = &[
-    value(
-        "signal",
-        Some('s'),
-        "string",
-        "Signal to send to the container",
-    ),
-    checked(
-        "timeout",
-        Some('t'),
-        "int",
-        check_int,
-        "Seconds to wait before killing the container",
-    ),
-    // Deprecated; `docker stop`/`restart` warn when it is used.
-    FlagSpec {
-        hidden: true,
-        ..checked(
-            "time",
-            None,
-            "int",
-            check_int,
-            "Seconds to wait before killing the container (deprecated: use --timeout)",
-        )
-    },
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
-];
 pub const RESTART: CommandSpec = CommandSpec {
     name: "restart",
     usage: "docker restart [OPTIONS] CONTAINER [CONTAINER...]",
     short: "Restart one or more containers",
     aliases: "docker container restart, docker restart",
-    flags: RESTART_FLAGS,
+    flags: STOP_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 1,
@@ -412,10 +342,7 @@ const RM_FLAGS: &[FlagSpec] = &[
         Some('v'),
         "Remove anonymous volumes associated with the container",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const RM: CommandSpec = CommandSpec {
     name: "rm",
@@ -442,10 +369,7 @@ const START_FLAGS: &[FlagSpec] = &[
         "Override the key sequence for detaching a container",
     ),
     boolean("interactive", Some('i'), "Attach container's STDIN"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const START: CommandSpec = CommandSpec {
     name: "start",
@@ -480,10 +404,7 @@ const STATS_FLAGS: &[FlagSpec] = &[
         "Disable streaming stats and only pull the first result",
     ),
     boolean("no-trunc", None, "Do not truncate output"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const STATS: CommandSpec = CommandSpec {
     name: "stats",
@@ -497,6 +418,7 @@ pub const STATS: CommandSpec = CommandSpec {
     max_args: None,
 };
 
+/// `stop` and `restart` take the same options.
 const STOP_FLAGS: &[FlagSpec] = &[
     value(
         "signal",
@@ -522,10 +444,7 @@ const STOP_FLAGS: &[FlagSpec] = &[
             "Seconds to wait before killing the container (deprecated: use --timeout)",
         )
     },
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const STOP: CommandSpec = CommandSpec {
     name: "stop",
@@ -539,16 +458,12 @@ pub const STOP: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const TOP_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const TOP: CommandSpec = CommandSpec {
     name: "top",
     usage: "docker top CONTAINER [ps OPTIONS]",
     short: "Display the running processes of a container",
     aliases: "docker container top, docker top",
-    flags: TOP_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     // Everything after the container goes to ps.
     interspersed: false,
@@ -556,16 +471,12 @@ pub const TOP: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const UNPAUSE_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const UNPAUSE: CommandSpec = CommandSpec {
     name: "unpause",
     usage: "docker unpause CONTAINER [CONTAINER...]",
     short: "Unpause all processes within one or more containers",
     aliases: "docker container unpause, docker unpause",
-    flags: UNPAUSE_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 1,
@@ -666,10 +577,7 @@ const UPDATE_FLAGS: &[FlagSpec] = &[
         "string",
         "Restart policy to apply when a container exits",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const UPDATE: CommandSpec = CommandSpec {
     name: "update",
@@ -683,16 +591,12 @@ pub const UPDATE: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const WAIT_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const WAIT: CommandSpec = CommandSpec {
     name: "wait",
     usage: "docker wait CONTAINER [CONTAINER...]",
     short: "Block until one or more containers stop, then print their exit codes",
     aliases: "docker container wait, docker wait",
-    flags: WAIT_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 1,

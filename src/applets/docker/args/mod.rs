@@ -14,10 +14,10 @@ mod help;
 mod other_commands;
 mod tables;
 
-#[allow(unused_imports)] // The API the commands will use.
-pub use help::{flag_usages, help_text, wrap_text};
-#[allow(unused_imports)]
-pub use tables::{CREATE, GLOBAL, PS, RUN, find_command, group_commands};
+pub use help::{flag_usages, help_text};
+#[cfg(test)]
+pub use tables::{CREATE, PS, RUN};
+pub use tables::{GLOBAL, find_command, group_commands};
 
 /// Checks a flag's value and returns what to store: the value parsed once,
 /// here, into its type.
@@ -89,23 +89,6 @@ pub struct FlagSpec {
 impl FlagSpec {
     pub fn takes_value(&self) -> bool {
         self.value_type.is_some()
-    }
-
-    /// List-like flags keep every value; the others keep the last.
-    pub fn repeated(&self) -> bool {
-        matches!(
-            self.value_type,
-            Some(
-                "list"
-                    | "map"
-                    | "ulimit"
-                    | "mount"
-                    | "filter"
-                    | "gpu-request"
-                    | "network"
-                    | "stringArray"
-            )
-        )
     }
 
     /// How pflag names the flag in errors: `-m, --memory` or `--rm`.

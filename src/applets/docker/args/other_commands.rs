@@ -1,8 +1,11 @@
-//! Flag tables and argument counts of the image and system commands, generated from
-//! their `--help` output and argument errors (Docker CLI 28); the tests
+//! Flag tables and argument counts of the image and system commands, written by hand
+//! from their `--help` output and argument errors (Docker CLI 28); the tests
 //! check each `--help` against the captured text.
 
-use super::tables::{boolean, check_filter, checked, value};
+use super::tables::{
+    FORMAT_ONLY_FLAGS, HELP, HELP_ONLY_FLAGS, INSPECT_FORMAT_USAGE, boolean, check_filter, checked,
+    value,
+};
 use super::{CommandSpec, FlagSpec};
 
 const EVENTS_FLAGS: &[FlagSpec] = &[
@@ -13,12 +16,7 @@ const EVENTS_FLAGS: &[FlagSpec] = &[
         check_filter,
         "Filter output based on conditions provided",
     ),
-    value(
-        "format",
-        None,
-        "string",
-        "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-    ),
+    value("format", None, "string", INSPECT_FORMAT_USAGE),
     value(
         "since",
         None,
@@ -31,10 +29,7 @@ const EVENTS_FLAGS: &[FlagSpec] = &[
         "string",
         "Stream events until this timestamp",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const EVENTS: CommandSpec = CommandSpec {
     name: "events",
@@ -71,10 +66,7 @@ const HISTORY_FLAGS: &[FlagSpec] = &[
         "Show history for the given platform. Formatted as \"os[/arch[/variant]]\" (e.g., \"linux/amd64\")",
     ),
     boolean("quiet", Some('q'), "Only show image IDs"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const HISTORY: CommandSpec = CommandSpec {
     name: "history",
@@ -102,10 +94,7 @@ const IMAGE_PRUNE_FLAGS: &[FlagSpec] = &[
         "Provide filter values (e.g. \"until=<timestamp>\")",
     ),
     boolean("force", Some('f'), "Do not prompt for confirmation"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const IMAGE_PRUNE: CommandSpec = CommandSpec {
     name: "image prune",
@@ -149,10 +138,7 @@ const IMAGES_FLAGS: &[FlagSpec] = &[
         None,
         "List multi-platform images as a tree (EXPERIMENTAL)",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const IMAGES: CommandSpec = CommandSpec {
     name: "images",
@@ -185,10 +171,7 @@ const IMPORT_FLAGS: &[FlagSpec] = &[
         "string",
         "Set platform if server is multi-platform capable",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const IMPORT: CommandSpec = CommandSpec {
     name: "import",
@@ -202,24 +185,12 @@ pub const IMPORT: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const INFO_FLAGS: &[FlagSpec] = &[
-    value(
-        "format",
-        Some('f'),
-        "string",
-        "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-    ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
-];
 pub const INFO: CommandSpec = CommandSpec {
     name: "info",
     usage: "docker info [OPTIONS]",
     short: "Display system-wide information",
     aliases: "docker system info, docker info",
-    flags: INFO_FLAGS,
+    flags: FORMAT_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 0,
@@ -227,12 +198,7 @@ pub const INFO: CommandSpec = CommandSpec {
 };
 
 const INSPECT_FLAGS: &[FlagSpec] = &[
-    value(
-        "format",
-        Some('f'),
-        "string",
-        "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-    ),
+    value("format", Some('f'), "string", INSPECT_FORMAT_USAGE),
     boolean(
         "size",
         Some('s'),
@@ -244,10 +210,7 @@ const INSPECT_FLAGS: &[FlagSpec] = &[
         "string",
         "Only inspect objects of the given type",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const INSPECT: CommandSpec = CommandSpec {
     name: "inspect",
@@ -275,10 +238,7 @@ const LOAD_FLAGS: &[FlagSpec] = &[
         "Load only the given platform variant. Formatted as \"os[/arch[/variant]]\" (e.g., \"linux/amd64\")",
     ),
     boolean("quiet", Some('q'), "Suppress the load output"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const LOAD: CommandSpec = CommandSpec {
     name: "load",
@@ -313,10 +273,7 @@ const PULL_FLAGS: &[FlagSpec] = &[
         "Set platform if server is multi-platform capable",
     ),
     boolean("quiet", Some('q'), "Suppress verbose output"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const PULL: CommandSpec = CommandSpec {
     name: "pull",
@@ -351,10 +308,7 @@ const PUSH_FLAGS: &[FlagSpec] = &[
         "Push a platform-specific manifest as a single-platform image to the registry. Image index won't be pushed, meaning that other manifests, including attestations won't be preserved. 'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)",
     ),
     boolean("quiet", Some('q'), "Suppress verbose output"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const PUSH: CommandSpec = CommandSpec {
     name: "push",
@@ -377,10 +331,7 @@ const RMI_FLAGS: &[FlagSpec] = &[
         "strings",
         "Remove only the given platform variant. Formatted as \"os[/arch[/variant]]\" (e.g., \"linux/amd64\")",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const RMI: CommandSpec = CommandSpec {
     name: "rmi",
@@ -407,10 +358,7 @@ const SAVE_FLAGS: &[FlagSpec] = &[
         "string",
         "Save only the given platform variant. Formatted as \"os[/arch[/variant]]\" (e.g., \"linux/amd64\")",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const SAVE: CommandSpec = CommandSpec {
     name: "save",
@@ -436,10 +384,7 @@ const SYSTEM_DF_FLAGS: &[FlagSpec] = &[
         Some('v'),
         "Show detailed information on space usage",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const SYSTEM_DF: CommandSpec = CommandSpec {
     name: "system df",
@@ -468,10 +413,7 @@ const SYSTEM_PRUNE_FLAGS: &[FlagSpec] = &[
     ),
     boolean("force", Some('f'), "Do not prompt for confirmation"),
     boolean("volumes", None, "Prune anonymous volumes"),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
 ];
 pub const SYSTEM_PRUNE: CommandSpec = CommandSpec {
     name: "system prune",
@@ -485,40 +427,24 @@ pub const SYSTEM_PRUNE: CommandSpec = CommandSpec {
     max_args: Some(0),
 };
 
-const TAG_FLAGS: &[FlagSpec] = &[FlagSpec {
-    hidden: true,
-    ..boolean("help", None, "Print usage")
-}];
 pub const TAG: CommandSpec = CommandSpec {
     name: "tag",
     usage: "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
     short: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
     aliases: "docker image tag, docker tag",
-    flags: TAG_FLAGS,
+    flags: HELP_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 2,
     max_args: Some(2),
 };
 
-const VERSION_FLAGS: &[FlagSpec] = &[
-    value(
-        "format",
-        Some('f'),
-        "string",
-        "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
-    ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
-];
 pub const VERSION: CommandSpec = CommandSpec {
     name: "version",
     usage: "docker version [OPTIONS]",
     short: "Show the Docker version information",
     aliases: "",
-    flags: VERSION_FLAGS,
+    flags: FORMAT_ONLY_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 0,

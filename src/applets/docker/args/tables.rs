@@ -102,10 +102,7 @@ const PS_FLAGS: &[FlagSpec] = &[
         "string",
         "Format output using a custom template:\n'table':            Print output in table format with column headers (default)\n'table TEMPLATE':   Print output in table format using the given Go template\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates",
     ),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
     FlagSpec {
         default: Some("-1"),
         ..checked(
@@ -205,14 +202,28 @@ pub const GLOBAL: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const INSPECT_FORMAT_USAGE: &str = "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+/// The hidden `--help` of every command.
+pub(super) const HELP: FlagSpec = FlagSpec {
+    hidden: true,
+    ..boolean("help", None, "Print usage")
+};
+
+/// The table of the commands that take no option but `--help`.
+pub(super) const HELP_ONLY_FLAGS: &[FlagSpec] = &[HELP];
+
+/// `--format` of the commands that print one object (`inspect`, `info`,
+/// `version`): docker/cli gives them all the same help text.
+pub(super) const INSPECT_FORMAT_USAGE: &str = "Format output using a custom template:\n'json':             Print in JSON format\n'TEMPLATE':         Print output using the given Go template.\nRefer to https://docs.docker.com/go/formatting/ for more information about formatting output with templates";
+
+/// The table of `info` and `version`, whose only option is `--format`.
+pub(super) const FORMAT_ONLY_FLAGS: &[FlagSpec] = &[
+    value("format", Some('f'), "string", INSPECT_FORMAT_USAGE),
+    HELP,
+];
 
 const CONTAINER_INSPECT_FLAGS: &[FlagSpec] = &[
     value("format", Some('f'), "string", INSPECT_FORMAT_USAGE),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
     boolean("size", Some('s'), "Display total file sizes"),
 ];
 
@@ -230,10 +241,7 @@ pub const CONTAINER_INSPECT: CommandSpec = CommandSpec {
 
 const IMAGE_INSPECT_FLAGS: &[FlagSpec] = &[
     value("format", Some('f'), "string", INSPECT_FORMAT_USAGE),
-    FlagSpec {
-        hidden: true,
-        ..boolean("help", None, "Print usage")
-    },
+    HELP,
     value(
         "platform",
         None,
@@ -254,8 +262,6 @@ pub const IMAGE_INSPECT: CommandSpec = CommandSpec {
     max_args: None,
 };
 
-const COMMANDS: &[&CommandSpec] = &[&CONTAINER_INSPECT, &CREATE, &IMAGE_INSPECT, &PS, &RUN];
-
 /// Subcommands of a group the client has no table for, with their
 /// descriptions as `docker GROUP` lists them.
 const UNTABLED_SUBCOMMANDS: &[(&str, &str)] =
@@ -273,20 +279,9 @@ pub fn group_commands(group: &str) -> Vec<(String, &'static str)> {
             list.push((sub.to_string(), short));
         }
     };
-    for spec in COMMANDS {
+    for spec in super::commands::COMMANDS {
         let aliases = spec
             .aliases
-            .split(", ")
-            .filter_map(|a| a.strip_prefix("docker "));
-        if let Some(name) = std::iter::once(spec.name)
-            .chain(aliases)
-            .find(|name| name.starts_with(&prefix))
-        {
-            add(name, spec.short);
-        }
-    }
-    for (spec, aliases) in super::commands::GENERATED {
-        let aliases = aliases
             .split(", ")
             .filter_map(|a| a.strip_prefix("docker "));
         // The first alias under the group is the subcommand's own name.
@@ -307,22 +302,11 @@ pub fn group_commands(group: &str) -> Vec<(String, &'static str)> {
 /// The syntax of a command by any name `docker` knows it under
 /// (`ps`, `container ls`, `image rm`, ...).
 pub fn find_command(name: &str) -> Option<&'static CommandSpec> {
-    let name = match name {
-        "container run" => "run",
-        "container create" => "create",
-        "container ls" | "container list" | "container ps" => "ps",
-        other => other,
-    };
-    if let Some(spec) = COMMANDS.iter().copied().find(|spec| spec.name == name) {
-        return Some(spec);
-    }
-    super::commands::GENERATED
-        .iter()
-        .find(|(spec, aliases)| {
-            spec.name == name
-                || aliases
-                    .split(", ")
-                    .any(|alias| alias.strip_prefix("docker ") == Some(name))
-        })
-        .map(|(spec, _)| *spec)
+    super::commands::COMMANDS.iter().copied().find(|spec| {
+        spec.name == name
+            || spec
+                .aliases
+                .split(", ")
+                .any(|alias| alias.strip_prefix("docker ") == Some(name))
+    })
 }

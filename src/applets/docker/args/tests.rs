@@ -274,10 +274,10 @@ fn global_options_stop_at_the_command() {
     assert_eq!(parse(&GLOBAL, &words("-h")).unwrap_err(), ArgsError::Help);
 }
 
-/// Every generated command's `--help` and argument-count errors, as the
-/// Docker CLI 28 printed them (testdata/help/).
+/// The `--help` and argument-count errors of every command captured in
+/// testdata/help/, as the Docker CLI 28 printed them.
 #[test]
-fn generated_commands_match_the_real_cli() {
+fn captured_commands_match_the_real_cli() {
     let names = [
         "attach",
         "commit",
@@ -352,4 +352,56 @@ fn generated_commands_match_the_real_cli() {
         Some("start")
     );
     assert_eq!(find_command("image rm").map(|s| s.name), Some("rmi"));
+}
+
+/// What makes two flags the same for a user: everything but the identity
+/// of the check function, compared by address.
+fn flag_key(flag: &FlagSpec) -> String {
+    format!(
+        "{}|{:?}|{:?}|{}|{}|{:?}|{:?}",
+        flag.long,
+        flag.short,
+        flag.value_type,
+        flag.usage,
+        flag.hidden,
+        flag.default,
+        flag.check.map(|check| check as usize)
+    )
+}
+
+/// Commands that have the same flags and use one table for them, declared
+/// once: `HELP_ONLY_FLAGS`, `FORMAT_ONLY_FLAGS`, `STOP_FLAGS`. (docker/cli
+/// defines these flags in each command's file; they are the same flags
+/// because the commands take the same options.)
+const SHARED_TABLES: &[&[&str]] = &[
+    &[
+        "diff", "pause", "port", "rename", "tag", "top", "unpause", "wait",
+    ],
+    &["info", "version"],
+    &["restart", "stop"],
+];
+
+/// Flag tables are written by hand, so a copy can drift from its original.
+/// Commands with the same flags share one table, declared in
+/// `SHARED_TABLES`; a table that copies another fails here.
+#[test]
+fn commands_with_the_same_flags_share_one_table() {
+    let mut groups: Vec<(Vec<String>, Vec<&str>)> = Vec::new();
+    for spec in commands::COMMANDS {
+        let flags: Vec<String> = spec.flags().map(flag_key).collect();
+        match groups.iter_mut().find(|(known, _)| *known == flags) {
+            Some((_, names)) => names.push(spec.name),
+            None => groups.push((flags, vec![spec.name])),
+        }
+    }
+    let mut same: Vec<Vec<&str>> = groups
+        .into_iter()
+        .map(|(_, mut names)| {
+            names.sort();
+            names
+        })
+        .filter(|names| names.len() > 1)
+        .collect();
+    same.sort();
+    assert_eq!(same, SHARED_TABLES, "commands with equal flag lists");
 }

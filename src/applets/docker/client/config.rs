@@ -9,10 +9,8 @@ use std::path::{Path, PathBuf};
 #[derive(Default)]
 pub struct Config {
     /// `auths`: registry host to its entry (`auth`, `identitytoken`, ...).
-    #[allow(dead_code)] // Sent as X-Registry-Auth once the daemon pulls.
     pub auths: BTreeMap<String, Json>,
     pub current_context: Option<String>,
-    #[allow(dead_code)] // Used by attach once the daemon serves it.
     pub detach_keys: Option<String>,
     /// `statsFormat`: `docker stats`'s format when `--format` is not given.
     pub stats_format: Option<String>,
@@ -73,7 +71,6 @@ impl Config {
 
     /// `X-Registry-Auth` for `registry`: base64 of the JSON auth config,
     /// `e30=` (`{}`) when there is none, as the CLI sends it.
-    #[allow(dead_code)] // Used by pull/push once the daemon serves them.
     pub fn registry_auth(&self, registry: &str) -> String {
         let Some(entry) = self.auths.get(registry) else {
             return "e30=".into();
@@ -97,7 +94,6 @@ impl Config {
 const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 /// Base64 with the URL alphabet and padding, as Go's `base64.URLEncoding`.
-#[allow(dead_code)]
 pub fn base64_url_encode(data: &[u8]) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
@@ -123,7 +119,6 @@ pub fn base64_url_encode(data: &[u8]) -> String {
     out
 }
 
-#[allow(dead_code)]
 fn base64_decode(text: &str) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     let mut acc = 0u32;

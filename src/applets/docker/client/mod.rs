@@ -322,8 +322,8 @@ impl Client {
         let connection = ClientConnection::from_stream(stream)
             .map_err(|e| Failure::new(1, format!("error during connect: {e}")))?;
         match connection.upgrade("POST", &target, &client_headers(), &[]) {
-            Ok(Upgrade::Switched(_, hijacked)) => Ok(hijacked),
-            Ok(Upgrade::Refused(status, _)) => Err(Failure::new(
+            Ok(Upgrade::Switched(hijacked)) => Ok(hijacked),
+            Ok(Upgrade::Refused(status)) => Err(Failure::new(
                 1,
                 format!("unable to upgrade to tcp, received {status}"),
             )),

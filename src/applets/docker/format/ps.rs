@@ -61,77 +61,6 @@ pub fn running_for(created: SystemTime, now: SystemTime) -> String {
     format!("{} ago", human_duration(age))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Health {
-    Starting,
-    Healthy,
-    Unhealthy,
-}
-
-/// What the STATUS text is computed from (the daemon's container state).
-#[derive(Debug, Clone, Default)]
-pub struct ContainerState {
-    pub running: bool,
-    pub paused: bool,
-    pub restarting: bool,
-    pub dead: bool,
-    pub removal_in_progress: bool,
-    pub exit_code: i64,
-    pub started_at: Option<SystemTime>,
-    pub finished_at: Option<SystemTime>,
-    pub health: Option<Health>,
-}
-
-/// The STATUS text as moby's `State.String()` words it: `Up 3 seconds`,
-/// `Up 2 minutes (Paused)`, `Up 1 second (healthy)`,
-/// `Exited (0) 5 seconds ago`, `Restarting (1) 2 seconds ago`, `Created`.
-pub fn container_status(state: &ContainerState, now: SystemTime) -> String {
-    let since = |time: Option<SystemTime>| {
-        let elapsed = time
-            .and_then(|t| now.duration_since(t).ok())
-            .unwrap_or(Duration::ZERO);
-        human_duration(elapsed)
-    };
-    if state.running {
-        if state.paused {
-            return format!("Up {} (Paused)", since(state.started_at));
-        }
-        if state.restarting {
-            return format!(
-                "Restarting ({}) {} ago",
-                state.exit_code,
-                since(state.finished_at)
-            );
-        }
-        if let Some(health) = state.health {
-            let health = match health {
-                Health::Starting => "health: starting",
-                Health::Healthy => "healthy",
-                Health::Unhealthy => "unhealthy",
-            };
-            return format!("Up {} ({health})", since(state.started_at));
-        }
-        return format!("Up {}", since(state.started_at));
-    }
-    if state.removal_in_progress {
-        return "Removal In Progress".into();
-    }
-    if state.dead {
-        return "Dead".into();
-    }
-    if state.started_at.is_none() {
-        return "Created".into();
-    }
-    if state.finished_at.is_none() {
-        return String::new();
-    }
-    format!(
-        "Exited ({}) {} ago",
-        state.exit_code,
-        since(state.finished_at)
-    )
-}
-
 /// One entry of a container's `Ports` in the list API.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PortSummary {
@@ -273,53 +202,8 @@ mod tests {
     }
 
     #[test]
-    fn status_texts_as_moby_words_them() {
+    fn created_column_says_how_long_ago() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
-        let ago = |s: u64| Some(now - Duration::from_secs(s));
-        let running = ContainerState {
-            running: true,
-            started_at: ago(3),
-            ..Default::default()
-        };
-        assert_eq!(container_status(&running, now), "Up 3 seconds");
-        let paused = ContainerState {
-            paused: true,
-            started_at: ago(120),
-            ..running.clone()
-        };
-        assert_eq!(container_status(&paused, now), "Up 2 minutes (Paused)");
-        let healthy = ContainerState {
-            health: Some(Health::Starting),
-            started_at: ago(1),
-            ..running.clone()
-        };
-        assert_eq!(
-            container_status(&healthy, now),
-            "Up 1 second (health: starting)"
-        );
-        let restarting = ContainerState {
-            restarting: true,
-            exit_code: 1,
-            finished_at: ago(2),
-            ..running.clone()
-        };
-        assert_eq!(
-            container_status(&restarting, now),
-            "Restarting (1) 2 seconds ago"
-        );
-        let exited = ContainerState {
-            exit_code: 0,
-            started_at: ago(10),
-            finished_at: ago(5),
-            ..Default::default()
-        };
-        assert_eq!(container_status(&exited, now), "Exited (0) 5 seconds ago");
-        assert_eq!(container_status(&ContainerState::default(), now), "Created");
-        let dead = ContainerState {
-            dead: true,
-            ..Default::default()
-        };
-        assert_eq!(container_status(&dead, now), "Dead");
         assert_eq!(
             running_for(now - Duration::from_secs(150), now),
             "2 minutes ago"

@@ -13,7 +13,6 @@ const DOCKER_PADDING: usize = 3;
 struct Cell {
     text: String,
     width: usize,
-    hard_tab: bool,
 }
 
 pub struct TabWriter {
@@ -44,10 +43,10 @@ impl TabWriter {
         for c in text.chars() {
             match c {
                 '\t' | '\u{b}' => {
-                    self.terminate_cell(c == '\t');
+                    self.terminate_cell();
                 }
                 '\n' | '\u{c}' => {
-                    let cells = self.terminate_cell(false);
+                    let cells = self.terminate_cell();
                     self.lines.push(Vec::new());
                     // A line of one cell cannot affect later columns, so
                     // everything up to here can be laid out now.
@@ -63,21 +62,17 @@ impl TabWriter {
     /// Lays out what is buffered and returns all output so far.
     pub fn finish(mut self) -> String {
         if !self.cell.is_empty() {
-            self.terminate_cell(false);
+            self.terminate_cell();
         }
         self.flush_lines();
         self.out
     }
 
-    fn terminate_cell(&mut self, hard_tab: bool) -> usize {
+    fn terminate_cell(&mut self) -> usize {
         let text = std::mem::take(&mut self.cell);
         let width = display_width(&text);
         let line = self.lines.last_mut().expect("always one line");
-        line.push(Cell {
-            text,
-            width,
-            hard_tab,
-        });
+        line.push(Cell { text, width });
         line.len()
     }
 
@@ -131,13 +126,6 @@ impl TabWriter {
     }
 }
 
-/// Aligns a whole tab-separated text with docker's settings.
-pub fn table(text: &str) -> String {
-    let mut writer = TabWriter::docker();
-    writer.write(text);
-    writer.finish()
-}
-
 /// Terminal columns of `text`: East Asian wide and full-width characters
 /// take two, combining marks none.
 pub fn display_width(text: &str) -> usize {
@@ -181,6 +169,13 @@ fn char_width(c: char) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Aligns a whole tab-separated text with docker's settings.
+    fn table(text: &str) -> String {
+        let mut writer = TabWriter::docker();
+        writer.write(text);
+        writer.finish()
+    }
 
     #[test]
     fn empty_tables_have_docker_headers() {

@@ -92,9 +92,10 @@ pub fn go_errno_text(error: &std::io::Error) -> String {
     }
 }
 
-/// Labels from `--label-file`s then `-l`s, later ones winning, as
-/// docker/cli builds Config.Labels: `k=v`, or a bare `k` for an empty value.
-pub fn labels(entries: &[String]) -> BTreeMap<String, String> {
+/// `k=v` entries as a map, later ones winning, as docker/cli builds
+/// Config.Labels (from `--label-file`s then `-l`s), annotations and sysctls:
+/// a bare `k` has an empty value.
+pub fn key_value_map(entries: &[String]) -> BTreeMap<String, String> {
     entries
         .iter()
         .map(|entry| match entry.split_once('=') {
@@ -171,7 +172,7 @@ mod tests {
 
     #[test]
     fn labels_map() {
-        let got = labels(&["A=1".into(), "k=v".into(), "bare".into(), "k=w".into()]);
+        let got = key_value_map(&["A=1".into(), "k=v".into(), "bare".into(), "k=w".into()]);
         let want: BTreeMap<String, String> = [("A", "1"), ("bare", ""), ("k", "w")]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -2,7 +2,7 @@
 //! `Sprintln` and `Sprintf` with the verbs and flags used in practice, and
 //! Go's `%!verb(type=value)` complaints for mismatches.
 
-use super::value::{Value, json_type_name};
+use super::value::Value;
 use crate::gofmt::float::{format_e, format_g};
 use serde_json::Value as Json;
 
@@ -284,11 +284,6 @@ fn pad(text: String, spec: Spec) -> String {
     } else {
         fill + &text
     }
-}
-
-/// The `type=value` text Go shows for a JSON value.
-pub fn describe_json(json: &Json) -> String {
-    format!("{}={}", json_type_name(json), print_json(json))
 }
 
 #[cfg(test)]

@@ -13,8 +13,7 @@ mod parser;
 mod value;
 
 pub use funcs::go_quote;
-#[allow(unused_imports)] // The API the commands will use.
-pub use value::{Object, Value, go_json};
+pub use value::{Object, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
@@ -50,26 +49,13 @@ impl Template {
     }
 
     /// Renders a table header the way docker/cli does: over the header
-    /// names, with the string functions passing their input through.
-    pub fn execute_header(&self, data: &Value) -> Result<String, TemplateError> {
-        let (out, result) = self.execute_header_partial(data);
-        match result {
-            None => Ok(out),
-            Some(error) => Err(error),
-        }
-    }
-
-    /// Like `execute_header`, but keeps the output written before an
-    /// error: docker prints that partial header and ignores the error.
+    /// names, with the string functions passing their input through. Keeps
+    /// the output written before an error: docker prints that partial
+    /// header and ignores the error.
     pub fn execute_header_partial(&self, data: &Value) -> (String, Option<TemplateError>) {
         let (out, result) = exec::Exec::new(&self.text, data.clone(), true).run(&self.nodes);
         (out, result.err().map(TemplateError))
     }
-}
-
-/// Parses and runs `text` over JSON data in one step.
-pub fn render(text: &str, data: &serde_json::Value) -> Result<String, TemplateError> {
-    Template::parse(text)?.execute(&Value::Data(data.clone()))
 }
 
 #[cfg(test)]

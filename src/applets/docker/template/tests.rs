@@ -5,6 +5,11 @@ use super::*;
 use serde_json::{Value as Json, json};
 use std::rc::Rc;
 
+/// Parses and runs `text` over JSON data in one step.
+fn render(text: &str, data: &serde_json::Value) -> Result<String, TemplateError> {
+    Template::parse(text)?.execute(&Value::Data(data.clone()))
+}
+
 fn container() -> Json {
     json!({
         "Id": "4f66ad9a0b2e5c1e8d5c3f5d2e6b7a8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f4a",
@@ -303,8 +308,8 @@ fn header_mode_passes_names_through_string_functions() {
     let header = Value::Data(json!({"ID": "CONTAINER ID", "Names": "NAMES"}));
     let template = Template::parse("{{.ID | lower}}\t{{upper .Names}}\t{{json .Names}}").unwrap();
     assert_eq!(
-        template.execute_header(&header).unwrap(),
-        "CONTAINER ID\tNAMES\tNAMES"
+        template.execute_header_partial(&header),
+        ("CONTAINER ID\tNAMES\tNAMES".to_string(), None)
     );
     assert_eq!(
         template.execute(&header).unwrap(),
