@@ -1,0 +1,331 @@
+//! Runtime CVE classes as standing tests, each run through our runc and,
+//! as a control, through Debian's runc 1.1.5. The tests assert that ours is
+//! safe; what the control did is printed (`control: ...`), never asserted,
+//! since 1.1.5 predates some of these fixes.
+//!
+//! Covered elsewhere, with their controls: CVE-2024-21626 (cwd through a
+//! leaked fd, run and exec) and CVE-2025-31133 (a /dev/null symlink as the
+//! masking source) in runc_fds; CVE-2019-5736 for a created init in
+//! runc_selfexe (this module adds exec, with the exploit's held fd).
+
+use crate::harness::busybox::Bundle;
+use crate::harness::{TempDir, report_skip, stderr_of, stdout_of};
+use crate::runc_bundle;
+use crate::runc_cgroups::run_detached;
+use crate::runc_support::{Runtime, reap};
+use serde_json::json;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+/// Debian's runc when installed (else a visible skip), then ours: the
+/// control's line is printed even when an assertion on ours fails.
+fn control_then_ours(test: &str) -> Vec<Runtime> {
+    let mut runtimes = Vec::new();
+    match Runtime::debian() {
+        Ok(runc) => runtimes.push(runc),
+        Err(reason) => report_skip(test, &reason),
+    }
+    runtimes.push(Runtime::ours());
+    runtimes
+}
+
+fn is_ours(runtime: &Runtime) -> bool {
+    runtime.name == "dockbox"
+}
+
+/// One line for the log: the runtime, the exit status, stdout and stderr.
+fn describe(runtime: &Runtime, what: &str, output: &Output) -> String {
+    let role = if is_ours(runtime) { "ours" } else { "control" };
+    format!(
+        "{role}: {} {what}: {}, stdout {:?}, stderr {:?}",
+        runtime.name,
+        output.status,
+        stdout_of(output).trim(),
+        stderr_of(output).trim()
+    )
+}
+
+/// `exec -d` of `args` in `id`; gives the exec'd process's host pid.
+fn exec_detached(runtime: &Runtime, dir: &TempDir, id: &str, args: &[&str]) -> Option<i32> {
+    let pid_file = dir.join(&format!("{}-exec.pid", runtime.name));
+    let _ = std::fs::remove_file(&pid_file);
+    let pid_arg = pid_file.to_str().unwrap();
+    let status = runtime
+        .command(&[&["exec", "-d", "--pid-file", pid_arg, id], args].concat())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let pid = std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok();
+    status.success().then_some(pid).flatten()
+}
+
+// ---- CVE-2019-5736: the runtime's binary reached through /proc/PID/exe --
+
+/// Run detached inside the container: every process whose executable lies
+/// outside the image's /bin, /sbin and /usr (the runtime's, reached through
+/// `/proc/self/exe`) is opened through /proc/PID/exe, killed so that
+/// nothing runs that file any more (a running one answers ETXTBSY), then
+/// written through the held fd, as the CVE's exploit does. One line
+/// `PID EXE WROTE|DENIED` each into /out/result, then DONE.
+const OVERWRITE_RUNTIME_EXES: &str = "exec > /out/result 2>&1; \
+     for p in /proc/[0-9]*; do \
+     e=$(readlink $p/exe) || continue; case $e in /bin/*|/sbin/*|/usr/*|'') continue;; esac; \
+     exec 3< $p/exe || { echo \"${p#/proc/} $e UNOPENED\"; continue; }; \
+     kill -9 ${p#/proc/}; sleep 1; \
+     if echo pwned >> /proc/self/fd/3; then r=WROTE; else r=DENIED; fi; exec 3<&-; \
+     echo \"${p#/proc/} $e $r\"; done; echo DONE";
+
+/// A running `sleep` container whose rootfs has `/bin/docker-init` as a
+/// symlink to /proc/self/exe: `exec /bin/docker-init sleep 100` re-runs the
+/// executable of the runtime process that execs it (as dockbox's
+/// docker-init applet, which stays to wait on its `sleep`). The container
+/// then attacks that file; gives the report and the attack's lines.
+fn runtime_exe_attack(runtime: &Runtime, dir: &TempDir, bundle: &Bundle) -> (String, Vec<String>) {
+    let id = "selfexe";
+    let result = dir.join("out/result");
+    let _ = std::fs::remove_file(&result);
+    let _guard = runtime.guard(id);
+    run_detached(runtime, bundle, id);
+    let init_pid = runtime.state(id)["pid"].as_i64().unwrap() as i32;
+    let exec_pid = exec_detached(runtime, dir, id, &["/bin/docker-init", "sleep", "100"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let exec_exe = exec_pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).ok());
+    let attacker = exec_detached(runtime, dir, id, &["sh", "-c", OVERWRITE_RUNTIME_EXES]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut lines = Vec::new();
+    while std::time::Instant::now() < deadline {
+        let text = std::fs::read_to_string(&result).unwrap_or_default();
+        lines = text.lines().map(str::to_string).collect();
+        if lines.last().is_some_and(|line| line == "DONE") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let role = if is_ours(runtime) { "ours" } else { "control" };
+    let report = format!(
+        "{role}: {}: exec'd docker-init {exec_pid:?} ran {exec_exe:?}; attacker {attacker:?}",
+        runtime.name
+    );
+    let _ = runtime.run(&["delete", "--force", id]);
+    for pid in [Some(init_pid), exec_pid, attacker].into_iter().flatten() {
+        reap(pid);
+    }
+    (report, lines)
+}
+
+/// Each runtime is a private copy of its binary, so a successful attack
+/// changes that copy only, and nothing else running it hides the write.
+#[test]
+fn cve_2019_5736_exec_cannot_overwrite_the_runtime_through_proc_exe() {
+    let test = "cve_2019_5736_exec_cannot_overwrite_the_runtime_through_proc_exe";
+    let dir = TempDir::new("cve-selfexe");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    let docker_init = bundle.rootfs.path.join("bin/docker-init");
+    let _ = std::fs::remove_file(&docker_init);
+    std::os::unix::fs::symlink("/proc/self/exe", &docker_init).unwrap();
+    let out = dir.join("out");
+    std::fs::create_dir(&out).unwrap();
+    bundle.edit_config(|spec| {
+        spec["mounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"destination": "/out",
+            "type": "bind", "source": out.to_str().unwrap(), "options": ["rbind", "rw"]}));
+        // As root with CAP_KILL only: no ptrace, no DAC override needed.
+    });
+    let runtimes: Vec<Runtime> = control_then_ours(test)
+        .iter()
+        .map(|runtime| Runtime::from_copy(runtime.name, &runtime.exe))
+        .collect();
+    for runtime in runtimes {
+        let before = std::fs::read(&runtime.exe).unwrap();
+        let (report, lines) = runtime_exe_attack(&runtime, &dir, &bundle);
+        let changed = std::fs::read(&runtime.exe).unwrap() != before;
+        eprintln!("{report}; binary changed: {changed}; attack: {lines:?}");
+        if !is_ours(&runtime) {
+            continue;
+        }
+        assert!(!changed, "{} changed: {report}", runtime.exe.display());
+        assert_eq!(lines.last().map(String::as_str), Some("DONE"), "{report}");
+        // The exec'd docker-init ran our binary, which stayed unwritable.
+        assert!(
+            lines.iter().any(|l| l.ends_with(" DENIED")),
+            "{report}: {lines:?}"
+        );
+        let unsafe_outcome = |l: &String| l.ends_with(" WROTE") || l.ends_with(" UNOPENED");
+        assert!(!lines.iter().any(unsafe_outcome), "{lines:?}");
+    }
+}
+
+// ---- CVE-2022-29162: inheritable capabilities ----------------------------
+
+/// The CapInh of the init (from the host), of a plain exec and of one with
+/// `--cap CAP_SYS_ADMIN`, in that order.
+fn inheritable_sets(runtime: &Runtime, bundle: &Bundle) -> Vec<String> {
+    let id = "capinh";
+    let _guard = runtime.guard(id);
+    run_detached(runtime, bundle, id);
+    let init_pid = runtime.state(id)["pid"].as_i64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{init_pid}/status")).unwrap();
+    let cap_inh = |text: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix("CapInh:"))
+            .map(|mask| mask.trim().to_string())
+            .unwrap_or_else(|| format!("no CapInh in {text:?}"))
+    };
+    let mut sets = vec![cap_inh(&status)];
+    for extra in [&[][..], &["--cap", "CAP_SYS_ADMIN"][..]] {
+        let args = [&["exec"], extra, &[id, "cat", "/proc/self/status"]].concat();
+        let output = runtime.run(&args);
+        sets.push(cap_inh(&format!(
+            "{}{}",
+            stdout_of(&output),
+            stderr_of(&output)
+        )));
+    }
+    sets
+}
+
+#[test]
+fn cve_2022_29162_inheritable_capabilities_stay_empty_unless_asked() {
+    let test = "cve_2022_29162_inheritable_capabilities_stay_empty_unless_asked";
+    let dir = TempDir::new("cve-capinh");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    for runtime in control_then_ours(test) {
+        bundle.edit_config(|spec| {
+            let caps = spec["process"]["capabilities"].as_object_mut().unwrap();
+            caps.remove("inheritable");
+        });
+        let unasked = inheritable_sets(&runtime, &bundle);
+        // When the spec asks (CAP_KILL, bit 5), the init and execs get it.
+        bundle.edit_config(|spec| {
+            spec["process"]["capabilities"]["inheritable"] = json!(["CAP_KILL"]);
+        });
+        let asked = inheritable_sets(&runtime, &bundle);
+        eprintln!(
+            "{}: {} CapInh of init, exec, exec --cap: unasked {unasked:?}, asked {asked:?}",
+            if is_ours(&runtime) { "ours" } else { "control" },
+            runtime.name
+        );
+        if is_ours(&runtime) {
+            assert_eq!(unasked, vec!["0000000000000000"; 3]);
+            assert_eq!(asked, vec!["0000000000000020"; 3]);
+        }
+    }
+}
+
+// ---- CVE-2023-27561, CVE-2023-28642: /proc or /sys as a symlink ----------
+
+/// The rootfs's `name` (proc or sys) made a symlink to `target`, then a
+/// `run` that lists what it sees there; the host directory `outside` must
+/// stay empty and unmounted.
+fn mount_through_symlink(
+    runtime: &Runtime,
+    bundle: &Bundle,
+    name: &str,
+    target: &Path,
+    outside: &Path,
+) -> (Output, bool) {
+    let link = bundle.rootfs.path.join(name);
+    let _ = std::fs::remove_dir(&link);
+    let _ = std::fs::remove_file(&link);
+    std::os::unix::fs::symlink(target, &link).unwrap();
+    let id = format!("link{name}");
+    let _guard = runtime.guard(&id);
+    let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), &id]);
+    let host_mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let touched = std::fs::read_dir(outside).unwrap().count() > 0
+        || host_mounts.contains(&format!(" {} ", outside.display()));
+    std::fs::remove_file(&link).unwrap();
+    std::fs::create_dir(&link).unwrap();
+    (output, touched)
+}
+
+#[test]
+fn cve_2023_27561_28642_proc_or_sys_as_a_symlink_is_refused() {
+    let test = "cve_2023_27561_28642_proc_or_sys_as_a_symlink_is_refused";
+    let dir = TempDir::new("cve-proclink");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "ls -A /proc/self/attr /sys/kernel"]);
+    let outside = dir.join("outside");
+    std::fs::create_dir(&outside).unwrap();
+    // Absolute (names the host dir, were it followed outside the root),
+    // relative and climbing out, and one to another place inside the root.
+    let climbing = format!("../../../../../../..{}", outside.display());
+    let targets = [outside.as_path(), Path::new(&climbing), Path::new("/tmp")];
+    for runtime in control_then_ours(test) {
+        for name in ["proc", "sys"] {
+            for target in targets {
+                let (output, touched) =
+                    mount_through_symlink(&runtime, &bundle, name, target, &outside);
+                let what = format!("/{name} -> {}", target.display());
+                eprintln!(
+                    "{}; outside touched: {touched}",
+                    describe(&runtime, &what, &output)
+                );
+                if !is_ours(&runtime) {
+                    continue;
+                }
+                assert!(!touched, "{what}: the host directory was used");
+                assert!(!output.status.success(), "{what}: {}", stdout_of(&output));
+                let stderr = stderr_of(&output);
+                assert!(
+                    stderr.contains(&format!("/{name}")) && stderr.contains("Not a directory"),
+                    "{what}: {stderr}"
+                );
+            }
+        }
+    }
+}
+
+// ---- CVE-2019-16884: something other than procfs over /proc --------------
+
+/// A host directory with a fake `self/attr/exec` (where an LSM label would
+/// be written), bound over /proc as `VOLUME /proc` would.
+#[test]
+fn cve_2019_16884_a_bind_mount_over_proc_is_refused() {
+    let test = "cve_2019_16884_a_bind_mount_over_proc_is_refused";
+    let dir = TempDir::new("cve-procvol");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "cat /proc/self/attr/exec; echo STARTED"]);
+    let volume = dir.join("volume");
+    std::fs::create_dir_all(volume.join("self/attr")).unwrap();
+    std::fs::write(volume.join("self/attr/exec"), "FAKE\n").unwrap();
+    for replace_procfs in [true, false] {
+        bundle.edit_config(|spec| {
+            let mounts = spec["mounts"].as_array_mut().unwrap();
+            if replace_procfs {
+                mounts.retain(|mount| mount["destination"] != "/proc");
+            }
+            mounts.push(json!({"destination": "/proc", "type": "bind",
+                               "source": volume.to_str().unwrap(), "options": ["rbind", "rw"]}));
+            spec["linux"]["maskedPaths"] = json!([]);
+            spec["linux"]["readonlyPaths"] = json!([]);
+        });
+        for runtime in control_then_ours(test) {
+            let _guard = runtime.guard("procvol");
+            let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), "procvol"]);
+            let what = format!("bind over /proc, procfs replaced {replace_procfs}");
+            eprintln!("{}", describe(&runtime, &what, &output));
+            if is_ours(&runtime) {
+                assert!(!output.status.success(), "{what}: {}", stdout_of(&output));
+                assert!(!stdout_of(&output).contains("STARTED"));
+                let stderr = stderr_of(&output);
+                assert!(
+                    stderr.contains("/proc") && stderr.contains("not of type proc"),
+                    "{what}: {stderr}"
+                );
+            }
+        }
+        bundle.edit_config(|spec| {
+            let mounts = spec["mounts"].as_array_mut().unwrap();
+            mounts.retain(|mount| mount["type"] != "bind");
+            if replace_procfs {
+                mounts.insert(
+                    0,
+                    json!({"destination": "/proc", "type": "proc", "source": "proc"}),
+                );
+            }
+        });
+    }
+}
