@@ -329,3 +329,128 @@ fn cve_2019_16884_a_bind_mount_over_proc_is_refused() {
         });
     }
 }
+
+// ---- CVE-2021-30465: a mount target swapped for a symlink, racing --------
+
+/// How many starts the race runs per runtime: a few by default, so that
+/// the normal test run stays short; CVE_2021_30465_STARTS raises it (the
+/// issue's figure is 500).
+fn race_starts() -> usize {
+    std::env::var("CVE_2021_30465_STARTS")
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(15)
+}
+
+/// Swaps `a` and `b` (a directory and a symlink) atomically, again and
+/// again, until `stop` is set: as a container sharing the volume would.
+fn swap_until(a: &Path, b: &Path, stop: &std::sync::atomic::AtomicBool) -> usize {
+    let a = std::ffi::CString::new(a.as_os_str().as_encoded_bytes()).unwrap();
+    let b = std::ffi::CString::new(b.as_os_str().as_encoded_bytes()).unwrap();
+    let mut swaps = 0;
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: two valid C strings; renameat2 with AT_FDCWD.
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
+        assert_eq!(rc, 0, "renameat2: {}", std::io::Error::last_os_error());
+        swaps += 1;
+    }
+    swaps
+}
+
+/// What the starts of one runtime gave: how many ran with the tmpfs on the
+/// volume's directory (/vol/mnt, or /vol/link once the swap renamed that
+/// directory after it was opened), how many at the symlink's target resolved inside the root (a
+/// path that ends in `/rootfs/victim` within the rootfs), how many failed,
+/// and the mount points of those that escaped (a mount at /victim: the
+/// symlink followed as a host path).
+#[derive(Debug, Default)]
+struct RaceOutcome {
+    inside: usize,
+    followed_inside: usize,
+    failed: usize,
+    escaped: Vec<String>,
+    first_error: String,
+}
+
+fn race_starts_of(runtime: &Runtime, bundle: &Bundle, volume: &Path, starts: usize) -> RaceOutcome {
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let mut outcome = RaceOutcome::default();
+    std::thread::scope(|scope| {
+        let swapper = scope.spawn(|| swap_until(&volume.join("mnt"), &volume.join("link"), &stop));
+        for start in 0..starts {
+            let id = format!("race{start}");
+            let _guard = runtime.guard(&id);
+            let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), &id]);
+            let mount_points = stdout_of(&output);
+            if !output.status.success() {
+                outcome.failed += 1;
+                if outcome.first_error.is_empty() {
+                    outcome.first_error = stderr_of(&output).trim().to_string();
+                }
+            } else if mount_points
+                .lines()
+                .any(|line| line == "/vol/mnt" || line == "/vol/link")
+            {
+                outcome.inside += 1;
+            } else if mount_points
+                .lines()
+                .any(|line| line.ends_with("/rootfs/victim"))
+            {
+                outcome.followed_inside += 1;
+            } else if outcome.first_error.is_empty() {
+                outcome.first_error = format!("no tmpfs found in {mount_points:?}");
+            }
+            if let Some(line) = mount_points
+                .lines()
+                .find(|line| line.starts_with("/victim"))
+            {
+                outcome.escaped.push(line.to_string());
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        swapper.join().unwrap();
+    });
+    outcome
+}
+
+/// A shared volume at /vol, and a tmpfs mounted at /vol/mnt, while the
+/// "other container" swaps /vol/mnt between a directory and a symlink to
+/// the host path of the rootfs's /victim. Resolved inside the root, the
+/// symlink leads to a directory named like that host path in the rootfs;
+/// followed on the host, the tmpfs would land on /victim.
+#[test]
+fn cve_2021_30465_a_swapped_mount_target_never_sends_the_mount_elsewhere() {
+    let test = "cve_2021_30465_a_swapped_mount_target_never_sends_the_mount_elsewhere";
+    let dir = TempDir::new("cve-mountrace");
+    let bundle = runc_bundle!(dir, &["cut", "-d ", "-f5", "/proc/self/mountinfo"]);
+    let volume = dir.join("volume");
+    std::fs::create_dir_all(volume.join("mnt")).unwrap();
+    let victim = bundle.rootfs.path.join("victim");
+    std::fs::create_dir(&victim).unwrap();
+    std::os::unix::fs::symlink(&victim, volume.join("link")).unwrap();
+    bundle.edit_config(|spec| {
+        let mounts = spec["mounts"].as_array_mut().unwrap();
+        mounts.push(json!({"destination": "/vol", "type": "bind",
+                           "source": volume.to_str().unwrap(), "options": ["rbind", "rw"]}));
+        mounts.push(json!({"destination": "/vol/mnt", "type": "tmpfs", "source": "tmpfs"}));
+    });
+    let starts = race_starts();
+    for runtime in control_then_ours(test) {
+        let outcome = race_starts_of(&runtime, &bundle, &volume, starts);
+        let role = if is_ours(&runtime) { "ours" } else { "control" };
+        eprintln!("{role}: {} over {starts} starts: {outcome:?}", runtime.name);
+        if is_ours(&runtime) {
+            assert!(outcome.escaped.is_empty(), "{outcome:?}");
+            let accounted = outcome.inside + outcome.followed_inside + outcome.failed;
+            assert_eq!(accounted, starts, "{outcome:?}");
+        }
+    }
+}
