@@ -454,3 +454,70 @@ fn cve_2021_30465_a_swapped_mount_target_never_sends_the_mount_elsewhere() {
         }
     }
 }
+
+// ---- CVE-2025-52565: the terminal and /dev/console from a swapped /dev/pts
+
+/// Run in the container (which holds CAP_SYS_ADMIN) before `exec -t`: a
+/// new devpts instance at /tmp/pts, and over /dev/pts a directory whose
+/// `ptmx` leads to that instance and whose `0`..`7` are symlinks to
+/// /tmp/victim. A runtime that opens the terminal by the path
+/// `/dev/pts/N` gets the victim file instead of the pty's other end.
+const SWAP_DEV_PTS: &str = "mount -t tmpfs tmpfs /tmp && mkdir /tmp/pts /tmp/fake && \
+     mount -t devpts -o newinstance,ptmxmode=0666 devpts /tmp/pts && \
+     echo VICTIM > /tmp/victim && ln -s /tmp/pts/ptmx /tmp/fake/ptmx && \
+     for n in 0 1 2 3 4 5 6 7; do ln -s /tmp/victim /tmp/fake/$n; done && \
+     mount --bind /tmp/fake /dev/pts && echo SWAPPED";
+
+/// After `exec -t`: what stdin was; then what is bound onto /dev/console
+/// (the path within its filesystem: `/0` of a devpts, or `/victim`), and
+/// the victim's content.
+const INSPECT_TERMINAL: &str = "echo \"stdin $(stat -L -c %F /proc/self/fd/0)\"";
+const INSPECT_AFTER: &str = "awk '$5 == \"/dev/console\" {print \"console from\", $4}' \
+     /proc/self/mountinfo; echo \"victim $(cat /tmp/victim)\"";
+
+/// The three outputs: the swap, `exec -t` and the inspection after it.
+fn terminal_through_swapped_pts(runtime: &Runtime, bundle: &Bundle) -> [Output; 3] {
+    let id = "ptsswap";
+    let _guard = runtime.guard(id);
+    run_detached(runtime, bundle, id);
+    let swap = runtime.run(&["exec", id, "sh", "-c", SWAP_DEV_PTS]);
+    let terminal = runtime.run(&["exec", "-t", id, "sh", "-c", INSPECT_TERMINAL]);
+    let after = runtime.run(&["exec", id, "sh", "-c", INSPECT_AFTER]);
+    [swap, terminal, after]
+}
+
+#[test]
+fn cve_2025_52565_exec_terminal_is_the_ptys_peer_not_a_swapped_pts_path() {
+    let test = "cve_2025_52565_exec_terminal_is_the_ptys_peer_not_a_swapped_pts_path";
+    let dir = TempDir::new("cve-ptsswap");
+    let bundle = runc_bundle!(dir, &["sleep", "100"]);
+    bundle.edit_config(|spec| {
+        let caps = json!(["CAP_SYS_ADMIN", "CAP_KILL"]);
+        for set in ["bounding", "effective", "permitted"] {
+            spec["process"]["capabilities"][set] = caps.clone();
+        }
+    });
+    for runtime in control_then_ours(test) {
+        let [swap, terminal, after] = terminal_through_swapped_pts(&runtime, &bundle);
+        eprintln!("{}", describe(&runtime, "swap /dev/pts", &swap));
+        eprintln!("{}", describe(&runtime, "exec -t", &terminal));
+        eprintln!("{}", describe(&runtime, "inspect", &after));
+        if !is_ours(&runtime) {
+            continue;
+        }
+        assert_eq!(stdout_of(&swap).trim(), "SWAPPED", "{}", stderr_of(&swap));
+        let after = stdout_of(&after);
+        assert!(after.contains("victim VICTIM\n"), "{after}");
+        assert!(
+            !after.contains("console from /victim"),
+            "/dev/console is the victim: {after}"
+        );
+        // The exec either ran on the real pty or was refused; never on the
+        // victim file.
+        let shown = stdout_of(&terminal);
+        assert!(!shown.contains("regular file"), "{shown}");
+        if terminal.status.success() {
+            assert!(shown.contains("stdin character special file"), "{shown}");
+        }
+    }
+}
