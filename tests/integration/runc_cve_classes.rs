@@ -475,13 +475,69 @@ const INSPECT_TERMINAL: &str = "echo \"stdin $(stat -L -c %F /proc/self/fd/0)\""
 const INSPECT_AFTER: &str = "awk '$5 == \"/dev/console\" {print \"console from\", $4}' \
      /proc/self/mountinfo; echo \"victim $(cat /tmp/victim)\"";
 
-/// The three outputs: the swap, `exec -t` and the inspection after it.
-fn terminal_through_swapped_pts(runtime: &Runtime, bundle: &Bundle) -> [Output; 3] {
+/// Whether `fd` becomes readable within 10 s.
+fn readable_soon(fd: i32) -> bool {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one pollfd, ours.
+    unsafe { libc::poll(&mut poll, 1, 10_000) > 0 }
+}
+
+/// Everything written to the terminal whose master arrives on `listener`,
+/// until the last slave closes; empty if no runtime connects in 10 s.
+fn terminal_text(listener: std::os::unix::net::UnixListener) -> String {
+    use std::io::Read;
+    use std::os::fd::AsRawFd;
+    if !readable_soon(listener.as_raw_fd()) {
+        return String::new();
+    }
+    let (_, master) = crate::runc_console::receive_master(&listener);
+    let mut terminal = std::fs::File::from(master);
+    let mut seen = Vec::new();
+    let mut chunk = [0u8; 4096];
+    // A read ends with EIO once the last slave fd closes.
+    while readable_soon(terminal.as_raw_fd()) {
+        match terminal.read(&mut chunk) {
+            Ok(n) if n > 0 => seen.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// The swap, `exec -d -t` (with a console socket, as containerd runs it; the
+/// terminal's text is put in its stdout) and the inspection after it.
+fn terminal_through_swapped_pts(runtime: &Runtime, dir: &TempDir, bundle: &Bundle) -> [Output; 3] {
     let id = "ptsswap";
     let _guard = runtime.guard(id);
     run_detached(runtime, bundle, id);
     let swap = runtime.run(&["exec", id, "sh", "-c", SWAP_DEV_PTS]);
-    let terminal = runtime.run(&["exec", "-t", id, "sh", "-c", INSPECT_TERMINAL]);
+    let socket = dir.join("console.sock");
+    let _ = std::fs::remove_file(&socket);
+    let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
+    let reader = std::thread::spawn(move || terminal_text(listener));
+    let socket = socket.to_str().unwrap();
+    let pid_file = dir.join("terminal.pid");
+    let pid_arg = pid_file.to_str().unwrap();
+    let exec = [
+        "exec",
+        "-d",
+        "-t",
+        "--console-socket",
+        socket,
+        "--pid-file",
+        pid_arg,
+    ];
+    let mut terminal = runtime.run(&[&exec[..], &[id, "sh", "-c", INSPECT_TERMINAL]].concat());
+    terminal.stdout = reader.join().unwrap().into_bytes();
+    // Detached, it became our child (the subreaper's): reap it.
+    if let Ok(pid) = std::fs::read_to_string(&pid_file) {
+        reap(pid.trim().parse().unwrap_or(0));
+    }
+    let _ = std::fs::remove_file(&pid_file);
     let after = runtime.run(&["exec", id, "sh", "-c", INSPECT_AFTER]);
     [swap, terminal, after]
 }
@@ -498,7 +554,7 @@ fn cve_2025_52565_exec_terminal_is_the_ptys_peer_not_a_swapped_pts_path() {
         }
     });
     for runtime in control_then_ours(test) {
-        let [swap, terminal, after] = terminal_through_swapped_pts(&runtime, &bundle);
+        let [swap, terminal, after] = terminal_through_swapped_pts(&runtime, &dir, &bundle);
         eprintln!("{}", describe(&runtime, "swap /dev/pts", &swap));
         eprintln!("{}", describe(&runtime, "exec -t", &terminal));
         eprintln!("{}", describe(&runtime, "inspect", &after));
