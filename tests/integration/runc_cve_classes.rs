@@ -577,3 +577,53 @@ fn cve_2025_52565_exec_terminal_is_the_ptys_peer_not_a_swapped_pts_path() {
         }
     }
 }
+
+// ---- CVE-2025-52881: procfs writes redirected by a mount over the file ---
+
+/// A createContainer hook (in the container's mount namespace, before
+/// pivot_root) binds a host file over the rootfs's
+/// /proc/sys/net/ipv4/ip_unprivileged_port_start, as a racing mount would;
+/// the spec then sets that sysctl. The write must reach procfs or be
+/// refused, never land in the bound file.
+#[test]
+fn cve_2025_52881_a_sysctl_write_never_lands_in_a_file_mounted_over_proc() {
+    let test = "cve_2025_52881_a_sysctl_write_never_lands_in_a_file_mounted_over_proc";
+    let dir = TempDir::new("cve-procwrite");
+    let sysctl_file = "/proc/sys/net/ipv4/ip_unprivileged_port_start";
+    let bundle = runc_bundle!(dir, &["cat", sysctl_file]);
+    let victim = dir.join("victim");
+    let over = format!("{}{sysctl_file}", bundle.rootfs.path.display());
+    bundle.edit_config(|spec| {
+        spec["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+            format!("mount --bind {} {over}", victim.display())]}]});
+        spec["linux"]["sysctl"] = json!({"net.ipv4.ip_unprivileged_port_start": "4242"});
+    });
+    for runtime in control_then_ours(test) {
+        std::fs::write(&victim, "ORIGINAL\n").unwrap();
+        let _guard = runtime.guard("procwrite");
+        let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), "procwrite"]);
+        let victim_now = std::fs::read_to_string(&victim).unwrap();
+        eprintln!(
+            "{}; victim now {victim_now:?}",
+            describe(&runtime, "sysctl through a mount", &output)
+        );
+        if is_ours(&runtime) {
+            assert_eq!(victim_now, "ORIGINAL\n", "{}", stderr_of(&output));
+            let stderr = stderr_of(&output);
+            assert!(
+                !output.status.success()
+                    && stderr.contains(sysctl_file)
+                    && stderr.contains("cross-device"),
+                "{stderr}"
+            );
+        }
+    }
+    // Without the mount, the same sysctl is written and read back.
+    bundle.edit_config(|spec| {
+        spec.as_object_mut().unwrap().remove("hooks");
+    });
+    let ours = Runtime::ours();
+    let _guard = ours.guard("procwrite");
+    let output = ours.run(&["run", "-b", bundle.dir.to_str().unwrap(), "procwrite"]);
+    assert_eq!(stdout_of(&output), "4242\n", "{}", stderr_of(&output));
+}
