@@ -627,3 +627,50 @@ fn cve_2025_52881_a_sysctl_write_never_lands_in_a_file_mounted_over_proc() {
     let output = ours.run(&["run", "-b", bundle.dir.to_str().unwrap(), "procwrite"]);
     assert_eq!(stdout_of(&output), "4242\n", "{}", stderr_of(&output));
 }
+
+// ---- CVE-2025-31133: the masking source swapped -------------------------
+
+/// A createContainer hook (in the container's mount namespace, before the
+/// masked paths are applied) binds a host file over the container's
+/// /dev/null, as a racing swap would. The masked /proc/timer_list must
+/// never show that file: the container starts with the real null device
+/// there, or does not start. (runc_fds covers /dev/null as a symlink.)
+#[test]
+fn cve_2025_31133_masking_never_binds_a_file_swapped_in_for_dev_null() {
+    let test = "cve_2025_31133_masking_never_binds_a_file_swapped_in_for_dev_null";
+    let dir = TempDir::new("cve-maskswap");
+    let bundle = runc_bundle!(dir, &["sh", "-c", "cat /proc/timer_list | head -c 64"]);
+    let victim = dir.join("victim");
+    std::fs::write(&victim, "HOST-FILE\n").unwrap();
+    let over = format!("{}/dev/null", bundle.rootfs.path.display());
+    bundle.edit_config(|spec| {
+        spec["hooks"] = json!({"createContainer": [{"path": "/bin/sh", "args": ["sh", "-c",
+            format!("mount --bind {} {over}", victim.display())]}]});
+        spec["linux"]["maskedPaths"] = json!(["/proc/timer_list"]);
+    });
+    for runtime in control_then_ours(test) {
+        let _guard = runtime.guard("maskswap");
+        let output = runtime.run(&["run", "-b", bundle.dir.to_str().unwrap(), "maskswap"]);
+        eprintln!(
+            "{}",
+            describe(&runtime, "mask with a swapped /dev/null", &output)
+        );
+        if is_ours(&runtime) {
+            assert!(
+                !stdout_of(&output).contains("HOST-FILE"),
+                "{}",
+                stdout_of(&output)
+            );
+            assert!(std::fs::read_to_string(&victim).unwrap() == "HOST-FILE\n");
+            if !output.status.success() {
+                let stderr = stderr_of(&output);
+                assert!(
+                    stderr.contains("/dev/null") && stderr.contains("1:3"),
+                    "{stderr}"
+                );
+            } else {
+                assert_eq!(stdout_of(&output), "", "{}", stderr_of(&output));
+            }
+        }
+    }
+}
