@@ -108,11 +108,24 @@ fn runtime_exe_attack(runtime: &Runtime, dir: &TempDir, bundle: &Bundle) -> (Str
         "{role}: {}: exec'd docker-init {exec_pid:?} ran {exec_exe:?}; attacker {attacker:?}",
         runtime.name
     );
-    let _ = runtime.run(&["delete", "--force", id]);
-    for pid in [Some(init_pid), exec_pid, attacker].into_iter().flatten() {
+    stop_and_reap(runtime, id, &[exec_pid, attacker]);
+    (report, lines)
+}
+
+/// Kills container `id` and reaps its processes, the exec'd ones (the
+/// subreaper's children, whose zombies would hold the pid namespace and so
+/// `delete` open) before the init, then deletes it.
+fn stop_and_reap(runtime: &Runtime, id: &str, execd: &[Option<i32>]) {
+    let listed = runtime.run(&["ps", "--format", "json", id]);
+    let mut pids: Vec<i32> = serde_json::from_slice(&listed.stdout).unwrap_or_default();
+    pids.extend(execd.iter().flatten());
+    let init_pid = runtime.state(id)["pid"].as_i64().unwrap_or(0) as i32;
+    pids.retain(|pid| *pid != init_pid);
+    let _ = runtime.run(&["kill", "--all", id, "KILL"]);
+    for pid in pids.into_iter().chain([init_pid]) {
         reap(pid);
     }
-    (report, lines)
+    let _ = runtime.run(&["delete", "--force", id]);
 }
 
 /// Each runtime is a private copy of its binary, so a successful attack
@@ -475,31 +488,50 @@ const INSPECT_TERMINAL: &str = "echo \"stdin $(stat -L -c %F /proc/self/fd/0)\""
 const INSPECT_AFTER: &str = "awk '$5 == \"/dev/console\" {print \"console from\", $4}' \
      /proc/self/mountinfo; echo \"victim $(cat /tmp/victim)\"";
 
-/// Whether `fd` becomes readable within 10 s.
-fn readable_soon(fd: i32) -> bool {
+/// Whether `fd` becomes readable within `millis`.
+fn readable_within(fd: i32, millis: i32) -> bool {
     let mut poll = libc::pollfd {
         fd,
         events: libc::POLLIN,
         revents: 0,
     };
     // SAFETY: one pollfd, ours.
-    unsafe { libc::poll(&mut poll, 1, 10_000) > 0 }
+    unsafe { libc::poll(&mut poll, 1, millis) > 0 }
 }
 
 /// Everything written to the terminal whose master arrives on `listener`,
-/// until the last slave closes; empty if no runtime connects in 10 s.
-fn terminal_text(listener: std::os::unix::net::UnixListener) -> String {
+/// until the last slave closes; empty if no runtime connected by the time
+/// the exec command (`exec_done`) has returned, or within 10 s.
+fn terminal_text(
+    listener: std::os::unix::net::UnixListener,
+    exec_done: &std::sync::atomic::AtomicBool,
+) -> String {
     use std::io::Read;
     use std::os::fd::AsRawFd;
-    if !readable_soon(listener.as_raw_fd()) {
-        return String::new();
+    let mut waited = 0;
+    while !readable_within(listener.as_raw_fd(), 100) {
+        waited += 100;
+        if exec_done.load(std::sync::atomic::Ordering::SeqCst) || waited >= 10_000 {
+            return String::new();
+        }
     }
     let (_, master) = crate::runc_console::receive_master(&listener);
     let mut terminal = std::fs::File::from(master);
     let mut seen = Vec::new();
     let mut chunk = [0u8; 4096];
-    // A read ends with EIO once the last slave fd closes.
-    while readable_soon(terminal.as_raw_fd()) {
+    // A read ends with EIO once the last slave fd closes; a slave that was
+    // never opened never closes, so 2 s of silence after the exec command
+    // returned end it too.
+    let mut idle = 0;
+    while idle < 10_000 {
+        if !readable_within(terminal.as_raw_fd(), 100) {
+            idle += 100;
+            if exec_done.load(std::sync::atomic::Ordering::SeqCst) && idle >= 2_000 {
+                break;
+            }
+            continue;
+        }
+        idle = 0;
         match terminal.read(&mut chunk) {
             Ok(n) if n > 0 => seen.extend_from_slice(&chunk[..n]),
             _ => break,
@@ -518,7 +550,11 @@ fn terminal_through_swapped_pts(runtime: &Runtime, dir: &TempDir, bundle: &Bundl
     let socket = dir.join("console.sock");
     let _ = std::fs::remove_file(&socket);
     let listener = std::os::unix::net::UnixListener::bind(&socket).unwrap();
-    let reader = std::thread::spawn(move || terminal_text(listener));
+    let exec_done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let exec_done = exec_done.clone();
+        std::thread::spawn(move || terminal_text(listener, &exec_done))
+    };
     let socket = socket.to_str().unwrap();
     let pid_file = dir.join("terminal.pid");
     let pid_arg = pid_file.to_str().unwrap();
@@ -532,6 +568,7 @@ fn terminal_through_swapped_pts(runtime: &Runtime, dir: &TempDir, bundle: &Bundl
         pid_arg,
     ];
     let mut terminal = runtime.run(&[&exec[..], &[id, "sh", "-c", INSPECT_TERMINAL]].concat());
+    exec_done.store(true, std::sync::atomic::Ordering::SeqCst);
     terminal.stdout = reader.join().unwrap().into_bytes();
     // Detached, it became our child (the subreaper's): reap it.
     if let Ok(pid) = std::fs::read_to_string(&pid_file) {
