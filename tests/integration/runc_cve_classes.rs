@@ -88,7 +88,6 @@ fn runtime_exe_attack(runtime: &Runtime, dir: &TempDir, bundle: &Bundle) -> (Str
     let _ = std::fs::remove_file(&result);
     let _guard = runtime.guard(id);
     run_detached(runtime, bundle, id);
-    let init_pid = runtime.state(id)["pid"].as_i64().unwrap() as i32;
     let exec_pid = exec_detached(runtime, dir, id, &["/bin/docker-init", "sleep", "100"]);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let exec_exe = exec_pid.and_then(|pid| std::fs::read_link(format!("/proc/{pid}/exe")).ok());
