@@ -78,23 +78,47 @@ pub fn open_pty(size: Option<(u16, u16)>) -> Result<Pty, ConsoleError> {
         }
     }
     let slave_path = format!("/dev/pts/{number}");
-    let c_slave = CString::new(slave_path.clone()).expect("no NUL");
+    let slave = open_peer(&master, &slave_path)?;
+    Ok(Pty {
+        master,
+        slave,
+        slave_path,
+    })
+}
+
+/// The other end of `master`, through TIOCGPTPEER: never by the path
+/// /dev/pts/N, which whoever can mount in the container may have swapped
+/// for something else (the CVE-2025-52565 class). Kernels before 4.13 lack
+/// the ioctl; there the path is opened and must be a terminal.
+fn open_peer(master: &OwnedFd, slave_path: &str) -> Result<OwnedFd, ConsoleError> {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new fd.
+    let peer = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags) };
+    if peer >= 0 {
+        // SAFETY: fresh fd that we own.
+        return Ok(unsafe { OwnedFd::from_raw_fd(peer) });
+    }
+    let errno = std::io::Error::last_os_error().raw_os_error();
+    if !matches!(errno, Some(libc::EINVAL) | Some(libc::ENOTTY)) {
+        return Err(error("TIOCGPTPEER", slave_path));
+    }
+    let c_slave = CString::new(slave_path).expect("no NUL");
     // SAFETY: the path is NUL-terminated.
-    let slave = unsafe {
-        libc::open(
-            c_slave.as_ptr(),
-            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
-        )
-    };
+    let slave = unsafe { libc::open(c_slave.as_ptr(), flags | libc::O_NOFOLLOW) };
     if slave < 0 {
         return Err(error("open", slave_path));
     }
-    Ok(Pty {
-        master,
-        // SAFETY: fresh fd that we own.
-        slave: unsafe { OwnedFd::from_raw_fd(slave) },
-        slave_path,
-    })
+    // SAFETY: fresh fd that we own.
+    let slave = unsafe { OwnedFd::from_raw_fd(slave) };
+    // SAFETY: isatty on our own fd.
+    if unsafe { libc::isatty(slave.as_raw_fd()) } != 1 {
+        return Err(ConsoleError {
+            op: "open the terminal",
+            target: slave_path.to_string(),
+            source: std::io::Error::from_raw_os_error(libc::ENOTTY),
+        });
+    }
+    Ok(slave)
 }
 
 /// Sends `fd` over the connected unix socket with `name` as the payload.
@@ -109,7 +133,7 @@ pub fn send_fd(socket: RawFd, name: &str, fd: RawFd) -> Result<(), ConsoleError>
 /// Makes `pty.slave` the controlling terminal on fds 0, 1 and 2 of a
 /// session leader, and binds it onto /dev/console.
 pub fn attach_slave(pty: &Pty) -> Result<(), ConsoleError> {
-    bind_console(&pty.slave_path)?;
+    bind_console(pty)?;
     for target in 0..3 {
         // SAFETY: dup2 onto the standard fds.
         if unsafe { libc::dup2(pty.slave.as_raw_fd(), target) } < 0 {
@@ -125,8 +149,12 @@ pub fn attach_slave(pty: &Pty) -> Result<(), ConsoleError> {
 
 /// runc binds the pty onto /dev/console so that programs writing to the
 /// console reach the caller's terminal. Skipped when the container has no
-/// writable /dev to create the mount point in.
-pub(super) fn bind_console(slave_path: &str) -> Result<(), ConsoleError> {
+/// writable /dev to create the mount point in. Both ends go through
+/// /proc/self/fd: the source is the pty's own slave fd, and the target the
+/// file just opened without following a symlink, so that neither a
+/// swapped /dev/pts/N nor a /dev/console replaced in between redirects the
+/// bind.
+pub(super) fn bind_console(pty: &Pty) -> Result<(), ConsoleError> {
     let target = c"/dev/console";
     // SAFETY: the path is NUL-terminated; O_NOFOLLOW keeps us off symlinks.
     let fd = unsafe {
@@ -139,9 +167,11 @@ pub(super) fn bind_console(slave_path: &str) -> Result<(), ConsoleError> {
     if fd < 0 {
         return Ok(());
     }
-    // SAFETY: closing the fd just created.
-    unsafe { libc::close(fd) };
-    let source = CString::new(slave_path).expect("no NUL");
+    // SAFETY: fresh fd that we own.
+    let target = unsafe { OwnedFd::from_raw_fd(fd) };
+    let fd_path = |fd: &OwnedFd| CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd()));
+    let source = fd_path(&pty.slave).expect("no NUL");
+    let target = fd_path(&target).expect("no NUL");
     // SAFETY: NUL-terminated paths; no data argument.
     let rc = unsafe {
         libc::mount(
@@ -153,7 +183,10 @@ pub(super) fn bind_console(slave_path: &str) -> Result<(), ConsoleError> {
         )
     };
     if rc != 0 {
-        return Err(error("bind onto /dev/console", slave_path.to_string()));
+        return Err(error(
+            "bind onto /dev/console",
+            format!("{} (as {source:?})", pty.slave_path),
+        ));
     }
     Ok(())
 }

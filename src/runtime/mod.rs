@@ -47,6 +47,7 @@ pub mod mounts;
 pub mod namespaces;
 mod prepare;
 pub mod process;
+mod procfs;
 pub mod rootfs;
 mod scm;
 pub mod seccomp;

@@ -181,9 +181,11 @@ impl PreparedProcess {
         Ok(())
     }
 
+    /// Through [`super::procfs::write`]: a file mounted over the sysctl's
+    /// procfs file must not take the write.
     pub fn write_sysctls(&self) -> Result<(), ProcessError> {
         for (path, value) in &self.sysctl {
-            std::fs::write(path, value.as_bytes()).map_err(|source| ProcessError::Os {
+            super::procfs::write(path, value.as_bytes()).map_err(|source| ProcessError::Os {
                 op: "write sysctl",
                 target: path.display().to_string(),
                 source,

@@ -178,21 +178,17 @@ fn rootfs_initramfs_pivot_error_points_to_no_pivot() {
 /// The launcher's console: a pty from the container's own devpts after the
 /// pivot, bound as `console::attach_slave` binds it.
 fn open_container_pty() -> Result<()> {
-    // SAFETY: plain pty calls; the master stays open (and is inherited by
-    // the script) so that the slave lives on.
-    unsafe {
-        let master = libc::open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY);
-        if master < 0 || libc::unlockpt(master) != 0 {
-            return Err(RootfsError::last_os("open", "/dev/ptmx"));
-        }
-        let mut name = [0 as libc::c_char; 64];
-        if libc::ptsname_r(master, name.as_mut_ptr(), name.len()) != 0 {
-            return Err(RootfsError::last_os("ptsname", "/dev/ptmx"));
-        }
-        let slave = std::ffi::CStr::from_ptr(name.as_ptr());
-        crate::runtime::console::bind_console(slave.to_str().unwrap())
-            .map_err(|e| RootfsError::os("bind", "/dev/console", std::io::Error::other(e)))
+    let pty = crate::runtime::console::open_pty(None)
+        .map_err(|e| RootfsError::os("open", "/dev/ptmx", std::io::Error::other(e)))?;
+    crate::runtime::console::bind_console(&pty)
+        .map_err(|e| RootfsError::os("bind", "/dev/console", std::io::Error::other(e)))?;
+    // A copy of the master without close-on-exec stays open (and is
+    // inherited by the script) so that the slave lives on.
+    // SAFETY: dup of an fd we own; the copy is left open on purpose.
+    if unsafe { libc::dup(std::os::fd::AsRawFd::as_raw_fd(&pty.master)) } < 0 {
+        return Err(RootfsError::last_os("dup", "/dev/ptmx"));
     }
+    Ok(())
 }
 
 #[test]

@@ -48,6 +48,7 @@ mod runc_cgroups;
 mod runc_cli;
 mod runc_console;
 mod runc_containerd;
+mod runc_cve_classes;
 mod runc_dockerd;
 mod runc_exec;
 mod runc_fds;

@@ -64,6 +64,24 @@ impl Runtime {
         })
     }
 
+    /// A private copy of `binary`, run as `runc`: a test that lets a
+    /// container try to overwrite the runtime's executable aims at this
+    /// copy, which no other test is running (so no ETXTBSY hides a write).
+    pub fn from_copy(name: &'static str, binary: &Path) -> Runtime {
+        become_subreaper();
+        let copy_dir = TempDir::new("runc-copy");
+        let exe = copy_dir.join("runc");
+        std::fs::copy(binary, &exe)
+            .unwrap_or_else(|e| panic!("copy {} to {}: {e}", binary.display(), exe.display()));
+        Runtime {
+            name,
+            exe,
+            root: TempDir::new("runc-copy-root"),
+            _link_dir: Some(copy_dir),
+            seen_pids: Default::default(),
+        }
+    }
+
     /// `runc --root ROOT args...`, not yet run.
     pub fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.exe);

@@ -152,8 +152,7 @@ fn exec_process(container: &Container, exec: &Exec, args: &[String]) -> anyhow::
     if !exec.cap.is_empty() {
         let mut capabilities = process.capabilities().clone().unwrap_or_default();
         for name in &exec.cap {
-            let cap = Capability::from_str(name)
-                .map_err(|_| anyhow::anyhow!("unknown capability {name:?}"))?;
+            let cap = parse_capability(name)?;
             let add = |set: Option<oci_spec::runtime::Capabilities>| {
                 let mut set = set.unwrap_or_default();
                 set.insert(cap);
@@ -169,6 +168,14 @@ fn exec_process(container: &Container, exec: &Exec, args: &[String]) -> anyhow::
         process.set_capabilities(Some(capabilities));
     }
     Ok(process)
+}
+
+/// `--cap CAP_SYS_ADMIN`, as runc and the spec's JSON spell it; the bare
+/// `SYS_ADMIN` is accepted too.
+fn parse_capability(name: &str) -> anyhow::Result<Capability> {
+    serde_json::from_value(serde_json::Value::String(name.to_string()))
+        .or_else(|_| Capability::from_str(name))
+        .map_err(|_| anyhow::anyhow!("unknown capability {name:?}"))
 }
 
 pub fn pause(root: &Path, id: &str) -> anyhow::Result<i32> {
