@@ -3,11 +3,6 @@
 
 mod api;
 mod applets;
-// Three items in src/daemon are unused (ShutdownSignals::mask and its field,
-// images::spool's Upload::path), left for a change to the daemon to remove
-// with this attribute: `expect` fails the build once nothing in the daemon
-// is unused any more.
-#[expect(dead_code, reason = "three unused daemon items, see above")]
 mod daemon;
 mod gofmt;
 mod http;

@@ -15,7 +15,6 @@ pub enum Received {
 
 pub struct ShutdownSignals {
     fd: SignalFd,
-    mask: SigSet,
 }
 
 impl ShutdownSignals {
@@ -26,7 +25,7 @@ impl ShutdownSignals {
         mask.add(Signal::SIGHUP);
         mask.thread_block()?;
         let fd = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC)?;
-        Ok(ShutdownSignals { fd, mask })
+        Ok(ShutdownSignals { fd })
     }
 
     /// Blocks until one of the signals arrives.
@@ -44,10 +43,5 @@ impl ShutdownSignals {
                 Err(errno) => return Err(errno),
             }
         }
-    }
-
-    /// The mask to lift in children (shims) the daemon starts.
-    pub fn mask(&self) -> &SigSet {
-        &self.mask
     }
 }

@@ -365,3 +365,28 @@ fn rm_after_its_shim_was_killed_leaves_nothing_even_when_paused() {
     ok(&daemon, &daemon.docker(&["rm", "-f", "cold"]));
     assert_gone_soon(&daemon, &footprint.id, Some(&footprint));
 }
+
+/// The daemon blocks SIGTERM, SIGINT and SIGHUP in all its threads to read
+/// them from a signalfd; the shims it starts (and the hooks and processes
+/// they start) must begin with nothing blocked, as Go's children do.
+#[test]
+fn a_shim_starts_with_no_signal_blocked() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("shim-sigmask");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&["run", "-d", "--name", "idle", "busybox", "sleep", "60"]),
+    );
+    let footprint = footprint(&daemon, "idle");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", footprint.shim.pid))
+        .expect("read the shim's status");
+    let blocked = status
+        .lines()
+        .find_map(|line| line.strip_prefix("SigBlk:"))
+        .map(str::trim)
+        .expect("SigBlk in /proc/PID/status");
+    assert_eq!(blocked, "0000000000000000", "the shim's blocked signals");
+    ok(&daemon, &daemon.docker(&["rm", "-f", "idle"]));
+    assert_gone_soon(&daemon, &footprint.id, Some(&footprint));
+}

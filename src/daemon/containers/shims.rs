@@ -262,7 +262,15 @@ fn spawn_shim(bundle: &Path, binary: &Path) -> Result<(), String> {
     // SAFETY: only async-signal-safe calls between fork and exec.
     unsafe {
         command.pre_exec(move || {
-            if libc::setsid() < 0 || libc::dup2(raw, 3) < 0 {
+            // The daemon blocks SIGTERM, SIGINT and SIGHUP in every thread
+            // to read them from a signalfd; a shim (and the hooks and
+            // processes it starts) must not inherit that mask.
+            let mut unblocked: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut unblocked);
+            if libc::sigprocmask(libc::SIG_SETMASK, &unblocked, std::ptr::null_mut()) != 0
+                || libc::setsid() < 0
+                || libc::dup2(raw, 3) < 0
+            {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())

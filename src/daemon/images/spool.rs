@@ -39,10 +39,6 @@ impl Upload {
         Ok((upload, file))
     }
 
-    pub(super) fn path(&self) -> &std::path::Path {
-        &self.path
-    }
-
     /// Spools the request body's tar archive (gzipped or not) and stops
     /// reading at its end: what a client sends after it is not stored.
     /// The caller drains the rest before answering.
