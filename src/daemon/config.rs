@@ -32,68 +32,8 @@ pub enum ConfigError {
     Invalid { key: &'static str, message: String },
 }
 
-/// A `--default-ulimit` entry: `name=soft[:hard]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ulimit {
-    pub name: String,
-    pub soft: i64,
-    pub hard: i64,
-}
-
-const ULIMIT_NAMES: &[&str] = &[
-    "core",
-    "cpu",
-    "data",
-    "fsize",
-    "locks",
-    "memlock",
-    "msgqueue",
-    "nice",
-    "nofile",
-    "nproc",
-    "rss",
-    "rtprio",
-    "rttime",
-    "sigpending",
-    "stack",
-];
-
-impl Ulimit {
-    /// Parses Docker's `name=soft[:hard]` form.
-    pub fn parse(text: &str) -> Result<Ulimit, String> {
-        let (name, limits) = text
-            .split_once('=')
-            .ok_or_else(|| format!("invalid ulimit argument: {text}"))?;
-        // The name first: a bad name is reported as such, whatever follows.
-        if !ULIMIT_NAMES.contains(&name) {
-            return Err(format!("invalid ulimit type: {name}"));
-        }
-        let (soft, hard) = limits.split_once(':').unwrap_or((limits, limits));
-        let number = |part: &str| {
-            part.parse::<i64>()
-                .map_err(|_| format!("invalid ulimit argument: {text}"))
-        };
-        Ulimit::new(name, number(soft)?, number(hard)?)
-    }
-
-    /// A ulimit from its parts (a HostConfig's, daemon.json's): a known
-    /// name, soft at most hard.
-    pub fn new(name: &str, soft: i64, hard: i64) -> Result<Ulimit, String> {
-        if !ULIMIT_NAMES.contains(&name) {
-            return Err(format!("invalid ulimit type: {name}"));
-        }
-        if soft > hard {
-            return Err(format!(
-                "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
-            ));
-        }
-        Ok(Ulimit {
-            name: name.to_string(),
-            soft,
-            hard,
-        })
-    }
-}
+/// A `--default-ulimit` entry: go-units' `name=soft[:hard]`.
+pub use crate::gofmt::ulimit::Ulimit;
 
 /// What the flags gave; `None` and empty mean "not given".
 #[derive(Debug, Clone, Default)]
@@ -388,9 +328,11 @@ impl Config {
 
         let mut default_ulimits = Vec::new();
         for text in &flags.default_ulimits {
-            default_ulimits.push(Ulimit::parse(text).map_err(|message| ConfigError::Invalid {
-                key: "default-ulimit",
-                message,
+            default_ulimits.push(crate::gofmt::ulimit::parse(text).map_err(|message| {
+                ConfigError::Invalid {
+                    key: "default-ulimit",
+                    message,
+                }
             })?);
         }
         if let Some(value) = file.get("default-ulimits") {
@@ -538,7 +480,7 @@ fn file_ulimits(value: &Value) -> Result<Vec<Ulimit>, ConfigError> {
                 .ok_or_else(|| invalid(format!("{name}: {field} must be an integer")))
         };
         let (soft, hard) = (limit("Soft")?, limit("Hard")?);
-        let ulimit = Ulimit::new(name, soft, hard).map_err(invalid)?;
+        let ulimit = crate::gofmt::ulimit::check(name, soft, hard).map_err(invalid)?;
         ulimits.push(ulimit);
     }
     Ok(ulimits)
@@ -706,17 +648,28 @@ mod tests {
     }
 
     #[test]
-    fn ulimit_forms() {
-        assert_eq!(
-            Ulimit::parse("nofile=1024").unwrap(),
-            Ulimit {
-                name: "nofile".into(),
-                soft: 1024,
-                hard: 1024
-            }
+    fn default_ulimits_are_go_units_ulimits() {
+        let flags = Flags {
+            default_ulimits: vec!["nofile=1024".into(), "core=100:-1".into()],
+            ..Flags::default()
+        };
+        let (config, _) = Config::merge(&flags, &Map::new(), Path::new("f")).expect("merge");
+        let limits: Vec<(&str, i64, i64)> = config
+            .default_ulimits
+            .iter()
+            .map(|u| (u.name.as_str(), u.soft, u.hard))
+            .collect();
+        assert_eq!(limits, [("nofile", 1024, 1024), ("core", 100, -1)]);
+        let flags = Flags {
+            default_ulimits: vec!["nofile=x".into()],
+            ..Flags::default()
+        };
+        let error = Config::merge(&flags, &Map::new(), Path::new("f")).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("strconv.ParseInt: parsing \"x\": invalid syntax"),
+            "{error}"
         );
-        assert_eq!(Ulimit::parse("nproc=1:2").unwrap().hard, 2);
-        assert!(Ulimit::parse("bogus=1").is_err());
-        assert!(Ulimit::parse("nofile").is_err());
     }
 }

@@ -9,5 +9,7 @@ pub mod float;
 pub mod quote;
 pub mod reference;
 pub mod size;
+pub mod strconv;
 pub mod time;
 pub mod timestamp;
+pub mod ulimit;

@@ -57,8 +57,7 @@ pub fn check_host_config(
     }
     if let Some(ulimits) = &host.ulimits {
         for ulimit in ulimits {
-            crate::daemon::config::Ulimit::new(&ulimit.name, ulimit.soft, ulimit.hard)
-                .map_err(invalid)?;
+            crate::gofmt::ulimit::check(&ulimit.name, ulimit.soft, ulimit.hard).map_err(invalid)?;
         }
     }
     Ok(warnings)

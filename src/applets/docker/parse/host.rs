@@ -2,62 +2,17 @@
 //! `--add-host`, `--device`, `--security-opt`, `--cap-add`/`--cap-drop`
 //! and `--sysctl`, with docker/cli's checks and error texts.
 
-use super::units::parse_int;
 use crate::api::container::{DeviceMapping, Ulimit};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-const ULIMIT_NAMES: &[&str] = &[
-    "core",
-    "cpu",
-    "data",
-    "fsize",
-    "locks",
-    "memlock",
-    "msgqueue",
-    "nice",
-    "nofile",
-    "nproc",
-    "rss",
-    "rtprio",
-    "rttime",
-    "sigpending",
-    "stack",
-];
-
-/// go-units `ParseUlimit`: `nofile=1024[:2048]`.
+/// go-units `ParseUlimit`: `nofile=1024[:2048]`, as the API's type.
 pub fn parse_ulimit(value: &str) -> Result<Ulimit, String> {
-    let Some((name, limits)) = value.split_once('=') else {
-        return Err(format!("invalid ulimit argument: {value}"));
-    };
-    if !ULIMIT_NAMES.contains(&name) {
-        return Err(format!("invalid ulimit type: {name}"));
-    }
-    let parts: Vec<&str> = limits.split(':').collect();
-    let (soft, hard) = match parts.as_slice() {
-        [soft] => {
-            let soft = parse_int(soft, 64)?;
-            (soft, soft)
-        }
-        [soft, hard] => {
-            let hard = parse_int(hard, 64)?;
-            (parse_int(soft, 64)?, hard)
-        }
-        _ => {
-            return Err(format!(
-                "too many limit value arguments - {limits}, can only have up to two, `soft[:hard]`"
-            ));
-        }
-    };
-    if hard != -1 && soft > hard {
-        return Err(format!(
-            "ulimit soft limit must be less than or equal to hard limit: {soft} > {hard}"
-        ));
-    }
+    let parsed = crate::gofmt::ulimit::parse(value)?;
     Ok(Ulimit {
-        name: name.to_string(),
-        soft,
-        hard,
+        name: parsed.name,
+        soft: parsed.soft,
+        hard: parsed.hard,
     })
 }
 

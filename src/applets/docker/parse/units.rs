@@ -2,27 +2,7 @@
 //! strconv; sizes and durations are `crate::gofmt`'s.
 
 use crate::gofmt::size::ram_in_bytes;
-
-/// Go's `strconv.ParseInt(s, 10, bits)` with its error text.
-pub fn parse_int(text: &str, bits: u32) -> Result<i64, String> {
-    let invalid = || format!("strconv.ParseInt: parsing {}: invalid syntax", quote(text));
-    let range = || {
-        format!(
-            "strconv.ParseInt: parsing {}: value out of range",
-            quote(text)
-        )
-    };
-    let digits = text.strip_prefix(['+', '-']).unwrap_or(text);
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(invalid());
-    }
-    let value: i128 = text.parse().map_err(|_| range())?;
-    let limit = 1i128 << (bits - 1);
-    if value < -limit || value >= limit {
-        return Err(range());
-    }
-    Ok(value as i64)
-}
+use crate::gofmt::strconv::parse_int;
 
 /// Go's `strconv.ParseInt(s, 0, bits)`, as pflag's int flags use it:
 /// `0x10`, `0o17`, `0b101` and a leading `0` for octal are accepted.
