@@ -75,7 +75,7 @@ fn encode<T: Serialize>(table: Table, key: &str, value: &T) -> Result<Vec<u8>> {
 }
 
 fn decode<T: DeserializeOwned>(table: Table, key: &str, bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Record {
+    crate::api::body::from_json_slice(bytes).map_err(|source| StoreError::Record {
         table: table.name(),
         key: key.to_string(),
         action: "decoded",

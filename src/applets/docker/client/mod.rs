@@ -148,7 +148,7 @@ impl Reply {
 
     /// The body read into one of the API's types.
     pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, Failure> {
-        serde_json::from_slice(&self.body)
+        crate::api::body::from_json_slice(&self.body)
             .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))
     }
 }
@@ -446,7 +446,7 @@ pub fn error_message(reply: &Reply) -> String {
         .headers
         .get("Content-Type")
         .is_some_and(|t| t.starts_with("application/json"));
-    if json && let Ok(error) = serde_json::from_slice::<ErrorResponse>(&reply.body) {
+    if json && let Ok(error) = crate::api::body::from_json_slice::<ErrorResponse>(&reply.body) {
         return error.message;
     }
     let text = String::from_utf8_lossy(&reply.body).trim().to_string();

@@ -95,7 +95,8 @@ pub fn watch_exit(
 /// The exit status in a wait answer; 125 with the CLI's error line when
 /// there is none.
 fn wait_status(body: Option<Vec<u8>>) -> i32 {
-    let parsed = body.and_then(|body| serde_json::from_slice::<WaitResponse>(&body).ok());
+    let parsed =
+        body.and_then(|body| crate::api::body::from_json_slice::<WaitResponse>(&body).ok());
     match parsed {
         Some(answer) => {
             if let Some(error) = answer.error {

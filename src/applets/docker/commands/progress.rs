@@ -87,7 +87,7 @@ fn display_at_width(
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let message: ProgressMessage = serde_json::from_slice(&line)
+        let message: ProgressMessage = crate::api::body::from_json_slice(&line)
             .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))?;
         if let Some(detail) = message.error_detail {
             let _ = out.flush();
