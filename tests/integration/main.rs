@@ -38,6 +38,8 @@ mod daemon_storage_propagation;
 mod daemon_support;
 mod daemon_swarm;
 mod daemon_system;
+mod daemon_volumes;
+mod daemon_volumes_dockerd;
 mod dropin_containerd;
 mod dropin_docker;
 mod fixture;

@@ -1,0 +1,159 @@
+//! The volumes a new container mounts, settled at create: named volumes
+//! of `Binds` (`name:/path`), `Mounts` of type volume, and an anonymous
+//! volume for each `Config.Volumes` path (`-v /path`, the image's
+//! `VOLUME`) that nothing else mounts. Missing volumes are created here.
+
+use super::validate::parse_bind;
+use crate::api::ApiError;
+use crate::api::container::{ContainerConfig, HostConfig};
+use crate::daemon::volume_service::{self as service, VolumeMount, VolumeRecord};
+use crate::store::Store;
+use std::path::Path;
+
+fn clean(destination: &str) -> &str {
+    match destination.trim_end_matches('/') {
+        "" => "/",
+        trimmed => trimmed,
+    }
+}
+
+/// Creates (or finds) the volume and describes its mount; the names of
+/// anonymous volumes made go to `made`, so a failed create can drop them.
+fn attach(
+    store: &Store,
+    data_root: &Path,
+    wanted: VolumeRecord,
+    made: &mut Vec<String>,
+) -> Result<String, ApiError> {
+    let anonymous = wanted.anonymous;
+    let record = service::create_volume(store, data_root, wanted)?;
+    if anonymous {
+        made.push(record.name.clone());
+    }
+    Ok(service::mountpoint(data_root, &record.name)
+        .display()
+        .to_string())
+}
+
+/// Every volume mount of the container, in the order Binds, Mounts,
+/// Config.Volumes. On error, the anonymous volumes already made are
+/// removed again.
+pub fn settle_volume_mounts(
+    store: &Store,
+    data_root: &Path,
+    config: &ContainerConfig,
+    host: &HostConfig,
+) -> Result<Vec<VolumeMount>, ApiError> {
+    let mut made = Vec::new();
+    let settled = settle(store, data_root, config, host, &mut made);
+    if settled.is_err() {
+        drop_anonymous(store, data_root, &made);
+    }
+    settled
+}
+
+/// Removes anonymous volumes made for a container that was not recorded.
+pub fn drop_anonymous(store: &Store, data_root: &Path, names: &[String]) {
+    for name in names {
+        let _ = service::remove_volume(store, data_root, name, true);
+    }
+}
+
+fn settle(
+    store: &Store,
+    data_root: &Path,
+    config: &ContainerConfig,
+    host: &HostConfig,
+    made: &mut Vec<String>,
+) -> Result<Vec<VolumeMount>, ApiError> {
+    let mut mounts = Vec::new();
+    let mut taken: Vec<String> = Vec::new();
+    for bind in host.binds.iter().flatten() {
+        let bind = parse_bind(bind)?;
+        taken.push(clean(&bind.destination).to_string());
+        if !bind.is_volume() {
+            continue;
+        }
+        let wanted = VolumeRecord {
+            name: bind.source.clone(),
+            ..VolumeRecord::default()
+        };
+        let source = attach(store, data_root, wanted, made)?;
+        mounts.push(VolumeMount {
+            name: bind.source,
+            destination: bind.destination,
+            source,
+            read_only: bind.read_only,
+            mode: if bind.mode.is_empty() {
+                "z".into()
+            } else {
+                bind.mode
+            },
+            no_copy: bind.no_copy,
+            anonymous: false,
+        });
+    }
+    for spec in host.mounts.iter().flatten() {
+        taken.push(clean(&spec.target).to_string());
+        if spec.kind != "volume" {
+            continue;
+        }
+        let options = spec.volume_options.as_ref();
+        let anonymous = spec.source.is_empty();
+        let name = if anonymous {
+            service::anonymous_name()?
+        } else {
+            spec.source.clone()
+        };
+        let wanted = VolumeRecord {
+            name: name.clone(),
+            labels: options.and_then(|o| o.labels.clone()),
+            anonymous,
+            ..VolumeRecord::default()
+        };
+        let source = attach(store, data_root, wanted, made)?;
+        mounts.push(VolumeMount {
+            name,
+            destination: spec.target.clone(),
+            source,
+            read_only: spec.read_only,
+            mode: "z".into(),
+            no_copy: options.and_then(|o| o.no_copy).unwrap_or(false),
+            anonymous,
+        });
+    }
+    taken.extend(
+        host.tmpfs
+            .iter()
+            .flat_map(|t| t.keys())
+            .map(|d| clean(d).to_string()),
+    );
+    for destination in config.volumes.iter().flat_map(|v| v.keys()) {
+        if taken.iter().any(|t| t == clean(destination)) {
+            continue;
+        }
+        if !destination.starts_with('/') {
+            return Err(ApiError::invalid(format!(
+                "invalid mount config for type \"volume\": invalid mount path: '{destination}' mount path must be absolute"
+            )));
+        }
+        taken.push(clean(destination).to_string());
+        let name = service::anonymous_name()?;
+        let wanted = VolumeRecord {
+            name: name.clone(),
+            anonymous: true,
+            ..VolumeRecord::default()
+        };
+        let source = attach(store, data_root, wanted, made)?;
+        mounts.push(VolumeMount {
+            name,
+            destination: destination.clone(),
+            source,
+            read_only: false,
+            mode: String::new(),
+            no_copy: false,
+            anonymous: true,
+        });
+    }
+    Ok(mounts)
+}

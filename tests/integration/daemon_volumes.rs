@@ -1,0 +1,244 @@
+//! Volumes of the `local` driver through our daemon with the real Docker
+//! CLI 28: `volume create|ls|inspect|rm|prune` with their filters and
+//! formats, named volumes in `-v name:/path` and `--mount type=volume`,
+//! anonymous volumes and their removal by `rm -v` and `run --rm`, the
+//! `Mounts` of inspect, and data that outlives its container, a daemon
+//! restart and a daemon SIGKILL.
+
+use crate::daemon_run::{Leftovers, daemon_with_busybox, inspect, ok, skip_unless_ready};
+use crate::daemon_support::TestDaemon;
+use crate::harness::{stderr_of, stdout_of};
+use crate::require;
+
+fn lines(text: &str) -> Vec<&str> {
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.sort();
+    lines
+}
+
+#[test]
+fn volume_commands_create_list_filter_inspect_remove_and_prune() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("volumes-cli");
+    let _leftovers = Leftovers::of(&daemon);
+    let created = daemon.docker(&["volume", "create", "--label", "tier=db", "pgdata"]);
+    assert_eq!(ok(&daemon, &created), "pgdata\n");
+    ok(&daemon, &daemon.docker(&["volume", "create", "cache"]));
+    let table = ok(&daemon, &daemon.docker(&["volume", "ls"]));
+    assert_eq!(
+        table,
+        "DRIVER    VOLUME NAME\nlocal     cache\nlocal     pgdata\n"
+    );
+    let by_label = daemon.docker(&["volume", "ls", "-q", "--filter", "label=tier=db"]);
+    assert_eq!(ok(&daemon, &by_label), "pgdata\n");
+    let by_name = daemon.docker(&["volume", "ls", "-q", "--filter", "name=ach"]);
+    assert_eq!(ok(&daemon, &by_name), "cache\n");
+    let mountpoint = daemon.dir.join("data/volumes/pgdata/_data");
+    assert!(mountpoint.is_dir());
+    let shown = inspect_volume(&daemon, "pgdata");
+    assert_eq!(shown["Name"], "pgdata");
+    assert_eq!(shown["Driver"], "local");
+    assert_eq!(shown["Scope"], "local");
+    assert_eq!(shown["Labels"], serde_json::json!({"tier": "db"}));
+    assert_eq!(shown["Options"], serde_json::Value::Null);
+    assert_eq!(shown["Mountpoint"], mountpoint.to_string_lossy().as_ref());
+    assert!(shown["CreatedAt"].as_str().unwrap().ends_with('Z'));
+    let formatted = daemon.docker(&["volume", "inspect", "-f", "{{.Name}} {{.Driver}}", "cache"]);
+    assert_eq!(ok(&daemon, &formatted), "cache local\n");
+
+    let missing = daemon.docker(&["volume", "inspect", "nope"]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr_of(&missing).contains("no such volume"),
+        "{}",
+        stderr_of(&missing)
+    );
+    let bad = daemon.docker(&["volume", "create", "a/b"]);
+    assert!(!bad.status.success());
+    assert!(stderr_of(&bad).contains("includes invalid characters"));
+
+    // A named volume in use: dangling=false lists it and rm refuses it.
+    ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "user", "-v", "pgdata:/data", "busybox"]),
+    );
+    let used = daemon.docker(&["volume", "ls", "-q", "--filter", "dangling=false"]);
+    assert_eq!(ok(&daemon, &used), "pgdata\n");
+    let dangling = daemon.docker(&["volume", "ls", "-q", "--filter", "dangling=true"]);
+    assert_eq!(ok(&daemon, &dangling), "cache\n");
+    let refused = daemon.docker(&["volume", "rm", "pgdata"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr_of(&refused).contains("remove pgdata: volume is in use"),
+        "{}",
+        stderr_of(&refused)
+    );
+    assert!(mountpoint.is_dir());
+    let status = daemon
+        .connect()
+        .request("DELETE", "/v1.50/volumes/pgdata", "");
+    assert_eq!(status.status, 409);
+
+    // API 1.42+: a plain prune spares named volumes, --all takes the
+    // unused ones.
+    let pruned = daemon.docker(&["volume", "prune", "-f"]);
+    assert!(ok(&daemon, &pruned).contains("Total reclaimed space: 0B"));
+    assert_eq!(
+        lines(&ok(&daemon, &daemon.docker(&["volume", "ls", "-q"]))),
+        ["cache", "pgdata"]
+    );
+    let pruned = ok(&daemon, &daemon.docker(&["volume", "prune", "-f", "--all"]));
+    assert!(pruned.contains("cache"), "{pruned}");
+    assert!(!pruned.contains("pgdata"), "{pruned}");
+    ok(&daemon, &daemon.docker(&["rm", "user"]));
+    assert_eq!(
+        ok(&daemon, &daemon.docker(&["volume", "rm", "pgdata"])),
+        "pgdata\n"
+    );
+    assert!(!daemon.dir.join("data/volumes/pgdata").exists());
+    assert_eq!(ok(&daemon, &daemon.docker(&["volume", "ls", "-q"])), "");
+    let forced = daemon.docker(&["volume", "rm", "-f", "pgdata"]);
+    assert!(forced.status.success(), "{}", stderr_of(&forced));
+}
+
+fn inspect_volume(daemon: &TestDaemon, name: &str) -> serde_json::Value {
+    let text = ok(daemon, &daemon.docker(&["volume", "inspect", name]));
+    let list: serde_json::Value = serde_json::from_str(&text).unwrap();
+    list[0].clone()
+}
+
+fn mounts_of(daemon: &TestDaemon, container: &str) -> serde_json::Value {
+    serde_json::from_str(&inspect(daemon, container, "{{json .Mounts}}")).unwrap()
+}
+
+#[test]
+fn named_volume_data_survives_rm_restart_and_sigkill() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("volumes-keep");
+    let _leftovers = Leftovers::of(&daemon);
+    let write = "echo kept > /data/file";
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--name",
+            "wr",
+            "-v",
+            "keep:/data",
+            "busybox",
+            "sh",
+            "-c",
+            write,
+        ]),
+    );
+    let mounts = mounts_of(&daemon, "wr");
+    let source = daemon.dir.join("data/volumes/keep/_data");
+    assert_eq!(
+        mounts,
+        serde_json::json!([{
+            "Type": "volume", "Name": "keep",
+            "Source": source.to_string_lossy(),
+            "Destination": "/data", "Driver": "local", "Mode": "z",
+            "RW": true, "Propagation": ""
+        }])
+    );
+    ok(&daemon, &daemon.docker(&["rm", "-v", "wr"]));
+    let read = [
+        "run",
+        "--rm",
+        "-v",
+        "keep:/data:ro",
+        "busybox",
+        "cat",
+        "/data/file",
+    ];
+    assert_eq!(ok(&daemon, &daemon.docker(&read)), "kept\n");
+    // TestDaemon's guard kills with SIGKILL.
+    let daemon = TestDaemon::start_in(daemon);
+    assert_eq!(ok(&daemon, &daemon.docker(&read)), "kept\n");
+    let mount = [
+        "run",
+        "--rm",
+        "--mount",
+        "type=volume,src=keep,dst=/m,readonly",
+        "busybox",
+        "cat",
+        "/m/file",
+    ];
+    assert_eq!(ok(&daemon, &daemon.docker(&mount)), "kept\n");
+    let readonly = daemon.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "keep:/data:ro",
+        "busybox",
+        "touch",
+        "/data/x",
+    ]);
+    assert!(!readonly.status.success(), "{}", stdout_of(&readonly));
+    assert_eq!(
+        ok(&daemon, &daemon.docker(&["volume", "ls", "-q"])),
+        "keep\n"
+    );
+}
+
+#[test]
+fn anonymous_volumes_go_with_rm_v_and_run_rm() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("volumes-anon");
+    let _leftovers = Leftovers::of(&daemon);
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run", "--name", "an", "-v", "/anon", "busybox", "touch", "/anon/f",
+        ]),
+    );
+    let mounts = mounts_of(&daemon, "an");
+    let name = mounts[0]["Name"].as_str().unwrap().to_string();
+    assert_eq!(name.len(), 64, "{mounts}");
+    let source = daemon.dir.join("data/volumes").join(&name).join("_data");
+    assert_eq!(
+        mounts,
+        serde_json::json!([{
+            "Type": "volume", "Name": name,
+            "Source": source.to_string_lossy(),
+            "Destination": "/anon", "Driver": "local", "Mode": "",
+            "RW": true, "Propagation": ""
+        }])
+    );
+    assert!(source.join("f").exists());
+    assert_eq!(
+        ok(&daemon, &daemon.docker(&["volume", "ls", "-q"])),
+        format!("{name}\n")
+    );
+    // A plain prune (API 1.42+) takes unused anonymous volumes only.
+    ok(&daemon, &daemon.docker(&["volume", "create", "named"]));
+    ok(&daemon, &daemon.docker(&["rm", "-v", "an"]));
+    assert!(!source.exists());
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--rm",
+            "-v",
+            "/x",
+            "--mount",
+            "type=volume,dst=/y",
+            "busybox",
+            "true",
+        ]),
+    );
+    ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "bb", "-v", "/kept", "busybox"]),
+    );
+    ok(&daemon, &daemon.docker(&["rm", "bb"]));
+    let left = ok(&daemon, &daemon.docker(&["volume", "ls", "-q"]));
+    assert_eq!(left.lines().count(), 2, "{left}");
+    let pruned = ok(&daemon, &daemon.docker(&["volume", "prune", "-f"]));
+    assert!(!pruned.contains("named"), "{pruned}");
+    assert_eq!(
+        ok(&daemon, &daemon.docker(&["volume", "ls", "-q"])),
+        "named\n"
+    );
+}
