@@ -7,6 +7,7 @@
 
 use crate::daemon_run::{Leftovers, daemon_with_busybox, inspect, ok, skip_unless_ready};
 use crate::daemon_support::TestDaemon;
+use crate::harness::busybox::{BusyboxRootfs, write_docker_archive};
 use crate::harness::{stderr_of, stdout_of};
 use crate::require;
 
@@ -240,5 +241,130 @@ fn anonymous_volumes_go_with_rm_v_and_run_rm() {
     assert_eq!(
         ok(&daemon, &daemon.docker(&["volume", "ls", "-q"])),
         "named\n"
+    );
+}
+
+/// An image whose `/srv/data` (1234:5678, 0750) holds `file` (0640) and a
+/// `sub` directory, and whose `/srv/escape` is a symlink climbing out
+/// with `..` to `/srv/data`, loaded as `owned:latest`.
+fn load_owned_image(daemon: &TestDaemon) {
+    use std::os::unix::fs::{PermissionsExt, chown, symlink};
+    let rootfs = BusyboxRootfs::build(&daemon.dir.join("owned-src")).unwrap();
+    let data = rootfs.path.join("srv/data");
+    std::fs::create_dir_all(data.join("sub")).unwrap();
+    std::fs::write(data.join("file"), "from image\n").unwrap();
+    for (path, mode) in [(&data, 0o750), (&data.join("file"), 0o640)] {
+        chown(path, Some(1234), Some(5678)).unwrap();
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    symlink("../../../../../../srv/data", rootfs.path.join("srv/escape")).unwrap();
+    let archive = daemon.dir.join("owned.tar");
+    write_docker_archive(&rootfs.path, "owned:latest", &archive).unwrap();
+    std::fs::remove_dir_all(&rootfs.path).unwrap();
+    ok(
+        daemon,
+        &daemon.docker(&["load", "-q", "-i", &archive.to_string_lossy()]),
+    );
+    std::fs::remove_file(&archive).unwrap();
+}
+
+#[test]
+fn empty_volumes_are_filled_from_the_image_with_owners_and_modes() {
+    use std::os::unix::fs::MetadataExt;
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("volumes-fill");
+    let _leftovers = Leftovers::of(&daemon);
+    load_owned_image(&daemon);
+    let stat = "stat -c '%u:%g %a %n' /srv/data /srv/data/file; cat /srv/data/file";
+    let filled = daemon.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "filled:/srv/data",
+        "owned",
+        "sh",
+        "-c",
+        stat,
+    ]);
+    assert_eq!(
+        ok(&daemon, &filled),
+        "1234:5678 750 /srv/data\n1234:5678 640 /srv/data/file\nfrom image\n"
+    );
+    let on_host = daemon.dir.join("data/volumes/filled/_data");
+    let meta = std::fs::metadata(&on_host).unwrap();
+    assert_eq!(
+        (meta.uid(), meta.gid(), meta.mode() & 0o7777),
+        (1234, 5678, 0o750)
+    );
+    assert!(on_host.join("sub").is_dir());
+    // A volume that holds something is not filled again.
+    let emptied = "rm /srv/data/file";
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run",
+            "--rm",
+            "-v",
+            "filled:/srv/data",
+            "owned",
+            "sh",
+            "-c",
+            emptied,
+        ]),
+    );
+    let again = daemon.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "filled:/srv/data",
+        "owned",
+        "ls",
+        "/srv/data",
+    ]);
+    assert_eq!(ok(&daemon, &again), "sub\n");
+    // nocopy and volume-nocopy leave it empty.
+    let bare = daemon.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "bare:/srv/data:nocopy",
+        "owned",
+        "ls",
+        "-A",
+        "/srv/data",
+    ]);
+    assert_eq!(ok(&daemon, &bare), "");
+    let mount = "type=volume,src=bare2,dst=/srv/data,volume-nocopy";
+    let bare = daemon.docker(&[
+        "run",
+        "--rm",
+        "--mount",
+        mount,
+        "owned",
+        "ls",
+        "-A",
+        "/srv/data",
+    ]);
+    assert_eq!(ok(&daemon, &bare), "");
+    // Anonymous volumes are filled too, and a symlinked destination is
+    // followed inside the container's root only.
+    let anonymous = daemon.docker(&[
+        "run",
+        "--rm",
+        "-v",
+        "/srv/data",
+        "owned",
+        "cat",
+        "/srv/data/file",
+    ]);
+    assert_eq!(ok(&daemon, &anonymous), "from image\n");
+    ok(
+        &daemon,
+        &daemon.docker(&["run", "--rm", "-v", "escape:/srv/escape", "owned", "true"]),
+    );
+    let escaped = daemon.dir.join("data/volumes/escape/_data");
+    assert_eq!(
+        std::fs::read_to_string(escaped.join("file")).unwrap(),
+        "from image\n"
     );
 }

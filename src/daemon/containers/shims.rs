@@ -180,6 +180,9 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
 
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
+    if !record.has_been_started {
+        super::volume_mounts::populate_from_image(&rootfs, &record.volume_mounts)?;
+    }
     let settings = super::spec_settings::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
     let capabilities = super::caps::effective(

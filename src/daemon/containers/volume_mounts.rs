@@ -157,3 +157,50 @@ fn settle(
     }
     Ok(mounts)
 }
+
+/// On a container's first start, fills each of its empty volumes from
+/// what the image holds at the mount's destination, as moby does once
+/// per container: contents, ownership and modes, and the image
+/// directory's own owner and mode on the volume's root. `nocopy` and a
+/// destination that is no directory in the image leave the volume as it
+/// is. The image path is resolved inside the rootfs (openat2 with
+/// RESOLVE_IN_ROOT), so an image symlink cannot point the copy at the
+/// host.
+pub fn populate_from_image(rootfs: &Path, mounts: &[VolumeMount]) -> Result<(), String> {
+    use crate::inroot::{Root, fd_path};
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let root = Root::open(rootfs).map_err(|e| e.to_string())?;
+    for volume in mounts.iter().filter(|m| !m.no_copy) {
+        let data = Path::new(&volume.source);
+        let empty = std::fs::read_dir(data)
+            .map_err(|e| format!("read volume {}: {e}", data.display()))?
+            .next()
+            .is_none();
+        if !empty {
+            continue;
+        }
+        let flags = libc::O_RDONLY | libc::O_DIRECTORY;
+        let Ok(image_dir) = root.open_at(Path::new(&volume.destination), flags, 0) else {
+            continue;
+        };
+        let image_path = fd_path(image_dir.as_fd());
+        crate::runtime::mounts::copy_up::copy_tree(&image_path, data).map_err(|e| {
+            format!(
+                "copy {} of the image into volume {}: {e}",
+                volume.destination, volume.name
+            )
+        })?;
+        let meta = std::fs::metadata(&image_path)
+            .map_err(|e| format!("stat {} in the image: {e}", volume.destination))?;
+        std::os::unix::fs::chown(data, Some(meta.uid()), Some(meta.gid()))
+            .and_then(|()| {
+                std::fs::set_permissions(
+                    data,
+                    std::fs::Permissions::from_mode(meta.mode() & 0o7777),
+                )
+            })
+            .map_err(|e| format!("set owner and mode of {}: {e}", data.display()))?;
+    }
+    Ok(())
+}
