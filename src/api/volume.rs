@@ -1,5 +1,6 @@
 //! The volume bodies (moby's `volume.Volume`, `CreateOptions`,
-//! `ListResponse`, `PruneReport`), shared by the daemon and the client.
+//! `ListResponse`; the prune report is
+//! `prune::VolumesPruneReport`), shared by the daemon and the client.
 
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -53,15 +54,4 @@ pub struct VolumeListResponse {
     pub volumes: Option<Vec<Volume>>,
     #[serde(default)]
     pub warnings: Option<Vec<String>>,
-}
-
-/// The answer of `POST /volumes/prune`; moby 28 starts the list empty,
-/// not nil, so it is `[]` even when nothing was deleted.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct VolumePruneReport {
-    #[serde(default)]
-    pub volumes_deleted: Vec<String>,
-    #[serde(default)]
-    pub space_reclaimed: u64,
 }

@@ -4,7 +4,8 @@
 use super::route::{Call, Reply, Route};
 use super::state::Daemon;
 use super::volume_service::{self as service, LOCAL_DRIVER, VolumeRecord};
-use crate::api::volume::{VolumeCreateOptions, VolumeListResponse, VolumePruneReport};
+use crate::api::prune::VolumesPruneReport;
+use crate::api::volume::{VolumeCreateOptions, VolumeListResponse};
 use crate::api::{ApiError, ApiVersion, Filters, Router};
 
 pub fn routes(router: &mut Router<Route>) {
@@ -144,12 +145,13 @@ fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let only_anonymous = call.version >= ApiVersion::new(1, 42) && !all;
     let in_use = service::volumes_in_use(daemon.store())?;
     let data_root = &daemon.config().data_root;
-    let mut report = VolumePruneReport::default();
+    let mut deleted = Vec::new();
+    let mut reclaimed = 0;
     for volume in service::list_volumes(daemon.store())? {
         let labels = volume.labels.clone().unwrap_or_default();
         if in_use.contains(&volume.name)
             || (only_anonymous && !volume.anonymous)
-            || !prune_labels_pass(&filters, &labels)
+            || !service::labels_pass(&filters, &labels)
         {
             continue;
         }
@@ -157,22 +159,20 @@ fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         match service::remove_volume(daemon.store(), data_root, &volume.name, true) {
             Ok(true) => {
                 service::log_volume_event(daemon, &volume.name, "destroy");
-                report.volumes_deleted.push(volume.name);
-                report.space_reclaimed += size;
+                deleted.push(volume.name);
+                reclaimed += size;
             }
             // Taken into use since the list: not unused any more.
             Ok(false) | Err(_) => {}
         }
     }
-    daemon.log_prune_event(crate::api::events::VOLUME, report.space_reclaimed);
+    daemon.log_prune_event(crate::api::events::VOLUME, reclaimed);
+    // moby 28 starts the list empty, not nil: `[]` when nothing went.
+    let report = VolumesPruneReport {
+        volumes_deleted: Some(deleted),
+        space_reclaimed: reclaimed,
+    };
     Reply::json(200, &report)
-}
-
-fn prune_labels_pass(
-    filters: &Filters,
-    labels: &std::collections::BTreeMap<String, String>,
-) -> bool {
-    service::labels_pass(filters, labels)
 }
 
 #[cfg(test)]

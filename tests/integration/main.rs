@@ -12,6 +12,7 @@ mod client_manage;
 mod client_prune_cases;
 mod client_run_cases;
 mod client_stats;
+mod client_volume_cases;
 mod client_wire;
 mod daemon_accept;
 mod daemon_attach_upgrade;
