@@ -14,6 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 pub const LOCAL_DRIVER: &str = "local";
+/// The label moby puts on the volumes it names itself.
+pub const ANONYMOUS_LABEL: &str = "com.docker.volume.anonymous";
 
 /// What the store keeps of a volume.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,9 +26,27 @@ pub struct VolumeRecord {
     pub options: Option<BTreeMap<String, String>>,
     /// RFC 3339 with seconds.
     pub created_at: String,
-    /// Made for a container (`-v /path`, an image `VOLUME`, `--mount`
-    /// without a source): `rm -v`, `run --rm` and a plain prune remove it.
-    pub anonymous: bool,
+}
+
+impl VolumeRecord {
+    /// An anonymous volume: a fresh 64-hex name and moby's label, which a
+    /// plain prune (API 1.42 and up) looks for.
+    pub fn anonymous() -> Result<VolumeRecord, ApiError> {
+        Ok(VolumeRecord {
+            name: anonymous_name()?,
+            labels: Some(BTreeMap::from([(
+                ANONYMOUS_LABEL.to_string(),
+                String::new(),
+            )])),
+            ..VolumeRecord::default()
+        })
+    }
+
+    pub fn is_anonymous(&self) -> bool {
+        self.labels
+            .as_ref()
+            .is_some_and(|labels| labels.contains_key(ANONYMOUS_LABEL))
+    }
 }
 
 /// Where a container mounts a volume, fixed when the container is made.
@@ -73,7 +93,7 @@ pub fn check_volume_name(name: &str) -> Result<(), ApiError> {
 }
 
 /// A fresh anonymous volume name: 64 hex digits, as moby's.
-pub fn anonymous_name() -> Result<String, ApiError> {
+fn anonymous_name() -> Result<String, ApiError> {
     crate::daemon::containers::names::new_id()
         .map_err(|e| ApiError::internal(format!("generate volume name: {e}")))
 }

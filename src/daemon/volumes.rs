@@ -64,19 +64,21 @@ fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
             options.name
         )));
     }
-    let name = if options.name.is_empty() {
-        service::anonymous_name()?
-    } else {
-        options.name
-    };
     let data_root = &daemon.config().data_root;
-    let existed = service::get_volume(daemon.store(), &name)?.is_some();
-    let wanted = VolumeRecord {
-        name,
-        labels: options.labels,
-        options: options.driver_opts,
-        ..VolumeRecord::default()
+    // An unnamed volume is anonymous, as moby makes it.
+    let wanted = if options.name.is_empty() {
+        let mut anonymous = VolumeRecord::anonymous()?;
+        let labels = anonymous.labels.get_or_insert_default();
+        labels.extend(options.labels.into_iter().flatten());
+        anonymous
+    } else {
+        VolumeRecord {
+            name: options.name,
+            labels: options.labels,
+            ..VolumeRecord::default()
+        }
     };
+    let existed = service::get_volume(daemon.store(), &wanted.name)?.is_some();
     let record = service::create_volume(daemon.store(), data_root, wanted)?;
     if !existed {
         service::log_volume_event(daemon, &record.name, "create");
@@ -150,7 +152,7 @@ fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     for volume in service::list_volumes(daemon.store())? {
         let labels = volume.labels.clone().unwrap_or_default();
         if in_use.contains(&volume.name)
-            || (only_anonymous && !volume.anonymous)
+            || (only_anonymous && !volume.is_anonymous())
             || !service::labels_pass(&filters, &labels)
         {
             continue;

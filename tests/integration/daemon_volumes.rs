@@ -208,6 +208,11 @@ fn anonymous_volumes_go_with_rm_v_and_run_rm() {
         }])
     );
     assert!(source.join("f").exists());
+    let labels = ok(
+        &daemon,
+        &daemon.docker(&["volume", "inspect", "-f", "{{json .Labels}}", &name]),
+    );
+    assert_eq!(labels, "{\"com.docker.volume.anonymous\":\"\"}\n");
     assert_eq!(
         ok(&daemon, &daemon.docker(&["volume", "ls", "-q"])),
         format!("{name}\n")
@@ -366,5 +371,97 @@ fn empty_volumes_are_filled_from_the_image_with_owners_and_modes() {
     assert_eq!(
         std::fs::read_to_string(escaped.join("file")).unwrap(),
         "from image\n"
+    );
+}
+
+/// The checks of docker-py's `api_volume` and `models_volumes` tests, run
+/// with docker-py against our daemon.
+#[test]
+fn docker_py_volume_api_and_models() {
+    use crate::harness::{TempDir, need_root};
+    require!(need_root());
+    let probe =
+        crate::harness::run(std::process::Command::new("python3").args(["-c", "import docker"]));
+    require!(if probe.status.success() {
+        Ok(())
+    } else {
+        Err("docker-py is not importable".to_string())
+    });
+    let daemon = TestDaemon::start_in_dir(TempDir::new("volumes-py"));
+    let script = format!(
+        "import docker\n\
+         c = docker.DockerClient(base_url='{host}')\n\
+         api = c.api\n\
+         made = api.create_volume('perfectcherryblossom')\n\
+         print(made['Name'], made['Driver'])\n\
+         try:\n    api.create_volume('x2', 'this-plugin-does-not-exist')\n\
+         except docker.errors.APIError as e:\n    print('bad driver', e.response.status_code)\n\
+         print(made in api.volumes()['Volumes'], api.inspect_volume('perfectcherryblossom') == made)\n\
+         try:\n    api.inspect_volume('embodimentofscarletdevil')\n\
+         except docker.errors.NotFound:\n    print('inspect missing: NotFound')\n\
+         api.remove_volume('perfectcherryblossom')\n\
+         api.create_volume('shootthebullet')\n\
+         api.remove_volume('shootthebullet', force=True)\n\
+         try:\n    api.remove_volume('shootthebullet')\n\
+         except docker.errors.NotFound:\n    print('remove missing: NotFound')\n\
+         v = api.create_volume()\n\
+         print(v['Labels'])\n\
+         print(v['Name'] in api.prune_volumes()['VolumesDeleted'])\n\
+         m = c.volumes.create('dockerpytest_1', driver='local', labels={{'labelkey': 'labelvalue'}})\n\
+         print(m.id, m.name, m.attrs['Labels'], c.volumes.get(m.id).name)\n\
+         print(m in c.volumes.list(), m in c.volumes.list(filters={{'name': 'dockerpytest_'}}), m in c.volumes.list(filters={{'name': 'foobar'}}))\n\
+         m.remove()\n\
+         print(m in c.volumes.list())\n",
+        host = daemon.host(),
+    );
+    let output = crate::harness::run(std::process::Command::new("python3").args(["-c", &script]));
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        stderr_of(&output),
+        daemon.log()
+    );
+    assert_eq!(
+        stdout_of(&output),
+        "perfectcherryblossom local\n\
+         bad driver 404\n\
+         True True\n\
+         inspect missing: NotFound\n\
+         remove missing: NotFound\n\
+         {'com.docker.volume.anonymous': ''}\n\
+         True\n\
+         dockerpytest_1 dockerpytest_1 {'labelkey': 'labelvalue'} dockerpytest_1\n\
+         True True False\n\
+         False\n"
+    );
+}
+
+/// Before API 1.42 a prune takes every unused volume, named ones too; from
+/// 1.42 only anonymous ones unless `all=true`.
+#[test]
+fn prune_by_api_version() {
+    use crate::harness::{TempDir, need_root};
+    require!(need_root());
+    let daemon = TestDaemon::start_in_dir(TempDir::new("volumes-prune-api"));
+    let create = |body: &str| {
+        let answer = daemon.connect().request("POST", "/volumes/create", body);
+        assert_eq!(answer.status, 201, "{}", answer.body_text());
+        answer.json()["Name"].as_str().unwrap().to_string()
+    };
+    let named = create(r#"{"Name":"named"}"#);
+    let anonymous = create("{}");
+    let pruned = daemon.connect().request("POST", "/v1.50/volumes/prune", "");
+    assert_eq!(
+        pruned.json()["VolumesDeleted"],
+        serde_json::json!([anonymous])
+    );
+    let pruned = daemon.connect().request("POST", "/v1.41/volumes/prune", "");
+    assert_eq!(pruned.json()["VolumesDeleted"], serde_json::json!([named]));
+    create(r#"{"Name":"again"}"#);
+    let all = "/v1.50/volumes/prune?filters=%7B%22all%22%3A%5B%22true%22%5D%7D";
+    let pruned = daemon.connect().request("POST", all, "");
+    assert_eq!(
+        pruned.json()["VolumesDeleted"],
+        serde_json::json!(["again"])
     );
 }

@@ -25,7 +25,7 @@ fn attach(
     wanted: VolumeRecord,
     made: &mut Vec<String>,
 ) -> Result<String, ApiError> {
-    let anonymous = wanted.anonymous;
+    let anonymous = wanted.is_anonymous();
     let record = service::create_volume(store, data_root, wanted)?;
     if anonymous {
         made.push(record.name.clone());
@@ -100,17 +100,18 @@ fn settle(
         }
         let options = spec.volume_options.as_ref();
         let anonymous = spec.source.is_empty();
-        let name = if anonymous {
-            service::anonymous_name()?
+        let mut wanted = if anonymous {
+            VolumeRecord::anonymous()?
         } else {
-            spec.source.clone()
+            VolumeRecord {
+                name: spec.source.clone(),
+                ..VolumeRecord::default()
+            }
         };
-        let wanted = VolumeRecord {
-            name: name.clone(),
-            labels: options.and_then(|o| o.labels.clone()),
-            anonymous,
-            ..VolumeRecord::default()
-        };
+        if let Some(labels) = options.and_then(|o| o.labels.clone()) {
+            wanted.labels.get_or_insert_default().extend(labels);
+        }
+        let name = wanted.name.clone();
         let source = attach(store, data_root, wanted, made)?;
         mounts.push(VolumeMount {
             name,
@@ -138,12 +139,8 @@ fn settle(
             )));
         }
         taken.push(clean(destination).to_string());
-        let name = service::anonymous_name()?;
-        let wanted = VolumeRecord {
-            name: name.clone(),
-            anonymous: true,
-            ..VolumeRecord::default()
-        };
+        let wanted = VolumeRecord::anonymous()?;
+        let name = wanted.name.clone();
         let source = attach(store, data_root, wanted, made)?;
         mounts.push(VolumeMount {
             name,
