@@ -311,3 +311,31 @@ pub fn log_volume_event(daemon: &crate::daemon::state::Daemon, name: &str, actio
         .events()
         .publish(crate::api::events::VOLUME, action, actor);
 }
+
+/// The volumes of `system df`: each with `UsageData`, its size on disk
+/// and the number of containers that mount it.
+pub fn disk_usage_views(daemon: &crate::daemon::state::Daemon) -> Result<Vec<Volume>, ApiError> {
+    let store = daemon.store();
+    let data_root = &daemon.config().data_root;
+    let containers: Vec<ContainerRecord> = store
+        .read(|tx| tx.list::<ContainerRecord>(Table::Containers))
+        .map_err(store_error)?
+        .into_iter()
+        .map(|(_, record)| record)
+        .collect();
+    let mut views = Vec::new();
+    for record in list_volumes(store)? {
+        let users = containers
+            .iter()
+            .filter(|c| c.volume_mounts.iter().any(|m| m.name == record.name))
+            .count();
+        let size = disk_usage(&mountpoint(data_root, &record.name));
+        let mut view = view(data_root, &record);
+        view.usage_data = Some(crate::api::volume::UsageData {
+            ref_count: users as i64,
+            size: size as i64,
+        });
+        views.push(view);
+    }
+    Ok(views)
+}

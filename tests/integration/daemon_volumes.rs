@@ -143,6 +143,20 @@ fn named_volume_data_survives_rm_restart_and_sigkill() {
             "RW": true, "Propagation": ""
         }])
     );
+    // system df: the volume's size and its one user.
+    let df = daemon.connect().get("/system/df?type=volume").json();
+    assert_eq!(
+        (
+            &df["Volumes"][0]["Name"],
+            &df["Volumes"][0]["UsageData"]["Size"],
+            &df["Volumes"][0]["UsageData"]["RefCount"]
+        ),
+        (
+            &serde_json::json!("keep"),
+            &serde_json::json!(5),
+            &serde_json::json!(1)
+        )
+    );
     ok(&daemon, &daemon.docker(&["rm", "-v", "wr"]));
     let read = [
         "run",
