@@ -479,3 +479,60 @@ fn prune_by_api_version() {
         serde_json::json!(["again"])
     );
 }
+
+#[test]
+fn volumes_from_shares_another_containers_volumes() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("volumes-from");
+    let _leftovers = Leftovers::of(&daemon);
+    let write = "echo shared > /anon/f && echo named > /nv/f";
+    ok(
+        &daemon,
+        &daemon.docker(&[
+            "run", "--name", "src", "-v", "/anon", "-v", "nv:/nv", "busybox", "sh", "-c", write,
+        ]),
+    );
+    let read = daemon.docker(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "src",
+        "busybox",
+        "cat",
+        "/anon/f",
+        "/nv/f",
+    ]);
+    assert_eq!(ok(&daemon, &read), "shared\nnamed\n");
+    let readonly = daemon.docker(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "src:ro",
+        "busybox",
+        "touch",
+        "/nv/x",
+    ]);
+    assert!(!readonly.status.success());
+    // A 404 (the CLI would take it for a missing image and try a pull).
+    let body = r#"{"Image":"busybox","HostConfig":{"VolumesFrom":["nosuch"]}}"#;
+    let missing = daemon.connect().request("POST", "/containers/create", body);
+    assert_eq!(missing.status, 404, "{}", missing.body_text());
+    assert!(missing.body_text().contains("No such container: nosuch"));
+    ok(
+        &daemon,
+        &daemon.docker(&["create", "--name", "binder", "-v", "/tmp:/host", "busybox"]),
+    );
+    let binds = daemon.docker(&["create", "--volumes-from", "binder", "busybox"]);
+    assert!(
+        stderr_of(&binds).contains("sharing bind mounts is not supported"),
+        "{}",
+        stderr_of(&binds)
+    );
+    // The anonymous volume outlives a --rm container that shared it.
+    assert_eq!(
+        ok(&daemon, &daemon.docker(&["volume", "ls", "-q"]))
+            .lines()
+            .count(),
+        2
+    );
+}

@@ -86,6 +86,24 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output, tag: &str) -> Vec<String> {
     }
     normalise(&mut mounts);
     seen.push(mounts.to_string().replace(tag, "TAG"));
+    let sharer = format!("vol17-{tag}-sharer");
+    let from = format!("{user}:ro");
+    must(&[
+        "create",
+        "--name",
+        &sharer,
+        "--volumes-from",
+        &from,
+        "busybox",
+    ]);
+    let mounts = must(&["inspect", "--format", "{{json .Mounts}}", &sharer]);
+    let mut mounts: Value = serde_json::from_str(&mounts).expect("Mounts JSON");
+    if let Value::Array(items) = &mut mounts {
+        items.sort_by_key(|m| m["Destination"].as_str().unwrap_or("").to_string());
+    }
+    normalise(&mut mounts);
+    seen.push(mounts.to_string().replace(tag, "TAG"));
+    must(&["rm", &sharer]);
     let in_use = docker(&["volume", "rm", &named]);
     seen.push(format!("in use: exit {:?}", in_use.status.code()));
     must(&["rm", "-v", &user]);

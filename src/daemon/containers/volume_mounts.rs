@@ -129,6 +129,15 @@ fn settle(
             .flat_map(|t| t.keys())
             .map(|d| clean(d).to_string()),
     );
+    for from in host.volumes_from.iter().flatten() {
+        for shared in volumes_from(store, from)? {
+            if taken.iter().any(|t| t == clean(&shared.destination)) {
+                continue;
+            }
+            taken.push(clean(&shared.destination).to_string());
+            mounts.push(shared);
+        }
+    }
     for destination in config.volumes.iter().flat_map(|v| v.keys()) {
         if taken.iter().any(|t| t == clean(destination)) {
             continue;
@@ -153,6 +162,47 @@ fn settle(
         });
     }
     Ok(mounts)
+}
+
+/// The volume mounts `--volumes-from NAME[:ro|:rw]` takes from another
+/// container, as moby copies them: read-only when theirs is or `ro` is
+/// asked (`rw` cannot lift theirs), no mode text, never filled from the
+/// image again. Its bind mounts are not shared yet: refused rather than
+/// left out.
+fn volumes_from(store: &Store, spec: &str) -> Result<Vec<VolumeMount>, ApiError> {
+    let (name, mode) = match spec.split_once(':') {
+        Some((name, mode)) => (name, mode),
+        None => (spec, ""),
+    };
+    let read_only = match mode {
+        "" | "rw" => false,
+        "ro" => true,
+        other => return Err(ApiError::invalid(format!("invalid mode: {other}"))),
+    };
+    let source = super::lookup::find_container(store, name)?;
+    let host = &source.host_config;
+    let binds = host
+        .binds
+        .iter()
+        .flatten()
+        .filter_map(|b| parse_bind(b).ok())
+        .any(|b| !b.is_volume());
+    let bind_mounts = host.mounts.iter().flatten().any(|m| m.kind == "bind");
+    if binds || bind_mounts {
+        return Err(ApiError::invalid(format!(
+            "--volumes-from {name}: sharing bind mounts is not supported by dockbox yet"
+        )));
+    }
+    Ok(source
+        .volume_mounts
+        .into_iter()
+        .map(|mount| VolumeMount {
+            read_only: read_only || mount.read_only,
+            mode: String::new(),
+            no_copy: true,
+            ..mount
+        })
+        .collect())
 }
 
 /// On a container's first start, fills each of its empty volumes from
