@@ -158,14 +158,11 @@ fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
             continue;
         }
         let size = service::disk_usage(&service::mountpoint(data_root, &volume.name));
-        match service::remove_volume(daemon.store(), data_root, &volume.name, true) {
-            Ok(true) => {
-                service::log_volume_event(daemon, &volume.name, "destroy");
-                deleted.push(volume.name);
-                reclaimed += size;
-            }
-            // Taken into use since the list: not unused any more.
-            Ok(false) | Err(_) => {}
+        // Not removed: taken into use since the list, so not unused any more.
+        if let Ok(true) = service::remove_volume(daemon.store(), data_root, &volume.name, true) {
+            service::log_volume_event(daemon, &volume.name, "destroy");
+            deleted.push(volume.name);
+            reclaimed += size;
         }
     }
     daemon.log_prune_event(crate::api::events::VOLUME, reclaimed);
