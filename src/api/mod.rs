@@ -16,6 +16,7 @@ pub mod router;
 pub mod stats;
 pub mod types;
 pub mod version;
+pub mod volume;
 
 pub use error::{ApiError, ErrorKind};
 pub use query::{Filters, Query};

@@ -21,6 +21,7 @@ pub mod socket;
 pub mod state;
 pub mod swarm;
 pub mod system;
+pub mod volume_service;
 pub mod volumes;
 
 use crate::store::Store;

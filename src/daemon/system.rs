@@ -222,8 +222,8 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
 }
 
 /// `GET /system/df`: images with their container counts and shared
-/// sizes, containers with their sizes as `ps -a -s` gives them; no volumes
-/// or build cache yet (empty lists). `type=` (API 1.42 and up) picks the
+/// sizes, containers with their sizes as `ps -a -s` gives them, volumes
+/// with their sizes and users; no build cache yet (an empty list). `type=` (API 1.42 and up) picks the
 /// parts; the others are null, as in moby.
 fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let types = call.query.all("type");
@@ -254,7 +254,8 @@ fn disk_usage(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
             serde_json::to_value(containers).map_err(|e| ApiError::internal(e.to_string()))?;
     }
     if wants("volume") {
-        body["Volumes"] = serde_json::json!([]);
+        body["Volumes"] = serde_json::to_value(super::volume_service::disk_usage_views(daemon)?)
+            .map_err(|e| ApiError::internal(e.to_string()))?;
     }
     if wants("build-cache") {
         body["BuildCache"] = serde_json::json!([]);

@@ -30,7 +30,7 @@ pub fn mount_tmpfs_copy_up(
 
 /// Copies directories, files, symlinks and ownership; a symlink is copied as
 /// a link and never followed, so the copy cannot reach outside `from`.
-fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
+pub fn copy_tree(from: &Path, to: &Path) -> std::io::Result<()> {
     for entry in fs::read_dir(from)? {
         let entry = entry?;
         let source = entry.path();

@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 #[path = "cgroup_mount.rs"]
 mod cgroup_mount;
 #[path = "copy_up.rs"]
-mod copy_up;
+pub mod copy_up;
 #[path = "mountinfo.rs"]
 mod mountinfo;
 pub use mountinfo::MountInfo;

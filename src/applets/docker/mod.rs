@@ -193,6 +193,7 @@ fn group_help(group: &str) -> Option<String> {
         "container" => "Manage containers",
         "image" => "Manage images",
         "system" => "Manage Docker",
+        "volume" => "Manage volumes",
         _ => return None,
     };
     let mut help = format!("Usage:  docker {group} COMMAND\n\n{description}\n\nCommands:\n");

@@ -303,11 +303,24 @@ pub fn create_container(
         app_armor_profile: security.apparmor_profile,
         ..ContainerRecord::default()
     };
-    files::write_container_files(&record, ctx.data_root)
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    let stored = store_with_name(ctx.store, &mut record, requested_name.as_deref());
+    record.volume_mounts = super::volume_mounts::settle_volume_mounts(
+        ctx.store,
+        ctx.data_root,
+        &record.config,
+        &record.host_config,
+    )?;
+    let anonymous: Vec<String> = record
+        .volume_mounts
+        .iter()
+        .filter(|m| m.anonymous)
+        .map(|m| m.name.clone())
+        .collect();
+    let stored = files::write_container_files(&record, ctx.data_root)
+        .map_err(|e| ApiError::internal(e.to_string()))
+        .and_then(|()| store_with_name(ctx.store, &mut record, requested_name.as_deref()));
     if stored.is_err() {
         let _ = files::remove_container_files(ctx.data_root, &id);
+        super::volume_mounts::drop_anonymous(ctx.store, ctx.data_root, &anonymous);
     }
     stored?;
     Ok((record, warnings))

@@ -192,7 +192,7 @@ impl Selection {
             if !points.iter().any(|p| {
                 volumes
                     .iter()
-                    .any(|v| *v == p.source || *v == p.destination)
+                    .any(|v| *v == p.source || *v == p.destination || *v == p.name)
             }) {
                 return false;
             }

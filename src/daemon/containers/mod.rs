@@ -35,6 +35,7 @@ pub mod user;
 
 pub mod validate;
 pub mod view;
+pub mod volume_mounts;
 
 use super::errors::store_error;
 use super::route::{Call, Reply, Route};
@@ -158,12 +159,12 @@ fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
 
 fn delete_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let force = call.query.strict_bool("force", false)?;
-    call.query.strict_bool("v", false)?;
+    let remove_volumes = call.query.strict_bool("v", false)?;
     let what = call.param("id")?;
     if call.query.strict_bool("link", false)? {
         return Err(remove::remove_link(what));
     }
-    remove::remove_container(daemon, what, force)?;
+    remove::remove_container(daemon, what, force, remove_volumes)?;
     Ok(Reply::Response(crate::http::Response::empty(204)))
 }
 

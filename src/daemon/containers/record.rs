@@ -123,6 +123,9 @@ pub struct ContainerRecord {
     pub manually_stopped: bool,
     #[serde(rename = "ExecIDs")]
     pub exec_ids: Vec<String>,
+    /// The volumes it mounts, named and anonymous, settled at create.
+    #[serde(default)]
+    pub volume_mounts: Vec<crate::daemon::volume_service::VolumeMount>,
 }
 
 impl ContainerRecord {

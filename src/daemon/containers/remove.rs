@@ -16,7 +16,16 @@ use crate::store::{Commit, Store};
 /// without `force`; with it, the process is killed first. The decision is
 /// taken again on the stored record when the removal is claimed, so a
 /// start or another removal that came meanwhile is not overrun.
-pub fn remove_container(daemon: &Daemon, id: &str, force: bool) -> Result<(), ApiError> {
+///
+/// With `remove_volumes` (`rm -v`, `run --rm`)
+/// the anonymous volumes it mounted once its record is gone; named
+/// volumes stay.
+pub fn remove_container(
+    daemon: &Daemon,
+    id: &str,
+    force: bool,
+    remove_volumes: bool,
+) -> Result<(), ApiError> {
     let mut attempts = 0;
     let record = loop {
         let record = daemon.find_container(id)?;
@@ -32,7 +41,27 @@ pub fn remove_container(daemon: &Daemon, id: &str, force: bool) -> Result<(), Ap
             claimed => break claimed?,
         }
     };
-    delete_record_and_files(daemon, &record)
+    delete_record_and_files(daemon, &record)?;
+    if remove_volumes {
+        remove_anonymous_volumes(daemon, &record);
+    }
+    Ok(())
+}
+
+/// Best effort, as moby: a volume another container took meanwhile stays.
+fn remove_anonymous_volumes(daemon: &Daemon, record: &ContainerRecord) {
+    use crate::daemon::volume_service as volumes;
+    let data_root = &daemon.config().data_root;
+    for volume in record.volume_mounts.iter().filter(|m| m.anonymous) {
+        match volumes::remove_volume(daemon.store(), data_root, &volume.name, true) {
+            Ok(true) => volumes::log_volume_event(daemon, &volume.name, "destroy"),
+            Ok(false) => {}
+            Err(error) => crate::daemon::log::info(&format!(
+                "container {}: keeping volume {}: {}",
+                record.id, volume.name, error.message
+            )),
+        }
+    }
 }
 
 fn has_process(record: &ContainerRecord) -> bool {

@@ -134,7 +134,8 @@ fn start_claimed(
             // As moby: an AutoRemove container goes with its failed start,
             // which is what `run --rm` waits for (condition=removed).
             if record.host_config.auto_remove
-                && let Err(removal) = super::remove::remove_container(daemon, &record.id, true)
+                && let Err(removal) =
+                    super::remove::remove_container(daemon, &record.id, true, true)
                 && removal.status() != 404
             {
                 log::warn(&format!("auto-remove {id}: {}", removal.message));
@@ -179,6 +180,9 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
 
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
+    if !record.has_been_started {
+        super::volume_mounts::populate_from_image(&rootfs, &record.volume_mounts)?;
+    }
     let settings = super::spec_settings::SpecSettings::detect().map_err(|e| e.to_string())?;
     let host = &record.host_config;
     let capabilities = super::caps::effective(
@@ -385,7 +389,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     drop(operation);
     daemon.shims().note_exit(id, code);
     if record.host_config.auto_remove && restart.is_none() {
-        if let Err(error) = super::remove::remove_container(daemon, id, true)
+        if let Err(error) = super::remove::remove_container(daemon, id, true, true)
             && error.status() != 404
         {
             log::warn(&format!("auto-remove {id}: {}", error.message));

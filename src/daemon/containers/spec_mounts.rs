@@ -137,6 +137,7 @@ pub fn create_bind_sources(record: &ContainerRecord) -> Result<(), String> {
         .iter()
         .flatten()
         .filter_map(|b| parse_bind(b).ok())
+        .filter(|b| !b.is_volume())
     {
         let source = std::path::Path::new(&bind.source);
         if !source.is_absolute() || source.symlink_metadata().is_ok() {
@@ -165,6 +166,7 @@ fn bind_propagations(record: &ContainerRecord) -> Vec<(String, String)> {
         .iter()
         .flatten()
         .filter_map(|b| parse_bind(b).ok())
+        .filter(|b| !b.is_volume())
         .map(|b| (b.source, b.propagation))
         .collect();
     binds.extend(
@@ -222,6 +224,7 @@ fn user_mounts(record: &ContainerRecord) -> Result<Vec<Mount>, SpecError> {
         .iter()
         .flatten()
         .filter_map(|b| parse_bind(b).ok())
+        .filter(|b| !b.is_volume())
     {
         let propagation = if bind.propagation.is_empty() {
             "rprivate"
@@ -272,6 +275,15 @@ fn user_mounts(record: &ContainerRecord) -> Result<Vec<Mount>, SpecError> {
             }
             _ => {}
         }
+    }
+    for volume in &record.volume_mounts {
+        let mode = if volume.read_only { "ro" } else { "rw" };
+        mounts.push(mount(
+            &volume.destination,
+            "bind",
+            &volume.source,
+            &["rbind", mode, "rprivate"],
+        )?);
     }
     for (destination, data) in host.tmpfs.iter().flatten() {
         let given: Vec<String> = data.split(',').map(str::to_string).collect();

@@ -507,7 +507,7 @@ fn rename_remove_and_prune() {
             Ok(r.clone())
         })
         .unwrap();
-    let refused = remove::remove_container(&fx.daemon, &running.id, false).unwrap_err();
+    let refused = remove::remove_container(&fx.daemon, &running.id, false, false).unwrap_err();
     assert_eq!(refused.status(), 409);
     assert_eq!(
         refused.message,
@@ -543,7 +543,7 @@ fn rename_remove_and_prune() {
     );
     assert_eq!(remove::remove_link("a2").status(), 409);
     assert_eq!(remove::remove_link("/a2/db").status(), 404);
-    remove::remove_container(&fx.daemon, &a.id, false).unwrap();
+    remove::remove_container(&fx.daemon, &a.id, false, false).unwrap();
     assert!(
         store
             .list_containers::<ContainerRecord>()
@@ -656,7 +656,7 @@ fn a_rename_keeps_an_exit_recorded_after_the_rename_was_asked_for() {
         (Status::Exited, 0, "r2")
     );
     // Removal frees the name the record has now.
-    remove::remove_container(&fx.daemon, &seen_by_rename.id, false).unwrap();
+    remove::remove_container(&fx.daemon, &seen_by_rename.id, false, false).unwrap();
     assert_eq!(store.container_id_by_name("r2").unwrap(), None);
     assert_eq!(store.container_id_by_name("r1").unwrap(), None);
 }

@@ -324,6 +324,15 @@ pub struct Bind {
     pub propagation: String,
     /// The mode text as given (`ro`, `rw,z`, ...), for inspect.
     pub mode: String,
+    /// `nocopy`: a volume not filled from the image.
+    pub no_copy: bool,
+}
+
+impl Bind {
+    /// A named volume (`name:/path`) rather than a host path.
+    pub fn is_volume(&self) -> bool {
+        !self.source.starts_with('/')
+    }
 }
 
 const PROPAGATIONS: &[&str] = &[
@@ -340,18 +349,19 @@ pub fn parse_bind(spec: &str) -> Result<Bind, ApiError> {
     if source.is_empty() || destination.is_empty() {
         return Err(invalid(format!("invalid volume specification: '{spec}'")));
     }
-    if !source.starts_with('/') {
-        return Err(invalid(format!(
-            "invalid volume specification: '{spec}': named volumes are not supported by dockbox yet"
-        )));
-    }
-    check_mount_destination("bind", destination)?;
+    let kind = if source.starts_with('/') {
+        "bind"
+    } else {
+        "volume"
+    };
+    check_mount_destination(kind, destination)?;
     let mut bind = Bind {
         source: source.to_string(),
         destination: destination.to_string(),
         read_only: false,
         propagation: String::new(),
         mode: mode.to_string(),
+        no_copy: false,
     };
     let mut seen_rw = false;
     for option in mode.split(',').filter(|o| !o.is_empty()) {
@@ -359,7 +369,8 @@ pub fn parse_bind(spec: &str) -> Result<Bind, ApiError> {
             "ro" | "rw" if seen_rw => return Err(invalid(format!("invalid mode: {mode}"))),
             "ro" => (bind.read_only, seen_rw) = (true, true),
             "rw" => seen_rw = true,
-            "z" | "Z" | "nocopy" => {}
+            "z" | "Z" => {}
+            "nocopy" => bind.no_copy = true,
             p if PROPAGATIONS.contains(&p) && bind.propagation.is_empty() => {
                 bind.propagation = p.to_string();
             }
@@ -373,9 +384,9 @@ fn check_mount(mount: &MountSpec) -> Result<(), ApiError> {
     let kind = mount.kind.as_str();
     let error = |what: &str| invalid(format!("invalid mount config for type \"{kind}\": {what}"));
     match kind {
-        "bind" | "tmpfs" => {}
+        "bind" | "tmpfs" | "volume" => {}
         "" => return Err(invalid("invalid mount config: mount type unknown")),
-        "volume" | "npipe" | "cluster" | "image" => {
+        "npipe" | "cluster" | "image" => {
             return Err(error("mount type not supported by dockbox yet"));
         }
         _ => return Err(error("mount type unknown")),
@@ -405,6 +416,26 @@ fn check_mount(mount: &MountSpec) -> Result<(), ApiError> {
                 "invalid propagation mode: {}",
                 options.propagation
             )));
+        }
+    } else if kind == "volume" {
+        if mount.bind_options.is_some() {
+            return Err(error("field BindOptions must not be specified"));
+        }
+        if mount.tmpfs_options.is_some() {
+            return Err(error("field TmpfsOptions must not be specified"));
+        }
+        if let Some(options) = &mount.volume_options {
+            if options.subpath.as_deref().is_some_and(|p| !p.is_empty()) {
+                return Err(error("volume subpath is not supported by dockbox yet"));
+            }
+            if options.driver_config.as_ref().is_some_and(|d| {
+                !d.name.is_empty() && d.name != "local"
+                    || !d.options.as_ref().is_none_or(|o| o.is_empty())
+            }) {
+                return Err(error(
+                    "volume driver options are not supported by dockbox yet",
+                ));
+            }
         }
     } else {
         if !mount.source.is_empty() {
@@ -688,7 +719,8 @@ mod tests {
                 destination: "/dst".into(),
                 read_only: true,
                 propagation: "rshared".into(),
-                mode: "ro,rshared".into()
+                mode: "ro,rshared".into(),
+                no_copy: false,
             }
         );
         assert!(parse_bind("/a:/b:ro,rw").is_err());
@@ -698,12 +730,9 @@ mod tests {
                 .message
                 .contains("invalid mode: bogus")
         );
-        assert!(
-            parse_bind("vol:/b")
-                .unwrap_err()
-                .message
-                .contains("named volumes")
-        );
+        let named = parse_bind("vol:/b:nocopy").unwrap();
+        assert!(named.is_volume() && named.no_copy);
+        assert!(!parse_bind("/a:/b").unwrap().is_volume());
         assert!(parse_bind("/a").is_err());
         assert!(
             parse_bind("/a:rel")

@@ -22,6 +22,7 @@ pub fn mount_points(record: &ContainerRecord) -> Vec<MountPoint> {
         .iter()
         .flatten()
         .filter_map(|b| parse_bind(b).ok())
+        .filter(|b| !b.is_volume())
     {
         points.push(MountPoint {
             kind: "bind".into(),
@@ -37,7 +38,13 @@ pub fn mount_points(record: &ContainerRecord) -> Vec<MountPoint> {
             ..MountPoint::default()
         });
     }
-    for mount in record.host_config.mounts.iter().flatten() {
+    for mount in record
+        .host_config
+        .mounts
+        .iter()
+        .flatten()
+        .filter(|m| m.kind != "volume")
+    {
         let propagation = match mount.kind.as_str() {
             "bind" => mount
                 .bind_options
@@ -56,6 +63,16 @@ pub fn mount_points(record: &ContainerRecord) -> Vec<MountPoint> {
             ..MountPoint::default()
         });
     }
+    points.extend(record.volume_mounts.iter().map(|volume| MountPoint {
+        kind: "volume".into(),
+        name: volume.name.clone(),
+        source: volume.source.clone(),
+        destination: volume.destination.clone(),
+        driver: crate::daemon::volume_service::LOCAL_DRIVER.into(),
+        mode: volume.mode.clone(),
+        rw: !volume.read_only,
+        propagation: String::new(),
+    }));
     points
 }
 

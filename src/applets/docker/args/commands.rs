@@ -12,6 +12,7 @@ use super::other_commands::{
     SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
 };
 use super::tables::{CONTAINER_INSPECT, CREATE, IMAGE_INSPECT, PS, RUN};
+use super::volume_commands::{VOLUME_CREATE, VOLUME_INSPECT, VOLUME_LS, VOLUME_PRUNE, VOLUME_RM};
 
 /// Each command answers to its name and to the aliases its help lists.
 pub(super) const COMMANDS: &[&CommandSpec] = &[
@@ -56,5 +57,10 @@ pub(super) const COMMANDS: &[&CommandSpec] = &[
     &UNPAUSE,
     &UPDATE,
     &VERSION,
+    &VOLUME_CREATE,
+    &VOLUME_INSPECT,
+    &VOLUME_LS,
+    &VOLUME_PRUNE,
+    &VOLUME_RM,
     &WAIT,
 ];

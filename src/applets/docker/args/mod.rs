@@ -13,6 +13,7 @@ mod container_flags;
 mod help;
 mod other_commands;
 mod tables;
+mod volume_commands;
 
 pub use help::{flag_usages, help_text};
 #[cfg(test)]

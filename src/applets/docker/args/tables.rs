@@ -267,6 +267,10 @@ pub const IMAGE_INSPECT: CommandSpec = CommandSpec {
 const UNTABLED_SUBCOMMANDS: &[(&str, &str)] =
     &[("image build", "Build an image from a Dockerfile")];
 
+/// cobra's Short where a command's help shows a longer Long: the group
+/// listing shows the Short.
+const LISTED_SHORTS: &[(&str, &str)] = &[("volume rm", "Remove one or more volumes")];
+
 /// The subcommands `docker GROUP` lists: name and one-line description,
 /// sorted by name.
 pub fn group_commands(group: &str) -> Vec<(String, &'static str)> {
@@ -279,6 +283,9 @@ pub fn group_commands(group: &str) -> Vec<(String, &'static str)> {
             list.push((sub.to_string(), short));
         }
     };
+    for (name, short) in LISTED_SHORTS {
+        add(name, short);
+    }
     for spec in super::commands::COMMANDS {
         let aliases = spec
             .aliases

@@ -315,6 +315,11 @@ fn captured_commands_match_the_real_cli() {
         "unpause",
         "update",
         "version",
+        "volume create",
+        "volume inspect",
+        "volume ls",
+        "volume prune",
+        "volume rm",
         "wait",
     ];
     for name in names {
@@ -377,7 +382,7 @@ const SHARED_TABLES: &[&[&str]] = &[
     &[
         "diff", "pause", "port", "rename", "tag", "top", "unpause", "wait",
     ],
-    &["info", "version"],
+    &["info", "version", "volume inspect"],
     &["restart", "stop"],
 ];
 

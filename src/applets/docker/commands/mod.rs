@@ -15,6 +15,7 @@ mod run;
 mod stats;
 mod system;
 mod terminal;
+mod volumes;
 
 use super::args::Parsed;
 use super::client::config::Config;
@@ -108,6 +109,11 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "attach" => attach::attach(session, parsed),
         "logs" => logs::logs(session, parsed),
         "wait" => logs::wait(session, parsed),
+        "volume create" => volumes::create(session, parsed),
+        "volume ls" => volumes::list(session, parsed),
+        "volume inspect" => volumes::inspect(session, parsed),
+        "volume rm" => volumes::remove(session, parsed),
+        "volume prune" => volumes::prune(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
         name => Err(Failure::new(
             1,

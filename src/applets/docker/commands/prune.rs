@@ -204,7 +204,7 @@ fn prune_networks(
     Ok((0, listed(deleted, "Deleted Networks:")))
 }
 
-fn prune_volumes(
+pub(super) fn prune_volumes(
     session: &mut Session,
     _parsed: &Parsed,
     filters: &Filters,
