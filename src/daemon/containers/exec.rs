@@ -19,7 +19,8 @@ use std::os::unix::net::UnixStream;
 
 pub fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let config: ExecConfig = call.read_json()?.unwrap_or_default();
-    let record = daemon.find_container(call.param("id")?)?;
+    let asked = call.param("id")?.to_string();
+    let record = daemon.find_container(&asked)?;
     if config.cmd.as_ref().is_none_or(Vec::is_empty) {
         return Err(ApiError::invalid("No exec command specified"));
     }
@@ -29,7 +30,7 @@ pub fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
             config.detach_keys
         )));
     }
-    exec_store::check_running(&record)?;
+    exec_store::check_running(&record, &asked)?;
     let id = super::names::new_id()
         .map_err(|e| ApiError::internal(format!("generate an exec id: {e}")))?;
     let stored = StoredExec {
@@ -87,7 +88,7 @@ pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     let start: ExecStartConfig = call.read_json()?.unwrap_or_default();
     let stored = StoredExec::find(daemon, call.param("id")?)?;
     let record = daemon.find_container(&stored.container_id)?;
-    exec_store::check_running(&record)?;
+    exec_store::check_running(&record, &record.id)?;
     if !stored.claim_start(daemon) {
         return Err(already_started(daemon, &stored));
     }
@@ -175,10 +176,7 @@ enum LaunchFailure {
 
 impl LaunchFailure {
     fn exit_code(&self) -> i32 {
-        match self {
-            LaunchFailure::Setup(_) => 126,
-            LaunchFailure::Runtime(message) => exec_store::start_failure_code(message),
-        }
+        exec_store::START_FAILURE_CODE
     }
 }
 

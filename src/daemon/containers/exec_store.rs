@@ -131,13 +131,14 @@ impl StoredExec {
     }
 }
 
-/// moby's refusal to exec into a container that is not running.
-pub fn check_running(record: &ContainerRecord) -> Result<(), ApiError> {
+/// moby's refusal to exec into a container that is not running; a
+/// paused one is named as the client named it (`asked`).
+pub fn check_running(record: &ContainerRecord, asked: &str) -> Result<(), ApiError> {
     let id = &record.id;
     match record.state.status {
         Status::Running => Ok(()),
         Status::Paused => Err(ApiError::conflict(format!(
-            "Container {id} is paused, unpause the container before exec"
+            "Container {asked} is paused, unpause the container before exec"
         ))),
         Status::Restarting => Err(ApiError::conflict(format!(
             "Container {id} is restarting, wait until the container is running"
@@ -146,14 +147,9 @@ pub fn check_running(record: &ContainerRecord) -> Result<(), ApiError> {
     }
 }
 
-/// The exit code moby gives an exec whose process could not start.
-pub fn start_failure_code(message: &str) -> i32 {
-    if message.contains("executable file not found") || message.contains("no such file") {
-        127
-    } else {
-        126
-    }
-}
+/// The exit code dockerd 20.10 records for an exec whose process could
+/// not start, whatever the reason (a missing command included).
+pub const START_FAILURE_CODE: i32 = 126;
 
 /// The process of the exec: the container's own process (capabilities,
 /// rlimits, no_new_privileges, user), with the exec's command, terminal,
