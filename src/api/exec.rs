@@ -44,6 +44,7 @@ pub struct ExecProcessConfig {
     pub entrypoint: String,
     pub arguments: Vec<String>,
     pub privileged: bool,
+    #[serde(skip_serializing_if = "String::is_empty", default)]
     pub user: String,
 }
 

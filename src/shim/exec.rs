@@ -71,8 +71,8 @@ pub fn read_record(path: &Path) -> Option<ExecRecord> {
 
 /// What the connection keeps of its exec: where its `Stdin` goes.
 pub struct ExecInput {
-    pub input: Option<File>,
-    pub tty: bool,
+    input: Option<File>,
+    tty: bool,
 }
 
 impl Execs {
@@ -322,7 +322,8 @@ impl ExecInput {
         }
     }
 
-    /// A pipe is half-closed; a pty has no half-close.
+    /// A pipe is half-closed; a pty has no half-close and keeps its
+    /// input.
     pub fn close(&mut self) {
         if !self.tty {
             self.input = None;

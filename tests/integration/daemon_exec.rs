@@ -328,3 +328,39 @@ fn an_exec_that_ends_while_the_daemon_is_down_keeps_its_exit_code() {
     assert_eq!(no_cmd.0, 400);
     ok(&daemon, &daemon.docker(&["rm", "-f", "box"]));
 }
+
+fn docker_py_exec(host: &str, prefix: &str) -> String {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/integration/daemon_exec_py.py"
+    );
+    let output = crate::harness::run(Command::new("python3").args([script, host, prefix]));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    stdout_of(&output)
+}
+
+#[test]
+fn docker_py_exec_scenarios_match_dockerd() {
+    require!(skip_unless_ready());
+    require!(crate::harness::engine::need_engine());
+    let probe = crate::harness::run(Command::new("python3").args(["-c", "import docker"]));
+    require!(if probe.status.success() {
+        Ok(())
+    } else {
+        Err("docker-py is not importable".to_string())
+    });
+    let daemon = daemon_with_busybox("exec-py");
+    let _leftovers = Leftovers::of(&daemon);
+    let ours = docker_py_exec(&daemon.host(), "");
+    let engine = Engine::shared().unwrap_or_else(|e| panic!("{e}"));
+    engine.load_busybox();
+    let socket = engine.dir().join("docker.sock");
+    let theirs = docker_py_exec(&format!("unix://{}", socket.display()), "ours-control-");
+    assert_eq!(ours, theirs);
+    assert!(ours.contains("execute b'hello\\n'"), "{ours}");
+}

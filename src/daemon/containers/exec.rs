@@ -88,9 +88,25 @@ pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     let start: ExecStartConfig = call.read_json()?.unwrap_or_default();
     let stored = StoredExec::find(daemon, call.param("id")?)?;
     let record = daemon.find_container(&stored.container_id)?;
-    exec_store::check_running(&record, &record.id)?;
-    if !stored.claim_start(daemon) {
-        return Err(already_started(daemon, &stored));
+    let tty = start.tty;
+    // moby answers an attached start before it checks the rest, and
+    // writes those refusals into the stream.
+    let refused = exec_store::check_running(&record, &record.id).and_then(|()| {
+        match stored.claim_start(daemon) {
+            true => Ok(()),
+            false => Err(already_started(daemon, &stored)),
+        }
+    });
+    match refused {
+        Err(error) if start.detach => return Err(error),
+        Err(error) => {
+            let mut out = hijack(call, tty)?.writer;
+            let text = format!("{}\r\n", error.message);
+            let _ = out.write_all(&output_frame(tty, 1, text.into_bytes()));
+            let _ = out.shutdown(Shutdown::Both);
+            return Ok(Reply::Done);
+        }
+        Ok(()) => {}
     }
     let action = format!("exec_start: {}", stored.command_line());
     daemon.log_container_event(&record, &action, &[("execID", stored.id.clone())]);
@@ -108,16 +124,7 @@ pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         });
         return Ok(Reply::Json(200, Vec::new()));
     }
-    let tty = stored.config.tty;
-    let content_type = if tty {
-        super::attach::RAW
-    } else {
-        super::attach::MULTIPLEXED
-    };
-    let hijacked = call
-        .exchange
-        .hijack(content_type)
-        .map_err(|e| ApiError::internal(format!("hijack: {e}")))?;
+    let hijacked = hijack(call, tty)?;
     let mut out = hijacked.writer;
     let connection = match launch(daemon, &stored, stored.config.attach_stdin) {
         Ok(connection) => connection,
@@ -137,7 +144,7 @@ pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
             "" => DEFAULT_DETACH_KEYS.to_vec(),
             keys => parse_detach_keys(keys).unwrap_or_else(|_| DEFAULT_DETACH_KEYS.to_vec()),
         };
-        let matcher = EscapeMatcher::new(if tty { keys } else { Vec::new() });
+        let matcher = EscapeMatcher::new(if stored.config.tty { keys } else { Vec::new() });
         let reader = hijacked.reader;
         let detach_out = out.try_clone().ok();
         std::thread::spawn(move || copy_input(reader, to_shim, matcher, detach_out));
@@ -147,6 +154,19 @@ pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
     let _ = out.shutdown(Shutdown::Both);
     finished(daemon, &stored, code);
     Ok(Reply::Done)
+}
+
+/// Takes the connection over for the stream; its framing follows the
+/// start's `Tty`, as moby's does.
+fn hijack(call: &mut Call<'_, '_>, tty: bool) -> Result<crate::http::server::Hijacked, ApiError> {
+    let content_type = if tty {
+        super::attach::RAW
+    } else {
+        super::attach::MULTIPLEXED
+    };
+    call.exchange
+        .hijack(content_type)
+        .map_err(|e| ApiError::internal(format!("hijack: {e}")))
 }
 
 /// The exec has ended (`code` when the shim said so): moby's `exec_die`,
@@ -291,8 +311,10 @@ fn copy_input(
             if let Some(client) = client {
                 let _ = client.shutdown(Shutdown::Both);
             }
-            return;
+            break;
         }
     }
+    // The end of the input (or a detach) half-closes a pipe input; a pty
+    // keeps its input.
     let _ = protocol::write_frame(&mut to_shim, Kind::CloseStdin, &[]);
 }
