@@ -364,3 +364,110 @@ fn docker_py_exec_scenarios_match_dockerd() {
     assert_eq!(ours, theirs);
     assert!(ours.contains("execute b'hello\\n'"), "{ours}");
 }
+
+/// Our client, as `docker`, against `daemon`, with `input` on stdin.
+fn our_client(daemon: &TestDaemon, args: &[&str], input: &[u8]) -> Output {
+    let config = daemon.dir.join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    let mut child = Command::new(crate::harness::dockbox())
+        .arg("docker")
+        .args(args)
+        .env("DOCKER_HOST", daemon.host())
+        .env("DOCKER_CONFIG", &config)
+        .env("FROM_CLIENT", "client-value")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn our_client_execs_as_the_real_cli_does() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("exec-client");
+    let _leftovers = Leftovers::of(&daemon);
+    sleeper(&daemon, "box");
+    let env_file = daemon.dir.join("exec.env");
+    std::fs::write(&env_file, "FROM_FILE=yes\n").unwrap();
+    let env_file = env_file.to_string_lossy().into_owned();
+    let cases: &[&[&str]] = &[
+        &["exec", "box", "echo", "hi"],
+        &["exec", "box", "sh", "-c", "echo out; echo err >&2; exit 7"],
+        &[
+            "exec",
+            "-u",
+            "nobody",
+            "-w",
+            "/tmp",
+            "box",
+            "sh",
+            "-c",
+            "id -u; pwd",
+        ],
+        &[
+            "exec",
+            "-e",
+            "A=b",
+            "-e",
+            "FROM_CLIENT",
+            "--env-file",
+            &env_file,
+            "box",
+            "sh",
+            "-c",
+            "echo $A $FROM_CLIENT $FROM_FILE",
+        ],
+        &["exec", "-i", "box", "cat"],
+        &["exec", "box", "cat"],
+        &[
+            "exec",
+            "--privileged",
+            "box",
+            "sh",
+            "-c",
+            "grep CapEff /proc/self/status",
+        ],
+        &["exec", "box", "no-such-command"],
+        &["exec", "no-such-box", "true"],
+        &["exec", "-t", "box", "true"],
+        &["exec", "-it", "box", "true"],
+        &["exec", "-w", "/proc/self/fd/5", "box", "pwd"],
+    ];
+    for args in cases {
+        let real = {
+            let config = daemon.dir.join("cli-config");
+            let mut child = Command::new(DOCKER_CLI)
+                .args(*args)
+                .env("DOCKER_HOST", daemon.host())
+                .env("DOCKER_CONFIG", &config)
+                .env("FROM_CLIENT", "client-value")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(b"piped in\n")
+                .unwrap();
+            child.wait_with_output().unwrap()
+        };
+        let ours = our_client(&daemon, args, b"piped in\n");
+        assert_eq!(
+            (ours.status.code(), stdout_of(&ours), stderr_of(&ours)),
+            (real.status.code(), stdout_of(&real), stderr_of(&real)),
+            "{args:?}"
+        );
+    }
+    let detached = our_client(&daemon, &["exec", "-d", "box", "sleep", "4545"], b"");
+    assert_eq!(ok(&daemon, &detached), "");
+    crate::daemon_run::wait_for("the detached exec in top", || {
+        ok(&daemon, &daemon.docker(&["top", "box"])).contains("sleep 4545")
+    });
+    ok(&daemon, &daemon.docker(&["rm", "-f", "box"]));
+}

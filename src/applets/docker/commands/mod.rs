@@ -5,6 +5,7 @@ mod attach;
 mod containers;
 mod disk_usage;
 mod events;
+mod exec;
 mod hijack;
 mod images;
 mod logs;
@@ -62,7 +63,6 @@ const NOT_SERVED: &[&str] = &[
     "commit",
     "cp",
     "diff",
-    "exec",
     "export",
     "pull",
     "push",
@@ -106,6 +106,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "run" => run::run(session, parsed),
         "start" => attach::start(session, parsed),
         "attach" => attach::attach(session, parsed),
+        "exec" => exec::exec(session, parsed),
         "logs" => logs::logs(session, parsed),
         "wait" => logs::wait(session, parsed),
         name if NOT_SERVED.contains(&name) => not_served(session, name),
