@@ -370,6 +370,15 @@ fn real_cli_execs_a_shell_with_a_tty_on_our_daemon() {
     tmux.keys("detach", &["C-x", "x"]);
     tmux.expect("detach", "EXIT=");
     assert_eq!(bench.inspect("ie1", "{{.State.Running}}"), "true");
+    // Our client: the same shell, size and exit code.
+    bench.client("ours", &bench.ours, "config", "exec -it ie1 sh");
+    tmux.expect("ours", "/ #");
+    tmux.keys("ours", &["echo $((6*7)) $TERM", "Enter"]);
+    tmux.expect("ours", "\n42 xterm\n");
+    tmux.resize_and_see("ours", 35, 110);
+    tmux.keys("ours", &["exit 4", "Enter"]);
+    tmux.expect("ours", "EXIT=4");
+    tmux.expect("ours", "TERMINAL=restored");
 }
 
 /// Runs `client ARGS` in the background, sends it `signals` once the
