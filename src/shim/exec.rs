@@ -69,6 +69,9 @@ pub fn read_record(path: &Path) -> Option<ExecRecord> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
+/// A started exec: the process, its input, its outputs by stream number.
+type Launched = (Arc<ExecProcess>, Option<File>, Vec<(u8, File)>);
+
 /// What the connection keeps of its exec: where its `Stdin` goes.
 pub struct ExecInput {
     input: Option<File>,
@@ -108,11 +111,7 @@ impl Execs {
         Some(ExecInput { input, tty })
     }
 
-    fn launch(
-        &self,
-        container: &Container,
-        request: ExecRequest,
-    ) -> Result<(Arc<ExecProcess>, Option<File>, Vec<(u8, File)>), String> {
+    fn launch(&self, container: &Container, request: ExecRequest) -> Result<Launched, String> {
         let tty = request.process.terminal().unwrap_or(false);
         let null = File::options()
             .read(true)
