@@ -9,6 +9,7 @@ pub mod container_view;
 pub mod detach_keys;
 pub mod error;
 pub mod events;
+pub mod exec;
 pub mod image;
 pub mod prune;
 pub mod query;

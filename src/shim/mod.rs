@@ -11,6 +11,7 @@
 //! names and the [`protocol`]; it never acts on a running container with
 //! the runtime itself (except to clean up after a shim that died).
 
+pub mod exec;
 pub mod jsonlog;
 mod memory;
 pub mod oom;

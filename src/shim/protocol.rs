@@ -26,6 +26,7 @@
 //! | `Reply` | 12 | shim → client | `[tag u32 BE]` + a [`Reply`] as JSON |
 //! | `Resize` | 6 | client → shim | protocol 1: `[height u16 BE][width u16 BE]`, no answer |
 //! | `Signal` | 7 | client → shim | protocol 1: `[signal i32 BE]`, no answer |
+//! | `ExecExit` | 13 | shim → client | an exec's exit code, i32 BE, after its last output |
 //!
 //! A client first sends `Hello` and waits for the shim's `Hello`: from then
 //! on it is registered and misses no output, and knows the shim's
@@ -56,6 +57,15 @@
 //!   `events --stats` shape; `{"outcome":"stats","stats":{...}}`.
 //! - `{"op":"resize","height":H,"width":W}`: the pty's window size (a
 //!   container without a pty ignores it); `done`.
+//! - `{"op":"exec","id":..,"process":{..},"stdin":B,"record":PATH}`: a new
+//!   process in the container (an OCI `Process`), the shim's child;
+//!   `{"outcome":"exec_started","pid":N}`. From then on the connection is
+//!   that process's: `Stdin` and `CloseStdin` go to it, its output comes
+//!   as `Stdout`/`Stderr` and its exit code as `ExecExit`. The shim keeps
+//!   its record (pid, running, exit code) as JSON at `record`, readable
+//!   while the daemon is down. It is killed when the init exits.
+//! - `{"op":"exec_resize","id":..,"height":H,"width":W}`: an exec's pty
+//!   size; `done`.
 //!
 //! A failed request is answered `{"outcome":"error","message":...}` with
 //! the runtime's error text (operation, path, errno), which the daemon
@@ -93,6 +103,7 @@ pub enum Kind {
     Failed = 10,
     Request = 11,
     Reply = 12,
+    ExecExit = 13,
 }
 
 impl Kind {
@@ -100,7 +111,7 @@ impl Kind {
         use Kind::*;
         [
             Stdin, Stdout, Stderr, Exit, Hello, CloseStdin, Resize, Signal, Start, Started, Failed,
-            Request, Reply,
+            Request, Reply, ExecExit,
         ]
         .into_iter()
         .find(|kind| *kind as u8 == byte)
@@ -118,6 +129,27 @@ pub enum Request {
     Pids,
     Stats,
     Resize { height: u16, width: u16 },
+    Exec(Box<ExecRequest>),
+    ExecResize { id: String, height: u16, width: u16 },
+}
+
+/// A new process in the container: what `Request::Exec` carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecRequest {
+    pub id: String,
+    pub process: oci_spec::runtime::Process,
+    /// Whether the process gets an input pipe (a pty always has one).
+    pub stdin: bool,
+    /// Where the shim keeps the [`ExecRecord`].
+    pub record: std::path::PathBuf,
+}
+
+/// The shim's record of one exec process.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecRecord {
+    pub pid: i32,
+    pub running: bool,
+    pub exit_code: Option<i32>,
 }
 
 /// The shim's answer to one [`Request`].
@@ -127,6 +159,7 @@ pub enum Reply {
     Done,
     Pids { pids: Vec<i32> },
     Stats { stats: Box<CgroupStats> },
+    ExecStarted { pid: i32 },
     Error { message: String },
 }
 
@@ -288,7 +321,7 @@ mod tests {
         let wire = encode(Kind::Stdout, b"hello");
         assert!(read_frame(&mut &wire[..7]).is_err());
         assert!(read_frame(&mut &[99u8, 0, 0, 0, 0][..]).is_err());
-        assert!(read_frame(&mut &[13u8, 0, 0, 0, 0][..]).is_err());
+        assert!(read_frame(&mut &[14u8, 0, 0, 0, 0][..]).is_err());
     }
 
     #[test]
@@ -328,6 +361,20 @@ mod tests {
                 height: 24,
                 width: 80,
             },
+            Request::Exec(Box::new(ExecRequest {
+                id: "e1".into(),
+                process: serde_json::from_str(
+                    r#"{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}}"#,
+                )
+                .unwrap(),
+                stdin: true,
+                record: "/run/x/e1.state.json".into(),
+            })),
+            Request::ExecResize {
+                id: "e1".into(),
+                height: 24,
+                width: 80,
+            },
         ]
     }
 
@@ -351,6 +398,7 @@ mod tests {
         let replies = [
             Reply::Done,
             Reply::Pids { pids: vec![7, 42] },
+            Reply::ExecStarted { pid: 9 },
             Reply::Stats {
                 stats: Box::new(stats),
             },

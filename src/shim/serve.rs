@@ -35,7 +35,7 @@ type Input = Arc<Mutex<Option<File>>>;
 struct Shared {
     /// Every registered client, and whether it wants the output; all of
     /// them get the exit.
-    listeners: Mutex<Vec<(u64, bool, UnixStream)>>,
+    listeners: Arc<Mutex<Vec<(u64, bool, UnixStream)>>>,
     next_client: std::sync::atomic::AtomicU64,
     /// Serialises log lines and broadcasts, so every attacher sees the
     /// same order as the log.
@@ -47,6 +47,7 @@ struct Shared {
     /// The init as a pidfd: a signal after its reaping fails instead of
     /// reaching a process that reused the pid.
     pidfd: Option<OwnedFd>,
+    execs: super::exec::Execs,
 }
 
 impl Shared {
@@ -102,7 +103,7 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         None => None,
     };
     let shared = Arc::new(Shared {
-        listeners: Mutex::new(Vec::new()),
+        listeners: Arc::new(Mutex::new(Vec::new())),
         next_client: Default::default(),
         log: Mutex::new(log),
         input: Arc::new(Mutex::new(input)),
@@ -110,6 +111,7 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
         container: Mutex::new(Some(container)),
         pid,
         pidfd: pidfd_open(pid),
+        execs: Default::default(),
     });
     let state = ShimState {
         pid,
@@ -129,7 +131,8 @@ pub fn run(bundle: &Path, mut ready: File) -> Result<i32, ShimError> {
     }
     let _ = writeln!(ready, "ok {pid}");
     drop(ready);
-    let status = wait_for_init(pid);
+    let status = wait_for_init(&shared);
+    shared.execs.kill_all();
     let _ = copier.join();
     if let Some(writer) = shared
         .log
@@ -320,14 +323,17 @@ fn copy_outputs(shared: &Shared, mut outputs: Vec<(u8, File)>) {
 }
 
 /// Reaps every child (we are the subreaper) until the init exits; returns
-/// its wait status.
-fn wait_for_init(pid: i32) -> i32 {
+/// its wait status. An exec's exit is recorded on the way.
+fn wait_for_init(shared: &Shared) -> i32 {
     loop {
         let mut status = 0;
         // SAFETY: status is writable.
         let rc = unsafe { libc::waitpid(-1, &mut status, 0) };
-        if rc == pid {
+        if rc == shared.pid {
             return status;
+        }
+        if rc > 0 {
+            shared.execs.reaped(rc, status);
         }
         if rc < 0 {
             let error = io::Error::last_os_error();
@@ -373,8 +379,20 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
             listeners.push((number, wants.first() == Some(&1), clone));
         }
     }
+    // Once the connection has started an exec, its input is that process's.
+    let mut exec: Option<super::exec::ExecInput> = None;
     while let Ok(Some((kind, payload))) = protocol::read_frame(&mut client) {
         match kind {
+            Kind::Stdin if exec.is_some() => {
+                if let Some(exec) = exec.as_mut() {
+                    exec.write(&payload);
+                }
+            }
+            Kind::CloseStdin if exec.is_some() => {
+                if let Some(exec) = exec.as_mut() {
+                    exec.close();
+                }
+            }
             Kind::Stdin => {
                 if let Some(input) = shared
                     .input
@@ -393,7 +411,11 @@ fn serve_client(mut client: UnixStream, shared: &Shared, bundle: &Path) {
                     .unwrap_or_else(|e| e.into_inner())
                     .take();
             }
-            Kind::Request => answer(shared, &mut client, &payload),
+            Kind::Request => {
+                if let Some(started) = answer(shared, &mut client, &payload) {
+                    exec = Some(started);
+                }
+            }
             // Protocol 1's one-way forms, for a daemon from before requests.
             Kind::Resize => {
                 if let Some(size) = payload.get(..4) {
@@ -537,16 +559,53 @@ fn act(shared: &Shared, request: Request) -> Reply {
                 stats: Box::new(stats),
             })
         }),
+        Request::ExecResize { id, height, width } => shared.execs.resize(&id, height, width),
+        Request::Exec(_) => Reply::Error {
+            message: "an exec is started on its own connection".into(),
+        },
     }
+}
+
+/// Starts an exec for its connection, holding the container so that the
+/// exit does not delete it meanwhile; the reply is written there.
+fn start_exec(
+    shared: &Shared,
+    client: &mut UnixStream,
+    tag: u32,
+    request: protocol::ExecRequest,
+) -> Option<super::exec::ExecInput> {
+    let container = shared.container.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(container) = container.as_ref() else {
+        let reply = Reply::Error {
+            message: "the container has exited".into(),
+        };
+        if let Ok(frame) = protocol::encode_reply(tag, &reply) {
+            let _listeners = shared.listeners.lock().unwrap_or_else(|e| e.into_inner());
+            let _ = client.write_all(&frame);
+        }
+        return None;
+    };
+    let frames = Arc::clone(&shared.listeners);
+    shared
+        .execs
+        .start(container, (tag, request), client, frames)
 }
 
 /// Answers one `Request` frame with its `Reply`. The reply is written
 /// under the listeners' lock, which every output and exit frame to this
-/// client is written under too, so frames never interleave.
-fn answer(shared: &Shared, client: &mut UnixStream, payload: &[u8]) {
+/// client is written under too, so frames never interleave. An exec
+/// returns its input, for this connection.
+fn answer(
+    shared: &Shared,
+    client: &mut UnixStream,
+    payload: &[u8],
+) -> Option<super::exec::ExecInput> {
     let Ok((tag, request)) = protocol::decode_request(payload) else {
-        return;
+        return None;
     };
+    if let Ok(Request::Exec(request)) = request {
+        return start_exec(shared, client, tag, *request);
+    }
     let reply = match request {
         Ok(request) => act(shared, request),
         Err(message) => Reply::Error { message },
@@ -559,6 +618,7 @@ fn answer(shared: &Shared, client: &mut UnixStream, payload: &[u8]) {
         let _listeners = shared.listeners.lock().unwrap_or_else(|e| e.into_inner());
         let _ = client.write_all(&frame);
     }
+    None
 }
 
 /// The applet's entry: `dockbox-shim BUNDLE`. The daemon gives the ready

@@ -337,6 +337,50 @@ fn real_cli_runs_a_shell_on_our_daemon_and_detaches() {
     tmux.expect("ours", "EXIT=5");
 }
 
+/// `docker exec -it` of the real CLI on our daemon: a shell in a running
+/// container, its size following the window, `--detach-keys` leaving it
+/// running, and the exit code of the exec's shell.
+#[test]
+fn real_cli_execs_a_shell_with_a_tty_on_our_daemon() {
+    require!(requirements());
+    let bench = Bench::new("client-interactive-exec");
+    let tmux = &bench.tmux;
+    let real = Path::new(DOCKER_CLI);
+    bench.client(
+        "run",
+        real,
+        "config",
+        "run -d --name ie1 busybox sleep 1000",
+    );
+    tmux.expect("run", "EXIT=0");
+    bench.client("exec", real, "config", "exec -it ie1 sh");
+    tmux.expect("exec", "/ #");
+    tmux.keys("exec", &["echo $((6*7)) $TERM", "Enter"]);
+    tmux.expect("exec", "\n42 xterm\n");
+    tmux.resize_and_see("exec", 40, 120);
+    tmux.keys("exec", &["exit 3", "Enter"]);
+    tmux.expect("exec", "EXIT=3");
+    bench.client(
+        "detach",
+        real,
+        "config",
+        "exec -it --detach-keys ctrl-x,x ie1 sh -c 'echo ready; sleep 4343'",
+    );
+    tmux.expect("detach", "ready");
+    tmux.keys("detach", &["C-x", "x"]);
+    tmux.expect("detach", "EXIT=");
+    assert_eq!(bench.inspect("ie1", "{{.State.Running}}"), "true");
+    // Our client: the same shell, size and exit code.
+    bench.client("ours", &bench.ours, "config", "exec -it ie1 sh");
+    tmux.expect("ours", "/ #");
+    tmux.keys("ours", &["echo $((6*7)) $TERM", "Enter"]);
+    tmux.expect("ours", "\n42 xterm\n");
+    tmux.resize_and_see("ours", 35, 110);
+    tmux.keys("ours", &["exit 4", "Enter"]);
+    tmux.expect("ours", "EXIT=4");
+    tmux.expect("ours", "TERMINAL=restored");
+}
+
 /// Runs `client ARGS` in the background, sends it `signals` once the
 /// container `name` runs, and returns its exit status, stdout and stderr.
 fn signalled_run(

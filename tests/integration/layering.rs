@@ -75,6 +75,7 @@ const DAEMON_RESOURCES: &[Resource] = &[
         routes: &[
             "daemon::containers",
             "daemon::containers::attach",
+            "daemon::containers::exec",
             "daemon::containers::lifecycle",
             "daemon::containers::manage",
             "daemon::containers::stats",

@@ -20,6 +20,7 @@ mod daemon_bad_input;
 mod daemon_connections;
 mod daemon_containers;
 mod daemon_events;
+mod daemon_exec;
 mod daemon_fds;
 mod daemon_http;
 mod daemon_http_smuggling;

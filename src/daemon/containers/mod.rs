@@ -1,7 +1,7 @@
 //! The container endpoints that need no running process (create, list,
 //! inspect, delete, rename and prune) and the route table of every
-//! container endpoint. The routes live here and in `attach`, `lifecycle`,
-//! `manage`, `stats` and `update`; the other files are the container
+//! container endpoint. The routes live here and in `attach`, `exec`,
+//! `lifecycle`, `manage`, `stats` and `update`; the other files are the container
 //! services below them (records and their changes, the shims, the OCI
 //! spec, lookups, sizes), which no route module of another resource needs
 //! to reach through a route.
@@ -11,6 +11,8 @@ pub mod caps;
 pub mod change;
 pub mod create;
 pub mod dead_shim;
+pub mod exec;
+pub mod exec_store;
 pub mod files;
 pub mod lifecycle;
 pub mod list;
@@ -68,7 +70,11 @@ pub fn routes(router: &mut Router<Route>) {
         .add("POST", "/containers/{id}/unpause", manage::unpause_route)
         .add("GET", "/containers/{id}/top", manage::top_route)
         .add("GET", "/containers/{id}/stats", stats::stats_route)
-        .add("POST", "/containers/{id}/update", update::update_route);
+        .add("POST", "/containers/{id}/update", update::update_route)
+        .add("POST", "/containers/{id}/exec", exec::create_route)
+        .add("POST", "/exec/{id}/start", exec::start_route)
+        .add("POST", "/exec/{id}/resize", exec::resize_route)
+        .add("GET", "/exec/{id}/json", exec::inspect_route);
 }
 
 fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {

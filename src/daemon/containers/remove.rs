@@ -269,6 +269,7 @@ pub fn prune(daemon: &Daemon, filters: &Filters, now: i64) -> Result<PruneReport
 fn remove_runtime_files(daemon: &Daemon, record: &ContainerRecord) -> Result<(), String> {
     drop(daemon.shims().take_pending(&record.id));
     let _ = std::fs::remove_dir_all(files::bundle_dir(daemon, &record.id));
+    super::exec_store::StoredExec::remove_all(daemon, &record.id);
     // The shim deletes the launcher's state (and so the cgroups) when the
     // container exits; a shim that was killed itself leaves them behind.
     super::dead_shim::delete_runtime_state(daemon, &record.id);

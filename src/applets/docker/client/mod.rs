@@ -316,12 +316,22 @@ impl Client {
     /// (attach). An answer other than 101 (or 200) fails as the Go client
     /// reports it.
     pub fn hijack(&mut self, path: &str) -> Result<Upgraded, Failure> {
+        self.hijack_with(path, &Headers::new(), &[])
+    }
+
+    /// As [`Client::hijack`], with a body (`POST /exec/{id}/start`'s).
+    pub fn hijack_with(
+        &mut self,
+        path: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<Upgraded, Failure> {
         let target = self.target(path);
         let stream =
             UnixStream::connect(&self.endpoint.socket).map_err(|_| self.cannot_connect())?;
         let connection = ClientConnection::from_stream(stream)
             .map_err(|e| Failure::new(1, format!("error during connect: {e}")))?;
-        match connection.upgrade("POST", &target, &client_headers(), &[]) {
+        match connection.upgrade("POST", &target, &with_client_headers(headers), body) {
             Ok(Upgrade::Switched(hijacked)) => Ok(hijacked),
             Ok(Upgrade::Refused(status)) => Err(Failure::new(
                 1,

@@ -228,6 +228,7 @@ pub fn attach(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     terminal::watch_signals(
         SignalPlan {
             container: id.clone(),
+            exec: None,
             proxy: parsed.is_true("sig-proxy") && !tty,
             resize,
             cancel: Some(events.clone()),
@@ -318,6 +319,7 @@ fn start_attached(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
     terminal::watch_signals(
         SignalPlan {
             container: id.clone(),
+            exec: None,
             proxy: !tty,
             resize,
             cancel: Some(events.clone()),

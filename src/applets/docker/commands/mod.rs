@@ -5,6 +5,7 @@ mod attach;
 mod containers;
 mod disk_usage;
 mod events;
+mod exec;
 mod hijack;
 mod images;
 mod logs;
@@ -63,7 +64,6 @@ const NOT_SERVED: &[&str] = &[
     "commit",
     "cp",
     "diff",
-    "exec",
     "export",
     "pull",
     "push",
@@ -107,6 +107,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "run" => run::run(session, parsed),
         "start" => attach::start(session, parsed),
         "attach" => attach::attach(session, parsed),
+        "exec" => exec::exec(session, parsed),
         "logs" => logs::logs(session, parsed),
         "wait" => logs::wait(session, parsed),
         "volume create" => volumes::create(session, parsed),

@@ -104,6 +104,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     terminal::watch_signals(
         SignalPlan {
             container: id.clone(),
+            exec: None,
             proxy: parsed.is_true("sig-proxy"),
             resize,
             // run streams on whatever the client's context does.

@@ -76,10 +76,16 @@ pub fn size() -> Option<(u16, u16)> {
 
 /// `POST /containers/{id}/resize`. Zero sizes are not sent.
 pub fn resize_to(client: &mut Client, id: &str, height: u16, width: u16) -> bool {
+    resize_resource(client, &format!("/containers/{id}"), height, width)
+}
+
+/// `POST {resource}/resize` (a container's or an exec's). Zero sizes are
+/// not sent.
+pub fn resize_resource(client: &mut Client, resource: &str, height: u16, width: u16) -> bool {
     if height == 0 && width == 0 {
         return true;
     }
-    let path = format!("/containers/{id}/resize?h={height}&w={width}");
+    let path = format!("{resource}/resize?h={height}&w={width}");
     client
         .send("POST", &path, &crate::http::Headers::new(), &[])
         .is_ok_and(|reply| reply.status < 400)
@@ -111,6 +117,8 @@ pub fn init_size(client: &mut Client, id: &str) {
 /// What the signal thread does while a stream is attached.
 pub struct SignalPlan {
     pub container: String,
+    /// An exec of the container: the window size goes to it instead.
+    pub exec: Option<String>,
     /// `--sig-proxy`: forward what the client receives.
     pub proxy: bool,
     /// Follow the terminal's size (a TTY on a terminal).
@@ -167,7 +175,12 @@ pub fn watch_signals(plan: SignalPlan, client: &mut Client) -> Result<(), String
                 && signal == Signal::SIGWINCH
                 && let Some((height, width)) = size()
             {
-                resize_to(&mut client, &plan.container, height, width);
+                match &plan.exec {
+                    Some(exec) => {
+                        resize_resource(&mut client, &format!("/exec/{exec}"), height, width)
+                    }
+                    None => resize_to(&mut client, &plan.container, height, width),
+                };
             }
             if plan.proxy && !matches!(signal, Signal::SIGCHLD | Signal::SIGURG) {
                 let path = format!(

@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# `docker exec c true` through the real Docker CLI, N times (default 20),
+# against our daemon and against Debian's dockerd 20.10 (with the
+# containerd it launches itself), interleaved, each on a running busybox
+# container. Prints each median wall time and the ratio ours/dockerd
+# (target: ours <= 0.2 x).
+#
+#   bench/exec.sh [N]   (needs root, /usr/sbin/dockerd, the CLI)
+#   DOCKBOX=path/to/dockbox bench/exec.sh
+#
+# The daemons run as in bench/docker-run.sh: one fresh network namespace
+# (only lo, up), a private mount namespace with a tmpfs on /run, every root
+# and socket in a temp dir, containers' cgroups below our own, daemons
+# stopped by pid.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")/.." && pwd)
+N=${1:-20}
+DOCKBOX=${DOCKBOX:-$HERE/target/x86_64-unknown-linux-gnu/release/dockbox}
+DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
+CLI=${DOCKER_CLI:-/usr/local/bin/docker}
+BUSYBOX=${BUSYBOX:-/bin/busybox}
+
+[ "$(id -u)" = 0 ] || { echo "skipped: bench/docker-run.sh needs root"; exit 0; }
+for tool in "$DOCKBOX" "$DOCKERD" "$CLI" "$BUSYBOX" /usr/bin/containerd /usr/bin/containerd-shim-runc-v2; do
+    [ -x "$tool" ] || { echo "skipped: $tool is missing"; exit 0; }
+done
+DOCKBOX=$(realpath "$DOCKBOX")
+
+if [ -z "${BENCH_IN_NAMESPACES:-}" ]; then
+    BENCH_IN_NAMESPACES=1 exec /usr/bin/unshare --net --mount --propagation private -- "$0" "$@"
+fi
+/usr/sbin/ip link set lo up
+mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
+
+WORK=$(mktemp -d /tmp/dockbox-bench-exec.XXXXXX)
+CGROUP_OURS=dockbox-bench-ours-$$
+CGROUP_THEIRS=dockbox-bench-dockerd-$$
+ours_pid=
+theirs_pid=
+
+stop() {
+    local pid=$1
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+    kill -TERM "$pid"
+    for _ in $(seq 300); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+# Our cgroup paths: the parents the daemons put containers below.
+own_cgroups() {
+    local deepest
+    deepest=$(cut -d: -f3 /proc/self/cgroup | awk '{ print length, $0 }' | sort -n | tail -n 1 | cut -d' ' -f2)
+    for hierarchy in /sys/fs/cgroup/*; do
+        echo "$hierarchy$deepest"
+    done
+    cut -d: -f2,3 /proc/self/cgroup | while IFS=: read -r controllers path; do
+        case $controllers in
+        "") echo "/sys/fs/cgroup/unified$path" ;;
+        name=*) echo "/sys/fs/cgroup/${controllers#name=}$path" ;;
+        *) echo "/sys/fs/cgroup/${controllers%%,*}$path" ;;
+        esac
+    done
+}
+
+cleanup() {
+    set +e
+      for name in exec-ours; do DOCKER_HOST="unix://$WORK/ours.sock" "$CLI" rm -f "$name" >/dev/null 2>&1; done
+    for name in exec-theirs; do DOCKER_HOST="unix://$WORK/dockerd.sock" "$CLI" rm -f "$name" >/dev/null 2>&1; done
+    stop "$ours_pid"
+    stop "$theirs_pid"
+    # Innermost first; everything is in our private mount namespace anyway.
+    grep -o " $WORK[^ ]*" /proc/self/mountinfo | sort -r | while read -r mount; do
+        umount -l "$mount" 2>/dev/null
+    done
+    for dir in $(own_cgroups | sort -u); do
+        for parent in "$dir/$CGROUP_OURS" "$dir/$CGROUP_THEIRS"; do
+            [ -d "$parent" ] && find "$parent" -depth -type d -exec rmdir {} \; 2>/dev/null
+        done
+    done
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+mkdir -p "$WORK/rootfs/bin" "$WORK/cli"
+export DOCKER_CONFIG=$WORK/cli
+unset DOCKER_API_VERSION DOCKER_CONTEXT DOCKER_HOST
+
+# The busybox image: a one-layer rootfs tar, imported into both daemons.
+cp "$BUSYBOX" "$WORK/rootfs/bin/busybox"
+for applet in sh true sleep; do ln -s busybox "$WORK/rootfs/bin/$applet"; done
+mkdir -p "$WORK/rootfs/etc" "$WORK/rootfs/proc" "$WORK/rootfs/sys" "$WORK/rootfs/dev" "$WORK/rootfs/tmp"
+tar -C "$WORK/rootfs" -cf "$WORK/busybox.tar" .
+
+echo '{}' >"$WORK/ours.json"
+"$DOCKBOX" dockerd --data-root "$WORK/ours-data" --exec-root "$WORK/ours-exec" \
+    -H "unix://$WORK/ours.sock" --pidfile "$WORK/ours.pid" --config-file "$WORK/ours.json" \
+    --cgroup-parent "$CGROUP_OURS" >"$WORK/ours.log" 2>&1 &
+ours_pid=$!
+# dockerd 20.10 has no flag for its trust key, which would go to /etc/docker.
+echo "{\"deprecated-key-path\": \"$WORK/dockerd-key.json\"}" >"$WORK/dockerd.json"
+"$DOCKERD" --data-root "$WORK/dockerd-data" --exec-root "$WORK/dockerd-exec" \
+    -H "unix://$WORK/dockerd.sock" --pidfile "$WORK/dockerd.pid" --config-file "$WORK/dockerd.json" \
+    --bridge=none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
+    --exec-opt native.cgroupdriver=cgroupfs --cgroup-parent "$CGROUP_THEIRS" \
+    >"$WORK/dockerd.log" 2>&1 &
+theirs_pid=$!
+
+ours() { DOCKER_HOST="unix://$WORK/ours.sock" "$CLI" "$@"; }
+theirs() { DOCKER_HOST="unix://$WORK/dockerd.sock" "$CLI" "$@"; }
+
+wait_ready() {
+    local who=$1 pid=$2 log=$3
+    for _ in $(seq 600); do
+        "$who" version >/dev/null 2>&1 && return 0
+        kill -0 "$pid" 2>/dev/null || { echo "$who: daemon exited"; cat "$log"; exit 1; }
+        sleep 0.1
+    done
+    echo "$who: daemon did not serve within 60 s"
+    cat "$log"
+    exit 1
+}
+wait_ready ours "$ours_pid" "$WORK/ours.log"
+wait_ready theirs "$theirs_pid" "$WORK/dockerd.log"
+ours import "$WORK/busybox.tar" busybox:latest >/dev/null
+theirs import "$WORK/busybox.tar" busybox:latest >/dev/null
+
+# Wall time of one run in microseconds (bash's EPOCHREALTIME: no clock
+# process in the measurement); failures are fatal.
+time_us() {
+    local start end
+    start=${EPOCHREALTIME/./}
+    "$@" >/dev/null 2>"$WORK/last.err" || { echo "failed: $*" >&2; cat "$WORK/last.err" >&2; exit 1; }
+    end=${EPOCHREALTIME/./}
+    echo $((end - start))
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else print int((v[m] + v[m + 1]) / 2) }'; }
+
+ours run -d --name exec-ours busybox sleep 100000 >/dev/null 2>&1
+theirs run -d --name exec-theirs busybox sleep 100000 >/dev/null 2>&1
+# One warm-up each, so neither pays alone for a cold page cache.
+time_us ours exec exec-ours true >/dev/null
+time_us theirs exec exec-theirs true >/dev/null
+: >"$WORK/ours.txt"
+: >"$WORK/theirs.txt"
+for _ in $(seq "$N"); do
+    time_us ours exec exec-ours true >>"$WORK/ours.txt"
+    time_us theirs exec exec-theirs true >>"$WORK/theirs.txt"
+done
+ours_median=$(median <"$WORK/ours.txt")
+theirs_median=$(median <"$WORK/theirs.txt")
+
+awk -v n="$N" -v o="$ours_median" -v t="$theirs_median" 'BEGIN {
+    printf "docker exec c true, %d runs each, interleaved\n", n
+    printf "  dockbox dockerd median:   %8.1f ms\n", o / 1000
+    printf "  Debian dockerd median:    %8.1f ms\n", t / 1000
+    printf "  ratio ours/dockerd:       %8.3f   (target <= 0.2)\n", o / t
+}'
