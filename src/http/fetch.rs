@@ -257,6 +257,18 @@ impl Fetched {
 /// `GET url`, following up to `MAX_REDIRECTS` redirects; any final
 /// status is returned for the caller to judge.
 pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
+    get_with_headers(url, user_agent, &Headers::new())
+}
+
+/// `GET url` as [`get`] does, with `extra` headers (a registry's
+/// `Accept` and `Authorization`) on the first request; a redirect to
+/// another host does not carry them, as Go's client drops credentials.
+pub fn get_with_headers(
+    url: &str,
+    user_agent: &str,
+    extra: &Headers,
+) -> Result<Fetched, FetchError> {
+    let first_authority = HttpUrl::parse(url).map(|u| u.authority).ok();
     let mut url = url.to_string();
     let mut redirects = 0;
     loop {
@@ -273,7 +285,11 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
             },
         };
         let connection = ClientConnection::from_stream(stream).map_err(|e| wire_error(e.into()))?;
-        let mut headers = Headers::new();
+        let mut headers = if Some(&parsed.authority) == first_authority.as_ref() {
+            extra.clone()
+        } else {
+            Headers::new()
+        };
         headers.set("Host", parsed.authority.clone());
         headers.set("User-Agent", user_agent);
         headers.set("Connection", "close");

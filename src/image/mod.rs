@@ -150,6 +150,12 @@ impl ImageStore {
         Ok(build_record(raw, config, sizes, repo_tags))
     }
 
+    /// A pulled image: `raw` is its verified config, whose layers the
+    /// caller stored (each checked against its diff ID) beforehand.
+    pub fn commit_pulled(&self, raw: Vec<u8>) -> Result<ImageRecord> {
+        self.commit(raw, Vec::new())
+    }
+
     /// `docker load`: a docker-archive or an OCI image layout, gzipped or
     /// not. Returns one record per image, with the tags the archive gives.
     pub fn load(&self, reader: impl Read) -> Result<Vec<ImageRecord>> {

@@ -88,6 +88,7 @@ const DAEMON_RESOURCES: &[Resource] = &[
             "daemon::images::download",
             "daemon::images::filters",
             "daemon::images::list",
+            "daemon::images::pull",
             "daemon::images::remove",
             "daemon::images::transfer",
         ],

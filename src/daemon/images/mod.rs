@@ -7,6 +7,7 @@
 mod download;
 mod filters;
 mod list;
+mod pull;
 mod remove;
 mod spool;
 mod transfer;

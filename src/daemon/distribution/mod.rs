@@ -1,0 +1,234 @@
+//! The distribution API's client side, for pulls: which registry serves a
+//! reference and how to reach it, the `/v2/` ping, manifests and blobs.
+//! Plain HTTP only, so only loopback registries (which Docker also
+//! reaches over http without being told) are served until dockbox has a
+//! TLS client; anything else is refused with a message that says so.
+
+pub mod manifest;
+
+use crate::api::{ApiError, ErrorKind};
+use crate::http::Headers;
+use crate::http::fetch::{self, Fetched};
+use crate::image::{Digest, Reference};
+use std::io::Read;
+use std::net::IpAddr;
+
+/// At most this much of an error answer is read.
+const MAX_ERROR_BODY: u64 = 64 << 10;
+/// Manifests larger than this are refused (moby's limit is 4 MiB).
+const MAX_MANIFEST: u64 = 4 << 20;
+
+/// One repository on one registry.
+pub struct Repository {
+    /// `http://127.0.0.1:5000`.
+    base: String,
+    /// `library/busybox`.
+    path: String,
+    user_agent: String,
+}
+
+/// Whether Docker reaches `host` (a `host[:port]` registry domain) over
+/// plain http without `--insecure-registry`: loopback only.
+fn is_loopback(domain: &str) -> bool {
+    let host = match domain.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(""),
+        None => domain.rsplit_once(':').map_or(domain, |(host, _)| host),
+    };
+    host == "localhost"
+        || host
+            .parse::<IpAddr>()
+            .is_ok_and(|address| address.is_loopback())
+}
+
+/// Manifest bytes and what the registry said about them.
+pub struct FetchedManifest {
+    pub bytes: Vec<u8>,
+    pub content_type: String,
+    /// `Docker-Content-Digest`, when sent.
+    pub digest_header: Option<String>,
+}
+
+impl Repository {
+    pub fn of(reference: &Reference) -> Result<Repository, ApiError> {
+        let domain = reference.domain();
+        if !is_loopback(domain) {
+            return Err(ApiError::internal(format!(
+                "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; {domain} cannot be reached"
+            )));
+        }
+        Ok(Repository {
+            base: format!("http://{domain}"),
+            path: reference.path(),
+            user_agent: format!("dockbox/{}", crate::version::VERSION),
+        })
+    }
+
+    /// `library/busybox`, as moby's "Pulling from" names it.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    fn get(&self, url: &str, headers: &Headers) -> Result<Fetched, ApiError> {
+        fetch::get_with_headers(url, &self.user_agent, headers)
+            .map_err(|error| ApiError::internal(error.to_string()))
+    }
+
+    /// `GET /v2/`: the registry speaks the distribution API and lets us in.
+    pub fn ping(&self) -> Result<(), ApiError> {
+        let url = format!("{}/v2/", self.base);
+        let mut fetched = self.get(&url, &Headers::new())?;
+        match fetched.response.status {
+            200..=299 => Ok(()),
+            401 => Err(ApiError::new(
+                ErrorKind::Unauthorized,
+                format!(
+                    "{url}: the registry asks for authentication ({}), which dockbox does not support yet",
+                    fetched
+                        .response
+                        .headers
+                        .get("WWW-Authenticate")
+                        .unwrap_or("")
+                ),
+            )),
+            _ => Err(ApiError::internal(format!(
+                "error pinging registry {url}: {}",
+                error_text(&mut fetched)
+            ))),
+        }
+    }
+
+    /// `GET /v2/<path>/manifests/<tag or digest>`. A 404 is moby's "not
+    /// found" for `familiar` (the reference as the user gave it).
+    pub fn manifest(
+        &self,
+        tag_or_digest: &str,
+        familiar: &str,
+    ) -> Result<FetchedManifest, ApiError> {
+        let url = format!("{}/v2/{}/manifests/{tag_or_digest}", self.base, self.path);
+        let mut headers = Headers::new();
+        headers.set("Accept", manifest::accept_header());
+        let mut fetched = self.get(&url, &headers)?;
+        match fetched.response.status {
+            200 => {}
+            404 => {
+                return Err(ApiError::not_found(format!(
+                    "manifest for {familiar} not found: {}",
+                    error_text(&mut fetched)
+                )));
+            }
+            401 | 403 => {
+                return Err(ApiError::new(
+                    ErrorKind::Forbidden,
+                    format!(
+                        "pull access denied for {}, repository does not exist or may require 'docker login': {}",
+                        familiar.split([':', '@']).next().unwrap_or(familiar),
+                        error_text(&mut fetched)
+                    ),
+                ));
+            }
+            _ => {
+                return Err(ApiError::internal(format!(
+                    "fetch manifest {url}: {}",
+                    error_text(&mut fetched)
+                )));
+            }
+        }
+        let content_type = fetched
+            .response
+            .headers
+            .get("Content-Type")
+            .unwrap_or("")
+            .to_string();
+        let digest_header = fetched
+            .response
+            .headers
+            .get("Docker-Content-Digest")
+            .map(str::to_string);
+        let mut bytes = Vec::new();
+        (&mut fetched.response.body)
+            .take(MAX_MANIFEST + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| ApiError::internal(format!("read manifest {url}: {e}")))?;
+        if bytes.len() as u64 > MAX_MANIFEST {
+            return Err(ApiError::internal(format!(
+                "manifest {url} is larger than {MAX_MANIFEST} bytes"
+            )));
+        }
+        Ok(FetchedManifest {
+            bytes,
+            content_type,
+            digest_header,
+        })
+    }
+
+    /// `GET /v2/<path>/blobs/<digest>`, its body not yet read.
+    pub fn blob(&self, digest: &Digest) -> Result<Fetched, ApiError> {
+        let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.path);
+        let mut fetched = self.get(&url, &Headers::new())?;
+        if fetched.response.status != 200 {
+            return Err(ApiError::internal(format!(
+                "fetch blob {url}: {}",
+                error_text(&mut fetched)
+            )));
+        }
+        Ok(fetched)
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct RegistryErrors {
+    errors: Vec<RegistryError>,
+}
+
+#[derive(serde::Deserialize)]
+struct RegistryError {
+    code: String,
+    #[serde(default)]
+    message: String,
+}
+
+/// distribution's `errcode` wording of an error answer (`manifest
+/// unknown: manifest unknown`), or the status and body when it is not one.
+fn error_text(fetched: &mut Fetched) -> String {
+    let mut body = Vec::new();
+    let _ = (&mut fetched.response.body)
+        .take(MAX_ERROR_BODY)
+        .read_to_end(&mut body);
+    match serde_json::from_slice::<RegistryErrors>(&body) {
+        Ok(parsed) if !parsed.errors.is_empty() => parsed
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.code.to_lowercase().replace('_', " "), e.message))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => format!(
+            "{}: {}",
+            fetched.status_text(),
+            String::from_utf8_lossy(&body).trim()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_loopback_registries_are_reached_over_http() {
+        for domain in [
+            "localhost:5000",
+            "127.0.0.1:5000",
+            "127.3.4.5",
+            "[::1]:5000",
+            "localhost",
+        ] {
+            assert!(super::is_loopback(domain), "{domain}");
+        }
+        for domain in [
+            "docker.io",
+            "10.0.0.1:5000",
+            "example.com:5000",
+            "[fe80::1]:5000",
+        ] {
+            assert!(!super::is_loopback(domain), "{domain}");
+        }
+    }
+}

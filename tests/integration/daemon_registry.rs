@@ -1,0 +1,281 @@
+//! Pulls from Debian's real `docker-registry` (distribution 2.8), started
+//! on 127.0.0.1 inside the test daemon's network namespace. The test puts
+//! the image into the registry through the distribution API itself (from
+//! a thread that joined that namespace), then pulls it with the real CLI.
+
+use crate::daemon_support::{TestDaemon, need_docker_cli};
+use crate::harness::busybox::{BusyboxRootfs, sha256_hex, write_rootfs_tar};
+use crate::harness::{ProcessGuard, TempDir, need_root, stderr_of, stdout_of};
+use crate::require;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::os::fd::AsRawFd;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REGISTRY: &str = "/usr/bin/docker-registry";
+const ADDRESS: &str = "127.0.0.1:5000";
+
+/// The registry process, in the daemon's network namespace, killed on drop.
+struct Registry {
+    _guard: ProcessGuard,
+    netns: std::fs::File,
+}
+
+impl Registry {
+    fn start(daemon: &mut TestDaemon, dir: &TempDir) -> Result<Registry, String> {
+        if !Path::new(REGISTRY).exists() {
+            return Err(format!("{REGISTRY} is not installed"));
+        }
+        let config = dir.join("registry.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {ADDRESS}\n",
+                dir.join("registry-data").display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        let pid = daemon.child().id();
+        let netns =
+            std::fs::File::open(format!("/proc/{pid}/ns/net")).map_err(|e| e.to_string())?;
+        let log = std::fs::File::create(dir.join("registry.log")).map_err(|e| e.to_string())?;
+        let child = Command::new("nsenter")
+            .arg(format!("--net=/proc/{pid}/ns/net"))
+            .arg(REGISTRY)
+            .arg("serve")
+            .arg(&config)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .map_err(|e| format!("start registry: {e}"))?;
+        let registry = Registry {
+            _guard: ProcessGuard::child(child),
+            netns,
+        };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while registry.request("GET", "/v2/", &[], b"").0 != 200 {
+            if Instant::now() > deadline {
+                return Err("the registry did not answer within 20s".into());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(registry)
+    }
+
+    /// One HTTP/1.0 exchange with the registry, from a thread inside its
+    /// namespace: status, headers (lower-case names) and body.
+    fn request(
+        &self,
+        method: &str,
+        target: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let fd = self.netns.as_raw_fd();
+        let mut request = format!(
+            "{method} {target} HTTP/1.0\r\nHost: {ADDRESS}\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        request.push_str("\r\n");
+        let mut bytes = request.into_bytes();
+        bytes.extend_from_slice(body);
+        std::thread::scope(|scope| {
+            scope
+                .spawn(move || {
+                    // SAFETY: setns on this thread only, with a valid fd.
+                    if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
+                        return (0, Vec::new(), Vec::new());
+                    }
+                    let Ok(mut stream) = TcpStream::connect(ADDRESS) else {
+                        return (0, Vec::new(), Vec::new());
+                    };
+                    stream.write_all(&bytes).unwrap();
+                    let mut answer = Vec::new();
+                    stream.read_to_end(&mut answer).unwrap();
+                    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+                    let head = String::from_utf8_lossy(&answer[..split]).to_string();
+                    let mut lines = head.lines();
+                    let status = lines
+                        .next()
+                        .unwrap()
+                        .split(' ')
+                        .nth(1)
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    let headers = lines
+                        .filter_map(|l| l.split_once(':'))
+                        .map(|(n, v)| (n.trim().to_lowercase(), v.trim().to_string()))
+                        .collect();
+                    (status, headers, answer[split + 4..].to_vec())
+                })
+                .join()
+                .unwrap()
+        })
+    }
+
+    /// Monolithic blob upload: POST a session, PUT the bytes with their digest.
+    fn put_blob(&self, repository: &str, bytes: &[u8]) -> String {
+        let digest = format!("sha256:{}", sha256_hex(bytes));
+        let (status, headers, _) = self.request(
+            "POST",
+            &format!("/v2/{repository}/blobs/uploads/"),
+            &[],
+            b"",
+        );
+        assert_eq!(status, 202);
+        let location = &headers.iter().find(|(n, _)| n == "location").unwrap().1;
+        let target = location
+            .strip_prefix(&format!("http://{ADDRESS}"))
+            .unwrap_or(location);
+        let separator = if target.contains('?') { '&' } else { '?' };
+        let (status, _, body) = self.request(
+            "PUT",
+            &format!("{target}{separator}digest={digest}"),
+            &[("Content-Type", "application/octet-stream")],
+            bytes,
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        digest
+    }
+
+    /// Pushes a one-layer busybox image (the layer gzipped) as schema2 and
+    /// returns the manifest's digest.
+    fn push_busybox(&self, repository: &str, tag: &str, rootfs: &Path) -> String {
+        let mut layer = Vec::new();
+        write_rootfs_tar(rootfs, &mut layer).unwrap();
+        let diff_id = format!("sha256:{}", sha256_hex(&layer));
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gzip.write_all(&layer).unwrap();
+        let compressed = gzip.finish().unwrap();
+        let layer_digest = self.put_blob(repository, &compressed);
+        let config = serde_json::json!({
+            "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+            "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
+            "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+        })
+        .to_string();
+        let config_digest = self.put_blob(repository, config.as_bytes());
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config.len(), "digest": config_digest},
+            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": compressed.len(), "digest": layer_digest}],
+        })
+        .to_string();
+        let (status, _, body) = self.request(
+            "PUT",
+            &format!("/v2/{repository}/manifests/{tag}"),
+            &[(
+                "Content-Type",
+                "application/vnd.docker.distribution.manifest.v2+json",
+            )],
+            manifest.as_bytes(),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        format!("sha256:{}", sha256_hex(manifest.as_bytes()))
+    }
+}
+
+#[test]
+fn cli_pulls_from_a_local_registry_and_runs_the_image() {
+    require!(need_root());
+    require!(need_docker_cli());
+    let mut daemon = TestDaemon::start("registry-pull");
+    let dir = TempDir::new("registry");
+    let registry = match Registry::start(&mut daemon, &dir) {
+        Ok(registry) => registry,
+        Err(reason) => {
+            return crate::harness::report_skip(
+                "cli_pulls_from_a_local_registry_and_runs_the_image",
+                &reason,
+            );
+        }
+    };
+    let rootfs = match BusyboxRootfs::build(&dir.join("rootfs")) {
+        Ok(rootfs) => rootfs,
+        Err(reason) => {
+            return crate::harness::report_skip(
+                "cli_pulls_from_a_local_registry_and_runs_the_image",
+                &reason,
+            );
+        }
+    };
+    let digest = registry.push_busybox("busybox", "latest", &rootfs.path);
+
+    let pull = daemon.docker(&["pull", &format!("{ADDRESS}/busybox")]);
+    let out = stdout_of(&pull);
+    assert!(
+        pull.status.success(),
+        "{out}{}\n{}",
+        stderr_of(&pull),
+        daemon.log()
+    );
+    assert!(out.contains("latest: Pulling from busybox"), "{out}");
+    assert!(out.contains("Pull complete"), "{out}");
+    assert!(out.contains(&format!("Digest: {digest}")), "{out}");
+    assert!(
+        out.contains(&format!(
+            "Status: Downloaded newer image for {ADDRESS}/busybox:latest"
+        )),
+        "{out}"
+    );
+
+    let inspect = daemon.docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .RepoDigests}} {{json .RepoTags}}",
+        &format!("{ADDRESS}/busybox"),
+    ]);
+    assert_eq!(
+        stdout_of(&inspect).trim(),
+        format!("[\"{ADDRESS}/busybox@{digest}\"] [\"{ADDRESS}/busybox:latest\"]")
+    );
+    let images = stdout_of(&daemon.docker(&[
+        "images",
+        "--digests",
+        "--format",
+        "{{.Repository}} {{.Tag}} {{.Digest}}",
+    ]));
+    assert_eq!(images.trim(), format!("{ADDRESS}/busybox latest {digest}"));
+
+    let run = daemon.docker(&[
+        "run",
+        "--rm",
+        &format!("{ADDRESS}/busybox"),
+        "echo",
+        "pulled",
+    ]);
+    assert_eq!(stdout_of(&run), "pulled\n", "{}", stderr_of(&run));
+
+    // Again: nothing to download.
+    let again = stdout_of(&daemon.docker(&["pull", &format!("{ADDRESS}/busybox:latest")]));
+    assert!(again.contains("Already exists"), "{again}");
+    assert!(
+        again.contains(&format!(
+            "Status: Image is up to date for {ADDRESS}/busybox:latest"
+        )),
+        "{again}"
+    );
+
+    // By digest, and a missing tag with the registry's words.
+    let by_digest = daemon.docker(&["pull", &format!("{ADDRESS}/busybox@{digest}")]);
+    assert!(by_digest.status.success(), "{}", stderr_of(&by_digest));
+    let missing = daemon.docker(&["pull", &format!("{ADDRESS}/busybox:nope")]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr_of(&missing).contains(&format!(
+            "manifest for {ADDRESS}/busybox:nope not found: manifest unknown"
+        )),
+        "{}",
+        stderr_of(&missing)
+    );
+    drop(registry);
+}
