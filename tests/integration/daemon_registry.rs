@@ -6,7 +6,6 @@
 use crate::daemon_support::{TestDaemon, need_docker_cli};
 use crate::harness::busybox::{BusyboxRootfs, sha256_hex, write_rootfs_tar};
 use crate::harness::{ProcessGuard, TempDir, need_root, stderr_of, stdout_of};
-use crate::require;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::fd::AsRawFd;
@@ -148,58 +147,121 @@ impl Registry {
     /// Pushes a one-layer busybox image (the layer gzipped) as schema2 and
     /// returns the manifest's digest.
     fn push_busybox(&self, repository: &str, tag: &str, rootfs: &Path) -> String {
+        let image = Image::busybox(rootfs, "amd64", Encoding::DockerGzip);
+        self.push_image(repository, tag, &image).0
+    }
+
+    /// Pushes `image`'s blobs and its manifest under `reference` (a tag or
+    /// a digest); returns the manifest's digest and size.
+    fn push_image(&self, repository: &str, reference: &str, image: &Image) -> (String, usize) {
+        let layer_digest = self.put_blob(repository, &image.layer_blob);
+        let config_digest = self.put_blob(repository, image.config.as_bytes());
+        let (manifest_type, config_type, layer_type) = match image.encoding {
+            Encoding::DockerGzip => (
+                "application/vnd.docker.distribution.manifest.v2+json",
+                "application/vnd.docker.container.image.v1+json",
+                "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            ),
+            Encoding::OciUncompressed => (
+                "application/vnd.oci.image.manifest.v1+json",
+                "application/vnd.oci.image.config.v1+json",
+                "application/vnd.oci.image.layer.v1.tar",
+            ),
+        };
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": manifest_type,
+            "config": {"mediaType": config_type, "size": image.config.len(), "digest": config_digest},
+            "layers": [{"mediaType": layer_type, "size": image.layer_blob.len(), "digest": layer_digest}],
+        })
+        .to_string();
+        self.put_manifest(repository, reference, manifest_type, &manifest)
+    }
+
+    fn put_manifest(
+        &self,
+        repository: &str,
+        reference: &str,
+        media_type: &str,
+        manifest: &str,
+    ) -> (String, usize) {
+        let (status, _, body) = self.request(
+            "PUT",
+            &format!("/v2/{repository}/manifests/{reference}"),
+            &[("Content-Type", media_type)],
+            manifest.as_bytes(),
+        );
+        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
+        (
+            format!("sha256:{}", sha256_hex(manifest.as_bytes())),
+            manifest.len(),
+        )
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Encoding {
+    /// Docker schema2 with a gzipped layer.
+    DockerGzip,
+    /// An OCI manifest with an uncompressed layer.
+    OciUncompressed,
+}
+
+/// A one-layer image ready to push: its config and its layer blob.
+struct Image {
+    config: String,
+    layer_blob: Vec<u8>,
+    encoding: Encoding,
+}
+
+impl Image {
+    fn busybox(rootfs: &Path, architecture: &str, encoding: Encoding) -> Image {
         let mut layer = Vec::new();
         write_rootfs_tar(rootfs, &mut layer).unwrap();
         let diff_id = format!("sha256:{}", sha256_hex(&layer));
-        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-        gzip.write_all(&layer).unwrap();
-        let compressed = gzip.finish().unwrap();
-        let layer_digest = self.put_blob(repository, &compressed);
+        let layer_blob = match encoding {
+            Encoding::DockerGzip => {
+                let mut gzip =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gzip.write_all(&layer).unwrap();
+                gzip.finish().unwrap()
+            }
+            Encoding::OciUncompressed => layer,
+        };
         let config = serde_json::json!({
-            "architecture": "amd64", "os": "linux", "created": "2024-01-01T00:00:00Z",
+            "architecture": architecture, "os": "linux", "created": "2024-01-01T00:00:00Z",
             "config": {"Cmd": ["sh"], "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]},
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},
         })
         .to_string();
-        let config_digest = self.put_blob(repository, config.as_bytes());
-        let manifest = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": config.len(), "digest": config_digest},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": compressed.len(), "digest": layer_digest}],
-        })
-        .to_string();
-        let (status, _, body) = self.request(
-            "PUT",
-            &format!("/v2/{repository}/manifests/{tag}"),
-            &[(
-                "Content-Type",
-                "application/vnd.docker.distribution.manifest.v2+json",
-            )],
-            manifest.as_bytes(),
-        );
-        assert_eq!(status, 201, "{}", String::from_utf8_lossy(&body));
-        format!("sha256:{}", sha256_hex(manifest.as_bytes()))
+        Image {
+            config,
+            layer_blob,
+            encoding,
+        }
     }
+
+    fn id(&self) -> String {
+        format!("sha256:{}", sha256_hex(self.config.as_bytes()))
+    }
+}
+
+/// A daemon, a registry in its namespace and a busybox root filesystem,
+/// or the reason the test cannot run.
+fn setup(label: &str) -> Result<(TestDaemon, TempDir, Registry, BusyboxRootfs), String> {
+    need_root()?;
+    need_docker_cli()?;
+    let mut daemon = TestDaemon::start(label);
+    let dir = TempDir::new(label);
+    let registry = Registry::start(&mut daemon, &dir)?;
+    let rootfs = BusyboxRootfs::build(&dir.join("rootfs"))?;
+    Ok((daemon, dir, registry, rootfs))
 }
 
 #[test]
 fn cli_pulls_from_a_local_registry_and_runs_the_image() {
-    require!(need_root());
-    require!(need_docker_cli());
-    let mut daemon = TestDaemon::start("registry-pull");
-    let dir = TempDir::new("registry");
-    let registry = match Registry::start(&mut daemon, &dir) {
-        Ok(registry) => registry,
-        Err(reason) => {
-            return crate::harness::report_skip(
-                "cli_pulls_from_a_local_registry_and_runs_the_image",
-                &reason,
-            );
-        }
-    };
-    let rootfs = match BusyboxRootfs::build(&dir.join("rootfs")) {
-        Ok(rootfs) => rootfs,
+    let (daemon, _dir, registry, rootfs) = match setup("registry-pull") {
+        Ok(set) => set,
         Err(reason) => {
             return crate::harness::report_skip(
                 "cli_pulls_from_a_local_registry_and_runs_the_image",
@@ -277,5 +339,128 @@ fn cli_pulls_from_a_local_registry_and_runs_the_image() {
         "{}",
         stderr_of(&missing)
     );
-    drop(registry);
+}
+
+#[test]
+fn an_oci_index_gives_the_daemons_platform_or_the_one_asked_for() {
+    let (daemon, _dir, registry, rootfs) = match setup("registry-index") {
+        Ok(set) => set,
+        Err(reason) => {
+            return crate::harness::report_skip(
+                "an_oci_index_gives_the_daemons_platform_or_the_one_asked_for",
+                &reason,
+            );
+        }
+    };
+    let amd64 = Image::busybox(&rootfs.path, "amd64", Encoding::DockerGzip);
+    let arm64 = Image::busybox(&rootfs.path, "arm64", Encoding::OciUncompressed);
+    let mut entries = Vec::new();
+    for (image, architecture, media_type) in [
+        (
+            &arm64,
+            "arm64",
+            "application/vnd.oci.image.manifest.v1+json",
+        ),
+        (
+            &amd64,
+            "amd64",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        ),
+    ] {
+        let (digest, size) = registry.push_image("multi", &format!("only-{architecture}"), image);
+        entries.push(
+            serde_json::json!({"mediaType": media_type, "digest": digest, "size": size,
+            "platform": {"os": "linux", "architecture": architecture}}),
+        );
+    }
+    let index = serde_json::json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries,
+    })
+    .to_string();
+    let (index_digest, _) = registry.put_manifest(
+        "multi",
+        "1",
+        "application/vnd.oci.image.index.v1+json",
+        &index,
+    );
+    let name = format!("{ADDRESS}/multi:1");
+
+    let pull = daemon.docker(&["pull", &name]);
+    assert!(pull.status.success(), "{}", stderr_of(&pull));
+    assert!(
+        stdout_of(&pull).contains(&format!("Digest: {index_digest}")),
+        "{}",
+        stdout_of(&pull)
+    );
+    let id = |daemon: &TestDaemon| {
+        stdout_of(&daemon.docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}} {{.Architecture}} {{json .RepoDigests}}",
+            &name,
+        ]))
+    };
+    assert_eq!(
+        id(&daemon).trim(),
+        format!("{} amd64 [\"{ADDRESS}/multi@{index_digest}\"]", amd64.id())
+    );
+
+    // The arm64 entry has an uncompressed OCI layer.
+    let pull = daemon.docker(&["pull", "--platform", "linux/arm64", &name]);
+    assert!(pull.status.success(), "{}", stderr_of(&pull));
+    assert_eq!(
+        id(&daemon).trim(),
+        format!("{} arm64 [\"{ADDRESS}/multi@{index_digest}\"]", arm64.id())
+    );
+
+    let none = daemon.docker(&["pull", "--platform", "linux/s390x", &name]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(
+        stderr_of(&none)
+            .contains("no matching manifest for linux/s390x in the manifest list entries"),
+        "{}",
+        stderr_of(&none)
+    );
+}
+
+#[test]
+fn a_corrupt_blob_fails_the_pull_and_leaves_no_image() {
+    let (daemon, dir, registry, rootfs) = match setup("registry-corrupt") {
+        Ok(set) => set,
+        Err(reason) => {
+            return crate::harness::report_skip(
+                "a_corrupt_blob_fails_the_pull_and_leaves_no_image",
+                &reason,
+            );
+        }
+    };
+    let image = Image::busybox(&rootfs.path, "amd64", Encoding::DockerGzip);
+    registry.push_image("broken", "latest", &image);
+    // The filesystem driver serves what is on disk without checking it.
+    let hex = sha256_hex(&image.layer_blob);
+    let data = dir.join(&format!(
+        "registry-data/docker/registry/v2/blobs/sha256/{}/{hex}/data",
+        &hex[..2]
+    ));
+    let mut bytes = std::fs::read(&data).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&data, &bytes).unwrap();
+
+    let pull = daemon.docker(&["pull", &format!("{ADDRESS}/broken")]);
+    assert_eq!(pull.status.code(), Some(1), "{}", stdout_of(&pull));
+    assert!(
+        stderr_of(&pull).contains(&format!(
+            "filesystem layer verification failed for digest sha256:{hex}"
+        )),
+        "{}",
+        stderr_of(&pull)
+    );
+    let images = stdout_of(&daemon.docker(&["images", "-q"]));
+    assert_eq!(images, "");
+    assert_eq!(
+        stdout_of(&daemon.docker(&["version", "--format", "{{.Server.Os}}"])),
+        "linux\n"
+    );
 }
