@@ -6,6 +6,7 @@
 
 mod archive;
 mod at;
+pub mod blobs;
 pub mod config;
 pub mod digest;
 pub mod driver;

@@ -5,6 +5,10 @@
 //! layers/<hex>.tar     layer as an uncompressed tar, named by its diff ID
 //! layers/<hex>.size    its content size (bytes of regular files), decimal
 //! tmp/                 half-written files, renamed into place when complete
+//! blobs/<hex>          a layer as a registry served it (or as we compressed
+//!                      it once for a push), named by its digest
+//! layers/<hex>.blob    the digest of that blob, for the layer <hex>
+//! manifests/<hex>      the manifest a pulled image came with, by image ID
 //! ```
 //!
 //! Files appear by rename only, so a crash leaves either nothing or a whole
@@ -46,7 +50,10 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+pub(super) fn io_error<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
         op,
         path: path.to_path_buf(),
@@ -80,7 +87,7 @@ pub struct ContentStore {
 
 impl ContentStore {
     pub fn open(root: &Path) -> Result<ContentStore> {
-        for dir in ["configs", "layers", "tmp"] {
+        for dir in ["configs", "layers", "tmp", "blobs", "manifests"] {
             let path = root.join(dir);
             fs::create_dir_all(&path).map_err(io_error("mkdir", &path))?;
         }
@@ -101,6 +108,11 @@ impl ContentStore {
         self.root
             .join("tmp")
             .join(format!("{label}-{}-{n}", std::process::id()))
+    }
+
+    /// The store's directory, for the registry blobs kept beside it.
+    pub(super) fn root(&self) -> &Path {
+        &self.root
     }
 
     fn config_path(&self, id: &Digest) -> PathBuf {
@@ -145,6 +157,7 @@ impl ContentStore {
     }
 
     pub fn remove_config(&self, id: &Digest) -> Result<()> {
+        remove_if_present(&self.manifest_path(id))?;
         let path = self.config_path(id);
         remove_if_present(&path)
     }
@@ -226,12 +239,13 @@ impl ContentStore {
 
     /// Removes a layer's tar; the daemon calls this once no image uses it.
     pub fn remove_layer(&self, diff_id: &Digest) -> Result<()> {
+        self.forget_compressed(diff_id)?;
         remove_if_present(&self.layer_path(diff_id))?;
         remove_if_present(&self.layer_size_path(diff_id))
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
+pub(super) fn remove_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),

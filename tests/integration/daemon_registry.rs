@@ -4,7 +4,7 @@
 //! a thread that joined that namespace), then pulls it with the real CLI.
 
 use crate::daemon_support::{TestDaemon, need_docker_cli};
-use crate::harness::busybox::{BusyboxRootfs, sha256_hex, write_rootfs_tar};
+use crate::harness::busybox::{BusyboxRootfs, sha256_hex, write_docker_archive, write_rootfs_tar};
 use crate::harness::{ProcessGuard, TempDir, need_root, stderr_of, stdout_of};
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -218,6 +218,21 @@ impl Image {
     fn busybox(rootfs: &Path, architecture: &str, encoding: Encoding) -> Image {
         let mut layer = Vec::new();
         write_rootfs_tar(rootfs, &mut layer).unwrap();
+        Image::of_layer(layer, architecture, encoding)
+    }
+
+    /// An image of one file, `/note`, that says `text`.
+    fn note(text: &str, encoding: Encoding) -> Image {
+        let mut tar = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(text.len() as u64);
+        header.set_mode(0o644);
+        tar.append_data(&mut header, "note", text.as_bytes())
+            .unwrap();
+        Image::of_layer(tar.into_inner().unwrap(), "amd64", encoding)
+    }
+
+    fn of_layer(layer: Vec<u8>, architecture: &str, encoding: Encoding) -> Image {
         let diff_id = format!("sha256:{}", sha256_hex(&layer));
         let layer_blob = match encoding {
             Encoding::DockerGzip => {
@@ -462,5 +477,145 @@ fn a_corrupt_blob_fails_the_pull_and_leaves_no_image() {
     assert_eq!(
         stdout_of(&daemon.docker(&["version", "--format", "{{.Server.Os}}"])),
         "linux\n"
+    );
+}
+
+/// The `aux` of a push's last message, read from the raw stream.
+fn pushed_aux(daemon: &TestDaemon, name: &str, tag: &str) -> (String, serde_json::Value) {
+    let mut connection = daemon.connect();
+    connection.send(
+        format!(
+            "POST /v1.50/images/{name}/push?tag={tag} HTTP/1.1\r\nHost: docker\r\nX-Registry-Auth: e30=\r\nContent-Length: 0\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    let response = connection.read_response("POST");
+    assert_eq!(response.status, 200);
+    let text = response.body_text();
+    let aux = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .find_map(|message| message.get("aux").cloned())
+        .unwrap_or_else(|| panic!("no aux in {text}"));
+    (text, aux)
+}
+
+#[test]
+fn a_loaded_image_is_pushed_pulled_back_and_run_and_a_pulled_one_keeps_its_digest() {
+    let (daemon, dir, registry, rootfs) = match setup("registry-push") {
+        Ok(set) => set,
+        Err(reason) => {
+            return crate::harness::report_skip(
+                "a_loaded_image_is_pushed_pulled_back_and_run_and_a_pulled_one_keeps_its_digest",
+                &reason,
+            );
+        }
+    };
+    let archive = dir.join("busybox.tar");
+    let id = write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
+    let loaded = daemon.docker(&["load", "-i", archive.to_str().unwrap()]);
+    assert!(loaded.status.success(), "{}", stderr_of(&loaded));
+    let name = format!("{ADDRESS}/pushed");
+    assert!(
+        daemon
+            .docker(&["tag", "busybox", &format!("{name}:v1")])
+            .status
+            .success()
+    );
+
+    let push = daemon.docker(&["push", &format!("{name}:v1")]);
+    let out = stdout_of(&push);
+    assert!(
+        push.status.success(),
+        "{out}{}\n{}",
+        stderr_of(&push),
+        daemon.log()
+    );
+    assert!(
+        out.contains(&format!("The push refers to repository [{name}]")),
+        "{out}"
+    );
+    assert!(out.contains("Pushed"), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("v1: digest: sha256:"))
+        .unwrap_or_else(|| panic!("{out}"));
+    let digest = line.split(' ').nth(2).unwrap().to_string();
+    // The registry serves the manifest under that digest, and it is ours.
+    let (status, _, manifest) = registry.request(
+        "GET",
+        &format!("/v2/pushed/manifests/{digest}"),
+        &[(
+            "Accept",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        )],
+        b"",
+    );
+    assert_eq!(status, 200);
+    assert_eq!(format!("sha256:{}", sha256_hex(&manifest)), digest);
+
+    // Again through the API: every layer exists, and aux has Tag, Digest, Size.
+    let (text, aux) = pushed_aux(&daemon, &name, "v1");
+    assert!(text.contains("Layer already exists"), "{text}");
+    assert_eq!(aux["Tag"], "v1");
+    assert_eq!(aux["Digest"], digest.as_str());
+    assert_eq!(aux["Size"], manifest.len());
+
+    // rmi, pull back, run: the same image, its digest recorded.
+    assert!(
+        daemon
+            .docker(&["rmi", "busybox", &format!("{name}:v1")])
+            .status
+            .success()
+    );
+    assert_eq!(stdout_of(&daemon.docker(&["images", "-q"])), "");
+    let pull = daemon.docker(&["pull", &format!("{name}:v1")]);
+    assert!(pull.status.success(), "{}", stderr_of(&pull));
+    let inspect = daemon.docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{.Id}} {{json .RepoDigests}}",
+        &format!("{name}:v1"),
+    ]);
+    assert_eq!(
+        stdout_of(&inspect).trim(),
+        format!("{id} [\"{name}@{digest}\"]")
+    );
+    let run = daemon.docker(&["run", "--rm", &format!("{name}:v1"), "echo", "round trip"]);
+    assert_eq!(stdout_of(&run), "round trip\n", "{}", stderr_of(&run));
+
+    // A pulled image goes back byte for byte: an image with an uncompressed
+    // OCI layer and an OCI manifest keeps its digest under another name.
+    let image = Image::note("kept as pulled", Encoding::OciUncompressed);
+    let (oci_digest, _) = registry.push_image("oci", "1", &image);
+    assert!(
+        daemon
+            .docker(&["pull", &format!("{ADDRESS}/oci:1")])
+            .status
+            .success()
+    );
+    assert!(
+        daemon
+            .docker(&[
+                "tag",
+                &format!("{ADDRESS}/oci:1"),
+                &format!("{ADDRESS}/copy:1")
+            ])
+            .status
+            .success()
+    );
+    let (_, aux) = pushed_aux(&daemon, &format!("{ADDRESS}/copy"), "1");
+    assert_eq!(aux["Digest"], oci_digest.as_str());
+
+    // Nothing under that tag: moby's 404.
+    let missing = daemon.docker(&["push", &format!("{name}:nope")]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr_of(&missing).contains(&format!(
+            "An image does not exist locally with the tag: {name}:nope"
+        )),
+        "{}",
+        stderr_of(&missing)
     );
 }

@@ -89,6 +89,7 @@ const DAEMON_RESOURCES: &[Resource] = &[
             "daemon::images::filters",
             "daemon::images::list",
             "daemon::images::pull",
+            "daemon::images::push",
             "daemon::images::remove",
             "daemon::images::transfer",
         ],

@@ -233,6 +233,72 @@ pub fn choose(entries: &[PlatformEntry], platform: &Platform) -> Result<Digest, 
         .ok_or_else(|| format!("no matching manifest for {platform} in the manifest list entries"))
 }
 
+/// A blob a manifest names.
+#[derive(serde::Serialize)]
+struct Descriptor<'a> {
+    #[serde(rename = "mediaType")]
+    media_type: &'a str,
+    size: u64,
+    digest: String,
+}
+
+#[derive(serde::Serialize)]
+struct Schema2<'a> {
+    #[serde(rename = "schemaVersion")]
+    schema_version: u32,
+    #[serde(rename = "mediaType")]
+    media_type: &'a str,
+    config: Descriptor<'a>,
+    layers: Vec<Descriptor<'a>>,
+}
+
+/// A layer blob to name in a pushed manifest.
+pub struct PushedLayer {
+    pub digest: Digest,
+    pub size: u64,
+    pub gzip: bool,
+}
+
+/// The Docker schema2 manifest moby pushes, laid out as Go's
+/// `json.MarshalIndent(m, "", "   ")` writes it.
+pub fn schema2(config: &Digest, config_size: u64, layers: &[PushedLayer]) -> Vec<u8> {
+    let manifest = Schema2 {
+        schema_version: 2,
+        media_type: DOCKER_MANIFEST,
+        config: Descriptor {
+            media_type: "application/vnd.docker.container.image.v1+json",
+            size: config_size,
+            digest: config.to_string(),
+        },
+        layers: layers
+            .iter()
+            .map(|layer| Descriptor {
+                media_type: if layer.gzip {
+                    "application/vnd.docker.image.rootfs.diff.tar.gzip"
+                } else {
+                    "application/vnd.docker.image.rootfs.diff.tar"
+                },
+                size: layer.size,
+                digest: layer.digest.to_string(),
+            })
+            .collect(),
+    };
+    let mut out = Vec::new();
+    let formatter = serde_json::ser::PrettyFormatter::with_indent(b"   ");
+    let mut serializer = serde_json::Serializer::with_formatter(&mut out, formatter);
+    serde::Serialize::serialize(&manifest, &mut serializer).unwrap_or_default();
+    out
+}
+
+/// The media type a manifest's bytes declare (OCI when they say none).
+pub fn media_type_of(bytes: &[u8]) -> String {
+    serde_json::from_slice::<RawManifest>(bytes)
+        .ok()
+        .map(|raw| raw.media_type)
+        .filter(|media_type| !media_type.is_empty())
+        .unwrap_or_else(|| OCI_MANIFEST.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -262,6 +328,22 @@ mod tests {
             parse(zstd.as_bytes(), OCI_MANIFEST, "x").unwrap_err(),
             "unsupported media type application/vnd.oci.image.layer.v1.tar+zstd"
         );
+    }
+
+    #[test]
+    fn pushed_manifests_are_laid_out_as_go_indents_them() {
+        let config = Digest::parse(A).unwrap();
+        let layer = PushedLayer {
+            digest: Digest::parse(B).unwrap(),
+            size: 9,
+            gzip: true,
+        };
+        let text = String::from_utf8(schema2(&config, 3, &[layer])).unwrap();
+        let expected = format!(
+            "{{\n   \"schemaVersion\": 2,\n   \"mediaType\": \"{DOCKER_MANIFEST}\",\n   \"config\": {{\n      \"mediaType\": \"application/vnd.docker.container.image.v1+json\",\n      \"size\": 3,\n      \"digest\": \"{A}\"\n   }},\n   \"layers\": [\n      {{\n         \"mediaType\": \"application/vnd.docker.image.rootfs.diff.tar.gzip\",\n         \"size\": 9,\n         \"digest\": \"{B}\"\n      }}\n   ]\n}}"
+        );
+        assert_eq!(text, expected);
+        assert_eq!(media_type_of(text.as_bytes()), DOCKER_MANIFEST);
     }
 
     #[test]

@@ -175,6 +175,80 @@ impl Repository {
     }
 }
 
+impl Repository {
+    fn send(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<fetch::Exchanged, ApiError> {
+        fetch::send(method, url, &self.user_agent, headers, body)
+            .map_err(|error| ApiError::internal(error.to_string()))
+    }
+
+    /// `HEAD /v2/<path>/blobs/<digest>`: whether the registry has it.
+    pub fn has_blob(&self, digest: &Digest) -> Result<bool, ApiError> {
+        let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.path);
+        let answer = self.send("HEAD", &url, &Headers::new(), b"")?;
+        match answer.status {
+            200 => Ok(true),
+            404 => Ok(false),
+            status => Err(ApiError::internal(format!("HEAD {url}: status {status}"))),
+        }
+    }
+
+    /// A monolithic upload: `POST .../blobs/uploads/` opens a session,
+    /// `PUT <Location>&digest=` sends the bytes; the registry checks them.
+    pub fn upload_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<(), ApiError> {
+        let url = format!("{}/v2/{}/blobs/uploads/", self.base, self.path);
+        let opened = self.send("POST", &url, &Headers::new(), b"")?;
+        let location = match (opened.status, opened.headers.get("Location")) {
+            (202, Some(location)) => location.to_string(),
+            (status, _) => {
+                return Err(ApiError::internal(format!(
+                    "POST {url}: status {status}: {}",
+                    String::from_utf8_lossy(&opened.body).trim()
+                )));
+            }
+        };
+        let location = if location.starts_with('/') {
+            format!("{}{location}", self.base)
+        } else {
+            location
+        };
+        let separator = if location.contains('?') { '&' } else { '?' };
+        let put_url = format!("{location}{separator}digest={digest}");
+        let mut headers = Headers::new();
+        headers.set("Content-Type", "application/octet-stream");
+        let put = self.send("PUT", &put_url, &headers, bytes)?;
+        if put.status != 201 {
+            return Err(ApiError::internal(format!(
+                "upload blob {digest}: status {}: {}",
+                put.status,
+                String::from_utf8_lossy(&put.body).trim()
+            )));
+        }
+        Ok(())
+    }
+
+    /// `PUT /v2/<path>/manifests/<tag>` with the manifest's media type.
+    pub fn put_manifest(&self, tag: &str, media_type: &str, bytes: &[u8]) -> Result<(), ApiError> {
+        let url = format!("{}/v2/{}/manifests/{tag}", self.base, self.path);
+        let mut headers = Headers::new();
+        headers.set("Content-Type", media_type);
+        let put = self.send("PUT", &url, &headers, bytes)?;
+        if put.status != 201 {
+            return Err(ApiError::internal(format!(
+                "put manifest {url}: status {}: {}",
+                put.status,
+                String::from_utf8_lossy(&put.body).trim()
+            )));
+        }
+        Ok(())
+    }
+}
+
 #[derive(serde::Deserialize)]
 struct RegistryErrors {
     errors: Vec<RegistryError>,

@@ -74,6 +74,7 @@ struct PullPlan {
     repository: Repository,
     platform: Platform,
     top: Manifest,
+    top_bytes: Vec<u8>,
     /// The digest of the top manifest (an index's, for a multi-arch
     /// image): the repository digest, as moby records it.
     top_digest: Digest,
@@ -108,6 +109,7 @@ pub fn pull(
         repository,
         platform,
         top,
+        top_bytes: fetched.bytes,
         top_digest,
     };
     let mut headers = Headers::new();
@@ -154,10 +156,10 @@ fn sent(result: io::Result<()>) -> Result<(), String> {
     result.map_err(|e| format!("send progress: {e}"))
 }
 
-/// The image manifest for the plan's platform.
-fn image_manifest(plan: &PullPlan) -> Result<ImageManifest, String> {
+/// The image manifest for the plan's platform, parsed and as served.
+fn image_manifest(plan: &PullPlan) -> Result<(ImageManifest, Vec<u8>), String> {
     match &plan.top {
-        Manifest::Image(image) => Ok(image.clone()),
+        Manifest::Image(image) => Ok((image.clone(), plan.top_bytes.clone())),
         Manifest::List(entries) => {
             let digest = manifest::choose(entries, &plan.platform)?;
             let familiar = plan.reference.familiar();
@@ -167,7 +169,7 @@ fn image_manifest(plan: &PullPlan) -> Result<ImageManifest, String> {
                 .map_err(|e| e.message)?;
             verify_manifest(&fetched, Some(&digest))?;
             match manifest::parse(&fetched.bytes, &fetched.content_type, &familiar)? {
-                Manifest::Image(image) => Ok(image),
+                Manifest::Image(image) => Ok((image, fetched.bytes)),
                 Manifest::List(_) => Err(format!("manifest {digest} is a list inside a list")),
             }
         }
@@ -180,7 +182,7 @@ fn run_pull(
     plan: &PullPlan,
     send: &mut Send<'_>,
 ) -> Result<Vec<ProgressMessage>, String> {
-    let image = image_manifest(plan)?;
+    let (image, manifest_bytes) = image_manifest(plan)?;
     let config_raw = read_blob(plan, &image.config, 8 << 20)?;
     let config = ImageConfig::parse(&config_raw).map_err(|e| e.to_string())?;
     let diff_ids = config.rootfs.diff_ids.clone();
@@ -211,7 +213,11 @@ fn run_pull(
         let temp = content.temp_path("blob");
         let stored = download_layer(plan, layer, &temp, send).and_then(|file| {
             let _guard = daemon.images().lock();
-            extract_layer(daemon, file, layer, diff_id, send)
+            extract_layer(daemon, file, layer, diff_id, send)?;
+            // Kept, so that a push sends these very bytes.
+            content
+                .keep_blob(diff_id, &temp, &layer.digest)
+                .map_err(|e| e.to_string())
         });
         let _ = fs::remove_file(&temp);
         stored?;
@@ -222,6 +228,9 @@ fn run_pull(
             .images()
             .commit_pulled(config_raw)
             .map_err(|e| image_error(e).message)?;
+        content
+            .put_manifest(&record.id, &manifest_bytes)
+            .map_err(|e| e.to_string())?;
         publish(daemon, plan, record).map_err(|e| e.message)?
     };
     let familiar = plan.reference.familiar();
