@@ -187,7 +187,7 @@ fn commands_the_daemon_cannot_serve_say_so() {
         &["exec", "x", "sh"][..],
         &["diff", "x"],
         &["export", "x"],
-        &["pull", "busybox"],
+        &["search", "busybox"],
     ] {
         let output = ours(&dir, &host, args, &[]);
         assert_eq!(output.status.code(), Some(1), "{args:?}");

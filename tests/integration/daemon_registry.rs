@@ -619,3 +619,131 @@ fn a_loaded_image_is_pushed_pulled_back_and_run_and_a_pulled_one_keeps_its_diges
         stderr_of(&missing)
     );
 }
+
+/// Our `docker` applet against the daemon.
+fn ours(daemon: &TestDaemon, dir: &TempDir, args: &[&str]) -> std::process::Output {
+    let docker = dir.join("docker");
+    if !docker.exists() {
+        std::os::unix::fs::symlink(crate::harness::dockbox(), &docker).unwrap();
+    }
+    crate::harness::run(
+        Command::new(&docker)
+            .args(args)
+            .env("DOCKER_HOST", daemon.host())
+            .env("DOCKER_CONFIG", dir.join("ours-config"))
+            .env_remove("DOCKER_API_VERSION"),
+    )
+}
+
+#[test]
+fn our_client_pushes_pulls_and_runs_a_missing_image_as_the_go_cli_prints() {
+    let (daemon, dir, registry, rootfs) = match setup("registry-client") {
+        Ok(set) => set,
+        Err(reason) => {
+            return crate::harness::report_skip(
+                "our_client_pushes_pulls_and_runs_a_missing_image_as_the_go_cli_prints",
+                &reason,
+            );
+        }
+    };
+    let digest = registry.push_busybox("busybox", "latest", &rootfs.path);
+    let name = format!("{ADDRESS}/busybox");
+
+    let pull = ours(&daemon, &dir, &["pull", &name]);
+    let out = stdout_of(&pull);
+    assert!(pull.status.success(), "{out}{}", stderr_of(&pull));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Using default tag: latest", "{out}");
+    assert_eq!(lines[1], "latest: Pulling from busybox", "{out}");
+    assert!(out.contains("Pull complete"), "{out}");
+    assert!(
+        out.ends_with(&format!(
+            "Digest: {digest}\nStatus: Downloaded newer image for {name}:latest\n{name}:latest\n"
+        )),
+        "{out}"
+    );
+    let quiet = ours(&daemon, &dir, &["pull", "-q", &name]);
+    assert_eq!(
+        stdout_of(&quiet),
+        format!("{name}:latest\n"),
+        "{}",
+        stderr_of(&quiet)
+    );
+
+    assert!(
+        ours(
+            &daemon,
+            &dir,
+            &["tag", &name, &format!("{ADDRESS}/again:2")]
+        )
+        .status
+        .success()
+    );
+    let push = ours(&daemon, &dir, &["push", &format!("{ADDRESS}/again:2")]);
+    let out = stdout_of(&push);
+    assert!(push.status.success(), "{out}{}", stderr_of(&push));
+    assert!(
+        out.starts_with(&format!(
+            "The push refers to repository [{ADDRESS}/again]\n"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.ends_with(&format!(
+            "2: digest: {digest} size: {}\n",
+            registry_manifest_size(&registry, &digest)
+        )),
+        "{out}"
+    );
+
+    // run pulls what is missing, with the CLI's words on stderr.
+    assert!(
+        ours(
+            &daemon,
+            &dir,
+            &["rmi", &name, &format!("{ADDRESS}/again:2")]
+        )
+        .status
+        .success()
+    );
+    let run = ours(
+        &daemon,
+        &dir,
+        &[
+            "run",
+            "--rm",
+            &format!("{ADDRESS}/again:2"),
+            "echo",
+            "fetched",
+        ],
+    );
+    assert_eq!(stdout_of(&run), "fetched\n", "{}", stderr_of(&run));
+    assert!(
+        stderr_of(&run).starts_with(&format!(
+            "Unable to find image '{ADDRESS}/again:2' locally\n"
+        )),
+        "{}",
+        stderr_of(&run)
+    );
+    let missing = ours(&daemon, &dir, &["pull", &format!("{name}:nope")]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr_of(&missing).contains("manifest unknown"),
+        "{}",
+        stderr_of(&missing)
+    );
+}
+
+fn registry_manifest_size(registry: &Registry, digest: &str) -> usize {
+    let (status, _, body) = registry.request(
+        "GET",
+        &format!("/v2/busybox/manifests/{digest}"),
+        &[(
+            "Accept",
+            "application/vnd.docker.distribution.manifest.v2+json",
+        )],
+        b"",
+    );
+    assert_eq!(status, 200);
+    body.len()
+}

@@ -212,6 +212,13 @@ impl Client {
     }
 
     fn connection(&mut self) -> Result<&mut ClientConnection, Failure> {
+        if self
+            .connection
+            .as_ref()
+            .is_some_and(|connection| connection.closed_by_peer())
+        {
+            self.connection = None;
+        }
         if self.connection.is_none() {
             let stream = match UnixStream::connect(&self.endpoint.socket) {
                 Ok(stream) => stream,
