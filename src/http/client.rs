@@ -203,29 +203,6 @@ impl<S: ClientStream> ClientConnection<S> {
     }
 }
 
-impl<S: ClientStream + std::os::fd::AsRawFd> ClientConnection<S> {
-    /// Whether the server has closed this idle connection (it answered a
-    /// stream with `Connection: close`, say), so that the next request
-    /// needs a new one, as Go's transport finds out before reusing one.
-    pub fn closed_by_peer(&self) -> bool {
-        if !self.reader.buffer().is_empty() {
-            return false;
-        }
-        let mut byte = [0u8; 1];
-        // SAFETY: recv into our one-byte buffer on a descriptor we own;
-        // MSG_PEEK leaves the data, MSG_DONTWAIT never blocks.
-        let read = unsafe {
-            libc::recv(
-                self.writer.as_raw_fd(),
-                byte.as_mut_ptr().cast(),
-                1,
-                libc::MSG_PEEK | libc::MSG_DONTWAIT,
-            )
-        };
-        read == 0
-    }
-}
-
 impl ClientConnection<UnixStream> {
     /// Sends a request asking for `Upgrade: tcp` and, when the server answers
     /// 101 (or 200, for servers that stream raw without upgrading), returns

@@ -6,7 +6,7 @@
 //! a schema2 manifest.
 
 use crate::api::ApiError;
-use crate::api::image::ProgressMessage;
+use crate::api::image::{ProgressDetail, ProgressMessage};
 use crate::daemon::distribution::Repository;
 use crate::daemon::distribution::manifest::{self, PushedLayer};
 use crate::daemon::image_service::Catalog;
@@ -144,9 +144,19 @@ fn push_image(
             sent(send(layer_message("Layer already exists", diff_id)))?;
             continue;
         }
-        sent(send(layer_message("Pushing", diff_id)))?;
         let bytes =
             std::fs::read(&blob.path).map_err(|e| format!("read {}: {e}", blob.path.display()))?;
+        // moby's "Pushing" carries a bar, which the CLI draws only on a
+        // terminal; the upload is one request, so one bar at its end.
+        let total = bytes.len() as u64;
+        sent(send(ProgressMessage {
+            progress_detail: Some(ProgressDetail {
+                current: total as i64,
+                total: total as i64,
+            }),
+            progress: Some(super::download::progress_bar(total, total)),
+            ..layer_message("Pushing", diff_id)
+        }))?;
         repository
             .upload_blob(&blob.digest, &bytes)
             .map_err(|e| e.message)?;
