@@ -145,6 +145,43 @@ impl ContentStore {
         remove_if_present(&self.blob_link_path(diff_id))
     }
 
+    /// Removes blobs no layer names (a crash between keeping a blob and
+    /// writing its link) and manifests of images that are gone; returns
+    /// how many files went.
+    pub fn collect_unlinked(&self) -> Result<usize> {
+        let mut linked = std::collections::HashSet::new();
+        let layers = self.root().join("layers");
+        for entry in fs::read_dir(&layers).map_err(io_error("read dir", &layers))? {
+            let path = entry.map_err(io_error("read dir", &layers))?.path();
+            if path.extension().is_some_and(|e| e == "blob")
+                && let Ok(text) = fs::read_to_string(&path)
+                && let Ok(digest) = Digest::parse(text.trim())
+            {
+                linked.insert(digest.hex().to_string());
+            }
+        }
+        let mut removed = 0;
+        let blobs = self.root().join("blobs");
+        for entry in fs::read_dir(&blobs).map_err(io_error("read dir", &blobs))? {
+            let entry = entry.map_err(io_error("read dir", &blobs))?;
+            if !linked.contains(entry.file_name().to_string_lossy().as_ref()) {
+                remove_if_present(&entry.path())?;
+                removed += 1;
+            }
+        }
+        let manifests = self.root().join("manifests");
+        for entry in fs::read_dir(&manifests).map_err(io_error("read dir", &manifests))? {
+            let entry = entry.map_err(io_error("read dir", &manifests))?;
+            let name = entry.file_name();
+            let config = self.root().join("configs").join(&name);
+            if !config.exists() {
+                remove_if_present(&entry.path())?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Keeps the manifest a pulled image came with.
     pub fn put_manifest(&self, image: &Digest, manifest: &[u8]) -> Result<()> {
         write_durably(self, &self.manifest_path(image), manifest)
@@ -187,6 +224,11 @@ mod tests {
         assert_eq!(blob.len() as u64, first.size);
         // Cached: the same bytes, not a second compression.
         assert_eq!(store.compressed_layer(&layer.diff_id).unwrap(), first);
+        // A blob no layer names (a crash before its link) goes at start-up.
+        let stray = dir.join("blobs").join("ab".repeat(32));
+        fs::write(&stray, b"x").unwrap();
+        assert_eq!(store.collect_unlinked().unwrap(), 1);
+        assert!(!stray.exists() && first.path.exists());
         store.remove_layer(&layer.diff_id).unwrap();
         assert!(!first.path.exists());
         fs::remove_dir_all(&dir).unwrap();

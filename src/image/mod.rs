@@ -283,6 +283,7 @@ impl ImageStore {
                 collected.layers.push(diff_id);
             }
         }
+        self.content.collect_unlinked()?;
         for container in self.driver.container_ids()? {
             if !containers.contains(&container) {
                 self.driver.remove_rootfs(&container)?;

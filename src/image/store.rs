@@ -125,8 +125,12 @@ impl ContentStore {
         let path = self.config_path(&id);
         if !path.exists() {
             let temp = self.temp_path("config");
-            fs::write(&temp, raw).map_err(io_error("write", &temp))?;
+            let mut file = File::create(&temp).map_err(io_error("create", &temp))?;
+            file.write_all(raw)
+                .and_then(|()| file.sync_all())
+                .map_err(io_error("write", &temp))?;
             fs::rename(&temp, &path).map_err(io_error("rename", &path))?;
+            sync_parent(&path)?;
         }
         Ok(id)
     }
@@ -211,6 +215,7 @@ impl ContentStore {
         // The size file first: a layer tar present means its size is too.
         fs::rename(&size_temp, &size_path).map_err(io_error("rename", &size_path))?;
         fs::rename(&temp, &path).map_err(io_error("rename", &path))?;
+        sync_parent(&path)?;
         Ok(StoredLayer { diff_id, size })
     }
 
@@ -243,6 +248,14 @@ impl ContentStore {
         remove_if_present(&self.layer_path(diff_id))?;
         remove_if_present(&self.layer_size_path(diff_id))
     }
+}
+
+/// Syncs the directory of `path`, so a rename into it survives a crash.
+fn sync_parent(path: &Path) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error("fsync", dir))
 }
 
 pub(super) fn remove_if_present(path: &Path) -> Result<()> {
