@@ -24,11 +24,12 @@ struct Registry {
 
 impl Registry {
     fn start(daemon: &mut TestDaemon, dir: &TempDir) -> Result<Registry, String> {
-        Registry::start_in(daemon.child().id(), dir)
+        Registry::start_in(daemon.child().id(), dir, "")
     }
 
-    /// Starts the registry in the network namespace of process `pid`.
-    fn start_in(pid: u32, dir: &TempDir) -> Result<Registry, String> {
+    /// Starts the registry in the network namespace of process `pid`,
+    /// with `extra` configuration (an `auth:` section, say).
+    fn start_in(pid: u32, dir: &TempDir, extra: &str) -> Result<Registry, String> {
         if !Path::new(REGISTRY).exists() {
             return Err(format!("{REGISTRY} is not installed"));
         }
@@ -36,7 +37,7 @@ impl Registry {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {ADDRESS}\n",
+                "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {ADDRESS}\n{extra}",
                 dir.join("registry-data").display()
             ),
         )
@@ -59,7 +60,8 @@ impl Registry {
             netns,
         };
         let deadline = Instant::now() + Duration::from_secs(20);
-        while registry.request("GET", "/v2/", &[], b"").0 != 200 {
+        // 200, or 401 when it asks for credentials: it is serving.
+        while !matches!(registry.request("GET", "/v2/", &[], b"").0, 200 | 401) {
             if Instant::now() > deadline {
                 return Err("the registry did not answer within 20s".into());
             }
@@ -852,11 +854,140 @@ fn push_rmi_pull_and_run_show_what_dockerd_20_10_shows() {
         }
     };
     let real_dir = TempDir::new("registry-control-real");
-    let _real_registry = Registry::start_in(real.pid(), &real_dir).unwrap();
+    let _real_registry = Registry::start_in(real.pid(), &real_dir, "").unwrap();
     let archive = dir.join("busybox.tar");
     write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
     let _ = daemon.child();
     let ours = round_trip(&|args| daemon.docker(args), &archive);
     let theirs = round_trip(&|args| real.docker(args), &archive);
     assert_eq!(ours, theirs);
+}
+
+/// An htpasswd line for `user` (bcrypt, from Python's crypt module).
+fn htpasswd_line(user: &str, password: &str) -> Result<String, String> {
+    let output = crate::harness::run(Command::new("python3").args([
+        "-W",
+        "ignore",
+        "-c",
+        "import crypt, sys; print(crypt.crypt(sys.argv[1], crypt.mksalt(crypt.METHOD_BLOWFISH, rounds=16)))",
+        password,
+    ]));
+    let hash = stdout_of(&output).trim().to_string();
+    if !output.status.success() || !hash.starts_with("$2") {
+        return Err(format!(
+            "no bcrypt from python3's crypt: {}",
+            stderr_of(&output)
+        ));
+    }
+    Ok(format!("{user}:{hash}\n"))
+}
+
+#[test]
+fn basic_auth_from_the_cli_config_lets_pushes_and_pulls_in_and_none_fails() {
+    let skip = |reason: &str| {
+        crate::harness::report_skip(
+            "basic_auth_from_the_cli_config_lets_pushes_and_pulls_in_and_none_fails",
+            reason,
+        )
+    };
+    if let Err(reason) = need_root().and_then(|()| need_docker_cli()) {
+        return skip(&reason);
+    }
+    let mut daemon = TestDaemon::start("registry-basic");
+    let dir = TempDir::new("registry-basic");
+    let line = match htpasswd_line("tester", "s3cret") {
+        Ok(line) => line,
+        Err(reason) => return skip(&reason),
+    };
+    std::fs::write(dir.join("htpasswd"), line).unwrap();
+    let auth = format!(
+        "auth:\n  htpasswd:\n    realm: dockbox-test\n    path: {}\n",
+        dir.join("htpasswd").display()
+    );
+    let _registry = match Registry::start_in(daemon.child().id(), &dir, &auth) {
+        Ok(registry) => registry,
+        Err(reason) => return skip(&reason),
+    };
+    let rootfs = match BusyboxRootfs::build(&dir.join("rootfs")) {
+        Ok(rootfs) => rootfs,
+        Err(reason) => return skip(&reason),
+    };
+    let archive = dir.join("busybox.tar");
+    write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
+    assert!(
+        daemon
+            .docker(&["load", "-i", archive.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let name = format!("{ADDRESS}/private:1");
+    assert!(daemon.docker(&["tag", "busybox", &name]).status.success());
+
+    let anonymous = daemon.docker(&["push", &name]);
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(
+        stderr_of(&anonymous).contains("no basic auth credentials"),
+        "{}",
+        stderr_of(&anonymous)
+    );
+
+    // The CLI sends what its config holds for the registry.
+    let config = daemon.dir.join("cli-config").join("config.json");
+    let write_auth = |pair: &str| {
+        let auth = base64_of(pair.as_bytes());
+        std::fs::write(
+            &config,
+            format!("{{\"auths\":{{\"{ADDRESS}\":{{\"auth\":\"{auth}\"}}}}}}"),
+        )
+        .unwrap();
+    };
+    write_auth("tester:wrong");
+    let wrong = daemon.docker(&["push", &name]);
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        stderr_of(&wrong).contains("unauthorized"),
+        "{}",
+        stderr_of(&wrong)
+    );
+
+    write_auth("tester:s3cret");
+    let push = daemon.docker(&["push", &name]);
+    assert!(push.status.success(), "{}", stderr_of(&push));
+    assert!(daemon.docker(&["rmi", "busybox", &name]).status.success());
+    let pull = daemon.docker(&["pull", &name]);
+    assert!(pull.status.success(), "{}", stderr_of(&pull));
+    let run = daemon.docker(&["run", "--rm", &name, "echo", "authorised"]);
+    assert_eq!(stdout_of(&run), "authorised\n", "{}", stderr_of(&run));
+
+    std::fs::remove_file(&config).unwrap();
+    assert!(daemon.docker(&["rmi", &name]).status.success());
+    let anonymous = daemon.docker(&["pull", &name]);
+    assert_eq!(anonymous.status.code(), Some(1));
+    assert!(
+        stderr_of(&anonymous).contains("no basic auth credentials"),
+        "{}",
+        stderr_of(&anonymous)
+    );
+}
+
+/// Standard base64, as config.json's `auth` holds `user:password`.
+fn base64_of(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i)) as usize & 63] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
 }

@@ -25,6 +25,29 @@ pub struct Repository {
     /// `library/busybox`.
     path: String,
     user_agent: String,
+    credentials: Option<Credentials>,
+    /// `Authorization` once the ping asked for Basic auth.
+    authorization: Option<String>,
+}
+
+/// A user name and password from `X-Registry-Auth`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: String,
+}
+
+impl Credentials {
+    /// `X-Registry-Auth`: base64url of the JSON auth config; `{}`, an
+    /// empty header or one without a user name is anonymous. Like moby,
+    /// an undecodable header is taken as no credentials.
+    pub fn from_header(header: Option<&str>) -> Option<Credentials> {
+        let bytes = crate::gofmt::base64::decode_any(header?)?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let username = json["username"].as_str().unwrap_or("").to_string();
+        let password = json["password"].as_str().unwrap_or("").to_string();
+        (!username.is_empty()).then_some(Credentials { username, password })
+    }
 }
 
 /// Whether Docker reaches `host` (a `host[:port]` registry domain) over
@@ -49,7 +72,10 @@ pub struct FetchedManifest {
 }
 
 impl Repository {
-    pub fn of(reference: &Reference) -> Result<Repository, ApiError> {
+    pub fn of(
+        reference: &Reference,
+        credentials: Option<Credentials>,
+    ) -> Result<Repository, ApiError> {
         let domain = reference.domain();
         if !is_loopback(domain) {
             return Err(ApiError::internal(format!(
@@ -60,6 +86,8 @@ impl Repository {
             base: format!("http://{domain}"),
             path: reference.path(),
             user_agent: format!("dockbox/{}", crate::version::VERSION),
+            credentials,
+            authorization: None,
         })
     }
 
@@ -68,28 +96,60 @@ impl Repository {
         &self.path
     }
 
+    fn with_authorization(&self, headers: &Headers) -> Headers {
+        let mut headers = headers.clone();
+        if let Some(authorization) = &self.authorization {
+            headers.set("Authorization", authorization.clone());
+        }
+        headers
+    }
+
     fn get(&self, url: &str, headers: &Headers) -> Result<Fetched, ApiError> {
-        fetch::get_with_headers(url, &self.user_agent, headers)
+        fetch::get_with_headers(url, &self.user_agent, &self.with_authorization(headers))
             .map_err(|error| ApiError::internal(error.to_string()))
     }
 
-    /// `GET /v2/`: the registry speaks the distribution API and lets us in.
-    pub fn ping(&self) -> Result<(), ApiError> {
+    /// `GET /v2/`: the registry speaks the distribution API and lets us
+    /// in, with Basic auth from the credentials when it asks for it.
+    pub fn ping(&mut self) -> Result<(), ApiError> {
         let url = format!("{}/v2/", self.base);
         let mut fetched = self.get(&url, &Headers::new())?;
+        if fetched.response.status == 401 {
+            let challenge = fetched
+                .response
+                .headers
+                .get("WWW-Authenticate")
+                .unwrap_or("")
+                .to_string();
+            if !challenge.to_ascii_lowercase().starts_with("basic") {
+                return Err(ApiError::new(
+                    ErrorKind::Unauthorized,
+                    format!(
+                        "{url}: the registry asks for {challenge}, and dockbox supports only Basic authentication so far"
+                    ),
+                ));
+            }
+            // A 500 as moby's: a 401 makes the CLI prompt for a login.
+            let Some(credentials) = &self.credentials else {
+                return Err(ApiError::internal(format!(
+                    "Get \"{url}\": no basic auth credentials"
+                )));
+            };
+            let pair = format!("{}:{}", credentials.username, credentials.password);
+            self.authorization = Some(format!(
+                "Basic {}",
+                crate::gofmt::base64::encode_standard(pair.as_bytes())
+            ));
+            fetched = self.get(&url, &Headers::new())?;
+            if fetched.response.status == 401 {
+                return Err(ApiError::internal(format!(
+                    "Get \"{url}\": unauthorized: {}",
+                    error_text(&mut fetched)
+                )));
+            }
+        }
         match fetched.response.status {
             200..=299 => Ok(()),
-            401 => Err(ApiError::new(
-                ErrorKind::Unauthorized,
-                format!(
-                    "{url}: the registry asks for authentication ({}), which dockbox does not support yet",
-                    fetched
-                        .response
-                        .headers
-                        .get("WWW-Authenticate")
-                        .unwrap_or("")
-                ),
-            )),
             _ => Err(ApiError::internal(format!(
                 "error pinging registry {url}: {}",
                 error_text(&mut fetched)
@@ -183,8 +243,14 @@ impl Repository {
         headers: &Headers,
         body: &[u8],
     ) -> Result<fetch::Exchanged, ApiError> {
-        fetch::send(method, url, &self.user_agent, headers, body)
-            .map_err(|error| ApiError::internal(error.to_string()))
+        fetch::send(
+            method,
+            url,
+            &self.user_agent,
+            &self.with_authorization(headers),
+            body,
+        )
+        .map_err(|error| ApiError::internal(error.to_string()))
     }
 
     /// `HEAD /v2/<path>/blobs/<digest>`: whether the registry has it.
@@ -285,6 +351,25 @@ fn error_text(fetched: &mut Fetched) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn registry_auth_headers_as_the_cli_sends_them() {
+        use super::Credentials;
+        assert_eq!(Credentials::from_header(Some("e30=")), None);
+        assert_eq!(Credentials::from_header(None), None);
+        assert_eq!(Credentials::from_header(Some("!!")), None);
+        // {"username":"u","password":"p?>"} in base64url.
+        let header = crate::gofmt::base64::encode_standard(br#"{"username":"u","password":"p?>"}"#)
+            .replace('+', "-")
+            .replace('/', "_");
+        assert_eq!(
+            Credentials::from_header(Some(&header)),
+            Some(Credentials {
+                username: "u".into(),
+                password: "p?>".into()
+            })
+        );
+    }
+
     #[test]
     fn only_loopback_registries_are_reached_over_http() {
         for domain in [

@@ -9,8 +9,8 @@
 use super::download::progress_bar;
 use crate::api::ApiError;
 use crate::api::image::{ProgressDetail, ProgressMessage};
-use crate::daemon::distribution::Repository;
 use crate::daemon::distribution::manifest::{self, ImageManifest, Manifest, Platform};
+use crate::daemon::distribution::{Credentials, Repository};
 use crate::daemon::errors::{image_error, store_error};
 use crate::daemon::image_service::StoredImage;
 use crate::daemon::log;
@@ -92,7 +92,8 @@ pub fn pull(
         None => Platform::host(),
     };
     let _ = io::copy(call.exchange.body(), &mut io::sink());
-    let repository = Repository::of(&reference)?;
+    let credentials = Credentials::from_header(call.exchange.header("X-Registry-Auth"));
+    let mut repository = Repository::of(&reference, credentials)?;
     repository.ping()?;
     let familiar = reference.familiar();
     let target = match (reference.digest(), reference.tag()) {

@@ -7,8 +7,8 @@
 
 use crate::api::ApiError;
 use crate::api::image::{ProgressDetail, ProgressMessage};
-use crate::daemon::distribution::Repository;
 use crate::daemon::distribution::manifest::{self, PushedLayer};
+use crate::daemon::distribution::{Credentials, Repository};
 use crate::daemon::image_service::Catalog;
 use crate::daemon::log;
 use crate::daemon::route::{Call, Reply};
@@ -54,7 +54,8 @@ pub fn push(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
     let _ = io::copy(call.exchange.body(), &mut io::sink());
     let catalog = Catalog::read(daemon.store())?;
     let targets = targets(&catalog, &name, &tag)?;
-    let repository = Repository::of(&targets[0].0)?;
+    let credentials = Credentials::from_header(call.exchange.header("X-Registry-Auth"));
+    let mut repository = Repository::of(&targets[0].0, credentials)?;
     let mut headers = Headers::new();
     headers.add("Content-Type", "application/json");
     let mut writer = call
@@ -62,7 +63,7 @@ pub fn push(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
         .stream(200, &headers)
         .map_err(|e| ApiError::internal(format!("start push stream: {e}")))?;
     let mut send = |message: ProgressMessage| writer.write_all(&message.line());
-    let outcome = push_all(daemon, &repository, &targets, &mut send);
+    let outcome = push_all(daemon, &mut repository, &targets, &mut send);
     if let Err(message) = outcome {
         log::warn(&format!("push {name}: {message}"));
         let _ = send(ProgressMessage::error(message));
@@ -88,7 +89,7 @@ fn layer_message(status: &str, diff_id: &Digest) -> ProgressMessage {
 
 fn push_all(
     daemon: &Daemon,
-    repository: &Repository,
+    repository: &mut Repository,
     targets: &[(Reference, Digest)],
     send: &mut Send<'_>,
 ) -> Result<(), String> {
