@@ -5,6 +5,7 @@
 pub mod build;
 pub mod config;
 pub mod containers;
+pub mod distribution;
 pub mod errors;
 pub mod events;
 pub mod handler;

@@ -3,6 +3,7 @@
 //! image code and the docker client all read and write them the same way
 //! Go's standard library, go-units and distribution/reference do.
 
+pub mod base64;
 pub mod duration;
 pub mod filters;
 pub mod float;

@@ -257,6 +257,18 @@ impl Fetched {
 /// `GET url`, following up to `MAX_REDIRECTS` redirects; any final
 /// status is returned for the caller to judge.
 pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
+    get_with_headers(url, user_agent, &Headers::new())
+}
+
+/// `GET url` as [`get`] does, with `extra` headers (a registry's
+/// `Accept` and `Authorization`) on the first request; a redirect to
+/// another host does not carry them, as Go's client drops credentials.
+pub fn get_with_headers(
+    url: &str,
+    user_agent: &str,
+    extra: &Headers,
+) -> Result<Fetched, FetchError> {
+    let first_authority = HttpUrl::parse(url).map(|u| u.authority).ok();
     let mut url = url.to_string();
     let mut redirects = 0;
     loop {
@@ -273,7 +285,11 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
             },
         };
         let connection = ClientConnection::from_stream(stream).map_err(|e| wire_error(e.into()))?;
-        let mut headers = Headers::new();
+        let mut headers = if Some(&parsed.authority) == first_authority.as_ref() {
+            extra.clone()
+        } else {
+            Headers::new()
+        };
         headers.set("Host", parsed.authority.clone());
         headers.set("User-Agent", user_agent);
         headers.set("Connection", "close");
@@ -303,6 +319,52 @@ pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
             _ => return Ok(Fetched { response }),
         }
     }
+}
+
+/// A response read whole: status, headers, body.
+pub struct Exchanged {
+    pub status: u16,
+    pub headers: Headers,
+    pub body: Vec<u8>,
+}
+
+/// One request with a fixed body to an `http://` URL, no redirects
+/// followed (a registry's upload answers with `Location`), the answer
+/// read whole: for the small answers of a registry's push API.
+pub fn send(
+    method: &str,
+    url: &str,
+    user_agent: &str,
+    extra: &Headers,
+    body: &[u8],
+) -> Result<Exchanged, FetchError> {
+    let fail = |reason: String| FetchError {
+        url: url.to_string(),
+        reason,
+    };
+    let parsed = HttpUrl::parse(url).map_err(fail)?;
+    let stream = connect(url, &parsed)?;
+    let wire_error = |error: WireError| match error {
+        WireError::Io(error) => fail(errno_text(&error)),
+        other => fail(other.to_string()),
+    };
+    let mut connection = ClientConnection::from_stream(stream).map_err(|e| wire_error(e.into()))?;
+    let mut headers = extra.clone();
+    headers.set("Host", parsed.authority.clone());
+    headers.set("User-Agent", user_agent);
+    headers.set("Connection", "close");
+    headers.set("Content-Length", body.len().to_string());
+    let mut response = connection
+        .request(method, &parsed.target, &headers, body)
+        .map_err(wire_error)?;
+    let status = response.status;
+    let headers = response.headers.clone();
+    let body = response.read_body().map_err(|e| wire_error(e.into()))?;
+    Ok(Exchanged {
+        status,
+        headers,
+        body,
+    })
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 mod archive;
 mod at;
+pub mod blobs;
 pub mod config;
 pub mod digest;
 pub mod driver;
@@ -150,6 +151,12 @@ impl ImageStore {
         Ok(build_record(raw, config, sizes, repo_tags))
     }
 
+    /// A pulled image: `raw` is its verified config, whose layers the
+    /// caller stored (each checked against its diff ID) beforehand.
+    pub fn commit_pulled(&self, raw: Vec<u8>) -> Result<ImageRecord> {
+        self.commit(raw, Vec::new())
+    }
+
     /// `docker load`: a docker-archive or an OCI image layout, gzipped or
     /// not. Returns one record per image, with the tags the archive gives.
     pub fn load(&self, reader: impl Read) -> Result<Vec<ImageRecord>> {
@@ -276,6 +283,7 @@ impl ImageStore {
                 collected.layers.push(diff_id);
             }
         }
+        self.content.collect_unlinked()?;
         for container in self.driver.container_ids()? {
             if !containers.contains(&container) {
                 self.driver.remove_rootfs(&container)?;

@@ -58,6 +58,17 @@ impl Reference {
         self.named.name()
     }
 
+    /// The registry: `docker.io`, `localhost:5000`.
+    pub fn domain(&self) -> &str {
+        self.named.domain()
+    }
+
+    /// The repository within its registry: `library/busybox`.
+    pub fn path(&self) -> String {
+        let name = self.named.name();
+        name[self.named.domain().len() + 1..].to_string()
+    }
+
     /// `busybox`, `user/img`, `localhost:5000/x`: the name as users type it.
     pub fn familiar_name(&self) -> String {
         self.named.familiar_name()

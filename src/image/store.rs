@@ -5,6 +5,10 @@
 //! layers/<hex>.tar     layer as an uncompressed tar, named by its diff ID
 //! layers/<hex>.size    its content size (bytes of regular files), decimal
 //! tmp/                 half-written files, renamed into place when complete
+//! blobs/<hex>          a layer as a registry served it (or as we compressed
+//!                      it once for a push), named by its digest
+//! layers/<hex>.blob    the digest of that blob, for the layer <hex>
+//! manifests/<hex>      the manifest a pulled image came with, by image ID
 //! ```
 //!
 //! Files appear by rename only, so a crash leaves either nothing or a whole
@@ -46,7 +50,10 @@ pub enum StoreError {
 
 type Result<T> = std::result::Result<T, StoreError>;
 
-fn io_error<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+pub(super) fn io_error<'a>(
+    op: &'static str,
+    path: &'a Path,
+) -> impl FnOnce(io::Error) -> StoreError + 'a {
     move |source| StoreError::Io {
         op,
         path: path.to_path_buf(),
@@ -80,7 +87,7 @@ pub struct ContentStore {
 
 impl ContentStore {
     pub fn open(root: &Path) -> Result<ContentStore> {
-        for dir in ["configs", "layers", "tmp"] {
+        for dir in ["configs", "layers", "tmp", "blobs", "manifests"] {
             let path = root.join(dir);
             fs::create_dir_all(&path).map_err(io_error("mkdir", &path))?;
         }
@@ -103,6 +110,11 @@ impl ContentStore {
             .join(format!("{label}-{}-{n}", std::process::id()))
     }
 
+    /// The store's directory, for the registry blobs kept beside it.
+    pub(super) fn root(&self) -> &Path {
+        &self.root
+    }
+
     fn config_path(&self, id: &Digest) -> PathBuf {
         self.root.join("configs").join(id.hex())
     }
@@ -113,8 +125,12 @@ impl ContentStore {
         let path = self.config_path(&id);
         if !path.exists() {
             let temp = self.temp_path("config");
-            fs::write(&temp, raw).map_err(io_error("write", &temp))?;
+            let mut file = File::create(&temp).map_err(io_error("create", &temp))?;
+            file.write_all(raw)
+                .and_then(|()| file.sync_all())
+                .map_err(io_error("write", &temp))?;
             fs::rename(&temp, &path).map_err(io_error("rename", &path))?;
+            sync_parent(&path)?;
         }
         Ok(id)
     }
@@ -145,6 +161,7 @@ impl ContentStore {
     }
 
     pub fn remove_config(&self, id: &Digest) -> Result<()> {
+        remove_if_present(&self.manifest_path(id))?;
         let path = self.config_path(id);
         remove_if_present(&path)
     }
@@ -198,6 +215,7 @@ impl ContentStore {
         // The size file first: a layer tar present means its size is too.
         fs::rename(&size_temp, &size_path).map_err(io_error("rename", &size_path))?;
         fs::rename(&temp, &path).map_err(io_error("rename", &path))?;
+        sync_parent(&path)?;
         Ok(StoredLayer { diff_id, size })
     }
 
@@ -226,12 +244,21 @@ impl ContentStore {
 
     /// Removes a layer's tar; the daemon calls this once no image uses it.
     pub fn remove_layer(&self, diff_id: &Digest) -> Result<()> {
+        self.forget_compressed(diff_id)?;
         remove_if_present(&self.layer_path(diff_id))?;
         remove_if_present(&self.layer_size_path(diff_id))
     }
 }
 
-fn remove_if_present(path: &Path) -> Result<()> {
+/// Syncs the directory of `path`, so a rename into it survives a crash.
+fn sync_parent(path: &Path) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io_error("fsync", dir))
+}
+
+pub(super) fn remove_if_present(path: &Path) -> Result<()> {
     match fs::remove_file(path) {
         Ok(()) => Ok(()),
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(()),

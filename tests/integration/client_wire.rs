@@ -183,7 +183,7 @@ fn commands_the_daemon_cannot_serve_say_so() {
     let socket = dir.join("sock");
     scripted_daemon(&socket, Ping::Version(Some("1.50")));
     let host = format!("unix://{}", socket.display());
-    for args in [&["diff", "x"][..], &["export", "x"], &["pull", "busybox"]] {
+    for args in [&["diff", "x"][..], &["export", "x"], &["search", "busybox"]] {
         let output = ours(&dir, &host, args, &[]);
         assert_eq!(output.status.code(), Some(1), "{args:?}");
         assert_eq!(

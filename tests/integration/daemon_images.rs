@@ -380,7 +380,7 @@ fn cli_prune_removes_the_image_a_load_renamed_away() {
 }
 
 #[test]
-fn cli_run_of_a_missing_image_says_pulling_is_not_supported() {
+fn cli_run_of_a_missing_hub_image_says_hub_needs_tls() {
     require!(need_root());
     require!(need_docker_cli());
     let daemon = TestDaemon::start("images-pull");
@@ -392,11 +392,12 @@ fn cli_run_of_a_missing_image_says_pulling_is_not_supported() {
         "{stderr}"
     );
     assert!(
-        stderr.contains("pulling images is not supported yet by dockbox"),
+        stderr
+            .contains("dockbox has no TLS client yet, so it can reach only registries on loopback"),
         "{stderr}"
     );
     let pull = failed(&daemon.docker(&["pull", "busybox"]));
-    assert!(pull.contains("busybox:latest cannot be pulled"), "{pull}");
+    assert!(pull.contains("docker.io cannot be reached"), "{pull}");
 }
 
 #[test]
@@ -467,7 +468,7 @@ fn bad_image_input_gets_mobys_errors_and_the_daemon_stays_up() {
         (
             "/v1.50/images/create?fromImage=busybox&tag=latest",
             500,
-            "pulling images is not supported yet by dockbox, so busybox:latest cannot be pulled",
+            "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; docker.io cannot be reached",
         ),
         (
             "/v1.50/images/create?fromImage=Bad",

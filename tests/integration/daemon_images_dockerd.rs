@@ -15,14 +15,14 @@ const DOCKERD: &str = "/usr/sbin/dockerd";
 
 /// Debian's dockerd in its own network namespace with temp roots; stopped
 /// with SIGTERM (so it takes its containerd down) and reaped on drop.
-struct RealDockerd {
+pub(crate) struct RealDockerd {
     child: Child,
     socket: String,
     dir: TempDir,
 }
 
 impl RealDockerd {
-    fn start() -> Result<RealDockerd, String> {
+    pub(crate) fn start() -> Result<RealDockerd, String> {
         if !Path::new(DOCKERD).exists() {
             return Err(format!("{DOCKERD} is not installed"));
         }
@@ -58,8 +58,13 @@ impl RealDockerd {
         ))
     }
 
-    fn docker(&self, args: &[&str]) -> Output {
+    pub(crate) fn docker(&self, args: &[&str]) -> Output {
         cli(&self.socket, &self.dir.join("cli-config"), args, None)
+    }
+
+    /// dockerd's pid, whose network namespace is the engine's.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
     }
 }
 

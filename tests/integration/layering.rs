@@ -89,6 +89,8 @@ const DAEMON_RESOURCES: &[Resource] = &[
             "daemon::images::download",
             "daemon::images::filters",
             "daemon::images::list",
+            "daemon::images::pull",
+            "daemon::images::push",
             "daemon::images::remove",
             "daemon::images::transfer",
         ],

@@ -31,6 +31,7 @@ mod daemon_leaks;
 mod daemon_logs_prune;
 mod daemon_races;
 mod daemon_ramdisk;
+mod daemon_registry;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_service;

@@ -173,7 +173,7 @@ fn progress_line(current: u64, total: u64) -> Vec<u8> {
 
 /// jsonmessage's `JSONProgress.String` at the daemon's width (no
 /// terminal, so the bar is drawn and there is no time left).
-fn progress_bar(current: u64, total: u64) -> String {
+pub(super) fn progress_bar(current: u64, total: u64) -> String {
     if total == 0 {
         return if current == 0 {
             String::new()

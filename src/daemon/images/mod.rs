@@ -7,6 +7,8 @@
 mod download;
 mod filters;
 mod list;
+mod pull;
+mod push;
 mod remove;
 mod spool;
 mod transfer;
@@ -25,5 +27,6 @@ pub fn routes(router: &mut Router<Route>) {
         .add("GET", "/images/{name*}/json", list::inspect)
         .add("GET", "/images/{name*}/history", list::history)
         .add("POST", "/images/{name*}/tag", remove::tag)
+        .add("POST", "/images/{name*}/push", push::push)
         .add("DELETE", "/images/{name*}", remove::delete);
 }

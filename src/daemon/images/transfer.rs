@@ -1,7 +1,6 @@
 //! Images in and out: `docker load`, `docker save`, `docker import` (from
-//! a URL in `download`, both through `spool`), and
-//! the pull that `POST /images/create?fromImage=` asks for (not supported
-//! yet, answered with a clear error).
+//! a URL in `download`, both through `spool`), and the pull that
+//! `POST /images/create?fromImage=` asks for (in `pull`).
 
 use super::remove::repo_tag_reference;
 use super::spool::{Upload, import_spooled};
@@ -233,7 +232,7 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let from_image = call.query.get("fromImage").unwrap_or("").to_string();
     let tag = call.query.get("tag").unwrap_or("").to_string();
     if !from_image.is_empty() {
-        return Err(pull_refused(&from_image, &tag));
+        return super::pull::pull(daemon, call, &from_image, &tag);
     }
     let source = call.query.get("fromSrc").unwrap_or("").to_string();
     let repo = call.query.get("repo").unwrap_or("");
@@ -264,32 +263,4 @@ pub fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let record = import_spooled(daemon, &upload, &options)?;
     drop(upload);
     send_progress(call, &[ProgressMessage::status(record.id.to_string())])
-}
-
-/// The answer to a pull. moby answers an unreachable registry with 500;
-/// dockbox has no registry client yet, and says so.
-fn pull_refused(image: &str, tag: &str) -> ApiError {
-    let name = image.strip_suffix(':').unwrap_or(image);
-    let reference = match Reference::parse_normalized(name) {
-        Ok(reference) => reference,
-        Err(error) => return ApiError::invalid(error.to_string()),
-    };
-    let reference = if tag.is_empty() {
-        reference
-    } else if let Ok(digest) = crate::image::Digest::parse(tag) {
-        let text = format!("{}@{digest}", reference.name());
-        match Reference::parse_normalized(&text) {
-            Ok(reference) => reference,
-            Err(error) => return ApiError::invalid(error.to_string()),
-        }
-    } else {
-        match reference.with_tag(tag) {
-            Ok(reference) => reference,
-            Err(_) => return ApiError::invalid("invalid tag format"),
-        }
-    };
-    ApiError::internal(format!(
-        "pulling images is not supported yet by dockbox, so {} cannot be pulled; add it with docker load or docker import",
-        reference.familiar()
-    ))
 }

@@ -162,6 +162,9 @@ pub struct Streaming<'c> {
 pub struct Client {
     pub endpoint: Endpoint,
     connection: Option<ClientConnection>,
+    /// The connection carried a streamed answer: the daemon closes it
+    /// after the stream, so the next request opens a new one.
+    after_stream: bool,
     version: Option<String>,
 }
 
@@ -171,6 +174,7 @@ impl Client {
             version: endpoint.fixed_version.clone(),
             endpoint,
             connection: None,
+            after_stream: false,
         }
     }
 
@@ -182,6 +186,7 @@ impl Client {
             version: Some(version),
             endpoint: self.endpoint.clone(),
             connection: None,
+            after_stream: false,
         }
     }
 
@@ -212,6 +217,15 @@ impl Client {
     }
 
     fn connection(&mut self) -> Result<&mut ClientConnection, Failure> {
+        self.connection_for(false)
+    }
+
+    /// The connection for a request, a new one after a stream; `streaming`
+    /// marks this one as carrying a stream.
+    fn connection_for(&mut self, streaming: bool) -> Result<&mut ClientConnection, Failure> {
+        if std::mem::replace(&mut self.after_stream, streaming) {
+            self.connection = None;
+        }
         if self.connection.is_none() {
             let stream = match UnixStream::connect(&self.endpoint.socket) {
                 Ok(stream) => stream,
@@ -308,6 +322,7 @@ impl Client {
                 context: self.endpoint.context.clone(),
             },
             connection: None,
+            after_stream: false,
             version: Some(version),
         }
     }
@@ -414,7 +429,7 @@ impl Client {
         let target = self.target(path);
         let headers = with_client_headers(headers);
         let host = self.endpoint.host.clone();
-        let connection = self.connection()?;
+        let connection = self.connection_for(true)?;
         let response = match body {
             Some(mut body) => connection.request_streaming(method, &target, &headers, &mut body),
             None => connection.request(method, &target, &headers, &[]),

@@ -12,6 +12,7 @@ mod logs;
 mod manage;
 mod progress;
 mod prune;
+mod registry;
 mod run;
 mod stats;
 mod system;
@@ -65,8 +66,6 @@ const NOT_SERVED: &[&str] = &[
     "cp",
     "diff",
     "export",
-    "pull",
-    "push",
     "build",
     "login",
     "logout",
@@ -91,6 +90,8 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "load" => images::load(session, parsed),
         "save" => images::save(session, parsed),
         "import" => images::import(session, parsed),
+        "pull" => registry::pull(session, parsed),
+        "push" => registry::push(session, parsed),
         "history" => images::history(session, parsed),
         "image prune" => images::prune(session, parsed),
         "system prune" => prune::system_prune(session, parsed),
