@@ -12,13 +12,15 @@
 #   runc             Debian's runc 1.1.5, to compare our runtime against
 #   docker.io        dockerd 20.10 and containerd 1.6, for drop-in tests
 #   docker-registry  a real registry on 127.0.0.1
+#   skopeo           a second registry client, for interoperability (#14)
+#   docker-compose   compose files against our daemon (#15)
 #   util-linux, iproute2, procps, tmux, file, binutils: unshare/setpriv, ip, ps
 #   (docker top), pty tests, checks, strip (bench/size.sh)
 #   qemu-system-x86, linux-image-amd64: the VM test boots Debian's kernel
 #   with an initramfs of busybox and dockbox (tests/integration/vm_initramfs.rs)
 set -eu
 user_packages="gcc libc6-dev busybox-static"
-test_packages="runc docker.io docker-registry util-linux iproute2 procps tmux file binutils qemu-system-x86 linux-image-amd64"
+test_packages="runc docker.io docker-registry skopeo docker-compose util-linux iproute2 procps tmux file binutils qemu-system-x86 linux-image-amd64"
 case ${1:-} in
     user) packages=$user_packages ;;
     test) packages="$user_packages $test_packages" ;;
