@@ -53,14 +53,6 @@ impl Pool {
         }
     }
 
-    pub fn subnet(&self) -> Subnet {
-        self.subnet
-    }
-
-    pub fn gateway(&self) -> Ipv4Addr {
-        self.gateway
-    }
-
     /// The lowest free address, now taken; `None` when the subnet is full.
     pub fn allocate(&mut self) -> Option<Ipv4Addr> {
         let gateway = u32::from(self.gateway);

@@ -52,7 +52,6 @@ pub trait RouteOps {
     /// returns its index.
     fn create_bridge(&mut self, name: &str, mac: Mac) -> io::Result<u32>;
     fn create_veth(&mut self, request: &VethRequest<'_>) -> io::Result<()>;
-    fn delete_link(&mut self, index: u32) -> io::Result<()>;
     fn add_address(&mut self, index: u32, address: Ipv4Addr, prefix_len: u8) -> io::Result<()>;
     fn add_default_route(&mut self, gateway: Ipv4Addr) -> io::Result<()>;
 }
@@ -209,16 +208,6 @@ impl RouteOps for Netlink {
         )
     }
 
-    fn delete_link(&mut self, index: u32) -> io::Result<()> {
-        let mut message = LinkMessage::default();
-        message.header.index = index;
-        self.change(
-            &format!("delete link {index}"),
-            RouteNetlinkMessage::DelLink(message),
-            0,
-        )
-    }
-
     fn add_address(&mut self, index: u32, address: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
         let mut message = AddressMessage::default();
         message.header.family = AddressFamily::Inet;
@@ -289,6 +278,7 @@ pub fn is_errno(error: &io::Error, errno: i32) -> bool {
 }
 
 /// What a [`FakeRoutes`] was asked to do, in order.
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FakeOp {
     SetUp(u32),
@@ -299,13 +289,13 @@ pub enum FakeOp {
         peer_name: String,
         peer_mac: Mac,
     },
-    Delete(u32),
     Address(u32, Ipv4Addr, u8),
     DefaultRoute(Ipv4Addr),
 }
 
 /// An in-memory namespace for unit tests: links by name, and the log of
 /// every change.
+#[cfg(test)]
 #[derive(Debug, Default)]
 pub struct FakeRoutes {
     pub links: Vec<(String, u32)>,
@@ -313,6 +303,7 @@ pub struct FakeRoutes {
     next_index: u32,
 }
 
+#[cfg(test)]
 impl FakeRoutes {
     /// A namespace with only `lo` (index 1), as a new one has.
     pub fn new() -> FakeRoutes {
@@ -341,6 +332,7 @@ impl FakeRoutes {
     }
 }
 
+#[cfg(test)]
 impl RouteOps for FakeRoutes {
     fn link_index(&mut self, name: &str) -> io::Result<Option<u32>> {
         Ok(self
@@ -371,13 +363,6 @@ impl RouteOps for FakeRoutes {
             peer_name: request.peer_name.to_string(),
             peer_mac: request.peer_mac,
         });
-        Ok(())
-    }
-
-    fn delete_link(&mut self, index: u32) -> io::Result<()> {
-        self.known(index)?;
-        self.links.retain(|(_, existing)| *existing != index);
-        self.ops.push(FakeOp::Delete(index));
         Ok(())
     }
 

@@ -123,6 +123,10 @@ pub struct ContainerRecord {
     pub manually_stopped: bool,
     #[serde(rename = "ExecIDs")]
     pub exec_ids: Vec<String>,
+    /// The network of the running container; none when it is not running
+    /// or shares the host's.
+    #[serde(default)]
+    pub sandbox: Option<crate::daemon::network_service::Sandbox>,
 }
 
 impl ContainerRecord {
