@@ -9,12 +9,8 @@
 //! inside a container's namespace, create the socket there
 //! ([`super::netns::in_netns`]).
 
-use netlink_packet_core::{
-    NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, NetlinkHeader, NetlinkMessage,
-    NetlinkPayload,
-};
+use netlink_packet_core::{Emitable, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
 use netlink_packet_route::AddressFamily;
-use netlink_packet_route::RouteNetlinkMessage;
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
     InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
@@ -26,6 +22,15 @@ use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::{AsRawFd, BorrowedFd};
+
+const HEADER_LEN: usize = 16;
+const NLMSG_ERROR: u16 = 2;
+const NLMSG_DONE: u16 = 3;
+const RTM_NEWLINK: u16 = 16;
+const RTM_GETLINK: u16 = 18;
+const RTM_SETLINK: u16 = 19;
+const RTM_NEWADDR: u16 = 20;
+const RTM_NEWROUTE: u16 = 24;
 
 /// An Ethernet address.
 pub type Mac = [u8; 6];
@@ -76,64 +81,75 @@ impl Netlink {
         })
     }
 
-    /// Sends one request and collects the messages of its answer: until
-    /// the ACK (or DONE). A NACK is the error.
+    /// Sends one request (a netlink header written here, then `body`) and
+    /// reads until the kernel's answer to it: the ACK, or for `GetLink`
+    /// the link's `ifinfomsg`, whose index is returned. A NACK is the
+    /// error. Replies are parsed by hand (only the header, an errno or an
+    /// index is needed): the crate's generic decoder of every message kind
+    /// would add more to the binary than all of this.
     fn request(
         &mut self,
         what: &str,
-        message: RouteNetlinkMessage,
+        message_type: u16,
+        body: &dyn Emitable,
         flags: u16,
-    ) -> io::Result<Vec<RouteNetlinkMessage>> {
+    ) -> io::Result<Option<u32>> {
         self.sequence = self.sequence.wrapping_add(1);
-        let mut header = NetlinkHeader::default();
-        header.flags = NLM_F_REQUEST | flags;
-        header.sequence_number = self.sequence;
-        let mut packet = NetlinkMessage::new(header, NetlinkPayload::InnerMessage(message));
-        packet.finalize();
-        let mut buffer = vec![0; packet.buffer_len()];
-        packet.serialize(&mut buffer);
+        let length = HEADER_LEN + body.buffer_len();
+        let mut packet = vec![0u8; length];
+        packet[0..4].copy_from_slice(&(length as u32).to_ne_bytes());
+        packet[4..6].copy_from_slice(&message_type.to_ne_bytes());
+        packet[6..8].copy_from_slice(&(NLM_F_REQUEST | flags).to_ne_bytes());
+        packet[8..12].copy_from_slice(&self.sequence.to_ne_bytes());
+        body.emit(&mut packet[HEADER_LEN..]);
         self.socket
-            .send(&buffer, 0)
+            .send(&packet, 0)
             .map_err(|e| io::Error::new(e.kind(), format!("netlink {what}: send: {e}")))?;
-        let mut answers = Vec::new();
-        // Dumps come in several datagrams of many messages each.
         let mut datagram = vec![0u8; 32 * 1024];
+        let mut index = None;
         loop {
             let size = self
                 .socket
                 .recv(&mut &mut datagram[..], 0)
                 .map_err(|e| io::Error::new(e.kind(), format!("netlink {what}: recv: {e}")))?;
-            let mut offset = 0;
-            while offset < size {
-                let reply =
-                    NetlinkMessage::<RouteNetlinkMessage>::deserialize(&datagram[offset..size])
-                        .map_err(|e| io::Error::other(format!("netlink {what}: decode: {e}")))?;
-                let length = reply.header.length as usize;
-                if reply.header.sequence_number != self.sequence {
-                    offset += length.max(1);
-                    continue;
-                }
-                match reply.payload {
-                    NetlinkPayload::Error(error) => {
-                        return match error.code {
-                            None => Ok(answers),
-                            Some(code) => Err(errno_error(what, -code.get())),
-                        };
+            let mut rest = &datagram[..size];
+            while rest.len() >= HEADER_LEN {
+                let field = |at: usize| u32::from_ne_bytes(rest[at..at + 4].try_into().unwrap());
+                let reply_length = (field(0) as usize).clamp(HEADER_LEN, rest.len());
+                let reply_type = u16::from_ne_bytes([rest[4], rest[5]]);
+                let body = &rest[HEADER_LEN..reply_length];
+                if field(8) == self.sequence {
+                    match reply_type {
+                        NLMSG_ERROR if body.len() >= 4 => {
+                            let code = i32::from_ne_bytes(body[0..4].try_into().unwrap());
+                            return match code {
+                                0 => Ok(index),
+                                code => Err(errno_error(what, -code)),
+                            };
+                        }
+                        NLMSG_DONE => return Ok(index),
+                        // ifinfomsg: family, pad, type (u16), then the index.
+                        RTM_NEWLINK if body.len() >= 8 => {
+                            index = Some(u32::from_ne_bytes(body[4..8].try_into().unwrap()));
+                        }
+                        _ => {}
                     }
-                    NetlinkPayload::Done(_) => return Ok(answers),
-                    NetlinkPayload::InnerMessage(inner) => answers.push(inner),
-                    _ => {}
                 }
-                if length == 0 {
-                    break;
-                }
-                offset += length;
+                // Messages are 4-byte aligned.
+                rest = &rest[(reply_length + 3 & !3).min(rest.len())..];
             }
         }
     }
 
-    fn change(&mut self, what: &str, message: RouteNetlinkMessage, flags: u16) -> io::Result<()> {
-        self.request(what, message, NLM_F_ACK | flags).map(drop)
+    fn change(
+        &mut self,
+        what: &str,
+        message_type: u16,
+        body: &dyn Emitable,
+        flags: u16,
+    ) -> io::Result<()> {
+        self.request(what, message_type, body, NLM_F_ACK | flags)
+            .map(drop)
     }
 }
 
@@ -145,13 +161,11 @@ impl RouteOps for Netlink {
             .push(LinkAttribute::IfName(name.to_string()));
         match self.request(
             &format!("get link {name}"),
-            RouteNetlinkMessage::GetLink(message),
+            RTM_GETLINK,
+            &message,
             NLM_F_ACK,
         ) {
-            Ok(answers) => Ok(answers.into_iter().find_map(|answer| match answer {
-                RouteNetlinkMessage::NewLink(link) => Some(link.header.index),
-                _ => None,
-            })),
+            Ok(index) => Ok(index),
             Err(e) if is_errno(&e, libc::ENODEV) => Ok(None),
             Err(e) => Err(e),
         }
@@ -162,11 +176,7 @@ impl RouteOps for Netlink {
         message.header.index = index;
         message.header.flags = LinkFlags::Up;
         message.header.change_mask = LinkFlags::Up;
-        self.change(
-            &format!("set link {index} up"),
-            RouteNetlinkMessage::SetLink(message),
-            0,
-        )
+        self.change(&format!("set link {index} up"), RTM_SETLINK, &message, 0)
     }
 
     fn create_bridge(&mut self, name: &str, mac: Mac) -> io::Result<u32> {
@@ -178,7 +188,8 @@ impl RouteOps for Netlink {
         ];
         self.change(
             &format!("create bridge {name}"),
-            RouteNetlinkMessage::NewLink(message),
+            RTM_NEWLINK,
+            &message,
             NLM_F_CREATE | NLM_F_EXCL,
         )?;
         self.link_index(name)?
@@ -203,7 +214,8 @@ impl RouteOps for Netlink {
         ];
         self.change(
             &format!("create veth {}", request.host_name),
-            RouteNetlinkMessage::NewLink(message),
+            RTM_NEWLINK,
+            &message,
             NLM_F_CREATE | NLM_F_EXCL,
         )
     }
@@ -221,7 +233,8 @@ impl RouteOps for Netlink {
         ];
         self.change(
             &format!("add address {address}/{prefix_len} to link {index}"),
-            RouteNetlinkMessage::NewAddress(message),
+            RTM_NEWADDR,
+            &message,
             NLM_F_CREATE | NLM_F_EXCL,
         )
     }
@@ -236,7 +249,8 @@ impl RouteOps for Netlink {
         message.attributes = vec![RouteAttribute::Gateway(RouteAddress::Inet(gateway))];
         self.change(
             &format!("add default route via {gateway}"),
-            RouteNetlinkMessage::NewRoute(message),
+            RTM_NEWROUTE,
+            &message,
             NLM_F_CREATE | NLM_F_EXCL,
         )
     }

@@ -223,3 +223,97 @@ fn bridge_addresses_survive_a_daemon_restart() {
     );
     run(&daemon, &["rm", "-f", "kept", "later"]);
 }
+
+/// What a user reads of a bridge container, with the IDs, the hostname and
+/// the sandbox path replaced by placeholders: inspect's address fields
+/// (top level and `Networks.bridge`), /etc/hosts and /etc/resolv.conf.
+fn bridge_view(docker: &dyn Fn(&[&str]) -> String) -> Vec<String> {
+    let idle = "trap 'exit 0' TERM; while true; do sleep 0.1; done";
+    let id = docker(&["run", "-d", "busybox", "sh", "-c", idle]);
+    let id = id.trim();
+    let text = docker(&["inspect", id]);
+    let shown = serde_json::from_str::<serde_json::Value>(&text).unwrap()[0].clone();
+    let hostname = shown["Config"]["Hostname"].as_str().unwrap().to_string();
+    let settings = &shown["NetworkSettings"];
+    let bridge = &settings["Networks"]["bridge"];
+    let mut view = Vec::new();
+    for field in ["IPAddress", "IPPrefixLen", "Gateway", "MacAddress"] {
+        view.push(format!("top {field}={}", settings[field]));
+        view.push(format!("bridge {field}={}", bridge[field]));
+    }
+    for field in ["NetworkID", "EndpointID"] {
+        let value = bridge[field].as_str().unwrap_or_default();
+        view.push(format!("bridge {field} is an ID: {}", is_hex_id(value)));
+    }
+    view.push(format!(
+        "top EndpointID is the bridge's: {}",
+        settings["EndpointID"] == bridge["EndpointID"]
+    ));
+    docker(&["stop", "-t", "5", id]);
+    let stopped = docker(&[
+        "inspect",
+        "--format",
+        "{{json .NetworkSettings.Networks.bridge}}",
+        id,
+    ]);
+    let stopped: serde_json::Value = serde_json::from_str(&stopped).unwrap();
+    for field in [
+        "IPAddress",
+        "IPPrefixLen",
+        "Gateway",
+        "MacAddress",
+        "EndpointID",
+    ] {
+        view.push(format!("stopped {field}={}", stopped[field]));
+    }
+    view.push(format!(
+        "stopped NetworkID kept: {}",
+        stopped["NetworkID"] == bridge["NetworkID"]
+    ));
+    let files = docker(&[
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hosts; echo --; cat /etc/resolv.conf",
+    ]);
+    let second_hostname = files
+        .lines()
+        .rev()
+        .find(|line| line.starts_with("172.17."))
+        .and_then(|line| line.split('\t').nth(1))
+        .unwrap_or_default()
+        .to_string();
+    view.extend(
+        files
+            .replace(&second_hostname, "<hostname>")
+            .lines()
+            .map(str::to_string),
+    );
+    docker(&["rm", "-f", id]);
+    assert!(!hostname.is_empty());
+    view
+}
+
+#[test]
+fn bridge_inspect_and_files_match_dockerd_2010() {
+    require!(skip_unless_ready());
+    require!(crate::harness::engine::need_engine());
+    let engine = crate::harness::engine::Engine::start(
+        "net-control",
+        crate::harness::engine::EngineOptions {
+            default_bridge: true,
+            ..Default::default()
+        },
+    );
+    require!(engine.as_ref().map(drop).map_err(Clone::clone));
+    let engine = engine.unwrap();
+    engine.load_busybox();
+    let theirs = bridge_view(&|args| engine.docker_ok(args));
+    drop(engine);
+    let daemon = daemon_with_busybox("net-control");
+    let _leftovers = Leftovers::of(&daemon);
+    let ours = bridge_view(&|args| run(&daemon, args));
+    assert_eq!(ours, theirs);
+}

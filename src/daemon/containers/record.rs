@@ -7,6 +7,7 @@
 use crate::api::container::{ContainerConfig, HostConfig, NetworkingConfig};
 use crate::api::container_view::ContainerState;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The states of moby's `State.StateString`.
@@ -127,6 +128,10 @@ pub struct ContainerRecord {
     /// or shares the host's.
     #[serde(default)]
     pub sandbox: Option<crate::daemon::network_service::Sandbox>,
+    /// The ID of each network the container has joined, by name: moby keeps
+    /// `NetworkID` in inspect after the container stops.
+    #[serde(default, rename = "NetworkIDs")]
+    pub network_ids: BTreeMap<String, String>,
 }
 
 impl ContainerRecord {

@@ -108,6 +108,10 @@ fn start_claimed(
         Ok((pid, sandbox)) => {
             let marked = daemon.update_container(&record.id, |rec| {
                 rec.mark_started(pid as i64, now_nanos())?;
+                for endpoint in sandbox.iter().flat_map(|sandbox| &sandbox.endpoints) {
+                    rec.network_ids
+                        .insert(endpoint.network_name.clone(), endpoint.network_id.clone());
+                }
                 rec.sandbox = sandbox.clone();
                 Ok(())
             });

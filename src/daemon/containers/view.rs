@@ -106,7 +106,11 @@ pub fn networks(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> 
         "" | "default" => "bridge",
         other => other,
     };
-    let mut shown = BTreeMap::from([(name.to_string(), EndpointSettings::default())]);
+    let joined = EndpointSettings {
+        network_id: record.network_ids.get(name).cloned().unwrap_or_default(),
+        ..EndpointSettings::default()
+    };
+    let mut shown = BTreeMap::from([(name.to_string(), joined)]);
     for endpoint in record.sandbox.iter().flat_map(|sandbox| &sandbox.endpoints) {
         shown.insert(
             endpoint.network_name.clone(),
