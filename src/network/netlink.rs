@@ -136,7 +136,7 @@ impl Netlink {
                     }
                 }
                 // Messages are 4-byte aligned.
-                rest = &rest[(reply_length + 3 & !3).min(rest.len())..];
+                rest = &rest[((reply_length + 3) & !3).min(rest.len())..];
             }
         }
     }
