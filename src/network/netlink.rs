@@ -2,28 +2,40 @@
 //! [`RouteOps`] so the code above can be unit-tested with [`FakeRoutes`].
 //!
 //! [`Netlink`] is synchronous: a blocking `NETLINK_ROUTE` socket from
-//! netlink-sys, messages from netlink-packet-route, and a request loop that
+//! netlink-sys, the five messages written by hand, and a request loop that
 //! reads until the kernel's ACK, so no async
 //! runtime is needed. A netlink socket acts in the network namespace it was
 //! created in, whichever namespace the thread using it is in later: to act
 //! inside a container's namespace, create the socket there
 //! ([`super::netns::in_netns`]).
 
-use netlink_packet_core::{Emitable, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST};
-use netlink_packet_route::AddressFamily;
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
-use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
-};
-use netlink_packet_route::route::{
-    RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
-};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_ROUTE};
 use std::io;
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::Ipv4Addr;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 const HEADER_LEN: usize = 16;
+const NLM_F_REQUEST: u16 = 0x1;
+const NLM_F_ACK: u16 = 0x4;
+const NLM_F_EXCL: u16 = 0x200;
+const NLM_F_CREATE: u16 = 0x400;
+const IFLA_ADDRESS: u16 = 1;
+const IFLA_IFNAME: u16 = 3;
+const IFLA_MASTER: u16 = 10;
+const IFLA_LINKINFO: u16 = 18;
+const IFLA_NET_NS_FD: u16 = 28;
+const IFLA_INFO_KIND: u16 = 1;
+const IFLA_INFO_DATA: u16 = 2;
+const VETH_INFO_PEER: u16 = 1;
+const IFA_ADDRESS: u16 = 1;
+const IFA_LOCAL: u16 = 2;
+const IFA_BROADCAST: u16 = 4;
+const RTA_GATEWAY: u16 = 5;
+const NLA_F_NESTED: u16 = 0x8000;
+const RT_TABLE_MAIN: u8 = 254;
+const RTPROT_BOOT: u8 = 3;
+const RT_SCOPE_UNIVERSE: u8 = 0;
+const RTN_UNICAST: u8 = 1;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const RTM_NEWLINK: u16 = 16;
@@ -84,24 +96,25 @@ impl Netlink {
     /// Sends one request (a netlink header written here, then `body`) and
     /// reads until the kernel's answer to it: the ACK, or for `GetLink`
     /// the link's `ifinfomsg`, whose index is returned. A NACK is the
-    /// error. Replies are parsed by hand (only the header, an errno or an
-    /// index is needed): the crate's generic decoder of every message kind
-    /// would add more to the binary than all of this.
+    /// error. Messages are written and replies parsed by hand (only five
+    /// requests, and only an errno or an index to read): netlink-packet-route's
+    /// encoders and decoders of every attribute kind put the binary over its
+    /// size budget.
     fn request(
         &mut self,
         what: &str,
         message_type: u16,
-        body: &dyn Emitable,
+        body: &[u8],
         flags: u16,
     ) -> io::Result<Option<u32>> {
         self.sequence = self.sequence.wrapping_add(1);
-        let length = HEADER_LEN + body.buffer_len();
+        let length = HEADER_LEN + body.len();
         let mut packet = vec![0u8; length];
         packet[0..4].copy_from_slice(&(length as u32).to_ne_bytes());
         packet[4..6].copy_from_slice(&message_type.to_ne_bytes());
         packet[6..8].copy_from_slice(&(NLM_F_REQUEST | flags).to_ne_bytes());
         packet[8..12].copy_from_slice(&self.sequence.to_ne_bytes());
-        body.emit(&mut packet[HEADER_LEN..]);
+        packet[HEADER_LEN..].copy_from_slice(body);
         self.socket
             .send(&packet, 0)
             .map_err(|e| io::Error::new(e.kind(), format!("netlink {what}: send: {e}")))?;
@@ -141,24 +154,49 @@ impl Netlink {
         }
     }
 
-    fn change(
-        &mut self,
-        what: &str,
-        message_type: u16,
-        body: &dyn Emitable,
-        flags: u16,
-    ) -> io::Result<()> {
+    fn change(&mut self, what: &str, message_type: u16, body: &[u8], flags: u16) -> io::Result<()> {
         self.request(what, message_type, body, NLM_F_ACK | flags)
             .map(drop)
     }
 }
 
+/// A netlink attribute: length, type, payload, padding to 4 bytes.
+fn attribute(buffer: &mut Vec<u8>, kind: u16, payload: &[u8]) {
+    buffer.extend_from_slice(&((4 + payload.len()) as u16).to_ne_bytes());
+    buffer.extend_from_slice(&kind.to_ne_bytes());
+    buffer.extend_from_slice(payload);
+    buffer.resize(buffer.len().next_multiple_of(4), 0);
+}
+
+/// An attribute holding attributes, written by `inner`.
+fn nested(buffer: &mut Vec<u8>, kind: u16, inner: impl FnOnce(&mut Vec<u8>)) {
+    let start = buffer.len();
+    buffer.extend_from_slice(&[0; 4]);
+    inner(buffer);
+    let length = (buffer.len() - start) as u16;
+    buffer[start..start + 2].copy_from_slice(&length.to_ne_bytes());
+    buffer[start + 2..start + 4].copy_from_slice(&(kind | NLA_F_NESTED).to_ne_bytes());
+}
+
+fn name_payload(name: &str) -> Vec<u8> {
+    let mut bytes = name.as_bytes().to_vec();
+    bytes.push(0);
+    bytes
+}
+
+/// `struct ifinfomsg`: family, padding, type, index, flags, change mask.
+fn link_header(buffer: &mut Vec<u8>, index: u32, flags: u32, change: u32) {
+    buffer.extend_from_slice(&[0, 0, 0, 0]);
+    buffer.extend_from_slice(&index.to_ne_bytes());
+    buffer.extend_from_slice(&flags.to_ne_bytes());
+    buffer.extend_from_slice(&change.to_ne_bytes());
+}
+
 impl RouteOps for Netlink {
     fn link_index(&mut self, name: &str) -> io::Result<Option<u32>> {
-        let mut message = LinkMessage::default();
-        message
-            .attributes
-            .push(LinkAttribute::IfName(name.to_string()));
+        let mut message = Vec::new();
+        link_header(&mut message, 0, 0, 0);
+        attribute(&mut message, IFLA_IFNAME, &name_payload(name));
         match self.request(
             &format!("get link {name}"),
             RTM_GETLINK,
@@ -172,20 +210,20 @@ impl RouteOps for Netlink {
     }
 
     fn set_link_up(&mut self, index: u32) -> io::Result<()> {
-        let mut message = LinkMessage::default();
-        message.header.index = index;
-        message.header.flags = LinkFlags::Up;
-        message.header.change_mask = LinkFlags::Up;
+        let up = libc::IFF_UP as u32;
+        let mut message = Vec::new();
+        link_header(&mut message, index, up, up);
         self.change(&format!("set link {index} up"), RTM_SETLINK, &message, 0)
     }
 
     fn create_bridge(&mut self, name: &str, mac: Mac) -> io::Result<u32> {
-        let mut message = LinkMessage::default();
-        message.attributes = vec![
-            LinkAttribute::IfName(name.to_string()),
-            LinkAttribute::Address(mac.to_vec()),
-            LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]),
-        ];
+        let mut message = Vec::new();
+        link_header(&mut message, 0, 0, 0);
+        attribute(&mut message, IFLA_IFNAME, &name_payload(name));
+        attribute(&mut message, IFLA_ADDRESS, &mac);
+        nested(&mut message, IFLA_LINKINFO, |info| {
+            attribute(info, IFLA_INFO_KIND, b"bridge");
+        });
         self.change(
             &format!("create bridge {name}"),
             RTM_NEWLINK,
@@ -197,21 +235,27 @@ impl RouteOps for Netlink {
     }
 
     fn create_veth(&mut self, request: &VethRequest<'_>) -> io::Result<()> {
-        let mut peer = LinkMessage::default();
-        peer.attributes = vec![
-            LinkAttribute::IfName(request.peer_name.to_string()),
-            LinkAttribute::Address(request.peer_mac.to_vec()),
-            LinkAttribute::NetNsFd(request.peer_netns.as_raw_fd()),
-        ];
-        let mut message = LinkMessage::default();
-        message.attributes = vec![
-            LinkAttribute::IfName(request.host_name.to_string()),
-            LinkAttribute::Controller(request.bridge_index),
-            LinkAttribute::LinkInfo(vec![
-                LinkInfo::Kind(InfoKind::Veth),
-                LinkInfo::Data(InfoData::Veth(InfoVeth::Peer(peer))),
-            ]),
-        ];
+        let mut message = Vec::new();
+        link_header(&mut message, 0, 0, 0);
+        attribute(&mut message, IFLA_IFNAME, &name_payload(request.host_name));
+        attribute(
+            &mut message,
+            IFLA_MASTER,
+            &request.bridge_index.to_ne_bytes(),
+        );
+        nested(&mut message, IFLA_LINKINFO, |info| {
+            attribute(info, IFLA_INFO_KIND, b"veth");
+            nested(info, IFLA_INFO_DATA, |data| {
+                // The peer is a whole ifinfomsg with its own attributes.
+                nested(data, VETH_INFO_PEER, |peer| {
+                    link_header(peer, 0, 0, 0);
+                    attribute(peer, IFLA_IFNAME, &name_payload(request.peer_name));
+                    attribute(peer, IFLA_ADDRESS, &request.peer_mac);
+                    let fd = request.peer_netns.as_raw_fd() as u32;
+                    attribute(peer, IFLA_NET_NS_FD, &fd.to_ne_bytes());
+                });
+            });
+        });
         self.change(
             &format!("create veth {}", request.host_name),
             RTM_NEWLINK,
@@ -221,16 +265,13 @@ impl RouteOps for Netlink {
     }
 
     fn add_address(&mut self, index: u32, address: Ipv4Addr, prefix_len: u8) -> io::Result<()> {
-        let mut message = AddressMessage::default();
-        message.header.family = AddressFamily::Inet;
-        message.header.prefix_len = prefix_len;
-        message.header.index = index;
         let broadcast = Ipv4Addr::from(u32::from(address) | (u32::MAX >> prefix_len.min(32)));
-        message.attributes = vec![
-            AddressAttribute::Local(IpAddr::V4(address)),
-            AddressAttribute::Address(IpAddr::V4(address)),
-            AddressAttribute::Broadcast(broadcast),
-        ];
+        // struct ifaddrmsg: family, prefix length, flags, scope, index.
+        let mut message = vec![libc::AF_INET as u8, prefix_len, 0, 0];
+        message.extend_from_slice(&index.to_ne_bytes());
+        attribute(&mut message, IFA_LOCAL, &address.octets());
+        attribute(&mut message, IFA_ADDRESS, &address.octets());
+        attribute(&mut message, IFA_BROADCAST, &broadcast.octets());
         self.change(
             &format!("add address {address}/{prefix_len} to link {index}"),
             RTM_NEWADDR,
@@ -240,13 +281,20 @@ impl RouteOps for Netlink {
     }
 
     fn add_default_route(&mut self, gateway: Ipv4Addr) -> io::Result<()> {
-        let mut message = RouteMessage::default();
-        message.header.address_family = AddressFamily::Inet;
-        message.header.table = RouteHeader::RT_TABLE_MAIN;
-        message.header.protocol = RouteProtocol::Boot;
-        message.header.scope = RouteScope::Universe;
-        message.header.kind = RouteType::Unicast;
-        message.attributes = vec![RouteAttribute::Gateway(RouteAddress::Inet(gateway))];
+        // struct rtmsg: family, dst and src lengths, tos, table, protocol,
+        // scope, type, flags.
+        let mut message = vec![
+            libc::AF_INET as u8,
+            0,
+            0,
+            0,
+            RT_TABLE_MAIN,
+            RTPROT_BOOT,
+            RT_SCOPE_UNIVERSE,
+            RTN_UNICAST,
+        ];
+        message.extend_from_slice(&0u32.to_ne_bytes());
+        attribute(&mut message, RTA_GATEWAY, &gateway.octets());
         self.change(
             &format!("add default route via {gateway}"),
             RTM_NEWROUTE,
