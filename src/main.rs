@@ -8,6 +8,7 @@ mod gofmt;
 mod http;
 mod image;
 mod inroot;
+mod network;
 mod runtime;
 mod shim;
 mod store;

@@ -33,6 +33,8 @@ pub struct Daemon {
     /// The daemon itself, for the threads that outlive a request (the
     /// shims' exit monitors); set once it is shared.
     shared: OnceLock<Weak<Daemon>>,
+    /// Containers' network namespaces, the default bridge and its addresses.
+    networks: super::network_service::NetworkService,
 }
 
 impl Daemon {
@@ -46,6 +48,10 @@ impl Daemon {
         no_pivot_root: bool,
     ) -> Daemon {
         Daemon {
+            networks: super::network_service::NetworkService::new(
+                &config.exec_root,
+                &config.data_root,
+            ),
             reloadable: Reloadable::new(&config),
             config,
             store,
@@ -68,6 +74,10 @@ impl Daemon {
     /// The shared daemon, while it lives (None before `share`).
     pub fn shared(&self) -> Option<Arc<Daemon>> {
         self.shared.get().and_then(Weak::upgrade)
+    }
+
+    pub fn networks(&self) -> &super::network_service::NetworkService {
+        &self.networks
     }
 
     /// The settings the daemon started with (flags and config file).

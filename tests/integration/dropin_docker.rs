@@ -426,6 +426,7 @@ fn info_lists_the_runtime_with_its_version(runtime: Runtime) {
             "dropin-info",
             EngineOptions {
                 default_runtime: Some(runtime),
+                ..EngineOptions::default()
             },
         )
         .map(Arc::new),

@@ -23,6 +23,13 @@ const RULES: &[Rule] = &[
         why: "the OCI runtime stands alone below everything",
     },
     Rule {
+        from: "network",
+        forbidden: &[
+            "applets", "daemon", "api", "http", "image", "store", "shim", "runtime",
+        ],
+        why: "netlink and namespaces for networking know nothing of who asks for them",
+    },
+    Rule {
         from: "store",
         forbidden: &["http", "runtime", "daemon", "applets", "shim"],
         why: "the store keeps records and knows nothing of their users",

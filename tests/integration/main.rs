@@ -29,6 +29,7 @@ mod daemon_images_dockerd;
 mod daemon_images_hostile;
 mod daemon_leaks;
 mod daemon_logs_prune;
+mod daemon_network;
 mod daemon_races;
 mod daemon_ramdisk;
 mod daemon_registry;

@@ -135,6 +135,26 @@ pub fn write_container_files(record: &ContainerRecord, data_root: &Path) -> io::
     Ok(())
 }
 
+/// /etc/hosts at start: the file of [`hosts_content`] and, as Docker
+/// writes it, a line with each address of the container and its hostname.
+/// Rewritten in place: it is a bind mount of a running container on a
+/// restart.
+pub fn write_hosts(
+    record: &ContainerRecord,
+    data_root: &Path,
+    sandbox: Option<&crate::daemon::network_service::Sandbox>,
+) -> io::Result<()> {
+    let host_hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+    let mut text = hosts_content(record, &host_hosts);
+    for endpoint in sandbox.iter().flat_map(|sandbox| &sandbox.endpoints) {
+        text.push_str(&format!(
+            "{}\t{}\n",
+            endpoint.ip_address, record.config.hostname
+        ));
+    }
+    write(&record.hosts_path(data_root), &text)
+}
+
 /// Removes the container's directory and everything in it.
 pub fn remove_container_files(data_root: &Path, id: &str) -> io::Result<()> {
     let dir = super::record::container_dir(data_root, id);

@@ -7,6 +7,7 @@
 use crate::api::container::{ContainerConfig, HostConfig, NetworkingConfig};
 use crate::api::container_view::ContainerState;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The states of moby's `State.StateString`.
@@ -126,6 +127,14 @@ pub struct ContainerRecord {
     /// The volumes it mounts, named and anonymous, settled at create.
     #[serde(default)]
     pub volume_mounts: Vec<crate::daemon::volume_service::VolumeMount>,
+    /// The network of the running container; none when it is not running
+    /// or shares the host's.
+    #[serde(default)]
+    pub sandbox: Option<crate::daemon::network_service::Sandbox>,
+    /// The ID of each network the container has joined, by name: moby keeps
+    /// `NetworkID` in inspect after the container stops.
+    #[serde(default, rename = "NetworkIDs")]
+    pub network_ids: BTreeMap<String, String>,
 }
 
 impl ContainerRecord {

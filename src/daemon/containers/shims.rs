@@ -7,6 +7,7 @@ use super::record::{ContainerRecord, Status};
 use super::shim_requests::{self, connect};
 use crate::api::ApiError;
 use crate::daemon::log;
+use crate::daemon::network_service::Sandbox;
 use crate::daemon::state::Daemon;
 use crate::gofmt::size::from_human_size;
 use crate::gofmt::time::now_nanos;
@@ -104,9 +105,15 @@ fn start_claimed(
         .map_err(StartError::Setup)
         .and_then(|()| launch(daemon, &record).map_err(StartError::Task));
     match launched {
-        Ok(pid) => {
+        Ok((pid, sandbox)) => {
             let marked = daemon.update_container(&record.id, |rec| {
-                Ok(rec.mark_started(pid as i64, now_nanos())?)
+                rec.mark_started(pid as i64, now_nanos())?;
+                for endpoint in sandbox.iter().flat_map(|sandbox| &sandbox.endpoints) {
+                    rec.network_ids
+                        .insert(endpoint.network_name.clone(), endpoint.network_id.clone());
+                }
+                rec.sandbox = sandbox.clone();
+                Ok(())
             });
             if let Err(error) = marked {
                 // Claimed by a removal while it launched: it must not run
@@ -178,7 +185,46 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
     super::spec_mounts::check_bind_propagation(record, &mounts)
 }
 
-fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
+/// Wires the container's network, then launches it; a failed launch
+/// gives the network back.
+fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<(i32, Option<Sandbox>), String> {
+    let sandbox = daemon
+        .networks()
+        .attach(&record.host_config.network_mode)
+        .map_err(|e| format!("failed to set up the container's network: {e}"))?;
+    let launched = super::files::write_hosts(record, &daemon.config().data_root, sandbox.as_ref())
+        .map_err(|e| e.to_string())
+        .and_then(|()| launch_in(daemon, record, sandbox.as_ref()));
+    match launched {
+        Ok(pid) => Ok((pid, sandbox)),
+        Err(error) => {
+            if let Some(sandbox) = &sandbox {
+                daemon.networks().detach(sandbox);
+            }
+            Err(error)
+        }
+    }
+}
+
+/// Names the namespace the daemon made in the spec, for the runtime to
+/// join instead of making one.
+fn join_network_namespace(spec: &mut oci_spec::runtime::Spec, sandbox: &Sandbox) {
+    let namespaces = spec
+        .linux_mut()
+        .as_mut()
+        .and_then(|linux| linux.namespaces_mut().as_mut());
+    for namespace in namespaces.into_iter().flatten() {
+        if namespace.typ() == oci_spec::runtime::LinuxNamespaceType::Network {
+            namespace.set_path(Some(PathBuf::from(&sandbox.sandbox_key)));
+        }
+    }
+}
+
+fn launch_in(
+    daemon: &Daemon,
+    record: &ContainerRecord,
+    sandbox: Option<&Sandbox>,
+) -> Result<i32, String> {
     let rootfs = rootfs(daemon, record)?;
     if !record.has_been_started {
         super::volume_mounts::populate_from_image(&rootfs, &record.volume_mounts)?;
@@ -192,9 +238,12 @@ fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<i32, String> {
         host.cap_drop.as_deref().unwrap_or(&[]),
     );
     let seccomp = move |profile: &str| super::seccomp::filter_for(&capabilities, profile);
-    let spec = daemon
+    let mut spec = daemon
         .build_spec(record, &rootfs, &settings, Some(&seccomp))
         .map_err(|e| e.to_string())?;
+    if let Some(sandbox) = sandbox {
+        join_network_namespace(&mut spec, sandbox);
+    }
     let bundle = super::files::bundle_dir(daemon, &record.id);
     let _ = std::fs::remove_dir_all(&bundle);
     std::fs::create_dir_all(&bundle).map_err(|e| format!("create {}: {e}", bundle.display()))?;
@@ -364,15 +413,20 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
             Some(_) => rec.mark_restarting(code, state.finished_at)?,
             None => rec.mark_exited(code, state.oom_killed, state.finished_at)?,
         }
-        Ok((restart, rec.clone()))
+        let shown = rec.clone();
+        Ok((restart, shown, rec.sandbox.take()))
     });
-    let (restart, record) = match marked {
+    let (restart, record, sandbox) = match marked {
         Ok(marked) => marked,
         Err(error) => {
             log::warn(&format!("record the exit of {id}: {}", error.message));
-            (None, record)
+            let sandbox = record.sandbox.clone();
+            (None, record, sandbox)
         }
     };
+    if let Some(sandbox) = &sandbox {
+        daemon.networks().detach(sandbox);
+    }
     log::info(&format!("container {id} exited with code {code}"));
     // Before waiters wake: `stop` and `wait` answer after `die` is logged.
     if state.oom_killed {
@@ -476,6 +530,9 @@ pub fn restore(daemon: &Arc<Daemon>) {
         match record.status() {
             Status::Running | Status::Paused => match connect(daemon, &id, false) {
                 Ok(stream) => {
+                    if let Some(sandbox) = &record.sandbox {
+                        daemon.networks().restore(sandbox);
+                    }
                     log::info(&format!("restored container {id}"));
                     let daemon = Arc::clone(daemon);
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));

@@ -195,7 +195,7 @@ fn create_merges_the_image_config_and_writes_files() {
             .contains(&"/proc/kcore".to_string())
     );
     assert_eq!(record.host_config.readonly_paths.as_ref().unwrap().len(), 5);
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings.is_empty(), "{warnings:?}");
     let hostname = std::fs::read_to_string(record.hostname_path(&fx.dir)).unwrap();
     assert_eq!(hostname, format!("{}\n", &record.id[..12]));
     assert!(record.hosts_path(&fx.dir).exists() && record.resolv_conf_path(&fx.dir).exists());

@@ -123,7 +123,49 @@ pub fn networks(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> 
         "" | "default" => "bridge",
         other => other,
     };
-    BTreeMap::from([(name.to_string(), EndpointSettings::default())])
+    let joined = EndpointSettings {
+        network_id: record.network_ids.get(name).cloned().unwrap_or_default(),
+        ..EndpointSettings::default()
+    };
+    let mut shown = BTreeMap::from([(name.to_string(), joined)]);
+    for endpoint in record.sandbox.iter().flat_map(|sandbox| &sandbox.endpoints) {
+        shown.insert(
+            endpoint.network_name.clone(),
+            EndpointSettings {
+                network_id: endpoint.network_id.clone(),
+                endpoint_id: endpoint.endpoint_id.clone(),
+                gateway: endpoint.gateway.clone(),
+                ip_address: endpoint.ip_address.clone(),
+                ip_prefix_len: i64::from(endpoint.ip_prefix_len),
+                mac_address: endpoint.mac_address.clone(),
+                ..EndpointSettings::default()
+            },
+        );
+    }
+    shown
+}
+
+/// moby's `NetworkSettings`: the sandbox's, and the top-level address
+/// fields only from the default `bridge` network.
+fn network_settings(record: &ContainerRecord) -> NetworkSettings {
+    let networks = networks(record);
+    let mut settings = NetworkSettings::default();
+    if let Some(sandbox) = &record.sandbox {
+        settings.sandbox_id = sandbox.sandbox_id.clone();
+        settings.sandbox_key = sandbox.sandbox_key.clone();
+    }
+    if let Some(bridge) = networks
+        .get("bridge")
+        .filter(|bridge| !bridge.endpoint_id.is_empty())
+    {
+        settings.endpoint_id = bridge.endpoint_id.clone();
+        settings.gateway = bridge.gateway.clone();
+        settings.ip_address = bridge.ip_address.clone();
+        settings.ip_prefix_len = bridge.ip_prefix_len;
+        settings.mac_address = bridge.mac_address.clone();
+    }
+    settings.networks = networks;
+    settings
 }
 
 pub fn inspect(record: &ContainerRecord, data_root: &Path) -> ContainerInspect {
@@ -172,10 +214,7 @@ pub fn inspect(record: &ContainerRecord, data_root: &Path) -> ContainerInspect {
         size_root_fs: None,
         mounts: mount_points(record),
         config: record.config.clone(),
-        network_settings: NetworkSettings {
-            networks: networks(record),
-            ..NetworkSettings::default()
-        },
+        network_settings: network_settings(record),
     }
 }
 

@@ -183,6 +183,9 @@ pub fn need_engine() -> Result<(), String> {
 pub struct EngineOptions {
     /// `--default-runtime`; dockerd's own default (runc) when None.
     pub default_runtime: Option<Runtime>,
+    /// dockerd's default bridge (docker0, in the engine's own network
+    /// namespace) instead of `--bridge=none`; still no iptables.
+    pub default_bridge: bool,
 }
 
 pub struct Engine {
@@ -298,8 +301,12 @@ impl Engine {
             .arg(root.join("containerd.sock"))
             .arg("--config-file")
             .arg(root.join("daemon.json"))
+            .args(if options.default_bridge {
+                &[][..]
+            } else {
+                &["--bridge=none"][..]
+            })
             .args([
-                "--bridge=none",
                 "--iptables=false",
                 "--ip-masq=false",
                 "--userland-proxy=false",
