@@ -6,6 +6,20 @@ const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 /// `base64.StdEncoding.EncodeToString`.
 pub fn encode_standard(data: &[u8]) -> String {
+    encode(data, |c| c)
+}
+
+/// `base64.URLEncoding.EncodeToString` (padded), as the CLI writes
+/// `X-Registry-Auth`.
+pub fn encode_url(data: &[u8]) -> String {
+    encode(data, |c| match c {
+        '+' => '-',
+        '/' => '_',
+        c => c,
+    })
+}
+
+fn encode(data: &[u8], alphabet: impl Fn(char) -> char) -> String {
     let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
     for chunk in data.chunks(3) {
         let b = [
@@ -16,7 +30,9 @@ pub fn encode_standard(data: &[u8]) -> String {
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
-                out.push(STANDARD[(n >> (18 - 6 * i)) as usize & 63] as char);
+                out.push(alphabet(
+                    STANDARD[(n >> (18 - 6 * i)) as usize & 63] as char,
+                ));
             } else {
                 out.push('=');
             }
@@ -65,6 +81,10 @@ mod tests {
         assert_eq!(encode_standard(b"user:pass"), "dXNlcjpwYXNz");
         assert_eq!(encode_standard(b"ab?"), "YWI/");
         assert_eq!(encode_standard(b"a"), "YQ==");
+        assert_eq!(encode_url(b"{}"), "e30=");
+        assert_eq!(encode_url(b"\xfb\xff"), "-_8=");
+        assert_eq!(encode_standard(b"\xfb\xff"), "+/8=");
+        assert_eq!(decode_any("-_8=").unwrap(), b"\xfb\xff");
         assert_eq!(decode_any("YWI_").unwrap(), b"ab?");
         assert_eq!(decode_any("YWI/").unwrap(), b"ab?");
         assert_eq!(decode_any("YQ==").unwrap(), b"a");

@@ -77,7 +77,7 @@ impl Config {
         };
         let mut auth = serde_json::Map::new();
         if let Some(encoded) = entry.get("auth").and_then(Json::as_str)
-            && let Some(decoded) = base64_decode(encoded)
+            && let Some(decoded) = crate::gofmt::base64::decode_any(encoded)
             && let Some((user, password)) = String::from_utf8_lossy(&decoded).split_once(':')
         {
             auth.insert("username".into(), user.into());
@@ -87,56 +87,8 @@ impl Config {
             auth.insert("identitytoken".into(), token.into());
         }
         auth.insert("serveraddress".into(), registry.into());
-        base64_url_encode(Json::Object(auth).to_string().as_bytes())
+        crate::gofmt::base64::encode_url(Json::Object(auth).to_string().as_bytes())
     }
-}
-
-const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Base64 with the URL alphabet and padding, as Go's `base64.URLEncoding`.
-pub fn base64_url_encode(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let c = ALPHABET[(n >> (18 - 6 * i)) as usize & 63];
-                out.push(match c {
-                    b'+' => '-',
-                    b'/' => '_',
-                    c => c as char,
-                });
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(text: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in text.bytes().filter(|&c| c != b'=') {
-        let v = match c {
-            b'-' => 62,
-            b'_' => 63,
-            c => ALPHABET.iter().position(|&a| a == c)? as u32,
-        };
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
 }
 
 #[cfg(test)]
@@ -154,18 +106,11 @@ mod tests {
         assert_eq!(config.current_context.as_deref(), Some("default"));
         assert_eq!(config.detach_keys.as_deref(), Some("ctrl-x,x"));
         let auth = config.registry_auth("registry.example");
-        let decoded = String::from_utf8(base64_decode(&auth).unwrap()).unwrap();
+        let decoded = String::from_utf8(crate::gofmt::base64::decode_any(&auth).unwrap()).unwrap();
         assert_eq!(
             decoded,
             r#"{"password":"pass","serveraddress":"registry.example","username":"user"}"#
         );
         assert_eq!(config.registry_auth("other"), "e30=");
-    }
-
-    #[test]
-    fn base64_matches_go() {
-        assert_eq!(base64_url_encode(b"{}"), "e30=");
-        assert_eq!(base64_url_encode(b"\xfb\xff"), "-_8=");
-        assert_eq!(base64_decode("-_8=").unwrap(), b"\xfb\xff");
     }
 }
