@@ -163,6 +163,18 @@ impl NetworkService {
         if matches!(network_mode, "" | "default" | DEFAULT_BRIDGE_NETWORK) {
             match self.join_default_bridge(&key) {
                 Ok(endpoint) => sandbox.endpoints.push(endpoint),
+                // A kernel without bridge or veth support (an initramfs
+                // without modules, say) cannot give the default network;
+                // a container that did not ask for it by name runs with
+                // only lo rather than not at all, and the log says why.
+                Err(e)
+                    if crate::network::netlink::is_errno(&e, libc::EOPNOTSUPP)
+                        && network_mode != DEFAULT_BRIDGE_NETWORK =>
+                {
+                    crate::daemon::log::warn(&format!(
+                        "the default bridge network is unavailable, the container gets only lo: {e}"
+                    ));
+                }
                 Err(e) => {
                     netns::remove(&key);
                     return Err(e);
