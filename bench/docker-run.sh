@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `docker run --rm busybox true` through the real Docker CLI, N times
+# `docker run --rm --network none busybox true` through the real Docker CLI, N times
 # (default 20) against our daemon and against Debian's dockerd 20.10 (with
 # the containerd it launches itself), interleaved. Prints each median wall
 # time and the ratio ours/dockerd (target: ours <= 0.25 x), then the idle
@@ -142,13 +142,16 @@ time_us() {
 median() { sort -n | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else print int((v[m] + v[m + 1]) / 2) }'; }
 
 # One warm-up each, so neither pays alone for a cold page cache.
-time_us ours run --rm busybox true >/dev/null
-time_us theirs run --rm busybox true >/dev/null
+# Both sides without a bridge: dockerd here runs with --bridge=none (no
+# iptables on a minimal host), so ours gets --network none to do the same
+# work. A bridge-on-both-sides comparison is issue #20's.
+time_us ours run --rm --network none busybox true >/dev/null
+time_us theirs run --rm --network none busybox true >/dev/null
 : >"$WORK/ours.txt"
 : >"$WORK/theirs.txt"
 for _ in $(seq "$N"); do
-    time_us ours run --rm busybox true >>"$WORK/ours.txt"
-    time_us theirs run --rm busybox true >>"$WORK/theirs.txt"
+    time_us ours run --rm --network none busybox true >>"$WORK/ours.txt"
+    time_us theirs run --rm --network none busybox true >>"$WORK/theirs.txt"
 done
 ours_median=$(median <"$WORK/ours.txt")
 theirs_median=$(median <"$WORK/theirs.txt")
@@ -179,7 +182,7 @@ theirs_shim_rss=$(shim_rss theirs rss-theirs)
 awk -v n="$N" -v o="$ours_median" -v t="$theirs_median" \
     -v ord="$ours_rss" -v drss="$dockerd_rss" -v crss="$containerd_rss" \
     -v osh="$ours_shim_rss" -v tsh="$theirs_shim_rss" 'BEGIN {
-    printf "docker run --rm busybox true, %d runs each, interleaved\n", n
+    printf "docker run --rm --network none busybox true, %d runs each, interleaved\n", n
     printf "  dockbox dockerd median:   %8.1f ms\n", o / 1000
     printf "  Debian dockerd median:    %8.1f ms\n", t / 1000
     printf "  ratio ours/dockerd:       %8.3f   (target <= 0.25)\n", o / t
