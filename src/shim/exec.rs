@@ -9,7 +9,7 @@ use crate::runtime::container::Container;
 use crate::runtime::exec::ExecOptions;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -257,56 +257,23 @@ impl Execs {
 /// sends its exit code.
 fn relay<T>(
     process: &ExecProcess,
-    mut outputs: Vec<(u8, File)>,
+    outputs: Vec<(u8, File)>,
     mut client: UnixStream,
     frames: &Mutex<T>,
 ) {
-    let mut buffer = vec![0u8; 32 * 1024];
     let mut connected = true;
-    while !outputs.is_empty() {
-        let mut polls: Vec<libc::pollfd> = outputs
-            .iter()
-            .map(|(_, file)| libc::pollfd {
-                fd: file.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            })
-            .collect();
-        // SAFETY: polls is a valid array of pollfds of the given length.
-        let ready = unsafe { libc::poll(polls.as_mut_ptr(), polls.len() as libc::nfds_t, -1) };
-        if ready < 0 {
-            if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            break;
+    super::serve::pump_outputs(outputs, |stream, bytes| {
+        if !connected {
+            return;
         }
-        let mut finished = Vec::new();
-        for (index, poll) in polls.iter().enumerate() {
-            if poll.revents == 0 {
-                continue;
-            }
-            let (stream, file) = &mut outputs[index];
-            match file.read(&mut buffer) {
-                Ok(0) => finished.push(index),
-                Ok(n) if connected => {
-                    let kind = if *stream == 2 {
-                        Kind::Stderr
-                    } else {
-                        Kind::Stdout
-                    };
-                    let _frames = frames.lock().unwrap_or_else(|e| e.into_inner());
-                    connected = protocol::write_frame(&mut client, kind, &buffer[..n]).is_ok();
-                }
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // EIO: the pty's last slave closed.
-                Err(_) => finished.push(index),
-            }
-        }
-        for index in finished.into_iter().rev() {
-            outputs.remove(index);
-        }
-    }
+        let kind = if stream == 2 {
+            Kind::Stderr
+        } else {
+            Kind::Stdout
+        };
+        let _frames = frames.lock().unwrap_or_else(|e| e.into_inner());
+        connected = protocol::write_frame(&mut client, kind, bytes).is_ok();
+    });
     let code = process.wait();
     if connected {
         let _frames = frames.lock().unwrap_or_else(|e| e.into_inner());

@@ -283,7 +283,14 @@ fn launch(bundle: &Path, config: &ShimConfig) -> Result<Launched, ShimError> {
     Ok((container, input, outputs, console))
 }
 
-fn copy_outputs(shared: &Shared, mut outputs: Vec<(u8, File)>) {
+fn copy_outputs(shared: &Shared, outputs: Vec<(u8, File)>) {
+    pump_outputs(outputs, |stream, bytes| shared.output(stream, bytes));
+}
+
+/// Reads every output (stream number and pipe or pty) as it becomes
+/// readable and hands each chunk to `sink`, until all have ended: the
+/// container's and each exec's output take this one loop.
+pub(super) fn pump_outputs(mut outputs: Vec<(u8, File)>, mut sink: impl FnMut(u8, &[u8])) {
     let mut buffer = vec![0u8; 32 * 1024];
     while !outputs.is_empty() {
         let mut polls: Vec<libc::pollfd> = outputs
@@ -310,7 +317,7 @@ fn copy_outputs(shared: &Shared, mut outputs: Vec<(u8, File)>) {
             let (stream, file) = &mut outputs[index];
             match file.read(&mut buffer) {
                 Ok(0) => finished.push(index),
-                Ok(n) => shared.output(*stream, &buffer[..n]),
+                Ok(n) => sink(*stream, &buffer[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // EIO: the pty's last slave closed.
                 Err(_) => finished.push(index),
