@@ -256,7 +256,8 @@ fn compile(pattern: &str) -> Result<(Kind, Vec<Token>), String> {
                     kind = Kind::Tokens;
                     tokens.push(Token::Char(next));
                 }
-                None => tokens.push(Token::Char('\\')),
+                // `filepath.Match` refuses a pattern ending in an escape.
+                None => return Err(BAD_PATTERN.into()),
             },
             '[' => {
                 let (class, end) = parse_class(&chars, i)?;
@@ -270,10 +271,10 @@ fn compile(pattern: &str) -> Result<(Kind, Vec<Token>), String> {
     Ok((kind, tokens))
 }
 
-/// A `[...]` class starting after its `[`: `^` negates (as in Go's regexp,
-/// which patternmatcher hands classes to; `!` is a member), `a-z`
-/// ranges, `\x` escapes; an unclosed class or a reversed range is
-/// `filepath.ErrBadPattern`.
+/// A `[...]` class starting after its `[`, checked as `filepath.Match`
+/// checks it (patternmatcher refuses what Match refuses): `^` negates, an
+/// item is a character or `lo-hi`, `\x` escapes, and an unescaped `-` or
+/// `]` cannot start or end a range; an unclosed class is bad too.
 fn parse_class(chars: &[char], mut i: usize) -> Result<(Class, usize), String> {
     let mut class = Class {
         negated: false,
@@ -285,6 +286,9 @@ fn parse_class(chars: &[char], mut i: usize) -> Result<(Class, usize), String> {
     }
     let read = |i: &mut usize| -> Result<char, String> {
         let mut c = *chars.get(*i).ok_or(BAD_PATTERN)?;
+        if c == '-' || c == ']' {
+            return Err(BAD_PATTERN.into());
+        }
         *i += 1;
         if c == '\\' {
             c = *chars.get(*i).ok_or(BAD_PATTERN)?;
@@ -292,17 +296,13 @@ fn parse_class(chars: &[char], mut i: usize) -> Result<(Class, usize), String> {
         }
         Ok(c)
     };
-    let mut first = true;
     loop {
-        match chars.get(i) {
-            None => return Err(BAD_PATTERN.into()),
-            Some(']') if !first => return Ok((class, i + 1)),
-            _ => {}
+        if chars.get(i) == Some(&']') && !class.ranges.is_empty() {
+            return Ok((class, i + 1));
         }
-        first = false;
         let lo = read(&mut i)?;
         let mut hi = lo;
-        if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|&c| c != ']') {
+        if chars.get(i) == Some(&'-') {
             i += 1;
             hi = read(&mut i)?;
             if hi < lo {

@@ -57,7 +57,9 @@ fn matches_as_patternmatcher() {
         (&["[^a-c]x"], "dx", true),
         (&["[!a]x"], "!x", true),
         (&["[!a]x"], "bx", false),
-        (&["[]a]"], "]", true),
+        (&["[\\]a]"], "]", true),
+        (&["[a\\-z]"], "-", true),
+        (&["[a\\-z]"], "b", false),
         (&["a\\*b"], "a*b", true),
         (&["a\\*b"], "axb", false),
         (&["a(b)+c|d{e}$"], "a(b)+c|d{e}$", true),
@@ -85,7 +87,10 @@ fn matches_as_patternmatcher() {
 
 #[test]
 fn refuses_bad_patterns() {
-    for bad in ["[", "a[b", "[z-a]", "[\\"] {
+    // filepath.Match's rules, after patternmatcher's matchTests.
+    for bad in [
+        "[", "a[b", "[z-a]", "[\\", "[]a]", "[-]", "[x-]", "[-x]", "[a-b-c]", "[^", "\\", "a\\",
+    ] {
         let err = IgnoreMatcher::new(&[bad.to_string()]).unwrap_err();
         assert_eq!(err, "syntax error in pattern", "{bad}");
     }

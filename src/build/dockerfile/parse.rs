@@ -67,6 +67,9 @@ pub fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
         "healthcheck" => (node.args, node.json) = health_args(rest)?,
         "onbuild" if !rest.is_empty() => {
             let trigger = node_from_line(rest, escape)?;
+            // Only the heredoc check reads this: a trigger in exec form
+            // holds no heredoc.
+            node.json = trigger.json;
             node.args = std::iter::once(trigger.command)
                 .chain(trigger.args)
                 .collect();

@@ -122,3 +122,55 @@ fn env_lists_resolve_last_definition() {
         .unwrap();
     assert_eq!(expanded, Instruction::Workdir("/2//".into()));
 }
+
+#[test]
+fn argument_counts_as_buildkit_instructions_tests() {
+    let error_of = |line: &str| {
+        let text = format!("FROM scratch\n{line}\n");
+        parse("Dockerfile", text.as_bytes()).unwrap_err()
+    };
+    for command in ["MAINTAINER", "WORKDIR", "USER", "STOPSIGNAL"] {
+        let want =
+            format!("dockerfile parse error line 2: {command} requires exactly one argument");
+        assert_eq!(error_of(command), want);
+    }
+    for command in [
+        "ENV",
+        "LABEL",
+        "ONBUILD",
+        "HEALTHCHECK",
+        "EXPOSE",
+        "VOLUME",
+        "ARG",
+    ] {
+        let want =
+            format!("dockerfile parse error line 2: {command} requires at least one argument");
+        assert_eq!(error_of(command), want);
+    }
+    for command in ["ADD", "COPY"] {
+        let want = format!(
+            "dockerfile parse error line 2: {command} requires at least two arguments, but only one was provided. Destination could not be determined"
+        );
+        assert_eq!(error_of(&format!("{command} arg1")), want);
+    }
+    assert_eq!(
+        error_of("MAINTAINER --boo joe@example.com"),
+        "dockerfile parse error line 2: Unknown flag: boo"
+    );
+    assert_eq!(
+        error_of("CMD --doit=true a"),
+        "dockerfile parse error line 2: Unknown flag: doit"
+    );
+    // One dash is no flag: it starts the command.
+    let file = parse("Dockerfile", b"FROM scratch\nRUN -x a\n").unwrap();
+    assert_eq!(
+        file.stages[0].steps[0].instruction,
+        Instruction::Run(Run {
+            command: CommandLine {
+                args: vec!["-x a".into()],
+                prepend_shell: true,
+            },
+            flags_used: vec![],
+        })
+    );
+}
