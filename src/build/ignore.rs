@@ -201,11 +201,7 @@ impl Pattern {
                 let suffix = &self.text[2..];
                 path.ends_with(suffix) || suffix.strip_prefix('/').is_some_and(|rest| rest == path)
             }
-            Kind::Tokens => {
-                let chars: Vec<char> = path.chars().collect();
-                let mut failed = std::collections::HashSet::new();
-                match_from(&self.tokens, &chars, 0, 0, &mut failed)
-            }
+            Kind::Tokens => matches_tokens(&self.tokens, path),
         }
     }
 }
@@ -313,47 +309,57 @@ fn parse_class(chars: &[char], mut i: usize) -> Result<(Class, usize), String> {
     }
 }
 
-/// Matches tokens against the path from `t` and `p`; positions known to
-/// fail are remembered so a pattern of many `*` stays polynomial.
-fn match_from(
-    tokens: &[Token],
-    path: &[char],
-    t: usize,
-    p: usize,
-    failed: &mut std::collections::HashSet<(usize, usize)>,
-) -> bool {
-    if failed.contains(&(t, p)) {
-        return false;
+/// Runs the tokens over the path as an automaton, one set of states per
+/// character (no recursion, no backtracking: time is path × pattern, so
+/// neither a long pattern nor many `*` can blow up). A state is a token
+/// index, or for `**/` also "inside its `.*`, waiting for a `/`".
+fn matches_tokens(tokens: &[Token], path: &str) -> bool {
+    let n = tokens.len();
+    // states[t] = at token t; states[n + 1 + t] = inside token t's `(.*/)`.
+    let mut states = vec![false; 2 * (n + 1)];
+    states[0] = true;
+    close(tokens, &mut states);
+    for c in path.chars() {
+        let mut next = vec![false; states.len()];
+        for t in 0..n {
+            if states[n + 1 + t] {
+                // Inside `(.*/)`: `.` takes anything but a newline, and a
+                // slash may end the group.
+                next[n + 1 + t] |= c != '\n';
+                next[t + 1] |= c == '/';
+            }
+            if !states[t] {
+                continue;
+            }
+            match &tokens[t] {
+                Token::Char(want) => next[t + 1] |= c == *want,
+                Token::One => next[t + 1] |= c != '/',
+                Token::Class(class) => next[t + 1] |= class.contains(c),
+                Token::Star => next[t] |= c != '/',
+                Token::Rest => next[t] |= c != '\n',
+                Token::Dirs => {
+                    next[n + 1 + t] |= c != '\n';
+                    next[t + 1] |= c == '/';
+                }
+            }
+        }
+        states = next;
+        close(tokens, &mut states);
+        if !states.iter().any(|&s| s) {
+            return false;
+        }
     }
-    let Some(token) = tokens.get(t) else {
-        return p == path.len();
-    };
-    let result = match token {
-        Token::Char(c) => path.get(p) == Some(c) && match_from(tokens, path, t + 1, p + 1, failed),
-        Token::One => {
-            path.get(p).is_some_and(|&c| c != '/') && match_from(tokens, path, t + 1, p + 1, failed)
+    states[n]
+}
+
+/// Adds the states reachable without a character: `*`, `**` and `**/`
+/// may match nothing.
+fn close(tokens: &[Token], states: &mut [bool]) {
+    for t in 0..tokens.len() {
+        if states[t] && matches!(tokens[t], Token::Star | Token::Rest | Token::Dirs) {
+            states[t + 1] = true;
         }
-        Token::Class(class) => {
-            path.get(p).is_some_and(|&c| class.contains(c))
-                && match_from(tokens, path, t + 1, p + 1, failed)
-        }
-        Token::Star => (p..=path.len())
-            .take_while(|&end| end == p || path[end - 1] != '/')
-            .any(|end| match_from(tokens, path, t + 1, end, failed)),
-        Token::Rest => (p..=path.len())
-            .take_while(|&end| end == p || path[end - 1] != '\n')
-            .any(|end| match_from(tokens, path, t + 1, end, failed)),
-        Token::Dirs => {
-            match_from(tokens, path, t + 1, p, failed)
-                || (p..path.len())
-                    .take_while(|&i| path[i] != '\n')
-                    .any(|i| path[i] == '/' && match_from(tokens, path, t + 1, i + 1, failed))
-        }
-    };
-    if !result {
-        failed.insert((t, p));
     }
-    result
 }
 
 impl Class {

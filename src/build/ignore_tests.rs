@@ -128,3 +128,16 @@ fn many_stars_stay_fast() {
     let m = matcher(&["*a*a*a*a*a*a*a*a*a*a*a*a*b"]);
     assert!(!m.is_excluded(&"a".repeat(200)));
 }
+
+#[test]
+fn long_patterns_stay_linear() {
+    // Deep wildcards would overflow a recursive matcher's stack.
+    let stars = "*".repeat(200_001) + "x";
+    let m = matcher(&[&stars]);
+    assert!(m.is_excluded("abcx"));
+    assert!(!m.is_excluded("abc"));
+    let dirs = "**/".repeat(50_000) + "x";
+    let m = matcher(&[&dirs]);
+    assert!(m.is_excluded("a/b/c/x"));
+    assert!(!m.is_excluded("a/b/c/y"));
+}

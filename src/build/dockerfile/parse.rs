@@ -65,6 +65,17 @@ pub fn node_from_line(line: &str, escape: char) -> Result<Node, String> {
             node.args = vec![rest.to_string()]
         }
         "healthcheck" => (node.args, node.json) = health_args(rest)?,
+        "onbuild"
+            if rest
+                .split(is_blank)
+                .next()
+                .unwrap_or("")
+                .eq_ignore_ascii_case("onbuild") =>
+        {
+            // `ONBUILD ONBUILD` is refused whatever follows; not parsing
+            // the chain keeps a line of repeated ONBUILDs from recursing.
+            node.args = vec!["onbuild".into()];
+        }
         "onbuild" if !rest.is_empty() => {
             let trigger = node_from_line(rest, escape)?;
             // Only the heredoc check reads this: a trigger in exec form

@@ -174,3 +174,12 @@ fn argument_counts_as_buildkit_instructions_tests() {
         })
     );
 }
+
+#[test]
+fn onbuild_chains_do_not_recurse() {
+    let text = format!("FROM scratch\n{}RUN x\n", "ONBUILD ".repeat(8_000));
+    assert_eq!(
+        parse("Dockerfile", text.as_bytes()).unwrap_err(),
+        "dockerfile parse error line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
+    );
+}
