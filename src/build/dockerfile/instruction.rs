@@ -492,9 +492,10 @@ impl Instruction {
     /// The instruction with its words expanded as the classic builder's
     /// dispatcher does before running it: ENV and LABEL keys and values,
     /// ARG names and defaults, COPY/ADD sources, destination and `--chown`,
-    /// WORKDIR, USER, VOLUME, STOPSIGNAL, FROM's image, and EXPOSE split
-    /// into words. RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK, ONBUILD and
-    /// MAINTAINER are left as written.
+    /// WORKDIR, USER, VOLUME, STOPSIGNAL, FROM's image and `--platform`
+    /// (the builder passes only the global ARGs for FROM), and EXPOSE
+    /// split into words. RUN, CMD, ENTRYPOINT, SHELL, HEALTHCHECK,
+    /// ONBUILD, MAINTAINER and `COPY --from` are left as written.
     pub fn expand(&self, escape: char, vars: &dyn Vars) -> Result<Instruction, String> {
         let one = |word: &str| expand_word(word, escape, vars);
         let all = |words: &[String]| words.iter().map(|w| one(w)).collect::<Result<Vec<_>, _>>();
@@ -541,7 +542,8 @@ impl Instruction {
             Instruction::StopSignal(s) => Instruction::StopSignal(one(s)?),
             Instruction::From(f) => Instruction::From(From {
                 base: one(&f.base)?,
-                ..f.clone()
+                platform: f.platform.as_deref().map(one).transpose()?,
+                name: f.name.clone(),
             }),
             Instruction::Expose(ports) => {
                 let mut split = Vec::new();
