@@ -84,6 +84,23 @@ impl Dockerfile {
         named.or_else(|| name.parse().ok().filter(|&i: &usize| i < self.stages.len()))
     }
 
+    /// Keeps the stages up to `--target` (a stage name, any case), as the
+    /// classic builder does before building.
+    pub fn truncate_to_target(&mut self, target: &str) -> Result<(), String> {
+        let Some(index) = self.stages.iter().position(|s| {
+            s.from
+                .name
+                .as_deref()
+                .is_some_and(|n| n.eq_ignore_ascii_case(target))
+        }) else {
+            return Err(format!(
+                "failed to reach build target {target} in Dockerfile"
+            ));
+        };
+        self.stages.truncate(index + 1);
+        Ok(())
+    }
+
     /// What the builder may print for a `# syntax=` directive it ignores.
     pub fn syntax_warning(&self) -> Option<String> {
         self.syntax.as_ref().map(|image| {

@@ -183,3 +183,17 @@ fn onbuild_chains_do_not_recurse() {
         "dockerfile parse error line 2: Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"
     );
 }
+
+#[test]
+fn target_keeps_stages_up_to_it() {
+    let text = b"ARG A\nFROM a AS base\nFROM b AS Test\nRUN x\nFROM c\n";
+    let mut file = parse("Dockerfile", text).unwrap();
+    assert_eq!(file.step_count(), 5);
+    file.truncate_to_target("test").unwrap();
+    assert_eq!(file.stages.len(), 2);
+    assert_eq!(file.step_count(), 4);
+    assert_eq!(
+        file.truncate_to_target("nope").unwrap_err(),
+        "failed to reach build target nope in Dockerfile"
+    );
+}
