@@ -137,10 +137,13 @@ impl<'a> Flags<'a> {
                 return Err(format!("Unknown flag: {name}"));
             };
             let kind = declared[index].1;
-            if used.iter().any(|u| u == name) && kind != FlagKind::Many {
-                return Err(format!("Duplicate flag specified: {name}"));
+            if used.iter().any(|u| u == name) {
+                if kind != FlagKind::Many {
+                    return Err(format!("Duplicate flag specified: {name}"));
+                }
+            } else {
+                used.push(name.to_string());
             }
-            used.push(name.to_string());
             let value = match (kind, value) {
                 (FlagKind::Bool, Some("")) => {
                     return Err(format!("Missing a value on flag: {name}"));
