@@ -7,6 +7,7 @@ pub mod base64;
 pub mod duration;
 pub mod filters;
 pub mod float;
+pub mod path;
 pub mod quote;
 pub mod reference;
 pub mod size;

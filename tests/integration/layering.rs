@@ -53,6 +53,14 @@ const RULES: &[Rule] = &[
         why: "the client shares only the API types (and the HTTP wire) with the daemon",
     },
     Rule {
+        from: "build",
+        forbidden: &[
+            "api", "applets", "daemon", "http", "image", "inroot", "network", "runtime", "shim",
+            "store",
+        ],
+        why: "the Dockerfile parser, expander and ignore matcher are pure; the daemon drives them",
+    },
+    Rule {
         from: "gofmt",
         forbidden: &[
             "api", "applets", "daemon", "http", "image", "runtime", "shim", "store",
