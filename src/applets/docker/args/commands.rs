@@ -9,8 +9,7 @@ use super::container_commands::{
 };
 use super::other_commands::{
     EVENTS, HISTORY, IMAGE_PRUNE, IMAGES, IMPORT, INFO, INSPECT, LOAD, LOGIN, LOGOUT, PULL, PUSH,
-    RMI, SAVE,
-    SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
+    RMI, SAVE, SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
 };
 use super::tables::{CONTAINER_INSPECT, CREATE, IMAGE_INSPECT, PS, RUN};
 use super::volume_commands::{VOLUME_CREATE, VOLUME_INSPECT, VOLUME_LS, VOLUME_PRUNE, VOLUME_RM};

@@ -80,11 +80,7 @@ impl Config {
             "auths".into(),
             Json::Object(self.auths.clone().into_iter().collect()),
         );
-        let mut bytes = Vec::new();
-        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
-        let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
-        serde::Serialize::serialize(&Json::Object(json), &mut serializer)
-            .map_err(|e| e.to_string())?;
+        let bytes = go_indented(&json).into_bytes();
         let dir = self.path.parent().unwrap_or(Path::new("."));
         write_replacing(dir, &self.path, &bytes)
             .map_err(|e| format!("Error saving credentials: {e}"))
@@ -120,6 +116,64 @@ impl Config {
             stats_format: text("statsFormat"),
         }
     }
+}
+
+/// The Go CLI's `ConfigFile` fields in its order; other keys follow.
+const FIELD_ORDER: &[&str] = &[
+    "auths",
+    "HttpHeaders",
+    "psFormat",
+    "imagesFormat",
+    "networksFormat",
+    "pluginsFormat",
+    "volumesFormat",
+    "statsFormat",
+    "detachKeys",
+    "credsStore",
+    "credHelpers",
+    "serviceInspectFormat",
+    "servicesFormat",
+    "tasksFormat",
+    "secretFormat",
+    "configFormat",
+    "nodesFormat",
+    "pruneFilters",
+    "proxies",
+    "experimental",
+    "currentContext",
+    "cliPluginsExtraDirs",
+    "plugins",
+    "aliases",
+    "features",
+];
+
+/// Go's `json.MarshalIndent(config, "", "\t")`: the struct's fields in
+/// order, maps sorted, `<`, `>` and `&` escaped, no final newline.
+fn go_indented(json: &serde_json::Map<String, Json>) -> String {
+    let pretty = |value: &Json| {
+        let mut bytes = Vec::new();
+        let formatter = serde_json::ser::PrettyFormatter::with_indent(b"\t");
+        let mut serializer = serde_json::Serializer::with_formatter(&mut bytes, formatter);
+        serde::Serialize::serialize(value, &mut serializer).expect("JSON values encode");
+        String::from_utf8_lossy(&bytes).replace('\n', "\n\t")
+    };
+    let known = FIELD_ORDER.iter().filter_map(|k| json.get_key_value(*k));
+    let others = json
+        .iter()
+        .filter(|(k, _)| !FIELD_ORDER.contains(&k.as_str()));
+    let fields: Vec<String> = known
+        .chain(others)
+        .map(|(key, value)| format!("\t{}: {}", Json::from(key.as_str()), pretty(value)))
+        .collect();
+    go_html_escape(&format!("{{\n{}\n}}", fields.join(",\n")))
+}
+
+/// Go's JSON encoder escapes these in strings (the only place they can
+/// be in a JSON text).
+pub fn go_html_escape(json: &str) -> String {
+    json.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
 }
 
 /// Writes `bytes` to a new 0600 file in `dir`, gives it the mode of the
@@ -175,5 +229,19 @@ mod tests {
             r#"{"username":"user","password":"pass","serveraddress":"registry.example"}"#
         );
         assert_eq!(config.registry_auth("other").unwrap(), "e30=");
+    }
+
+    #[test]
+    fn saves_as_the_go_cli_indents_and_orders_its_fields() {
+        let json = serde_json::json!({
+            "zzz": 1,
+            "psFormat": "<x>",
+            "credHelpers": {"b": "h", "a": "h"},
+            "auths": {"h:1": {"auth": "dTpw"}, "e": {}},
+        });
+        assert_eq!(
+            go_indented(json.as_object().unwrap()),
+            "{\n\t\"auths\": {\n\t\t\"e\": {},\n\t\t\"h:1\": {\n\t\t\t\"auth\": \"dTpw\"\n\t\t}\n\t},\n\t\"psFormat\": \"\\u003cx\\u003e\",\n\t\"credHelpers\": {\n\t\t\"a\": \"h\",\n\t\t\"b\": \"h\"\n\t},\n\t\"zzz\": 1\n}"
+        );
     }
 }

@@ -174,13 +174,15 @@ impl Config {
                 } else {
                     (TOKEN_USERNAME.to_string(), stored.identity_token.clone())
                 };
-                let input = serde_json::to_vec(&HelperCredentials {
+                let input = serde_json::to_string(&HelperCredentials {
                     server_url: server.clone(),
                     username,
                     secret,
                 })
                 .expect("strings encode");
-                run_helper(&helper, "store", &input)?;
+                // As Go's json.Encoder writes it.
+                let input = super::config::go_html_escape(&input) + "\n";
+                run_helper(&helper, "store", input.as_bytes())?;
                 false
             }
             None => {
@@ -218,8 +220,14 @@ mod tests {
 
     #[test]
     fn hostnames_and_file_entries_are_found_as_the_cli_finds_them() {
-        assert_eq!(convert_to_hostname("http://127.0.0.1:5000/"), "127.0.0.1:5000");
-        assert_eq!(convert_to_hostname("https://index.docker.io/v1/"), "index.docker.io");
+        assert_eq!(
+            convert_to_hostname("http://127.0.0.1:5000/"),
+            "127.0.0.1:5000"
+        );
+        assert_eq!(
+            convert_to_hostname("https://index.docker.io/v1/"),
+            "index.docker.io"
+        );
         assert_eq!(convert_to_hostname("localhost:5000"), "localhost:5000");
         let mut config = Config::default();
         config.auths.insert(

@@ -14,21 +14,25 @@ fn fail(text: impl Into<String>) -> Failure {
     Failure::new(1, text)
 }
 
-/// The password from `-p` or `--password-stdin`, checked as the CLI's
-/// `verifyLoginOptions` does.
+/// The password from `-p` or `--password-stdin`, checked as the CLI 28
+/// checks them: conflicts first, then the warning about `-p`.
 fn given_password(parsed: &Parsed, username: &str) -> Result<String, Failure> {
     let mut password = parsed.value("password").unwrap_or("").to_string();
     let from_stdin = parsed.is_true("password-stdin");
+    if !password.is_empty() && from_stdin {
+        return Err(fail(
+            "conflicting options: cannot specify both --password and --password-stdin",
+        ));
+    }
+    if from_stdin && username.is_empty() {
+        return Err(fail(
+            "the --password-stdin option requires --username to be set",
+        ));
+    }
     if !password.is_empty() {
         eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
-        if from_stdin {
-            return Err(fail("--password and --password-stdin are mutually exclusive"));
-        }
     }
     if from_stdin {
-        if username.is_empty() {
-            return Err(fail("Must provide --username with --password-stdin"));
-        }
         let mut contents = String::new();
         std::io::stdin()
             .read_to_string(&mut contents)
@@ -63,12 +67,12 @@ pub fn login(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             };
         }
         if !stored.username.is_empty() && !stored.password.is_empty() {
-            print(&format!(
-                "Authenticating with existing credentials... [Username: {}]\nTo login with a different account, run 'docker logout' followed by 'docker login'\n\n",
+            eprint!(
+                "Authenticating with existing credentials... [Username: {}]\n\n Info -> To login with a different account, run 'docker logout' followed by 'docker login'\n\n\n",
                 stored.username
-            ));
+            );
             match check(session, &stored) {
-                Ok(answer) => return keep(session, stored, answer),
+                Ok(answer) => return keep(session, stored, answer, false),
                 Err((401, _)) => eprintln!("Stored credentials invalid or expired"),
                 Err((_, failure)) => eprintln!("Login did not succeed, error: {}", failure.message),
             }
@@ -76,7 +80,7 @@ pub fn login(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     }
     let entered = prompt_for_credentials(&username, &password, &stored.username, &server_address)?;
     let answer = check(session, &entered).map_err(|(_, failure)| failure)?;
-    keep(session, entered, answer)
+    keep(session, entered, answer, true)
 }
 
 /// `POST /auth`: the answer, or the status and the daemon's error.
@@ -94,8 +98,14 @@ fn check(session: &mut Session, stored: &Stored) -> Result<AuthenticateOk, (u16,
 }
 
 /// Stores what logged in (an identity token instead of the password when
-/// the registry gave one) and prints the daemon's status.
-fn keep(session: &mut Session, mut stored: Stored, answer: AuthenticateOk) -> Result<(), Failure> {
+/// the registry gave one) and prints the daemon's status; new credentials
+/// kept in clear are warned about, as the CLI does.
+fn keep(
+    session: &mut Session,
+    mut stored: Stored,
+    answer: AuthenticateOk,
+    new: bool,
+) -> Result<(), Failure> {
     if !answer.identity_token.is_empty() {
         stored.password.clear();
         stored.identity_token = answer.identity_token;
@@ -104,7 +114,7 @@ fn keep(session: &mut Session, mut stored: Stored, answer: AuthenticateOk) -> Re
         .config
         .store(&stored)
         .map_err(|text| fail(format!("Error saving credentials: {text}")))?;
-    if in_file {
+    if in_file && new {
         eprint!(
             "\nWARNING! Your credentials are stored unencrypted in '{}'.\nConfigure a credential helper to remove this warning. See\nhttps://docs.docker.com/go/credential-store/\n\n",
             session.config.path().display()
