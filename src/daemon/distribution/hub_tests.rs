@@ -3,7 +3,7 @@
 //! the manifest with its `Authorization`, the shared cache, the retry on
 //! 401, the OAuth2 refresh grant and `POST /auth`'s login.
 
-use super::login::login_through;
+use super::login::{login_at, login_domain};
 use super::token::TokenCache;
 use super::transport::{Answer, Request, Transport};
 use super::{Access, Credentials, Repository};
@@ -13,7 +13,7 @@ use crate::image::Reference;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-const HUB: &str = "https://registry-1.docker.io";
+const HUB: &str = super::HUB_REGISTRY;
 const CHALLENGE: &str =
     r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#;
 const PULL_TOKEN: &str = "https://auth.docker.io/token?scope=repository%3Alibrary%2Fbusybox%3Apull&service=registry.docker.io";
@@ -49,7 +49,6 @@ fn challenged(url: &str, challenge: &str) -> Step {
 /// What a request carried.
 #[derive(Debug)]
 struct Seen {
-    url: String,
     authorization: Option<String>,
     body: String,
 }
@@ -94,7 +93,6 @@ impl Transport for Recorded {
             (step.method, step.url.as_str())
         );
         self.seen.lock().unwrap().push(Seen {
-            url: request.url.to_string(),
             authorization: request.headers.get("Authorization").map(str::to_string),
             body: String::from_utf8_lossy(request.body).to_string(),
         });
@@ -109,6 +107,11 @@ impl Transport for Recorded {
             body: Box::new(std::io::Cursor::new(step.body.into_bytes())),
         })
     }
+}
+
+/// The API base a login's server address names (Hub's for none).
+fn hub_of(server_address: &str) -> String {
+    super::base_url(&login_domain(server_address))
 }
 
 fn cache() -> &'static TokenCache {
@@ -184,14 +187,12 @@ fn credentials_go_to_the_token_server_and_a_refused_token_is_renewed_once() {
         password: "pass".into(),
         identity_token: String::new(),
     };
-    let with_account = format!(
-        "https://auth.docker.io/token?account=user&scope=repository%3Alibrary%2Fbusybox%3Apull&service=registry.docker.io"
-    );
+    let with_account = "https://auth.docker.io/token?account=user&scope=repository%3Alibrary%2Fbusybox%3Apull&service=registry.docker.io";
     let transport = Recorded::new(vec![
         challenged(&format!("{HUB}/v2/"), CHALLENGE),
-        step("GET", &with_account, 200, &token_answer("T1", &now())),
+        step("GET", with_account, 200, &token_answer("T1", &now())),
         challenged(MANIFEST, CHALLENGE),
-        step("GET", &with_account, 200, &token_answer("T2", &now())),
+        step("GET", with_account, 200, &token_answer("T2", &now())),
         step("GET", MANIFEST, 200, MANIFEST_BODY),
     ]);
     let mut repository = hub(&transport, Some(credentials.clone()), Access::Pull, tokens);
@@ -347,7 +348,7 @@ fn a_hub_login_asks_for_an_offline_token_and_returns_its_refresh_token() {
         ),
         step("GET", &format!("{HUB}/v2/"), 200, "{}"),
     ]);
-    let identity = login_through(transport.as_ref(), "", Some(ok.clone()), cache()).unwrap();
+    let identity = login_at(transport.as_ref(), &hub_of(""), Some(ok.clone()), cache()).unwrap();
     assert_eq!(identity, "R9");
     assert_eq!(
         transport.seen()[2].authorization.as_deref(),
@@ -364,13 +365,8 @@ fn a_hub_login_asks_for_an_offline_token_and_returns_its_refresh_token() {
             r#"{"details":"incorrect username or password"}"#,
         ),
     ]);
-    let error = login_through(
-        transport.as_ref(),
-        "https://index.docker.io/v1/",
-        Some(ok),
-        cache(),
-    )
-    .unwrap_err();
+    let hub = hub_of("https://index.docker.io/v1/");
+    let error = login_at(transport.as_ref(), &hub, Some(ok), cache()).unwrap_err();
     assert_eq!(error.kind, ErrorKind::Unauthorized);
     assert_eq!(
         error.message,
@@ -389,8 +385,13 @@ fn a_basic_registry_login_is_judged_by_its_second_answer() {
         ..Credentials::default()
     };
     let transport = Recorded::new(vec![challenged(base, basic), challenged(base, basic)]);
-    let error =
-        login_through(transport.as_ref(), "127.0.0.1:5000", Some(wrong), cache()).unwrap_err();
+    let error = login_at(
+        transport.as_ref(),
+        &hub_of("127.0.0.1:5000"),
+        Some(wrong),
+        cache(),
+    )
+    .unwrap_err();
     assert_eq!(error.kind, ErrorKind::Internal);
     assert_eq!(
         error.message,
@@ -401,8 +402,13 @@ fn a_basic_registry_login_is_judged_by_its_second_answer() {
         Some("Basic dTpw")
     );
     transport.then(vec![challenged(base, basic)]);
-    let error =
-        login_through(transport.as_ref(), "http://127.0.0.1:5000", None, cache()).unwrap_err();
+    let error = login_at(
+        transport.as_ref(),
+        &hub_of("http://127.0.0.1:5000"),
+        None,
+        cache(),
+    )
+    .unwrap_err();
     assert_eq!(
         error.message,
         "Get \"http://127.0.0.1:5000/v2/\": no basic auth credentials"

@@ -14,7 +14,7 @@ use crate::http::Headers;
 
 /// The registry host of a login's `serveraddress` (moby reads it as a
 /// URL, `https://` assumed): empty and Docker Hub's names are Hub's.
-fn login_domain(server_address: &str) -> String {
+pub(super) fn login_domain(server_address: &str) -> String {
     let rest = server_address
         .strip_prefix("https://")
         .or_else(|| server_address.strip_prefix("http://"))
@@ -29,21 +29,22 @@ fn login_domain(server_address: &str) -> String {
 /// Checks `credentials` against the registry at `server_address`; the
 /// identity token to keep (empty when the registry gave none).
 pub fn login(server_address: &str, credentials: Option<Credentials>) -> Result<String, ApiError> {
-    login_through(
+    let base = registry_base(&login_domain(server_address))?;
+    login_at(
         &transport::Http::new(),
-        server_address,
+        &base,
         credentials,
         TokenCache::shared(),
     )
 }
 
-pub fn login_through(
+/// The login against the registry API at `base` (`http://host:port`).
+pub fn login_at(
     transport: &dyn Transport,
-    server_address: &str,
+    base: &str,
     credentials: Option<Credentials>,
     tokens: &'static TokenCache,
 ) -> Result<String, ApiError> {
-    let base = registry_base(&login_domain(server_address))?;
     let url = format!("{base}/v2/");
     let get = |headers: &Headers| {
         transport
@@ -56,7 +57,7 @@ pub fn login_through(
             .map_err(|reason| ApiError::internal(format!("Get {}: {reason}", go_quote(&url))))
     };
     let mut answer = get(&Headers::new())?;
-    let mut auth = Authorizer::for_login(&base, credentials, tokens);
+    let mut auth = Authorizer::for_login(base, credentials, tokens);
     if answer.status == 401 {
         auth.challenged_by(&answer);
         let authorization = auth.authorization(transport, false).map_err(|failure| {

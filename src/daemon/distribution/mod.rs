@@ -56,19 +56,30 @@ fn is_loopback(domain: &str) -> bool {
 /// Docker Hub's API host: `docker.io` names it in references.
 const HUB_REGISTRY: &str = "https://registry-1.docker.io";
 
-/// The base URL of the registry for a reference's `domain`: Docker Hub's
-/// for `docker.io`; http for loopback registries. Without a TLS client
-/// nothing else can be reached yet.
-pub fn registry_base(domain: &str) -> Result<String, ApiError> {
-    if matches!(domain, "docker.io" | "index.docker.io") {
-        return Ok(HUB_REGISTRY.to_string());
+/// The registry API's base URL for a reference's `domain`, as Docker
+/// reaches it: http for loopback, https otherwise, Docker Hub's API host
+/// for `docker.io`.
+fn base_url(domain: &str) -> String {
+    if is_loopback(domain) {
+        format!("http://{domain}")
+    } else if matches!(domain, "docker.io" | "index.docker.io") {
+        HUB_REGISTRY.to_string()
+    } else {
+        format!("https://{domain}")
     }
-    if !is_loopback(domain) {
+}
+
+/// The base URL of the registry for `domain`, if dockbox can reach it:
+/// without a TLS client, only over http (the transport is where TLS
+/// plugs in; this refusal then goes).
+pub fn registry_base(domain: &str) -> Result<String, ApiError> {
+    let base = base_url(domain);
+    if base.starts_with("https://") {
         return Err(ApiError::internal(format!(
             "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; {domain} cannot be reached"
         )));
     }
-    Ok(format!("http://{domain}"))
+    Ok(base)
 }
 
 /// Manifest bytes and what the registry said about them.
@@ -344,6 +355,13 @@ mod hub_tests;
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn references_name_their_registrys_api() {
+        assert_eq!(super::base_url("docker.io"), "https://registry-1.docker.io");
+        assert_eq!(super::base_url("localhost:5000"), "http://localhost:5000");
+        assert_eq!(super::base_url("quay.io"), "https://quay.io");
+    }
+
     #[test]
     fn only_loopback_registries_are_reached_over_http() {
         for domain in [
