@@ -307,6 +307,9 @@ fn scenario(client: &Client, archive: &Path) -> Vec<String> {
     seen.push(client.shown(&client.docker(&["login", "-u", "tester", "-p", "wrong", ADDRESS])));
     seen.push(client.shown(&client.docker(&["login", "-u", "tester", "-p", "s3cret", ADDRESS])));
     seen.push(client.config_file());
+    // Again with what is stored: Basic credentials log in again, an
+    // identity token asks for a password there is no terminal for.
+    seen.push(client.shown(&client.docker(&["login", ADDRESS])));
     seen.push(quiet(client.docker(&["push", &name])));
     must(client.docker(&["rmi", &name]));
     seen.push(quiet(client.docker(&["pull", "-q", &name])));
@@ -376,9 +379,15 @@ fn basic_auth_logins_pushes_and_pulls_show_what_dockerd_20_10_shows() {
         "{}",
         ours[4]
     );
-    assert_eq!(ours[5], "exit Some(0): ");
+    assert!(
+        ours[5].contains("Authenticating with existing credentials... [Username: tester]"),
+        "{}",
+        ours[5]
+    );
+    assert!(ours[5].contains("stdout: Login Succeeded\n"), "{}", ours[5]);
     assert_eq!(ours[6], "exit Some(0): ");
-    assert_eq!(ours[8], "{\n\t\"auths\": {}\n}");
+    assert_eq!(ours[7], "exit Some(0): ");
+    assert_eq!(ours[9], "{\n\t\"auths\": {}\n}");
 }
 
 #[test]
@@ -421,17 +430,26 @@ fn token_auth_logins_pushes_and_pulls_show_what_dockerd_20_10_shows() {
         "{}",
         ours[4]
     );
-    assert_eq!(ours[5], "exit Some(0): ");
+    assert!(
+        ours[5].contains("Error: Cannot perform an interactive login from a non TTY device"),
+        "{}",
+        ours[5]
+    );
     assert_eq!(ours[6], "exit Some(0): ");
-    assert_eq!(ours[9], ours[1]);
+    assert_eq!(ours[7], "exit Some(0): ");
+    assert_eq!(ours[10], ours[1]);
 }
 
 /// One client's session against a daemon: stdin logins, a credential
 /// helper for the registry, re-login with stored credentials, logouts.
 fn client_session(client: &Client, name: &str) -> Vec<String> {
-    let mut seen = Vec::new();
+    let stored = || {
+        let helpers = client.path.as_ref().expect("a helper dir");
+        std::fs::read_to_string(helpers.join("store").join("127.0.0.1_5000"))
+            .unwrap_or_else(|_| "<none>".into())
+    };
     let shown = |output: &Output| client.shown(output);
-    seen.push(shown(&client.run(
+    let mut seen = vec![shown(&client.run(
         &[
             "login",
             "-u",
@@ -440,8 +458,9 @@ fn client_session(client: &Client, name: &str) -> Vec<String> {
             &format!("http://{ADDRESS}/"),
         ],
         Some("s3cret\n"),
-    )));
+    ))];
     seen.push(client.config_file());
+    seen.push(stored());
     seen.push(shown(&client.docker(&["login", ADDRESS])));
     seen.push(shown(&client.docker(&["pull", "-q", name])));
     seen.push(shown(&client.docker(&["login", "--password-stdin"])));
@@ -455,8 +474,50 @@ fn client_session(client: &Client, name: &str) -> Vec<String> {
     ])));
     seen.push(shown(&client.docker(&["logout", ADDRESS])));
     seen.push(client.config_file());
+    seen.push(stored());
     seen.push(shown(&client.docker(&["logout", ADDRESS])));
     seen
+}
+
+/// A client (`program`) with a config dir naming the `test` helper for
+/// the registry, the helper in a directory of its own put first on PATH.
+fn helper_client(dir: &TempDir, host: String, program: PathBuf, side: &str) -> Client {
+    let helpers = dir.join(&format!("helpers-{side}"));
+    std::fs::create_dir_all(&helpers).unwrap();
+    let helper = helpers.join("docker-credential-test");
+    std::fs::write(&helper, CREDENTIAL_HELPER).unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = dir.join(&format!("config-{side}"));
+    std::fs::create_dir_all(&config).unwrap();
+    let json =
+        format!(r#"{{"psFormat": "table {{{{.ID}}}}", "credHelpers": {{"{ADDRESS}": "test"}}}}"#);
+    std::fs::write(config.join("config.json"), json).unwrap();
+    Client {
+        program,
+        host,
+        config,
+        path: Some(helpers),
+    }
+}
+
+/// Loads busybox into `daemon` and pushes it to the registry as
+/// `name`, logged in with the real CLI and a config of its own.
+fn push_private(daemon: &TestDaemon, dir: &TempDir, archive: &Path, name: &str) {
+    let pusher = Client {
+        program: PathBuf::from(DOCKER_CLI),
+        host: daemon.host(),
+        config: dir.join("pusher"),
+        path: None,
+    };
+    for args in [
+        vec!["load", "-i", archive.to_str().unwrap()],
+        vec!["tag", "busybox", name],
+        vec!["login", "-u", "tester", "-p", "s3cret", ADDRESS],
+        vec!["push", name],
+    ] {
+        let output = pusher.docker(&args);
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+    }
 }
 
 #[test]
@@ -483,93 +544,50 @@ fn our_client_logs_in_and_out_as_the_go_cli_with_a_credential_helper() {
     let archive = dir.join("busybox.tar");
     write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
     let name = format!("{ADDRESS}/private:1");
-    assert!(
-        daemon
-            .docker(&["load", "-i", archive.to_str().unwrap()])
-            .status
-            .success()
-    );
-    assert!(daemon.docker(&["tag", "busybox", &name]).status.success());
-    // Someone pushed the image; both clients then pull it.
-    let pusher = dir.join("pusher");
-    std::fs::create_dir_all(&pusher).unwrap();
-    let pushed = Client {
-        program: PathBuf::from(DOCKER_CLI),
-        host: daemon.host(),
-        config: pusher,
-        path: None,
-    };
-    assert!(
-        pushed
-            .docker(&["login", "-u", "tester", "-p", "s3cret", ADDRESS])
-            .status
-            .success()
-    );
-    let push = pushed.docker(&["push", &name]);
-    assert!(push.status.success(), "{}", stderr_of(&push));
+    push_private(&daemon, &dir, &archive, &name);
 
     let ours_program = dir.join("bin").join("docker");
     std::fs::create_dir_all(dir.join("bin")).unwrap();
     std::os::unix::fs::symlink(crate::harness::dockbox(), &ours_program).unwrap();
-    let session = |program: PathBuf, side: &str| {
-        let helpers = dir.join(&format!("helpers-{side}"));
-        std::fs::create_dir_all(&helpers).unwrap();
-        let helper = helpers.join("docker-credential-test");
-        std::fs::write(&helper, CREDENTIAL_HELPER).unwrap();
-        std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755))
-            .unwrap();
-        let config = dir.join(&format!("config-{side}"));
-        std::fs::create_dir_all(&config).unwrap();
-        std::fs::write(
-            config.join("config.json"),
-            format!(
-                r#"{{"psFormat": "table {{{{.ID}}}}", "credHelpers": {{"{ADDRESS}": "test"}}}}"#
-            ),
-        )
-        .unwrap();
-        let client = Client {
-            program,
-            host: daemon.host(),
-            config,
-            path: Some(helpers.clone()),
-        };
-        let seen = client_session(&client, &name);
-        let stored: Vec<String> = std::fs::read_dir(helpers.join("store"))
-            .map(|dir| {
-                dir.filter_map(|e| e.ok())
-                    .map(|e| e.file_name().to_string_lossy().into_owned())
-                    .collect()
-            })
-            .unwrap_or_default();
-        (seen, stored, helpers)
-    };
-    let (ours, ours_stored, ours_helpers) = session(ours_program, "ours");
-    let (theirs, theirs_stored, _) = session(PathBuf::from(DOCKER_CLI), "theirs");
+    let ours = client_session(
+        &helper_client(&dir, daemon.host(), ours_program, "ours"),
+        &name,
+    );
+    let theirs_program = PathBuf::from(DOCKER_CLI);
+    let theirs = client_session(
+        &helper_client(&dir, daemon.host(), theirs_program, "theirs"),
+        &name,
+    );
     assert_eq!(ours, theirs);
-    assert_eq!(ours_stored, theirs_stored);
-    // What the helper was given and gave back: the identity token.
     assert!(ours[0].contains("stdout: Login Succeeded\n"), "{}", ours[0]);
+    // The file keeps an empty entry; the helper has the identity token.
     assert!(
         ours[1].contains(&format!("\"{ADDRESS}\": {{}}")),
-        "the file keeps an empty entry: {}",
+        "{}",
         ours[1]
+    );
+    assert_eq!(
+        ours[2],
+        format!(
+            "{{\"ServerURL\":\"{ADDRESS}\",\"Username\":\"\\u003ctoken\\u003e\",\"Secret\":\"refresh-tester\"}}"
+        )
     );
     // An identity token is no password to log in again with.
     assert!(
-        ours[2].contains("Error: Cannot perform an interactive login from a non TTY device"),
+        ours[3].contains("Error: Cannot perform an interactive login from a non TTY device"),
         "{}",
-        ours[2]
+        ours[3]
     );
-    assert!(ours[3].starts_with("exit Some(0)"), "{}", ours[3]);
+    assert!(ours[4].starts_with("exit Some(0)"), "{}", ours[4]);
     assert!(
-        ours[4].contains("the --password-stdin option requires --username to be set"),
+        ours[5].contains("the --password-stdin option requires --username to be set"),
         "{}",
-        ours[4]
+        ours[5]
     );
     assert!(
-        ours[6].contains(&format!("Removing login credentials for {ADDRESS}")),
+        ours[7].contains(&format!("Removing login credentials for {ADDRESS}")),
         "{}",
-        ours[6]
+        ours[7]
     );
-    assert!(!ours_helpers.join("store").join("127.0.0.1_5000").exists());
+    assert_eq!(ours[9], "<none>", "the helper erased them");
 }
