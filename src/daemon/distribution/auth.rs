@@ -11,12 +11,14 @@ use sha2::Digest as _;
 use std::sync::Mutex;
 
 /// A user name and password, or an identity token (an OAuth2 refresh
-/// token a login returned), from the client's auth config.
+/// token a login returned), or a registry token to send as it is, from
+/// the client's auth config.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Credentials {
     pub username: String,
     pub password: String,
     pub identity_token: String,
+    pub registry_token: String,
 }
 
 impl Credentials {
@@ -30,16 +32,27 @@ impl Credentials {
     }
 
     /// The credentials of an auth config (`username`, `password`,
-    /// `identitytoken`), `None` when it has none.
+    /// `identitytoken`, `registrytoken`), `None` when it has none.
     pub fn from_json(json: &serde_json::Value) -> Option<Credentials> {
         let text = |key: &str| json[key].as_str().unwrap_or("").to_string();
         let credentials = Credentials {
             username: text("username"),
             password: text("password"),
             identity_token: text("identitytoken"),
+            registry_token: text("registrytoken"),
         };
-        (!credentials.username.is_empty() || !credentials.identity_token.is_empty())
-            .then_some(credentials)
+        let some = [
+            &credentials.username,
+            &credentials.identity_token,
+            &credentials.registry_token,
+        ];
+        some.iter().any(|t| !t.is_empty()).then_some(credentials)
+    }
+
+    /// A registry token given by the client, which moby sends as the
+    /// Bearer token instead of asking a token server.
+    fn registry_token(&self) -> Option<&str> {
+        Some(self.registry_token.as_str()).filter(|t| !t.is_empty())
     }
 
     /// The pair for Basic auth: distribution sends one only when both
@@ -63,7 +76,12 @@ impl Credentials {
     /// keeping them there.
     fn fingerprint(&self) -> String {
         let mut hasher = sha2::Sha256::new();
-        for part in [&self.username, &self.password, &self.identity_token] {
+        for part in [
+            &self.username,
+            &self.password,
+            &self.identity_token,
+            &self.registry_token,
+        ] {
             hasher.update(part.as_bytes());
             hasher.update([0]);
         }
@@ -251,9 +269,15 @@ impl Authorizer {
         self.challenges.iter().find(|c| c.scheme == "bearer")
     }
 
+    fn given_token(&self) -> Option<&str> {
+        self.credentials
+            .as_ref()
+            .and_then(Credentials::registry_token)
+    }
+
     /// Whether a 401 may be cured by a new token.
     pub fn uses_token(&self) -> bool {
-        self.bearer().is_some()
+        self.bearer().is_some() && self.given_token().is_none()
     }
 
     /// The refresh token a token server gave, else the identity token
@@ -275,6 +299,11 @@ impl Authorizer {
         transport: &dyn Transport,
         renew: bool,
     ) -> Result<Option<String>, Failure> {
+        if let Some(given) = self.given_token() {
+            // moby's only handler then is this token's, for Bearer.
+            let bearer = self.bearer().map(|_| format!("Bearer {given}"));
+            return Ok(bearer);
+        }
         if let Some(challenge) = self.bearer() {
             return self.bearer_token(transport, challenge, renew).map(Some);
         }
@@ -381,11 +410,47 @@ mod tests {
             Some(Credentials {
                 username: "u".into(),
                 password: "p?>".into(),
-                identity_token: String::new(),
+                ..Credentials::default()
             })
         );
         let token = Credentials::from_header(Some(&url(r#"{"identitytoken":"r-1"}"#))).unwrap();
         assert_eq!(token.identity_token, "r-1");
         assert_eq!(token.basic_pair(), None);
+        let given = Credentials::from_header(Some(&url(r#"{"registrytoken":"g"}"#))).unwrap();
+        assert_eq!(given.registry_token, "g");
+    }
+
+    #[test]
+    fn a_given_registry_token_answers_bearer_challenges_only() {
+        struct Unreachable;
+        impl Transport for Unreachable {
+            fn exchange(&self, _: &super::super::transport::Request<'_>) -> Result<Answer, String> {
+                Err("no token server is asked".into())
+            }
+        }
+        let challenged = |challenge: &str| {
+            let mut headers = crate::http::Headers::new();
+            headers.add("WWW-Authenticate", challenge);
+            Answer {
+                status: 401,
+                reason: String::new(),
+                headers,
+                body: Box::new(std::io::empty()),
+            }
+        };
+        let given = Credentials {
+            registry_token: "g".into(),
+            ..Credentials::default()
+        };
+        let tokens: &'static TokenCache = Box::leak(Box::default());
+        let mut auth = Authorizer::new("http://r", Some(given), vec![], tokens);
+        auth.challenged_by(&challenged(r#"Bearer realm="http://t/token""#));
+        assert_eq!(
+            auth.authorization(&Unreachable, false).unwrap().as_deref(),
+            Some("Bearer g")
+        );
+        assert!(!auth.uses_token());
+        auth.challenged_by(&challenged(r#"Basic realm="r""#));
+        assert_eq!(auth.authorization(&Unreachable, false).unwrap(), None);
     }
 }

@@ -185,7 +185,7 @@ fn credentials_go_to_the_token_server_and_a_refused_token_is_renewed_once() {
     let credentials = Credentials {
         username: "user".into(),
         password: "pass".into(),
-        identity_token: String::new(),
+        ..Credentials::default()
     };
     let with_account = "https://auth.docker.io/token?account=user&scope=repository%3Alibrary%2Fbusybox%3Apull&service=registry.docker.io";
     let transport = Recorded::new(vec![
