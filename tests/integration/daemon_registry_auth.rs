@@ -591,3 +591,65 @@ fn our_client_logs_in_and_out_as_the_go_cli_with_a_credential_helper() {
     );
     assert_eq!(ours[9], "<none>", "the helper erased them");
 }
+
+/// `docker login SERVER` under a pty (util-linux `script`), the user name
+/// and then the password typed after each prompt; what the terminal
+/// showed, the config dir named `<config>`.
+fn prompted_login(client: &Client) -> String {
+    let command = format!("{} login {ADDRESS}", client.program.display());
+    let typed = "sleep 2; printf 'tester\\n'; sleep 2; printf 's3cret\\n'; sleep 2";
+    let output = crate::harness::run(
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!("({typed}) | script -qec \"$0\" /dev/null"))
+            .arg(&command)
+            .env("DOCKER_HOST", &client.host)
+            .env("DOCKER_CONFIG", &client.config)
+            .env_remove("DOCKER_API_VERSION"),
+    );
+    format!("{}{}", client.shown(&output), client.config_file())
+        .replace(&client.config.display().to_string(), "<config>")
+}
+
+#[test]
+fn a_login_on_a_terminal_prompts_as_the_go_cli_and_hides_the_password() {
+    let skip = |reason: &str| {
+        crate::harness::report_skip(
+            "a_login_on_a_terminal_prompts_as_the_go_cli_and_hides_the_password",
+            reason,
+        )
+    };
+    if let Err(reason) = need_root()
+        .and_then(|()| need_docker_cli())
+        .and_then(|()| need("script"))
+    {
+        return skip(&reason);
+    }
+    let mut daemon = TestDaemon::start("regauth-pty");
+    let dir = TempDir::new("regauth-pty");
+    let _registry = match start_registry(daemon.child().id(), &dir, Auth::Basic) {
+        Ok(registry) => registry,
+        Err(reason) => return skip(&reason),
+    };
+    let ours_program = dir.join("docker");
+    std::os::unix::fs::symlink(crate::harness::dockbox(), &ours_program).unwrap();
+    let client = |program: PathBuf, side: &str| Client {
+        program,
+        host: daemon.host(),
+        config: dir.join(&format!("config-{side}")),
+        path: None,
+    };
+    let ours = prompted_login(&client(ours_program, "ours"));
+    let theirs = prompted_login(&client(PathBuf::from(DOCKER_CLI), "theirs"));
+    assert_eq!(ours, theirs);
+    assert!(
+        ours.contains("Username: tester\r\nPassword: \r\n"),
+        "{ours}"
+    );
+    assert!(!ours.contains("s3cret"), "the password was echoed: {ours}");
+    assert!(ours.contains("Login Succeeded"), "{ours}");
+    assert!(
+        ours.contains("\"auth\": \"dGVzdGVyOnMzY3JldA==\""),
+        "{ours}"
+    );
+}
