@@ -227,3 +227,76 @@ impl TokenCache {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_requests_are_formed_as_distributions_client_forms_them() {
+        let credentials = Credentials {
+            username: "u".into(),
+            password: "p".into(),
+            ..Credentials::default()
+        };
+        let scopes = ["repository:a/b:push,pull".to_string()];
+        let request = TokenRequest {
+            realm: "http://t/token?z=1&a=2",
+            service: "reg",
+            scopes: &scopes,
+            credentials: Some(&credentials),
+            offline: true,
+        };
+        let (method, url, headers, body) = basic_request(&request);
+        assert_eq!(method, "GET");
+        assert_eq!(
+            url,
+            "http://t/token?a=2&account=u&client_id=docker&offline_token=true&scope=repository%3Aa%2Fb%3Apush%2Cpull&service=reg&z=1"
+        );
+        assert_eq!(headers.get("Authorization"), Some("Basic dTpw"));
+        assert!(body.is_empty());
+        // No service, no scope, no credentials: the bare realm.
+        let bare = TokenRequest {
+            realm: "http://t/token",
+            service: "",
+            scopes: &[],
+            credentials: None,
+            offline: false,
+        };
+        assert_eq!(basic_request(&bare).1, "http://t/token");
+        // A password alone is not sent (distribution wants both halves).
+        let half = Credentials {
+            password: "p".into(),
+            ..Credentials::default()
+        };
+        let request = TokenRequest {
+            credentials: Some(&half),
+            ..bare
+        };
+        assert_eq!(basic_request(&request).2.get("Authorization"), None);
+    }
+
+    #[test]
+    fn the_cache_keeps_tokens_until_they_expire() {
+        let cache = TokenCache::default();
+        let key = |scope: &str| TokenKey {
+            registry: "r".into(),
+            realm: "t".into(),
+            service: "s".into(),
+            scope: scope.into(),
+            credentials: String::new(),
+        };
+        let later = SystemTime::now() + Duration::from_secs(60);
+        cache.put(key("a"), "A", later);
+        cache.put(key("old"), "O", SystemTime::now() - Duration::from_secs(1));
+        assert_eq!(cache.get(&key("a")).as_deref(), Some("A"));
+        assert_eq!(cache.get(&key("old")), None);
+        assert_eq!(cache.get(&key("b")), None);
+        cache.forget(&key("a"));
+        assert_eq!(cache.get(&key("a")), None);
+        for n in 0..CACHE_SWEEP_AT + 10 {
+            cache.put(key(&n.to_string()), "x", later);
+        }
+        assert_eq!(cache.entries.lock().unwrap().len(), CACHE_SWEEP_AT);
+    }
+}
