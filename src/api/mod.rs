@@ -13,6 +13,7 @@ pub mod exec;
 pub mod image;
 pub mod prune;
 pub mod query;
+pub mod registry;
 pub mod router;
 pub mod stats;
 pub mod types;

@@ -38,6 +38,7 @@ impl ApiHandler {
         super::volumes::routes(&mut router);
         super::build::routes(&mut router);
         super::swarm::routes(&mut router);
+        super::login::routes(&mut router);
         ApiHandler { daemon, router }
     }
 

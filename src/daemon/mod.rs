@@ -14,6 +14,7 @@ pub mod image_service;
 pub mod images;
 pub mod lock;
 pub mod log;
+pub mod login;
 pub mod network_service;
 pub mod networks;
 pub mod reload;

@@ -15,3 +15,4 @@ pub mod strconv;
 pub mod time;
 pub mod timestamp;
 pub mod ulimit;
+pub mod url;

@@ -62,6 +62,11 @@ impl RealDockerd {
         cli(&self.socket, &self.dir.join("cli-config"), args, None)
     }
 
+    /// The `DOCKER_HOST` of this engine.
+    pub(crate) fn host(&self) -> &str {
+        &self.socket
+    }
+
     /// dockerd's pid, whose network namespace is the engine's.
     pub(crate) fn pid(&self) -> u32 {
         self.child.id()

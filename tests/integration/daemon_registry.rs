@@ -14,10 +14,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const REGISTRY: &str = "/usr/bin/docker-registry";
-const ADDRESS: &str = "127.0.0.1:5000";
+pub(crate) const ADDRESS: &str = "127.0.0.1:5000";
 
 /// The registry process, in the daemon's network namespace, killed on drop.
-struct Registry {
+pub(crate) struct Registry {
     _guard: ProcessGuard,
     netns: std::fs::File,
 }
@@ -29,7 +29,7 @@ impl Registry {
 
     /// Starts the registry in the network namespace of process `pid`,
     /// with `extra` configuration (an `auth:` section, say).
-    fn start_in(pid: u32, dir: &TempDir, extra: &str) -> Result<Registry, String> {
+    pub(crate) fn start_in(pid: u32, dir: &TempDir, extra: &str) -> Result<Registry, String> {
         if !Path::new(REGISTRY).exists() {
             return Err(format!("{REGISTRY} is not installed"));
         }
@@ -864,7 +864,7 @@ fn push_rmi_pull_and_run_show_what_dockerd_20_10_shows() {
 }
 
 /// An htpasswd line for `user` (bcrypt, from Python's crypt module).
-fn htpasswd_line(user: &str, password: &str) -> Result<String, String> {
+pub(crate) fn htpasswd_line(user: &str, password: &str) -> Result<String, String> {
     let output = crate::harness::run(Command::new("python3").args([
         "-W",
         "ignore",

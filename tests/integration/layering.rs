@@ -115,6 +115,10 @@ const DAEMON_RESOURCES: &[Resource] = &[
         routes: &["daemon::system"],
     },
     Resource {
+        name: "auth",
+        routes: &["daemon::login"],
+    },
+    Resource {
         name: "build",
         routes: &["daemon::build"],
     },

@@ -22,20 +22,7 @@ fn int(parsed: &Parsed, long: &str) -> i64 {
     parsed.int(long).unwrap_or_default()
 }
 
-/// Go's `url.QueryEscape`.
-pub fn query_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for b in text.bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            b => out.push_str(&format!("%{b:02X}")),
-        }
-    }
-    out
-}
+pub use crate::gofmt::url::query_escape;
 
 /// Records which fields a template reads, as docker/cli runs a `--format`
 /// over an empty row to learn whether `.Size` needs `size=1`.

@@ -1,20 +1,32 @@
-//! The distribution API's client side, for pulls: which registry serves a
-//! reference and how to reach it, the `/v2/` ping, manifests and blobs.
-//! Plain HTTP only, so only loopback registries (which Docker also
+//! The distribution API's client side, for pulls and pushes: which
+//! registry serves a reference and how to reach it, the `/v2/` ping and
+//! its challenges (`auth`, `token`), manifests and blobs, each request
+//! authorized and retried once with a new token when the registry refuses
+//! it. Plain HTTP only, so only loopback registries (which Docker also
 //! reaches over http without being told) are served until dockbox has a
 //! TLS client; anything else is refused with a message that says so.
 
+pub mod auth;
+pub mod errcode;
+mod login;
 pub mod manifest;
+pub mod token;
+pub mod transport;
 
-use crate::api::{ApiError, ErrorKind};
+pub use auth::{Access, Credentials};
+pub use login::login;
+
+use crate::api::ApiError;
 use crate::http::Headers;
-use crate::http::fetch::{self, Fetched};
 use crate::image::{Digest, Reference};
+use auth::Authorizer;
+use errcode::{Failure, failure_of};
 use std::io::Read;
 use std::net::IpAddr;
+use std::sync::Arc;
+use token::TokenCache;
+use transport::{Answer, Request, Transport};
 
-/// At most this much of an error answer is read.
-const MAX_ERROR_BODY: u64 = 64 << 10;
 /// Manifests larger than this are refused (moby's limit is 4 MiB).
 const MAX_MANIFEST: u64 = 4 << 20;
 
@@ -24,30 +36,8 @@ pub struct Repository {
     base: String,
     /// `library/busybox`.
     path: String,
-    user_agent: String,
-    credentials: Option<Credentials>,
-    /// `Authorization` once the ping asked for Basic auth.
-    authorization: Option<String>,
-}
-
-/// A user name and password from `X-Registry-Auth`.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Credentials {
-    pub username: String,
-    pub password: String,
-}
-
-impl Credentials {
-    /// `X-Registry-Auth`: base64url of the JSON auth config; `{}`, an
-    /// empty header or one without a user name is anonymous. Like moby,
-    /// an undecodable header is taken as no credentials.
-    pub fn from_header(header: Option<&str>) -> Option<Credentials> {
-        let bytes = crate::gofmt::base64::decode_any(header?)?;
-        let json: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
-        let username = json["username"].as_str().unwrap_or("").to_string();
-        let password = json["password"].as_str().unwrap_or("").to_string();
-        (!username.is_empty()).then_some(Credentials { username, password })
-    }
+    transport: Arc<dyn Transport>,
+    auth: Authorizer,
 }
 
 /// Whether Docker reaches `host` (a `host[:port]` registry domain) over
@@ -63,6 +53,35 @@ fn is_loopback(domain: &str) -> bool {
             .is_ok_and(|address| address.is_loopback())
 }
 
+/// Docker Hub's API host: `docker.io` names it in references.
+const HUB_REGISTRY: &str = "https://registry-1.docker.io";
+
+/// The registry API's base URL for a reference's `domain`, as Docker
+/// reaches it: http for loopback, https otherwise, Docker Hub's API host
+/// for `docker.io`.
+fn base_url(domain: &str) -> String {
+    if is_loopback(domain) {
+        format!("http://{domain}")
+    } else if matches!(domain, "docker.io" | "index.docker.io") {
+        HUB_REGISTRY.to_string()
+    } else {
+        format!("https://{domain}")
+    }
+}
+
+/// The base URL of the registry for `domain`, if dockbox can reach it:
+/// without a TLS client, only over http (the transport is where TLS
+/// plugs in; this refusal then goes).
+pub fn registry_base(domain: &str) -> Result<String, ApiError> {
+    let base = base_url(domain);
+    if base.starts_with("https://") {
+        return Err(ApiError::internal(format!(
+            "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; {domain} cannot be reached"
+        )));
+    }
+    Ok(base)
+}
+
 /// Manifest bytes and what the registry said about them.
 pub struct FetchedManifest {
     pub bytes: Vec<u8>,
@@ -71,24 +90,53 @@ pub struct FetchedManifest {
     pub digest_header: Option<String>,
 }
 
+/// Why a request got no answer to judge: the transport failed or the
+/// credentials could not be turned into an `Authorization`.
+struct Unsent(String);
+
+impl Unsent {
+    /// Go's `*url.Error`: `Head "URL": reason`.
+    fn worded(&self, method: &str, url: &str) -> String {
+        format!(
+            "{method} {}: {}",
+            crate::gofmt::quote::go_quote(url),
+            self.0
+        )
+    }
+}
+
 impl Repository {
     pub fn of(
         reference: &Reference,
         credentials: Option<Credentials>,
+        access: Access,
     ) -> Result<Repository, ApiError> {
-        let domain = reference.domain();
-        if !is_loopback(domain) {
-            return Err(ApiError::internal(format!(
-                "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; {domain} cannot be reached"
-            )));
-        }
-        Ok(Repository {
-            base: format!("http://{domain}"),
-            path: reference.path(),
-            user_agent: format!("dockbox/{}", crate::version::VERSION),
+        let base = registry_base(reference.domain())?;
+        Ok(Repository::at(
+            &base,
+            &reference.path(),
             credentials,
-            authorization: None,
-        })
+            access,
+            Arc::new(transport::Http::new()),
+            TokenCache::shared(),
+        ))
+    }
+
+    /// The repository `path` at `base`, reached through `transport`.
+    pub fn at(
+        base: &str,
+        path: &str,
+        credentials: Option<Credentials>,
+        access: Access,
+        transport: Arc<dyn Transport>,
+        tokens: &'static TokenCache,
+    ) -> Repository {
+        Repository {
+            base: base.to_string(),
+            path: path.to_string(),
+            transport,
+            auth: Authorizer::new(base, credentials, vec![access.scope(path)], tokens),
+        }
     }
 
     /// `library/busybox`, as moby's "Pulling from" names it.
@@ -96,116 +144,96 @@ impl Repository {
         &self.path
     }
 
-    fn with_authorization(&self, headers: &Headers) -> Headers {
-        let mut headers = headers.clone();
-        if let Some(authorization) = &self.authorization {
-            headers.set("Authorization", authorization.clone());
+    /// One authorized request; a 401 to a Bearer token is retried once
+    /// with a new token (the cached one may have been revoked).
+    fn request(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &Headers,
+        body: &[u8],
+    ) -> Result<Answer, Unsent> {
+        let mut renew = false;
+        loop {
+            let mut headers = headers.clone();
+            let authorization = self
+                .auth
+                .authorization(self.transport.as_ref(), renew)
+                .map_err(|failure| Unsent(failure.text))?;
+            if let Some(value) = authorization {
+                headers.set("Authorization", value);
+            }
+            let request = Request {
+                method,
+                url,
+                headers: &headers,
+                body,
+            };
+            let answer = self.transport.exchange(&request).map_err(Unsent)?;
+            if answer.status == 401 && !renew && self.auth.uses_token() {
+                renew = true;
+                continue;
+            }
+            return Ok(answer);
         }
-        headers
     }
 
-    fn get(&self, url: &str, headers: &Headers) -> Result<Fetched, ApiError> {
-        fetch::get_with_headers(url, &self.user_agent, &self.with_authorization(headers))
-            .map_err(|error| ApiError::internal(error.to_string()))
-    }
-
-    /// `GET /v2/`: the registry speaks the distribution API and lets us
-    /// in, with Basic auth from the credentials when it asks for it.
+    /// `GET /v2/`: the registry speaks the distribution API; a 401 names
+    /// the challenges later requests answer.
     pub fn ping(&mut self) -> Result<(), ApiError> {
         let url = format!("{}/v2/", self.base);
-        let mut fetched = self.get(&url, &Headers::new())?;
-        if fetched.response.status == 401 {
-            let challenge = fetched
-                .response
-                .headers
-                .get("WWW-Authenticate")
-                .unwrap_or("")
-                .to_string();
-            if !challenge.to_ascii_lowercase().starts_with("basic") {
-                return Err(ApiError::new(
-                    ErrorKind::Unauthorized,
-                    format!(
-                        "{url}: the registry asks for {challenge}, and dockbox supports only Basic authentication so far"
-                    ),
-                ));
-            }
-            // A 500 as moby's: a 401 makes the CLI prompt for a login.
-            let Some(credentials) = &self.credentials else {
-                return Err(ApiError::internal(format!(
-                    "Get \"{url}\": no basic auth credentials"
-                )));
-            };
-            let pair = format!("{}:{}", credentials.username, credentials.password);
-            self.authorization = Some(format!(
-                "Basic {}",
-                crate::gofmt::base64::encode_standard(pair.as_bytes())
-            ));
-            fetched = self.get(&url, &Headers::new())?;
-            if fetched.response.status == 401 {
-                return Err(ApiError::internal(format!(
-                    "Get \"{url}\": unauthorized: {}",
-                    error_text(&mut fetched)
-                )));
-            }
-        }
-        match fetched.response.status {
+        let request = Request {
+            method: "GET",
+            url: &url,
+            headers: &Headers::new(),
+            body: b"",
+        };
+        let mut answer = self
+            .transport
+            .exchange(&request)
+            .map_err(|reason| ApiError::internal(Unsent(reason).worded("Get", &url)))?;
+        match answer.status {
             200..=299 => Ok(()),
+            401 => {
+                self.auth.challenged_by(&answer);
+                Ok(())
+            }
             _ => Err(ApiError::internal(format!(
                 "error pinging registry {url}: {}",
-                error_text(&mut fetched)
+                failure_of(&mut answer).text
             ))),
         }
     }
 
-    /// `GET /v2/<path>/manifests/<tag or digest>`. A 404 is moby's "not
-    /// found" for `familiar` (the reference as the user gave it).
+    /// `GET /v2/<path>/manifests/<tag or digest>`; a refusal is worded
+    /// as moby's pull words it for `reference`.
     pub fn manifest(
         &self,
         tag_or_digest: &str,
-        familiar: &str,
+        reference: &Reference,
     ) -> Result<FetchedManifest, ApiError> {
         let url = format!("{}/v2/{}/manifests/{tag_or_digest}", self.base, self.path);
         let mut headers = Headers::new();
         headers.set("Accept", manifest::accept_header());
-        let mut fetched = self.get(&url, &headers)?;
-        match fetched.response.status {
-            200 => {}
-            404 => {
-                return Err(ApiError::not_found(format!(
-                    "manifest for {familiar} not found: {}",
-                    error_text(&mut fetched)
-                )));
-            }
-            401 | 403 => {
-                return Err(ApiError::new(
-                    ErrorKind::Forbidden,
-                    format!(
-                        "pull access denied for {}, repository does not exist or may require 'docker login': {}",
-                        familiar.split([':', '@']).next().unwrap_or(familiar),
-                        error_text(&mut fetched)
-                    ),
-                ));
-            }
-            _ => {
-                return Err(ApiError::internal(format!(
-                    "fetch manifest {url}: {}",
-                    error_text(&mut fetched)
-                )));
-            }
+        // moby asks for a tag with a HEAD first, so its errors say Head.
+        let shown = if Digest::parse(tag_or_digest).is_ok() {
+            "Get"
+        } else {
+            "Head"
+        };
+        let mut answer = self
+            .request("GET", &url, &headers, b"")
+            .map_err(|unsent| ApiError::internal(unsent.worded(shown, &url)))?;
+        if answer.status != 200 {
+            return Err(pull_error(failure_of(&mut answer), reference));
         }
-        let content_type = fetched
-            .response
-            .headers
-            .get("Content-Type")
-            .unwrap_or("")
-            .to_string();
-        let digest_header = fetched
-            .response
+        let content_type = answer.headers.get("Content-Type").unwrap_or("").to_string();
+        let digest_header = answer
             .headers
             .get("Docker-Content-Digest")
             .map(str::to_string);
         let mut bytes = Vec::new();
-        (&mut fetched.response.body)
+        (&mut answer.body)
             .take(MAX_MANIFEST + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| ApiError::internal(format!("read manifest {url}: {e}")))?;
@@ -222,19 +250,44 @@ impl Repository {
     }
 
     /// `GET /v2/<path>/blobs/<digest>`, its body not yet read.
-    pub fn blob(&self, digest: &Digest) -> Result<Fetched, ApiError> {
+    pub fn blob(&self, digest: &Digest) -> Result<Answer, ApiError> {
         let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.path);
-        let mut fetched = self.get(&url, &Headers::new())?;
-        if fetched.response.status != 200 {
+        let mut answer = self
+            .request("GET", &url, &Headers::new(), b"")
+            .map_err(|unsent| ApiError::internal(unsent.worded("Get", &url)))?;
+        if answer.status != 200 {
             return Err(ApiError::internal(format!(
                 "fetch blob {url}: {}",
-                error_text(&mut fetched)
+                failure_of(&mut answer).text
             )));
         }
-        Ok(fetched)
+        Ok(answer)
     }
 }
 
+/// moby's `TranslatePullError`: a denial or an unknown manifest or
+/// repository is a 404 in its words; anything else a 500 as worded.
+fn pull_error(failure: Failure, reference: &Reference) -> ApiError {
+    let text = failure.text.clone();
+    match failure.code() {
+        Some("DENIED") => ApiError::not_found(format!(
+            "pull access denied for {}, repository does not exist or may require 'docker login': {text}",
+            reference.familiar_name()
+        )),
+        Some("MANIFEST_UNKNOWN") => ApiError::not_found(format!(
+            "manifest for {} not found: {text}",
+            reference.familiar()
+        )),
+        Some("NAME_UNKNOWN") => ApiError::not_found(format!(
+            "repository {} not found: {text}",
+            reference.familiar_name()
+        )),
+        _ => ApiError::internal(text),
+    }
+}
+
+/// The push side: moby's push shows a failed request's cause alone (it
+/// unwraps Go's `*url.Error`), so these errors are the bare reasons.
 impl Repository {
     fn send(
         &self,
@@ -242,25 +295,19 @@ impl Repository {
         url: &str,
         headers: &Headers,
         body: &[u8],
-    ) -> Result<fetch::Exchanged, ApiError> {
-        fetch::send(
-            method,
-            url,
-            &self.user_agent,
-            &self.with_authorization(headers),
-            body,
-        )
-        .map_err(|error| ApiError::internal(error.to_string()))
+    ) -> Result<Answer, ApiError> {
+        self.request(method, url, headers, body)
+            .map_err(|unsent| ApiError::internal(unsent.0))
     }
 
     /// `HEAD /v2/<path>/blobs/<digest>`: whether the registry has it.
     pub fn has_blob(&self, digest: &Digest) -> Result<bool, ApiError> {
         let url = format!("{}/v2/{}/blobs/{digest}", self.base, self.path);
-        let answer = self.send("HEAD", &url, &Headers::new(), b"")?;
+        let mut answer = self.send("HEAD", &url, &Headers::new(), b"")?;
         match answer.status {
             200 => Ok(true),
             404 => Ok(false),
-            status => Err(ApiError::internal(format!("HEAD {url}: status {status}"))),
+            _ => Err(ApiError::internal(failure_of(&mut answer).text)),
         }
     }
 
@@ -268,15 +315,10 @@ impl Repository {
     /// `PUT <Location>&digest=` sends the bytes; the registry checks them.
     pub fn upload_blob(&self, digest: &Digest, bytes: &[u8]) -> Result<(), ApiError> {
         let url = format!("{}/v2/{}/blobs/uploads/", self.base, self.path);
-        let opened = self.send("POST", &url, &Headers::new(), b"")?;
+        let mut opened = self.send("POST", &url, &Headers::new(), b"")?;
         let location = match (opened.status, opened.headers.get("Location")) {
             (202, Some(location)) => location.to_string(),
-            (status, _) => {
-                return Err(ApiError::internal(format!(
-                    "POST {url}: status {status}: {}",
-                    String::from_utf8_lossy(&opened.body).trim()
-                )));
-            }
+            _ => return Err(ApiError::internal(failure_of(&mut opened).text)),
         };
         let location = if location.starts_with('/') {
             format!("{}{location}", self.base)
@@ -287,13 +329,9 @@ impl Repository {
         let put_url = format!("{location}{separator}digest={digest}");
         let mut headers = Headers::new();
         headers.set("Content-Type", "application/octet-stream");
-        let put = self.send("PUT", &put_url, &headers, bytes)?;
+        let mut put = self.send("PUT", &put_url, &headers, bytes)?;
         if put.status != 201 {
-            return Err(ApiError::internal(format!(
-                "upload blob {digest}: status {}: {}",
-                put.status,
-                String::from_utf8_lossy(&put.body).trim()
-            )));
+            return Err(ApiError::internal(failure_of(&mut put).text));
         }
         Ok(())
     }
@@ -303,71 +341,25 @@ impl Repository {
         let url = format!("{}/v2/{}/manifests/{tag}", self.base, self.path);
         let mut headers = Headers::new();
         headers.set("Content-Type", media_type);
-        let put = self.send("PUT", &url, &headers, bytes)?;
+        let mut put = self.send("PUT", &url, &headers, bytes)?;
         if put.status != 201 {
-            return Err(ApiError::internal(format!(
-                "put manifest {url}: status {}: {}",
-                put.status,
-                String::from_utf8_lossy(&put.body).trim()
-            )));
+            return Err(ApiError::internal(failure_of(&mut put).text));
         }
         Ok(())
     }
 }
 
-#[derive(serde::Deserialize)]
-struct RegistryErrors {
-    errors: Vec<RegistryError>,
-}
-
-#[derive(serde::Deserialize)]
-struct RegistryError {
-    code: String,
-    #[serde(default)]
-    message: String,
-}
-
-/// distribution's `errcode` wording of an error answer (`manifest
-/// unknown: manifest unknown`), or the status and body when it is not one.
-fn error_text(fetched: &mut Fetched) -> String {
-    let mut body = Vec::new();
-    let _ = (&mut fetched.response.body)
-        .take(MAX_ERROR_BODY)
-        .read_to_end(&mut body);
-    match serde_json::from_slice::<RegistryErrors>(&body) {
-        Ok(parsed) if !parsed.errors.is_empty() => parsed
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.code.to_lowercase().replace('_', " "), e.message))
-            .collect::<Vec<_>>()
-            .join(", "),
-        _ => format!(
-            "{}: {}",
-            fetched.status_text(),
-            String::from_utf8_lossy(&body).trim()
-        ),
-    }
-}
+#[cfg(test)]
+#[path = "hub_tests.rs"]
+mod hub_tests;
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn registry_auth_headers_as_the_cli_sends_them() {
-        use super::Credentials;
-        assert_eq!(Credentials::from_header(Some("e30=")), None);
-        assert_eq!(Credentials::from_header(None), None);
-        assert_eq!(Credentials::from_header(Some("!!")), None);
-        // {"username":"u","password":"p?>"} in base64url.
-        let header = crate::gofmt::base64::encode_standard(br#"{"username":"u","password":"p?>"}"#)
-            .replace('+', "-")
-            .replace('/', "_");
-        assert_eq!(
-            Credentials::from_header(Some(&header)),
-            Some(Credentials {
-                username: "u".into(),
-                password: "p?>".into()
-            })
-        );
+    fn references_name_their_registrys_api() {
+        assert_eq!(super::base_url("docker.io"), "https://registry-1.docker.io");
+        assert_eq!(super::base_url("localhost:5000"), "http://localhost:5000");
+        assert_eq!(super::base_url("quay.io"), "https://quay.io");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::download::progress_bar;
 use crate::api::ApiError;
 use crate::api::image::{ProgressDetail, ProgressMessage};
 use crate::daemon::distribution::manifest::{self, ImageManifest, Manifest, Platform};
-use crate::daemon::distribution::{Credentials, Repository};
+use crate::daemon::distribution::{Access, Credentials, Repository};
 use crate::daemon::errors::{image_error, store_error};
 use crate::daemon::image_service::StoredImage;
 use crate::daemon::log;
@@ -93,7 +93,7 @@ pub fn pull(
     };
     let _ = io::copy(call.exchange.body(), &mut io::sink());
     let credentials = Credentials::from_header(call.exchange.header("X-Registry-Auth"));
-    let mut repository = Repository::of(&reference, credentials)?;
+    let mut repository = Repository::of(&reference, credentials, Access::Pull)?;
     repository.ping()?;
     let familiar = reference.familiar();
     let target = match (reference.digest(), reference.tag()) {
@@ -101,7 +101,7 @@ pub fn pull(
         (None, Some(tag)) => tag.to_string(),
         (None, None) => "latest".to_string(),
     };
-    let fetched = repository.manifest(&target, &familiar)?;
+    let fetched = repository.manifest(&target, &reference)?;
     let top_digest = verify_manifest(&fetched, reference.digest()).map_err(ApiError::internal)?;
     let top = manifest::parse(&fetched.bytes, &fetched.content_type, &familiar)
         .map_err(ApiError::internal)?;
@@ -166,7 +166,7 @@ fn image_manifest(plan: &PullPlan) -> Result<(ImageManifest, Vec<u8>), String> {
             let familiar = plan.reference.familiar();
             let fetched = plan
                 .repository
-                .manifest(&digest.to_string(), &familiar)
+                .manifest(&digest.to_string(), &plan.reference)
                 .map_err(|e| e.message)?;
             verify_manifest(&fetched, Some(&digest))?;
             match manifest::parse(&fetched.bytes, &fetched.content_type, &familiar)? {
@@ -251,7 +251,7 @@ fn run_pull(
 fn read_blob(plan: &PullPlan, digest: &Digest, limit: u64) -> Result<Vec<u8>, String> {
     let mut fetched = plan.repository.blob(digest).map_err(|e| e.message)?;
     let mut bytes = Vec::new();
-    (&mut fetched.response.body)
+    (&mut fetched.body)
         .take(limit)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("read blob {digest}: {e}"))?;
@@ -296,7 +296,7 @@ fn download_layer(
     let mut current = 0u64;
     let mut last_sent = std::time::Instant::now();
     loop {
-        let n = match fetched.response.body.read(&mut buffer) {
+        let n = match fetched.body.read(&mut buffer) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

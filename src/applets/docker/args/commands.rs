@@ -8,8 +8,8 @@ use super::container_commands::{
     RESTART, RM, START, STATS, STOP, TOP, UNPAUSE, UPDATE, WAIT,
 };
 use super::other_commands::{
-    EVENTS, HISTORY, IMAGE_PRUNE, IMAGES, IMPORT, INFO, INSPECT, LOAD, PULL, PUSH, RMI, SAVE,
-    SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
+    EVENTS, HISTORY, IMAGE_PRUNE, IMAGES, IMPORT, INFO, INSPECT, LOAD, LOGIN, LOGOUT, PULL, PUSH,
+    RMI, SAVE, SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
 };
 use super::tables::{CONTAINER_INSPECT, CREATE, IMAGE_INSPECT, PS, RUN};
 use super::volume_commands::{VOLUME_CREATE, VOLUME_INSPECT, VOLUME_LS, VOLUME_PRUNE, VOLUME_RM};
@@ -35,6 +35,8 @@ pub(super) const COMMANDS: &[&CommandSpec] = &[
     &INSPECT,
     &KILL,
     &LOAD,
+    &LOGIN,
+    &LOGOUT,
     &LOGS,
     &PAUSE,
     &PORT,

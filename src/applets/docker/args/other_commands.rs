@@ -450,3 +450,42 @@ pub const VERSION: CommandSpec = CommandSpec {
     min_args: 0,
     max_args: Some(0),
 };
+
+const LOGIN_FLAGS: &[FlagSpec] = &[
+    value(
+        "password",
+        Some('p'),
+        "string",
+        "Password or Personal Access Token (PAT)",
+    ),
+    boolean(
+        "password-stdin",
+        None,
+        "Take the Password or Personal Access Token (PAT) from stdin",
+    ),
+    value("username", Some('u'), "string", "Username"),
+    HELP,
+];
+pub const LOGIN: CommandSpec = CommandSpec {
+    name: "login",
+    usage: "docker login [OPTIONS] [SERVER]",
+    short: "Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.",
+    aliases: "",
+    flags: LOGIN_FLAGS,
+    exclude: &[],
+    interspersed: true,
+    min_args: 0,
+    max_args: Some(1),
+};
+
+pub const LOGOUT: CommandSpec = CommandSpec {
+    name: "logout",
+    usage: "docker logout [SERVER]",
+    short: "Log out from a registry.\nIf no server is specified, the default is defined by the daemon.",
+    aliases: "",
+    flags: HELP_ONLY_FLAGS,
+    exclude: &[],
+    interspersed: true,
+    min_args: 0,
+    max_args: Some(1),
+};

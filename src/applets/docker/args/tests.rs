@@ -295,6 +295,8 @@ fn captured_commands_match_the_real_cli() {
         "inspect",
         "kill",
         "load",
+        "login",
+        "logout",
         "logs",
         "pause",
         "port",
@@ -380,7 +382,7 @@ fn flag_key(flag: &FlagSpec) -> String {
 /// because the commands take the same options.)
 const SHARED_TABLES: &[&[&str]] = &[
     &[
-        "diff", "pause", "port", "rename", "tag", "top", "unpause", "wait",
+        "diff", "logout", "pause", "port", "rename", "tag", "top", "unpause", "wait",
     ],
     &["info", "version", "volume inspect"],
     &["restart", "stop"],

@@ -4,6 +4,7 @@
 //! turned into the CLI's messages.
 
 pub mod config;
+pub mod credentials;
 
 use crate::api::types::ErrorResponse;
 use crate::http::client::Upgrade;

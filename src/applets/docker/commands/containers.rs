@@ -256,7 +256,7 @@ fn pull(session: &mut Session, named: &Named) -> Result<(), Failure> {
     ));
     let query = crate::applets::docker::queries::encode_query(&mut params);
     let mut headers = Headers::new();
-    headers.set("X-Registry-Auth", session.registry_auth(named.domain()));
+    headers.set("X-Registry-Auth", session.registry_auth(named.domain())?);
     let mut response =
         session
             .client

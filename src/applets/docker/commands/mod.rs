@@ -8,6 +8,7 @@ mod events;
 mod exec;
 mod hijack;
 mod images;
+mod login;
 mod logs;
 mod manage;
 mod progress;
@@ -35,13 +36,15 @@ pub struct Session {
 impl Session {
     /// `X-Registry-Auth` for a registry (`docker.io` is Docker Hub's
     /// `https://index.docker.io/v1/` in config files).
-    pub fn registry_auth(&self, domain: &str) -> String {
+    pub fn registry_auth(&self, domain: &str) -> Result<String, Failure> {
         let key = if domain == "docker.io" {
-            "https://index.docker.io/v1/"
+            super::client::credentials::INDEX_SERVER
         } else {
             domain
         };
-        self.config.registry_auth(key)
+        self.config
+            .registry_auth(key)
+            .map_err(|text| Failure::new(1, text))
     }
 
     pub fn now(&self) -> SystemTime {
@@ -67,8 +70,6 @@ const NOT_SERVED: &[&str] = &[
     "diff",
     "export",
     "build",
-    "login",
-    "logout",
     "search",
 ];
 
@@ -90,6 +91,8 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "load" => images::load(session, parsed),
         "save" => images::save(session, parsed),
         "import" => images::import(session, parsed),
+        "login" => login::login(session, parsed),
+        "logout" => login::logout(session, parsed),
         "pull" => registry::pull(session, parsed),
         "push" => registry::push(session, parsed),
         "history" => images::history(session, parsed),

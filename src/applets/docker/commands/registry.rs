@@ -51,7 +51,7 @@ pub fn pull(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     }
     let query = encode_query(&mut params);
     let mut headers = Headers::new();
-    headers.set("X-Registry-Auth", session.registry_auth(named.domain()));
+    headers.set("X-Registry-Auth", session.registry_auth(named.domain())?);
     let mut response =
         session
             .client
@@ -79,7 +79,7 @@ pub fn push(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let mut params = vec![("tag", tag)];
     let query = encode_query(&mut params);
     let mut headers = Headers::new();
-    headers.set("X-Registry-Auth", session.registry_auth(named.domain()));
+    headers.set("X-Registry-Auth", session.registry_auth(named.domain())?);
     let escaped: Vec<String> = named.name().split('/').map(path_escape).collect();
     let path = format!("/images/{}/push?{query}", escaped.join("/"));
     let mut response = session.client.stream("POST", &path, &headers, None)?;
