@@ -188,9 +188,10 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
 /// Wires the container's network, then launches it; a failed launch
 /// gives the network back.
 fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<(i32, Option<Sandbox>), String> {
+    let joins = super::networking::joins(daemon.store(), record)?;
     let sandbox = daemon
         .networks()
-        .attach(&record.host_config.network_mode)
+        .attach(&record.host_config.network_mode, &joins)
         .map_err(|e| format!("failed to set up the container's network: {e}"))?;
     let launched = super::files::write_hosts(record, &daemon.config().data_root, sandbox.as_ref())
         .map_err(|e| e.to_string())
@@ -525,13 +526,14 @@ pub fn restore(daemon: &Arc<Daemon>) {
     let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
+    let networks = crate::daemon::network_records::list(daemon.store()).unwrap_or_default();
     for (_, record) in records {
         let id = record.id.clone();
         match record.status() {
             Status::Running | Status::Paused => match connect(daemon, &id, false) {
                 Ok(stream) => {
                     if let Some(sandbox) = &record.sandbox {
-                        daemon.networks().restore(sandbox);
+                        daemon.networks().restore(sandbox, &networks);
                     }
                     log::info(&format!("restored container {id}"));
                     let daemon = Arc::clone(daemon);

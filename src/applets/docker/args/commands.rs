@@ -12,6 +12,10 @@ use super::other_commands::{
     SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
 };
 use super::tables::{CONTAINER_INSPECT, CREATE, IMAGE_INSPECT, PS, RUN};
+use super::network_commands::{
+    NETWORK_CONNECT, NETWORK_CREATE, NETWORK_DISCONNECT, NETWORK_INSPECT, NETWORK_LS, NETWORK_PRUNE,
+    NETWORK_RM,
+};
 use super::volume_commands::{VOLUME_CREATE, VOLUME_INSPECT, VOLUME_LS, VOLUME_PRUNE, VOLUME_RM};
 
 /// Each command answers to its name and to the aliases its help lists.
@@ -36,6 +40,13 @@ pub(super) const COMMANDS: &[&CommandSpec] = &[
     &KILL,
     &LOAD,
     &LOGS,
+    &NETWORK_CONNECT,
+    &NETWORK_CREATE,
+    &NETWORK_DISCONNECT,
+    &NETWORK_INSPECT,
+    &NETWORK_LS,
+    &NETWORK_PRUNE,
+    &NETWORK_RM,
     &PAUSE,
     &PORT,
     &PS,
