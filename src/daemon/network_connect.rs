@@ -95,10 +95,10 @@ fn connect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> 
         rec.networking_config
             .get_or_insert_default()
             .endpoints_config = Some(endpoints);
-        rec.network_ids
-            .insert(network.name.clone(), network.id.clone());
         if let (Some(sandbox), Some(endpoint)) = (rec.sandbox.as_mut(), &live) {
             sandbox.endpoints.push(endpoint.clone());
+            rec.network_ids
+                .insert(network.name.clone(), network.id.clone());
         }
         Ok(())
     });
@@ -118,9 +118,6 @@ fn disconnect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     let found = daemon.find_container(&request.container)?;
     let _guard = daemon.hold_operation(&found.id);
     let record = daemon.find_container(&found.id)?;
-    if network.name == "host" || mode_network(&record.host_config.network_mode) == "host" {
-        return Err(ApiError::invalid(HOST_CONFLICT));
-    }
     let running = record.is_running();
     if !networking::configured(&record).contains_key(&network.name) {
         return Err(ApiError::internal(if running {
@@ -134,6 +131,9 @@ fn disconnect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
                 record.id, network.name
             )
         }));
+    }
+    if network.name == "host" {
+        return Err(ApiError::invalid(HOST_CONFLICT));
     }
     let live = record
         .sandbox

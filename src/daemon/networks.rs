@@ -315,9 +315,10 @@ fn parse_bool_filter(filters: &Filters, key: &str) -> Result<Option<bool>, ApiEr
 
 fn list(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
-    filters.validate(&[
-        "dangling", "driver", "id", "label", "name", "scope", "type",
-    ])?;
+    // moby's network filters say "Invalid" where the others say "invalid".
+    filters
+        .validate(&["dangling", "driver", "id", "label", "name", "scope", "type"])
+        .map_err(|error| ApiError::invalid(error.message.replacen("invalid", "Invalid", 1)))?;
     if let Some(kind) = filters
         .get("type")
         .iter()

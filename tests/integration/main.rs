@@ -30,6 +30,7 @@ mod daemon_images_hostile;
 mod daemon_leaks;
 mod daemon_logs_prune;
 mod daemon_network;
+mod daemon_networks;
 mod daemon_races;
 mod daemon_ramdisk;
 mod daemon_registry;

@@ -75,7 +75,8 @@ pub fn check_endpoint(
 }
 
 /// At create: the networking config keyed by network name, with the
-/// `NetworkMode` network always in it; user networks must exist.
+/// `NetworkMode` network always in it. A network that does not exist
+/// keeps the name given and fails the start, as in moby.
 pub fn settle_endpoints(
     store: &Store,
     host: &HostConfig,
@@ -95,20 +96,24 @@ pub fn settle_endpoints(
         .unwrap_or_default();
     let all = network_records::list(store)?;
     let mut settled = BTreeMap::new();
-    for (name, mut settings) in std::iter::once((mode, mode_settings)).chain(endpoints) {
-        // The predefined networks always exist in a running daemon.
-        let predefined = NetworkRecord {
-            name: name.clone(),
-            ..NetworkRecord::default()
-        };
+    for (name, settings) in std::iter::once((mode, mode_settings)).chain(endpoints) {
         let network = match network_records::find_in(&all, &name) {
-            Err(_) if network_records::is_predefined_name(&name) => &predefined,
-            found => found?,
+            Ok(found) => found,
+            Err(error) if error.status() == 404 => {
+                // Only where the store has no predefined networks (tests).
+                let predefined = NetworkRecord {
+                    name: name.clone(),
+                    ..NetworkRecord::default()
+                };
+                if network_records::is_predefined_name(&name) {
+                    check_endpoint(&predefined, &settings)?;
+                }
+                settled.insert(name, settings);
+                continue;
+            }
+            Err(error) => return Err(error),
         };
         check_endpoint(network, &settings)?;
-        if is_user_defined(&network.name) {
-            settings.network_id = network.id.clone();
-        }
         settled.insert(network.name.clone(), settings);
     }
     given.endpoints_config = Some(settled);
@@ -132,18 +137,18 @@ pub fn configured(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings
 }
 
 /// The networks a starting container joins, its `NetworkMode` network
-/// first; a network that is gone fails the start as moby's does.
-pub fn joins(store: &Store, record: &ContainerRecord) -> Result<Vec<Join>, String> {
-    let all = network_records::list(store).map_err(|e| e.message)?;
+/// first; a network that is gone (or never was: the create does not
+/// check, as moby's does not) fails the start with a 404.
+pub fn joins(store: &Store, record: &ContainerRecord) -> Result<Vec<Join>, ApiError> {
+    let all = network_records::list(store)?;
     let endpoints = configured(record);
     let mode = mode_network(&record.host_config.network_mode);
     let mut names: Vec<&String> = endpoints.keys().collect();
     names.sort_by_key(|name| (name.as_str() != mode, name.as_str()));
     let mut joins = Vec::new();
     for name in names {
-        let network = network_records::find_in(&all, name).map_err(|e| e.message)?;
-        let static_address =
-            check_endpoint(network, &endpoints[name.as_str()]).map_err(|e| e.message)?;
+        let network = network_records::find_in(&all, name)?;
+        let static_address = check_endpoint(network, &endpoints[name.as_str()])?;
         joins.push(Join {
             network: network.clone(),
             static_address,
@@ -152,7 +157,10 @@ pub fn joins(store: &Store, record: &ContainerRecord) -> Result<Vec<Join>, Strin
     Ok(joins)
 }
 
-/// The container's entry for `network`, from a connect's endpoint config.
+/// The container's entry for `network`, from a connect's endpoint
+/// config. Its `NetworkID` is kept (inspect shows the IDs of networks
+/// joined, from the record's `network_ids`) to say it was connected, which
+/// old API versions show in `Aliases`.
 pub fn connect_settings(network: &NetworkRecord, given: Option<EndpointSettings>) -> EndpointSettings {
     let mut settings = given.unwrap_or_default();
     settings.network_id = network.id.clone();
@@ -182,11 +190,7 @@ pub fn views(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
             links: configured.links.clone(),
             aliases: configured.aliases.clone(),
             driver_opts: configured.driver_opts.clone(),
-            network_id: record
-                .network_ids
-                .get(&name)
-                .cloned()
-                .unwrap_or(configured.network_id.clone()),
+            network_id: record.network_ids.get(&name).cloned().unwrap_or_default(),
             ..EndpointSettings::default()
         };
         if let Some(endpoint) = live.clone().find(|e| e.network_name == name) {
@@ -205,8 +209,10 @@ pub fn views(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
     shown
 }
 
-/// Before API 1.45 a user network's `Aliases` also held the short ID and
-/// the hostname (moby's router adds them for old clients).
+/// Before API 1.45 the `Aliases` of a user network the container has
+/// joined (or was connected to) also held the short ID and the hostname,
+/// as moby's router adds them for old clients; before 1.44 there were no
+/// `DNSNames`.
 pub fn for_version(
     record: &ContainerRecord,
     networks: &mut BTreeMap<String, EndpointSettings>,
@@ -215,8 +221,16 @@ pub fn for_version(
     if version >= ApiVersion::new(1, 45) {
         return;
     }
+    let configured = configured(record);
     for (name, endpoint) in networks.iter_mut() {
-        if !is_user_defined(name) {
+        if version < ApiVersion::new(1, 44) {
+            endpoint.dns_names = None;
+        }
+        let joined = !endpoint.network_id.is_empty()
+            || configured
+                .get(name)
+                .is_some_and(|settings| !settings.network_id.is_empty());
+        if !is_user_defined(name) || !joined {
             continue;
         }
         let mut aliases = endpoint.aliases.take().unwrap_or_default();
@@ -291,11 +305,18 @@ mod tests {
             settled.endpoints_config.unwrap().keys().collect::<Vec<_>>(),
             ["bridge"]
         );
+        // An unknown network is kept by name; the start fails on it.
         let missing = HostConfig {
             network_mode: "nosuch".into(),
             ..HostConfig::default()
         };
-        let error = settle_endpoints(&store, &missing, None).unwrap_err();
+        let settled = settle_endpoints(&store, &missing, None).unwrap().unwrap();
+        let record = ContainerRecord {
+            host_config: missing,
+            networking_config: Some(settled),
+            ..ContainerRecord::default()
+        };
+        let error = joins(&store, &record).unwrap_err();
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!((error.status(), error.message.as_str()), (404, "network nosuch not found"));

@@ -2,6 +2,7 @@
 //! written by hand from Docker CLI 28's `--help` output and argument
 //! errors; the tests check each `--help` against the captured text.
 
+use super::container_commands::CONTAINER_PRUNE_FLAGS;
 use super::container_flags::{check_int, check_label};
 use super::tables::{HELP, INSPECT_FORMAT_USAGE, boolean, check_filter, checked, value};
 use super::{CommandSpec, FlagSpec};
@@ -226,23 +227,12 @@ pub const NETWORK_DISCONNECT: CommandSpec = CommandSpec {
     max_args: Some(2),
 };
 
-const NETWORK_PRUNE_FLAGS: &[FlagSpec] = &[
-    checked(
-        "filter",
-        None,
-        "filter",
-        check_filter,
-        "Provide filter values (e.g. \"until=<timestamp>\")",
-    ),
-    boolean("force", Some('f'), "Do not prompt for confirmation"),
-    HELP,
-];
 pub const NETWORK_PRUNE: CommandSpec = CommandSpec {
     name: "network prune",
     usage: "docker network prune [OPTIONS]",
     short: "Remove all unused networks",
     aliases: "",
-    flags: NETWORK_PRUNE_FLAGS,
+    flags: CONTAINER_PRUNE_FLAGS,
     exclude: &[],
     interspersed: true,
     min_args: 0,

@@ -386,6 +386,7 @@ fn flag_key(flag: &FlagSpec) -> String {
 /// defines these flags in each command's file; they are the same flags
 /// because the commands take the same options.)
 const SHARED_TABLES: &[&[&str]] = &[
+    &["container prune", "network prune"],
     &[
         "diff", "pause", "port", "rename", "tag", "top", "unpause", "wait",
     ],
