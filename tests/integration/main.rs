@@ -9,6 +9,7 @@ mod client_golden;
 mod client_import_url;
 mod client_interactive;
 mod client_manage;
+mod client_network_cases;
 mod client_prune_cases;
 mod client_run_cases;
 mod client_stats;

@@ -143,6 +143,8 @@ struct NetworkRow {
     name: String,
     driver: String,
     scope: String,
+    #[serde(rename = "IPv4")]
+    ipv4: String,
     #[serde(rename = "IPv6")]
     ipv6: String,
     internal: String,
@@ -182,6 +184,8 @@ impl NetworkRow {
             name: network.name.clone(),
             driver: network.driver.clone(),
             scope: network.scope.clone(),
+            // Absent before API 1.48, when every network had IPv4.
+            ipv4: network.enable_ipv4.unwrap_or(true).to_string(),
             ipv6: network.enable_ipv6.to_string(),
             internal: network.internal.to_string(),
             labels: labels.join(","),
@@ -195,6 +199,7 @@ impl NetworkRow {
             name: "NAME".into(),
             driver: "DRIVER".into(),
             scope: "SCOPE".into(),
+            ipv4: "IPV4".into(),
             ipv6: "IPV6".into(),
             internal: "INTERNAL".into(),
             labels: "LABELS".into(),
@@ -313,7 +318,8 @@ pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         }
     }
     if failed {
-        return Err(Failure::new(1, ""));
+        // docker/cli ends with a bare status error, printed as such.
+        return Err(Failure::new(1, "exit status 1"));
     }
     Ok(())
 }
