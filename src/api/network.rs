@@ -72,7 +72,11 @@ pub struct Network {
     #[serde(default)]
     pub driver: String,
     /// From API 1.48.
-    #[serde(default, rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "EnableIPv4",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ipv4: Option<bool>,
     #[serde(default, rename = "EnableIPv6")]
     pub enable_ipv6: bool,
@@ -121,9 +125,17 @@ pub struct NetworkCreateRequest {
     pub config_from: Option<ConfigReference>,
     #[serde(default, rename = "IPAM", skip_serializing_if = "Option::is_none")]
     pub ipam: Option<Ipam>,
-    #[serde(default, rename = "EnableIPv4", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "EnableIPv4",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ipv4: Option<bool>,
-    #[serde(default, rename = "EnableIPv6", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "EnableIPv6",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub enable_ipv6: Option<bool>,
     #[serde(default)]
     pub options: Option<BTreeMap<String, String>>,

@@ -135,12 +135,10 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
     let _pidfile = lock::PidFile::create(&config.pidfile)?;
     make_dir(&config.exec_root, 0o700)?;
     let store = Store::open(&config.data_root.join(STORE_FILE))?;
-    network_records::ensure_predefined(&store, &config.data_root).map_err(|e| {
-        DaemonError::Io {
-            operation: "create",
-            path: PathBuf::from("the predefined networks"),
-            source: std::io::Error::other(e.message),
-        }
+    network_records::ensure_predefined(&store, &config.data_root).map_err(|e| DaemonError::Io {
+        operation: "create",
+        path: PathBuf::from("the predefined networks"),
+        source: std::io::Error::other(e.message),
     })?;
     let engine_id = match store.get_meta(ENGINE_ID_KEY)? {
         Some(id) => id,

@@ -13,9 +13,11 @@ use crate::daemon::containers::record::ContainerRecord;
 use std::collections::BTreeMap;
 
 pub fn routes(router: &mut Router<Route>) {
-    router
-        .add("POST", "/networks/{id}/connect", connect)
-        .add("POST", "/networks/{id}/disconnect", disconnect);
+    router.add("POST", "/networks/{id}/connect", connect).add(
+        "POST",
+        "/networks/{id}/disconnect",
+        disconnect,
+    );
 }
 
 fn log_event(daemon: &Daemon, network: &NetworkRecord, container: &str, action: &str) {

@@ -195,7 +195,8 @@ pub fn ensure_predefined(store: &Store, data_root: &Path) -> Result<(), ApiError
     let mut missing = Vec::new();
     for name in [DEFAULT_BRIDGE_NETWORK, "host", "none"] {
         if !existing.iter().any(|n| n.name == name) {
-            missing.push(predefined(name, data_root).map_err(|e| ApiError::internal(e.to_string()))?);
+            missing
+                .push(predefined(name, data_root).map_err(|e| ApiError::internal(e.to_string()))?);
         }
     }
     if missing.is_empty() {
@@ -314,8 +315,14 @@ mod tests {
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(first, again);
-        let names: Vec<_> = first.iter().map(|n| (n.name.as_str(), n.driver.as_str())).collect();
-        assert_eq!(names, [("bridge", "bridge"), ("host", "host"), ("none", "null")]);
+        let names: Vec<_> = first
+            .iter()
+            .map(|n| (n.name.as_str(), n.driver.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [("bridge", "bridge"), ("host", "host"), ("none", "null")]
+        );
         assert!(first.iter().all(|n| n.id.len() == 64 && n.is_predefined()));
         assert_eq!(first[0].subnet, "172.17.0.0/16");
         assert_eq!(&first[0].bridge_mac[..4], "0242");

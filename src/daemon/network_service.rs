@@ -87,7 +87,11 @@ fn spec_of(network: &NetworkRecord) -> io::Result<BridgeSpec> {
 fn free_interface(endpoints: &[EndpointRecord]) -> String {
     let used = |name: &str| {
         endpoints.iter().any(|e| {
-            let interface = if e.interface.is_empty() { CONTAINER_INTERFACE } else { &e.interface };
+            let interface = if e.interface.is_empty() {
+                CONTAINER_INTERFACE
+            } else {
+                &e.interface
+            };
             interface == name
         })
     };
@@ -186,9 +190,15 @@ impl NetworkService {
         let spec = spec_of(network)?;
         let address = self.with_pool(network, |pool| match join.static_address {
             Some(wanted) if pool.claim(wanted) => Ok(wanted),
-            Some(_) => Err(io::Error::new(io::ErrorKind::AddrInUse, "Address already in use")),
+            Some(_) => Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "Address already in use",
+            )),
             None => pool.allocate().ok_or_else(|| {
-                io::Error::other(format!("no available IPv4 addresses on this network's address pools: {} ({})", network.name, network.id))
+                io::Error::other(format!(
+                    "no available IPv4 addresses on this network's address pools: {} ({})",
+                    network.name, network.id
+                ))
             }),
         })?;
         let interface = free_interface(&sandbox.endpoints);
@@ -199,7 +209,12 @@ impl NetworkService {
             mac: bridge::mac_for(address),
         };
         let default_route = interface == CONTAINER_INTERFACE && !network.internal;
-        if let Err(e) = wire(&spec, &endpoint, Path::new(&sandbox.sandbox_key), default_route) {
+        if let Err(e) = wire(
+            &spec,
+            &endpoint,
+            Path::new(&sandbox.sandbox_key),
+            default_route,
+        ) {
             let _ = self.with_pool(network, |pool| {
                 pool.release(address);
                 Ok(())

@@ -55,16 +55,19 @@ pub fn endpoints_by_network(
     let mut by_network: BTreeMap<String, BTreeMap<String, EndpointResource>> = BTreeMap::new();
     for (id, record) in containers {
         for endpoint in record.sandbox.iter().flat_map(|s| &s.endpoints) {
-            by_network.entry(endpoint.network_id.clone()).or_default().insert(
-                id.clone(),
-                EndpointResource {
-                    name: record.name.clone(),
-                    endpoint_id: endpoint.endpoint_id.clone(),
-                    mac_address: endpoint.mac_address.clone(),
-                    ipv4_address: format!("{}/{}", endpoint.ip_address, endpoint.ip_prefix_len),
-                    ipv6_address: String::new(),
-                },
-            );
+            by_network
+                .entry(endpoint.network_id.clone())
+                .or_default()
+                .insert(
+                    id.clone(),
+                    EndpointResource {
+                        name: record.name.clone(),
+                        endpoint_id: endpoint.endpoint_id.clone(),
+                        mac_address: endpoint.mac_address.clone(),
+                        ipv4_address: format!("{}/{}", endpoint.ip_address, endpoint.ip_prefix_len),
+                        ipv6_address: String::new(),
+                    },
+                );
         }
     }
     Ok(by_network)
@@ -273,12 +276,7 @@ fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
 }
 
 /// moby's list filters; `name` and `id` match as substrings.
-fn passes(
-    filters: &Filters,
-    record: &NetworkRecord,
-    in_use: bool,
-    dangling: Option<bool>,
-) -> bool {
+fn passes(filters: &Filters, record: &NetworkRecord, in_use: bool, dangling: Option<bool>) -> bool {
     let contains = |key: &str, value: &str| {
         let wanted = filters.get(key);
         wanted.is_empty() || wanted.iter().any(|w| value.contains(w.as_str()))
@@ -303,9 +301,7 @@ fn parse_bool_filter(filters: &Filters, key: &str) -> Result<Option<bool>, ApiEr
         [value] => match value.as_str() {
             "1" | "true" | "True" | "TRUE" | "t" | "T" => Ok(Some(true)),
             "0" | "false" | "False" | "FALSE" | "f" | "F" => Ok(Some(false)),
-            _ => Err(ApiError::invalid(format!(
-                "invalid filter '{key}={value}'"
-            ))),
+            _ => Err(ApiError::invalid(format!("invalid filter '{key}={value}'"))),
         },
         _ => Err(ApiError::invalid(format!(
             "got more than one value for filter key \"{key}\""
@@ -333,7 +329,14 @@ fn list(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let show_ipv4 = call.version >= ApiVersion::new(1, 48);
     let shown: Vec<_> = records::list(daemon.store())?
         .into_iter()
-        .filter(|record| passes(&filters, record, endpoints.contains_key(&record.id), dangling))
+        .filter(|record| {
+            passes(
+                &filters,
+                record,
+                endpoints.contains_key(&record.id),
+                dangling,
+            )
+        })
         .map(|record| record.view(BTreeMap::new(), show_ipv4))
         .collect();
     Reply::json(200, &shown)

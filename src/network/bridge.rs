@@ -75,11 +75,9 @@ pub fn configure_container_side(
     bridge: &BridgeSpec,
     default_route: bool,
 ) -> io::Result<()> {
-    let index = container
-        .link_index(&endpoint.interface)?
-        .ok_or_else(|| {
-            io::Error::other(format!("the container's {} is missing", endpoint.interface))
-        })?;
+    let index = container.link_index(&endpoint.interface)?.ok_or_else(|| {
+        io::Error::other(format!("the container's {} is missing", endpoint.interface))
+    })?;
     container.add_address(index, endpoint.address, bridge.subnet.prefix_len)?;
     container.set_link_up(index)?;
     if default_route {

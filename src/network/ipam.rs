@@ -193,7 +193,14 @@ mod tests {
         let subnet = Subnet::parse("10.1.2.3/16").unwrap();
         assert_eq!(subnet.to_string(), "10.1.0.0/16");
         assert_eq!(subnet.first_host(), Ipv4Addr::new(10, 1, 0, 1));
-        for bad in ["10.1.2.3", "10.1.2.3/33", "10.1.2/8", "10.1.2.3/", "x/8", "10.0.0.0/+8"] {
+        for bad in [
+            "10.1.2.3",
+            "10.1.2.3/33",
+            "10.1.2/8",
+            "10.1.2.3/",
+            "x/8",
+            "10.0.0.0/+8",
+        ] {
             assert_eq!(Subnet::parse(bad), None, "{bad}");
         }
     }
@@ -210,7 +217,10 @@ mod tests {
             .collect();
         assert_eq!(next_free_pool(&used).unwrap().to_string(), "192.168.0.0/20");
         used.push(Subnet::parse("192.168.0.0/24").unwrap());
-        assert_eq!(next_free_pool(&used).unwrap().to_string(), "192.168.16.0/20");
+        assert_eq!(
+            next_free_pool(&used).unwrap().to_string(),
+            "192.168.16.0/20"
+        );
         // A user subnet inside a default pool makes that pool taken.
         let custom = Subnet::parse("172.18.5.0/24").unwrap();
         assert_eq!(

@@ -10,11 +10,27 @@ const FIXTURE: &[&[&str]] = &[&["load", "-q", "-i", "busybox.tar"]];
 /// container on one.
 const TWO: &[&[&str]] = &[
     &[
-        "network", "create", "--label", "tier=db", "--subnet", "10.77.0.0/24", "--ip-range",
-        "10.77.0.64/26", "db",
+        "network",
+        "create",
+        "--label",
+        "tier=db",
+        "--subnet",
+        "10.77.0.0/24",
+        "--ip-range",
+        "10.77.0.64/26",
+        "db",
     ],
     &["network", "create", "--internal", "cache"],
-    &["create", "--name", "holder", "--network", "db", "--network-alias", "pg", "busybox"],
+    &[
+        "create",
+        "--name",
+        "holder",
+        "--network",
+        "db",
+        "--network-alias",
+        "pg",
+        "busybox",
+    ],
 ];
 const CLEAN_TWO: &[&[&str]] = &[&["rm", "-f", "holder"], &["network", "rm", "db", "cache"]];
 const CLEAN_PRUNE: &[&[&str]] = &[&["rm", "-f", "holder"], &["network", "prune", "-f"]];
@@ -32,10 +48,26 @@ const CASES: &[Case] = &[
     case(&["network", "connect", "x"]),
     Case {
         cleanup: &[&["network", "rm", "fresh"]],
-        ..case(&["network", "create", "--label", "a=b", "-o", "com.docker.network.bridge.name=brfresh", "fresh"])
+        ..case(&[
+            "network",
+            "create",
+            "--label",
+            "a=b",
+            "-o",
+            "com.docker.network.bridge.name=brfresh",
+            "fresh",
+        ])
     },
     case(&["network", "create", "-d", "nosuch", "other"]),
-    case(&["network", "create", "--subnet", "10.1.0.0/16", "--gateway", "10.2.0.1", "other"]),
+    case(&[
+        "network",
+        "create",
+        "--subnet",
+        "10.1.0.0/16",
+        "--gateway",
+        "10.2.0.1",
+        "other",
+    ]),
     case(&["network", "create", "--ip-range", "10.1.0.0/24", "other"]),
     case(&["network", "create", "host"]),
     case(&["network", "ls"]),
@@ -62,7 +94,14 @@ const CASES: &[Case] = &[
     Case {
         setup: TWO,
         cleanup: CLEAN_TWO,
-        ..case(&["network", "ls", "--filter", "dangling=true", "--format", "{{.Name}} {{.Internal}} {{.IPv6}} {{.Labels}}"])
+        ..case(&[
+            "network",
+            "ls",
+            "--filter",
+            "dangling=true",
+            "--format",
+            "{{.Name}} {{.Internal}} {{.IPv6}} {{.Labels}}",
+        ])
     },
     Case {
         setup: TWO,
@@ -82,12 +121,27 @@ const CASES: &[Case] = &[
     Case {
         setup: TWO,
         cleanup: CLEAN_TWO,
-        ..case(&["network", "inspect", "-f", "{{.Name}} {{.IPAM.Driver}} {{.Internal}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}} {{.Gateway}}{{end}}", "db"])
+        ..case(&[
+            "network",
+            "inspect",
+            "-f",
+            "{{.Name}} {{.IPAM.Driver}} {{.Internal}} {{range .IPAM.Config}}{{.Subnet}} {{.IPRange}} {{.Gateway}}{{end}}",
+            "db",
+        ])
     },
     Case {
         setup: TWO,
         cleanup: CLEAN_TWO,
-        ..case(&["network", "connect", "--ip", "10.77.0.9", "--alias", "x", "cache", "holder"])
+        ..case(&[
+            "network",
+            "connect",
+            "--ip",
+            "10.77.0.9",
+            "--alias",
+            "x",
+            "cache",
+            "holder",
+        ])
     },
     Case {
         setup: TWO,
@@ -144,7 +198,20 @@ const CASES: &[Case] = &[
     Case {
         setup: TWO,
         cleanup: CLEAN_TWO,
-        ..case(&["run", "--rm", "--network", "db", "--ip", "10.77.0.99", "--network-alias", "y", "busybox", "sh", "-c", "ip -o -4 addr show eth0 | cut -d' ' -f2,7"])
+        ..case(&[
+            "run",
+            "--rm",
+            "--network",
+            "db",
+            "--ip",
+            "10.77.0.99",
+            "--network-alias",
+            "y",
+            "busybox",
+            "sh",
+            "-c",
+            "ip -o -4 addr show eth0 | cut -d' ' -f2,7",
+        ])
     },
 ];
 

@@ -41,7 +41,10 @@ fn cli_at(socket: &Path, config: &Path, args: &[&str]) -> Output {
 fn outcome(output: &Output) -> String {
     let stdout = String::from_utf8_lossy(&output.stdout);
     // Maps keyed by container ID print in ID order: not compared as text.
-    if stdout.starts_with("{\"") && stdout.contains("\"EndpointID\"") && stdout.contains("\"IPv4Address\"") {
+    if stdout.starts_with("{\"")
+        && stdout.contains("\"EndpointID\"")
+        && stdout.contains("\"IPv4Address\"")
+    {
         return format!("exit {}", output.status.code().unwrap_or(-1));
     }
     format!(
@@ -67,13 +70,21 @@ fn network_view(network: &Value) -> String {
 
 /// A container's `NetworkSettings` as both versions show it.
 fn endpoints_view(docker: &dyn Fn(&[&str]) -> Output, container: &str) -> String {
-    let text = docker(&["inspect", "--format", "{{json .NetworkSettings}}", container]);
+    let text = docker(&[
+        "inspect",
+        "--format",
+        "{{json .NetworkSettings}}",
+        container,
+    ]);
     let settings: Value = serde_json::from_slice(&text.stdout).unwrap_or(Value::Null);
     let mut lines = Vec::new();
     for field in ["IPAddress", "IPPrefixLen", "Gateway", "MacAddress"] {
         lines.push(format!("top {field}={}", settings[field]));
     }
-    let networks = settings["Networks"].as_object().cloned().unwrap_or_default();
+    let networks = settings["Networks"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     for (name, endpoint) in &networks {
         for field in [
             "IPAMConfig",
@@ -105,7 +116,8 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output) -> Vec<String> {
     let seen = std::cell::RefCell::new(Vec::new());
     let step = |args: &[&str]| {
         let output = docker(args);
-        seen.borrow_mut().push(format!("$ docker {}\n{}", args.join(" "), outcome(&output)));
+        seen.borrow_mut()
+            .push(format!("$ docker {}\n{}", args.join(" "), outcome(&output)));
         output
     };
     step(&["network", "create", "n1"]);
@@ -128,10 +140,33 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output) -> Vec<String> {
     step(&["network", "create", "bridge"]);
     step(&["network", "create", "--internal", "--attachable", "n3"]);
     step(&["network", "ls"]);
-    step(&["network", "ls", "--filter", "type=custom", "--format", "{{.Name}} {{.Driver}} {{.Scope}}"]);
+    step(&[
+        "network",
+        "ls",
+        "--filter",
+        "type=custom",
+        "--format",
+        "{{.Name}} {{.Driver}} {{.Scope}}",
+    ]);
     step(&["network", "ls", "-q", "--filter", "label=team=x"]);
-    step(&["network", "ls", "--filter", "type=builtin", "--format", "{{.Name}}"]);
-    step(&["network", "ls", "--filter", "name=n", "--filter", "driver=bridge", "--format", "{{.Name}}"]);
+    step(&[
+        "network",
+        "ls",
+        "--filter",
+        "type=builtin",
+        "--format",
+        "{{.Name}}",
+    ]);
+    step(&[
+        "network",
+        "ls",
+        "--filter",
+        "name=n",
+        "--filter",
+        "driver=bridge",
+        "--format",
+        "{{.Name}}",
+    ]);
     step(&["network", "ls", "--filter", "bogus=1"]);
     let inspected = step(&["network", "inspect", "n1", "n2", "n3"]);
     let networks: Value = serde_json::from_slice(&inspected.stdout).unwrap_or(Value::Null);
@@ -139,39 +174,136 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output) -> Vec<String> {
         seen.borrow_mut().push(network_view(network));
     }
     step(&["network", "inspect", "nosuch"]);
-    step(&["run", "-d", "--name", "one", "--network", "n1", "busybox", "sh", "-c", IDLE]);
     step(&[
-        "run", "-d", "--name", "two", "--network", "n2", "--ip", "10.99.0.200", "--network-alias",
-        "web", "busybox", "sh", "-c", IDLE,
+        "run",
+        "-d",
+        "--name",
+        "one",
+        "--network",
+        "n1",
+        "busybox",
+        "sh",
+        "-c",
+        IDLE,
     ]);
-    step(&["run", "--rm", "--network", "n1", "--ip", "172.18.0.9", "busybox", "true"]);
+    step(&[
+        "run",
+        "-d",
+        "--name",
+        "two",
+        "--network",
+        "n2",
+        "--ip",
+        "10.99.0.200",
+        "--network-alias",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        IDLE,
+    ]);
+    step(&[
+        "run",
+        "--rm",
+        "--network",
+        "n1",
+        "--ip",
+        "172.18.0.9",
+        "busybox",
+        "true",
+    ]);
     step(&["run", "--rm", "--ip", "172.17.0.9", "busybox", "true"]);
     step(&["run", "--rm", "--network", "nosuch", "busybox", "true"]);
     step(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
-    step(&["run", "-d", "--name", "three", "--network", "n2", "busybox", "sh", "-c", IDLE]);
+    step(&[
+        "run",
+        "-d",
+        "--name",
+        "three",
+        "--network",
+        "n2",
+        "busybox",
+        "sh",
+        "-c",
+        IDLE,
+    ]);
     for name in ["one", "two", "three"] {
-        step(&["inspect", "--format", "{{json .NetworkSettings.Networks}}", name]);
+        step(&[
+            "inspect",
+            "--format",
+            "{{json .NetworkSettings.Networks}}",
+            name,
+        ]);
         seen.borrow_mut().push(endpoints_view(docker, name));
     }
     // `Containers` is keyed by container ID: sorted by name here.
-    let text = step(&["network", "inspect", "--format", "{{json .Containers}}", "n2"]);
+    let text = step(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{json .Containers}}",
+        "n2",
+    ]);
     let containers: Value = serde_json::from_slice(&text.stdout).unwrap_or(Value::Null);
     let mut attached: Vec<String> = containers
         .as_object()
         .into_iter()
         .flatten()
-        .map(|(_, c)| format!("{} {} {} {}", c["Name"], c["IPv4Address"], c["MacAddress"], c["IPv6Address"]))
+        .map(|(_, c)| {
+            format!(
+                "{} {} {} {}",
+                c["Name"], c["IPv4Address"], c["MacAddress"], c["IPv6Address"]
+            )
+        })
         .collect();
     attached.sort();
     seen.borrow_mut().push(attached.join("\n"));
-    step(&["exec", "one", "sh", "-c", "ls /sys/class/net; ip route; ip -o -4 addr show eth0 | cut -d' ' -f2,7"]);
-    step(&["exec", "three", "sh", "-c", "ping -c1 -W3 10.99.0.200 >/dev/null && echo reached"]);
+    step(&[
+        "exec",
+        "one",
+        "sh",
+        "-c",
+        "ls /sys/class/net; ip route; ip -o -4 addr show eth0 | cut -d' ' -f2,7",
+    ]);
+    step(&[
+        "exec",
+        "three",
+        "sh",
+        "-c",
+        "ping -c1 -W3 10.99.0.200 >/dev/null && echo reached",
+    ]);
     step(&["network", "connect", "n2", "one"]);
     step(&["network", "connect", "n2", "one"]);
-    step(&["network", "connect", "--ip", "10.99.0.250", "--alias", "second", "n3", "one"]);
-    step(&["exec", "one", "sh", "-c", "ls /sys/class/net; ip route; ip -o -4 addr | cut -d' ' -f2,7"]);
-    step(&["exec", "one", "sh", "-c", "ping -c1 -W3 10.99.0.200 >/dev/null && echo reached"]);
-    step(&["inspect", "--format", "{{json .NetworkSettings.Networks}}", "one"]);
+    step(&[
+        "network",
+        "connect",
+        "--ip",
+        "10.99.0.250",
+        "--alias",
+        "second",
+        "n3",
+        "one",
+    ]);
+    step(&[
+        "exec",
+        "one",
+        "sh",
+        "-c",
+        "ls /sys/class/net; ip route; ip -o -4 addr | cut -d' ' -f2,7",
+    ]);
+    step(&[
+        "exec",
+        "one",
+        "sh",
+        "-c",
+        "ping -c1 -W3 10.99.0.200 >/dev/null && echo reached",
+    ]);
+    step(&[
+        "inspect",
+        "--format",
+        "{{json .NetworkSettings.Networks}}",
+        "one",
+    ]);
     seen.borrow_mut().push(endpoints_view(docker, "one"));
     step(&["network", "rm", "n2"]);
     step(&["network", "rm", "bridge", "nosuch", "n3"]);
@@ -179,12 +311,39 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output) -> Vec<String> {
     step(&["network", "disconnect", "n2", "one"]);
     step(&["network", "disconnect", "host", "one"]);
     step(&["exec", "one", "ls", "/sys/class/net"]);
-    step(&["create", "--name", "four", "--network", "n1", "busybox", "true"]);
-    step(&["network", "connect", "--ip", "10.99.0.250", "--alias", "second", "n2", "four"]);
-    step(&["inspect", "--format", "{{json .NetworkSettings.Networks}}", "four"]);
+    step(&[
+        "create",
+        "--name",
+        "four",
+        "--network",
+        "n1",
+        "busybox",
+        "true",
+    ]);
+    step(&[
+        "network",
+        "connect",
+        "--ip",
+        "10.99.0.250",
+        "--alias",
+        "second",
+        "n2",
+        "four",
+    ]);
+    step(&[
+        "inspect",
+        "--format",
+        "{{json .NetworkSettings.Networks}}",
+        "four",
+    ]);
     seen.borrow_mut().push(endpoints_view(docker, "four"));
     step(&["network", "disconnect", "n1", "four"]);
-    step(&["inspect", "--format", "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}", "four"]);
+    step(&[
+        "inspect",
+        "--format",
+        "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
+        "four",
+    ]);
     step(&["rm", "-f", "one", "two", "three", "four"]);
     step(&["network", "prune", "-f", "--filter", "label=team=x"]);
     step(&["network", "prune", "-f"]);
@@ -215,10 +374,17 @@ fn user_networks_match_dockerd_2010() {
     let config = daemon.dir.join("cli-config");
     let ours = scenario(&|args| cli_at(&daemon.socket, &config, args));
     if ours != theirs || std::env::var_os("DOCKBOX_SHOW_SCENARIO").is_some() {
-        eprintln!("--- ours ---\n{}\n--- dockerd 20.10 ---\n{}", ours.join("\n"), theirs.join("\n"));
+        eprintln!(
+            "--- ours ---\n{}\n--- dockerd 20.10 ---\n{}",
+            ours.join("\n"),
+            theirs.join("\n")
+        );
     }
     for (mine, reference) in ours.iter().zip(&theirs) {
-        assert_eq!(mine, reference, "\n--- ours ---\n{mine}\n--- dockerd 20.10 ---\n{reference}");
+        assert_eq!(
+            mine, reference,
+            "\n--- ours ---\n{mine}\n--- dockerd 20.10 ---\n{reference}"
+        );
     }
     assert_eq!(ours.len(), theirs.len());
 }
@@ -240,29 +406,93 @@ fn networks_and_addresses_survive_a_daemon_restart() {
     let daemon = daemon_with_busybox("nets-restore");
     let _leftovers = Leftovers::of(&daemon);
     let id = run(&daemon, &["network", "create", "kept"]);
-    run(&daemon, &["run", "-d", "--name", "one", "--network", "kept", "busybox", "sh", "-c", IDLE]);
+    run(
+        &daemon,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "one",
+            "--network",
+            "kept",
+            "busybox",
+            "sh",
+            "-c",
+            IDLE,
+        ],
+    );
     run(&daemon, &["network", "connect", "bridge", "one"]);
-    let before = run(&daemon, &["inspect", "--format", "{{json .NetworkSettings.Networks}}", "one"]);
+    let before = run(
+        &daemon,
+        &[
+            "inspect",
+            "--format",
+            "{{json .NetworkSettings.Networks}}",
+            "one",
+        ],
+    );
     let listed = run(&daemon, &["network", "ls", "--no-trunc"]);
     // TestDaemon's guard kills the daemon with SIGKILL; the shim lives on,
     // and the new daemon runs in the old one's network namespace.
     let daemon = TestDaemon::restart_in_same_netns(daemon);
     assert_eq!(run(&daemon, &["network", "ls", "--no-trunc"]), listed);
     assert_eq!(
-        run(&daemon, &["network", "inspect", "--format", "{{.Id}}", "kept"]),
+        run(
+            &daemon,
+            &["network", "inspect", "--format", "{{.Id}}", "kept"]
+        ),
         id
     );
     assert_eq!(
-        run(&daemon, &["inspect", "--format", "{{json .NetworkSettings.Networks}}", "one"]),
+        run(
+            &daemon,
+            &[
+                "inspect",
+                "--format",
+                "{{json .NetworkSettings.Networks}}",
+                "one"
+            ]
+        ),
         before
     );
-    run(&daemon, &["run", "-d", "--name", "two", "--network", "kept", "busybox", "sh", "-c", IDLE]);
+    run(
+        &daemon,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "two",
+            "--network",
+            "kept",
+            "busybox",
+            "sh",
+            "-c",
+            IDLE,
+        ],
+    );
     assert_eq!(
-        run(&daemon, &["inspect", "--format", "{{.NetworkSettings.Networks.kept.IPAddress}}", "two"]),
+        run(
+            &daemon,
+            &[
+                "inspect",
+                "--format",
+                "{{.NetworkSettings.Networks.kept.IPAddress}}",
+                "two"
+            ]
+        ),
         "172.18.0.3\n",
         "the restored container's address must stay taken"
     );
-    let reached = run(&daemon, &["exec", "two", "sh", "-c", "ping -c1 -W3 172.18.0.2 >/dev/null && echo reached"]);
+    let reached = run(
+        &daemon,
+        &[
+            "exec",
+            "two",
+            "sh",
+            "-c",
+            "ping -c1 -W3 172.18.0.2 >/dev/null && echo reached",
+        ],
+    );
     assert_eq!(reached, "reached\n");
     let in_use = daemon.docker(&["network", "rm", "kept"]);
     assert_eq!(in_use.status.code(), Some(1));

@@ -46,8 +46,7 @@ pub fn check_endpoint(
         .as_ref()
         .map(|ipam| ipam.ipv4_address.as_str())
         .unwrap_or_default();
-    if settings.aliases.as_ref().is_some_and(|a| !a.is_empty()) && !is_user_defined(&network.name)
-    {
+    if settings.aliases.as_ref().is_some_and(|a| !a.is_empty()) && !is_user_defined(&network.name) {
         return Err(ApiError::invalid(
             "network-scoped alias is supported only for containers in user defined networks",
         ));
@@ -66,7 +65,10 @@ pub fn check_endpoint(
     let address: Ipv4Addr = wanted
         .parse()
         .map_err(|_| ApiError::invalid(format!("invalid IPv4 address: {wanted}")))?;
-    if !network.subnet().is_some_and(|subnet| subnet.contains(address)) {
+    if !network
+        .subnet()
+        .is_some_and(|subnet| subnet.contains(address))
+    {
         return Err(ApiError::invalid(format!(
             "no configured subnet or ip-range contain the IP address {address}"
         )));
@@ -161,7 +163,10 @@ pub fn joins(store: &Store, record: &ContainerRecord) -> Result<Vec<Join>, ApiEr
 /// config. Its `NetworkID` is kept (inspect shows the IDs of networks
 /// joined, from the record's `network_ids`) to say it was connected, which
 /// old API versions show in `Aliases`.
-pub fn connect_settings(network: &NetworkRecord, given: Option<EndpointSettings>) -> EndpointSettings {
+pub fn connect_settings(
+    network: &NetworkRecord,
+    given: Option<EndpointSettings>,
+) -> EndpointSettings {
     let mut settings = given.unwrap_or_default();
     settings.network_id = network.id.clone();
     settings
@@ -201,7 +206,10 @@ pub fn views(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
             view.ip_prefix_len = i64::from(endpoint.ip_prefix_len);
             view.mac_address = endpoint.mac_address.clone();
             if is_user_defined(&name) {
-                view.dns_names = Some(dns_names(record, configured.aliases.as_deref().unwrap_or(&[])));
+                view.dns_names = Some(dns_names(
+                    record,
+                    configured.aliases.as_deref().unwrap_or(&[]),
+                ));
             }
         }
         shown.insert(name, view);
@@ -234,7 +242,10 @@ pub fn for_version(
             continue;
         }
         let mut aliases = endpoint.aliases.take().unwrap_or_default();
-        for extra in [record.id[..12.min(record.id.len())].to_string(), record.config.hostname.clone()] {
+        for extra in [
+            record.id[..12.min(record.id.len())].to_string(),
+            record.config.hostname.clone(),
+        ] {
             if !aliases.contains(&extra) {
                 aliases.push(extra);
             }
@@ -286,7 +297,7 @@ mod tests {
     }
 
     #[test]
-    fn create_keys_endpoints_by_network_name_and_refuses_unknown_networks() {
+    fn create_keys_endpoints_by_network_name_and_unknown_ones_fail_the_start() {
         let (store, dir) = store_with(&[user_network(true)]);
         let host = HostConfig {
             network_mode: "ffff".into(),
@@ -295,7 +306,8 @@ mod tests {
         let settled = settle_endpoints(&store, &host, None).unwrap().unwrap();
         let endpoints = settled.endpoints_config.unwrap();
         assert_eq!(endpoints.keys().collect::<Vec<_>>(), ["mynet"]);
-        assert_eq!(endpoints["mynet"].network_id, "f".repeat(64));
+        // moby shows no NetworkID before the container joins.
+        assert_eq!(endpoints["mynet"].network_id, "");
         let default = HostConfig {
             network_mode: "default".into(),
             ..HostConfig::default()
@@ -319,7 +331,10 @@ mod tests {
         let error = joins(&store, &record).unwrap_err();
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!((error.status(), error.message.as_str()), (404, "network nosuch not found"));
+        assert_eq!(
+            (error.status(), error.message.as_str()),
+            (404, "network nosuch not found")
+        );
     }
 
     #[test]
@@ -338,7 +353,9 @@ mod tests {
             ..NetworkRecord::default()
         };
         assert_eq!(
-            check_endpoint(&bridge, &with_ip("172.17.0.9")).unwrap_err().message,
+            check_endpoint(&bridge, &with_ip("172.17.0.9"))
+                .unwrap_err()
+                .message,
             "user specified IP address is supported on user defined networks only"
         );
     }

@@ -249,21 +249,15 @@ fn check_modes(host: &HostConfig, warnings: &mut Vec<String>) -> Result<(), ApiE
             "sharing another container's namespaces is not supported by dockbox yet",
         ));
     }
-    match host.network_mode.as_str() {
-        "" | "default" | "bridge" | "none" => {}
-        "host" => {
-            if host.port_bindings.as_ref().is_some_and(|p| !p.is_empty()) {
-                warnings
-                    .push("Published ports are discarded when using host network mode".to_string());
-            }
-        }
-        other if other.starts_with("container:") => {
-            return Err(invalid(
-                "sharing another container's network namespace is not supported by dockbox yet",
-            ));
-        }
-        // A user network: the create settles it against the records.
-        _ => {}
+    // Any other mode is a user network, which the create settles against
+    // the records.
+    if host.network_mode.starts_with("container:") {
+        return Err(invalid(
+            "sharing another container's network namespace is not supported by dockbox yet",
+        ));
+    }
+    if host.network_mode == "host" && host.port_bindings.as_ref().is_some_and(|p| !p.is_empty()) {
+        warnings.push("Published ports are discarded when using host network mode".to_string());
     }
     Ok(())
 }

@@ -69,7 +69,13 @@ const NETWORK_CREATE_FLAGS: &[FlagSpec] = &[
         )
     },
     boolean("ipv6", None, "Enable or disable IPv6 address assignment"),
-    checked("label", None, "list", check_label, "Set metadata on a network"),
+    checked(
+        "label",
+        None,
+        "list",
+        check_label,
+        "Set metadata on a network",
+    ),
     value(
         "opt",
         Some('o'),
@@ -184,8 +190,18 @@ const NETWORK_CONNECT_FLAGS: &[FlagSpec] = &[
         check_int,
         "Highest gw-priority provides the default gateway. Accepts positive and negative values.",
     ),
-    value("ip", None, "string", "IPv4 address (e.g., \"172.30.100.104\")"),
-    value("ip6", None, "string", "IPv6 address (e.g., \"2001:db8::33\")"),
+    value(
+        "ip",
+        None,
+        "string",
+        "IPv4 address (e.g., \"172.30.100.104\")",
+    ),
+    value(
+        "ip6",
+        None,
+        "string",
+        "IPv6 address (e.g., \"2001:db8::33\")",
+    ),
     value("link", None, "list", "Add link to another container"),
     value(
         "link-local-ip",

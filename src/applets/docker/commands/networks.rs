@@ -118,7 +118,10 @@ pub fn create(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         }),
         enable_ipv4: (parsed.value("ipv4").is_some() && !version_less(&version, "1.47"))
             .then(|| parsed.is_true("ipv4")),
-        enable_ipv6: parsed.value("ipv6").is_some().then(|| parsed.is_true("ipv6")),
+        enable_ipv6: parsed
+            .value("ipv6")
+            .is_some()
+            .then(|| parsed.is_true("ipv6")),
         options: Some(key_value_map(&owned(parsed, "opt"))),
         labels: Some(key_value_map(&owned(parsed, "label"))),
     };
@@ -362,7 +365,9 @@ pub fn disconnect(session: &mut Session, parsed: &Parsed) -> Result<(), Failure>
 pub fn prune(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let path = with_filters("/networks/prune", parsed)?;
     if !parsed.is_true("force")
-        && !confirm("WARNING! This will remove all custom networks not used by at least one container.")
+        && !confirm(
+            "WARNING! This will remove all custom networks not used by at least one container.",
+        )
     {
         return Ok(());
     }
