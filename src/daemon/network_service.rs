@@ -184,7 +184,7 @@ impl NetworkService {
 
     /// Wires one more network into a sandbox (at start, or a live
     /// connect): the next free `ethN`, its address, and the default route
-    /// when it is the first interface and the network is not internal.
+    /// when it is the first interface.
     pub fn connect(&self, sandbox: &Sandbox, join: &Join) -> io::Result<EndpointRecord> {
         let network = &join.network;
         let spec = spec_of(network)?;
@@ -208,7 +208,9 @@ impl NetworkService {
             address,
             mac: bridge::mac_for(address),
         };
-        let default_route = interface == CONTAINER_INTERFACE && !network.internal;
+        // dockerd 20.10 routes an internal network's containers through
+        // its gateway too (the isolation is in its iptables rules).
+        let default_route = interface == CONTAINER_INTERFACE;
         if let Err(e) = wire(
             &spec,
             &endpoint,

@@ -67,7 +67,7 @@ pub fn plug_host_side(
 }
 
 /// The container's side: the interface up with its address and, when
-/// `default_route` (the container's first network, unless internal), the
+/// `default_route` (the container's first network), the
 /// default route through the gateway.
 pub fn configure_container_side(
     container: &mut dyn RouteOps,

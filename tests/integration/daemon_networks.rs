@@ -215,6 +215,8 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output) -> Vec<String> {
     step(&["run", "--rm", "--ip", "172.17.0.9", "busybox", "true"]);
     step(&["run", "--rm", "--network", "nosuch", "busybox", "true"]);
     step(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]);
+    // An internal network gives no default route.
+    step(&["run", "--rm", "--network", "n3", "busybox", "ip", "route"]);
     step(&[
         "run",
         "-d",
@@ -344,7 +346,24 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output) -> Vec<String> {
         "{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}",
         "four",
     ]);
-    step(&["rm", "-f", "one", "two", "three", "four"]);
+    // Containers on the default bridge are in its Containers too.
+    step(&["run", "-d", "--name", "five", "busybox", "sh", "-c", IDLE]);
+    step(&[
+        "network",
+        "inspect",
+        "--format",
+        "{{len .Containers}}",
+        "bridge",
+    ]);
+    step(&["network", "connect", "n1", "five"]);
+    step(&[
+        "exec",
+        "five",
+        "sh",
+        "-c",
+        "ip route; ip -o -4 addr show eth1 | cut -d' ' -f2,7",
+    ]);
+    step(&["rm", "-f", "one", "two", "three", "four", "five"]);
     step(&["network", "prune", "-f", "--filter", "label=team=x"]);
     step(&["network", "prune", "-f"]);
     step(&["network", "prune", "-f"]);
