@@ -29,6 +29,17 @@ pub fn routes(router: &mut Router<Route>) {
     super::network_connect::routes(router);
 }
 
+/// Held while networks are created or removed: a create reads the
+/// records to pick a free name, subnet and bridge, then writes its own,
+/// and two creates must not pick the same.
+static CHANGES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn hold_changes() -> std::sync::MutexGuard<'static, ()> {
+    CHANGES
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// The longest Linux interface name (IFNAMSIZ less the NUL).
 const MAX_INTERFACE_NAME: usize = 15;
 
@@ -207,6 +218,7 @@ fn settle_ipam(
 fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let request: NetworkCreateRequest = call.read_json()?.unwrap_or_default();
     check_create_request(&request)?;
+    let _changes = hold_changes();
     let existing = records::list(daemon.store())?;
     // From API 1.44 duplicate names are always refused; before, only when
     // the client asks (the CLI always does).
@@ -372,6 +384,7 @@ fn delete_network(daemon: &Daemon, record: &NetworkRecord) -> Result<(), ApiErro
 }
 
 fn remove(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+    let _changes = hold_changes();
     let record = records::find(daemon.store(), call.param("id")?)?;
     if record.is_predefined() {
         return Err(forbidden(format!(
@@ -411,6 +424,7 @@ fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
     validate_prune_filters(&filters)?;
     let until = prune_until(&filters)?;
+    let _changes = hold_changes();
     let endpoints = endpoints_by_network(daemon)?;
     let mut deleted = Vec::new();
     for record in records::list(daemon.store())? {

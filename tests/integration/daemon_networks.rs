@@ -526,3 +526,121 @@ fn networks_and_addresses_survive_a_daemon_restart() {
     run(&daemon, &["rm", "-f", "one", "two"]);
     run(&daemon, &["network", "rm", "kept"]);
 }
+
+/// Creates racing each other still get one subnet and one name each; the
+/// API's own errors for what the CLI never sends.
+#[test]
+fn concurrent_creates_get_distinct_subnets_and_bad_requests_get_moby_errors() {
+    require!(crate::harness::need_root());
+    let daemon = TestDaemon::start("nets-race");
+    let created: Vec<(u16, String)> = std::thread::scope(|scope| {
+        let racers: Vec<_> = (0..6)
+            .map(|n| {
+                let daemon = &daemon;
+                scope.spawn(move || {
+                    let name = if n < 4 {
+                        format!("race{n}")
+                    } else {
+                        "same".to_string()
+                    };
+                    let body = serde_json::json!({ "Name": name }).to_string();
+                    let answer = daemon.connect().request("POST", "/networks/create", &body);
+                    (answer.status, answer.body_text())
+                })
+            })
+            .collect();
+        racers.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    let statuses: Vec<u16> = created.iter().map(|(status, _)| *status).collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        5,
+        "{created:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        1,
+        "{created:?}"
+    );
+    let listed = daemon.connect().get("/networks").json();
+    let mut subnets: Vec<String> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| {
+            n["IPAM"]["Config"][0]["Subnet"]
+                .as_str()
+                .map(str::to_string)
+        })
+        .collect();
+    subnets.sort();
+    let count = subnets.len();
+    subnets.dedup();
+    assert_eq!((count, subnets.len()), (6, 6), "{subnets:?}");
+    let mut connection = daemon.connect();
+    for (body, status, message) in [
+        (
+            r#"{"Name":"v6","EnableIPv6":true}"#,
+            400,
+            "IPv6 networks are not supported by dockbox yet",
+        ),
+        (
+            r#"{"Name":"x","Driver":"overlay"}"#,
+            404,
+            "could not find plugin overlay in v1 plugin registry: plugin not found",
+        ),
+        (
+            r#"{"Name":"x","Driver":"host"}"#,
+            403,
+            "only one instance of \"host\" network is allowed",
+        ),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"10.0.0.0/33"}]}}"#,
+            400,
+            "invalid CIDR address: 10.0.0.0/33",
+        ),
+        (
+            r#"{"Name":"x","IPAM":{"Config":[{"Subnet":"172.18.0.0/24"}]}}"#,
+            403,
+            "Pool overlaps with other one on this address space",
+        ),
+        (
+            r#"{"Name":"x","Options":{"com.docker.network.bridge.name":"a-name-far-too-long"}}"#,
+            400,
+            "invalid bridge name: \"a-name-far-too-long\"",
+        ),
+    ] {
+        let answer = connection.request("POST", "/networks/create", body);
+        assert_eq!(
+            (
+                answer.status,
+                answer.json()["message"].as_str().unwrap().to_string()
+            ),
+            (status, message.to_string()),
+            "{body}"
+        );
+    }
+    // Before API 1.44 a duplicate name is allowed when the client does not
+    // ask for the check, with a warning.
+    let old = connection.request("POST", "/v1.41/networks/create", r#"{"Name":"same"}"#);
+    assert_eq!(old.status, 201, "{}", old.body_text());
+    assert!(
+        old.json()["Warning"]
+            .as_str()
+            .unwrap()
+            .starts_with("Network with name same (id : "),
+        "{}",
+        old.body_text()
+    );
+    let ambiguous = connection.get("/networks/same");
+    assert_eq!(ambiguous.status, 400);
+    assert_eq!(
+        ambiguous.json()["message"],
+        "network same is ambiguous (2 matches found on name)"
+    );
+    let pruned = connection.request("POST", "/networks/prune", "");
+    assert_eq!(
+        pruned.json()["NetworksDeleted"].as_array().map(Vec::len),
+        Some(6)
+    );
+}
