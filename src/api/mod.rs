@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod exec;
 pub mod image;
+pub mod network;
 pub mod prune;
 pub mod query;
 pub mod registry;

@@ -15,6 +15,8 @@ pub mod images;
 pub mod lock;
 pub mod log;
 pub mod login;
+pub mod network_connect;
+pub mod network_records;
 pub mod network_service;
 pub mod networks;
 pub mod reload;
@@ -134,6 +136,11 @@ pub fn run(flags: config::Flags, config: Config, warnings: Vec<String>) -> Resul
     let _pidfile = lock::PidFile::create(&config.pidfile)?;
     make_dir(&config.exec_root, 0o700)?;
     let store = Store::open(&config.data_root.join(STORE_FILE))?;
+    network_records::ensure_predefined(&store, &config.data_root).map_err(|e| DaemonError::Io {
+        operation: "create",
+        path: PathBuf::from("the predefined networks"),
+        source: std::io::Error::other(e.message),
+    })?;
     let engine_id = match store.get_meta(ENGINE_ID_KEY)? {
         Some(id) => id,
         None => {

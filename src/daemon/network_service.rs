@@ -1,7 +1,9 @@
 //! The container side of networking the daemon needs when it starts and
-//! ends containers: a network namespace per container (lo up; for the
-//! default `bridge` network also a veth on `docker0` with the lowest free
-//! address of 172.17.0.0/16 and a default route through .1), and the
+//! ends containers: a network namespace per container (lo up; for each
+//! bridge network it joins, the default `bridge` on `docker0` or a user
+//! network on `br-<id12>`, a veth `ethN` with the network's lowest free
+//! address, and on the first one the default route through the gateway),
+//! live connects and disconnects, the bridges of user networks, and the
 //! addresses of running containers found again after a restart. It sits
 //! below the container and network routes, which both use it; the
 //! netlink work itself is [`crate::network`]'s.
@@ -11,24 +13,18 @@
 //! hook). `docker0` is made when the first container joins it, in the
 //! daemon's own network namespace.
 
-use crate::network::bridge::{self, BridgeSpec, Endpoint};
-use crate::network::ipam::{Pool, Subnet};
+use super::network_records::{DEFAULT_BRIDGE_NETWORK, NetworkRecord, random_hex};
+use crate::network::bridge::{self, BridgeSpec, CONTAINER_INTERFACE, Endpoint};
+use crate::network::ipam::Pool;
 use crate::network::netlink::Netlink;
 use crate::network::netns;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-
-pub const DEFAULT_BRIDGE_NETWORK: &str = "bridge";
-const DEFAULT_BRIDGE_NAME: &str = "docker0";
-const DEFAULT_SUBNET: Subnet = Subnet {
-    base: Ipv4Addr::new(172, 17, 0, 0),
-    prefix_len: 16,
-};
-const DEFAULT_GATEWAY: Ipv4Addr = Ipv4Addr::new(172, 17, 0, 1);
 
 /// A running container's place on a network, kept in its record so
 /// inspect shows it and a restarted daemon finds the address taken.
@@ -41,6 +37,9 @@ pub struct EndpointRecord {
     #[serde(rename = "EndpointID")]
     pub endpoint_id: String,
     pub host_interface: String,
+    /// The interface inside the container; empty in records made before
+    /// containers could join several networks, which had only `eth0`.
+    pub interface: String,
     #[serde(rename = "IPAddress")]
     pub ip_address: String,
     #[serde(rename = "IPPrefixLen")]
@@ -60,92 +59,90 @@ pub struct Sandbox {
     pub endpoints: Vec<EndpointRecord>,
 }
 
-/// The default bridge: its persistent identity and its addresses.
-struct DefaultBridge {
-    id: String,
-    spec: BridgeSpec,
-    pool: Pool,
+/// One network a container joins, with its static address if it asked
+/// for one (`--ip`, `IPAMConfig.IPv4Address`).
+#[derive(Debug, Clone)]
+pub struct Join {
+    pub network: NetworkRecord,
+    pub static_address: Option<Ipv4Addr>,
 }
 
 pub struct NetworkService {
     exec_root: PathBuf,
-    data_root: PathBuf,
-    default_bridge: Mutex<Option<DefaultBridge>>,
+    /// The addresses of each bridge network in use, by network ID.
+    pools: Mutex<HashMap<String, Pool>>,
 }
 
-fn random_hex(bytes: usize) -> io::Result<String> {
-    let mut raw = vec![0u8; bytes];
-    super::containers::names::random_bytes(&mut raw)?;
-    Ok(raw.iter().map(|b| format!("{b:02x}")).collect())
+fn spec_of(network: &NetworkRecord) -> io::Result<BridgeSpec> {
+    let pool_error = || io::Error::other(format!("network {} has no usable IPAM", network.name));
+    Ok(BridgeSpec {
+        name: network.bridge_name.clone(),
+        subnet: network.subnet().ok_or_else(pool_error)?,
+        gateway: network.gateway.parse().map_err(|_| pool_error())?,
+        mac: network.mac().ok_or_else(pool_error)?,
+    })
+}
+
+/// The first `ethN` none of `endpoints` uses.
+fn free_interface(endpoints: &[EndpointRecord]) -> String {
+    let used = |name: &str| {
+        endpoints.iter().any(|e| {
+            let interface = if e.interface.is_empty() {
+                CONTAINER_INTERFACE
+            } else {
+                &e.interface
+            };
+            interface == name
+        })
+    };
+    (0..)
+        .map(|n| format!("eth{n}"))
+        .find(|name| !used(name))
+        .expect("an unused interface name")
 }
 
 impl NetworkService {
-    pub fn new(exec_root: &Path, data_root: &Path) -> NetworkService {
+    pub fn new(exec_root: &Path) -> NetworkService {
         NetworkService {
             exec_root: exec_root.to_path_buf(),
-            data_root: data_root.to_path_buf(),
-            default_bridge: Mutex::new(None),
+            pools: Mutex::new(HashMap::new()),
         }
     }
 
-    /// The default bridge's ID and bridge MAC, made once and kept in the
-    /// data root, so both stay the same across daemon restarts.
-    fn load_default_bridge(&self) -> io::Result<DefaultBridge> {
-        let dir = self.data_root.join("network");
-        let path = dir.join("bridge");
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::create_dir_all(&dir).map_err(|e| {
-                    io::Error::new(e.kind(), format!("create {}: {e}", dir.display()))
-                })?;
-                let text = format!("{} 0242{}\n", random_hex(32)?, random_hex(4)?);
-                std::fs::write(&path, &text).map_err(|e| {
-                    io::Error::new(e.kind(), format!("write {}: {e}", path.display()))
-                })?;
-                text
-            }
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("read {}: {e}", path.display()),
-                ));
-            }
-        };
-        let (id, mac_hex) = text.trim().split_once(' ').unwrap_or(("", ""));
-        let mac = parse_mac_hex(mac_hex)
-            .filter(|_| id.len() == 64)
-            .ok_or_else(|| io::Error::other(format!("{}: not an ID and a MAC", path.display())))?;
-        Ok(DefaultBridge {
-            id: id.to_string(),
-            spec: BridgeSpec {
-                name: DEFAULT_BRIDGE_NAME.into(),
-                subnet: DEFAULT_SUBNET,
-                gateway: DEFAULT_GATEWAY,
-                mac,
-            },
-            pool: Pool::new(DEFAULT_SUBNET, DEFAULT_GATEWAY),
-        })
-    }
-
-    fn with_default_bridge<T>(
+    /// Runs `work` on `network`'s address pool, made when first needed.
+    fn with_pool<T>(
         &self,
-        work: impl FnOnce(&mut DefaultBridge) -> io::Result<T>,
+        network: &NetworkRecord,
+        work: impl FnOnce(&mut Pool) -> io::Result<T>,
     ) -> io::Result<T> {
-        let mut slot = self
-            .default_bridge
+        let mut pools = self.pools.lock().unwrap_or_else(|e| e.into_inner());
+        let pool = match pools.entry(network.id.clone()) {
+            std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+            std::collections::hash_map::Entry::Vacant(entry) => entry.insert(network.pool()?),
+        };
+        work(pool)
+    }
+
+    /// Makes a bridge network's Linux bridge in the daemon's namespace (as
+    /// dockerd does when the network is created).
+    pub fn create_bridge(&self, network: &NetworkRecord) -> io::Result<()> {
+        bridge::ensure_bridge(&mut Netlink::open()?, &spec_of(network)?).map(drop)
+    }
+
+    /// Deletes a removed network's bridge and forgets its addresses.
+    pub fn remove_bridge(&self, network: &NetworkRecord) -> io::Result<()> {
+        self.pools
             .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if slot.is_none() {
-            *slot = Some(self.load_default_bridge()?);
-        }
-        work(slot.as_mut().expect("loaded above"))
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&network.id);
+        bridge::delete_link(&mut Netlink::open()?, &network.bridge_name)
     }
 
     /// The network of a container about to start, for its `NetworkMode`:
     /// none for `host` (it keeps the daemon's), else a new namespace with
-    /// lo up, and for the default bridge also its endpoint.
-    pub fn attach(&self, network_mode: &str) -> io::Result<Option<Sandbox>> {
+    /// lo up and an interface on each bridge network of `joins`, the
+    /// first with the default route.
+    pub fn attach(&self, network_mode: &str, joins: &[Join]) -> io::Result<Option<Sandbox>> {
         if network_mode == "host" {
             return Ok(None);
         }
@@ -160,8 +157,8 @@ impl NetworkService {
             sandbox_key: key.display().to_string(),
             endpoints: Vec::new(),
         };
-        if matches!(network_mode, "" | "default" | DEFAULT_BRIDGE_NETWORK) {
-            match self.join_default_bridge(&key) {
+        for join in joins.iter().filter(|join| join.network.is_bridge()) {
+            match self.connect(&sandbox, join) {
                 Ok(endpoint) => sandbox.endpoints.push(endpoint),
                 // A kernel without bridge or veth support (an initramfs
                 // without modules, say) cannot give the default network;
@@ -169,14 +166,15 @@ impl NetworkService {
                 // only lo rather than not at all, and the log says why.
                 Err(e)
                     if crate::network::netlink::is_errno(&e, libc::EOPNOTSUPP)
-                        && network_mode != DEFAULT_BRIDGE_NETWORK =>
+                        && matches!(network_mode, "" | "default")
+                        && join.network.name == DEFAULT_BRIDGE_NETWORK =>
                 {
                     crate::daemon::log::warn(&format!(
                         "the default bridge network is unavailable, the container gets only lo: {e}"
                     ));
                 }
                 Err(e) => {
-                    netns::remove(&key);
+                    self.detach(&sandbox);
                     return Err(e);
                 }
             }
@@ -184,58 +182,101 @@ impl NetworkService {
         Ok(Some(sandbox))
     }
 
-    fn join_default_bridge(&self, netns_path: &Path) -> io::Result<EndpointRecord> {
-        self.with_default_bridge(|network| {
-            let address = network.pool.allocate().ok_or_else(|| {
-                io::Error::other(format!("no address left in {}", network.spec.subnet))
-            })?;
-            let endpoint_id = random_hex(32)?;
-            let endpoint = Endpoint {
-                host_interface: format!("veth{}", &random_hex(4)?[..7]),
-                address,
-                mac: bridge::mac_for(address),
-            };
-            let wired = wire(&network.spec, &endpoint, netns_path);
-            if let Err(e) = wired {
-                network.pool.release(address);
-                return Err(e);
-            }
-            Ok(EndpointRecord {
-                network_name: DEFAULT_BRIDGE_NETWORK.into(),
-                network_id: network.id.clone(),
-                endpoint_id,
-                host_interface: endpoint.host_interface,
-                ip_address: address.to_string(),
-                ip_prefix_len: network.spec.subnet.prefix_len,
-                gateway: network.spec.gateway.to_string(),
-                mac_address: bridge::format_mac(endpoint.mac),
-            })
+    /// Wires one more network into a sandbox (at start, or a live
+    /// connect): the next free `ethN`, its address, and the default route
+    /// when it is the first interface.
+    pub fn connect(&self, sandbox: &Sandbox, join: &Join) -> io::Result<EndpointRecord> {
+        let network = &join.network;
+        let spec = spec_of(network)?;
+        let address = self.with_pool(network, |pool| match join.static_address {
+            Some(wanted) if pool.claim(wanted) => Ok(wanted),
+            Some(_) => Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                "Address already in use",
+            )),
+            None => pool.allocate().ok_or_else(|| {
+                io::Error::other(format!(
+                    "no available IPv4 addresses on this network's address pools: {} ({})",
+                    network.name, network.id
+                ))
+            }),
+        })?;
+        let interface = free_interface(&sandbox.endpoints);
+        let endpoint = Endpoint {
+            host_interface: format!("veth{}", &random_hex(4)?[..7]),
+            interface: interface.clone(),
+            address,
+            mac: bridge::mac_for(address),
+        };
+        // dockerd 20.10 routes an internal network's containers through
+        // its gateway too (the isolation is in its iptables rules).
+        let default_route = interface == CONTAINER_INTERFACE;
+        if let Err(e) = wire(
+            &spec,
+            &endpoint,
+            Path::new(&sandbox.sandbox_key),
+            default_route,
+        ) {
+            let _ = self.with_pool(network, |pool| {
+                pool.release(address);
+                Ok(())
+            });
+            return Err(e);
+        }
+        Ok(EndpointRecord {
+            network_name: network.name.clone(),
+            network_id: network.id.clone(),
+            endpoint_id: random_hex(32)?,
+            host_interface: endpoint.host_interface,
+            interface,
+            ip_address: address.to_string(),
+            ip_prefix_len: spec.subnet.prefix_len,
+            gateway: spec.gateway.to_string(),
+            mac_address: bridge::format_mac(endpoint.mac),
         })
     }
 
+    /// Takes one endpoint out of a running container (a live
+    /// disconnect): its veth pair goes, its address is free again.
+    pub fn disconnect(&self, endpoint: &EndpointRecord) -> io::Result<()> {
+        self.release(endpoint);
+        bridge::delete_link(&mut Netlink::open()?, &endpoint.host_interface)
+    }
+
+    fn release(&self, endpoint: &EndpointRecord) {
+        if let Ok(address) = endpoint.ip_address.parse::<Ipv4Addr>()
+            && let Some(pool) = self
+                .pools
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get_mut(&endpoint.network_id)
+        {
+            pool.release(address);
+        }
+    }
+
     /// Frees what [`attach`](Self::attach) took, once the container's
-    /// process is gone: its addresses and its namespace (the veth pair
-    /// goes with the namespace). Missing pieces are no error.
+    /// process is gone: its addresses and its namespace (the veth pairs
+    /// go with the namespace). Missing pieces are no error.
     pub fn detach(&self, sandbox: &Sandbox) {
         for endpoint in &sandbox.endpoints {
-            if let Ok(address) = endpoint.ip_address.parse::<Ipv4Addr>() {
-                let _ = self.with_default_bridge(|network| {
-                    network.pool.release(address);
-                    Ok(())
-                });
-            }
+            self.release(endpoint);
         }
         if !sandbox.sandbox_key.is_empty() {
             netns::remove(Path::new(&sandbox.sandbox_key));
         }
     }
 
-    /// A running container found again after a restart keeps its address.
-    pub fn restore(&self, sandbox: &Sandbox) {
+    /// A running container found again after a restart keeps its
+    /// addresses; `networks` are the records, to make the pools from.
+    pub fn restore(&self, sandbox: &Sandbox, networks: &[NetworkRecord]) {
         for endpoint in &sandbox.endpoints {
+            let Some(network) = networks.iter().find(|n| n.id == endpoint.network_id) else {
+                continue;
+            };
             if let Ok(address) = endpoint.ip_address.parse::<Ipv4Addr>() {
-                let _ = self.with_default_bridge(|network| {
-                    network.pool.claim(address);
+                let _ = self.with_pool(network, |pool| {
+                    pool.claim(address);
                     Ok(())
                 });
             }
@@ -244,61 +285,67 @@ impl NetworkService {
 }
 
 /// The bridge (made when missing), the veth pair and the container's side.
-fn wire(spec: &BridgeSpec, endpoint: &Endpoint, netns_path: &Path) -> io::Result<()> {
+fn wire(
+    spec: &BridgeSpec,
+    endpoint: &Endpoint,
+    netns_path: &Path,
+    default_route: bool,
+) -> io::Result<()> {
     let mut host = Netlink::open()?;
     let bridge_index = bridge::ensure_bridge(&mut host, spec)?;
     let netns_file = std::fs::File::open(netns_path)
         .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", netns_path.display())))?;
     bridge::plug_host_side(&mut host, bridge_index, endpoint, netns_file.as_fd())?;
     netns::in_netns(netns_path, || {
-        bridge::configure_container_side(&mut Netlink::open()?, endpoint, spec)
+        bridge::configure_container_side(&mut Netlink::open()?, endpoint, spec, default_route)
     })
-}
-
-fn parse_mac_hex(hex: &str) -> Option<[u8; 6]> {
-    if hex.len() != 12 {
-        return None;
-    }
-    let mut mac = [0u8; 6];
-    for (index, byte) in mac.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(hex.get(index * 2..index * 2 + 2)?, 16).ok()?;
-    }
-    Some(mac)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::daemon::network_records::NetworkRecord;
 
-    #[test]
-    fn the_default_bridge_keeps_its_id_and_mac_across_restarts() {
-        let dir = std::env::temp_dir().join(format!("dockbox-netsvc-{}", std::process::id()));
-        let first = NetworkService::new(&dir, &dir)
-            .load_default_bridge()
-            .unwrap();
-        let again = NetworkService::new(&dir, &dir)
-            .load_default_bridge()
-            .unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(first.id, again.id);
-        assert_eq!(first.id.len(), 64);
-        assert_eq!(first.spec.mac, again.spec.mac);
-        assert_eq!(first.spec.mac[..2], [0x02, 0x42]);
+    fn default_bridge() -> NetworkRecord {
+        NetworkRecord {
+            id: "b".repeat(64),
+            name: "bridge".into(),
+            driver: "bridge".into(),
+            subnet: "172.17.0.0/16".into(),
+            gateway: "172.17.0.1".into(),
+            bridge_name: "docker0".into(),
+            bridge_mac: "0242aabbccdd".into(),
+            ..NetworkRecord::default()
+        }
     }
 
     #[test]
     fn restored_addresses_are_not_given_again() {
-        let dir = std::env::temp_dir().join(format!("dockbox-netsvc-r-{}", std::process::id()));
-        let service = NetworkService::new(&dir, &dir);
-        service.restore(&Sandbox {
-            endpoints: vec![EndpointRecord {
-                ip_address: "172.17.0.2".into(),
-                ..EndpointRecord::default()
-            }],
-            ..Sandbox::default()
-        });
-        let next = service.with_default_bridge(|network| Ok(network.pool.allocate()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let service = NetworkService::new(Path::new("/nonexistent"));
+        let network = default_bridge();
+        service.restore(
+            &Sandbox {
+                endpoints: vec![EndpointRecord {
+                    network_id: network.id.clone(),
+                    ip_address: "172.17.0.2".into(),
+                    ..EndpointRecord::default()
+                }],
+                ..Sandbox::default()
+            },
+            std::slice::from_ref(&network),
+        );
+        let next = service.with_pool(&network, |pool| Ok(pool.allocate()));
         assert_eq!(next.unwrap(), Some(Ipv4Addr::new(172, 17, 0, 3)));
+    }
+
+    #[test]
+    fn further_interfaces_take_the_first_free_eth_name() {
+        let on = |interface: &str| EndpointRecord {
+            interface: interface.into(),
+            ..EndpointRecord::default()
+        };
+        assert_eq!(free_interface(&[]), "eth0");
+        assert_eq!(free_interface(&[on("")]), "eth1", "old records are eth0");
+        assert_eq!(free_interface(&[on("eth0"), on("eth2")]), "eth1");
     }
 }

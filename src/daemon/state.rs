@@ -48,10 +48,7 @@ impl Daemon {
         no_pivot_root: bool,
     ) -> Daemon {
         Daemon {
-            networks: super::network_service::NetworkService::new(
-                &config.exec_root,
-                &config.data_root,
-            ),
+            networks: super::network_service::NetworkService::new(&config.exec_root),
             reloadable: Reloadable::new(&config),
             config,
             store,

@@ -7,7 +7,8 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::os::fd::BorrowedFd;
 
-/// The name of the interface inside the container.
+/// The name of a container's first interface; the next networks it
+/// joins get `eth1`, `eth2`, ...
 pub const CONTAINER_INTERFACE: &str = "eth0";
 
 /// A bridge network as the host side sees it.
@@ -24,6 +25,8 @@ pub struct BridgeSpec {
 pub struct Endpoint {
     /// The host end of the veth pair (`veth` and 7 hex digits).
     pub host_interface: String,
+    /// Its name inside the container (`eth0`, `eth1`, ...).
+    pub interface: String,
     pub address: Ipv4Addr,
     pub mac: Mac,
 }
@@ -42,7 +45,8 @@ pub fn ensure_bridge(ops: &mut dyn RouteOps, bridge: &BridgeSpec) -> io::Result<
 }
 
 /// The host's side of joining: a veth pair whose peer is born in the
-/// container's namespace as `eth0`, its host end on the bridge and up.
+/// container's namespace under the endpoint's interface name, its host
+/// end on the bridge and up.
 pub fn plug_host_side(
     host: &mut dyn RouteOps,
     bridge_index: u32,
@@ -52,7 +56,7 @@ pub fn plug_host_side(
     host.create_veth(&VethRequest {
         host_name: &endpoint.host_interface,
         bridge_index,
-        peer_name: CONTAINER_INTERFACE,
+        peer_name: &endpoint.interface,
         peer_mac: endpoint.mac,
         peer_netns: container_netns,
     })?;
@@ -62,19 +66,33 @@ pub fn plug_host_side(
     host.set_link_up(index)
 }
 
-/// The container's side: `eth0` up with its address and the default route
-/// through the gateway.
+/// The container's side: the interface up with its address and, when
+/// `default_route` (the container's first network), the
+/// default route through the gateway.
 pub fn configure_container_side(
     container: &mut dyn RouteOps,
     endpoint: &Endpoint,
     bridge: &BridgeSpec,
+    default_route: bool,
 ) -> io::Result<()> {
-    let index = container
-        .link_index(CONTAINER_INTERFACE)?
-        .ok_or_else(|| io::Error::other("the container's eth0 is missing"))?;
+    let index = container.link_index(&endpoint.interface)?.ok_or_else(|| {
+        io::Error::other(format!("the container's {} is missing", endpoint.interface))
+    })?;
     container.add_address(index, endpoint.address, bridge.subnet.prefix_len)?;
     container.set_link_up(index)?;
-    container.add_default_route(bridge.gateway)
+    if default_route {
+        container.add_default_route(bridge.gateway)?;
+    }
+    Ok(())
+}
+
+/// Deletes the link `name` (a network's bridge, or a veth's host end,
+/// which takes its peer with it); a missing one is no error.
+pub fn delete_link(ops: &mut dyn RouteOps, name: &str) -> io::Result<()> {
+    match ops.link_index(name)? {
+        Some(index) => ops.delete_link(index),
+        None => Ok(()),
+    }
 }
 
 /// Loopback up, which a new namespace does not have and every container
@@ -120,6 +138,7 @@ mod tests {
     fn endpoint() -> Endpoint {
         Endpoint {
             host_interface: "veth1234567".into(),
+            interface: CONTAINER_INTERFACE.into(),
             address: Ipv4Addr::new(172, 17, 0, 2),
             mac: mac_for(Ipv4Addr::new(172, 17, 0, 2)),
         }
@@ -168,7 +187,7 @@ mod tests {
     fn the_container_side_gets_address_up_and_default_route_in_order() {
         let mut ops = FakeRoutes::new();
         ops.links.push(("eth0".into(), 7));
-        configure_container_side(&mut ops, &endpoint(), &docker0()).unwrap();
+        configure_container_side(&mut ops, &endpoint(), &docker0(), true).unwrap();
         assert_eq!(
             ops.ops,
             vec![
@@ -178,8 +197,36 @@ mod tests {
             ]
         );
         let mut without_eth0 = FakeRoutes::new();
-        let error = configure_container_side(&mut without_eth0, &endpoint(), &docker0());
+        let error = configure_container_side(&mut without_eth0, &endpoint(), &docker0(), true);
         assert!(error.unwrap_err().to_string().contains("eth0 is missing"));
+    }
+
+    #[test]
+    fn a_second_network_is_eth1_without_a_default_route() {
+        let mut ops = FakeRoutes::new();
+        ops.links.push(("eth1".into(), 9));
+        let second = Endpoint {
+            interface: "eth1".into(),
+            ..endpoint()
+        };
+        configure_container_side(&mut ops, &second, &docker0(), false).unwrap();
+        assert_eq!(
+            ops.ops,
+            vec![
+                FakeOp::Address(9, Ipv4Addr::new(172, 17, 0, 2), 16),
+                FakeOp::SetUp(9),
+            ]
+        );
+    }
+
+    #[test]
+    fn deleting_a_link_is_by_name_and_a_missing_one_is_fine() {
+        let mut ops = FakeRoutes::new();
+        let index = ensure_bridge(&mut ops, &docker0()).unwrap();
+        ops.ops.clear();
+        delete_link(&mut ops, "docker0").unwrap();
+        delete_link(&mut ops, "docker0").unwrap();
+        assert_eq!(ops.ops, vec![FakeOp::Delete(index)]);
     }
 
     #[test]

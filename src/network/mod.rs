@@ -67,6 +67,7 @@ mod tests {
                 let bridge_index = bridge::ensure_bridge(&mut host, &spec)?;
                 let endpoint = Endpoint {
                     host_interface: "vethtest001".into(),
+                    interface: bridge::CONTAINER_INTERFACE.into(),
                     address: Ipv4Addr::new(172, 17, 0, 2),
                     mac: bridge::mac_for(Ipv4Addr::new(172, 17, 0, 2)),
                 };
@@ -76,7 +77,7 @@ mod tests {
                 let netns_file = std::fs::File::open(&container_netns)?;
                 bridge::plug_host_side(&mut host, bridge_index, &endpoint, netns_file.as_fd())?;
                 super::netns::in_netns(&container_netns, || {
-                    bridge::configure_container_side(&mut Netlink::open()?, &endpoint, &spec)
+                    bridge::configure_container_side(&mut Netlink::open()?, &endpoint, &spec, true)
                 })?;
                 let listener = TcpListener::bind((spec.gateway, 0))?;
                 let port = listener.local_addr()?.port();

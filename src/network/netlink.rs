@@ -39,6 +39,7 @@ const RTN_UNICAST: u8 = 1;
 const NLMSG_ERROR: u16 = 2;
 const NLMSG_DONE: u16 = 3;
 const RTM_NEWLINK: u16 = 16;
+const RTM_DELLINK: u16 = 17;
 const RTM_GETLINK: u16 = 18;
 const RTM_SETLINK: u16 = 19;
 const RTM_NEWADDR: u16 = 20;
@@ -71,6 +72,8 @@ pub trait RouteOps {
     fn create_veth(&mut self, request: &VethRequest<'_>) -> io::Result<()>;
     fn add_address(&mut self, index: u32, address: Ipv4Addr, prefix_len: u8) -> io::Result<()>;
     fn add_default_route(&mut self, gateway: Ipv4Addr) -> io::Result<()>;
+    /// Deletes a link (a bridge, or a veth with its peer).
+    fn delete_link(&mut self, index: u32) -> io::Result<()>;
 }
 
 /// A real rtnetlink socket in the namespace it was opened in.
@@ -302,6 +305,12 @@ impl RouteOps for Netlink {
             NLM_F_CREATE | NLM_F_EXCL,
         )
     }
+
+    fn delete_link(&mut self, index: u32) -> io::Result<()> {
+        let mut message = Vec::new();
+        link_header(&mut message, index, 0, 0);
+        self.change(&format!("delete link {index}"), RTM_DELLINK, &message, 0)
+    }
 }
 
 /// A NACK from the kernel: the operation and its errno.
@@ -353,6 +362,7 @@ pub enum FakeOp {
     },
     Address(u32, Ipv4Addr, u8),
     DefaultRoute(Ipv4Addr),
+    Delete(u32),
 }
 
 /// An in-memory namespace for unit tests: links by name, and the log of
@@ -436,6 +446,13 @@ impl RouteOps for FakeRoutes {
 
     fn add_default_route(&mut self, gateway: Ipv4Addr) -> io::Result<()> {
         self.ops.push(FakeOp::DefaultRoute(gateway));
+        Ok(())
+    }
+
+    fn delete_link(&mut self, index: u32) -> io::Result<()> {
+        self.known(index)?;
+        self.links.retain(|(_, existing)| *existing != index);
+        self.ops.push(FakeOp::Delete(index));
         Ok(())
     }
 }

@@ -29,7 +29,7 @@ pub enum Table {
     Execs,
     /// Volume name -> volume record (for the volumes issue).
     Volumes,
-    /// Network id -> network record (for the networking issue).
+    /// Network id -> network record.
     Networks,
 }
 

@@ -153,7 +153,7 @@ fn unknown_routes_get_moby_404() {
     for path in [
         "/nosuch",
         "/v1.50/containers/nosuch/frobnicate",
-        "/networks/nosuch",
+        "/networks/nosuch/frobnicate",
         "/",
     ] {
         let response = connection.get(path);

@@ -109,6 +109,31 @@ impl TestDaemon {
         TestDaemon::start_in_dir(dir)
     }
 
+    /// Starts a new daemon on the data root of `old` in `old`'s network
+    /// namespace (which its containers' shims keep alive), as a restarted
+    /// dockerd stays in the host's: the bridges and veths it made are
+    /// still there.
+    pub fn restart_in_same_netns(old: TestDaemon) -> TestDaemon {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::process::CommandExt;
+        let pid = std::fs::read_to_string(old.dir.join("pid")).unwrap();
+        let netns = std::fs::File::open(format!("/proc/{}/ns/net", pid.trim())).unwrap();
+        let TestDaemon { guard, dir, .. } = old;
+        drop(guard);
+        TestDaemon::start_customised(dir, move |command| {
+            // SAFETY: setns is a raw syscall, async-signal-safe; it runs
+            // after the harness's unshare and replaces that namespace.
+            unsafe {
+                command.pre_exec(move || {
+                    if libc::setns(netns.as_raw_fd(), libc::CLONE_NEWNET) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        })
+    }
+
     pub fn start_in_dir(dir: TempDir) -> TestDaemon {
         TestDaemon::start_customised(dir, |_| {})
     }

@@ -124,7 +124,7 @@ const DAEMON_RESOURCES: &[Resource] = &[
     },
     Resource {
         name: "networks",
-        routes: &["daemon::networks"],
+        routes: &["daemon::networks", "daemon::network_connect"],
     },
     Resource {
         name: "volumes",

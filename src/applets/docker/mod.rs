@@ -192,6 +192,7 @@ fn group_help(group: &str) -> Option<String> {
     let description = match group {
         "container" => "Manage containers",
         "image" => "Manage images",
+        "network" => "Manage networks",
         "system" => "Manage Docker",
         "volume" => "Manage volumes",
         _ => return None,

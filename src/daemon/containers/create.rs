@@ -240,6 +240,8 @@ pub fn create_container(
     if host.network_mode.is_empty() {
         host.network_mode = "default".to_string();
     }
+    let networking_config =
+        super::networking::settle_endpoints(ctx.store, &host, networking_config)?;
     if host.ipc_mode.is_empty() {
         host.ipc_mode = "private".to_string();
     }

@@ -19,6 +19,7 @@ pub mod list;
 pub mod lookup;
 pub mod manage;
 pub mod names;
+pub mod networking;
 pub mod record;
 pub mod remove;
 pub mod seccomp;
@@ -155,6 +156,7 @@ fn list_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
 fn inspect_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let record = daemon.find_container(call.param("id")?)?;
     let mut shown = view::inspect(&record, &daemon.config().data_root);
+    networking::for_version(&record, &mut shown.network_settings.networks, call.version);
     if call.query.bool("size") {
         let (rw, root) = sizes(daemon, &record, &image_sizes(daemon));
         shown.size_rw = Some(rw);

@@ -103,7 +103,10 @@ fn start_claimed(
     }
     let launched = prepare_mounts(&record)
         .map_err(StartError::Setup)
-        .and_then(|()| launch(daemon, &record).map_err(StartError::Task));
+        .and_then(|()| {
+            super::networking::joins(daemon.store(), &record).map_err(StartError::Network)
+        })
+        .and_then(|joins| launch(daemon, &record, &joins).map_err(StartError::Task));
     match launched {
         Ok((pid, sandbox)) => {
             let marked = daemon.update_container(&record.id, |rec| {
@@ -148,7 +151,10 @@ fn start_claimed(
                 log::warn(&format!("auto-remove {id}: {}", removal.message));
             }
             daemon.shims().notify();
-            Err(ApiError::internal(error.answer()))
+            Err(match error {
+                StartError::Network(missing) => missing,
+                other => ApiError::internal(other.answer()),
+            })
         }
     }
 }
@@ -158,6 +164,8 @@ fn start_claimed(
 /// its "failed to create task for container: ").
 enum StartError {
     Setup(String),
+    /// A network it is configured for is gone (or never was): 404.
+    Network(ApiError),
     Task(String),
 }
 
@@ -165,12 +173,14 @@ impl StartError {
     fn message(&self) -> &str {
         match self {
             StartError::Setup(message) | StartError::Task(message) => message,
+            StartError::Network(error) => &error.message,
         }
     }
 
     fn answer(&self) -> String {
         match self {
             StartError::Setup(message) => message.clone(),
+            StartError::Network(error) => error.message.clone(),
             StartError::Task(message) => format!("failed to create task for container: {message}"),
         }
     }
@@ -187,10 +197,14 @@ fn prepare_mounts(record: &ContainerRecord) -> Result<(), String> {
 
 /// Wires the container's network, then launches it; a failed launch
 /// gives the network back.
-fn launch(daemon: &Daemon, record: &ContainerRecord) -> Result<(i32, Option<Sandbox>), String> {
+fn launch(
+    daemon: &Daemon,
+    record: &ContainerRecord,
+    joins: &[crate::daemon::network_service::Join],
+) -> Result<(i32, Option<Sandbox>), String> {
     let sandbox = daemon
         .networks()
-        .attach(&record.host_config.network_mode)
+        .attach(&record.host_config.network_mode, joins)
         .map_err(|e| format!("failed to set up the container's network: {e}"))?;
     let launched = super::files::write_hosts(record, &daemon.config().data_root, sandbox.as_ref())
         .map_err(|e| e.to_string())
@@ -525,13 +539,14 @@ pub fn restore(daemon: &Arc<Daemon>) {
     let Ok(records) = daemon.store().list_containers::<ContainerRecord>() else {
         return;
     };
+    let networks = crate::daemon::network_records::list(daemon.store()).unwrap_or_default();
     for (_, record) in records {
         let id = record.id.clone();
         match record.status() {
             Status::Running | Status::Paused => match connect(daemon, &id, false) {
                 Ok(stream) => {
                     if let Some(sandbox) = &record.sandbox {
-                        daemon.networks().restore(sandbox);
+                        daemon.networks().restore(sandbox, &networks);
                     }
                     log::info(&format!("restored container {id}"));
                     let daemon = Arc::clone(daemon);

@@ -249,20 +249,15 @@ fn check_modes(host: &HostConfig, warnings: &mut Vec<String>) -> Result<(), ApiE
             "sharing another container's namespaces is not supported by dockbox yet",
         ));
     }
-    match host.network_mode.as_str() {
-        "" | "default" | "bridge" | "none" => {}
-        "host" => {
-            if host.port_bindings.as_ref().is_some_and(|p| !p.is_empty()) {
-                warnings
-                    .push("Published ports are discarded when using host network mode".to_string());
-            }
-        }
-        other if other.starts_with("container:") => {
-            return Err(invalid(
-                "sharing another container's network namespace is not supported by dockbox yet",
-            ));
-        }
-        other => return Err(ApiError::not_found(format!("network {other} not found"))),
+    // Any other mode is a user network, which the create settles against
+    // the records.
+    if host.network_mode.starts_with("container:") {
+        return Err(invalid(
+            "sharing another container's network namespace is not supported by dockbox yet",
+        ));
+    }
+    if host.network_mode == "host" && host.port_bindings.as_ref().is_some_and(|p| !p.is_empty()) {
+        warnings.push("Published ports are discarded when using host network mode".to_string());
     }
     Ok(())
 }
@@ -666,15 +661,13 @@ mod tests {
             .unwrap()
             .is_empty()
         );
+        // A user network is looked up when the create settles its
+        // endpoints (containers::networking), not here.
         let mut host = HostConfig {
             network_mode: "mynet".into(),
             ..HostConfig::default()
         };
-        let error = check_host_config(&mut host, &facts()).unwrap_err();
-        assert_eq!(
-            (error.status(), error.message.as_str()),
-            (404, "network mynet not found")
-        );
+        assert!(check_host_config(&mut host, &facts()).is_ok());
         let policy = |name: &str, count: i64, auto_remove: bool| {
             let mut host = HostConfig {
                 network_mode: "none".into(),

@@ -116,33 +116,9 @@ pub fn command_text(record: &ContainerRecord) -> String {
     text
 }
 
-/// The networks a container shows: the one its NetworkMode names, as
-/// moby does before any network is joined (`default` is `bridge`).
+/// The networks a container shows (see [`super::networking::views`]).
 pub fn networks(record: &ContainerRecord) -> BTreeMap<String, EndpointSettings> {
-    let name = match record.host_config.network_mode.as_str() {
-        "" | "default" => "bridge",
-        other => other,
-    };
-    let joined = EndpointSettings {
-        network_id: record.network_ids.get(name).cloned().unwrap_or_default(),
-        ..EndpointSettings::default()
-    };
-    let mut shown = BTreeMap::from([(name.to_string(), joined)]);
-    for endpoint in record.sandbox.iter().flat_map(|sandbox| &sandbox.endpoints) {
-        shown.insert(
-            endpoint.network_name.clone(),
-            EndpointSettings {
-                network_id: endpoint.network_id.clone(),
-                endpoint_id: endpoint.endpoint_id.clone(),
-                gateway: endpoint.gateway.clone(),
-                ip_address: endpoint.ip_address.clone(),
-                ip_prefix_len: i64::from(endpoint.ip_prefix_len),
-                mac_address: endpoint.mac_address.clone(),
-                ..EndpointSettings::default()
-            },
-        );
-    }
-    shown
+    super::networking::views(record)
 }
 
 /// moby's `NetworkSettings`: the sandbox's, and the top-level address

@@ -74,7 +74,8 @@ pub const COMMIT: CommandSpec = CommandSpec {
     max_args: Some(2),
 };
 
-const CONTAINER_PRUNE_FLAGS: &[FlagSpec] = &[
+/// Also `network prune`'s: the same two options.
+pub(super) const CONTAINER_PRUNE_FLAGS: &[FlagSpec] = &[
     checked(
         "filter",
         None,

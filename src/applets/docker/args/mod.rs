@@ -11,6 +11,7 @@ mod commands;
 mod container_commands;
 mod container_flags;
 mod help;
+mod network_commands;
 mod other_commands;
 mod tables;
 mod volume_commands;

@@ -298,6 +298,13 @@ fn captured_commands_match_the_real_cli() {
         "login",
         "logout",
         "logs",
+        "network connect",
+        "network create",
+        "network disconnect",
+        "network inspect",
+        "network ls",
+        "network prune",
+        "network rm",
         "pause",
         "port",
         "pull",
@@ -381,6 +388,7 @@ fn flag_key(flag: &FlagSpec) -> String {
 /// defines these flags in each command's file; they are the same flags
 /// because the commands take the same options.)
 const SHARED_TABLES: &[&[&str]] = &[
+    &["container prune", "network prune"],
     &[
         "diff", "logout", "pause", "port", "rename", "tag", "top", "unpause", "wait",
     ],

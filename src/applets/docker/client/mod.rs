@@ -472,8 +472,10 @@ pub fn error_message(reply: &Reply) -> String {
         .headers
         .get("Content-Type")
         .is_some_and(|t| t.starts_with("application/json"));
+    // The Go client trims the message (moby's "predefined ... network "
+    // ends in a space).
     if json && let Ok(error) = crate::api::body::from_json_slice::<ErrorResponse>(&reply.body) {
-        return error.message;
+        return error.message.trim().to_string();
     }
     let text = String::from_utf8_lossy(&reply.body).trim().to_string();
     if text.is_empty() {

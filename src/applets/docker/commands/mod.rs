@@ -11,6 +11,7 @@ mod images;
 mod login;
 mod logs;
 mod manage;
+mod networks;
 mod progress;
 mod prune;
 mod registry;
@@ -114,6 +115,13 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "exec" => exec::exec(session, parsed),
         "logs" => logs::logs(session, parsed),
         "wait" => logs::wait(session, parsed),
+        "network create" => networks::create(session, parsed),
+        "network ls" => networks::list(session, parsed),
+        "network inspect" => networks::inspect(session, parsed),
+        "network rm" => networks::remove(session, parsed),
+        "network connect" => networks::connect(session, parsed),
+        "network disconnect" => networks::disconnect(session, parsed),
+        "network prune" => networks::prune(session, parsed),
         "volume create" => volumes::create(session, parsed),
         "volume ls" => volumes::list(session, parsed),
         "volume inspect" => volumes::inspect(session, parsed),
