@@ -83,6 +83,19 @@ impl DriverKind {
     }
 }
 
+/// The directories of a container's root filesystem.
+#[derive(Debug)]
+pub enum RootfsLayout {
+    /// overlay2: the container's upper directory over the unpacked
+    /// layers, top first.
+    Overlay {
+        upper: PathBuf,
+        lowers: Vec<PathBuf>,
+    },
+    /// vfs: the container's own complete copy.
+    Copy { rootfs: PathBuf },
+}
+
 #[derive(Debug)]
 pub struct GraphDriver {
     kind: DriverKind,
@@ -436,6 +449,24 @@ impl GraphDriver {
         }
         let mut seen = std::collections::HashSet::new();
         dir_size(&changes, &mut seen).map_err(io_error("measure", &changes))
+    }
+
+    /// Where a container's changes live, for diff, commit and export;
+    /// NoRootfs before its first start made it.
+    pub fn layout(&self, container_id: &str, diff_ids: &[Digest]) -> Result<RootfsLayout> {
+        let dir = self.container_dir(container_id)?;
+        if !dir.is_dir() {
+            return Err(DriverError::NoRootfs(container_id.to_string()));
+        }
+        Ok(match self.kind {
+            DriverKind::Vfs => RootfsLayout::Copy {
+                rootfs: dir.join("rootfs"),
+            },
+            DriverKind::Overlay => RootfsLayout::Overlay {
+                upper: dir.join("upper"),
+                lowers: diff_ids.iter().rev().map(|d| self.diff_path(d)).collect(),
+            },
+        })
     }
 
     /// Unmounts and deletes the container's root filesystem. Missing is

@@ -293,27 +293,7 @@ pub fn delete(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
     Reply::json(200, &items)
 }
 
-/// moby's RepoTagReference: `repo` with `tag`, or `:latest`; None when
-/// both are empty.
-pub fn repo_tag_reference(repo: &str, tag: &str) -> Result<Option<Reference>, ApiError> {
-    if repo.is_empty() && tag.is_empty() {
-        return Ok(None);
-    }
-    let named = Reference::parse_normalized(repo).map_err(|e| ApiError::invalid(e.to_string()))?;
-    if named.digest().is_some() {
-        return Err(ApiError::invalid("cannot import digest reference"));
-    }
-    let with_tag = if !tag.is_empty() {
-        named.with_tag(tag)
-    } else if named.tag().is_none() {
-        named.with_tag("latest")
-    } else {
-        Ok(named)
-    };
-    with_tag
-        .map(Some)
-        .map_err(|_| ApiError::invalid("invalid tag format"))
-}
+pub use crate::daemon::image_service::repo_tag_reference;
 
 pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let name = call.param("name")?.to_string();
