@@ -3,6 +3,7 @@
 //! with the answers compared after normalising IDs and times.
 
 use crate::daemon_run::{daemon_with_busybox, skip_unless_ready};
+use crate::daemon_support::TestDaemon;
 use crate::harness::engine::{Engine, need_engine};
 use crate::require;
 use serde_json::Value;
@@ -85,7 +86,8 @@ fn scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
             "sh",
             "-c",
             "mkdir -p /newdir/sub && echo hi > /newdir/sub/file && echo x >> /etc/passwd \
-             && rm /etc/group && touch /tmp/t && rm -r /usr/sbin",
+             && rm /etc/group && touch /tmp/t && rm -r /usr/sbin \
+             && ln -s / /escape && ln -s /etc/shadow /tmp/shadowlink",
         ],
     );
     // moby 20.10 lists changes in Go map order: compare them sorted.
@@ -134,6 +136,38 @@ fn scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
     seen.push(format!("{exported:?}"));
     must(docker, &["rm", &name]);
     must(docker, &["rmi", &image]);
+    seen.extend(never_started_scenario(docker, tag));
+    seen
+}
+
+/// A container never started: no changes, an export of its image (with
+/// the init layer's entries), and a commit that adds an empty layer.
+fn never_started_scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
+    let name = format!("commit17-created-{tag}");
+    let image = format!("commit17-created-{tag}:v1");
+    let mut seen = Vec::new();
+    must(docker, &["create", "--name", &name, "busybox", "true"]);
+    seen.push(must(docker, &["diff", &name]));
+    seen.push(format!("{:?}", export_names(docker, &name)));
+    must(docker, &["commit", &name, &image]);
+    seen.push(must(
+        docker,
+        &["inspect", "-f", "{{len .RootFS.Layers}}", &image],
+    ));
+    seen.push(must(
+        docker,
+        &["history", "--format", "{{.CreatedBy}}|{{.Size}}", &image],
+    ));
+    let missing = docker(&["diff", "commit17-no-such-container"]);
+    seen.push(format!(
+        "{:?} {}",
+        missing.status.code(),
+        text(&missing.stderr)
+    ));
+    let bad = docker(&["commit", "-c", "STOPSIGNAL 9", &name]);
+    seen.push(format!("{:?} {}", bad.status.code(), text(&bad.stderr)));
+    must(docker, &["rm", &name]);
+    must(docker, &["rmi", &image]);
     seen
 }
 
@@ -161,6 +195,7 @@ fn export_names(docker: Docker<'_>, name: &str) -> BTreeSet<String> {
 fn running_scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
     let name = format!("commit17-run-{tag}");
     let mut seen = Vec::new();
+    let since = unix_now().to_string();
     must(
         docker,
         &[
@@ -197,9 +232,63 @@ fn running_scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
     must(docker, &["commit", &name, &image]);
     seen.push(must(docker, &["inspect", "-f", "{{.State.Status}}", &name]));
     must(docker, &["unpause", &name]);
+    let until = (unix_now() + 1).to_string();
+    let filter = format!("container={name}");
+    seen.push(normalise(
+        &must(
+            docker,
+            &[
+                "events",
+                "--since",
+                &since,
+                "--until",
+                &until,
+                "--filter",
+                &filter,
+                "--filter",
+                "event=commit",
+                "--filter",
+                "event=pause",
+                "--filter",
+                "event=unpause",
+                "--format",
+                "{{.Action}} {{.Actor.Attributes.imageRef}} {{.Actor.Attributes.comment}}",
+            ],
+        ),
+        tag,
+    ));
     must(docker, &["rm", "-f", &name]);
     must(docker, &["rmi", &image]);
     seen
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Our client, as `docker`, against `daemon`.
+fn ours(daemon: &TestDaemon, args: &[&str]) -> Output {
+    let config = daemon.dir.join("cli-config-ours");
+    std::fs::create_dir_all(&config).unwrap();
+    crate::harness::run(
+        std::process::Command::new(crate::harness::dockbox())
+            .arg("docker")
+            .args(args)
+            .env("DOCKER_HOST", daemon.host())
+            .env("DOCKER_CONFIG", &config)
+            .env_remove("DOCKER_API_VERSION")
+            .env_remove("DOCKER_CONTEXT"),
+    )
+}
+
+/// What an old client (API 1.41, as dockerd 20.10 speaks) sees of a
+/// committed image: the container it came from and its config.
+fn legacy_inspect(daemon: &TestDaemon, image: &str) -> Value {
+    let response = daemon.connect().get(&format!("/v1.41/images/{image}/json"));
+    response.json()
 }
 
 #[test]
@@ -209,12 +298,10 @@ fn commit_diff_and_export_match_dockerd_20_10() {
     let engine = Engine::shared().expect("start dockerd 20.10");
     engine.load_busybox();
     let theirs = scenario(&|args| engine.docker(args), "dockerd");
-    eprintln!("THEIRS {theirs:#?}");
     let theirs_running = running_scenario(&|args| engine.docker(args), "dockerd");
-    eprintln!("THEIRS {theirs_running:#?}");
     let daemon = daemon_with_busybox("commit");
-    let ours = scenario(&|args| daemon.docker(args), "ours");
-    assert_eq!(ours, theirs, "daemon log:\n{}", daemon.log());
+    let mine = scenario(&|args| daemon.docker(args), "ours");
+    assert_eq!(mine, theirs, "daemon log:\n{}", daemon.log());
     let ours_running = running_scenario(&|args| daemon.docker(args), "ours");
     assert_eq!(
         ours_running,
@@ -222,4 +309,114 @@ fn commit_diff_and_export_match_dockerd_20_10() {
         "daemon log:\n{}",
         daemon.log()
     );
+}
+
+/// Our client prints what the real CLI prints for diff, commit and
+/// export, errors included, and what it commits is the same image.
+#[test]
+fn our_client_commits_diffs_and_exports_as_the_real_cli() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("commit-client");
+    let real = |args: &[&str]| daemon.docker(args);
+    let mine = |args: &[&str]| ours(&daemon, args);
+    must(
+        &real,
+        &[
+            "run",
+            "--name",
+            "changed",
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir /made && echo x > /made/f && rm /etc/group && ln -s / /made/root",
+        ],
+    );
+    let shown = |output: Output| {
+        (
+            output.status.code(),
+            text(&output.stdout),
+            text(&output.stderr),
+        )
+    };
+    for args in [
+        &["diff", "changed"][..],
+        &["container", "diff", "changed"],
+        &["diff", "no-such-container"],
+        &["commit", "-c", "STOPSIGNAL 9", "changed"],
+        &["commit", "changed", "Bad:Name"],
+        &["export", "-o", "/nonexistent-dir/out.tar", "changed"],
+    ] {
+        assert_eq!(shown(mine(args)), shown(real(args)), "docker {args:?}");
+    }
+    let id = must(
+        &mine,
+        &[
+            "commit",
+            "-c",
+            r#"CMD ["cat", "/made/f"]"#,
+            "-c",
+            "ENV A=b",
+            "-m",
+            "msg",
+            "-a",
+            "me",
+            "--pause=false",
+            "changed",
+            "committed:v1",
+        ],
+    );
+    assert!(id.starts_with("sha256:") && id.trim().len() == 71, "{id:?}");
+    assert_eq!(must(&real, &["run", "--rm", "committed:v1"]), "x\n");
+    let fields = committed_fields(&real, "committed:v1", "ours");
+    assert!(fields.contains(r#""Author":"me""#), "{fields}");
+    assert!(fields.contains(r#""Comment":"msg""#), "{fields}");
+    assert!(fields.contains(r#""A=b""#), "{fields}");
+    let legacy = legacy_inspect(&daemon, "committed:v1");
+    let container_id = must(&real, &["inspect", "-f", "{{.Id}}", "changed"]);
+    assert_eq!(legacy["Container"], container_id.trim(), "{legacy}");
+    assert_eq!(legacy["ContainerConfig"]["Cmd"][0], "sh", "{legacy}");
+    assert_eq!(legacy["Config"]["Cmd"][0], "cat", "{legacy}");
+    assert_eq!(
+        legacy["Parent"],
+        must(&real, &["inspect", "-f", "{{.Id}}", "busybox"]).trim(),
+        "{legacy}"
+    );
+    let dir = crate::harness::TempDir::new("commit-client-export");
+    let (mine_tar, real_tar) = (dir.join("mine.tar"), dir.join("real.tar"));
+    must(
+        &mine,
+        &["export", "-o", mine_tar.to_str().unwrap(), "changed"],
+    );
+    must(
+        &real,
+        &["export", "-o", real_tar.to_str().unwrap(), "changed"],
+    );
+    let listing = |file: &std::path::Path| {
+        let output = std::process::Command::new("tar")
+            .arg("tvf")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+            .lines()
+            .filter(|line| line.contains("made"))
+            .map(|line| {
+                line.split_whitespace()
+                    .skip(5)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+    };
+    let made = listing(&mine_tar);
+    assert_eq!(made, listing(&real_tar));
+    // Stored as the symlink it is, not followed to the host's root.
+    assert!(
+        made.iter().any(|l| l.starts_with("made/root -> /")),
+        "{made:?}"
+    );
+    assert_eq!(made.len(), 3, "{made:?}");
+    must(&real, &["rm", "changed"]);
+    must(&real, &["rmi", "committed:v1"]);
 }

@@ -92,25 +92,43 @@ pub fn commit_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, A
         && record.state.status == Status::Running
         && pause(daemon, &record);
     let committed = commit_image(daemon, &record, &child, tag.as_ref());
+    // moby logs the commit before its deferred unpause.
+    if let Ok(image) = &committed {
+        log_commit(
+            daemon,
+            &record,
+            &image.id.to_string(),
+            tag.as_ref(),
+            comment,
+        );
+    }
     if paused {
         unpause(daemon, &record);
     }
-    let image = committed?;
-    let id = image.id.to_string();
-    if let Some(tag) = &tag {
-        daemon.log_image_event(&id, &tag.familiar(), "tag");
+    let id = committed?.id.to_string();
+    Reply::json(201, &crate::api::exec::IdResponse { id })
+}
+
+fn log_commit(
+    daemon: &Daemon,
+    record: &ContainerRecord,
+    id: &str,
+    tag: Option<&Reference>,
+    comment: String,
+) {
+    if let Some(tag) = tag {
+        daemon.log_image_event(id, &tag.familiar(), "tag");
     }
-    let image_ref = tag.as_ref().map(Reference::familiar).unwrap_or_default();
+    let image_ref = tag.map(Reference::familiar).unwrap_or_default();
     daemon.log_container_event(
-        &record,
+        record,
         "commit",
         &[
             ("comment", comment),
-            ("imageID", id.clone()),
+            ("imageID", id.to_string()),
             ("imageRef", image_ref),
         ],
     );
-    Reply::json(201, &crate::api::exec::IdResponse { id })
 }
 
 fn to_value(config: &ContainerConfig) -> Result<serde_json::Value, ApiError> {
