@@ -92,7 +92,7 @@ fn an_upper_directory_counts_whiteouts_and_leaves_the_rest_unchanged() {
     }
     fs::write(upper.join("new"), "n").unwrap();
     fs::set_permissions(upper.join("new"), fs::Permissions::from_mode(0o600)).unwrap();
-    let found = changes(&upper, &[lower.clone()], Compare::Overlay).unwrap();
+    let found = changes(&upper, std::slice::from_ref(&lower), Compare::Overlay).unwrap();
     assert_eq!(shown(&found), ["C /etc", "D /etc/group", "A /new"]);
     // A directory the container made in place of a file holds only additions.
     fs::create_dir_all(upper.join("bin/sh/inner")).unwrap();

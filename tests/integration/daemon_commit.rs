@@ -420,3 +420,38 @@ fn our_client_commits_diffs_and_exports_as_the_real_cli() {
     must(&real, &["rm", "changed"]);
     must(&real, &["rmi", "committed:v1"]);
 }
+
+/// A daemon on the vfs driver, with the busybox fixture loaded.
+fn vfs_daemon_with_busybox(label: &str) -> TestDaemon {
+    use crate::harness::busybox::{BusyboxRootfs, write_docker_archive};
+    let dir = crate::harness::TempDir::new(label);
+    let rootfs = BusyboxRootfs::build(&dir.join("busybox-src")).unwrap();
+    let archive = dir.join("busybox.tar");
+    write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
+    std::fs::remove_dir_all(&rootfs.path).unwrap();
+    let cgroup = format!("dockbox-run-test-{}-{label}", std::process::id());
+    let config = serde_json::json!({"cgroup-parent": cgroup, "storage-driver": "vfs"});
+    std::fs::write(dir.join("daemon.json"), config.to_string()).unwrap();
+    let daemon = TestDaemon::start_customised(dir, |_| {});
+    must(
+        &|args| daemon.docker(args),
+        &["load", "-q", "-i", &archive.to_string_lossy()],
+    );
+    daemon
+}
+
+/// On vfs the changes come from comparing the container's copy with the
+/// image: the same answers as dockerd 20.10 on overlay2.
+#[test]
+fn vfs_diff_commit_and_export_match_dockerd_20_10() {
+    require!(skip_unless_ready());
+    require!(need_engine());
+    let engine = Engine::shared().expect("start dockerd 20.10");
+    engine.load_busybox();
+    let theirs = scenario(&|args| engine.docker(args), "dockerd-vfs");
+    let daemon = vfs_daemon_with_busybox("commit-vfs");
+    let driver = must(&|args| daemon.docker(args), &["info", "-f", "{{.Driver}}"]);
+    assert_eq!(driver, "vfs\n");
+    let mine = scenario(&|args| daemon.docker(args), "ours-vfs");
+    assert_eq!(mine, theirs, "daemon log:\n{}", daemon.log());
+}
