@@ -291,6 +291,74 @@ fn legacy_inspect(daemon: &TestDaemon, image: &str) -> Value {
     response.json()
 }
 
+/// Commits of commits: history walks the parents, a parent with children
+/// cannot be deleted by ID, untagging it keeps it (hidden from `images`
+/// without `-a`), and deleting the child deletes the unnamed parent too.
+fn parent_scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
+    let (first, second) = (format!("chain17-{tag}-1"), format!("chain17-{tag}-2"));
+    let (parent, child) = (format!("chain17-{tag}-a:v1"), format!("chain17-{tag}-b:v1"));
+    must(
+        docker,
+        &[
+            "run",
+            "--name",
+            &first,
+            "busybox",
+            "sh",
+            "-c",
+            "echo 1 > /one",
+        ],
+    );
+    must(docker, &["commit", &first, &parent]);
+    must(
+        docker,
+        &[
+            "run",
+            "--name",
+            &second,
+            &parent,
+            "sh",
+            "-c",
+            "echo 2 > /two",
+        ],
+    );
+    must(docker, &["commit", &second, &child]);
+    must(docker, &["rm", &first, &second]);
+    let mut seen = Vec::new();
+    seen.push(normalise(
+        &must(
+            docker,
+            &["history", "--format", "{{.ID}} {{.Comment}}", &child],
+        ),
+        tag,
+    ));
+    seen.push(must(
+        docker,
+        &["run", "--rm", &child, "cat", "/one", "/two"],
+    ));
+    let parent_id = must(docker, &["inspect", "-f", "{{.Id}}", &parent]);
+    let parent_id = parent_id.trim();
+    let by_id = docker(&["rmi", parent_id]);
+    seen.push(format!(
+        "{:?} {}",
+        by_id.status.code(),
+        normalise(&text(&by_id.stderr), tag)
+    ));
+    seen.push(normalise(&must(docker, &["rmi", &parent]), tag));
+    let listed = |all: bool| {
+        let args: &[&str] = if all {
+            &["images", "-aq", "--no-trunc"]
+        } else {
+            &["images", "-q", "--no-trunc"]
+        };
+        must(docker, args).contains(parent_id)
+    };
+    seen.push(format!("listed {} with -a {}", listed(false), listed(true)));
+    seen.push(normalise(&must(docker, &["rmi", &child]), tag));
+    seen.push(format!("parent left: {}", listed(true)));
+    seen
+}
+
 #[test]
 fn commit_diff_and_export_match_dockerd_20_10() {
     require!(skip_unless_ready());
@@ -299,9 +367,17 @@ fn commit_diff_and_export_match_dockerd_20_10() {
     engine.load_busybox();
     let theirs = scenario(&|args| engine.docker(args), "dockerd");
     let theirs_running = running_scenario(&|args| engine.docker(args), "dockerd");
+    let theirs_parents = parent_scenario(&|args| engine.docker(args), "dockerd");
     let daemon = daemon_with_busybox("commit");
     let mine = scenario(&|args| daemon.docker(args), "ours");
     assert_eq!(mine, theirs, "daemon log:\n{}", daemon.log());
+    let mine_parents = parent_scenario(&|args| daemon.docker(args), "ours");
+    assert_eq!(
+        mine_parents,
+        theirs_parents,
+        "daemon log:\n{}",
+        daemon.log()
+    );
     let ours_running = running_scenario(&|args| daemon.docker(args), "ours");
     assert_eq!(
         ours_running,

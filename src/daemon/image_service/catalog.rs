@@ -121,6 +121,13 @@ impl Catalog {
             .collect()
     }
 
+    /// Whether a commit made another image from `id` (moby's Children).
+    pub fn has_children(&self, id: &Digest) -> bool {
+        self.images
+            .values()
+            .any(|image| image.parent.as_ref() == Some(id))
+    }
+
     /// `RepoTags` and `RepoDigests` in their familiar forms.
     pub fn repo_tags_and_digests(&self, id: &Digest) -> (Vec<String>, Vec<String>) {
         let mut tags = Vec::new();

@@ -144,9 +144,10 @@ pub fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         }
         let untagged = entry.repo_tags.is_empty() && entry.repo_digests.is_empty();
         if untagged {
-            // No image has children here (no builds), so `all` changes
-            // nothing about which untagged images show.
-            let _ = all;
+            // Untagged parents of committed images show only with `all`.
+            if !all && catalog.has_children(&image.record.id) {
+                continue;
+            }
             if (filters.contains("dangling") && !dangling_only) || !patterns.is_empty() {
                 continue;
             }
