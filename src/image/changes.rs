@@ -96,6 +96,30 @@ fn is_whiteout(stat: &libc::stat) -> bool {
     stat.st_mode & libc::S_IFMT == libc::S_IFCHR && stat.st_rdev == 0
 }
 
+/// A directory overlayfs renamed in place (redirect_dir): its content is
+/// elsewhere below, which an upper-directory walk cannot follow. The
+/// driver mounts with redirects off; one made before is refused rather
+/// than committed as an empty directory.
+fn check_no_redirect(dir: BorrowedFd<'_>, path: &Path) -> io::Result<()> {
+    let mut value = [0u8; 1];
+    // SAFETY: the key is NUL-terminated and value is writable for its size.
+    let length = unsafe {
+        libc::fgetxattr(
+            dir.as_raw_fd(),
+            c"trusted.overlay.redirect".as_ptr(),
+            value.as_mut_ptr().cast(),
+            0,
+        )
+    };
+    if length >= 0 {
+        return Err(io::Error::other(format!(
+            "{} was renamed by overlayfs with redirect_dir, which dockbox cannot diff",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 fn is_opaque(dir: BorrowedFd<'_>) -> bool {
     let mut value = [0u8; 4];
     // SAFETY: the key is NUL-terminated and value is writable for its size.
@@ -216,6 +240,9 @@ impl Walk {
                 path.display()
             )));
         }
+        if self.compare == Compare::Overlay {
+            check_no_redirect(new, path)?;
+        }
         let mut names = at::list(new)?;
         names.sort();
         let hides_lowers = self.compare == Compare::Full || is_opaque(new);
@@ -282,6 +309,9 @@ impl Walk {
                 "{} is nested too deeply",
                 path.display()
             )));
+        }
+        if self.compare == Compare::Overlay {
+            check_no_redirect(dir, path)?;
         }
         let mut names = at::list(dir)?;
         names.sort();

@@ -511,6 +511,15 @@ fn overlay_options(lowers: &[PathBuf], upper: &Path, work: &Path) -> String {
     if Path::new("/sys/module/overlay/parameters/index").exists() {
         options.push_str(",index=off");
     }
+    // A renamed lower directory then copies up whole, as Docker's naive
+    // diff assumes, so diff and commit see every change in the upper
+    // directory (no redirects or metadata-only copies to follow).
+    if Path::new("/sys/module/overlay/parameters/redirect_dir").exists() {
+        options.push_str(",redirect_dir=off");
+    }
+    if Path::new("/sys/module/overlay/parameters/metacopy").exists() {
+        options.push_str(",metacopy=off");
+    }
     options
 }
 

@@ -176,7 +176,7 @@ pub fn apply_changes(config: &mut ContainerConfig, changes: &[String]) -> Result
             }
             "healthcheck" | "onbuild" | "shell" => {
                 return Err(bad(format!(
-                    "{} is not supported by dockbox import yet",
+                    "{} is not supported by dockbox yet",
                     instruction.to_uppercase()
                 )));
             }

@@ -87,7 +87,7 @@ fn scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
             "-c",
             "mkdir -p /newdir/sub && echo hi > /newdir/sub/file && echo x >> /etc/passwd \
              && rm /etc/group && touch /tmp/t && rm -r /usr/sbin \
-             && ln -s / /escape && ln -s /etc/shadow /tmp/shadowlink",
+             && ln -s / /escape && ln -s /etc/shadow /tmp/shadowlink && mv /sbin /moved-sbin",
         ],
     );
     // moby 20.10 lists changes in Go map order: compare them sorted.
@@ -132,6 +132,9 @@ fn scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
     seen.push(must(docker, &["run", "--rm", &image]));
     let env = must(docker, &["run", "--rm", &image, "sh", "-c", "echo $A"]);
     seen.push(env);
+    // A directory moved whole keeps its files (hard links included).
+    let moved = "ls /moved-sbin | wc -l; /moved-sbin/route --help >/dev/null 2>&1; echo $?";
+    seen.push(must(docker, &["run", "--rm", &image, "sh", "-c", moved]));
     let exported = export_names(docker, &name);
     seen.push(format!("{exported:?}"));
     must(docker, &["rm", &name]);
