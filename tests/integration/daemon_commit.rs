@@ -219,6 +219,7 @@ fn running_scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     let image = format!("commit17-run-{tag}:v1");
+    seen.push(format!("{:?}", export_names(docker, &name)));
     seen.push(normalise(&must(docker, &["commit", &name, &image]), tag));
     let state = must(docker, &["inspect", "-f", "{{.State.Status}}", &name]);
     seen.push(state);
