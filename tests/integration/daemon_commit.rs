@@ -451,52 +451,8 @@ fn our_client_commits_diffs_and_exports_as_the_real_cli() {
     assert!(fields.contains(r#""Author":"me""#), "{fields}");
     assert!(fields.contains(r#""Comment":"msg""#), "{fields}");
     assert!(fields.contains(r#""A=b""#), "{fields}");
-    let legacy = legacy_inspect(&daemon, "committed:v1");
-    let container_id = must(&real, &["inspect", "-f", "{{.Id}}", "changed"]);
-    assert_eq!(legacy["Container"], container_id.trim(), "{legacy}");
-    assert_eq!(legacy["ContainerConfig"]["Cmd"][0], "sh", "{legacy}");
-    assert_eq!(legacy["Config"]["Cmd"][0], "cat", "{legacy}");
-    assert_eq!(
-        legacy["Parent"],
-        must(&real, &["inspect", "-f", "{{.Id}}", "busybox"]).trim(),
-        "{legacy}"
-    );
-    let dir = crate::harness::TempDir::new("commit-client-export");
-    let (mine_tar, real_tar) = (dir.join("mine.tar"), dir.join("real.tar"));
-    must(
-        &mine,
-        &["export", "-o", mine_tar.to_str().unwrap(), "changed"],
-    );
-    must(
-        &real,
-        &["export", "-o", real_tar.to_str().unwrap(), "changed"],
-    );
-    let listing = |file: &std::path::Path| {
-        let output = std::process::Command::new("tar")
-            .arg("tvf")
-            .arg(file)
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "{}", text(&output.stderr));
-        text(&output.stdout)
-            .lines()
-            .filter(|line| line.contains("made"))
-            .map(|line| {
-                line.split_whitespace()
-                    .skip(5)
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .collect::<Vec<_>>()
-    };
-    let made = listing(&mine_tar);
-    assert_eq!(made, listing(&real_tar));
-    // Stored as the symlink it is, not followed to the host's root.
-    assert!(
-        made.iter().any(|l| l.starts_with("made/root -> /")),
-        "{made:?}"
-    );
-    assert_eq!(made.len(), 3, "{made:?}");
+    check_legacy_fields(&daemon, "changed", "committed:v1");
+    check_same_export(&daemon, "changed");
     must(&real, &["rm", "changed"]);
     must(&real, &["rmi", "committed:v1"]);
 }
@@ -534,4 +490,63 @@ fn vfs_diff_commit_and_export_match_dockerd_20_10() {
     assert_eq!(driver, "vfs\n");
     let mine = scenario(&|args| daemon.docker(args), "ours-vfs");
     assert_eq!(mine, theirs, "daemon log:\n{}", daemon.log());
+}
+
+/// The fields API 1.41 shows of a committed image: the container, its
+/// config, the new config and the parent.
+fn check_legacy_fields(daemon: &TestDaemon, container: &str, image: &str) {
+    let real = |args: &[&str]| daemon.docker(args);
+    let legacy = legacy_inspect(daemon, image);
+    let container_id = must(&real, &["inspect", "-f", "{{.Id}}", container]);
+    assert_eq!(legacy["Container"], container_id.trim(), "{legacy}");
+    assert_eq!(legacy["ContainerConfig"]["Cmd"][0], "sh", "{legacy}");
+    assert_eq!(legacy["Config"]["Cmd"][0], "cat", "{legacy}");
+    assert_eq!(
+        legacy["Parent"],
+        must(&real, &["inspect", "-f", "{{.Id}}", "busybox"]).trim(),
+        "{legacy}"
+    );
+}
+
+/// Our client's export of `container` holds what the real CLI's does
+/// below /made, the symlink kept as one.
+fn check_same_export(daemon: &TestDaemon, container: &str) {
+    let real = |args: &[&str]| daemon.docker(args);
+    let mine = |args: &[&str]| ours(daemon, args);
+    let dir = crate::harness::TempDir::new("commit-client-export");
+    let (mine_tar, real_tar) = (dir.join("mine.tar"), dir.join("real.tar"));
+    must(
+        &mine,
+        &["export", "-o", mine_tar.to_str().unwrap(), container],
+    );
+    must(
+        &real,
+        &["export", "-o", real_tar.to_str().unwrap(), container],
+    );
+    let listing = |file: &std::path::Path| {
+        let output = std::process::Command::new("tar")
+            .arg("tvf")
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+            .lines()
+            .filter(|line| line.contains("made"))
+            .map(|line| {
+                line.split_whitespace()
+                    .skip(5)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+    };
+    let made = listing(&mine_tar);
+    assert_eq!(made, listing(&real_tar));
+    // Stored as the symlink it is, not followed to the host's root.
+    assert!(
+        made.iter().any(|l| l.starts_with("made/root -> /")),
+        "{made:?}"
+    );
+    assert_eq!(made.len(), 3, "{made:?}");
 }
