@@ -42,6 +42,27 @@ fn read_link(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
     Ok(buffer)
 }
 
+/// Opens a file the lstat found regular, and checks that what opened is
+/// one still: a container could swap in a device node meanwhile (the
+/// device cgroup stops it opening one, not us), or a FIFO (O_NONBLOCK
+/// keeps that from hanging the open).
+fn open_regular(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<OwnedFd> {
+    let file = at::open(dir, name, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+    // SAFETY: stat is plain data, filled by the kernel on success.
+    let mut stat: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: file is an open descriptor and stat is writable.
+    if unsafe { libc::fstat(file.as_raw_fd(), &mut stat) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    if stat.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(io::Error::other(format!(
+            "{} changed from a regular file while being read",
+            String::from_utf8_lossy(name.to_bytes())
+        )));
+    }
+    Ok(file)
+}
+
 fn header_for(stat: &libc::stat, kind: tar::EntryType, size: u64) -> tar::Header {
     let mut header = tar::Header::new_gnu();
     header.set_entry_type(kind);
@@ -96,8 +117,7 @@ impl<W: Write> Writer<W> {
                     self.links.insert(key, path.as_bytes().to_vec());
                 }
                 let size = stat.st_size.max(0) as u64;
-                // O_NONBLOCK: a FIFO swapped in after the lstat cannot hang us.
-                let file = at::open(dir, name, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+                let file = open_regular(dir, name)?;
                 // A file that shrank meanwhile is padded with zeros, so the
                 // archive stays well-formed.
                 let content = std::fs::File::from(file)
@@ -110,8 +130,7 @@ impl<W: Write> Writer<W> {
             libc::S_IFLNK => {
                 let target = read_link(dir, name)?;
                 let mut header = header_for(stat, tar::EntryType::Symlink, 0);
-                self.builder
-                    .append_link(&mut header, path, OsStr::from_bytes(&target))
+                self.symlink(&mut header, path, &target)
             }
             libc::S_IFCHR | libc::S_IFBLK | libc::S_IFIFO => {
                 let kind = match stat.st_mode & libc::S_IFMT {
@@ -126,6 +145,25 @@ impl<W: Write> Writer<W> {
             }
             _ => Ok(()),
         }
+    }
+
+    /// A symlink entry whose target is kept byte for byte (the tar
+    /// crate's link helper would tidy it, `/` becoming `//`); a target
+    /// longer than the header holds goes first in a GNU long-link entry.
+    fn symlink(&mut self, header: &mut tar::Header, path: &OsStr, target: &[u8]) -> io::Result<()> {
+        const LINKNAME: usize = 100;
+        if target.len() > LINKNAME {
+            let mut long = tar::Header::new_gnu();
+            long.as_old_mut().name[..13].copy_from_slice(b"././@LongLink");
+            long.set_mode(0o644);
+            long.set_mtime(0);
+            long.set_entry_type(tar::EntryType::GNULongLink);
+            long.set_size(target.len() as u64 + 1);
+            long.set_cksum();
+            self.builder.append(&long, target.chain(&[0u8][..]))?;
+        }
+        header.set_link_name_literal(&target[..target.len().min(LINKNAME)])?;
+        self.builder.append_data(header, path, io::empty())
     }
 
     /// A whiteout for `path`: an empty file named `.wh.<name>`.
@@ -167,7 +205,7 @@ impl<W: Write> Writer<W> {
             InitEntry::Link(target) => {
                 header.set_mode(0o777);
                 header.set_entry_type(tar::EntryType::Symlink);
-                self.builder.append_link(&mut header, path, target)
+                self.symlink(&mut header, path, target.as_bytes())
             }
             InitEntry::Dir => {
                 header.set_entry_type(tar::EntryType::Directory);
@@ -300,3 +338,7 @@ pub fn export_changes(root: &Path, changes: &[Change], out: impl Write) -> io::R
     writer.finish()?.flush()?;
     Ok(written)
 }
+
+#[cfg(test)]
+#[path = "export_tests.rs"]
+mod tests;
