@@ -557,3 +557,57 @@ fn check_same_export(daemon: &TestDaemon, container: &str) {
     );
     assert_eq!(made.len(), 3, "{made:?}");
 }
+
+/// Bad input to the new endpoints is the client's fault (4xx with a
+/// message), and a refused commit leaves no image behind; a body config
+/// replaces the container's, merged over it as moby merges.
+#[test]
+fn bad_commit_input_gets_4xx_and_a_body_config_is_merged() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("commit-bad-input");
+    let real = |args: &[&str]| daemon.docker(args);
+    must(
+        &real,
+        &[
+            "create", "--name", "held", "-e", "KEEP=1", "busybox", "true",
+        ],
+    );
+    let images_before = must(&real, &["images", "-aq"]);
+    let mut raw = daemon.connect();
+    for (method, path, status) in [
+        ("POST", "/commit?container=held&repo=Bad", 400),
+        ("POST", "/commit?container=held&repo=ok&tag=bad:tag", 400),
+        ("POST", "/commit?container=held&changes=FROM%20x", 400),
+        ("POST", "/commit?container=nope", 404),
+        ("GET", "/containers/nope/changes", 404),
+        ("GET", "/containers/nope/export", 404),
+    ] {
+        let response = raw.request(method, path, "");
+        assert_eq!(
+            response.status,
+            status,
+            "{method} {path}: {}",
+            response.body_text()
+        );
+        assert!(response.json()["message"].is_string(), "{path}");
+    }
+    assert_eq!(must(&real, &["images", "-aq"]), images_before);
+    let body = r#"{"Env":["A=1"],"Cmd":["echo","body"],"Labels":{"l":"v"}}"#;
+    let response = raw.request("POST", "/commit?container=held&repo=merged", body);
+    assert_eq!(response.status, 201, "{}", response.body_text());
+    let inspect = must(
+        &real,
+        &["image", "inspect", "-f", "{{json .Config}}", "merged"],
+    );
+    let config: Value = serde_json::from_str(&inspect).unwrap();
+    assert_eq!(config["Cmd"], serde_json::json!(["echo", "body"]));
+    assert_eq!(config["Labels"]["l"], "v");
+    let env = config["Env"].as_array().unwrap();
+    assert!(
+        env.contains(&"A=1".into()) && env.contains(&"KEEP=1".into()),
+        "{config}"
+    );
+    assert_eq!(must(&real, &["run", "--rm", "merged"]), "body\n");
+    must(&real, &["rm", "held"]);
+    must(&real, &["rmi", "merged"]);
+}
