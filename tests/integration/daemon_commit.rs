@@ -227,6 +227,7 @@ fn running_scenario(docker: Docker<'_>, tag: &str) -> Vec<String> {
     }
     let image = format!("commit17-run-{tag}:v1");
     seen.push(format!("{:?}", export_names(docker, &name)));
+    seen.push(must(docker, &["diff", &name]));
     seen.push(normalise(&must(docker, &["commit", &name, &image]), tag));
     let state = must(docker, &["inspect", "-f", "{{.State.Status}}", &name]);
     seen.push(state);
