@@ -1,6 +1,7 @@
 //! Images: references, the content-addressed store, the layer applier,
-//! docker load/save/import and the graph drivers that turn layers into a
-//! container's root filesystem. No HTTP and no database here: the daemon
+//! docker load/save/import, the graph drivers that turn layers into a
+//! container's root filesystem, and the way back: a container's changes
+//! (diff), the image a commit makes of them, and its export. No HTTP and no database here: the daemon
 //! persists the records this module returns (tags, which image uses which
 //! layers) and tells it what to delete.
 
