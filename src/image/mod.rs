@@ -1,15 +1,19 @@
 //! Images: references, the content-addressed store, the layer applier,
-//! docker load/save/import and the graph drivers that turn layers into a
-//! container's root filesystem. No HTTP and no database here: the daemon
+//! docker load/save/import, the graph drivers that turn layers into a
+//! container's root filesystem, and the way back: a container's changes
+//! (diff), the image a commit makes of them, and its export. No HTTP and no database here: the daemon
 //! persists the records this module returns (tags, which image uses which
 //! layers) and tells it what to delete.
 
 mod archive;
 mod at;
 pub mod blobs;
+pub mod changes;
+mod commit;
 pub mod config;
 pub mod digest;
 pub mod driver;
+mod export;
 mod import;
 pub mod layer;
 pub mod reference;
@@ -20,10 +24,12 @@ mod test_util;
 
 // The daemon's vocabulary.
 pub use archive::SaveImage;
+pub use commit::ChildConfig;
 pub use config::ImageConfig;
 pub use digest::Digest;
 pub use driver::DriverKind;
-pub use import::ImportOptions;
+pub use export::export_tree;
+pub use import::{ImportOptions, apply_changes};
 pub use reference::{ImageName, LookupError, Reference, lookup_image};
 
 use driver::{DriverError, GraphDriver};
