@@ -33,6 +33,7 @@ mod daemon_network;
 mod daemon_races;
 mod daemon_ramdisk;
 mod daemon_registry;
+mod daemon_registry_tls;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_service;

@@ -1,17 +1,17 @@
 //! The distribution API's client side, for pulls: which registry serves a
-//! reference and how to reach it, the `/v2/` ping, manifests and blobs.
-//! Plain HTTP only, so only loopback registries (which Docker also
-//! reaches over http without being told) are served until dockbox has a
-//! TLS client; anything else is refused with a message that says so.
+//! reference and how to reach it (`endpoint`), the `/v2/` ping, manifests
+//! and blobs.
 
+pub mod endpoint;
 pub mod manifest;
 
 use crate::api::{ApiError, ErrorKind};
 use crate::http::Headers;
 use crate::http::fetch::{self, Fetched};
+use crate::http::tls::TlsClient;
 use crate::image::{Digest, Reference};
+use endpoint::{Endpoint, Registries};
 use std::io::Read;
-use std::net::IpAddr;
 
 /// At most this much of an error answer is read.
 const MAX_ERROR_BODY: u64 = 64 << 10;
@@ -20,8 +20,12 @@ const MAX_MANIFEST: u64 = 4 << 20;
 
 /// One repository on one registry.
 pub struct Repository {
-    /// `http://127.0.0.1:5000`.
+    /// `https://registry.example`, or `http://127.0.0.1:5000`.
     base: String,
+    /// How `base` (and where it redirects) is reached over TLS.
+    tls: TlsClient,
+    /// Endpoints the ping tries when `base` cannot be reached.
+    fallbacks: Vec<Endpoint>,
     /// `library/busybox`.
     path: String,
     user_agent: String,
@@ -50,19 +54,6 @@ impl Credentials {
     }
 }
 
-/// Whether Docker reaches `host` (a `host[:port]` registry domain) over
-/// plain http without `--insecure-registry`: loopback only.
-fn is_loopback(domain: &str) -> bool {
-    let host = match domain.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => domain.rsplit_once(':').map_or(domain, |(host, _)| host),
-    };
-    host == "localhost"
-        || host
-            .parse::<IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
-}
-
 /// Manifest bytes and what the registry said about them.
 pub struct FetchedManifest {
     pub bytes: Vec<u8>,
@@ -75,15 +66,16 @@ impl Repository {
     pub fn of(
         reference: &Reference,
         credentials: Option<Credentials>,
+        registries: &Registries,
     ) -> Result<Repository, ApiError> {
-        let domain = reference.domain();
-        if !is_loopback(domain) {
-            return Err(ApiError::internal(format!(
-                "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; {domain} cannot be reached"
-            )));
-        }
+        let mut endpoints = registries
+            .endpoints(reference.domain())
+            .map_err(ApiError::internal)?;
+        let first = endpoints.remove(0);
         Ok(Repository {
-            base: format!("http://{domain}"),
+            base: first.base,
+            tls: first.tls,
+            fallbacks: endpoints,
             path: reference.path(),
             user_agent: format!("dockbox/{}", crate::version::VERSION),
             credentials,
@@ -105,15 +97,37 @@ impl Repository {
     }
 
     fn get(&self, url: &str, headers: &Headers) -> Result<Fetched, ApiError> {
-        fetch::get_with_headers(url, &self.user_agent, &self.with_authorization(headers))
-            .map_err(|error| ApiError::internal(error.to_string()))
+        fetch::get_with_headers(
+            url,
+            &self.user_agent,
+            &self.with_authorization(headers),
+            &self.tls,
+        )
+        .map_err(|error| ApiError::internal(error.to_string()))
+    }
+
+    /// `GET /v2/` on the first endpoint that answers at all: an insecure
+    /// registry's `https` endpoint failing (no TLS there, say) falls back
+    /// to its `http` one, as moby's endpoint loop does.
+    fn first_answer(&mut self, url_path: &str) -> Result<(String, Fetched), ApiError> {
+        loop {
+            let url = format!("{}{url_path}", self.base);
+            match self.get(&url, &Headers::new()) {
+                Ok(fetched) => return Ok((url, fetched)),
+                Err(error) if self.fallbacks.is_empty() => return Err(error),
+                Err(_) => {
+                    let next = self.fallbacks.remove(0);
+                    self.base = next.base;
+                    self.tls = next.tls;
+                }
+            }
+        }
     }
 
     /// `GET /v2/`: the registry speaks the distribution API and lets us
     /// in, with Basic auth from the credentials when it asks for it.
     pub fn ping(&mut self) -> Result<(), ApiError> {
-        let url = format!("{}/v2/", self.base);
-        let mut fetched = self.get(&url, &Headers::new())?;
+        let (url, mut fetched) = self.first_answer("/v2/")?;
         if fetched.response.status == 401 {
             let challenge = fetched
                 .response
@@ -249,6 +263,7 @@ impl Repository {
             &self.user_agent,
             &self.with_authorization(headers),
             body,
+            &self.tls,
         )
         .map_err(|error| ApiError::internal(error.to_string()))
     }
@@ -368,26 +383,5 @@ mod tests {
                 password: "p?>".into()
             })
         );
-    }
-
-    #[test]
-    fn only_loopback_registries_are_reached_over_http() {
-        for domain in [
-            "localhost:5000",
-            "127.0.0.1:5000",
-            "127.3.4.5",
-            "[::1]:5000",
-            "localhost",
-        ] {
-            assert!(super::is_loopback(domain), "{domain}");
-        }
-        for domain in [
-            "docker.io",
-            "10.0.0.1:5000",
-            "example.com:5000",
-            "[fe80::1]:5000",
-        ] {
-            assert!(!super::is_loopback(domain), "{domain}");
-        }
     }
 }

@@ -55,7 +55,7 @@ pub fn push(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
     let catalog = Catalog::read(daemon.store())?;
     let targets = targets(&catalog, &name, &tag)?;
     let credentials = Credentials::from_header(call.exchange.header("X-Registry-Auth"));
-    let mut repository = Repository::of(&targets[0].0, credentials)?;
+    let mut repository = Repository::of(&targets[0].0, credentials, &daemon.config().registries)?;
     let mut headers = Headers::new();
     headers.add("Content-Type", "application/json");
     let mut writer = call
