@@ -15,6 +15,8 @@ const DEFAULT_INSECURE_CIDRS: &[&str] = &["127.0.0.0/8"];
 
 /// The Hub's index name: always secure, whatever the options say.
 const HUB: &str = "docker.io";
+/// Where the Hub's distribution API is (moby's `DefaultV2Registry`).
+const HUB_REGISTRY: &str = "registry-1.docker.io";
 
 /// An address block, `10.0.0.0/8`, its host bits cleared.
 #[derive(Clone, Debug, PartialEq)]
@@ -152,6 +154,12 @@ impl Registries {
 
     /// The endpoints to try for `domain`, in order.
     pub fn endpoints(&self, domain: &str) -> Result<Vec<Endpoint>, String> {
+        if domain == HUB {
+            return Ok(vec![Endpoint {
+                base: format!("https://{HUB_REGISTRY}"),
+                tls: TlsClient::for_registry(HUB_REGISTRY)?,
+            }]);
+        }
         if self.is_secure(domain) {
             return Ok(vec![Endpoint {
                 base: format!("https://{domain}"),
@@ -246,5 +254,8 @@ mod tests {
         let endpoints = registries.endpoints("10.1.0.1:5000").unwrap();
         let bases: Vec<_> = endpoints.iter().map(|e| e.base.as_str()).collect();
         assert_eq!(bases, ["https://10.1.0.1:5000", "http://10.1.0.1:5000"]);
+        let hub = registries.endpoints("docker.io").unwrap();
+        assert_eq!(hub.len(), 1);
+        assert_eq!(hub[0].base, "https://registry-1.docker.io");
     }
 }
