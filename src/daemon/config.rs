@@ -631,6 +631,23 @@ mod tests {
     }
 
     #[test]
+    fn insecure_registries_come_from_the_flag_or_the_file() {
+        let flags = Flags {
+            insecure_registries: vec!["reg.example:5000".into()],
+            ..Flags::default()
+        };
+        let (config, _) = Config::merge(&flags, &Map::new(), Path::new("f")).unwrap();
+        assert!(!config.registries.is_secure("reg.example:5000"));
+        let json = file(r#"{"insecure-registries":["10.0.0.0/8"]}"#);
+        let (config, warnings) = Config::merge(&Flags::default(), &json, Path::new("f")).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(!config.registries.is_secure("10.1.1.1:5000"));
+        assert!(Config::merge(&flags, &json, Path::new("f")).is_err());
+        let bad = file(r#"{"insecure-registries":["ftp://x"]}"#);
+        assert!(Config::merge(&Flags::default(), &bad, Path::new("f")).is_err());
+    }
+
+    #[test]
     fn bad_values_are_refused() {
         for flags in [
             Flags {
