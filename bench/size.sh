@@ -1,6 +1,11 @@
 #!/usr/bin/env bash
 # Our stripped binary beside the Docker binaries it replaces, with ratios.
 # Budget: dockbox stays under 8 MB (8,000,000 bytes); exits 1 when over.
+#
+#   bench/size.sh            sizes only
+#   bench/size.sh --crates   also the per-crate table of `cargo bloat`
+#                            (cargo install cargo-bloat; it relinks an
+#                            unstripped release build, which takes minutes)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ours=target/x86_64-unknown-linux-gnu/release/dockbox
@@ -38,6 +43,16 @@ for name in docker dockerd containerd containerd-shim-runc-v2 runc; do
 done
 if [ "$total" -gt 0 ]; then
     printf '%-24s %12d %8s\n' "all of the above" "$total" "$(awk -v a="$ours_size" -v b="$total" 'BEGIN{printf "%.3f", a/b}')"
+fi
+if [ "${1:-}" = --crates ]; then
+    if command -v cargo-bloat >/dev/null; then
+        # Symbols are needed to attribute bytes; shares of the unstripped
+        # text section, which is most of the stripped file.
+        echo
+        CARGO_PROFILE_RELEASE_STRIP=false cargo bloat --release --crates -n 30 --quiet
+    else
+        echo "no per-crate table: cargo-bloat is not installed (cargo install cargo-bloat)"
+    fi
 fi
 echo "dockbox stripped size: $ours_size bytes (budget $budget)"
 [ "$ours_size" -lt "$budget" ] || { echo "size budget exceeded" >&2; exit 1; }

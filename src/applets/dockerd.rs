@@ -44,6 +44,10 @@ struct DockerdArgs {
     /// default log driver option, KEY=VALUE (repeatable)
     #[argh(option)]
     log_opt: Vec<String>,
+    /// registry reached without certificate checks, then over plain http:
+    /// HOST[:PORT] or a CIDR (repeatable)
+    #[argh(option)]
+    insecure_registry: Vec<String>,
     /// group for the unix socket (default docker, if it exists)
     #[argh(option, short = 'G')]
     group: Option<String>,
@@ -67,11 +71,12 @@ const VALUE_OPTIONS: &[(&str, Option<char>)] = &[
     ("default-ulimit", None),
     ("log-driver", None),
     ("log-opt", None),
+    ("insecure-registry", None),
     ("group", Some('G')),
     ("config-file", None),
 ];
 /// Options that may appear once; dockerd lets the last one win.
-const REPEATABLE: &[&str] = &["host", "default-ulimit", "log-opt"];
+const REPEATABLE: &[&str] = &["host", "default-ulimit", "log-opt", "insecure-registry"];
 const SWITCHES: &[&str] = &["debug", "live-restore", "version", "help"];
 
 /// What argh gets, plus what argh cannot express (an explicit
@@ -220,6 +225,7 @@ pub fn main(args: Vec<OsString>) -> i32 {
         default_ulimits: parsed.default_ulimit,
         log_driver: parsed.log_driver,
         log_opts: parsed.log_opt,
+        insecure_registries: parsed.insecure_registry,
         group: parsed.group,
         config_file: parsed.config_file,
     };

@@ -2,6 +2,7 @@
 //! `--config-file` JSON, as dockerd does it (a key given both ways is an
 //! error; unknown keys are an error).
 
+use crate::daemon::distribution::endpoint::Registries;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +51,7 @@ pub struct Flags {
     pub default_ulimits: Vec<String>,
     pub log_driver: Option<String>,
     pub log_opts: Vec<String>,
+    pub insecure_registries: Vec<String>,
     pub group: Option<String>,
     pub config_file: Option<String>,
 }
@@ -73,6 +75,8 @@ pub struct Config {
     pub labels: Vec<String>,
     pub log_driver: String,
     pub log_opts: BTreeMap<String, String>,
+    /// `--insecure-registry` / `insecure-registries`, with the defaults.
+    pub registries: Registries,
     /// The socket's group, and whether the user named it (then it must exist).
     pub group: String,
     pub group_explicit: bool,
@@ -126,13 +130,13 @@ const KNOWN_KEYS: &[&str] = &[
     "log-opts",
     "group",
     "labels",
+    "insecure-registries",
 ];
 
 /// moby keys that are valid but have no effect in dockbox yet; accepted
 /// with a warning so an existing daemon.json does not stop the daemon.
 const IGNORED_KEYS: &[&str] = &[
     "registry-mirrors",
-    "insecure-registries",
     "experimental",
     "features",
     "dns",
@@ -253,6 +257,11 @@ impl Config {
             "log-opts",
             !flags.log_opts.is_empty(),
             format!("{:?}", flags.log_opts),
+        );
+        check(
+            "insecure-registries",
+            !flags.insecure_registries.is_empty(),
+            format!("{:?}", flags.insecure_registries),
         );
         check("group", flags.group.is_some(), opt(&flags.group));
         if !conflicts.is_empty() {
@@ -386,6 +395,14 @@ impl Config {
                 message: format!("bad attribute format: {bad}"),
             });
         }
+        let insecure = match file.get("insecure-registries") {
+            Some(value) => string_list("insecure-registries", value)?,
+            None => flags.insecure_registries.clone(),
+        };
+        let registries = Registries::new(&insecure).map_err(|message| ConfigError::Invalid {
+            key: "insecure-registries",
+            message,
+        })?;
         let group_given = text(&flags.group, "group")?;
         let config = Config {
             labels,
@@ -409,6 +426,7 @@ impl Config {
             default_ulimits,
             log_driver,
             log_opts,
+            registries,
             group_explicit: group_given.is_some(),
             group: group_given.unwrap_or_else(|| DEFAULT_GROUP.to_string()),
         };
@@ -610,6 +628,23 @@ mod tests {
             error.to_string(),
             "the following directives don't match any configuration option: nope"
         );
+    }
+
+    #[test]
+    fn insecure_registries_come_from_the_flag_or_the_file() {
+        let flags = Flags {
+            insecure_registries: vec!["reg.example:5000".into()],
+            ..Flags::default()
+        };
+        let (config, _) = Config::merge(&flags, &Map::new(), Path::new("f")).unwrap();
+        assert!(!config.registries.is_secure("reg.example:5000"));
+        let json = file(r#"{"insecure-registries":["10.0.0.0/8"]}"#);
+        let (config, warnings) = Config::merge(&Flags::default(), &json, Path::new("f")).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(!config.registries.is_secure("10.1.1.1:5000"));
+        assert!(Config::merge(&flags, &json, Path::new("f")).is_err());
+        let bad = file(r#"{"insecure-registries":["ftp://x"]}"#);
+        assert!(Config::merge(&Flags::default(), &bad, Path::new("f")).is_err());
     }
 
     #[test]

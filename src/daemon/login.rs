@@ -12,14 +12,18 @@ pub fn routes(router: &mut Router<Route>) {
     router.add("POST", "/auth", login);
 }
 
-fn login(_daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+fn login(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let config: AuthConfig = call.read_json()?.unwrap_or_default();
     let credentials = Credentials::from_json(&serde_json::json!({
         "username": config.username,
         "password": config.password,
         "identitytoken": config.identitytoken,
     }));
-    let identity_token = distribution::login(&config.serveraddress, credentials)?;
+    let identity_token = distribution::login(
+        &config.serveraddress,
+        credentials,
+        &daemon.config().registries,
+    )?;
     Reply::json(
         200,
         &AuthenticateOk {

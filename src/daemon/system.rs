@@ -6,8 +6,8 @@ use super::host;
 use super::route::{Call, Reply, Route};
 use super::state::Daemon;
 use crate::api::types::{
-    Commit, ComponentVersion, IndexInfo, Platform, PluginsInfo, RegistryConfig, RuntimeInfo,
-    SwarmInfo, SystemInfo, SystemVersion,
+    Commit, ComponentVersion, Platform, PluginsInfo, RuntimeInfo, SwarmInfo, SystemInfo,
+    SystemVersion,
 };
 use crate::api::version::{DEFAULT_API_VERSION, MIN_API_VERSION};
 use crate::api::{ApiError, Router};
@@ -171,19 +171,7 @@ fn info(daemon: &Daemon, _call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         ncpu: host::ncpu(),
         mem_total: host::mem_total(),
         index_server_address: "https://index.docker.io/v1/".to_string(),
-        registry_config: RegistryConfig {
-            insecure_registry_cidrs: vec!["::1/128".to_string(), "127.0.0.0/8".to_string()],
-            index_configs: BTreeMap::from([(
-                "docker.io".to_string(),
-                IndexInfo {
-                    name: "docker.io".to_string(),
-                    mirrors: Vec::new(),
-                    secure: true,
-                    official: true,
-                },
-            )]),
-            mirrors: Vec::new(),
-        },
+        registry_config: config.registries.info(),
         http_proxy: std::env::var("HTTP_PROXY").unwrap_or_default(),
         https_proxy: std::env::var("HTTPS_PROXY").unwrap_or_default(),
         no_proxy: std::env::var("NO_PROXY").unwrap_or_default(),

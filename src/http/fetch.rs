@@ -1,9 +1,10 @@
-//! `GET` of an `http://` URL over TCP, following redirects as Go's
-//! `http.Get` does (at most 10), with Go's error wording so the daemon's
-//! messages read like moby's. There is no TLS: an `https://` URL is
-//! refused with a message that says so.
+//! `GET` of an `http://` or `https://` URL over TCP, following redirects
+//! as Go's `http.Get` does (at most 10), with Go's error wording so the
+//! daemon's messages read like moby's. TLS is `tls.rs`; the caller says
+//! which certificates it trusts.
 
-use super::client::{ClientConnection, OwnedResponse};
+use super::client::{ClientConnection, ClientStream, OwnedResponse};
+use super::tls::{TlsClient, TlsStream};
 use super::wire::{Headers, WireError};
 use std::io::{self, Read};
 use std::net::{IpAddr, SocketAddr, TcpStream};
@@ -22,9 +23,10 @@ pub struct FetchError {
     pub reason: String,
 }
 
-/// An `http://` URL split into what a request needs.
+/// An `http://` or `https://` URL split into what a request needs.
 #[derive(Debug, PartialEq)]
 pub struct HttpUrl {
+    pub https: bool,
     /// `host` or `host:port`, as the Host header carries it.
     pub authority: String,
     pub host: String,
@@ -34,21 +36,16 @@ pub struct HttpUrl {
 }
 
 impl HttpUrl {
-    /// Parses an absolute URL; only `http` is served.
+    /// Parses an absolute `http` or `https` URL.
     pub fn parse(url: &str) -> Result<HttpUrl, String> {
         let Some((scheme, rest)) = url.split_once("://") else {
             return Err("unsupported protocol scheme \"\"".into());
         };
-        match scheme.to_ascii_lowercase().as_str() {
-            "http" => {}
-            "https" => {
-                return Err(
-                    "dockbox has no TLS client yet, so https URLs cannot be fetched; serve the file over http:// or import it from a file"
-                        .into(),
-                );
-            }
+        let https = match scheme.to_ascii_lowercase().as_str() {
+            "http" => false,
+            "https" => true,
             other => return Err(format!("unsupported protocol scheme \"{other}\"")),
-        }
+        };
         let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let authority = &rest[..end];
         let mut target = rest[end..].split('#').next().unwrap_or("").to_string();
@@ -61,8 +58,9 @@ impl HttpUrl {
         if authority.is_empty() {
             return Err("http: no Host in request URL".into());
         }
-        let (host, port) = split_host_port(authority)?;
+        let (host, port) = split_host_port(authority, if https { 443 } else { 80 })?;
         Ok(HttpUrl {
+            https,
             authority: authority.to_string(),
             host,
             port,
@@ -72,7 +70,7 @@ impl HttpUrl {
 }
 
 /// `host`, `host:port`, `[v6]` or `[v6]:port`.
-fn split_host_port(authority: &str) -> Result<(String, u16), String> {
+fn split_host_port(authority: &str, default_port: u16) -> Result<(String, u16), String> {
     let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
         let (host, after) = rest
             .split_once(']')
@@ -85,7 +83,7 @@ fn split_host_port(authority: &str) -> Result<(String, u16), String> {
         }
     };
     let port = match port {
-        None | Some("") => 80,
+        None | Some("") => default_port,
         Some(port) => port
             .parse()
             .map_err(|_| format!("invalid port \":{port}\" after host"))?,
@@ -150,8 +148,12 @@ fn remove_dot_segments(target: &str) -> String {
     out
 }
 
-/// Go's lower-case wording of an errno (`connection refused`).
-fn errno_text(error: &io::Error) -> String {
+/// Go's lower-case wording of an errno (`connection refused`), or of a
+/// TLS error that came through the stream.
+pub(super) fn errno_text(error: &io::Error) -> String {
+    if let Some(text) = super::tls::io_error_text(error) {
+        return text;
+    }
     match error.raw_os_error() {
         Some(code) => lower_first(nix::errno::Errno::from_raw(code).desc()),
         None if error.kind() == io::ErrorKind::TimedOut => "i/o timeout".into(),
@@ -163,7 +165,7 @@ fn errno_text(error: &io::Error) -> String {
 /// glibc's resolver is not an option in a static binary (it loads the
 /// host's NSS modules at run time, which may not match the libc we were
 /// linked with), and dockbox has no DNS client of its own yet.
-fn host_addresses(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+pub fn host_addresses(host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
     let literal = host.trim_start_matches('[').trim_end_matches(']');
     if let Ok(ip) = literal.parse::<IpAddr>() {
         return Ok(vec![SocketAddr::new(ip, port)]);
@@ -205,7 +207,62 @@ fn addresses_in_hosts(hosts: &str, name: &str, port: u16) -> Vec<SocketAddr> {
         .collect()
 }
 
-fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
+/// A connection to a server: TCP, or TLS over TCP.
+pub enum Stream {
+    Plain(TcpStream),
+    Tls(TlsStream),
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(stream) => stream.read(buf),
+            Stream::Tls(stream) => stream.read(buf),
+        }
+    }
+}
+
+impl io::Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Plain(stream) => stream.write(buf),
+            Stream::Tls(stream) => stream.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Plain(stream) => stream.flush(),
+            Stream::Tls(stream) => stream.flush(),
+        }
+    }
+}
+
+impl ClientStream for Stream {
+    fn try_clone(&self) -> io::Result<Self> {
+        Ok(match self {
+            Stream::Plain(stream) => Stream::Plain(stream.try_clone()?),
+            Stream::Tls(stream) => Stream::Tls(stream.try_clone()?),
+        })
+    }
+}
+
+/// Connects to the URL's server, with a TLS handshake (trusting what
+/// `tls` trusts) for `https`.
+fn connect(url: &str, parsed: &HttpUrl, tls: &TlsClient) -> Result<Stream, FetchError> {
+    let tcp = connect_tcp(url, parsed)?;
+    if !parsed.https {
+        return Ok(Stream::Plain(tcp));
+    }
+    tls.connect(&parsed.host, tcp)
+        .map(Stream::Tls)
+        .map_err(|reason| FetchError {
+            url: url.to_string(),
+            reason,
+        })
+}
+
+fn connect_tcp(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
     let fail = |reason: String| FetchError {
         url: url.to_string(),
         reason,
@@ -236,7 +293,7 @@ fn connect(url: &str, parsed: &HttpUrl) -> Result<TcpStream, FetchError> {
 
 /// The response at the end of the redirects.
 pub struct Fetched {
-    pub response: OwnedResponse<TcpStream>,
+    pub response: OwnedResponse<Stream>,
 }
 
 impl Fetched {
@@ -255,18 +312,21 @@ impl Fetched {
 }
 
 /// `GET url`, following up to `MAX_REDIRECTS` redirects; any final
-/// status is returned for the caller to judge.
+/// status is returned for the caller to judge. `https` servers are
+/// verified against the host's roots.
 pub fn get(url: &str, user_agent: &str) -> Result<Fetched, FetchError> {
-    get_with_headers(url, user_agent, &Headers::new())
+    get_with_headers(url, user_agent, &Headers::new(), &TlsClient::system())
 }
 
 /// `GET url` as [`get`] does, with `extra` headers (a registry's
 /// `Accept` and `Authorization`) on the first request; a redirect to
 /// another host does not carry them, as Go's client drops credentials.
+/// `tls` is used for every `https` hop, as Go's transport has one config.
 pub fn get_with_headers(
     url: &str,
     user_agent: &str,
     extra: &Headers,
+    tls: &TlsClient,
 ) -> Result<Fetched, FetchError> {
     let first_authority = HttpUrl::parse(url).map(|u| u.authority).ok();
     let mut url = url.to_string();
@@ -276,7 +336,7 @@ pub fn get_with_headers(
             url: url.clone(),
             reason,
         })?;
-        let stream = connect(&url, &parsed)?;
+        let stream = connect(&url, &parsed, tls)?;
         let wire_error = |error: WireError| FetchError {
             url: url.clone(),
             reason: match error {
@@ -328,7 +388,7 @@ pub struct Exchanged {
     pub body: Vec<u8>,
 }
 
-/// One request with a fixed body to an `http://` URL, no redirects
+/// One request with a fixed body to an `http(s)://` URL, no redirects
 /// followed (a registry's upload answers with `Location`), the answer
 /// read whole: for the small answers of a registry's push API.
 pub fn send(
@@ -337,13 +397,14 @@ pub fn send(
     user_agent: &str,
     extra: &Headers,
     body: &[u8],
+    tls: &TlsClient,
 ) -> Result<Exchanged, FetchError> {
     let fail = |reason: String| FetchError {
         url: url.to_string(),
         reason,
     };
     let parsed = HttpUrl::parse(url).map_err(fail)?;
-    let stream = connect(url, &parsed)?;
+    let stream = connect(url, &parsed, tls)?;
     let wire_error = |error: WireError| match error {
         WireError::Io(error) => fail(errno_text(&error)),
         other => fail(other.to_string()),
@@ -400,6 +461,7 @@ mod tests {
         assert_eq!(
             url,
             HttpUrl {
+                https: false,
                 authority: "127.0.0.1:8080".into(),
                 host: "127.0.0.1".into(),
                 port: 8080,
@@ -409,11 +471,9 @@ mod tests {
         let url = HttpUrl::parse("http://[::1]/").unwrap();
         assert_eq!((url.host.as_str(), url.port), ("::1", 80));
         assert_eq!(HttpUrl::parse("http://h").unwrap().target, "/");
-        assert!(
-            HttpUrl::parse("https://h/x")
-                .unwrap_err()
-                .contains("no TLS")
-        );
+        let url = HttpUrl::parse("HTTPS://h/x").unwrap();
+        assert_eq!((url.https, url.port), (true, 443));
+        assert_eq!(HttpUrl::parse("https://h:5000/").unwrap().port, 5000);
         assert_eq!(
             HttpUrl::parse("ftp://h/x").unwrap_err(),
             "unsupported protocol scheme \"ftp\""

@@ -7,6 +7,7 @@ pub mod acceptor;
 pub mod client;
 pub mod fetch;
 pub mod server;
+pub mod tls;
 pub mod wire;
 
 #[cfg(test)]

@@ -495,3 +495,27 @@ fn stat_path(path: &std::ffi::CStr) -> std::io::Result<libc::stat> {
     }
     Ok(stat)
 }
+
+#[cfg(test)]
+mod tests {
+    /// oci-spec checks `execCPUAffinity` with a regex, which comes from
+    /// regex-lite through vendor/regex-lite-as-regex: lists and ranges of
+    /// CPUs pass, anything else is refused while the spec is read.
+    #[test]
+    fn exec_cpu_affinity_is_checked_when_a_process_is_read() {
+        let read = |affinity: &str| {
+            let json = serde_json::json!({
+                "cwd": "/",
+                "user": {"uid": 0, "gid": 0},
+                "execCPUAffinity": {"initial": affinity, "final": "0"}
+            });
+            serde_json::from_value::<oci_spec::runtime::Process>(json).is_ok()
+        };
+        for good in ["0", "0-3", "1,3-5,7", "12-15,31"] {
+            assert!(read(good), "{good}");
+        }
+        for bad in ["", "a", "1-", "-1", "1,,2", "1 ,2", "٣"] {
+            assert!(!read(bad), "{bad}");
+        }
+    }
+}

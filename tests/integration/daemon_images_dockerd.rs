@@ -23,6 +23,11 @@ pub(crate) struct RealDockerd {
 
 impl RealDockerd {
     pub(crate) fn start() -> Result<RealDockerd, String> {
+        RealDockerd::start_with(&[])
+    }
+
+    /// Starts it with `extra` flags (`--insecure-registry`, say).
+    pub(crate) fn start_with(extra: &[&str]) -> Result<RealDockerd, String> {
         if !Path::new(DOCKERD).exists() {
             return Err(format!("{DOCKERD} is not installed"));
         }
@@ -33,6 +38,7 @@ impl RealDockerd {
         command
             .args(["--bridge=none", "--iptables=false", "--ip6tables=false"])
             .args(["-H", &socket])
+            .args(extra)
             .arg("--data-root")
             .arg(dir.join("data"))
             .arg("--exec-root")

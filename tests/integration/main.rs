@@ -37,6 +37,7 @@ mod daemon_races;
 mod daemon_ramdisk;
 mod daemon_registry;
 mod daemon_registry_auth;
+mod daemon_registry_tls;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_service;

@@ -76,6 +76,7 @@ impl Fixture {
             default_ulimits: Vec::new(),
             log_driver: "json-file".into(),
             log_opts: Default::default(),
+            registries: Default::default(),
             group: "root".into(),
             group_explicit: false,
         };

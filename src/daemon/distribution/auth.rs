@@ -248,6 +248,12 @@ impl Authorizer {
         }
     }
 
+    /// The registry is reached at another endpoint (the ping fell back
+    /// from https to http): its tokens are cached under that base.
+    pub fn set_registry(&mut self, registry: &str) {
+        self.registry = registry.to_string();
+    }
+
     /// For `POST /auth`: no scope, a refresh token asked for, no cache.
     pub fn for_login(
         registry: &str,

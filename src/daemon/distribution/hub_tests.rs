@@ -13,7 +13,17 @@ use crate::image::Reference;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 
-const HUB: &str = super::HUB_REGISTRY;
+/// Docker Hub's distribution API, where `docker.io` references go.
+const HUB: &str = "https://registry-1.docker.io";
+
+#[test]
+fn docker_io_is_reached_at_the_hubs_api_host() {
+    let endpoints = super::endpoint::Registries::default()
+        .endpoints("docker.io")
+        .unwrap();
+    assert_eq!(endpoints.len(), 1);
+    assert_eq!(endpoints[0].base, HUB);
+}
 const CHALLENGE: &str =
     r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io""#;
 const PULL_TOKEN: &str = "https://auth.docker.io/token?scope=repository%3Alibrary%2Fbusybox%3Apull&service=registry.docker.io";
@@ -111,7 +121,12 @@ impl Transport for Recorded {
 
 /// The API base a login's server address names (Hub's for none).
 fn hub_of(server_address: &str) -> String {
-    super::base_url(&login_domain(server_address))
+    match login_domain(server_address).as_str() {
+        "docker.io" => HUB.to_string(),
+        // The plain-http endpoint of a loopback (insecure) registry.
+        domain if domain.starts_with("127.") => format!("http://{domain}"),
+        domain => format!("https://{domain}"),
+    }
 }
 
 fn cache() -> &'static TokenCache {

@@ -5,9 +5,10 @@
 //! moby's words.
 
 use super::auth::{Authorizer, Credentials};
-use super::registry_base;
+use super::endpoint::Registries;
+use super::endpoint_transports;
 use super::token::TokenCache;
-use super::transport::{self, Request, Transport, reason_phrase};
+use super::transport::{Request, Transport, reason_phrase};
 use crate::api::{ApiError, ErrorKind};
 use crate::gofmt::quote::go_quote;
 use crate::http::Headers;
@@ -27,15 +28,41 @@ pub(super) fn login_domain(server_address: &str) -> String {
 }
 
 /// Checks `credentials` against the registry at `server_address`; the
-/// identity token to keep (empty when the registry gave none).
-pub fn login(server_address: &str, credentials: Option<Credentials>) -> Result<String, ApiError> {
-    let base = registry_base(&login_domain(server_address))?;
+/// identity token to keep (empty when the registry gave none). Of the
+/// registry's endpoints (an insecure one has https, then http), the first
+/// whose `/v2/` answers at all is the one checked, as moby's login loop
+/// falls back only when an endpoint cannot be reached.
+pub fn login(
+    server_address: &str,
+    credentials: Option<Credentials>,
+    registries: &Registries,
+) -> Result<String, ApiError> {
+    let mut endpoints = endpoint_transports(registries, &login_domain(server_address))?;
+    let (last_base, last_transport) = endpoints.pop().expect("a registry has an endpoint");
+    for (base, transport) in endpoints {
+        if answers(transport.as_ref(), &base) {
+            return login_at(transport.as_ref(), &base, credentials, TokenCache::shared());
+        }
+    }
     login_at(
-        &transport::Http::new(),
-        &base,
+        last_transport.as_ref(),
+        &last_base,
         credentials,
         TokenCache::shared(),
     )
+}
+
+/// Whether `GET base/v2/` gets any answer (a 401 is one).
+fn answers(transport: &dyn Transport, base: &str) -> bool {
+    let url = format!("{base}/v2/");
+    transport
+        .exchange(&Request {
+            method: "GET",
+            url: &url,
+            headers: &Headers::new(),
+            body: b"",
+        })
+        .is_ok()
 }
 
 /// The login against the registry API at `base` (`http://host:port`).

@@ -1,12 +1,12 @@
 //! The distribution API's client side, for pulls and pushes: which
-//! registry serves a reference and how to reach it, the `/v2/` ping and
+//! registry serves a reference and how to reach it (`endpoint`: https
+//! first, plain http only for insecure registries), the `/v2/` ping and
 //! its challenges (`auth`, `token`), manifests and blobs, each request
 //! authorized and retried once with a new token when the registry refuses
-//! it. Plain HTTP only, so only loopback registries (which Docker also
-//! reaches over http without being told) are served until dockbox has a
-//! TLS client; anything else is refused with a message that says so.
+//! it.
 
 pub mod auth;
+pub mod endpoint;
 pub mod errcode;
 mod login;
 pub mod manifest;
@@ -20,9 +20,9 @@ use crate::api::ApiError;
 use crate::http::Headers;
 use crate::image::{Digest, Reference};
 use auth::Authorizer;
+use endpoint::Registries;
 use errcode::{Failure, failure_of};
 use std::io::Read;
-use std::net::IpAddr;
 use std::sync::Arc;
 use token::TokenCache;
 use transport::{Answer, Request, Transport};
@@ -38,48 +38,10 @@ pub struct Repository {
     path: String,
     transport: Arc<dyn Transport>,
     auth: Authorizer,
-}
-
-/// Whether Docker reaches `host` (a `host[:port]` registry domain) over
-/// plain http without `--insecure-registry`: loopback only.
-fn is_loopback(domain: &str) -> bool {
-    let host = match domain.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(""),
-        None => domain.rsplit_once(':').map_or(domain, |(host, _)| host),
-    };
-    host == "localhost"
-        || host
-            .parse::<IpAddr>()
-            .is_ok_and(|address| address.is_loopback())
-}
-
-/// Docker Hub's API host: `docker.io` names it in references.
-const HUB_REGISTRY: &str = "https://registry-1.docker.io";
-
-/// The registry API's base URL for a reference's `domain`, as Docker
-/// reaches it: http for loopback, https otherwise, Docker Hub's API host
-/// for `docker.io`.
-fn base_url(domain: &str) -> String {
-    if is_loopback(domain) {
-        format!("http://{domain}")
-    } else if matches!(domain, "docker.io" | "index.docker.io") {
-        HUB_REGISTRY.to_string()
-    } else {
-        format!("https://{domain}")
-    }
-}
-
-/// The base URL of the registry for `domain`, if dockbox can reach it:
-/// without a TLS client, only over http (the transport is where TLS
-/// plugs in; this refusal then goes).
-pub fn registry_base(domain: &str) -> Result<String, ApiError> {
-    let base = base_url(domain);
-    if base.starts_with("https://") {
-        return Err(ApiError::internal(format!(
-            "dockbox has no TLS client yet, so it can reach only registries on loopback (localhost, 127.0.0.0/8, ::1) over http; {domain} cannot be reached"
-        )));
-    }
-    Ok(base)
+    /// Further endpoints (base URL and transport) the ping tries, in
+    /// order, when `base` gives no answer at all: an insecure registry's
+    /// `http` after its unverified `https`, as moby's endpoint loop.
+    fallbacks: Vec<(String, Arc<dyn Transport>)>,
 }
 
 /// Manifest bytes and what the registry said about them.
@@ -105,21 +67,41 @@ impl Unsent {
     }
 }
 
+/// The endpoints dockerd tries for `domain`, each with the transport that
+/// reaches it (its TLS settings: certs.d, or none for an insecure one).
+pub fn endpoint_transports(
+    registries: &Registries,
+    domain: &str,
+) -> Result<Vec<(String, Arc<dyn Transport>)>, ApiError> {
+    let endpoints = registries.endpoints(domain).map_err(ApiError::internal)?;
+    Ok(endpoints
+        .into_iter()
+        .map(|endpoint| {
+            let transport: Arc<dyn Transport> = Arc::new(transport::Http::new(endpoint.tls));
+            (endpoint.base, transport)
+        })
+        .collect())
+}
+
 impl Repository {
     pub fn of(
         reference: &Reference,
         credentials: Option<Credentials>,
         access: Access,
+        registries: &Registries,
     ) -> Result<Repository, ApiError> {
-        let base = registry_base(reference.domain())?;
-        Ok(Repository::at(
+        let mut endpoints = endpoint_transports(registries, reference.domain())?;
+        let (base, transport) = endpoints.remove(0);
+        let mut repository = Repository::at(
             &base,
             &reference.path(),
             credentials,
             access,
-            Arc::new(transport::Http::new()),
+            transport,
             TokenCache::shared(),
-        ))
+        );
+        repository.fallbacks = endpoints;
+        Ok(repository)
     }
 
     /// The repository `path` at `base`, reached through `transport`.
@@ -136,6 +118,7 @@ impl Repository {
             path: path.to_string(),
             transport,
             auth: Authorizer::new(base, credentials, vec![access.scope(path)], tokens),
+            fallbacks: Vec::new(),
         }
     }
 
@@ -188,10 +171,17 @@ impl Repository {
             headers: &Headers::new(),
             body: b"",
         };
-        let mut answer = self
-            .transport
-            .exchange(&request)
-            .map_err(|reason| ApiError::internal(Unsent(reason).worded("Get", &url)))?;
+        let mut answer = match self.transport.exchange(&request) {
+            Ok(answer) => answer,
+            Err(_) if !self.fallbacks.is_empty() => {
+                let (base, transport) = self.fallbacks.remove(0);
+                self.auth.set_registry(&base);
+                self.base = base;
+                self.transport = transport;
+                return self.ping();
+            }
+            Err(reason) => return Err(ApiError::internal(Unsent(reason).worded("Get", &url))),
+        };
         match answer.status {
             200..=299 => Ok(()),
             401 => {
@@ -355,31 +345,16 @@ mod hub_tests;
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn references_name_their_registrys_api() {
-        assert_eq!(super::base_url("docker.io"), "https://registry-1.docker.io");
-        assert_eq!(super::base_url("localhost:5000"), "http://localhost:5000");
-        assert_eq!(super::base_url("quay.io"), "https://quay.io");
-    }
+    use super::Registries;
 
     #[test]
-    fn only_loopback_registries_are_reached_over_http() {
-        for domain in [
-            "localhost:5000",
-            "127.0.0.1:5000",
-            "127.3.4.5",
-            "[::1]:5000",
-            "localhost",
-        ] {
-            assert!(super::is_loopback(domain), "{domain}");
-        }
-        for domain in [
-            "docker.io",
-            "10.0.0.1:5000",
-            "example.com:5000",
-            "[fe80::1]:5000",
-        ] {
-            assert!(!super::is_loopback(domain), "{domain}");
-        }
+    fn endpoints_become_transports_in_order() {
+        let registries = Registries::new(&["10.1.2.3:5000".to_string()]).unwrap();
+        let bases: Vec<String> = super::endpoint_transports(&registries, "10.1.2.3:5000")
+            .unwrap()
+            .into_iter()
+            .map(|(base, _)| base)
+            .collect();
+        assert_eq!(bases, ["https://10.1.2.3:5000", "http://10.1.2.3:5000"]);
     }
 }

@@ -1,10 +1,11 @@
 //! How the distribution client reaches registries and token servers: one
 //! request, one answer, behind a trait so that the auth flow can be tested
-//! against a recorded exchange. The daemon's transport is `http::fetch`
-//! (plain HTTP for now; TLS plugs in there, not here).
+//! against a recorded exchange. The daemon's transport is `http::fetch`,
+//! with the TLS settings of the endpoint it reaches.
 
 use crate::http::Headers;
 use crate::http::fetch;
+use crate::http::tls::TlsClient;
 use std::io::{Cursor, Read};
 
 /// One request: Go's `http.Request` as far as a registry needs it.
@@ -64,12 +65,16 @@ pub trait Transport: Send + Sync {
 /// served elsewhere) and stream their body; other methods are read whole.
 pub struct Http {
     pub user_agent: String,
+    /// For every `https` hop, redirects and token servers included, as
+    /// Go's transport has one TLS config per registry endpoint.
+    pub tls: TlsClient,
 }
 
 impl Http {
-    pub fn new() -> Http {
+    pub fn new(tls: TlsClient) -> Http {
         Http {
             user_agent: format!("dockbox/{}", crate::version::VERSION),
+            tls,
         }
     }
 }
@@ -77,8 +82,9 @@ impl Http {
 impl Transport for Http {
     fn exchange(&self, request: &Request<'_>) -> Result<Answer, String> {
         if request.method == "GET" {
-            let fetched = fetch::get_with_headers(request.url, &self.user_agent, request.headers)
-                .map_err(|error| error.reason)?;
+            let fetched =
+                fetch::get_with_headers(request.url, &self.user_agent, request.headers, &self.tls)
+                    .map_err(|error| error.reason)?;
             let response = fetched.response;
             return Ok(Answer {
                 status: response.status,
@@ -93,6 +99,7 @@ impl Transport for Http {
             &self.user_agent,
             request.headers,
             request.body,
+            &self.tls,
         )
         .map_err(|error| error.reason)?;
         Ok(Answer {

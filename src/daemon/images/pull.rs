@@ -93,7 +93,12 @@ pub fn pull(
     };
     let _ = io::copy(call.exchange.body(), &mut io::sink());
     let credentials = Credentials::from_header(call.exchange.header("X-Registry-Auth"));
-    let mut repository = Repository::of(&reference, credentials, Access::Pull)?;
+    let mut repository = Repository::of(
+        &reference,
+        credentials,
+        Access::Pull,
+        &daemon.config().registries,
+    )?;
     repository.ping()?;
     let familiar = reference.familiar();
     let target = match (reference.digest(), reference.tag()) {

@@ -55,7 +55,12 @@ pub fn push(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError>
     let catalog = Catalog::read(daemon.store())?;
     let targets = targets(&catalog, &name, &tag)?;
     let credentials = Credentials::from_header(call.exchange.header("X-Registry-Auth"));
-    let mut repository = Repository::of(&targets[0].0, credentials, Access::Push)?;
+    let mut repository = Repository::of(
+        &targets[0].0,
+        credentials,
+        Access::Push,
+        &daemon.config().registries,
+    )?;
     let mut headers = Headers::new();
     headers.add("Content-Type", "application/json");
     let mut writer = call
