@@ -5,7 +5,7 @@
 //! layers) and tells it what to delete.
 
 mod archive;
-mod at;
+pub mod at;
 pub mod blobs;
 pub mod config;
 pub mod digest;

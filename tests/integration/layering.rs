@@ -81,6 +81,7 @@ const DAEMON_RESOURCES: &[Resource] = &[
         name: "containers",
         routes: &[
             "daemon::containers",
+            "daemon::containers::archive",
             "daemon::containers::attach",
             "daemon::containers::exec",
             "daemon::containers::lifecycle",
