@@ -35,9 +35,10 @@ pub enum LayerError {
     Breakout { entry: String, reason: &'static str },
     #[error("invalid tar entry {entry:?}: {reason}")]
     InvalidEntry { entry: String, reason: &'static str },
-    /// moby's `NoOverwriteDirNonDir` refusals, in its words.
-    #[error("{0}")]
-    Overwrite(String),
+    /// A copy that would replace a directory with a non-directory or the
+    /// reverse (moby's `NoOverwriteDirNonDir`); `path` is from the root.
+    #[error("cannot overwrite {path:?} (a directory: {directory}) with the other kind")]
+    Overwrite { path: PathBuf, directory: bool },
 }
 
 type Result<T> = std::result::Result<T, LayerError>;
@@ -261,23 +262,16 @@ impl Applier<'_> {
         Ok(())
     }
 
-    /// moby's `NoOverwriteDirNonDir`: names are as seen from the
-    /// destination, which moby's chrooted untar sees as `/`.
+    /// moby's `NoOverwriteDirNonDir`: a directory stays a directory and
+    /// a non-directory stays one.
     fn check_overwrite(&self, path: &Path, existing_dir: bool, new_dir: bool) -> Result<()> {
-        if !self.copy.is_some_and(|copy| copy.no_overwrite_dir_non_dir) {
+        if !self.copy.is_some_and(|copy| copy.no_overwrite_dir_non_dir) || existing_dir == new_dir {
             return Ok(());
         }
-        let shown = Path::new("/").join(path);
-        let message = match (existing_dir, new_dir) {
-            (true, false) => {
-                format!("cannot overwrite directory {shown:?} with non-directory \"/\"")
-            }
-            (false, true) => {
-                format!("cannot overwrite non-directory {shown:?} with directory \"/\"")
-            }
-            _ => return Ok(()),
-        };
-        Err(LayerError::Overwrite(message))
+        Err(LayerError::Overwrite {
+            path: path.to_path_buf(),
+            directory: existing_dir,
+        })
     }
 
     /// Ownership, then mode (chown clears setuid bits), then xattrs.

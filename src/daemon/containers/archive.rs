@@ -224,7 +224,8 @@ pub fn put_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
         let meta = std::fs::metadata(crate::inroot::fd_path(dest.as_fd()))
             .map_err(|e| ApiError::internal(format!("stat {}: {e}", asked.absolute)))?;
         if !meta.is_dir() {
-            return Err(ApiError::invalid("extraction point is not a directory"));
+            // 500, as dockerd 20.10 answers.
+            return Err(ApiError::internal("extraction point is not a directory"));
         }
         let inside = resolve_in_scope(root, Path::new(&asked.absolute))?;
         check_writable(&record, &inside)?;
@@ -242,18 +243,38 @@ pub fn put_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
             root.path()
                 .join(inside.strip_prefix("/").unwrap_or(&inside)),
         );
-        extract_copy(&dest_root, body, options).map_err(|error| match error {
-            LayerError::Overwrite(message) => ApiError::internal(message),
-            other => ApiError::internal(other.to_string()),
-        })?;
+        extract_copy(&dest_root, body, options).map_err(|error| extract_error(error, &inside))?;
         Ok(())
     })?;
     daemon.log_container_event(&record, "extract-to-dir", &[]);
     Ok(Reply::Response(Response::empty(200)))
 }
 
+/// A failed extraction as dockerd 20.10 words it (its untar ran in a
+/// child chrooted into the container, whose exit it reports).
+fn extract_error(error: LayerError, dest: &Path) -> ApiError {
+    let message = match error {
+        LayerError::Overwrite { path, directory } => {
+            let (existing, new) = if directory {
+                ("directory", "non-directory")
+            } else {
+                ("non-directory", "directory")
+            };
+            format!(
+                "cannot overwrite {existing} {:?} with {new} {:?}",
+                dest.join(path),
+                dest
+            )
+        }
+        other => other.to_string(),
+    };
+    ApiError::internal(format!(
+        "Error processing tar file(exit status 1): {message}"
+    ))
+}
+
 /// moby's refusals: a read-only volume, or a read-only root filesystem
-/// for a path in no volume.
+/// for a path in no volume (500s in dockerd 20.10).
 fn check_writable(record: &ContainerRecord, inside: &Path) -> Result<(), ApiError> {
     let mounts =
         super::spec_mounts::user_mounts(record).map_err(|e| ApiError::internal(e.to_string()))?;
@@ -262,13 +283,13 @@ fn check_writable(record: &ContainerRecord, inside: &Path) -> Result<(), ApiErro
         if inside.starts_with(mount.destination()) {
             let options = mount.options().clone().unwrap_or_default();
             if options.iter().any(|o| o == "ro") {
-                return Err(ApiError::invalid("mounted volume is marked read-only"));
+                return Err(ApiError::internal("mounted volume is marked read-only"));
             }
             in_volume = true;
         }
     }
     if !in_volume && record.host_config.readonly_rootfs {
-        return Err(ApiError::invalid("container rootfs is marked read-only"));
+        return Err(ApiError::internal("container rootfs is marked read-only"));
     }
     Ok(())
 }
