@@ -5,7 +5,7 @@
 //! layers) and tells it what to delete.
 
 mod archive;
-pub mod at;
+mod at;
 pub mod blobs;
 pub mod config;
 pub mod digest;

@@ -16,6 +16,7 @@ use std::process::{Command, Output, Stdio};
 
 /// One daemon as the CLI reaches it.
 struct Side {
+    program: PathBuf,
     host: String,
     config: PathBuf,
 }
@@ -23,20 +24,37 @@ struct Side {
 impl Side {
     fn ours(daemon: &TestDaemon) -> Side {
         Side {
+            program: PathBuf::from(DOCKER_CLI),
             host: daemon.host(),
             config: daemon.dir.join("cli-config"),
         }
     }
 
+    /// Our client (dockbox as `docker`) against our daemon.
+    fn our_client(daemon: &TestDaemon) -> Side {
+        let bin = daemon.dir.join("bin");
+        std::fs::create_dir_all(&bin).unwrap();
+        let docker = bin.join("docker");
+        if !docker.exists() {
+            std::os::unix::fs::symlink(crate::harness::dockbox(), &docker).unwrap();
+        }
+        Side {
+            program: docker,
+            host: daemon.host(),
+            config: daemon.dir.join("ours-config"),
+        }
+    }
+
     fn reference(engine: &Engine) -> Side {
         Side {
+            program: PathBuf::from(DOCKER_CLI),
             host: format!("unix://{}", engine.dir().join("docker.sock").display()),
             config: engine.dir().join("cli"),
         }
     }
 
     fn run(&self, args: &[&str], stdin: Option<&[u8]>) -> Output {
-        let mut child = Command::new(DOCKER_CLI)
+        let mut child = Command::new(&self.program)
             .args(args)
             .env("DOCKER_HOST", &self.host)
             .env("DOCKER_CONFIG", &self.config)
@@ -329,6 +347,26 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
     seen
 }
 
+fn differences(ours: &[String], reference: &[String]) -> Vec<String> {
+    let mut found: Vec<String> = ours
+        .iter()
+        .zip(reference)
+        .filter(|(mine, theirs)| mine != theirs)
+        .map(|(mine, theirs)| format!("ours:      {mine}\ndockerd:   {theirs}"))
+        .collect();
+    if ours.len() != reference.len() {
+        found.push(format!(
+            "{} results, dockerd {}",
+            ours.len(),
+            reference.len()
+        ));
+    }
+    found
+}
+
+/// The scenario three times: the CLI 28 against dockerd 20.10 (the
+/// reference), the CLI 28 against our daemon, and our client against our
+/// daemon.
 #[test]
 fn cp_matches_dockerd_20_10() {
     require!(skip_unless_ready());
@@ -340,18 +378,18 @@ fn cp_matches_dockerd_20_10() {
     let daemon = daemon_with_busybox("cp-compare");
     let ours_dir = TempDir::new("cp-ours");
     let ours = scenario(&Side::ours(&daemon), ours_dir.path());
-    eprintln!("{}", reference.join("\n"));
-    let differences: Vec<String> = ours
-        .iter()
-        .zip(&reference)
-        .filter(|(mine, theirs)| mine != theirs)
-        .map(|(mine, theirs)| format!("ours:      {mine}\ndockerd:   {theirs}"))
-        .collect();
+    let client_dir = TempDir::new("cp-client");
+    let client = scenario(&Side::our_client(&daemon), client_dir.path());
+    let mut found = differences(&ours, &reference);
+    found.extend(
+        differences(&client, &reference)
+            .into_iter()
+            .map(|line| format!("(our client) {line}")),
+    );
     assert!(
-        differences.is_empty(),
+        found.is_empty(),
         "{}\ndaemon log:\n{}",
-        differences.join("\n"),
+        found.join("\n"),
         daemon.log()
     );
-    assert_eq!(ours.len(), reference.len());
 }

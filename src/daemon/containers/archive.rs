@@ -5,7 +5,6 @@
 //! by the kernel inside its root, and held as descriptors from then on.
 
 use super::archive_fs::{resolve_in_scope, with_container_fs};
-use super::archive_tar::Tarballer;
 use super::record::ContainerRecord;
 use crate::api::ApiError;
 use crate::api::archive::{PATH_STAT_HEADER, PathStat, go_file_mode};
@@ -15,6 +14,7 @@ use crate::daemon::state::Daemon;
 use crate::http::{Headers, Response};
 use crate::image::layer::{CopyOptions, LayerError, extract_copy};
 use crate::inroot::{InRootError, Root};
+use crate::tarball::Tarballer;
 use std::ffi::CString;
 use std::io::{self, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};

@@ -8,7 +8,6 @@
 
 pub mod archive;
 pub mod archive_fs;
-pub mod archive_tar;
 pub mod attach;
 pub mod caps;
 pub mod change;

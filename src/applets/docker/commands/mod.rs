@@ -3,6 +3,9 @@
 
 mod attach;
 mod containers;
+mod cp;
+mod cp_extract;
+mod cp_paths;
 mod disk_usage;
 mod events;
 mod exec;
@@ -63,7 +66,6 @@ impl Session {
 #[rustfmt::skip] // One name a line, so each removal is a one-line change.
 const NOT_SERVED: &[&str] = &[
     "commit",
-    "cp",
     "diff",
     "export",
     "build",
@@ -82,6 +84,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "create" => containers::create(session, parsed),
         "rm" => containers::remove(session, parsed),
         "rename" => containers::rename(session, parsed),
+        "cp" | "container cp" => cp::cp(session, parsed),
         "container prune" => containers::prune(session, parsed),
         "inspect" | "container inspect" | "image inspect" => containers::inspect(session, parsed),
         "images" => images::list(session, parsed),

@@ -1,16 +1,15 @@
-//! The tar that GET /containers/{id}/archive sends: the tree at one path
-//! of the container, walked by descriptor (one name at a time, never
-//! following a symlink), so that a container changing its files while
-//! they are read cannot lead the walk outside the tree it started in.
+//! The tar of a tree that `docker cp` sends both ways (the daemon's GET
+//! /containers/{id}/archive and the client's upload): walked by descriptor (one name at a time, never
+//! following a symlink), so that a container (or anyone) changing the
+//! files while they are read cannot lead the walk outside the tree.
 //! Entry names start with the name given (moby's rebase: `.` when the
 //! path ended in `/.`), directories end in `/`, and files seen twice
 //! through hard links are sent once.
 
-use crate::image::at;
 use std::collections::HashMap;
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 use std::io::{self, Read, Write};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Longest name written in a header before a GNU long-name entry.
 const NAME_FIELD: usize = 100;
@@ -79,7 +78,7 @@ impl<W: Write> Tarballer<W> {
     }
 
     fn add_children(&mut self, dir: &OwnedFd, entry: &[u8]) -> io::Result<()> {
-        let mut names = at::list(std::os::fd::AsFd::as_fd(dir))?;
+        let mut names = list(dir.as_fd())?;
         // Go's filepath.Walk order.
         names.sort_by(|a, b| a.to_bytes().cmp(b.to_bytes()));
         let base = entry.strip_suffix(b"/").unwrap_or(entry);
@@ -87,7 +86,7 @@ impl<W: Write> Tarballer<W> {
             let mut child = base.to_vec();
             child.push(b'/');
             child.extend_from_slice(name.to_bytes());
-            match self.add(std::os::fd::AsFd::as_fd(dir), &name, &child) {
+            match self.add(dir.as_fd(), &name, &child) {
                 // Removed while the walk went on: as if it never was there.
                 Err(error) if error.raw_os_error() == Some(libc::ENOENT) => {}
                 other => other?,
@@ -186,7 +185,34 @@ fn stat_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<libc::stat> {
 /// `.`) for an empty name.
 fn open_at(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> io::Result<OwnedFd> {
     let name = if name.is_empty() { c"." } else { name };
-    at::open(dir, name, flags, 0)
+    // SAFETY: name is NUL-terminated; the returned fd is checked.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            flags | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+        )
+    };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: fd is a fresh descriptor that we own.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The names in the directory `dir`, without `.` and `..`.
+fn list(dir: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
+    let fd = open_at(dir, c".", libc::O_RDONLY | libc::O_DIRECTORY)?;
+    let mut listing = nix::dir::Dir::from_fd(fd).map_err(io::Error::from)?;
+    let mut names = Vec::new();
+    for entry in listing.iter() {
+        let entry = entry.map_err(io::Error::from)?;
+        let name = entry.file_name();
+        if name != c"." && name != c".." {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
 }
 
 fn read_link_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
