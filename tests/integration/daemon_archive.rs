@@ -5,7 +5,7 @@
 //! our daemon, with a canary on the host that nothing may touch.
 
 use crate::daemon_run::{daemon_with_busybox, skip_unless_ready};
-use crate::daemon_support::{DOCKER_CLI, RawConnection, TestDaemon};
+use crate::daemon_support::{DOCKER_CLI, TestDaemon};
 use crate::harness::TempDir;
 use crate::harness::engine::{Engine, need_engine};
 use crate::require;

@@ -348,7 +348,6 @@ fn archive_refusals_match_dockerd_20_10() {
     prepare(&|args| daemon.docker(args));
     let ours = refusals(&daemon.socket);
     cleanup(&|args| daemon.docker(args));
-    eprintln!("{}", reference.join("\n"));
     let differences: Vec<String> = ours
         .iter()
         .zip(&reference)

@@ -254,3 +254,114 @@ fn set_mtime(dir: BorrowedFd<'_>, name: &std::ffi::CStr, mtime: i64, flags: i32)
         libc::utimensat(dir.as_raw_fd(), name.as_ptr(), times.as_ptr(), flags);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(label: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("dockbox-cp-{label}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// A tar entry with its names written as given.
+    fn raw(builder: &mut tar::Builder<Vec<u8>>, name: &str, kind: tar::EntryType, link: &str) {
+        let mut header = tar::Header::new_old();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name.as_bytes());
+        header.as_old_mut().linkname[..link.len()].copy_from_slice(link.as_bytes());
+        header.set_entry_type(kind);
+        header.set_mode(0o644);
+        let data: &[u8] = if kind == tar::EntryType::Regular {
+            b"x"
+        } else {
+            b""
+        };
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        builder.append(&header, data).unwrap();
+    }
+
+    #[test]
+    fn hostile_names_stay_in_the_destination() {
+        let outside = temp("outside");
+        std::fs::write(outside.join("secret"), "s").unwrap();
+        let dest = temp("dest");
+        let out = outside.display().to_string();
+        let cases: Vec<Vec<(String, tar::EntryType, String)>> = vec![
+            vec![(
+                "../../../../../../../..".to_string() + &out + "/dotdot",
+                tar::EntryType::Regular,
+                String::new(),
+            )],
+            vec![
+                ("esc".into(), tar::EntryType::Symlink, out.clone()),
+                ("esc/through".into(), tar::EntryType::Regular, String::new()),
+            ],
+            vec![(
+                "hard".into(),
+                tar::EntryType::Link,
+                format!("../../../../../../..{out}/secret"),
+            )],
+            vec![(
+                "hard2".into(),
+                tar::EntryType::Link,
+                format!("{out}/secret"),
+            )],
+            vec![(
+                format!("{out}/absolute"),
+                tar::EntryType::Regular,
+                String::new(),
+            )],
+        ];
+        for case in cases {
+            let mut builder = tar::Builder::new(Vec::new());
+            for (name, kind, link) in &case {
+                raw(&mut builder, name, *kind, link);
+            }
+            let bytes = builder.into_inner().unwrap();
+            let _ = extract(&bytes[..], &dest.display().to_string(), &[]);
+            let names: Vec<_> = std::fs::read_dir(&outside)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(names, ["secret"], "{case:?}");
+            use std::os::unix::fs::MetadataExt;
+            assert_eq!(
+                std::fs::metadata(outside.join("secret")).unwrap().nlink(),
+                1,
+                "{case:?}"
+            );
+        }
+        // The absolute name and the symlinked one landed inside.
+        assert!(
+            dest.join(out.trim_start_matches('/'))
+                .join("absolute")
+                .is_file()
+        );
+        assert!(
+            dest.join(out.trim_start_matches('/'))
+                .join("through")
+                .is_file()
+        );
+        std::fs::remove_dir_all(&outside).unwrap();
+        std::fs::remove_dir_all(&dest).unwrap();
+    }
+
+    #[test]
+    fn rebases_and_keeps_modes() {
+        let dest = temp("rebase");
+        let mut builder = tar::Builder::new(Vec::new());
+        raw(&mut builder, "src/", tar::EntryType::Directory, "");
+        raw(&mut builder, "src/f", tar::EntryType::Regular, "");
+        raw(&mut builder, "src/l", tar::EntryType::Link, "src/f");
+        let bytes = builder.into_inner().unwrap();
+        let rebases = [("src".to_string(), "new".to_string())];
+        extract(&bytes[..], &dest.display().to_string(), &rebases).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        let file = std::fs::metadata(dest.join("new/f")).unwrap();
+        assert_eq!((file.mode() & 0o7777, file.nlink()), (0o644, 2));
+        std::fs::remove_dir_all(&dest).unwrap();
+    }
+}
