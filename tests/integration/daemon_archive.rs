@@ -325,7 +325,17 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
         tar_listing(&out.stdout)
     ));
     // -a: ownership from the container's user, read from its /etc/passwd.
-    side.ok(&["create", "--name", "cp17u", "-u", "nobody", "busybox"]);
+    side.ok(&[
+        "create",
+        "--name",
+        "cp17u",
+        "-u",
+        "nobody",
+        "busybox",
+        "cat",
+        "/owned",
+        "/tmp/owned",
+    ]);
     let input = tar_of(&[("owned", b"x")]);
     seen.push(said(
         host,
@@ -341,6 +351,12 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
     seen.push(format!("archive owner: {:?}", tar_listing(&out.stdout)));
     let out = side.run(&["cp", "cp17u:/owned", "-"], None);
     seen.push(format!("plain owner: {:?}", tar_listing(&out.stdout)));
+    // What the copies put in a container never started is there at start.
+    seen.push(said(
+        host,
+        "start after cp",
+        side.run(&["start", "-a", "cp17u"], None),
+    ));
     side.ok(&["rm", "-f", "cp17", "cp17u"]);
     side.ok(&["volume", "rm", "cp17vol"]);
     seen.push(tree(host).join("\n"));

@@ -384,9 +384,10 @@ fn cve_2018_15664_symlink_swap_race() {
     let socket = daemon.socket.clone();
     let put = raw_tar(&[file("pwned", b"x")]);
     let reads = std::sync::atomic::AtomicU32::new(0);
+    let misses = std::sync::atomic::AtomicU32::new(0);
     std::thread::scope(|scope| {
         for worker in 0..4 {
-            let (socket, put, rel, reads) = (&socket, &put, &rel, &reads);
+            let (socket, put, rel, reads, misses) = (&socket, &put, &rel, &reads, &misses);
             let token = canary.token.clone();
             scope.spawn(move || {
                 for round in 0..125 {
@@ -399,9 +400,8 @@ fn cve_2018_15664_symlink_swap_race() {
                             "read the host's canary: {}",
                             answer.head
                         );
-                        if answer.status == 200 {
-                            reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        }
+                        let counter = if answer.status == 200 { reads } else { misses };
+                        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     } else {
                         let path = format!("/containers/swapper/archive?path=/w/real/{rel}");
                         api(socket, "PUT", &path, put);
