@@ -210,7 +210,20 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
         SETUP,
     ]);
     wait_ready(side, "cp17");
+    seen.extend(running_copies(side, host));
+    seen.extend(stopped_copies(side, host));
+    seen.extend(ownership_copies(side, host));
+    side.ok(&["rm", "-f", "cp17", "cp17u"]);
+    side.ok(&["volume", "rm", "cp17vol"]);
+    seen.push(tree(host).join("\n"));
+    seen
+}
+
+/// Copies out of and into the running container.
+fn running_copies(side: &Side, host: &Path) -> Vec<String> {
+    let h = |rest: &str| format!("{}/{rest}", host.display());
     let cp = |args: &[&str]| side.run(&[&["cp"], args].concat(), None);
+    let mut seen = Vec::new();
     seen.push(said(host, "file out", cp(&["cp17:/d/t", &h("t-out")])));
     seen.push(said(host, "dir out", cp(&["cp17:/d", &h("d-out")])));
     seen.push(said(
@@ -299,6 +312,14 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
             None,
         ),
     ));
+    seen
+}
+
+/// The same container stopped.
+fn stopped_copies(side: &Side, host: &Path) -> Vec<String> {
+    let h = |rest: &str| format!("{}/{rest}", host.display());
+    let cp = |args: &[&str]| side.run(&[&["cp"], args].concat(), None);
+    let mut seen = Vec::new();
     // A stopped container: its root filesystem and volume still copy.
     side.ok(&["kill", "cp17"]);
     side.run(&["wait", "cp17"], None);
@@ -324,6 +345,12 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
         "stopped volume tar: {:?}",
         tar_listing(&out.stdout)
     ));
+    seen
+}
+
+/// Ownership with and without -a.
+fn ownership_copies(side: &Side, host: &Path) -> Vec<String> {
+    let mut seen = Vec::new();
     // -a: ownership from the container's user, read from its /etc/passwd.
     side.ok(&[
         "create",
@@ -357,9 +384,6 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
         "start after cp",
         side.run(&["start", "-a", "cp17u"], None),
     ));
-    side.ok(&["rm", "-f", "cp17", "cp17u"]);
-    side.ok(&["volume", "rm", "cp17vol"]);
-    seen.push(tree(host).join("\n"));
     seen
 }
 
@@ -408,4 +432,72 @@ fn cp_matches_dockerd_20_10() {
         found.join("\n"),
         daemon.log()
     );
+}
+
+/// `text` without terminal escapes (`ESC [ ... letter`, `ESC 7`, `ESC 8`)
+/// and carriage returns.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => {
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for next in chars.by_ref() {
+                        if next.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                } else {
+                    chars.next();
+                }
+            }
+            '\r' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// On a terminal the CLI ends with "Successfully copied SIZE to DEST"
+/// (the tar stream's size); our client prints the same line.
+#[test]
+fn cp_on_a_terminal_says_what_it_copied() {
+    require!(skip_unless_ready());
+    require!(crate::harness::need_command("script").map(drop));
+    let daemon = daemon_with_busybox("cp-terminal");
+    let host = TempDir::new("cp-terminal-host");
+    std::fs::write(host.path().join("up"), "up").unwrap();
+    let created = daemon.docker(&["create", "--name", "cpt", "busybox"]);
+    assert!(created.status.success());
+    let on_terminal = |side: &Side, args: &str| {
+        let command = format!("{} {args}", side.program.display());
+        let output = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("DOCKER_HOST", &side.host)
+            .env("DOCKER_CONFIG", &side.config)
+            .env_remove("DOCKER_API_VERSION")
+            .output()
+            .unwrap();
+        // The progress line is erased by escapes: what stays is the summary.
+        let text = without_escapes(&String::from_utf8_lossy(&output.stdout));
+        let summary = text
+            .rfind("Successfully copied")
+            .map_or("", |at| &text[at..]);
+        let line = summary.lines().next().unwrap_or("");
+        line.replace(&host.path().display().to_string(), "<host>")
+    };
+    let h = host.path().display();
+    let cases = [
+        format!("cp cpt:/etc/passwd {h}/passwd-NAME"),
+        format!("cp {h}/up cpt:/tmp/up-NAME"),
+    ];
+    for case in cases {
+        let theirs = on_terminal(&Side::ours(&daemon), &case.replace("NAME", "cli"));
+        let ours = on_terminal(&Side::our_client(&daemon), &case.replace("NAME", "ours"));
+        assert!(theirs.starts_with("Successfully copied "), "{theirs:?}");
+        assert_eq!(ours, theirs.replace("-cli", "-ours"), "{case}");
+    }
+    assert!(daemon.docker(&["rm", "cpt"]).status.success());
 }

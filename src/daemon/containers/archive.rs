@@ -210,7 +210,9 @@ pub fn put_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiE
     let copy_uid_gid = call.query.bool("copyUIDGID");
     let no_overwrite_dir_non_dir = call.query.bool("noOverwriteDirNonDir");
     let record = daemon.find_container(&given)?;
-    let body = call.exchange.body();
+    // Large reads: the tar's small headers would otherwise each cost a
+    // read of the connection.
+    let body = io::BufReader::with_capacity(256 << 10, call.exchange.body());
     with_container_fs(daemon, &record, |root| {
         let dest = root
             .open_at(Path::new(&asked.absolute), libc::O_PATH, 0)

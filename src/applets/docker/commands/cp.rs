@@ -7,8 +7,8 @@ use super::super::client::Failure;
 use super::Session;
 use super::cp_extract::extract;
 use super::cp_paths::{
-    CopyInfo, destination_info, join, prepare_copy, rebase_name, resolve_local, source_info,
-    split_dir_entry, validate_output_path,
+    CopyInfo, Prepared, destination_info, join, prepare_copy, rebase_name, resolve_local,
+    source_info, split_dir_entry, validate_output_path,
 };
 use crate::api::archive::{PATH_STAT_HEADER, PathStat};
 use crate::applets::docker::queries::query_escape;
@@ -177,8 +177,42 @@ fn copy_from(
         count: 0,
     };
     extract(&mut counted, &prepared.dir, &rebases)?;
+    // The archive's end blocks count, as the CLI reads them all.
+    let _ = io::copy(&mut counted, &mut io::sink());
     summary(options, counted.count, &dest);
     Ok(())
+}
+
+/// What the destination is in the container, its symlink followed; a
+/// missing one may still be made by the extraction into its parent.
+fn destination_in_container(
+    session: &mut Session,
+    container: &str,
+    dest: &str,
+) -> Result<CopyInfo, Failure> {
+    let mut info = CopyInfo {
+        path: dest.to_string(),
+        ..CopyInfo::default()
+    };
+    let Some(mut found) = stat(session, container, dest) else {
+        return Ok(info);
+    };
+    if found.is_symlink() {
+        info.path = link_target_path(dest, &found);
+        match stat(session, container, &info.path) {
+            Some(target) => found = target,
+            None => return Ok(info),
+        }
+    }
+    if !found.is_dir() && !found.is_regular() {
+        return Err(Failure::new(
+            1,
+            format!("destination \"{container}:{dest}\" must be a directory or a regular file"),
+        ));
+    }
+    info.exists = true;
+    info.is_dir = found.is_dir();
+    Ok(info)
 }
 
 fn copy_to(
@@ -193,31 +227,7 @@ fn copy_to(
     } else {
         resolve_local(source)
     };
-    let mut dest_info = CopyInfo {
-        path: dest.to_string(),
-        ..CopyInfo::default()
-    };
-    if let Some(mut found) = stat(session, container, dest) {
-        if found.is_symlink() {
-            dest_info.path = link_target_path(dest, &found);
-            match stat(session, container, &dest_info.path) {
-                Some(target) => found = target,
-                None => found = PathStat::default(),
-            }
-        }
-        if !found.name.is_empty() {
-            if !found.is_dir() && !found.is_regular() {
-                return Err(Failure::new(
-                    1,
-                    format!(
-                        "destination \"{container}:{dest}\" must be a directory or a regular file"
-                    ),
-                ));
-            }
-            dest_info.exists = true;
-            dest_info.is_dir = found.is_dir();
-        }
-    }
+    let dest_info = destination_in_container(session, container, dest)?;
     let mut query = archive_path(container, "");
     query.truncate(query.len() - "path=".len());
     let flags = |dir: &str| {
@@ -250,16 +260,44 @@ fn copy_to(
     }
     let source_info = source_info(&source, options.follow_link)?;
     let prepared = prepare_copy(&source_info, &dest_info)?;
-    let (source_dir, source_base) = split_dir_entry(&source_info.path);
-    let mut top = source_base.clone();
-    if !source_info.rebase_name.is_empty() {
-        top = source_info.rebase_name.clone();
+    let top = top_entry_name(&source_info, &prepared);
+    let copied = upload_tree(
+        session,
+        &source_info.path,
+        top,
+        &flags(&prepared.dir),
+        &headers,
+    )?;
+    summary(options, copied, &format!("{container}:{}", dest_info.path));
+    Ok(())
+}
+
+/// The name the source's own entry takes in the archive: its base name,
+/// renamed by `-L`'s rebase and then by the preparation for the
+/// destination.
+fn top_entry_name(source: &CopyInfo, prepared: &Prepared) -> String {
+    let mut top = split_dir_entry(&source.path).1;
+    if !source.rebase_name.is_empty() {
+        top = source.rebase_name.clone();
     }
     if let Some((old, new)) = &prepared.rebase
         && *old == top
     {
         top = new.clone();
     }
+    top
+}
+
+/// PUTs a tar of the local `source` (made by a thread as it is sent)
+/// and returns the bytes sent.
+fn upload_tree(
+    session: &mut Session,
+    source: &str,
+    top: String,
+    path: &str,
+    headers: &Headers,
+) -> Result<u64, Failure> {
+    let (source_dir, source_base) = split_dir_entry(source);
     let (reader, writer) = io::pipe().map_err(|e| Failure::new(1, e.to_string()))?;
     let producer = std::thread::spawn(move || -> io::Result<()> {
         let dir = std::fs::File::open(&source_dir)?;
@@ -278,18 +316,14 @@ fn copy_to(
     };
     let sent = session
         .client
-        .stream("PUT", &flags(&prepared.dir), &headers, Some(&mut counted))
+        .stream("PUT", path, headers, Some(&mut counted))
         .map(|mut response| {
             let _ = io::copy(&mut response.body, &mut io::sink());
         });
+    // A refused upload closes the pipe's end: the producer stops (EPIPE).
     drop(counted.inner);
     let produced = producer.join().unwrap_or(Ok(()));
     sent?;
     produced.map_err(|e| Failure::new(1, e.to_string()))?;
-    summary(
-        options,
-        counted.count,
-        &format!("{container}:{}", dest_info.path),
-    );
-    Ok(())
+    Ok(counted.count)
 }

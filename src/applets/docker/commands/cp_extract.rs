@@ -10,7 +10,7 @@ use super::cp_paths::rebase_entry;
 use crate::inroot::{InRootError, Root, fd_path};
 use std::ffi::{CString, OsStr};
 use std::io::{self, Read};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -117,27 +117,7 @@ fn put<R: Read>(
     let dir = parent.as_fd();
     let name = CString::new(path.file_name().unwrap_or_default().as_bytes())
         .map_err(|_| failure("NUL in an archive name"))?;
-    if let Some(existing_dir) = existing_kind(dir, &name) {
-        match (existing_dir, kind.is_dir()) {
-            (true, true) => {}
-            (true, false) => {
-                return Err(failure(format!(
-                    "cannot overwrite directory {shown:?} with non-directory {dest:?}"
-                )));
-            }
-            (false, true) => {
-                return Err(failure(format!(
-                    "cannot overwrite non-directory {shown:?} with directory {dest:?}"
-                )));
-            }
-            // SAFETY: name is NUL-terminated; unlinkat never follows it.
-            (false, false) => check(
-                unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) },
-                "remove",
-                &shown,
-            )?,
-        }
-    }
+    make_room(dir, &name, kind.is_dir(), &shown, dest)?;
     match kind {
         tar::EntryType::Directory => {
             if existing_kind(dir, &name).is_none() {
@@ -152,26 +132,7 @@ fn put<R: Read>(
             return Ok(true);
         }
         tar::EntryType::Regular | tar::EntryType::Continuous => {
-            // SAFETY: name is NUL-terminated; the fd is checked below.
-            let fd = unsafe {
-                libc::openat(
-                    dir.as_raw_fd(),
-                    name.as_ptr(),
-                    libc::O_WRONLY
-                        | libc::O_CREAT
-                        | libc::O_EXCL
-                        | libc::O_NOFOLLOW
-                        | libc::O_CLOEXEC,
-                    0o600,
-                )
-            };
-            check(fd, "create", &shown)?;
-            // SAFETY: fd is a fresh descriptor that we own.
-            let mut file = std::fs::File::from(unsafe {
-                <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd)
-            });
-            io::copy(entry, &mut file)
-                .map_err(|e| failure(format!("write {}: {e}", shown.display())))?;
+            write_file(dir, &name, entry, &shown)?;
             chmod(dir, &name, mode, &shown)?;
         }
         tar::EntryType::Symlink => {
@@ -185,28 +146,7 @@ fn put<R: Read>(
             )?;
         }
         tar::EntryType::Link => {
-            let target = inside(link.unwrap_or_default(), dest)?
-                .ok_or_else(|| failure("hard link to the destination itself"))?;
-            let source = root
-                .open_at(&target, libc::O_PATH | libc::O_NOFOLLOW, 0)
-                .map_err(|e: InRootError| failure(format!("invalid hardlink: {e}")))?;
-            let source_path = CString::new(fd_path(source.as_fd()).as_os_str().as_bytes())
-                .map_err(|_| failure("NUL in a path"))?;
-            // SAFETY: both names are NUL-terminated; the source is the fd
-            // resolved inside the destination, followed through /proc.
-            check(
-                unsafe {
-                    libc::linkat(
-                        libc::AT_FDCWD,
-                        source_path.as_ptr(),
-                        dir.as_raw_fd(),
-                        name.as_ptr(),
-                        libc::AT_SYMLINK_FOLLOW,
-                    )
-                },
-                "link",
-                &shown,
-            )?;
+            hard_link(root, dir, &name, link.unwrap_or_default(), &shown, dest)?;
             return Ok(false);
         }
         // Devices, fifos and the rest: not made by an unprivileged copy.
@@ -214,6 +154,93 @@ fn put<R: Read>(
     }
     set_mtime(dir, &name, mtime, libc::AT_SYMLINK_NOFOLLOW);
     Ok(false)
+}
+
+fn write_file(
+    dir: BorrowedFd<'_>,
+    name: &CString,
+    content: &mut impl Read,
+    shown: &Path,
+) -> Result<(), Failure> {
+    // SAFETY: name is NUL-terminated; the fd is checked below.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW | libc::O_CLOEXEC,
+            0o600,
+        )
+    };
+    check(fd, "create", shown)?;
+    // SAFETY: fd is a fresh descriptor that we own.
+    let mut file = std::fs::File::from(unsafe { OwnedFd::from_raw_fd(fd) });
+    io::copy(content, &mut file)
+        .map(drop)
+        .map_err(|e| failure(format!("write {}: {e}", shown.display())))
+}
+
+/// A hard link to an entry already extracted: the target is resolved
+/// inside the destination, so it cannot name a file elsewhere.
+fn hard_link(
+    root: &Root,
+    dir: BorrowedFd<'_>,
+    name: &CString,
+    link: &[u8],
+    shown: &Path,
+    dest: &str,
+) -> Result<(), Failure> {
+    let target =
+        inside(link, dest)?.ok_or_else(|| failure("hard link to the destination itself"))?;
+    let source = root
+        .open_at(&target, libc::O_PATH | libc::O_NOFOLLOW, 0)
+        .map_err(|e: InRootError| failure(format!("invalid hardlink: {e}")))?;
+    let source_path = CString::new(fd_path(source.as_fd()).as_os_str().as_bytes())
+        .map_err(|_| failure("NUL in a path"))?;
+    // SAFETY: both names are NUL-terminated; the source is the fd
+    // resolved inside the destination, followed through /proc.
+    check(
+        unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                source_path.as_ptr(),
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        },
+        "link",
+        shown,
+    )
+}
+
+/// Clears the way for a new entry as the CLI's untar does: a directory
+/// stays (a new directory merges into it), any other existing entry is
+/// replaced, and one kind never replaces the other.
+fn make_room(
+    dir: BorrowedFd<'_>,
+    name: &CString,
+    new_dir: bool,
+    shown: &Path,
+    dest: &str,
+) -> Result<(), Failure> {
+    let Some(existing_dir) = existing_kind(dir, name) else {
+        return Ok(());
+    };
+    match (existing_dir, new_dir) {
+        (true, true) => Ok(()),
+        (true, false) => Err(failure(format!(
+            "cannot overwrite directory {shown:?} with non-directory {dest:?}"
+        ))),
+        (false, true) => Err(failure(format!(
+            "cannot overwrite non-directory {shown:?} with directory {dest:?}"
+        ))),
+        // SAFETY: name is NUL-terminated; unlinkat never follows it.
+        (false, false) => check(
+            unsafe { libc::unlinkat(dir.as_raw_fd(), name.as_ptr(), 0) },
+            "remove",
+            shown,
+        ),
+    }
 }
 
 /// Whether `name` in `dir` is a directory; None if nothing is there.
