@@ -419,3 +419,86 @@ fn cve_2018_15664_symlink_swap_race() {
     let removed = daemon.docker(&["rm", "-f", "swapper"]);
     assert!(removed.status.success());
 }
+
+/// A bind mount is seen as the container sees it, running or stopped:
+/// copies into it (also through a symlink in the container that names
+/// it) land in the host directory, and copies out read it.
+#[test]
+fn binds_resolve_as_the_container_sees_them() {
+    require!(skip_unless_ready());
+    let mut daemon = daemon_with_busybox("cp-binds");
+    let daemon_pid = daemon.child().id();
+    let bound = TempDir::new("cp-bound");
+    std::fs::write(bound.path().join("from-host"), "host").unwrap();
+    let bind = format!("{}:/bind", bound.path().display());
+    let run = daemon.docker(&[
+        "run",
+        "-d",
+        "--name",
+        "binder",
+        "-v",
+        &bind,
+        "busybox",
+        "sh",
+        "-c",
+        "ln -s /bind /lnk && touch /ready && exec sleep 1000",
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    for _ in 0..100 {
+        let ready = api(
+            &daemon.socket,
+            "HEAD",
+            "/containers/binder/archive?path=/ready",
+            b"",
+        );
+        if ready.status == 200 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let put = |name: &str, dest: &str| {
+        let tar = raw_tar(&[file(name, b"in")]);
+        let path = format!("/containers/binder/archive?path={dest}");
+        let answer = api(&daemon.socket, "PUT", &path, &tar);
+        assert_eq!(answer.status, 200, "{name}: {}", answer.head);
+    };
+    let read = |path: &str| {
+        let path = format!("/containers/binder/archive?path={path}");
+        let answer = api(&daemon.socket, "GET", &path, b"");
+        assert_eq!(answer.status, 200, "{path}: {}", answer.head);
+        let mut archive = tar::Archive::new(&answer.body[..]);
+        let mut entry = archive.entries().unwrap().next().unwrap().unwrap();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+        text
+    };
+    put("running", "/bind");
+    put("running-link", "/lnk/");
+    assert_eq!(read("/bind/from-host"), "host");
+    let killed = daemon.docker(&["kill", "binder"]);
+    assert!(killed.status.success());
+    daemon.docker(&["wait", "binder"]);
+    put("stopped", "/bind");
+    put("stopped-link", "/lnk");
+    assert_eq!(read("/lnk/from-host"), "host");
+    for name in ["running", "running-link", "stopped", "stopped-link"] {
+        let written = std::fs::read_to_string(bound.path().join(name));
+        assert_eq!(
+            written.ok().as_deref(),
+            Some("in"),
+            "{name} not in the bind"
+        );
+    }
+    // The bind was mounted for the copy only: nothing stays in the
+    // daemon's mount namespace.
+    let mounts = std::fs::read_to_string(format!("/proc/{daemon_pid}/mountinfo")).unwrap();
+    assert!(
+        !mounts.contains(&bound.path().display().to_string()),
+        "{mounts}"
+    );
+    assert!(daemon.docker(&["rm", "-f", "binder"]).status.success());
+}
