@@ -196,6 +196,7 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
     std::fs::write(h("src/inner/g"), "gee").unwrap();
     std::fs::write(h("src/top"), "local").unwrap();
     std::fs::create_dir_all(h("dotdir")).unwrap();
+    std::os::unix::fs::symlink(h("src/top"), h("toplink")).unwrap();
     let mut seen = Vec::new();
     side.ok(&[
         "run",
@@ -215,7 +216,11 @@ fn scenario(side: &Side, host: &Path) -> Vec<String> {
     seen.extend(ownership_copies(side, host));
     side.ok(&["rm", "-f", "cp17", "cp17u"]);
     side.ok(&["volume", "rm", "cp17vol"]);
-    seen.push(tree(host).join("\n"));
+    seen.push(
+        tree(host)
+            .join("\n")
+            .replace(&host.display().to_string(), "<host>"),
+    );
     seen
 }
 
@@ -270,6 +275,13 @@ fn running_copies(side: &Side, host: &Path) -> Vec<String> {
         host,
         "into missing dir",
         cp(&[&h("src/top"), "cp17:/nope/x/"]),
+    ));
+    seen.push(said(host, "missing source", cp(&[&h("nope"), "cp17:/d/"])));
+    seen.push(said(host, "link in", cp(&[&h("toplink"), "cp17:/d/"])));
+    seen.push(said(
+        host,
+        "link -L in",
+        cp(&["-L", &h("toplink"), "cp17:/d/viaL"]),
     ));
     seen.push(said(
         host,
