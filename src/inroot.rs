@@ -60,6 +60,12 @@ impl Root {
         })
     }
 
+    /// A root at a directory already open (O_PATH is enough); `path` is
+    /// for messages only.
+    pub fn from_fd(fd: OwnedFd, path: PathBuf) -> Root {
+        Root { fd, path }
+    }
+
     /// The host path the root was opened at.
     pub fn path(&self) -> &Path {
         &self.path

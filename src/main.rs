@@ -16,6 +16,7 @@ mod network;
 mod runtime;
 mod shim;
 mod store;
+mod tarball;
 #[cfg(test)]
 mod test_skip;
 mod version;

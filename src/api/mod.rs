@@ -2,6 +2,7 @@
 //! negotiation, query and filter parsing, routes, and errors with their
 //! status codes. Nothing here does I/O.
 
+pub mod archive;
 pub mod body;
 pub mod container;
 pub mod container_check;

@@ -89,6 +89,7 @@ const DAEMON_RESOURCES: &[Resource] = &[
         name: "containers",
         routes: &[
             "daemon::containers",
+            "daemon::containers::archive",
             "daemon::containers::attach",
             "daemon::containers::commit",
             "daemon::containers::diff",

@@ -16,6 +16,8 @@ mod client_stats;
 mod client_volume_cases;
 mod client_wire;
 mod daemon_accept;
+mod daemon_archive;
+mod daemon_archive_hostile;
 mod daemon_attach_upgrade;
 mod daemon_bad_input;
 mod daemon_commit;

@@ -1,11 +1,13 @@
 //! The container endpoints that need no running process (create, list,
 //! inspect, delete, rename and prune) and the route table of every
 //! container endpoint. The routes live here and in `attach`, `exec`,
-//! `lifecycle`, `manage`, `stats` and `update`; the other files are the container
+//! `archive`, `lifecycle`, `manage`, `stats` and `update`; the other files are the container
 //! services below them (records and their changes, the shims, the OCI
 //! spec, lookups, sizes), which no route module of another resource needs
 //! to reach through a route.
 
+pub mod archive;
+pub mod archive_fs;
 pub mod attach;
 pub mod caps;
 pub mod change;
@@ -77,6 +79,9 @@ pub fn routes(router: &mut Router<Route>) {
         .add("GET", "/containers/{id}/top", manage::top_route)
         .add("GET", "/containers/{id}/stats", stats::stats_route)
         .add("POST", "/containers/{id}/update", update::update_route)
+        .add("HEAD", "/containers/{id}/archive", archive::stat_route)
+        .add("GET", "/containers/{id}/archive", archive::get_route)
+        .add("PUT", "/containers/{id}/archive", archive::put_route)
         .add("POST", "/containers/{id}/exec", exec::create_route)
         .add("POST", "/exec/{id}/start", exec::start_route)
         .add("POST", "/exec/{id}/resize", exec::resize_route)

@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// The container's root filesystem, made on its first start.
-fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
+pub fn rootfs(daemon: &Daemon, record: &ContainerRecord) -> Result<PathBuf, String> {
     let image = crate::image::Digest::parse(&record.image_id).map_err(|e| e.to_string())?;
     let _changes = daemon.images().lock();
     match daemon.images().mount_rootfs(&record.id, &image) {

@@ -216,7 +216,7 @@ pub fn check_bind_propagation(
 }
 
 /// The user's mounts: Binds, Mounts (bind, tmpfs) and Tmpfs.
-fn user_mounts(record: &ContainerRecord) -> Result<Vec<Mount>, SpecError> {
+pub fn user_mounts(record: &ContainerRecord) -> Result<Vec<Mount>, SpecError> {
     let host = &record.host_config;
     let mut mounts = Vec::new();
     for bind in host

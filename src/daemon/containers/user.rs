@@ -181,13 +181,20 @@ pub fn resolve_in_rootfs(
     spec: &str,
     group_add: &[String],
 ) -> Result<ExecUser, UserError> {
-    let (passwd, group) = match Root::open(rootfs) {
-        Ok(root) => (
-            read_in_root(&root, "/etc/passwd"),
-            read_in_root(&root, "/etc/group"),
-        ),
-        Err(_) => (String::new(), String::new()),
-    };
+    match Root::open(rootfs) {
+        Ok(root) => resolve_in_root(&root, spec, group_add),
+        Err(_) => resolve_user(spec, group_add, "", ""),
+    }
+}
+
+/// Resolves the user from the passwd and group files inside `root`.
+pub fn resolve_in_root(
+    root: &Root,
+    spec: &str,
+    group_add: &[String],
+) -> Result<ExecUser, UserError> {
+    let passwd = read_in_root(root, "/etc/passwd");
+    let group = read_in_root(root, "/etc/group");
     resolve_user(spec, group_add, &passwd, &group)
 }
 

@@ -4,6 +4,9 @@
 mod attach;
 mod commit;
 mod containers;
+mod cp;
+mod cp_extract;
+mod cp_paths;
 mod disk_usage;
 mod events;
 mod exec;
@@ -67,7 +70,6 @@ impl Session {
 /// them before sending anything, rather than sending half a sequence.
 #[rustfmt::skip] // One name a line, so each removal is a one-line change.
 const NOT_SERVED: &[&str] = &[
-    "cp",
     "build",
     "search",
 ];
@@ -85,6 +87,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "export" => commit::export(session, parsed),
         "rm" => containers::remove(session, parsed),
         "rename" => containers::rename(session, parsed),
+        "cp" | "container cp" => cp::cp(session, parsed),
         "container prune" => containers::prune(session, parsed),
         "inspect" | "container inspect" | "image inspect" => containers::inspect(session, parsed),
         "images" => images::list(session, parsed),
