@@ -225,6 +225,25 @@ impl Execs {
         }
     }
 
+    /// Signals exec `id` while it runs: it is our unreaped child (the
+    /// lock keeps the reaper from taking it meanwhile), so its pid is its.
+    pub fn signal(&self, id: &str, signal: i32) -> Reply {
+        let by_pid = self.by_pid.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(process) = by_pid.values().find(|p| p.id == id) else {
+            return Reply::Error {
+                message: format!("exec {id} is not running"),
+            };
+        };
+        // SAFETY: kill takes plain integers.
+        if unsafe { libc::kill(process.pid, signal) } < 0 {
+            let error = io::Error::last_os_error();
+            return Reply::Error {
+                message: format!("signal exec {id}: {error}"),
+            };
+        }
+        Reply::Done
+    }
+
     pub fn resize(&self, id: &str, height: u16, width: u16) -> Reply {
         let by_pid = self.by_pid.lock().unwrap_or_else(|e| e.into_inner());
         let Some(process) = by_pid.values().find(|p| p.id == id) else {

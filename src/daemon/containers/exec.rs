@@ -187,7 +187,7 @@ fn finished(daemon: &Daemon, stored: &StoredExec, code: Option<i32>) {
 }
 
 /// Why an exec did not start, worded as moby words it.
-enum LaunchFailure {
+pub(super) enum LaunchFailure {
     /// Before the runtime: the user, the spec.
     Setup(String),
     /// The runtime's (or the shim's) refusal.
@@ -195,7 +195,7 @@ enum LaunchFailure {
 }
 
 impl LaunchFailure {
-    fn exit_code(&self) -> i32 {
+    pub(super) fn exit_code(&self) -> i32 {
         exec_store::START_FAILURE_CODE
     }
 }
@@ -216,7 +216,11 @@ impl std::fmt::Display for LaunchFailure {
 
 /// Asks the container's shim to start the exec on a connection of its
 /// own, which then carries the process's stdio.
-fn launch(daemon: &Daemon, stored: &StoredExec, stdin: bool) -> Result<UnixStream, LaunchFailure> {
+pub(super) fn launch(
+    daemon: &Daemon,
+    stored: &StoredExec,
+    stdin: bool,
+) -> Result<UnixStream, LaunchFailure> {
     let record = daemon
         .find_container(&stored.container_id)
         .map_err(|e| LaunchFailure::Setup(e.message))?;

@@ -92,6 +92,13 @@ impl StoredExec {
         let _ = crate::shim::exec::write_record(&self.record_path(daemon), &record);
     }
 
+    /// Forgets this exec (a finished health probe).
+    pub fn remove(&self, daemon: &Daemon) {
+        for suffix in [".json", ".started", ".state.json"] {
+            let _ = std::fs::remove_file(self.path(daemon, suffix));
+        }
+    }
+
     /// Removes a container's execs with the container.
     pub fn remove_all(daemon: &Daemon, container_id: &str) {
         let _ = std::fs::remove_dir_all(Self::dir(daemon, container_id));

@@ -123,6 +123,7 @@ fn start_claimed(
             }
             daemon.log_container_event(&record, "start", &[]);
             log::info(&format!("container {} started, pid {pid}", record.id));
+            super::health_monitor::watch(daemon, &record.id);
             Ok(())
         }
         Err(error) => {
@@ -534,6 +535,7 @@ pub fn restore(daemon: &Arc<Daemon>) {
                         daemon.networks().restore(sandbox);
                     }
                     log::info(&format!("restored container {id}"));
+                    resume_health(daemon, &record);
                     let daemon = Arc::clone(daemon);
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
                 }
@@ -559,6 +561,25 @@ pub fn restore(daemon: &Arc<Daemon>) {
             }
             _ => end_orphan_shim(daemon, &id),
         }
+    }
+}
+
+/// A restored container's healthcheck starts over, as moby's restore
+/// does: starting, no failures, the log kept; then it is monitored again.
+fn resume_health(daemon: &Daemon, record: &ContainerRecord) {
+    if super::health::probe_command(&record.config).is_none() {
+        return;
+    }
+    let restarted = daemon.update_container(&record.id, |rec| {
+        rec.restart_health();
+        Ok(())
+    });
+    match restarted {
+        Ok(()) => super::health_monitor::watch(daemon, &record.id),
+        Err(error) => log::warn(&format!(
+            "restore the healthcheck of {}: {}",
+            record.id, error.message
+        )),
     }
 }
 
