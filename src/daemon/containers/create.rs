@@ -167,7 +167,7 @@ pub fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
             user.entrypoint = image.entrypoint.clone();
         }
     }
-    merge_healthcheck(&mut user.healthcheck, image.extra.get("Healthcheck"));
+    merge_healthcheck(&mut user.healthcheck, image.healthcheck.as_ref());
     if user.working_dir.is_empty() {
         user.working_dir = image.working_dir.clone();
     }
@@ -197,12 +197,8 @@ pub fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
 
 /// moby's merge of the healthchecks: the image's when the container has
 /// none, else each field the container leaves unset from the image's.
-fn merge_healthcheck(mine: &mut Option<HealthConfig>, image: Option<&Value>) {
-    let Some(theirs) = image.and_then(|value| {
-        serde_json::from_value::<Option<HealthConfig>>(value.clone())
-            .ok()
-            .flatten()
-    }) else {
+fn merge_healthcheck(mine: &mut Option<HealthConfig>, image: Option<&HealthConfig>) {
+    let Some(theirs) = image.cloned() else {
         return;
     };
     let Some(mine) = mine else {

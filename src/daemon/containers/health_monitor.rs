@@ -90,7 +90,10 @@ fn monitor(daemon: &Arc<Daemon>, run: &Run, command: &[String], schedule: &Sched
         let status = record.state.health.as_ref().map(|h| h.status);
         let elapsed = now_nanos() - run.started_at;
         let delay = schedule.next_delay(elapsed, status.unwrap_or_default());
-        if daemon.shims().wait_exit(&run.id, run.exits_seen, Some(delay)) {
+        if daemon
+            .shims()
+            .wait_exit(&run.id, run.exits_seen, Some(delay))
+        {
             return;
         }
         let Some(record) = current(daemon, run) else {

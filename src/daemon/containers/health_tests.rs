@@ -39,16 +39,25 @@ fn probe_commands_as_moby_reads_the_test() {
     let cmd = |c: &ContainerConfig| probe_command(c);
     assert_eq!(
         cmd(&config(&["CMD-SHELL", "curl -f x || exit 1"])),
-        Some(vec!["/bin/sh".into(), "-c".into(), "curl -f x || exit 1".into()])
+        Some(vec![
+            "/bin/sh".into(),
+            "-c".into(),
+            "curl -f x || exit 1".into()
+        ])
     );
-    assert_eq!(cmd(&config(&["CMD", "true", "a"])), Some(vec!["true".into(), "a".into()]));
+    assert_eq!(
+        cmd(&config(&["CMD", "true", "a"])),
+        Some(vec!["true".into(), "a".into()])
+    );
     assert_eq!(cmd(&config(&["NONE"])), None);
     assert_eq!(cmd(&config(&[])), None);
     assert_eq!(cmd(&config(&["CMD"])), None);
     assert_eq!(cmd(&config(&["BOGUS", "x"])), None);
     assert_eq!(cmd(&ContainerConfig::default()), None);
     let mut shelled = config(&["CMD-SHELL", "true"]);
-    shelled.extra.insert("Shell".into(), json!(["/bin/ash", "-eo"]));
+    shelled
+        .extra
+        .insert("Shell".into(), json!(["/bin/ash", "-eo"]));
     assert_eq!(
         cmd(&shelled),
         Some(vec!["/bin/ash".into(), "-eo".into(), "true".into()])
@@ -109,7 +118,10 @@ fn failures_in_the_start_period_do_not_count_until_a_success() {
     let schedule = schedule(1, 10 * SECOND);
     let mut health = HealthState::default();
     assert_eq!(health.record(result(3, 1), 0, &schedule), None);
-    assert_eq!((health.status, health.failing_streak), (HealthStatus::Starting, 0));
+    assert_eq!(
+        (health.status, health.failing_streak),
+        (HealthStatus::Starting, 0)
+    );
     // After a success, a failure counts even in the start period.
     health.record(result(4, 0), 0, &schedule);
     assert_eq!(
@@ -162,7 +174,10 @@ fn the_next_probe_is_due_as_moby_schedules_it() {
         Duration::from_secs(10)
     );
     // After it: the interval.
-    assert_eq!(schedule.next_delay(61 * SECOND, starting), Duration::from_secs(30));
+    assert_eq!(
+        schedule.next_delay(61 * SECOND, starting),
+        Duration::from_secs(30)
+    );
     // No start period: the interval from the start.
     assert_eq!(
         Schedule::of(None).next_delay(0, starting),
@@ -268,11 +283,11 @@ fn inspect_and_ps_show_the_health() {
 #[test]
 fn the_image_fills_what_the_container_leaves_unset() {
     use crate::daemon::containers::create::merge_image_config;
-    let mut image = ContainerConfig::default();
-    image.extra.insert(
-        "Healthcheck".into(),
-        json!({"Test": ["CMD-SHELL", "image-check"], "Interval": 5 * SECOND, "Retries": 4}),
-    );
+    // As the image lookup reads the image's config.
+    let image: ContainerConfig = serde_json::from_value(json!({"Healthcheck": {
+        "Test": ["CMD-SHELL", "image-check"], "Interval": 5 * SECOND, "Retries": 4
+    }}))
+    .unwrap();
     let mut none = ContainerConfig::default();
     merge_image_config(&mut none, &image);
     let merged = none.healthcheck.unwrap();

@@ -4,8 +4,8 @@
 //! change is a method here; callers persist the record in one store
 //! transaction (`Containers::save`).
 
-use crate::api::container::{ContainerConfig, HostConfig, NetworkingConfig};
 use super::health::HealthState;
+use crate::api::container::{ContainerConfig, HostConfig, NetworkingConfig};
 use crate::api::container_view::ContainerState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
