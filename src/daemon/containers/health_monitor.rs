@@ -17,8 +17,7 @@
 //! log entries since the last durable commit, as moby keeps health only
 //! "best-effort" on disk.
 
-use super::exec::{self, LaunchFailure};
-use super::exec_store::StoredExec;
+use super::exec_store::{self, LaunchFailure, StoredExec};
 use super::health::{self, CappedOutput, ProbeResult, Schedule};
 use super::record::{ContainerRecord, Status};
 use crate::api::ApiError;
@@ -195,10 +194,11 @@ fn run_exec(
     let line = stored.command_line();
     daemon.log_container_event(record, &format!("exec_create: {line}"), &exec_id);
     daemon.log_container_event(record, &format!("exec_start: {line}"), &exec_id);
-    let connection = exec::launch(daemon, stored, false).map_err(|failure: LaunchFailure| {
-        exec_died(daemon, record, stored, failure.exit_code());
-        failure.to_string()
-    })?;
+    let connection =
+        exec_store::launch(daemon, stored, false).map_err(|failure: LaunchFailure| {
+            exec_died(daemon, record, stored, failure.exit_code());
+            failure.to_string()
+        })?;
     let output = Arc::new(Mutex::new(CappedOutput::default()));
     let exited = collect(connection, Arc::clone(&output));
     let timeout = schedule.timeout();
