@@ -430,3 +430,43 @@ fn start_interval_probes_often_in_the_start_period() {
     );
     ok(&daemon, &daemon.docker(&["rm", "-f", "sp", "old"]));
 }
+
+fn docker_py_health(host: &str, prefix: &str) -> String {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/integration/daemon_health_py.py"
+    );
+    let output =
+        crate::harness::run(std::process::Command::new("python3").args([script, host, prefix]));
+    assert!(
+        output.status.success(),
+        "{}{}",
+        stdout_of(&output),
+        stderr_of(&output)
+    );
+    stdout_of(&output)
+}
+
+#[test]
+fn docker_py_healthcheck_scenarios_match_dockerd() {
+    require!(skip_unless_ready());
+    require!(need_engine());
+    let probe =
+        crate::harness::run(std::process::Command::new("python3").args(["-c", "import docker"]));
+    require!(if probe.status.success() {
+        Ok(())
+    } else {
+        Err("docker-py is not importable".to_string())
+    });
+    let daemon = daemon_with_busybox("health-py");
+    let ours = docker_py_health(&daemon.host(), "");
+    let engine = Engine::shared().unwrap_or_else(|e| panic!("{e}"));
+    engine.load_busybox();
+    let socket = engine.dir().join("docker.sock");
+    let theirs = docker_py_health(&format!("unix://{}", socket.display()), "ours-control-");
+    let theirs = theirs.replace("ours-control-", "");
+    assert_eq!(ours, theirs, "\ndaemon log:\n{}", daemon.log());
+    for line in ["passes healthy", "fails unhealthy", "start period healthy"] {
+        assert!(ours.contains(line), "{ours}");
+    }
+}
