@@ -378,6 +378,10 @@ mod tests {
                 height: 24,
                 width: 80,
             },
+            Request::ExecSignal {
+                id: "e1".into(),
+                signal: 15,
+            },
         ]
     }
 
