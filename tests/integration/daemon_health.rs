@@ -358,6 +358,16 @@ fn health_resumes_after_a_daemon_restart_and_stops_with_the_container() {
     let after = wait_for(&daemon, "hc", "probed again", |h| last_end(h) > last_before);
     assert_eq!(after["Status"], "healthy", "{after}");
     assert_eq!(after["FailingStreak"], 0);
+    // Paused: no probes; unpaused: probed again.
+    ok(&daemon, &daemon.docker(&["pause", "hc"]));
+    std::thread::sleep(Duration::from_secs(1));
+    let paused = health_of(&daemon, "hc");
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(last_end(&paused), last_end(&health_of(&daemon, "hc")));
+    ok(&daemon, &daemon.docker(&["unpause", "hc"]));
+    wait_for(&daemon, "hc", "probed after unpause", |h| {
+        last_end(h) > last_end(&paused)
+    });
     ok(&daemon, &daemon.docker(&["stop", "-t", "1", "hc"]));
     let stopped = health_of(&daemon, "hc");
     std::thread::sleep(Duration::from_millis(2500));

@@ -566,8 +566,14 @@ pub fn restore(daemon: &Arc<Daemon>) {
 
 /// A restored container's healthcheck starts over, as moby's restore
 /// does: starting, no failures, the log kept; then it is monitored again.
+/// A paused one keeps its health as it was (moby resets only a running
+/// one) and is probed again once unpaused.
 fn resume_health(daemon: &Daemon, record: &ContainerRecord) {
     if super::health::probe_command(&record.config).is_none() {
+        return;
+    }
+    if record.status() == Status::Paused {
+        super::health_monitor::watch(daemon, &record.id);
         return;
     }
     let restarted = daemon.update_container(&record.id, |rec| {
