@@ -86,15 +86,35 @@ pub struct ContainerConfig {
 pub struct HealthConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub test: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        deserialize_with = "null_as_zero"
+    )]
     pub interval: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        deserialize_with = "null_as_zero"
+    )]
     pub timeout: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        deserialize_with = "null_as_zero"
+    )]
     pub start_period: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        deserialize_with = "null_as_zero"
+    )]
     pub start_interval: i64,
-    #[serde(default, skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        skip_serializing_if = "is_zero",
+        deserialize_with = "null_as_zero"
+    )]
     pub retries: i64,
     /// Fields of newer APIs, kept as given.
     #[serde(flatten)]
@@ -594,6 +614,12 @@ pub struct CreateResponse {
     /// moby's older daemons answer `null` for none.
     #[serde(deserialize_with = "null_as_empty")]
     pub warnings: Vec<String>,
+}
+
+/// A null number reads as 0, as Go's decoder leaves it (docker-py sends
+/// the healthcheck's unset durations as null).
+fn null_as_zero<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    Ok(Option::<i64>::deserialize(deserializer)?.unwrap_or(0))
 }
 
 fn null_as_empty<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {

@@ -1,6 +1,7 @@
 //! Go durations: `time.ParseDuration` (`1h2m3.5s`, `300ms`, `1.5µs`,
 //! `-2us`) with its error texts, and go-units'
-//! `HumanDuration` as `docker ps` shows ages (`Up 3 minutes`).
+//! `HumanDuration` as `docker ps` shows ages (`Up 3 minutes`), and Go's
+//! `Duration.String` (`1m30s`, `1.5s`, `500ms`).
 
 use super::quote::go_quote;
 use std::time::Duration;
@@ -154,6 +155,43 @@ pub fn human_duration(duration: Duration) -> String {
 /// less than a second, as go-units does.
 pub fn human_duration_nanos(nanos: i64) -> String {
     human_duration(Duration::from_nanos(nanos.max(0) as u64))
+}
+
+/// A whole number and its fraction of `unit` nanoseconds, trailing zeros
+/// of the fraction dropped: `1.5` for 1500 in units of 1000.
+fn with_fraction(value: u64, unit: u64) -> String {
+    let whole = value / unit;
+    let fraction = value % unit;
+    if fraction == 0 {
+        return whole.to_string();
+    }
+    let digits = unit.ilog10() as usize;
+    let text = format!("{fraction:0digits$}");
+    format!("{whole}.{}", text.trim_end_matches('0'))
+}
+
+/// Go's `time.Duration.String` of `nanos`: `0s`, `250ms`, `1.5µs`,
+/// `1m30s`, `1h0m0s`.
+pub fn go_duration_string(nanos: i64) -> String {
+    let sign = if nanos < 0 { "-" } else { "" };
+    let value = nanos.unsigned_abs();
+    let text = match value {
+        0 => "0s".to_string(),
+        _ if value < NANOS_PER_MICRO => format!("{value}ns"),
+        _ if value < NANOS_PER_MILLI => format!("{}\u{b5}s", with_fraction(value, NANOS_PER_MICRO)),
+        _ if value < NANOS_PER_SECOND => format!("{}ms", with_fraction(value, NANOS_PER_MILLI)),
+        _ => {
+            let seconds = with_fraction(value % NANOS_PER_MINUTE, NANOS_PER_SECOND);
+            let minutes = value / NANOS_PER_MINUTE % 60;
+            let hours = value / NANOS_PER_HOUR;
+            match (hours, minutes) {
+                (0, 0) => format!("{seconds}s"),
+                (0, _) => format!("{minutes}m{seconds}s"),
+                _ => format!("{hours}h{minutes}m{seconds}s"),
+            }
+        }
+    };
+    format!("{sign}{text}")
 }
 
 #[cfg(test)]

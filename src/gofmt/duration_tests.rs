@@ -128,3 +128,22 @@ fn human_durations_as_go_units() {
     );
     assert_eq!(human_duration_nanos(-SECOND), "Less than a second");
 }
+
+#[test]
+fn go_duration_strings() {
+    let cases = [
+        (0, "0s"),
+        (1, "1ns"),
+        (1_500, "1.5\u{b5}s"),
+        (250_000_000, "250ms"),
+        (SECOND, "1s"),
+        (1_500_000_000, "1.5s"),
+        (90 * SECOND, "1m30s"),
+        (3600 * SECOND, "1h0m0s"),
+        (3661 * SECOND + 5_000_000, "1h1m1.005s"),
+        (-2 * SECOND, "-2s"),
+    ];
+    for (nanos, want) in cases {
+        assert_eq!(go_duration_string(nanos), want, "{nanos}");
+    }
+}

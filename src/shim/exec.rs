@@ -225,6 +225,28 @@ impl Execs {
         }
     }
 
+    /// Signals exec `id` while it runs. Its pid is our child's until the
+    /// reaper waits for it; the reaper then removes it under this lock at
+    /// once, so the pid could only be another process's if the kernel
+    /// handed it out again within that moment (it allocates pids
+    /// cyclically, so that takes the whole pid space in between).
+    pub fn signal(&self, id: &str, signal: i32) -> Reply {
+        let by_pid = self.by_pid.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(process) = by_pid.values().find(|p| p.id == id) else {
+            return Reply::Error {
+                message: format!("exec {id} is not running"),
+            };
+        };
+        // SAFETY: kill takes plain integers.
+        if unsafe { libc::kill(process.pid, signal) } < 0 {
+            let error = io::Error::last_os_error();
+            return Reply::Error {
+                message: format!("signal exec {id}: {error}"),
+            };
+        }
+        Reply::Done
+    }
+
     pub fn resize(&self, id: &str, height: u16, width: u16) -> Reply {
         let by_pid = self.by_pid.lock().unwrap_or_else(|e| e.into_inner());
         let Some(process) = by_pid.values().find(|p| p.id == id) else {

@@ -66,6 +66,8 @@
 //!   while the daemon is down. It is killed when the init exits.
 //! - `{"op":"exec_resize","id":..,"height":H,"width":W}`: an exec's pty
 //!   size; `done`.
+//! - `{"op":"exec_signal","id":..,"signal":N}`: a signal to a running
+//!   exec (a healthcheck probe past its timeout); `done`.
 //!
 //! A failed request is answered `{"outcome":"error","message":...}` with
 //! the runtime's error text (operation, path, errno), which the daemon
@@ -131,6 +133,7 @@ pub enum Request {
     Resize { height: u16, width: u16 },
     Exec(Box<ExecRequest>),
     ExecResize { id: String, height: u16, width: u16 },
+    ExecSignal { id: String, signal: i32 },
 }
 
 /// A new process in the container: what `Request::Exec` carries.
@@ -374,6 +377,10 @@ mod tests {
                 id: "e1".into(),
                 height: 24,
                 width: 80,
+            },
+            Request::ExecSignal {
+                id: "e1".into(),
+                signal: 15,
             },
         ]
     }

@@ -567,6 +567,7 @@ fn act(shared: &Shared, request: Request) -> Reply {
             })
         }),
         Request::ExecResize { id, height, width } => shared.execs.resize(&id, height, width),
+        Request::ExecSignal { id, signal } => shared.execs.signal(&id, signal),
         Request::Exec(_) => Reply::Error {
             message: "an exec is started on its own connection".into(),
         },

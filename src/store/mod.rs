@@ -61,7 +61,8 @@ pub enum Commit {
     /// next durable commit (which makes it durable too); the database stays
     /// consistent either way. Only for a change that a durable one is about
     /// to follow and that a restart would redo (an auto-removed container's
-    /// exit, recorded just before its removal).
+    /// exit, recorded just before its removal), or that may be lost (a
+    /// health probe's result that leaves the health status as it was).
     Deferred,
 }
 

@@ -26,6 +26,7 @@ mod daemon_containers;
 mod daemon_events;
 mod daemon_exec;
 mod daemon_fds;
+mod daemon_health;
 mod daemon_http;
 mod daemon_http_smuggling;
 mod daemon_images;

@@ -8,7 +8,7 @@ use super::names;
 use super::record::ContainerRecord;
 use super::validate::{self, HostFacts};
 use crate::api::ApiError;
-use crate::api::container::{ContainerConfig, CreateRequest, HostConfig};
+use crate::api::container::{ContainerConfig, CreateRequest, HealthConfig, HostConfig};
 use crate::api::container_check::check_create_body;
 use crate::daemon::errors::{name_conflict, store_error};
 use crate::gofmt::time::now_nanos;
@@ -104,6 +104,9 @@ fn check_config(config: &ContainerConfig) -> Result<(), ApiError> {
             config.stop_signal
         )));
     }
+    if let Some(health) = &config.healthcheck {
+        super::health::check_config(health).map_err(ApiError::invalid)?;
+    }
     if config.stop_timeout.is_some_and(|t| t < -1) {
         return Err(ApiError::invalid(format!(
             "invalid stop timeout {}: must be -1 or more",
@@ -164,11 +167,7 @@ pub fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
             user.entrypoint = image.entrypoint.clone();
         }
     }
-    if user.healthcheck.is_none()
-        && let Some(check) = image.extra.get("Healthcheck")
-    {
-        user.healthcheck = serde_json::from_value(check.clone()).ok();
-    }
+    merge_healthcheck(&mut user.healthcheck, image.healthcheck.as_ref());
     if user.working_dir.is_empty() {
         user.working_dir = image.working_dir.clone();
     }
@@ -192,6 +191,32 @@ pub fn merge_image_config(user: &mut ContainerConfig, image: &ContainerConfig) {
             && let Some(value) = image.extra.get(key)
         {
             user.extra.insert(key.into(), value.clone());
+        }
+    }
+}
+
+/// moby's merge of the healthchecks: the image's when the container has
+/// none, else each field the container leaves unset from the image's.
+fn merge_healthcheck(mine: &mut Option<HealthConfig>, image: Option<&HealthConfig>) {
+    let Some(theirs) = image.cloned() else {
+        return;
+    };
+    let Some(mine) = mine else {
+        *mine = Some(theirs);
+        return;
+    };
+    if mine.test.as_ref().is_none_or(Vec::is_empty) {
+        mine.test = theirs.test;
+    }
+    for (field, image_value) in [
+        (&mut mine.interval, theirs.interval),
+        (&mut mine.timeout, theirs.timeout),
+        (&mut mine.start_period, theirs.start_period),
+        (&mut mine.start_interval, theirs.start_interval),
+        (&mut mine.retries, theirs.retries),
+    ] {
+        if *field == 0 {
+            *field = image_value;
         }
     }
 }

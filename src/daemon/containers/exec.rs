@@ -5,14 +5,13 @@
 //! stdio on the connection that started it and records its exit code in
 //! a file, which is what the inspect reads, also after a daemon restart.
 
-use super::exec_store::{self, StoredExec};
-use super::files::bundle_dir;
+use super::exec_store::{self, StoredExec, launch};
 use crate::api::ApiError;
 use crate::api::detach_keys::{DEFAULT_DETACH_KEYS, EscapeMatcher, parse_detach_keys};
 use crate::api::exec::{ExecConfig, ExecStartConfig, IdResponse};
 use crate::daemon::route::{Call, Reply};
 use crate::daemon::state::Daemon;
-use crate::shim::protocol::{self, ExecRequest, Kind, Request};
+use crate::shim::protocol::{self, Kind, Request};
 use std::io::{Read, Write};
 use std::net::Shutdown;
 use std::os::unix::net::UnixStream;
@@ -183,60 +182,6 @@ fn finished(daemon: &Daemon, stored: &StoredExec, code: Option<i32>) {
             ("exitCode", code.to_string()),
         ];
         daemon.log_container_event(&record, "exec_die", &attributes);
-    }
-}
-
-/// Why an exec did not start, worded as moby words it.
-enum LaunchFailure {
-    /// Before the runtime: the user, the spec.
-    Setup(String),
-    /// The runtime's (or the shim's) refusal.
-    Runtime(String),
-}
-
-impl LaunchFailure {
-    fn exit_code(&self) -> i32 {
-        exec_store::START_FAILURE_CODE
-    }
-}
-
-impl std::fmt::Display for LaunchFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LaunchFailure::Setup(message) => f.write_str(message),
-            LaunchFailure::Runtime(message) => {
-                write!(
-                    f,
-                    "OCI runtime exec failed: exec failed: {message}: unknown"
-                )
-            }
-        }
-    }
-}
-
-/// Asks the container's shim to start the exec on a connection of its
-/// own, which then carries the process's stdio.
-fn launch(daemon: &Daemon, stored: &StoredExec, stdin: bool) -> Result<UnixStream, LaunchFailure> {
-    let record = daemon
-        .find_container(&stored.container_id)
-        .map_err(|e| LaunchFailure::Setup(e.message))?;
-    let spec =
-        exec_store::load_spec(&bundle_dir(daemon, &record.id)).map_err(LaunchFailure::Setup)?;
-    let process =
-        exec_store::exec_process(&record, &spec, &stored.config).map_err(LaunchFailure::Setup)?;
-    let request = Request::Exec(Box::new(ExecRequest {
-        id: stored.id.clone(),
-        process,
-        stdin: stdin || stored.config.tty,
-        record: stored.record_path(daemon),
-    }));
-    let mut connection = super::shim_requests::connect(daemon, &record.id, false)
-        .map_err(|e| LaunchFailure::Setup(format!("connect to the shim of {}: {e}", record.id)))?;
-    match protocol::call(&mut connection, 1, &request) {
-        Ok(protocol::Reply::ExecStarted { .. }) => Ok(connection),
-        Ok(protocol::Reply::Error { message }) => Err(LaunchFailure::Runtime(message)),
-        Ok(other) => Err(LaunchFailure::Setup(format!("the shim answered {other:?}"))),
-        Err(error) => Err(LaunchFailure::Setup(format!("start the exec: {error}"))),
     }
 }
 

@@ -3,17 +3,21 @@
 //! the create asked for), `<exec>.started` (made once, by the one start
 //! that wins), and `<exec>.state.json`, the record the container's shim
 //! keeps of the running process (pid, running, exit code). Also the OCI
-//! process an exec runs as, built from the container's spec.
+//! process an exec runs as, built from the container's spec, and its
+//! launch through the shim, which the exec routes and the health monitor
+//! share.
 
+use super::files::bundle_dir;
 use super::record::{ContainerRecord, Status};
 use crate::api::ApiError;
 use crate::api::exec::{ExecConfig, ExecInspect, ExecProcessConfig};
 use crate::daemon::state::Daemon;
-use crate::shim::protocol::ExecRecord;
+use crate::shim::protocol::{self, ExecRecord, ExecRequest, Request};
 use oci_spec::runtime::{
     BoxBuilder, Capability, LinuxCapabilitiesBuilder, Process, Spec, UserBuilder,
 };
 use serde::{Deserialize, Serialize};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -92,6 +96,13 @@ impl StoredExec {
         let _ = crate::shim::exec::write_record(&self.record_path(daemon), &record);
     }
 
+    /// Forgets this exec (a finished health probe).
+    pub fn remove(&self, daemon: &Daemon) {
+        for suffix in [".json", ".started", ".state.json"] {
+            let _ = std::fs::remove_file(self.path(daemon, suffix));
+        }
+    }
+
     /// Removes a container's execs with the container.
     pub fn remove_all(daemon: &Daemon, container_id: &str) {
         let _ = std::fs::remove_dir_all(Self::dir(daemon, container_id));
@@ -128,6 +139,62 @@ impl StoredExec {
             detach_keys: self.config.detach_keys.clone(),
             pid: record.pid,
         }
+    }
+}
+
+/// Why an exec did not start, worded as moby words it.
+pub enum LaunchFailure {
+    /// Before the runtime: the user, the spec.
+    Setup(String),
+    /// The runtime's (or the shim's) refusal.
+    Runtime(String),
+}
+
+impl LaunchFailure {
+    pub fn exit_code(&self) -> i32 {
+        START_FAILURE_CODE
+    }
+}
+
+impl std::fmt::Display for LaunchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LaunchFailure::Setup(message) => f.write_str(message),
+            LaunchFailure::Runtime(message) => {
+                write!(
+                    f,
+                    "OCI runtime exec failed: exec failed: {message}: unknown"
+                )
+            }
+        }
+    }
+}
+
+/// Asks the container's shim to start the exec on a connection of its
+/// own, which then carries the process's stdio.
+pub fn launch(
+    daemon: &Daemon,
+    stored: &StoredExec,
+    stdin: bool,
+) -> Result<UnixStream, LaunchFailure> {
+    let record = daemon
+        .find_container(&stored.container_id)
+        .map_err(|e| LaunchFailure::Setup(e.message))?;
+    let spec = load_spec(&bundle_dir(daemon, &record.id)).map_err(LaunchFailure::Setup)?;
+    let process = exec_process(&record, &spec, &stored.config).map_err(LaunchFailure::Setup)?;
+    let request = Request::Exec(Box::new(ExecRequest {
+        id: stored.id.clone(),
+        process,
+        stdin: stdin || stored.config.tty,
+        record: stored.record_path(daemon),
+    }));
+    let mut connection = super::shim_requests::connect(daemon, &record.id, false)
+        .map_err(|e| LaunchFailure::Setup(format!("connect to the shim of {}: {e}", record.id)))?;
+    match protocol::call(&mut connection, 1, &request) {
+        Ok(protocol::Reply::ExecStarted { .. }) => Ok(connection),
+        Ok(protocol::Reply::Error { message }) => Err(LaunchFailure::Runtime(message)),
+        Ok(other) => Err(LaunchFailure::Setup(format!("the shim answered {other:?}"))),
+        Err(error) => Err(LaunchFailure::Setup(format!("start the exec: {error}"))),
     }
 }
 

@@ -168,9 +168,16 @@ impl Selection {
         {
             return false;
         }
-        // No healthchecks run yet: every container's health is "none".
-        if !filters.get("health").is_empty() && !filters.get("health").iter().any(|h| h == "none") {
-            return false;
+        let health = filters.get("health");
+        if !health.is_empty() {
+            let status = record
+                .state
+                .health
+                .as_ref()
+                .map_or("none", |health| health.status.as_str());
+            if !health.iter().any(|wanted| wanted == status) {
+                return false;
+            }
         }
         if filters
             .get("is-task")

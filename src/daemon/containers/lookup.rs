@@ -67,14 +67,16 @@ pub struct DaemonImages<'a>(pub &'a Daemon);
 impl ImageLookup for DaemonImages<'_> {
     fn resolve(&self, name: &str) -> Result<ResolvedImage, ApiError> {
         let record = crate::daemon::image_service::resolve(self.0.store(), name)?;
-        // The image module's config type and the API's are two spellings
-        // of one JSON shape.
-        let config = record
-            .config
-            .config
-            .as_ref()
-            .and_then(|config| serde_json::to_value(config).ok())
-            .and_then(|value| serde_json::from_value(value).ok())
+        // The API's type reads the image's `config` as stored, so the
+        // fields the image module's type leaves out (Healthcheck, Shell,
+        // OnBuild, ArgsEscaped) reach the merge too.
+        let config = serde_json::from_slice::<serde_json::Value>(&record.config_raw)
+            .ok()
+            .and_then(|mut raw| serde_json::from_value(raw.get_mut("config")?.take()).ok())
+            .or_else(|| {
+                let config = record.config.config.as_ref()?;
+                serde_json::from_value(serde_json::to_value(config).ok()?).ok()
+            })
             .unwrap_or_default();
         Ok(ResolvedImage {
             id: record.id.to_string(),

@@ -18,6 +18,8 @@ pub mod diff;
 pub mod exec;
 pub mod exec_store;
 pub mod files;
+pub mod health;
+pub mod health_monitor;
 pub mod lifecycle;
 pub mod list;
 pub mod lookup;
@@ -90,7 +92,14 @@ pub fn routes(router: &mut Router<Route>) {
 
 fn create_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let body: Option<Value> = call.read_json()?;
-    let request = create::decode_create_body(body)?;
+    let mut request = create::decode_create_body(body)?;
+    // StartInterval came with API 1.44; older clients' is ignored, as moby
+    // ignores it.
+    if call.version < crate::api::version::ApiVersion::new(1, 44)
+        && let Some(health) = request.config.healthcheck.as_mut()
+    {
+        health.start_interval = 0;
+    }
     let images = daemon.image_lookup();
     let ctx = CreateContext {
         store: daemon.store(),

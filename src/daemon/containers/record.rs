@@ -4,6 +4,7 @@
 //! change is a method here; callers persist the record in one store
 //! transaction (`Containers::save`).
 
+use super::health::HealthState;
 use crate::api::container::{ContainerConfig, HostConfig, NetworkingConfig};
 use crate::api::container_view::ContainerState;
 use serde::{Deserialize, Serialize};
@@ -72,6 +73,10 @@ pub struct RunState {
     pub error: String,
     pub started_at: i64,
     pub finished_at: i64,
+    /// From the first start with a healthcheck on; kept after the
+    /// container stops, as moby keeps it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<HealthState>,
 }
 
 impl Default for RunState {
@@ -84,6 +89,7 @@ impl Default for RunState {
             error: String::new(),
             started_at: 0,
             finished_at: 0,
+            health: None,
         }
     }
 }
@@ -192,10 +198,21 @@ impl ContainerRecord {
             error: String::new(),
             started_at: at,
             finished_at: self.state.finished_at,
+            health: self.state.health.take(),
         };
+        self.restart_health();
         self.has_been_started = true;
         self.manually_stopped = false;
         Ok(())
+    }
+
+    /// moby's `initHealthMonitor`, at each start and when a daemon finds
+    /// the container running again: a container with a probe is starting
+    /// again, with no failures; without one its health stays as it was.
+    pub fn restart_health(&mut self) {
+        if super::health::probe_command(&self.config).is_some() {
+            self.state.health = Some(HealthState::restarted(self.state.health.take()));
+        }
     }
 
     /// The init process exited with `code` at `at`.
@@ -301,6 +318,7 @@ impl ContainerRecord {
             error: self.state.error.clone(),
             started_at: crate::gofmt::time::go_time(self.state.started_at),
             finished_at: crate::gofmt::time::go_time(self.state.finished_at),
+            health: self.state.health.as_ref().map(HealthState::view),
         }
     }
 }

@@ -126,6 +126,7 @@ fn start_claimed(
             }
             daemon.log_container_event(&record, "start", &[]);
             log::info(&format!("container {} started, pid {pid}", record.id));
+            super::health_monitor::watch(daemon, &record.id);
             Ok(())
         }
         Err(error) => {
@@ -549,6 +550,7 @@ pub fn restore(daemon: &Arc<Daemon>) {
                         daemon.networks().restore(sandbox, &networks);
                     }
                     log::info(&format!("restored container {id}"));
+                    resume_health(daemon, &record);
                     let daemon = Arc::clone(daemon);
                     std::thread::spawn(move || monitor_exit(&daemon, &id, stream));
                 }
@@ -574,6 +576,31 @@ pub fn restore(daemon: &Arc<Daemon>) {
             }
             _ => end_orphan_shim(daemon, &id),
         }
+    }
+}
+
+/// A restored container's healthcheck starts over, as moby's restore
+/// does: starting, no failures, the log kept; then it is monitored again.
+/// A paused one keeps its health as it was (moby resets only a running
+/// one) and is probed again once unpaused.
+fn resume_health(daemon: &Daemon, record: &ContainerRecord) {
+    if super::health::probe_command(&record.config).is_none() {
+        return;
+    }
+    if record.status() == Status::Paused {
+        super::health_monitor::watch(daemon, &record.id);
+        return;
+    }
+    let restarted = daemon.update_container(&record.id, |rec| {
+        rec.restart_health();
+        Ok(())
+    });
+    match restarted {
+        Ok(()) => super::health_monitor::watch(daemon, &record.id),
+        Err(error) => log::warn(&format!(
+            "restore the healthcheck of {}: {}",
+            record.id, error.message
+        )),
     }
 }
 

@@ -80,7 +80,13 @@ pub fn mount_points(record: &ContainerRecord) -> Vec<MountPoint> {
 pub fn status_text(record: &ContainerRecord, now: i64) -> String {
     let state = &record.state;
     match state.status {
-        Status::Running => format!("Up {}", human_duration_nanos(now - state.started_at)),
+        Status::Running => {
+            let up = human_duration_nanos(now - state.started_at);
+            match &state.health {
+                Some(health) => format!("Up {up} ({})", health.status.ps_text()),
+                None => format!("Up {up}"),
+            }
+        }
         Status::Paused => format!(
             "Up {} (Paused)",
             human_duration_nanos(now - state.started_at)
