@@ -123,6 +123,10 @@ pub fn create_volume(
     wanted: VolumeRecord,
 ) -> Result<VolumeRecord, ApiError> {
     check_volume_name(&wanted.name)?;
+    if let Some(options) = &wanted.options {
+        crate::daemon::volume_local_mounts::check_driver_opts(options)
+            .map_err(|e| ApiError::invalid(format!("create {}: {e}", wanted.name)))?;
+    }
     if let Some(existing) = get_volume(store, &wanted.name)? {
         return Ok(existing);
     }
@@ -257,6 +261,10 @@ pub fn remove_volume(
         }
         Err(Refusal::Store(error)) => return Err(store_error(error)),
     }
+    // Nothing may stay mounted on `_data` (a bound host directory, say)
+    // when the directory goes.
+    crate::daemon::volume_local_mounts::unmount_volume(&volumes_dir(data_root), name)
+        .map_err(ApiError::internal)?;
     let dir = volumes_dir(data_root).join(name);
     std::fs::remove_dir_all(&dir)
         .or_else(|e| match e.kind() {

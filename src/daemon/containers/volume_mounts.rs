@@ -6,6 +6,7 @@
 use super::validate::parse_bind;
 use crate::api::ApiError;
 use crate::api::container::{ContainerConfig, HostConfig};
+use crate::daemon::volume_local_mounts::LocalMount;
 use crate::daemon::volume_service::{self as service, VolumeMount, VolumeRecord};
 use crate::store::Store;
 use std::path::Path;
@@ -111,6 +112,10 @@ fn settle(
         if let Some(labels) = options.and_then(|o| o.labels.clone()) {
             wanted.labels.get_or_insert_default().extend(labels);
         }
+        // `volume-opt=k=v`: the options a volume made here gets.
+        wanted.options = options
+            .and_then(|o| o.driver_config.as_ref())
+            .and_then(|d| d.options.clone());
         let name = wanted.name.clone();
         let source = attach(store, data_root, wanted, made)?;
         mounts.push(VolumeMount {
@@ -203,6 +208,54 @@ fn volumes_from(store: &Store, spec: &str) -> Result<Vec<VolumeMount>, ApiError>
             ..mount
         })
         .collect())
+}
+
+/// The volumes of `record` that mount a device on their `_data` (local
+/// driver options), with what they mount.
+pub fn local_mounts(
+    store: &Store,
+    record: &super::record::ContainerRecord,
+) -> Vec<(String, LocalMount)> {
+    record
+        .volume_mounts
+        .iter()
+        .filter_map(|mount| {
+            let volume = service::get_volume(store, &mount.name).ok().flatten()?;
+            let local = LocalMount::from_options(volume.options.as_ref())?;
+            Some((mount.name.clone(), local))
+        })
+        .collect()
+}
+
+/// Mounts the container's device volumes before it starts (moby mounts a
+/// volume when a container using it starts, counting its users).
+pub fn acquire_devices(
+    daemon: &crate::daemon::state::Daemon,
+    record: &super::record::ContainerRecord,
+) -> Result<(), String> {
+    let volumes = local_mounts(daemon.store(), record);
+    if volumes.is_empty() {
+        return Ok(());
+    }
+    let dir = service::volumes_dir(&daemon.config().data_root);
+    daemon.volume_holders().acquire(&dir, &record.id, &volumes)
+}
+
+/// The container stopped (or never started): its device volumes nobody
+/// else uses are unmounted.
+pub fn release_devices(
+    daemon: &crate::daemon::state::Daemon,
+    record: &super::record::ContainerRecord,
+) {
+    let names: Vec<String> = local_mounts(daemon.store(), record)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let dir = service::volumes_dir(&daemon.config().data_root);
+    daemon.volume_holders().release(&dir, &record.id, &names);
 }
 
 /// On a container's first start, fills each of its empty volumes from

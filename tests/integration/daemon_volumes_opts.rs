@@ -1,0 +1,232 @@
+//! The local driver's `DriverOpts` (`type`, `device`, `o`), `--mount`
+//! `volume-opt` and `volume-nocopy`, and tmpfs mounts, run through the real
+//! CLI 28 against our daemon and Debian's dockerd 20.10 with the outputs
+//! compared: `volume inspect` `Options`, what a container sees of a tmpfs
+//! or bound volume, a volume unmounted once no container uses it, the
+//! host directory of a bind volume surviving `volume rm`, and the errors.
+
+use crate::daemon_run::{daemon_with_busybox, skip_unless_ready};
+use crate::harness::TempDir;
+use crate::harness::engine::{Engine, need_engine};
+use crate::require;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+/// Paths up to `/volumes/` become `<root>`, the scenario's host directory
+/// `<host>`, the side's tag `TAG`, times `<time>`.
+fn normalise(text: &str, tag: &str, host: &Path) -> String {
+    let mut text = text
+        .replace(&host.display().to_string(), "<host>")
+        .replace(tag, "TAG");
+    while let Some(at) = text.find("/volumes/") {
+        let start = text[..at].rfind([' ', '\'', '"', ':']).map_or(0, |i| i + 1);
+        text.replace_range(start..at + "/volumes/".len(), "<root>/VOLUMES/");
+    }
+    text
+}
+
+fn inspect_options(
+    docker: &dyn Fn(&[&str]) -> Output,
+    name: &str,
+    tag: &str,
+    host: &Path,
+) -> String {
+    let output = docker(&["volume", "inspect", name]);
+    let mut volumes: Value = serde_json::from_slice(&output.stdout).expect("inspect JSON");
+    for volume in volumes.as_array_mut().into_iter().flatten() {
+        volume["CreatedAt"] = Value::String("<time>".into());
+    }
+    normalise(&volumes.to_string(), tag, host)
+}
+
+/// Exit code, stdout and stderr of one command, normalised.
+fn seen(output: &Output, tag: &str, host: &Path) -> String {
+    normalise(
+        &format!(
+            "exit {:?}\nout: {}\nerr: {}",
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        ),
+        tag,
+        host,
+    )
+}
+
+fn scenario(docker: &dyn Fn(&[&str]) -> Output, tag: &str, host: &Path) -> Vec<String> {
+    let mut record = Vec::new();
+    let mut run = |args: &[&str]| {
+        let output = docker(args);
+        record.push(format!("{args:?}\n{}", seen(&output, tag, host)));
+    };
+    let tmp = format!("vopt-{tag}-tmp");
+    let bind = format!("vopt-{tag}-bind");
+    let device = format!("device={}", host.display());
+    run(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=tmpfs",
+        "--opt",
+        "device=tmpfs",
+        "--opt",
+        "o=size=100m,uid=1000",
+        &tmp,
+    ]);
+    run(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=none",
+        "--opt",
+        "o=bind",
+        "--opt",
+        &device,
+        &bind,
+    ]);
+    run(&[
+        "volume",
+        "create",
+        "--opt",
+        "foo=bar",
+        &format!("vopt-{tag}-bad"),
+    ]);
+    // The tmpfs: its size and owner inside; data kept while a container
+    // holds it, gone once none does (unmounted).
+    let holder = format!("vopt-{tag}-holder");
+    let at_data = format!("{tmp}:/data");
+    run(&[
+        "run", "-d", "--name", &holder, "-v", &at_data, "busybox", "sleep", "300",
+    ]);
+    let shell = "df -k /data | awk 'NR==2{print $1, $2}'; stat -c %u /data; ls /data";
+    run(&["exec", &holder, "sh", "-c", "echo kept > /data/f"]);
+    run(&["run", "--rm", "-v", &at_data, "busybox", "sh", "-c", shell]);
+    run(&["rm", "-f", &holder]);
+    run(&["run", "--rm", "-v", &at_data, "busybox", "sh", "-c", shell]);
+    // The bind: the host's files inside, the container's on the host.
+    let at_bind = format!("{bind}:/data");
+    run(&[
+        "run",
+        "--rm",
+        "-v",
+        &at_bind,
+        "busybox",
+        "sh",
+        "-c",
+        "cat /data/hello; echo w > /data/from-ctr",
+    ]);
+    record.push(format!(
+        "host sees: {:?}",
+        std::fs::read_to_string(host.join("from-ctr")).ok()
+    ));
+    record.push(inspect_options(docker, &tmp, tag, host));
+    record.push(inspect_options(docker, &bind, tag, host));
+    run(&["volume", "rm", &tmp, &bind]);
+    record.push(format!(
+        "host keeps: {:?}",
+        std::fs::read_to_string(host.join("hello")).ok()
+    ));
+    // volume-opt makes the named volume with those options.
+    let opt_mount = format!(
+        "type=volume,src=vopt-{tag}-vo,dst=/data,volume-opt=type=tmpfs,volume-opt=device=tmpfs,volume-opt=o=size=2m"
+    );
+    run(&[
+        "run",
+        "--rm",
+        "--mount",
+        &opt_mount,
+        "busybox",
+        "sh",
+        "-c",
+        "df -k /data | awk 'NR==2{print $1, $2}'",
+    ]);
+    record.push(inspect_options(
+        docker,
+        &format!("vopt-{tag}-vo"),
+        tag,
+        host,
+    ));
+    let bad_opt = format!("type=volume,src=vopt-{tag}-vb,dst=/data,volume-opt=foo=bar");
+    run(&["create", "--mount", &bad_opt, "busybox"]);
+    // volume-nocopy leaves the volume empty; without it the image fills it.
+    let nocopy = format!("type=volume,src=vopt-{tag}-nc,dst=/var,volume-nocopy");
+    run(&[
+        "run", "--rm", "--mount", &nocopy, "busybox", "ls", "-A", "/var",
+    ]);
+    let copy = format!("type=volume,src=vopt-{tag}-cp,dst=/var");
+    run(&[
+        "run", "--rm", "--mount", &copy, "busybox", "ls", "-A", "/var",
+    ]);
+    // A missing device fails the start with moby's words.
+    let missing = format!("vopt-{tag}-missing");
+    run(&[
+        "volume",
+        "create",
+        "--opt",
+        "type=none",
+        "--opt",
+        "o=bind",
+        "--opt",
+        "device=/dockbox-no-such-dir",
+        &missing,
+    ]);
+    run(&[
+        "run",
+        "--rm",
+        "-v",
+        &format!("{missing}:/d"),
+        "busybox",
+        "true",
+    ]);
+    // tmpfs mounts: the size and mode inside, and Mounts of inspect.
+    let tmpfs = format!("vopt-{tag}-tmpfs");
+    run(&[
+        "create",
+        "--name",
+        &tmpfs,
+        "--mount",
+        "type=tmpfs,dst=/x,tmpfs-size=1m,tmpfs-mode=1770",
+        "--tmpfs",
+        "/y:size=2m",
+        "busybox",
+        "sh",
+        "-c",
+        "df -k /x /y | awk 'NR>1{print $1, $2}'; stat -c %a /x",
+    ]);
+    run(&["start", "-a", &tmpfs]);
+    run(&[
+        "inspect",
+        "--format",
+        "{{json .Mounts}} {{json .HostConfig.Tmpfs}}",
+        &tmpfs,
+    ]);
+    run(&["rm", &tmpfs]);
+    for name in ["vo", "nc", "cp", "missing"] {
+        let _ = docker(&["volume", "rm", &format!("vopt-{tag}-{name}")]);
+    }
+    record
+}
+
+fn host_dir(label: &str) -> TempDir {
+    let dir = TempDir::new(&format!("vopt-{label}"));
+    std::fs::write(dir.join("hello"), "from the host\n").expect("write hello");
+    dir
+}
+
+#[test]
+fn local_driver_options_and_tmpfs_mounts_match_dockerd_20_10() {
+    require!(skip_unless_ready());
+    require!(need_engine());
+    let engine = Engine::shared().expect("start dockerd 20.10");
+    engine.load_busybox();
+    let theirs_dir = host_dir("ref");
+    let reference = scenario(&|args| engine.docker(args), "ref", theirs_dir.path());
+    let daemon = daemon_with_busybox("volume-opts");
+    let ours_dir = host_dir("ours");
+    let ours = scenario(&|args| daemon.docker(args), "ours", ours_dir.path());
+    for (mine, theirs) in ours.iter().zip(&reference) {
+        assert_eq!(mine, theirs, "\ndaemon log:\n{}", daemon.log());
+    }
+    assert_eq!(ours.len(), reference.len());
+}
