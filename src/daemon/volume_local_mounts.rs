@@ -13,21 +13,42 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-/// The keys moby 20.10's local driver knows.
-const KNOWN_KEYS: &[&str] = &["type", "o", "device"];
+/// The keys the local driver knows (`size` is a quota, which needs xfs
+/// project quotas this driver does not set up).
+const KNOWN_KEYS: &[&str] = &["type", "o", "device", "size"];
 
-/// Checks `DriverOpts` as moby 20.10 does at create: only the keys.
+/// Each key and the keys it cannot go without, in the order checked.
+const REQUIRED_WITH: &[(&str, &[&str])] = &[
+    ("device", &["type"]),
+    ("type", &["device"]),
+    ("o", &["device", "type"]),
+];
+
+/// Checks `DriverOpts` as the local driver of Debian's dockerd 20.10 does
+/// at create: known keys, the keys each needs, and a size quota it
+/// cannot give.
 pub fn check_driver_opts(options: &BTreeMap<String, String>) -> Result<(), String> {
-    match options
+    let quote = crate::gofmt::quote::go_quote;
+    if let Some(key) = options
         .keys()
         .find(|key| !KNOWN_KEYS.contains(&key.as_str()))
     {
-        Some(key) => Err(format!(
-            "invalid option key: {}",
-            crate::gofmt::quote::go_quote(key)
-        )),
-        None => Ok(()),
+        return Err(format!("invalid option: {}", quote(key)));
     }
+    for (key, needed) in REQUIRED_WITH {
+        if !options.contains_key(*key) {
+            continue;
+        }
+        if let Some(missing) = needed.iter().find(|n| !options.contains_key(**n)) {
+            return Err(format!("missing required option: {}", quote(missing)));
+        }
+    }
+    if let Some(size) = options.get("size")
+        && crate::gofmt::size::ram_in_bytes(size)? > 0
+    {
+        return Err("quota size requested but no quota support".into());
+    }
+    Ok(())
 }
 
 /// What a volume with options mounts on its `_data`.
@@ -40,11 +61,14 @@ pub struct LocalMount {
 }
 
 impl LocalMount {
-    /// None for a plain directory volume: as moby 20.10, any non-empty
-    /// options make the volume one to mount.
+    /// None for a plain directory volume: one is mounted when it has a
+    /// `type` or a `device`, as moby's `needsMount`.
     pub fn from_options(options: Option<&BTreeMap<String, String>>) -> Option<LocalMount> {
-        let options = options.filter(|o| !o.is_empty())?;
+        let options = options?;
         let get = |key: &str| options.get(key).cloned().unwrap_or_default();
+        if get("type").is_empty() && get("device").is_empty() {
+            return None;
+        }
         Some(LocalMount {
             fs_type: get("type"),
             device: get("device"),
@@ -263,24 +287,39 @@ mod tests {
     }
 
     #[test]
-    fn driver_opts_are_checked_by_key_as_moby_20_10() {
+    fn driver_opts_are_checked_as_the_local_driver_does() {
         assert!(check_driver_opts(&opts(&[])).is_ok());
         let tmpfs = opts(&[("type", "tmpfs"), ("device", "tmpfs"), ("o", "size=1m")]);
         assert!(check_driver_opts(&tmpfs).is_ok());
+        assert!(check_driver_opts(&opts(&[("size", "0")])).is_ok());
+        let refused = |pairs: &[(&str, &str)]| check_driver_opts(&opts(pairs)).unwrap_err();
         assert_eq!(
-            check_driver_opts(&opts(&[("type", "none"), ("foo", "bar")])).unwrap_err(),
-            "invalid option key: \"foo\""
+            refused(&[("type", "none"), ("foo", "bar")]),
+            "invalid option: \"foo\""
         );
         assert_eq!(
-            check_driver_opts(&opts(&[("size", "1m")])).unwrap_err(),
-            "invalid option key: \"size\""
+            refused(&[("type", "tmpfs")]),
+            "missing required option: \"device\""
         );
+        assert_eq!(
+            refused(&[("device", "/srv")]),
+            "missing required option: \"type\""
+        );
+        assert_eq!(
+            refused(&[("size", "1m")]),
+            "quota size requested but no quota support"
+        );
+        assert!(refused(&[("size", "lots")]).contains("lots"));
     }
 
     #[test]
-    fn any_options_make_a_volume_to_mount() {
+    fn a_type_or_a_device_makes_a_volume_to_mount() {
         assert_eq!(LocalMount::from_options(None), None);
         assert_eq!(LocalMount::from_options(Some(&opts(&[]))), None);
+        assert_eq!(
+            LocalMount::from_options(Some(&opts(&[("size", "0")]))),
+            None
+        );
         let bind = opts(&[("type", "none"), ("o", "bind"), ("device", "/srv")]);
         assert_eq!(
             LocalMount::from_options(Some(&bind)),
@@ -290,9 +329,9 @@ mod tests {
                 options: "bind".into(),
             })
         );
-        let only_o = LocalMount::from_options(Some(&opts(&[("o", "ro")]))).unwrap();
+        let no_device = LocalMount::from_options(Some(&opts(&[("type", "tmpfs")]))).unwrap();
         assert_eq!(
-            only_o.mount(Path::new("/nonexistent"), Path::new("/v/_data")),
+            no_device.mount(Path::new("/nonexistent"), Path::new("/v/_data")),
             Err("missing device in volume options".to_string())
         );
     }
