@@ -249,6 +249,18 @@ impl VolumeHolders {
         }
     }
 
+    /// After a daemon restart: volume `name` stays mounted only when a
+    /// running container holds it (a dead daemon may have left it).
+    pub fn unmount_if_unheld(&self, volumes_dir: &Path, name: &str) {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.get(name).is_none_or(|holders| holders.is_empty())
+            && is_mounted(&data_path(volumes_dir, name))
+            && let Err(error) = unmount_volume(volumes_dir, name)
+        {
+            crate::daemon::log::warn(&error);
+        }
+    }
+
     /// After a daemon restart: a container still running holds its
     /// volumes again (mounted since its start).
     pub fn adopt(&self, id: &str, names: &[String]) {

@@ -40,15 +40,24 @@ fn inspect_options(
     normalise(&volumes.to_string(), tag, host)
 }
 
-/// A container ID alone on a line (what `run -d` and `create` print).
+/// Container IDs (runs of 64 hex digits) become `<id>`.
 fn without_ids(text: &str) -> String {
-    text.lines()
-        .map(|line| {
-            let id = line.len() == 64 && line.bytes().all(|b| b.is_ascii_hexdigit());
-            if id { "<id>" } else { line }
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::new();
+    let mut run = String::new();
+    let flush = |run: &mut String, out: &mut String| {
+        out.push_str(if run.len() == 64 { "<id>" } else { run });
+        run.clear();
+    };
+    for c in text.chars() {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+        } else {
+            flush(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut run, &mut out);
+    out
 }
 
 /// Exit code, stdout and stderr of one command, normalised.
@@ -58,7 +67,7 @@ fn seen(output: &Output, tag: &str, host: &Path) -> String {
             "exit {:?}\nout: {}\nerr: {}",
             output.status.code(),
             without_ids(&String::from_utf8_lossy(&output.stdout)),
-            String::from_utf8_lossy(&output.stderr)
+            without_ids(&String::from_utf8_lossy(&output.stderr))
         ),
         tag,
         host,
@@ -114,11 +123,32 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output, tag: &str, host: &Path) -> Vec<S
     // holds it, gone once none does (unmounted).
     let holder = format!("vopt-{tag}-holder");
     let at_data = format!("{tmp}:/data");
+    let at_plain = format!("vopt-{tag}-plain:/plain");
     run(&[
-        "run", "-d", "--name", &holder, "-v", &at_data, "busybox", "sleep", "300",
+        "run", "-d", "--name", &holder, "-v", &at_data, "-v", &at_plain, "busybox", "sleep", "300",
     ]);
     let shell = "df -k /data | awk 'NR==2{print $1, $2}'; stat -c %u /data; ls /data";
-    run(&["exec", &holder, "sh", "-c", "echo kept > /data/f"]);
+    run(&[
+        "exec",
+        &holder,
+        "sh",
+        "-c",
+        "echo kept > /data/f; echo plain > /plain/g",
+    ]);
+    // `system df -v`: the mounted volume's size and its one user.
+    let df = docker(&["system", "df", "-v"]);
+    let marker = format!("vopt-{tag}-");
+    let volume_lines: Vec<String> = String::from_utf8_lossy(&df.stdout)
+        .lines()
+        .filter(|line| line.starts_with(&marker))
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    record
+        .borrow_mut()
+        .push(normalise(&volume_lines.join("\n"), tag, host));
+    if volume_lines.is_empty() {
+        eprintln!("{tag} df: {}", seen(&df, tag, host));
+    }
     run(&["run", "--rm", "-v", &at_data, "busybox", "sh", "-c", shell]);
     run(&["rm", "-f", &holder]);
     run(&["run", "--rm", "-v", &at_data, "busybox", "sh", "-c", shell]);
@@ -171,6 +201,19 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output, tag: &str, host: &Path) -> Vec<S
     ));
     let bad_opt = format!("type=volume,src=vopt-{tag}-vb,dst=/data,volume-opt=foo=bar");
     run(&["create", "--mount", &bad_opt, "busybox"]);
+    // A create refused for its name makes none of its volumes.
+    let taken = format!("vopt-{tag}-taken");
+    let unborn = format!("vopt-{tag}-unborn:/d");
+    run(&["create", "--name", &taken, "busybox"]);
+    run(&["create", "--name", &taken, "-v", &unborn, "busybox"]);
+    run(&[
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("name=vopt-{tag}-unborn"),
+    ]);
+    run(&["rm", &taken]);
     // volume-nocopy leaves the volume empty; without it the image fills it.
     let nocopy = format!("type=volume,src=vopt-{tag}-nc,dst=/etc,volume-nocopy");
     run(&[
@@ -224,7 +267,7 @@ fn scenario(docker: &dyn Fn(&[&str]) -> Output, tag: &str, host: &Path) -> Vec<S
         &tmpfs,
     ]);
     run(&["rm", &tmpfs]);
-    for name in ["vo", "nc", "cp", "missing"] {
+    for name in ["vo", "nc", "cp", "missing", "plain"] {
         let _ = docker(&["volume", "rm", &format!("vopt-{tag}-{name}")]);
     }
     record.into_inner()

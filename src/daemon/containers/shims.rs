@@ -581,6 +581,7 @@ pub fn restore(daemon: &Arc<Daemon>) {
             _ => end_orphan_shim(daemon, &id),
         }
     }
+    super::volume_mounts::unmount_unheld(daemon);
 }
 
 /// A shim of a container the store has as not running: the daemon died
