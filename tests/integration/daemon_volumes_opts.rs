@@ -303,3 +303,121 @@ fn local_driver_options_and_tmpfs_mounts_match_dockerd_20_10() {
         daemon.log()
     );
 }
+
+fn mounted(path: &Path) -> bool {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let wanted = path.display().to_string();
+    info.lines()
+        .any(|line| line.split(' ').nth(4) == Some(wanted.as_str()))
+}
+
+/// Our daemon alone: a device volume stays mounted while a container
+/// holds it, across a daemon restart (SIGKILL, the container living on),
+/// and is unmounted when the last holder goes; a bound host directory
+/// keeps its files when the volume is removed; a refused create leaves no
+/// volume directory behind.
+#[test]
+fn device_volumes_are_held_across_a_restart_and_never_take_the_host_dir() {
+    require!(skip_unless_ready());
+    let daemon = daemon_with_busybox("volume-opts-restart");
+    let host = host_dir("held");
+    let volumes = daemon.dir.join("data/volumes");
+    let data = |name: &str| volumes.join(name).join("_data");
+    let device = format!("device={}", host.path().display());
+    let create = |daemon: &crate::daemon_support::TestDaemon, args: &[&str]| {
+        let output = daemon.docker(args);
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            seen(&output, "held-tag", host.path())
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    create(
+        &daemon,
+        &[
+            "volume",
+            "create",
+            "--opt",
+            "type=tmpfs",
+            "--opt",
+            "device=tmpfs",
+            "tv",
+        ],
+    );
+    create(
+        &daemon,
+        &[
+            "volume",
+            "create",
+            "--opt",
+            "type=none",
+            "--opt",
+            "o=bind",
+            "--opt",
+            &device,
+            "bv",
+        ],
+    );
+    assert!(
+        !mounted(&data("tv")),
+        "mounted before any container uses it"
+    );
+    create(
+        &daemon,
+        &[
+            "run",
+            "-d",
+            "--name",
+            "holder",
+            "-v",
+            "tv:/data",
+            "-v",
+            "bv:/bound",
+            "busybox",
+            "sleep",
+            "300",
+        ],
+    );
+    assert!(mounted(&data("tv")) && mounted(&data("bv")));
+    create(
+        &daemon,
+        &["exec", "holder", "sh", "-c", "echo kept > /data/f"],
+    );
+    let daemon = crate::daemon_support::TestDaemon::restart_in_same_netns(daemon);
+    let read = ["run", "--rm", "-v", "tv:/data", "busybox", "cat", "/data/f"];
+    assert_eq!(create(&daemon, &read), "kept\n", "{}", daemon.log());
+    let in_use = daemon.docker(&["volume", "rm", "bv"]);
+    assert_eq!(in_use.status.code(), Some(1));
+    create(&daemon, &["rm", "-f", "holder"]);
+    assert!(
+        !mounted(&data("tv")) && !mounted(&data("bv")),
+        "{}",
+        daemon.log()
+    );
+    create(&daemon, &["volume", "rm", "tv", "bv"]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("hello")).ok().as_deref(),
+        Some("from the host\n")
+    );
+    assert!(!volumes.join("bv").exists());
+    create(&daemon, &["create", "--name", "taken", "busybox"]);
+    let refused = daemon.docker(&[
+        "create",
+        "--name",
+        "taken",
+        "-v",
+        "unborn:/d",
+        "-v",
+        "/anon",
+        "busybox",
+    ]);
+    assert!(!refused.status.success());
+    let left: Vec<String> = std::fs::read_dir(&volumes)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(left.is_empty(), "volume directories left: {left:?}");
+    create(&daemon, &["rm", "taken"]);
+}
