@@ -2,7 +2,11 @@
 //! container services: a record per volume in the store (one transaction
 //! per change) and a directory `volumes/NAME/_data` under the data root.
 //! A volume is in use while a container record names it, which the
-//! removal checks in the same transaction that deletes the record.
+//! removal checks in the same transaction that deletes the record. The
+//! volumes a container create makes are stored in the transaction that
+//! records the container. Volumes with driver options (`type`, `device`,
+//! `o`) are mounted on `_data` while containers use them: see
+//! [`super::volume_local_mounts`].
 
 use crate::api::volume::Volume;
 use crate::api::{ApiError, Filters};
