@@ -157,9 +157,12 @@ fn data_path(volumes_dir: &Path, name: &str) -> PathBuf {
     volumes_dir.join(name).join("_data")
 }
 
+/// Whether something is mounted on `path`, compared as mountinfo writes
+/// it: with the symlinks of the data root's own path resolved.
 fn is_mounted(path: &Path) -> bool {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     crate::runtime::mounts::MountInfo::read_own()
-        .is_ok_and(|info| info.entries.iter().any(|e| e.mount_point == path))
+        .is_ok_and(|info| info.entries.iter().any(|e| e.mount_point == real))
 }
 
 /// Mounts volume `name`'s device on its `_data`, with moby's wrapping of
