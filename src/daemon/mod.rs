@@ -26,6 +26,7 @@ pub mod socket;
 pub mod state;
 pub mod swarm;
 pub mod system;
+pub mod volume_local_mounts;
 pub mod volume_service;
 pub mod volumes;
 

@@ -35,6 +35,8 @@ pub struct Daemon {
     shared: OnceLock<Weak<Daemon>>,
     /// Containers' network namespaces, the default bridge and its addresses.
     networks: super::network_service::NetworkService,
+    /// Which running containers hold each volume the daemon mounted.
+    volume_holders: super::volume_local_mounts::VolumeHolders,
 }
 
 impl Daemon {
@@ -49,6 +51,7 @@ impl Daemon {
     ) -> Daemon {
         Daemon {
             networks: super::network_service::NetworkService::new(&config.exec_root),
+            volume_holders: Default::default(),
             reloadable: Reloadable::new(&config),
             config,
             store,
@@ -71,6 +74,10 @@ impl Daemon {
     /// The shared daemon, while it lives (None before `share`).
     pub fn shared(&self) -> Option<Arc<Daemon>> {
         self.shared.get().and_then(Weak::upgrade)
+    }
+
+    pub fn volume_holders(&self) -> &super::volume_local_mounts::VolumeHolders {
+        &self.volume_holders
     }
 
     pub fn networks(&self) -> &super::network_service::NetworkService {

@@ -2,7 +2,11 @@
 //! container services: a record per volume in the store (one transaction
 //! per change) and a directory `volumes/NAME/_data` under the data root.
 //! A volume is in use while a container record names it, which the
-//! removal checks in the same transaction that deletes the record.
+//! removal checks in the same transaction that deletes the record. The
+//! volumes a container create makes are stored in the transaction that
+//! records the container. Volumes with driver options (`type`, `device`,
+//! `o`) are mounted on `_data` while containers use them: see
+//! [`super::volume_local_mounts`].
 
 use crate::api::volume::Volume;
 use crate::api::{ApiError, Filters};
@@ -115,6 +119,56 @@ fn not_found(name: &str) -> ApiError {
     ApiError::not_found(format!("get {name}: no such volume"))
 }
 
+/// Checks `wanted` and, when no volume of its name exists, makes its
+/// directory: the new record (with its creation time) is for the caller
+/// to store, with whatever needs it, in one transaction. Answers the
+/// existing record, or the new one and `true`.
+pub fn prepare_volume(
+    store: &Store,
+    data_root: &Path,
+    wanted: VolumeRecord,
+) -> Result<(VolumeRecord, bool), ApiError> {
+    check_volume_name(&wanted.name)?;
+    if let Some(options) = &wanted.options {
+        crate::daemon::volume_local_mounts::check_driver_opts(options)
+            .map_err(|e| ApiError::invalid(format!("create {}: {e}", wanted.name)))?;
+    }
+    if let Some(existing) = get_volume(store, &wanted.name)? {
+        return Ok((existing, false));
+    }
+    make_volume_dir(data_root, &wanted.name)?;
+    let record = VolumeRecord {
+        created_at: crate::gofmt::time::rfc3339(std::time::SystemTime::now()),
+        ..wanted
+    };
+    Ok((record, true))
+}
+
+/// Stores `record` unless a volume of its name is stored already (moby's
+/// create is idempotent), and answers the stored one.
+pub fn put_volume_once(
+    tx: &mut WriteTx,
+    record: &VolumeRecord,
+) -> Result<VolumeRecord, StoreError> {
+    match tx.get::<VolumeRecord>(Table::Volumes, &record.name)? {
+        Some(existing) => Ok(existing),
+        None => {
+            tx.put(Table::Volumes, &record.name, record)?;
+            Ok(record.clone())
+        }
+    }
+}
+
+/// Removes the directories of volumes prepared for something that was
+/// never recorded, unless a volume of that name got recorded meanwhile.
+pub fn drop_unrecorded(store: &Store, data_root: &Path, names: &[String]) {
+    for name in names {
+        if let Ok(None) = get_volume(store, name) {
+            let _ = std::fs::remove_dir_all(volumes_dir(data_root).join(name));
+        }
+    }
+}
+
 /// Creates volume `name` unless it exists, and answers its record (the
 /// existing one when it does, as moby's create is idempotent).
 pub fn create_volume(
@@ -122,25 +176,12 @@ pub fn create_volume(
     data_root: &Path,
     wanted: VolumeRecord,
 ) -> Result<VolumeRecord, ApiError> {
-    check_volume_name(&wanted.name)?;
-    if let Some(existing) = get_volume(store, &wanted.name)? {
-        return Ok(existing);
+    let (record, new) = prepare_volume(store, data_root, wanted)?;
+    if !new {
+        return Ok(record);
     }
-    make_volume_dir(data_root, &wanted.name)?;
-    let record = VolumeRecord {
-        created_at: crate::gofmt::time::rfc3339(std::time::SystemTime::now()),
-        ..wanted
-    };
     store
-        .write(
-            |tx| match tx.get::<VolumeRecord>(Table::Volumes, &record.name)? {
-                Some(existing) => Ok(existing),
-                None => {
-                    tx.put(Table::Volumes, &record.name, &record)?;
-                    Ok(record.clone())
-                }
-            },
-        )
+        .write(|tx| put_volume_once(tx, &record))
         .map_err(store_error)
 }
 
@@ -257,6 +298,10 @@ pub fn remove_volume(
         }
         Err(Refusal::Store(error)) => return Err(store_error(error)),
     }
+    // Nothing may stay mounted on `_data` (a bound host directory, say)
+    // when the directory goes.
+    crate::daemon::volume_local_mounts::unmount_volume(&volumes_dir(data_root), name)
+        .map_err(ApiError::internal)?;
     let dir = volumes_dir(data_root).join(name);
     std::fs::remove_dir_all(&dir)
         .or_else(|e| match e.kind() {
@@ -312,8 +357,9 @@ pub fn log_volume_event(daemon: &crate::daemon::state::Daemon, name: &str, actio
         .publish(crate::api::events::VOLUME, action, actor);
 }
 
-/// The volumes of `system df`: each with `UsageData`, its size on disk
-/// and the number of containers that mount it.
+/// The volumes of `system df`: each volume without driver options, with
+/// `UsageData`, its size on disk and the number of containers that mount
+/// it.
 pub fn disk_usage_views(daemon: &crate::daemon::state::Daemon) -> Result<Vec<Volume>, ApiError> {
     let store = daemon.store();
     let data_root = &daemon.config().data_root;
@@ -324,7 +370,12 @@ pub fn disk_usage_views(daemon: &crate::daemon::state::Daemon) -> Result<Vec<Vol
         .map(|(_, record)| record)
         .collect();
     let mut views = Vec::new();
-    for record in list_volumes(store)? {
+    // As moby: only volumes without driver options (a mounted device's
+    // size is not the volume's).
+    let plain = list_volumes(store)?
+        .into_iter()
+        .filter(|v| v.options.as_ref().is_none_or(|o| o.is_empty()));
+    for record in plain {
         let users = containers
             .iter()
             .filter(|c| c.volume_mounts.iter().any(|m| m.name == record.name))

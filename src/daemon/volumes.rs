@@ -56,25 +56,19 @@ fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
             options.driver, options.driver
         )));
     }
-    if let Some(key) = options.driver_opts.iter().flatten().map(|(k, _)| k).next() {
-        // The local driver's type/device/o mount options are not
-        // implemented: refusing them beats a volume that ignores them.
-        return Err(ApiError::invalid(format!(
-            "create {}: driver option {key:?} is not supported by dockbox's local driver yet",
-            options.name
-        )));
-    }
     let data_root = &daemon.config().data_root;
     // An unnamed volume is anonymous, as moby makes it.
     let wanted = if options.name.is_empty() {
         let mut anonymous = VolumeRecord::anonymous()?;
         let labels = anonymous.labels.get_or_insert_default();
         labels.extend(options.labels.into_iter().flatten());
+        anonymous.options = options.driver_opts;
         anonymous
     } else {
         VolumeRecord {
             name: options.name,
             labels: options.labels,
+            options: options.driver_opts,
             ..VolumeRecord::default()
         }
     };

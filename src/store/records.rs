@@ -12,10 +12,25 @@ fn utf8(bytes: Vec<u8>) -> String {
 impl Store {
     /// Records a new container and its name together; `NameInUse` when the
     /// name is taken, and nothing is written then.
+    #[cfg(test)]
     pub fn create_container<T: Serialize>(&self, id: &str, name: &str, record: &T) -> Result<()> {
+        self.create_container_with(id, name, record, |_| Ok(()))
+    }
+
+    /// [`Store::create_container`], with `also` writing the records that
+    /// come with the container (the volumes made for it) in the same
+    /// transaction: all are written or none.
+    pub fn create_container_with<T: Serialize>(
+        &self,
+        id: &str,
+        name: &str,
+        record: &T,
+        also: impl FnOnce(&mut WriteTx) -> Result<()>,
+    ) -> Result<()> {
         self.write(|tx| {
             tx.reserve_name(name, id)?;
-            tx.put(Table::Containers, id, record)
+            tx.put(Table::Containers, id, record)?;
+            also(tx)
         })
     }
 

@@ -52,6 +52,7 @@ mod daemon_swarm;
 mod daemon_system;
 mod daemon_volumes;
 mod daemon_volumes_dockerd;
+mod daemon_volumes_opts;
 mod dropin_containerd;
 mod dropin_docker;
 mod fixture;

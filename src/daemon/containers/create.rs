@@ -11,6 +11,7 @@ use crate::api::ApiError;
 use crate::api::container::{ContainerConfig, CreateRequest, HealthConfig, HostConfig};
 use crate::api::container_check::check_create_body;
 use crate::daemon::errors::{name_conflict, store_error};
+use crate::daemon::volume_service::{VolumeRecord, put_volume_once};
 use crate::gofmt::time::now_nanos;
 use crate::store::{Store, StoreError};
 use serde_json::Value;
@@ -330,24 +331,26 @@ pub fn create_container(
         app_armor_profile: security.apparmor_profile,
         ..ContainerRecord::default()
     };
-    record.volume_mounts = super::volume_mounts::settle_volume_mounts(
+    let (volume_mounts, new_volumes) = super::volume_mounts::settle_volume_mounts(
         ctx.store,
         ctx.data_root,
         &record.config,
         &record.host_config,
     )?;
-    let anonymous: Vec<String> = record
-        .volume_mounts
-        .iter()
-        .filter(|m| m.anonymous)
-        .map(|m| m.name.clone())
-        .collect();
+    record.volume_mounts = volume_mounts;
     let stored = files::write_container_files(&record, ctx.data_root)
         .map_err(|e| ApiError::internal(e.to_string()))
-        .and_then(|()| store_with_name(ctx.store, &mut record, requested_name.as_deref()));
+        .and_then(|()| {
+            store_with_name(
+                ctx.store,
+                &mut record,
+                requested_name.as_deref(),
+                &new_volumes,
+            )
+        });
     if stored.is_err() {
         let _ = files::remove_container_files(ctx.data_root, &id);
-        super::volume_mounts::drop_anonymous(ctx.store, ctx.data_root, &anonymous);
+        super::volume_mounts::drop_unrecorded(ctx.store, ctx.data_root, &new_volumes);
     }
     stored?;
     Ok((record, warnings))
@@ -383,15 +386,16 @@ fn check_storage_opts(host: &HostConfig, storage_driver: &str) -> Result<(), Api
 }
 
 /// Records the container under `requested` or a generated name, in one
-/// transaction with its name.
+/// transaction with its name and the volumes made for it.
 fn store_with_name(
     store: &Store,
     record: &mut ContainerRecord,
     requested: Option<&str>,
+    volumes: &[VolumeRecord],
 ) -> Result<(), ApiError> {
     if let Some(name) = requested {
         record.name = name.to_string();
-        return match store.create_container(&record.id, name, record) {
+        return match record_container(store, record, volumes) {
             Err(StoreError::NameInUse { name, id }) => Err(name_conflict(&name, &id)),
             other => other.map_err(store_error),
         };
@@ -399,16 +403,30 @@ fn store_with_name(
     for attempt in 0..10 {
         record.name = names::random_name(attempt)
             .map_err(|e| ApiError::internal(format!("generate container name: {e}")))?;
-        match store.create_container(&record.id, &record.name, record) {
+        match record_container(store, record, volumes) {
             Err(StoreError::NameInUse { .. }) => continue,
             other => return other.map_err(store_error),
         }
     }
     // As moby: after ten collisions, the short ID is the name.
     record.name = record.id[..12].to_string();
-    store
-        .create_container(&record.id, &record.name, record)
-        .map_err(store_error)
+    record_container(store, record, volumes).map_err(store_error)
+}
+
+/// One transaction: the name, the container and each of its new volumes
+/// (unless one of that name got stored meanwhile). `NameInUse` when the
+/// name is taken, and nothing is written then.
+fn record_container(
+    store: &Store,
+    record: &ContainerRecord,
+    volumes: &[VolumeRecord],
+) -> Result<(), StoreError> {
+    store.create_container_with(&record.id, &record.name, record, |tx| {
+        for volume in volumes {
+            put_volume_once(tx, volume)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]

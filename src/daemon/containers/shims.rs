@@ -102,6 +102,7 @@ fn start_claimed(
         ));
     }
     let launched = prepare_mounts(&record)
+        .and_then(|()| super::volume_mounts::acquire_devices(daemon, &record))
         .map_err(StartError::Setup)
         .and_then(|()| {
             super::networking::joins(daemon.store(), &record).map_err(StartError::Network)
@@ -131,6 +132,7 @@ fn start_claimed(
         }
         Err(error) => {
             let message = error.message();
+            super::volume_mounts::release_devices(daemon, &record);
             // Attachers waiting for this start give up.
             drop(daemon.shims().take_pending(&record.id));
             let code = start_failure_code(message);
@@ -442,6 +444,7 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
     if let Some(sandbox) = &sandbox {
         daemon.networks().detach(sandbox);
     }
+    super::volume_mounts::release_devices(daemon, &record);
     log::info(&format!("container {id} exited with code {code}"));
     // Before waiters wake: `stop` and `wait` answer after `die` is logged.
     if state.oom_killed {
@@ -549,6 +552,9 @@ pub fn restore(daemon: &Arc<Daemon>) {
                     if let Some(sandbox) = &record.sandbox {
                         daemon.networks().restore(sandbox, &networks);
                     }
+                    let names = super::volume_mounts::local_mounts(daemon.store(), &record);
+                    let names: Vec<String> = names.into_iter().map(|(name, _)| name).collect();
+                    daemon.volume_holders().adopt(&id, &names);
                     log::info(&format!("restored container {id}"));
                     resume_health(daemon, &record);
                     let daemon = Arc::clone(daemon);
@@ -577,6 +583,7 @@ pub fn restore(daemon: &Arc<Daemon>) {
             _ => end_orphan_shim(daemon, &id),
         }
     }
+    super::volume_mounts::unmount_unheld(daemon);
 }
 
 /// A restored container's healthcheck starts over, as moby's restore

@@ -420,12 +420,13 @@ fn check_mount(mount: &MountSpec) -> Result<(), ApiError> {
             if options.subpath.as_deref().is_some_and(|p| !p.is_empty()) {
                 return Err(error("volume subpath is not supported by dockbox yet"));
             }
-            if options.driver_config.as_ref().is_some_and(|d| {
-                !d.name.is_empty() && d.name != "local"
-                    || !d.options.as_ref().is_none_or(|o| o.is_empty())
-            }) {
+            if options
+                .driver_config
+                .as_ref()
+                .is_some_and(|d| !d.name.is_empty() && d.name != "local")
+            {
                 return Err(error(
-                    "volume driver options are not supported by dockbox yet",
+                    "volume drivers other than local are not supported by dockbox yet",
                 ));
             }
         }

@@ -6,6 +6,7 @@
 use super::validate::parse_bind;
 use crate::api::ApiError;
 use crate::api::container::{ContainerConfig, HostConfig};
+use crate::daemon::volume_local_mounts::LocalMount;
 use crate::daemon::volume_service::{self as service, VolumeMount, VolumeRecord};
 use crate::store::Store;
 use std::path::Path;
@@ -17,46 +18,51 @@ fn clean(destination: &str) -> &str {
     }
 }
 
-/// Creates (or finds) the volume and describes its mount; the names of
-/// anonymous volumes made go to `made`, so a failed create can drop them.
+/// Finds the volume, or prepares a new one (its directory; the record
+/// goes to `made`, stored with the container in one transaction), and
+/// answers its `_data` path.
 fn attach(
     store: &Store,
     data_root: &Path,
     wanted: VolumeRecord,
-    made: &mut Vec<String>,
+    made: &mut Vec<VolumeRecord>,
 ) -> Result<String, ApiError> {
-    let anonymous = wanted.is_anonymous();
-    let record = service::create_volume(store, data_root, wanted)?;
-    if anonymous {
-        made.push(record.name.clone());
+    if !made.iter().any(|m| m.name == wanted.name) {
+        let (record, new) = service::prepare_volume(store, data_root, wanted.clone())?;
+        if new {
+            made.push(record);
+        }
     }
-    Ok(service::mountpoint(data_root, &record.name)
+    Ok(service::mountpoint(data_root, &wanted.name)
         .display()
         .to_string())
 }
 
 /// Every volume mount of the container, in the order Binds, Mounts,
-/// Config.Volumes. On error, the anonymous volumes already made are
-/// removed again.
+/// Config.Volumes, and the records of the volumes it makes, for the
+/// caller to store with the container. On error, the directories of the
+/// volumes already prepared are removed again.
 pub fn settle_volume_mounts(
     store: &Store,
     data_root: &Path,
     config: &ContainerConfig,
     host: &HostConfig,
-) -> Result<Vec<VolumeMount>, ApiError> {
+) -> Result<(Vec<VolumeMount>, Vec<VolumeRecord>), ApiError> {
     let mut made = Vec::new();
-    let settled = settle(store, data_root, config, host, &mut made);
-    if settled.is_err() {
-        drop_anonymous(store, data_root, &made);
+    match settle(store, data_root, config, host, &mut made) {
+        Ok(mounts) => Ok((mounts, made)),
+        Err(error) => {
+            drop_unrecorded(store, data_root, &made);
+            Err(error)
+        }
     }
-    settled
 }
 
-/// Removes anonymous volumes made for a container that was not recorded.
-pub fn drop_anonymous(store: &Store, data_root: &Path, names: &[String]) {
-    for name in names {
-        let _ = service::remove_volume(store, data_root, name, true);
-    }
+/// Removes the directories of volumes prepared for a container that was
+/// not recorded.
+pub fn drop_unrecorded(store: &Store, data_root: &Path, made: &[VolumeRecord]) {
+    let names: Vec<String> = made.iter().map(|v| v.name.clone()).collect();
+    service::drop_unrecorded(store, data_root, &names);
 }
 
 fn settle(
@@ -64,7 +70,7 @@ fn settle(
     data_root: &Path,
     config: &ContainerConfig,
     host: &HostConfig,
-    made: &mut Vec<String>,
+    made: &mut Vec<VolumeRecord>,
 ) -> Result<Vec<VolumeMount>, ApiError> {
     let mut mounts = Vec::new();
     let mut taken: Vec<String> = Vec::new();
@@ -111,6 +117,10 @@ fn settle(
         if let Some(labels) = options.and_then(|o| o.labels.clone()) {
             wanted.labels.get_or_insert_default().extend(labels);
         }
+        // `volume-opt=k=v`: the options a volume made here gets.
+        wanted.options = options
+            .and_then(|o| o.driver_config.as_ref())
+            .and_then(|d| d.options.clone());
         let name = wanted.name.clone();
         let source = attach(store, data_root, wanted, made)?;
         mounts.push(VolumeMount {
@@ -203,6 +213,70 @@ fn volumes_from(store: &Store, spec: &str) -> Result<Vec<VolumeMount>, ApiError>
             ..mount
         })
         .collect())
+}
+
+/// The volumes of `record` that mount a device on their `_data` (local
+/// driver options), with what they mount.
+pub fn local_mounts(
+    store: &Store,
+    record: &super::record::ContainerRecord,
+) -> Vec<(String, LocalMount)> {
+    record
+        .volume_mounts
+        .iter()
+        .filter_map(|mount| {
+            let volume = service::get_volume(store, &mount.name).ok().flatten()?;
+            let local = LocalMount::from_options(volume.options.as_ref())?;
+            Some((mount.name.clone(), local))
+        })
+        .collect()
+}
+
+/// Mounts the container's device volumes before it starts (moby mounts a
+/// volume when a container using it starts, counting its users).
+pub fn acquire_devices(
+    daemon: &crate::daemon::state::Daemon,
+    record: &super::record::ContainerRecord,
+) -> Result<(), String> {
+    let volumes = local_mounts(daemon.store(), record);
+    if volumes.is_empty() {
+        return Ok(());
+    }
+    let dir = service::volumes_dir(&daemon.config().data_root);
+    daemon.volume_holders().acquire(&dir, &record.id, &volumes)
+}
+
+/// The container stopped (or never started): its device volumes nobody
+/// else uses are unmounted.
+pub fn release_devices(
+    daemon: &crate::daemon::state::Daemon,
+    record: &super::record::ContainerRecord,
+) {
+    let names: Vec<String> = local_mounts(daemon.store(), record)
+        .into_iter()
+        .map(|(name, _)| name)
+        .collect();
+    if names.is_empty() {
+        return;
+    }
+    let dir = service::volumes_dir(&daemon.config().data_root);
+    daemon.volume_holders().release(&dir, &record.id, &names);
+}
+
+/// After the restore: device volumes no running container holds are
+/// unmounted, as moby's local driver does when it starts.
+pub fn unmount_unheld(daemon: &crate::daemon::state::Daemon) {
+    let Ok(volumes) = service::list_volumes(daemon.store()) else {
+        return;
+    };
+    let dir = service::volumes_dir(&daemon.config().data_root);
+    for volume in volumes {
+        if LocalMount::from_options(volume.options.as_ref()).is_some() {
+            daemon
+                .volume_holders()
+                .unmount_if_unheld(&dir, &volume.name);
+        }
+    }
 }
 
 /// On a container's first start, fills each of its empty volumes from
