@@ -36,6 +36,7 @@ mod daemon_ramdisk;
 mod daemon_registry;
 mod daemon_registry_auth;
 mod daemon_registry_skopeo;
+mod daemon_registry_zstd;
 mod daemon_run;
 mod daemon_run_more;
 mod daemon_service;

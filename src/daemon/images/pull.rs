@@ -215,7 +215,12 @@ fn run_pull(
         let stored = download_layer(plan, layer, &temp, send).and_then(|file| {
             let _guard = daemon.images().lock();
             extract_layer(daemon, file, layer, diff_id, send)?;
-            // Kept, so that a push sends these very bytes.
+            // Kept, so that a push sends these very bytes; a push writes
+            // schema2 (gzip or plain tar), so a zstd layer is gzipped
+            // again when pushed rather than kept.
+            if layer.encoding == manifest::LayerEncoding::Zstd {
+                return Ok(());
+            }
             content
                 .keep_blob(diff_id, &temp, &layer.digest)
                 .map_err(|e| e.to_string())
