@@ -5,7 +5,8 @@
 //! re-hashes to its diff ID, and at the end a pull succeeds and runs.
 //!
 //! Rounds: `DOCKBOX_PULL_CRASH_ROUNDS` (default 5, to keep the suite
-//! quick; `bench/pull-crash.sh` runs the 30).
+//! quick; `scripts/pull-crash.sh` runs the 30). Also: two pulls of
+//! one image at once share its download and store each blob once.
 
 use crate::daemon_registry::{ADDRESS, Registry};
 use crate::daemon_support::{DOCKER_CLI, TestDaemon, need_docker_cli};
@@ -282,4 +283,106 @@ fn a_daemon_killed_during_a_pull_leaves_no_partial_image_and_pulls_again() {
     daemon.child().kill().unwrap();
     daemon.child().wait().unwrap();
     check_store(&daemon.dir.join("data"));
+}
+
+/// The files of a directory of the content store.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn two_pulls_of_one_image_at_once_share_the_download_and_store_each_blob_once() {
+    let context = "two_pulls_of_one_image_at_once_share_the_download_and_store_each_blob_once";
+    if let Err(reason) = need_root().and_then(|()| need_docker_cli()) {
+        return crate::harness::report_skip(context, &reason);
+    }
+    let mut daemon = TestDaemon::start("pull-twice");
+    let dir = TempDir::new("pull-twice");
+    let registry = match Registry::start_in(daemon.child().id(), &dir, "") {
+        Ok(registry) => registry,
+        Err(reason) => return crate::harness::report_skip(context, &reason),
+    };
+    let rootfs = match BusyboxRootfs::build(&dir.join("rootfs")) {
+        Ok(rootfs) => rootfs,
+        Err(reason) => return crate::harness::report_skip(context, &reason),
+    };
+    let mut random = Random(0x5eed_1234_abcd_0001);
+    let (image_id, diff_ids) = push_image(&registry, &rootfs.path, &mut random);
+    let name = format!("{ADDRESS}/crash:1");
+
+    let daemon = &daemon;
+    let outputs: Vec<std::process::Output> = std::thread::scope(|scope| {
+        let pulls: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| daemon.docker(&["pull", &name])))
+            .collect();
+        pulls.into_iter().map(|pull| pull.join().unwrap()).collect()
+    });
+    for output in &outputs {
+        assert!(
+            output.status.success(),
+            "{}{}\n{}",
+            stdout_of(output),
+            stderr_of(output),
+            daemon.log()
+        );
+    }
+    // The big layer came over the wire once: one pull downloaded it,
+    // the other waited for that download (or found the layer there).
+    let big_layer = registry_layer_ids(&outputs);
+    let downloads = outputs
+        .iter()
+        .filter(|output| {
+            stdout_of(output)
+                .lines()
+                .any(|line| *line == format!("{big_layer}: Verifying Checksum"))
+        })
+        .count();
+    assert!(
+        downloads <= 1,
+        "{}\n----\n{}",
+        stdout_of(&outputs[0]),
+        stdout_of(&outputs[1])
+    );
+    assert_eq!(listed(daemon), vec![image_id]);
+    let store = daemon.dir.join("data").join("image");
+    let tars: Vec<String> = diff_ids
+        .iter()
+        .map(|id| format!("{}.tar", id.trim_start_matches("sha256:")))
+        .collect();
+    let layers: Vec<String> = names_in(&store.join("layers"))
+        .into_iter()
+        .filter(|name| name.ends_with(".tar"))
+        .collect();
+    let mut expected = tars.clone();
+    expected.sort();
+    assert_eq!(layers, expected);
+    assert_eq!(names_in(&store.join("blobs")).len(), 2);
+    assert_eq!(names_in(&store.join("tmp")), Vec::<String>::new());
+    let run = daemon.docker(&["run", "--rm", &name, "sh", "-c", "wc -c < /random"]);
+    assert_eq!(
+        stdout_of(&run).trim(),
+        RANDOM_LAYER.to_string(),
+        "{}",
+        stderr_of(&run)
+    );
+}
+
+/// The short ID the progress shows for the big (second, uncompressed)
+/// layer, from the first lines of a pull, one per layer.
+fn registry_layer_ids(outputs: &[std::process::Output]) -> String {
+    let text = stdout_of(&outputs[0]);
+    let ids: Vec<&str> = text
+        .lines()
+        .filter_map(|line| {
+            line.strip_suffix(": Pulling fs layer")
+                .or_else(|| line.strip_suffix(": Already exists"))
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{text}");
+    ids[1].to_string()
 }

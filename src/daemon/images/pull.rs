@@ -211,6 +211,21 @@ fn run_pull(
         }
     }
     for (layer, diff_id) in missing {
+        // Another pull fetching this layer now: wait for it, then use
+        // what it stored (or fetch it here, if that pull failed).
+        let downloads = daemon.images().downloads();
+        let _claim = match downloads.try_claim(diff_id) {
+            Some(claim) => claim,
+            None => {
+                sent(send(layer_message("Waiting", &layer.digest)))?;
+                downloads.claim(diff_id)
+            }
+        };
+        if content.layer(diff_id).is_ok() {
+            sent(send(layer_message("Download complete", &layer.digest)))?;
+            sent(send(layer_message("Pull complete", &layer.digest)))?;
+            continue;
+        }
         let temp = content.temp_path("blob");
         let stored = download_layer(plan, layer, &temp, send).and_then(|file| {
             let _guard = daemon.images().lock();
