@@ -200,7 +200,11 @@ impl ContentStore {
     /// names its own directory or a parent makes the layer invalid.
     pub fn put_layer(&self, reader: impl Read, extent: LayerExtent) -> Result<StoredLayer> {
         let temp = self.temp_path("layer");
-        let file = File::create(&temp).map_err(io_error("create", &temp))?;
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io_error("create", &temp))?;
         let (diff_id, size) = match write_layer(reader, extent, file, &temp) {
             Ok(written) => written,
             Err(error) => {
