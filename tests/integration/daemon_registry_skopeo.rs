@@ -1,7 +1,8 @@
 //! Interoperability with Debian's `skopeo` (containers/image), a second
 //! implementation of the distribution API: an image skopeo copied into
-//! the local registry is pulled and run by our daemon, and an image our
-//! daemon pushed is inspected and copied by skopeo, digests equal.
+//! the local registry (schema2 with gzip, and OCI with zstd layers) is
+//! pulled and run by our daemon, and an image our daemon pushed is
+//! inspected and copied by skopeo, digests equal.
 
 use crate::daemon_registry::{ADDRESS, Registry};
 use crate::daemon_support::{TestDaemon, need_docker_cli};
@@ -63,6 +64,53 @@ fn skopeo_copies_in_we_pull_and_run_we_push_skopeo_inspects_and_copies_out() {
     let pid = daemon.child().id();
     let archive = dir.join("busybox.tar");
     let id = write_docker_archive(&rootfs.path, "busybox:latest", &archive).unwrap();
+
+    // As an OCI image with zstd layers (containers/image's encoder), of
+    // a rootfs with one more file: skopeo would reuse a blob of the same
+    // layer already in the registry, whatever its compression.
+    let marked = BusyboxRootfs::build(&dir.join("rootfs-zstd")).unwrap();
+    std::fs::write(marked.path.join("marker"), "zstd layer\n").unwrap();
+    let zstd_archive = dir.join("busybox-zstd.tar");
+    write_docker_archive(&marked.path, "busybox:zstd", &zstd_archive).unwrap();
+    let zstd_name = format!("{ADDRESS}/from-skopeo-zstd:1");
+    let copy_zstd = skopeo(
+        pid,
+        &dir,
+        &[
+            "copy",
+            "--dest-tls-verify=false",
+            "--format",
+            "oci",
+            "--dest-compress-format",
+            "zstd",
+            &format!("docker-archive:{}", zstd_archive.display()),
+            &format!("docker://{zstd_name}"),
+        ],
+    );
+    succeeded(&copy_zstd, "skopeo copy in (zstd)", &daemon);
+    let raw = skopeo(
+        pid,
+        &dir,
+        &[
+            "inspect",
+            "--raw",
+            "--tls-verify=false",
+            &format!("docker://{zstd_name}"),
+        ],
+    );
+    succeeded(&raw, "skopeo inspect --raw", &daemon);
+    assert!(
+        stdout_of(&raw).contains("application/vnd.oci.image.layer.v1.tar+zstd"),
+        "{}",
+        stdout_of(&raw)
+    );
+    succeeded(
+        &daemon.docker(&["pull", &zstd_name]),
+        "pull (zstd)",
+        &daemon,
+    );
+    let run = daemon.docker(&["run", "--rm", &zstd_name, "cat", "/marker"]);
+    assert_eq!(stdout_of(&run), "zstd layer\n", "{}", stderr_of(&run));
 
     // skopeo → registry → us. skopeo compresses the layer itself and
     // writes a schema2 manifest whose digest it reports.
