@@ -18,6 +18,7 @@ mod import;
 pub mod layer;
 pub mod reference;
 pub mod store;
+mod zstd;
 
 #[cfg(test)]
 mod test_util;

@@ -200,7 +200,11 @@ impl ContentStore {
     /// names its own directory or a parent makes the layer invalid.
     pub fn put_layer(&self, reader: impl Read, extent: LayerExtent) -> Result<StoredLayer> {
         let temp = self.temp_path("layer");
-        let file = File::create(&temp).map_err(io_error("create", &temp))?;
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(io_error("create", &temp))?;
         let (diff_id, size) = match write_layer(reader, extent, file, &temp) {
             Ok(written) => written,
             Err(error) => {
@@ -403,8 +407,9 @@ impl<R: Read, W: Write> Read for TeeReader<R, W> {
     }
 }
 
-/// `reader`, gunzipped if it starts with gzip's magic bytes. Other
-/// compressions get a clear error instead of a confusing tar failure.
+/// `reader`, gunzipped or zstd-decoded when it starts with their magic
+/// bytes. Other compressions get a clear error instead of a confusing tar
+/// failure.
 pub fn decompressed<'a>(reader: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
     let mut reader = reader;
     let mut magic = Vec::with_capacity(6);
@@ -416,12 +421,13 @@ pub fn decompressed<'a>(reader: impl Read + 'a) -> Result<Box<dyn Read + 'a>> {
         [0x1f, 0x8b, ..] => Some("gzip"),
         [b'B', b'Z', b'h', ..] => return Err(StoreError::Compression("bzip2")),
         [0xfd, b'7', b'z', b'X', b'Z', 0x00] => return Err(StoreError::Compression("xz")),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => return Err(StoreError::Compression("zstd")),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("zstd"),
         _ => None,
     };
     let whole = io::Cursor::new(magic).chain(reader);
     Ok(match compression {
-        Some(_) => Box::new(flate2::read::MultiGzDecoder::new(whole)),
+        Some("gzip") => Box::new(flate2::read::MultiGzDecoder::new(whole)),
+        Some(_) => Box::new(super::zstd::ZstdReader::new(whole)),
         None => Box::new(whole),
     })
 }
@@ -484,12 +490,21 @@ mod tests {
     fn bad_layers_leave_nothing_behind() {
         let dir = TestDir::new("store-bad");
         let store = ContentStore::open(dir.path()).unwrap();
+        // zstd's magic and a broken frame header.
+        assert!(
+            store
+                .put_layer(
+                    &[0x28, 0xb5, 0x2f, 0xfd, 0xff, 0xff][..],
+                    LayerExtent::WholeStream
+                )
+                .is_err()
+        );
         assert!(matches!(
             store.put_layer(
-                &[0x28, 0xb5, 0x2f, 0xfd, 0, 0][..],
+                &[0xfd, b'7', b'z', b'X', b'Z', 0][..],
                 LayerExtent::WholeStream
             ),
-            Err(StoreError::Compression("zstd"))
+            Err(StoreError::Compression("xz"))
         ));
         assert!(matches!(
             store.put_layer(&[7u8; 1024][..], LayerExtent::WholeStream),
@@ -625,6 +640,42 @@ mod tests {
         store.put_layer(&opaque[..], LayerExtent::Archive).unwrap();
         assert_eq!(fs::read_dir(dir.join("tmp")).unwrap().count(), 0);
         assert_eq!(fs::read_dir(dir.join("layers")).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn zstd_layers_are_stored_under_their_uncompressed_digest() {
+        let dir = TestDir::new("store-zstd");
+        let store = ContentStore::open(dir.path()).unwrap();
+        let tar = LayerTar::new().file("a", &[3; 300_000], 0o644).finish();
+        let mut compressed = Vec::new();
+        ruzstd::encoding::compress(
+            &tar[..],
+            &mut compressed,
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        assert!(compressed.len() < tar.len() / 10);
+        let stored = store
+            .put_layer(&compressed[..], LayerExtent::WholeStream)
+            .unwrap();
+        assert_eq!(stored.diff_id, Digest::of_bytes(&tar));
+        assert_eq!(fs::read(store.layer_path(&stored.diff_id)).unwrap(), tar);
+        // Cut short: an error, and nothing stored.
+        let other = LayerTar::new().file("b", &[4; 300_000], 0o644).finish();
+        let mut compressed = Vec::new();
+        ruzstd::encoding::compress(
+            &other[..],
+            &mut compressed,
+            ruzstd::encoding::CompressionLevel::Fastest,
+        );
+        assert!(
+            store
+                .put_layer(
+                    &compressed[..compressed.len() / 2],
+                    LayerExtent::WholeStream
+                )
+                .is_err()
+        );
+        assert_eq!(store.layer_ids().unwrap(), vec![stored.diff_id]);
     }
 
     fn gzip_of(bytes: &[u8]) -> Vec<u8> {

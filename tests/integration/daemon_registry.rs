@@ -72,7 +72,7 @@ impl Registry {
 
     /// One HTTP/1.0 exchange with the registry, from a thread inside its
     /// namespace: status, headers (lower-case names) and body.
-    fn request(
+    pub(crate) fn request(
         &self,
         method: &str,
         target: &str,
@@ -126,7 +126,7 @@ impl Registry {
     }
 
     /// Monolithic blob upload: POST a session, PUT the bytes with their digest.
-    fn put_blob(&self, repository: &str, bytes: &[u8]) -> String {
+    pub(crate) fn put_blob(&self, repository: &str, bytes: &[u8]) -> String {
         let digest = format!("sha256:{}", sha256_hex(bytes));
         let (status, headers, _) = self.request(
             "POST",
@@ -184,7 +184,7 @@ impl Registry {
         self.put_manifest(repository, reference, manifest_type, &manifest)
     }
 
-    fn put_manifest(
+    pub(crate) fn put_manifest(
         &self,
         repository: &str,
         reference: &str,

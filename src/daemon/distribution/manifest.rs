@@ -23,6 +23,7 @@ pub fn accept_header() -> String {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayerEncoding {
     Gzip,
+    Zstd,
     Uncompressed,
 }
 
@@ -203,6 +204,13 @@ pub fn parse(bytes: &[u8], content_type: &str, name: &str) -> Result<Manifest, S
                 | "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip" => {
                     LayerEncoding::Gzip
                 }
+                // containerd's names; the store tells the encodings apart
+                // by their magic bytes, as moby's decompressor does.
+                "application/vnd.oci.image.layer.v1.tar+zstd"
+                | "application/vnd.docker.image.rootfs.diff.tar.zstd"
+                | "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd" => {
+                    LayerEncoding::Zstd
+                }
                 "application/vnd.oci.image.layer.v1.tar"
                 | "application/vnd.docker.image.rootfs.diff.tar"
                 | "application/vnd.oci.image.layer.nondistributable.v1.tar" => {
@@ -324,9 +332,17 @@ mod tests {
             "application/vnd.oci.image.layer.v1.tar\"",
             "application/vnd.oci.image.layer.v1.tar+zstd\"",
         );
+        let Manifest::Image(image) = parse(zstd.as_bytes(), OCI_MANIFEST, "x").unwrap() else {
+            panic!("not an image manifest")
+        };
+        assert_eq!(image.layers[1].encoding, LayerEncoding::Zstd);
+        let xz = body.replace(
+            "application/vnd.oci.image.layer.v1.tar\"",
+            "application/vnd.oci.image.layer.v1.tar+xz\"",
+        );
         assert_eq!(
-            parse(zstd.as_bytes(), OCI_MANIFEST, "x").unwrap_err(),
-            "unsupported media type application/vnd.oci.image.layer.v1.tar+zstd"
+            parse(xz.as_bytes(), OCI_MANIFEST, "x").unwrap_err(),
+            "unsupported media type application/vnd.oci.image.layer.v1.tar+xz"
         );
     }
 

@@ -5,6 +5,8 @@
 //! what images take on disk.
 
 mod catalog;
+mod downloads;
+use downloads::Downloads;
 mod usage;
 
 pub use catalog::{Catalog, ContainerUse, StoredImage, resolve};
@@ -21,6 +23,7 @@ use std::sync::{Mutex, MutexGuard};
 pub struct ImageService {
     store: ImageStore,
     changes: Mutex<()>,
+    downloads: Downloads,
 }
 
 impl std::ops::Deref for ImageService {
@@ -71,6 +74,7 @@ impl ImageService {
         Ok(ImageService {
             store,
             changes: Mutex::new(()),
+            downloads: Downloads::default(),
         })
     }
 
@@ -80,6 +84,11 @@ impl ImageService {
         self.changes
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The layers pulls are fetching now, so that each is fetched once.
+    pub fn downloads(&self) -> &Downloads {
+        &self.downloads
     }
 }
 

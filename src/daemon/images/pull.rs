@@ -216,11 +216,31 @@ fn run_pull(
         }
     }
     for (layer, diff_id) in missing {
+        // Another pull fetching this layer now: wait for it, then use
+        // what it stored (or fetch it here, if that pull failed).
+        let downloads = daemon.images().downloads();
+        let _claim = match downloads.try_claim(diff_id) {
+            Some(claim) => claim,
+            None => {
+                sent(send(layer_message("Waiting", &layer.digest)))?;
+                downloads.claim(diff_id)
+            }
+        };
+        if content.layer(diff_id).is_ok() {
+            sent(send(layer_message("Download complete", &layer.digest)))?;
+            sent(send(layer_message("Pull complete", &layer.digest)))?;
+            continue;
+        }
         let temp = content.temp_path("blob");
         let stored = download_layer(plan, layer, &temp, send).and_then(|file| {
             let _guard = daemon.images().lock();
             extract_layer(daemon, file, layer, diff_id, send)?;
-            // Kept, so that a push sends these very bytes.
+            // Kept, so that a push sends these very bytes; a push writes
+            // schema2 (gzip or plain tar), so a zstd layer is gzipped
+            // again when pushed rather than kept.
+            if layer.encoding == manifest::LayerEncoding::Zstd {
+                return Ok(());
+            }
             content
                 .keep_blob(diff_id, &temp, &layer.digest)
                 .map_err(|e| e.to_string())

@@ -441,6 +441,13 @@ pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError
             }
         }
     }
+    // Blobs no layer names and manifests of images gone (what a crash
+    // between two renames leaves), under the lock a pull keeps its blobs
+    // under. Layers of failed pulls wait for the next start: a pull in
+    // flight has stored layers no image names yet.
+    if let Err(error) = daemon.images().content().collect_unlinked() {
+        crate::daemon::log::warn(&format!("failed to collect unlinked blobs: {error}"));
+    }
     if !deleted.is_empty() {
         report.images_deleted = Some(deleted);
     }
