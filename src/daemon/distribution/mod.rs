@@ -41,7 +41,7 @@ pub struct Repository {
     /// Further endpoints (base URL and transport) the ping tries, in
     /// order, when `base` gives no answer at all: an insecure registry's
     /// `http` after its unverified `https`, as moby's endpoint loop.
-    fallbacks: Vec<(String, Arc<dyn Transport>)>,
+    fallbacks: Vec<Reachable>,
 }
 
 /// Manifest bytes and what the registry said about them.
@@ -67,12 +67,15 @@ impl Unsent {
     }
 }
 
+/// A registry endpoint's base URL and the transport that reaches it.
+pub type Reachable = (String, Arc<dyn Transport>);
+
 /// The endpoints dockerd tries for `domain`, each with the transport that
 /// reaches it (its TLS settings: certs.d, or none for an insecure one).
 pub fn endpoint_transports(
     registries: &Registries,
     domain: &str,
-) -> Result<Vec<(String, Arc<dyn Transport>)>, ApiError> {
+) -> Result<Vec<Reachable>, ApiError> {
     let endpoints = registries.endpoints(domain).map_err(ApiError::internal)?;
     Ok(endpoints
         .into_iter()
