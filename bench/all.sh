@@ -18,7 +18,9 @@
 # script failed without results; 2 on bad usage. A script that skips itself
 # (not root, a tool missing) is listed as skipped and fails nothing.
 # Each script cleans up its own daemons, mounts and temp dirs; this one
-# only keeps the scripts' output in a temp dir it removes.
+# only keeps the scripts' output in a temp dir it removes. A SIGINT or
+# SIGTERM to this script alone takes effect once the running script ends
+# (exit 130, no table); Ctrl-C in a terminal stops both at once.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 ALL=(runtime docker-run exec client cp connections size)
