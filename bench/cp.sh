@@ -50,3 +50,6 @@ awk -v n="$N" \
     printf "  into the container: dockbox %8.1f ms, dockerd %8.1f ms, ratio %6.3f\n", oi / 1000, ti / 1000, oi / ti
     printf "  out of it:          dockbox %8.1f ms, dockerd %8.1f ms, ratio %6.3f\n", oo / 1000, to / 1000, oo / to
 }'
+# Issue #17: <= 0.5 x dockerd 20.10 each way.
+result cp cp_in_ms "$(ms "$(median <"$WORK/ours-in.txt")")" "$(ms "$(median <"$WORK/theirs-in.txt")")" "ratio<=0.5"
+result cp cp_out_ms "$(ms "$(median <"$WORK/ours-out.txt")")" "$(ms "$(median <"$WORK/theirs-out.txt")")" "ratio<=0.5"

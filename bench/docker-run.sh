@@ -73,3 +73,10 @@ awk -v n="$N" -v o="$ours_median" -v t="$theirs_median" \
     printf "  dockbox-shim:             %8.1f MB (target <= 2)\n", osh / 1024
     printf "  containerd-shim-runc-v2:  %8.1f MB\n", tsh / 1024
 }'
+# Issue #20's targets, tighter than the ones printed above (the script's own):
+# the real CLI against our daemon <= 0.15 x dockerd 20.10, idle daemon
+# RSS <= 5 MB (against dockerd + containerd), one shim <= 1 MB.
+mb() { awk -v kb="$1" 'BEGIN { printf "%.2f", kb / 1024 }'; }
+result docker-run run_rm_ms "$(ms "$ours_median")" "$(ms "$theirs_median")" "ratio<=0.15"
+result docker-run idle_rss_mb "$(mb "$ours_rss")" "$(mb $((dockerd_rss + containerd_rss)))" "ours<=5"
+result docker-run shim_rss_mb "$(mb "$ours_shim_rss")" "$(mb "$theirs_shim_rss")" "ours<=1"

@@ -38,3 +38,5 @@ awk -v n="$N" -v o="$ours_median" -v t="$theirs_median" 'BEGIN {
     printf "  Debian dockerd median:    %8.1f ms\n", t / 1000
     printf "  ratio ours/dockerd:       %8.3f   (target <= 0.2)\n", o / t
 }'
+# Issue #16: <= 0.2 x dockerd 20.10.
+result exec exec_ms "$(ms "$ours_median")" "$(ms "$theirs_median")" "ratio<=0.2"

@@ -110,3 +110,8 @@ awk -v n="$N" -v ours="$OURS" -v runc="$THEIRS" 'BEGIN {
     printf "runc median:     %.2f ms\n", runc / 1e6
     printf "ratio ours/runc: %.2f\n", ours / runc
 }'
+# shellcheck source=bench/lib/result.sh
+. "$HERE/bench/lib/result.sh"
+ms() { awk -v ns="$1" 'BEGIN { printf "%.2f", ns / 1e6 }'; }
+# Issue #20: <= 0.2 x Debian's runc (with SECCOMP set to Docker's profile).
+result runtime run_delete_ms "$(ms "$OURS")" "$(ms "$THEIRS")" "ratio<=0.2"

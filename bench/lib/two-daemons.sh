@@ -130,3 +130,7 @@ time_us() {
     echo $((end - start))
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); if (NR % 2) print v[m]; else print int((v[m] + v[m + 1]) / 2) }'; }
+# Microseconds as milliseconds, for the RESULT lines.
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+# shellcheck source=bench/lib/result.sh
+. "$HERE/bench/lib/result.sh"
