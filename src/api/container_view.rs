@@ -244,3 +244,26 @@ mod tests {
         assert!(mount.get("RW").is_some() && mount.get("Type").is_some());
     }
 }
+
+/// One entry of `GET /containers/{id}/changes` (moby's
+/// `container.FilesystemChange`): `Kind` 0 is modified, 1 added, 2
+/// deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct FilesystemChange {
+    pub path: String,
+    pub kind: u8,
+}
+
+impl FilesystemChange {
+    /// The line `docker diff` prints: `C /path`, `A /path`, `D /path`.
+    pub fn line(&self) -> String {
+        let letter = match self.kind {
+            0 => 'C',
+            1 => 'A',
+            2 => 'D',
+            _ => '?',
+        };
+        format!("{letter} {}", self.path)
+    }
+}

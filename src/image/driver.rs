@@ -83,6 +83,19 @@ impl DriverKind {
     }
 }
 
+/// The directories of a container's root filesystem.
+#[derive(Debug)]
+pub enum RootfsLayout {
+    /// overlay2: the container's upper directory over the unpacked
+    /// layers, top first.
+    Overlay {
+        upper: PathBuf,
+        lowers: Vec<PathBuf>,
+    },
+    /// vfs: the container's own complete copy.
+    Copy { rootfs: PathBuf },
+}
+
 #[derive(Debug)]
 pub struct GraphDriver {
     kind: DriverKind,
@@ -438,6 +451,24 @@ impl GraphDriver {
         dir_size(&changes, &mut seen).map_err(io_error("measure", &changes))
     }
 
+    /// Where a container's changes live, for diff, commit and export;
+    /// NoRootfs before its first start made it.
+    pub fn layout(&self, container_id: &str, diff_ids: &[Digest]) -> Result<RootfsLayout> {
+        let dir = self.container_dir(container_id)?;
+        if !dir.is_dir() {
+            return Err(DriverError::NoRootfs(container_id.to_string()));
+        }
+        Ok(match self.kind {
+            DriverKind::Vfs => RootfsLayout::Copy {
+                rootfs: dir.join("rootfs"),
+            },
+            DriverKind::Overlay => RootfsLayout::Overlay {
+                upper: dir.join("upper"),
+                lowers: diff_ids.iter().rev().map(|d| self.diff_path(d)).collect(),
+            },
+        })
+    }
+
     /// Unmounts and deletes the container's root filesystem. Missing is
     /// fine, so a half-made rootfs can be cleaned with the same call.
     pub fn remove_rootfs(&self, container_id: &str) -> Result<()> {
@@ -479,6 +510,15 @@ fn overlay_options(lowers: &[PathBuf], upper: &Path, work: &Path) -> String {
     // can fail with EBUSY; Docker turns it off the same way.
     if Path::new("/sys/module/overlay/parameters/index").exists() {
         options.push_str(",index=off");
+    }
+    // A renamed lower directory then copies up whole, as Docker's naive
+    // diff assumes, so diff and commit see every change in the upper
+    // directory (no redirects or metadata-only copies to follow).
+    if Path::new("/sys/module/overlay/parameters/redirect_dir").exists() {
+        options.push_str(",redirect_dir=off");
+    }
+    if Path::new("/sys/module/overlay/parameters/metacopy").exists() {
+        options.push_str(",metacopy=off");
     }
     options
 }

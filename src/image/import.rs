@@ -63,7 +63,7 @@ pub fn import(
     store.commit(raw, options.tag.iter().cloned().collect())
 }
 
-fn host_architecture() -> &'static str {
+pub(super) fn host_architecture() -> &'static str {
     match std::env::consts::ARCH {
         "x86_64" => "amd64",
         "aarch64" => "arm64",
@@ -176,7 +176,7 @@ pub fn apply_changes(config: &mut ContainerConfig, changes: &[String]) -> Result
             }
             "healthcheck" | "onbuild" | "shell" => {
                 return Err(bad(format!(
-                    "{} is not supported by dockbox import yet",
+                    "{} is not supported by dockbox yet",
                     instruction.to_uppercase()
                 )));
             }

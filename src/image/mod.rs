@@ -7,9 +7,12 @@
 mod archive;
 mod at;
 pub mod blobs;
+pub mod changes;
+mod commit;
 pub mod config;
 pub mod digest;
 pub mod driver;
+mod export;
 mod import;
 pub mod layer;
 pub mod reference;
@@ -20,10 +23,12 @@ mod test_util;
 
 // The daemon's vocabulary.
 pub use archive::SaveImage;
+pub use commit::ChildConfig;
 pub use config::ImageConfig;
 pub use digest::Digest;
 pub use driver::DriverKind;
-pub use import::ImportOptions;
+pub use export::export_tree;
+pub use import::{ImportOptions, apply_changes};
 pub use reference::{ImageName, LookupError, Reference, lookup_image};
 
 use driver::{DriverError, GraphDriver};

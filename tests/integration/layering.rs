@@ -90,6 +90,8 @@ const DAEMON_RESOURCES: &[Resource] = &[
         routes: &[
             "daemon::containers",
             "daemon::containers::attach",
+            "daemon::containers::commit",
+            "daemon::containers::diff",
             "daemon::containers::exec",
             "daemon::containers::lifecycle",
             "daemon::containers::manage",

@@ -9,8 +9,10 @@
 pub mod attach;
 pub mod caps;
 pub mod change;
+pub mod commit;
 pub mod create;
 pub mod dead_shim;
+pub mod diff;
 pub mod exec;
 pub mod exec_store;
 pub mod files;
@@ -58,6 +60,9 @@ pub fn routes(router: &mut Router<Route>) {
         .add("DELETE", "/containers/{id}", delete_route)
         .add("POST", "/containers/{id}/rename", rename_route)
         .add("POST", "/containers/prune", prune_route)
+        .add("POST", "/commit", commit::commit_route)
+        .add("GET", "/containers/{id}/changes", diff::changes_route)
+        .add("GET", "/containers/{id}/export", diff::export_route)
         .add("POST", "/containers/{id}/start", lifecycle::start_route)
         .add("POST", "/containers/{id}/stop", lifecycle::stop_route)
         .add("POST", "/containers/{id}/restart", lifecycle::restart_route)

@@ -32,6 +32,7 @@ fn stored_image(id: &str, config: &serde_json::Value) -> crate::daemon::image_se
             size: 0,
             repo_tags: Vec::new(),
         },
+        parent: None,
         last_tag_time: None,
     }
 }

@@ -21,6 +21,10 @@ pub struct StoredImage {
         skip_serializing_if = "Option::is_none"
     )]
     pub last_tag_time: Option<String>,
+    /// The image a commit made this one from (moby keeps it beside the
+    /// config, not in it): inspect's `Parent` and history's IDs.
+    #[serde(rename = "Parent", default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<Digest>,
 }
 
 /// A container's claim on an image, read from the container records
@@ -115,6 +119,13 @@ impl Catalog {
             .filter(|(_, target)| target == id)
             .map(|(reference, _)| reference)
             .collect()
+    }
+
+    /// Whether a commit made another image from `id` (moby's Children).
+    pub fn has_children(&self, id: &Digest) -> bool {
+        self.images
+            .values()
+            .any(|image| image.parent.as_ref() == Some(id))
     }
 
     /// `RepoTags` and `RepoDigests` in their familiar forms.

@@ -82,3 +82,31 @@ impl ImageService {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
+
+/// moby's RepoTagReference: `repo` with `tag`, or `:latest`; None when
+/// both are empty.
+pub fn repo_tag_reference(
+    repo: &str,
+    tag: &str,
+) -> Result<Option<crate::image::Reference>, crate::api::ApiError> {
+    if repo.is_empty() && tag.is_empty() {
+        return Ok(None);
+    }
+    let named = crate::image::Reference::parse_normalized(repo)
+        .map_err(|e| crate::api::ApiError::invalid(e.to_string()))?;
+    if named.digest().is_some() {
+        return Err(crate::api::ApiError::invalid(
+            "cannot import digest reference",
+        ));
+    }
+    let with_tag = if !tag.is_empty() {
+        named.with_tag(tag)
+    } else if named.tag().is_none() {
+        named.with_tag("latest")
+    } else {
+        Ok(named)
+    };
+    with_tag
+        .map(Some)
+        .map_err(|_| crate::api::ApiError::invalid("invalid tag format"))
+}

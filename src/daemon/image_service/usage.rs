@@ -22,7 +22,11 @@ pub fn summary(image: &StoredImage, catalog: &Catalog, with_virtual_size: bool) 
         created: record.config.created_unix(),
         id: record.id.to_string(),
         labels: record.config.config.as_ref().and_then(|c| c.labels.clone()),
-        parent_id: String::new(),
+        parent_id: image
+            .parent
+            .as_ref()
+            .map(Digest::to_string)
+            .unwrap_or_default(),
         repo_digests,
         repo_tags,
         shared_size: -1,

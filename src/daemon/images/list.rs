@@ -144,9 +144,10 @@ pub fn list_images(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         }
         let untagged = entry.repo_tags.is_empty() && entry.repo_digests.is_empty();
         if untagged {
-            // No image has children here (no builds), so `all` changes
-            // nothing about which untagged images show.
-            let _ = all;
+            // Untagged parents of committed images show only with `all`.
+            if !all && catalog.has_children(&image.record.id) {
+                continue;
+            }
             if (filters.contains("dangling") && !dangling_only) || !patterns.is_empty() {
                 continue;
             }
@@ -275,7 +276,11 @@ pub fn inspect(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         id: record.id.to_string(),
         repo_tags,
         repo_digests,
-        parent: String::new(),
+        parent: image
+            .parent
+            .as_ref()
+            .map(Digest::to_string)
+            .unwrap_or_default(),
         comment,
         created: config.created.clone(),
         docker_version: config.docker_version.clone(),
@@ -354,12 +359,18 @@ pub fn history(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErr
         });
     }
     items.reverse();
-    // Without parents only the newest entry is this image; the rest are
-    // layers of history whose images this daemon never had.
-    if let Some(top) = items.first_mut() {
-        top.id = record.id.to_string();
-        let (tags, _) = catalog.repo_tags_and_digests(&record.id);
-        top.tags = (!tags.is_empty()).then_some(tags);
+    // As moby: the newest entry is this image, each older one its parent
+    // (a commit's) while the chain lasts; the rest are history whose
+    // images this daemon never had.
+    let mut current = Some(image);
+    for item in items.iter_mut() {
+        let Some(shown) = current else {
+            break;
+        };
+        item.id = shown.record.id.to_string();
+        let (tags, _) = catalog.repo_tags_and_digests(&shown.record.id);
+        item.tags = (!tags.is_empty()).then_some(tags);
+        current = shown.parent.as_ref().and_then(|id| catalog.images.get(id));
     }
     Reply::json(200, &items)
 }

@@ -374,6 +374,7 @@ fn publish(daemon: &Daemon, plan: &PullPlan, record: ImageRecord) -> Result<Imag
             let existing: Option<StoredImage> = tx.get(Table::Images, &id)?;
             let stored = StoredImage {
                 record: record.clone(),
+                parent: None,
                 last_tag_time: existing.and_then(|e| e.last_tag_time),
             };
             tx.put(Table::Images, &id, &stored)?;

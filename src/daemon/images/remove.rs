@@ -69,7 +69,21 @@ const ACTIVE_REFERENCE: u8 = 2;
 const STOPPED_CONTAINER: u8 = 4;
 const SOFT: u8 = ACTIVE_REFERENCE | STOPPED_CONTAINER;
 
-fn check_conflict(users: &[&ContainerUse], references: &[Reference], mask: u8) -> Option<Conflict> {
+/// moby's checkImageDeleteConflict; `has_children`: images committed
+/// from this one exist.
+fn check_conflict(
+    users: &[&ContainerUse],
+    references: &[Reference],
+    has_children: bool,
+    mask: u8,
+) -> Option<Conflict> {
+    if mask & HARD != 0 && has_children {
+        return Some(Conflict {
+            hard: true,
+            used: false,
+            message: "image has dependent child images".to_string(),
+        });
+    }
     if mask & HARD != 0
         && let Some(running) = users.iter().find(|c| c.running)
     {
@@ -132,6 +146,7 @@ fn plan_delete(
         .iter()
         .filter(|c| c.image.as_ref() == Some(&id))
         .collect();
+    let has_children = catalog.has_children(&id);
     let mut plan = Plan::default();
     let untag = |plan: &mut Plan, reference: Reference| {
         plan.items.push(DeleteItem::Untagged(reference.familiar()));
@@ -179,7 +194,7 @@ fn plan_delete(
         } else {
             HARD | STOPPED_CONTAINER
         };
-        if let Some(conflict) = check_conflict(&users, &[], mask) {
+        if let Some(conflict) = check_conflict(&users, &[], has_children, mask) {
             return Err(conflict_error(&id, conflict));
         }
         for reference in std::mem::take(&mut references) {
@@ -188,8 +203,10 @@ fn plan_delete(
     }
 
     let mask = if force { HARD } else { HARD | SOFT };
-    if let Some(conflict) = check_conflict(&users, &references, mask) {
-        if quiet && (!references.is_empty() || conflict.used) {
+    if let Some(conflict) = check_conflict(&users, &references, has_children, mask) {
+        // An untag that leaves an image still named, used or with
+        // children keeps it quietly.
+        if quiet && (!references.is_empty() || has_children || conflict.used) {
             return Ok(plan);
         }
         return Err(conflict_error(&id, conflict));
@@ -287,33 +304,53 @@ pub fn delete(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiErro
         return Err(ApiError::invalid("image name cannot be blank"));
     }
     let force = call.query.bool("force");
-    // `noprune` concerns parent images, which only builds make.
+    let prune_parents = !call.query.bool("noprune");
     let _guard = daemon.images().lock();
-    let (items, _) = delete_locked(daemon, &name, force)?;
+    let parent = Catalog::read(daemon.store())?
+        .find(&name)
+        .ok()
+        .and_then(|image| image.parent.clone());
+    let (mut items, _) = delete_locked(daemon, &name, force)?;
+    if prune_parents
+        && items
+            .iter()
+            .any(|item| matches!(item, DeleteItem::Deleted(_)))
+    {
+        items.extend(delete_unused_parents(daemon, parent)?);
+    }
     Reply::json(200, &items)
 }
 
-/// moby's RepoTagReference: `repo` with `tag`, or `:latest`; None when
-/// both are empty.
-pub fn repo_tag_reference(repo: &str, tag: &str) -> Result<Option<Reference>, ApiError> {
-    if repo.is_empty() && tag.is_empty() {
-        return Ok(None);
+/// After a delete, moby also deletes the parents (of commits) that are
+/// left with no name, no child and no container, nearest first.
+fn delete_unused_parents(
+    daemon: &Daemon,
+    mut parent: Option<Digest>,
+) -> Result<Vec<DeleteItem>, ApiError> {
+    let mut items = Vec::new();
+    while let Some(id) = parent.take() {
+        let catalog = Catalog::read(daemon.store())?;
+        let Some(image) = catalog.images.get(&id) else {
+            break;
+        };
+        let used = catalog
+            .containers
+            .iter()
+            .any(|c| c.image.as_ref() == Some(&id));
+        if used || catalog.has_children(&id) || !catalog.references(&id).is_empty() {
+            break;
+        }
+        parent = image.parent.clone();
+        match delete_locked(daemon, id.hex(), false) {
+            Ok((deleted, _)) => items.extend(deleted),
+            Err(error) if error.status() == 409 => break,
+            Err(error) => return Err(error),
+        }
     }
-    let named = Reference::parse_normalized(repo).map_err(|e| ApiError::invalid(e.to_string()))?;
-    if named.digest().is_some() {
-        return Err(ApiError::invalid("cannot import digest reference"));
-    }
-    let with_tag = if !tag.is_empty() {
-        named.with_tag(tag)
-    } else if named.tag().is_none() {
-        named.with_tag("latest")
-    } else {
-        Ok(named)
-    };
-    with_tag
-        .map(Some)
-        .map_err(|_| ApiError::invalid("invalid tag format"))
+    Ok(items)
 }
+
+pub use crate::daemon::image_service::repo_tag_reference;
 
 pub fn tag(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let name = call.param("name")?.to_string();

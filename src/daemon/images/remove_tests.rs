@@ -45,6 +45,7 @@ fn image(seed: &str, layers: &[&str]) -> StoredImage {
             diff_ids,
             repo_tags: Vec::new(),
         },
+        parent: None,
         last_tag_time: None,
     }
 }

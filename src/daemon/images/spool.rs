@@ -97,6 +97,7 @@ fn commit_imported(daemon: &Daemon, record: &ImageRecord) -> Result<(), ApiError
             ..record.clone()
         },
         // Import tags the image the way `docker tag` does.
+        parent: None,
         last_tag_time: (!record.repo_tags.is_empty())
             .then(|| crate::gofmt::time::rfc3339_nano(std::time::SystemTime::now())),
     };

@@ -61,6 +61,7 @@ fn commit_loaded(
                         repo_tags: Vec::new(),
                         ..record
                     },
+                    parent: None,
                     last_tag_time: existing.and_then(|e| e.last_tag_time),
                 };
                 tx.put(Table::Images, &id, &stored)?;

@@ -193,35 +193,7 @@ pub fn save(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             "cowardly refusing to save to a terminal. Use the -o flag or redirect",
         ));
     }
-    if !output.is_empty() {
-        let path = std::path::Path::new(&output);
-        let dir = path
-            .parent()
-            .filter(|d| !d.as_os_str().is_empty())
-            .unwrap_or(std::path::Path::new("."));
-        let invalid = |why: String| {
-            Failure::new(
-                1,
-                format!("failed to save image: invalid output path: {why}"),
-            )
-        };
-        match std::fs::metadata(dir) {
-            Err(e) => {
-                return Err(invalid(format!(
-                    "stat {}: {}",
-                    dir.display(),
-                    crate::applets::docker::parse::kv::go_errno_text(&e)
-                )));
-            }
-            Ok(meta) if !meta.is_dir() => {
-                return Err(invalid(format!(
-                    "{:?} must be a directory",
-                    dir.display().to_string()
-                )));
-            }
-            Ok(_) => {}
-        }
-    }
+    check_output_path(&output, "failed to save image")?;
     let mut params: Vec<(&str, String)> = Vec::new();
     let names: Vec<String> = parsed
         .args
@@ -242,16 +214,46 @@ pub fn save(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         &Headers::new(),
         None,
     )?;
-    let copy_error = |e: std::io::Error| Failure::new(1, format!("failed to save image: {e}"));
+    copy_to_output(&mut response.body, &output)
+        .map_err(|e| Failure::new(1, format!("failed to save image: {e}")))
+}
+
+/// The CLI's ValidateOutputPath: the directory `-o` names must exist;
+/// `context` goes before the message (`failed to save image`).
+pub fn check_output_path(output: &str, context: &str) -> Result<(), Failure> {
     if output.is_empty() {
-        let mut stdout = std::io::stdout().lock();
-        std::io::copy(&mut response.body, &mut stdout).map_err(copy_error)?;
-        stdout.flush().map_err(copy_error)?;
         return Ok(());
     }
-    // Written beside the target and renamed into place, so a failed save
-    // never leaves a truncated archive under the asked name.
-    let target = std::path::Path::new(&output);
+    let path = std::path::Path::new(output);
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let invalid = |why: String| Failure::new(1, format!("{context}: invalid output path: {why}"));
+    match std::fs::metadata(dir) {
+        Err(e) => Err(invalid(format!(
+            "stat {}: {}",
+            dir.display(),
+            crate::applets::docker::parse::kv::go_errno_text(&e)
+        ))),
+        Ok(meta) if !meta.is_dir() => Err(invalid(format!(
+            "{:?} must be a directory",
+            dir.display().to_string()
+        ))),
+        Ok(_) => Ok(()),
+    }
+}
+
+/// Copies a tar answer to stdout (`output` empty) or to the file
+/// `output`, written beside it and renamed into place, so a failure never
+/// leaves a truncated archive under the asked name.
+pub fn copy_to_output(body: &mut dyn Read, output: &str) -> std::io::Result<()> {
+    if output.is_empty() {
+        let mut stdout = std::io::stdout().lock();
+        std::io::copy(body, &mut stdout)?;
+        return stdout.flush();
+    }
+    let target = std::path::Path::new(output);
     let temp = target.with_file_name(format!(
         ".{}.dockbox-save-{}",
         target.file_name().unwrap_or_default().to_string_lossy(),
@@ -264,15 +266,14 @@ pub fn save(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             .create_new(true)
             .mode(0o600)
             .open(&temp)?;
-        std::io::copy(&mut response.body, &mut file)?;
+        std::io::copy(body, &mut file)?;
         file.sync_all()?;
         std::fs::rename(&temp, target)
     })();
-    if let Err(e) = result {
+    if result.is_err() {
         let _ = std::fs::remove_file(&temp);
-        return Err(copy_error(e));
     }
-    Ok(())
+    result
 }
 
 pub fn import(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {

@@ -2,6 +2,7 @@
 //! command line to them.
 
 mod attach;
+mod commit;
 mod containers;
 mod disk_usage;
 mod events;
@@ -62,10 +63,7 @@ impl Session {
 /// them before sending anything, rather than sending half a sequence.
 #[rustfmt::skip] // One name a line, so each removal is a one-line change.
 const NOT_SERVED: &[&str] = &[
-    "commit",
     "cp",
-    "diff",
-    "export",
     "build",
     "login",
     "logout",
@@ -80,6 +78,9 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "system df" => disk_usage::disk_usage(session, parsed),
         "ps" => containers::ps(session, parsed),
         "create" => containers::create(session, parsed),
+        "commit" => commit::commit(session, parsed),
+        "diff" => commit::diff(session, parsed),
+        "export" => commit::export(session, parsed),
         "rm" => containers::remove(session, parsed),
         "rename" => containers::rename(session, parsed),
         "container prune" => containers::prune(session, parsed),
