@@ -118,7 +118,15 @@ const DAEMON_RESOURCES: &[Resource] = &[
     },
     Resource {
         name: "build",
-        routes: &["daemon::build"],
+        routes: &[
+            "daemon::build",
+            "daemon::build::cache",
+            "daemon::build::context",
+            "daemon::build::copy",
+            "daemon::build::output",
+            "daemon::build::prune",
+            "daemon::build::steps",
+        ],
     },
     Resource {
         name: "networks",
