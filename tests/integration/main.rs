@@ -17,6 +17,7 @@ mod client_wire;
 mod daemon_accept;
 mod daemon_attach_upgrade;
 mod daemon_bad_input;
+mod daemon_build;
 mod daemon_commit;
 mod daemon_connections;
 mod daemon_containers;

@@ -1,8 +1,8 @@
 //! The build context: the request body's tar (gzipped or not) unpacked
 //! into a temporary directory that every later lookup treats as a root
 //! (`inroot`), so a symlink in the context cannot point a COPY outside
-//! it. Entries named with `..` or absolute paths are refused, as moby's
-//! untar refuses a breakout.
+//! it. Entry names are taken relative to the context, `..` never
+//! climbing above it.
 
 use crate::inroot::Root;
 use std::ffi::CString;
@@ -23,18 +23,21 @@ impl Drop for Context {
     }
 }
 
-/// A context entry's path made relative, or None for one that would
-/// leave the context.
-fn entry_path(raw: &[u8]) -> Option<PathBuf> {
+/// A context entry's path made relative to the context, `..` stopping
+/// at its top as it does at `/` (moby unpacks the context chrooted into
+/// it, so `../../x` lands at `x`).
+fn entry_path(raw: &[u8]) -> PathBuf {
     let mut parts = Vec::new();
     for part in raw.split(|&b| b == b'/') {
         match part {
             b"" | b"." => {}
-            b".." => return None,
+            b".." => {
+                parts.pop();
+            }
             part => parts.push(std::ffi::OsStr::from_bytes(part)),
         }
     }
-    Some(parts.iter().collect())
+    parts.iter().collect()
 }
 
 fn c_name(name: &std::ffi::OsStr) -> Result<CString, String> {
@@ -65,15 +68,10 @@ impl Context {
 
     fn add(&self, mut entry: tar::Entry<'_, impl Read>) -> Result<(), String> {
         let raw = entry.path_bytes().into_owned();
-        let Some(path) = entry_path(&raw).filter(|p| p.as_os_str().len() > 0) else {
-            if raw.split(|&b| b == b'/').any(|p| p == b"..") {
-                return Err(format!(
-                    "Error processing tar file(invalid path {:?}: breakout): ",
-                    String::from_utf8_lossy(&raw)
-                ));
-            }
+        let path = entry_path(&raw);
+        if path.as_os_str().is_empty() {
             return Ok(());
-        };
+        }
         let mode = entry.header().mode().unwrap_or(0o644) & 0o7777;
         let fail = |e: &dyn std::fmt::Display| format!("unpack {}: {e}", path.display());
         let parent = path.parent().unwrap_or(Path::new(""));
@@ -110,12 +108,7 @@ impl Context {
             }
             tar::EntryType::Link => {
                 let target = entry.link_name_bytes().unwrap_or_default().into_owned();
-                let Some(target) = entry_path(&target) else {
-                    return Err(format!(
-                        "Error processing tar file(invalid hardlink {:?}: breakout): ",
-                        path.display().to_string()
-                    ));
-                };
+                let target = entry_path(&target);
                 let source = self.root.open_path(&target).map_err(|e| fail(&e))?;
                 let dir = self.root.mkdir_all(parent, 0o755).map_err(|e| fail(&e))?;
                 let name = c_name(name)?;
@@ -163,7 +156,8 @@ impl Context {
     /// Deletes a file of the context (the Dockerfile or .dockerignore
     /// when .dockerignore excludes them, as moby does).
     pub fn remove(&self, name: &str) {
-        if let Some(path) = entry_path(name.as_bytes()) {
+        let path = entry_path(name.as_bytes());
+        if !path.as_os_str().is_empty() {
             let _ = std::fs::remove_file(self.dir.join(path));
         }
     }
@@ -189,9 +183,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn context_paths_that_leave_the_context_are_refused() {
-        assert_eq!(entry_path(b"./a/b"), Some(PathBuf::from("a/b")));
-        assert_eq!(entry_path(b"/etc/passwd"), Some(PathBuf::from("etc/passwd")));
-        assert_eq!(entry_path(b"a/../../x"), None);
+    fn context_paths_stay_inside_the_context() {
+        assert_eq!(entry_path(b"./a/b"), PathBuf::from("a/b"));
+        assert_eq!(entry_path(b"/etc/passwd"), PathBuf::from("etc/passwd"));
+        assert_eq!(entry_path(b"a/../../x"), PathBuf::from("x"));
+        assert_eq!(entry_path(b"../.."), PathBuf::new());
     }
 }

@@ -142,8 +142,13 @@ impl Builder<'_> {
     fn commit_nop(&mut self, stage: &mut Stage, comment: &str, make_workdir: bool) -> StepResult {
         let mut probe = stage.config.clone();
         let mut cmd = stage.shell();
-        cmd.push("#(nop) ".into());
-        cmd.push(comment.to_string());
+        // moby's WORKDIR writes its comment as one word with the marker.
+        if make_workdir {
+            cmd.push(format!("#(nop) {comment}"));
+        } else {
+            cmd.push("#(nop) ".into());
+            cmd.push(comment.to_string());
+        }
         probe.cmd = Some(cmd);
         if self.try_cache(stage, &probe) {
             return Ok(());
@@ -155,9 +160,8 @@ impl Builder<'_> {
             return Ok(());
         };
         let container = self.create(&image, &probe)?;
-        if !make_workdir {
-            self.out.text(format!(" ---> Running in {}\n", &container[..12]));
-        }
+        self.out
+            .text(format!(" ---> Running in {}\n", &container[..12]));
         let made = if make_workdir {
             self.mount(&container, &image).and_then(|root| {
                 root.mkdir_all(std::path::Path::new(&stage.config.working_dir), 0o755)
@@ -258,7 +262,7 @@ impl Builder<'_> {
                     let copied = self
                         .mount(&source, &from_image)
                         .and_then(|root| copy(&root, &to, &copy_request));
-                    self.remove(&source, true);
+                    self.discard(&source);
                     Ok(copied?)
                 }
             }
@@ -266,7 +270,7 @@ impl Builder<'_> {
         let hash = match outcome {
             Ok(hash) => hash,
             Err(error) => {
-                self.remove(&container, true);
+                self.discard(&container);
                 return Err(error);
             }
         };
@@ -280,14 +284,24 @@ impl Builder<'_> {
         cmd.push(format!("#(nop) {name} {chown}{hash} in {} ", request.dest));
         probe.cmd = Some(cmd);
         if self.try_cache(stage, &probe) {
-            self.remove(&container, true);
+            self.discard(&container);
             return Ok(());
         }
         let committed = self.commit(stage, &probe, Some(&container));
-        // moby's copy uses a layer, not a container: nothing to announce.
-        let _ = remove_container(self.daemon, &container, true, true);
+        self.discard(&container);
         stage.image_id = Some(committed?);
         Ok(())
+    }
+
+    /// Removes a container moby would not have made (COPY and ADD write
+    /// to a layer of their own), so nothing is announced.
+    fn discard(&self, container: &str) {
+        if let Err(error) = remove_container(self.daemon, container, true, true) {
+            crate::daemon::log::warn(&format!(
+                "build: remove {container}: {}",
+                error.message
+            ));
+        }
     }
 
     fn mount(&self, container: &str, image: &str) -> Result<Root, String> {
@@ -376,17 +390,15 @@ fn apply_metadata(
         }
         Instruction::Expose(ports) => {
             let exposed = config.exposed_ports.get_or_insert_with(BTreeMap::new);
-            let mut list = Vec::new();
-            for port in ports {
-                let port = if port.contains('/') {
-                    port
+            for port in &ports {
+                let key = if port.contains('/') {
+                    port.clone()
                 } else {
                     format!("{port}/tcp")
                 };
-                exposed.insert(port.clone(), serde_json::json!({}));
-                list.push(port);
+                exposed.insert(key, serde_json::json!({}));
             }
-            format!("EXPOSE {}", list.join(" "))
+            format!("EXPOSE {}", ports.join(" "))
         }
         Instruction::User(user) => {
             config.user = user.clone();
