@@ -106,7 +106,7 @@ LABEL purpose=test
 EXPOSE 8080
 USER 1000
 HEALTHCHECK --interval=5s --retries=3 CMD true
-CMD [\"sh\", \"-c\", \"cat /app/hello.txt /app/built; echo $GREETING; pwd; id -u; ls -ln /data /data/sub\"]
+CMD [\"sh\", \"-c\", \"cat /app/hello.txt /app/built; echo $GREETING; pwd; id -u; stat -c '%n %a %u %g %s' /data/a /data/sub /data/sub/b\"]
 ";
 
 /// A single-stage build, the image it makes, a second build all from
@@ -124,7 +124,7 @@ fn single_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
     seen.push(shown(&first, tag));
     seen.push(must(cli, &["run", "--rm", &image], dir));
     let format = "{{json .Config.Env}} {{.Config.WorkingDir}} {{.Config.User}} \
-                  {{json .Config.Healthcheck}} {{json .Config.Labels}} \
+                  {{json .Config.Healthcheck.Test}} {{json .Config.Healthcheck.Interval}} {{.Config.Healthcheck.Retries}} {{json .Config.Labels}} \
                   {{json .Config.ExposedPorts}} {{json .Config.Cmd}} {{len .RootFS.Layers}}";
     seen.push(must(cli, &["inspect", "-f", format, &image], dir));
     let history = must(
@@ -194,7 +194,11 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
     let mut seen = vec![shown(&built, tag)];
     seen.push(must(cli, &["run", "--rm", &image], dir));
     let target = format!("build18-{tag}:maker");
-    let stage = cli(&["build", "--target", "maker", "-t", &target, "."], dir, None);
+    let stage = cli(
+        &["build", "--target", "maker", "-t", &target, "."],
+        dir,
+        None,
+    );
     seen.push(shown(&stage, tag));
     seen.push(must(
         cli,
@@ -275,13 +279,100 @@ fn hostile(cli: Cli<'_>, tag: &str) -> Vec<String> {
     seen
 }
 
+/// A Dockerfile on stdin (alone, and with `-f -` beside a context
+/// directory), `--iidfile`, and a missing Dockerfile.
+fn stdin_and_iidfile(cli: Cli<'_>, tag: &str) -> Vec<String> {
+    let dir_guard = TempDir::new("build-stdin");
+    let dir = dir_guard.path();
+    write(dir, "data.txt", "data\n");
+    let alone = cli(
+        &["build", "-"],
+        dir,
+        Some(b"FROM busybox\nRUN echo from stdin\n"),
+    );
+    let mut seen = vec![shown(&alone, tag)];
+    let iid = dir.join("iid");
+    let beside = cli(
+        &["build", "-f", "-", "--iidfile", iid.to_str().unwrap(), "."],
+        dir,
+        Some(b"FROM busybox\nCOPY data.txt /\nRUN cat /data.txt\n"),
+    );
+    seen.push(shown(&beside, tag));
+    let written = std::fs::read_to_string(&iid).unwrap_or_default();
+    seen.push(format!(
+        "iidfile: {} chars, sha256: {}",
+        written.len(),
+        written.starts_with("sha256:")
+    ));
+    let missing = cli(&["build", "-f", "Nope", "."], dir, None);
+    seen.push(format!("exit {:?}", missing.status.code()));
+    seen
+}
+
 fn scenario(cli: Cli<'_>, tag: &str) -> Vec<String> {
     let mut seen = single_stage(cli, tag);
+    seen.extend(stdin_and_iidfile(cli, tag));
     seen.extend(failing_run(cli, tag));
     seen.extend(multi_stage(cli, tag));
     seen.extend(ignore_and_add(cli, tag));
     seen.extend(hostile(cli, tag));
     seen
+}
+
+fn compare(mine: &[String], theirs: &[String], log: &str) {
+    let differing: Vec<String> = mine
+        .iter()
+        .zip(theirs)
+        .enumerate()
+        .filter(|(_, (mine, theirs))| mine != theirs)
+        .map(|(index, (mine, theirs))| {
+            format!("item {index}:\nours:\n{mine}\nreference:\n{theirs}")
+        })
+        .collect();
+    assert!(
+        differing.is_empty() && mine.len() == theirs.len(),
+        "{}\ndaemon log:\n{log}",
+        differing.join("\n\n"),
+    );
+}
+
+/// The real CLI against one of our daemons.
+fn real_cli(
+    daemon: &crate::daemon_support::TestDaemon,
+) -> impl Fn(&[&str], &Path, Option<&[u8]>) -> Output + '_ {
+    let config = daemon.dir.join("cli-config");
+    std::fs::create_dir_all(&config).unwrap();
+    move |args, dir, stdin| {
+        let mut command = Command::new(DOCKER_CLI);
+        command
+            .env("DOCKER_HOST", daemon.host())
+            .env("DOCKER_CONFIG", &config)
+            .env_remove("DOCKER_CONTEXT");
+        run(command, args, dir, stdin)
+    }
+}
+
+/// Our client, run as the real one is (same environment).
+#[test]
+fn our_client_builds_as_the_real_cli() {
+    require!(skip_unless_ready());
+    let reference = daemon_with_busybox("build-real-cli");
+    let theirs = scenario(&real_cli(&reference), "ours");
+    drop(reference);
+    let daemon = daemon_with_busybox("build-our-cli");
+    let config = daemon.dir.join("cli-config-ours");
+    std::fs::create_dir_all(&config).unwrap();
+    let ours = |args: &[&str], dir: &Path, stdin: Option<&[u8]>| {
+        let mut command = Command::new(crate::harness::dockbox());
+        command
+            .arg("docker")
+            .env("DOCKER_HOST", daemon.host())
+            .env("DOCKER_CONFIG", &config)
+            .env_remove("DOCKER_CONTEXT");
+        run(command, args, dir, stdin)
+    };
+    let mine = scenario(&ours, "ours");
+    compare(&mine, &theirs, &daemon.log());
 }
 
 #[test]
@@ -295,28 +386,6 @@ fn classic_builds_match_dockerd_20_10() {
         "dockerd",
     );
     let daemon = daemon_with_busybox("build");
-    let config = daemon.dir.join("cli-config");
-    std::fs::create_dir_all(&config).unwrap();
-    let ours = |args: &[&str], dir: &Path, stdin: Option<&[u8]>| {
-        let mut command = Command::new(DOCKER_CLI);
-        command
-            .env("DOCKER_HOST", daemon.host())
-            .env("DOCKER_CONFIG", &config)
-            .env_remove("DOCKER_CONTEXT");
-        run(command, args, dir, stdin)
-    };
-    let mine = scenario(&ours, "ours");
-    let differing: Vec<String> = mine
-        .iter()
-        .zip(&theirs)
-        .enumerate()
-        .filter(|(_, (mine, theirs))| mine != theirs)
-        .map(|(index, (mine, theirs))| format!("item {index}:\nours:\n{mine}\ndockerd:\n{theirs}"))
-        .collect();
-    assert!(
-        differing.is_empty() && mine.len() == theirs.len(),
-        "{}\ndaemon log:\n{}",
-        differing.join("\n\n"),
-        daemon.log()
-    );
+    let mine = scenario(&real_cli(&daemon), "ours");
+    compare(&mine, &theirs, &daemon.log());
 }

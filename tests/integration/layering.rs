@@ -49,8 +49,12 @@ const RULES: &[Rule] = &[
             "image",
             "http::server",
             "http::acceptor",
+            // `docker build` filters its context with the ignore matcher,
+            // the only piece of the builder the client shares.
+            "build::dockerfile",
+            "build::words",
         ],
-        why: "the client shares only the API types (and the HTTP wire) with the daemon",
+        why: "the client shares only the API types (and the HTTP wire) with the daemon, and the builder's .dockerignore matcher",
     },
     Rule {
         from: "build",

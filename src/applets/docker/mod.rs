@@ -228,7 +228,7 @@ const UNTABLED_GROUPS: &[&str] = &[
     "trust",
     "volume",
 ];
-const UNTABLED_COMMANDS: &[&str] = &["build", "login", "logout", "search"];
+const UNTABLED_COMMANDS: &[&str] = &["login", "logout", "search"];
 
 fn unknown_command(
     global: &Parsed,

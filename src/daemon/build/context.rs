@@ -49,10 +49,7 @@ impl Context {
     pub fn receive(reader: impl Read, dir: PathBuf) -> Result<Context, String> {
         std::fs::create_dir(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
         let root = Root::open(&dir).map_err(|e| e.to_string());
-        let context = Context {
-            root: root?,
-            dir,
-        };
+        let context = Context { root: root?, dir };
         let decompressed =
             crate::image::store::decompressed(reader).map_err(|e| format!("read context: {e}"))?;
         let mut archive = tar::Archive::new(decompressed);
@@ -60,7 +57,20 @@ impl Context {
             .entries()
             .map_err(|e| format!("Error processing tar file({e}): "))?;
         for entry in entries {
-            let entry = entry.map_err(|e| format!("Error processing tar file({e}): "))?;
+            let entry = match entry {
+                Ok(entry) => entry,
+                // Docker CLI 28's `-f -` context ends right after its last
+                // entry's data (no padding, no end blocks); moby's reader
+                // takes that as the end, and so do we. A short entry is
+                // caught by its copy below.
+                Err(error)
+                    if error.kind() == std::io::ErrorKind::UnexpectedEof
+                        || error.to_string().starts_with("unexpected EOF") =>
+                {
+                    break;
+                }
+                Err(error) => return Err(format!("Error processing tar file({error}): ")),
+            };
             context.add(entry)?;
         }
         Ok(context)
@@ -88,7 +98,11 @@ impl Context {
                     .open_at(&path, flags, mode)
                     .map_err(|e| fail(&e))?;
                 let mut file = std::fs::File::from(fd);
-                std::io::copy(&mut entry, &mut file).map_err(|e| fail(&e))?;
+                let size = entry.header().size().unwrap_or(0);
+                let copied = std::io::copy(&mut entry, &mut file).map_err(|e| fail(&e))?;
+                if copied != size {
+                    return Err("Error processing tar file(unexpected EOF): ".to_string());
+                }
                 let mtime = entry.header().mtime().unwrap_or(0) as i64;
                 set_mtime(&file, mtime);
             }

@@ -43,7 +43,13 @@ pub fn copy(from: &Root, to: &Root, request: &CopyRequest<'_>) -> Result<String,
                 .mkdir_all(Path::new(&request.dest), 0o755)
                 .map_err(|e| e.to_string())?;
             chown_fd(&dir, request.owner);
-            copy_tree(&file, to, Path::new(&request.dest), request.owner, &mut hasher)?;
+            copy_tree(
+                &file,
+                to,
+                Path::new(&request.dest),
+                request.owner,
+                &mut hasher,
+            )?;
             continue;
         }
         let name = Path::new(source).file_name().unwrap_or_default();

@@ -372,7 +372,9 @@ impl Builder<'_> {
                 .stages
                 .get(index)
                 .map(|(_, id)| id.clone())
-                .ok_or_else(|| format!("invalid from flag value {name}: refers to current build stage"));
+                .ok_or_else(|| {
+                    format!("invalid from flag value {name}: refers to current build stage")
+                });
         }
         self.daemon
             .image_lookup()

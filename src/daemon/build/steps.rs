@@ -56,7 +56,9 @@ impl Stage {
         let env = self.config.env.clone().unwrap_or_default();
         let mut args: BTreeMap<&str, &str> = BTreeMap::new();
         for (key, value) in &self.args {
-            let overridden = env.iter().any(|e| e.split('=').next() == Some(key.as_str()));
+            let overridden = env
+                .iter()
+                .any(|e| e.split('=').next() == Some(key.as_str()));
             if let (Some(value), false) = (value, overridden) {
                 args.insert(key, value);
             }
@@ -179,7 +181,9 @@ impl Builder<'_> {
 
     fn run(&mut self, stage: &mut Stage, command: &CommandLine) -> StepResult {
         let Some(image) = stage.image_id.clone() else {
-            return Err(String::from("Please provide a source image with `from` prior to run").into());
+            return Err(
+                String::from("Please provide a source image with `from` prior to run").into(),
+            );
         };
         let mut cmd = if command.prepend_shell {
             stage.shell()
@@ -207,7 +211,8 @@ impl Builder<'_> {
         env.extend(args);
         run_config.env = Some(env);
         let container = self.create(&image, &run_config)?;
-        self.out.text(format!(" ---> Running in {}\n", &container[..12]));
+        self.out
+            .text(format!(" ---> Running in {}\n", &container[..12]));
         let code = self.start_and_wait(&container)?;
         if code != 0 {
             self.remove(&container, false);
@@ -297,10 +302,7 @@ impl Builder<'_> {
     /// to a layer of their own), so nothing is announced.
     fn discard(&self, container: &str) {
         if let Err(error) = remove_container(self.daemon, container, true, true) {
-            crate::daemon::log::warn(&format!(
-                "build: remove {container}: {}",
-                error.message
-            ));
+            crate::daemon::log::warn(&format!("build: remove {container}: {}", error.message));
         }
     }
 
@@ -439,7 +441,9 @@ fn apply_metadata(
                     comment.push('=');
                     comment.push_str(default);
                 }
-                let value = given.or(decl.default).or_else(|| builder.meta_arg(&decl.name));
+                let value = given
+                    .or(decl.default)
+                    .or_else(|| builder.meta_arg(&decl.name));
                 stage.args.retain(|(k, _)| *k != decl.name);
                 stage.args.push((decl.name, value));
             }
