@@ -269,10 +269,7 @@ impl Builder<'_> {
         self.run_triggers(&mut state)?;
         for step in &stage.steps {
             self.announce(&step.original);
-            let outcome = self.dispatch(&mut state, step);
-            if let Err(error) = outcome {
-                return Err(error);
-            }
+            self.dispatch(&mut state, step)?;
             self.out.text(format!(
                 " ---> {}\n",
                 short(state.image_id.as_deref().unwrap_or(""))
@@ -402,9 +399,14 @@ impl Builder<'_> {
         };
         let mut config = config.clone();
         config.image = image.to_string();
-        let mut host = HostConfig::default();
-        host.network_mode = self.options.network_mode.clone();
-        host.log_config.kind = "json-file".into();
+        let host = HostConfig {
+            network_mode: self.options.network_mode.clone(),
+            log_config: crate::api::container::LogConfig {
+                kind: "json-file".into(),
+                config: BTreeMap::new(),
+            },
+            ..HostConfig::default()
+        };
         let request = CreateRequest {
             config,
             host_config: Some(host),
