@@ -193,6 +193,37 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
     );
     let mut seen = vec![shown(&built, tag)];
     seen.push(must(cli, &["run", "--rm", &image], dir));
+    std::fs::create_dir_all(dir.join("scratch")).unwrap();
+    std::fs::write(
+        dir.join("scratch/Dockerfile"),
+        format!("FROM scratch\nCOPY --from={image} /result /\nLABEL kind=scratch\n"),
+    )
+    .unwrap();
+    let scratch = format!("build18-{tag}:scratch");
+    let from_scratch = cli(&["build", "-t", &scratch, "scratch"], dir, None);
+    seen.push(shown(&from_scratch, tag));
+    seen.push(must(
+        cli,
+        &[
+            "inspect",
+            "-f",
+            "{{len .RootFS.Layers}} {{json .Config.Labels}}",
+            &scratch,
+        ],
+        dir,
+    ));
+    let history = must(
+        cli,
+        &[
+            "history",
+            "--no-trunc",
+            "--format",
+            "{{.CreatedBy}}|{{.Size}}",
+            &scratch,
+        ],
+        dir,
+    );
+    seen.push(normalise(&history, tag));
     let target = format!("build18-{tag}:maker");
     let stage = cli(
         &["build", "--target", "maker", "-t", &target, "."],

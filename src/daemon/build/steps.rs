@@ -236,9 +236,6 @@ impl Builder<'_> {
         request: &crate::build::dockerfile::Copy,
         add: bool,
     ) -> StepResult {
-        let Some(image) = stage.image_id.clone() else {
-            return Err(String::from("COPY into a FROM scratch stage is not supported yet").into());
-        };
         let name = if add { "ADD" } else { "COPY" };
         let mut dest = request.dest.clone();
         if !dest.starts_with('/') {
@@ -250,9 +247,24 @@ impl Builder<'_> {
             }
         }
         let owner = parse_chown(&request.chown)?;
-        let container = self.create(&image, &stage.config)?;
+        // A scratch stage has no image to make a container of: its files
+        // go into an empty root filesystem of their own.
+        let container = match &stage.image_id {
+            Some(image) => self.create(image, &stage.config)?,
+            None => crate::daemon::containers::names::new_id()
+                .map_err(|e| format!("generate an ID: {e}"))?,
+        };
+        let image = stage.image_id.clone();
         let outcome = (|| -> Result<String, StepError> {
-            let to = self.mount(&container, &image)?;
+            let to = match &image {
+                Some(image) => self.mount(&container, image)?,
+                None => self
+                    .daemon
+                    .images()
+                    .create_empty_rootfs(&container)
+                    .map_err(|e| e.to_string())
+                    .and_then(|path| Root::open(&path).map_err(|e| e.to_string()))?,
+            };
             let copy_request = CopyRequest {
                 sources: &request.sources,
                 dest: dest.clone(),
@@ -301,6 +313,13 @@ impl Builder<'_> {
     /// Removes a container moby would not have made (COPY and ADD write
     /// to a layer of their own), so nothing is announced.
     fn discard(&self, container: &str) {
+        if self.daemon.find_container(container).is_err() {
+            // A scratch step's bare root filesystem.
+            if let Err(error) = self.daemon.images().remove_rootfs(container) {
+                crate::daemon::log::warn(&format!("build: remove {container}: {error}"));
+            }
+            return;
+        }
         if let Err(error) = remove_container(self.daemon, container, true, true) {
             crate::daemon::log::warn(&format!("build: remove {container}: {}", error.message));
         }
