@@ -350,6 +350,72 @@ fn scenario(cli: Cli<'_>, tag: &str) -> Vec<String> {
     seen
 }
 
+/// The JSON stream of `POST /build` as it comes off the wire (curl on
+/// the daemon's socket): ONBUILD triggers, `COPY --chown`, the aux ID,
+/// `q` and a failing step's error with its code. Each RUN writes its
+/// output at once, since how a process's writes split into messages
+/// depends on timing.
+fn raw_stream(socket: &Path, cli: Cli<'_>, tag: &str) -> Vec<String> {
+    let dir_guard = TempDir::new("build-raw");
+    let dir = dir_guard.path();
+    let base = format!("build18-{tag}:onbuild");
+    write(
+        dir,
+        "base/Dockerfile",
+        "FROM busybox\nONBUILD RUN echo triggered > /t\nONBUILD ENV FROM_TRIGGER=1\n",
+    );
+    must(cli, &["build", "-q", "-t", &base, "base"], dir);
+    let mut archive = tar::Builder::new(Vec::new());
+    let dockerfile = format!(
+        "FROM {base}\nCOPY --chown=1000:1001 f /f\nRUN echo \"$(stat -c '%u %g' /f) $(cat /t) $FROM_TRIGGER\"\nRUN exit 7\n"
+    );
+    for (name, content) in [("Dockerfile", dockerfile.as_bytes()), ("f", b"file\n")] {
+        let mut header = tar::Header::new_gnu();
+        header.set_size(content.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        archive.append_data(&mut header, name, content).unwrap();
+    }
+    let tar_path = dir.join("context.tar");
+    std::fs::write(&tar_path, archive.into_inner().unwrap()).unwrap();
+    let mut seen = Vec::new();
+    for query in [
+        "t=build18-raw:1",
+        "t=build18-raw:1&q=1",
+        "t=build18-raw:1&forcerm=1",
+    ] {
+        let output = Command::new("curl")
+            .args(["-s", "--unix-socket"])
+            .arg(socket)
+            .args(["-H", "Content-Type: application/x-tar", "--data-binary"])
+            .arg(format!("@{}", tar_path.display()))
+            .arg(format!("http://localhost/v1.41/build?{query}"))
+            .output()
+            .expect("run curl");
+        seen.push(normalise(&text(&output.stdout), tag));
+    }
+    let good = b"FROM busybox\nLABEL a=b\n";
+    let mut archive = tar::Builder::new(Vec::new());
+    let mut header = tar::Header::new_gnu();
+    header.set_size(good.len() as u64);
+    header.set_mode(0o644);
+    header.set_cksum();
+    archive
+        .append_data(&mut header, "Dockerfile", &good[..])
+        .unwrap();
+    std::fs::write(&tar_path, archive.into_inner().unwrap()).unwrap();
+    let output = Command::new("curl")
+        .args(["-s", "--unix-socket"])
+        .arg(socket)
+        .args(["--data-binary"])
+        .arg(format!("@{}", tar_path.display()))
+        .arg("http://localhost/v1.41/build?t=build18-raw:2&nocache=1")
+        .output()
+        .expect("run curl");
+    seen.push(normalise(&text(&output.stdout), tag));
+    seen
+}
+
 fn compare(mine: &[String], theirs: &[String], log: &str) {
     let differing: Vec<String> = mine
         .iter()
@@ -416,7 +482,14 @@ fn classic_builds_match_dockerd_20_10() {
         &|args, dir, stdin| run(engine.cli(), args, dir, stdin),
         "dockerd",
     );
+    let theirs_raw = raw_stream(
+        &engine.dir().join("docker.sock"),
+        &|args, dir, stdin| run(engine.cli(), args, dir, stdin),
+        "dockerd",
+    );
     let daemon = daemon_with_busybox("build");
     let mine = scenario(&real_cli(&daemon), "ours");
     compare(&mine, &theirs, &daemon.log());
+    let mine_raw = raw_stream(&daemon.socket, &real_cli(&daemon), "ours");
+    compare(&mine_raw, &theirs_raw, &daemon.log());
 }

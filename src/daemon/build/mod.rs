@@ -194,8 +194,10 @@ pub struct Builder<'a> {
 impl Builder<'_> {
     fn announce(&mut self, original: &str) {
         self.step += 1;
-        let text = format!("Step {}/{} : {original}\n", self.step, self.total);
+        // moby writes the line and its end apart.
+        let text = format!("Step {}/{} : {original}", self.step, self.total);
         self.out.text(text);
+        self.out.text("\n");
     }
 
     fn build_all(&mut self, file: &Dockerfile) -> Result<String, StepError> {
@@ -253,20 +255,14 @@ impl Builder<'_> {
                     resolved.id
                 }
             };
-            let config = self
-                .daemon
-                .image_lookup()
-                .resolve(&image)
-                .map_err(|e| e.message)?
-                .config;
-            state.config = config;
+            state.config = self.image_config(&image)?;
             state.image_id = Some(image);
         }
+        self.run_triggers(&mut state)?;
         self.out.text(format!(
             " ---> {}\n",
             short(state.image_id.as_deref().unwrap_or(""))
         ));
-        self.run_triggers(&mut state)?;
         for step in &stage.steps {
             self.announce(&step.original);
             self.dispatch(&mut state, step)?;
@@ -295,11 +291,13 @@ impl Builder<'_> {
         if triggers.is_empty() {
             return Ok(());
         }
-        let plural = if triggers.len() > 1 { "s" } else { "" };
-        self.out.text(format!(
-            "# Executing {} build trigger{plural}\n",
-            triggers.len()
-        ));
+        // Three writes, as moby's Fprintf of the count and the plural.
+        self.out
+            .text(format!("# Executing {} build trigger", triggers.len()));
+        if triggers.len() > 1 {
+            self.out.text("s");
+        }
+        self.out.text("\n");
         for trigger in triggers {
             let step = dockerfile::parse_trigger(&trigger)?;
             self.dispatch(state, &step)?;
@@ -313,11 +311,7 @@ impl Builder<'_> {
                 .error(0, "No image was generated. Is your Dockerfile empty?");
             return;
         }
-        if self.options.quiet {
-            self.out.always(format!("{id}\n"));
-        } else {
-            self.out.text(format!("Successfully built {}\n", short(id)));
-        }
+        self.out.text(format!("Successfully built {}\n", short(id)));
         for tag in &self.options.tags {
             let written = self.daemon.store().write(|tx| {
                 tx.put_raw(Table::Tags, &tag.to_string(), id.as_bytes())?;
@@ -330,6 +324,27 @@ impl Builder<'_> {
             self.daemon.log_image_event(id, &tag.familiar(), "tag");
             self.out
                 .text(format!("Successfully tagged {}\n", tag.familiar()));
+        }
+        if self.options.quiet {
+            self.out.quiet_id(id);
+        }
+    }
+
+    /// The image's container defaults read from its config as stored
+    /// (ONBUILD, SHELL and HEALTHCHECK included).
+    fn image_config(&self, id: &str) -> Result<ContainerConfig, String> {
+        let digest = Digest::parse(id).map_err(|e| e.to_string())?;
+        let raw = self
+            .daemon
+            .images()
+            .content()
+            .config(&digest)
+            .map_err(|e| e.to_string())?;
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|e| format!("image {id}: {e}"))?;
+        match value.get_mut("config").map(serde_json::Value::take) {
+            None | Some(serde_json::Value::Null) => Ok(ContainerConfig::default()),
+            Some(config) => serde_json::from_value(config).map_err(|e| format!("image {id}: {e}")),
         }
     }
 

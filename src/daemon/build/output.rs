@@ -1,7 +1,8 @@
 //! The build's JSON stream as moby's classic builder writes it: text as
-//! `{"stream":...}`, the image ID as `{"aux":{"ID":...}}`, a failure as
-//! the last message. With `q` the text is held back and only shown when
-//! the build fails.
+//! `{"stream":...}` (Go's JSON, `>` as `\u003e`), the image ID as
+//! `{"aux":{"ID":...}}`, a failure as the last message. With `q` the
+//! messages are held back and only sent when the build fails; success
+//! sends the image ID alone.
 
 use crate::api::image::{ErrorDetail, ProgressMessage};
 use crate::http::wire::ChunkedWriter;
@@ -11,7 +12,7 @@ use std::os::unix::net::UnixStream;
 pub struct Output {
     writer: Option<ChunkedWriter<UnixStream>>,
     quiet: bool,
-    held: String,
+    held: Vec<u8>,
 }
 
 impl Output {
@@ -19,31 +20,39 @@ impl Output {
         Output {
             writer: Some(writer),
             quiet,
-            held: String::new(),
+            held: Vec::new(),
         }
     }
 
-    fn send(&mut self, message: &ProgressMessage) {
+    fn write(&mut self, bytes: &[u8]) {
         // A client gone away stops hearing; the build still finishes.
         if let Some(writer) = self.writer.as_mut()
-            && writer.write_all(&message.line()).is_err()
+            && writer.write_all(bytes).is_err()
         {
             self.writer = None;
         }
     }
 
-    pub fn text(&mut self, text: impl Into<String>) {
-        let text = text.into();
+    fn send(&mut self, message: &ProgressMessage) {
+        let mut line =
+            crate::api::events::go_escape(&serde_json::to_string(message).unwrap_or_default())
+                .into_bytes();
+        line.extend_from_slice(b"\r\n");
         if self.quiet {
-            self.held.push_str(&text);
+            self.held.extend_from_slice(&line);
         } else {
-            self.send(&ProgressMessage::stream(text));
+            self.write(&line);
         }
     }
 
-    /// Text shown even with `q` (the final ID).
-    pub fn always(&mut self, text: impl Into<String>) {
+    pub fn text(&mut self, text: impl Into<String>) {
         self.send(&ProgressMessage::stream(text));
+    }
+
+    /// The image ID `q` answers with.
+    pub fn quiet_id(&mut self, id: &str) {
+        self.quiet = false;
+        self.text(format!("{id}\n"));
     }
 
     pub fn aux_id(&mut self, id: &str) {
@@ -53,11 +62,11 @@ impl Output {
         });
     }
 
+    /// The failure, after what `q` held back.
     pub fn error(&mut self, code: i64, message: &str) {
-        if self.quiet && !self.held.is_empty() {
-            let held = std::mem::take(&mut self.held);
-            self.send(&ProgressMessage::stream(held));
-        }
+        let held = std::mem::take(&mut self.held);
+        self.write(&held);
+        self.quiet = false;
         let mut line = ProgressMessage::error(message);
         if let Some(detail) = line.error_detail.as_mut() {
             *detail = ErrorDetail {
