@@ -367,7 +367,7 @@ fn raw_stream(socket: &Path, cli: Cli<'_>, tag: &str) -> Vec<String> {
     must(cli, &["build", "-q", "-t", &base, "base"], dir);
     let mut archive = tar::Builder::new(Vec::new());
     let dockerfile = format!(
-        "FROM {base}\nCOPY --chown=1000:1001 f /f\nRUN echo \"$(stat -c '%u %g' /f) $(cat /t) $FROM_TRIGGER\"\nRUN exit 7\n"
+        "FROM {base}\nCOPY --chown=1000:1001 f /f\nCOPY --chown=nobody:nogroup f /g\nRUN echo \"$(stat -c '%u %g' /f /g | tr '\\n' ' ') $(cat /t) $FROM_TRIGGER\"\nRUN exit 7\n"
     );
     for (name, content) in [("Dockerfile", dockerfile.as_bytes()), ("f", b"file\n")] {
         let mut header = tar::Header::new_gnu();

@@ -246,7 +246,6 @@ impl Builder<'_> {
                 dest.push('/');
             }
         }
-        let owner = parse_chown(&request.chown)?;
         // A scratch stage has no image to make a container of: its files
         // go into an empty root filesystem of their own.
         let container = match &stage.image_id {
@@ -268,7 +267,7 @@ impl Builder<'_> {
             let copy_request = CopyRequest {
                 sources: &request.sources,
                 dest: dest.clone(),
-                owner,
+                owner: parse_chown(&request.chown, &to)?,
                 extract: add,
             };
             match &request.from {
@@ -336,18 +335,21 @@ impl Builder<'_> {
     }
 }
 
-/// `--chown` as numbers (`uid[:gid]`); names need the image's passwd.
-fn parse_chown(chown: &str) -> Result<(u32, u32), String> {
+/// `--chown=user[:group]` as moby reads it: numbers as they are, names
+/// from the destination's /etc/passwd and /etc/group (read inside its
+/// root); a user alone stands for the group of the same name or number.
+fn parse_chown(chown: &str, root: &Root) -> Result<(u32, u32), String> {
     if chown.is_empty() {
         return Ok((0, 0));
     }
     let (user, group) = chown.split_once(':').unwrap_or((chown, chown));
-    match (user.parse(), group.parse()) {
-        (Ok(uid), Ok(gid)) => Ok((uid, gid)),
-        _ => Err(format!(
-            "unable to convert uid/gid chown string to host mapping: --chown={chown} (only numeric IDs are supported)"
-        )),
+    if let (Ok(uid), Ok(gid)) = (user.parse(), group.parse()) {
+        return Ok((uid, gid));
     }
+    let spec = format!("{user}:{group}");
+    crate::daemon::containers::user::resolve_in_rootfs(root.path(), &spec, &[])
+        .map(|found| (found.uid, found.gid))
+        .map_err(|e| format!("unable to convert uid/gid chown string to host mapping: {e}"))
 }
 
 fn command_words(stage: &Stage, line: &CommandLine) -> Vec<String> {
