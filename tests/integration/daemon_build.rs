@@ -184,6 +184,8 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
             "WHO=me",
             "--build-arg",
             "UNUSED=1",
+            "--label",
+            "from.cli=yes",
             "-t",
             &image,
             ".",
@@ -193,6 +195,11 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
     );
     let mut seen = vec![shown(&built, tag)];
     seen.push(must(cli, &["run", "--rm", &image], dir));
+    seen.push(must(
+        cli,
+        &["inspect", "-f", "{{json .Config.Labels}}", &image],
+        dir,
+    ));
     std::fs::create_dir_all(dir.join("scratch")).unwrap();
     std::fs::write(
         dir.join("scratch/Dockerfile"),

@@ -142,13 +142,40 @@ fn read_dockerfile(context: &Context, options: &Options) -> Result<Dockerfile, A
     Ok(parsed)
 }
 
+/// `labels` as moby's classic builder applies them: one more LABEL step
+/// at the end of the Dockerfile, `LABEL "key"='value' ...`.
+fn add_label_step(
+    parsed: &mut Dockerfile,
+    labels: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    if labels.is_empty() {
+        return Ok(());
+    }
+    let mut line = String::from("LABEL ");
+    for (key, value) in labels {
+        line.push_str(&format!(
+            "{}='{value}' ",
+            crate::gofmt::quote::go_quote(key)
+        ));
+    }
+    let mut step = dockerfile::parse_trigger(&line).map_err(ApiError::invalid)?;
+    // Its step line shows the pairs unquoted.
+    let pairs: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    step.original = format!("LABEL {}", pairs.join(" "));
+    if let Some(stage) = parsed.stages.last_mut() {
+        stage.steps.push(step);
+    }
+    Ok(())
+}
+
 fn build(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let options = options(call)?;
     let dir = daemon.images().content().temp_path("build-context");
     let received = Context::receive(call.exchange.body(), dir);
     let _ = std::io::copy(call.exchange.body(), &mut std::io::sink());
     let context = received.map_err(ApiError::invalid)?;
-    let parsed = read_dockerfile(&context, &options)?;
+    let mut parsed = read_dockerfile(&context, &options)?;
+    add_label_step(&mut parsed, &options.labels)?;
     let mut headers = Headers::new();
     headers.add("Content-Type", "application/json");
     let writer = call
@@ -270,12 +297,6 @@ impl Builder<'_> {
                 " ---> {}\n",
                 short(state.image_id.as_deref().unwrap_or(""))
             ));
-        }
-        if !self.options.labels.is_empty() {
-            let labels = state.config.labels.get_or_insert_with(BTreeMap::new);
-            for (key, value) in &self.options.labels {
-                labels.insert(key.clone(), value.clone());
-            }
         }
         let id = state.image_id.clone().unwrap_or_default();
         if !id.is_empty() {
