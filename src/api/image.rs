@@ -138,8 +138,16 @@ pub struct ProgressMessage {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorDetail {
+    /// jsonmessage's `code`: the exit status a client takes (a failed
+    /// build step's); absent when 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub code: i64,
     #[serde(default)]
     pub message: String,
+}
+
+fn is_zero(code: &i64) -> bool {
+    *code == 0
 }
 
 /// jsonmessage's `JSONProgress`: bytes done of a total (0 when unknown).
@@ -169,6 +177,7 @@ impl ProgressMessage {
         let message = message.into();
         ProgressMessage {
             error_detail: Some(ErrorDetail {
+                code: 0,
                 message: message.clone(),
             }),
             error: Some(message),

@@ -197,3 +197,57 @@ pub fn go_duration_string(nanos: i64) -> String {
 #[cfg(test)]
 #[path = "duration_tests.rs"]
 mod tests;
+
+/// Go's `time.Duration.String()`: `1h2m3.5s`, `1.5ms`, `0s`.
+pub fn format_duration(nanos: i64) -> String {
+    if nanos == 0 {
+        return "0s".into();
+    }
+    let sign = if nanos < 0 { "-" } else { "" };
+    let n = nanos.unsigned_abs();
+    let fraction = |value: u64, unit: u64| -> String {
+        let whole = value / unit;
+        let rest = value % unit;
+        if rest == 0 {
+            return whole.to_string();
+        }
+        let digits = unit.to_string().len() - 1;
+        let text = format!("{rest:0digits$}");
+        format!("{whole}.{}", text.trim_end_matches('0'))
+    };
+    if n < 1_000 {
+        return format!("{sign}{n}ns");
+    }
+    if n < 1_000_000 {
+        return format!("{sign}{}µs", fraction(n, 1_000));
+    }
+    if n < 1_000_000_000 {
+        return format!("{sign}{}ms", fraction(n, 1_000_000));
+    }
+    let hours = n / 3_600_000_000_000;
+    let minutes = n / 60_000_000_000 % 60;
+    let seconds = fraction(n % 60_000_000_000, 1_000_000_000);
+    let mut out = String::from(sign);
+    if hours > 0 {
+        out.push_str(&format!("{hours}h"));
+    }
+    if hours > 0 || minutes > 0 {
+        out.push_str(&format!("{minutes}m"));
+    }
+    out.push_str(&format!("{seconds}s"));
+    out
+}
+
+#[cfg(test)]
+mod format_tests {
+    #[test]
+    fn durations_print_as_go_prints_them() {
+        use super::format_duration as f;
+        assert_eq!(f(0), "0s");
+        assert_eq!(f(5_000_000_000), "5s");
+        assert_eq!(f(1_500_000), "1.5ms");
+        assert_eq!(f(90_000_000_000), "1m30s");
+        assert_eq!(f(3_600_000_000_000), "1h0m0s");
+        assert_eq!(f(2_500_000_000), "2.5s");
+    }
+}

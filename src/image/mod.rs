@@ -189,6 +189,12 @@ impl ImageStore {
             .create_rootfs(&self.content, container_id, &config.rootfs.diff_ids)?)
     }
 
+    /// An empty root filesystem under `id`, as a container's would be:
+    /// what a `FROM scratch` build step copies into before its commit.
+    pub fn create_empty_rootfs(&self, id: &str) -> Result<PathBuf> {
+        Ok(self.driver.create_rootfs(&self.content, id, &[])?)
+    }
+
     /// The root filesystem of an existing container, mounted again if it
     /// is not: for the daemon's start-up after a reboot.
     pub fn mount_rootfs(&self, container_id: &str, image: &Digest) -> Result<PathBuf> {

@@ -49,8 +49,12 @@ const RULES: &[Rule] = &[
             "image",
             "http::server",
             "http::acceptor",
+            // `docker build` filters its context with the ignore matcher,
+            // the only piece of the builder the client shares.
+            "build::dockerfile",
+            "build::words",
         ],
-        why: "the client shares only the API types (and the HTTP wire) with the daemon",
+        why: "the client shares only the API types (and the HTTP wire) with the daemon, and the builder's .dockerignore matcher",
     },
     Rule {
         from: "build",
@@ -123,7 +127,15 @@ const DAEMON_RESOURCES: &[Resource] = &[
     },
     Resource {
         name: "build",
-        routes: &["daemon::build"],
+        routes: &[
+            "daemon::build",
+            "daemon::build::cache",
+            "daemon::build::context",
+            "daemon::build::copy",
+            "daemon::build::output",
+            "daemon::build::prune",
+            "daemon::build::steps",
+        ],
     },
     Resource {
         name: "networks",

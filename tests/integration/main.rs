@@ -20,6 +20,7 @@ mod daemon_archive;
 mod daemon_archive_hostile;
 mod daemon_attach_upgrade;
 mod daemon_bad_input;
+mod daemon_build;
 mod daemon_commit;
 mod daemon_connections;
 mod daemon_containers;

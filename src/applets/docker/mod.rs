@@ -229,7 +229,7 @@ const UNTABLED_GROUPS: &[&str] = &[
     "trust",
     "volume",
 ];
-const UNTABLED_COMMANDS: &[&str] = &["build", "search"];
+const UNTABLED_COMMANDS: &[&str] = &["search"];
 
 fn unknown_command(
     global: &Parsed,

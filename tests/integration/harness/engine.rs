@@ -376,7 +376,7 @@ impl Engine {
 
     /// The real Docker CLI against this engine, with a client config of
     /// its own (no ~/.docker).
-    fn cli(&self) -> Command {
+    pub fn cli(&self) -> Command {
         let mut command = Command::new(DOCKER_CLI);
         command
             .env(

@@ -12,8 +12,8 @@ use super::network_commands::{
     NETWORK_PRUNE, NETWORK_RM,
 };
 use super::other_commands::{
-    EVENTS, HISTORY, IMAGE_PRUNE, IMAGES, IMPORT, INFO, INSPECT, LOAD, LOGIN, LOGOUT, PULL, PUSH,
-    RMI, SAVE, SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
+    BUILD, EVENTS, HISTORY, IMAGE_PRUNE, IMAGES, IMPORT, INFO, INSPECT, LOAD, LOGIN, LOGOUT, PULL,
+    PUSH, RMI, SAVE, SYSTEM_DF, SYSTEM_PRUNE, TAG, VERSION,
 };
 use super::tables::{CONTAINER_INSPECT, CREATE, IMAGE_INSPECT, PS, RUN};
 use super::volume_commands::{VOLUME_CREATE, VOLUME_INSPECT, VOLUME_LS, VOLUME_PRUNE, VOLUME_RM};
@@ -21,6 +21,7 @@ use super::volume_commands::{VOLUME_CREATE, VOLUME_INSPECT, VOLUME_LS, VOLUME_PR
 /// Each command answers to its name and to the aliases its help lists.
 pub(super) const COMMANDS: &[&CommandSpec] = &[
     &ATTACH,
+    &BUILD,
     &COMMIT,
     &CONTAINER_INSPECT,
     &CONTAINER_PRUNE,

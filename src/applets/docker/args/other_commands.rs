@@ -489,3 +489,149 @@ pub const LOGOUT: CommandSpec = CommandSpec {
     min_args: 0,
     max_args: Some(1),
 };
+
+const BUILD_FLAGS: &[FlagSpec] = &[
+    value(
+        "add-host",
+        None,
+        "list",
+        "Add a custom host-to-IP mapping (\"host:ip\")",
+    ),
+    value("build-arg", None, "list", "Set build-time variables"),
+    value(
+        "cache-from",
+        None,
+        "strings",
+        "Images to consider as cache sources",
+    ),
+    value(
+        "cgroup-parent",
+        None,
+        "string",
+        "Set the parent cgroup for the \"RUN\" instructions during build",
+    ),
+    boolean("compress", None, "Compress the build context using gzip"),
+    value(
+        "cpu-period",
+        None,
+        "int",
+        "Limit the CPU CFS (Completely Fair Scheduler) period",
+    ),
+    value(
+        "cpu-quota",
+        None,
+        "int",
+        "Limit the CPU CFS (Completely Fair Scheduler) quota",
+    ),
+    value(
+        "cpu-shares",
+        Some('c'),
+        "int",
+        "CPU shares (relative weight)",
+    ),
+    value(
+        "cpuset-cpus",
+        None,
+        "string",
+        "CPUs in which to allow execution (0-3, 0,1)",
+    ),
+    value(
+        "cpuset-mems",
+        None,
+        "string",
+        "MEMs in which to allow execution (0-3, 0,1)",
+    ),
+    boolean(
+        "disable-content-trust",
+        None,
+        "Skip image verification (default true)",
+    ),
+    value(
+        "file",
+        Some('f'),
+        "string",
+        "Name of the Dockerfile (Default is \"PATH/Dockerfile\")",
+    ),
+    boolean("force-rm", None, "Always remove intermediate containers"),
+    value("iidfile", None, "string", "Write the image ID to the file"),
+    value(
+        "isolation",
+        None,
+        "string",
+        "Container isolation technology",
+    ),
+    value("label", None, "list", "Set metadata for an image"),
+    value("memory", Some('m'), "bytes", "Memory limit"),
+    value(
+        "memory-swap",
+        None,
+        "bytes",
+        "Swap limit equal to memory plus swap: -1 to enable unlimited swap",
+    ),
+    FlagSpec {
+        default: Some("default"),
+        ..value(
+            "network",
+            None,
+            "string",
+            "Set the networking mode for the RUN instructions during build (default \"default\")",
+        )
+    },
+    boolean("no-cache", None, "Do not use cache when building the image"),
+    value(
+        "platform",
+        None,
+        "string",
+        "Set platform if server is multi-platform capable",
+    ),
+    boolean(
+        "pull",
+        None,
+        "Always attempt to pull a newer version of the image",
+    ),
+    boolean(
+        "quiet",
+        Some('q'),
+        "Suppress the build output and print image ID on success",
+    ),
+    FlagSpec {
+        default: Some("true"),
+        ..boolean(
+            "rm",
+            None,
+            "Remove intermediate containers after a successful build (default true)",
+        )
+    },
+    value("security-opt", None, "strings", "Security options"),
+    value("shm-size", None, "bytes", "Size of \"/dev/shm\""),
+    boolean(
+        "squash",
+        None,
+        "Squash newly built layers into a single new layer",
+    ),
+    value(
+        "tag",
+        Some('t'),
+        "list",
+        "Name and optionally a tag in the \"name:tag\" format",
+    ),
+    value(
+        "target",
+        None,
+        "string",
+        "Set the target build stage to build.",
+    ),
+    value("ulimit", None, "ulimit", "Ulimit options (default [])"),
+    HELP,
+];
+pub const BUILD: CommandSpec = CommandSpec {
+    name: "build",
+    usage: "docker build [OPTIONS] PATH | URL | -",
+    short: "Build an image from a Dockerfile",
+    aliases: "docker image build, docker build, docker builder build",
+    flags: BUILD_FLAGS,
+    exclude: &[],
+    interspersed: true,
+    min_args: 1,
+    max_args: Some(1),
+};

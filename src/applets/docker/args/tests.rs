@@ -280,6 +280,7 @@ fn global_options_stop_at_the_command() {
 fn captured_commands_match_the_real_cli() {
     let names = [
         "attach",
+        "build",
         "commit",
         "container prune",
         "cp",

@@ -2,6 +2,7 @@
 //! command line to them.
 
 mod attach;
+mod build;
 mod commit;
 mod containers;
 mod cp;
@@ -70,7 +71,6 @@ impl Session {
 /// them before sending anything, rather than sending half a sequence.
 #[rustfmt::skip] // One name a line, so each removal is a one-line change.
 const NOT_SERVED: &[&str] = &[
-    "build",
     "search",
 ];
 
@@ -82,6 +82,7 @@ pub fn run(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
         "system df" => disk_usage::disk_usage(session, parsed),
         "ps" => containers::ps(session, parsed),
         "create" => containers::create(session, parsed),
+        "build" => build::build(session, parsed),
         "commit" => commit::commit(session, parsed),
         "diff" => commit::diff(session, parsed),
         "export" => commit::export(session, parsed),

@@ -66,7 +66,19 @@ pub fn display_with(
     terminal: bool,
 ) -> Result<(), Failure> {
     let width = if terminal { terminal_width() } else { 200 };
-    display_at_width(body, out, terminal, width)
+    display_at_width(body, out, terminal, width, &mut |_| {})
+}
+
+/// [`display_with`] that hands each aux value (a built image's ID) to
+/// `on_aux`.
+pub fn display_with_aux(
+    body: &mut impl Read,
+    out: &mut impl Write,
+    terminal: bool,
+    on_aux: &mut dyn FnMut(&serde_json::Value),
+) -> Result<(), Failure> {
+    let width = if terminal { terminal_width() } else { 200 };
+    display_at_width(body, out, terminal, width, on_aux)
 }
 
 /// jsonmessage's `DisplayJSONMessagesStream`: off a terminal, messages
@@ -77,6 +89,7 @@ fn display_at_width(
     out: &mut impl Write,
     terminal: bool,
     width: usize,
+    on_aux: &mut dyn FnMut(&serde_json::Value),
 ) -> Result<(), Failure> {
     let reader = BufReader::new(body);
     // On a terminal: the ids in the order their lines were first drawn.
@@ -91,9 +104,12 @@ fn display_at_width(
             .map_err(|e| Failure::new(1, format!("error decoding daemon response: {e}")))?;
         if let Some(detail) = message.error_detail {
             let _ = out.flush();
-            return Err(Failure::new(1, detail.message));
+            // jsonmessage: the stream's code is the exit status, 1 if none.
+            let code = i32::try_from(detail.code).ok().filter(|c| *c != 0);
+            return Err(Failure::new(code.unwrap_or(1), detail.message));
         }
-        if message.aux.is_some() {
+        if let Some(aux) = &message.aux {
+            on_aux(aux);
             continue;
         }
         let detail = message.progress_detail.as_ref();
@@ -191,13 +207,13 @@ mod tests {
     fn terminal_redraws_a_progress_line_without_id_in_place() {
         let stream = "{\"status\":\"Downloading from http://h/x\"}\r\n{\"status\":\"Importing\",\"progressDetail\":{\"current\":1,\"total\":2},\"progress\":\"[a] 1B/2B\"}\r\n{\"status\":\"Importing\",\"progressDetail\":{\"current\":2,\"total\":2},\"progress\":\"[b] 2B/2B\"}\r\n{\"status\":\"sha256:ab\"}\r\n";
         let mut out = Vec::new();
-        display_at_width(&mut stream.as_bytes(), &mut out, true, 80).unwrap();
+        display_at_width(&mut stream.as_bytes(), &mut out, true, 80, &mut |_| {}).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "Downloading from http://h/x\n\x1b[2K\rImporting       1B/2B\r\x1b[2K\rImporting       2B/2B\rsha256:ab\n"
         );
         let mut wide = Vec::new();
-        display_at_width(&mut stream.as_bytes(), &mut wide, true, 120).unwrap();
+        display_at_width(&mut stream.as_bytes(), &mut wide, true, 120, &mut |_| {}).unwrap();
         let wide = String::from_utf8(wide).unwrap();
         assert!(
             wide.contains(&format!(
@@ -221,7 +237,7 @@ mod tests {
         // line; a line without it starts afresh, as jsonmessage does.
         let stream = "{\"status\":\"Loading\",\"progressDetail\":{\"current\":1,\"total\":2},\"id\":\"x\"}\n{\"status\":\"Loading\",\"progressDetail\":{},\"id\":\"y\"}\n{\"status\":\"Done\",\"progressDetail\":{},\"id\":\"x\"}\n{\"status\":\"Done\",\"id\":\"y\"}\n";
         let mut out = Vec::new();
-        display_at_width(&mut stream.as_bytes(), &mut out, true, 80).unwrap();
+        display_at_width(&mut stream.as_bytes(), &mut out, true, 80, &mut |_| {}).unwrap();
         assert_eq!(
             String::from_utf8(out).unwrap(),
             concat!(

@@ -3,16 +3,12 @@
 //! issue replaces this with real pruning of its cache; the filter and
 //! parameter checks stay as they are.
 
-use super::route::{Call, Reply, Route};
-use super::state::Daemon;
-use crate::api::{ApiError, Filters, Router};
+use crate::api::{ApiError, Filters};
+use crate::daemon::route::{Call, Reply};
+use crate::daemon::state::Daemon;
 use crate::gofmt::time::now_nanos;
 use crate::gofmt::timestamp::timestamp_nanos;
 use serde::Serialize;
-
-pub fn routes(router: &mut Router<Route>) {
-    router.add("POST", "/build/prune", prune);
-}
 
 /// moby's `build.CachePruneReport`: `null` when nothing was deleted.
 #[derive(Serialize)]
@@ -95,7 +91,7 @@ fn check_sizes(call: &Call<'_, '_>) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
+pub fn prune(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
     let filters = call.query.filters()?;
     check_sizes(call)?;
     check_filters(&filters)
