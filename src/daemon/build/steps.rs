@@ -98,7 +98,7 @@ fn rune_literal(n: i64) -> String {
 }
 
 fn go_duration(nanos: i64) -> String {
-    crate::gofmt::quote::go_quote(&crate::gofmt::duration::format_duration(nanos))
+    crate::gofmt::quote::go_quote(&crate::gofmt::duration::go_duration_string(nanos))
 }
 
 impl Builder<'_> {
