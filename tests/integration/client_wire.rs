@@ -183,17 +183,13 @@ fn commands_the_daemon_cannot_serve_say_so() {
     let socket = dir.join("sock");
     scripted_daemon(&socket, Ping::Version(Some("1.50")));
     let host = format!("unix://{}", socket.display());
-    for args in [&["search", "busybox"][..], &["logout"]] {
-        let output = ours(&dir, &host, args, &[]);
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
-        assert_eq!(
-            stderr_of(&output),
-            format!(
-                "Error: docker {} is not supported by this daemon yet\n",
-                args[0]
-            ),
-        );
-    }
+    // `search` is the one command left whose daemon side comes later.
+    let output = ours(&dir, &host, &["search", "busybox"], &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stderr_of(&output),
+        "Error: docker search is not supported by this daemon yet\n"
+    );
     // Without a daemon, the connection error comes first, as for any command.
     let output = ours(&dir, "unix:///nonexistent/sock", &["search", "x"], &[]);
     assert_eq!(
