@@ -4,6 +4,7 @@ use crate::daemon::config::{Config, Flags};
 use crate::version;
 use argh::FromArgs;
 use std::ffi::OsString;
+use std::os::unix::fs::MetadataExt;
 
 #[derive(FromArgs, Debug)]
 /// A self-sufficient runtime for containers (dockbox daemon).
@@ -172,6 +173,46 @@ fn version_line() -> String {
     )
 }
 
+/// Set by the test harness on every daemon it starts in a namespace of its
+/// own: a daemon that would make bridges, veths and iptables rules in the
+/// host's network namespace is a harness bug, so it refuses to start.
+const TEST_NETNS_VARIABLE: &str = "DOCKBOX_TEST_NETNS";
+
+/// With `DOCKBOX_TEST_NETNS=1`, an error unless this process's network
+/// namespace differs from the host's: pid 1's, or when that cannot be read
+/// (no ptrace access to pid 1, as in some sandboxes) the parent's, which
+/// under the harness is the test that runs in the host's. Not being able to
+/// tell counts as being in the host's.
+fn refuse_host_netns_under_test() -> Result<(), String> {
+    if std::env::var(TEST_NETNS_VARIABLE).as_deref() != Ok("1") {
+        return Ok(());
+    }
+    let identity = |pid: &str| {
+        std::fs::metadata(format!("/proc/{pid}/ns/net")).map(|meta| (meta.dev(), meta.ino()))
+    };
+    let refuse = |why: String| {
+        format!(
+            "{TEST_NETNS_VARIABLE}=1 but {why}; refusing to start in the host's network namespace"
+        )
+    };
+    let own = identity("self").map_err(|e| refuse(format!("/proc/self/ns/net: {e}")))?;
+    let parent = std::os::unix::process::parent_id().to_string();
+    let (whose, host) = match identity("1") {
+        Ok(host) => ("pid 1's", host),
+        Err(_) => match identity(&parent) {
+            Ok(host) => ("its parent's", host),
+            Err(e) => return Err(refuse(format!("/proc/{parent}/ns/net: {e}"))),
+        },
+    };
+    if own == host {
+        return Err(refuse(format!(
+            "this daemon shares {whose} network namespace (net:[{}])",
+            own.1
+        )));
+    }
+    Ok(())
+}
+
 pub fn main(args: Vec<OsString>) -> i32 {
     let args: Vec<String> = match args
         .into_iter()
@@ -211,6 +252,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
     if parsed.version {
         println!("{}", version_line());
         return 0;
+    }
+    if let Err(message) = refuse_host_netns_under_test() {
+        eprintln!("dockerd: {message}");
+        return 1;
     }
     let flags = Flags {
         hosts: parsed.host,

@@ -572,6 +572,51 @@ fn daemon_detaches_a_client_that_sends_the_keys_itself() {
         "the attach stream stayed open"
     );
     assert_eq!(bench.inspect("dd", "{{.State.Running}}"), "true");
+    // An exec's detach keys sent by the client itself end its stream
+    // with moby's exec_detach event, naming the exec.
+    let created = bench.daemon.connect().request(
+        "POST",
+        "/v1.50/containers/dd/exec",
+        r#"{"Cmd":["sh"],"Tty":true,"AttachStdin":true,"AttachStdout":true,"DetachKeys":"ctrl-x,x"}"#,
+    );
+    assert_eq!(created.status, 201, "{}", created.body_text());
+    let exec_id = created.json()["Id"].as_str().unwrap().to_string();
+    let mut connection = bench.daemon.connect();
+    let body = r#"{"Tty":true}"#;
+    connection.send(
+        format!(
+            "POST /v1.50/exec/{exec_id}/start HTTP/1.1\r\nHost: docker\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\n\
+             Connection: Upgrade\r\nUpgrade: tcp\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    );
+    let head = connection.read_response("POST");
+    assert_eq!(head.status, 101, "{}", head.head);
+    connection.send(b"echo ex$((1+1))\n");
+    read_until(&mut connection, "ex2");
+    connection.send(b"\x18x");
+    assert!(
+        drains_to_end(&mut connection),
+        "the exec stream stayed open"
+    );
+    let events = bench.daemon.docker(&[
+        "events",
+        "--since",
+        "0",
+        "--until=-1s",
+        "--filter",
+        "event=exec_detach",
+        "--format",
+        "{{.Action}} {{.Actor.Attributes.execID}}",
+    ]);
+    assert_eq!(
+        harness::stdout_of(&events),
+        format!("exec_detach {exec_id}\n"),
+        "{}",
+        harness::stderr_of(&events)
+    );
     // Keys that do not parse are refused before the stream.
     let mut connection = bench.daemon.connect();
     connection.send(

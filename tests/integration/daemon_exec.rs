@@ -471,3 +471,120 @@ fn our_client_execs_as_the_real_cli_does() {
     });
     ok(&daemon, &daemon.docker(&["rm", "-f", "box"]));
 }
+
+/// The CMD column of `docker top NAME`, sorted.
+fn top_commands(docker: &dyn Fn(&[&str]) -> Output, name: &str) -> Vec<String> {
+    let shown = stdout_of(&docker(&["top", name]));
+    let mut lines = shown.lines();
+    let at = lines.next().and_then(|h| h.find("CMD")).unwrap_or(0);
+    let mut commands: Vec<String> = lines
+        .filter_map(|line| line.get(at..))
+        .map(|cmd| cmd.trim().to_string())
+        .collect();
+    commands.sort();
+    commands
+}
+
+/// `GET /exec/ID/json`: the status and, for a 200, Running and ExitCode
+/// (or the message of a refusal).
+fn exec_state(socket: &std::path::Path, id: &str) -> (u16, String, Option<i64>) {
+    let answer =
+        crate::daemon_support::RawConnection::connect(socket).get(&format!("/exec/{id}/json"));
+    let json = answer.json();
+    let summary = match answer.status {
+        200 => format!("Running={} ExitCode={}", json["Running"], json["ExitCode"]),
+        _ => json["message"]
+            .as_str()
+            .unwrap_or_default()
+            .replace(id, "ID"),
+    };
+    (answer.status, summary, json["Pid"].as_i64())
+}
+
+/// `exec -d` into a container (run with `extra`), `top`, then `stop`: what
+/// top lists, the exec's state before and after, and whether its host pid
+/// is gone once stop returns (#16).
+fn exec_then_stop(
+    docker: &dyn Fn(&[&str]) -> Output,
+    socket: &std::path::Path,
+    name: &str,
+    extra: &[&str],
+) -> Vec<String> {
+    let must = |args: &[&str]| {
+        let output = docker(args);
+        assert!(output.status.success(), "{args:?}: {}", stderr_of(&output));
+        stdout_of(&output).trim().to_string()
+    };
+    let _ = docker(&["rm", "-f", name]);
+    let mut run = vec!["run", "-d", "--name", name];
+    run.extend_from_slice(extra);
+    run.extend_from_slice(&["busybox", "sleep", "1000"]);
+    must(&run);
+    must(&["exec", "-d", name, "sleep", "1001"]);
+    let mut commands = Vec::new();
+    crate::daemon_run::wait_for("the exec in top", || {
+        commands = top_commands(docker, name);
+        commands.iter().any(|c| c == "sleep 1001")
+    });
+    let exec_id = must(&["inspect", "-f", "{{index .ExecIDs 0}}", name]);
+    let (status, before, pid) = exec_state(socket, &exec_id);
+    let pid = pid.filter(|pid| *pid > 0).expect("the running exec's pid");
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    assert_eq!(cmdline, b"sleep\x001001\x00", "exec pid {pid} on the host");
+    must(&["stop", "-t", "1", name]);
+    let gone = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|now| now != cmdline)
+        .unwrap_or(true);
+    // moby's stop answers before its cleanup forgets the container's
+    // execs: what the exec turns into, within a few seconds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let (status_after, after) = loop {
+        let (status, after, _) = exec_state(socket, &exec_id);
+        if status == 404 || std::time::Instant::now() > deadline {
+            break (status, after);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let ids = must(&["inspect", "-f", "{{len .ExecIDs}}", name]);
+    must(&["rm", name]);
+    vec![
+        format!("top: {}", commands.join("|")),
+        format!("before: {status} {before}"),
+        format!("exec gone after stop: {gone}"),
+        format!("after: {status_after} {after}"),
+        format!("ExecIDs after: {ids}"),
+    ]
+}
+
+#[test]
+fn stop_kills_the_execs_as_dockerd_does() {
+    require!(skip_unless_ready());
+    require!(crate::harness::engine::need_engine());
+    let daemon = daemon_with_busybox("exec-stop");
+    let _leftovers = Leftovers::of(&daemon);
+    let engine = Engine::shared().unwrap_or_else(|e| panic!("{e}"));
+    engine.load_busybox();
+    let engine_socket = engine.dir().join("docker.sock");
+    for extra in [&[][..], &["--pid", "host"][..]] {
+        let ours = exec_then_stop(
+            &|a| daemon.docker(a),
+            &daemon.dir.join("sock"),
+            "exec-stop",
+            extra,
+        );
+        let theirs = exec_then_stop(&|a| engine.docker(a), &engine_socket, "exec-stop", extra);
+        eprintln!("{extra:?}\nours    {ours:?}\ndockerd {theirs:?}");
+        if extra.is_empty() {
+            assert_eq!(ours, theirs);
+        } else {
+            // dockerd forgets an exec still running when a container in
+            // the host's pid namespace exits (404); ours keeps its record
+            // (Running=false, ExitCode 137). The rest is the same.
+            let (mut ours, mut theirs) = (ours.clone(), theirs);
+            assert_eq!(ours.remove(3), "after: 200 Running=false ExitCode=137");
+            assert_eq!(theirs.remove(3), "after: 404 No such exec instance: ID");
+            assert_eq!(ours, theirs, "{extra:?}");
+        }
+        assert_eq!(ours[2], "exec gone after stop: true", "{extra:?}");
+    }
+}

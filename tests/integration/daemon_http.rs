@@ -352,6 +352,7 @@ fn config_file_keys_apply_and_conflicts_with_flags_are_refused() {
             "--config-file={}",
             dir.join("daemon.json").display()
         ))
+        .env("DOCKBOX_TEST_NETNS", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());

@@ -317,3 +317,67 @@ fn bridge_inspect_and_files_match_dockerd_2010() {
     let ours = bridge_view(&|args| run(&daemon, args));
     assert_eq!(ours, theirs);
 }
+
+/// The harness's guard (#15): with `DOCKBOX_TEST_NETNS=1` a daemon started
+/// in the host's network namespace refuses at once, before it could make a
+/// bridge or a rule there. Should it start anyway, it is killed by pid as
+/// soon as its socket shows up.
+#[test]
+fn daemon_under_test_refuses_the_host_network_namespace() {
+    use crate::harness::{ProcessGuard, TempDir};
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new("netns-guard");
+    let socket = dir.join("sock");
+    let mut command = Command::new(crate::harness::dockbox());
+    command
+        .arg("dockerd")
+        .arg("--data-root")
+        .arg(dir.join("data"))
+        .arg("--exec-root")
+        .arg(dir.join("exec"))
+        .arg(format!("--host=unix://{}", socket.display()))
+        .arg(format!("--pidfile={}", dir.join("pid").display()))
+        .env("DOCKBOX_TEST_NETNS", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    // Deliberately no netns::in_new_netns: this is the host's namespace.
+    let mut guard = ProcessGuard::child(command.spawn().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        let child = guard.child_mut().unwrap();
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            !socket.exists(),
+            "the daemon started in the host's network namespace"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "the daemon neither refused nor started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let child = guard.child_mut().unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.starts_with("dockerd: DOCKBOX_TEST_NETNS=1 but "),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("network namespace (net:[") && stderr.contains("refusing to start"),
+        "{stderr}"
+    );
+    assert!(!socket.exists());
+    assert!(!dir.join("pid").exists());
+}

@@ -92,7 +92,9 @@ impl TestDaemon {
             .arg("--pidfile")
             .arg(pidfile)
             .arg("--config-file")
-            .arg(&config);
+            .arg(&config)
+            // The daemon checks it is not in the host's network namespace.
+            .env("DOCKBOX_TEST_NETNS", "1");
         netns::in_new_netns(&mut command);
         command
     }

@@ -146,7 +146,8 @@ pub fn start_route(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, Ap
         let matcher = EscapeMatcher::new(if stored.config.tty { keys } else { Vec::new() });
         let reader = hijacked.reader;
         let detach_out = out.try_clone().ok();
-        std::thread::spawn(move || copy_input(reader, to_shim, matcher, detach_out));
+        let on_detach = detached_event(daemon, &stored);
+        std::thread::spawn(move || copy_input(reader, to_shim, matcher, detach_out, on_detach));
     }
     let wanted = (stored.config.attach_stdout, stored.config.attach_stderr);
     let code = relay_output(connection, Some((&mut out, wanted)), tty);
@@ -182,6 +183,19 @@ fn finished(daemon: &Daemon, stored: &StoredExec, code: Option<i32>) {
             ("exitCode", code.to_string()),
         ];
         daemon.log_container_event(&record, "exec_die", &attributes);
+    }
+}
+
+/// moby's `exec_detach` (with the `execID`), for when the client's detach
+/// keys end the stream and leave the process running.
+fn detached_event(daemon: &Daemon, stored: &StoredExec) -> impl FnOnce() + Send + 'static {
+    let daemon = daemon.shared();
+    let (container_id, exec_id) = (stored.container_id.clone(), stored.id.clone());
+    move || {
+        let Some(daemon) = daemon else { return };
+        if let Ok(record) = daemon.find_container(&container_id) {
+            daemon.log_container_event(&record, "exec_detach", &[("execID", exec_id)]);
+        }
     }
 }
 
@@ -239,6 +253,7 @@ fn copy_input(
     mut to_shim: UnixStream,
     mut matcher: EscapeMatcher,
     client: Option<UnixStream>,
+    on_detach: impl FnOnce(),
 ) {
     let mut buffer = vec![0u8; 32 * 1024];
     let mut pass = Vec::with_capacity(buffer.len());
@@ -256,6 +271,7 @@ fn copy_input(
             if let Some(client) = client {
                 let _ = client.shutdown(Shutdown::Both);
             }
+            on_detach();
             break;
         }
     }

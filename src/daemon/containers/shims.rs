@@ -430,6 +430,9 @@ fn record_exit(daemon: &Arc<Daemon>, id: &str, state: &ShimState, die_code: Opti
             Some(_) => rec.mark_restarting(code, state.finished_at)?,
             None => rec.mark_exited(code, state.oom_killed, state.finished_at)?,
         }
+        // As moby's cleanup at every exit: the container lists no exec
+        // (their records stay inspectable).
+        rec.exec_ids.clear();
         let shown = rec.clone();
         Ok((restart, shown, rec.sandbox.take()))
     });
