@@ -4,6 +4,7 @@
 //! is moby's, since `docker network inspect` prints the daemon's JSON.
 
 use super::container_view::EndpointSettings;
+use super::types::null_as_empty;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,11 +12,25 @@ use std::collections::BTreeMap;
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct IpamPool {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    // docker-py sends unset fields as null; Go reads them as "".
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub subnet: String,
-    #[serde(default, rename = "IPRange", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        rename = "IPRange",
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub ip_range: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_as_empty",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub gateway: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auxiliary_addresses: Option<BTreeMap<String, String>>,
@@ -170,4 +185,21 @@ pub struct NetworkDisconnectRequest {
     pub container: String,
     #[serde(default)]
     pub force: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::IpamPool;
+
+    #[test]
+    fn null_pool_fields_read_as_unset_as_go_reads_them() {
+        let pool: IpamPool = serde_json::from_str(
+            r#"{"Subnet":"172.28.0.0/16","IPRange":null,"Gateway":null,"AuxiliaryAddresses":null}"#,
+        )
+        .unwrap();
+        assert_eq!(pool.subnet, "172.28.0.0/16");
+        assert_eq!(pool.ip_range, "");
+        assert_eq!(pool.gateway, "");
+        assert_eq!(pool.auxiliary_addresses, None);
+    }
 }

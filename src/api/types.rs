@@ -163,7 +163,9 @@ fn empty_as_null<S: serde::Serializer>(list: &[String], serializer: S) -> Result
     }
 }
 
-fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(
+/// A null reads as the type's zero value, as Go's decoder leaves a field
+/// it sees `null` for.
+pub(crate) fn null_as_empty<'de, D: serde::Deserializer<'de>, T: Deserialize<'de> + Default>(
     deserializer: D,
 ) -> Result<T, D::Error> {
     Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())

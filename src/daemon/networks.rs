@@ -260,13 +260,9 @@ fn create(daemon: &Daemon, call: &mut Call<'_, '_>) -> Result<Reply, ApiError> {
         attachable: request.attachable,
         labels: request.labels.clone().unwrap_or_default(),
         options,
-        ipam_options: Some(
-            request
-                .ipam
-                .as_ref()
-                .and_then(|ipam| ipam.options.clone())
-                .unwrap_or_default(),
-        ),
+        // What the request sent: the CLI sends `{}`, docker-py nothing,
+        // and dockerd shows `{}` or null accordingly.
+        ipam_options: request.ipam.as_ref().and_then(|ipam| ipam.options.clone()),
         bridge_name,
         bridge_mac: format!(
             "0242{}",
