@@ -60,7 +60,10 @@ impl Tmux {
 
     /// Opens window `name` running `script` in sh, 100x30.
     fn window(&self, name: &str, script: &str) {
-        let output = self.command(&["new-window", "-d", "-t", "t", "-n", name, script]);
+        // `t:` is session t at its next free index; a bare `t` may be
+        // resolved as a window first, and tmux then fails with "create
+        // window failed: index 0 in use" (seen under load).
+        let output = self.command(&["new-window", "-d", "-t", "t:", "-n", name, script]);
         assert!(
             output.status.success(),
             "tmux: {}",
