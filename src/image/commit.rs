@@ -113,7 +113,13 @@ impl ImageStore {
             Some(id) => self.layers_of(id)?,
             None => Vec::new(),
         };
-        let layer = match self.rootfs_changes(&child.container_id, &diff_ids)? {
+        // No container (the builder's metadata steps on `FROM scratch`):
+        // a config-only image, as moby commits one.
+        let changes = match child.container_id.as_str() {
+            "" => None,
+            container => self.rootfs_changes(container, &diff_ids)?,
+        };
+        let layer = match changes {
             Some((found, root)) if !found.is_empty() => Some(self.store_changes(&root, &found)?),
             _ => None,
         };

@@ -231,6 +231,32 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
         dir,
     );
     seen.push(normalise(&history, tag));
+    // Metadata alone on scratch (docker-py's test_build_with_buildargs):
+    // an image with no layer. Only the result is compared: moby also
+    // prints Running in/Removing lines for these steps, we do not.
+    std::fs::create_dir_all(dir.join("meta")).unwrap();
+    std::fs::write(
+        dir.join("meta/Dockerfile"),
+        "FROM scratch\nARG test\nUSER $test\nLABEL kind=meta\n",
+    )
+    .unwrap();
+    let meta = format!("build18-{tag}:meta");
+    let built_meta = cli(
+        &["build", "--build-arg", "test=OK", "-t", &meta, "meta"],
+        dir,
+        None,
+    );
+    seen.push(format!("meta build exit {:?}", built_meta.status.code()));
+    seen.push(must(
+        cli,
+        &[
+            "inspect",
+            "-f",
+            "{{len .RootFS.Layers}} {{.Config.User}} {{json .Config.Labels}}",
+            &meta,
+        ],
+        dir,
+    ));
     let target = format!("build18-{tag}:maker");
     let stage = cli(
         &["build", "--target", "maker", "-t", &target, "."],
