@@ -427,7 +427,8 @@ fn raw_stream(socket: &Path, cli: Cli<'_>, tag: &str) -> Vec<String> {
             .expect("run curl");
         seen.push(normalise(&text(&output.stdout), tag));
     }
-    let good = b"FROM busybox\nLABEL a=b\n";
+    // A RUN that writes to stderr: moby marks it in red in the stream.
+    let good = b"FROM busybox\nLABEL a=b\nRUN echo to-stderr >&2\n";
     let mut archive = tar::Builder::new(Vec::new());
     let mut header = tar::Header::new_gnu();
     header.set_size(good.len() as u64);

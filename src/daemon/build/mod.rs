@@ -464,7 +464,11 @@ impl Builder<'_> {
         for file in crate::shim::jsonlog::log_files(&path) {
             if let Ok(file) = std::fs::File::open(file) {
                 for line in crate::shim::jsonlog::read_lines(std::io::BufReader::new(file)) {
-                    self.out.text(line.log);
+                    // moby's stderr writer marks the step's stderr in red.
+                    match line.stream.as_str() {
+                        "stderr" => self.out.text(format!("\x1b[91m{}\x1b[0m", line.log)),
+                        _ => self.out.text(line.log),
+                    }
                 }
             }
         }
