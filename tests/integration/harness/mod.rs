@@ -58,6 +58,12 @@ macro_rules! require {
     };
 }
 
+/// A test's skip reporter, for tests that skip from several places:
+/// `return skip(&reason)` prints `skipped: <test>: <reason>`.
+pub fn skipper(test: &'static str) -> impl Fn(&str) {
+    move |reason| report_skip(test, reason)
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
