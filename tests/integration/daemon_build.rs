@@ -6,18 +6,14 @@
 
 use crate::daemon_run::{daemon_with_busybox, skip_unless_ready};
 use crate::daemon_support::DOCKER_CLI;
-use crate::harness::TempDir;
 use crate::harness::engine::{Engine, need_engine};
+use crate::harness::{TempDir, normalise, text};
 use crate::require;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 /// Runs the CLI with `args` in `dir`, stdin from `stdin` (if any).
 type Cli<'a> = &'a dyn Fn(&[&str], &Path, Option<&[u8]>) -> Output;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn run(mut command: Command, args: &[&str], dir: &Path, stdin: Option<&[u8]>) -> Output {
     command
@@ -39,32 +35,6 @@ fn run(mut command: Command, args: &[&str], dir: &Path, stdin: Option<&[u8]>) ->
         pipe.write_all(input).unwrap();
     }
     child.wait_with_output().expect("wait for docker")
-}
-
-/// 64-hex and 12-hex words become `<id>`; `tag` becomes `TAG`.
-fn normalise(line: &str, tag: &str) -> String {
-    let replaced = line.replace(tag, "TAG");
-    let mut out = String::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        let hex = word.bytes().all(|b| b.is_ascii_hexdigit());
-        if hex && (word.len() == 64 || word.len() == 12) {
-            out.push_str("<id>");
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in replaced.chars() {
-        if c.is_ascii_alphanumeric() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
 }
 
 fn shown(output: &Output, tag: &str) -> String {

@@ -5,16 +5,13 @@
 use crate::daemon_run::{daemon_with_busybox, skip_unless_ready};
 use crate::daemon_support::TestDaemon;
 use crate::harness::engine::{Engine, need_engine};
+use crate::harness::{normalise, text};
 use crate::require;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::process::Output;
 
 type Docker<'a> = &'a dyn Fn(&[&str]) -> Output;
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 fn must(docker: Docker<'_>, args: &[&str]) -> String {
     let output = docker(args);
@@ -25,33 +22,6 @@ fn must(docker: Docker<'_>, args: &[&str]) -> String {
         text(&output.stderr)
     );
     text(&output.stdout)
-}
-
-/// 64-hex IDs (with or without `sha256:`) and their 12-hex short forms
-/// become `<id>`; `tag` becomes `TAG`.
-fn normalise(line: &str, tag: &str) -> String {
-    let replaced = line.replace(tag, "TAG");
-    let mut out = String::new();
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        let hex = word.bytes().all(|b| b.is_ascii_hexdigit());
-        if hex && (word.len() == 64 || word.len() == 12) {
-            out.push_str("<id>");
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in replaced.chars() {
-        if c.is_ascii_alphanumeric() {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
 }
 
 /// The image fields a commit sets, with IDs and times normalised.

@@ -884,12 +884,9 @@ pub(crate) fn htpasswd_line(user: &str, password: &str) -> Result<String, String
 
 #[test]
 fn basic_auth_from_the_cli_config_lets_pushes_and_pulls_in_and_none_fails() {
-    let skip = |reason: &str| {
-        crate::harness::report_skip(
-            "basic_auth_from_the_cli_config_lets_pushes_and_pulls_in_and_none_fails",
-            reason,
-        )
-    };
+    let skip = crate::harness::skipper(
+        "basic_auth_from_the_cli_config_lets_pushes_and_pulls_in_and_none_fails",
+    );
     if let Err(reason) = need_root().and_then(|()| need_docker_cli()) {
         return skip(&reason);
     }

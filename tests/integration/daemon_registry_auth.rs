@@ -522,12 +522,9 @@ fn push_private(daemon: &TestDaemon, dir: &TempDir, archive: &Path, name: &str) 
 
 #[test]
 fn our_client_logs_in_and_out_as_the_go_cli_with_a_credential_helper() {
-    let skip = |reason: &str| {
-        crate::harness::report_skip(
-            "our_client_logs_in_and_out_as_the_go_cli_with_a_credential_helper",
-            reason,
-        )
-    };
+    let skip = crate::harness::skipper(
+        "our_client_logs_in_and_out_as_the_go_cli_with_a_credential_helper",
+    );
     if let Err(reason) = need_root().and_then(|()| need_docker_cli()) {
         return skip(&reason);
     }
@@ -613,12 +610,9 @@ fn prompted_login(client: &Client) -> String {
 
 #[test]
 fn a_login_on_a_terminal_prompts_as_the_go_cli_and_hides_the_password() {
-    let skip = |reason: &str| {
-        crate::harness::report_skip(
-            "a_login_on_a_terminal_prompts_as_the_go_cli_and_hides_the_password",
-            reason,
-        )
-    };
+    let skip = crate::harness::skipper(
+        "a_login_on_a_terminal_prompts_as_the_go_cli_and_hides_the_password",
+    );
     if let Err(reason) = need_root()
         .and_then(|()| need_docker_cli())
         .and_then(|()| need("script"))

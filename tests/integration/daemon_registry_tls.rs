@@ -317,6 +317,28 @@ fn codes(steps: &[Step]) -> Vec<Option<i32>> {
     steps.iter().map(|(code, _)| *code).collect()
 }
 
+/// The round trip of `image` through both daemons: every step of ours
+/// succeeds and dockerd's exit codes are the same.
+fn round_trips_alike(setup: &Setup, image: &str) {
+    let ours = round_trip(&|args| setup.ours.docker(args), &setup.archive, image);
+    let theirs = round_trip(&|args| setup.theirs.docker(args), &setup.archive, image);
+    assert_eq!(
+        codes(&ours),
+        vec![Some(0); 6],
+        "{image}: {ours:?}\n{}",
+        setup.ours.log()
+    );
+    assert_eq!(codes(&theirs), codes(&ours), "{image}: {theirs:?}");
+}
+
+/// `docker pull image` through ours, then through dockerd.
+fn pulls(setup: &Setup, image: &str) -> (Step, Step) {
+    (
+        step(setup.ours.docker(&["pull", image])),
+        step(setup.theirs.docker(&["pull", image])),
+    )
+}
+
 #[test]
 fn with_the_ca_in_certs_d_push_pull_and_run_work_and_without_it_the_pull_fails() {
     let name = "with_the_ca_in_certs_d_push_pull_and_run_work_and_without_it_the_pull_fails";
@@ -330,20 +352,11 @@ fn with_the_ca_in_certs_d_push_pull_and_run_work_and_without_it_the_pull_fails()
     let _registries = registries(&mut setup, IP, port, true, false);
     let image = format!("{IP}:{port}/busybox:tls");
 
-    let ours = round_trip(&|args| setup.ours.docker(args), &setup.archive, &image);
-    let theirs = round_trip(&|args| setup.theirs.docker(args), &setup.archive, &image);
-    assert_eq!(
-        codes(&ours),
-        vec![Some(0); 6],
-        "{ours:?}\n{}",
-        setup.ours.log()
-    );
-    assert_eq!(codes(&theirs), codes(&ours), "{theirs:?}");
+    round_trips_alike(&setup, &image);
 
     // Without the CA: the registry's certificate is not trusted.
     certs.remove("ca.crt");
-    let ours_pull = step(setup.ours.docker(&["pull", &image]));
-    let theirs_pull = step(setup.theirs.docker(&["pull", &image]));
+    let (ours_pull, theirs_pull) = pulls(&setup, &image);
     assert_eq!(ours_pull.0, Some(1), "{ours_pull:?}");
     assert!(
         theirs_pull
@@ -356,8 +369,7 @@ fn with_the_ca_in_certs_d_push_pull_and_run_work_and_without_it_the_pull_fails()
     // A plain-http registry off loopback is secure, so https only: fails.
     let _plain = registries(&mut setup, "10.213.8.1", port, false, false);
     let plain = format!("10.213.8.1:{port}/busybox:tls");
-    let ours_pull = step(setup.ours.docker(&["pull", &plain]));
-    let theirs_pull = step(setup.theirs.docker(&["pull", &plain]));
+    let (ours_pull, theirs_pull) = pulls(&setup, &plain);
     assert_eq!(ours_pull.0, Some(1), "{ours_pull:?}");
     assert!(theirs_pull.1.contains("HTTP response"), "{theirs_pull:?}");
     assert_eq!(ours_pull, theirs_pull);
@@ -378,28 +390,18 @@ fn a_registry_asking_for_a_client_certificate_gets_the_one_in_certs_d() {
     let _registries = registries(&mut setup, IP, port, true, true);
     let image = format!("{IP}:{port}/busybox:client");
 
-    let ours = round_trip(&|args| setup.ours.docker(args), &setup.archive, &image);
-    let theirs = round_trip(&|args| setup.theirs.docker(args), &setup.archive, &image);
-    assert_eq!(
-        codes(&ours),
-        vec![Some(0); 6],
-        "{ours:?}\n{}",
-        setup.ours.log()
-    );
-    assert_eq!(codes(&theirs), codes(&ours), "{theirs:?}");
+    round_trips_alike(&setup, &image);
 
     // A .cert without its .key is moby's error, before any connection.
     certs.remove("client.key");
-    let ours_pull = step(setup.ours.docker(&["pull", &image]));
-    let theirs_pull = step(setup.theirs.docker(&["pull", &image]));
+    let (ours_pull, theirs_pull) = pulls(&setup, &image);
     let missing = "missing key client.key for client certificate client.cert";
     assert!(theirs_pull.1.contains(missing), "{theirs_pull:?}");
     assert_eq!(ours_pull, theirs_pull);
 
     // No client certificate at all: the registry refuses the handshake.
     certs.remove("client.cert");
-    let ours_pull = step(setup.ours.docker(&["pull", &image]));
-    let theirs_pull = step(setup.theirs.docker(&["pull", &image]));
+    let (ours_pull, theirs_pull) = pulls(&setup, &image);
     assert_eq!(ours_pull.0, Some(1), "{ours_pull:?}");
     assert!(
         theirs_pull.1.contains("remote error: tls: "),
@@ -452,14 +454,6 @@ fn insecure_registries_are_reached_unverified_over_https_or_over_http_and_shown_
         format!("{by_name}/busybox:unverified"),
         format!("{plain_ip}:{plain_port}/busybox:plain"),
     ] {
-        let ours = round_trip(&|args| setup.ours.docker(args), &setup.archive, &image);
-        let theirs = round_trip(&|args| setup.theirs.docker(args), &setup.archive, &image);
-        assert_eq!(
-            codes(&ours),
-            vec![Some(0); 6],
-            "{image}: {ours:?}\n{}",
-            setup.ours.log()
-        );
-        assert_eq!(codes(&theirs), codes(&ours), "{image}: {theirs:?}");
+        round_trips_alike(&setup, &image);
     }
 }

@@ -58,6 +58,12 @@ macro_rules! require {
     };
 }
 
+/// A test's skip reporter, for tests that skip from several places:
+/// `return skip(&reason)` prints `skipped: <test>: <reason>`.
+pub fn skipper(test: &'static str) -> impl Fn(&str) {
+    move |reason| report_skip(test, reason)
+}
+
 pub fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
@@ -100,6 +106,38 @@ pub fn run(command: &mut Command) -> Output {
 /// Runs dockbox with `args`, argv[0] being `dockbox`.
 pub fn run_dockbox(args: &[&str]) -> Output {
     run(Command::new(dockbox()).args(args))
+}
+
+/// Bytes a command wrote, as text (invalid UTF-8 replaced).
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// 64-hex IDs (with or without `sha256:`) and their 12-hex short forms
+/// become `<id>`; `tag` becomes `TAG`.
+pub fn normalise(line: &str, tag: &str) -> String {
+    let replaced = line.replace(tag, "TAG");
+    let mut out = String::new();
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        let hex = word.bytes().all(|b| b.is_ascii_hexdigit());
+        if hex && (word.len() == 64 || word.len() == 12) {
+            out.push_str("<id>");
+        } else {
+            out.push_str(word);
+        }
+        word.clear();
+    };
+    for c in replaced.chars() {
+        if c.is_ascii_alphanumeric() {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 pub fn stdout_of(output: &Output) -> String {

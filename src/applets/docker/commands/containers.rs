@@ -397,13 +397,26 @@ pub fn inspect(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
             format!("unknown type: {kind:?}: must be one of {}", list.join(", ")),
         ));
     }
+    let size = parsed.is_true("size");
+    inspect_each(session, parsed, |session, name| {
+        inspect_one(session, &kind, name, size)
+    })
+}
+
+/// The inspect commands' common shape: each named object fetched in
+/// turn (`Ok(body)` or the daemon's message), those found rendered
+/// together in `--format`, then every error joined with exit status 1.
+pub fn inspect_each(
+    session: &mut Session,
+    parsed: &Parsed,
+    mut fetch: impl FnMut(&mut Session, &str) -> Result<Result<Vec<u8>, String>, Failure>,
+) -> Result<(), Failure> {
     let format = inspect_format(parsed.value("format").unwrap_or_default())
         .map_err(|(code, message)| Failure::new(code, message))?;
-    let size = parsed.is_true("size");
     let mut found: Vec<Vec<u8>> = Vec::new();
     let mut errors = Vec::new();
     for name in &parsed.args {
-        match inspect_one(session, &kind, name, size)? {
+        match fetch(session, name)? {
             Ok(body) => found.push(body),
             Err(message) => errors.push(message),
         }
@@ -412,11 +425,13 @@ pub fn inspect(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
     let (out, render_errors) = render_inspect(&format, &raws);
     print(&out);
     errors.extend(render_errors);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(joined(&errors))
-    }
+    finish(errors, Vec::new())
+}
+
+/// One object's JSON from `GET path`, or the daemon's error message.
+pub fn fetch_object(session: &mut Session, path: &str) -> Result<Result<Vec<u8>, String>, Failure> {
+    let reply = session.client.send("GET", path, &Headers::new(), &[])?;
+    Ok(answer(reply))
 }
 
 /// One object: its JSON, or the message for stderr. A failed connection

@@ -1,7 +1,7 @@
 //! `docker network create|ls|inspect|rm|connect|disconnect|prune`, as
 //! Docker CLI 28 runs and prints them.
 
-use super::containers::{finish, path_escape};
+use super::containers::{fetch_object, inspect_each, path_escape};
 use super::{Session, confirm, print};
 use crate::api::container::EndpointIpamConfig;
 use crate::api::container_view::EndpointSettings;
@@ -12,7 +12,7 @@ use crate::api::network::{
 use crate::api::prune::NetworksPruneReport;
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error, version_less};
-use crate::applets::docker::format::{inspect_format, render, render_inspect};
+use crate::applets::docker::format::render;
 use crate::applets::docker::parse::filters::{collect_filters, filters_json};
 use crate::applets::docker::parse::kv::key_value_map;
 use crate::applets::docker::queries::encode_query;
@@ -282,27 +282,14 @@ fn natural_less(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 pub fn inspect(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
-    let format = inspect_format(parsed.value("format").unwrap_or_default())
-        .map_err(|(code, message)| Failure::new(code, message))?;
-    let mut found: Vec<Vec<u8>> = Vec::new();
-    let mut errors = Vec::new();
-    for name in &parsed.args {
+    let verbose = parsed.is_true("verbose");
+    inspect_each(session, parsed, |session, name| {
         let mut path = format!("/networks/{}", path_escape(name));
-        if parsed.is_true("verbose") {
+        if verbose {
             path.push_str("?verbose=true");
         }
-        let reply = session.client.send("GET", &path, &Headers::new(), &[])?;
-        if reply.status >= 400 {
-            errors.push(daemon_error(&reply).message);
-        } else {
-            found.push(reply.body);
-        }
-    }
-    let raws: Vec<&[u8]> = found.iter().map(Vec::as_slice).collect();
-    let (out, render_errors) = render_inspect(&format, &raws);
-    print(&out);
-    errors.extend(render_errors);
-    finish(errors, Vec::new())
+        fetch_object(session, &path)
+    })
 }
 
 /// Each network in turn; a failure is printed at once and the rest go

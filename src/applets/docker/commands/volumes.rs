@@ -1,12 +1,12 @@
 //! `docker volume create|ls|inspect|rm|prune`, as Docker CLI 28 runs and
 //! prints them.
 
-use super::containers::{finish, path_escape};
+use super::containers::{fetch_object, finish, inspect_each, path_escape};
 use super::{Session, confirm, print};
 use crate::api::volume::{Volume, VolumeCreateOptions, VolumeListResponse};
 use crate::applets::docker::args::Parsed;
 use crate::applets::docker::client::{Failure, daemon_error, version_less};
-use crate::applets::docker::format::{inspect_format, render, render_inspect};
+use crate::applets::docker::format::render;
 use crate::applets::docker::parse::filters::{collect_filters, filters_json};
 use crate::applets::docker::parse::kv::key_value_map;
 use crate::applets::docker::queries::encode_query;
@@ -155,24 +155,9 @@ pub fn list(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
 }
 
 pub fn inspect(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
-    let format = inspect_format(parsed.value("format").unwrap_or_default())
-        .map_err(|(code, message)| Failure::new(code, message))?;
-    let mut found: Vec<Vec<u8>> = Vec::new();
-    let mut errors = Vec::new();
-    for name in &parsed.args {
-        let path = format!("/volumes/{}", path_escape(name));
-        let reply = session.client.send("GET", &path, &Headers::new(), &[])?;
-        if reply.status >= 400 {
-            errors.push(daemon_error(&reply).message);
-        } else {
-            found.push(reply.body);
-        }
-    }
-    let raws: Vec<&[u8]> = found.iter().map(Vec::as_slice).collect();
-    let (out, render_errors) = render_inspect(&format, &raws);
-    print(&out);
-    errors.extend(render_errors);
-    finish(errors, Vec::new())
+    inspect_each(session, parsed, |session, name| {
+        fetch_object(session, &format!("/volumes/{}", path_escape(name)))
+    })
 }
 
 pub fn remove(session: &mut Session, parsed: &Parsed) -> Result<(), Failure> {
