@@ -204,6 +204,9 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
     // Metadata alone on scratch (docker-py's test_build_with_buildargs):
     // an image with no layer. Only the result is compared: moby also
     // prints Running in/Removing lines for these steps, we do not.
+    // `json .RootFS`, not `len .RootFS.Layers`: moby omits the empty list,
+    // and our client's templates, which read the JSON as it came, fail on
+    // the missing key where the Go CLI's typed struct has a nil slice.
     std::fs::create_dir_all(dir.join("meta")).unwrap();
     std::fs::write(
         dir.join("meta/Dockerfile"),
@@ -222,7 +225,7 @@ fn multi_stage(cli: Cli<'_>, tag: &str) -> Vec<String> {
         &[
             "inspect",
             "-f",
-            "{{len .RootFS.Layers}} {{.Config.User}} {{json .Config.Labels}}",
+            "{{json .RootFS}} {{.Config.User}} {{json .Config.Labels}}",
             &meta,
         ],
         dir,
