@@ -624,6 +624,9 @@ impl Container {
         // The init waits for us only when we have work to do for it: each
         // round trip costs a scheduler wake-up on a loaded machine.
         let mut released = !parent_step_needed(parent.new_user_namespace, parent.cgroup.is_some());
+        // The helper and the init write to one socket: an init that need
+        // not wait for us may report before the helper has said its pid.
+        let mut early: Option<Message> = None;
         loop {
             if *pid > 0 && !released {
                 super::debug(|| format!("init {pid} waits for the parent's step"));
@@ -678,6 +681,9 @@ impl Container {
                         *pid = init_pid
                     }
                     Some(Message::Failed(text)) => return Err(RuntimeError::Failed(text)),
+                    Some(Message::Ready) if released && early.is_none() => {
+                        early = Some(Message::Ready);
+                    }
                     other => {
                         return Err(RuntimeError::Failed(format!(
                             "namespace helper: unexpected {other:?}"
@@ -687,7 +693,11 @@ impl Container {
                 continue;
             }
             super::debug(|| format!("waiting for init {pid} to set up and report"));
-            return match (sync.receive()?, launch) {
+            let report = match early.take() {
+                Some(message) => Some(message),
+                None => sync.receive()?,
+            };
+            return match (report, launch) {
                 (Some(Message::Ready), Launch::Create) => Ok(()),
                 (None, Launch::Run) => Ok(()),
                 (Some(Message::Failed(text)), _) => Err(RuntimeError::Failed(text)),
