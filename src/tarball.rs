@@ -201,7 +201,7 @@ fn open_at(dir: BorrowedFd<'_>, name: &CStr, flags: i32) -> io::Result<OwnedFd> 
 }
 
 /// The names in the directory `dir`, without `.` and `..`.
-fn list(dir: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
+pub(crate) fn list(dir: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
     let fd = open_at(dir, c".", libc::O_RDONLY | libc::O_DIRECTORY)?;
     let mut listing = nix::dir::Dir::from_fd(fd).map_err(io::Error::from)?;
     let mut names = Vec::new();
@@ -215,7 +215,8 @@ fn list(dir: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
     Ok(names)
 }
 
-fn read_link_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
+/// The target of the symlink `name` in `dir`, byte for byte.
+pub(crate) fn read_link_at(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
     let mut buffer = vec![0u8; libc::PATH_MAX as usize];
     // SAFETY: buffer is writable for its length; name is NUL-terminated.
     let length = unsafe {

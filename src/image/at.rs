@@ -194,17 +194,7 @@ pub fn get_xattr(dir: BorrowedFd<'_>, name: &CStr, key: &str) -> io::Result<Opti
 
 /// Names in the directory open at `dir`, without `.` and `..`.
 pub fn list(dir: BorrowedFd<'_>) -> io::Result<Vec<CString>> {
-    let fd = open(dir, c".", libc::O_RDONLY | libc::O_DIRECTORY, 0)?;
-    let mut listing = nix::dir::Dir::from_fd(fd).map_err(io::Error::from)?;
-    let mut names = Vec::new();
-    for entry in listing.iter() {
-        let entry = entry.map_err(io::Error::from)?;
-        let name = entry.file_name();
-        if name != c"." && name != c".." {
-            names.push(name.to_owned());
-        }
-    }
-    Ok(names)
+    crate::tarball::list(dir)
 }
 
 /// `rm -rf name` inside `dir`, never following a symlink. Missing is fine.

@@ -24,24 +24,6 @@ struct Writer<W: Write> {
     links: HashMap<(u64, u64), Vec<u8>>,
 }
 
-fn read_link(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<Vec<u8>> {
-    let mut buffer = vec![0u8; libc::PATH_MAX as usize];
-    // SAFETY: name is NUL-terminated and buffer is writable for its size.
-    let length = unsafe {
-        libc::readlinkat(
-            dir.as_raw_fd(),
-            name.as_ptr(),
-            buffer.as_mut_ptr().cast(),
-            buffer.len(),
-        )
-    };
-    if length < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    buffer.truncate(length as usize);
-    Ok(buffer)
-}
-
 /// Opens a file the lstat found regular, and checks that what opened is
 /// one still: a container could swap in a device node meanwhile (the
 /// device cgroup stops it opening one, not us), or a FIFO (O_NONBLOCK
@@ -128,7 +110,7 @@ impl<W: Write> Writer<W> {
                 self.builder.append_data(&mut header, path, content)
             }
             libc::S_IFLNK => {
-                let target = read_link(dir, name)?;
+                let target = crate::tarball::read_link_at(dir, name)?;
                 let mut header = header_for(stat, tar::EntryType::Symlink, 0);
                 self.symlink(&mut header, path, &target)
             }
