@@ -16,11 +16,13 @@
 #   docker-compose   compose files against our daemon (#15)
 #   util-linux, iproute2, procps, tmux, file, binutils: unshare/setpriv, ip, ps
 #   (docker top), pty tests, checks, strip (bench/size.sh)
+#   openssl, curl, zstd: the registry tests' CA and token keys, raw
+#   POST /build streams, zstd layers (#14, #18)
 #   qemu-system-x86, linux-image-amd64: the VM test boots Debian's kernel
 #   with an initramfs of busybox and dockbox (tests/integration/vm_initramfs.rs)
 set -eu
 user_packages="gcc libc6-dev busybox-static"
-test_packages="runc docker.io docker-registry skopeo docker-compose util-linux iproute2 procps tmux file binutils qemu-system-x86 linux-image-amd64"
+test_packages="runc docker.io docker-registry skopeo docker-compose util-linux iproute2 procps tmux file binutils openssl curl zstd qemu-system-x86 linux-image-amd64"
 case ${1:-} in
     user) packages=$user_packages ;;
     test) packages="$user_packages $test_packages" ;;
